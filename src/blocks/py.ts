@@ -1,0 +1,15 @@
+/**
+ * Small helpers block files use to write their PyTorch structure: guards that
+ * raise the catalog's validation message at construction time, and common
+ * fragments. They produce source lines; they know no block.
+ */
+
+/** `if cond: raise ValueError(f"...")` as two lines. */
+export function guard(cond: string, fstring: string): string[] {
+  return [`if ${cond}:`, `    raise ValueError(f"${fstring}")`];
+}
+
+/** The divisibility guard every multi-head block opens with. */
+export function divisibleGuard(a: string, b: string): string[] {
+  return guard(`${a} % ${b} != 0`, `${a} ({${a}}) must be divisible by ${b} ({${b}})`);
+}
