@@ -46,7 +46,7 @@ for (const b of allBlocks()) {
     const params = { ...resolveParams(b, {}).params, ...inv.params };
     const code = renderPyTorch(b, params)
       // Drop our own guards so torch's own checks are what is tested.
-      .replace(/^( *)if [^\n]*:\n\1    raise ValueError\(f?"[^\n]*"\)\n/gm, '');
+      .replace(/^( *)if [^\n]*:\n\1 {4}raise ValueError\(f?"[^\n]*"\)\n/gm, '');
     const g: GridCase = { block: b, params, dims: {}, label: '' };
     let tc: TorchCase;
     try {
