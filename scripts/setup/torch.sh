@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the two real PyTorch versions the test suite verifies generated code
+# Installs pyflakes and the two real PyTorch versions the test suite verifies generated code
 # against, idempotently:
 #   - torch 1.13: Debian bookworm's python3-torch, used through /usr/bin/python3;
 #   - torch 2.6:  Debian trixie's python3-torch inside a debootstrap chroot kept
@@ -32,7 +32,7 @@ apt_install() {
 }
 
 # torch 1.13 from bookworm.
-apt_install python3-torch python3-numpy
+apt_install python3-torch python3-numpy python3-pyflakes
 /usr/bin/python3 -c 'import torch; assert torch.__version__.startswith("1.13"), torch.__version__' \
   || { log "torch 1.13 not importable by /usr/bin/python3"; exit 1; }
 log "torch $(/usr/bin/python3 -c 'import torch; print(torch.__version__)') at /usr/bin/python3"

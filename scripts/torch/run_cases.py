@@ -3,7 +3,14 @@
 Usage: python3 run_cases.py CASES.json RESULTS.json
 
 CASES.json is a list of cases written by the test suite:
-  {"id", "code", "className", "inputs": [{"name", "shape", "dtype", "fill"}]}
+  {"id", "code", "className", "inputs": [{"name", "shape", "dtype", "fill"}],
+   "twin": {"code", "className"}?, "constructOnly": bool?}
+A constructOnly case only builds the module (for parameters whose inputs
+cannot be described, such as invalid ones).
+A case with a twin also builds the twin, loads the case's state_dict into it
+(strictly: the two must have the same parameter names and shapes), runs it on
+the same inputs and reports the largest absolute difference of the first
+output ("twinMaxAbsDiff").
 Each case's code is written to its own module file and imported; the class is
 built with its default arguments (the values chosen at generation time), put
 in eval mode, and called under no_grad with synthesised inputs. RESULTS.json
@@ -47,16 +54,23 @@ def make_input(spec, gen):
     return base.expand(*shape).clone()
 
 
-def run_case(case, folder, index):
-    path = os.path.join(folder, "case_%d.py" % index)
+def build(code, class_name, folder, name):
+    path = os.path.join(folder, name + ".py")
     with open(path, "w") as f:
-        f.write(case["code"])
-    spec = importlib.util.spec_from_file_location("case_%d" % index, path)
+        f.write(code)
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     torch.manual_seed(0)
-    model = getattr(mod, case["className"])()
+    model = getattr(mod, class_name)()
     model.eval()
+    return model
+
+
+def run_case(case, folder, index):
+    model = build(case["code"], case["className"], folder, "case_%d" % index)
+    if case.get("constructOnly"):
+        return {"outputs": [], "finite": True}
     gen = torch.Generator().manual_seed(1)
     args = [make_input(s, gen) for s in case["inputs"]]
     with torch.no_grad():
@@ -64,7 +78,16 @@ def run_case(case, folder, index):
     outs = list(out) if isinstance(out, tuple) else [out]
     shapes = [list(o.shape) if isinstance(o, torch.Tensor) else None for o in outs]
     finite = all(bool(torch.isfinite(o).all()) for o in outs if isinstance(o, torch.Tensor))
-    return {"outputs": shapes, "finite": finite}
+    result = {"outputs": shapes, "finite": finite}
+    twin = case.get("twin")
+    if twin:
+        other = build(twin["code"], twin["className"], folder, "twin_%d" % index)
+        other.load_state_dict(model.state_dict(), strict=True)
+        with torch.no_grad():
+            out2 = other(*args)
+        first2 = out2[0] if isinstance(out2, tuple) else out2
+        result["twinMaxAbsDiff"] = float((outs[0] - first2).abs().max())
+    return result
 
 
 def main():

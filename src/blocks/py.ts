@@ -13,3 +13,11 @@ export function guard(cond: string, fstring: string): string[] {
 export function divisibleGuard(a: string, b: string): string[] {
   return guard(`${a} % ${b} != 0`, `${a} ({${a}}) must be divisible by ${b} ({${b}})`);
 }
+
+/** The guard mirroring checks.ts `reducedWidth`: `ch // r` must keep at least one channel. */
+export function reducedWidthGuard(ch: string, r: string): string[] {
+  return guard(
+    `${ch} // ${r} < 1`,
+    `${ch} // ${r} = {${ch}} // {${r}} = {${ch} // ${r}} leaves no channels: use ${r} ≤ {${ch}} or ${ch} ≥ {${r}}`,
+  );
+}

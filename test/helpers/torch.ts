@@ -20,6 +20,10 @@ export interface TorchCase {
   code: string;
   className: string;
   inputs: { name: string; shape: number[]; dtype?: string; fill?: string }[];
+  /** Another module expected to compute the same first output with the same state_dict. */
+  twin?: { code: string; className: string };
+  /** Only build the module; do not call it. */
+  constructOnly?: boolean;
 }
 
 export interface TorchResult {
@@ -27,6 +31,7 @@ export interface TorchResult {
   ok: boolean;
   outputs?: (number[] | null)[];
   finite?: boolean;
+  twinMaxAbsDiff?: number;
   error?: string;
   trace?: string;
 }

@@ -3,6 +3,8 @@
  * torch 1.13 and 2.6 and returns exactly the shapes its contract states.
  * Cases that need torch >= 2.0 (use_sdpa, the is_causal hint) must run on
  * 2.6 and must fail on 1.13, which proves the documented requirement.
+ * A `use_sdpa` variant must compute the same output as its explicit twin
+ * with the same weights (max abs difference ≤ 1e-5).
  * Invalid parameter combinations the catalog rejects are shown to fail in
  * torch too (or documented as degenerate) by running the code without the guard.
  */
@@ -35,27 +37,34 @@ grid.forEach((g, i) => {
   const id = `case${i}`;
   const code = renderPyTorch(g.block, g.params);
   const torch2 = g.block.torch2Only?.(g.params);
-  cases.set(id, { g, torch: toTorchCase(id, g, code), torch2 });
+  const tc = toTorchCase(id, g, code);
+  if (g.params.use_sdpa === true) {
+    const twinCode = renderPyTorch(g.block, { ...g.params, use_sdpa: false });
+    tc.twin = { code: twinCode, className: className(twinCode) };
+  }
+  cases.set(id, { g, torch: tc, torch2 });
 });
 
-/** Invalid examples rendered without validation: torch itself must reject the 'raises' ones. */
-const invalidCases: { id: string; label: string; torch: TorchCase }[] = [];
+/**
+ * Invalid examples rendered without our guards: torch itself must reject the
+ * 'raises' ones (for a reason other than a malformed call) and accept the
+ * 'degenerate' ones. When the contract cannot be evaluated at those
+ * parameters (say, a zero width), only construction is exercised.
+ */
+const invalidCases: { id: string; label: string; expect: 'raises' | 'degenerate'; torch: TorchCase }[] = [];
 for (const b of allBlocks()) {
   b.invalid.forEach((inv, i) => {
-    if (inv.torch !== 'raises') return;
     const params = { ...resolveParams(b, {}).params, ...inv.params };
-    const code = renderPyTorch(b, params)
-      // Drop our own guards so torch's own checks are what is tested.
-      .replace(/^( *)if [^\n]*:\n\1 {4}raise ValueError\(f?"[^\n]*"\)\n/gm, '');
+    const code = renderPyTorch(b, params).replace(/^( *)if [^\n]*:\n\1 {4}raise ValueError\(f?"[^\n]*"\)\n/gm, '');
     const g: GridCase = { block: b, params, dims: {}, label: '' };
+    const id = `invalid-${b.id}-${i}`;
     let tc: TorchCase;
     try {
-      tc = toTorchCase(`invalid-${b.id}-${i}`, g, code);
+      tc = toTorchCase(id, g, code);
     } catch {
-      // The contract cannot even be evaluated (e.g. a zero division): feed a nominal input.
-      tc = { id: `invalid-${b.id}-${i}`, code, className: className(code), inputs: [] };
+      tc = { id, code, className: className(code), inputs: [], constructOnly: true };
     }
-    invalidCases.push({ id: tc.id, label: `${b.id} ${JSON.stringify(inv.params)}`, torch: tc });
+    invalidCases.push({ id, label: `${b.id} ${JSON.stringify(inv.params)}`, expect: inv.torch, torch: tc });
   });
 }
 
@@ -87,14 +96,23 @@ for (const version of TORCH_VERSIONS) {
         const names = c.g.block.contract(c.g.params).outputs.map((o) => o.name);
         assert.deepEqual(r.outputs, names.map((n) => expected[n]), 'output shapes differ from the contract');
         assert.ok(r.finite, 'outputs contain NaN or inf');
+        if (c.torch.twin) {
+          assert.ok(r.twinMaxAbsDiff !== undefined && r.twinMaxAbsDiff <= 1e-5, `use_sdpa output differs from the explicit twin by ${r.twinMaxAbsDiff}`);
+        }
       });
     }
 
     for (const inv of invalidCases) {
-      it(`rejects ${inv.label} like the catalog does`, function () {
+      const what = inv.expect === 'raises' ? 'rejects' : 'accepts (degenerate)';
+      it(`${what} ${inv.label} without our guard, as the catalog documents`, function () {
         const r = results.get(inv.id);
         assert.ok(r, 'no result');
-        assert.equal(r.ok, false, 'torch accepted parameters the catalog marks as raising');
+        if (inv.expect === 'raises') {
+          assert.equal(r.ok, false, 'torch accepted parameters the catalog marks as raising');
+          assert.doesNotMatch(r.error ?? '', /required positional argument|takes \d+ positional argument/, 'failed only because the call was malformed');
+        } else {
+          assert.ok(r.ok, `torch rejected parameters the catalog calls degenerate: ${r.error}`);
+        }
       });
     }
   });

@@ -6,7 +6,9 @@
  */
 
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { allBlocks, resolveParams } from '../../src/blocks/catalog';
 import { renderPyTorch } from '../../src/codegen/pytorch';
@@ -39,5 +41,20 @@ describe('generated PyTorch snapshots', function () {
   it('has no orphaned snapshots', function () {
     const orphans = fs.existsSync(DIR) ? fs.readdirSync(DIR).filter((f) => !expected.has(f)) : [];
     assert.deepEqual(orphans, []);
+  });
+});
+
+describe('generated PyTorch is clean Python', function () {
+  it('passes pyflakes (no unused imports or variables, no undefined names)', function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-flakes-'));
+    try {
+      for (const [f, text] of expected) fs.writeFileSync(path.join(dir, f), text);
+      const r = spawnSync('/usr/bin/python3', ['-m', 'pyflakes', dir], { encoding: 'utf8' });
+      assert.equal(r.error, undefined, 'pyflakes could not start: run scripts/setup/torch.sh');
+      assert.equal(`${r.stdout}${r.stderr}`.replaceAll(dir + '/', ''), '');
+      assert.equal(r.status, 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -7,7 +7,7 @@
 
 import { reducedWidth } from '../checks';
 import type { BlockDef, PyClassSpec } from '../types';
-import { reducedWidthGuard } from './se';
+import { reducedWidthGuard } from '../py';
 
 export const CBAM_CITATION = {
   title: 'CBAM: Convolutional Block Attention Module',

@@ -5,20 +5,13 @@
  */
 
 import { reducedWidth } from '../checks';
-import { guard } from '../py';
+import { reducedWidthGuard } from '../py';
 import type { BlockDef } from '../types';
 
 /**
  * The guard matching `reducedWidth()`: `channels // reduction` must keep at
  * least one channel. (Shared by the channel blocks; a candidate for py.ts.)
  */
-export function reducedWidthGuard(ch: string, r: string): string[] {
-  return guard(
-    `${ch} // ${r} < 1`,
-    `${ch} // ${r} = {${ch}} // {${r}} = {${ch} // ${r}} leaves no channels: use ${r} ≤ {${ch}} or ${ch} ≥ {${r}}`,
-  );
-}
-
 export const se: BlockDef = {
   id: 'se',
   title: 'Squeeze-and-Excitation (SE)',
