@@ -8,11 +8,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { allBlocks } from '../src/blocks/catalog';
 import { blocksMarkdown } from '../src/codegen/docs';
+import { contributedCommands } from '../src/extension/command-ids';
 
 const ROOT = path.resolve(__dirname, '..');
 
+/** package.json with its generated parts (contributed commands) refreshed, formatting kept. */
+function manifest(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  pkg.contributes = { ...pkg.contributes, commands: contributedCommands() };
+  return JSON.stringify(pkg, null, 2) + '\n';
+}
+
 function targets(): Map<string, string> {
-  return new Map([['docs/blocks.md', blocksMarkdown(allBlocks())]]);
+  return new Map([
+    ['docs/blocks.md', blocksMarkdown(allBlocks())],
+    ['package.json', manifest()],
+  ]);
 }
 
 const mode = process.argv[2];

@@ -11,6 +11,7 @@
  */
 
 import { formatShape, resolveParams } from '../blocks/catalog';
+import { freeNames, parseExpr } from '../blocks/expr';
 import type { BlockDef, ParamDef, Params, PyArg, PyClassSpec } from '../blocks/types';
 
 export class InvalidParamsError extends Error {
@@ -94,9 +95,17 @@ function mainDoc(block: BlockDef, p: Params, c: PyClassSpec): string[] {
   const contract = block.contract(p);
   const doc: string[] = [];
   doc.push('Shape:');
-  for (const t of contract.inputs) doc.push(`    - ${t.name}: ${formatShape(t.shape)}${t.dtype === 'bool' ? ' bool' : ''} — ${t.doc}`);
-  for (const t of contract.outputs) doc.push(`    - returns ${t.name}: ${formatShape(t.shape)} — ${t.doc}`);
-  if (block.dims.length) doc.push(`    where ${block.dims.map((d) => `${d.name} = ${d.doc}`).join(', ')}.`);
+  const entry = (head: string, rest: string) => {
+    const w = wrap(`${head} ${rest}`, 72);
+    doc.push(`    - ${w[0]}`, ...w.slice(1).map((l) => `      ${l}`));
+  };
+  for (const t of contract.inputs) entry(`${t.name}:`, `${formatShape(t.shape)}${t.dtype === 'bool' ? ' bool' : ''} — ${t.doc}`);
+  for (const t of contract.outputs) entry(`returns ${t.name}:`, `${formatShape(t.shape)} — ${t.doc}`);
+  // Only the dims these parameters' contract mentions (a 2-D Non-local has no T).
+  const used = new Set<string>();
+  for (const t of [...contract.inputs, ...contract.outputs]) for (const e of t.shape) freeNames(parseExpr(e), used);
+  const dims = block.dims.filter((d) => used.has(d.name));
+  if (dims.length) doc.push(...wrap(`where ${dims.map((d) => `${d.name} = ${d.doc}`).join(', ')}.`, 72).map((l) => `    ${l}`));
   const args = block.params.filter((d) => !d.baked);
   if (args.length) {
     doc.push('', 'Args:');

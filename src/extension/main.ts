@@ -7,9 +7,10 @@
 import * as vscode from 'vscode';
 import { allBlocks, getBlock } from '../blocks/catalog';
 import { generatePyTorch } from '../codegen/pytorch';
+import type { CommandId } from './command-ids';
 
-/** Command ids and handlers, in one table; package.json contributes exactly these. */
-export const COMMANDS: Record<string, () => Promise<void>> = {
+/** A handler for every id of the command table (command-ids.ts), and nothing else. */
+export const COMMANDS: Record<CommandId, () => Promise<void>> = {
   'attentionForge.insertBlock': insertBlock,
 };
 

@@ -70,7 +70,10 @@ export const causalSelfAttention: BlockDef = {
       'k = k.view(N, L, self.num_heads, self.head_dim).transpose(1, 2)',
       'v = v.view(N, L, self.num_heads, self.head_dim).transpose(1, 2)',
       ...(p.use_sdpa
-        ? ['y = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0, is_causal=True)  # (N, H, L, D)']
+        ? [
+            'dropout_p = self.dropout if self.training else 0.0  # attention dropout only while training',
+            'y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)  # (N, H, L, D)',
+          ]
         : [
             'scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (N, H, L, D) @ (N, H, D, L) -> (N, H, L, L)',
             'causal = torch.ones(L, L, dtype=torch.bool, device=x.device).tril()  # (L, L), query i sees keys <= i',

@@ -55,15 +55,16 @@ export const crossAttention: BlockDef = {
       { name: 'context', annotation: 'torch.Tensor' },
     ];
     if (p.context_padding_mask) forwardArgs.push({ name: 'context_padding_mask', annotation: 'Optional[torch.Tensor]', default: 'None' });
-    const dropoutP = 'dropout_p=self.dropout if self.training else 0.0';
+    const dropoutLine = 'dropout_p = self.dropout if self.training else 0.0  # attention dropout only while training';
+    const sdpa = p.context_padding_mask
+      ? [
+          '# (N, S) -> (N, 1, 1, S), flipped to SDPA polarity: True = may attend',
+          'keep = None if context_padding_mask is None else ~context_padding_mask[:, None, None, :]',
+          'out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=dropout_p)  # (N, H, L, D)',
+        ]
+      : ['out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)  # (N, H, L, D)'];
     const attention = p.use_sdpa
-      ? p.context_padding_mask
-        ? [
-            '# (N, S) -> (N, 1, 1, S), flipped to SDPA polarity: True = may attend',
-            'keep = None if context_padding_mask is None else ~context_padding_mask[:, None, None, :]',
-            `out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, ${dropoutP})  # (N, H, L, D)`,
-          ]
-        : [`out = F.scaled_dot_product_attention(q, k, v, ${dropoutP})  # (N, H, L, D)`]
+      ? [dropoutLine, ...sdpa]
       : [
           'scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (N, H, L, D) @ (N, H, D, S) -> (N, H, L, S)',
           ...(p.context_padding_mask

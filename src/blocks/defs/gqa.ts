@@ -49,9 +49,12 @@ export const gqa: BlockDef = {
     ],
   }),
   pytorch: (p) => {
-    const dropoutP = 'dropout_p=self.dropout if self.training else 0.0';
+    const dropoutLine = 'dropout_p = self.dropout if self.training else 0.0  # attention dropout only while training';
     const attention = p.use_sdpa
-      ? [`out = F.scaled_dot_product_attention(q, k, v, ${dropoutP}${p.causal ? ', is_causal=True' : ''})  # (N, H, L, D)`]
+      ? [
+          dropoutLine,
+          `out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p${p.causal ? ', is_causal=True' : ''})  # (N, H, L, D)`,
+        ]
       : [
           'scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)  # (N, H, L, D) @ (N, H, D, L) -> (N, H, L, L)',
           ...(p.causal

@@ -109,7 +109,5 @@ export const imageMha: BlockDef = {
   ],
   invalid: [
     { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
-    // Not a torch error: the fused kernel simply has no weights to return, so the catalog refuses the contradiction.
-    { params: { use_sdpa: true, need_weights: true }, message: 'does not return attention weights', torch: 'degenerate' },
   ],
 };

@@ -56,20 +56,21 @@ export const mhaScratch: BlockDef = {
     if (p.mask === 'key_padding') forwardArgs.push({ name: 'key_padding_mask', annotation: 'Optional[torch.Tensor]', default: 'None' });
     if (p.mask === 'attn_mask') forwardArgs.push({ name: 'attn_mask', annotation: 'Optional[torch.Tensor]', default: 'None' });
 
-    const dropoutP = 'dropout_p=self.dropout if self.training else 0.0';
+    const dropoutLine = 'dropout_p = self.dropout if self.training else 0.0  # attention dropout only while training';
     let attention: string[];
     if (p.use_sdpa) {
       // SDPA's bool attn_mask has True = may attend, broadcast to (N, H, L, L).
-      attention = {
-        none: [`out = F.scaled_dot_product_attention(q, k, v, ${dropoutP})  # (N, H, L, D)`],
+      const call = {
+        none: ['out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)  # (N, H, L, D)'],
         key_padding: [
           '# (N, L) -> (N, 1, 1, L), flipped to True = may attend',
           'keep = None if key_padding_mask is None else ~key_padding_mask[:, None, None, :]',
-          `out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, ${dropoutP})  # (N, H, L, D)`,
+          'out = F.scaled_dot_product_attention(q, k, v, attn_mask=keep, dropout_p=dropout_p)  # (N, H, L, D)',
         ],
-        attn_mask: [`out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, ${dropoutP})  # (N, H, L, D)`],
-        causal: [`out = F.scaled_dot_product_attention(q, k, v, ${dropoutP}, is_causal=True)  # (N, H, L, D)`],
+        attn_mask: ['out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, dropout_p=dropout_p)  # (N, H, L, D)'],
+        causal: ['out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p, is_causal=True)  # (N, H, L, D)'],
       }[p.mask as 'none' | 'key_padding' | 'attn_mask' | 'causal'];
+      attention = [dropoutLine, ...call];
     } else {
       const masking = {
         none: [],

@@ -47,8 +47,8 @@ export const multiheadAttention: BlockDef = {
       baked: true,
       doc: 'Attention mask: none; bool = forward takes an (L, S) bool mask, True = may not attend; float = forward takes an (L, S) additive mask; causal = built inside forward.',
     },
-    { name: 'is_causal', type: 'bool', default: false, baked: true, doc: 'Pass the is_causal=True hint with the causal mask (lets torch >= 2.0 use a fused causal kernel); needs attn_mask = causal.' },
-    { name: 'need_weights', type: 'bool', default: true, baked: true, doc: 'Also return the attention weights; False lets torch use its faster SDPA path.' },
+    { name: 'is_causal', type: 'bool', default: false, baked: true, doc: 'Pass the is_causal=True hint with the causal mask (torch >= 2.0 can then use a fused causal kernel); needs attn_mask = causal.' },
+    { name: 'need_weights', type: 'bool', default: true, baked: true, doc: 'Also return the attention weights; False skips them (torch >= 2.0 then runs fused SDPA kernels).' },
     { name: 'average_attn_weights', type: 'bool', default: true, baked: true, doc: 'Average the returned weights over heads (N, L, S\'); False returns per-head (N, num_heads, L, S\'). Only used with need_weights.' },
   ],
   dims: [

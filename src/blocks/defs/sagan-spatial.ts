@@ -6,7 +6,7 @@
  */
 
 import { reducedWidth } from '../checks';
-import { guard } from '../py';
+import { reducedWidthGuard } from '../py';
 import type { BlockDef } from '../types';
 
 export const saganSpatial: BlockDef = {
@@ -47,7 +47,7 @@ export const saganSpatial: BlockDef = {
     name: 'SAGANSelfAttention',
     summary: 'SAGAN self-attention over the pixels of an (N, C, H, W) feature map.',
     init: [
-      ...guard('in_channels // k < 1', 'in_channels // k = {in_channels} // {k} = {in_channels // k} leaves no channels: use k ≤ {in_channels} or in_channels ≥ {k}'),
+      ...reducedWidthGuard('in_channels', 'k'),
       'sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)',
       'self.query_conv = sn(nn.Conv2d(in_channels, in_channels // k, kernel_size=1))',
       'self.key_conv = sn(nn.Conv2d(in_channels, in_channels // k, kernel_size=1))',

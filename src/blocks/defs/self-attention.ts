@@ -56,7 +56,8 @@ export const selfAttention: BlockDef = {
       'q, k, v = self.qkv(x).chunk(3, dim=-1)  # (N, L, 3E) -> 3 x (N, L, E)',
       ...(p.use_sdpa
         ? [
-            'out = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)  # (N, L, E)',
+            'dropout_p = self.dropout if self.training else 0.0  # attention dropout only while training',
+            'out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)  # (N, L, E)',
             'return self.out_proj(out)',
           ]
         : [

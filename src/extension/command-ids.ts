@@ -1,0 +1,20 @@
+/**
+ * The command table: every command the extension contributes, with its
+ * palette title. `package.json`'s `contributes.commands` is generated from
+ * it (`npm run gen`), and `main.ts` must supply a handler for each id (its
+ * handler map is typed by `CommandId`), so manifest and code cannot drift.
+ * This file does not import `vscode`, so scripts and tests can read it.
+ */
+
+export const CATEGORY = 'Attention Forge';
+
+export const COMMAND_TABLE = [
+  { id: 'attentionForge.insertBlock', title: 'Insert Attention Block' },
+] as const;
+
+export type CommandId = (typeof COMMAND_TABLE)[number]['id'];
+
+/** The `contributes.commands` entries for package.json. */
+export function contributedCommands(): { command: string; title: string; category: string }[] {
+  return COMMAND_TABLE.map((c) => ({ command: c.id, title: c.title, category: CATEGORY }));
+}
