@@ -90,7 +90,7 @@ function wrap(text: string, width: number): string[] {
   return out;
 }
 
-/** The main class docstring: shape contract, arguments, reference, differences. */
+/** The main class docstring: shape contract, arguments, block notes, reference. */
 function mainDoc(block: BlockDef, p: Params, c: PyClassSpec): string[] {
   const contract = block.contract(p);
   const doc: string[] = [];

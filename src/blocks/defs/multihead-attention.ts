@@ -61,7 +61,7 @@ export const multiheadAttention: BlockDef = {
     if (p.is_causal && p.attn_mask !== 'causal') {
       issues.push({
         param: 'is_causal',
-        message: `is_causal is only a hint that attn_mask is the causal mask; with attn_mask = ${p.attn_mask} it would mislead torch (or fail): set attn_mask = causal, or is_causal = false`,
+        message: `is_causal = true needs attn_mask = causal (it only tells torch that the mask is causal; got attn_mask = ${p.attn_mask}): set attn_mask = causal or is_causal = false`,
       });
     }
     return issues;
@@ -167,6 +167,6 @@ export const multiheadAttention: BlockDef = {
   ],
   invalid: [
     { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
-    { params: { is_causal: true, attn_mask: 'none' }, message: 'set attn_mask = causal, or is_causal = false', torch: 'raises' },
+    { params: { is_causal: true, attn_mask: 'none' }, message: 'is_causal = true needs attn_mask = causal', torch: 'raises' },
   ],
 };

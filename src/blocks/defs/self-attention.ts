@@ -74,7 +74,6 @@ export const selfAttention: BlockDef = {
     { embed_dim: 7, dropout: 0.5 },
     { embed_dim: 7, dropout: 0.5, use_sdpa: true, bias: false },
   ],
-  invalid: [
-    { params: { embed_dim: 0 }, message: 'embed_dim (0) must be ≥ 1', torch: 'raises' },
-  ],
+  // No cross-parameter constraint: a single head takes any width ≥ 1 (checked per parameter).
+  invalid: [],
 };
