@@ -14,6 +14,7 @@ import { allBlocks, concreteShapes, defaults, formatShape, getBlock, parseParamV
 import type { BlockDef, Params } from '../blocks/types';
 import { generatePyTorch, InvalidParamsError } from '../codegen/pytorch';
 import { blockJson } from '../codegen/docs';
+import { CHECK_USAGE, checkCommand, shapesCommand } from './check';
 
 export interface Io {
   out(text: string): void;
@@ -26,7 +27,7 @@ Commands:
   blocks [--json]                      List every block with its parameters and shape contract.
   new <block> [--set name=value ...]   Generate a block's source code.
         [--lang py] [--out FILE] [--force]
-  help                                 Show this help.
+${CHECK_USAGE}  help                                 Show this help.
 
 Examples:
   attention-forge new cnn-mha --set embed_dim=128 --set num_heads=4
@@ -120,7 +121,7 @@ function newBlock(io: Io, args: string[]): number {
   return 0;
 }
 
-export function run(argv: string[], io: Io): number {
+export async function run(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -130,6 +131,10 @@ export function run(argv: string[], io: Io): number {
       }
       case 'new':
         return newBlock(io, rest);
+      case 'check':
+        return await checkCommand(rest, io);
+      case 'shapes':
+        return await shapesCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -150,8 +155,16 @@ export function run(argv: string[], io: Io): number {
 }
 
 if (require.main === module) {
-  process.exitCode = run(process.argv.slice(2), {
+  run(process.argv.slice(2), {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-  });
+  }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`attention-forge: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -1,0 +1,78 @@
+/**
+ * Diagnostics and fixes as plain data, and the rule interface. Positions are 0-based lines and
+ * columns (UTF-16 code units would need the source; tree-sitter columns are bytes, equal for
+ * ASCII code); the CLI converts to 1-based. Nothing here evaluates shapes.
+ */
+
+import type { Node } from './parse';
+import type { Cmp, Dim } from './dims';
+import type { Event } from './events';
+
+export type Severity = 'error' | 'warning';
+
+export interface Range {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface TextEdit {
+  range: Range;
+  newText: string;
+}
+
+export interface Fix {
+  title: string;
+  edits: TextEdit[];
+}
+
+export interface Diagnostic {
+  rule: string;
+  severity: Severity;
+  message: string;
+  range: Range;
+  fixes: Fix[];
+}
+
+export function rangeOf(n: Node): Range {
+  return { line: n.startPosition.row, column: n.startPosition.column, endLine: n.endPosition.row, endColumn: n.endPosition.column };
+}
+
+export function replaceNode(n: Node, newText: string): TextEdit {
+  return { range: rangeOf(n), newText };
+}
+
+/** What a rule may ask of the evaluator while checking an event. */
+export interface RuleContext {
+  /** Compares two dimensions after the unifications made so far. */
+  compare(a: Dim, b: Dim): Cmp;
+  /** Equal under the generic assumption (distinct symbols stand for distinct values). */
+  same(a: Dim, b: Dim): boolean;
+  /** 'error' when every dimension is a number, else 'warning'. */
+  severity(...dims: Dim[]): Severity;
+  fmt(d: Dim): string;
+  fmtShape(dims: Dim[]): string;
+  /** The value of a dimension after unification, when it is a number. */
+  value(d: Dim): number | undefined;
+  report(d: { node: Node; severity: Severity; message: string; fixes?: Fix[] }): void;
+  source: string;
+}
+
+export interface RuleDocs {
+  what: string;
+  why: string;
+  example: string;
+  useInstead: string;
+  fixSafety: string;
+}
+
+export interface Rule {
+  name: string;
+  summary: string;
+  /** The severity of a literal-proven finding; symbolic findings are warnings. */
+  defaultSeverity: Severity;
+  docs: RuleDocs;
+  on: Event['kind'][];
+  check(e: Event, ctx: RuleContext): void;
+}

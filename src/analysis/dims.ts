@@ -1,0 +1,222 @@
+/**
+ * Symbolic dimensions: sums of monomials over named symbols with rational coefficients and
+ * integer exponents (negative exponents stand for exact division, `C // H` when `C` is
+ * symbolic). Constants are the empty-monomial term. A dimension is immutable and canonical,
+ * so structural equality is mathematical equality of the expressions.
+ *
+ * This module knows nothing about tensors, Python or rules. It does not decide what a symbol
+ * means, and it never guesses: `compare` answers 'ne' only when the two expressions differ
+ * for every positive value of their symbols it can prove (constant difference or constant
+ * ratio), and 'unknown' otherwise.
+ */
+
+export interface Term {
+  coef: number;
+  /** Sorted by symbol name; exponents are never 0. */
+  syms: readonly (readonly [string, number])[];
+}
+
+export interface Dim {
+  readonly terms: readonly Term[];
+}
+
+const EPS = 1e-9;
+
+function monoKey(syms: Term['syms']): string {
+  return syms.map(([s, e]) => (e === 1 ? s : `${s}^${e}`)).join('*');
+}
+
+function normalize(terms: Term[]): Dim {
+  const map = new Map<string, Term>();
+  for (const t of terms) {
+    const k = monoKey(t.syms);
+    const prev = map.get(k);
+    map.set(k, prev ? { coef: prev.coef + t.coef, syms: t.syms } : t);
+  }
+  const out = [...map.entries()]
+    .filter(([, t]) => Math.abs(t.coef) > EPS)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, t]) => t);
+  return { terms: out };
+}
+
+export function dconst(n: number): Dim {
+  return normalize([{ coef: n, syms: [] }]);
+}
+
+export function dsym(name: string): Dim {
+  return { terms: [{ coef: 1, syms: [[name, 1]] }] };
+}
+
+export function isConst(d: Dim): boolean {
+  return d.terms.length === 0 || (d.terms.length === 1 && d.terms[0].syms.length === 0);
+}
+
+/** The numeric value of a constant dimension, or undefined when it has symbols. */
+export function constValue(d: Dim): number | undefined {
+  if (d.terms.length === 0) return 0;
+  if (d.terms.length === 1 && d.terms[0].syms.length === 0) return d.terms[0].coef;
+  return undefined;
+}
+
+/** A single symbol with coefficient 1 and exponent 1 (a unifiable variable), or undefined. */
+export function asSymbol(d: Dim): string | undefined {
+  if (d.terms.length !== 1) return undefined;
+  const t = d.terms[0];
+  return t.coef === 1 && t.syms.length === 1 && t.syms[0][1] === 1 ? t.syms[0][0] : undefined;
+}
+
+export function symbolsOf(d: Dim): Set<string> {
+  const s = new Set<string>();
+  for (const t of d.terms) for (const [n] of t.syms) s.add(n);
+  return s;
+}
+
+export function add(a: Dim, b: Dim): Dim {
+  return normalize([...a.terms, ...b.terms]);
+}
+
+export function neg(a: Dim): Dim {
+  return { terms: a.terms.map((t) => ({ coef: -t.coef, syms: t.syms })) };
+}
+
+export function sub(a: Dim, b: Dim): Dim {
+  return add(a, neg(b));
+}
+
+function mulTerm(a: Term, b: Term): Term {
+  const m = new Map<string, number>();
+  for (const [s, e] of a.syms) m.set(s, (m.get(s) ?? 0) + e);
+  for (const [s, e] of b.syms) m.set(s, (m.get(s) ?? 0) + e);
+  const syms = [...m.entries()].filter(([, e]) => e !== 0).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  return { coef: a.coef * b.coef, syms };
+}
+
+export function mul(a: Dim, b: Dim): Dim {
+  const out: Term[] = [];
+  for (const x of a.terms) for (const y of b.terms) out.push(mulTerm(x, y));
+  return normalize(out);
+}
+
+/**
+ * `a // b`. Constants use floor division; a symbolic dividend over a monomial divisor is
+ * taken as exact division (the code that writes `C // H` means H divides C); anything else
+ * is undefined (unknown).
+ */
+export function floorDiv(a: Dim, b: Dim): Dim | undefined {
+  const av = constValue(a);
+  const bv = constValue(b);
+  if (av !== undefined && bv !== undefined) return bv === 0 ? undefined : dconst(Math.floor(av / bv));
+  if (b.terms.length !== 1) return undefined;
+  const t = b.terms[0];
+  if (Math.abs(t.coef) < EPS) return undefined;
+  const inv: Term = { coef: 1 / t.coef, syms: t.syms.map(([s, e]) => [s, -e] as const) };
+  return normalize(a.terms.map((x) => mulTerm(x, inv)));
+}
+
+export function pow(a: Dim, n: number): Dim | undefined {
+  if (!Number.isInteger(n) || n < 0 || n > 8) return undefined;
+  let r = dconst(1);
+  for (let i = 0; i < n; i++) r = mul(r, a);
+  return r;
+}
+
+export function equal(a: Dim, b: Dim): boolean {
+  if (a.terms.length !== b.terms.length) return false;
+  for (let i = 0; i < a.terms.length; i++) {
+    const x = a.terms[i];
+    const y = b.terms[i];
+    if (Math.abs(x.coef - y.coef) > EPS || monoKey(x.syms) !== monoKey(y.syms)) return false;
+  }
+  return true;
+}
+
+export type Cmp = 'eq' | 'ne' | 'unknown';
+
+/** Compares two dimensions; 'ne' only when provably different for all positive symbol values. */
+export function compare(a: Dim, b: Dim): Cmp {
+  if (equal(a, b)) return 'eq';
+  const diff = sub(a, b);
+  if (isConst(diff)) return 'ne';
+  const r = ratio(a, b);
+  if (r !== undefined && Math.abs(r - 1) > EPS) return 'ne';
+  return 'unknown';
+}
+
+/** a / b when it is a constant (both monomials over the same symbols), else undefined. */
+export function ratio(a: Dim, b: Dim): number | undefined {
+  if (a.terms.length !== 1 || b.terms.length !== 1) return undefined;
+  if (monoKey(a.terms[0].syms) !== monoKey(b.terms[0].syms)) return undefined;
+  return a.terms[0].coef / b.terms[0].coef;
+}
+
+/** Substitutes symbols by dimensions. */
+export function substitute(d: Dim, lookup: (s: string) => Dim | undefined): Dim {
+  let touched = false;
+  const parts: Dim[] = [];
+  for (const t of d.terms) {
+    let acc: Dim = dconst(t.coef);
+    for (const [s, e] of t.syms) {
+      const v = lookup(s);
+      if (v === undefined) {
+        acc = mul(acc, { terms: [{ coef: 1, syms: [[s, e]] }] });
+        continue;
+      }
+      touched = true;
+      let p: Dim | undefined;
+      if (e > 0) p = pow(v, e);
+      else {
+        const q = pow(v, -e);
+        p = q ? floorDivExact(dconst(1), q) : undefined;
+      }
+      acc = p ? mul(acc, p) : mul(acc, { terms: [{ coef: 1, syms: [[s, e]] }] });
+    }
+    parts.push(acc);
+  }
+  if (!touched) return d;
+  return parts.reduce((x, y) => add(x, y), dconst(0));
+}
+
+function floorDivExact(a: Dim, b: Dim): Dim | undefined {
+  const bv = constValue(b);
+  if (bv !== undefined) return bv === 0 ? undefined : mul(a, dconst(1 / bv));
+  return floorDiv(a, b);
+}
+
+/** A symbol's display name: internal names carry a `#n` suffix that keeps scopes apart. */
+export function displayName(s: string): string {
+  const i = s.indexOf('#');
+  return i < 0 ? s : s.slice(0, i);
+}
+
+export function format(d: Dim): string {
+  if (d.terms.length === 0) return '0';
+  const parts = d.terms.map((t) => {
+    const num = t.syms.filter(([, e]) => e > 0).map(([s, e]) => (e === 1 ? displayName(s) : `${displayName(s)}**${e}`));
+    const den = t.syms.filter(([, e]) => e < 0).map(([s, e]) => (e === -1 ? displayName(s) : `${displayName(s)}**${-e}`));
+    const coef = t.coef;
+    let text: string;
+    if (num.length === 0) text = String(Math.abs(coef) === 1 && den.length ? 1 : formatNum(Math.abs(coef)));
+    else {
+      const c = Math.abs(coef);
+      if (Math.abs(c - 1) < EPS) text = num.join('*');
+      else if (Number.isInteger(c)) text = `${c}*${num.join('*')}`;
+      else if (Number.isInteger(1 / c)) {
+        den.unshift(String(Math.round(1 / c)));
+        text = num.join('*');
+      } else text = `${formatNum(c)}*${num.join('*')}`;
+    }
+    if (den.length) text = `${text}//${den.length > 1 ? `(${den.join('*')})` : den[0]}`;
+    return { neg: t.coef < 0, text };
+  });
+  let s = '';
+  parts.forEach((p, i) => {
+    if (i === 0) s = p.neg ? `-${p.text}` : p.text;
+    else s += p.neg ? ` - ${p.text}` : ` + ${p.text}`;
+  });
+  return s;
+}
+
+function formatNum(n: number): string {
+  return Number.isInteger(n) ? String(n) : String(Number(n.toFixed(6)));
+}

@@ -1,0 +1,2535 @@
+/**
+ * Shape evaluation: an abstract interpreter over one file. It runs the top level in program
+ * order (constants, module instances such as `Block(64, 8)`, tensors such as
+ * `torch.randn(2, 10, 64)`, calls such as `model(x)`), evaluates `__init__` with the bound
+ * constructor arguments and `forward` with the bound inputs, and afterwards evaluates every
+ * module class, instance and function that the file never exercised, with symbolic dimensions
+ * seeded from parameter names, defaults, shape comments, jaxtyping annotations, `x.shape`
+ * unpacking and asserts.
+ *
+ * Values are abstract (`values.ts`): a shape that cannot be known is `unknown` and silences
+ * everything downstream. Where an operation constrains two symbolic sizes to be equal and
+ * nothing proves otherwise, the evaluator unifies them (the code is assumed right until shown
+ * wrong). It reports nothing itself: it emits events (`events.ts`) with the facts it found,
+ * and the rules decide. It never throws on user code: each statement is evaluated under a
+ * guard, and a step budget bounds the work on any file.
+ */
+
+import type { Binding } from './bind';
+import { dotted, findMethod, qualify } from './bind';
+import * as D from './dims';
+import type { Dim } from './dims';
+import type { Event, OpInfo } from './events';
+import type { Node } from './parse';
+import type { Axis, ClassInfo, InstanceV, IntV, Role, ScaleFact, TensorV, TorchModuleV, TupleV, Value } from './values';
+import { UNKNOWN } from './values';
+
+export interface ShapeRecord {
+  line: number;
+  column: number;
+  name: string;
+  shape: string;
+}
+
+interface Frame {
+  vars: Map<string, Value>;
+  /** The values the parameters were bound to, before any reassignment. */
+  params?: Value[];
+  returns: Value[];
+  self?: InstanceV;
+  forward: boolean;
+}
+
+class Budget extends Error {}
+
+const MAX_DEPTH = 12;
+const MAX_STEPS = 60000;
+
+const SHAPE_PRESERVING_MODULES = new Set([
+  'Dropout', 'Dropout1d', 'Dropout2d', 'ReLU', 'GELU', 'SiLU', 'Sigmoid', 'Tanh', 'Identity', 'LeakyReLU', 'ELU', 'Mish',
+  'Hardswish', 'Hardsigmoid', 'ReLU6', 'Softplus', 'PReLU', 'SELU', 'Softsign', 'Tanhshrink', 'Hardtanh', 'GLU_',
+]);
+const ELEMENTWISE_FUNCS = new Set([
+  'relu', 'gelu', 'silu', 'sigmoid', 'tanh', 'dropout', 'leaky_relu', 'elu', 'exp', 'log', 'abs', 'sqrt', 'rsqrt', 'neg',
+  'clone', 'detach', 'float', 'half', 'double', 'bfloat16', 'contiguous', 'mish', 'hardswish', 'sin', 'cos', 'sign',
+  'normalize', 'clamp', 'clip', 'relu_', 'sigmoid_', 'mul_', 'add_', 'tanh_', 'dropout1d', 'dropout2d', 'square', 'pow',
+  'type_as', 'to', 'cpu', 'cuda', 'requires_grad_', 'zero_', 'fill_', 'nan_to_num', 'reciprocal', 'log_softmax', 'bool',
+  'long', 'int', 'masked_fill', 'masked_fill_', 'softmax', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cumsum',
+]);
+
+function roleFromName(name: string, all: string[]): Role | undefined {
+  const n = name.toLowerCase().replace(/^self\./, '');
+  if (/^(b|n|bs|nb|batch|batch_size|bsz|num_batches)$/.test(n)) return 'batch';
+  if (/^(l|s|t|seq|seq_len|seqlen|length|len|n_tokens|num_tokens|tokens|q_len|k_len|kv_len|src_len|tgt_len|seq_length|n_seq|max_len|num_patches|np)$/.test(n)) return 'seq';
+  if (/^(c|d|e|dim|d_model|embed_dim|channels|in_channels|hidden|hidden_dim|hidden_size|emb|emb_dim|embedding_dim|d_embed|n_embd|model_dim|c_in|in_dim|feat|features|num_channels)$/.test(n)) return 'chan';
+  if (/^(heads|num_heads|n_heads|nhead|nh|n_head)$/.test(n)) return 'head';
+  if (/^(hd|head_dim|dh|d_k|dk|d_head|d_v|dv|head_size|c_head|dim_head)$/.test(n)) return 'hdim';
+  if (/^(w|height|width|hh|ww|x_h|x_w)$/.test(n)) return 'space';
+  if (n === 'h') return all.some((a) => /^w$/i.test(a)) ? 'space' : 'head';
+  return undefined;
+}
+
+function numValue(v: Value): number | undefined {
+  if (v.kind === 'int') return D.constValue(v.dim);
+  if (v.kind === 'num') return v.value;
+  if (v.kind === 'bool') return v.value === undefined ? undefined : v.value ? 1 : 0;
+  return undefined;
+}
+
+function isTensor(v: Value | undefined): v is TensorV {
+  return v?.kind === 'tensor';
+}
+
+function intV(dim: Dim, name?: string): IntV {
+  return name ? { kind: 'int', dim, name } : { kind: 'int', dim };
+}
+
+function contiguousStrides(sizes: Dim[]): Dim[] {
+  const out: Dim[] = new Array(sizes.length);
+  let acc = D.dconst(1);
+  for (let i = sizes.length - 1; i >= 0; i--) {
+    out[i] = acc;
+    acc = D.mul(acc, sizes[i]);
+  }
+  return out;
+}
+
+export class Evaluator {
+  readonly records: ShapeRecord[] = [];
+  private readonly recorded = new Set<string>();
+  private readonly subst = new Map<string, Dim>();
+  private readonly globals = new Map<string, Value>();
+  private readonly instances: InstanceV[] = [];
+  private readonly instantiated = new Set<ClassInfo>();
+  private readonly calledFunctions = new Set<Node>();
+  private readonly active = new Set<Node>();
+  private symCount = 0;
+  private labelCount = 0;
+  private steps = 0;
+  private depth = 0;
+
+  constructor(
+    private readonly root: Node,
+    private readonly b: Binding,
+    private readonly emit: (e: Event) => void,
+  ) {}
+
+  // ---------------------------------------------------------------- dims
+
+  norm(d: Dim): Dim {
+    if (this.subst.size === 0) return d;
+    let cur = d;
+    for (let i = 0; i < 4; i++) {
+      const next = D.substitute(cur, (s) => this.subst.get(s));
+      if (D.equal(next, cur)) break;
+      cur = next;
+    }
+    return cur;
+  }
+
+  compare(a: Dim, b: Dim): D.Cmp {
+    return D.compare(this.norm(a), this.norm(b));
+  }
+
+  same(a: Dim, b: Dim): boolean {
+    return D.equal(this.norm(a), this.norm(b));
+  }
+
+  /** Records a == b when nothing proves otherwise; returns the comparison before unifying. */
+  unify(a: Dim, b: Dim): D.Cmp {
+    const na = this.norm(a);
+    const nb = this.norm(b);
+    const c = D.compare(na, nb);
+    if (c !== 'unknown') return c;
+    const sa = D.asSymbol(na);
+    if (sa && !D.symbolsOf(nb).has(sa)) {
+      this.subst.set(sa, nb);
+      return 'unknown';
+    }
+    const sb = D.asSymbol(nb);
+    if (sb && !D.symbolsOf(na).has(sb)) this.subst.set(sb, na);
+    return 'unknown';
+  }
+
+  fresh(name: string): Dim {
+    return D.dsym(`${name}#${++this.symCount}`);
+  }
+
+  private label(): string {
+    return `a${++this.labelCount}`;
+  }
+
+  tensor(sizes: Dim[], names?: (string | undefined)[], extra?: Partial<TensorV>): TensorV {
+    const all = (names ?? []).filter((x): x is string => !!x);
+    const axes: Axis[] = sizes.map((size, i) => {
+      const n = names?.[i];
+      const role = n ? roleFromName(n, all) : undefined;
+      return role ? { size, role, label: this.label() } : { size, label: this.label() };
+    });
+    return { kind: 'tensor', axes, strides: contiguousStrides(sizes), ...extra };
+  }
+
+  private shapeText(t: TensorV): string {
+    return t.axes ? `(${t.axes.map((a) => D.format(this.norm(a.size))).join(', ')})` : '?';
+  }
+
+  // ---------------------------------------------------------------- driver
+
+  run(): void {
+    const frame: Frame = { vars: this.globals, returns: [], forward: false };
+    this.block(this.root.namedChildren.filter(Boolean) as Node[], frame);
+    // Exercise what the file itself did not.
+    for (const cls of this.b.classes.values()) {
+      if (!cls.isModule || this.instantiated.has(cls)) continue;
+      this.guard(() => this.instantiate(cls, [], {}, undefined, true));
+    }
+    for (const inst of [...this.instances]) {
+      if (inst.called) continue;
+      this.guard(() => this.callInstance(inst, [], {}, undefined, true));
+    }
+    for (const fn of this.b.functions.values()) {
+      if (this.calledFunctions.has(fn)) continue;
+      this.guard(() => this.callFunction(fn, [], {}, undefined, true));
+    }
+  }
+
+  private guard(f: () => void): void {
+    try {
+      this.steps = Math.min(this.steps, MAX_STEPS - 5000);
+      f();
+    } catch {
+      // User code is data: whatever went wrong leaves the rest unknown.
+    }
+  }
+
+  private tick(): void {
+    if (++this.steps > MAX_STEPS) throw new Budget();
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  private block(stmts: Node[], f: Frame): void {
+    for (const s of stmts) {
+      if (!s) continue;
+      try {
+        this.stmt(s, f);
+      } catch (e) {
+        if (e instanceof Budget) throw e;
+      }
+    }
+  }
+
+  private body(n: Node | null): Node[] {
+    return (n?.namedChildren ?? []).filter((x): x is Node => !!x);
+  }
+
+  private stmt(s: Node, f: Frame): void {
+    this.tick();
+    switch (s.type) {
+      case 'expression_statement': {
+        for (const c of s.namedChildren) if (c) this.exprStmt(c, f);
+        return;
+      }
+      case 'return_statement': {
+        const e = s.namedChildren[0];
+        const v = e ? this.expr(e, f) : { kind: 'none' as const };
+        f.returns.push(v);
+        if (f.forward) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [] });
+        return;
+      }
+      case 'if_statement':
+        return this.ifStmt(s, f);
+      case 'for_statement':
+        return this.forStmt(s, f);
+      case 'while_statement':
+        return this.block(this.body(s.childForFieldName('body')), f);
+      case 'with_statement':
+        return this.block(this.body(s.childForFieldName('body')), f);
+      case 'try_statement': {
+        this.block(this.body(s.childForFieldName('body')), f);
+        return;
+      }
+      case 'assert_statement':
+        return this.assertStmt(s, f);
+      case 'class_definition':
+      case 'decorated_definition':
+      case 'function_definition': {
+        const def = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
+        const name = def?.childForFieldName('name')?.text;
+        if (!def || !name) return;
+        const cls = this.b.classes.get(name);
+        if (def.type === 'class_definition' && cls) f.vars.set(name, { kind: 'class', cls });
+        else if (def.type === 'function_definition') f.vars.set(name, { kind: 'function', node: def });
+        return;
+      }
+      case 'if_clause':
+      default:
+        return;
+    }
+  }
+
+  private exprStmt(e: Node, f: Frame): void {
+    if (e.type === 'assignment') {
+      const left = e.childForFieldName('left');
+      const right = e.childForFieldName('right');
+      const typ = e.childForFieldName('type');
+      if (!left) return;
+      let v: Value = right ? this.expr(right, f) : UNKNOWN;
+      if (typ && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) {
+        const seeded = this.fromAnnotation(typ, f);
+        if (seeded) v = seeded;
+      }
+      if (right?.type === 'assignment') {
+        // Chained assignment a = b = value.
+        v = this.expr(right, f);
+      }
+      v = this.seedFromComment(e, left, v);
+      this.assign(left, v, f, right);
+      return;
+    }
+    if (e.type === 'augmented_assignment') {
+      const left = e.childForFieldName('left');
+      const right = e.childForFieldName('right');
+      const op = e.childForFieldName('operator')?.text.replace('=', '') ?? '+';
+      if (!left || !right) return;
+      const v = this.binaryValues(op, this.expr(left, f), this.expr(right, f), e);
+      this.assign(left, v, f, right);
+      return;
+    }
+    this.expr(e, f);
+  }
+
+  /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
+  private seedFromComment(stmt: Node, left: Node, v: Value): Value {
+    const names = this.b.shapeComments.get(stmt.startPosition.row);
+    if (!names || left.type !== 'identifier') return v;
+    if (isTensor(v) && v.axes) {
+      if (v.axes.length === names.length) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
+      return v;
+    }
+    if (v.kind === 'unknown' || isTensor(v)) return this.tensorFromNames(names);
+    return v;
+  }
+
+  private readonly commentSyms = new Map<string, Dim>();
+
+  /** A dimension for a name in a shape comment: a constant's value, a known symbol, or a new symbol. */
+  private dimForName(n: string, f?: Frame): Dim {
+    if (/^\d+$/.test(n)) return D.dconst(Number(n));
+    const local = f?.vars.get(n) ?? this.globals.get(n);
+    if (local?.kind === 'int') return local.dim;
+    const known = this.commentSyms.get(n);
+    if (known) return known;
+    const d = this.fresh(n);
+    this.commentSyms.set(n, d);
+    return d;
+  }
+
+  private bindName(size: Dim, name: string): void {
+    if (/^\d+$/.test(name)) return;
+    const known = this.commentSyms.get(name);
+    if (known) this.unify(known, size);
+    else this.commentSyms.set(name, size);
+  }
+
+  private tensorFromNames(names: string[], f?: Frame): TensorV {
+    return this.tensor(names.map((n) => this.dimForName(n, f)), names);
+  }
+
+  private assign(target: Node, v: Value, f: Frame, valueNode?: Node | null): void {
+    switch (target.type) {
+      case 'identifier':
+        f.vars.set(target.text, v);
+        if (isTensor(v) && v.axes) this.record(target, target.text, v);
+        if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
+        return;
+      case 'attribute': {
+        const obj = target.childForFieldName('object');
+        const attr = target.childForFieldName('attribute');
+        if (obj?.text === 'self' && attr && f.self) {
+          f.self.attrs.set(attr.text, v.kind === 'int' && !v.name ? { ...v, name: attr.text } : v);
+          if (isTensor(v) && v.axes) this.record(target, target.text, v);
+        }
+        return;
+      }
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'list_pattern':
+      case 'tuple':
+      case 'list': {
+        const targets = target.namedChildren.filter((x): x is Node => !!x);
+        const star = targets.findIndex((t) => t.type === 'list_splat_pattern');
+        let items: Value[] | undefined;
+        if (v.kind === 'tuple') items = v.items;
+        else if (isTensor(v) && v.axes && v.axes.length > 0 && star < 0 && D.constValue(this.norm(v.axes[0].size)) === targets.length) {
+          // Unpacking a tensor iterates its first axis.
+          const rest = v.axes.slice(1);
+          items = targets.map(() => ({ kind: 'tensor', axes: rest, strides: v.strides?.slice(1), dtype: v.dtype, scale: v.scale }) as TensorV);
+        }
+        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes) {
+          // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names.
+          const names = targets.map((t) => (t.type === 'identifier' ? t.text : '_'));
+          const t = v.shapeOf;
+          const fresh = this.tensorFromNames(names.map((n) => (n === '_' ? `d` : n)), f);
+          t.axes = fresh.axes;
+          t.strides = fresh.strides;
+          items = t.axes!.map((a, i) => intV(a.size, names[i]));
+        } else if (v.kind === 'tuple' && v.shapeOf && v.shapeOf.axes && star < 0 && v.shapeOf.axes.length === targets.length) {
+          targets.forEach((t, i) => {
+            if (t.type === 'identifier') {
+              const axis = v.shapeOf!.axes![i];
+              if (!axis.role) {
+                const role = roleFromName(t.text, targets.map((x) => x.text));
+                if (role) axis.role = role;
+              }
+            }
+          });
+        }
+        if (!items) {
+          for (const t of targets) this.assign(t.type === 'list_splat_pattern' ? t.namedChildren[0]! : t, UNKNOWN, f);
+          return;
+        }
+        if (star >= 0) {
+          const after = targets.length - star - 1;
+          targets.forEach((t, i) => {
+            if (i < star) this.assign(t, items![i] ?? UNKNOWN, f);
+            else if (i === star) this.assign(t.namedChildren[0]!, { kind: 'tuple', items: items!.slice(star, items!.length - after) }, f);
+            else this.assign(t, items![items!.length - (targets.length - i)] ?? UNKNOWN, f);
+          });
+          return;
+        }
+        if (items.length !== targets.length) {
+          for (const t of targets) this.assign(t, UNKNOWN, f);
+          return;
+        }
+        targets.forEach((t, i) => {
+          const it = items![i];
+          this.assign(t, it.kind === 'int' && t.type === 'identifier' ? { ...it, name: t.text } : it, f);
+        });
+        return;
+      }
+      case 'subscript':
+        return;
+      default:
+        void valueNode;
+        return;
+    }
+  }
+
+  private record(node: Node, name: string, t: TensorV): void {
+    const key = `${node.startPosition.row}:${name}`;
+    if (this.recorded.has(key)) return;
+    this.recorded.add(key);
+    this.records.push({ line: node.startPosition.row, column: node.startPosition.column, name, shape: this.shapeText(t) });
+  }
+
+  private truth(v: Value): boolean | undefined {
+    if (v.kind === 'bool') return v.value;
+    if (v.kind === 'none') return false;
+    if (v.kind === 'int') {
+      const c = D.constValue(this.norm(v.dim));
+      return c === undefined ? undefined : c !== 0;
+    }
+    if (v.kind === 'num') return v.value === undefined ? undefined : v.value !== 0;
+    if (v.kind === 'str') return v.value.length > 0;
+    if (v.kind === 'torchmodule' || v.kind === 'instance' || v.kind === 'tensor') return true;
+    if (v.kind === 'tuple') return v.items.length > 0;
+    return undefined;
+  }
+
+  private ifStmt(s: Node, f: Frame): void {
+    const cond = s.childForFieldName('condition');
+    const c = cond ? this.truth(this.expr(cond, f)) : undefined;
+    const cons = this.body(s.childForFieldName('consequence'));
+    const alts = s.childrenForFieldName('alternative').filter((x): x is Node => !!x);
+    if (c === true) return this.block(cons, f);
+    if (c === false) {
+      const first = alts[0];
+      if (!first) return;
+      if (first.type === 'elif_clause') {
+        // Re-evaluate the elif chain as an if statement of its own.
+        const cond2 = first.childForFieldName('condition');
+        const c2 = cond2 ? this.truth(this.expr(cond2, f)) : undefined;
+        if (c2 === true) return this.block(this.body(first.childForFieldName('consequence')), f);
+        if (c2 === false) {
+          const rest = alts.slice(1);
+          const els = rest.find((x) => x.type === 'else_clause');
+          if (rest.length === 1 && els) this.block(this.body(els.childForFieldName('body')), f);
+          else if (rest.length) this.branches(rest.map((x) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence'))), f, !els);
+          return;
+        }
+        return this.branches([this.body(first.childForFieldName('consequence')), ...alts.slice(1).map((x) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence')))], f, !alts.some((x) => x.type === 'else_clause'));
+      }
+      return this.block(this.body(first.childForFieldName('body')), f);
+    }
+    const bodies = [cons, ...alts.map((x) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence')))];
+    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'));
+  }
+
+  /** Evaluates alternative bodies on copies of the frame and joins what they assign. */
+  private branches(bodies: Node[][], f: Frame, fallthrough: boolean): void {
+    const before = new Map(f.vars);
+    const selfBefore = f.self ? new Map(f.self.attrs) : undefined;
+    const results: Map<string, Value>[] = [];
+    for (const body of bodies) {
+      f.vars.clear();
+      for (const [k, v] of before) f.vars.set(k, v);
+      const returnsBefore = f.returns.length;
+      this.block(body, f);
+      const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
+      if (!returned) results.push(new Map(f.vars));
+    }
+    if (fallthrough) results.push(before);
+    f.vars.clear();
+    if (results.length === 0) {
+      for (const [k, v] of before) f.vars.set(k, v);
+      return;
+    }
+    const keys = new Set<string>();
+    for (const r of results) for (const k of r.keys()) keys.add(k);
+    for (const k of keys) {
+      const vals = results.map((r) => r.get(k));
+      f.vars.set(k, this.join(vals));
+    }
+    void selfBefore;
+  }
+
+  private join(vals: (Value | undefined)[]): Value {
+    const first = vals[0];
+    if (!first) return UNKNOWN;
+    if (vals.every((v) => v === first)) return first;
+    if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length && v.axes.every((a, i) => this.same(a.size, first.axes![i].size)))) {
+      const t = first as TensorV;
+      return { kind: 'tensor', axes: t.axes!.map((a) => ({ size: a.size, role: a.role })), dtype: vals.every((v) => (v as TensorV).dtype === t.dtype) ? t.dtype : undefined };
+    }
+    if (vals.every((v) => v?.kind === 'int' && first.kind === 'int' && this.same(v.dim, first.dim))) return first;
+    if (vals.every((v) => v?.kind === 'none')) return first;
+    return UNKNOWN;
+  }
+
+  private forStmt(s: Node, f: Frame): void {
+    const left = s.childForFieldName('left');
+    const right = s.childForFieldName('right');
+    const body = this.body(s.childForFieldName('body'));
+    if (!left || !right) return;
+    const it = this.expr(right, f);
+    let items: Value[] | undefined;
+    if (it.kind === 'torchmodule' && it.items) items = it.items;
+    else if (it.kind === 'tuple') items = it.items;
+    if (items && items.length <= 16) {
+      for (const item of items) {
+        this.assign(left, item, f);
+        this.block(body, f);
+      }
+      return;
+    }
+    this.assign(left, UNKNOWN, f);
+    this.branches([body], f, true);
+  }
+
+  private assertStmt(s: Node, f: Frame): void {
+    const e = s.namedChildren[0];
+    if (!e || e.type !== 'comparison_operator') return;
+    const ops = e.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+    const parts = e.namedChildren.filter((x): x is Node => !!x);
+    if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2) return;
+    const a = this.expr(parts[0], f);
+    const b = this.expr(parts[1], f);
+    if (a.kind === 'int' && b.kind === 'int') this.unify(a.dim, b.dim);
+    else if (a.kind === 'tuple' && b.kind === 'tuple' && a.items.length === b.items.length) {
+      a.items.forEach((x, i) => {
+        const y = b.items[i];
+        if (x.kind === 'int' && y.kind === 'int') this.unify(x.dim, y.dim);
+      });
+    } else if (a.kind === 'tuple' && a.shapeOf && !a.shapeOf.axes && b.kind === 'tuple') {
+      const t = a.shapeOf;
+      const sizes = b.items.map((x) => (x.kind === 'int' ? x.dim : this.fresh('d')));
+      const fresh = this.tensor(sizes, b.items.map((x) => (x.kind === 'int' ? x.name : undefined)));
+      t.axes = fresh.axes;
+      t.strides = fresh.strides;
+    }
+  }
+
+  // ---------------------------------------------------------------- functions and classes
+
+  private params(fn: Node): { name: string; node: Node; def?: Node; ann?: Node; kind: 'plain' | 'star' | 'kwstar' }[] {
+    const out: { name: string; node: Node; def?: Node; ann?: Node; kind: 'plain' | 'star' | 'kwstar' }[] = [];
+    for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (!p) continue;
+      if (p.type === 'identifier') out.push({ name: p.text, node: p, kind: 'plain' });
+      else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
+        const name = p.childForFieldName('name');
+        if (name) out.push({ name: name.text, node: p, def: p.childForFieldName('value') ?? undefined, ann: p.childForFieldName('type') ?? undefined, kind: 'plain' });
+      } else if (p.type === 'typed_parameter') {
+        const id = p.namedChildren.find((c) => c?.type === 'identifier');
+        const star = p.namedChildren.find((c) => c?.type === 'list_splat_pattern' || c?.type === 'dictionary_splat_pattern');
+        if (id) out.push({ name: id.text, node: p, ann: p.childForFieldName('type') ?? undefined, kind: 'plain' });
+        else if (star) out.push({ name: star.namedChildren[0]?.text ?? '_', node: p, kind: star.type === 'list_splat_pattern' ? 'star' : 'kwstar' });
+      } else if (p.type === 'list_splat_pattern') out.push({ name: p.namedChildren[0]?.text ?? '_', node: p, kind: 'star' });
+      else if (p.type === 'dictionary_splat_pattern') out.push({ name: p.namedChildren[0]?.text ?? '_', node: p, kind: 'kwstar' });
+    }
+    return out;
+  }
+
+  /** A tensor from a jaxtyping annotation `Float[Tensor, "b c h w"]` or a `# (B, C)` comment. */
+  private fromAnnotation(ann: Node, f: Frame): TensorV | undefined {
+    const txt = ann.text;
+    const m = /\[\s*[\w.]+\s*,\s*["']([^"']*)["']\s*\]/.exec(txt);
+    if (m) {
+      const names = m[1].trim().split(/\s+/).filter(Boolean);
+      if (names.some((n) => n.startsWith('*') || n === '...')) return undefined;
+      return this.tensorFromNames(names.map((n) => n.replace(/^_/, '')), f);
+    }
+    return undefined;
+  }
+
+  private seedParam(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number, f: Frame): Value {
+    if (p.ann) {
+      const t = this.fromAnnotation(p.ann, f);
+      if (t) return t;
+    }
+    // A shape comment on the parameter's line or in the docstring: `x: (B, C, H, W)`.
+    const line = p.node.startPosition.row;
+    const names = this.b.shapeComments.get(line);
+    const defLine = fn.startPosition.row;
+    if (names && (line !== defLine || this.paramsOnLine(fn, line) === 1 || index === 0)) return this.tensorFromNames(names, f);
+    const doc = this.docShape(fn, p.name);
+    if (doc) return this.tensorFromNames(doc, f);
+    if (p.ann && /Tensor/.test(p.ann.text)) return { kind: 'tensor' };
+    return { kind: 'tensor' };
+  }
+
+  private paramsOnLine(fn: Node, line: number): number {
+    return this.params(fn).filter((p) => p.node.startPosition.row === line && p.name !== 'self').length;
+  }
+
+  /** `x: (B, L, C)` or `x (B, L, C)` in the docstring or in comments at the top of the body. */
+  private docShape(fn: Node, name: string): string[] | undefined {
+    const body = fn.childForFieldName('body');
+    const first = body?.namedChildren[0];
+    const texts: string[] = [];
+    if (first?.type === 'expression_statement' && first.namedChildren[0]?.type === 'string') texts.push(first.namedChildren[0].text);
+    for (const c of fn.children) if (c?.type === 'comment') texts.push(c.text);
+    for (const c of body?.children ?? []) if (c?.type === 'comment') texts.push(c.text);
+    for (const t of texts) {
+      const re = new RegExp(`\\b${name}\\b\\s*:?\\s*(?:tensor\\s*)?(?:of\\s+shape\\s*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`, 'i');
+      const m = re.exec(t);
+      if (m) return m[1].split(/\s*,\s*/);
+    }
+    return undefined;
+  }
+
+  /** Binds arguments to parameters; missing ones take defaults, or seeds when `seed`. */
+  private bindArgs(fn: Node, args: Value[], kwargs: Record<string, Value>, f: Frame, seed: boolean, skipSelf: boolean): Value[] {
+    const ps = this.params(fn);
+    let i = 0;
+    const bound: Value[] = [];
+    ps.forEach((p, idx) => {
+      if (skipSelf && idx === 0) return;
+      let v: Value | undefined;
+      if (p.kind === 'star') {
+        v = { kind: 'tuple', items: args.slice(i) };
+        i = args.length;
+      } else if (p.kind === 'kwstar') v = UNKNOWN;
+      else if (i < args.length) v = args[i++];
+      else if (p.name in kwargs) v = kwargs[p.name];
+      if (v === undefined && p.def && !(seed && this.isTensorish(p))) v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
+      if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
+      if (v.kind === 'int' && !v.name) v = { ...v, name: p.name };
+      f.vars.set(p.name, v);
+      bound.push(v);
+    });
+    return bound;
+  }
+
+  private isTensorish(p: { ann?: Node }): boolean {
+    return !!p.ann && /Tensor|\[/.test(p.ann.text);
+  }
+
+  private seedFor(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number, f: Frame): Value {
+    const fname = fn.childForFieldName('name')?.text;
+    if (fname === '__init__') {
+      if (p.ann && /float/.test(p.ann.text)) return { kind: 'num' };
+      if (p.ann && /bool/.test(p.ann.text)) return { kind: 'bool' };
+      return intV(this.fresh(p.name), p.name);
+    }
+    if (/mask/i.test(p.name)) return { kind: 'none' };
+    return this.seedParam(fn, p, index, f);
+  }
+
+  private instantiate(cls: ClassInfo, args: Value[], kwargs: Record<string, Value>, node: Node | undefined, seed: boolean): InstanceV {
+    this.instantiated.add(cls);
+    const inst: InstanceV = { kind: 'instance', cls, attrs: new Map(), called: false, node };
+    this.instances.push(inst);
+    const init = findMethod(cls, '__init__');
+    if (init) this.runFunction(init, args, kwargs, inst, seed, false);
+    return inst;
+  }
+
+  private callInstance(inst: InstanceV, args: Value[], kwargs: Record<string, Value>, _node: Node | undefined, seed: boolean): Value {
+    inst.called = true;
+    const fwd = findMethod(inst.cls, 'forward') ?? findMethod(inst.cls, '__call__');
+    if (!fwd) return UNKNOWN;
+    return this.runFunction(fwd, args, kwargs, inst, seed, true);
+  }
+
+  private callFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean): Value {
+    this.calledFunctions.add(fn);
+    return this.runFunction(fn, args, kwargs, self, seed, false);
+  }
+
+  private runFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean, forward: boolean): Value {
+    if (this.depth >= MAX_DEPTH || this.active.has(fn)) return UNKNOWN;
+    this.depth++;
+    this.active.add(fn);
+    try {
+      const vars = new Map<string, Value>();
+      const f: Frame = { vars, returns: [], self, forward };
+      const ps = this.params(fn);
+      const hasSelf = ps[0]?.name === 'self' && !!self;
+      if (hasSelf) vars.set('self', self!);
+      f.params = this.bindArgs(fn, args, kwargs, f, seed, hasSelf || ps[0]?.name === 'self');
+      const global = new Proxy(vars, {});
+      void global;
+      this.block(this.body(fn.childForFieldName('body')), f);
+      if (f.returns.length === 0) return { kind: 'none' };
+      return f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
+    } finally {
+      this.active.delete(fn);
+      this.depth--;
+    }
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  private lookup(name: string, f: Frame): Value {
+    const v = f.vars.get(name) ?? this.globals.get(name);
+    if (v) return v;
+    const cls = this.b.classes.get(name);
+    if (cls) return { kind: 'class', cls };
+    const fn = this.b.functions.get(name);
+    if (fn) return { kind: 'function', node: fn };
+    const q = qualify(this.b, name);
+    if (q) return { kind: 'qual', path: q };
+    if (name === 'True' || name === 'False') return { kind: 'bool', value: name === 'True' };
+    if (name === 'None') return { kind: 'none' };
+    return { kind: 'qual', path: `builtins.${name}` };
+  }
+
+  expr(n: Node, f: Frame): Value {
+    this.tick();
+    switch (n.type) {
+      case 'integer': {
+        const v = Number(n.text.replace(/_/g, ''));
+        return Number.isFinite(v) ? intV(D.dconst(v)) : UNKNOWN;
+      }
+      case 'float':
+        return { kind: 'num', value: Number(n.text.replace(/_/g, '')) };
+      case 'true':
+        return { kind: 'bool', value: true };
+      case 'false':
+        return { kind: 'bool', value: false };
+      case 'none':
+        return { kind: 'none' };
+      case 'string': {
+        const content = n.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('');
+        return n.namedChildren.some((c) => c?.type === 'interpolation') ? UNKNOWN : { kind: 'str', value: content };
+      }
+      case 'concatenated_string':
+        return UNKNOWN;
+      case 'identifier':
+        return this.lookup(n.text, f);
+      case 'parenthesized_expression': {
+        const c = n.namedChildren.find((x) => x && x.type !== 'comment');
+        return c ? this.expr(c, f) : UNKNOWN;
+      }
+      case 'tuple':
+      case 'list':
+      case 'expression_list': {
+        const items: Value[] = [];
+        for (const c of n.namedChildren) {
+          if (!c || c.type === 'comment') continue;
+          if (c.type === 'list_splat') {
+            const v = this.expr(c.namedChildren[0]!, f);
+            if (v.kind === 'tuple') items.push(...v.items);
+            else return UNKNOWN;
+          } else items.push(this.expr(c, f));
+        }
+        return { kind: 'tuple', items };
+      }
+      case 'list_comprehension':
+      case 'generator_expression':
+        return this.comprehension(n, f);
+      case 'attribute':
+        return this.attribute(n, f);
+      case 'call':
+        return this.call(n, f);
+      case 'subscript':
+        return this.subscript(n, f);
+      case 'binary_operator': {
+        const l = n.childForFieldName('left');
+        const r = n.childForFieldName('right');
+        const op = n.childForFieldName('operator')?.text ?? '';
+        if (!l || !r) return UNKNOWN;
+        return this.binaryValues(op, this.expr(l, f), this.expr(r, f), n);
+      }
+      case 'unary_operator': {
+        const a = n.childForFieldName('argument');
+        const op = n.childForFieldName('operator')?.text;
+        if (!a) return UNKNOWN;
+        const v = this.expr(a, f);
+        if (op === '-') {
+          if (v.kind === 'int') return intV(D.neg(v.dim));
+          if (v.kind === 'num') return { kind: 'num', value: v.value === undefined ? undefined : -v.value };
+          if (isTensor(v)) return { ...v, mask: undefined, normAxis: undefined };
+        }
+        if (op === '~' && isTensor(v)) return this.flipMask(v);
+        if (op === '+') return v;
+        return UNKNOWN;
+      }
+      case 'not_operator': {
+        const a = n.childForFieldName('argument');
+        const t = a ? this.truth(this.expr(a, f)) : undefined;
+        return { kind: 'bool', value: t === undefined ? undefined : !t };
+      }
+      case 'boolean_operator': {
+        const l = n.childForFieldName('left');
+        const r = n.childForFieldName('right');
+        const op = n.childForFieldName('operator')?.text;
+        if (!l || !r) return UNKNOWN;
+        const lv = this.expr(l, f);
+        const t = this.truth(lv);
+        if (op === 'or') return t === true ? lv : t === false ? this.expr(r, f) : UNKNOWN;
+        if (op === 'and') return t === false ? lv : t === true ? this.expr(r, f) : UNKNOWN;
+        return UNKNOWN;
+      }
+      case 'comparison_operator':
+        return this.comparison(n, f);
+      case 'conditional_expression': {
+        const parts = n.namedChildren.filter((x): x is Node => !!x);
+        if (parts.length !== 3) return UNKNOWN;
+        const c = this.truth(this.expr(parts[1], f));
+        if (c === true) return this.expr(parts[0], f);
+        if (c === false) return this.expr(parts[2], f);
+        return this.join([this.expr(parts[0], f), this.expr(parts[2], f)]);
+      }
+      case 'lambda':
+        return UNKNOWN;
+      case 'keyword_argument':
+        return UNKNOWN;
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private comprehension(n: Node, f: Frame): Value {
+    // [blk(x) for blk in self.blocks] or [t.view(...) for t in (q, k, v)]: evaluate per item.
+    const body = n.childForFieldName('body');
+    const clause = n.namedChildren.find((c) => c?.type === 'for_in_clause');
+    if (!body || !clause || n.namedChildren.filter((c) => c?.type === 'for_in_clause' || c?.type === 'if_clause').length !== 1) return UNKNOWN;
+    const left = clause.childForFieldName('left');
+    const right = clause.childForFieldName('right');
+    if (!left || !right) return UNKNOWN;
+    const it = this.expr(right, f);
+    const items = it.kind === 'tuple' ? it.items : it.kind === 'torchmodule' ? it.items : undefined;
+    if (!items || items.length > 16) return UNKNOWN;
+    const out: Value[] = [];
+    const saved = new Map(f.vars);
+    for (const item of items) {
+      this.assign(left, item, f);
+      out.push(this.expr(body, f));
+    }
+    f.vars.clear();
+    for (const [k, v] of saved) f.vars.set(k, v);
+    return { kind: 'tuple', items: out };
+  }
+
+  private attribute(n: Node, f: Frame): Value {
+    const objNode = n.childForFieldName('object');
+    const attrNode = n.childForFieldName('attribute');
+    if (!objNode || !attrNode) return UNKNOWN;
+    const name = attrNode.text;
+    const obj = this.expr(objNode, f);
+    switch (obj.kind) {
+      case 'qual':
+        return { kind: 'qual', path: `${obj.path}.${name}` };
+      case 'instance': {
+        const v = obj.attrs.get(name);
+        if (v) return v;
+        const m = findMethod(obj.cls, name);
+        if (m) return { kind: 'function', node: m, self: obj };
+        return UNKNOWN;
+      }
+      case 'tensor':
+        return this.tensorAttribute(obj, name, n, attrNode);
+      case 'tuple':
+        return UNKNOWN;
+      case 'torchmodule':
+        return this.moduleAttribute(obj, name);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private moduleAttribute(m: TorchModuleV, name: string): Value {
+    const a = (i: number, k: string) => m.kwargs[k] ?? m.args[i];
+    switch (m.type) {
+      case 'Linear':
+        if (name === 'in_features') return a(0, 'in_features') ?? UNKNOWN;
+        if (name === 'out_features') return a(1, 'out_features') ?? UNKNOWN;
+        break;
+      case 'MultiheadAttention':
+        if (name === 'embed_dim') return a(0, 'embed_dim') ?? UNKNOWN;
+        if (name === 'num_heads') return a(1, 'num_heads') ?? UNKNOWN;
+        if (name === 'batch_first') return a(8, 'batch_first') ?? { kind: 'bool', value: false };
+        break;
+    }
+    return UNKNOWN;
+  }
+
+  private tensorAttribute(t: TensorV, name: string, n: Node, attrNode: Node): Value {
+    switch (name) {
+      case 'shape':
+        return this.shapeTuple(t);
+      case 'ndim':
+        return t.axes ? intV(D.dconst(t.axes.length)) : UNKNOWN;
+      case 'T':
+      case 'mT':
+        if (!t.axes) return { kind: 'tensor' };
+        if (name === 'T') return this.permuteTensor(t, t.axes.map((_, i) => t.axes!.length - 1 - i), n);
+        return this.transposeTensor(t, -2, -1, n);
+      case 'dtype':
+      case 'device':
+        return { kind: 'unknown' };
+      case 'is_cuda':
+      case 'requires_grad':
+        return { kind: 'bool' };
+    }
+    this.emit({ kind: 'attribute', node: n, nameNode: attrNode, name, self: t });
+    return { kind: 'method', self: t, name };
+  }
+
+  private shapeTuple(t: TensorV): TupleV {
+    if (!t.axes) return { kind: 'tuple', items: [], shapeOf: t };
+    return { kind: 'tuple', items: t.axes.map((a) => intV(a.size)), shapeOf: t };
+  }
+
+  private subscript(n: Node, f: Frame): Value {
+    const valNode = n.childForFieldName('value');
+    if (!valNode) return UNKNOWN;
+    const v = this.expr(valNode, f);
+    const subs = n.childrenForFieldName('subscript').filter((x): x is Node => !!x);
+    if (v.kind === 'tuple') {
+      if (subs.length !== 1) return UNKNOWN;
+      const s = subs[0];
+      if (s.type === 'slice') {
+        if (v.shapeOf && !v.shapeOf.axes) return UNKNOWN;
+        const [a, b] = this.sliceBounds(s, f, v.items.length);
+        if (a === undefined || b === undefined) return UNKNOWN;
+        return { kind: 'tuple', items: v.items.slice(a, b) };
+      }
+      const iv = this.expr(s, f);
+      const i = numValue(iv);
+      if (i === undefined || !Number.isInteger(i)) return UNKNOWN;
+      if (v.shapeOf && !v.shapeOf.axes) return intV(this.fresh('d'));
+      const idx = i < 0 ? v.items.length + i : i;
+      return v.items[idx] ?? UNKNOWN;
+    }
+    if (v.kind === 'torchmodule' && v.items) {
+      const i = subs.length === 1 ? numValue(this.expr(subs[0], f)) : undefined;
+      if (i === undefined) return UNKNOWN;
+      return v.items[i < 0 ? v.items.length + i : i] ?? UNKNOWN;
+    }
+    if (isTensor(v)) return this.indexTensor(v, subs, f);
+    return UNKNOWN;
+  }
+
+  private sliceBounds(s: Node, f: Frame, len: number): [number | undefined, number | undefined] {
+    const parts: (Node | undefined)[] = [undefined, undefined];
+    let idx = 0;
+    for (const c of s.children) {
+      if (!c) continue;
+      if (c.text === ':') idx++;
+      else if (c.isNamed && idx < 2) parts[idx] = c;
+    }
+    const num = (x: Node | undefined, d: number) => {
+      if (!x) return d;
+      const v = numValue(this.expr(x, f));
+      if (v === undefined) return undefined;
+      return v < 0 ? Math.max(0, len + v) : Math.min(v, len);
+    };
+    return [num(parts[0], 0), num(parts[1], len)];
+  }
+
+  private indexTensor(t: TensorV, subs: Node[], f: Frame): Value {
+    if (!t.axes) return { kind: 'tensor' };
+    const out: Axis[] = [];
+    let src = 0;
+    const ell = subs.findIndex((s) => s.type === 'ellipsis');
+    const consuming = subs.filter((s) => s.type !== 'none' && s.type !== 'ellipsis').length;
+    for (let k = 0; k < subs.length; k++) {
+      const s = subs[k];
+      if (s.type === 'none') {
+        out.push({ size: D.dconst(1) });
+        continue;
+      }
+      if (s.type === 'ellipsis') {
+        const skip = t.axes.length - consuming;
+        if (skip < 0) return { kind: 'tensor' };
+        for (let j = 0; j < skip; j++) out.push(t.axes[src++]);
+        continue;
+      }
+      const axis = t.axes[src];
+      if (!axis) return { kind: 'tensor' };
+      if (s.type === 'slice') {
+        const full = s.namedChildren.length === 0;
+        if (full) out.push(axis);
+        else {
+          const c = D.constValue(this.norm(axis.size));
+          const [a, b] = c !== undefined ? this.sliceBounds(s, f, c) : [undefined, undefined];
+          const parts = s.children.filter((x) => x && x.isNamed);
+          if (a !== undefined && b !== undefined && s.children.filter((x) => x?.text === ':').length === 1) out.push({ size: D.dconst(Math.max(0, b - a)), role: axis.role });
+          else if (parts.length === 1 && s.children[0]?.text === ':' && c === undefined) {
+            const stop = this.expr(parts[0]!, f);
+            out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role });
+          } else out.push({ size: this.fresh('d'), role: axis.role });
+        }
+        src++;
+        continue;
+      }
+      const iv = this.expr(s, f);
+      if (iv.kind === 'int') {
+        src++;
+        continue;
+      }
+      return { kind: 'tensor' };
+    }
+    void ell;
+    while (src < t.axes.length) out.push(t.axes[src++]);
+    return { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask };
+  }
+
+  private comparison(n: Node, f: Frame): Value {
+    const parts = n.namedChildren.filter((x): x is Node => !!x);
+    const ops = n.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+    if (parts.length !== 2 || ops.length < 1) return { kind: 'bool' };
+    const op = ops.join(' ');
+    const a = this.expr(parts[0], f);
+    const b = this.expr(parts[1], f);
+    if (op === 'is' || op === 'is not') {
+      const same = a.kind === 'none' && b.kind === 'none' ? true : (a.kind === 'none') !== (b.kind === 'none') && a.kind !== 'unknown' && b.kind !== 'unknown' ? false : undefined;
+      if (same === undefined) return { kind: 'bool' };
+      return { kind: 'bool', value: op === 'is' ? same : !same };
+    }
+    if (isTensor(a) || isTensor(b)) {
+      const t = (isTensor(a) ? a : b) as TensorV;
+      const other = isTensor(a) ? b : a;
+      const shape = isTensor(a) && isTensor(b) ? this.broadcastValue(a, b, n) : t.axes ? t.axes.map((x) => ({ ...x })) : undefined;
+      const res: TensorV = { kind: 'tensor', axes: shape ?? undefined, dtype: 'bool' };
+      if (res.axes) res.strides = contiguousStrides(res.axes.map((x) => x.size));
+      const k = numValue(other);
+      if (t.mask && k !== undefined && (k === 0 || k === 1)) {
+        const flip = (op === '==' && k === 0) || (op === '!=' && k === 1) || (op === '<' && k === 1) || (op === '<=' && k === 0);
+        const keep = (op === '==' && k === 1) || (op === '!=' && k === 0) || (op === '>' && k === 0) || (op === '>=' && k === 1);
+        if (flip) res.mask = { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep' };
+        else if (keep) res.mask = { polarity: t.mask.polarity };
+      }
+      return res;
+    }
+    if (a.kind === 'int' && b.kind === 'int') {
+      const c = this.compare(a.dim, b.dim);
+      const av = D.constValue(this.norm(a.dim));
+      const bv = D.constValue(this.norm(b.dim));
+      if (av !== undefined && bv !== undefined) {
+        const r = op === '==' ? av === bv : op === '!=' ? av !== bv : op === '<' ? av < bv : op === '<=' ? av <= bv : op === '>' ? av > bv : op === '>=' ? av >= bv : undefined;
+        return { kind: 'bool', value: r };
+      }
+      if (op === '==' && c !== 'unknown') return { kind: 'bool', value: c === 'eq' };
+      if (op === '!=' && c !== 'unknown') return { kind: 'bool', value: c !== 'eq' };
+    }
+    if (a.kind === 'str' && b.kind === 'str' && (op === '==' || op === '!=')) return { kind: 'bool', value: (a.value === b.value) === (op === '==') };
+    return { kind: 'bool' };
+  }
+
+  private flipMask(t: TensorV): TensorV {
+    return { ...t, mask: t.mask ? { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep' } : undefined };
+  }
+
+  // ---------------------------------------------------------------- arithmetic
+
+  private binaryValues(op: string, l: Value, r: Value, n: Node): Value {
+    if (l.kind === 'int' && r.kind === 'int') {
+      switch (op) {
+        case '+':
+          return intV(D.add(l.dim, r.dim));
+        case '-':
+          return intV(D.sub(l.dim, r.dim));
+        case '*':
+          return intV(D.mul(l.dim, r.dim));
+        case '//': {
+          const q = D.floorDiv(this.norm(l.dim), this.norm(r.dim));
+          return q ? intV(q) : intV(this.fresh('d'));
+        }
+        case '%': {
+          const a = D.constValue(this.norm(l.dim));
+          const b = D.constValue(this.norm(r.dim));
+          return a !== undefined && b !== undefined && b !== 0 ? intV(D.dconst(((a % b) + b) % b)) : UNKNOWN;
+        }
+        case '/': {
+          const a = D.constValue(this.norm(l.dim));
+          const b = D.constValue(this.norm(r.dim));
+          return { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: { base: l.dim, exp: 1 } };
+        }
+        case '**': {
+          const e = D.constValue(r.dim);
+          if (e !== undefined) {
+            const p = D.pow(l.dim, e);
+            if (p) return intV(p);
+          }
+          return UNKNOWN;
+        }
+      }
+      return UNKNOWN;
+    }
+    if ((l.kind === 'int' || l.kind === 'num') && (r.kind === 'int' || r.kind === 'num')) {
+      const a = numValue(l);
+      const b = numValue(r);
+      const val = a !== undefined && b !== undefined ? (op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : op === '**' ? a ** b : undefined) : undefined;
+      let scale: ScaleFact | undefined;
+      if (op === '**' && l.kind === 'int' && b !== undefined) scale = { base: l.dim, exp: b };
+      else if (op === '/' && a === 1 && r.kind === 'num' && r.scale) scale = { base: r.scale.base, exp: -r.scale.exp };
+      else if (op === '**' && l.kind === 'num' && l.scale && b !== undefined) scale = { base: l.scale.base, exp: l.scale.exp * b };
+      return { kind: 'num', value: val, scale };
+    }
+    if (isTensor(l) || isTensor(r)) return this.tensorArith(op, l, r, n);
+    if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items] };
+    return UNKNOWN;
+  }
+
+  private scaleOf(v: Value, op: string): ScaleFact | undefined {
+    if (v.kind === 'num') {
+      if (v.scale) return op === '/' ? { base: v.scale.base, exp: -v.scale.exp } : v.scale;
+      return { exp: 0 };
+    }
+    if (v.kind === 'int') return op === '/' ? { base: v.dim, exp: -1 } : { base: v.dim, exp: 1 };
+    return undefined;
+  }
+
+  private tensorArith(op: string, l: Value, r: Value, n: Node): Value {
+    if (op === '@') return this.matmul(l, r, n, n, 'matmul');
+    const info: OpInfo = {};
+    let result: Value;
+    if (isTensor(l) && isTensor(r)) {
+      const axes = this.broadcastValue(l, r, n, info);
+      const base = l.axes && (!r.axes || l.axes.length >= r.axes.length) ? l : r;
+      result = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? (base.strides && base.axes && base.axes.length === axes.length && base.axes.every((a, i) => this.same(a.size, axes[i].size)) ? base.strides : contiguousStrides(axes.map((a) => a.size))) : undefined, dtype: l.dtype === 'bool' && r.dtype === 'bool' ? 'bool' : 'float' };
+      if (op === '+' || op === '-') {
+        const carrier = l.scores ? l : r.scores ? r : undefined;
+        if (carrier) (result as TensorV).scores = carrier.scores;
+        if (l.normAxis !== undefined && r.normAxis === undefined) (result as TensorV).normAxis = l.normAxis;
+      }
+      if (op === '*' && (l.mask || r.mask) && (l.normAxis !== undefined || r.normAxis !== undefined)) (result as TensorV).normAxis = l.normAxis ?? r.normAxis;
+      if (op === '&' || op === '|') (result as TensorV).dtype = 'bool';
+    } else {
+      const t = (isTensor(l) ? l : r) as TensorV;
+      const other = isTensor(l) ? r : l;
+      const res: TensorV = { ...t };
+      if (op === '*' || op === '/') {
+        const s = this.scaleOf(other, isTensor(l) ? op : '*');
+        if (s && !(isTensor(r) && op === '/')) {
+          if (t.scores) res.scores = { ...t.scores, scale: this.combineScale(t.scores.scale, s), scaleNode: n };
+          else res.scale = this.combineScale(t.scale, s);
+        }
+        if (t.mask && t.mask.values01 && numValue(other) !== undefined && numValue(other) !== 1) res.mask = undefined;
+      } else if (op === '-' && isTensor(r) && numValue(l) === 1 && r.mask) {
+        res.mask = { polarity: r.mask.polarity === 'keep' ? 'ignore' : 'keep', values01: r.mask.values01 };
+      } else if (op === '+' || op === '-') {
+        res.mask = undefined;
+      }
+      if (other.kind === 'num' && (other.value === undefined || !Number.isInteger(other.value)) && res.dtype === 'long') res.dtype = 'float';
+      result = res;
+    }
+    this.emit({ kind: 'binary', op, node: n, left: l, right: r, result, info });
+    return result;
+  }
+
+  private combineScale(a: ScaleFact | undefined, b: ScaleFact): ScaleFact {
+    if (!a || (a.exp === 0 && a.base === undefined)) return b.exp === 0 && !b.base ? { exp: 0 } : b;
+    if (b.exp === 0 && !b.base) return a;
+    if (a.base && b.base && this.same(a.base, b.base)) return { base: a.base, exp: a.exp + b.exp };
+    return { exp: 0, base: undefined };
+  }
+
+  /** Broadcast shape of two tensors; records a failure in info. */
+  private broadcastValue(a: TensorV, b: TensorV, _n: Node, info?: OpInfo): Axis[] | undefined {
+    if (!a.axes || !b.axes) return undefined;
+    const la = a.axes.length;
+    const lb = b.axes.length;
+    const len = Math.max(la, lb);
+    const out: Axis[] = [];
+    let permuted = la === lb && la > 1;
+    for (let i = 0; i < len; i++) {
+      const x = a.axes[la - len + i];
+      const y = b.axes[lb - len + i];
+      if (!x || !y) {
+        out.push(x ?? y);
+        continue;
+      }
+      if (x.label !== y.label) {
+        if (!x.label || !y.label) permuted = false;
+      }
+      const xs = this.norm(x.size);
+      const ys = this.norm(y.size);
+      if (D.constValue(xs) === 1) out.push({ ...y });
+      else if (D.constValue(ys) === 1) out.push({ ...x });
+      else {
+        const c = this.unify(xs, ys);
+        if (c === 'ne' && info && !info.broadcast) info.broadcast = [xs, ys];
+        out.push({ ...x, role: x.role ?? y.role });
+      }
+    }
+    if (info && permuted) {
+      const la2 = a.axes.map((x) => x.label);
+      const lb2 = b.axes.map((x) => x.label);
+      if (la2.every(Boolean) && lb2.every(Boolean) && la2.join() !== lb2.join() && [...la2].sort().join() === [...lb2].sort().join()) {
+        const culprit = (a.permutes ?? 0) >= (b.permutes ?? 0) ? a : b;
+        if (culprit.lastPermute) info.permutedOperands = culprit.lastPermute;
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  private evalArgs(n: Node, f: Frame): { args: Value[]; kwargs: Record<string, Value>; argNodes: Node[]; kwargNodes: Record<string, Node> } {
+    const args: Value[] = [];
+    const kwargs: Record<string, Value> = {};
+    const argNodes: Node[] = [];
+    const kwargNodes: Record<string, Node> = {};
+    const list = n.childForFieldName('arguments');
+    for (const c of list?.namedChildren ?? []) {
+      if (!c || c.type === 'comment') continue;
+      if (c.type === 'keyword_argument') {
+        const name = c.childForFieldName('name')?.text;
+        const val = c.childForFieldName('value');
+        if (name && val) {
+          kwargs[name] = this.expr(val, f);
+          kwargNodes[name] = val;
+        }
+      } else if (c.type === 'list_splat') {
+        const v = this.expr(c.namedChildren[0]!, f);
+        if (v.kind === 'tuple') {
+          for (const it of v.items) {
+            args.push(it);
+            argNodes.push(c);
+          }
+        } else {
+          args.push(UNKNOWN);
+          argNodes.push(c);
+          (kwargs as Record<string, Value>)['*'] = UNKNOWN;
+        }
+      } else if (c.type === 'dictionary_splat') {
+        kwargs['**'] = UNKNOWN;
+      } else if (c.type === 'generator_expression') {
+        args.push(this.expr(c, f));
+        argNodes.push(c);
+      } else {
+        args.push(this.expr(c, f));
+        argNodes.push(c);
+      }
+    }
+    return { args, kwargs, argNodes, kwargNodes };
+  }
+
+  private call(n: Node, f: Frame): Value {
+    const fnNode = n.childForFieldName('function');
+    if (!fnNode) return UNKNOWN;
+    // super().__init__(...) and friends.
+    if (fnNode.type === 'attribute' && fnNode.childForFieldName('object')?.type === 'call' && fnNode.childForFieldName('object')?.childForFieldName('function')?.text === 'super') {
+      const name = fnNode.childForFieldName('attribute')?.text;
+      if (name && f.self && f.self.cls.base) {
+        const m = findMethod(f.self.cls.base, name);
+        if (m) {
+          const a = this.evalArgs(n, f);
+          return this.runFunction(m, a.args, a.kwargs, f.self, false, name === 'forward');
+        }
+      }
+      return { kind: 'none' };
+    }
+    const callee = this.expr(fnNode, f);
+    const a = this.evalArgs(n, f);
+    if (a.kwargs['*'] || a.kwargs['**']) return UNKNOWN;
+    switch (callee.kind) {
+      case 'class': {
+        if (!callee.cls.isModule) {
+          const init = findMethod(callee.cls, '__init__');
+          const inst = this.instantiate(callee.cls, a.args, a.kwargs, n, false);
+          void init;
+          return inst;
+        }
+        return this.instantiate(callee.cls, a.args, a.kwargs, n, false);
+      }
+      case 'instance':
+        return this.callInstance(callee, a.args, a.kwargs, n, false);
+      case 'function':
+        if (callee.self) return this.runFunction(callee.node, a.args, a.kwargs, callee.self, false, false);
+        return this.callFunction(callee.node, a.args, a.kwargs, undefined, false);
+      case 'torchmodule':
+        return this.callModule(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n);
+      case 'method':
+        return this.tensorOp(callee.name, [callee.self, ...a.args], a.kwargs, [fnNode.childForFieldName('object') ?? undefined, ...a.argNodes], a.kwargNodes, n, fnNode.childForFieldName('attribute') ?? fnNode);
+      case 'qual':
+        return this.qualCall(callee.path, a.args, a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
+      default:
+        return UNKNOWN;
+    }
+  }
+
+  private qualCall(path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
+    const nnMatch = /^torch\.nn\.(?:modules\.\w+\.)?([A-Z]\w*)$/.exec(path);
+    if (nnMatch) {
+      const type = nnMatch[1];
+      if (type === 'Module') return UNKNOWN;
+      const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
+      if (type === 'Sequential') m.items = args;
+      if (type === 'ModuleList') m.items = args[0]?.kind === 'tuple' ? args[0].items : [];
+      const literal = [...argNodes, ...Object.values(kwargNodes)].every((x) => this.isLiteral(x));
+      this.emit({ kind: 'module-new', node: n, module: m, argNodes, kwargNodes, literal });
+      return m;
+    }
+    const short = path.replace(/^torch\.nn\.functional\./, 'F.').replace(/^torch\./, 'torch.');
+    const nameNode = fnNode.type === 'attribute' ? fnNode.childForFieldName('attribute') ?? fnNode : fnNode;
+    switch (path) {
+      case 'math.sqrt':
+      case 'numpy.sqrt': {
+        const v = args[0];
+        if (v?.kind === 'int') {
+          const c = D.constValue(this.norm(v.dim));
+          return { kind: 'num', value: c !== undefined ? Math.sqrt(c) : undefined, scale: { base: v.dim, exp: 0.5 } };
+        }
+        if (v?.kind === 'num') return { kind: 'num', value: v.value !== undefined ? Math.sqrt(v.value) : undefined, scale: v.scale ? { base: v.scale.base, exp: v.scale.exp / 2 } : undefined };
+        return { kind: 'num' };
+      }
+      case 'math.pow': {
+        const v = args[0];
+        const e = args[1] ? numValue(args[1]) : undefined;
+        if (v?.kind === 'int' && e !== undefined) return { kind: 'num', scale: { base: v.dim, exp: e } };
+        return { kind: 'num' };
+      }
+      case 'builtins.float': {
+        const v = args[0];
+        if (v?.kind === 'str') return { kind: 'num', value: Number(v.value.replace('inf', 'Infinity')) };
+        if (v?.kind === 'int') return { kind: 'num', value: D.constValue(this.norm(v.dim)), scale: { base: v.dim, exp: 1 } };
+        return v?.kind === 'num' ? v : { kind: 'num' };
+      }
+      case 'builtins.int': {
+        const v = args[0];
+        if (v?.kind === 'int') return v;
+        if (v?.kind === 'num' && v.value !== undefined) return intV(D.dconst(Math.trunc(v.value)));
+        return intV(this.fresh('n'));
+      }
+      case 'builtins.len': {
+        const v = args[0];
+        if (v?.kind === 'tuple' && !(v.shapeOf && !v.shapeOf.axes)) return intV(D.dconst(v.items.length));
+        if (isTensor(v) && v.axes?.length) return intV(v.axes[0].size);
+        if (v?.kind === 'torchmodule' && v.items) return intV(D.dconst(v.items.length));
+        return intV(this.fresh('n'));
+      }
+      case 'builtins.range': {
+        const stop = args.length === 1 ? numValue(args[0]) : undefined;
+        if (stop !== undefined && stop <= 16) return { kind: 'tuple', items: Array.from({ length: stop }, (_, i) => intV(D.dconst(i))) };
+        return UNKNOWN;
+      }
+      case 'builtins.tuple':
+      case 'builtins.list':
+        return args[0]?.kind === 'tuple' ? { kind: 'tuple', items: args[0].items } : UNKNOWN;
+      case 'builtins.isinstance':
+      case 'builtins.hasattr':
+        return { kind: 'bool' };
+      case 'builtins.max':
+      case 'builtins.min': {
+        const nums = args.map((x) => (x.kind === 'int' ? D.constValue(this.norm(x.dim)) : undefined));
+        if (nums.length >= 2 && nums.every((x) => x !== undefined)) return intV(D.dconst(path.endsWith('max') ? Math.max(...(nums as number[])) : Math.min(...(nums as number[]))));
+        return intV(this.fresh('n'));
+      }
+      case 'builtins.print':
+      case 'builtins.super':
+        return { kind: 'none' };
+      case 'builtins.zip':
+        return UNKNOWN;
+    }
+    if (path.startsWith('torch.') || path.startsWith('F.')) {
+      const op = path.split('.').pop()!;
+      void short;
+      return this.torchFunction(op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    }
+    return UNKNOWN;
+  }
+
+  private isLiteral(n: Node): boolean {
+    if (['integer', 'float', 'true', 'false', 'none', 'string'].includes(n.type)) return true;
+    if (n.type === 'unary_operator') return n.namedChildren.every((c) => !c || this.isLiteral(c));
+    if (n.type === 'identifier') {
+      const v = this.globals.get(n.text);
+      return !!v && (v.kind === 'int' || v.kind === 'num' || v.kind === 'bool') && (v.kind !== 'int' || D.isConst(v.dim));
+    }
+    if (n.type === 'binary_operator' || n.type === 'parenthesized_expression' || n.type === 'tuple') return n.namedChildren.every((c) => !c || this.isLiteral(c));
+    return false;
+  }
+
+  private dimsFromArgs(args: Value[]): Dim[] | undefined {
+    const items = args.length === 1 && args[0].kind === 'tuple' ? args[0].items : args;
+    const out: Dim[] = [];
+    for (const it of items) {
+      if (it.kind !== 'int') return undefined;
+      out.push(it.dim);
+    }
+    return out;
+  }
+
+  private namesFromArgs(args: Value[]): (string | undefined)[] {
+    const items = args.length === 1 && args[0].kind === 'tuple' ? args[0].items : args;
+    return items.map((x) => (x.kind === 'int' ? x.name : undefined));
+  }
+
+  private dtypeOf(v: Value | undefined): TensorV['dtype'] | undefined {
+    if (!v || v.kind !== 'qual') return undefined;
+    const d = v.path.split('.').pop()!;
+    if (d === 'bool') return 'bool';
+    if (/^(long|int64|int32|int|int16|int8|uint8|short)$/.test(d)) return 'long';
+    if (/float|half|double|bfloat/.test(d)) return 'float';
+    return undefined;
+  }
+
+  private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
+    switch (op) {
+      case 'randn':
+      case 'rand':
+      case 'zeros':
+      case 'ones':
+      case 'empty':
+      case 'randint':
+      case 'full': {
+        let sizeArgs = args;
+        if (op === 'randint') sizeArgs = args.slice(args.length >= 3 ? 2 : 1).filter((x) => x.kind === 'tuple');
+        if (op === 'randint' && kwargs.size) sizeArgs = [kwargs.size];
+        if (op === 'full') sizeArgs = args.slice(0, 1);
+        const dims = this.dimsFromArgs(sizeArgs);
+        if (!dims) return { kind: 'tensor' };
+        const dtype = this.dtypeOf(kwargs.dtype) ?? (op === 'randint' ? 'long' : 'float');
+        const t = this.tensor(dims, this.namesFromArgs(sizeArgs), { dtype });
+        if (op === 'ones' || op === 'zeros') t.mask = { polarity: op === 'ones' ? 'keep' : 'ignore', values01: true };
+        if (op === 'full' && args[1] && args[1].kind === 'bool') t.mask = { polarity: 'keep', values01: true };
+        return t;
+      }
+      case 'arange': {
+        const end = args.length === 1 ? args[0] : args[1];
+        return end?.kind === 'int' && args.length <= 2 ? this.tensor([args.length === 1 ? end.dim : D.sub(end.dim, (args[0] as IntV).dim)], [end.name], { dtype: this.dtypeOf(kwargs.dtype) ?? 'long' }) : { kind: 'tensor' };
+      }
+      case 'eye': {
+        const dims = this.dimsFromArgs(args.filter((x) => x.kind === 'int'));
+        if (!dims || dims.length === 0) return { kind: 'tensor' };
+        return this.tensor(dims.length === 1 ? [dims[0], dims[0]] : dims, undefined, { dtype: this.dtypeOf(kwargs.dtype) ?? 'float' });
+      }
+      case 'tensor':
+      case 'as_tensor':
+      case 'from_numpy':
+        return { kind: 'tensor' };
+      case 'ones_like':
+      case 'zeros_like':
+      case 'randn_like':
+      case 'rand_like':
+      case 'empty_like':
+      case 'full_like': {
+        const t = args[0];
+        if (!isTensor(t) || !t.axes) return { kind: 'tensor' };
+        const r = this.tensor(t.axes.map((a) => a.size), undefined, { dtype: this.dtypeOf(kwargs.dtype) ?? t.dtype });
+        r.axes = t.axes.map((a) => ({ ...a }));
+        if (op === 'ones_like' || op === 'zeros_like') r.mask = { polarity: op === 'ones_like' ? 'keep' : 'ignore', values01: true };
+        return r;
+      }
+      case 'scaled_dot_product_attention':
+        return this.sdpa(args, kwargs, argNodes, kwargNodes, n, nameNode);
+      case 'cat':
+      case 'concat':
+      case 'concatenate':
+      case 'stack':
+        return this.catStack(op === 'stack' ? 'stack' : 'cat', args, kwargs, argNodes, kwargNodes, n, nameNode);
+      case 'einsum':
+        return this.einsum(args, n, nameNode, argNodes, kwargNodes, kwargs);
+      case 'where': {
+        const [c, x, y] = args;
+        const ts = [c, x, y].filter(isTensor);
+        if (ts.length === 0) return UNKNOWN;
+        let acc: TensorV = ts[0];
+        for (const t of ts.slice(1)) {
+          const info: OpInfo = {};
+          const axes = this.broadcastValue(acc, t, n, info);
+          acc = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? contiguousStrides(axes.map((a) => a.size)) : undefined };
+        }
+        return acc;
+      }
+      case 'linear': {
+        const [x, w] = args;
+        if (isTensor(x) && x.axes && isTensor(w) && w.axes?.length === 2) return { kind: 'tensor', axes: [...x.axes.slice(0, -1), { size: w.axes[0].size, role: 'chan' }] };
+        return { kind: 'tensor' };
+      }
+      case 'interpolate':
+      case 'pad':
+      case 'unfold':
+      case 'fold':
+      case 'conv2d':
+      case 'conv1d':
+      case 'avg_pool2d':
+      case 'max_pool2d':
+      case 'one_hot':
+      case 'embedding':
+        return { kind: 'tensor' };
+      case 'adaptive_avg_pool2d':
+      case 'adaptive_max_pool2d':
+      case 'adaptive_avg_pool1d':
+      case 'adaptive_max_pool1d': {
+        const x = args[0];
+        const out = args[1] ?? kwargs.output_size;
+        return this.adaptivePool(x, out, op.endsWith('1d') ? 1 : 2);
+      }
+      case 'layer_norm':
+      case 'group_norm':
+      case 'batch_norm':
+      case 'instance_norm':
+        return isTensor(args[0]) ? this.sameShape(args[0]) : { kind: 'tensor' };
+      case 'tril':
+      case 'triu': {
+        const t = args[0];
+        if (!isTensor(t)) return { kind: 'tensor' };
+        const r = this.sameShape(t);
+        if (t.mask?.values01 || t.dtype === 'bool') r.mask = { polarity: op === 'triu' ? 'ignore' : 'keep', values01: t.mask?.values01 ?? false };
+        r.dtype = t.dtype;
+        return r;
+      }
+      case 'logical_not':
+        return isTensor(args[0]) ? this.flipMask({ ...args[0], dtype: 'bool' }) : { kind: 'tensor' };
+      case 'sigmoid':
+      case 'tanh':
+      case 'relu':
+      case 'gelu':
+      case 'silu':
+      case 'exp':
+      case 'dropout':
+      case 'normalize':
+      case 'sqrt':
+      case 'abs':
+      case 'clamp':
+      case 'log':
+      case 'leaky_relu':
+      case 'elu':
+      case 'mish':
+      case 'hardswish':
+      case 'log_softmax':
+        if (isTensor(args[0])) {
+          if (op === 'dropout') return args[0];
+          return this.tensorOp(op, args, kwargs, argNodes, kwargNodes, n, nameNode);
+        }
+        return UNKNOWN;
+    }
+    if (path.startsWith('torch.') && isTensor(args[0])) return this.tensorOp(op, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    return UNKNOWN;
+  }
+
+  private sameShape(t: TensorV): TensorV {
+    return { kind: 'tensor', axes: t.axes?.map((a) => ({ ...a })), strides: t.axes ? contiguousStrides(t.axes.map((a) => a.size)) : undefined, dtype: t.dtype === 'long' ? 'float' : t.dtype };
+  }
+
+  private adaptivePool(x: Value | undefined, out: Value | undefined, nd: number): Value {
+    if (!isTensor(x) || !x.axes || x.axes.length < nd + 1) return { kind: 'tensor' };
+    const sizes = out?.kind === 'int' ? Array(nd).fill(out.dim) : out?.kind === 'tuple' && out.items.every((i) => i.kind === 'int') ? out.items.map((i) => (i as IntV).dim) : undefined;
+    if (!sizes) return { kind: 'tensor' };
+    const lead = x.axes.slice(0, x.axes.length - nd);
+    return { kind: 'tensor', axes: [...lead.map((a) => ({ ...a })), ...sizes.map((s: Dim) => ({ size: s, role: 'space' as Role }))], strides: contiguousStrides([...lead.map((a) => a.size), ...sizes]) };
+  }
+
+  // ---------------------------------------------------------------- tensor operations
+
+  private normDim(d: number | undefined, rank: number, info: OpInfo, extra = 0): number | undefined {
+    if (d === undefined || !Number.isInteger(d)) return undefined;
+    const r = rank + extra;
+    if (d < -r || d >= r) {
+      info.dimOutOfRange = { dim: d, rank };
+      return undefined;
+    }
+    return d < 0 ? d + r : d;
+  }
+
+  private opEvent(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node, result: Value, info: OpInfo): Value {
+    this.emit({ kind: 'op', op, node: n, args, kwargs, argNodes, kwargNodes, nameNode, result, info });
+    return result;
+  }
+
+  private permuteTensor(t: TensorV, perm: number[], n: Node): TensorV {
+    const axes = t.axes!;
+    const res: TensorV = {
+      kind: 'tensor',
+      axes: perm.map((p) => axes[p]),
+      strides: t.strides ? perm.map((p) => t.strides![p]) : undefined,
+      dtype: t.dtype,
+      mask: t.mask,
+      scale: t.scale,
+      permutes: (t.permutes ?? 0) + 1,
+      lastPermute: n,
+    };
+    if (t.normAxis !== undefined) res.normAxis = perm.indexOf(t.normAxis);
+    if (t.softmaxNode) res.softmaxNode = t.softmaxNode;
+    return res;
+  }
+
+  private transposeTensor(t: TensorV, a: number, b: number, n: Node): TensorV {
+    const r = t.axes!.length;
+    const x = a < 0 ? a + r : a;
+    const y = b < 0 ? b + r : b;
+    const perm = t.axes!.map((_, i) => (i === x ? y : i === y ? x : i));
+    return this.permuteTensor(t, perm, n);
+  }
+
+  private tensorOp(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
+    const t = args[0] as TensorV;
+    const rest = args.slice(1);
+    const info: OpInfo = {};
+    const done = (result: Value) => this.opEvent(op, args, kwargs, argNodes, kwargNodes, n, nameNode, result, info);
+    const rank = t.axes?.length;
+    const kw = (name: string, i: number) => kwargs[name] ?? rest[i];
+    switch (op) {
+      case 'size': {
+        const d = kw('dim', 0);
+        if (!d) return this.shapeTuple(t);
+        const i = numValue(d);
+        if (rank === undefined) return intV(this.fresh('d'));
+        const k = this.normDim(i, rank, info);
+        if (k === undefined) return done(i === undefined ? intV(this.fresh('d')) : UNKNOWN);
+        return intV(t.axes![k].size);
+      }
+      case 'dim':
+      case 'ndimension':
+        return rank === undefined ? intV(this.fresh('r')) : intV(D.dconst(rank));
+      case 'numel':
+        return t.axes ? intV(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1))) : intV(this.fresh('n'));
+      case 'view':
+      case 'reshape':
+      case 'view_as':
+      case 'reshape_as': {
+        let target = op.endsWith('_as') ? (isTensor(rest[0]) && rest[0].axes ? rest[0].axes.map((a) => intV(a.size)) : undefined) : rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : rest;
+        if (kwargs.shape?.kind === 'tuple') target = kwargs.shape.items;
+        if (!target) return done({ kind: 'tensor' });
+        if (op === 'view' && target.length === 1 && target[0].kind === 'qual') return done({ ...t, dtype: this.dtypeOf(target[0]) });
+        return done(this.reshape(t, target, op.startsWith('view'), info, n));
+      }
+      case 'flatten': {
+        if (!t.axes) return done({ kind: 'tensor' });
+        if (rank === 0) return done(this.tensor([D.dconst(1)]));
+        const s = this.normDim(numValue(kw('start_dim', 0) ?? intV(D.dconst(0))), rank!, info);
+        const e = this.normDim(numValue(kw('end_dim', 1) ?? intV(D.dconst(-1))), rank!, info);
+        if (s === undefined || e === undefined || e < s) return done({ kind: 'tensor' });
+        const merged = t.axes.slice(s, e + 1);
+        const size = merged.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
+        const axes: Axis[] = [...t.axes.slice(0, s), { size, role: this.mergeRole(merged), label: merged.length === 1 ? merged[0].label : undefined }, ...t.axes.slice(e + 1)];
+        const strides = this.viewStrides(t, axes.map((a) => a.size));
+        return done({ kind: 'tensor', axes, strides: strides ?? contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, permutes: t.permutes, lastPermute: t.lastPermute });
+      }
+      case 'permute': {
+        const items = rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : kwargs.dims?.kind === 'tuple' ? kwargs.dims.items : rest;
+        const perm = items.map((x) => numValue(x));
+        if (perm.some((x) => x === undefined)) return done({ kind: 'tensor' });
+        if (rank === undefined) {
+          // permute fixes the rank of a tensor of unknown shape.
+          return done({ kind: 'tensor' });
+        }
+        const p = perm as number[];
+        if (p.length !== rank) {
+          info.badPermutation = `permute got ${p.length} dims for a ${rank}-d tensor ${this.shapeText(t)}`;
+          return done({ kind: 'tensor' });
+        }
+        const normd = p.map((x) => (x < 0 ? x + rank : x));
+        if (normd.some((x) => x < 0 || x >= rank)) {
+          info.badPermutation = `permute dims (${p.join(', ')}) are out of range for a ${rank}-d tensor`;
+          return done({ kind: 'tensor' });
+        }
+        const dup = normd.find((x, i) => normd.indexOf(x) !== i);
+        if (dup !== undefined) {
+          const missing = t.axes!.map((_, i) => i).filter((i) => !normd.includes(i));
+          info.badPermutation = `permute repeats dim ${dup}${missing.length ? ` and leaves out ${missing.join(', ')}` : ''}`;
+          return done({ kind: 'tensor' });
+        }
+        return done(this.permuteTensor(t, normd, n));
+      }
+      case 'transpose':
+      case 'swapaxes':
+      case 'swapdims': {
+        if (!t.axes) return done({ kind: 'tensor' });
+        const a = this.normDim(numValue(kw('dim0', 0)), rank!, info);
+        const b = this.normDim(numValue(kw('dim1', 1)), rank!, info);
+        if (a === undefined || b === undefined) return done({ kind: 'tensor' });
+        return done(this.transposeTensor(t, a, b, n));
+      }
+      case 't':
+        if (!t.axes || rank! > 2) return done({ kind: 'tensor' });
+        return done(rank === 2 ? this.transposeTensor(t, 0, 1, n) : t);
+      case 'contiguous':
+        return done({ ...t, strides: t.axes ? contiguousStrides(t.axes.map((a) => a.size)) : undefined });
+      case 'unsqueeze': {
+        if (!t.axes) return done({ kind: 'tensor' });
+        const d = this.normDim(numValue(kw('dim', 0)), rank!, info, 1);
+        if (d === undefined) return done({ kind: 'tensor' });
+        const axes = [...t.axes];
+        axes.splice(d, 0, { size: D.dconst(1) });
+        return done({ ...t, axes, strides: contiguousStrides(axes.map((a) => a.size)), normAxis: t.normAxis !== undefined && t.normAxis >= d ? t.normAxis + 1 : t.normAxis });
+      }
+      case 'squeeze': {
+        if (!t.axes) return done({ kind: 'tensor' });
+        const dv = kw('dim', 0);
+        if (!dv) {
+          if (t.axes.some((a) => D.constValue(this.norm(a.size)) === undefined)) return done({ kind: 'tensor' });
+          const axes = t.axes.filter((a) => D.constValue(this.norm(a.size)) !== 1);
+          return done({ ...t, axes, strides: contiguousStrides(axes.map((a) => a.size)), normAxis: undefined });
+        }
+        const d = this.normDim(numValue(dv), rank!, info);
+        if (d === undefined) return done({ kind: 'tensor' });
+        const c = D.constValue(this.norm(t.axes[d].size));
+        if (c === undefined) return done({ kind: 'tensor' });
+        if (c !== 1) return done(t);
+        const axes = t.axes.filter((_, i) => i !== d);
+        return done({ ...t, axes, strides: contiguousStrides(axes.map((a) => a.size)), normAxis: undefined });
+      }
+      case 'expand':
+      case 'expand_as':
+      case 'broadcast_to': {
+        const items = op === 'expand_as' ? (isTensor(rest[0]) && rest[0].axes ? rest[0].axes.map((a) => intV(a.size)) : undefined) : rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : rest;
+        if (!items || !t.axes) return done({ kind: 'tensor' });
+        const off = items.length - t.axes.length;
+        if (off < 0) return done({ kind: 'tensor' });
+        const axes: Axis[] = [];
+        const strides: Dim[] = [];
+        for (let i = 0; i < items.length; i++) {
+          const it = items[i];
+          const src = i >= off ? t.axes[i - off] : undefined;
+          const v = numValue(it);
+          if (v === -1 && src) {
+            axes.push(src);
+            strides.push(t.strides ? t.strides[i - off] : D.dconst(0));
+          } else if (it.kind === 'int') {
+            if (src && D.constValue(this.norm(src.size)) !== 1) {
+              const c = this.unify(src.size, it.dim);
+              if (c === 'ne') info.expectedSize = { axis: i, expected: it.dim, got: src.size, what: 'expand' };
+            }
+            axes.push({ size: it.dim, role: src?.role, label: src?.label });
+            strides.push(src && D.constValue(this.norm(src.size)) !== 1 && t.strides ? t.strides[i - off] : D.dconst(0));
+          } else return done({ kind: 'tensor' });
+        }
+        return done({ ...t, axes, strides: t.strides ? strides : undefined });
+      }
+      case 'repeat': {
+        const items = rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : rest;
+        if (!t.axes || items.length < t.axes.length || items.some((x) => x.kind !== 'int')) return done({ kind: 'tensor' });
+        const off = items.length - t.axes.length;
+        const axes = items.map((it, i) => {
+          const src = i >= off ? t.axes![i - off] : undefined;
+          return { size: src ? D.mul(src.size, (it as IntV).dim) : (it as IntV).dim, role: src?.role };
+        });
+        return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask });
+      }
+      case 'chunk':
+      case 'split':
+      case 'tensor_split':
+      case 'unbind': {
+        if (!t.axes) return done(UNKNOWN);
+        const dv = op === 'unbind' ? kw('dim', 0) : kw('dim', 1);
+        const d = this.normDim(numValue(dv ?? intV(D.dconst(0))), rank!, info);
+        if (d === undefined) return done(UNKNOWN);
+        const size = this.norm(t.axes[d].size);
+        let parts: Dim[] | undefined;
+        const a0 = op === 'split' ? kw('split_size_or_sections', 0) ?? kw('split_size', 0) : kw('chunks', 0);
+        if (op === 'unbind') {
+          const c = D.constValue(size);
+          if (c === undefined || c > 16) return done(UNKNOWN);
+          const axes = t.axes.filter((_, i) => i !== d);
+          return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', axes, strides: undefined, dtype: t.dtype }) as TensorV) });
+        }
+        if (op === 'chunk' && a0?.kind === 'int') {
+          const k = D.constValue(this.norm(a0.dim));
+          if (k === undefined || k > 16 || k < 1) return done(UNKNOWN);
+          const c = D.constValue(size);
+          if (c !== undefined) {
+            const each = Math.ceil(c / k);
+            parts = [];
+            for (let left = c; left > 0; left -= each) parts.push(D.dconst(Math.min(each, left)));
+          } else {
+            const q = D.floorDiv(size, a0.dim);
+            if (!q) return done(UNKNOWN);
+            parts = Array(k).fill(q);
+          }
+        } else if (op === 'split' && a0?.kind === 'int') {
+          const c = D.constValue(size);
+          const s = D.constValue(this.norm(a0.dim));
+          if (c !== undefined && s !== undefined && s > 0) {
+            parts = [];
+            for (let left = c; left > 0; left -= s) parts.push(D.dconst(Math.min(s, left)));
+            if (parts.length > 16) return done(UNKNOWN);
+          } else {
+            const r = D.ratio(size, this.norm(a0.dim));
+            if (r === undefined || !Number.isInteger(r) || r > 16 || r < 1) return done(UNKNOWN);
+            parts = Array(r).fill(this.norm(a0.dim));
+          }
+        } else if (op === 'split' && a0?.kind === 'tuple' && a0.items.every((x) => x.kind === 'int')) {
+          parts = a0.items.map((x) => (x as IntV).dim);
+        }
+        if (!parts) return done(UNKNOWN);
+        return done({
+          kind: 'tuple',
+          items: parts.map((p) => {
+            const axes = t.axes!.map((a, i) => (i === d ? { size: p, role: a.role } : a));
+            return { kind: 'tensor', axes, strides: t.strides, dtype: t.dtype } as TensorV;
+          }),
+        });
+      }
+      case 'softmax':
+      case 'log_softmax': {
+        const dv = kw('dim', 0);
+        if (!t.axes) return done({ kind: 'tensor' });
+        const d = this.normDim(numValue(dv), rank!, info);
+        const res: TensorV = { kind: 'tensor', axes: t.axes, strides: t.strides, dtype: 'float' };
+        if (d !== undefined) {
+          res.normAxis = d;
+          res.softmaxNode = n;
+        }
+        return done(res);
+      }
+      case 'masked_fill':
+      case 'masked_fill_': {
+        const mask = kw('mask', 0);
+        if (isTensor(mask) && t.axes && mask.axes) {
+          const axes = this.broadcastValue(t, mask, n, info);
+          if (axes && axes.length !== t.axes.length) info.broadcast = info.broadcast ?? [D.dconst(t.axes.length), D.dconst(axes.length)];
+        }
+        return done({ ...t, mask: undefined });
+      }
+      case 'matmul':
+      case 'bmm':
+      case 'mm':
+        return this.matmul(t, rest[0] ?? UNKNOWN, n, nameNode, op, argNodes, kwargNodes);
+      case 'mean':
+      case 'sum':
+      case 'amax':
+      case 'amin':
+      case 'max':
+      case 'min':
+      case 'prod':
+      case 'std':
+      case 'var':
+      case 'norm':
+      case 'logsumexp':
+      case 'argmax':
+      case 'argmin':
+      case 'all':
+      case 'any': {
+        const dv = op === 'norm' ? kw('dim', 1) : kw('dim', 0);
+        if (!t.axes) return done({ kind: 'tensor' });
+        if (!dv || dv.kind === 'none') return done(this.tensor([]));
+        if (dv.kind === 'tensor') return done({ kind: 'tensor' });
+        const keep = this.truth(kwargs.keepdim ?? (op === 'norm' ? rest[2] : rest[1]) ?? { kind: 'bool', value: false });
+        if (keep === undefined) return done({ kind: 'tensor' });
+        const ds = dv.kind === 'tuple' ? dv.items.map((x) => numValue(x)) : [numValue(dv)];
+        const idx = ds.map((x) => this.normDim(x, rank!, info));
+        if (idx.some((x) => x === undefined)) return done({ kind: 'tensor' });
+        const axes = keep ? t.axes.map((a, i) => (idx.includes(i) ? { size: D.dconst(1) } : a)) : t.axes.filter((_, i) => !idx.includes(i));
+        const res = this.tensor(axes.map((a) => a.size));
+        res.axes = axes;
+        if ((op === 'max' || op === 'min') && dv.kind !== 'tuple') return done({ kind: 'tuple', items: [res, { ...res, dtype: 'long' }] });
+        return done(res);
+      }
+      case 'bool':
+        return done({ ...t, dtype: 'bool' });
+      case 'long':
+      case 'int':
+        return done({ ...t, dtype: 'long' });
+      case 'float':
+      case 'half':
+      case 'double':
+      case 'bfloat16':
+        return done({ ...t, dtype: 'float' });
+      case 'to':
+      case 'type': {
+        const d = this.dtypeOf(kwargs.dtype ?? rest.find((x) => x.kind === 'qual'));
+        return done(d ? { ...t, dtype: d } : t);
+      }
+      case 'type_as':
+        return done({ ...t, dtype: isTensor(rest[0]) ? rest[0].dtype : undefined });
+      case 'logical_not':
+        return done(this.flipMask({ ...t, dtype: 'bool' }));
+      case 'new_ones':
+      case 'new_zeros':
+      case 'new_empty':
+      case 'new_full': {
+        const dims = this.dimsFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest);
+        if (!dims) return done({ kind: 'tensor' });
+        const r = this.tensor(dims, this.namesFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest), { dtype: this.dtypeOf(kwargs.dtype) ?? t.dtype });
+        if (op === 'new_ones' || op === 'new_zeros') r.mask = { polarity: op === 'new_ones' ? 'keep' : 'ignore', values01: true };
+        return done(r);
+      }
+      case 'tril':
+      case 'triu': {
+        const r: TensorV = { ...t, mask: t.mask?.values01 || t.dtype === 'bool' ? { polarity: op === 'triu' ? 'ignore' : 'keep', values01: t.mask?.values01 } : undefined };
+        return done(r);
+      }
+      case 'item':
+        return { kind: 'num' };
+      case 'tolist':
+      case 'numpy':
+      case 'detach':
+      case 'clone':
+      case 'cpu':
+      case 'cuda':
+      case 'requires_grad_':
+        return done(op === 'tolist' || op === 'numpy' ? UNKNOWN : t);
+      case 'dropout':
+        return done(t);
+    }
+    if (ELEMENTWISE_FUNCS.has(op)) {
+      const other = rest[0];
+      if (isTensor(other) && ['pow', 'mul_', 'add_'].includes(op)) {
+        const axes = this.broadcastValue(t, other, n, info);
+        return done({ kind: 'tensor', axes: axes ?? undefined, dtype: 'float' });
+      }
+      return done({ ...t, mask: op === 'float' || op === 'half' ? t.mask : undefined, scores: t.scores, dtype: op === 'bool' ? 'bool' : t.dtype === 'long' && /^(exp|log|sqrt|sigmoid|tanh|relu|gelu)$/.test(op) ? 'float' : t.dtype });
+    }
+    if (['add', 'sub', 'mul', 'div', 'matmul', 'eq', 'ne', 'lt', 'gt', 'le', 'ge', 'logical_and', 'logical_or', 'maximum', 'minimum'].includes(op) && rest[0]) {
+      const sym: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', eq: '==', ne: '!=', logical_and: '&', logical_or: '|' };
+      if (sym[op] && !['eq', 'ne'].includes(op)) return this.binaryValues(sym[op], t, rest[0], n);
+      if (isTensor(rest[0])) {
+        const axes = this.broadcastValue(t, rest[0], n, info);
+        return done({ kind: 'tensor', axes: axes ?? undefined });
+      }
+      return done({ ...t, dtype: 'bool', mask: undefined });
+    }
+    return done({ kind: 'tensor' });
+  }
+
+  private mergeRole(axes: Axis[]): Role | undefined {
+    const roles = axes.map((a) => a.role).filter((r) => r !== undefined);
+    if (axes.length === 1) return axes[0].role;
+    if (roles.length === axes.length && roles.every((r) => r === 'space')) return 'seq';
+    if (roles.includes('head') && roles.includes('hdim') && roles.length === 2) return 'chan';
+    if (roles.includes('batch') && (roles.includes('head') || roles.includes('query'))) return 'batch';
+    if (roles.length === 1 && roles[0] === 'seq') return 'seq';
+    return undefined;
+  }
+
+  /** torch's view stride computation, on symbolic sizes under the generic assumption. */
+  private viewStrides(t: TensorV, newSizes: Dim[]): Dim[] | undefined | null {
+    if (!t.axes || !t.strides) return undefined;
+    const sizes = t.axes.map((a) => this.norm(a.size));
+    const strides = t.strides.map((s) => this.norm(s));
+    const isOne = (d: Dim) => D.constValue(d) === 1;
+    if (sizes.length === 0) return contiguousStrides(newSizes);
+    // Chunks of old dims that are mutually contiguous.
+    const chunks: { numel: Dim; stride: Dim }[] = [];
+    let numel = sizes[sizes.length - 1];
+    let base = strides[strides.length - 1];
+    for (let d = sizes.length - 1; d >= 0; d--) {
+      if (d === 0) {
+        chunks.unshift({ numel, stride: base });
+        break;
+      }
+      const prevSize = sizes[d - 1];
+      const contiguousWithNext = isOne(prevSize) || D.equal(strides[d - 1], D.mul(numel, base));
+      if (contiguousWithNext) {
+        if (!isOne(prevSize)) numel = D.mul(numel, prevSize);
+      } else {
+        chunks.unshift({ numel, stride: base });
+        numel = prevSize;
+        base = strides[d - 1];
+      }
+    }
+    const out: Dim[] = new Array(newSizes.length);
+    let vd = newSizes.length - 1;
+    for (let c = chunks.length - 1; c >= 0; c--) {
+      const chunk = chunks[c];
+      let acc = D.dconst(1);
+      let matched = D.constValue(chunk.numel) === 1;
+      while (vd >= 0) {
+        const s = this.norm(newSizes[vd]);
+        if (matched && !isOne(s)) break;
+        out[vd] = D.mul(acc, chunk.stride);
+        acc = D.mul(acc, s);
+        vd--;
+        if (D.equal(acc, chunk.numel)) matched = true;
+      }
+      if (!matched) return null;
+    }
+    while (vd >= 0) {
+      if (!isOne(this.norm(newSizes[vd]))) return null;
+      out[vd] = D.dconst(1);
+      vd--;
+    }
+    return out;
+  }
+
+  private reshape(t: TensorV, target: Value[], isView: boolean, info: OpInfo, n: Node): Value {
+    const dims: (Dim | undefined)[] = [];
+    let infer = -1;
+    const names: (string | undefined)[] = [];
+    for (let i = 0; i < target.length; i++) {
+      const it = target[i];
+      if (it.kind !== 'int') return { kind: 'tensor' };
+      const c = D.constValue(this.norm(it.dim));
+      if (c === -1) {
+        if (infer >= 0) return { kind: 'tensor' };
+        infer = i;
+        dims.push(undefined);
+      } else dims.push(it.dim);
+      names.push(it.name);
+    }
+    if (!t.axes) {
+      if (infer >= 0) return { kind: 'tensor' };
+      return this.tensor(dims as Dim[], names);
+    }
+    const total = t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
+    const known = dims.reduce<Dim>((acc, d) => (d ? D.mul(acc, d) : acc), D.dconst(1));
+    if (infer >= 0) {
+      const q = D.floorDiv(this.norm(total), this.norm(known));
+      const tc = D.constValue(this.norm(total));
+      const kc = D.constValue(this.norm(known));
+      if (tc !== undefined && kc !== undefined && kc !== 0 && tc % kc !== 0) {
+        info.numel = { from: total, to: known };
+        return { kind: 'tensor' };
+      }
+      if (!q) return { kind: 'tensor' };
+      dims[infer] = q;
+    } else {
+      const c = this.compare(total, known);
+      if (c === 'ne') {
+        info.numel = { from: total, to: known };
+        return { kind: 'tensor' };
+      }
+      if (c === 'unknown') this.unify(total, known);
+    }
+    const sizes = dims as Dim[];
+    // Grouping: which old axes make up each new axis (row-major).
+    const groups = this.group(t.axes.map((a) => this.norm(a.size)), sizes.map((s) => this.norm(s)));
+    const axes: Axis[] = sizes.map((s, i) => {
+      const nm = names[i];
+      const role = nm ? roleFromName(nm, names.filter((x): x is string => !!x)) : undefined;
+      return { size: s, role };
+    });
+    if (groups && groups.some((g) => g.old.filter((k) => D.constValue(this.norm(t.axes![k].size)) !== 1).length > 1 && g.new.filter((k) => D.constValue(this.norm(sizes[k])) !== 1).length > 1)) {
+      info.reorder = true;
+    } else if (groups) {
+      for (const g of groups) {
+        const olds = g.old.map((i) => t.axes![i]);
+        if (g.new.length === 1) {
+          const ax = axes[g.new[0]];
+          if (!ax.role) ax.role = this.mergeRole(olds);
+          if (olds.length === 1) ax.label = olds[0].label;
+        } else if (olds.length === 1 && olds[0].role === 'chan' && g.new.length === 2) {
+          const [h, d] = g.new;
+          if (!axes[h].role) axes[h].role = 'head';
+          if (!axes[d].role) axes[d].role = 'hdim';
+        } else if (olds.length === 1) {
+          for (const k of g.new) if (!axes[k].role && D.constValue(sizes[k]) !== 1) axes[k].role = olds[0].role === 'batch' ? undefined : undefined;
+        }
+      }
+    } else if (this.isReorder(t.axes.map((a) => this.norm(a.size)), sizes.map((s) => this.norm(s)))) {
+      info.reorder = true;
+    }
+    let strides: Dim[] | undefined;
+    if (isView) {
+      const vs = this.viewStrides(t, sizes);
+      if (vs === null) info.notViewable = true;
+      strides = vs ?? contiguousStrides(sizes);
+    } else strides = contiguousStrides(sizes);
+    void n;
+    return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, scale: t.scale, permutes: t.permutes, lastPermute: t.lastPermute };
+  }
+
+  /** Row-major grouping of old sizes into new sizes, under the generic assumption. */
+  private group(old: Dim[], neu: Dim[]): { old: number[]; new: number[] }[] | undefined {
+    const out: { old: number[]; new: number[] }[] = [];
+    let i = 0;
+    let j = 0;
+    const isOne = (d: Dim) => D.constValue(d) === 1;
+    while (i < old.length || j < neu.length) {
+      if (i < old.length && isOne(old[i])) {
+        i++;
+        continue;
+      }
+      if (j < neu.length && isOne(neu[j])) {
+        j++;
+        continue;
+      }
+      if (i >= old.length || j >= neu.length) return undefined;
+      const g = { old: [i], new: [j] };
+      let a = old[i];
+      let b = neu[j];
+      i++;
+      j++;
+      let guard = 0;
+      while (!D.equal(a, b)) {
+        if (++guard > 32) return undefined;
+        const av = D.constValue(a);
+        const bv = D.constValue(b);
+        let growA: boolean;
+        if (av !== undefined && bv !== undefined) growA = av < bv;
+        else if (this.divides(a, b)) growA = true;
+        else if (this.divides(b, a)) growA = false;
+        else return undefined;
+        if (growA) {
+          if (i >= old.length) return undefined;
+          a = D.mul(a, old[i]);
+          g.old.push(i++);
+        } else {
+          if (j >= neu.length) return undefined;
+          b = D.mul(b, neu[j]);
+          g.new.push(j++);
+        }
+      }
+      out.push(g);
+    }
+    return out;
+  }
+
+  /** Whether a divides b as monomials (b / a has no negative exponents) or as numbers. */
+  private divides(a: Dim, b: Dim): boolean {
+    const av = D.constValue(a);
+    const bv = D.constValue(b);
+    if (av !== undefined && bv !== undefined) return av !== 0 && bv % av === 0 && bv > av;
+    const q = D.floorDiv(b, a);
+    if (!q || q.terms.length !== 1) return false;
+    const t = q.terms[0];
+    return t.syms.every(([, e]) => e > 0) && (t.syms.length > 0 || t.coef > 1) && Number.isInteger(t.coef);
+  }
+
+  /** Same numel and same multiset of factors, but no row-major grouping: a transpose is missing. */
+  private isReorder(old: Dim[], neu: Dim[]): boolean {
+    const factors = (ds: Dim[]) => {
+      const out: string[] = [];
+      for (const d of ds) {
+        if (d.terms.length !== 1) return undefined;
+        const t = d.terms[0];
+        if (t.coef !== 1 && t.syms.length > 0) return undefined;
+        for (const [s, e] of t.syms) {
+          if (e < 0) return undefined;
+          for (let k = 0; k < e; k++) out.push(s);
+        }
+        if (t.syms.length === 0 && t.coef !== 1) out.push(String(t.coef));
+      }
+      return out.sort().join('*');
+    };
+    const a = factors(old);
+    const b = factors(neu);
+    if (a !== undefined && b !== undefined && a === b && a.length > 0) return true;
+    // Numbers: a grouping exists for any shapes with equal numel only if row-major factors line up;
+    // when all sizes are numbers and distinct, the failed grouping above already proves a reorder.
+    const allNum = [...old, ...neu].every((d) => D.isConst(d));
+    if (allNum) {
+      const prod = (ds: Dim[]) => ds.reduce((acc, d) => acc * (D.constValue(d) ?? 1), 1);
+      return prod(old) === prod(neu);
+    }
+    return false;
+  }
+
+  private matmul(l: Value, r: Value, n: Node, nameNode: Node, op: string, argNodes?: (Node | undefined)[], kwargNodes?: Record<string, Node>): Value {
+    const info: OpInfo = {};
+    const args = [l, r];
+    const done = (res: Value) => {
+      this.emit({ kind: 'op', op: 'matmul', node: n, args, kwargs: {}, argNodes: argNodes ?? [n.childForFieldName('left') ?? undefined, n.childForFieldName('right') ?? undefined], kwargNodes: kwargNodes ?? {}, nameNode, result: res, info });
+      return res;
+    };
+    if (!isTensor(l) || !isTensor(r) || !l.axes || !r.axes) return done({ kind: 'tensor' });
+    let a = l.axes;
+    let b = r.axes;
+    if (a.length === 0 || b.length === 0) return done({ kind: 'tensor' });
+    if (op === 'bmm' && (a.length !== 3 || b.length !== 3)) {
+      info.rank = { expected: '3-d tensors for bmm', got: a.length !== 3 ? a.length : b.length };
+      return done({ kind: 'tensor' });
+    }
+    const aVec = a.length === 1;
+    const bVec = b.length === 1;
+    if (aVec) a = [{ size: D.dconst(1) }, a[0]];
+    if (bVec) b = [b[0], { size: D.dconst(1) }];
+    const ka = a[a.length - 1].size;
+    const kb = b[b.length - 2].size;
+    info.contracted = [ka, kb];
+    const c = this.unify(ka, kb);
+    if (c === 'ne') return done({ kind: 'tensor' });
+    // Batch dims broadcast.
+    const ba = a.slice(0, -2);
+    const bb = b.slice(0, -2);
+    const len = Math.max(ba.length, bb.length);
+    const batch: Axis[] = [];
+    for (let i = 0; i < len; i++) {
+      const x = ba[ba.length - len + i];
+      const y = bb[bb.length - len + i];
+      if (!x || !y) batch.push(x ?? y);
+      else if (D.constValue(this.norm(x.size)) === 1) batch.push(y);
+      else if (D.constValue(this.norm(y.size)) === 1) batch.push(x);
+      else {
+        if (op === 'bmm' && this.unify(x.size, y.size) === 'ne') {
+          info.broadcast = [x.size, y.size];
+          return done({ kind: 'tensor' });
+        }
+        if (this.unify(x.size, y.size) === 'ne') {
+          info.broadcast = [x.size, y.size];
+          return done({ kind: 'tensor' });
+        }
+        batch.push(x);
+      }
+    }
+    const rows = a[a.length - 2];
+    const cols = b[b.length - 1];
+    const featureContraction = ['chan', 'hdim'].includes(a[a.length - 1].role ?? '') || ['chan', 'hdim'].includes(b[b.length - 2].role ?? '');
+    const axes: Axis[] = [...batch, ...(aVec ? [] : [{ ...rows, role: featureContraction ? ('query' as Role) : rows.role }]), ...(bVec ? [] : [{ ...cols, role: featureContraction ? ('key' as Role) : cols.role }])];
+    const res: TensorV = { kind: 'tensor', axes, strides: contiguousStrides(axes.map((x) => x.size)), dtype: 'float' };
+    if (!aVec && !bVec) {
+      const multiHead = axes.length >= 4 || axes.some((x) => x.role === 'head') || l.axes.some((x) => x.role === 'hdim');
+      let scale: ScaleFact | undefined;
+      if (l.scale || r.scale) scale = this.combineScale(l.scale, r.scale ?? { exp: 0 });
+      res.scores = { contraction: ka, node: n, multiHead, scale };
+    }
+    if (l.normAxis !== undefined && l.softmaxNode && l.normAxis !== l.axes.length - 1) info.softmaxMisused = l.softmaxNode;
+    if (r.normAxis !== undefined && r.softmaxNode && r.normAxis !== r.axes.length - 2 && !bVec) info.softmaxMisused = r.softmaxNode;
+    return done(res);
+  }
+
+  private einsum(args: Value[], n: Node, nameNode: Node, argNodes: Node[], kwargNodes: Record<string, Node>, kwargs: Record<string, Value>): Value {
+    const info: OpInfo = {};
+    const done = (res: Value) => {
+      this.emit({ kind: 'op', op: 'einsum', node: n, args, kwargs, argNodes, kwargNodes, nameNode, result: res, info });
+      return res;
+    };
+    const eq = args[0];
+    if (eq?.kind !== 'str') return done({ kind: 'tensor' });
+    const ops = args.slice(1).length === 1 && args[1].kind === 'tuple' ? args[1].items : args.slice(1);
+    const m = /^\s*([\w\s,.]+?)\s*->\s*([\w\s.]*)\s*$/.exec(eq.value);
+    if (!m || eq.value.includes('.')) return done({ kind: 'tensor' });
+    const ins = m[1].split(',').map((s) => s.replace(/\s/g, ''));
+    const outL = m[2].replace(/\s/g, '');
+    if (ins.length !== ops.length || !ops.every((o) => isTensor(o) && o.axes)) return done({ kind: 'tensor' });
+    const sizes = new Map<string, Axis>();
+    for (let k = 0; k < ins.length; k++) {
+      const t = ops[k] as TensorV;
+      if (t.axes!.length !== ins[k].length) {
+        info.rank = { expected: `${ins[k].length}-d operand for '${ins[k]}'`, got: t.axes!.length };
+        return done({ kind: 'tensor' });
+      }
+      for (let i = 0; i < ins[k].length; i++) {
+        const ch = ins[k][i];
+        const ax = t.axes![i];
+        const prev = sizes.get(ch);
+        if (!prev) sizes.set(ch, ax);
+        else if (D.constValue(this.norm(ax.size)) !== 1 && D.constValue(this.norm(prev.size)) !== 1) {
+          if (this.unify(prev.size, ax.size) === 'ne') {
+            info.contracted = [prev.size, ax.size];
+            return done({ kind: 'tensor' });
+          }
+        }
+      }
+      if (t.normAxis !== undefined && t.softmaxNode) {
+        const letter = ins[k][t.normAxis];
+        if (outL.includes(letter)) {
+          const contracted = [...ins[k]].filter((c) => !outL.includes(c));
+          if (contracted.length > 0) info.softmaxMisused = t.softmaxNode;
+        }
+      }
+    }
+    const contractedLetters = [...new Set(ins.join(''))].filter((c) => !outL.includes(c));
+    const axes: Axis[] = [...outL].map((c) => {
+      const ax = sizes.get(c);
+      return ax ? { ...ax } : { size: this.fresh('d') };
+    });
+    const res: TensorV = { kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: 'float' };
+    if (ops.length === 2 && contractedLetters.length === 1) {
+      const feat = sizes.get(contractedLetters[0])!;
+      const l = ops[0] as TensorV;
+      const r = ops[1] as TensorV;
+      let scale: ScaleFact | undefined;
+      if (l.scale || r.scale) scale = this.combineScale(l.scale, r.scale ?? { exp: 0 });
+      res.scores = { contraction: feat.size, node: n, multiHead: axes.length >= 4, scale };
+    }
+    return done(res);
+  }
+
+  private catStack(op: 'cat' | 'stack', args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
+    const info: OpInfo = {};
+    const done = (res: Value) => {
+      this.emit({ kind: 'op', op, node: n, args, kwargs, argNodes, kwargNodes, nameNode, result: res, info });
+      return res;
+    };
+    const list = args[0] ?? kwargs.tensors;
+    if (list?.kind !== 'tuple' || list.items.length === 0 || !list.items.every((t) => isTensor(t) && t.axes)) return done({ kind: 'tensor' });
+    const ts = list.items as TensorV[];
+    const rank = ts[0].axes!.length;
+    const dv = kwargs.dim ?? args[1] ?? intV(D.dconst(0));
+    for (const t of ts) {
+      if (t.axes!.length !== rank) {
+        info.catMismatch = { rankA: rank, rankB: t.axes!.length };
+        return done({ kind: 'tensor' });
+      }
+    }
+    const d = this.normDim(numValue(dv), rank, info, op === 'stack' ? 1 : 0);
+    if (d === undefined) return done({ kind: 'tensor' });
+    let total = D.dconst(0);
+    for (let i = 0; i < rank; i++) {
+      for (const t of ts.slice(1)) {
+        const a = ts[0].axes![i].size;
+        const b = t.axes![i].size;
+        if (op === 'cat' && i === d) continue;
+        if (this.unify(a, b) === 'ne') {
+          info.catMismatch = { a, b, axis: i };
+          return done({ kind: 'tensor' });
+        }
+      }
+    }
+    if (op === 'cat') {
+      for (const t of ts) total = D.add(total, t.axes![d].size);
+      const axes = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: a.role } : { ...a }));
+      return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
+    }
+    const axes = [...ts[0].axes!.map((a) => ({ ...a }))];
+    axes.splice(d, 0, { size: D.dconst(ts.length) });
+    return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
+  }
+
+  private sdpa(args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
+    const info: OpInfo = {};
+    const [q, k, v] = [args[0] ?? kwargs.query, args[1] ?? kwargs.key, args[2] ?? kwargs.value];
+    let res: Value = { kind: 'tensor' };
+    if (isTensor(q) && isTensor(k) && isTensor(v) && q.axes && k.axes && v.axes && q.axes.length >= 2) {
+      const e1 = q.axes[q.axes.length - 1].size;
+      const e2 = k.axes[k.axes.length - 1].size;
+      info.contracted = [e1, e2];
+      if (this.unify(e1, e2) !== 'ne') {
+        const axes = [...q.axes.slice(0, -1).map((a) => ({ ...a })), { ...v.axes[v.axes.length - 1] }];
+        res = { kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: 'float' };
+      }
+    }
+    this.emit({ kind: 'op', op: 'sdpa', node: n, args, kwargs, argNodes, kwargNodes, nameNode, result: res, info });
+    return res;
+  }
+
+  // ---------------------------------------------------------------- torch modules
+
+  private margs(m: TorchModuleV, names: string[]): Record<string, Value | undefined> {
+    const out: Record<string, Value | undefined> = {};
+    names.forEach((nm, i) => {
+      out[nm] = m.kwargs[nm] ?? m.args[i];
+    });
+    return out;
+  }
+
+  private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
+    const info: OpInfo = {};
+    const x = args[0] ?? kwargs.input ?? kwargs.x ?? kwargs.query;
+    const emit = () => this.emit({ kind: 'module-call', node: n, module: m, args, kwargs, argNodes, kwargNodes, info });
+    const t = isTensor(x) ? x : undefined;
+    const rank = t?.axes?.length;
+    const result = (() => {
+      switch (m.type) {
+        case 'Linear':
+        case 'LazyLinear': {
+          const a = this.margs(m, m.type === 'Linear' ? ['in_features', 'out_features'] : ['out_features']);
+          const out = a.out_features;
+          if (!t?.axes || rank === 0) return { kind: 'tensor' } as TensorV;
+          if (m.type === 'Linear' && a.in_features?.kind === 'int') {
+            const last = t.axes[rank! - 1].size;
+            info.contracted = [last, a.in_features.dim];
+            if (this.unify(last, a.in_features.dim) === 'ne') return { kind: 'tensor' } as TensorV;
+          }
+          const axes = [...t.axes.slice(0, -1), { size: out?.kind === 'int' ? out.dim : this.fresh('d'), role: 'chan' as Role, label: this.label() }];
+          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float', permutes: t.permutes, lastPermute: t.lastPermute } as TensorV;
+        }
+        case 'Conv1d':
+        case 'Conv2d':
+        case 'Conv3d': {
+          const nd = Number(m.type[4]);
+          const a = this.margs(m, ['in_channels', 'out_channels', 'kernel_size', 'stride', 'padding', 'dilation', 'groups']);
+          if (!t?.axes) return { kind: 'tensor' } as TensorV;
+          if (rank !== nd + 2 && rank !== nd + 1) {
+            info.rank = { expected: `${nd + 1}-d or ${nd + 2}-d (N, C, ${nd === 1 ? 'L' : nd === 2 ? 'H, W' : 'D, H, W'}) input`, got: rank! };
+            return { kind: 'tensor' } as TensorV;
+          }
+          const cAxis = rank === nd + 2 ? 1 : 0;
+          if (a.in_channels?.kind === 'int') {
+            const got = t.axes[cAxis].size;
+            if (this.unify(got, a.in_channels.dim) === 'ne') {
+              info.expectedSize = { axis: cAxis, expected: a.in_channels.dim, got, what: `${m.type} in_channels` };
+              return { kind: 'tensor' } as TensorV;
+            }
+          }
+          const sp = t.axes.slice(cAxis + 1).map((ax, i) => this.convOut(ax.size, this.nth(a.kernel_size, i), this.nth(a.stride, i) ?? 1, this.padding(a.padding, i, this.nth(a.kernel_size, i), this.nth(a.dilation, i) ?? 1), this.nth(a.dilation, i) ?? 1));
+          const out = a.out_channels?.kind === 'int' ? a.out_channels.dim : this.fresh('C');
+          const axes: Axis[] = [...(cAxis === 1 ? [{ ...t.axes[0], role: 'batch' as Role }] : []), { size: out, role: 'chan', label: this.label() }, ...sp.map((s, i) => ({ size: s, role: 'space' as Role, label: D.equal(s, t.axes![cAxis + 1 + i].size) ? t.axes![cAxis + 1 + i].label : this.label() }))];
+          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float' } as TensorV;
+        }
+        case 'BatchNorm1d':
+        case 'BatchNorm2d':
+        case 'BatchNorm3d':
+        case 'InstanceNorm1d':
+        case 'InstanceNorm2d':
+        case 'InstanceNorm3d': {
+          const nd = Number(m.type[m.type.length - 2]);
+          const a = this.margs(m, ['num_features']);
+          if (!t?.axes) return { kind: 'tensor' } as TensorV;
+          const okRanks = nd === 1 ? [2, 3] : m.type.startsWith('Instance') ? [nd + 1, nd + 2] : [nd + 2];
+          if (!okRanks.includes(rank!)) {
+            info.rank = { expected: `${okRanks.join('-d or ')}-d input`, got: rank! };
+            return { kind: 'tensor' } as TensorV;
+          }
+          const cAxis = rank === nd + 1 && m.type.startsWith('Instance') ? 0 : 1;
+          if (a.num_features?.kind === 'int') {
+            const got = t.axes[cAxis].size;
+            if (this.unify(got, a.num_features.dim) === 'ne') info.expectedSize = { axis: cAxis, expected: a.num_features.dim, got, what: `${m.type} num_features` };
+          }
+          if (cAxis === 1 && !t.axes[1].role) t.axes[1].role = 'chan';
+          return this.keep(t);
+        }
+        case 'GroupNorm': {
+          const a = this.margs(m, ['num_groups', 'num_channels']);
+          if (!t?.axes || rank! < 2) return { kind: 'tensor' } as TensorV;
+          if (a.num_channels?.kind === 'int' && this.unify(t.axes[1].size, a.num_channels.dim) === 'ne') info.expectedSize = { axis: 1, expected: a.num_channels.dim, got: t.axes[1].size, what: 'GroupNorm num_channels' };
+          return this.keep(t);
+        }
+        case 'LayerNorm': {
+          const a = this.margs(m, ['normalized_shape']);
+          if (!t?.axes) return { kind: 'tensor' } as TensorV;
+          const ns = a.normalized_shape;
+          const dims = ns?.kind === 'int' ? [ns.dim] : ns?.kind === 'tuple' && ns.items.every((i) => i.kind === 'int') ? ns.items.map((i) => (i as IntV).dim) : undefined;
+          if (dims) {
+            if (dims.length > rank!) info.rank = { expected: `at least ${dims.length}-d input`, got: rank! };
+            else
+              dims.forEach((d, i) => {
+                const ax = rank! - dims.length + i;
+                if (!info.expectedSize && this.unify(t.axes![ax].size, d) === 'ne') info.expectedSize = { axis: ax, expected: d, got: t.axes![ax].size, what: 'LayerNorm normalized_shape' };
+              });
+          }
+          return this.keep(t);
+        }
+        case 'MultiheadAttention':
+          return this.mha(m, args, kwargs, info);
+        case 'Sequential': {
+          let cur: Value = x ?? UNKNOWN;
+          for (const it of m.items ?? []) {
+            if (it.kind === 'torchmodule') cur = this.callModule(it, [cur], {}, argNodes, {}, n);
+            else if (it.kind === 'instance') cur = this.callInstance(it, [cur], {}, n, false);
+            else cur = UNKNOWN;
+          }
+          return cur;
+        }
+        case 'Softmax':
+        case 'LogSoftmax': {
+          if (!t) return { kind: 'tensor' } as TensorV;
+          const a = this.margs(m, ['dim']);
+          return this.tensorOp('softmax', [t, ...(a.dim ? [a.dim] : [])], {}, [argNodes[0], m.node], {}, n, m.node);
+        }
+        case 'Flatten': {
+          if (!t) return { kind: 'tensor' } as TensorV;
+          const a = this.margs(m, ['start_dim', 'end_dim']);
+          return this.tensorOp('flatten', [t, a.start_dim ?? intV(D.dconst(1)), a.end_dim ?? intV(D.dconst(-1))], {}, [argNodes[0]], {}, n, n);
+        }
+        case 'AdaptiveAvgPool2d':
+        case 'AdaptiveMaxPool2d':
+        case 'AdaptiveAvgPool1d':
+        case 'AdaptiveMaxPool1d':
+          return this.adaptivePool(t, this.margs(m, ['output_size']).output_size, m.type.endsWith('1d') ? 1 : 2);
+        case 'AvgPool2d':
+        case 'MaxPool2d':
+        case 'AvgPool1d':
+        case 'MaxPool1d': {
+          const nd = m.type.endsWith('1d') ? 1 : 2;
+          const a = this.margs(m, ['kernel_size', 'stride', 'padding']);
+          if (!t?.axes || rank! < nd + 1) return { kind: 'tensor' } as TensorV;
+          const k = this.nth(a.kernel_size, 0);
+          const s = a.stride && a.stride.kind !== 'none' ? this.nth(a.stride, 0) : k;
+          const p = this.nth(a.padding, 0) ?? 0;
+          const lead = t.axes.slice(0, rank! - nd);
+          const sp = t.axes.slice(rank! - nd).map((ax) => ({ size: this.convOut(ax.size, k, s ?? 1, p, 1), role: 'space' as Role }));
+          const axes = [...lead, ...sp];
+          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)) } as TensorV;
+        }
+        case 'Embedding': {
+          const a = this.margs(m, ['num_embeddings', 'embedding_dim']);
+          if (!t?.axes || a.embedding_dim?.kind !== 'int') return { kind: 'tensor' } as TensorV;
+          const axes = [...t.axes, { size: a.embedding_dim.dim, role: 'chan' as Role, label: this.label() }];
+          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float' } as TensorV;
+        }
+        case 'Upsample':
+        case 'ConvTranspose2d':
+        case 'ConvTranspose1d':
+        case 'PixelShuffle':
+        case 'TransformerEncoderLayer':
+        case 'TransformerEncoder':
+        case 'TransformerDecoderLayer':
+        case 'Transformer':
+          return { kind: 'tensor' } as TensorV;
+        default:
+          if (SHAPE_PRESERVING_MODULES.has(m.type) && t) return m.type.startsWith('Dropout') || m.type === 'Identity' ? t : this.keep(t);
+          return { kind: 'tensor' } as TensorV;
+      }
+    })();
+    emit();
+    return result;
+  }
+
+  private keep(t: TensorV): TensorV {
+    return { ...t, strides: t.axes ? contiguousStrides(t.axes.map((a) => a.size)) : undefined, dtype: 'float', mask: undefined, normAxis: undefined, scores: undefined };
+  }
+
+  private nth(v: Value | undefined, i: number): number | undefined {
+    if (!v) return undefined;
+    if (v.kind === 'int') return D.constValue(this.norm(v.dim));
+    if (v.kind === 'tuple') return numValue(v.items[i] ?? UNKNOWN);
+    return undefined;
+  }
+
+  private padding(v: Value | undefined, i: number, k: number | undefined, dil: number): number | undefined {
+    if (v?.kind === 'str') return v.value === 'same' && k !== undefined ? (dil * (k - 1)) / 2 : 0;
+    return v === undefined ? 0 : this.nth(v, i);
+  }
+
+  private convOut(size: Dim, k: number | undefined, s: number, p: number | undefined, dil: number): Dim {
+    if (k === undefined || p === undefined) return this.fresh('d');
+    const num = D.add(size, D.dconst(2 * p - dil * (k - 1) - 1));
+    const c = D.constValue(this.norm(num));
+    if (c !== undefined) return D.dconst(Math.floor(c / s) + 1);
+    if (s === 1) return D.add(num, D.dconst(1));
+    return this.fresh('d');
+  }
+
+  private mha(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, info: OpInfo): Value {
+    const a = this.margs(m, ['embed_dim', 'num_heads', 'dropout', 'bias', 'add_bias_kv', 'add_zero_attn', 'kdim', 'vdim', 'batch_first']);
+    const q = args[0] ?? kwargs.query;
+    const k = args[1] ?? kwargs.key;
+    const v = args[2] ?? kwargs.value;
+    const bf = a.batch_first ? this.truth(a.batch_first) : false;
+    if (!isTensor(q) || !q.axes || bf === undefined) return { kind: 'tuple', items: [{ kind: 'tensor' }, { kind: 'tensor' }] };
+    const rank = q.axes.length;
+    if (rank !== 3 && rank !== 2) {
+      info.rank = { expected: '3-d (batched) or 2-d (unbatched) query', got: rank };
+      return { kind: 'tuple', items: [{ kind: 'tensor' }, { kind: 'tensor' }] };
+    }
+    const E = a.embed_dim?.kind === 'int' ? a.embed_dim.dim : undefined;
+    if (E) {
+      const last = q.axes[rank - 1].size;
+      if (this.unify(last, E) === 'ne') info.expectedSize = { axis: rank - 1, expected: E, got: last, what: 'embed_dim' };
+    }
+    const out: Axis[] = q.axes.map((ax, i) => (i === rank - 1 ? { size: E ?? ax.size, role: 'chan' as Role, label: ax.label } : { ...ax }));
+    const outT: TensorV = { kind: 'tensor', axes: out, strides: contiguousStrides(out.map((x) => x.size)), dtype: 'float', permutes: q.permutes, lastPermute: q.lastPermute };
+    let weights: TensorV = { kind: 'tensor' };
+    if (isTensor(k) && k.axes && k.axes.length === rank && rank === 3) {
+      const N = bf ? q.axes[0].size : q.axes[1].size;
+      const L = bf ? q.axes[1].size : q.axes[0].size;
+      const S = bf ? k.axes[1].size : k.axes[0].size;
+      weights = this.tensor([N, L, S]);
+    }
+    void v;
+    return { kind: 'tuple', items: [outT, weights] };
+  }
+}
+
+export { dotted };

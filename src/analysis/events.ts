@@ -1,0 +1,103 @@
+/**
+ * The events the shape evaluator emits while it walks code once: building a torch module,
+ * calling one, a tensor operation, a binary operator, reading a tensor attribute, returning
+ * from `forward`. Rules subscribe to event kinds; they read the evaluated values attached and
+ * never walk the tree themselves.
+ */
+
+import type { Dim } from './dims';
+import type { Node } from './parse';
+import type { TensorV, TorchModuleV, Value } from './values';
+
+export interface ModuleNewEvent {
+  kind: 'module-new';
+  node: Node;
+  module: TorchModuleV;
+  /** Argument nodes by position and by keyword, for messages and fixes. */
+  argNodes: Node[];
+  kwargNodes: Record<string, Node>;
+  /** Where the constructor arguments' values come from: true when every one is a literal or constant. */
+  literal: boolean;
+}
+
+/** Facts the evaluator establishes about an operation, for the rules to judge. */
+export interface OpInfo {
+  /** view/reshape: element counts before and after. */
+  numel?: { from: Dim; to: Dim };
+  /** view on a tensor whose strides cannot express the new shape. */
+  notViewable?: boolean;
+  /** view/reshape that would need a transpose first (factors present, order wrong). */
+  reorder?: boolean;
+  /** A dim argument outside the tensor's rank. */
+  dimOutOfRange?: { dim: number; rank: number };
+  /** permute arguments that are not a permutation of the axes. */
+  badPermutation?: string;
+  /** Inner dimensions of a product (matmul, bmm, @, einsum, Linear). */
+  contracted?: [Dim, Dim];
+  /** A softmax output contracted over an axis other than the one it normalised. */
+  softmaxMisused?: Node;
+  /** Broadcasting failure: the two sizes that cannot broadcast. */
+  broadcast?: [Dim, Dim];
+  /** Two operands whose axes are the same axes in a different order. */
+  permutedOperands?: Node;
+  /** cat/stack: the sizes that disagree, or ranks that disagree. */
+  catMismatch?: { a: Dim; b: Dim; axis: number } | { rankA: number; rankB: number };
+  /** A rank an operation or module requires and the rank it got. */
+  rank?: { expected: string; got: number };
+  /** A size an operation or module requires on an axis and the size it got. */
+  expectedSize?: { axis: number; expected: Dim; got: Dim; what: string };
+}
+
+export interface ModuleCallEvent {
+  kind: 'module-call';
+  info: OpInfo;
+  node: Node;
+  module: TorchModuleV;
+  args: Value[];
+  kwargs: Record<string, Value>;
+  argNodes: Node[];
+  kwargNodes: Record<string, Node>;
+}
+
+export interface OpEvent {
+  kind: 'op';
+  /** Canonical op name: 'matmul', 'softmax', 'permute', 'view', 'cat', 'sdpa', 'masked_fill'… */
+  op: string;
+  node: Node;
+  /** Positional arguments; for a tensor method the tensor comes first. */
+  args: Value[];
+  kwargs: Record<string, Value>;
+  argNodes: (Node | undefined)[];
+  kwargNodes: Record<string, Node>;
+  /** The node naming the function or method (the attribute identifier for x.view). */
+  nameNode: Node;
+  result: Value;
+  info: OpInfo;
+}
+
+export interface BinaryEvent {
+  kind: 'binary';
+  op: string;
+  node: Node;
+  left: Value;
+  right: Value;
+  result: Value;
+  info: OpInfo;
+}
+
+export interface AttributeEvent {
+  kind: 'attribute';
+  node: Node;
+  nameNode: Node;
+  name: string;
+  self: TensorV;
+}
+
+export interface ReturnEvent {
+  kind: 'return';
+  node: Node;
+  value: Value;
+  params: Value[];
+}
+
+export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent;

@@ -1,0 +1,43 @@
+/** Rule: `batch-first-mismatch`. See the docs below. */
+
+import type { Rule } from '../diagnostics';
+import { fix, setKeyword, shapeOf } from './util';
+
+export const rule: Rule = {
+  name: 'batch-first-mismatch',
+  summary: 'nn.MultiheadAttention fed (N, L, E) without batch_first=True, or (L, N, E) with it',
+  defaultSeverity: 'warning',
+  docs: {
+    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor) and compares that with the module\'s `batch_first`.',
+    why: 'Without `batch_first=True`, `nn.MultiheadAttention` reads (L, N, E). Given (N, L, E) it silently attends across the batch instead of across the sequence: no error, wrong results.',
+    example: 'self.attn = nn.MultiheadAttention(64, 8)\n...\nx = x.flatten(2).transpose(1, 2)  # (B, HW, C)\ny, _ = self.attn(x, x, x)',
+    useInstead: 'self.attn = nn.MultiheadAttention(64, 8, batch_first=True)',
+    fixSafety: 'Adding `batch_first=True` is exact when every call passes batch-first data; the fix is offered when the module was built without the flag.',
+  },
+  on: ['module-call'],
+  check(e, ctx) {
+    if (e.kind !== 'module-call' || e.module.type !== 'MultiheadAttention') return;
+    const q = e.args[0] ?? e.kwargs.query;
+    if (q?.kind !== 'tensor' || !q.axes || q.axes.length !== 3) return;
+    const bfv = e.module.kwargs.batch_first ?? e.module.args[8];
+    const bf = bfv === undefined ? false : bfv.kind === 'bool' ? bfv.value : undefined;
+    if (bf === undefined) return;
+    const [r0, r1] = [q.axes[0].role, q.axes[1].role];
+    const severity = ctx.severity(...q.axes.map((a) => a.size));
+    if (!bf && r0 === 'batch' && r1 === 'seq') {
+      ctx.report({
+        node: e.node,
+        severity,
+        message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but the MultiheadAttention was built without batch_first=True, so it reads (L, N, E) and attends across the batch`,
+        fixes: fix('Add batch_first=True', setKeyword(e.module, 'batch_first', 'True')),
+      });
+    } else if (bf && r0 === 'seq' && r1 === 'batch') {
+      ctx.report({
+        node: e.node,
+        severity,
+        message: `query ${shapeOf(q, ctx)} is sequence-first (L, N, E) but the MultiheadAttention was built with batch_first=True, so it reads (N, L, E)`,
+        fixes: fix('Set batch_first=False', setKeyword(e.module, 'batch_first', 'False')),
+      });
+    }
+  },
+};

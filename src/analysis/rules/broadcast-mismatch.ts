@@ -1,0 +1,29 @@
+/** Rule: `broadcast-mismatch`. See the docs below. */
+
+import type { Rule } from '../diagnostics';
+import { isMask } from './mask-shape-mismatch';
+import { shapeOf } from './util';
+
+export const rule: Rule = {
+  name: 'broadcast-mismatch',
+  summary: 'an elementwise operation between tensors whose shapes do not broadcast',
+  defaultSeverity: 'error',
+  docs: {
+    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1. Masks are left to `mask-shape-mismatch`.',
+    why: 'PyTorch raises "The size of tensor a (64) must match the size of tensor b (49) at non-singleton dimension 2". Typically a residual added in the other layout.',
+    example: 'return x + out  # x (B, C, H, W), out (B, HW, C)',
+    useInstead: 'return x + out.transpose(1, 2).reshape(B, C, H, W)',
+    fixSafety: 'No automatic fix.',
+  },
+  on: ['binary', 'op'],
+  check(e, ctx) {
+    if (e.kind === 'binary') {
+      if (!e.info.broadcast || e.info.permutedOperands || isMask(e.left, e.right)) return;
+      const [a, b] = e.info.broadcast;
+      ctx.report({ node: e.node, severity: ctx.severity(a, b), message: `shapes ${e.left.kind === 'tensor' ? shapeOf(e.left, ctx) : ''} and ${e.right.kind === 'tensor' ? shapeOf(e.right, ctx) : ''} do not broadcast: ${ctx.fmt(a)} vs ${ctx.fmt(b)}` });
+    } else if (e.kind === 'op' && e.info.broadcast && !['masked_fill', 'masked_fill_'].includes(e.op)) {
+      const [a, b] = e.info.broadcast;
+      ctx.report({ node: e.node, severity: ctx.severity(a, b), message: `${e.op}: sizes ${ctx.fmt(a)} and ${ctx.fmt(b)} do not broadcast` });
+    }
+  },
+};

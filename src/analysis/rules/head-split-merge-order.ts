@@ -1,0 +1,25 @@
+/** Rule: `head-split-merge-order`. See the docs below. */
+
+import type { Rule } from '../diagnostics';
+import { shapeOf } from './util';
+
+export const rule: Rule = {
+  name: 'head-split-merge-order',
+  summary: 'view/reshape that splits or merges heads without the transpose that puts the axes in order',
+  defaultSeverity: 'warning',
+  docs: {
+    what: 'Groups the old and new sizes of every `view`/`reshape` row-major. When no grouping exists but the sizes are the same factors in another order, the reshape scrambles axes: typically (B, H, L, D) merged to (B, L, H·D) without `.transpose(1, 2)`, or (B, L, C) split straight to (B, H, L, D).',
+    why: 'The element count matches, so nothing raises; each output row mixes heads and positions.',
+    example: 'out = (attn @ v).reshape(B, L, C)  # attn @ v is (B, H, L, D)',
+    useInstead: 'out = (attn @ v).transpose(1, 2).reshape(B, L, C)',
+    fixSafety: 'No automatic fix.',
+  },
+  on: ['op'],
+  check(e, ctx) {
+    if (e.kind !== 'op' || !['view', 'reshape'].includes(e.op) || !e.info.reorder) return;
+    const t = e.args[0];
+    const r = e.result;
+    const dims = [t, r].flatMap((v) => (v.kind === 'tensor' && v.axes ? v.axes.map((a) => a.size) : []));
+    ctx.report({ node: e.node, severity: ctx.severity(...dims), message: `${e.op} ${t.kind === 'tensor' ? shapeOf(t, ctx) : ''} -> ${r.kind === 'tensor' ? shapeOf(r, ctx) : ''} reorders axes without a transpose: heads and positions get mixed` });
+  },
+};

@@ -1,0 +1,25 @@
+/** Rule: `matmul-inner-dim-mismatch`. See the docs below. */
+
+import type { Rule } from '../diagnostics';
+import { shapeOf } from './util';
+
+export const rule: Rule = {
+  name: 'matmul-inner-dim-mismatch',
+  summary: 'matmul / bmm / @ / einsum / SDPA whose contracted dimensions differ',
+  defaultSeverity: 'error',
+  docs: {
+    what: 'Compares the contracted dimensions of matrix products: the last axis of the left operand with the second-to-last of the right one, repeated einsum letters, and query/key feature sizes in `F.scaled_dot_product_attention`.',
+    why: 'PyTorch raises ("mat1 and mat2 shapes cannot be multiplied", "Expected size for first two dimensions of batch2 tensor ..."). Usually a forgotten `.transpose(-2, -1)` on the keys.',
+    example: 'scores = q @ k  # (B, L, D) @ (B, S, D)',
+    useInstead: 'scores = q @ k.transpose(-2, -1)',
+    fixSafety: 'No automatic fix.',
+  },
+  on: ['op'],
+  check(e, ctx) {
+    if (e.kind !== 'op' || !['matmul', 'einsum', 'sdpa'].includes(e.op) || !e.info.contracted) return;
+    const [a, b] = e.info.contracted;
+    if (ctx.compare(a, b) !== 'ne') return;
+    const shapes = e.args.filter((v) => v.kind === 'tensor').map((v) => shapeOf(v as import('../values').TensorV, ctx));
+    ctx.report({ node: e.node, severity: ctx.severity(a, b), message: `inner dimensions differ: ${ctx.fmt(a)} vs ${ctx.fmt(b)} (${shapes.join(' @ ')})` });
+  },
+};

@@ -1,0 +1,45 @@
+/** Rule: `permute-order-mismatch`. See the docs below. */
+
+import type { Rule } from '../diagnostics';
+
+export const rule: Rule = {
+  name: 'permute-order-mismatch',
+  summary: 'a permute back that is not the inverse of the permute there: axes end up in the wrong order',
+  defaultSeverity: 'warning',
+  docs: {
+    what: 'Tracks the identity of every axis through permutes and transposes. Reports a permute or transpose whose result meets a tensor holding the same axes in another order (a residual add), or leaves `forward` with the input\'s axes reordered after a round trip.',
+    why: 'Using the same permutation twice, e.g. `(0, 2, 3, 1)` there and back, is not the inverse for rank > 2: channels stay where the sequence or a spatial axis should be. When sizes coincide nothing raises and the block silently mixes axes.',
+    example: 'y = x.permute(0, 2, 3, 1)   # (B, H, W, C)\ny = self.norm(y)\ny = y.permute(0, 2, 3, 1)   # meant (B, C, H, W); is (B, W, C, H)\nreturn x + y',
+    useInstead: 'y = y.permute(0, 3, 1, 2)',
+    fixSafety: 'No automatic fix yet: the intended order is usually clear to a reader but several permutations can restore one axis.',
+  },
+  on: ['binary', 'return'],
+  check(e, ctx) {
+    if (e.kind === 'binary' && e.info.permutedOperands) {
+      const l = e.left;
+      const r = e.right;
+      const dims = [l, r].flatMap((v) => (v.kind === 'tensor' && v.axes ? v.axes.map((a) => a.size) : []));
+      ctx.report({
+        node: e.info.permutedOperands,
+        severity: ctx.severity(...dims),
+        message: 'this permute leaves the axes in a different order from the tensor it is combined with: the way back is not the inverse permutation',
+      });
+    }
+    if (e.kind === 'return' && e.value.kind === 'tensor' && e.value.axes && (e.value.permutes ?? 0) >= 2 && e.value.lastPermute) {
+      const out = e.value.axes.map((a) => a.label);
+      for (const p of e.params) {
+        if (p.kind !== 'tensor' || !p.axes || p.axes.length !== out.length || p === e.value) continue;
+        const inp = p.axes.map((a) => a.label);
+        if (!inp.every(Boolean) || !out.every(Boolean)) continue;
+        if (inp.join() !== out.join() && [...inp].sort().join() === [...out].sort().join()) {
+          ctx.report({
+            node: e.value.lastPermute,
+            severity: ctx.severity(...e.value.axes.map((a) => a.size)),
+            message: "after permuting there and back, the output's axes are a reordering of the input's: the way back is not the inverse permutation",
+          });
+          return;
+        }
+      }
+    }
+  },
+};

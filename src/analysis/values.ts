@@ -1,0 +1,155 @@
+/**
+ * The abstract values the shape evaluator computes for Python expressions: tensors with
+ * symbolic axes (size, role, origin label), strides when known, and the facts the rules ask
+ * about (softmax axis, attention-score scaling, mask polarity); integers as symbolic
+ * dimensions; floats with the square-root scales attention code builds; torch modules with
+ * their constructor arguments; instances of the user's own `nn.Module` classes.
+ *
+ * Nothing here evaluates anything; `unknown` is the value of whatever cannot be known.
+ */
+
+import type { Node } from './parse';
+import type { Dim } from './dims';
+
+export type Role = 'batch' | 'seq' | 'chan' | 'head' | 'hdim' | 'space' | 'query' | 'key';
+
+export interface Axis {
+  size: Dim;
+  role?: Role;
+  /** Identity of the original axis this one carries, kept through permutes. */
+  label?: string;
+}
+
+export type MaskPolarity = 'ignore' | 'keep';
+
+export interface TensorV {
+  kind: 'tensor';
+  /** undefined: rank unknown. */
+  axes?: Axis[];
+  /** Element strides when known (contiguous tensors have their row-major strides). */
+  strides?: Dim[];
+  dtype?: 'bool' | 'float' | 'long';
+  /** The axis a softmax normalised, kept through transposes. */
+  normAxis?: number;
+  softmaxNode?: Node;
+  /** Raw attention scores q @ k^T: the contracted (head) dimension and the scaling seen. */
+  scores?: { contraction: Dim; scale?: ScaleFact; node: Node; multiHead: boolean; scaleNode?: Node };
+  /** A scale factor applied before the product (q * scale). */
+  scale?: ScaleFact;
+  mask?: { polarity: MaskPolarity; values01?: boolean };
+  /** Permutes and transposes applied since the origin, and the last one. */
+  permutes?: number;
+  lastPermute?: Node;
+}
+
+export interface ScaleFact {
+  /** The scores are multiplied by base ** exp (exp -0.5 for 1/sqrt(base)); undefined base = other factor. */
+  base?: Dim;
+  exp: number;
+}
+
+export interface IntV {
+  kind: 'int';
+  dim: Dim;
+  /** The Python name the value was read from, for roles. */
+  name?: string;
+}
+
+export interface NumV {
+  kind: 'num';
+  value?: number;
+  scale?: ScaleFact;
+}
+
+export interface BoolV {
+  kind: 'bool';
+  value?: boolean;
+}
+
+export interface StrV {
+  kind: 'str';
+  value: string;
+}
+
+export interface NoneV {
+  kind: 'none';
+}
+
+export interface TupleV {
+  kind: 'tuple';
+  items: Value[];
+  /** x.shape / x.size(): the tensor it came from. */
+  shapeOf?: TensorV;
+}
+
+export interface TorchModuleV {
+  kind: 'torchmodule';
+  type: string;
+  args: Value[];
+  kwargs: Record<string, Value>;
+  node: Node;
+  /** Items of nn.Sequential / nn.ModuleList. */
+  items?: Value[];
+}
+
+export interface InstanceV {
+  kind: 'instance';
+  cls: ClassInfo;
+  attrs: Map<string, Value>;
+  called: boolean;
+  node?: Node;
+}
+
+export interface ClassRefV {
+  kind: 'class';
+  cls: ClassInfo;
+}
+
+export interface FunctionRefV {
+  kind: 'function';
+  node: Node;
+  self?: InstanceV;
+}
+
+/** A dotted name that resolves into an imported library (torch.nn.Linear, math.sqrt). */
+export interface QualV {
+  kind: 'qual';
+  path: string;
+}
+
+/** A method of a tensor, read but not yet called. */
+export interface BoundMethodV {
+  kind: 'method';
+  self: TensorV;
+  name: string;
+}
+
+export interface UnknownV {
+  kind: 'unknown';
+}
+
+export type Value =
+  | TensorV
+  | IntV
+  | NumV
+  | BoolV
+  | StrV
+  | NoneV
+  | TupleV
+  | TorchModuleV
+  | InstanceV
+  | ClassRefV
+  | FunctionRefV
+  | QualV
+  | BoundMethodV
+  | UnknownV;
+
+export interface ClassInfo {
+  name: string;
+  node: Node;
+  isModule: boolean;
+  base?: ClassInfo;
+  methods: Map<string, Node>;
+}
+
+export const UNKNOWN: UnknownV = { kind: 'unknown' };

@@ -1,0 +1,210 @@
+/**
+ * `attention-forge check` and `attention-forge shapes`: the analyzer from a terminal, for CI.
+ * Usage errors exit 2 before the wasm parser is loaded; the commands resolve to their exit
+ * code once the analysis is done. The pure parts — collecting files, formatting
+ * text/JSON/SARIF — are exported for tests.
+ *
+ * Exit codes: 0 no error-severity diagnostic, 1 at least one, 2 usage errors.
+ */
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { analyze, initAnalyzer, RULES } from '../analysis';
+import type { Diagnostic } from '../analysis';
+
+export interface CheckIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface JsonDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  rule: string;
+  severity: 'error' | 'warning';
+  message: string;
+  fixes: { title: string; edits: { line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
+}
+
+export const CHECK_USAGE = `  check <files|dirs...> [--format text|json|sarif] [--rule NAME ...]
+                                       Check PyTorch attention code for shape mistakes.
+  shapes <file> [--json]               Print the inferred shape of each tensor-valued name.
+`;
+
+class CheckUsageError extends Error {}
+
+/** Python files under the given paths (directories recursively, skipping hidden and venv folders). */
+export function collectFiles(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    const st = fs.statSync(p);
+    if (st.isDirectory()) {
+      for (const e of fs.readdirSync(p).sort()) {
+        if (e.startsWith('.') || e === 'node_modules' || e === '__pycache__' || e === 'venv') continue;
+        walk(path.join(p, e));
+      }
+    } else if (p.endsWith('.py') || paths.includes(p)) out.push(p);
+  };
+  for (const p of paths) {
+    if (!fs.existsSync(p)) throw new CheckUsageError(`no such file or directory: ${p}`);
+    walk(p);
+  }
+  return out;
+}
+
+export function toJson(file: string, d: Diagnostic): JsonDiagnostic {
+  return {
+    file,
+    line: d.range.line + 1,
+    column: d.range.column + 1,
+    endLine: d.range.endLine + 1,
+    endColumn: d.range.endColumn + 1,
+    rule: d.rule,
+    severity: d.severity,
+    message: d.message,
+    fixes: d.fixes.map((f) => ({
+      title: f.title,
+      edits: f.edits.map((e) => ({ line: e.range.line + 1, column: e.range.column + 1, endLine: e.range.endLine + 1, endColumn: e.range.endColumn + 1, newText: e.newText })),
+    })),
+  };
+}
+
+export function toSarif(diags: JsonDiagnostic[], version: string): object {
+  const used = RULES;
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'attention-forge',
+            version,
+            informationUri: 'https://github.com/attention-forge/attention-forge',
+            rules: used.map((r) => ({
+              id: r.name,
+              name: r.name,
+              shortDescription: { text: r.summary },
+              fullDescription: { text: r.docs.what },
+              help: { text: `${r.docs.why}\n\nExample:\n${r.docs.example}\n\nUse instead:\n${r.docs.useInstead}`, markdown: `${r.docs.why}\n\n**Example**\n\n\`\`\`python\n${r.docs.example}\n\`\`\`\n\n**Use instead**\n\n\`\`\`python\n${r.docs.useInstead}\n\`\`\`` },
+              defaultConfiguration: { level: r.defaultSeverity },
+            })),
+          },
+        },
+        results: diags.map((d) => ({
+          ruleId: d.rule,
+          ruleIndex: used.findIndex((r) => r.name === d.rule),
+          level: d.severity,
+          message: { text: d.message },
+          locations: [
+            {
+              physicalLocation: {
+                artifactLocation: { uri: d.file.split(path.sep).join('/') },
+                region: { startLine: d.line, startColumn: d.column, endLine: d.endLine, endColumn: d.endColumn },
+              },
+            },
+          ],
+          ...(d.fixes.length
+            ? {
+                fixes: d.fixes.map((f) => ({
+                  description: { text: f.title },
+                  artifactChanges: [
+                    {
+                      artifactLocation: { uri: d.file.split(path.sep).join('/') },
+                      replacements: f.edits.map((e) => ({
+                        deletedRegion: { startLine: e.line, startColumn: e.column, endLine: e.endLine, endColumn: e.endColumn },
+                        insertedContent: { text: e.newText },
+                      })),
+                    },
+                  ],
+                })),
+              }
+            : {}),
+        })),
+      },
+    ],
+  };
+}
+
+async function finish(p: Promise<number>, io: CheckIo): Promise<number> {
+  try {
+    return await p;
+  } catch (e) {
+    io.err(`attention-forge: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/** Parses `check` arguments; returns the work to do or throws a usage error. */
+export function parseCheckArgs(args: string[]): { files: string[]; format: 'text' | 'json' | 'sarif'; rules?: string[] } {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'text' }, rule: { type: 'string', multiple: true } },
+  });
+  const format = values.format;
+  if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new CheckUsageError(`--format must be text, json or sarif (got ${format})`);
+  if (positionals.length === 0) throw new CheckUsageError('check expects at least one file or directory');
+  for (const r of values.rule ?? []) if (!RULES.some((x) => x.name === r)) throw new CheckUsageError(`unknown rule '${r}' (rules: ${RULES.map((x) => x.name).join(', ')})`);
+  return { files: collectFiles(positionals), format, rules: values.rule };
+}
+
+export async function checkFiles(files: string[], format: 'text' | 'json' | 'sarif', rules: string[] | undefined, io: CheckIo, version = '0.0.0'): Promise<number> {
+  await initAnalyzer();
+  const all: JsonDiagnostic[] = [];
+  for (const f of files) {
+    const src = fs.readFileSync(f, 'utf8');
+    for (const d of analyze(src, rules ? { rules } : {}).diagnostics) all.push(toJson(f, d));
+  }
+  if (format === 'json') io.out(JSON.stringify(all, null, 2) + '\n');
+  else if (format === 'sarif') io.out(JSON.stringify(toSarif(all, version), null, 2) + '\n');
+  else {
+    for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity}[${d.rule}] ${d.message}\n`);
+    const errors = all.filter((d) => d.severity === 'error').length;
+    io.err(`${files.length} file(s) checked: ${errors} error(s), ${all.length - errors} warning(s)\n`);
+  }
+  return all.some((d) => d.severity === 'error') ? 1 : 0;
+}
+
+/** `check`: 2 on usage errors, 1 when errors were found (or the analysis failed), else 0. */
+export async function checkCommand(args: string[], io: CheckIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCheckArgs>;
+  try {
+    parsed = parseCheckArgs(args);
+  } catch (e) {
+    if (e instanceof CheckUsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`attention-forge: ${(e as Error).message}\n${CHECK_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  return finish(checkFiles(parsed.files, parsed.format, parsed.rules, io), io);
+}
+
+export async function shapesOf(file: string, json: boolean, io: CheckIo): Promise<number> {
+  await initAnalyzer();
+  const r = analyze(fs.readFileSync(file, 'utf8'));
+  if (json) io.out(JSON.stringify(r.shapes.map((s) => ({ line: s.line + 1, column: s.column + 1, name: s.name, shape: s.shape })), null, 2) + '\n');
+  else for (const s of r.shapes) io.out(`${file}:${s.line + 1}: ${s.name}: ${s.shape}\n`);
+  return 0;
+}
+
+/** `shapes <file> [--json]`. */
+export async function shapesCommand(args: string[], io: CheckIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    if (positionals.length !== 1) throw new CheckUsageError('shapes expects exactly one file');
+    if (!fs.existsSync(positionals[0]) || fs.statSync(positionals[0]).isDirectory()) throw new CheckUsageError(`no such file: ${positionals[0]}`);
+    return await finish(shapesOf(positionals[0], values.json ?? false, io), io);
+  } catch (e) {
+    if (e instanceof CheckUsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`attention-forge: ${(e as Error).message}\n${CHECK_USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+}
