@@ -1,7 +1,16 @@
-// Builds the extension and the CLI bundles with esbuild.
+// Builds the extension (minified: activation time is mostly parsing it), the analyzer it loads
+// lazily, and the CLI bundles with esbuild, the form webview bundle into
+// dist/webview/ (the webview's only local resource root), and copies the parser's
+// WebAssembly next to the bundles (src/analysis/parse.ts looks there first, so the packaged
+// extension needs no node_modules). First it writes the compiled block twins
+// (scripts/gen-twins.ts → src/generated/twins/), which the CLI and the webview import: blocks
+// run from ordinary bundled classes, never from evaluated source text.
 //   node scripts/build.mjs            one production build
 //   node scripts/build.mjs --watch    rebuild on change
 import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const watch = process.argv.includes('--watch');
 const common = {
@@ -12,13 +21,46 @@ const common = {
   sourcemap: true,
   logLevel: 'info',
 };
+// The extension loads the analyzer and the catalog-backed scaffold code on first use with
+// `import()`; each is a bundle of its own (dist/analysis.js, dist/scaffold.js), so activation
+// neither parses nor runs their code. Only dynamic imports from src/extension are redirected.
+const LAZY = { 'src/analysis/index.ts': './analysis.js', 'src/extension/scaffold.ts': './scaffold.js' };
+const lazyBundles = {
+  name: 'lazy-bundles',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)(analysis|scaffold)$/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || !/src[\\/]extension([\\/]|$)/.test(args.resolveDir)) return undefined;
+      const target = path.relative(process.cwd(), path.join(args.resolveDir, args.path)).split(path.sep).join('/');
+      const out = LAZY[`${target}.ts`] ?? LAZY[`${target}/index.ts`];
+      return out ? { path: out, external: true } : undefined;
+    });
+  },
+};
 const builds = [
-  { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true, plugins: [lazyBundles] },
+  { ...common, entryPoints: ['src/analysis/index.ts'], outfile: 'dist/analysis.js', minify: true },
+  { ...common, entryPoints: ['src/extension/scaffold.ts'], outfile: 'dist/scaffold.js', minify: true },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['webgpu'], keepNames: true, banner: { js: '#!/usr/bin/env node' } },
+  // The webview runs in a browser frame under a CSP without eval: an IIFE, minified, no Node.
+  { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, entryPoints: ['webview/form/main.ts'], outfile: 'dist/webview/form.js' },
 ];
 
+function copyAssets() {
+  fs.mkdirSync('dist/webview', { recursive: true });
+  fs.copyFileSync('webview/form/form.css', 'dist/webview/form.css');
+  fs.copyFileSync('node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm');
+  fs.copyFileSync('node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm');
+}
+
+function generateTwins() {
+  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/gen-twins.ts'], { stdio: 'inherit' });
+}
+
+generateTwins();
+copyAssets();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
+  fs.watch('webview/form/form.css', () => copyAssets());
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
 }

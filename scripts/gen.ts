@@ -1,5 +1,7 @@
 /**
- * Writes (or checks) every file generated from the catalog.
+ * Writes (or checks) every file generated from code: the catalog docs, the generated parts of
+ * package.json (commands, settings from the rule registry, snippets, walkthrough), and the
+ * snippets of every language.
  *   tsx scripts/gen.ts write   regenerate
  *   tsx scripts/gen.ts check   exit 1 and name the stale files when any differs
  */
@@ -8,14 +10,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { allBlocks } from '../src/blocks/catalog';
 import { blocksMarkdown } from '../src/codegen/docs';
-import { contributedCommands } from '../src/extension/command-ids';
+import { GENERATORS } from '../src/extension/generators';
+import { generatedManifest } from '../src/extension/contributions';
+import { snippetsFile, snippetsJson } from '../src/codegen/snippets';
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** package.json with its generated parts (contributed commands) refreshed, formatting kept. */
+/**
+ * package.json with its generated parts refreshed (activation events, capabilities, and the
+ * commands, settings, snippets and walkthrough under contributes), every other field kept.
+ */
 function manifest(): string {
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  pkg.contributes = { ...pkg.contributes, commands: contributedCommands() };
+  const gen = generatedManifest();
+  pkg.activationEvents = gen.activationEvents;
+  pkg.capabilities = gen.capabilities;
+  pkg.contributes = { ...pkg.contributes, ...gen.contributes };
   return JSON.stringify(pkg, null, 2) + '\n';
 }
 
@@ -23,6 +33,8 @@ function targets(): Map<string, string> {
   return new Map([
     ['docs/blocks.md', blocksMarkdown(allBlocks())],
     ['package.json', manifest()],
+    ['snippets/python.json', snippetsJson(snippetsFile(allBlocks(), 'python', GENERATORS.pytorch.generate))],
+    ['snippets/typescript.json', snippetsJson(snippetsFile(allBlocks(), 'typescript', GENERATORS.typescript.generate))],
   ]);
 }
 

@@ -5,3 +5,5 @@ set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/node-deps.sh"
 bash "$here/torch.sh"
+bash "$here/webgpu.sh"
+bash "$here/code-server.sh"

@@ -1,9 +1,10 @@
 /**
- * Binding: the module-level facts of one file, read from the syntax tree without evaluating
- * anything: import aliases (`import torch.nn as nn`, `from torch.nn import functional as F`,
- * `from torch import Tensor`), the classes with their bases and methods (which of them are
- * `nn.Module` subclasses, directly or through another class of the file), top-level functions,
- * and the shape comments of each line (`# (B, C, H, W)`).
+ * Binding: the module-level facts of one unit of evaluation (see units.ts), read from the
+ * syntax tree without evaluating anything: import aliases (`import torch.nn as nn`,
+ * `from torch.nn import functional as F`, `from torch import Tensor`; the file's, shared by
+ * every unit), the classes with their bases and methods (which of them are `nn.Module`
+ * subclasses, directly or through another class of the unit), top-level functions, the shape
+ * comments of each line (`# (B, C, H, W)`) and the suppression comments.
  *
  * It does not evaluate constants, constructor arguments or shapes: the evaluator does, in
  * program order, with these tables.
@@ -15,15 +16,21 @@ import type { ClassInfo } from './values';
 export interface Binding {
   /** Local name -> dotted path in a library (nn -> torch.nn, F -> torch.nn.functional). */
   aliases: Map<string, string>;
+  /** Classes by name (the last definition of a name wins), for lookups. */
   classes: Map<string, ClassInfo>;
+  /** Every class definition, in file order, and the class of each definition node. */
+  classList: ClassInfo[];
+  classOf: Map<Node, ClassInfo>;
   functions: Map<string, Node>;
+  /** Every top-level function definition, in file order. */
+  functionList: Node[];
   /** 0-based line -> the names of a shape comment on that line. */
   shapeComments: Map<number, string[]>;
   /** 0-based line -> rules suppressed on that line ('*' for all). */
   suppressions: Map<number, Set<string>>;
 }
 
-const LIBRARIES = ['torch', 'math', 'numpy', 'einops', 'jaxtyping', 'typing', 'torchtyping'];
+export const LIBRARIES = ['torch', 'math', 'numpy', 'einops', 'jaxtyping', 'typing', 'torchtyping'];
 
 export function dotted(n: Node | null): string | undefined {
   if (!n) return undefined;
@@ -49,94 +56,75 @@ export function qualify(b: Binding, text: string): string | undefined {
 const SHAPE_COMMENT = /#[^#\n]*?\(\s*([A-Za-z_][\w]*(?:\s*[,x×*]\s*[A-Za-z_\d][\w]*)+)\s*,?\s*\)/;
 const SUPPRESS = /#\s*attention-forge:\s*ignore(?:\[([^\]]*)\])?/;
 
-export function bind(root: Node): Binding {
-  const b: Binding = { aliases: new Map(), classes: new Map(), functions: new Map(), shapeComments: new Map(), suppressions: new Map() };
-  for (const lib of LIBRARIES) b.aliases.set(lib, lib);
-  const walkComments = (n: Node) => {
-    if (n.type === 'comment') {
-      const m = SHAPE_COMMENT.exec(n.text);
-      if (m) {
-        const names = m[1].split(/\s*,\s*/).map((s) => s.trim());
-        if (names.every((s) => /^[A-Za-z_]\w*$|^\d+$/.test(s))) b.shapeComments.set(n.startPosition.row, names);
-      }
-      const s = SUPPRESS.exec(n.text);
-      if (s) {
-        const set = b.suppressions.get(n.startPosition.row) ?? new Set<string>();
-        if (s[1] === undefined) set.add('*');
-        else for (const r of s[1].split(',')) if (r.trim()) set.add(r.trim());
-        b.suppressions.set(n.startPosition.row, set);
-      }
-      return;
-    }
-    for (const c of n.children) if (c) walkComments(c);
-  };
-  walkComments(root);
+/** The file's import aliases, from each item's declarations in order (later ones win). */
+export function aliasMap(declared: Iterable<[string, string]>): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const lib of LIBRARIES) m.set(lib, lib);
+  for (const [k, v] of declared) m.set(k, v);
+  return m;
+}
+
+/** Shape comments of the given comment nodes, by row. */
+export function shapeComments(comments: Iterable<Node>, into: Map<number, string[]>): void {
+  for (const n of comments) {
+    const m = SHAPE_COMMENT.exec(n.text);
+    if (!m) continue;
+    const names = m[1].split(/\s*,\s*/).map((s) => s.trim());
+    if (names.every((s) => /^[A-Za-z_]\w*$|^\d+$/.test(s))) into.set(n.startPosition.row, names);
+  }
+}
+
+/** Suppression comments (`# attention-forge: ignore[rule]`) of the given comment nodes, by row. */
+export function suppressions(comments: Iterable<Node>, into: Map<number, Set<string>>): void {
+  for (const n of comments) {
+    const s = SUPPRESS.exec(n.text);
+    if (!s) continue;
+    const row = n.startPosition.row;
+    const set = into.get(row) ?? new Set<string>();
+    if (s[1] === undefined) set.add('*');
+    else for (const r of s[1].split(',')) if (r.trim()) set.add(r.trim());
+    into.set(row, set);
+  }
+}
+
+/**
+ * Binds the top-level statements of one unit of evaluation: its classes (with bases and
+ * methods, and which are `nn.Module` subclasses) and functions, given the file's aliases and
+ * the unit's comments.
+ */
+export function bind(stmts: readonly Node[], aliases: Map<string, string>, comments: Iterable<Node>): Binding {
+  const b: Binding = { aliases, classes: new Map(), classList: [], classOf: new Map(), functions: new Map(), functionList: [], shapeComments: new Map(), suppressions: new Map() };
+  shapeComments(comments, b.shapeComments);
   const pending: { info: ClassInfo; bases: string[] }[] = [];
-  const visitTop = (stmts: Node[]) => {
-    for (const st of stmts) {
-      if (!st) continue;
-      if (st.type === 'import_statement') {
-        for (const c of st.namedChildren) {
-          if (!c) continue;
-          if (c.type === 'dotted_name') {
-            const top = c.text.split('.')[0];
-            b.aliases.set(top, top);
-          } else if (c.type === 'aliased_import') {
-            const name = c.childForFieldName('name');
-            const alias = c.childForFieldName('alias');
-            if (name && alias) b.aliases.set(alias.text, name.text);
-          }
+  for (const st of stmts) {
+    const def = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+    if (!def) continue;
+    if (def.type === 'class_definition') {
+      const name = def.childForFieldName('name')?.text;
+      if (!name) continue;
+      const info: ClassInfo = { name, node: def, isModule: false, methods: new Map() };
+      const body = def.childForFieldName('body');
+      for (const m of body?.namedChildren ?? []) {
+        const fn = m.type === 'decorated_definition' ? m.childForFieldName('definition') : m;
+        if (fn?.type === 'function_definition') {
+          const fname = fn.childForFieldName('name')?.text;
+          if (fname) info.methods.set(fname, fn);
         }
-      } else if (st.type === 'import_from_statement') {
-        const mod = st.childForFieldName('module_name');
-        if (!mod) continue;
-        for (const c of st.childrenForFieldName('name')) {
-          if (!c) continue;
-          if (c.type === 'dotted_name') b.aliases.set(c.text, `${mod.text}.${c.text}`);
-          else if (c.type === 'aliased_import') {
-            const name = c.childForFieldName('name');
-            const alias = c.childForFieldName('alias');
-            if (name && alias) b.aliases.set(alias.text, `${mod.text}.${name.text}`);
-          }
-        }
-      } else if (st.type === 'class_definition' || (st.type === 'decorated_definition' && st.childForFieldName('definition')?.type === 'class_definition')) {
-        const def = st.type === 'class_definition' ? st : st.childForFieldName('definition')!;
-        const name = def.childForFieldName('name')?.text;
-        if (!name) continue;
-        const info: ClassInfo = { name, node: def, isModule: false, methods: new Map() };
-        const body = def.childForFieldName('body');
-        for (const m of body?.namedChildren ?? []) {
-          if (!m) continue;
-          const fn = m.type === 'decorated_definition' ? m.childForFieldName('definition') : m;
-          if (fn?.type === 'function_definition') {
-            const fname = fn.childForFieldName('name')?.text;
-            if (fname) info.methods.set(fname, fn);
-          }
-        }
-        const supers = def.childForFieldName('superclasses');
-        const bases = (supers?.namedChildren ?? []).filter((x): x is Node => !!x && x.type !== 'keyword_argument').map((x) => x.text);
-        pending.push({ info, bases });
-        b.classes.set(name, info);
-      } else if (st.type === 'function_definition' || (st.type === 'decorated_definition' && st.childForFieldName('definition')?.type === 'function_definition')) {
-        const def = st.type === 'function_definition' ? st : st.childForFieldName('definition')!;
-        const name = def.childForFieldName('name')?.text;
-        if (name) b.functions.set(name, def);
-      } else if (st.type === 'if_statement' || st.type === 'try_statement') {
-        // Imports guarded by try/if still bind their names.
-        const inner: Node[] = [];
-        const collect = (n: Node) => {
-          for (const c of n.namedChildren) {
-            if (!c) continue;
-            if (c.type === 'block') inner.push(...(c.namedChildren.filter(Boolean) as Node[]).filter((x) => x.type.startsWith('import')));
-            else if (c.type.endsWith('clause')) collect(c);
-          }
-        };
-        collect(st);
-        visitTop(inner);
+      }
+      const supers = def.childForFieldName('superclasses');
+      const bases = (supers?.namedChildren ?? []).filter((x) => x.type !== 'keyword_argument' && x.type !== 'comment').map((x) => x.text);
+      pending.push({ info, bases });
+      b.classes.set(name, info);
+      b.classList.push(info);
+      b.classOf.set(def, info);
+    } else if (def.type === 'function_definition') {
+      const name = def.childForFieldName('name')?.text;
+      if (name) {
+        b.functions.set(name, def);
+        b.functionList.push(def);
       }
     }
-  };
-  visitTop(root.namedChildren.filter(Boolean) as Node[]);
+  }
   for (let changed = true; changed; ) {
     changed = false;
     for (const { info, bases } of pending) {
@@ -150,7 +138,7 @@ export function bind(root: Node): Binding {
           changed = true;
           break;
         }
-        if (local && !info.base) info.base = local;
+        if (local && !info.base && local !== info) info.base = local;
       }
     }
   }

@@ -109,7 +109,8 @@ export class Evaluator {
   private depth = 0;
 
   constructor(
-    private readonly root: Node,
+    /** The unit's top-level statements, in file order. */
+    private readonly stmts: readonly Node[],
     private readonly b: Binding,
     private readonly emit: (e: Event) => void,
   ) {}
@@ -177,9 +178,9 @@ export class Evaluator {
 
   run(): void {
     const frame: Frame = { vars: this.globals, returns: [], forward: false };
-    this.block(this.root.namedChildren.filter(Boolean) as Node[], frame);
+    this.block(this.stmts as Node[], frame);
     // Exercise what the file itself did not.
-    for (const cls of this.b.classes.values()) {
+    for (const cls of this.b.classList) {
       if (!cls.isModule || this.instantiated.has(cls)) continue;
       this.guard(() => this.instantiate(cls, [], {}, undefined, true));
     }
@@ -187,7 +188,7 @@ export class Evaluator {
       if (inst.called) continue;
       this.guard(() => this.callInstance(inst, [], {}, undefined, true));
     }
-    for (const fn of this.b.functions.values()) {
+    for (const fn of this.b.functionList) {
       if (this.calledFunctions.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
@@ -257,7 +258,7 @@ export class Evaluator {
         const def = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
         const name = def?.childForFieldName('name')?.text;
         if (!def || !name) return;
-        const cls = this.b.classes.get(name);
+        const cls = this.b.classOf.get(def) ?? this.b.classes.get(name);
         if (def.type === 'class_definition' && cls) f.vars.set(name, { kind: 'class', cls });
         else if (def.type === 'function_definition') f.vars.set(name, { kind: 'function', node: def });
         return;

@@ -1,22 +1,35 @@
 /**
  * The analyzer's entry point: `initAnalyzer()` once (loads the wasm parser), then
- * `analyze(source)` synchronously, as often as the editor likes. It runs the layers in order —
- * parse (`parse.ts`), bind (`bind.ts`), evaluate shapes (`evaluate.ts`), check (`rules/`) — and
- * returns diagnostics (deduplicated, suppressions applied) and the inferred shapes of named
- * tensors. It never throws on user code: a rule that fails is skipped for that event.
+ * `analyze(source)` synchronously, as often as the editor likes, or — the editor's path — one
+ * `AnalysisSession` per document, whose `analyze(source)` reuses the previous parse and the
+ * results of every unit of evaluation whose text did not change. Both run the layers in order
+ * — parse (`parse.ts`, copied into plain nodes by `syntax.ts`), split into units
+ * (`units.ts`), bind (`bind.ts`), evaluate shapes (`evaluate.ts`), check (`rules/`) — and
+ * return diagnostics (deduplicated, suppressions applied) and the inferred shapes of named
+ * tensors. A session's result is identical to a cold `analyze` of the same text (tested on
+ * random edits of the whole corpus). It never throws on user code: a rule that fails is
+ * skipped for that event.
  *
  * Invariant: nothing under src/analysis imports `vscode`.
+ * Invariant: a unit's result depends only on its items' texts and the file's import aliases;
+ * rules must not read `ctx.source` outside the nodes they are given.
  */
 
-import { bind } from './bind';
+import type { Binding } from './bind';
+import { aliasMap, bind, suppressions as suppressionComments } from './bind';
 import type { Diagnostic, Range, RuleContext, Severity } from './diagnostics';
 import { rangeOf } from './diagnostics';
 import * as D from './dims';
 import { Evaluator } from './evaluate';
 import type { ShapeRecord } from './evaluate';
 import type { Event } from './events';
-import { initParser, parse, parserReady } from './parse';
+import type { Tree } from './parse';
+import { grammar, initParser, parse, parserReady, reparse } from './parse';
 import { RULES } from './rules';
+import type { Anchor, SyntaxNode } from './syntax';
+import { convert, countErrors, lineStarts, rowOf } from './syntax';
+import type { ItemInfo } from './units';
+import { components, itemInfo } from './units';
 
 export type { Diagnostic, Fix, Range, Severity, TextEdit, Rule } from './diagnostics';
 export type { ShapeRecord } from './evaluate';
@@ -37,14 +50,203 @@ export interface Analysis {
 export const initAnalyzer = initParser;
 export const analyzerReady = parserReady;
 
+/** Analyzes one text from scratch (the CLI's path; the editor keeps an `AnalysisSession`). */
 export function analyze(source: string, options: AnalyzeOptions = {}): Analysis {
-  const tree = parse(source);
+  const s = new AnalysisSession();
   try {
-    const root = tree.rootNode;
-    const binding = bind(root);
-    const rules = options.rules ? RULES.filter((r) => options.rules!.includes(r.name)) : RULES;
-    const byKind = new Map<Event['kind'], typeof rules[number][]>();
-    for (const r of rules) for (const k of r.on) byKind.set(k, [...(byKind.get(k) ?? []), r]);
+    return s.analyze(source, options);
+  } finally {
+    s.dispose();
+  }
+}
+
+/** The full lines of one or more top-level statements, converted once per text. */
+interface Item {
+  /** Unique per converted item: an item's text and nodes never change, so ids key the unit cache. */
+  id: number;
+  anchor: Anchor;
+  /** Top-level nodes, comments and anonymous ones included. */
+  nodes: SyntaxNode[];
+  /** The named statements the evaluator runs. */
+  stmts: SyntaxNode[];
+  info: ItemInfo;
+  errors: number;
+  endRow: number;
+}
+
+/** A unit's diagnostics and shapes, with every line stored as (item index in the unit, row in the item). */
+interface UnitResult {
+  diagnostics: Diagnostic[];
+  shapes: ShapeRecord[];
+}
+
+const SPAN = 1 << 22;
+let nextItemId = 0;
+
+/**
+ * One document's analyses over time. Not shared between documents (it holds the previous
+ * tree); `dispose()` frees the tree's WebAssembly memory.
+ */
+export class AnalysisSession {
+  private tree: Tree | undefined;
+  private source: string | undefined;
+  /** Converted items of the previous analysis, by text (error-free ones only). */
+  private pool = new Map<string, Item[]>();
+  /** Unit results of the previous analysis, by unit key. */
+  private results = new Map<string, UnitResult>();
+
+  analyze(source: string, options: AnalyzeOptions = {}): Analysis {
+    const tree = this.parse(source);
+    const items = this.items(tree, source);
+    const aliases = aliasMap(items.flatMap((it) => it.info.aliases));
+    const aliasKey = [...aliases].map(([k, v]) => `${k}=${v}`).join(';');
+    const sup = new Map<number, Set<string>>();
+    suppressionComments(
+      items.flatMap((it) => it.info.comments),
+      sup,
+    );
+    const results = new Map<string, UnitResult>();
+    const diagnostics: Diagnostic[] = [];
+    const shapes: ShapeRecord[] = [];
+    for (const comp of components(items.map((it) => it.info))) {
+      const its = comp.items.map((i) => items[i]);
+      const cacheable = its.every((it) => it.errors === 0);
+      const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.id).join(',')}` : '';
+      let r = cacheable ? results.get(key) ?? this.results.get(key) : undefined;
+      if (!r) r = this.evaluate(its, aliases, source);
+      if (cacheable) results.set(key, r);
+      const at = (line: number) => its[Math.floor(line / SPAN)].anchor.row + (line % SPAN);
+      for (const d of r.diagnostics) diagnostics.push({ ...d, range: moveRange(d.range, at), fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: moveRange(e.range, at), newText: e.newText })) })) });
+      for (const s of r.shapes) shapes.push({ ...s, line: at(s.line) });
+    }
+    this.results = results;
+    const wanted = options.rules;
+    const out = diagnostics
+      .filter((d) => (!wanted || wanted.includes(d.rule)) && !suppressed(sup, d.range, d.rule))
+      .sort((a, b) => a.range.line - b.range.line || a.range.column - b.range.column || a.rule.localeCompare(b.rule) || a.range.endLine - b.range.endLine || a.range.endColumn - b.range.endColumn);
+    shapes.sort((a, b) => a.line - b.line || a.column - b.column || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let syntaxErrors = 0;
+    for (const it of items) syntaxErrors += it.errors;
+    return { diagnostics: out, shapes, syntaxErrors };
+  }
+
+  dispose(): void {
+    this.tree?.delete();
+    this.tree = undefined;
+    this.source = undefined;
+    this.pool.clear();
+    this.results.clear();
+  }
+
+  private parse(source: string): Tree {
+    const prev = this.tree;
+    let tree: Tree;
+    if (prev && this.source !== undefined) {
+      try {
+        tree = reparse(source, this.source, prev);
+      } finally {
+        prev.delete();
+        this.tree = undefined;
+      }
+    } else tree = parse(source);
+    this.tree = tree;
+    this.source = source;
+    return tree;
+  }
+
+  /** The file's items: reused by text from the previous analysis when error-free, else converted. */
+  private items(tree: Tree, source: string): Item[] {
+    const starts = lineStarts(source);
+    const g = grammar();
+    const rootHasError = tree.rootNode.hasError;
+    const cursor = tree.walk();
+    try {
+      const kids: { s: number; e: number; r0: number; r1: number; err: boolean }[] = [];
+      if (cursor.gotoFirstChild()) {
+        do {
+          const s = cursor.startIndex;
+          const e = cursor.endIndex;
+          kids.push({ s, e, r0: rowOf(starts, s), r1: rowOf(starts, Math.max(s, e - 1)), err: rootHasError && cursor.currentNode.hasError });
+        } while (cursor.gotoNextSibling());
+        cursor.gotoParent();
+      }
+      // Group statements that share a line.
+      const groups: { from: number; to: number; r0: number; r1: number; err: boolean }[] = [];
+      kids.forEach((k, i) => {
+        const last = groups[groups.length - 1];
+        if (last && k.r0 <= last.r1) {
+          last.to = i;
+          last.r1 = Math.max(last.r1, k.r1);
+          last.err ||= k.err;
+        } else groups.push({ from: i, to: i, r0: k.r0, r1: k.r1, err: k.err });
+      });
+      const pool = new Map<string, Item[]>();
+      const out: (Item | undefined)[] = new Array(groups.length);
+      const todo: number[] = [];
+      groups.forEach((gr, gi) => {
+        const end = gr.r1 + 1 < starts.length ? starts[gr.r1 + 1] - 1 : source.length;
+        const text = source.slice(starts[gr.r0], end);
+        const reuse = gr.err ? undefined : this.pool.get(text)?.shift();
+        if (reuse) {
+          reuse.anchor.row = gr.r0;
+          reuse.endRow = gr.r1;
+          out[gi] = reuse;
+        } else {
+          out[gi] = undefined;
+          todo.push(gi);
+        }
+        // Remember the text for the conversion pass.
+        (gr as { text?: string }).text = text;
+      });
+      if (todo.length) {
+        for (const gi of todo) {
+          const gr = groups[gi] as { from: number; to: number; r0: number; r1: number; err: boolean; text: string };
+          const anchor: Anchor = { row: gr.r0, text: gr.text };
+          const it: Item = { id: ++nextItemId, anchor, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, errors: 0, endRow: gr.r1 };
+          out[gi] = it;
+          for (let k = gr.from; k <= gr.to; k++) {
+            // Jump straight to the k-th top-level node (tree-sitter scans the children natively).
+            let found = cursor.gotoFirstChildForIndex(kids[k].s) && cursor.startIndex === kids[k].s && cursor.endIndex === kids[k].e;
+            if (!found) {
+              // Zero-width nodes (missing tokens) are not found by index: count siblings instead.
+              cursor.reset(tree.rootNode);
+              found = cursor.gotoFirstChild();
+              for (let j = 0; found && j < k; j++) found = cursor.gotoNextSibling();
+            }
+            if (found) {
+              it.nodes.push(convert(cursor, g, anchor, starts[gr.r0], gr.r0, starts));
+              cursor.gotoParent();
+            }
+          }
+        }
+        for (const gi2 of todo) {
+          const it = out[gi2]!;
+          it.stmts = it.nodes.filter((n) => n.isNamed);
+          it.info = itemInfo(it.stmts);
+          for (const n of it.nodes) it.errors += countErrors(n);
+        }
+      }
+      for (const it of out) {
+        if (!it || it.errors > 0) continue;
+        const l = pool.get(it.anchor.text);
+        if (l) l.push(it);
+        else pool.set(it.anchor.text, [it]);
+      }
+      this.pool = pool;
+      return out as Item[];
+    } finally {
+      cursor.delete();
+    }
+  }
+
+  /** Evaluates one unit and runs the rules on its events; lines in the result are unit-relative. */
+  private evaluate(its: Item[], aliases: Map<string, string>, source: string): UnitResult {
+    const stmts = its.flatMap((it) => it.stmts);
+    const binding: Binding = bind(
+      stmts,
+      aliases,
+      its.flatMap((it) => it.info.comments),
+    );
     const found = new Map<string, Diagnostic>();
     let current = '';
     // The context reads the evaluator through this holder: the two refer to each other.
@@ -65,6 +267,7 @@ export function analyze(source: string, options: AnalyzeOptions = {}): Analysis 
         found.set(key, { rule: current, severity, message, range, fixes: fixes ?? [] });
       },
     };
+    const byKind = byKindTable();
     const emit = (e: Event) => {
       for (const r of byKind.get(e.kind) ?? []) {
         current = r.name;
@@ -75,28 +278,37 @@ export function analyze(source: string, options: AnalyzeOptions = {}): Analysis 
         }
       }
     };
-    const ev = new Evaluator(root, binding, emit);
+    const ev = new Evaluator(stmts, binding, emit);
     holder.ev = ev;
     try {
       ev.run();
     } catch {
       // The evaluator guards itself; this is the last line of defence.
     }
-    const diagnostics = [...found.values()]
-      .filter((d) => !suppressed(binding.suppressions, d.range, d.rule))
-      .sort((a, b) => a.range.line - b.range.line || a.range.column - b.range.column || a.rule.localeCompare(b.rule));
-    let syntaxErrors = 0;
-    if (root.hasError) {
-      const walk = (n: typeof root) => {
-        if (n.isError || n.isMissing) syntaxErrors++;
-        else if (n.hasError) for (const c of n.children) if (c) walk(c);
-      };
-      walk(root);
-    }
-    return { diagnostics, shapes: [...ev.records].sort((a, b) => a.line - b.line || a.column - b.column), syntaxErrors };
-  } finally {
-    tree.delete();
+    // Store lines relative to the item that holds them.
+    const rel = (line: number) => {
+      let k = its.length - 1;
+      while (k > 0 && its[k].anchor.row > line) k--;
+      return k * SPAN + (line - its[k].anchor.row);
+    };
+    return {
+      diagnostics: [...found.values()].map((d) => ({ ...d, range: moveRange(d.range, rel), fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: moveRange(e.range, rel), newText: e.newText })) })) })),
+      shapes: ev.records.map((s) => ({ ...s, line: rel(s.line) })),
+    };
   }
+}
+
+let kindTable: Map<Event['kind'], (typeof RULES)[number][]> | undefined;
+
+function byKindTable(): Map<Event['kind'], (typeof RULES)[number][]> {
+  if (kindTable) return kindTable;
+  const m = new Map<Event['kind'], (typeof RULES)[number][]>();
+  for (const r of RULES) for (const k of r.on) m.set(k, [...(m.get(k) ?? []), r]);
+  return (kindTable = m);
+}
+
+function moveRange(r: Range, f: (line: number) => number): Range {
+  return { line: f(r.line), column: r.column, endLine: f(r.endLine), endColumn: r.endColumn };
 }
 
 function suppressed(map: Map<number, Set<string>>, r: Range, rule: string): boolean {

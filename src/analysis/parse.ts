@@ -2,7 +2,10 @@
  * Syntax: Python source to a tree-sitter tree, with web-tree-sitter and the tree-sitter-python
  * grammar, both WebAssembly read from disk (never fetched). The runtime and the grammar are
  * loaded once per process by `initParser`; `parse` is synchronous afterwards. A tree with
- * syntax errors is still a tree: error nodes are data for the layers above.
+ * syntax errors is still a tree: error nodes are data for the layers above. `reparse` is the
+ * editor's path: it describes the change from the previous text as one tree-sitter edit and
+ * lets tree-sitter reuse the previous tree. The layers above never read tree-sitter nodes:
+ * `syntax.ts` copies them into plain objects (`Node` here is that plain node).
  *
  * This layer does not know torch, scopes or shapes.
  */
@@ -13,14 +16,17 @@ import * as path from 'node:path';
 // files without import.meta.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import TreeSitter = require('web-tree-sitter');
-import type { Node, Tree } from 'web-tree-sitter';
+import type { Edit, Tree } from 'web-tree-sitter';
+import type { GrammarTables } from './syntax';
 
 const { Language, Parser } = TreeSitter;
 type Parser = InstanceType<typeof TreeSitter.Parser>;
 
-export type { Node, Tree };
+export type { Tree };
+export type { SyntaxNode as Node } from './syntax';
 
 let parser: Parser | undefined;
+let tables: GrammarTables | undefined;
 let loading: Promise<void> | undefined;
 
 /**
@@ -43,6 +49,7 @@ export function initParser(): Promise<void> {
       const lang = await Language.load(new Uint8Array(fs.readFileSync(locate('tree-sitter-python.wasm', 'tree-sitter-python'))));
       const p = new Parser();
       p.setLanguage(lang);
+      tables = { types: lang.types, fields: lang.fields, named: new Map() };
       parser = p;
     })();
     loading.catch(() => {
@@ -56,10 +63,70 @@ export function parserReady(): boolean {
   return parser !== undefined;
 }
 
+/** The grammar's type and field names; `initParser` must have resolved. */
+export function grammar(): GrammarTables {
+  if (!tables) throw new Error('initParser() has not completed');
+  return tables;
+}
+
+/**
+ * The input as tree-sitter reads it: chunks of the string. (Given a string, web-tree-sitter
+ * copies the whole remaining text into WebAssembly memory on every read, which costs more than
+ * the parse itself on an incremental reparse.)
+ */
+function reader(source: string): (index: number) => string {
+  return (index) => source.slice(index, index + 4096);
+}
+
 /** Parses a whole file; `initParser` must have resolved. */
 export function parse(source: string): Tree {
   if (!parser) throw new Error('initParser() has not completed');
-  const tree = parser.parse(source);
+  const tree = parser.parse(reader(source));
   if (!tree) throw new Error('tree-sitter returned no tree');
   return tree;
+}
+
+/**
+ * Parses `source` reusing `previous`, the tree of `previousSource`: the change is described as
+ * the one edit that replaces what lies between their common prefix and common suffix. The
+ * previous tree is edited in place and must not be used afterwards except to delete it.
+ */
+export function reparse(source: string, previousSource: string, previous: Tree): Tree {
+  if (!parser) throw new Error('initParser() has not completed');
+  const edit = singleEdit(previousSource, source);
+  if (edit) previous.edit(edit);
+  const tree = parser.parse(reader(source), previous);
+  if (!tree) throw new Error('tree-sitter returned no tree');
+  return tree;
+}
+
+/** The smallest single edit turning `a` into `b` (common prefix and suffix kept), or undefined when equal. */
+export function singleEdit(a: string, b: string): Edit | undefined {
+  if (a === b) return undefined;
+  const n = Math.min(a.length, b.length);
+  let p = 0;
+  // Whole blocks first (native comparisons), then characters.
+  while (p + 256 <= n && a.slice(p, p + 256) === b.slice(p, p + 256)) p += 256;
+  while (p < n && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  let ea = a.length;
+  let eb = b.length;
+  while (ea - 256 >= p && eb - 256 >= p && a.slice(ea - 256, ea) === b.slice(eb - 256, eb)) {
+    ea -= 256;
+    eb -= 256;
+  }
+  while (ea > p && eb > p && a.charCodeAt(ea - 1) === b.charCodeAt(eb - 1)) {
+    ea--;
+    eb--;
+  }
+  return { startIndex: p, oldEndIndex: ea, newEndIndex: eb, startPosition: point(a, p), oldEndPosition: point(a, ea), newEndPosition: point(b, eb) } as Edit;
+}
+
+function point(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    last = i;
+  }
+  return { row, column: index - last - 1 };
 }

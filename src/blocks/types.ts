@@ -115,6 +115,38 @@ export interface PyClassSpec {
   readonly doc?: readonly string[];
 }
 
+/** One argument of a generated TypeScript function or constructor. */
+export interface TsArg {
+  readonly name: string;
+  readonly type: string;
+  /** TypeScript source of the default value, when there is one. */
+  readonly default?: string;
+}
+
+/**
+ * A generated TypeScript module class against the runtime's `nn` API (see
+ * `src/runtime/`), mirroring the block's `PyClassSpec` statement by
+ * statement with the same attribute names, so the state_dict keys are
+ * identical. Lines are TypeScript source without indentation (nested blocks
+ * indent by two spaces inside a line). In `init`, `generator` and `device`
+ * (the constructor's factory options) are in scope and are passed to every
+ * submodule that has parameters.
+ */
+export interface TsClassSpec {
+  readonly name: string;
+  readonly summary: string;
+  /** Constructor arguments; omitted on a block's main class, whose arguments are its non-baked parameters. */
+  readonly ctorArgs?: readonly TsArg[];
+  /** Field declarations (`mha: nn.MultiheadAttention`), in assignment order. */
+  readonly fields: readonly string[];
+  readonly init: readonly string[];
+  readonly forwardArgs: readonly TsArg[];
+  readonly returns: string;
+  readonly forward: readonly string[];
+  /** Classes this one uses, emitted before it (deduplicated by name). */
+  readonly helpers?: readonly TsClassSpec[];
+}
+
 /** An invalid parameter combination the catalog must reject, with what torch does with it. */
 export interface InvalidExample {
   readonly params: Params;
@@ -146,6 +178,11 @@ export interface BlockDef {
   contract(p: Params): Contract;
   /** The structure of the generated module at these (valid) parameters. */
   pytorch(p: Params): PyClassSpec;
+  /**
+   * The same structure for the TypeScript runtime (`attention-forge new --lang ts`,
+   * `attention-forge run`); absent while a block has no TypeScript twin yet.
+   */
+  typescript?(p: Params): TsClassSpec;
   /**
    * Why these parameters need torch >= 2.0 (a `use_sdpa` parameter selecting
    * `F.scaled_dot_product_attention`, the `is_causal` hint), or undefined.

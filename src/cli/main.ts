@@ -13,8 +13,10 @@ import { parseArgs } from 'node:util';
 import { allBlocks, concreteShapes, defaults, formatShape, getBlock, parseParamValue } from '../blocks/catalog';
 import type { BlockDef, Params } from '../blocks/types';
 import { generatePyTorch, InvalidParamsError } from '../codegen/pytorch';
+import { generateTypeScript, NoTypeScriptError } from '../codegen/typescript';
 import { blockJson } from '../codegen/docs';
 import { CHECK_USAGE, checkCommand, shapesCommand } from './check';
+import { RUN_USAGE, runCommand } from './run';
 
 export interface Io {
   out(text: string): void;
@@ -26,12 +28,13 @@ const USAGE = `Usage: attention-forge <command> [options]
 Commands:
   blocks [--json]                      List every block with its parameters and shape contract.
   new <block> [--set name=value ...]   Generate a block's source code.
-        [--lang py] [--out FILE] [--force]
-${CHECK_USAGE}  help                                 Show this help.
+        [--lang py|ts] [--out FILE] [--force]  (ts: a module class for the Attention Forge runtime)
+${RUN_USAGE}${CHECK_USAGE}  help                                 Show this help.
 
 Examples:
   attention-forge new cnn-mha --set embed_dim=128 --set num_heads=4
   attention-forge new sagan-spatial --out sagan.py
+  attention-forge run window-attention --set shift=true --output out.safetensors
 `;
 
 class UsageError extends Error {}
@@ -94,13 +97,13 @@ function newBlock(io: Io, args: string[]): number {
   if (positionals.length !== 1) throw new UsageError('new expects exactly one block id (see `attention-forge blocks`)');
   const block = getBlock(positionals[0]);
   if (!block) throw new UsageError(`unknown block '${positionals[0]}' (blocks: ${allBlocks().map((b) => b.id).join(', ')})`);
-  if (values.lang !== 'py') throw new UsageError(`--lang ${values.lang} is not available; supported: py`);
+  if (values.lang !== 'py' && values.lang !== 'ts') throw new UsageError(`--lang ${values.lang} is not available; supported: py, ts`);
   const params = parseSets(block, values.set ?? []);
   let code: string;
   try {
-    code = generatePyTorch(block, params);
+    code = values.lang === 'ts' ? generateTypeScript(block, params) : generatePyTorch(block, params);
   } catch (e) {
-    if (e instanceof InvalidParamsError) throw new UsageError(e.message);
+    if (e instanceof InvalidParamsError || e instanceof NoTypeScriptError) throw new UsageError(e.message);
     throw e;
   }
   if (!values.out) {
@@ -131,6 +134,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       }
       case 'new':
         return newBlock(io, rest);
+      case 'run':
+        return await runCommand(rest, io);
       case 'check':
         return await checkCommand(rest, io);
       case 'shapes':

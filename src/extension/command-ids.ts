@@ -8,8 +8,15 @@
 
 export const CATEGORY = 'Attention Forge';
 
+/** The form webview's view type (its serializer and `onWebviewPanel` activation use it). */
+export const FORM_VIEW_TYPE = 'attentionForge.form';
+
 export const COMMAND_TABLE = [
+  { id: 'attentionForge.newBlock', title: 'New Attention Block…' },
   { id: 'attentionForge.insertBlock', title: 'Insert Attention Block' },
+  { id: 'attentionForge.previewBlock', title: 'Preview Attention Block' },
+  { id: 'attentionForge.checkWorkspace', title: 'Check Workspace' },
+  { id: 'attentionForge.toggleShapeHints', title: 'Toggle Shape Hints' },
 ] as const;
 
 export type CommandId = (typeof COMMAND_TABLE)[number]['id'];

@@ -1,43 +1,63 @@
 /**
- * Extension entry point. `activate()` only wires: it registers the commands
- * of the command table; each command's decisions live in pure functions
- * outside this folder. This folder is the only one that imports `vscode`.
+ * Extension entry point. `activate()` only wires: it creates the long-lived services (the
+ * analysis controller, the form panel), registers the providers for Python (diagnostics, code
+ * actions, hovers, inlay hints) and the rule docs pages, and registers the commands of the
+ * command table. Every decision lives in pure functions outside the `vscode` API
+ * (`scaffold.ts`, `analysis-view.ts`, `scheduler.ts`, `check-workspace.ts`). This folder is the
+ * only one that imports `vscode`. Activation does no analysis work itself: the parser's
+ * WebAssembly loads on first use, so activation stays cheap.
  */
 
 import * as vscode from 'vscode';
-import { allBlocks, getBlock } from '../blocks/catalog';
-import { generatePyTorch } from '../codegen/pytorch';
+import { AnalysisController, FixProvider, RuleDocsProvider, ShapeHoverProvider, ShapeInlayHintsProvider } from './analysis-providers';
 import type { CommandId } from './command-ids';
+import { checkWorkspace } from './commands/check-workspace';
+import { insertBlock } from './commands/insert-block';
+import { newBlock } from './commands/new-block';
+import { previewBlock } from './commands/preview-block';
+import { toggleShapeHints } from './commands/toggle-shape-hints';
+import { FormPanels } from './form-panel';
+import type { Services } from './services';
 
 /** A handler for every id of the command table (command-ids.ts), and nothing else. */
-export const COMMANDS: Record<CommandId, () => Promise<void>> = {
+export const COMMANDS: Record<CommandId, (s: Services, ...args: unknown[]) => Promise<unknown>> = {
+  'attentionForge.newBlock': newBlock,
   'attentionForge.insertBlock': insertBlock,
+  'attentionForge.previewBlock': previewBlock,
+  'attentionForge.checkWorkspace': checkWorkspace,
+  'attentionForge.toggleShapeHints': toggleShapeHints,
 };
 
-async function insertBlock(): Promise<void> {
-  const pick = await vscode.window.showQuickPick(
-    allBlocks().map((b) => ({ label: b.id, description: b.title, detail: b.summary })),
-    { title: 'Insert Attention Block', matchOnDescription: true, matchOnDetail: true },
-  );
-  const block = pick && getBlock(pick.label);
-  if (!block) return;
-  const code = generatePyTorch(block, {});
-  const editor = vscode.window.activeTextEditor;
-  if (!editor) {
-    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: code });
-    await vscode.window.showTextDocument(doc);
-    return;
-  }
-  // A WorkspaceEdit keeps the insertion undoable as one step.
-  const edit = new vscode.WorkspaceEdit();
-  edit.insert(editor.document.uri, editor.selection.active, code);
-  await vscode.workspace.applyEdit(edit);
+const PYTHON: vscode.DocumentSelector = [{ language: 'python' }];
+
+/** What activate() returns: used by the integration tests (through `extension.exports`). */
+export interface Api {
+  services: Services;
+  /** Milliseconds activate() took, measured inside it. */
+  activationMs: number;
 }
 
-export function activate(context: vscode.ExtensionContext): void {
+export function activate(context: vscode.ExtensionContext): Api {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('Attention Forge', { log: true });
+  const analysis = new AnalysisController(log);
+  const forms = new FormPanels(context.extensionUri, log);
+  const services: Services = { context, log, analysis, forms };
+  context.subscriptions.push(
+    log,
+    analysis,
+    forms,
+    vscode.languages.registerCodeActionsProvider(PYTHON, new FixProvider(analysis), FixProvider.metadata),
+    vscode.languages.registerHoverProvider(PYTHON, new ShapeHoverProvider(analysis)),
+    vscode.languages.registerInlayHintsProvider(PYTHON, new ShapeInlayHintsProvider(analysis)),
+    vscode.workspace.registerTextDocumentContentProvider(RuleDocsProvider.scheme, new RuleDocsProvider()),
+  );
   for (const [id, handler] of Object.entries(COMMANDS)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, handler));
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => handler(services, ...args)));
   }
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return { services, activationMs };
 }
 
 export function deactivate(): void {}

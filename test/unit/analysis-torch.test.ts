@@ -1,5 +1,5 @@
 /**
- * Every corpus label confirmed by real torch (1.13 and 2.6, one Python process each through
+ * Every corpus and held-out label confirmed by real torch (1.13 and 2.6, one Python process each through
  * scripts/torch/run_corpus.py): a correct program runs; a buggy one raises the error type its
  * `# expect:` line names, or runs and computes something different from its fixed twin.
  * Programs marked `# requires: torch>=2` (scaled_dot_product_attention; masked_fill's bool check)
@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pythonCommand, TORCH_VERSIONS } from '../helpers/torch';
-import { corpus } from './analysis.helpers';
+import { corpus, HELDOUT } from './analysis.helpers';
 
 const SCRIPT = path.resolve(__dirname, '../../scripts/torch/run_corpus.py');
 
@@ -39,8 +39,8 @@ function runCorpus(version: (typeof TORCH_VERSIONS)[number], files: string[], tw
 
 describe('analyzer corpus labels confirmed in torch', function () {
   for (const version of TORCH_VERSIONS) {
-    it(`torch ${version}: correct programs run, buggy ones raise or differ from their twin`, function () {
-      const progs = corpus().filter((p) => version !== '1.13' || !p.torch2Only);
+    it(`torch ${version}: correct programs run, buggy ones raise or differ from their twin (corpus and held-out set)`, function () {
+      const progs = [...corpus(), ...corpus(HELDOUT)].filter((p) => version !== '1.13' || !p.torch2Only);
       const twins = progs.flatMap((p) => (p.expect.kind === 'differs' ? [[p.file, p.expect.twin] as [string, string]] : []));
       const run = runCorpus(version, progs.map((p) => p.file), twins);
       const byFile = new Map(run.results.map((r) => [r.file, r]));

@@ -7,10 +7,12 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyze, initAnalyzer } from '../../src/analysis';
+import { analyze, AnalysisSession, initAnalyzer } from '../../src/analysis';
 import type { Analysis } from '../../src/analysis';
 
 export const CORPUS = path.resolve(__dirname, '../fixtures/corpus');
+/** Programs written after the analyzer, to estimate how it generalizes (never tuned against). */
+export const HELDOUT = path.resolve(__dirname, '../fixtures/heldout');
 export const SHAPES = path.resolve(__dirname, '../fixtures/shapes');
 
 export async function ready(): Promise<void> {
@@ -19,6 +21,12 @@ export async function ready(): Promise<void> {
 
 export function analyzeSource(source: string, rules?: string[]): Analysis {
   return analyze(source, rules ? { rules } : {});
+}
+
+/** The editor's path: one session analysing successive versions of a document. */
+export function session(): { analyze(source: string): Analysis; dispose(): void } {
+  const s = new AnalysisSession();
+  return { analyze: (source) => s.analyze(source), dispose: () => s.dispose() };
 }
 
 export interface Label {
@@ -43,19 +51,19 @@ export interface CorpusProgram {
   torch2Only: boolean;
 }
 
-export function corpus(): CorpusProgram[] {
+export function corpus(dir: string = CORPUS): CorpusProgram[] {
   return fs
-    .readdirSync(CORPUS)
+    .readdirSync(dir)
     .filter((f) => f.endsWith('.py'))
     .sort()
     .map((name) => {
-      const file = path.join(CORPUS, name);
+      const file = path.join(dir, name);
       const source = fs.readFileSync(file, 'utf8');
       const head = /^# expect: (.*)$/m.exec(source)?.[1].trim() ?? '';
       let expect: CorpusProgram['expect'];
       if (head === 'runs') expect = { kind: 'runs' };
       else if (head.startsWith('raises ')) expect = { kind: 'raises', types: head.slice(7).trim().split('|') };
-      else if (head.startsWith('differs-from ')) expect = { kind: 'differs', twin: path.join(CORPUS, head.slice(13).trim()) };
+      else if (head.startsWith('differs-from ')) expect = { kind: 'differs', twin: path.join(dir, head.slice(13).trim()) };
       else throw new Error(`${name}: missing or malformed '# expect:' line`);
       return { file, name, source, labels: labels(source), expect, torch2Only: /^# requires: torch>=2$/m.test(source) };
     });

@@ -79,4 +79,17 @@ describe('cli', function () {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('new --lang ts emits a runtime module class; a block without a TypeScript twin is a usage error', function () {
+    const r = cli('new', 'cnn-mha', '--lang', 'ts', '--set', 'embed_dim=32', '--set', 'num_heads=4');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^export class CNNMultiheadAttention extends nn\.Module \{$/m);
+    assert.match(r.out, /constructor\(embed_dim: number = 32, num_heads: number = 4, dropout: number = 0, /);
+    const missing = allBlocks().find((b) => !b.typescript);
+    if (missing) {
+      const m = cli('new', missing.id, '--lang', 'ts');
+      assert.equal(m.code, 2);
+      assert.match(m.err, /has no TypeScript version yet/);
+    }
+    assert.equal(cli('new', 'cnn-mha', '--lang', 'rs').code, 2);
+  });
 });

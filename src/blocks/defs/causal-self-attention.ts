@@ -8,6 +8,7 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef, ValidationIssue } from '../types';
+import { tsDivisibleGuard } from '../ts';
 
 export const causalSelfAttention: BlockDef = {
   id: 'causal-self-attention',
@@ -87,6 +88,45 @@ export const causalSelfAttention: BlockDef = {
     ],
   }),
   torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  typescript: (p) => ({
+    name: 'CausalSelfAttention',
+    summary: 'GPT-style causal multi-head self-attention.',
+    fields: ['num_heads: number', 'head_dim: number', 'c_attn: nn.Linear', 'c_proj: nn.Linear', ...(p.use_sdpa ? ['dropout: number'] : ['attn_dropout: nn.Dropout']), 'resid_dropout: nn.Dropout'],
+    init: [
+      ...tsDivisibleGuard('embed_dim', 'num_heads'),
+      'this.num_heads = num_heads;',
+      'this.head_dim = Math.floor(embed_dim / num_heads);',
+      'this.c_attn = new nn.Linear(embed_dim, 3 * embed_dim, { bias, generator, device }); // q, k, v for all heads at once',
+      'this.c_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+      ...(p.use_sdpa ? ['this.dropout = dropout;'] : ['this.attn_dropout = new nn.Dropout(dropout);']),
+      'this.resid_dropout = new nn.Dropout(dropout);',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.need_weights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'const [N, L, E] = x.shape;',
+      'let [q, k, v] = this.c_attn.forward(x).split(E, 2); // (N, L, 3E) -> 3 x (N, L, E)',
+      '// (N, L, E) -> (N, L, H, D) -> (N, H, L, D)',
+      'q = q.view(N, L, this.num_heads, this.head_dim).transpose(1, 2);',
+      'k = k.view(N, L, this.num_heads, this.head_dim).transpose(1, 2);',
+      'v = v.view(N, L, this.num_heads, this.head_dim).transpose(1, 2);',
+      ...(p.use_sdpa
+        ? [
+            'const dropout_p = this.training ? this.dropout : 0.0; // attention dropout only while training',
+            'let y = F.scaledDotProductAttention(q, k, v, { dropoutP: dropout_p, isCausal: true }); // (N, H, L, D)',
+          ]
+        : [
+            'let scores = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(this.head_dim)); // (N, H, L, D) @ (N, H, D, L) -> (N, H, L, L)',
+            "const causal = tril(ones([L, L], { dtype: 'bool', device: x.device })); // (L, L), query i sees keys <= i",
+            'scores = scores.maskedFill(causal.logicalNot(), -Infinity);',
+            'const attn = scores.softmax(-1);',
+            'let y = this.attn_dropout.forward(attn).matmul(v); // (N, H, L, L) @ (N, H, L, D) -> (N, H, L, D)',
+          ]),
+      'y = y.transpose(1, 2).contiguous().view(N, L, E); // (N, H, L, D) -> (N, L, H, D) -> (N, L, E)',
+      'y = this.resid_dropout.forward(this.c_proj.forward(y));',
+      p.need_weights ? 'return [y, attn];' : 'return y;',
+    ],
+  }),
   examples: [
     { embed_dim: 6, num_heads: 3, need_weights: true, bias: false },
     { embed_dim: 6, num_heads: 3, use_sdpa: true, dropout: 0.1 },

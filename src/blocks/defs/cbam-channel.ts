@@ -8,6 +8,8 @@
 import { reducedWidth } from '../checks';
 import type { BlockDef, PyClassSpec } from '../types';
 import { reducedWidthGuard } from '../py';
+import { tsReducedWidthGuard } from '../ts';
+import type { TsClassSpec } from '../types';
 
 export const CBAM_CITATION = {
   title: 'CBAM: Convolutional Block Attention Module',
@@ -83,6 +85,7 @@ export const cbamChannel: BlockDef = {
     ],
   }),
   pytorch: (p) => channelGateClass({ main: true, returnWeights: p.return_weights === true }),
+  typescript: (p) => tsChannelGateClass({ main: true, returnWeights: p.return_weights === true }),
   examples: [
     { channels: 32, reduction: 4, return_weights: true },
     { channels: 3, reduction: 2 },
@@ -93,3 +96,31 @@ export const cbamChannel: BlockDef = {
     { params: { reduction: 0 }, message: 'reduction (0) must be ≥ 1', torch: 'raises' },
   ],
 };
+
+/** The `ChannelGate` class for the TypeScript runtime, mirroring `channelGateClass`. */
+export function tsChannelGateClass(opts: { main: boolean; returnWeights: boolean }): TsClassSpec {
+  return {
+    name: 'ChannelGate',
+    summary: 'CBAM channel attention: gates channels from average- and max-pooled descriptors via a shared MLP.',
+    ...(opts.main ? {} : { ctorArgs: [{ name: 'channels', type: 'number' }, { name: 'reduction', type: 'number', default: '16' }] }),
+    fields: ['mlp: nn.Sequential'],
+    init: [
+      ...tsReducedWidthGuard('channels', 'reduction'),
+      'const hidden = Math.floor(channels / reduction);',
+      'this.mlp = new nn.Sequential( // shared by both descriptors',
+      '  new nn.Linear(channels, hidden, { generator, device }), // C -> C // reduction',
+      '  new nn.ReLU({ inplace: true }),',
+      '  new nn.Linear(hidden, channels, { generator, device }), // C // reduction -> C',
+      ');',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: opts.returnWeights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'const avg = this.mlp.forward(x.mean([2, 3])); // average-pooled descriptor: (N, C, H, W) -> (N, C)',
+      'const mx = this.mlp.forward(x.amax([2, 3])); // max-pooled descriptor: (N, C)',
+      'const w = avg.add(mx).sigmoid(); // (N, C)',
+      'const out = x.mul(w.unsqueeze(2).unsqueeze(3)); // (N, C, 1, 1) broadcasts over H, W',
+      opts.returnWeights ? 'return [out, w];' : 'return out;',
+    ],
+  };
+}

@@ -11,6 +11,9 @@ import type { BlockDef } from '../types';
 import { CBAM_CITATION, channelGateClass } from './cbam-channel';
 import { oddKernel, oddKernelGuard, spatialGateClass } from './cbam-spatial';
 import { reducedWidthGuard } from '../py';
+import { tsReducedWidthGuard } from '../ts';
+import { tsChannelGateClass } from './cbam-channel';
+import { tsOddKernelGuard, tsSpatialGateClass } from './cbam-spatial';
 
 export const cbamResidual: BlockDef = {
   id: 'cbam-residual',
@@ -78,6 +81,41 @@ export const cbamResidual: BlockDef = {
       'out = self.bn2(self.conv2(out))',
       'out = self.spatial_gate(self.channel_gate(out))  # CBAM refines the residual branch',
       'return self.relu(out + self.shortcut(x))',
+    ],
+  }),
+  typescript: () => ({
+    name: 'CBAMResidualBlock',
+    summary: 'ResNet basic block with CBAM (channel then spatial gate) on the residual branch.',
+    helpers: [tsChannelGateClass({ main: false, returnWeights: false }), tsSpatialGateClass({ main: false, returnWeights: false })],
+    fields: ['conv1: nn.Conv2d', 'bn1: nn.BatchNorm2d', 'conv2: nn.Conv2d', 'bn2: nn.BatchNorm2d', 'relu: nn.ReLU', 'channel_gate: ChannelGate', 'spatial_gate: SpatialGate', 'shortcut: nn.Sequential | nn.Identity'],
+    init: [
+      ...tsReducedWidthGuard('out_channels', 'reduction'),
+      ...tsOddKernelGuard(),
+      "// H -> (H - 1) // stride + 1 (3x3, padding 1)",
+      'this.conv1 = new nn.Conv2d(in_channels, out_channels, 3, { stride, padding: 1, bias: false, generator, device });',
+      'this.bn1 = new nn.BatchNorm2d(out_channels, { device });',
+      'this.conv2 = new nn.Conv2d(out_channels, out_channels, 3, { padding: 1, bias: false, generator, device });',
+      'this.bn2 = new nn.BatchNorm2d(out_channels, { device });',
+      'this.relu = new nn.ReLU({ inplace: true });',
+      'this.channel_gate = new ChannelGate(out_channels, reduction, { generator, device });',
+      'this.spatial_gate = new SpatialGate(kernel_size, { generator, device });',
+      'if (stride !== 1 || in_channels !== out_channels) {',
+      "  // projection: a strided 1x1 conv gives the same (N, out_channels, H', W') as the branch",
+      '  this.shortcut = new nn.Sequential(',
+      '    new nn.Conv2d(in_channels, out_channels, 1, { stride, bias: false, generator, device }),',
+      '    new nn.BatchNorm2d(out_channels, { device }),',
+      '  );',
+      '} else {',
+      '  this.shortcut = new nn.Identity();',
+      '}',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: 'Tensor',
+    forward: [
+      "let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x))); // (N, out_channels, H', W')",
+      'out = this.bn2.forward(this.conv2.forward(out));',
+      'out = this.spatial_gate.forward(this.channel_gate.forward(out)); // CBAM refines the residual branch',
+      'return this.relu.forward(out.add(this.shortcut.forward(x)));',
     ],
   }),
   examples: [

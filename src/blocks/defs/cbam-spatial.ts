@@ -8,6 +8,8 @@
 import { guard } from '../py';
 import type { BlockDef, PyClassSpec, ValidationIssue } from '../types';
 import { CBAM_CITATION } from './cbam-channel';
+import { tsGuard } from '../ts';
+import type { TsClassSpec } from '../types';
 
 /** Odd spatial kernel check shared by the CBAM blocks. */
 export function oddKernel(k: number, param = 'kernel_size'): ValidationIssue[] {
@@ -77,6 +79,7 @@ export const cbamSpatial: BlockDef = {
     ],
   }),
   pytorch: (p) => spatialGateClass({ main: true, returnWeights: p.return_weights === true }),
+  typescript: (p) => tsSpatialGateClass({ main: true, returnWeights: p.return_weights === true }),
   examples: [
     { kernel_size: 3, return_weights: true },
     { kernel_size: 9 },
@@ -86,3 +89,29 @@ export const cbamSpatial: BlockDef = {
     { params: { kernel_size: 4 }, message: 'kernel_size (4) must be odd so that padding kernel_size // 2 keeps H and W: try 3 or 5', torch: 'raises' },
   ],
 };
+
+/** The `SpatialGate` class for the TypeScript runtime, mirroring `spatialGateClass`. */
+export function tsSpatialGateClass(opts: { main: boolean; returnWeights: boolean }): TsClassSpec {
+  return {
+    name: 'SpatialGate',
+    summary: 'CBAM spatial attention: gates positions from channel-wise mean and max maps via one conv.',
+    ...(opts.main ? {} : { ctorArgs: [{ name: 'kernel_size', type: 'number', default: '7' }] }),
+    fields: ['conv: nn.Conv2d'],
+    init: [
+      ...tsOddKernelGuard(),
+      'this.conv = new nn.Conv2d(2, 1, kernel_size, { padding: Math.floor(kernel_size / 2), bias: false, generator, device });',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: opts.returnWeights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'const pooled = cat([x.mean(1, true), x.amax(1, true)], 1); // (N, 2, H, W)',
+      'const w = this.conv.forward(pooled).sigmoid(); // (N, 1, H, W): padding kernel_size // 2 keeps H, W',
+      'const out = x.mul(w); // broadcasts over channels',
+      opts.returnWeights ? 'return [out, w];' : 'return out;',
+    ],
+  };
+}
+
+export function tsOddKernelGuard(param = 'kernel_size'): string[] {
+  return tsGuard(`${param} % 2 === 0`, `${param} (\${${param}}) must be odd so that padding ${param} // 2 keeps H and W: try \${${param} - 1} or \${${param} + 1} (the paper uses 7)`);
+}

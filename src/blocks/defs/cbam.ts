@@ -8,6 +8,8 @@ import { reducedWidth } from '../checks';
 import type { BlockDef } from '../types';
 import { CBAM_CITATION, channelGateClass } from './cbam-channel';
 import { oddKernel, spatialGateClass } from './cbam-spatial';
+import { tsChannelGateClass } from './cbam-channel';
+import { tsSpatialGateClass } from './cbam-spatial';
 
 export const cbam: BlockDef = {
   id: 'cbam',
@@ -51,6 +53,22 @@ export const cbam: BlockDef = {
     forward: [
       'x = self.channel_gate(x)  # what: reweight channels',
       'return self.spatial_gate(x)  # where: reweight positions',
+    ],
+  }),
+  typescript: () => ({
+    name: 'CBAM',
+    summary: 'Convolutional Block Attention Module: channel gate, then spatial gate.',
+    helpers: [tsChannelGateClass({ main: false, returnWeights: false }), tsSpatialGateClass({ main: false, returnWeights: false })],
+    fields: ['channel_gate: ChannelGate', 'spatial_gate: SpatialGate'],
+    init: [
+      'this.channel_gate = new ChannelGate(channels, reduction, { generator, device });',
+      'this.spatial_gate = new SpatialGate(kernel_size, { generator, device });',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: 'Tensor',
+    forward: [
+      'x = this.channel_gate.forward(x); // what: reweight channels',
+      'return this.spatial_gate.forward(x); // where: reweight positions',
     ],
   }),
   examples: [

@@ -71,6 +71,33 @@ export const channelSelfAttention: BlockDef = {
       'return self.gamma * out + x, attn',
     ],
   }),
+  typescript: (p) => ({
+    name: 'ChannelSelfAttention',
+    summary: 'Channel self-attention (DANet CAM) over an (N, C, H, W) feature map.',
+    fields: ['gamma: nn.Parameter'],
+    init: [
+      '// Starts at 0: the block is the identity until training gives attention a weight.',
+      'this.gamma = new nn.Parameter(zeros([1], { device }));',
+      'void generator;',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: '[Tensor, Tensor]',
+    forward: [
+      'const [n, c, h, w] = x.shape;',
+      'const feat = x.flatten(2); // (N, C, H, W) -> (N, C, HW)',
+      'let energy = feat.bmm(feat.transpose(1, 2)); // (N, C, C): energy[:, i, j] = x_i · x_j',
+      ...(p.energy === 'max_minus'
+        ? [
+            '// DANet: max - energy. Softmax ignores a per-row shift, so this is softmax(-energy):',
+            '// each channel draws most from the channels least correlated with it.',
+            'energy = energy.amax(-1, true).sub(energy);',
+          ]
+        : []),
+      'const attn = F.softmax(energy, -1); // (N, C, C), rows sum to 1',
+      'const out = attn.bmm(feat).reshape(n, c, h, w); // (N, C, HW) -> (N, C, H, W)',
+      'return [this.gamma.mul(out).add(x), attn];',
+    ],
+  }),
   examples: [{ energy: 'plain' }],
   // No parameter combination is invalid: the block has no widths to get wrong.
   invalid: [],

@@ -8,6 +8,7 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef } from '../types';
+import { tsDivisibleGuard } from '../ts';
 
 export const cnnMha: BlockDef = {
   id: 'cnn-mha',
@@ -54,6 +55,26 @@ export const cnnMha: BlockDef = {
         : 'attn_out, _ = self.mha(x, x, x, need_weights=False)',
       'x = self.norm(x + attn_out)',
       p.need_weights ? 'return x.permute(0, 2, 1), attn  # (N, L, C) -> (N, C, L)' : 'return x.permute(0, 2, 1)  # (N, L, C) -> (N, C, L)',
+    ],
+  }),
+  typescript: (p) => ({
+    name: 'CNNMultiheadAttention',
+    summary: 'Multi-head self-attention over the length axis of (N, C, L) features.',
+    fields: ['mha: nn.MultiheadAttention', 'norm: nn.LayerNorm'],
+    init: [
+      ...tsDivisibleGuard('embed_dim', 'num_heads'),
+      'this.mha = new nn.MultiheadAttention(embed_dim, num_heads, { dropout, batch_first: true, generator, device });',
+      'this.norm = new nn.LayerNorm(embed_dim, { device });',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.need_weights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'x = x.permute(0, 2, 1); // (N, C, L) -> (N, L, C)',
+      p.need_weights
+        ? 'const [attn_out, attn] = this.mha.forward(x, x, x, { need_weights: true, average_attn_weights: false }); // attn: (N, heads, L, L)'
+        : 'const [attn_out] = this.mha.forward(x, x, x, { need_weights: false });',
+      'x = this.norm.forward(x.add(attn_out));',
+      p.need_weights ? 'return [x.permute(0, 2, 1), attn as Tensor]; // (N, L, C) -> (N, C, L)' : 'return x.permute(0, 2, 1); // (N, L, C) -> (N, C, L)',
     ],
   }),
   examples: [

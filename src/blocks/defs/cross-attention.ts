@@ -7,6 +7,8 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef, PyArg, TensorSpec } from '../types';
+import { tsDivisibleGuard } from '../ts';
+import type { TsArg } from '../types';
 
 export const crossAttention: BlockDef = {
   id: 'cross-attention',
@@ -105,6 +107,63 @@ export const crossAttention: BlockDef = {
     };
   },
   torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  typescript: (p) => {
+    const forwardArgs: TsArg[] = [
+      { name: 'x', type: 'Tensor' },
+      { name: 'context', type: 'Tensor' },
+    ];
+    if (p.context_padding_mask) forwardArgs.push({ name: 'context_padding_mask', type: 'Tensor | null', default: 'null' });
+    const dropoutLine = 'const dropout_p = this.training ? this.dropout : 0.0; // attention dropout only while training';
+    const sdpa = p.context_padding_mask
+      ? [
+          '// (N, S) -> (N, 1, 1, S), flipped to SDPA polarity: True = may attend',
+          'const keep = context_padding_mask === null ? null : context_padding_mask.unsqueeze(1).unsqueeze(1).logicalNot();',
+          'let out = F.scaledDotProductAttention(q, k, v, { attnMask: keep, dropoutP: dropout_p }); // (N, H, L, D)',
+        ]
+      : ['let out = F.scaledDotProductAttention(q, k, v, { dropoutP: dropout_p }); // (N, H, L, D)'];
+    const attention = p.use_sdpa
+      ? [dropoutLine, ...sdpa]
+      : [
+          'let scores = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(this.head_dim)); // (N, H, L, D) @ (N, H, D, S) -> (N, H, L, S)',
+          ...(p.context_padding_mask
+            ? [
+                'if (context_padding_mask !== null) {',
+                '  // (N, S) -> (N, 1, 1, S): True = padded, hidden from every head and query',
+                '  scores = scores.maskedFill(context_padding_mask.unsqueeze(1).unsqueeze(1), -Infinity);',
+                '}',
+              ]
+            : []),
+          'const attn = scores.softmax(-1); // normalise over the context',
+          'let out = this.attn_dropout.forward(attn).matmul(v); // (N, H, L, S) @ (N, H, S, D) -> (N, H, L, D)',
+        ];
+    return {
+      name: 'CrossAttention',
+      summary: 'Multi-head cross-attention from queries x to a context sequence.',
+      fields: ['num_heads: number', 'head_dim: number', 'q_proj: nn.Linear', 'k_proj: nn.Linear', 'v_proj: nn.Linear', 'out_proj: nn.Linear', p.use_sdpa ? 'dropout: number' : 'attn_dropout: nn.Dropout'],
+      init: [
+        ...tsDivisibleGuard('embed_dim', 'num_heads'),
+        'this.num_heads = num_heads;',
+        'this.head_dim = Math.floor(embed_dim / num_heads);',
+        'this.q_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        'this.k_proj = new nn.Linear(context_dim, embed_dim, { bias, generator, device }); // context width -> attention width',
+        'this.v_proj = new nn.Linear(context_dim, embed_dim, { bias, generator, device });',
+        'this.out_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        p.use_sdpa ? 'this.dropout = dropout;' : 'this.attn_dropout = new nn.Dropout(dropout);',
+      ],
+      forwardArgs,
+      returns: p.use_sdpa ? 'Tensor' : '[Tensor, Tensor]',
+      forward: [
+        'const [N, L, E] = x.shape;',
+        'const S = context.size(1);',
+        'const q = this.q_proj.forward(x).view(N, L, this.num_heads, this.head_dim).transpose(1, 2); // (N, L, E) -> (N, H, L, D)',
+        'const k = this.k_proj.forward(context).view(N, S, this.num_heads, this.head_dim).transpose(1, 2); // (N, S, C) -> (N, H, S, D)',
+        'const v = this.v_proj.forward(context).view(N, S, this.num_heads, this.head_dim).transpose(1, 2);',
+        ...attention,
+        'out = out.transpose(1, 2).contiguous().view(N, L, E); // (N, H, L, D) -> (N, L, H, D) -> (N, L, E)',
+        p.use_sdpa ? 'return this.out_proj.forward(out);' : 'return [this.out_proj.forward(out), attn];',
+      ],
+    };
+  },
   examples: [
     { embed_dim: 6, context_dim: 5, num_heads: 3, context_padding_mask: true },
     { embed_dim: 6, context_dim: 5, num_heads: 3, context_padding_mask: true, use_sdpa: true, bias: false },

@@ -7,6 +7,7 @@
 
 import { guard } from '../py';
 import type { BlockDef, ValidationIssue } from '../types';
+import { tsGuard } from '../ts';
 
 /** The paper's adaptive kernel size: |log2(C) / gamma + b / gamma| rounded to an odd number (as the authors' code does). */
 export function ecaKernelSize(channels: number, gamma: number, b: number): number {
@@ -76,6 +77,29 @@ export const eca: BlockDef = {
       p.kernel_size === null
         ? `At channels=${p.channels as number}, gamma=${p.gamma as number}, b=${p.b as number} the adaptive kernel size is ${ecaKernelSize(p.channels as number, p.gamma as number, p.b as number)}.`
         : `The kernel size is fixed at ${p.kernel_size as number}.`,
+    ],
+  }),
+  typescript: (p) => ({
+    name: 'EfficientChannelAttention',
+    summary: 'ECA: channel gates from a 1-D convolution over the pooled channel descriptor.',
+    fields: ['kernel_size: number', 'conv: nn.Conv1d'],
+    init: [
+      'if (kernel_size === null) {',
+      '  // adaptive size: |log2(C) / gamma + b / gamma|, rounded up to an odd number',
+      '  const t = Math.trunc(Math.abs((Math.log2(channels) + b) / gamma));',
+      '  kernel_size = t % 2 === 1 ? t : t + 1;',
+      '}',
+      ...tsGuard('kernel_size % 2 === 0', 'kernel_size (${kernel_size}) must be odd so that padding (kernel_size - 1) // 2 keeps all channels: try ${kernel_size - 1} or ${kernel_size + 1}, or None for the adaptive size'),
+      'this.kernel_size = kernel_size;',
+      'this.conv = new nn.Conv1d(1, 1, kernel_size, { padding: Math.floor((kernel_size - 1) / 2), bias: false, generator, device });',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.return_weights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'const y = x.mean([2, 3]).unsqueeze(1); // global average pool: (N, C, H, W) -> (N, 1, C)',
+      'const w = this.conv.forward(y).sigmoid().squeeze(1); // conv across channels: (N, 1, C) -> (N, C)',
+      'const out = x.mul(w.unsqueeze(2).unsqueeze(3)); // (N, C, 1, 1) broadcasts over H, W',
+      p.return_weights ? 'return [out, w];' : 'return out;',
     ],
   }),
   examples: [

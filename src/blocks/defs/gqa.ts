@@ -8,6 +8,7 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef } from '../types';
+import { tsDivisibleGuard } from '../ts';
 
 export const gqa: BlockDef = {
   id: 'gqa',
@@ -100,6 +101,55 @@ export const gqa: BlockDef = {
     };
   },
   torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  typescript: (p) => {
+    const dropoutLine = 'const dropout_p = this.training ? this.dropout : 0.0; // attention dropout only while training';
+    const attention = p.use_sdpa
+      ? [dropoutLine, `let out = F.scaledDotProductAttention(q, k, v, { dropoutP: dropout_p${p.causal ? ', isCausal: true' : ''} }); // (N, H, L, D)`]
+      : [
+          'let scores = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(this.head_dim)); // (N, H, L, D) @ (N, H, D, L) -> (N, H, L, L)',
+          ...(p.causal
+            ? [
+                "const causal = tril(ones([L, L], { dtype: 'bool', device: x.device })); // (L, L), query i sees keys <= i",
+                'scores = scores.maskedFill(causal.logicalNot(), -Infinity);',
+              ]
+            : []),
+          'const attn = scores.softmax(-1);',
+          'let out = this.attn_dropout.forward(attn).matmul(v); // (N, H, L, L) @ (N, H, L, D) -> (N, H, L, D)',
+        ];
+    return {
+      name: 'GroupedQueryAttention',
+      summary: 'Grouped-query self-attention: groups of query heads share key/value heads.',
+      fields: ['num_heads: number', 'num_kv_heads: number', 'head_dim: number', 'q_proj: nn.Linear', 'k_proj: nn.Linear', 'v_proj: nn.Linear', 'out_proj: nn.Linear', p.use_sdpa ? 'dropout: number' : 'attn_dropout: nn.Dropout'],
+      init: [
+        ...tsDivisibleGuard('embed_dim', 'num_heads'),
+        ...tsDivisibleGuard('num_heads', 'num_kv_heads'),
+        'this.num_heads = num_heads;',
+        'this.num_kv_heads = num_kv_heads;',
+        'this.head_dim = Math.floor(embed_dim / num_heads);',
+        'this.q_proj = new nn.Linear(embed_dim, num_heads * this.head_dim, { bias, generator, device });',
+        '// Fewer key/value heads: these projections are num_heads / num_kv_heads times smaller',
+        'this.k_proj = new nn.Linear(embed_dim, num_kv_heads * this.head_dim, { bias, generator, device });',
+        'this.v_proj = new nn.Linear(embed_dim, num_kv_heads * this.head_dim, { bias, generator, device });',
+        'this.out_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        p.use_sdpa ? 'this.dropout = dropout;' : 'this.attn_dropout = new nn.Dropout(dropout);',
+      ],
+      forwardArgs: [{ name: 'x', type: 'Tensor' }],
+      returns: p.use_sdpa ? 'Tensor' : '[Tensor, Tensor]',
+      forward: [
+        'const [N, L, E] = x.shape;',
+        'const q = this.q_proj.forward(x).view(N, L, this.num_heads, this.head_dim).transpose(1, 2); // (N, L, E) -> (N, H, L, D)',
+        'let k = this.k_proj.forward(x).view(N, L, this.num_kv_heads, this.head_dim).transpose(1, 2); // (N, L, Hkv*D) -> (N, Hkv, L, D)',
+        'let v = this.v_proj.forward(x).view(N, L, this.num_kv_heads, this.head_dim).transpose(1, 2);',
+        '// Each key/value head serves num_heads / num_kv_heads consecutive query heads',
+        'const group = Math.floor(this.num_heads / this.num_kv_heads);',
+        'k = k.repeatInterleave(group, 1); // (N, Hkv, L, D) -> (N, H, L, D)',
+        'v = v.repeatInterleave(group, 1);',
+        ...attention,
+        'out = out.transpose(1, 2).contiguous().view(N, L, E); // (N, H, L, D) -> (N, L, H, D) -> (N, L, E)',
+        p.use_sdpa ? 'return this.out_proj.forward(out);' : 'return [this.out_proj.forward(out), attn];',
+      ],
+    };
+  },
   examples: [
     // Multi-query (one K/V head), full multi-head, odd sizes.
     { num_kv_heads: 1, causal: true },

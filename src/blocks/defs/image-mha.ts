@@ -8,6 +8,7 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef, ValidationIssue } from '../types';
+import { tsDivisibleGuard } from '../ts';
 
 export const imageMha: BlockDef = {
   id: 'image-mha',
@@ -98,6 +99,46 @@ export const imageMha: BlockDef = {
       'out = self.out_proj(out.transpose(1, 2).reshape(b, n, c))',
       'out = out.transpose(1, 2).reshape(b, c, h, w)  # (B, HW, C) -> (B, C, H, W)',
       p.need_weights ? 'return out, attn' : 'return out',
+    ],
+  }),
+  typescript: (p) => ({
+    name: 'ImageMultiheadAttention',
+    summary: 'Multi-head self-attention over the pixels of a (B, C, H, W) feature map.',
+    fields: ['num_heads: number', 'head_dim: number', ...(p.use_sdpa ? ['dropout: number'] : ['scale: number', 'attn_drop: nn.Dropout']), 'q_proj: nn.Linear', 'k_proj: nn.Linear', 'v_proj: nn.Linear', 'out_proj: nn.Linear'],
+    init: [
+      ...tsDivisibleGuard('embed_dim', 'num_heads'),
+      'this.num_heads = num_heads;',
+      'this.head_dim = Math.floor(embed_dim / num_heads);',
+      ...(p.use_sdpa ? ['this.dropout = dropout;'] : ['this.scale = 1.0 / Math.sqrt(this.head_dim);', 'this.attn_drop = new nn.Dropout(dropout);']),
+      'this.q_proj = new nn.Linear(embed_dim, embed_dim, { bias: qkv_bias, generator, device });',
+      'this.k_proj = new nn.Linear(embed_dim, embed_dim, { bias: qkv_bias, generator, device });',
+      'this.v_proj = new nn.Linear(embed_dim, embed_dim, { bias: qkv_bias, generator, device });',
+      'this.out_proj = new nn.Linear(embed_dim, embed_dim, { generator, device });',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.need_weights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'const [b, c, h, w] = x.shape;',
+      'const tokens = x.flatten(2).transpose(1, 2); // (B, C, H, W) -> (B, HW, C)',
+      'const n = tokens.size(1);',
+      '// Split heads: (B, HW, C) -> (B, heads, HW, head_dim)',
+      'const q = this.q_proj.forward(tokens).view(b, n, this.num_heads, this.head_dim).transpose(1, 2);',
+      'const k = this.k_proj.forward(tokens).view(b, n, this.num_heads, this.head_dim).transpose(1, 2);',
+      'const v = this.v_proj.forward(tokens).view(b, n, this.num_heads, this.head_dim).transpose(1, 2);',
+      ...(p.use_sdpa
+        ? [
+            '// Scales by 1 / sqrt(head_dim) itself.',
+            'let out = F.scaledDotProductAttention(q, k, v, { dropoutP: this.training ? this.dropout : 0.0 });',
+          ]
+        : [
+            'let attn = q.matmul(k.transpose(-2, -1)).mul(this.scale); // (B, heads, HW, HW)',
+            'attn = F.softmax(attn, -1);',
+            'let out = this.attn_drop.forward(attn).matmul(v); // (B, heads, HW, head_dim)',
+          ]),
+      '// Merge heads: (B, heads, HW, head_dim) -> (B, HW, C); reshape copies, as the transpose is not viewable.',
+      'out = this.out_proj.forward(out.transpose(1, 2).reshape(b, n, c));',
+      'out = out.transpose(1, 2).reshape(b, c, h, w); // (B, HW, C) -> (B, C, H, W)',
+      p.need_weights ? 'return [out, attn];' : 'return out;',
     ],
   }),
   examples: [

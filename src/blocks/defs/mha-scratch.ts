@@ -7,6 +7,8 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef, PyArg, TensorSpec } from '../types';
+import { tsDivisibleGuard } from '../ts';
+import type { TsArg } from '../types';
 
 export const mhaScratch: BlockDef = {
   id: 'mha-scratch',
@@ -126,6 +128,80 @@ export const mhaScratch: BlockDef = {
     };
   },
   torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  typescript: (p) => {
+    const forwardArgs: TsArg[] = [{ name: 'x', type: 'Tensor' }];
+    if (p.mask === 'key_padding') forwardArgs.push({ name: 'key_padding_mask', type: 'Tensor | null', default: 'null' });
+    if (p.mask === 'attn_mask') forwardArgs.push({ name: 'attn_mask', type: 'Tensor | null', default: 'null' });
+    const dropoutLine = 'const dropout_p = this.training ? this.dropout : 0.0; // attention dropout only while training';
+    let attention: string[];
+    if (p.use_sdpa) {
+      const call = {
+        none: ['let out = F.scaledDotProductAttention(q, k, v, { dropoutP: dropout_p }); // (N, H, L, D)'],
+        key_padding: [
+          '// (N, L) -> (N, 1, 1, L), flipped to True = may attend',
+          'const keep = key_padding_mask === null ? null : key_padding_mask.unsqueeze(1).unsqueeze(1).logicalNot();',
+          'let out = F.scaledDotProductAttention(q, k, v, { attnMask: keep, dropoutP: dropout_p }); // (N, H, L, D)',
+        ],
+        attn_mask: ['let out = F.scaledDotProductAttention(q, k, v, { attnMask: attn_mask, dropoutP: dropout_p }); // (N, H, L, D)'],
+        causal: ['let out = F.scaledDotProductAttention(q, k, v, { dropoutP: dropout_p, isCausal: true }); // (N, H, L, D)'],
+      }[p.mask as 'none' | 'key_padding' | 'attn_mask' | 'causal'];
+      attention = [dropoutLine, ...call];
+    } else {
+      const masking = {
+        none: [],
+        key_padding: [
+          'if (key_padding_mask !== null) {',
+          '  // (N, L) -> (N, 1, 1, L): True = padded key, hidden from every head and query',
+          '  scores = scores.maskedFill(key_padding_mask.unsqueeze(1).unsqueeze(1), -Infinity);',
+          '}',
+        ],
+        attn_mask: [
+          'if (attn_mask !== null) {',
+          '  // (L, L), True = may attend; broadcasts over (N, H)',
+          '  scores = scores.maskedFill(attn_mask.logicalNot(), -Infinity);',
+          '}',
+        ],
+        causal: [
+          "const causal = tril(ones([L, L], { dtype: 'bool', device: x.device })); // (L, L), query i sees keys <= i",
+          'scores = scores.maskedFill(causal.logicalNot(), -Infinity);',
+        ],
+      }[p.mask as 'none' | 'key_padding' | 'attn_mask' | 'causal'];
+      attention = [
+        'let scores = q.matmul(k.transpose(-2, -1)).div(Math.sqrt(this.head_dim)); // (N, H, L, D) @ (N, H, D, L) -> (N, H, L, L)',
+        ...masking,
+        'const attn = scores.softmax(-1); // normalise over the keys',
+        'let out = this.attn_dropout.forward(attn).matmul(v); // (N, H, L, L) @ (N, H, L, D) -> (N, H, L, D)',
+      ];
+    }
+    return {
+      name: 'MultiHeadAttention',
+      summary: 'Multi-head self-attention with explicit projections, head split and merge.',
+      fields: ['num_heads: number', 'head_dim: number', 'q_proj: nn.Linear', 'k_proj: nn.Linear', 'v_proj: nn.Linear', 'out_proj: nn.Linear', p.use_sdpa ? 'dropout: number' : 'attn_dropout: nn.Dropout'],
+      init: [
+        ...tsDivisibleGuard('embed_dim', 'num_heads'),
+        'this.num_heads = num_heads;',
+        'this.head_dim = Math.floor(embed_dim / num_heads);',
+        'this.q_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        'this.k_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        'this.v_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        'this.out_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+        p.use_sdpa ? 'this.dropout = dropout;' : 'this.attn_dropout = new nn.Dropout(dropout);',
+      ],
+      forwardArgs,
+      returns: p.use_sdpa ? 'Tensor' : '[Tensor, Tensor]',
+      forward: [
+        'const [N, L, E] = x.shape;',
+        '// (N, L, E) -> (N, L, H, D) -> (N, H, L, D)',
+        'const q = this.q_proj.forward(x).view(N, L, this.num_heads, this.head_dim).transpose(1, 2);',
+        'const k = this.k_proj.forward(x).view(N, L, this.num_heads, this.head_dim).transpose(1, 2);',
+        'const v = this.v_proj.forward(x).view(N, L, this.num_heads, this.head_dim).transpose(1, 2);',
+        ...attention,
+        '// (N, H, L, D) -> (N, L, H, D) -> (N, L, E); transposed is non-contiguous: .contiguous() before .view',
+        'out = out.transpose(1, 2).contiguous().view(N, L, E);',
+        p.use_sdpa ? 'return this.out_proj.forward(out);' : 'return [this.out_proj.forward(out), attn];',
+      ],
+    };
+  },
   examples: [
     { embed_dim: 6, num_heads: 3, mask: 'key_padding' },
     { embed_dim: 6, num_heads: 3, mask: 'key_padding', use_sdpa: true },

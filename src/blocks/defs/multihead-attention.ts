@@ -8,6 +8,8 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef, Params, PyArg, TensorSpec, ValidationIssue } from '../types';
+import { tsDivisibleGuard } from '../ts';
+import type { TsArg } from '../types';
 
 /** The key/value length as the attention weights see it: bias_k/v and the zero slot each add one key. */
 const S_TOTAL = 'S + add_bias_kv + add_zero_attn';
@@ -151,6 +153,56 @@ export const multiheadAttention: BlockDef = {
     };
   },
   torch2Only: (p) => (p.is_causal ? 'the is_causal argument of nn.MultiheadAttention.forward was added in torch 2.0' : undefined),
+  typescript: (p) => {
+    const forwardArgs: TsArg[] = [
+      { name: 'query', type: 'Tensor' },
+      { name: 'key', type: 'Tensor' },
+      { name: 'value', type: 'Tensor' },
+    ];
+    if (p.key_padding_mask) forwardArgs.push({ name: 'key_padding_mask', type: 'Tensor | null', default: 'null' });
+    if (p.attn_mask === 'bool' || p.attn_mask === 'float') forwardArgs.push({ name: 'attn_mask', type: 'Tensor | null', default: 'null' });
+    const forward: string[] = [];
+    if (p.attn_mask === 'causal') {
+      forward.push(
+        'const seq_dim = this.mha.batch_first ? 1 : 0;',
+        'const [L, S] = [query.size(seq_dim), key.size(seq_dim)];',
+        '// (L, S) bool, True above the diagonal: query i may not attend keys j > i',
+        "const attn_mask = triu(ones([L, S], { dtype: 'bool', device: query.device }), 1);",
+      );
+    }
+    const kwargs: string[] = [];
+    if (p.key_padding_mask) kwargs.push('key_padding_mask');
+    kwargs.push(`need_weights: ${p.need_weights ? 'true' : 'false'}`);
+    if (p.attn_mask !== 'none') kwargs.push('attn_mask');
+    if (p.need_weights) kwargs.push(`average_attn_weights: ${p.average_attn_weights ? 'true' : 'false'}`);
+    if (p.is_causal) kwargs.push('is_causal: true');
+    forward.push(
+      `const [${p.need_weights ? 'output, attn' : 'output'}] = this.mha.forward(query, key, value, { ${kwargs.join(', ')} });`,
+      p.need_weights ? 'return [output, attn as Tensor];' : 'return output;',
+    );
+    return {
+      name: 'MultiheadAttentionBlock',
+      summary: 'nn.MultiheadAttention with every constructor argument exposed.',
+      fields: ['mha: nn.MultiheadAttention'],
+      init: [
+        ...tsDivisibleGuard('embed_dim', 'num_heads'),
+        'this.mha = new nn.MultiheadAttention(embed_dim, num_heads, {',
+        '  dropout,',
+        '  bias,',
+        '  add_bias_kv,',
+        '  add_zero_attn,',
+        '  kdim,',
+        '  vdim,',
+        '  batch_first,',
+        '  generator,',
+        '  device,',
+        '});',
+      ],
+      forwardArgs,
+      returns: p.need_weights ? '[Tensor, Tensor]' : 'Tensor',
+      forward,
+    };
+  },
   examples: [
     // Odd sizes, separate key/value widths, both extra key slots, (L, N, E) layout, every mask.
     { embed_dim: 6, num_heads: 3, kdim: 5, vdim: 7, batch_first: false, add_bias_kv: true, add_zero_attn: true, key_padding_mask: true, attn_mask: 'bool', average_attn_weights: false },

@@ -7,6 +7,7 @@
 
 import { guard } from '../py';
 import type { BlockDef, Params } from '../types';
+import { tsGuard } from '../ts';
 
 type Dim = '1' | '2' | '3';
 type Mode = 'embedded_gaussian' | 'gaussian' | 'dot_product' | 'concatenation';
@@ -21,6 +22,11 @@ const POOL: Record<Dim, string> = {
   '1': 'nn.MaxPool1d(kernel_size=2)',
   '2': 'nn.MaxPool2d(kernel_size=(2, 2))',
   '3': 'nn.MaxPool3d(kernel_size=(1, 2, 2))',
+};
+const TS_POOL: Record<Dim, string> = {
+  '1': 'new nn.MaxPool1d(2)',
+  '2': 'new nn.MaxPool2d([2, 2])',
+  '3': 'new nn.MaxPool3d([1, 2, 2])',
 };
 
 const softmaxed = (m: Mode) => m === 'embedded_gaussian' || m === 'gaussian';
@@ -192,6 +198,106 @@ export const nonLocal: BlockDef = {
       init,
       forwardArgs: [{ name: 'x', annotation: 'torch.Tensor' }],
       returns: p.need_weights ? 'Tuple[torch.Tensor, torch.Tensor]' : 'torch.Tensor',
+      forward: fwd,
+    };
+  },
+  typescript: (p) => {
+    const d = p.dimension as Dim;
+    const mode = p.mode as Mode;
+    const sub = p.sub_sample === true;
+    const conv = `nn.Conv${d}d`;
+    const bn = `nn.BatchNorm${d}d`;
+    const sp = SPATIAL[d].join(', ');
+    const q = d === '1' ? 'L' : d === '2' ? 'HW' : 'THW';
+    const m = sub ? 'M' : q;
+    const pooledSp = { '1': 'L // 2', '2': 'H // 2, W // 2', '3': 'T, H // 2, W // 2' }[d];
+    const keySp = sub ? pooledSp : sp;
+    const embed = () => `new ${conv}(in_channels, inter_channels, 1, { generator, device })`;
+    const pooled = (e: string) => (sub ? `new nn.Sequential(${e}, ${TS_POOL[d]})` : e);
+    const embedType = sub ? 'nn.Sequential' : conv;
+
+    const fields = ['inter_channels: number', `g: ${embedType}`];
+    const init: string[] = [
+      ...tsGuard('in_channels < 1', 'in_channels (${in_channels}) must be ≥ 1'),
+      'if (inter_channels === null) {',
+      "  inter_channels = Math.max(Math.floor(in_channels / 2), 1); // the paper's bottleneck: half the channels",
+      '}',
+      ...tsGuard('inter_channels < 1', 'inter_channels (${inter_channels}) must be ≥ 1'),
+      'this.inter_channels = inter_channels;',
+      `this.g = ${pooled(embed())};`,
+    ];
+    if (mode === 'gaussian') {
+      if (sub) {
+        fields.push(`phi: nn.MaxPool${d}d`);
+        init.push(`this.phi = ${TS_POOL[d]}; // no embedding: keys are the pooled input itself`);
+      }
+    } else {
+      fields.push(`theta: ${conv}`, `phi: ${embedType}`);
+      init.push(`this.theta = ${embed()};`, `this.phi = ${pooled(embed())};`);
+    }
+    if (mode === 'concatenation') {
+      fields.push('concat_project: nn.Linear');
+      init.push('this.concat_project = new nn.Linear(2 * inter_channels, 1, { bias: false, generator, device }); // w in ReLU(w·[θ_i, φ_j])');
+    }
+    fields.push(`W: nn.Sequential | ${conv}`);
+    init.push(
+      'if (bn_layer) {',
+      `  const bn = new ${bn}(in_channels, { device });`,
+      `  this.W = new nn.Sequential(new ${conv}(inter_channels, in_channels, 1, { generator, device }), bn);`,
+      '  // Zero-initialised BN: W(y) = 0, so the block starts as the identity.',
+      '  nn.init.zeros_(bn.weight as Tensor);',
+      '  nn.init.zeros_(bn.bias as Tensor);',
+      '} else {',
+      `  const w = new ${conv}(inter_channels, in_channels, 1, { generator, device });`,
+      '  this.W = w;',
+      '  nn.init.zeros_(w.weight);',
+      '  nn.init.zeros_(w.bias as Tensor);',
+      '}',
+    );
+
+    const fwd: string[] = [];
+    if (sub) fwd.push(`// ${q} query positions; M = ${POOLED[d].replace(/ \* /g, '·')} key positions after max-pooling.`);
+    fwd.push(
+      'const n = x.size(0);',
+      `const g_x = this.g.forward(x).flatten(2).transpose(1, 2); // (N, C1, ${keySp}) -> (N, ${m}, C1)`,
+    );
+    if (mode === 'gaussian') {
+      fwd.push(
+        `const theta_x = x.flatten(2).transpose(1, 2); // (N, C, ${sp}) -> (N, ${q}, C)`,
+        sub ? `const phi_x = this.phi.forward(x).flatten(2); // (N, C, ${keySp}) -> (N, C, ${m})` : `const phi_x = x.flatten(2); // (N, C, ${sp}) -> (N, C, ${m})`,
+      );
+    } else {
+      fwd.push(
+        `const theta_x = this.theta.forward(x).flatten(2).transpose(1, 2); // (N, C1, ${sp}) -> (N, ${q}, C1)`,
+        `const phi_x = this.phi.forward(x).flatten(2); // (N, C1, ${keySp}) -> (N, C1, ${m})`,
+      );
+    }
+    if (mode === 'concatenation') {
+      fwd.push(
+        '// ReLU(w·[θ_i, φ_j]) = ReLU(w_θ·θ_i + w_φ·φ_j): split w instead of building every pair.',
+        'const [w_theta, w_phi] = this.concat_project.weight.view(2, -1).unbind(0); // (C1,), (C1,)',
+        `const f = F.relu(theta_x.matmul(w_theta).unsqueeze(2).add(w_phi.matmul(phi_x).unsqueeze(1))); // (N, ${q}, 1) + (N, 1, ${m}) -> (N, ${q}, ${m})`,
+      );
+    } else {
+      fwd.push(`const f = theta_x.matmul(phi_x); // (N, ${q}, ${m})`);
+    }
+    fwd.push(
+      softmaxed(mode)
+        ? 'const attn = F.softmax(f, -1); // normalise over the keys'
+        : 'const attn = f.div(f.size(-1)); // normalise by the number of key positions',
+      `let y = attn.matmul(g_x); // (N, ${q}, ${m}) @ (N, ${m}, C1) -> (N, ${q}, C1)`,
+      `y = y.transpose(1, 2).reshape(n, this.inter_channels, ...x.shape.slice(2)); // (N, ${q}, C1) -> (N, C1, ${sp})`,
+      'const z = this.W.forward(y).add(x); // residual; W starts at zero',
+      p.need_weights ? 'return [z, attn];' : 'return z;',
+    );
+
+    return {
+      name: `NonLocalBlock${d}D`,
+      summary: `Non-local block (${mode.replace('_', ' ')}) over (N, C, ${sp}) features.`,
+      fields,
+      init,
+      forwardArgs: [{ name: 'x', type: 'Tensor' }],
+      returns: p.need_weights ? '[Tensor, Tensor]' : 'Tensor',
       forward: fwd,
     };
   },

@@ -8,6 +8,7 @@
 import { reducedWidth } from '../checks';
 import { reducedWidthGuard } from '../py';
 import type { BlockDef } from '../types';
+import { tsReducedWidthGuard } from '../ts';
 
 export const saganSpatial: BlockDef = {
   id: 'sagan-spatial',
@@ -67,6 +68,33 @@ export const saganSpatial: BlockDef = {
       'out = torch.bmm(value, attn.transpose(1, 2))  # (N, C, HW): column i = sum_j attn[i, j] * v_j',
       'out = out.reshape(n, c, h, w)  # (N, C, HW) -> (N, C, H, W)',
       'return self.gamma * out + x, attn',
+    ],
+  }),
+  typescript: () => ({
+    name: 'SAGANSelfAttention',
+    summary: 'SAGAN self-attention over the pixels of an (N, C, H, W) feature map.',
+    fields: ['query_conv: nn.Conv2d', 'key_conv: nn.Conv2d', 'value_conv: nn.Conv2d', 'gamma: nn.Parameter'],
+    init: [
+      ...tsReducedWidthGuard('in_channels', 'k'),
+      'const sn = spectral_norm ? nn.utils.spectralNorm : <M extends nn.Module>(m: M, _o?: object): M => m;',
+      'this.query_conv = sn(new nn.Conv2d(in_channels, Math.floor(in_channels / k), 1, { generator, device }), { generator });',
+      'this.key_conv = sn(new nn.Conv2d(in_channels, Math.floor(in_channels / k), 1, { generator, device }), { generator });',
+      'this.value_conv = sn(new nn.Conv2d(in_channels, in_channels, 1, { generator, device }), { generator });',
+      '// Starts at 0: the layer is the identity until training gives attention a weight.',
+      'this.gamma = new nn.Parameter(zeros([1], { device }));',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: '[Tensor, Tensor]',
+    forward: [
+      'const [n, c, h, w] = x.shape;',
+      'const query = this.query_conv.forward(x).flatten(2).transpose(1, 2); // (N, C // k, H, W) -> (N, HW, C // k)',
+      'const key = this.key_conv.forward(x).flatten(2); // (N, C // k, H, W) -> (N, C // k, HW)',
+      'const energy = query.bmm(key); // (N, HW, HW): energy[:, i, j] = q_i · k_j',
+      'const attn = F.softmax(energy, -1); // normalise over the keys j',
+      'const value = this.value_conv.forward(x).flatten(2); // (N, C, H, W) -> (N, C, HW)',
+      'let out = value.bmm(attn.transpose(1, 2)); // (N, C, HW): column i = sum_j attn[i, j] * v_j',
+      'out = out.reshape(n, c, h, w); // (N, C, HW) -> (N, C, H, W)',
+      'return [this.gamma.mul(out).add(x), attn];',
     ],
   }),
   examples: [

@@ -7,6 +7,7 @@
 import { reducedWidth } from '../checks';
 import { reducedWidthGuard } from '../py';
 import type { BlockDef } from '../types';
+import { tsReducedWidthGuard } from '../ts';
 
 /**
  * The guard matching `reducedWidth()`: `channels // reduction` must keep at
@@ -60,6 +61,28 @@ export const se: BlockDef = {
       'w = self.fc(x.mean(dim=(2, 3)))  # global average pool: (N, C, H, W) -> (N, C)',
       'out = x * w[:, :, None, None]  # (N, C, 1, 1) broadcasts over H, W',
       p.return_weights ? 'return out, w' : 'return out',
+    ],
+  }),
+  typescript: (p) => ({
+    name: 'SqueezeExcitation',
+    summary: 'Squeeze-and-Excitation: rescales each channel by a gate computed from global context.',
+    fields: ['fc: nn.Sequential'],
+    init: [
+      ...tsReducedWidthGuard('channels', 'reduction'),
+      'const hidden = Math.floor(channels / reduction);',
+      'this.fc = new nn.Sequential(',
+      '  new nn.Linear(channels, hidden, { generator, device }), // squeeze: C -> C // reduction',
+      '  new nn.ReLU({ inplace: true }),',
+      '  new nn.Linear(hidden, channels, { generator, device }), // excite: C // reduction -> C',
+      '  new nn.Sigmoid(),',
+      ');',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.return_weights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      'const w = this.fc.forward(x.mean([2, 3])); // global average pool: (N, C, H, W) -> (N, C)',
+      'const out = x.mul(w.unsqueeze(2).unsqueeze(3)); // (N, C, 1, 1) broadcasts over H, W',
+      p.return_weights ? 'return [out, w];' : 'return out;',
     ],
   }),
   examples: [

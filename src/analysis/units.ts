@@ -1,0 +1,380 @@
+/**
+ * Units of evaluation: which top-level items of a file must be evaluated together. An item is
+ * the full lines of one or more top-level statements (statements sharing a line belong to one
+ * item). For each item this module reads, once per item text, the module-level names it binds
+ * and the free names it reads (Python's scoping: a name assigned anywhere in a function is
+ * local to it; methods do not see class-level names), whether it is an import, a pure
+ * constant (`D_MODEL = 64`, `HEAD = D_MODEL // 8`), a definition or script code.
+ *
+ * A read resolves statically to the nearest preceding item that binds the name, or the nearest
+ * following one when none precedes. Items joined by a resolved read form one component; a
+ * pure constant does not join the components that read it but is evaluated inside each of
+ * them (it can produce neither a diagnostic nor a shape). Imports join nothing: every
+ * component sees the file's import aliases. A component's evaluation therefore depends on
+ * nothing but the texts of its items and the aliases, which is what the session caches on.
+ *
+ * This module does not evaluate anything and knows nothing of torch.
+ */
+
+import type { SyntaxNode as Node } from './syntax';
+
+export type ItemKind = 'import' | 'const' | 'def' | 'script' | 'comment';
+
+export interface ItemInfo {
+  kind: ItemKind;
+  /** Module-level names the item binds (imports excluded: they are aliases). */
+  defs: string[];
+  /** Free names the item reads at module level. */
+  uses: string[];
+  /** Import aliases the item declares, in order: local name -> dotted path. */
+  aliases: [string, string][];
+  comments: Node[];
+}
+
+const PURE = new Set(['integer', 'float', 'true', 'false', 'none', 'identifier', 'binary_operator', 'unary_operator', 'parenthesized_expression', 'tuple', 'list', 'expression_list', 'comment']);
+
+class Scope {
+  readonly reads = new Set<string>();
+  readonly binds = new Set<string>();
+}
+
+function bindTarget(n: Node, s: Scope): void {
+  switch (n.type) {
+    case 'identifier':
+      s.binds.add(n.text);
+      return;
+    case 'pattern_list':
+    case 'tuple_pattern':
+    case 'list_pattern':
+    case 'tuple':
+    case 'list':
+    case 'list_splat_pattern':
+    case 'parenthesized_expression':
+    case 'as_pattern_target':
+      for (const c of n.namedChildren) bindTarget(c, s);
+      return;
+    default:
+      // attribute and subscript targets read their object.
+      walk(n, s);
+  }
+}
+
+function params(fn: Node, outer: Scope, inner: Scope): void {
+  const ps = fn.childForFieldName('parameters');
+  for (const p of ps?.namedChildren ?? []) {
+    if (p.type === 'identifier') inner.binds.add(p.text);
+    else if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern') {
+      for (const c of p.namedChildren) if (c.type === 'identifier') inner.binds.add(c.text);
+    } else {
+      const name = p.childForFieldName('name');
+      if (name?.type === 'identifier') inner.binds.add(name.text);
+      for (const c of p.namedChildren) {
+        if (c.type === 'identifier' && !name) inner.binds.add(c.text);
+        else if (c.type === 'list_splat_pattern' || c.type === 'dictionary_splat_pattern') for (const x of c.namedChildren) if (x.type === 'identifier') inner.binds.add(x.text);
+      }
+      const def = p.childForFieldName('value');
+      const typ = p.childForFieldName('type');
+      if (def) walk(def, outer);
+      if (typ) walk(typ, outer);
+    }
+  }
+}
+
+/** Reads of a nested scope that its own bindings do not satisfy flow out to the enclosing one. */
+function closeScope(inner: Scope, outer: Scope): void {
+  for (const r of inner.reads) if (!inner.binds.has(r)) outer.reads.add(r);
+}
+
+function walk(n: Node, s: Scope): void {
+  switch (n.type) {
+    case 'identifier':
+      s.reads.add(n.text);
+      return;
+    case 'comment':
+    case 'string_content':
+      return;
+    case 'attribute': {
+      const o = n.childForFieldName('object');
+      if (o) walk(o, s);
+      return;
+    }
+    case 'keyword_argument': {
+      const v = n.childForFieldName('value');
+      if (v) walk(v, s);
+      return;
+    }
+    case 'assignment': {
+      const l = n.childForFieldName('left');
+      const r = n.childForFieldName('right');
+      const t = n.childForFieldName('type');
+      if (r) walk(r, s);
+      if (t) walk(t, s);
+      if (l) bindTarget(l, s);
+      return;
+    }
+    case 'augmented_assignment': {
+      const l = n.childForFieldName('left');
+      const r = n.childForFieldName('right');
+      if (r) walk(r, s);
+      if (l) {
+        walk(l, s);
+        if (l.type === 'identifier') s.binds.add(l.text);
+      }
+      return;
+    }
+    case 'named_expression': {
+      const name = n.childForFieldName('name');
+      const v = n.childForFieldName('value');
+      if (v) walk(v, s);
+      if (name) s.binds.add(name.text);
+      return;
+    }
+    case 'for_statement':
+    case 'for_in_clause': {
+      const l = n.childForFieldName('left');
+      for (const c of n.children) if (c !== l) walk(c, s);
+      if (l) bindTarget(l, s);
+      return;
+    }
+    case 'as_pattern': {
+      for (const c of n.namedChildren) {
+        if (c.type === 'as_pattern_target') bindTarget(c, s);
+        else walk(c, s);
+      }
+      return;
+    }
+    case 'import_statement':
+    case 'import_from_statement': {
+      for (const c of n.namedChildren) {
+        if (c.type === 'aliased_import') {
+          const a = c.childForFieldName('alias');
+          if (a) s.binds.add(a.text);
+        } else if (c.type === 'dotted_name' && c !== n.childForFieldName('module_name')) s.binds.add(c.text.split('.')[0]);
+      }
+      return;
+    }
+    case 'function_definition': {
+      const name = n.childForFieldName('name');
+      if (name) s.binds.add(name.text);
+      const inner = new Scope();
+      params(n, s, inner);
+      const rt = n.childForFieldName('return_type');
+      if (rt) walk(rt, s);
+      const body = n.childForFieldName('body');
+      if (body) walk(body, inner);
+      closeScope(inner, s);
+      return;
+    }
+    case 'lambda': {
+      const inner = new Scope();
+      params(n, s, inner);
+      const body = n.childForFieldName('body');
+      if (body) walk(body, inner);
+      closeScope(inner, s);
+      return;
+    }
+    case 'class_definition': {
+      const name = n.childForFieldName('name');
+      if (name) s.binds.add(name.text);
+      const sup = n.childForFieldName('superclasses');
+      if (sup) walk(sup, s);
+      const cls = new Scope();
+      const methods = new Scope();
+      for (const st of n.childForFieldName('body')?.namedChildren ?? []) {
+        const def = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+        if (def?.type === 'function_definition') {
+          // Methods do not see the class body's names: their free names go to the module.
+          if (st !== def) for (const d of st.namedChildren) if (d.type === 'decorator') walk(d, cls);
+          walk(def, methods);
+          if (def.childForFieldName('name')) cls.binds.add(def.childForFieldName('name')!.text);
+        } else walk(st, cls);
+      }
+      for (const r of methods.reads) s.reads.add(r);
+      closeScope(cls, s);
+      return;
+    }
+    default:
+      for (const c of n.children) walk(c, s);
+  }
+}
+
+function importAliases(st: Node, out: [string, string][]): void {
+  if (st.type === 'import_statement') {
+    for (const c of st.namedChildren) {
+      if (c.type === 'dotted_name') {
+        const top = c.text.split('.')[0];
+        out.push([top, top]);
+      } else if (c.type === 'aliased_import') {
+        const name = c.childForFieldName('name');
+        const alias = c.childForFieldName('alias');
+        if (name && alias) out.push([alias.text, name.text]);
+      }
+    }
+  } else if (st.type === 'import_from_statement') {
+    const mod = st.childForFieldName('module_name');
+    if (!mod) return;
+    for (const c of st.childrenForFieldName('name')) {
+      if (c.type === 'dotted_name') out.push([c.text, `${mod.text}.${c.text}`]);
+      else if (c.type === 'aliased_import') {
+        const name = c.childForFieldName('name');
+        const alias = c.childForFieldName('alias');
+        if (name && alias) out.push([alias.text, `${mod.text}.${name.text}`]);
+      }
+    }
+  } else if (st.type === 'if_statement' || st.type === 'try_statement') {
+    // Imports guarded by try/if still bind their names.
+    const collect = (n: Node) => {
+      for (const c of n.namedChildren) {
+        if (c.type === 'block') {
+          for (const x of c.namedChildren) if (x.type.startsWith('import')) importAliases(x, out);
+        }
+        else if (c.type.endsWith('clause')) collect(c);
+      }
+    };
+    collect(st);
+  }
+}
+
+function collectComments(n: Node, out: Node[]): void {
+  if (n.type === 'comment') {
+    out.push(n);
+    return;
+  }
+  for (const c of n.children) collectComments(c, out);
+}
+
+function isPure(n: Node): boolean {
+  if (n.type === 'string') return !n.namedChildren.some((c) => c.type === 'interpolation');
+  if (!PURE.has(n.type)) return false;
+  return n.namedChildren.every(isPure);
+}
+
+function isPureConst(st: Node): boolean {
+  if (st.type !== 'expression_statement') return false;
+  const parts = st.namedChildren.filter((c) => c.type !== 'comment');
+  if (parts.length !== 1 || parts[0].type !== 'assignment') return false;
+  const a = parts[0];
+  const l = a.childForFieldName('left');
+  const r = a.childForFieldName('right');
+  if (!l || !r) return false;
+  const targetOk = (t: Node): boolean => t.type === 'identifier' || ((t.type === 'pattern_list' || t.type === 'tuple_pattern') && t.namedChildren.every(targetOk));
+  return targetOk(l) && isPure(r);
+}
+
+/** What one item binds, reads and declares; a function of the item's syntax only. */
+export function itemInfo(stmts: readonly Node[]): ItemInfo {
+  const comments: Node[] = [];
+  for (const st of stmts) collectComments(st, comments);
+  const aliases: [string, string][] = [];
+  for (const st of stmts) importAliases(st, aliases);
+  const code = stmts.filter((s) => s.type !== 'comment');
+  if (code.length === 0) return { kind: 'comment', defs: [], uses: [], aliases, comments };
+  if (code.every((s) => s.type === 'import_statement' || s.type === 'import_from_statement' || s.type === 'future_import_statement')) return { kind: 'import', defs: [], uses: [], aliases, comments };
+  const s = new Scope();
+  for (const st of code) walk(st, s);
+  const defs = [...s.binds];
+  const uses = [...s.reads];
+  let kind: ItemKind = 'script';
+  if (code.every(isPureConst)) kind = 'const';
+  else if (code.every((x) => x.type === 'class_definition' || x.type === 'function_definition' || x.type === 'decorated_definition')) kind = 'def';
+  return { kind, defs, uses, aliases, comments };
+}
+
+export interface Component {
+  /** Item indices evaluated together, in file order: members and the constants they read. */
+  items: number[];
+}
+
+/**
+ * Partitions items into components. Every item except imports and comments belongs to exactly
+ * one component; pure constants are also listed in the components that read them.
+ */
+export function components(infos: readonly ItemInfo[]): Component[] {
+  const n = infos.length;
+  const defsOf = new Map<string, number[]>();
+  infos.forEach((info, i) => {
+    if (info.kind === 'import' || info.kind === 'comment') return;
+    for (const d of info.defs) {
+      const l = defsOf.get(d);
+      if (l) l.push(i);
+      else defsOf.set(d, [i]);
+    }
+  });
+  const resolve = (name: string, i: number): number | undefined => {
+    const l = defsOf.get(name);
+    if (!l) return undefined;
+    let best: number | undefined;
+    for (const j of l) {
+      if (j < i) best = j;
+      else break;
+    }
+    if (best !== undefined) return best;
+    for (const j of l) if (j > i) return j;
+    return undefined;
+  };
+  // Resolved reads, once.
+  const reads: number[][] = infos.map((info, i) => {
+    if (info.kind === 'import' || info.kind === 'comment') return [];
+    const out: number[] = [];
+    for (const u of info.uses) {
+      const j = resolve(u, i);
+      if (j !== undefined && j !== i) out.push(j);
+    }
+    return out;
+  });
+  // A constant that reads a non-constant is not pure after all.
+  const isConst = infos.map((x) => x.kind === 'const');
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < n; i++) {
+      if (isConst[i] && reads[i].some((j) => !isConst[j])) {
+        isConst[i] = false;
+        changed = true;
+      }
+    }
+  }
+  const parent = Array.from({ length: n }, (_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
+  for (let i = 0; i < n; i++) {
+    if (isConst[i]) continue;
+    for (const j of reads[i]) {
+      if (isConst[j]) continue;
+      const a = find(i);
+      const b = find(j);
+      if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
+    }
+  }
+  const groups = new Map<number, Set<number>>();
+  for (let i = 0; i < n; i++) {
+    const k = infos[i].kind;
+    if (k === 'import' || k === 'comment') continue;
+    const r = find(i);
+    let g = groups.get(r);
+    if (!g) groups.set(r, (g = new Set()));
+    g.add(i);
+  }
+  const out: Component[] = [];
+  for (const g of groups.values()) {
+    // The constants the members read, transitively.
+    const stack = [...g];
+    const all = new Set(g);
+    while (stack.length) {
+      const i = stack.pop()!;
+      for (const j of reads[i]) {
+        if (isConst[j] && !all.has(j)) {
+          all.add(j);
+          stack.push(j);
+        }
+      }
+    }
+    out.push({ items: [...all].sort((a, b) => a - b) });
+  }
+  out.sort((a, b) => a.items[0] - b.items[0]);
+  return out;
+}

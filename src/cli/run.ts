@@ -1,0 +1,280 @@
+/**
+ * `attention-forge run <block>`: builds a catalog block from its compiled
+ * twin (`src/twins/registry.ts`; no source text is evaluated), initialises
+ * it from a seeded generator or loads `--weights` strictly, runs it on an
+ * input read from `--input` (checked against the block's shape contract) or
+ * drawn at the contract's default dims, writes the outputs (`output`, and
+ * `attn` where the block returns it) to `--output` as safetensors, and
+ * prints the per-layer table from the runtime's tracer (`--json` for
+ * machines). `runBlock` is the same work without the command line, for tests
+ * and the preview. It does not validate parameters itself: the catalog does.
+ *
+ * Exit codes as in main.ts: 0 ok, 1 the run failed (unreadable or mismatched
+ * weights or inputs, no WebGPU), 2 usage errors and invalid parameter values.
+ */
+
+import * as fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { allBlocks, contractEnv, getBlock, parseParamValue, resolveParams } from '../blocks/catalog';
+import { evalShape } from '../blocks/expr';
+import type { BlockDef, Params, TensorSpec } from '../blocks/types';
+import { cpu, Generator, parseSafetensors, randn, rand, serializeSafetensors, Tensor, tensor, TorchError, full, type Backend } from '../runtime/index';
+import { traceForward, type LayerRecord } from '../runtime/index';
+import { instantiateBlock } from '../twins/registry';
+
+export const RUN_USAGE = `  run <block> [--set name=value ...]   Run a block on the Attention Forge runtime and print its layers.
+        [--weights W.safetensors] [--input X.safetensors] [--output Y.safetensors]
+        [--backend cpu|webgpu] [--seed N] [--json]
+`;
+
+export interface RunIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Wrong command-line use or invalid parameter values: exit 2. */
+export class RunUsageError extends Error {}
+/** The run itself failed (files, shapes, backend): exit 1. */
+export class RunError extends Error {}
+
+export interface RunOptions {
+  readonly seed?: number;
+  readonly device?: Backend;
+  /** A state dict (e.g. parsed from safetensors); loaded strictly. */
+  readonly weights?: ReadonlyMap<string, Tensor>;
+  /** Inputs by contract name; missing ones are drawn at the default dims. */
+  readonly inputs?: ReadonlyMap<string, Tensor>;
+}
+
+export interface RunResult {
+  readonly params: Params;
+  readonly inputs: Map<string, Tensor>;
+  /** By contract output name (`output`, `attn`). */
+  readonly outputs: Map<string, Tensor>;
+  readonly layers: readonly LayerRecord[];
+}
+
+/** Parses `--set name=value` against the block's parameters. */
+export function parseSets(block: BlockDef, sets: readonly string[]): Params {
+  const out: Params = {};
+  const errors: string[] = [];
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    const def = eq > 0 ? block.params.find((d) => d.name === s.slice(0, eq)) : undefined;
+    if (eq <= 0) errors.push(`--set expects name=value, got ${JSON.stringify(s)}`);
+    else if (!def) errors.push(`${block.id} has no parameter '${s.slice(0, eq)}' (parameters: ${block.params.map((d) => d.name).join(', ')})`);
+    else {
+      const r = parseParamValue(def, s.slice(eq + 1));
+      if ('error' in r) errors.push(r.error);
+      else out[def.name] = r.value;
+    }
+  }
+  if (errors.length) throw new RunUsageError(errors.join('\n'));
+  return out;
+}
+
+/**
+ * An input tensor as the tests synthesise it (`Fill` in the catalog):
+ * random normal, random bool, a padding mask (the last quarter of every other
+ * batch item), or a causal mask in one of its three conventions.
+ */
+export function synthesizeInput(spec: TensorSpec, shape: readonly number[], gen: Generator, device: Backend): Tensor {
+  const fill = spec.fill ?? 'randn';
+  if (fill === 'padding') {
+    const [n, s] = shape;
+    const m = new Float32Array(n * s);
+    const pad = Math.min(Math.max(1, Math.floor(s / 4)), s - 1);
+    for (let b = 1; b < n; b += 2) for (let j = s - pad; j < s; j++) m[b * s + j] = 1;
+    return new Tensor(device.upload(m), [n, s], [s, 1], 0, 'bool');
+  }
+  if (fill === 'causal-ignore' || fill === 'causal-keep' || fill === 'causal-additive') {
+    const [L, S] = shape.slice(-2);
+    const upper = new Float32Array(L * S);
+    for (let i = 0; i < L; i++) for (let j = i + 1; j < S; j++) upper[i * S + j] = 1;
+    const mask = new Tensor(device.upload(upper), [L, S], [S, 1], 0, 'bool');
+    const base = fill === 'causal-ignore' ? mask : fill === 'causal-keep' ? mask.logicalNot() : full([L, S], 0, { device }).maskedFill(mask, -Infinity);
+    return base.expand(shape as number[]).contiguous();
+  }
+  if (spec.dtype === 'bool') return rand(shape, gen, device).lt(0.3);
+  return randn(shape, gen, device);
+}
+
+/** Dims bound by the inputs' plain-name dimensions (`N`, `L`, `H`), defaults for the rest. */
+function inferDims(block: BlockDef, given: ReadonlyMap<string, Tensor>, specs: readonly TensorSpec[]): Record<string, number> {
+  const dims: Record<string, number> = {};
+  for (const d of block.dims) dims[d.name] = d.default;
+  for (const spec of specs) {
+    const t = given.get(spec.name);
+    if (!t || t.ndim !== spec.shape.length) continue;
+    spec.shape.forEach((e, i) => {
+      if (block.dims.some((d) => d.name === e)) dims[e] = t.shape[i];
+    });
+  }
+  return dims;
+}
+
+function fmt(shape: readonly (number | string)[]): string {
+  return `(${shape.join(', ')})`;
+}
+
+/** Builds, (loads,) and runs a block with tracing. Throws RunUsageError for invalid params, RunError for the rest. */
+export function runBlock(block: BlockDef, given: Params, o: RunOptions = {}): RunResult {
+  const { params, issues } = resolveParams(block, given);
+  if (issues.length) throw new RunUsageError(issues.map((i) => `${i.param}: ${i.message}`).join('\n'));
+  const device = o.device ?? cpu;
+  const gen = new Generator(o.seed ?? 0);
+  const module = instantiateBlock(block.id, params, { generator: gen, device });
+  if (o.weights) {
+    try {
+      module.loadStateDict(o.weights);
+    } catch (e) {
+      if (e instanceof TorchError) throw new RunError(e.message);
+      throw e;
+    }
+  }
+  const contract = block.contract(params);
+  const given_ = o.inputs ?? new Map<string, Tensor>();
+  const unknown = [...given_.keys()].filter((k) => !contract.inputs.some((s) => s.name === k));
+  if (unknown.length) throw new RunError(`unexpected input tensor(s) ${unknown.map((k) => `'${k}'`).join(', ')}; ${block.id} takes ${contract.inputs.map((s) => `'${s.name}'`).join(', ')}`);
+  const dims = inferDims(block, given_, contract.inputs);
+  const env = contractEnv(block, params, dims);
+  const inputs = new Map<string, Tensor>();
+  for (const spec of contract.inputs) {
+    const want = evalShape(spec.shape, env);
+    const t = given_.get(spec.name);
+    if (!t) {
+      inputs.set(spec.name, synthesizeInput(spec, want, gen, device));
+      continue;
+    }
+    if (t.ndim !== want.length || t.shape.some((s, i) => s !== want[i])) {
+      throw new RunError(`input '${spec.name}' has shape ${fmt(t.shape)}, but ${block.id} expects ${fmt(spec.shape)} = ${fmt(want)} with these parameters`);
+    }
+    const wantDtype = spec.dtype === 'bool' ? 'bool' : 'float32';
+    if ((t.dtype === 'float32') !== (wantDtype === 'float32')) throw new RunError(`input '${spec.name}' has dtype ${t.dtype}, ${block.id} expects ${wantDtype}`);
+    inputs.set(spec.name, t.device === device ? t : t.to(device));
+  }
+  let trace;
+  try {
+    trace = traceForward(module, () => module.forward(...contract.inputs.map((s) => inputs.get(s.name) ?? null)));
+  } catch (e) {
+    if (e instanceof TorchError) throw new RunError(`${block.id} failed: ${e.message}`);
+    throw e;
+  }
+  const outs = Array.isArray(trace.result) ? trace.result : [trace.result];
+  const outputs = new Map<string, Tensor>();
+  contract.outputs.forEach((spec, i) => outputs.set(spec.name, outs[i]));
+  return { params, inputs, outputs, layers: trace.layers };
+}
+
+function readSafetensors(file: string, what: string): Map<string, Tensor> {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new RunError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parseSafetensors(bytes);
+  } catch (e) {
+    throw new RunError(`${what} ${file} is not a valid safetensors file: ${(e as Error).message}`);
+  }
+}
+
+async function openBackend(name: string): Promise<Backend> {
+  if (name === 'cpu') return cpu;
+  if (name !== 'webgpu') throw new RunUsageError(`--backend ${name} is not available; supported: cpu, webgpu`);
+  try {
+    const { createNodeWebGpuBackend } = await import('../runtime/webgpu/node');
+    return await createNodeWebGpuBackend();
+  } catch (e) {
+    throw new RunError(`WebGPU is not available: ${(e as Error).message}`);
+  }
+}
+
+function table(layers: readonly LayerRecord[], rootName: string): string {
+  const rows = layers.map((l) => [`${'  '.repeat(l.depth)}${l.path || rootName}`, l.type, l.outputShapes.map(fmt).join(', ') || '-', l.parameters.toLocaleString('en-US')]);
+  const head = ['Layer', 'Type', 'Output shape', 'Params'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** The `run` subcommand. */
+export async function runCommand(args: string[], io: RunIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      set: { type: 'string', multiple: true, default: [] },
+      weights: { type: 'string' },
+      input: { type: 'string' },
+      output: { type: 'string' },
+      backend: { type: 'string', default: 'cpu' },
+      seed: { type: 'string', default: '0' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  try {
+    if (positionals.length !== 1) throw new RunUsageError('run expects exactly one block id (see `attention-forge blocks`)');
+    const block = getBlock(positionals[0]);
+    if (!block) throw new RunUsageError(`unknown block '${positionals[0]}' (blocks: ${allBlocks().map((b) => b.id).join(', ')})`);
+    const seed = Number(values.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new RunUsageError(`--seed expects a non-negative integer, got ${JSON.stringify(values.seed)}`);
+    const params = parseSets(block, values.set ?? []);
+    const backend = values.backend ?? 'cpu';
+    if (backend !== 'cpu' && backend !== 'webgpu') throw new RunUsageError(`--backend ${backend} is not available; supported: cpu, webgpu`);
+    const weights = values.weights ? readSafetensors(values.weights, 'weights file') : undefined;
+    const inputs = values.input ? readSafetensors(values.input, 'input file') : undefined;
+    const device = await openBackend(backend);
+    const r = runBlock(block, params, { seed, device, weights, inputs });
+    const outData = new Map<string, Tensor>();
+    for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
+    if (values.output) {
+      try {
+        fs.writeFileSync(values.output, serializeSafetensors(outData, { block: block.id, seed: String(seed), backend }));
+      } catch (e) {
+        throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
+      }
+    }
+    const total = r.layers[0]?.parameters ?? 0;
+    const flops = r.layers[0]?.flops ?? 0;
+    if (values.json) {
+      io.out(
+        JSON.stringify(
+          {
+            block: block.id,
+            params: r.params,
+            backend: device.name,
+            seed,
+            weights: values.weights ?? null,
+            inputs: [...r.inputs].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
+            outputs: [...outData].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
+            output: values.output ?? null,
+            parameters: total,
+            flops,
+            layers: r.layers,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+      return 0;
+    }
+    io.out(`${block.id} on ${device.name}, seed ${seed}${values.weights ? `, weights ${values.weights}` : ', random initial weights'}\n`);
+    io.out(`input:  ${[...r.inputs].map(([n, t]) => `${n} ${fmt(t.shape)}${t.dtype === 'float32' ? '' : ` ${t.dtype}`}`).join(', ')}${values.input ? '' : ' (random, default dims)'}\n`);
+    io.out(`output: ${[...outData].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n\n`);
+    io.out(table(r.layers, r.layers[0]?.type ?? block.id));
+    io.out(`\n${total.toLocaleString('en-US')} parameters, ${(flops / 1e6).toFixed(2)} MFLOPs\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof RunUsageError) {
+      io.err(`attention-forge: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof RunError) {
+      io.err(`attention-forge run: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * What command handlers receive: the long-lived parts `activate()` creates, passed explicitly
+ * instead of living in module globals, so each handler says what it uses and tests can build
+ * one from stubs.
+ */
+
+import type * as vscode from 'vscode';
+import type { AnalysisController } from './analysis-providers';
+import type { FormPanels } from './form-panel';
+
+export interface Services {
+  readonly context: vscode.ExtensionContext;
+  readonly log: vscode.LogOutputChannel;
+  readonly analysis: AnalysisController;
+  readonly forms: FormPanels;
+}

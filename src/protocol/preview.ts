@@ -1,0 +1,296 @@
+/**
+ * Messages between the extension and the block preview webview (issue 5), as discriminated
+ * unions on `type`, with the validators each side runs on receipt: the webview is a separate,
+ * untrusted context, and a malformed message is dropped rather than acted on. Also the state
+ * the webview keeps with `getState`/`setState`, and its parser.
+ *
+ * The extension owns the catalog: it sends what the webview needs to build and feed one block
+ * (its compiled twin's id and constructor arguments, its free dims and the concrete input and
+ * output shapes at those dims) and re-evaluates shapes when the user changes a dim. The webview
+ * owns the run: backend choice, weights, masks, tracing and drawing. Plain data only: this
+ * module imports neither `vscode`, nor the DOM, nor the catalog, nor the runtime.
+ */
+
+export type ParamScalar = number | boolean | string | null;
+
+/** How the webview synthesises an input (the catalog's `Fill`, plus `randn`). */
+export type InputFill = 'randn' | 'padding' | 'causal-ignore' | 'causal-keep' | 'causal-additive';
+export const INPUT_FILLS: readonly InputFill[] = ['randn', 'padding', 'causal-ignore', 'causal-keep', 'causal-additive'];
+
+/** One forward argument at concrete dims. */
+export interface PreviewInput {
+  name: string;
+  shape: number[];
+  dtype: 'float' | 'bool';
+  fill: InputFill;
+  /** The argument may be `null` (masks): the webview passes `null` when the mask is switched off. */
+  optional: boolean;
+}
+
+export interface PreviewOutput {
+  name: string;
+  shape: number[];
+}
+
+/** A free input dimension the user may change (batch, length, H, W…). */
+export interface PreviewDim {
+  name: string;
+  doc: string;
+  value: number;
+}
+
+/** Everything the webview needs to build and run one block. */
+export interface PreviewBlock {
+  id: string;
+  title: string;
+  /** `(N, C, H, W)`-style layout, shown in the header. */
+  layout: string;
+  /** The chosen parameter values (baked and constructor), shown read-only. */
+  params: Record<string, ParamScalar>;
+  /** Constructor arguments of the compiled twin, in order. */
+  ctorArgs: ParamScalar[];
+  dims: PreviewDim[];
+  inputs: PreviewInput[];
+  outputs: PreviewOutput[];
+  /** Why the previewed variant differs from what was asked (baked choices), if it does. */
+  notes: string[];
+}
+
+/** extension → webview: the block to preview (null with `error` when it cannot be previewed). */
+export interface PreviewInitMessage {
+  type: 'init';
+  block: PreviewBlock | null;
+  /** Every catalog block, for the panel's own block picker. */
+  blocks: { id: string; title: string }[];
+  error?: string;
+}
+
+/** extension → webview: shapes at the dims of a `resolve` request (issues instead when invalid). */
+export interface PreviewResolvedMessage {
+  type: 'resolved';
+  seq: number;
+  dims: Record<string, number>;
+  inputs: PreviewInput[];
+  outputs: PreviewOutput[];
+  issues: string[];
+}
+
+/** extension → webview: a `.safetensors` file the user picked, as bytes. */
+export interface PreviewWeightsMessage {
+  type: 'weights';
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+/** extension → webview: picking or reading a weights file failed (or was cancelled: `cancelled`). */
+export interface PreviewWeightsErrorMessage {
+  type: 'weightsError';
+  message: string;
+  cancelled: boolean;
+}
+
+export type PreviewToWebview = PreviewInitMessage | PreviewResolvedMessage | PreviewWeightsMessage | PreviewWeightsErrorMessage;
+
+/** webview → extension: the script listens; reply with `init`. */
+export interface PreviewReadyMessage {
+  type: 'ready';
+  /** The block the restored state shows, so a reloaded panel keeps its block. */
+  blockId?: string;
+}
+
+/** webview → extension: evaluate the shapes at these dims; reply with `resolved`. */
+export interface PreviewResolveMessage {
+  type: 'resolve';
+  seq: number;
+  blockId: string;
+  dims: Record<string, number>;
+}
+
+/** webview → extension: switch the panel to another block (re-sends `init`). */
+export interface PreviewPickBlockMessage {
+  type: 'pickBlock';
+  blockId: string;
+}
+
+/** webview → extension: let the user pick a `.safetensors` file; reply with `weights` or `weightsError`. */
+export interface PreviewLoadWeightsMessage {
+  type: 'loadWeights';
+}
+
+/** webview → extension: what ran where, for the output channel (and the end-to-end test). */
+export interface PreviewReportMessage {
+  type: 'report';
+  backend: 'webgpu' | 'cpu';
+  adapter: string;
+  reason: string;
+  forwardMs: number;
+  error?: string;
+}
+
+export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewReportMessage;
+
+// ------------------------------------------------------------------ validation on receipt
+
+type Obj = Record<string, unknown>;
+
+function isObj(x: unknown): x is Obj {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+const MAX_ID = 200;
+/** Dims beyond this are refused before anything is allocated (2^24 keeps int64 exact too). */
+export const MAX_DIM = 1 << 24;
+
+function isId(x: unknown): x is string {
+  return typeof x === 'string' && x.length > 0 && x.length < MAX_ID;
+}
+
+function isDimValue(x: unknown): x is number {
+  return Number.isSafeInteger(x) && (x as number) >= 1 && (x as number) <= MAX_DIM;
+}
+
+function isDims(x: unknown): x is Record<string, number> {
+  return isObj(x) && Object.keys(x).length <= 16 && Object.entries(x).every(([k, v]) => k.length < 32 && isDimValue(v));
+}
+
+function isShape(x: unknown): x is number[] {
+  return Array.isArray(x) && x.length <= 8 && x.every((d) => Number.isSafeInteger(d) && d >= 0);
+}
+
+function isScalar(x: unknown): x is ParamScalar {
+  return x === null || typeof x === 'number' || typeof x === 'boolean' || typeof x === 'string';
+}
+
+function isInput(x: unknown): x is PreviewInput {
+  return (
+    isObj(x) &&
+    typeof x.name === 'string' &&
+    isShape(x.shape) &&
+    (x.dtype === 'float' || x.dtype === 'bool') &&
+    typeof x.fill === 'string' &&
+    (INPUT_FILLS as readonly string[]).includes(x.fill) &&
+    typeof x.optional === 'boolean'
+  );
+}
+
+function isOutput(x: unknown): x is PreviewOutput {
+  return isObj(x) && typeof x.name === 'string' && isShape(x.shape);
+}
+
+function isStrings(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+
+function isBlock(x: unknown): x is PreviewBlock {
+  return (
+    isObj(x) &&
+    isId(x.id) &&
+    typeof x.title === 'string' &&
+    typeof x.layout === 'string' &&
+    isObj(x.params) &&
+    Object.values(x.params).every(isScalar) &&
+    Array.isArray(x.ctorArgs) &&
+    x.ctorArgs.every(isScalar) &&
+    Array.isArray(x.dims) &&
+    x.dims.every((d) => isObj(d) && typeof d.name === 'string' && typeof d.doc === 'string' && isDimValue(d.value)) &&
+    Array.isArray(x.inputs) &&
+    x.inputs.every(isInput) &&
+    Array.isArray(x.outputs) &&
+    x.outputs.every(isOutput) &&
+    isStrings(x.notes)
+  );
+}
+
+/** The message when `x` is a well-formed extension → webview message, else undefined. */
+export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined {
+  if (!isObj(x)) return undefined;
+  switch (x.type) {
+    case 'init':
+      return (x.block === null || isBlock(x.block)) &&
+        Array.isArray(x.blocks) &&
+        x.blocks.every((b) => isObj(b) && isId(b.id) && typeof b.title === 'string') &&
+        (x.error === undefined || typeof x.error === 'string')
+        ? (x as unknown as PreviewInitMessage)
+        : undefined;
+    case 'resolved':
+      return Number.isSafeInteger(x.seq) && isDims(x.dims) && Array.isArray(x.inputs) && x.inputs.every(isInput) && Array.isArray(x.outputs) && x.outputs.every(isOutput) && isStrings(x.issues)
+        ? (x as unknown as PreviewResolvedMessage)
+        : undefined;
+    case 'weights':
+      return typeof x.fileName === 'string' && x.bytes instanceof Uint8Array ? { type: 'weights', fileName: x.fileName, bytes: x.bytes } : undefined;
+    case 'weightsError':
+      return typeof x.message === 'string' && typeof x.cancelled === 'boolean' ? { type: 'weightsError', message: x.message, cancelled: x.cancelled } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** The message when `x` is a well-formed webview → extension message, else undefined. */
+export function parsePreviewFromWebview(x: unknown): PreviewFromWebview | undefined {
+  if (!isObj(x)) return undefined;
+  switch (x.type) {
+    case 'ready':
+      if (x.blockId === undefined) return { type: 'ready' };
+      return isId(x.blockId) ? { type: 'ready', blockId: x.blockId } : undefined;
+    case 'resolve':
+      return Number.isSafeInteger(x.seq) && isId(x.blockId) && isDims(x.dims) ? { type: 'resolve', seq: x.seq as number, blockId: x.blockId, dims: x.dims } : undefined;
+    case 'pickBlock':
+      return isId(x.blockId) ? { type: 'pickBlock', blockId: x.blockId } : undefined;
+    case 'loadWeights':
+      return { type: 'loadWeights' };
+    case 'report':
+      return (x.backend === 'webgpu' || x.backend === 'cpu') &&
+        typeof x.adapter === 'string' &&
+        typeof x.reason === 'string' &&
+        typeof x.forwardMs === 'number' &&
+        (x.error === undefined || typeof x.error === 'string')
+        ? { type: 'report', backend: x.backend, adapter: x.adapter.slice(0, 500), reason: x.reason.slice(0, 500), forwardMs: x.forwardMs, ...(typeof x.error === 'string' ? { error: x.error.slice(0, 2000) } : {}) }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+// ------------------------------------------------------------------ webview state
+
+/** Which attention view is shown: one head, or the mean over heads. */
+export type HeadChoice = number | 'mean';
+
+/** What the webview keeps across reloads with `getState`/`setState` (weights files are not kept). */
+export interface PreviewState {
+  blockId?: string;
+  dims?: Record<string, number>;
+  seed: number;
+  causal: boolean;
+  /** Padded keys at the end of each batch item (masks with fill `padding`). */
+  padding: number[];
+  head: HeadChoice;
+  /** Which captured attention map is shown (index into the run's maps). */
+  map: number;
+  /** Batch item shown. */
+  batch: number;
+  /** The query pixel of the spatial view, as a flat index over H×W. */
+  queryPixel: number;
+}
+
+export const DEFAULT_PREVIEW_STATE: PreviewState = { seed: 0, causal: false, padding: [], head: 'mean', map: 0, batch: 0, queryPixel: 0 };
+
+function nonNegInt(x: unknown, max: number): number | undefined {
+  return Number.isSafeInteger(x) && (x as number) >= 0 && (x as number) <= max ? (x as number) : undefined;
+}
+
+/** The state when well-formed, field by field; anything malformed falls back to the default. */
+export function parsePreviewState(x: unknown): PreviewState {
+  const s: PreviewState = { ...DEFAULT_PREVIEW_STATE, padding: [] };
+  if (!isObj(x)) return s;
+  if (isId(x.blockId)) s.blockId = x.blockId;
+  if (isDims(x.dims)) s.dims = x.dims;
+  s.seed = nonNegInt(x.seed, 2 ** 31) ?? s.seed;
+  if (typeof x.causal === 'boolean') s.causal = x.causal;
+  if (Array.isArray(x.padding) && x.padding.length <= 1024 && x.padding.every((p) => nonNegInt(p, MAX_DIM) !== undefined)) s.padding = x.padding as number[];
+  s.head = x.head === 'mean' ? 'mean' : (nonNegInt(x.head, 4096) ?? s.head);
+  s.map = nonNegInt(x.map, 4096) ?? s.map;
+  s.batch = nonNegInt(x.batch, MAX_DIM) ?? s.batch;
+  s.queryPixel = nonNegInt(x.queryPixel, MAX_DIM) ?? s.queryPixel;
+  return s;
+}

@@ -1,0 +1,393 @@
+/**
+ * `torch.nn.functional` for the runtime: the layer maths that `nn` modules
+ * and generated blocks call — linear, convolutions, normalisations,
+ * activations, pooling, padding, softmax, scaled dot-product attention and
+ * `multi_head_attention_forward` — with torch's argument handling (unbatched
+ * inputs, int-or-tuple arguments, 'same'/'valid' padding) and torch's errors
+ * for the rank checks it does before the kernels run. Inference only:
+ * dropout with `training = true` is rejected rather than approximated.
+ */
+
+import { fmtShape, TorchError } from './errors';
+import { batchNorm as batchNormK } from './kernels/norm';
+import { conv as convK } from './kernels/conv';
+import { layerNorm as layerNormK } from './kernels/norm';
+import { adaptivePool as adaptivePoolK, pool as poolK } from './kernels/pool';
+import { sdpa as sdpaK } from './kernels/sdpa';
+import { cat, full, ones, runKernel, Tensor, tril, zeros } from './tensor';
+
+export type IntOrTuple = number | readonly number[];
+
+export function ntuple(v: IntOrTuple, n: number, name = 'argument'): number[] {
+  if (typeof v === 'number') return new Array<number>(n).fill(v);
+  if (v.length === 1) return new Array<number>(n).fill(v[0]);
+  if (v.length !== n) throw new TorchError('RuntimeError', `expected ${name} to be a single integer value or a list of ${n} values to match the convolution dimensions, but got ${name}=[${v.join(', ')}]`);
+  return [...v];
+}
+
+// ---- linear and convolution -------------------------------------------------
+
+/** `F.linear(x, weight (out, in), bias?)`: x (*, in) → (*, out). */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const inF = weight.shape[1];
+  if (x.ndim === 0) throw new TorchError('RuntimeError', 'both arguments to linear need to be at least 1D, but they are 0D and 2D');
+  if (x.shape[x.ndim - 1] !== inF) {
+    const rows = x.ndim === 1 ? 1 : x.numel() / x.shape[x.ndim - 1];
+    throw new TorchError('RuntimeError', `mat1 and mat2 shapes cannot be multiplied (${rows}x${x.shape[x.ndim - 1]} and ${weight.shape[1]}x${weight.shape[0]})`);
+  }
+  const lead = x.shape.slice(0, -1);
+  const y = x.reshape(-1, inF).matmul(weight.t());
+  const out = bias ? y.add(bias) : y;
+  return out.view([...lead, weight.shape[0]]);
+}
+
+export interface ConvOptions {
+  readonly stride?: IntOrTuple;
+  readonly padding?: IntOrTuple | 'same' | 'valid';
+  readonly dilation?: IntOrTuple;
+  readonly groups?: number;
+}
+
+function convNd(nsp: number, x: Tensor, weight: Tensor, bias: Tensor | null | undefined, o: ConvOptions): Tensor {
+  const batched = x.ndim === nsp + 2;
+  if (!batched && x.ndim !== nsp + 1) {
+    throw new TorchError('RuntimeError', `Expected ${nsp + 1}D (unbatched) or ${nsp + 2}D (batched) input to conv${nsp}d, but got input of size: ${fmtShape(x.shape)}`);
+  }
+  let xin = batched ? x : x.unsqueeze(0);
+  const stride = ntuple(o.stride ?? 1, nsp, 'stride');
+  const dilation = ntuple(o.dilation ?? 1, nsp, 'dilation');
+  let padding: number[];
+  if (o.padding === 'valid') padding = new Array<number>(nsp).fill(0);
+  else if (o.padding === 'same') {
+    if (stride.some((s) => s !== 1)) throw new TorchError('ValueError', "padding='same' is not supported for strided convolutions");
+    const total = weight.shape.slice(2).map((k, i) => dilation[i] * (k - 1));
+    padding = total.map((t) => Math.floor(t / 2));
+    // torch pads the odd remainder on the right/bottom.
+    const extra = total.map((t) => t % 2);
+    if (extra.some((e) => e)) {
+      const pads: number[] = [];
+      for (let i = nsp - 1; i >= 0; i--) pads.push(0, extra[i]);
+      xin = pad(xin, pads);
+    }
+  } else padding = ntuple(o.padding ?? 0, nsp, 'padding');
+  const inputs = bias ? [xin, weight, bias] : [xin, weight];
+  const y = runKernel(convK, inputs, { stride, padding, dilation, groups: o.groups ?? 1 })[0];
+  return batched ? y : y.squeeze(0);
+}
+
+export function conv1d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
+  return convNd(1, x, weight, bias, o);
+}
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
+  return convNd(2, x, weight, bias, o);
+}
+export function conv3d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvOptions = {}): Tensor {
+  return convNd(3, x, weight, bias, o);
+}
+
+// ---- normalisation -------------------------------------------------------------
+
+/** `F.batch_norm` in inference form (`training` must be false). */
+export function batchNorm(
+  x: Tensor,
+  runningMean: Tensor,
+  runningVar: Tensor,
+  weight?: Tensor | null,
+  bias?: Tensor | null,
+  training = false,
+  _momentum = 0.1,
+  eps = 1e-5,
+): Tensor {
+  if (training) throw new TorchError('RuntimeError', 'batch_norm: training mode is not supported by this runtime (inference only)');
+  const inputs = [x, runningMean, runningVar, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return runKernel(batchNormK, inputs, { eps, hasWeight: !!weight, hasBias: !!bias })[0];
+}
+
+export function layerNorm(x: Tensor, normalizedShape: IntOrTuple, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const ns = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return runKernel(layerNormK, inputs, { normalizedShape: ns, eps, hasWeight: !!weight, hasBias: !!bias })[0];
+}
+
+// ---- activations -------------------------------------------------------------------
+
+export const relu = (x: Tensor): Tensor => x.relu();
+export const sigmoid = (x: Tensor): Tensor => x.sigmoid();
+export const tanh = (x: Tensor): Tensor => x.tanh();
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => x.gelu(approximate);
+export const hardswish = (x: Tensor): Tensor => x.hardswish();
+export const silu = (x: Tensor): Tensor => x.silu();
+export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
+export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
+
+/** Dropout in eval mode is the identity; training mode is not supported (inference runtime). */
+export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
+  if (p < 0 || p > 1) throw new TorchError('ValueError', `dropout probability has to be between 0 and 1, but got ${p}`);
+  if (training && p > 0) throw new TorchError('RuntimeError', 'dropout in training mode is not supported by this runtime (inference only)');
+  return x;
+}
+
+// ---- pooling -------------------------------------------------------------------------
+
+export interface PoolOptions {
+  readonly stride?: IntOrTuple | null;
+  readonly padding?: IntOrTuple;
+  readonly dilation?: IntOrTuple;
+  readonly ceilMode?: boolean;
+  readonly countIncludePad?: boolean;
+}
+
+function checkPoolRank(name: string, nsp: number, x: Tensor): void {
+  if (x.ndim !== nsp + 1 && x.ndim !== nsp + 2) {
+    throw new TorchError('RuntimeError', `${name}: Expected ${nsp + 1}D or ${nsp + 2}D input, but got input of size: ${fmtShape(x.shape)}`);
+  }
+}
+
+function poolNd(op: 'max' | 'avg', nsp: number, x: Tensor, kernelSize: IntOrTuple, o: PoolOptions): Tensor {
+  checkPoolRank(`${op}_pool${nsp}d`, nsp, x);
+  const kernel = ntuple(kernelSize, nsp, 'kernel_size');
+  return runKernel(poolK, [x], {
+    op,
+    kernel,
+    stride: o.stride === undefined || o.stride === null ? kernel : ntuple(o.stride, nsp, 'stride'),
+    padding: ntuple(o.padding ?? 0, nsp, 'padding'),
+    dilation: op === 'avg' ? new Array<number>(nsp).fill(1) : ntuple(o.dilation ?? 1, nsp, 'dilation'),
+    ceilMode: o.ceilMode ?? false,
+    countIncludePad: o.countIncludePad ?? true,
+  })[0];
+}
+
+export const maxPool1d = (x: Tensor, k: IntOrTuple, o: PoolOptions = {}): Tensor => poolNd('max', 1, x, k, o);
+export const maxPool2d = (x: Tensor, k: IntOrTuple, o: PoolOptions = {}): Tensor => poolNd('max', 2, x, k, o);
+export const maxPool3d = (x: Tensor, k: IntOrTuple, o: PoolOptions = {}): Tensor => poolNd('max', 3, x, k, o);
+export const avgPool1d = (x: Tensor, k: IntOrTuple, o: PoolOptions = {}): Tensor => poolNd('avg', 1, x, k, o);
+export const avgPool2d = (x: Tensor, k: IntOrTuple, o: PoolOptions = {}): Tensor => poolNd('avg', 2, x, k, o);
+export const avgPool3d = (x: Tensor, k: IntOrTuple, o: PoolOptions = {}): Tensor => poolNd('avg', 3, x, k, o);
+
+/** Output sizes may be null (keep that input size), as in torch. */
+export type AdaptiveSize = number | readonly (number | null)[];
+
+function adaptiveNd(op: 'max' | 'avg', nsp: number, x: Tensor, size: AdaptiveSize): Tensor {
+  checkPoolRank(`adaptive_${op}_pool${nsp}d`, nsp, x);
+  const raw = typeof size === 'number' ? new Array<number>(nsp).fill(size) : size.length === 1 ? new Array(nsp).fill(size[0]) : [...size];
+  if (raw.length !== nsp) throw new TorchError('RuntimeError', `adaptive_${op}_pool${nsp}d: output_size must be ${nsp}`);
+  const outputSize = raw.map((s: number | null, i: number) => (s === null ? x.shape[x.ndim - nsp + i] : s));
+  return runKernel(adaptivePoolK, [x], { op, outputSize })[0];
+}
+
+export const adaptiveAvgPool1d = (x: Tensor, s: AdaptiveSize): Tensor => adaptiveNd('avg', 1, x, s);
+export const adaptiveAvgPool2d = (x: Tensor, s: AdaptiveSize): Tensor => adaptiveNd('avg', 2, x, s);
+export const adaptiveAvgPool3d = (x: Tensor, s: AdaptiveSize): Tensor => adaptiveNd('avg', 3, x, s);
+export const adaptiveMaxPool1d = (x: Tensor, s: AdaptiveSize): Tensor => adaptiveNd('max', 1, x, s);
+export const adaptiveMaxPool2d = (x: Tensor, s: AdaptiveSize): Tensor => adaptiveNd('max', 2, x, s);
+export const adaptiveMaxPool3d = (x: Tensor, s: AdaptiveSize): Tensor => adaptiveNd('max', 3, x, s);
+
+// ---- padding ---------------------------------------------------------------------------
+
+/** `F.pad(x, pads, value)` in constant mode: pads pair up from the last dim backwards; negative pads crop. */
+export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+  if (pads.length % 2 !== 0) throw new TorchError('RuntimeError', 'Padding length must be divisible by 2');
+  if (pads.length / 2 > x.ndim) throw new TorchError('RuntimeError', 'Padding length should be less than or equal to two times the input dimension');
+  let out = x;
+  for (let i = 0; i < pads.length / 2; i++) {
+    const d = x.ndim - 1 - i;
+    const [before, after] = [pads[2 * i], pads[2 * i + 1]];
+    if (before < 0) out = out.narrow(d, -before, out.shape[d] + before);
+    if (after < 0) out = out.narrow(d, 0, out.shape[d] + after);
+    const parts: Tensor[] = [];
+    const side = (n: number) => {
+      const shape = [...out.shape];
+      shape[d] = n;
+      return full(shape, value, { dtype: out.dtype, device: out.device });
+    };
+    if (before > 0) parts.push(side(before));
+    parts.push(out);
+    if (after > 0) parts.push(side(after));
+    if (parts.length > 1) out = cat(parts, d);
+  }
+  return out;
+}
+
+// ---- attention ---------------------------------------------------------------------------
+
+export interface SdpaOptions {
+  /** Bool (True = may attend) or float (added to the scores), broadcast to (…, L, S). */
+  readonly attnMask?: Tensor | null;
+  readonly dropoutP?: number;
+  readonly isCausal?: boolean;
+  readonly scale?: number | null;
+}
+
+/** `F.scaled_dot_product_attention` (eval: dropout must be 0). */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, o: SdpaOptions = {}): Tensor {
+  return sdpaWithWeights(q, k, v, o, false)[0];
+}
+
+/** The same computation, also returning the attention weights (the materialising path). */
+export function sdpaWithWeights(q: Tensor, k: Tensor, v: Tensor, o: SdpaOptions = {}, needWeights = true): Tensor[] {
+  if (o.dropoutP) throw new TorchError('RuntimeError', 'scaled_dot_product_attention: dropout_p > 0 is not supported by this runtime (inference only)');
+  const inputs = o.attnMask ? [q, k, v, o.attnMask] : [q, k, v];
+  return runKernel(sdpaK, inputs, { scale: o.scale ?? undefined, causal: o.isCausal ?? false, needWeights });
+}
+
+export interface MhaForwardOptions {
+  readonly embedDim: number;
+  readonly numHeads: number;
+  readonly inProjWeight?: Tensor | null;
+  readonly inProjBias?: Tensor | null;
+  readonly qProjWeight?: Tensor | null;
+  readonly kProjWeight?: Tensor | null;
+  readonly vProjWeight?: Tensor | null;
+  readonly biasK?: Tensor | null;
+  readonly biasV?: Tensor | null;
+  readonly addZeroAttn: boolean;
+  readonly dropoutP: number;
+  readonly outProjWeight: Tensor;
+  readonly outProjBias?: Tensor | null;
+  readonly training: boolean;
+  readonly keyPaddingMask?: Tensor | null;
+  readonly needWeights: boolean;
+  readonly attnMask?: Tensor | null;
+  readonly averageAttnWeights: boolean;
+  readonly isCausal: boolean;
+}
+
+/** A bool mask becomes an additive float mask (-inf where True); float masks pass through. */
+function canonicalMask(m: Tensor | null | undefined, name: string): Tensor | null {
+  if (!m) return null;
+  if (m.dtype === 'bool') return zeros(m.shape, { device: m.device }).maskedFill(m, -Infinity);
+  if (m.dtype !== 'float32') throw new TorchError('AssertionError', `only bool and floating types of ${name} are supported`);
+  return m;
+}
+
+/**
+ * `F.multi_head_attention_forward` on unbatched-or-(L, N, E) inputs (the
+ * module transposes batch-first inputs first), following torch 2.x: masks
+ * are merged into one additive mask, bias_k/bias_v and the zero slot extend
+ * the keys (and pad the masks), weights come from the explicit path, and the
+ * `is_causal` hint drops the mask only when neither weights nor a key padding
+ * mask are needed. Returns [output, weights | null].
+ */
+export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, o: MhaForwardOptions): [Tensor, Tensor | null] {
+  const batched = query.ndim === 3;
+  if (!batched) {
+    if (query.ndim !== 2) throw new TorchError('AssertionError', `query should be unbatched 2D or batched 3D tensor but received ${query.ndim}-D query tensor`);
+    const [out, w] = multiHeadAttentionForward(query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1), {
+      ...o,
+      keyPaddingMask: o.keyPaddingMask ? o.keyPaddingMask.unsqueeze(0) : o.keyPaddingMask,
+    });
+    return [out.squeeze(1), w ? w.squeeze(0) : null];
+  }
+  if (key.ndim !== 3 || value.ndim !== 3) {
+    throw new TorchError('AssertionError', `For batched (3-D) \`query\`, expected \`key\` and \`value\` to be 3-D but found ${key.ndim}-D and ${value.ndim}-D tensors respectively`);
+  }
+  const [tgtLen, bsz, embedDim] = query.shape;
+  let srcLen = key.shape[0];
+  if (embedDim !== o.embedDim) throw new TorchError('AssertionError', `was expecting embedding dimension of ${o.embedDim}, but got ${embedDim}`);
+  const H = o.numHeads;
+  const headDim = Math.floor(embedDim / H);
+  if (key.shape[0] !== value.shape[0] || key.shape[1] !== value.shape[1]) {
+    throw new TorchError('AssertionError', `key shape ${fmtShape(key.shape)} does not match value shape ${fmtShape(value.shape)}`);
+  }
+  let attnMask: Tensor | null;
+  let isCausal = o.isCausal;
+  if (isCausal && !o.attnMask) {
+    throw new TorchError('RuntimeError', 'Need attn_mask if specifying the is_causal hint. You may use the Transformer module method `generate_square_subsequent_mask` to create this mask.');
+  }
+  let kpm = canonicalMask(o.keyPaddingMask, 'key_padding_mask');
+  if (isCausal && !o.keyPaddingMask && !o.needWeights) {
+    attnMask = null;
+  } else {
+    attnMask = canonicalMask(o.attnMask, 'attn_mask');
+    if (o.keyPaddingMask) isCausal = false;
+  }
+
+  // Input projections.
+  let q: Tensor;
+  let k: Tensor;
+  let v: Tensor;
+  if (o.inProjWeight) {
+    const [wq, wk, wv] = o.inProjWeight.chunk(3);
+    const [bq, bk, bv] = o.inProjBias ? o.inProjBias.chunk(3) : [null, null, null];
+    q = linear(query, wq, bq);
+    k = linear(key, wk, bk);
+    v = linear(value, wv, bv);
+  } else {
+    const [bq, bk, bv] = o.inProjBias ? o.inProjBias.chunk(3) : [null, null, null];
+    q = linear(query, o.qProjWeight as Tensor, bq);
+    k = linear(key, o.kProjWeight as Tensor, bk);
+    v = linear(value, o.vProjWeight as Tensor, bv);
+  }
+
+  if (attnMask) {
+    if (attnMask.ndim === 2) {
+      if (attnMask.shape[0] !== tgtLen || attnMask.shape[1] !== srcLen) {
+        throw new TorchError('RuntimeError', `The shape of the 2D attn_mask is ${fmtShape(attnMask.shape)}, but should be (${tgtLen}, ${srcLen}).`);
+      }
+      attnMask = attnMask.unsqueeze(0);
+    } else if (attnMask.ndim === 3) {
+      if (attnMask.shape[0] !== bsz * H || attnMask.shape[1] !== tgtLen || attnMask.shape[2] !== srcLen) {
+        throw new TorchError('RuntimeError', `The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be (${bsz * H}, ${tgtLen}, ${srcLen}).`);
+      }
+    } else throw new TorchError('RuntimeError', `attn_mask's dimension ${attnMask.ndim} is not supported`);
+  }
+
+  if (o.biasK && o.biasV) {
+    k = cat([k, o.biasK.expand(1, bsz, embedDim)]);
+    v = cat([v, o.biasV.expand(1, bsz, embedDim)]);
+    if (attnMask) attnMask = pad(attnMask, [0, 1]);
+    if (kpm) kpm = pad(kpm, [0, 1]);
+  }
+
+  // (L, N, E) -> (N*H, L, D)
+  q = q.view(tgtLen, bsz * H, headDim).transpose(0, 1);
+  k = k.view(k.shape[0], bsz * H, headDim).transpose(0, 1);
+  v = v.view(v.shape[0], bsz * H, headDim).transpose(0, 1);
+
+  if (o.addZeroAttn) {
+    k = cat([k, zeros([bsz * H, 1, headDim], { device: k.device })], 1);
+    v = cat([v, zeros([bsz * H, 1, headDim], { device: v.device })], 1);
+    if (attnMask) attnMask = pad(attnMask, [0, 1]);
+    if (kpm) kpm = pad(kpm, [0, 1]);
+  }
+  srcLen = k.shape[1];
+
+  if (kpm) {
+    if (kpm.shape[0] !== bsz || kpm.shape[1] !== srcLen) {
+      throw new TorchError('AssertionError', `expecting key_padding_mask shape of (${bsz}, ${srcLen}), but got ${fmtShape(kpm.shape)}`);
+    }
+    const expanded = kpm.view(bsz, 1, 1, srcLen).expand(-1, H, -1, -1).reshape(bsz * H, 1, srcLen);
+    attnMask = attnMask ? attnMask.add(expanded) : expanded;
+  }
+  const dropoutP = o.training ? o.dropoutP : 0;
+
+  let out: Tensor;
+  let weights: Tensor | null = null;
+  if (o.needWeights) {
+    // Explicit path, as torch: scores = q * sqrt(1/E) @ kᵀ (+ mask), softmax, @ v.
+    let scores = q.mul(Math.sqrt(1 / headDim)).bmm(k.transpose(-2, -1));
+    if (attnMask) scores = scores.add(attnMask);
+    let w = scores.softmax(-1);
+    w = dropout(w, dropoutP, o.training);
+    out = w.bmm(v);
+    out = out.transpose(0, 1).contiguous().view(tgtLen * bsz, embedDim);
+    out = linear(out, o.outProjWeight, o.outProjBias).view(tgtLen, bsz, out.shape[1]);
+    weights = w.view(bsz, H, tgtLen, srcLen);
+    if (o.averageAttnWeights) weights = weights.mean(1);
+  } else {
+    let mask: Tensor | null = null;
+    if (attnMask) mask = attnMask.shape[0] === 1 && attnMask.ndim === 3 ? attnMask.unsqueeze(0) : attnMask.view(bsz, H, -1, srcLen);
+    const q4 = q.view(bsz, H, tgtLen, headDim);
+    const k4 = k.view(bsz, H, srcLen, headDim);
+    const v4 = v.view(bsz, H, srcLen, headDim);
+    out = scaledDotProductAttention(q4, k4, v4, { attnMask: mask, dropoutP, isCausal });
+    out = out.permute(2, 0, 1, 3).contiguous().view(bsz * tgtLen, embedDim);
+    out = linear(out, o.outProjWeight, o.outProjBias).view(tgtLen, bsz, out.shape[1]);
+  }
+  return [out, weights];
+}
+
+/** A bool (L, S) mask, True above the diagonal (`torch.triu(torch.ones(L, S, dtype=bool), 1)`). */
+export function causalIgnoreMask(L: number, S: number, device = ones([1]).device): Tensor {
+  return tril(ones([L, S], { dtype: 'bool', device })).logicalNot();
+}

@@ -1,0 +1,17 @@
+/**
+ * The runtime's public surface, shaped like `torch`: tensors and their
+ * factories, `nn`, `F` (functional), random generators, safetensors I/O and
+ * the backend types. Generated TypeScript blocks import only this module.
+ * Re-exports only.
+ */
+
+export { Tensor, tensor, observeKernels, type KernelObserver, zeros, ones, full, arange, cat, stack, triu, tril, whereOp as where, runKernel, inferSize, computeStride, type NestedArray, type TensorOptions } from './tensor';
+export type { Backend, DType, Storage, TensorMeta, TensorView, OutputSpec } from './backend';
+export { cpu } from './cpu';
+export { TorchError, type TorchErrorKind } from './errors';
+export { Generator, randn, rand } from './random';
+export * as F from './functional';
+export * as nn from './nn/index';
+export { parseSafetensors, serializeSafetensors, loadStateDictFromSafetensors, SafetensorsError } from './safetensors';
+export { KERNELS, getKernel } from './kernels/registry';
+export { traceForward, opFlops, formatShapes, type Trace, type LayerRecord, type OpRecord } from './trace';

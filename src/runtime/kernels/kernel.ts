@@ -1,0 +1,134 @@
+/**
+ * The shape every kernel shares (see the anatomy in `../backend.ts`):
+ * validation and output shapes, an optional WGSL slot, the CPU reference and
+ * the tolerance against torch. Plus the small helpers CPU references use to
+ * walk strided inputs. No kernel is defined here and nothing here allocates
+ * tensors: kernels see only metadata, typed arrays and WGSL strings.
+ */
+
+import type { DType, OutputSpec, TensorMeta } from '../backend';
+
+/** A strided view whose storage is a CPU typed array. */
+export interface CpuView extends TensorMeta {
+  readonly data: Float32Array;
+}
+
+/**
+ * What the WebGPU backend dispatches for one kernel call. The WebGPU engineer
+ * owns the details (bind group layout conventions, uniform packing); bindings
+ * are, in order, the inputs (read-only storage), the outputs (read-write
+ * storage) and, when present, one uniform buffer.
+ */
+export interface WgslProgram {
+  /** WGSL source; also the pipeline cache key together with `entryPoint`. */
+  readonly code: string;
+  readonly entryPoint?: string;
+  readonly workgroups: readonly [number, number, number];
+  readonly uniforms?: ArrayBuffer;
+}
+
+export interface Tolerance {
+  /** Max abs error against torch goldens on the CPU backend. */
+  readonly cpu: number;
+  /** Max abs error against torch goldens on WebGPU. */
+  readonly webgpu: number;
+  /** Required when either is looser than the defaults (1e-5, 1e-4). */
+  readonly why?: string;
+}
+
+export const DEFAULT_TOLERANCE: Tolerance = { cpu: 1e-5, webgpu: 1e-4 };
+
+export interface Kernel<A> {
+  readonly name: string;
+  /** Validates inputs and attrs (throwing `TorchError` where torch raises) and returns the output specs. */
+  outputs(inputs: readonly TensorMeta[], attrs: A): OutputSpec[];
+  /** The CPU reference: reads strided inputs, writes each output (contiguous, zero-filled) in place. */
+  cpu(inputs: readonly CpuView[], attrs: A, outputs: Float32Array[]): void;
+  /** WGSL for these shapes; filled by the WebGPU backend's author. Absent: the op is CPU-only for now. */
+  wgsl?(inputs: readonly TensorMeta[], attrs: A, outputs: readonly OutputSpec[]): WgslProgram;
+  /** The kernel only reads contiguous inputs (offset 0, row-major strides); the core copies others first. */
+  readonly contiguousInputs?: boolean;
+  readonly tolerance: Tolerance;
+}
+
+/** A kernel with its attribute type erased, as the registry stores it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyKernel = Kernel<any>;
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = s;
+    s *= shape[i];
+  }
+  return st;
+}
+
+export function isContiguous(m: TensorMeta): boolean {
+  let s = 1;
+  for (let i = m.shape.length - 1; i >= 0; i--) {
+    if (m.shape[i] !== 1 && m.strides[i] !== s) return false;
+    s *= m.shape[i];
+  }
+  return true;
+}
+
+/**
+ * Storage offsets of every element of a strided view in row-major order
+ * (`shape` may be a broadcast target: pass strides with 0 on broadcast dims).
+ */
+export function stridedOffsets(shape: readonly number[], strides: readonly number[], offset: number): Int32Array {
+  const n = numel(shape);
+  const out = new Int32Array(n);
+  const nd = shape.length;
+  if (nd === 0) {
+    if (n) out[0] = offset;
+    return out;
+  }
+  // Innermost dim as a tight loop; outer dims by an odometer.
+  const inner = shape[nd - 1];
+  const innerStride = strides[nd - 1];
+  const idx = new Array<number>(nd).fill(0);
+  let base = offset;
+  for (let i = 0; i < n; i += inner) {
+    for (let j = 0; j < inner; j++) out[i + j] = base + j * innerStride;
+    for (let d = nd - 2; d >= 0; d--) {
+      idx[d]++;
+      base += strides[d];
+      if (idx[d] < shape[d]) break;
+      base -= strides[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** The elements of a view in row-major order, as a new contiguous array (or the storage itself when it already is). */
+export function contiguousData(v: CpuView): Float32Array {
+  const n = numel(v.shape);
+  if (isContiguous(v)) return v.offset === 0 && v.data.length === n ? v.data : v.data.subarray(v.offset, v.offset + n);
+  const offs = stridedOffsets(v.shape, v.strides, v.offset);
+  const out = new Float32Array(n);
+  const d = v.data;
+  for (let i = 0; i < n; i++) out[i] = d[offs[i]];
+  return out;
+}
+
+/** Strides of `m` broadcast to `shape` (right-aligned; 0 on broadcast dims). */
+export function broadcastStrides(m: TensorMeta, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length).fill(0);
+  const off = shape.length - m.shape.length;
+  for (let i = 0; i < m.shape.length; i++) out[off + i] = m.shape[i] === 1 ? 0 : m.strides[i];
+  return out;
+}
+
+export function sameDType(a: DType, b: DType): boolean {
+  return a === b;
+}

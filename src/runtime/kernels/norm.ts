@@ -1,0 +1,143 @@
+/**
+ * Normalisations: `layer_norm` over the trailing `normalized_shape` dims
+ * (biased variance, affine weight/bias optional) and `batch_norm` in
+ * inference form (running statistics, per-channel affine). Training-mode
+ * batch statistics are not implemented: the runtime runs modules in eval mode.
+ */
+
+import type { OutputSpec } from '../backend';
+import { fmtShape, TorchError } from '../errors';
+import { contiguousData, DEFAULT_TOLERANCE, numel, type Kernel } from './kernel';
+import { elementwiseProgram, f32, perOutputProgram, u32, viewIndexFn } from './wgsl';
+
+export interface LayerNormAttrs {
+  readonly normalizedShape: readonly number[];
+  readonly eps: number;
+  readonly hasWeight: boolean;
+  readonly hasBias: boolean;
+}
+
+export const layerNorm: Kernel<LayerNormAttrs> = {
+  name: 'layer_norm',
+  outputs(inputs, a): OutputSpec[] {
+    const x = inputs[0];
+    const ns = a.normalizedShape;
+    const tail = x.shape.slice(x.shape.length - ns.length);
+    if (ns.length === 0 || x.shape.length < ns.length || tail.some((s, i) => s !== ns[i])) {
+      throw new TorchError('RuntimeError', `Given normalized_shape=${fmtShape(ns)}, expected input with shape [*, ${ns.join(', ')}], but got input of size${fmtShape(x.shape)}`);
+    }
+    for (const which of ['weight', 'bias'] as const) {
+      const has = which === 'weight' ? a.hasWeight : a.hasBias;
+      if (!has) continue;
+      const t = inputs[which === 'bias' && a.hasWeight ? 2 : 1];
+      if (t.shape.length !== ns.length || t.shape.some((s, i) => s !== ns[i])) {
+        throw new TorchError('RuntimeError', `Expected ${which} to be of same shape as normalized_shape, but got ${which} of shape ${fmtShape(t.shape)} and normalized_shape = ${fmtShape(ns)}`);
+      }
+    }
+    return [{ shape: x.shape, dtype: 'float32' }];
+  },
+  cpu(inputs, a, [out]) {
+    const x = contiguousData(inputs[0]);
+    const w = a.hasWeight ? contiguousData(inputs[1]) : undefined;
+    const b = a.hasBias ? contiguousData(inputs[a.hasWeight ? 2 : 1]) : undefined;
+    const inner = numel(a.normalizedShape);
+    const rows = inner === 0 ? 0 : x.length / inner;
+    for (let r = 0; r < rows; r++) {
+      const s = r * inner;
+      let mean = 0;
+      for (let i = 0; i < inner; i++) mean += x[s + i];
+      mean /= inner;
+      let v = 0;
+      for (let i = 0; i < inner; i++) {
+        const d = x[s + i] - mean;
+        v += d * d;
+      }
+      const rstd = 1 / Math.sqrt(v / inner + a.eps);
+      for (let i = 0; i < inner; i++) {
+        let y = (x[s + i] - mean) * rstd;
+        if (w) y *= w[i];
+        if (b) y += b[i];
+        out[s + i] = y;
+      }
+    }
+  },
+  wgsl(inputs, a) {
+    // One invocation per normalised row: two passes for mean and biased variance, then the affine write.
+    const x = inputs[0];
+    const ns = a.normalizedShape;
+    const inner = numel(ns);
+    const rows = inner === 0 ? 0 : numel(x.shape) / inner;
+    const wIdx = a.hasWeight ? 1 : -1;
+    const bIdx = a.hasBias ? (a.hasWeight ? 2 : 1) : -1;
+    const pre =
+      viewIndexFn('xi', x.shape, x) +
+      (wIdx > 0 ? viewIndexFn('wi', ns, inputs[wIdx]) : '') +
+      (bIdx > 0 ? viewIndexFn('bi', ns, inputs[bIdx]) : '');
+    let y = '(in0[xi(s + i)] - mean) * rstd';
+    if (wIdx > 0) y = `${y} * in${wIdx}[wi(i)]`;
+    if (bIdx > 0) y = `${y} + in${bIdx}[bi(i)]`;
+    const body = `  let s = o * ${u32(inner)};
+  var mean = 0.0;
+  for (var i = 0u; i < ${u32(inner)}; i++) { mean += in0[xi(s + i)]; }
+  mean = mean / ${f32(inner)};
+  var v = 0.0;
+  for (var i = 0u; i < ${u32(inner)}; i++) { let d = in0[xi(s + i)] - mean; v += d * d; }
+  let rstd = 1.0 / sqrt(v / ${f32(inner)} + ${f32(a.eps)});
+  for (var i = 0u; i < ${u32(inner)}; i++) { out0[s + i] = ${y}; }`;
+    return perOutputProgram(rows, inputs.length, 1, body, pre);
+  },
+  tolerance: DEFAULT_TOLERANCE,
+};
+
+export interface BatchNormAttrs {
+  readonly eps: number;
+  readonly hasWeight: boolean;
+  readonly hasBias: boolean;
+}
+
+/** Inputs: x (N, C, *), running_mean (C), running_var (C), [weight (C)], [bias (C)]. */
+export const batchNorm: Kernel<BatchNormAttrs> = {
+  name: 'batch_norm',
+  outputs(inputs): OutputSpec[] {
+    const x = inputs[0];
+    if (x.shape.length < 2) throw new TorchError('ValueError', `expected 2D or more input (got ${x.shape.length}D input)`);
+    const C = x.shape[1];
+    const names = ['running_mean', 'running_var', 'weight', 'bias'];
+    inputs.slice(1).forEach((t, i) => {
+      if (numel(t.shape) !== C) throw new TorchError('RuntimeError', `${names[i]} should contain ${C} elements not ${numel(t.shape)}`);
+    });
+    return [{ shape: x.shape, dtype: 'float32' }];
+  },
+  cpu(inputs, a, [out]) {
+    const x = contiguousData(inputs[0]);
+    const mean = contiguousData(inputs[1]);
+    const vr = contiguousData(inputs[2]);
+    const w = a.hasWeight ? contiguousData(inputs[3]) : undefined;
+    const b = a.hasBias ? contiguousData(inputs[a.hasWeight ? 4 : 3]) : undefined;
+    const [N, C] = inputs[0].shape;
+    const inner = numel(inputs[0].shape.slice(2));
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        // torch folds to y = x * scale + shift in float32.
+        const invstd = Math.fround(1 / Math.sqrt(Math.fround(vr[c] + a.eps)));
+        const scale = Math.fround((w ? w[c] : 1) * invstd);
+        const shift = Math.fround((b ? b[c] : 0) - mean[c] * scale);
+        const s = (n * C + c) * inner;
+        for (let i = 0; i < inner; i++) out[s + i] = x[s + i] * scale + shift;
+      }
+    }
+  },
+  wgsl(inputs, a, [out]) {
+    // Elementwise with the per-channel scale and shift folded as torch does.
+    const C = inputs[0].shape[1];
+    const w = a.hasWeight ? 'a3' : '1.0';
+    const b = a.hasBias ? (a.hasWeight ? 'a4' : 'a3') : '0.0';
+    const chan = inputs.slice(1).map((t) => ({ ...t, shape: [1, C, ...new Array<number>(inputs[0].shape.length - 2).fill(1)], strides: [0, t.strides[t.strides.length - 1] ?? 1, ...new Array<number>(inputs[0].shape.length - 2).fill(0)] }));
+    const body = `let invstd = 1.0 / sqrt(a2 + ${f32(a.eps)});
+  let scale = ${w} * invstd;
+  let shift = ${b} - a1 * scale;
+  out0[i] = a0 * scale + shift;`;
+    return elementwiseProgram(out.shape, [inputs[0], ...chan], body);
+  },
+  tolerance: DEFAULT_TOLERANCE,
+};

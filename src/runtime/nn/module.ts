@@ -1,0 +1,194 @@
+/**
+ * `nn.Module` and `nn.Parameter` for the runtime. A module's parameters and
+ * submodules are its own properties (found by type, in assignment order, as
+ * torch's `__setattr__` registers them) and its buffers are registered
+ * explicitly (`registerBuffer`), so `stateDict()` yields torch's keys in
+ * torch's order: own parameters, own buffers, then each child under
+ * `name.`. `loadStateDict` is strict (missing/unexpected keys, shapes,
+ * dtypes) and names the key in every error. Modules always run in eval mode
+ * semantics unless `train()` is called (which the inference-only layers
+ * reject). Forward hooks wrap an instance's `forward` (no `eval`), which is
+ * how `attention-forge run` prints its per-layer table.
+ */
+
+import type { Backend } from '../backend';
+import { cpu } from '../cpu';
+import { fmtShape, TorchError } from '../errors';
+import { contiguousStrides } from '../kernels/kernel';
+import { Generator } from '../random';
+import { Tensor } from '../tensor';
+
+/** A trainable tensor: owns contiguous storage that `loadStateDict` and `nn.init` overwrite in place. */
+export class Parameter extends Tensor {
+  constructor(t: Tensor) {
+    const c = t.isContiguous() && t.offset === 0 && t.storage.size === t.numel() ? t : t.clone();
+    super(c.storage, [...c.shape], contiguousStrides(c.shape), 0, c.dtype);
+  }
+}
+
+/** Overwrites a contiguous, offset-0 tensor's values (parameters and buffers). */
+export function writeInto(t: Tensor, data: Float32Array): void {
+  if (data.length !== t.numel()) throw new TorchError('RuntimeError', `cannot write ${data.length} values into a tensor of shape ${fmtShape(t.shape)}`);
+  t.device.write(t.storage, data);
+}
+
+/** Common construction options of runtime modules: where random initial values come from and where tensors live. */
+export interface FactoryOptions {
+  /** Source of random initial values; a module without one draws from `new Generator(0)`. */
+  readonly generator?: Generator;
+  readonly device?: Backend;
+}
+
+export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
+
+export abstract class Module {
+  training = false;
+  private readonly _buffers = new Map<string, Tensor | null>();
+  private readonly _nonPersistent = new Set<string>();
+
+  abstract forward(...args: never[]): unknown;
+
+  /** torch's class name, shown in tables (`Linear`, `MultiheadAttention`). */
+  get typeName(): string {
+    return this.constructor.name;
+  }
+
+  registerBuffer(name: string, t: Tensor | null, persistent = true): void {
+    const owned = t === null ? null : new Parameter(t);
+    // Buffers are plain tensors, not parameters: re-wrap the owned storage.
+    const buf = owned === null ? null : new Tensor(owned.storage, owned.shape, owned.strides, 0, owned.dtype);
+    this._buffers.set(name, buf);
+    if (!persistent) this._nonPersistent.add(name);
+    (this as unknown as Record<string, unknown>)[name] = buf;
+  }
+
+  /** Own parameters in registration order (skips `null`, like torch's None). */
+  private ownParameters(): [string, Parameter][] {
+    return Object.entries(this).filter((e): e is [string, Parameter] => e[1] instanceof Parameter);
+  }
+
+  /** Direct children in registration order. */
+  namedChildren(): [string, Module][] {
+    return Object.entries(this).filter((e): e is [string, Module] => e[1] instanceof Module);
+  }
+
+  /** Every module with its dotted path ('' for this one), depth first, like `named_modules()`. */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [n, c] of this.namedChildren()) out.push(...c.namedModules(prefix ? `${prefix}.${n}` : n));
+    return out;
+  }
+
+  namedParameters(prefix = ''): [string, Parameter][] {
+    const out: [string, Parameter][] = this.ownParameters().map(([n, p]) => [prefix + n, p]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.namedParameters(`${prefix}${n}.`));
+    return out;
+  }
+
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  namedBuffers(prefix = ''): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    for (const [n, b] of this._buffers) if (b) out.push([prefix + n, this.currentBuffer(n) ?? b]);
+    for (const [n, c] of this.namedChildren()) out.push(...c.namedBuffers(`${prefix}${n}.`));
+    return out;
+  }
+
+  private currentBuffer(name: string): Tensor | null {
+    const v = (this as unknown as Record<string, unknown>)[name];
+    return v instanceof Tensor ? v : null;
+  }
+
+  /** `state_dict()`: own parameters, own persistent buffers, then children, with dotted keys. */
+  stateDict(prefix = ''): Map<string, Tensor> {
+    const out = new Map<string, Tensor>();
+    for (const [n, p] of this.ownParameters()) out.set(prefix + n, p);
+    for (const [n] of this._buffers) {
+      const b = this.currentBuffer(n);
+      if (b && !this._nonPersistent.has(n)) out.set(prefix + n, b);
+    }
+    for (const [n, c] of this.namedChildren()) for (const [k, v] of c.stateDict(`${prefix}${n}.`)) out.set(k, v);
+    return out;
+  }
+
+  /**
+   * `load_state_dict(sd, strict=True)`: every key must exist with the same
+   * shape and a compatible dtype; with `strict`, no key may be missing or
+   * unexpected. Values are copied into the existing storage.
+   */
+  loadStateDict(sd: ReadonlyMap<string, Tensor>, strict = true): void {
+    const own = this.stateDict();
+    const errors: string[] = [];
+    if (strict) {
+      const missing = [...own.keys()].filter((k) => !sd.has(k));
+      const unexpected = [...sd.keys()].filter((k) => !own.has(k));
+      if (missing.length) errors.push(`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(', ')}.`);
+      if (unexpected.length) errors.push(`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(', ')}.`);
+    }
+    for (const [k, src] of sd) {
+      const dst = own.get(k);
+      if (!dst) continue;
+      if (src.shape.length !== dst.shape.length || src.shape.some((s, i) => s !== dst.shape[i])) {
+        errors.push(`size mismatch for ${k}: copying a param with shape ${fmtShape(src.shape)} from checkpoint, the shape in current model is ${fmtShape(dst.shape)}.`);
+        continue;
+      }
+      if ((src.dtype === 'float32') !== (dst.dtype === 'float32')) {
+        errors.push(`dtype mismatch for ${k}: checkpoint has ${src.dtype}, the model expects ${dst.dtype}.`);
+      }
+    }
+    if (errors.length) throw new TorchError('RuntimeError', `Error(s) in loading state_dict for ${this.typeName}:\n\t${errors.join('\n\t')}`);
+    for (const [k, src] of sd) {
+      const dst = own.get(k);
+      if (dst) writeInto(dst, src.dataSync());
+    }
+  }
+
+  eval(): this {
+    for (const [, m] of this.namedModules()) m.training = false;
+    return this;
+  }
+
+  /** Training mode: accepted, but dropout/batch-norm layers raise when they run (inference-only runtime). */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** Moves every parameter and buffer to another backend. */
+  to(device: Backend): this {
+    for (const [, m] of this.namedModules()) {
+      const rec = m as unknown as Record<string, unknown>;
+      for (const [n, p] of Object.entries(rec)) if (p instanceof Parameter) rec[n] = new Parameter(p.to(device));
+      for (const [n] of m._buffers) {
+        const b = m.currentBuffer(n);
+        if (b) rec[n] = b.to(device);
+      }
+    }
+    return this;
+  }
+
+  /** Calls `hook(module, inputs, output)` after every `forward` of this instance; returns a remover. */
+  registerForwardHook(hook: ForwardHook): () => void {
+    const rec = this as unknown as { forward: (...a: unknown[]) => unknown };
+    const original = rec.forward;
+    const wrapped = (...args: unknown[]) => {
+      const out = original.apply(this, args);
+      hook(this, args, out);
+      return out;
+    };
+    rec.forward = wrapped;
+    return () => {
+      if (rec.forward === wrapped) delete (rec as Partial<typeof rec>).forward;
+    };
+  }
+}
+
+export function defaultGenerator(o: FactoryOptions | undefined): Generator {
+  return o?.generator ?? new Generator(0);
+}
+
+export function defaultDevice(o: FactoryOptions | undefined): Backend {
+  return o?.device ?? cpu;
+}

@@ -1,0 +1,253 @@
+/**
+ * `npm run test:e2e`: the extension as a user gets it. The built .vsix is installed into
+ * code-server 4.139.1, which serves a temp copy of the demo workspace on 127.0.0.1 with
+ * `--auth none`; headless chromium (playwright-core, Debian's binary) drives the workbench:
+ * open a file with attention mistakes and see them in the Problems panel, apply a quick fix and
+ * see the text change, scaffold a block through the form (a validation message, then a new
+ * file on disk), and open the preview. Screenshots go to test-results/e2e-*.png. Steps run in
+ * order, each under a timeout; a failed step leaves a screenshot and the run continues. Prints
+ * `N passed, N failed` and the extension's activation time from its log. Expects
+ * `npm run package` first (the npm script does it).
+ */
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { FrameLocator, Page } from 'playwright-core';
+import * as h from '../integration/harness.cjs';
+
+const ROOT = path.resolve(__dirname, '../..');
+const RESULTS = path.join(ROOT, 'test-results');
+const STEP_TIMEOUT_MS = 90000;
+
+interface Step {
+  name: string;
+  run(page: Page): Promise<void>;
+}
+
+function vsixPath(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+  return path.join(ROOT, `${pkg.name}-${pkg.version}.vsix`);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(RESULTS, `${name}.png`) });
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible', timeout: 10000 });
+  await input.press('Enter');
+}
+
+async function openFile(page: Page, rel: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill(rel);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(rel) }).first().waitFor({ timeout: 10000 });
+  await input.press('Enter');
+  await page.locator(`.tabs-container .tab[aria-label*="${path.basename(rel)}"]`).first().waitFor({ timeout: 10000 });
+}
+
+async function goTo(page: Page, line: number, column: number): Promise<void> {
+  await page.keyboard.press('Control+G');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill(`:${line}:${column}`);
+  await input.press('Enter');
+}
+
+/** The webview content frame (webviews are an iframe with an inner #active-frame). */
+function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/** The text of the extension's own log (its "Attention Forge" output channel), if written. */
+function extensionLog(dir: string): string | undefined {
+  const stack = [dir];
+  while (stack.length) {
+    const d = stack.pop()!;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) stack.push(p);
+      else if (e.name.endsWith('.log')) {
+        const text = fs.readFileSync(p, 'utf8');
+        if (/activated in [\d.]+ ms/.test(text)) return text;
+      }
+    }
+  }
+  return undefined;
+}
+
+function steps(workspace: string): Step[] {
+  return [
+    {
+      name: 'the workbench loads with the demo workspace',
+      async run(page) {
+        await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+        await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 30000 });
+      },
+    },
+    {
+      name: 'diagnostics of a file with mistakes appear in the Problems panel',
+      async run(page) {
+        await openFile(page, 'attention_mistakes.py');
+        await page.keyboard.press('Control+Shift+M');
+        const problems = page.locator('.markers-panel');
+        await problems.getByText('embed_dim (100) must be divisible by num_heads (8)', { exact: false }).first().waitFor({ timeout: 30000 });
+        await problems.getByText('scores are scaled by 1/sqrt(64)', { exact: false }).first().waitFor({ timeout: 10000 });
+        await page.locator('.squiggly-error').first().waitFor({ timeout: 10000 });
+        await shot(page, 'e2e-1-diagnostics');
+      },
+    },
+    {
+      name: 'a quick fix changes the text',
+      async run(page) {
+        await page.locator('.monaco-editor .view-lines').first().click();
+        await goTo(page, 17, 47);
+        const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Use num_heads=10' }).first();
+        // The light bulb appears once the code actions are computed; Ctrl+. before that is lost.
+        await page.locator('.lightBulbWidget').first().waitFor({ timeout: 15000 });
+        for (let attempt = 0; ; attempt++) {
+          await page.keyboard.press('Control+.');
+          try {
+            await item.waitFor({ timeout: 4000 });
+            break;
+          } catch (e) {
+            if (attempt >= 3) throw e;
+          }
+        }
+        await shot(page, 'e2e-2-quick-fix-menu');
+        await item.click();
+        await page.locator('.monaco-editor .view-line', { hasText: 'MultiheadAttention(100, 10)' }).first().waitFor({ timeout: 10000 });
+        await page.waitForTimeout(800);
+        await shot(page, 'e2e-3-quick-fix-applied');
+        await page.keyboard.press('Control+S');
+      },
+    },
+    {
+      name: 'the form validates parameters live and scaffolds a new file',
+      async run(page) {
+        await page.keyboard.press('Control+J'); // hides the Problems panel, for room
+        await runCommand(page, 'Attention Forge: New Attention Block');
+        const form = webview(page);
+        await form.locator('#search').waitFor({ timeout: 30000 });
+        await form.locator('#search input').fill('squeeze');
+        await form.locator('.block-item[data-id="se"]').click();
+        await form.locator('#block-title', { hasText: 'Squeeze-and-Excitation' }).waitFor({ timeout: 10000 });
+        await form.locator('#field-reduction input').fill('128');
+        await form.locator('#msg-reduction', { hasText: 'leaves no channels' }).waitFor({ timeout: 10000 });
+        await shot(page, 'e2e-4-form-invalid');
+        await form.locator('#field-channels input').fill('32');
+        await form.locator('#field-reduction input').fill('4');
+        await form.locator('#code', { hasText: 'channels: int = 32' }).waitFor({ timeout: 10000 });
+        await form.locator('#msg-reduction:empty').waitFor({ state: 'attached', timeout: 10000 });
+        await shot(page, 'e2e-5-form');
+        await form.locator('#action-newFile').click();
+        await page.locator('.tabs-container .tab[aria-label*="se.py"]').first().waitFor({ timeout: 15000 });
+        const created = path.join(workspace, 'se.py');
+        await waitForFile(created);
+        assert.match(fs.readFileSync(created, 'utf8'), /channels: int = 32/);
+        await shot(page, 'e2e-6-new-file');
+      },
+    },
+    {
+      name: 'the preview opens',
+      async run(page) {
+        await runCommand(page, 'Attention Forge: Preview Attention Block');
+        await page.locator('.tabs-container .tab[aria-label*="Attention Block Preview"]').first().waitFor({ timeout: 15000 });
+        const form = webview(page);
+        await form.locator('#code', { hasText: 'class ' }).waitFor({ timeout: 20000 });
+        await form.locator('#action-copy').waitFor({ timeout: 5000 });
+        assert.equal(await form.locator('#action-insert').count(), 0, 'the preview is read-only');
+        await shot(page, 'e2e-7-preview');
+      },
+    },
+    {
+      name: 'VS Code reports the extension activation time (Developer: Show Running Extensions)',
+      async run(page) {
+        await runCommand(page, 'Developer: Show Running Extensions');
+        const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: 'Attention Forge' }).first();
+        await row.waitFor({ timeout: 20000 });
+        const text = (await row.innerText()).replace(/\s+/g, ' ');
+        const m = /(\d+)\s*ms/.exec(text);
+        assert.ok(m, `no activation time in: ${text}`);
+        vscodeActivation = `${m[1]} ms (${text.trim()})`;
+        await shot(page, 'e2e-8-running-extensions');
+      },
+    },
+  ];
+}
+
+let vscodeActivation: string | undefined;
+
+async function waitForFile(p: string, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!fs.existsSync(p)) {
+    if (Date.now() > deadline) throw new Error(`${p} was not created`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main(): Promise<number> {
+  const vsix = vsixPath();
+  if (!fs.existsSync(vsix)) {
+    console.error(`${path.basename(vsix)} is missing: run npm run package first`);
+    return 1;
+  }
+  fs.mkdirSync(RESULTS, { recursive: true });
+  for (const f of fs.readdirSync(RESULTS)) if (/^e2e-.*\.png$/.test(f)) fs.rmSync(path.join(RESULTS, f));
+  const tmp = h.tempRoot('af-e2e');
+  const workspace = path.join(tmp.root, 'workspace');
+  fs.cpSync(path.join(ROOT, 'test/fixtures/workspace-demo'), workspace, { recursive: true });
+  let passed = 0;
+  let failed = 0;
+  let server: h.Running | undefined;
+  let browser: Awaited<ReturnType<typeof h.launchChromium>> | undefined;
+  try {
+    // A quiet workbench for stable screenshots: no welcome page, chat side bar or tips.
+    fs.mkdirSync(path.join(tmp.dirs['user-data'], 'User'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'test/fixtures/workspace-demo-settings.json'), path.join(tmp.dirs['user-data'], 'User/settings.json'));
+    h.codeServerCli(tmp, ['--user-data-dir', tmp.dirs['user-data'], '--extensions-dir', tmp.dirs.extensions, '--install-extension', vsix]);
+    server = await h.startCodeServer(tmp, { workspace });
+    browser = await h.launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    page.setDefaultTimeout(20000);
+    await h.withTimeout(page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(workspace)}`), 60000, 'open the workbench');
+    for (const [i, s] of steps(workspace).entries()) {
+      try {
+        await h.withTimeout(s.run(page), STEP_TIMEOUT_MS, s.name);
+        passed++;
+        console.log(`  ✔ ${s.name}`);
+      } catch (e) {
+        failed++;
+        console.log(`  ✗ ${s.name}\n      ${e instanceof Error ? e.message.split('\n').slice(0, 6).join('\n      ') : String(e)}`);
+        await shot(page, `e2e-failed-${i + 1}`).catch(() => {});
+        await page.keyboard.press('Escape').catch(() => {});
+      }
+    }
+    const log = extensionLog(tmp.root);
+    const ms = log ? Number(/activated in ([\d.]+) ms/.exec(log)![1]) : undefined;
+    console.log(ms === undefined ? 'extension activation: not found in the logs' : `extension activation: ${ms.toFixed(1)} ms (measured inside activate(), installed from the .vsix)`);
+    if (failed && log) console.log(`the extension's log:\n${log.trim().split('\n').slice(-20).map((l) => `    ${l}`).join('\n')}`);
+    if (vscodeActivation) console.log(`VS Code's activation time for the extension: ${vscodeActivation}`);
+  } catch (e) {
+    failed++;
+    console.log(`  ✗ setup: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (server) await server.stop();
+    tmp.cleanup();
+  }
+  const shots = fs.readdirSync(RESULTS).filter((f) => /^e2e-.*\.png$/.test(f)).sort();
+  console.log(`screenshots: ${shots.map((f) => `test-results/${f}`).join(', ')}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code));

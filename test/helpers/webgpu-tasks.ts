@@ -1,0 +1,116 @@
+/**
+ * The tasks the WebGPU child process (`webgpu-child.ts`) runs on its device:
+ * each an exported async function taking and returning structured-cloneable
+ * values. They upload, dispatch and read back; they never compute references
+ * (those run in the test process, away from Dawn). Kernels are run directly
+ * through the backend with the views the test describes, so a strided,
+ * broadcast or offset input reaches the kernel exactly as the tensor core
+ * would pass it.
+ */
+
+import type { DType, OutputSpec, TensorView } from '../../src/runtime/backend';
+import { getKernel } from '../../src/runtime/kernels/registry';
+import type { WebGpuBackend } from '../../src/runtime/webgpu/backend';
+import { createNodeWebGpuBackend } from '../../src/runtime/webgpu/node';
+
+/** An input view as the test describes it: the whole storage plus shape, strides and offset. */
+export interface ViewData {
+  readonly data: Float32Array;
+  readonly shape: readonly number[];
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+export interface KernelResult {
+  readonly outputs: { shape: readonly number[]; dtype: DType; data: Float32Array }[];
+}
+
+let backend: Promise<WebGpuBackend> | null = null;
+
+function gpu(): Promise<WebGpuBackend> {
+  backend ??= createNodeWebGpuBackend();
+  return backend;
+}
+
+/** The adapter's name and the limits the backend checks. */
+export async function adapterInfo(): Promise<{ adapter: string; limits: Record<string, number> }> {
+  const b = await gpu();
+  const l = b.limits;
+  return {
+    adapter: b.adapter,
+    limits: {
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+    },
+  };
+}
+
+/** Runs one kernel of the registry on views of uploaded storages and reads every output back. */
+export async function runKernel(name: string, inputs: readonly ViewData[], attrs: unknown): Promise<KernelResult> {
+  const b = await gpu();
+  const kernel = getKernel(name);
+  const views: TensorView[] = inputs.map((v) => ({ storage: b.upload(v.data), shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype }));
+  try {
+    const specs: OutputSpec[] = kernel.outputs(views, attrs);
+    const outs = b.run(kernel, views, attrs, specs);
+    const data = await Promise.all(outs.map((s) => b.read(s)));
+    outs.forEach((s) => b.release(s));
+    return { outputs: specs.map((s, i) => ({ shape: s.shape, dtype: s.dtype, data: data[i] })) };
+  } finally {
+    views.forEach((v) => b.release(v.storage));
+  }
+}
+
+/** Buffer and pipeline counters of the backend (pooling tests). */
+export async function stats(): Promise<WebGpuBackend['stats']> {
+  const b = await gpu();
+  return { ...b.stats };
+}
+
+export async function shutdown(): Promise<void> {
+  if (!backend) return;
+  const b = await backend;
+  b.trim();
+  b.device.destroy();
+}
+
+/**
+ * Calls that exceed a device limit, each with a test-only kernel; returns the
+ * error each raised (name and message) and whether the device still works.
+ */
+export async function limitErrors(): Promise<{ errors: { name: string; message: string }[]; deviceOk: boolean }> {
+  const b = await gpu();
+  const x = b.upload(new Float32Array([1, 2, 3, 4]));
+  const view: TensorView = { storage: x, shape: [4], strides: [1], offset: 0, dtype: 'float32' };
+  const code = '@compute @workgroup_size(1)\nfn main() {}\n';
+  const probe = (name: string, outShape: number[], program: object) => ({
+    name,
+    outputs: () => [{ shape: outShape, dtype: 'float32' as const }],
+    cpu: () => undefined,
+    wgsl: () => ({ code, workgroups: [1, 1, 1] as const, ...program }),
+    tolerance: { cpu: 0, webgpu: 0 },
+  });
+  const huge = Math.floor(b.limits.maxStorageBufferBindingSize / 4) + 1024;
+  const cases = [
+    probe('too-large-output', [huge], {}),
+    probe('too-much-workgroup-memory', [4], { workgroupStorageBytes: b.limits.maxComputeWorkgroupStorageSize + 4 }),
+    probe('too-many-workgroups', [4], { workgroups: [b.limits.maxComputeWorkgroupsPerDimension + 1, 1, 1] }),
+  ];
+  const errors: { name: string; message: string }[] = [];
+  for (const k of cases) {
+    try {
+      b.run(k, [view], {}, k.outputs());
+      errors.push({ name: 'none', message: `${k.name} did not throw` });
+    } catch (e) {
+      errors.push({ name: (e as Error).name, message: (e as Error).message });
+    }
+  }
+  const back = await b.read(x);
+  b.release(x);
+  return { errors, deviceOk: back[3] === 4 };
+}

@@ -1,0 +1,234 @@
+/**
+ * Integration tests in the real extension host (VS Code 1.139 server, web workbench): the
+ * extension activates, every command of the table is registered, diagnostics reach the editor
+ * with the rule name as code and a docs link, quick fixes edit the text, hovers and inlay hints
+ * show shapes, rule settings change severities, Check Workspace fills Problems for files that
+ * are not open, scaffolding inserts undoably and never overwrites, snippets complete, and both
+ * panels open. The workspace is a temp copy of test/fixtures/workspace-demo.
+ */
+
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { COMMAND_TABLE } from '../../../src/extension/command-ids';
+import { createNewFile, insertIntoEditor } from '../../../src/extension/edits';
+import type { Api } from '../../../src/extension/main';
+import type { CheckSummary } from '../../../src/extension/check-workspace';
+import { evaluateChoice } from '../../../src/extension/scaffold';
+
+const EXTENSION_ID = 'attention-forge.attention-forge';
+let api: Api | undefined;
+/** Wall time of `ext.activate()` seen by the test: loading the bundle plus activate(). */
+let loadAndActivateMs: number | undefined;
+
+export function activationMs(): { activate: number | undefined; loadAndActivate: number | undefined } {
+  return { activate: api?.activationMs, loadAndActivate: loadAndActivateMs };
+}
+
+function folder(): vscode.Uri {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(f, 'the test workspace is open');
+  return f.uri;
+}
+
+function file(rel: string): vscode.Uri {
+  return vscode.Uri.joinPath(folder(), rel);
+}
+
+async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function ours(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'attention-forge');
+}
+
+function codeOf(d: vscode.Diagnostic): string | undefined {
+  return typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code);
+}
+
+async function open(rel: string): Promise<vscode.TextEditor> {
+  const doc = await vscode.workspace.openTextDocument(file(rel));
+  return vscode.window.showTextDocument(doc, { preview: false });
+}
+
+async function closeAll(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
+
+function tabLabels(): string[] {
+  return vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+}
+
+export function registerTests(): void {
+  describe('Attention Forge in VS Code', function () {
+    before(async function () {
+      const ext = vscode.extensions.getExtension<Api>(EXTENSION_ID);
+      assert.ok(ext, `${EXTENSION_ID} is installed`);
+      const wasActive = ext.isActive;
+      const t0 = performance.now();
+      api = await ext.activate();
+      if (!wasActive) loadAndActivateMs = performance.now() - t0;
+    });
+
+    afterEach(closeAll);
+
+    it('activates and registers every command of the table', async function () {
+      assert.ok(api && api.activationMs >= 0);
+      const all = new Set(await vscode.commands.getCommands(true));
+      for (const c of COMMAND_TABLE) assert.ok(all.has(c.id), c.id);
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] }; capabilities: { untrustedWorkspaces: { supported: boolean } } };
+      assert.deepEqual(pkg.contributes.commands.map((c) => c.command), COMMAND_TABLE.map((c) => c.id));
+      assert.equal(pkg.capabilities.untrustedWorkspaces.supported, true);
+    });
+
+    it('reports diagnostics on open, with the rule name as code linking to its docs', async function () {
+      const e = await open('attention_mistakes.py');
+      const diags = await waitFor('diagnostics', () => (ours(e.document.uri).length >= 2 ? ours(e.document.uri) : undefined));
+      const codes = diags.map(codeOf).sort();
+      assert.deepEqual(codes, ['attention-scale-mismatch', 'embed-dim-not-divisible']);
+      const d = diags.find((x) => codeOf(x) === 'embed-dim-not-divisible')!;
+      assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(d.range.start.line, 16);
+      const target = (d.code as { target: vscode.Uri }).target;
+      assert.equal(target.toString(), 'attention-forge-docs:/rules/embed-dim-not-divisible.md');
+      const docs = await vscode.workspace.openTextDocument(target);
+      assert.match(docs.getText(), /^# embed-dim-not-divisible/);
+      assert.match(docs.getText(), /## Why is this bad\?/);
+    });
+
+    it('offers quick fixes (none preferred unless marked safe) and applying one changes the text', async function () {
+      const e = await open('attention_mistakes.py');
+      await waitFor('diagnostics', () => ours(e.document.uri).length >= 2 || undefined);
+      const range = new vscode.Range(16, 20, 16, 20);
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', e.document.uri, range, vscode.CodeActionKind.QuickFix.value);
+      const mine = actions.filter((a) => /num_heads=10|Ignore embed-dim/.test(a.title));
+      assert.ok(mine.length >= 2, actions.map((a) => a.title).join(' | '));
+      assert.ok(actions.filter((a) => a.isPreferred).length <= 1);
+      const fix = mine.find((a) => /num_heads=10/.test(a.title))!;
+      assert.equal(fix.kind?.value, 'quickfix');
+      assert.ok(fix.edit);
+      assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+      assert.match(e.document.lineAt(16).text, /nn\.MultiheadAttention\(100, 10\)/);
+      await waitFor('the diagnostic to go away', () => (ours(e.document.uri).every((d) => codeOf(d) !== 'embed-dim-not-divisible') ? true : undefined));
+      await vscode.commands.executeCommand('undo');
+      assert.match(e.document.lineAt(16).text, /nn\.MultiheadAttention\(100, 8\)/);
+      await e.document.save();
+    });
+
+    it('drops stale results: after a burst of edits the diagnostics match the final text', async function () {
+      const e = await open('models/seq_attention.py');
+      await waitFor('diagnostics', () => ours(e.document.uri).length === 1 || undefined);
+      const line = e.document.lineAt(16);
+      const original = line.text;
+      for (const dim of ['-1', '1', '-1']) {
+        await e.edit((b) => b.replace(line.range, `        attn = F.softmax(scores, dim=${dim})`));
+      }
+      await waitFor('no diagnostics', () => ours(e.document.uri).length === 0 || undefined);
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(ours(e.document.uri).length, 0, 'a stale result for an older version came back');
+      assert.ok(api!.services.analysis.stats.cancelled + api!.services.analysis.stats.dropped >= 1, JSON.stringify(api!.services.analysis.stats));
+      await e.edit((b) => b.replace(e.document.lineAt(16).range, original));
+      assert.ok(await e.document.save());
+      await waitFor('the diagnostic to come back', () => ours(e.document.uri).length === 1 || undefined);
+    });
+
+    it('shows the inferred shape on hover and as inlay hints in forward', async function () {
+      const e = await open('attention_mistakes.py');
+      await waitFor('diagnostics', () => ours(e.document.uri).length >= 1 || undefined);
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', e.document.uri, new vscode.Position(25, 9));
+      const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      assert.match(text, /scores: \(2, 8, 64, 64\)/);
+      const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', e.document.uri, new vscode.Range(0, 0, e.document.lineCount, 0));
+      const labels = hints.map((h) => `${h.position.line}:${typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')}`);
+      assert.ok(labels.includes('25:: (2, 8, 64, 64)'), labels.join(' | '));
+      assert.ok(!labels.some((l) => l.startsWith('33:')), 'no hints outside forward');
+    });
+
+    it('Toggle Shape Hints flips the setting and the hints follow', async function () {
+      const e = await open('attention_mistakes.py');
+      const before = vscode.workspace.getConfiguration('attentionForge').get<boolean>('shapeHints.enabled');
+      await vscode.commands.executeCommand('attentionForge.toggleShapeHints');
+      assert.equal(vscode.workspace.getConfiguration('attentionForge').get<boolean>('shapeHints.enabled'), !before);
+      const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', e.document.uri, new vscode.Range(0, 0, e.document.lineCount, 0));
+      assert.equal(hints.length > 0, !before);
+      await vscode.commands.executeCommand('attentionForge.toggleShapeHints');
+      assert.equal(vscode.workspace.getConfiguration('attentionForge').get<boolean>('shapeHints.enabled'), before);
+    });
+
+    it('per-rule severity settings change or silence a rule', async function () {
+      const e = await open('attention_mistakes.py');
+      await waitFor('diagnostics', () => ours(e.document.uri).length >= 2 || undefined);
+      const config = vscode.workspace.getConfiguration('attentionForge');
+      await config.update('rules.embed-dim-not-divisible', 'off', vscode.ConfigurationTarget.Workspace);
+      await config.update('rules.attention-scale-mismatch', 'information', vscode.ConfigurationTarget.Workspace);
+      try {
+        await waitFor('the rule to be silenced', () => (ours(e.document.uri).every((d) => codeOf(d) !== 'embed-dim-not-divisible') ? true : undefined));
+        const scale = ours(e.document.uri).find((d) => codeOf(d) === 'attention-scale-mismatch');
+        assert.equal(scale?.severity, vscode.DiagnosticSeverity.Information);
+      } finally {
+        await config.update('rules.embed-dim-not-divisible', undefined, vscode.ConfigurationTarget.Workspace);
+        await config.update('rules.attention-scale-mismatch', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+      await waitFor('the rule to come back', () => (ours(e.document.uri).some((d) => codeOf(d) === 'embed-dim-not-divisible') ? true : undefined));
+    });
+
+    it('Check Workspace puts problems of files that are not open into Problems', async function () {
+      const summary = await vscode.commands.executeCommand<CheckSummary>('attentionForge.checkWorkspace');
+      assert.ok(summary && !summary.cancelled, JSON.stringify(summary));
+      assert.ok(summary.analysed >= 3, JSON.stringify(summary));
+      await waitFor('problems of a file that is not open', () => ours(file('models/seq_attention.py')).length > 0 || undefined);
+      assert.deepEqual(ours(file('models/seq_attention.py')).map(codeOf), ['softmax-wrong-axis']);
+      assert.deepEqual(ours(file('clean_block.py')), []);
+    });
+
+    it('inserts a block as one undoable edit, adding only the missing imports', async function () {
+      const doc = await vscode.workspace.openTextDocument({ language: 'python', content: '"""Mine."""\nimport torch\n\n\nx = 1\n' });
+      const e = await vscode.window.showTextDocument(doc);
+      e.selection = new vscode.Selection(5, 0, 5, 0);
+      const code = evaluateChoice({ blockId: 'se', values: { channels: '32', reduction: '4' }, language: 'pytorch' }).code!;
+      const r = await insertIntoEditor(e, code, 'pytorch');
+      assert.ok(r.ok, r.message);
+      const text = doc.getText();
+      assert.equal(text.match(/^import torch$/gm)?.length, 1);
+      assert.match(text, /^import torch\nimport torch\.nn as nn\n/m);
+      assert.match(text, /channels: int = 32/);
+      await vscode.commands.executeCommand('undo');
+      assert.equal(doc.getText(), '"""Mine."""\nimport torch\n\n\nx = 1\n');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    });
+
+    it('New file never overwrites: a second file gets a fresh name', async function () {
+      const a = await createNewFile('eca', '# first\n', 'pytorch');
+      const b = await createNewFile('eca', '# second\n', 'pytorch');
+      assert.ok(a.ok && b.ok, `${a.message} ${b.message}`);
+      const first = new TextDecoder().decode(await vscode.workspace.fs.readFile(file('eca.py')));
+      const second = new TextDecoder().decode(await vscode.workspace.fs.readFile(file('eca_2.py')));
+      assert.equal(first, '# first\n');
+      assert.equal(second, '# second\n');
+    });
+
+    it('completes attn- snippets in Python', async function () {
+      const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'attn-s' });
+      await vscode.window.showTextDocument(doc);
+      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(0, 6));
+      const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+      assert.ok(labels.includes('attn-se'), labels.slice(0, 30).join(', '));
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    });
+
+    it('opens the form and the preview as webview panels', async function () {
+      await vscode.commands.executeCommand('attentionForge.newBlock', 'cnn-mha');
+      await waitFor('the form tab', () => tabLabels().includes('New Attention Block') || undefined);
+      await vscode.commands.executeCommand('attentionForge.previewBlock', 'se');
+      await waitFor('the preview tab', () => tabLabels().includes('Attention Block Preview') || undefined);
+      // One panel instance: the preview reuses the form's panel.
+      assert.equal(tabLabels().filter((l) => /Attention Block/.test(l)).length, 1);
+    });
+  });
+}

@@ -1,0 +1,566 @@
+/**
+ * The preview's engine: builds a block's compiled twin, feeds it synthetic inputs and masks,
+ * runs one forward pass on a backend, and returns what the panel shows — a per-layer table in
+ * the manner of torchinfo (path, type, output shape, parameters, FLOPs, activation memory), the
+ * attention maps and gates computed on the way, and the time per forward. It is DOM-free, so
+ * the same code runs in the webview (WebGPU or CPU) and in Node (tests and the benchmark).
+ *
+ * How it sees inside a block without touching the runtime or the generated code:
+ * - a *tap* backend wraps the real one (CPU or WebGPU): every kernel call passes through it, so
+ *   it counts FLOPs and bytes per kernel, keeps the outputs of softmax (attention maps) and of
+ *   sigmoid (gates), and asks the fused `scaled_dot_product_attention` kernel for its weights
+ *   too (the path that materialises them), so SDPA blocks show maps as well; it also knows every
+ *   storage allocated during a run and releases them afterwards, which is what keeps GPU memory
+ *   flat over re-runs;
+ * - a *tracer* wraps each submodule's `forward` (instance property, no eval) to know which
+ *   layer is running when a kernel is called, and to record each call's output shape;
+ * - a *meta* backend allocates nothing and computes nothing: a dry run on it yields every
+ *   kernel's output shape before the real run, so a map larger than the adapter's
+ *   `maxStorageBufferBindingSize` is reported before anything is dispatched.
+ *
+ * FLOPs: matmul, convolution and attention count 2 × multiply–accumulates (attention: QKᵀ and
+ * AV, which torchinfo misses); elementwise ops one per output element; softmax and
+ * normalisation 5 per element (max, subtract, exp, sum, divide); reductions and pooling one
+ * per input element; copies, concatenation and indexing none.
+ */
+
+import type { Backend, OutputSpec, Storage, TensorView } from '../../src/runtime/backend';
+import { cpu } from '../../src/runtime/cpu';
+import type { AnyKernel, Kernel } from '../../src/runtime/kernels/kernel';
+import { Generator, nn, ones, parseSafetensors, randn, Tensor, tensor, triu } from '../../src/runtime/index';
+import type { PreviewBlock, PreviewInput } from '../../src/protocol/preview';
+import { TWINS } from './generated/index';
+
+// ------------------------------------------------------------------ backends
+
+/** A storage of the tap backend: the wrapped backend's storage. */
+class TapStorage implements Storage {
+  constructor(
+    readonly backend: TapBackend,
+    readonly inner: Storage,
+  ) {}
+  get size(): number {
+    return this.inner.size;
+  }
+}
+
+/** One kernel call as the tap saw it. */
+export interface KernelCall {
+  readonly kernel: string;
+  readonly attrs: unknown;
+  readonly inputs: readonly { shape: readonly number[] }[];
+  readonly outputs: readonly OutputSpec[];
+  readonly storages: readonly Storage[];
+  /** The attention weights of a fused SDPA call, computed for the preview. */
+  readonly weights?: { spec: OutputSpec; storage: Storage };
+}
+
+/** Wraps a backend: observes every kernel call and tracks which storages are alive. */
+export class TapBackend implements Backend {
+  readonly name: string;
+  readonly readSync?: (s: Storage) => Float32Array;
+  /** Storages allocated and not released yet; tests assert it does not grow over re-runs. */
+  readonly live = new Set<TapStorage>();
+  observer: ((call: KernelCall) => void) | null = null;
+  /** Ask fused SDPA calls for their weights (one more output). */
+  captureSdpaWeights = true;
+
+  constructor(readonly inner: Backend) {
+    this.name = inner.name;
+    const rs = inner.readSync;
+    if (rs) this.readSync = (s) => rs.call(inner, this.unwrap(s));
+  }
+
+  private wrap(s: Storage): TapStorage {
+    const t = new TapStorage(this, s);
+    this.live.add(t);
+    return t;
+  }
+
+  private unwrap(s: Storage): Storage {
+    if (!(s instanceof TapStorage) || s.backend !== this) throw new Error(`storage of the '${s.backend.name}' backend given to the preview's tap`);
+    return s.inner;
+  }
+
+  alloc(size: number): Storage {
+    return this.wrap(this.inner.alloc(size));
+  }
+  upload(data: Float32Array): Storage {
+    return this.wrap(this.inner.upload(data));
+  }
+  write(storage: Storage, data: Float32Array): void {
+    this.inner.write(this.unwrap(storage), data);
+  }
+  read(storage: Storage): Promise<Float32Array> {
+    return this.inner.read(this.unwrap(storage));
+  }
+  run<A>(kernel: Kernel<A>, inputs: readonly TensorView[], attrs: A, outputs: readonly OutputSpec[]): Storage[] {
+    const ins = inputs.map((v) => ({ shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype, storage: this.unwrap(v.storage) }));
+    const sdpa = kernel.name === 'scaled_dot_product_attention' && this.captureSdpaWeights && this.observer !== null;
+    const a = attrs as unknown as { needWeights?: boolean };
+    if (sdpa && a.needWeights === false) {
+      // Same kernel, weights path: one more output, the (…, L, S) weights, kept for the preview only.
+      const k = kernel as AnyKernel;
+      const withWeights = { ...a, needWeights: true };
+      const specs = k.outputs(inputs, withWeights);
+      const raw = this.inner.run(k, ins, withWeights, specs).map((s) => this.wrap(s));
+      this.observer?.({ kernel: kernel.name, attrs, inputs, outputs, storages: raw.slice(0, outputs.length), weights: { spec: specs[outputs.length], storage: raw[outputs.length] } });
+      return raw.slice(0, outputs.length);
+    }
+    const outs = this.inner.run(kernel, ins, attrs, outputs).map((s) => this.wrap(s));
+    this.observer?.({ kernel: kernel.name, attrs, inputs, outputs, storages: outs });
+    return outs;
+  }
+  release(storage: Storage): void {
+    const s = storage as TapStorage;
+    if (!this.live.delete(s)) return;
+    this.inner.release(s.inner);
+  }
+  /** Releases every live storage except `keep` (the parameters). */
+  releaseAllBut(keep: ReadonlySet<Storage>): void {
+    for (const s of [...this.live]) if (!keep.has(s)) this.release(s);
+  }
+}
+
+class MetaStorage implements Storage {
+  constructor(
+    readonly backend: Backend,
+    readonly size: number,
+  ) {}
+}
+
+/** Shapes only: allocates nothing, computes nothing (reads give zeros). */
+export class MetaBackend implements Backend {
+  readonly name = 'meta';
+  alloc(size: number): Storage {
+    return new MetaStorage(this, size);
+  }
+  upload(data: Float32Array): Storage {
+    return new MetaStorage(this, data.length);
+  }
+  write(): void {}
+  read(s: Storage): Promise<Float32Array> {
+    return Promise.resolve(new Float32Array(s.size));
+  }
+  readSync(s: Storage): Float32Array {
+    return new Float32Array(s.size);
+  }
+  run<A>(_k: Kernel<A>, _i: readonly TensorView[], _a: A, outputs: readonly OutputSpec[]): Storage[] {
+    return outputs.map((o) => new MetaStorage(this, numel(o.shape)));
+  }
+  release(): void {}
+}
+
+// ------------------------------------------------------------------ counting
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+const ELEMENTWISE = new Set(['unary', 'binary', 'masked_fill', 'where']);
+const PER_INPUT = new Set(['reduce', 'pool', 'adaptive_pool']);
+const FIVE_PER_ELEMENT = new Set(['softmax', 'layer_norm', 'batch_norm']);
+
+/** FLOPs of one kernel call, by the rules in the module header. */
+export function kernelFlops(c: Pick<KernelCall, 'kernel' | 'inputs' | 'outputs'>): number {
+  const out = c.outputs[0] ? numel(c.outputs[0].shape) : 0;
+  switch (c.kernel) {
+    case 'matmul': {
+      const a = c.inputs[0].shape;
+      return 2 * out * a[a.length - 1];
+    }
+    case 'conv': {
+      const w = c.inputs[1].shape;
+      return 2 * out * numel(w.slice(1));
+    }
+    case 'scaled_dot_product_attention': {
+      const q = c.inputs[0].shape;
+      const v = c.inputs[2].shape;
+      const E = q[q.length - 1];
+      const Ev = v[v.length - 1];
+      const scores = (out / Ev) * c.inputs[1].shape[c.inputs[1].shape.length - 2];
+      // QKᵀ (2·L·S·E per batch), softmax (5 per score), AV (2·L·S·Ev).
+      return 2 * scores * E + 5 * scores + 2 * scores * Ev;
+    }
+    default:
+      if (ELEMENTWISE.has(c.kernel)) return out;
+      if (FIVE_PER_ELEMENT.has(c.kernel)) return 5 * out;
+      if (PER_INPUT.has(c.kernel)) return numel(c.inputs[0].shape);
+      return 0;
+  }
+}
+
+// ------------------------------------------------------------------ results
+
+export interface LayerRow {
+  path: string;
+  type: string;
+  depth: number;
+  /** Output shapes of this call (a tuple gives several; `null` outputs are skipped). */
+  outputShapes: number[][];
+  /** Parameters of the module and its children. */
+  params: number;
+  /** FLOPs of every kernel run inside the call (children included). */
+  flops: number;
+  /** Bytes of every kernel output produced inside the call (children included). */
+  activationBytes: number;
+}
+
+/** An attention map as captured: (…lead, L, S), row-stochastic over S. */
+export interface AttentionMap {
+  /** The layer that computed it (`''` is the block itself). */
+  path: string;
+  /** `softmax` or `scaled_dot_product_attention`. */
+  source: string;
+  shape: number[];
+  /** Items (batch, or windows) × heads × L × S, row-major. */
+  items: number;
+  heads: number;
+  L: number;
+  S: number;
+  /** The values, when read back (maps over `MAX_READ` elements are not). */
+  data: Float32Array | null;
+  /** Query grid when L = H·W (image blocks): the spatial view. */
+  grid?: { H: number; W: number };
+  /** Key grid when S = H·W. */
+  keyGrid?: { H: number; W: number };
+  /** L = S = channels: a C×C channel-attention map. */
+  channel: boolean;
+}
+
+/** A gate: a sigmoid (or a softmax over a non-last dim) that scales features. */
+export interface Gate {
+  path: string;
+  shape: number[];
+  /** `channel`: one weight per channel (bars); `spatial`: an H×W mask (image); `other`: a grid. */
+  kind: 'channel' | 'spatial' | 'other';
+  data: Float32Array | null;
+}
+
+/** A kernel output that would not fit one storage binding of the device. */
+export interface LimitWarning {
+  path: string;
+  kernel: string;
+  shape: number[];
+  bytes: number;
+  limit: number;
+  attention: boolean;
+}
+
+export interface RunResult {
+  layers: LayerRow[];
+  maps: AttentionMap[];
+  gates: Gate[];
+  outputs: { name: string; shape: number[] }[];
+  totalParams: number;
+  totalFlops: number;
+  activationBytes: number;
+  /** Milliseconds of the forward pass including reading the results back. */
+  forwardMs: number;
+}
+
+/** The user's run settings (from the panel's controls). */
+export interface RunSettings {
+  seed: number;
+  causal: boolean;
+  /** Padded keys at the end of each batch item. */
+  padding: readonly number[];
+}
+
+/** Elements above which a captured map or gate is not read back (it would be too large to draw). */
+export const MAX_READ = 1 << 24;
+
+// ------------------------------------------------------------------ building
+
+/** The block's twin with seeded torch-like initial values, on `device`. Throws when there is no twin. */
+export function instantiate(block: PreviewBlock, seed: number, device: Backend): nn.Module {
+  const make = TWINS[block.id];
+  if (!make) throw new Error(`${block.title} has no compiled TypeScript twin in this build`);
+  return make(block.ctorArgs, { generator: new Generator(seed), device });
+}
+
+/** A key/shape report on a state_dict: what is missing, unexpected or mis-shaped. */
+export interface WeightsReport {
+  missing: string[];
+  unexpected: string[];
+  mismatched: { key: string; expected: number[]; got: number[] }[];
+  ok: boolean;
+}
+
+export function compareStateDict(module: nn.Module, sd: ReadonlyMap<string, Tensor>): WeightsReport {
+  const own = module.stateDict();
+  const missing = [...own.keys()].filter((k) => !sd.has(k));
+  const unexpected = [...sd.keys()].filter((k) => !own.has(k));
+  const mismatched: WeightsReport['mismatched'] = [];
+  for (const [k, t] of sd) {
+    const d = own.get(k);
+    if (d && (d.shape.length !== t.shape.length || d.shape.some((s, i) => s !== t.shape[i]))) mismatched.push({ key: k, expected: [...d.shape], got: [...t.shape] });
+  }
+  return { missing, unexpected, mismatched, ok: !missing.length && !unexpected.length && !mismatched.length };
+}
+
+/** Parses a `.safetensors` file and checks it against the block; loads nothing (see `loadWeights`). */
+export function checkWeights(module: nn.Module, bytes: Uint8Array): { sd: Map<string, Tensor>; report: WeightsReport } {
+  const sd = parseSafetensors(bytes, cpu);
+  return { sd, report: compareStateDict(module, sd) };
+}
+
+/** Loads a checked state_dict: all of it or, when the report is not clean, nothing. */
+export function loadWeights(module: nn.Module, sd: ReadonlyMap<string, Tensor>): WeightsReport {
+  const report = compareStateDict(module, sd);
+  if (report.ok) module.loadStateDict(sd);
+  return report;
+}
+
+function causalMask(spec: PreviewInput, device: Backend): Tensor {
+  const [L, S] = spec.shape.slice(-2);
+  const above = triu(ones([L, S], { dtype: 'bool', device }), 1);
+  switch (spec.fill) {
+    case 'causal-keep':
+      return above.logicalNot();
+    case 'causal-additive':
+      return tensor(new Float32Array(L * S).map((_, i) => (i % S > Math.floor(i / S) ? -Infinity : 0)), { shape: [L, S], device });
+    default:
+      return above;
+  }
+}
+
+function paddingMask(spec: PreviewInput, padding: readonly number[], device: Backend): Tensor {
+  const [N, S] = spec.shape;
+  const d = new Float32Array(N * S);
+  for (let n = 0; n < N; n++) {
+    const pad = Math.min(S, padding[n] ?? 0);
+    for (let s = S - pad; s < S; s++) d[n * S + s] = 1;
+  }
+  return tensor(d, { shape: [N, S], dtype: 'bool', device });
+}
+
+/** The forward arguments for the block's inputs under the settings (masks off give `null`). */
+export function makeInputs(inputs: readonly PreviewInput[], settings: RunSettings, device: Backend): (Tensor | null)[] {
+  const gen = new Generator(settings.seed + 7919);
+  return inputs.map((spec) => {
+    if (spec.fill === 'randn') return randn(spec.shape, gen, device);
+    if (spec.fill === 'padding') return spec.optional && !settings.padding.some((p) => p > 0) ? null : paddingMask(spec, settings.padding, device);
+    return spec.optional && !settings.causal ? null : causalMask(spec, device);
+  });
+}
+
+// ------------------------------------------------------------------ tracing
+
+interface Frame {
+  row: LayerRow;
+}
+
+/** Wraps every submodule's forward to keep a stack of running layers and their rows. */
+class Tracer {
+  readonly rows: LayerRow[] = [];
+  readonly stack: Frame[] = [];
+
+  constructor(module: nn.Module) {
+    for (const [path, m] of module.namedModules()) {
+      const rec = m as unknown as { forward: (...a: unknown[]) => unknown };
+      const original = rec.forward;
+      const depth = path === '' ? 0 : path.split('.').length;
+      const params = m.parameters().reduce((a, p) => a + p.numel(), 0);
+      rec.forward = (...args: unknown[]) => {
+        const row: LayerRow = { path: path || '(block)', type: m.typeName, depth, outputShapes: [], params, flops: 0, activationBytes: 0 };
+        this.rows.push(row);
+        this.stack.push({ row });
+        try {
+          const out = original.apply(m, args);
+          row.outputShapes = shapesOf(out);
+          return out;
+        } finally {
+          this.stack.pop();
+        }
+      };
+    }
+  }
+
+  get current(): string {
+    const top = this.stack[this.stack.length - 1];
+    return top ? top.row.path : '(block)';
+  }
+
+  charge(flops: number, bytes: number): void {
+    for (const f of this.stack) {
+      f.row.flops += flops;
+      f.row.activationBytes += bytes;
+    }
+  }
+}
+
+function shapesOf(out: unknown): number[][] {
+  if (out instanceof Tensor) return [[...out.shape]];
+  if (Array.isArray(out)) return out.flatMap((o) => shapesOf(o));
+  return [];
+}
+
+// ------------------------------------------------------------------ classification
+
+interface Context {
+  batch: number;
+  H?: number;
+  W?: number;
+  channels?: number;
+}
+
+function contextOf(block: PreviewBlock): Context {
+  const dim = (n: string) => block.dims.find((d) => d.name === n)?.value;
+  const x = block.inputs[0];
+  const image = x && x.shape.length === 4;
+  return { batch: dim('N') ?? dim('B') ?? 1, H: dim('H'), W: dim('W'), channels: image ? x.shape[1] : undefined };
+}
+
+function normDim(dim: number, rank: number): number {
+  return dim < 0 ? dim + rank : dim;
+}
+
+function classifyMap(path: string, source: string, shape: readonly number[], ctx: Context): AttentionMap {
+  const L = shape[shape.length - 2];
+  const S = shape[shape.length - 1];
+  const lead = numel(shape.slice(0, -2));
+  let heads = 1;
+  if (shape.length >= 4) heads = shape[shape.length - 3];
+  else if (shape.length === 3 && lead % ctx.batch === 0 && lead > ctx.batch) heads = lead / ctx.batch;
+  const m: AttentionMap = { path, source, shape: [...shape], items: lead / heads, heads, L, S, data: null, channel: false };
+  if (ctx.H !== undefined && ctx.W !== undefined) {
+    if (L === ctx.H * ctx.W) m.grid = { H: ctx.H, W: ctx.W };
+    if (S === ctx.H * ctx.W) m.keyGrid = { H: ctx.H, W: ctx.W };
+    else if (m.grid && S === Math.floor(ctx.H / 2) * Math.floor(ctx.W / 2)) m.keyGrid = { H: Math.floor(ctx.H / 2), W: Math.floor(ctx.W / 2) };
+  }
+  if (!m.grid && ctx.channels !== undefined && L === ctx.channels && S === ctx.channels) m.channel = true;
+  return m;
+}
+
+function classifyGate(path: string, shape: readonly number[], ctx: Context): Gate {
+  const per = numel(shape) / Math.max(1, shape[0]);
+  const trailing = shape.slice(1).filter((d) => d !== 1);
+  let kind: Gate['kind'] = 'other';
+  if (ctx.H !== undefined && ctx.W !== undefined && trailing.length === 2 && trailing[0] === ctx.H && trailing[1] === ctx.W && per === ctx.H * ctx.W) kind = 'spatial';
+  else if (trailing.length === 1 && (ctx.channels === undefined || per === ctx.channels || shape.length <= 3)) kind = 'channel';
+  return { path, shape: [...shape], kind, data: null };
+}
+
+// ------------------------------------------------------------------ running
+
+export interface PreparedRun {
+  module: nn.Module;
+  tap: TapBackend;
+  /** Storages the module owns (kept across runs). */
+  keep: Set<Storage>;
+}
+
+/**
+ * The block's twin on a tap over `device`: built on the CPU (seeded init, optional state_dict),
+ * then moved. Returns the weights report when a state_dict was given and did not match (then
+ * nothing is loaded and the seeded weights are used).
+ */
+export function prepare(block: PreviewBlock, seed: number, device: Backend, sd?: ReadonlyMap<string, Tensor>): PreparedRun & { weights?: WeightsReport } {
+  const module = instantiate(block, seed, cpu);
+  let weights: WeightsReport | undefined;
+  if (sd) weights = loadWeights(module, sd);
+  const tap = device instanceof TapBackend ? device : new TapBackend(device);
+  module.to(tap);
+  const keep = new Set<Storage>();
+  for (const [, t] of module.stateDict()) keep.add(t.storage);
+  for (const [, p] of module.namedParameters()) keep.add(p.storage);
+  for (const [, b] of module.namedBuffers()) keep.add(b.storage);
+  return { module, tap, keep, ...(weights ? { weights } : {}) };
+}
+
+/** A dry run on the meta backend: output shapes of every kernel, and those exceeding `limit` bytes. */
+export function dryRun(block: PreviewBlock, settings: RunSettings, limit: number): LimitWarning[] {
+  const meta = new MetaBackend();
+  const tap = new TapBackend(meta);
+  tap.captureSdpaWeights = true;
+  const module = instantiate(block, settings.seed, tap);
+  const tracer = new Tracer(module);
+  const warnings: LimitWarning[] = [];
+  tap.observer = (c) => {
+    const all = c.weights ? [...c.outputs, c.weights.spec] : c.outputs;
+    for (const o of all) {
+      const bytes = numel(o.shape) * 4;
+      if (bytes > limit) warnings.push({ path: tracer.current, kernel: c.kernel, shape: [...o.shape], bytes, limit, attention: c.kernel === 'softmax' || (c.kernel === 'scaled_dot_product_attention' && o === c.weights?.spec) });
+    }
+  };
+  const args = makeInputs(block.inputs, settings, tap);
+  (module.forward as (...a: unknown[]) => unknown)(...args);
+  return warnings;
+}
+
+/** One forward pass with tracing and capture; every storage it allocated is released before it returns. */
+export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: RunSettings): Promise<RunResult> {
+  const { module, tap } = run;
+  const ctx = contextOf(block);
+  const tracer = new Tracer(module);
+  const maps: { map: AttentionMap; storage: Storage }[] = [];
+  const gates: { gate: Gate; storage: Storage }[] = [];
+  let totalFlops = 0;
+  let activationBytes = 0;
+  tap.observer = (c) => {
+    const flops = kernelFlops(c);
+    const bytes = c.outputs.reduce((a, o) => a + numel(o.shape) * 4, 0);
+    totalFlops += flops;
+    activationBytes += bytes;
+    tracer.charge(flops, bytes);
+    const path = tracer.current;
+    if (c.kernel === 'softmax') {
+      const a = c.attrs as { dim: number; log: boolean };
+      const shape = c.outputs[0].shape;
+      if (a.log) return;
+      if (shape.length >= 2 && normDim(a.dim, shape.length) === shape.length - 1) maps.push({ map: classifyMap(path, c.kernel, shape, ctx), storage: c.storages[0] });
+      else gates.push({ gate: classifyGate(path, shape, ctx), storage: c.storages[0] });
+    } else if (c.kernel === 'scaled_dot_product_attention') {
+      const w = c.weights ?? (c.outputs[1] ? { spec: c.outputs[1], storage: c.storages[1] } : undefined);
+      if (w) maps.push({ map: classifyMap(path, c.kernel, w.spec.shape, ctx), storage: w.storage });
+    } else if (c.kernel === 'unary' && (c.attrs as { op: string }).op === 'sigmoid') {
+      gates.push({ gate: classifyGate(path, c.outputs[0].shape, ctx), storage: c.storages[0] });
+    }
+  };
+  const t0 = performance.now();
+  try {
+    const args = makeInputs(block.inputs, settings, tap);
+    const out = (module.forward as (...a: unknown[]) => unknown)(...args);
+    const outputs = (Array.isArray(out) ? out : [out]).filter((o): o is Tensor => o instanceof Tensor);
+    // Reading back waits for the GPU: the timing covers the whole forward.
+    for (const m of maps) if (numel(m.map.shape) <= MAX_READ) m.map.data = await tap.read(m.storage);
+    for (const g of gates) if (numel(g.gate.shape) <= MAX_READ) g.gate.data = await tap.read(g.storage);
+    if (outputs[0]) await outputs[0].data();
+    const forwardMs = performance.now() - t0;
+    const names = block.outputs.map((o) => o.name);
+    return {
+      layers: tracer.rows,
+      maps: maps.map((m) => m.map),
+      gates: gates.map((g) => g.gate),
+      outputs: outputs.map((o, i) => ({ name: names[i] ?? `output ${i}`, shape: [...o.shape] })),
+      totalParams: module.parameters().reduce((a, p) => a + p.numel(), 0),
+      totalFlops,
+      activationBytes,
+      forwardMs,
+    };
+  } finally {
+    tap.observer = null;
+    // Views share storage and nothing here is used again: release everything the run made.
+    tap.releaseAllBut(run.keep);
+    for (const [path, m] of module.namedModules()) {
+      void path;
+      delete (m as unknown as { forward?: unknown }).forward;
+    }
+  }
+}
+
+/** A head's map, or the mean over heads, for one item: L×S values. */
+export function mapSlice(m: AttentionMap, item: number, head: number | 'mean'): Float32Array {
+  const { L, S, heads } = m;
+  const out = new Float32Array(L * S);
+  if (!m.data) return out;
+  const base = item * heads * L * S;
+  if (head === 'mean') {
+    for (let h = 0; h < heads; h++) {
+      const o = base + h * L * S;
+      for (let i = 0; i < L * S; i++) out[i] += m.data[o + i] / heads;
+    }
+  } else out.set(m.data.subarray(base + head * L * S, base + (head + 1) * L * S));
+  return out;
+}
