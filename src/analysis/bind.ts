@@ -103,6 +103,7 @@ export function bind(stmts: readonly Node[], aliases: Map<string, string>, comme
       const name = def.childForFieldName('name')?.text;
       if (!name) continue;
       const info: ClassInfo = { name, node: def, isModule: false, methods: new Map() };
+      if (st !== def) info.decorators = st.namedChildren.filter((d) => d.type === 'decorator').map((d) => d.text.replace(/^@\s*/, ''));
       const body = def.childForFieldName('body');
       for (const m of body?.namedChildren ?? []) {
         const fn = m.type === 'decorated_definition' ? m.childForFieldName('definition') : m;

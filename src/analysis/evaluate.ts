@@ -57,6 +57,9 @@ const ELEMENTWISE_FUNCS = new Set([
   'long', 'int', 'masked_fill', 'masked_fill_', 'softmax', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cumsum',
 ]);
 
+/** nn.Module methods that return the module itself. */
+const MODULE_SELF_METHODS = new Set(['eval', 'train', 'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'apply', 'zero_grad', 'share_memory', 'to_empty']);
+
 function roleFromName(name: string, all: string[]): Role | undefined {
   const n = name.toLowerCase().replace(/^self\./, '');
   if (/^(b|n|bs|nb|batch|batch_size|bsz|num_batches)$/.test(n)) return 'batch';
@@ -275,14 +278,20 @@ export class Evaluator {
       const right = e.childForFieldName('right');
       const typ = e.childForFieldName('type');
       if (!left) return;
+      if (right?.type === 'assignment') {
+        // Chained assignment a = b = value: the inner assignment binds b, its value binds a.
+        this.exprStmt(right, f);
+        let inner: Node = right;
+        while (inner.childForFieldName('right')?.type === 'assignment') inner = inner.childForFieldName('right')!;
+        const target = inner.childForFieldName('left');
+        const v = target ? this.expr(target, f) : UNKNOWN;
+        this.assign(left, v, f, right);
+        return;
+      }
       let v: Value = right ? this.expr(right, f) : UNKNOWN;
       if (typ && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) {
         const seeded = this.fromAnnotation(typ, f);
         if (seeded) v = seeded;
-      }
-      if (right?.type === 'assignment') {
-        // Chained assignment a = b = value.
-        v = this.expr(right, f);
       }
       v = this.seedFromComment(e, left, v);
       this.assign(left, v, f, right);
@@ -637,10 +646,50 @@ export class Evaluator {
       if (v === undefined && p.def && !(seed && this.isTensorish(p))) v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
       if (v.kind === 'int' && !v.name) v = { ...v, name: p.name };
+      if (isTensor(v) && v.axes && !seed && fn.childForFieldName('name')?.text !== '__init__') v = this.withDeclaredRoles(fn, p, idx, v, f);
       f.vars.set(p.name, v);
       bound.push(v);
     });
     return bound;
+  }
+
+  /**
+   * A concrete argument for a parameter whose shape is declared (jaxtyping annotation, shape
+   * comment, docstring) takes the declared names' roles on the axes that have none, and the
+   * names are bound to its sizes: `# x: (B, L, C)` says which axis is the batch even when the
+   * caller passes torch.randn(3, 6, 16).
+   */
+  private withDeclaredRoles(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number, v: TensorV, f: Frame): TensorV {
+    const declared = this.declaredNames(fn, p, index);
+    if (!declared || declared.length !== v.axes!.length) return v;
+    const all = declared.filter((x) => !/^\d+$/.test(x));
+    let changed = false;
+    const axes = v.axes!.map((a, i) => {
+      this.bindName(a.size, declared[i]);
+      if (a.role) return a;
+      const role = roleFromName(declared[i], all);
+      if (!role) return a;
+      changed = true;
+      return { ...a, role };
+    });
+    void f;
+    return changed ? { ...v, axes } : v;
+  }
+
+  /** The axis names a parameter's annotation, shape comment or docstring declares. */
+  private declaredNames(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number): string[] | undefined {
+    if (p.ann) {
+      const m = /\[\s*[\w.]+\s*,\s*["']([^"']*)["']\s*\]/.exec(p.ann.text);
+      if (m) {
+        const names = m[1].trim().split(/\s+/).filter(Boolean);
+        if (names.some((n) => n.startsWith('*') || n === '...')) return undefined;
+        return names.map((n) => n.replace(/^_/, ''));
+      }
+    }
+    const line = p.node.startPosition.row;
+    const names = this.b.shapeComments.get(line);
+    if (names && (line !== fn.startPosition.row || this.paramsOnLine(fn, line) === 1 || index === 0)) return names;
+    return this.docShape(fn, p.name);
   }
 
   private isTensorish(p: { ann?: Node }): boolean {
@@ -664,6 +713,15 @@ export class Evaluator {
     this.instances.push(inst);
     const init = findMethod(cls, '__init__');
     if (init) this.runFunction(init, args, kwargs, inst, seed, false);
+    else if (cls.decorators?.some((d) => /(^|\.)dataclass\b/.test(d))) {
+      // A dataclass's generated __init__ binds its fields in order, defaults after.
+      this.dataclassFields(cls).forEach((fld, i) => {
+        let v: Value | undefined = i < args.length ? args[i] : kwargs[fld.name];
+        if (v === undefined && fld.def) v = this.expr(fld.def, { vars: new Map(), returns: [], forward: false });
+        if (v === undefined) v = UNKNOWN;
+        inst.attrs.set(fld.name, v.kind === 'int' && !v.name ? { ...v, name: fld.name } : v);
+      });
+    }
     return inst;
   }
 
@@ -849,9 +907,39 @@ export class Evaluator {
     const objNode = n.childForFieldName('object');
     const attrNode = n.childForFieldName('attribute');
     if (!objNode || !attrNode) return UNKNOWN;
-    const name = attrNode.text;
-    const obj = this.expr(objNode, f);
+    return this.attributeOf(this.expr(objNode, f), attrNode.text, n, attrNode);
+  }
+
+  /** A class-level assignment `name = value` or `name: T = value` in a class body or its bases. */
+  private classAttribute(cls: ClassInfo, name: string): Value | undefined {
+    for (let c: ClassInfo | undefined = cls; c; c = c.base) {
+      for (const st of c.node.childForFieldName('body')?.namedChildren ?? []) {
+        if (st.type !== 'expression_statement') continue;
+        const a = st.namedChildren[0];
+        if (a?.type !== 'assignment' || a.childForFieldName('left')?.text !== name) continue;
+        const r = a.childForFieldName('right');
+        return r ? this.expr(r, { vars: new Map(), returns: [], forward: false }) : UNKNOWN;
+      }
+    }
+    return undefined;
+  }
+
+  /** The fields of a `@dataclass`: annotated class-level names, in order, with their default nodes. */
+  private dataclassFields(cls: ClassInfo): { name: string; def?: Node }[] {
+    const out: { name: string; def?: Node }[] = [];
+    for (const st of cls.node.childForFieldName('body')?.namedChildren ?? []) {
+      const a = st.type === 'expression_statement' ? st.namedChildren[0] : undefined;
+      const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+      if (!a || !left || left.type !== 'identifier' || !a.childForFieldName('type')) continue;
+      out.push({ name: left.text, def: a.childForFieldName('right') ?? undefined });
+    }
+    return out;
+  }
+
+  private attributeOf(obj: Value, name: string, n: Node, attrNode: Node): Value {
     switch (obj.kind) {
+      case 'class':
+        return this.classAttribute(obj.cls, name) ?? UNKNOWN;
       case 'qual':
         return { kind: 'qual', path: `${obj.path}.${name}` };
       case 'instance': {
@@ -859,7 +947,7 @@ export class Evaluator {
         if (v) return v;
         const m = findMethod(obj.cls, name);
         if (m) return { kind: 'function', node: m, self: obj };
-        return UNKNOWN;
+        return this.classAttribute(obj.cls, name) ?? UNKNOWN;
       }
       case 'tensor':
         return this.tensorAttribute(obj, name, n, attrNode);
@@ -963,7 +1051,8 @@ export class Evaluator {
   }
 
   private indexTensor(t: TensorV, subs: Node[], f: Frame): Value {
-    if (!t.axes) return { kind: 'tensor' };
+    // Indexing keeps the dtype and mask meaning even when the shape is unknown.
+    if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask };
     const out: Axis[] = [];
     let src = 0;
     const ell = subs.findIndex((s) => s.type === 'ellipsis');
@@ -1029,6 +1118,10 @@ export class Evaluator {
       const res: TensorV = { kind: 'tensor', axes: shape ?? undefined, dtype: 'bool' };
       if (res.axes) res.strides = contiguousStrides(res.axes.map((x) => x.size));
       const k = numValue(other);
+      if (!t.mask && (op === '==' || op === '!=') && other.kind === 'int' && /pad/i.test(other.name ?? '')) {
+        // tokens == pad_id is True at padding (positions to ignore); != is True at real tokens.
+        res.mask = { polarity: op === '==' ? 'ignore' : 'keep' };
+      }
       if (t.mask && k !== undefined && (k === 0 || k === 1)) {
         const flip = (op === '==' && k === 0) || (op === '!=' && k === 1) || (op === '<' && k === 1) || (op === '<=' && k === 0);
         const keep = (op === '==' && k === 1) || (op === '!=' && k === 0) || (op === '>' && k === 0) || (op === '>=' && k === 1);
@@ -1112,7 +1205,8 @@ export class Evaluator {
       if (v.scale) return op === '/' ? { base: v.scale.base, exp: -v.scale.exp } : v.scale;
       return { exp: 0 };
     }
-    if (v.kind === 'int') return op === '/' ? { base: v.dim, exp: -1 } : { base: v.dim, exp: 1 };
+    // Dividing by an integer scales; multiplying by one (x * 3, x * H) is not an attention scale.
+    if (v.kind === 'int') return op === '/' ? { base: v.dim, exp: -1 } : undefined;
     return undefined;
   }
 
@@ -1257,7 +1351,19 @@ export class Evaluator {
       }
       return { kind: 'none' };
     }
-    const callee = this.expr(fnNode, f);
+    let callee: Value;
+    if (fnNode.type === 'attribute') {
+      // The object is evaluated once; `model.eval()`, `layer.to(device)` return the module itself.
+      const objNode = fnNode.childForFieldName('object');
+      const attrNode = fnNode.childForFieldName('attribute');
+      if (!objNode || !attrNode) return UNKNOWN;
+      const obj = this.expr(objNode, f);
+      if (MODULE_SELF_METHODS.has(attrNode.text) && (obj.kind === 'torchmodule' || (obj.kind === 'instance' && obj.cls.isModule && !findMethod(obj.cls, attrNode.text)))) {
+        this.evalArgs(n, f);
+        return obj;
+      }
+      callee = this.attributeOf(obj, attrNode.text, fnNode, attrNode);
+    } else callee = this.expr(fnNode, f);
     const a = this.evalArgs(n, f);
     if (a.kwargs['*'] || a.kwargs['**']) return UNKNOWN;
     switch (callee.kind) {
@@ -1291,6 +1397,8 @@ export class Evaluator {
     if (nnMatch) {
       const type = nnMatch[1];
       if (type === 'Module') return UNKNOWN;
+      // nn.Parameter(t) and nn.Buffer(t) are the tensor t, for shapes.
+      if (type === 'Parameter' || type === 'Buffer') return isTensor(args[0] ?? kwargs.data) ? (args[0] ?? kwargs.data) : { kind: 'tensor' };
       const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
       if (type === 'Sequential') m.items = args;
       if (type === 'ModuleList') m.items = args[0]?.kind === 'tuple' ? args[0].items : [];
@@ -1734,6 +1842,19 @@ export class Evaluator {
           const src = i >= off ? t.axes![i - off] : undefined;
           return { size: src ? D.mul(src.size, (it as IntV).dim) : (it as IntV).dim, role: src?.role };
         });
+        return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask });
+      }
+      case 'repeat_interleave': {
+        const r = kw('repeats', 0);
+        const dv = kw('dim', 1);
+        if (!t.axes || r?.kind !== 'int') return done({ kind: 'tensor', dtype: t.dtype });
+        if (!dv || dv.kind === 'none') {
+          const size = D.mul(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1)), r.dim);
+          return done(this.tensor([size], undefined, { dtype: t.dtype }));
+        }
+        const d = this.normDim(numValue(dv), rank!, info);
+        if (d === undefined) return done({ kind: 'tensor', dtype: t.dtype });
+        const axes = t.axes.map((a, i) => (i === d ? { size: D.mul(a.size, r.dim), role: a.role } : a));
         return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask });
       }
       case 'chunk':
@@ -2289,7 +2410,9 @@ export class Evaluator {
     }
     if (op === 'cat') {
       for (const t of ts) total = D.add(total, t.axes![d].size);
-      const axes = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: a.role } : { ...a }));
+      // An axis's role is whatever any of the joined tensors says it is.
+      const roleAt = (i: number) => ts.map((t) => t.axes![i].role).find((r) => r !== undefined);
+      const axes = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: roleAt(i) } : { ...a, role: a.role ?? roleAt(i) }));
       return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
     }
     const axes = [...ts[0].axes!.map((a) => ({ ...a }))];
@@ -2464,7 +2587,14 @@ export class Evaluator {
         case 'ConvTranspose1d':
         case 'PixelShuffle':
         case 'TransformerEncoderLayer':
-        case 'TransformerEncoder':
+        case 'TransformerEncoder': {
+          // Encoder layers keep the input's shape; the model width must be the last axis.
+          if (!t?.axes || (rank !== 2 && rank !== 3)) return { kind: 'tensor' } as TensorV;
+          const layer = m.type === 'TransformerEncoder' ? m.kwargs.encoder_layer ?? m.args[0] : m;
+          const dm = layer?.kind === 'torchmodule' ? layer.kwargs.d_model ?? layer.args[0] : undefined;
+          if (dm?.kind === 'int' && this.unify(t.axes[rank! - 1].size, dm.dim) === 'ne') info.expectedSize = { axis: rank! - 1, expected: dm.dim, got: t.axes[rank! - 1].size, what: 'd_model' };
+          return this.keep(t);
+        }
         case 'TransformerDecoderLayer':
         case 'Transformer':
           return { kind: 'tensor' } as TensorV;

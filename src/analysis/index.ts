@@ -171,14 +171,14 @@ export class AnalysisSession {
         cursor.gotoParent();
       }
       // Group statements that share a line.
-      const groups: { from: number; to: number; r0: number; r1: number; err: boolean }[] = [];
+      const groups: { from: number; to: number; r0: number; r1: number; err: boolean; text: string }[] = [];
       kids.forEach((k, i) => {
         const last = groups[groups.length - 1];
         if (last && k.r0 <= last.r1) {
           last.to = i;
           last.r1 = Math.max(last.r1, k.r1);
           last.err ||= k.err;
-        } else groups.push({ from: i, to: i, r0: k.r0, r1: k.r1, err: k.err });
+        } else groups.push({ from: i, to: i, r0: k.r0, r1: k.r1, err: k.err, text: '' });
       });
       const pool = new Map<string, Item[]>();
       const out: (Item | undefined)[] = new Array(groups.length);
@@ -196,26 +196,48 @@ export class AnalysisSession {
           todo.push(gi);
         }
         // Remember the text for the conversion pass.
-        (gr as { text?: string }).text = text;
+        gr.text = text;
       });
       if (todo.length) {
-        for (const gi of todo) {
-          const gr = groups[gi] as { from: number; to: number; r0: number; r1: number; err: boolean; text: string };
-          const anchor: Anchor = { row: gr.r0, text: gr.text };
-          const it: Item = { id: ++nextItemId, anchor, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, errors: 0, endRow: gr.r1 };
+        const fresh = (gi: number): Item => {
+          const gr = groups[gi];
+          const it: Item = { id: ++nextItemId, anchor: { row: gr.r0, text: gr.text }, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, errors: 0, endRow: gr.r1 };
           out[gi] = it;
-          for (let k = gr.from; k <= gr.to; k++) {
-            // Jump straight to the k-th top-level node (tree-sitter scans the children natively).
-            let found = cursor.gotoFirstChildForIndex(kids[k].s) && cursor.startIndex === kids[k].s && cursor.endIndex === kids[k].e;
-            if (!found) {
-              // Zero-width nodes (missing tokens) are not found by index: count siblings instead.
-              cursor.reset(tree.rootNode);
-              found = cursor.gotoFirstChild();
-              for (let j = 0; found && j < k; j++) found = cursor.gotoNextSibling();
-            }
-            if (found) {
-              it.nodes.push(convert(cursor, g, anchor, starts[gr.r0], gr.r0, starts));
-              cursor.gotoParent();
+          return it;
+        };
+        if (todo.length > 8) {
+          // Many items to convert (a first analysis): one walk over the top-level nodes.
+          const need = new Set(todo);
+          let gi = 0;
+          let k = 0;
+          if (cursor.gotoFirstChild()) {
+            do {
+              while (gi < groups.length && groups[gi].to < k) gi++;
+              if (need.has(gi)) {
+                const it = out[gi] ?? fresh(gi);
+                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], groups[gi].r0, starts));
+              }
+              k++;
+            } while (cursor.gotoNextSibling());
+            cursor.gotoParent();
+          }
+        } else {
+          for (const gi of todo) {
+            const gr = groups[gi];
+            const it = fresh(gi);
+            for (let k = gr.from; k <= gr.to; k++) {
+              // Jump straight to the k-th top-level node (tree-sitter scans the children natively).
+              let found = cursor.gotoFirstChildForIndex(kids[k].s) && cursor.startIndex === kids[k].s && cursor.endIndex === kids[k].e;
+              if (!found) {
+                // Zero-width nodes (missing tokens) are not found by index: count siblings instead.
+                cursor.reset(tree.rootNode);
+                found = cursor.gotoFirstChild();
+                for (let j = 0; found && j < k; j++) found = cursor.gotoNextSibling();
+              }
+              if (found) {
+                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], gr.r0, starts));
+                cursor.gotoParent();
+              }
             }
           }
         }

@@ -88,7 +88,9 @@ function closeScope(inner: Scope, outer: Scope): void {
 function walk(n: Node, s: Scope): void {
   switch (n.type) {
     case 'identifier':
-      s.reads.add(n.text);
+      // A read after the scope bound the name reads the scope's own binding (at module level,
+      // `q = ...; f(q)` in one item does not depend on another item's q).
+      if (!s.binds.has(n.text)) s.reads.add(n.text);
       return;
     case 'comment':
     case 'string_content':

@@ -147,6 +147,8 @@ export type Value =
 export interface ClassInfo {
   name: string;
   node: Node;
+  /** Decorator expressions (`dataclass`, `dataclasses.dataclass(frozen=True)`), as written. */
+  decorators?: string[];
   isModule: boolean;
   base?: ClassInfo;
   methods: Map<string, Node>;

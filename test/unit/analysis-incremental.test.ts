@@ -7,7 +7,7 @@
  */
 
 import * as assert from 'node:assert/strict';
-import { analyzeSource, corpus, ready, session } from './analysis.helpers';
+import { analyzeSource, corpus, HELDOUT, ready, session } from './analysis.helpers';
 
 const EDITS_PER_FILE = 12;
 const TOKENS = ['(', ')', ':', ',', 'x', ' + 1', '.transpose(1, 2)', '.view(B, -1)', ' @ k', '"""', '# (B, L, C)', '  # attention-forge: ignore', 'import math', 'class', '\\'];
@@ -44,9 +44,9 @@ function edit(src: string, r: () => number): string {
 describe('analyzer incremental sessions', function () {
   before(ready);
 
-  it(`after random one-line edits, every corpus program analyses exactly as cold (${EDITS_PER_FILE} edits each)`, function () {
+  it(`after random one-line edits, every corpus and held-out program analyses exactly as cold (${EDITS_PER_FILE} edits each)`, function () {
     const r = rng(7);
-    const progs = corpus();
+    const progs = [...corpus(), ...corpus(HELDOUT)];
     const files = [...progs.map((p) => p.source), progs.slice(0, 30).map((p) => p.source).join('\n\n')];
     let checked = 0;
     for (const [fi, original] of files.entries()) {

@@ -5,7 +5,7 @@ import { fix, setKeyword, shapeOf } from './util';
 
 export const rule: Rule = {
   name: 'batch-first-mismatch',
-  summary: 'nn.MultiheadAttention fed (N, L, E) without batch_first=True, or (L, N, E) with it',
+  summary: 'nn.MultiheadAttention (or nn.TransformerEncoder/EncoderLayer) fed (N, L, E) without batch_first=True, or (L, N, E) with it',
   defaultSeverity: 'warning',
   docs: {
     what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor) and compares that with the module\'s `batch_first`.',
@@ -16,10 +16,13 @@ export const rule: Rule = {
   },
   on: ['module-call'],
   check(e, ctx) {
-    if (e.kind !== 'module-call' || e.module.type !== 'MultiheadAttention') return;
-    const q = e.args[0] ?? e.kwargs.query;
+    if (e.kind !== 'module-call' || !['MultiheadAttention', 'TransformerEncoderLayer', 'TransformerEncoder'].includes(e.module.type)) return;
+    const q = e.args[0] ?? e.kwargs.query ?? e.kwargs.src;
     if (q?.kind !== 'tensor' || !q.axes || q.axes.length !== 3) return;
-    const bfv = e.module.kwargs.batch_first ?? e.module.args[8];
+    // The layout is the module's own (MultiheadAttention, an encoder layer) or its layer's.
+    const layer = e.module.type === 'TransformerEncoder' ? e.module.kwargs.encoder_layer ?? e.module.args[0] : e.module;
+    if (layer?.kind !== 'torchmodule') return;
+    const bfv = layer.kwargs.batch_first ?? (layer.type === 'MultiheadAttention' ? layer.args[8] : undefined);
     const bf = bfv === undefined ? false : bfv.kind === 'bool' ? bfv.value : undefined;
     if (bf === undefined) return;
     const [r0, r1] = [q.axes[0].role, q.axes[1].role];
@@ -28,15 +31,15 @@ export const rule: Rule = {
       ctx.report({
         node: e.node,
         severity,
-        message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but the MultiheadAttention was built without batch_first=True, so it reads (L, N, E) and attends across the batch`,
-        fixes: fix('Add batch_first=True', setKeyword(e.module, 'batch_first', 'True')),
+        message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but the ${layer.type} was built without batch_first=True, so it reads (L, N, E) and attends across the batch`,
+        fixes: fix('Add batch_first=True', setKeyword(layer, 'batch_first', 'True')),
       });
     } else if (bf && r0 === 'seq' && r1 === 'batch') {
       ctx.report({
         node: e.node,
         severity,
-        message: `query ${shapeOf(q, ctx)} is sequence-first (L, N, E) but the MultiheadAttention was built with batch_first=True, so it reads (N, L, E)`,
-        fixes: fix('Set batch_first=False', setKeyword(e.module, 'batch_first', 'False')),
+        message: `query ${shapeOf(q, ctx)} is sequence-first (L, N, E) but the ${layer.type} was built with batch_first=True, so it reads (N, L, E)`,
+        fixes: fix('Set batch_first=False', setKeyword(layer, 'batch_first', 'False')),
       });
     }
   },
