@@ -5,7 +5,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'src/generated/', 'node_modules/', 'test-results/', 'test/fixtures/', 'test/snapshots/'] },
+  { ignores: ['dist/', 'out/', 'src/generated/', 'src/runtime/wasm/kernels.generated.ts', 'node_modules/', 'test-results/', 'test/fixtures/', 'test/snapshots/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

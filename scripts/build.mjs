@@ -2,9 +2,10 @@
 // lazily, and the CLI bundles with esbuild, the form webview bundle into
 // dist/webview/ (the webview's only local resource root), and copies the parser's
 // WebAssembly next to the bundles (src/analysis/parse.ts looks there first, so the packaged
-// extension needs no node_modules). First it writes the compiled block twins
-// (scripts/gen-twins.ts → src/generated/twins/), which the CLI and the webview import: blocks
-// run from ordinary bundled classes, never from evaluated source text.
+// extension needs no node_modules). First it writes the generated sources: the WASM SIMD
+// kernels as bytes (scripts/gen-wasm.ts → src/runtime/wasm/kernels.generated.ts) and the
+// compiled block twins (scripts/gen-twins.ts → src/generated/twins/), which the CLI and the
+// webview import: blocks run from ordinary bundled classes, never from evaluated source text.
 //   node scripts/build.mjs            one production build
 //   node scripts/build.mjs --watch    rebuild on change
 import * as esbuild from 'esbuild';
@@ -24,11 +25,11 @@ const common = {
 // The extension loads the analyzer and the catalog-backed scaffold code on first use with
 // `import()`; each is a bundle of its own (dist/analysis.js, dist/scaffold.js), so activation
 // neither parses nor runs their code. Only dynamic imports from src/extension are redirected.
-const LAZY = { 'src/analysis/index.ts': './analysis.js', 'src/extension/scaffold.ts': './scaffold.js' };
+const LAZY = { 'src/analysis/index.ts': './analysis.js', 'src/extension/scaffold.ts': './scaffold.js', 'src/extension/preview-model.ts': './preview-model.js' };
 const lazyBundles = {
   name: 'lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /(^|\/)(analysis|scaffold)$/ }, (args) => {
+    build.onResolve({ filter: /(^|\/)(analysis|scaffold|preview-model)$/ }, (args) => {
       if (args.kind !== 'dynamic-import' || !/src[\\/]extension([\\/]|$)/.test(args.resolveDir)) return undefined;
       const target = path.relative(process.cwd(), path.join(args.resolveDir, args.path)).split(path.sep).join('/');
       const out = LAZY[`${target}.ts`] ?? LAZY[`${target}/index.ts`];
@@ -40,23 +41,27 @@ const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true, plugins: [lazyBundles] },
   { ...common, entryPoints: ['src/analysis/index.ts'], outfile: 'dist/analysis.js', minify: true },
   { ...common, entryPoints: ['src/extension/scaffold.ts'], outfile: 'dist/scaffold.js', minify: true },
+  { ...common, entryPoints: ['src/extension/preview-model.ts'], outfile: 'dist/preview-model.js', minify: true }, // preview panel (issue 5)
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['webgpu'], keepNames: true, banner: { js: '#!/usr/bin/env node' } },
   // The webview runs in a browser frame under a CSP without eval: an IIFE, minified, no Node.
   { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, entryPoints: ['webview/form/main.ts'], outfile: 'dist/webview/form.js' },
+  // Preview panel (issue 5): the runtime, the compiled twins and the page; same CSP constraints.
+  { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, keepNames: true, entryPoints: ['webview/preview/main.ts'], outfile: 'dist/webview/preview.js' },
 ];
 
 function copyAssets() {
   fs.mkdirSync('dist/webview', { recursive: true });
   fs.copyFileSync('webview/form/form.css', 'dist/webview/form.css');
+  fs.copyFileSync('webview/preview/preview.css', 'dist/webview/preview.css'); // preview panel (issue 5)
   fs.copyFileSync('node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm');
   fs.copyFileSync('node_modules/tree-sitter-python/tree-sitter-python.wasm', 'dist/tree-sitter-python.wasm');
 }
 
-function generateTwins() {
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/gen-twins.ts'], { stdio: 'inherit' });
+function generateSources() {
+  for (const script of ['scripts/gen-wasm.ts', 'scripts/gen-twins.ts']) execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' });
 }
 
-generateTwins();
+generateSources();
 copyAssets();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -11,6 +11,9 @@ export const CATEGORY = 'Attention Forge';
 /** The form webview's view type (its serializer and `onWebviewPanel` activation use it). */
 export const FORM_VIEW_TYPE = 'attentionForge.form';
 
+/** The block preview's view type (issue 5; its serializer and `onWebviewPanel` activation use it). */
+export const PREVIEW_VIEW_TYPE = 'attentionForge.preview';
+
 export const COMMAND_TABLE = [
   { id: 'attentionForge.newBlock', title: 'New Attention Block…' },
   { id: 'attentionForge.insertBlock', title: 'Insert Attention Block' },

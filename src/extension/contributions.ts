@@ -8,7 +8,7 @@
  */
 
 import { RULES } from '../analysis';
-import { contributedCommands, FORM_VIEW_TYPE } from './command-ids';
+import { contributedCommands, FORM_VIEW_TYPE, PREVIEW_VIEW_TYPE } from './command-ids';
 import { configurationContribution } from './analysis-view';
 
 export const WALKTHROUGH_ID = 'attentionForge.gettingStarted';
@@ -61,7 +61,7 @@ export function walkthroughs(): unknown[] {
 /** The manifest fields scripts/gen.ts owns, merged over package.json's other fields. */
 export function generatedManifest(): { activationEvents: string[]; capabilities: unknown; contributes: Record<string, unknown> } {
   return {
-    activationEvents: ['onLanguage:python', `onWebviewPanel:${FORM_VIEW_TYPE}`],
+    activationEvents: ['onLanguage:python', `onWebviewPanel:${FORM_VIEW_TYPE}`, `onWebviewPanel:${PREVIEW_VIEW_TYPE}`],
     capabilities: {
       // Nothing the extension does executes user code: analysis is static, generation is text.
       untrustedWorkspaces: { supported: true },

@@ -17,6 +17,7 @@ import { newBlock } from './commands/new-block';
 import { previewBlock } from './commands/preview-block';
 import { toggleShapeHints } from './commands/toggle-shape-hints';
 import { FormPanels } from './form-panel';
+import { PreviewPanels } from './preview-panel';
 import type { Services } from './services';
 
 /** A handler for every id of the command table (command-ids.ts), and nothing else. */
@@ -42,11 +43,13 @@ export function activate(context: vscode.ExtensionContext): Api {
   const log = vscode.window.createOutputChannel('Attention Forge', { log: true });
   const analysis = new AnalysisController(log);
   const forms = new FormPanels(context.extensionUri, log);
-  const services: Services = { context, log, analysis, forms };
+  const previews = new PreviewPanels(context.extensionUri, log);
+  const services: Services = { context, log, analysis, forms, previews };
   context.subscriptions.push(
     log,
     analysis,
     forms,
+    previews,
     vscode.languages.registerCodeActionsProvider(PYTHON, new FixProvider(analysis), FixProvider.metadata),
     vscode.languages.registerHoverProvider(PYTHON, new ShapeHoverProvider(analysis)),
     vscode.languages.registerInlayHintsProvider(PYTHON, new ShapeInlayHintsProvider(analysis)),

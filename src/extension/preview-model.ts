@@ -3,19 +3,20 @@
  * preview runs, and what the webview is told about it (`PreviewBlock`: constructor arguments of
  * the compiled twin, free dims, concrete input/output shapes and how to fill each input).
  *
- * The preview variant: a block's baked parameters decide its forward signature, and the
- * compiled twins the webview bundles exist at one choice of them. That choice is derived from
- * the catalog, never listed per block: starting from the defaults, a baked parameter is switched
- * on when doing so only adds an optional mask input (key padding, a causal/boolean attention
- * mask) and leaves the outputs as they were, because an optional mask can be switched off at run
- * time (`null`) while a missing one cannot be added. Constructor (non-baked) parameters are
- * passed to the twin as given. This module does not run blocks or touch the webview.
+ * The preview variant: a block's baked parameters decide its forward signature. When the caller
+ * does not choose them, the preview derives a choice from the catalog, never listed per block:
+ * starting from the defaults, a baked parameter is switched on when doing so only adds an
+ * optional mask input (key padding, a causal/boolean attention mask) and leaves the outputs as
+ * they were, because an optional mask can be switched off at run time (`null`) while a missing
+ * one cannot be added. The webview builds the block with `instantiateBlock` (src/twins/), which
+ * has every structural combination compiled. This module does not run blocks or touch the
+ * webview.
  */
 
 import { allBlocks, concreteShapes, defaults, getBlock, resolveParams } from '../blocks/catalog';
 import type { BlockDef, Params } from '../blocks/catalog';
 import type { Contract } from '../blocks/types';
-import type { InputFill, ParamScalar, PreviewBlock, PreviewInput, PreviewOutput, PreviewResolvedMessage } from '../protocol/preview';
+import type { InputFill, PreviewBlock, PreviewInput, PreviewOutput, PreviewResolvedMessage } from '../protocol/preview';
 
 const MASK_FILLS: ReadonlySet<string> = new Set(['padding', 'causal-ignore', 'causal-keep', 'causal-additive']);
 
@@ -53,24 +54,14 @@ export function previewBakedParams(block: BlockDef): Params {
   return baked;
 }
 
-/** The parameters the preview runs: the given constructor values over the preview's baked choices, with notes on what differs. */
-export function previewParams(block: BlockDef, given: Params = {}): { params: Params; notes: string[]; issues: string[] } {
-  const baked = previewBakedParams(block);
-  const notes: string[] = [];
-  const ctor: Params = {};
-  for (const [k, v] of Object.entries(given)) {
-    const def = block.params.find((d) => d.name === k);
-    if (def?.baked) {
-      if (baked[k] !== v) notes.push(`${k} = ${String(v)} is a generation-time choice; the preview runs ${k} = ${String(baked[k])} (masks are switched in the panel).`);
-    } else ctor[k] = v;
-  }
-  const { params, issues } = resolveParams(block, { ...ctor, ...baked });
-  return { params, notes, issues: issues.map((i) => i.message) };
-}
-
-/** Constructor arguments of the block's compiled twin, in declaration order (its non-baked parameters). */
-export function ctorArgs(block: BlockDef, params: Params): ParamScalar[] {
-  return block.params.filter((d) => !d.baked).map((d) => params[d.name]);
+/**
+ * The parameters the preview runs: what was given (e.g. the scaffold form's choice, baked values
+ * included: every structural combination is compiled), over the preview's mask-enabling baked
+ * choices for what was not given, over the defaults.
+ */
+export function previewParams(block: BlockDef, given: Params = {}): { params: Params; issues: string[] } {
+  const { params, issues } = resolveParams(block, { ...previewBakedParams(block), ...given });
+  return { params, issues: issues.map((i) => i.message) };
 }
 
 /** Concrete inputs and outputs at `dims` (each missing dim at its default). Throws when the contract cannot be evaluated. */
@@ -93,11 +84,11 @@ export function previewBlock(blockId: string, given: Params = {}): { block: Prev
   const block = getBlock(blockId);
   if (!block) return { error: `no block '${blockId}' in the catalog` };
   if (!block.typescript) return { error: `${block.title} ('${block.id}') has no TypeScript twin yet (issue 3), so it cannot run in the preview.` };
-  const { params, notes, issues } = previewParams(block, given);
+  const { params, issues } = previewParams(block, given);
   if (issues.length) return { error: `${block.id}: ${issues.join('; ')}` };
   const dims = block.dims.map((d) => ({ name: d.name, doc: d.doc, value: d.default }));
   const { inputs, outputs } = previewShapes(block, params);
-  return { block: { id: block.id, title: block.title, layout: block.layout, params: { ...params }, ctorArgs: ctorArgs(block, params), dims, inputs, outputs, notes } };
+  return { block: { id: block.id, title: block.title, layout: block.layout, params: { ...params }, dims, inputs, outputs, notes: [] } };
 }
 
 /** The reply to a webview's `resolve` request: shapes at its dims, or the reasons they are invalid. */

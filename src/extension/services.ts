@@ -7,10 +7,13 @@
 import type * as vscode from 'vscode';
 import type { AnalysisController } from './analysis-providers';
 import type { FormPanels } from './form-panel';
+import type { PreviewPanels } from './preview-panel';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
   readonly log: vscode.LogOutputChannel;
   readonly analysis: AnalysisController;
   readonly forms: FormPanels;
+  /** The block preview panel (issue 5). */
+  readonly previews: PreviewPanels;
 }

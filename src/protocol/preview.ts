@@ -5,7 +5,7 @@
  * the webview keeps with `getState`/`setState`, and its parser.
  *
  * The extension owns the catalog: it sends what the webview needs to build and feed one block
- * (its compiled twin's id and constructor arguments, its free dims and the concrete input and
+ * (its id and resolved parameters for `instantiateBlock`, its free dims and the concrete input and
  * output shapes at those dims) and re-evaluates shapes when the user changes a dim. The webview
  * owns the run: backend choice, weights, masks, tracing and drawing. Plain data only: this
  * module imports neither `vscode`, nor the DOM, nor the catalog, nor the runtime.
@@ -45,10 +45,8 @@ export interface PreviewBlock {
   title: string;
   /** `(N, C, H, W)`-style layout, shown in the header. */
   layout: string;
-  /** The chosen parameter values (baked and constructor), shown read-only. */
+  /** Every parameter, resolved and validated by the catalog: what `instantiateBlock` builds. */
   params: Record<string, ParamScalar>;
-  /** Constructor arguments of the compiled twin, in order. */
-  ctorArgs: ParamScalar[];
   dims: PreviewDim[];
   inputs: PreviewInput[];
   outputs: PreviewOutput[];
@@ -189,8 +187,6 @@ function isBlock(x: unknown): x is PreviewBlock {
     typeof x.layout === 'string' &&
     isObj(x.params) &&
     Object.values(x.params).every(isScalar) &&
-    Array.isArray(x.ctorArgs) &&
-    x.ctorArgs.every(isScalar) &&
     Array.isArray(x.dims) &&
     x.dims.every((d) => isObj(d) && typeof d.name === 'string' && typeof d.doc === 'string' && isDimValue(d.value)) &&
     Array.isArray(x.inputs) &&

@@ -1,13 +1,18 @@
 /**
- * The CPU backend: storage is a `Float32Array`, kernels run their `cpu`
- * reference synchronously. It is the reference every other backend is
- * compared with and the fallback wherever WebGPU is missing. It never
- * validates shapes (kernels' `outputs()` did) and knows no operation.
+ * The CPU backends: storage is a `Float32Array`, kernels run synchronously.
+ * `cpuReference` runs every kernel's TypeScript `cpu` reference — the
+ * reference every other path is compared with. `cpu` (the default device)
+ * runs the same references except where a WASM SIMD implementation exists
+ * (`wasm/fast.ts`: matmul, scaled dot-product attention) and WebAssembly is
+ * available; it is the fallback wherever WebGPU is missing. Neither
+ * validates shapes (kernels' `outputs()` did) nor knows an operation.
  */
 
 import type { Backend, OutputSpec, Storage, TensorView } from './backend';
 import type { CpuView, Kernel } from './kernels/kernel';
 import { numel } from './kernels/kernel';
+import { wasmKernels } from './wasm/index';
+import { FAST_CPU, type FastCpu } from './wasm/fast';
 
 export class CpuStorage implements Storage {
   constructor(
@@ -21,6 +26,13 @@ export class CpuStorage implements Storage {
 
 class CpuBackend implements Backend {
   readonly name = 'cpu';
+
+  /** `fast`: use the WASM implementations where they exist and WebAssembly compiles here. */
+  constructor(private readonly fast: boolean) {}
+
+  private fastFor(kernel: string): FastCpu | undefined {
+    return this.fast && wasmKernels() ? FAST_CPU.get(kernel) : undefined;
+  }
 
   alloc(size: number): Storage {
     return new CpuStorage(this, new Float32Array(size));
@@ -45,7 +57,9 @@ class CpuBackend implements Backend {
   run<A>(kernel: Kernel<A>, inputs: readonly TensorView[], attrs: A, outputs: readonly OutputSpec[]): Storage[] {
     const views: CpuView[] = inputs.map((v) => ({ shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype, data: this.data(v.storage) }));
     const outs = outputs.map((o) => new Float32Array(numel(o.shape)));
-    kernel.cpu(views, attrs, outs);
+    const fast = this.fastFor(kernel.name);
+    if (fast) fast(views, attrs as never, outs);
+    else kernel.cpu(views, attrs, outs);
     return outs.map((d) => new CpuStorage(this, d));
   }
 
@@ -59,5 +73,8 @@ class CpuBackend implements Backend {
   }
 }
 
-/** The one CPU backend instance (stateless, so sharing it is safe). */
-export const cpu: Backend = new CpuBackend();
+/** The default CPU backend: WASM SIMD kernels where they exist, the references elsewhere (stateless, shared). */
+export const cpu: Backend = new CpuBackend(true);
+
+/** Only the TypeScript references: what tests compare the fast path with. */
+export const cpuReference: Backend = new CpuBackend(false);

@@ -7,7 +7,7 @@
 
 export { Tensor, tensor, observeKernels, type KernelObserver, zeros, ones, full, arange, cat, stack, triu, tril, whereOp as where, runKernel, inferSize, computeStride, type NestedArray, type TensorOptions } from './tensor';
 export type { Backend, DType, Storage, TensorMeta, TensorView, OutputSpec } from './backend';
-export { cpu } from './cpu';
+export { cpu, cpuReference } from './cpu';
 export { TorchError, type TorchErrorKind } from './errors';
 export { Generator, randn, rand } from './random';
 export * as F from './functional';

@@ -1,7 +1,8 @@
 /**
  * Architectural boundaries, checked on the import graph of the sources:
- * only src/extension/ imports 'vscode'; webview/ imports only protocol/ and
- * runtime/; the catalog imports nothing outside src/blocks/; the analyzer
+ * only src/extension/ imports 'vscode'; webview/ imports only protocol/,
+ * runtime/ and the compiled twins (src/twins/, src/generated/twins/, which
+ * import only the runtime); the catalog imports nothing outside src/blocks/; the analyzer
  * never imports the extension. A synthetic violation proves the checker bites.
  */
 
@@ -38,7 +39,8 @@ export function violations(files: { file: string; text: string }[]): Violation[]
       if (spec === 'vscode' && !rel.startsWith('src/extension/')) out.push({ file: rel, spec, why: "only src/extension/ may import 'vscode'" });
       if (rel.startsWith('src/blocks/') && spec.startsWith('.') && !target.startsWith('src/blocks')) out.push({ file: rel, spec, why: 'the catalog imports nothing outside src/blocks/' });
       if (rel.startsWith('src/analysis/') && target.startsWith('src/extension')) out.push({ file: rel, spec, why: 'analysis never imports the extension' });
-      if (rel.startsWith('webview/') && spec.startsWith('.') && !/^(webview|src\/protocol|src\/runtime)(\/|$)/.test(target)) out.push({ file: rel, spec, why: 'webview/ imports only protocol/ and runtime/' });
+      if (rel.startsWith('webview/') && spec.startsWith('.') && !/^(webview|src\/protocol|src\/runtime|src\/twins|src\/generated\/twins)(\/|$)/.test(target)) out.push({ file: rel, spec, why: 'webview/ imports only protocol/, runtime/ and the compiled twins' });
+      if (/^src\/(twins|generated)\//.test(rel) && spec.startsWith('.') && !/^src\/(runtime|twins|generated)(\/|$)/.test(target)) out.push({ file: rel, spec, why: 'the compiled twins import only the runtime' });
     }
   }
   return out;

@@ -3,12 +3,13 @@
  * each case names a torch call and the runtime call that mirrors it; torch
  * writes the inputs and outputs (scripts/torch/goldens.py), the runtime runs
  * on the same inputs and must match within the kernel tolerance (1e-5 on the
- * CPU), or raise the same kind of error where torch raises. Also checks that
+ * CPU: both the default backend, which uses WASM SIMD kernels where it has
+ * them, and the TypeScript references), or raise the same kind of error where torch raises. Also checks that
  * every registered kernel is exercised by at least one case.
  */
 
 import * as assert from 'node:assert/strict';
-import { F, KERNELS, Tensor, TorchError, cat, stack, tril, triu } from '../../src/runtime/index';
+import { F, KERNELS, Tensor, TorchError, cat, cpu, cpuReference, stack, tril, triu, type Backend } from '../../src/runtime/index';
 import { runGoldens, maxAbsDiff, type Goldens } from '../helpers/goldens';
 import { TORCH_VERSIONS } from '../helpers/torch';
 
@@ -155,11 +156,11 @@ function errorKind(py: string | undefined): string {
   return (py ?? '').split(':')[0];
 }
 
-function check(c: OpCase, g: Goldens): void {
+function check(c: OpCase, g: Goldens, device: Backend): void {
   const r = g.results.get(c.id);
   assert.ok(r, 'no golden result');
   const t = g.tensors(c.id);
-  const inputs = c.inputs.map((_, i) => t.get(`in${i}`) as Tensor);
+  const inputs = c.inputs.map((_, i) => (t.get(`in${i}`) as Tensor).to(device));
   if (!r.ok) {
     assert.throws(() => runTs(c, inputs), (e: unknown) => {
       assert.ok(e instanceof TorchError, `expected a TorchError like torch's ${r.error}, got ${String(e)}`);
@@ -201,7 +202,9 @@ describe('runtime ops vs torch goldens', function () {
       });
       for (const c of cases) {
         it(c.id, function () {
-          check(c, g);
+          // The default CPU backend (WASM SIMD where it has a kernel) and the TypeScript references.
+          check(c, g, cpu);
+          check(c, g, cpuReference);
         });
       }
     });

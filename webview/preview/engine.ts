@@ -29,7 +29,7 @@ import { cpu } from '../../src/runtime/cpu';
 import type { AnyKernel, Kernel } from '../../src/runtime/kernels/kernel';
 import { Generator, nn, ones, parseSafetensors, randn, Tensor, tensor, triu } from '../../src/runtime/index';
 import type { PreviewBlock, PreviewInput } from '../../src/protocol/preview';
-import { TWINS } from './generated/index';
+import { instantiateBlock } from '../../src/twins/registry';
 
 // ------------------------------------------------------------------ backends
 
@@ -274,9 +274,7 @@ export const MAX_READ = 1 << 24;
 
 /** The block's twin with seeded torch-like initial values, on `device`. Throws when there is no twin. */
 export function instantiate(block: PreviewBlock, seed: number, device: Backend): nn.Module {
-  const make = TWINS[block.id];
-  if (!make) throw new Error(`${block.title} has no compiled TypeScript twin in this build`);
-  return make(block.ctorArgs, { generator: new Generator(seed), device });
+  return instantiateBlock(block.id, block.params, { generator: new Generator(seed), device });
 }
 
 /** A key/shape report on a state_dict: what is missing, unexpected or mis-shaped. */

@@ -1,0 +1,29 @@
+/**
+ * The preview panel's page, without `vscode` so the browser tests serve exactly what the panel
+ * shows. It holds the CSP and nothing else: the script and the styles are files of the built
+ * webview folder, named by the caller.
+ */
+
+/**
+ * The page: CSP `default-src 'none'`; scripts only by nonce; styles, fonts and images only from
+ * the webview folder (vscode-elements styles its shadow roots with constructable stylesheets,
+ * which CSP does not govern). No `connect-src`: the page fetches nothing. The browser tests serve
+ * the same page.
+ */
+export function previewHtml(o: { nonce: string; cspSource: string; script: string; style: string }): string {
+  const csp = ["default-src 'none'", `script-src 'nonce-${o.nonce}'`, `style-src ${o.cspSource}`, `font-src ${o.cspSource}`, `img-src ${o.cspSource} data:`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${o.style}">
+<title>Attention Preview</title>
+</head>
+<body>
+<div id="app"><p class="loading">Loading…</p></div>
+<script nonce="${o.nonce}" src="${o.script}"></script>
+</body>
+</html>`;
+}

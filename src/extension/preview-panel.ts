@@ -1,0 +1,163 @@
+/**
+ * The block preview panel (issue 5): one webview panel (revealed and re-targeted rather than
+ * duplicated, restored after a reload by a serializer) in which the webview runs a catalog block
+ * on the bundled runtime and draws its layers and attention maps. The webview's script and styles
+ * come from the built webview folder only (`dist/webview`, the panel's single local resource
+ * root), under a strict CSP: `default-src 'none'`, scripts only with this page's nonce, no eval,
+ * no remote resources. Messages are the typed unions of `src/protocol/preview.ts`, validated on
+ * receipt.
+ *
+ * The extension's part is the catalog (what to build, shapes at the user's dims; loaded on first
+ * use from `preview-model.ts`, so activation does not pay for it) and the file system (a
+ * `.safetensors` file the user picks is read here and sent as bytes). It runs no block itself.
+ */
+
+import * as crypto from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Params } from '../blocks/types';
+import { parsePreviewFromWebview } from '../protocol/preview';
+import type { PreviewInitMessage, PreviewToWebview } from '../protocol/preview';
+import { PREVIEW_VIEW_TYPE } from './command-ids';
+import { previewHtml } from './preview-html';
+
+/** The catalog-backed decisions, loaded on first use. */
+function model(): Promise<typeof import('./preview-model')> {
+  return import('./preview-model');
+}
+
+/** Weights files above this are refused before reading (the webview holds them in memory twice). */
+const MAX_WEIGHTS_BYTES = 1 << 30;
+
+export class PreviewPanels implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private blockId = 'multihead-attention';
+  private given: Params = {};
+  private readonly disposables: vscode.Disposable[] = [];
+  /** The last run the webview reported (integration tests read it through the extension's API). */
+  lastReport: { backend: string; adapter: string; reason: string; forwardMs: number; error?: string } | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+          const id = (state as { blockId?: unknown } | undefined)?.blockId;
+          if (typeof id === 'string') this.blockId = id;
+          this.adopt(panel);
+        },
+      }),
+    );
+  }
+
+  private get root(): vscode.Uri {
+    return vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+  }
+
+  /** Opens the preview on `blockId` with the given parameter values (defaults for the rest), or reveals and re-targets it. */
+  show(blockId: string, given: Params = {}): vscode.WebviewPanel {
+    this.blockId = blockId;
+    this.given = given;
+    if (this.panel) {
+      this.panel.reveal(vscode.ViewColumn.Beside);
+      void this.sendInit();
+      return this.panel;
+    }
+    const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, 'Attention Preview', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [this.root],
+    });
+    this.adopt(panel);
+    return panel;
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    panel.title = 'Attention Preview';
+    panel.webview.options = { enableScripts: true, localResourceRoots: [this.root] };
+    panel.webview.html = this.html(panel.webview);
+    const subs: vscode.Disposable[] = [
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+      panel.onDidDispose(() => {
+        if (this.panel === panel) this.panel = undefined;
+        for (const s of subs) s.dispose();
+      }),
+    ];
+  }
+
+  private async initMessage(): Promise<PreviewInitMessage> {
+    const m = await model();
+    const r = m.previewBlock(this.blockId, this.given);
+    return { type: 'init', blocks: m.previewBlockList(), ...('block' in r ? { block: r.block } : { block: null, error: r.error }) };
+  }
+
+  private async sendInit(): Promise<void> {
+    const init = await this.initMessage();
+    if (init.block && this.panel) this.panel.title = `Preview: ${init.block.title}`;
+    await this.post(init);
+  }
+
+  private post(m: PreviewToWebview): Thenable<boolean> {
+    return this.panel?.webview.postMessage(m) ?? Promise.resolve(false);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const m = parsePreviewFromWebview(raw);
+    if (!m) {
+      this.log.warn(`dropped a malformed message from the preview webview: ${JSON.stringify(raw)?.slice(0, 200)}`);
+      return;
+    }
+    switch (m.type) {
+      case 'ready':
+        // A restored panel's block came with its state (the serializer); a fresh one shows the block it was opened for.
+        await this.sendInit();
+        return;
+      case 'pickBlock':
+        this.blockId = m.blockId;
+        this.given = {};
+        await this.sendInit();
+        return;
+      case 'resolve': {
+        const given = m.blockId === this.blockId ? this.given : {};
+        await this.post((await model()).resolvePreview(m.blockId, given, m.seq, m.dims));
+        return;
+      }
+      case 'loadWeights':
+        await this.post(await this.pickWeights());
+        return;
+      case 'report':
+        this.lastReport = m;
+        if (m.error) this.log.warn(`preview of ${this.blockId} failed on ${m.backend}: ${m.error}`);
+        else this.log.info(`preview of ${this.blockId}: ${m.backend} (${m.adapter}), ${m.forwardMs.toFixed(1)} ms per forward`);
+        return;
+    }
+  }
+
+  private async pickWeights(): Promise<PreviewToWebview> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { safetensors: ['safetensors'] }, openLabel: 'Load weights' });
+    const uri = picked?.[0];
+    if (!uri) return { type: 'weightsError', message: 'No file was picked.', cancelled: true };
+    const name = uri.path.split('/').pop() ?? uri.path;
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > MAX_WEIGHTS_BYTES) return { type: 'weightsError', message: `${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview loads at most 1 GiB.`, cancelled: false };
+      return { type: 'weights', fileName: name, bytes: await vscode.workspace.fs.readFile(uri) };
+    } catch (e) {
+      return { type: 'weightsError', message: `Could not read ${name}: ${(e as Error).message}`, cancelled: false };
+    }
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'preview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'preview.css'));
+    return previewHtml({ nonce, cspSource: webview.cspSource, script: script.toString(), style: style.toString() });
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Drawing for the preview: heatmaps (one pixel per cell on a canvas scaled up by CSS, so maps
+ * of thousands of tokens stay cheap), their colour legend, bars for channel weights, and the
+ * interaction a heatmap offers — hover and keyboard navigation (arrow keys, Home/End, PageUp/
+ * PageDown) that report the row index, column index and value through a callback. The colour
+ * scale is viridis, or black→white under a high-contrast theme; text and borders take the
+ * editor's `--vscode-*` colours from CSS. Knows nothing about blocks or the runtime.
+ */
+
+/** Viridis, 9 stops. */
+const VIRIDIS: readonly [number, number, number][] = [
+  [68, 1, 84],
+  [71, 44, 122],
+  [59, 81, 139],
+  [44, 113, 142],
+  [33, 144, 141],
+  [39, 173, 129],
+  [92, 200, 99],
+  [170, 220, 50],
+  [253, 231, 37],
+];
+
+function highContrast(): boolean {
+  return document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
+}
+
+/** The colour of `t` in [0, 1] (clamped; NaN is drawn as the lowest colour). */
+export function colour(t: number, grey = false): [number, number, number] {
+  const x = Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
+  if (grey) {
+    const g = Math.round(x * 255);
+    return [g, g, g];
+  }
+  const p = x * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(p));
+  const f = p - i;
+  const a = VIRIDIS[i];
+  const b = VIRIDIS[i + 1];
+  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
+}
+
+/** The range a map is drawn over: [0, max] for weights, [min, max] when values go negative. */
+export function valueRange(values: Float32Array): { lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  if (!Number.isFinite(lo)) return { lo: 0, hi: 1 };
+  if (lo >= 0) lo = 0;
+  if (hi <= lo) hi = lo + 1;
+  return { lo, hi };
+}
+
+export interface HeatmapOptions {
+  rows: number;
+  cols: number;
+  values: Float32Array;
+  /** Longest side on screen, in CSS pixels. */
+  size: number;
+  label: string;
+  rowName: string;
+  colName: string;
+  /** Called with the cell under the pointer or the keyboard cursor (undefined when it leaves). */
+  onCell?: (cell: { row: number; col: number; value: number } | undefined) => void;
+  /** Called on click / Enter. */
+  onPick?: (cell: { row: number; col: number }) => void;
+  /** A cell to mark (the picked query pixel). */
+  marked?: { row: number; col: number };
+}
+
+export interface Heatmap {
+  element: HTMLElement;
+  canvas: HTMLCanvasElement;
+  range: { lo: number; hi: number };
+}
+
+/** A focusable heatmap canvas with hover and keyboard navigation. */
+export function heatmap(o: HeatmapOptions): Heatmap {
+  const canvas = document.createElement('canvas');
+  canvas.width = o.cols;
+  canvas.height = o.rows;
+  canvas.className = 'heatmap';
+  canvas.tabIndex = 0;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `${o.label}: ${o.rows} ${o.rowName} × ${o.cols} ${o.colName}; use the arrow keys to read values`);
+  const scale = Math.max(1, Math.floor(o.size / Math.max(o.rows, o.cols)));
+  canvas.style.width = `${o.cols * scale}px`;
+  canvas.style.height = `${o.rows * scale}px`;
+  const range = valueRange(o.values);
+  const grey = highContrast();
+  const ctx = canvas.getContext('2d');
+  if (ctx) {
+    const img = ctx.createImageData(o.cols, o.rows);
+    for (let i = 0; i < o.rows * o.cols; i++) {
+      const [r, g, b] = colour((o.values[i] - range.lo) / (range.hi - range.lo), grey);
+      img.data[4 * i] = r;
+      img.data[4 * i + 1] = g;
+      img.data[4 * i + 2] = b;
+      img.data[4 * i + 3] = 255;
+    }
+    if (o.marked) {
+      const i = o.marked.row * o.cols + o.marked.col;
+      img.data.set([255, 0, 0, 255], 4 * i);
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+  let cursor = { row: 0, col: 0 };
+  const report = (c: { row: number; col: number } | undefined) => o.onCell?.(c ? { ...c, value: o.values[c.row * o.cols + c.col] } : undefined);
+  const cellAt = (e: MouseEvent) => {
+    const rect = canvas.getBoundingClientRect();
+    const col = Math.floor(((e.clientX - rect.left) / rect.width) * o.cols);
+    const row = Math.floor(((e.clientY - rect.top) / rect.height) * o.rows);
+    return row >= 0 && row < o.rows && col >= 0 && col < o.cols ? { row, col } : undefined;
+  };
+  canvas.addEventListener('mousemove', (e) => report(cellAt(e)));
+  canvas.addEventListener('mouseleave', () => report(undefined));
+  canvas.addEventListener('click', (e) => {
+    const c = cellAt(e);
+    if (c) o.onPick?.(c);
+  });
+  canvas.addEventListener('focus', () => report(cursor));
+  canvas.addEventListener('blur', () => report(undefined));
+  canvas.addEventListener('keydown', (e) => {
+    const page = Math.max(1, Math.floor(o.rows / 8));
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [-1, 0],
+      ArrowDown: [1, 0],
+      ArrowLeft: [0, -1],
+      ArrowRight: [0, 1],
+      PageUp: [-page, 0],
+      PageDown: [page, 0],
+      Home: [0, -o.cols],
+      End: [0, o.cols],
+    };
+    if (e.key === 'Enter' || e.key === ' ') {
+      o.onPick?.(cursor);
+      e.preventDefault();
+      return;
+    }
+    const m = moves[e.key];
+    if (!m) return;
+    e.preventDefault();
+    cursor = { row: Math.min(o.rows - 1, Math.max(0, cursor.row + m[0])), col: Math.min(o.cols - 1, Math.max(0, cursor.col + m[1])) };
+    report(cursor);
+  });
+  const wrap = document.createElement('div');
+  wrap.className = 'heatmap-wrap';
+  wrap.append(canvas, legend(range, grey));
+  return { element: wrap, canvas, range };
+}
+
+/** A vertical colour bar with its low, middle and high values. */
+export function legend(range: { lo: number; hi: number }, grey = highContrast()): HTMLElement {
+  const c = document.createElement('canvas');
+  c.width = 1;
+  c.height = 64;
+  c.className = 'legend-bar';
+  const ctx = c.getContext('2d');
+  if (ctx) {
+    const img = ctx.createImageData(1, 64);
+    for (let i = 0; i < 64; i++) {
+      const [r, g, b] = colour(1 - i / 63, grey);
+      img.data.set([r, g, b, 255], 4 * i);
+    }
+    ctx.putImageData(img, 0, 0);
+  }
+  const labels = document.createElement('div');
+  labels.className = 'legend-labels';
+  for (const v of [range.hi, (range.lo + range.hi) / 2, range.lo]) {
+    const s = document.createElement('span');
+    s.textContent = fmt(v);
+    labels.append(s);
+  }
+  const box = document.createElement('div');
+  box.className = 'legend';
+  box.setAttribute('aria-label', `colour scale from ${fmt(range.lo)} to ${fmt(range.hi)}`);
+  box.append(c, labels);
+  return box;
+}
+
+/** Horizontal bars, one per value (channel weights). */
+export function bars(values: Float32Array, label: string, onCell?: (i: number | undefined) => void): HTMLElement {
+  const n = values.length;
+  const canvas = document.createElement('canvas');
+  const bw = Math.max(2, Math.min(12, Math.floor(480 / Math.max(1, n))));
+  canvas.width = n * bw;
+  canvas.height = 80;
+  canvas.className = 'bars';
+  canvas.tabIndex = 0;
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `${label}: ${n} values; use the arrow keys to read them`);
+  const range = valueRange(values);
+  const ctx = canvas.getContext('2d');
+  if (ctx) {
+    const fg = getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || getComputedStyle(document.body).color || '#3794ff';
+    ctx.fillStyle = fg;
+    for (let i = 0; i < n; i++) {
+      const h = ((values[i] - range.lo) / (range.hi - range.lo)) * 78;
+      ctx.fillRect(i * bw, 80 - h, Math.max(1, bw - 1), h);
+    }
+  }
+  let cursor = 0;
+  canvas.addEventListener('mousemove', (e) => {
+    const r = canvas.getBoundingClientRect();
+    const i = Math.floor(((e.clientX - r.left) / r.width) * n);
+    onCell?.(i >= 0 && i < n ? i : undefined);
+  });
+  canvas.addEventListener('mouseleave', () => onCell?.(undefined));
+  canvas.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+    e.preventDefault();
+    cursor = Math.min(n - 1, Math.max(0, cursor + (e.key === 'ArrowLeft' ? -1 : 1)));
+    onCell?.(cursor);
+  });
+  const wrap = document.createElement('div');
+  wrap.className = 'heatmap-wrap';
+  wrap.append(canvas, legend(range));
+  return wrap;
+}
+
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
+  return v.toFixed(Math.abs(v) >= 100 ? 1 : 4).replace(/\.?0+$/, '') || '0';
+}
