@@ -1,16 +1,27 @@
 /**
  * WASM SIMD kernels for the runtime's fast CPU path, in AssemblyScript
  * (compiled by scripts/gen-wasm.ts with `asc`, embedded as bytes in
- * src/generated/wasm/kernels.ts; see src/runtime/wasm/). They work on raw
- * pointers into this module's memory, which the JS side lays out and grows;
- * nothing here allocates, validates or knows tensors.
+ * src/runtime/wasm/kernels.generated.ts; see src/runtime/wasm/). They work on
+ * raw byte addresses into this module's memory, which the JS side lays out
+ * and grows; nothing here allocates, validates or knows tensors. All sums
+ * accumulate in f32, as torch's CPU kernels do.
  *
- * - `gemmNN`: C (M×N) = A (M×K) · B (K×N), all row-major, f32x4 over N with
- *   a 4-row × 8-column register tile (8 accumulators; each step loads two B
- *   vectors and broadcasts four A values), f32 accumulation.
+ * - `gemm`: C (M×N, row-major, leading dim ldc) = A (M×K) · B (K×N) where A
+ *   and B are read through arbitrary element strides (so transposed operands
+ *   cost nothing extra). Blocked like BLIS: a KC×NC block of B is packed into
+ *   8-column strips, an MC×KC block of A into 4-row strips, and a 4×8
+ *   register tile (8 f32x4 accumulators) walks them; the packing also makes
+ *   power-of-two row strides harmless (no cache-set conflicts).
+ * - `flashAttention`: softmax(Q·Kᵀ·scale + mask)·V for one batch entry,
+ *   fused flash-style: query blocks of BR rows stream key/value tiles of BC
+ *   keys with an online softmax (running max and sum per row; the output
+ *   accumulator is rescaled only when the max grows), so no L×S matrix ever
+ *   exists. K and V are packed once into 8-wide strips.
  * - `softmaxRows`: in place over `rows` rows of `cols`: x·scale (−∞ above the
  *   diagonal with `causal`), minus the row max, exp, divided by the sum —
  *   the same steps as the TypeScript reference, with a vectorised exp.
+ * - `addRowVector`/`addColVector`: bias adds (linear's row bias, conv's
+ *   per-channel bias).
  */
 
 const LOG2E: f32 = 1.44269504088896341;
@@ -50,86 +61,321 @@ function exp1(v: f32): f32 {
   return f32x4.extract_lane(exp4(f32x4.splat(v)), 0);
 }
 
-export function gemmNN(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32): void {
-  const rowA = <usize>K << 2;
-  const rowB = <usize>N << 2;
-  let i = 0;
-  for (; i + 4 <= M; i += 4) {
-    const a0 = a + <usize>i * rowA;
-    const a1 = a0 + rowA;
-    const a2 = a1 + rowA;
-    const a3 = a2 + rowA;
-    const c0 = c + <usize>i * rowB;
-    const c1 = c0 + rowB;
-    const c2 = c1 + rowB;
-    const c3 = c2 + rowB;
-    let j = 0;
-    for (; j + 8 <= N; j += 8) {
-      let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
-      let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
-      let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
-      let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
-      let bp = b + (<usize>j << 2);
-      for (let k = 0; k < K; k++) {
-        const b0 = v128.load(bp);
-        const b1 = v128.load(bp, 16);
-        const ko = <usize>k << 2;
-        const x0 = v128.load32_splat(a0 + ko);
-        const x1 = v128.load32_splat(a1 + ko);
-        const x2 = v128.load32_splat(a2 + ko);
-        const x3 = v128.load32_splat(a3 + ko);
-        s00 = f32x4.add(s00, f32x4.mul(x0, b0)); s01 = f32x4.add(s01, f32x4.mul(x0, b1));
-        s10 = f32x4.add(s10, f32x4.mul(x1, b0)); s11 = f32x4.add(s11, f32x4.mul(x1, b1));
-        s20 = f32x4.add(s20, f32x4.mul(x2, b0)); s21 = f32x4.add(s21, f32x4.mul(x2, b1));
-        s30 = f32x4.add(s30, f32x4.mul(x3, b0)); s31 = f32x4.add(s31, f32x4.mul(x3, b1));
-        bp += rowB;
-      }
-      const jo = <usize>j << 2;
-      v128.store(c0 + jo, s00); v128.store(c0 + jo, s01, 16);
-      v128.store(c1 + jo, s10); v128.store(c1 + jo, s11, 16);
-      v128.store(c2 + jo, s20); v128.store(c2 + jo, s21, 16);
-      v128.store(c3 + jo, s30); v128.store(c3 + jo, s31, 16);
+// @ts-ignore: decorator
+@inline
+function hmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+// @ts-ignore: decorator
+@inline
+function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** 32 floats (static data, below the JS side's arena) where partial tiles are spilled before their valid part is copied out. */
+const tileScratch: usize = memory.data(128, 16);
+
+/**
+ * The 4×8 register tile: C[r][j] (+)= Σ_k A(r, k) · B(k, j) for r < 4, j < 8,
+ * with A(r, k) at a + r·ars + k·aks and B(k, 0..7) the 8 floats at b + k·bks
+ * (byte strides). Rows ≥ `mr` and columns ≥ `nr` are computed (from whatever
+ * the pointers hold, which the callers keep in bounds) but not written.
+ */
+// @ts-ignore: decorator
+@inline
+function tile(a: usize, ars: usize, aks: usize, b: usize, bks: usize, K: i32, c: usize, ldc: usize, accumulate: bool, mr: i32, nr: i32): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0);
+  let s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  let a0 = a;
+  const a1o = ars, a2o = ars * 2, a3o = ars * 3;
+  let bp = b;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const x0 = v128.load32_splat(a0);
+    const x1 = v128.load32_splat(a0 + a1o);
+    const x2 = v128.load32_splat(a0 + a2o);
+    const x3 = v128.load32_splat(a0 + a3o);
+    s00 = f32x4.add(s00, f32x4.mul(x0, b0)); s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+    s10 = f32x4.add(s10, f32x4.mul(x1, b0)); s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+    s20 = f32x4.add(s20, f32x4.mul(x2, b0)); s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+    s30 = f32x4.add(s30, f32x4.mul(x3, b0)); s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+    a0 += aks;
+    bp += bks;
+  }
+  const rb = ldc << 2;
+  if (mr == 4 && nr == 8) {
+    const c0 = c, c1 = c + rb, c2 = c1 + rb, c3 = c2 + rb;
+    if (accumulate) {
+      s00 = f32x4.add(s00, v128.load(c0)); s01 = f32x4.add(s01, v128.load(c0, 16));
+      s10 = f32x4.add(s10, v128.load(c1)); s11 = f32x4.add(s11, v128.load(c1, 16));
+      s20 = f32x4.add(s20, v128.load(c2)); s21 = f32x4.add(s21, v128.load(c2, 16));
+      s30 = f32x4.add(s30, v128.load(c3)); s31 = f32x4.add(s31, v128.load(c3, 16));
     }
-    for (; j < N; j++) {
-      let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-      let bp = b + (<usize>j << 2);
-      for (let k = 0; k < K; k++) {
-        const bv = load<f32>(bp);
-        const ko = <usize>k << 2;
-        s0 += load<f32>(a0 + ko) * bv;
-        s1 += load<f32>(a1 + ko) * bv;
-        s2 += load<f32>(a2 + ko) * bv;
-        s3 += load<f32>(a3 + ko) * bv;
-        bp += rowB;
-      }
-      const jo = <usize>j << 2;
-      store<f32>(c0 + jo, s0);
-      store<f32>(c1 + jo, s1);
-      store<f32>(c2 + jo, s2);
-      store<f32>(c3 + jo, s3);
+    v128.store(c0, s00); v128.store(c0, s01, 16);
+    v128.store(c1, s10); v128.store(c1, s11, 16);
+    v128.store(c2, s20); v128.store(c2, s21, 16);
+    v128.store(c3, s30); v128.store(c3, s31, 16);
+    return;
+  }
+  const t = tileScratch;
+  v128.store(t, s00); v128.store(t, s01, 16);
+  v128.store(t, s10, 32); v128.store(t, s11, 48);
+  v128.store(t, s20, 64); v128.store(t, s21, 80);
+  v128.store(t, s30, 96); v128.store(t, s31, 112);
+  for (let r = 0; r < mr; r++) {
+    const cr = c + <usize>r * rb;
+    const tr = t + (<usize>r << 5);
+    for (let j = 0; j < nr; j++) {
+      const at = cr + (<usize>j << 2);
+      const v = load<f32>(tr + (<usize>j << 2));
+      store<f32>(at, accumulate ? load<f32>(at) + v : v);
     }
   }
-  for (; i < M; i++) {
-    const a0 = a + <usize>i * rowA;
-    const c0 = c + <usize>i * rowB;
-    let j = 0;
-    for (; j + 4 <= N; j += 4) {
-      let s = f32x4.splat(0);
-      let bp = b + (<usize>j << 2);
-      for (let k = 0; k < K; k++) {
-        s = f32x4.add(s, f32x4.mul(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(bp)));
-        bp += rowB;
+}
+
+/** Block sizes of `gemm` (elements): a KC×NC block of B (256 KB) and an MC×KC block of A (64 KB) stay in cache. */
+const KC = 256;
+const NC = 256;
+const MC = 64;
+
+/**
+ * Packs rows × cols of B (element strides rs, cs from `src`) into 8-column
+ * strips: strip s holds rows × 8 floats, row-major; columns past `cols` are 0.
+ */
+function packB(src: usize, rs: usize, cs: usize, rows: i32, cols: i32, dst: usize): void {
+  const rsb = rs << 2, csb = cs << 2;
+  for (let j0 = 0; j0 < cols; j0 += 8) {
+    const w = min(8, cols - j0);
+    const strip = dst + <usize>j0 * <usize>rows * 4;
+    const base = src + <usize>j0 * csb;
+    if (w == 8 && cs == 1) {
+      for (let k = 0; k < rows; k++) {
+        const s = base + <usize>k * rsb;
+        const d = strip + (<usize>k << 5);
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
       }
-      v128.store(c0 + (<usize>j << 2), s);
+    } else {
+      for (let j = 0; j < 8; j++) {
+        const s = base + <usize>j * csb;
+        let d = strip + (<usize>j << 2);
+        if (j < w) {
+          for (let k = 0; k < rows; k++) {
+            store<f32>(d, load<f32>(s + <usize>k * rsb));
+            d += 32;
+          }
+        } else {
+          for (let k = 0; k < rows; k++) {
+            store<f32>(d, 0);
+            d += 32;
+          }
+        }
+      }
     }
-    for (; j < N; j++) {
-      let s: f32 = 0;
-      let bp = b + (<usize>j << 2);
-      for (let k = 0; k < K; k++) {
-        s += load<f32>(a0 + (<usize>k << 2)) * load<f32>(bp);
-        bp += rowB;
+  }
+}
+
+/**
+ * Packs rows × cols of A (element strides rs, cs) into 4-row strips with the
+ * four rows interleaved: strip s holds A(4s + r, k) at k·4 + r; rows past
+ * `rows` are 0.
+ */
+function packA(src: usize, rs: usize, cs: usize, rows: i32, cols: i32, dst: usize): void {
+  const rsb = rs << 2, csb = cs << 2;
+  for (let i0 = 0; i0 < rows; i0 += 4) {
+    const strip = dst + <usize>i0 * <usize>cols * 4;
+    for (let r = 0; r < 4; r++) {
+      let d = strip + (<usize>r << 2);
+      if (i0 + r < rows) {
+        const s = src + <usize>(i0 + r) * rsb;
+        if (cs == 1) {
+          for (let k = 0; k < cols; k++) {
+            store<f32>(d, load<f32>(s + (<usize>k << 2)));
+            d += 16;
+          }
+        } else {
+          for (let k = 0; k < cols; k++) {
+            store<f32>(d, load<f32>(s + <usize>k * csb));
+            d += 16;
+          }
+        }
+      } else {
+        for (let k = 0; k < cols; k++) {
+          store<f32>(d, 0);
+          d += 16;
+        }
       }
-      store<f32>(c0 + (<usize>j << 2), s);
+    }
+  }
+}
+
+/** Floats of packing space `gemm` needs at `work`. */
+export function gemmWorkFloats(): i32 {
+  return KC * NC + MC * KC;
+}
+
+/**
+ * C (M×N, row-major with leading dim ldc) = A·B, A(i, k) at a + (i·ars + k·acs)
+ * floats, B(k, j) at b + (k·brs + j·bcs) floats; `work` holds
+ * `gemmWorkFloats()` floats of packing space.
+ */
+export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, c: usize, ldc: i32, M: i32, N: i32, K: i32, work: usize): void {
+  const bpk = work;
+  const apk = work + <usize>(KC * NC) * 4;
+  if (K == 0) {
+    for (let i = 0; i < M; i++) memory.fill(c + <usize>i * <usize>ldc * 4, 0, <usize>N * 4);
+    return;
+  }
+  for (let j0 = 0; j0 < N; j0 += NC) {
+    const nc = min(NC, N - j0);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      packB(b + (<usize>k0 * <usize>brs + <usize>j0 * <usize>bcs) * 4, brs, bcs, kc, nc, bpk);
+      for (let i0 = 0; i0 < M; i0 += MC) {
+        const mc = min(MC, M - i0);
+        packA(a + (<usize>i0 * <usize>ars + <usize>k0 * <usize>acs) * 4, ars, acs, mc, kc, apk);
+        for (let jj = 0; jj < nc; jj += 8) {
+          const bs = bpk + <usize>jj * <usize>kc * 4;
+          const nr = min(8, nc - jj);
+          for (let ii = 0; ii < mc; ii += 4) {
+            const as = apk + <usize>ii * <usize>kc * 4;
+            const cp = c + (<usize>(i0 + ii) * <usize>ldc + <usize>(j0 + jj)) * 4;
+            tile(as, 4, 16, bs, 32, kc, cp, ldc, k0 > 0, min(4, mc - ii), nr);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Query rows per block and keys per tile of `flashAttention`. */
+const BR = 32;
+const BC = 64;
+
+/** Floats of work space `flashAttention` needs at `work` for these sizes. */
+export function flashWorkFloats(L: i32, S: i32, E: i32, Ev: i32): i32 {
+  const S8 = (S + 7) & ~7;
+  const E8 = (Ev + 7) & ~7;
+  return S8 * E + E8 * S + BR * E + BR * BC + BR * E8 + 2 * BR;
+}
+
+/**
+ * One batch entry of attention, fused: out (L×Ev) = softmax(Q·Kᵀ·scale + mask)·V
+ * with Q (L×E), K (S×E), V (S×Ev) row-major; `mask` (0: none) is L×S
+ * additive (0 or −∞ for a bool mask); `causal` masks keys j > i. A row whose
+ * keys are all masked gets 0/0 = NaN, as in torch and the reference.
+ */
+export function flashAttention(q: usize, k: usize, v: usize, out: usize, L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: i32, mask: usize, work: usize): void {
+  const S8 = (S + 7) & ~7;
+  const E8 = (Ev + 7) & ~7;
+  const kp = work; // Kᵀ in 8-key strips: strip s is E × 8
+  const vp = kp + <usize>S8 * <usize>E * 4; // V in 8-column strips: strip t is S × 8
+  const qp = vp + <usize>E8 * <usize>S * 4; // a query block in 4-row strips
+  const sp = qp + <usize>BR * <usize>E * 4; // scores / probabilities, BR × BC row-major
+  const acc = sp + <usize>BR * BC * 4; // output accumulator, BR × E8
+  const mrow = acc + <usize>BR * <usize>E8 * 4; // running max per row
+  const lrow = mrow + <usize>BR * 4; // running sum per row
+  packB(k, 1, E, E, S, kp);
+  packB(v, Ev, 1, S, Ev, vp);
+  const sc = f32x4.splat(scale);
+  const ninf = f32x4.splat(-Infinity);
+  for (let i0 = 0; i0 < L; i0 += BR) {
+    const br = min(BR, L - i0);
+    packA(q + <usize>i0 * <usize>E * 4, E, 1, br, E, qp);
+    memory.fill(acc, 0, <usize>BR * <usize>E8 * 4);
+    for (let r = 0; r < br; r++) {
+      store<f32>(mrow + (<usize>r << 2), -Infinity);
+      store<f32>(lrow + (<usize>r << 2), 0);
+    }
+    const send = causal ? min(S, i0 + br) : S;
+    for (let j0 = 0; j0 < send; j0 += BC) {
+      const bc = min(BC, send - j0);
+      // Scores of the block: BR × bc (columns padded to 8 hold junk from zero keys; never read).
+      for (let jj = 0; jj < bc; jj += 8) {
+        const bs = kp + <usize>(j0 + jj) * <usize>E * 4;
+        for (let ii = 0; ii < br; ii += 4) {
+          tile(qp + <usize>ii * <usize>E * 4, 4, 16, bs, 32, E, sp + (<usize>ii * BC + <usize>jj) * 4, BC, false, min(4, br - ii), min(8, bc - jj));
+        }
+      }
+      const bc4 = bc & ~3;
+      for (let r = 0; r < br; r++) {
+        const row = sp + <usize>r * BC * 4;
+        const i = i0 + r;
+        // Scale, mask, row max over the tile.
+        let mx = ninf;
+        let j = 0;
+        const mrowp = mask ? mask + (<usize>i * <usize>S + <usize>j0) * 4 : 0;
+        for (; j < bc4; j += 4) {
+          let s = f32x4.mul(v128.load(row + (<usize>j << 2)), sc);
+          if (mask) s = f32x4.add(s, v128.load(mrowp + (<usize>j << 2)));
+          v128.store(row + (<usize>j << 2), s);
+          mx = f32x4.max(mx, s);
+        }
+        let m = hmax(mx);
+        for (; j < bc; j++) {
+          let s = load<f32>(row + (<usize>j << 2)) * scale;
+          if (mask) s += load<f32>(mrowp + (<usize>j << 2));
+          store<f32>(row + (<usize>j << 2), s);
+          m = max(m, s);
+        }
+        if (causal) {
+          // Keys j0 + j > i are masked.
+          for (j = max(0, i + 1 - j0); j < bc; j++) store<f32>(row + (<usize>j << 2), -Infinity);
+          m = -Infinity;
+          for (j = 0; j < min(bc, i + 1 - j0); j++) m = max(m, load<f32>(row + (<usize>j << 2)));
+        }
+        const mo = load<f32>(mrow + (<usize>r << 2));
+        const mn = max(mo, m);
+        if (mn == -Infinity) {
+          // Every key so far is masked: this tile adds nothing.
+          memory.fill(row, 0, <usize>bc * 4);
+          continue;
+        }
+        if (mn > mo) {
+          // A new running max: rescale what was accumulated (exp(−∞) = 0 at the first tile).
+          const alpha = exp1(mo - mn);
+          store<f32>(lrow + (<usize>r << 2), load<f32>(lrow + (<usize>r << 2)) * alpha);
+          const av = f32x4.splat(alpha);
+          const ar = acc + <usize>r * <usize>E8 * 4;
+          for (let e = 0; e < E8; e += 4) v128.store(ar + (<usize>e << 2), f32x4.mul(v128.load(ar + (<usize>e << 2)), av));
+          store<f32>(mrow + (<usize>r << 2), mn);
+        }
+        const mv = f32x4.splat(mn);
+        let sum = f32x4.splat(0);
+        j = 0;
+        for (; j < bc4; j += 4) {
+          const e = exp4(f32x4.sub(v128.load(row + (<usize>j << 2)), mv));
+          v128.store(row + (<usize>j << 2), e);
+          sum = f32x4.add(sum, e);
+        }
+        let s = hsum(sum);
+        for (; j < bc; j++) {
+          const e = exp1(load<f32>(row + (<usize>j << 2)) - mn);
+          store<f32>(row + (<usize>j << 2), e);
+          s += e;
+        }
+        store<f32>(lrow + (<usize>r << 2), load<f32>(lrow + (<usize>r << 2)) + s);
+      }
+      // acc (br × Ev) += P (br × bc) · V[j0 .. j0 + bc]; P's rows past br are junk and never written back.
+      for (let ee = 0; ee < Ev; ee += 8) {
+        const vs = vp + (<usize>ee * <usize>S + <usize>j0 * 8) * 4;
+        for (let ii = 0; ii < br; ii += 4) {
+          tile(sp + <usize>ii * BC * 4, BC * 4, 4, vs, 32, bc, acc + (<usize>ii * <usize>E8 + <usize>ee) * 4, E8, true, min(4, br - ii), 8);
+        }
+      }
+    }
+    for (let r = 0; r < br; r++) {
+      const l = load<f32>(lrow + (<usize>r << 2));
+      const ar = acc + <usize>r * <usize>E8 * 4;
+      const orow = out + <usize>(i0 + r) * <usize>Ev * 4;
+      let e = 0;
+      const lv = f32x4.splat(l);
+      for (; e + 4 <= Ev; e += 4) v128.store(orow + (<usize>e << 2), f32x4.div(v128.load(ar + (<usize>e << 2)), lv));
+      for (; e < Ev; e++) store<f32>(orow + (<usize>e << 2), load<f32>(ar + (<usize>e << 2)) / l);
     }
   }
 }
@@ -147,7 +393,7 @@ export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: 
       v128.store(r + (<usize>j << 2), v);
       mx = f32x4.max(mx, v);
     }
-    let m: f32 = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+    let m: f32 = hmax(mx);
     for (; j < valid; j++) {
       const v = load<f32>(r + (<usize>j << 2)) * scale;
       store<f32>(r + (<usize>j << 2), v);
@@ -162,7 +408,7 @@ export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: 
       v128.store(r + (<usize>j << 2), e);
       sum = f32x4.add(sum, e);
     }
-    let s: f32 = (f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1)) + (f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3));
+    let s: f32 = hsum(sum);
     for (; j < valid; j++) {
       const e = exp1(load<f32>(r + (<usize>j << 2)) - m);
       store<f32>(r + (<usize>j << 2), e);
@@ -173,5 +419,27 @@ export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: 
     for (; j + 4 <= valid; j += 4) v128.store(r + (<usize>j << 2), f32x4.div(v128.load(r + (<usize>j << 2)), inv));
     for (; j < valid; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) / s);
     for (j = valid; j < cols; j++) store<f32>(r + (<usize>j << 2), 0);
+  }
+}
+
+/** x[i][j] += bias[j] over rows × cols (row-major). */
+export function addRowVector(x: usize, bias: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const r = x + <usize>i * <usize>cols * 4;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) v128.store(r + (<usize>j << 2), f32x4.add(v128.load(r + (<usize>j << 2)), v128.load(bias + (<usize>j << 2))));
+    for (; j < cols; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) + load<f32>(bias + (<usize>j << 2)));
+  }
+}
+
+/** x[i][j] += bias[i] over rows × cols (row-major). */
+export function addColVector(x: usize, bias: usize, rows: i32, cols: i32): void {
+  for (let i = 0; i < rows; i++) {
+    const r = x + <usize>i * <usize>cols * 4;
+    const bv: f32 = load<f32>(bias + (<usize>i << 2));
+    const b4 = f32x4.splat(bv);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) v128.store(r + (<usize>j << 2), f32x4.add(v128.load(r + (<usize>j << 2)), b4));
+    for (; j < cols; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) + bv);
   }
 }

@@ -143,7 +143,11 @@ export class PreviewPanels implements vscode.Disposable {
     try {
       const stat = await vscode.workspace.fs.stat(uri);
       if (stat.size > MAX_WEIGHTS_BYTES) return { type: 'weightsError', message: `${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview loads at most 1 GiB.`, cancelled: false };
-      return { type: 'weights', fileName: name, bytes: await vscode.workspace.fs.readFile(uri) };
+      // A plain Uint8Array: the extension host may hand back a Node Buffer, which the webview
+      // message serializer does not revive as a typed array.
+      const bytes = new Uint8Array(await vscode.workspace.fs.readFile(uri));
+      this.log.info(`sending ${name} (${bytes.length} bytes) to the preview`);
+      return { type: 'weights', fileName: name, bytes };
     } catch (e) {
       return { type: 'weightsError', message: `Could not read ${name}: ${(e as Error).message}`, cancelled: false };
     }

@@ -212,8 +212,12 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
       return Number.isSafeInteger(x.seq) && isDims(x.dims) && Array.isArray(x.inputs) && x.inputs.every(isInput) && Array.isArray(x.outputs) && x.outputs.every(isOutput) && isStrings(x.issues)
         ? (x as unknown as PreviewResolvedMessage)
         : undefined;
-    case 'weights':
-      return typeof x.fileName === 'string' && x.bytes instanceof Uint8Array ? { type: 'weights', fileName: x.fileName, bytes: x.bytes } : undefined;
+    case 'weights': {
+      // Typed arrays may arrive as another view type or a bare ArrayBuffer, depending on the host's serializer.
+      const b = x.bytes;
+      const bytes = b instanceof Uint8Array ? b : b instanceof ArrayBuffer ? new Uint8Array(b) : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined;
+      return typeof x.fileName === 'string' && bytes ? { type: 'weights', fileName: x.fileName, bytes } : undefined;
+    }
     case 'weightsError':
       return typeof x.message === 'string' && typeof x.cancelled === 'boolean' ? { type: 'weightsError', message: x.message, cancelled: x.cancelled } : undefined;
     default:

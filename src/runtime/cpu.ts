@@ -2,9 +2,10 @@
  * The CPU backends: storage is a `Float32Array`, kernels run synchronously.
  * `cpuReference` runs every kernel's TypeScript `cpu` reference — the
  * reference every other path is compared with. `cpu` (the default device)
- * runs the same references except where a WASM SIMD implementation exists
- * (`wasm/fast.ts`: matmul, scaled dot-product attention) and WebAssembly is
- * available; it is the fallback wherever WebGPU is missing. Neither
+ * runs the same references except where `wasm/fast.ts` has a fast one
+ * (matmul, scaled dot-product attention, softmax, convolution on WASM SIMD;
+ * broadcast arithmetic and copies without per-element offset tables) and
+ * WebAssembly is available; it is the fallback wherever WebGPU is missing. Neither
  * validates shapes (kernels' `outputs()` did) nor knows an operation.
  */
 

@@ -15,6 +15,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import * as h from '../integration/harness.cjs';
+import { previewBlock } from '../../src/extension/preview-model';
+import { Generator, serializeSafetensors } from '../../src/runtime/index';
+import { instantiateBlock } from '../../src/twins/registry';
 
 const ROOT = path.resolve(__dirname, '../..');
 const RESULTS = path.join(ROOT, 'test-results');
@@ -157,14 +160,31 @@ function steps(workspace: string): Step[] {
       },
     },
     {
-      name: 'the preview opens',
+      // The preview panel (issue 5): pick a block from the palette, see the layer table and a heatmap.
+      name: 'the preview runs a block from the palette and draws a heatmap',
       async run(page) {
         await runCommand(page, 'Attention Forge: Preview Attention Block');
-        await page.locator('.tabs-container .tab[aria-label*="Attention Block Preview"]').first().waitFor({ timeout: 15000 });
-        const form = webview(page);
-        await form.locator('#code', { hasText: 'class ' }).waitFor({ timeout: 20000 });
-        await form.locator('#action-copy').waitFor({ timeout: 5000 });
-        assert.equal(await form.locator('#action-insert').count(), 0, 'the preview is read-only');
+        const input = page.locator('.quick-input-widget input');
+        await input.fill('multihead-attention');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'multihead-attention' }).first().waitFor({ timeout: 10000 });
+        await input.press('Enter');
+        await page.locator('.tabs-container .tab[aria-label*="Preview: nn.MultiheadAttention"]').first().waitFor({ timeout: 15000 });
+        const preview = webview(page);
+        await preview.locator('#heatmap').waitFor({ timeout: 60000 });
+        await preview.locator('#layers vscode-table-row').first().waitFor({ timeout: 5000 });
+        assert.match(await preview.locator('#backend').innerText(), /Running on (WebGPU|CPU)/);
+        // A .safetensors state_dict picked in the file dialog travels to the webview as bytes and loads.
+        const weights = path.join(workspace, 'mha-weights.safetensors');
+        const info = previewBlock('multihead-attention');
+        assert.ok('block' in info);
+        fs.writeFileSync(weights, serializeSafetensors(instantiateBlock(info.block.id, info.block.params, { generator: new Generator(3) }).stateDict()));
+        await preview.locator('#load-weights').click();
+        const dialog = page.locator('.quick-input-widget input');
+        await dialog.waitFor({ state: 'visible', timeout: 10000 });
+        await dialog.fill(weights);
+        await dialog.press('Enter');
+        await preview.locator('#weights', { hasText: 'mha-weights.safetensors' }).waitFor({ timeout: 30000 });
+        await preview.locator('#heatmap').waitFor({ timeout: 30000 });
         await shot(page, 'e2e-7-preview');
       },
     },

@@ -70,3 +70,26 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   }
   return m;
 }
+
+/**
+ * The worst element of `|a - b| / (atol + rtol·|b|)`, the measure `torch.testing.assert_close`
+ * applies (float32 defaults: atol 1e-5, rtol 1.3e-6); ≤ 1 means close. Used for whole blocks,
+ * whose outputs reach magnitudes around 10 after several layers: there one float32 ulp is ~1e-6,
+ * and torch's own float32 result (the golden) differs from the exact value by several ulps, so a
+ * bare 1e-5 absolute bound would judge torch's rounding, not ours. Element-wise ops keep the
+ * plain absolute bound (`maxAbsDiff`). NaN and ±inf must match exactly in position.
+ */
+export function closeness(a: Float32Array, b: Float32Array, atol = 1e-5, rtol = 1.3e-6): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (Number.isNaN(x) || Number.isNaN(y) || !Number.isFinite(x) || !Number.isFinite(y)) {
+      if (!(Object.is(x, y) || (Number.isNaN(x) && Number.isNaN(y)))) return Infinity;
+      continue;
+    }
+    m = Math.max(m, Math.abs(x - y) / (atol + rtol * Math.abs(y)));
+  }
+  return m;
+}

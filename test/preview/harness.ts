@@ -18,10 +18,58 @@ import type { Browser, Page } from 'playwright-core';
 import { previewHtml } from '../../src/extension/preview-html';
 import { previewBlock, previewBlockList, resolvePreview } from '../../src/extension/preview-model';
 import { parsePreviewFromWebview } from '../../src/protocol/preview';
+import type { PageGlobals } from './page';
 import type { PreviewFromWebview, PreviewToWebview } from '../../src/protocol/preview';
 
 export const ROOT = path.resolve(__dirname, '../..');
 const WEBVIEW = path.join(ROOT, 'dist/webview');
+
+/**
+ * A few of the `--vscode-*` variables VS Code puts on a webview's root, per theme kind, so the
+ * page is seen as it is in the editor (values from the default Dark Modern, Light Modern and
+ * High Contrast themes).
+ */
+export type Theme = 'dark' | 'light' | 'high-contrast';
+const THEMES: Record<Theme, { cls: string; vars: Record<string, string> }> = {
+  dark: {
+    cls: 'vscode-dark',
+    vars: {
+      foreground: '#cccccc', 'editor-background': '#1f1f1f', 'textLink-foreground': '#4daafc', 'textBlockQuote-background': '#2b2b2b',
+      'editorWarning-foreground': '#cca700', 'editorError-foreground': '#f85149', focusBorder: '#0078d4', 'panel-border': '#2b2b2b', 'charts-blue': '#3794ff',
+      'input-background': '#313131', 'input-foreground': '#cccccc', 'input-border': '#3c3c3c', 'button-background': '#0078d4', 'button-foreground': '#ffffff',
+      'button-secondaryBackground': '#313131', 'button-secondaryForeground': '#cccccc', 'dropdown-background': '#313131', 'dropdown-foreground': '#cccccc', 'dropdown-border': '#3c3c3c',
+      'list-hoverBackground': '#2a2d2e', 'list-activeSelectionBackground': '#04395e', 'keybindingTable-rowsBackground': 'rgba(204,204,204,0.04)', 'keybindingTable-headerBackground': 'rgba(204,204,204,0.04)',
+      'editorGroup-border': 'rgba(255,255,255,0.09)', 'checkbox-background': '#313131', 'checkbox-border': '#3c3c3c', 'settings-checkboxBackground': '#313131',
+    },
+  },
+  light: {
+    cls: 'vscode-light',
+    vars: {
+      foreground: '#3b3b3b', 'editor-background': '#ffffff', 'textLink-foreground': '#005fb8', 'textBlockQuote-background': '#f8f8f8',
+      'editorWarning-foreground': '#bf8803', 'editorError-foreground': '#e51400', focusBorder: '#005fb8', 'panel-border': '#e5e5e5', 'charts-blue': '#1a85ff',
+      'input-background': '#ffffff', 'input-foreground': '#3b3b3b', 'input-border': '#cecece', 'button-background': '#005fb8', 'button-foreground': '#ffffff',
+      'button-secondaryBackground': '#e5e5e5', 'button-secondaryForeground': '#3b3b3b', 'dropdown-background': '#ffffff', 'dropdown-foreground': '#3b3b3b', 'dropdown-border': '#cecece',
+      'list-hoverBackground': '#f2f2f2', 'list-activeSelectionBackground': '#e8e8e8', 'keybindingTable-rowsBackground': 'rgba(59,59,59,0.04)', 'keybindingTable-headerBackground': 'rgba(59,59,59,0.04)',
+      'editorGroup-border': '#e5e5e5', 'checkbox-background': '#f8f8f8', 'checkbox-border': '#cecece', 'settings-checkboxBackground': '#f8f8f8',
+    },
+  },
+  'high-contrast': {
+    cls: 'vscode-high-contrast',
+    vars: {
+      foreground: '#ffffff', 'editor-background': '#000000', 'textLink-foreground': '#21a6ff', 'textBlockQuote-background': '#000000', 'contrastBorder': '#6fc3df',
+      'editorWarning-foreground': '#ffd370', 'editorError-foreground': '#ff3232', focusBorder: '#f38518', 'panel-border': '#6fc3df', 'charts-blue': '#3794ff',
+      'input-background': '#000000', 'input-foreground': '#ffffff', 'input-border': '#6fc3df', 'button-background': '#000000', 'button-foreground': '#ffffff', 'button-border': '#6fc3df',
+      'button-secondaryBackground': '#000000', 'button-secondaryForeground': '#ffffff', 'dropdown-background': '#000000', 'dropdown-foreground': '#ffffff', 'dropdown-border': '#6fc3df',
+      'list-hoverBackground': '#000000', 'list-activeSelectionBackground': '#000000', 'keybindingTable-rowsBackground': '#000000', 'keybindingTable-headerBackground': '#000000',
+      'editorGroup-border': '#6fc3df', 'checkbox-background': '#000000', 'checkbox-border': '#6fc3df', 'settings-checkboxBackground': '#000000',
+    },
+  },
+};
+
+function themeCss(t: Theme): string {
+  const vars = Object.entries(THEMES[t].vars).map(([k, v]) => `  --vscode-${k}: ${v};`);
+  return `:root {\n${vars.join('\n')}\n  --vscode-font-family: system-ui, sans-serif;\n  --vscode-font-size: 13px;\n  --vscode-editor-font-family: monospace;\n}\n`;
+}
 
 /** Stands in for VS Code's webview API: state in sessionStorage, messages to the Node binding. */
 const SHIM = `
@@ -30,6 +78,7 @@ window.acquireVsCodeApi = () => ({
   getState: () => JSON.parse(sessionStorage.getItem('af-state') || 'null'),
   setState: (s) => sessionStorage.setItem('af-state', JSON.stringify(s)),
 });
+document.body.classList.add(new URL(location.href).searchParams.get('cls') || 'vscode-dark');
 window.__afDeliver = (m) => {
   if (m && m.type === 'weights') m.bytes = new Uint8Array(m.bytes);
   window.postMessage(m, '*');
@@ -51,9 +100,15 @@ export async function startServer(): Promise<Server> {
       const page = previewHtml({ nonce, cspSource: origin, script: `${origin}/webview/preview.js`, style: `${origin}/webview/preview.css` }).replace(
         `<script nonce="${nonce}"`,
         `<script nonce="${nonce}" src="${origin}/shim.js"></script>\n<script nonce="${nonce}"`,
-      );
+      ).replace('<link rel="stylesheet"', `<link rel="stylesheet" href="${origin}/theme.css?theme=${url.searchParams.get('theme') ?? 'dark'}">\n<link rel="stylesheet"`);
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(page);
+      return;
+    }
+    if (url.pathname === '/theme.css') {
+      const t = (url.searchParams.get('theme') ?? 'dark') as Theme;
+      res.writeHead(200, { 'content-type': 'text/css' });
+      res.end(themeCss(THEMES[t] ? t : 'dark'));
       return;
     }
     if (url.pathname === '/favicon.ico') {
@@ -98,7 +153,7 @@ export interface Host {
 }
 
 /** Opens the preview of `blockId` in a new page, answering its messages like the extension does. */
-export async function openPreview(browser: Browser, server: Server, blockId: string, given: Record<string, number | boolean | string | null> = {}): Promise<{ page: Page; host: Host; errors: string[] }> {
+export async function openPreview(browser: Browser, server: Server, blockId: string, given: Record<string, number | boolean | string | null> = {}, theme: Theme = 'dark'): Promise<{ page: Page; host: Host; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -110,7 +165,7 @@ export async function openPreview(browser: Browser, server: Server, blockId: str
     received: [],
     send: async (m) => {
       const wire = m.type === 'weights' ? { ...m, bytes: Array.from(m.bytes) } : m;
-      await page.evaluate((x) => (window as unknown as { __afDeliver(v: unknown): void }).__afDeliver(x), wire as unknown);
+      await page.evaluate((x) => (globalThis as unknown as PageGlobals).__afDeliver(x), wire as unknown);
     },
   };
   const initFor = (id: string, g: typeof given): PreviewToWebview => {
@@ -139,15 +194,16 @@ export async function openPreview(browser: Browser, server: Server, blockId: str
         return;
     }
   });
-  await page.goto(server.url);
+  await page.goto(`${server.url}?theme=${theme}&cls=${THEMES[theme].cls}`);
   return { page, host, errors };
 }
 
 /** Waits until the page has a run result (or an error) and no run is pending. */
 export async function settled(page: Page, timeoutMs = 60000): Promise<void> {
   await page.waitForFunction(() => {
-    const p = (window as unknown as { __attentionForgePreview?: { result?: unknown; error?: string } }).__attentionForgePreview;
-    return !!p && (p.result !== undefined || p.error !== undefined || !!document.getElementById('limit-warning'));
+    const g = (globalThis as unknown as PageGlobals);
+    const p = g.__attentionForgePreview;
+    return !!p && (p.result !== undefined || p.error !== undefined || !!g.document.getElementById('limit-warning'));
   }, undefined, { timeout: timeoutMs });
-  await page.evaluate(() => (window as unknown as { __attentionForgePreview: { settled: Promise<void> } }).__attentionForgePreview.settled);
+  await page.evaluate(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.settled);
 }

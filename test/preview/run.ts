@@ -26,6 +26,7 @@ import { instantiateBlock } from '../../src/twins/registry';
 import { makeInputs, mapSlice, prepare, runOnce } from '../../webview/preview/engine';
 import type { RunResult } from '../../webview/preview/engine';
 import { launch, openPreview, ROOT, settled, startServer } from './harness';
+import type { PageCanvas, PageGlobals } from './page';
 import type { Mode, Server } from './harness';
 
 const RESULTS = path.join(ROOT, 'test-results');
@@ -74,7 +75,7 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
 
 async function api(page: Page): Promise<PageApi> {
   return page.evaluate(() => {
-    const p = (window as unknown as { __attentionForgePreview: Record<string, unknown> }).__attentionForgePreview;
+    const p = (globalThis as unknown as PageGlobals).__attentionForgePreview!;
     return JSON.parse(JSON.stringify({ backend: p.backend, result: p.result, drawn: p.drawn, gates: p.gates, firstHeatmapMs: p.firstHeatmapMs, runs: p.runs, liveStorages: p.liveStorages, gpuStats: p.gpuStats, error: p.error }, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v))) as PageApi;
   });
 }
@@ -150,11 +151,11 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
         const { rows, cols, values } = a.drawn!;
         const cells = [0, Math.floor(rows / 2) * cols + Math.floor(cols / 3), rows * cols - 1];
         const px = await page.evaluate((idx) => {
-          const c = document.getElementById('heatmap') as HTMLCanvasElement;
+          const c = (globalThis as unknown as PageGlobals).document.getElementById('heatmap') as PageCanvas;
           const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
           return idx.map((i) => [d[4 * i], d[4 * i + 1], d[4 * i + 2]]);
         }, cells);
-        const { colour, valueRange } = await import('../../webview/preview/heatmap');
+        const { colour, valueRange } = await import('../../webview/preview/colour');
         const r = valueRange(Float32Array.from(values));
         for (const [k, i] of cells.entries()) {
           const want = colour((values[i] - r.lo) / (r.hi - r.lo));
@@ -193,11 +194,12 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
       if (ref.maps[0].heads > 1) {
         await step(`${mode} ${id}: the head selector draws one head`, async () => {
           await page.evaluate(() => {
-            const s = document.getElementById('head-select') as HTMLElement & { value: string };
+            const g = (globalThis as unknown as PageGlobals);
+            const s = g.document.getElementById('head-select')!;
             s.value = '3';
-            s.dispatchEvent(new Event('change'));
+            s.dispatchEvent(new g.Event('change'));
           });
-          await page.waitForFunction(() => (window as unknown as { __attentionForgePreview: { drawn?: { head: unknown } } }).__attentionForgePreview.drawn?.head === 3);
+          await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.drawn?.head === 3);
           const a = await api(page);
           const d = maxDiff(a.drawn!.values, mapSlice(ref.maps[0], 0, 3));
           assert.ok(d <= TOL[mode], `head 3: ${d}`);
@@ -222,10 +224,11 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
       });
     }
     await page.evaluate(() => {
-      const head = document.getElementById('head-select') as (HTMLElement & { value: string }) | null;
+      const g = (globalThis as unknown as PageGlobals);
+      const head = g.document.getElementById('head-select');
       if (head) {
         head.value = 'mean';
-        head.dispatchEvent(new Event('change'));
+        head.dispatchEvent(new g.Event('change'));
       }
     });
     fs.mkdirSync(RESULTS, { recursive: true });
@@ -268,7 +271,7 @@ async function weightsSteps(browser: Browser, server: Server, mode: Mode): Promi
     await step(`${mode} weights: a matching state_dict is loaded and drawn`, async () => {
       host.nextWeights = { fileName: 'good.safetensors', bytes: good };
       await page.locator('#load-weights').click();
-      await page.waitForFunction(() => document.getElementById('weights')?.textContent?.includes('good.safetensors'), undefined, { timeout: 20000 });
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.getElementById('weights')?.textContent?.includes('good.safetensors'), undefined, { timeout: 20000 });
       await settled(page);
       const p = prepare(b, 0, cpu, module.stateDict());
       assert.ok(p.weights?.ok);
@@ -299,7 +302,10 @@ async function limitSteps(browser: Browser, server: Server, mode: Mode): Promise
       await page.locator('#limit-warning').waitFor({ timeout: 60000 });
       const text = await page.locator('#limit-warning').innerText();
       assert.match(text, /attention map \(16, \d+, \d+\) needs .* over the .* maxStorageBufferBindingSize/);
-      assert.equal((await api(page)).runs, runs, 'it ran anyway');
+      await settled(page);
+      const a = await api(page);
+      assert.equal(a.result, undefined, 'it ran anyway');
+      assert.ok(a.runs <= runs + 1, 'it ran at the oversized dims');
     });
   } finally {
     await page.close();
@@ -311,18 +317,45 @@ async function memorySteps(browser: Browser, server: Server, mode: Mode, reruns:
   try {
     await settled(page);
     await step(`${mode} memory: ${reruns} re-runs leave live storages${mode === 'webgpu' ? ' and created GPU buffers' : ''} flat; closing releases them`, async () => {
-      await page.evaluate(() => (window as unknown as { __attentionForgePreview: { rerun(n: number): Promise<void> } }).__attentionForgePreview.rerun(10));
+      await page.evaluate(() => (globalThis as unknown as PageGlobals).__attentionForgePreview!.rerun(10));
       const warm = await api(page);
-      await page.evaluate((n) => (window as unknown as { __attentionForgePreview: { rerun(n: number): Promise<void> } }).__attentionForgePreview.rerun(n), reruns);
+      await page.evaluate((n) => (globalThis as unknown as PageGlobals).__attentionForgePreview!.rerun(n), reruns);
       const after = await api(page);
       assert.equal(after.runs, warm.runs + reruns);
       assert.equal(after.liveStorages, warm.liveStorages, `live storages ${warm.liveStorages} → ${after.liveStorages}`);
       if (mode === 'webgpu') assert.equal(after.gpuStats!.buffersCreated, warm.gpuStats!.buffersCreated, `GPU buffers created ${warm.gpuStats!.buffersCreated} → ${after.gpuStats!.buffersCreated}`);
-      await page.evaluate(() => window.dispatchEvent(new Event('pagehide')));
+      await page.evaluate(() => {
+        const g = (globalThis as unknown as PageGlobals);
+        g.dispatchEvent(new g.Event('pagehide'));
+      });
       assert.equal((await api(page)).liveStorages, 0);
     });
   } finally {
     await page.close();
+  }
+}
+
+async function themeSteps(browser: Browser, server: Server, mode: Mode): Promise<void> {
+  for (const theme of ['light', 'high-contrast'] as const) {
+    const { page } = await openPreview(browser, server, 'sagan-spatial', {}, theme);
+    try {
+      await step(`${mode} theme ${theme}: the page takes the theme's colours${theme === 'high-contrast' ? ' and a black→white scale' : ''}`, async () => {
+        await settled(page);
+        const { fg, bg, px } = await page.evaluate(() => {
+          const g = (globalThis as unknown as PageGlobals);
+          const c = g.document.getElementById('heatmap') as PageCanvas;
+          const d = c.getContext('2d')!.getImageData(0, 0, 1, 1).data;
+          const st = g.getComputedStyle(g.document.body);
+          return { fg: st.color, bg: st.backgroundColor, px: [d[0], d[1], d[2]] };
+        });
+        assert.equal(bg, theme === 'light' ? 'rgb(255, 255, 255)' : 'rgb(0, 0, 0)');
+        assert.equal(fg, theme === 'light' ? 'rgb(59, 59, 59)' : 'rgb(255, 255, 255)');
+        if (theme === 'high-contrast') assert.ok(px[0] === px[1] && px[1] === px[2], `not grey: ${px}`);
+        await page.screenshot({ path: path.join(RESULTS, `preview-sagan-spatial-${mode}-${theme}.png`), fullPage: true });
+      });
+    } finally {
+      await page.close();
+    }
   }
 }
 
@@ -337,6 +370,7 @@ async function main(): Promise<void> {
         await weightsSteps(browser, server, mode);
         if (mode === 'webgpu') await limitSteps(browser, server, mode);
         await memorySteps(browser, server, mode, mode === 'webgpu' ? 1000 : 200);
+        if (mode === 'cpu') await themeSteps(browser, server, mode);
       } finally {
         await browser.close();
       }

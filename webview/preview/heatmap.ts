@@ -7,51 +7,10 @@
  * editor's `--vscode-*` colours from CSS. Knows nothing about blocks or the runtime.
  */
 
-/** Viridis, 9 stops. */
-const VIRIDIS: readonly [number, number, number][] = [
-  [68, 1, 84],
-  [71, 44, 122],
-  [59, 81, 139],
-  [44, 113, 142],
-  [33, 144, 141],
-  [39, 173, 129],
-  [92, 200, 99],
-  [170, 220, 50],
-  [253, 231, 37],
-];
+import { colour, valueRange } from './colour';
 
 function highContrast(): boolean {
   return document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
-}
-
-/** The colour of `t` in [0, 1] (clamped; NaN is drawn as the lowest colour). */
-export function colour(t: number, grey = false): [number, number, number] {
-  const x = Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0;
-  if (grey) {
-    const g = Math.round(x * 255);
-    return [g, g, g];
-  }
-  const p = x * (VIRIDIS.length - 1);
-  const i = Math.min(VIRIDIS.length - 2, Math.floor(p));
-  const f = p - i;
-  const a = VIRIDIS[i];
-  const b = VIRIDIS[i + 1];
-  return [Math.round(a[0] + (b[0] - a[0]) * f), Math.round(a[1] + (b[1] - a[1]) * f), Math.round(a[2] + (b[2] - a[2]) * f)];
-}
-
-/** The range a map is drawn over: [0, max] for weights, [min, max] when values go negative. */
-export function valueRange(values: Float32Array): { lo: number; hi: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  if (!Number.isFinite(lo)) return { lo: 0, hi: 1 };
-  if (lo >= 0) lo = 0;
-  if (hi <= lo) hi = lo + 1;
-  return { lo, hi };
 }
 
 export interface HeatmapOptions {
@@ -148,16 +107,19 @@ export function heatmap(o: HeatmapOptions): Heatmap {
   });
   const wrap = document.createElement('div');
   wrap.className = 'heatmap-wrap';
-  wrap.append(canvas, legend(range, grey));
+  wrap.append(canvas, legend(range, grey, o.rows * scale));
   return { element: wrap, canvas, range };
 }
 
 /** A vertical colour bar with its low, middle and high values. */
-export function legend(range: { lo: number; hi: number }, grey = highContrast()): HTMLElement {
+export function legend(range: { lo: number; hi: number }, grey = highContrast(), height = 64): HTMLElement {
   const c = document.createElement('canvas');
   c.width = 1;
   c.height = 64;
   c.className = 'legend-bar';
+  // A canvas keeps its aspect ratio: size it explicitly to the map beside it.
+  c.style.height = `${Math.max(64, height)}px`;
+  c.style.width = '12px';
   const ctx = c.getContext('2d');
   if (ctx) {
     const img = ctx.createImageData(1, 64);
@@ -195,10 +157,13 @@ export function bars(values: Float32Array, label: string, onCell?: (i: number | 
   const range = valueRange(values);
   const ctx = canvas.getContext('2d');
   if (ctx) {
-    const fg = getComputedStyle(document.body).getPropertyValue('--vscode-charts-blue').trim() || getComputedStyle(document.body).color || '#3794ff';
-    ctx.fillStyle = fg;
+    // Height and colour both encode the value, so the legend beside the bars reads the same way as a heatmap's.
+    const grey = highContrast();
     for (let i = 0; i < n; i++) {
-      const h = ((values[i] - range.lo) / (range.hi - range.lo)) * 78;
+      const t = (values[i] - range.lo) / (range.hi - range.lo);
+      const [r, g, b] = colour(t, grey);
+      ctx.fillStyle = `rgb(${r}, ${g}, ${b})`;
+      const h = Math.max(1, t * 78);
       ctx.fillRect(i * bw, 80 - h, Math.max(1, bw - 1), h);
     }
   }
@@ -217,7 +182,7 @@ export function bars(values: Float32Array, label: string, onCell?: (i: number | 
   });
   const wrap = document.createElement('div');
   wrap.className = 'heatmap-wrap';
-  wrap.append(canvas, legend(range));
+  wrap.append(canvas, legend(range, highContrast(), 80));
   return wrap;
 }
 

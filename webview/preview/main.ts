@@ -50,6 +50,7 @@ interface ValueElement extends HTMLElement {
   invalid?: boolean;
 }
 
+performance.mark('af:script');
 const vscode = acquireVsCodeApi();
 const state: PreviewState = parsePreviewState(vscode.getState());
 
@@ -106,7 +107,10 @@ async function pickDevice(): Promise<Device> {
 let init: PreviewInitMessage | undefined;
 let block: PreviewBlock | undefined;
 let device: Device | undefined;
-const devicePromise = pickDevice().then((d) => (device = d));
+const devicePromise = pickDevice().then((d) => {
+  performance.mark('af:device');
+  return (device = d);
+});
 let prepared: (PreparedRun & { key: string }) | undefined;
 let weights: { fileName: string; sd: Map<string, Tensor> } | undefined;
 let weightsReport: { fileName: string; report: WeightsReport } | undefined;
@@ -187,7 +191,9 @@ async function execute(): Promise<void> {
   const b = block;
   runError = undefined;
   try {
+    performance.mark('af:run-start');
     warnings = dryRun(b, settings(), d.limit);
+    performance.mark('af:dry-run');
     // On WebGPU any oversized binding would fail; on the CPU an oversized map only runs when asked to.
     const blocked = d.kind === 'webgpu' ? warnings.length > 0 : warnings.some((w) => w.attention) && !force;
     force = false;
@@ -206,7 +212,9 @@ async function execute(): Promise<void> {
       }
       prepared = { ...p, key };
     }
+    performance.mark('af:prepared');
     result = await runOnce(prepared, b, settings());
+    performance.mark('af:forward');
     runs++;
     post({ type: 'report', backend: d.kind, adapter: d.adapter, reason: d.reason, forwardMs: result.forwardMs });
   } catch (e) {
@@ -332,6 +340,12 @@ function weightsLine(): HTMLElement | undefined {
   return el('div', { class: 'hint', id: 'weights' }, weights ? `Weights: ${weights.fileName}` : `Weights: seeded torch-like initialisation (seed ${state.seed}).`);
 }
 
+/** Indents a cell by depth (CSSOM, which the CSP allows, unlike a style attribute). */
+function indented(cell: HTMLElement, depth: number): HTMLElement {
+  cell.style.paddingLeft = `${10 + depth * 14}px`;
+  return cell;
+}
+
 function table(r: RunResult): HTMLElement {
   const t = el('vscode-table', { id: 'layers', zebra: '', 'bordered-columns': '', columns: '["34%","18%","18%","10%","10%","10%"]' });
   const head = el('vscode-table-header', { slot: 'header' });
@@ -342,7 +356,7 @@ function table(r: RunResult): HTMLElement {
       el(
         'vscode-table-row',
         { 'data-path': row.path },
-        el('vscode-table-cell', { class: 'path' }, `${'  '.repeat(row.depth)}${row.depth ? '└ ' : ''}${row.path}`),
+        indented(el('vscode-table-cell', { class: 'path' }, `${row.depth ? '└ ' : ''}${row.path}`), row.depth),
         el('vscode-table-cell', {}, row.type),
         el('vscode-table-cell', { class: 'shape' }, row.outputShapes.map(fmtShape).join(', ')),
         el('vscode-table-cell', { class: 'num' }, fmtCount(row.params)),
@@ -352,6 +366,8 @@ function table(r: RunResult): HTMLElement {
     );
   }
   t.append(head, body);
+  // The table lays its body out in its own height: give it the rows' (scrolling beyond 18 rows).
+  t.style.height = `${Math.min(18, r.layers.length) * 24 + 30}px`;
   const totals = el(
     'p',
     { class: 'totals', id: 'totals' },
@@ -401,8 +417,9 @@ function attentionView(r: RunResult): HTMLElement | undefined {
   const values = mapSlice(m, item, head);
   drawn = { path: m.path, item, head, rows: m.L, cols: m.S, values };
   const out = readout();
-  const label = head === 'mean' ? `mean over ${m.heads} heads` : `head ${head}`;
+  const label = m.heads === 1 ? 'one head' : head === 'mean' ? `mean over ${m.heads} heads` : `head ${head}`;
   const names = m.channel ? ['channel', 'channel'] : ['query', 'key'];
+  const plural = m.channel ? ['channels', 'channels'] : ['queries', 'keys'];
   const views = el('div', { class: 'views' });
   const hm = heatmap({
     rows: m.L,
@@ -410,8 +427,8 @@ function attentionView(r: RunResult): HTMLElement | undefined {
     values,
     size: 360,
     label: `${m.path} attention, ${label}`,
-    rowName: names[0] + 's',
-    colName: names[1] + 's',
+    rowName: plural[0],
+    colName: plural[1],
     onCell: (c) => {
       out.textContent = c ? `${names[0]} ${c.row}, ${names[1]} ${c.col}: weight ${fmt(c.value)}` : '';
     },
@@ -424,7 +441,7 @@ function attentionView(r: RunResult): HTMLElement | undefined {
       : undefined,
   });
   hm.canvas.id = 'heatmap';
-  views.append(el('figure', {}, hm.element, el('figcaption', {}, `${m.path} — ${label}, item ${item}: ${m.L} ${names[0]}s × ${m.S} ${names[1]}s`)));
+  views.append(el('figure', {}, hm.element, el('figcaption', {}, `${m.path} — ${label}, item ${item}: ${m.L} ${plural[0]} × ${m.S} ${plural[1]}`)));
   if (m.grid && m.keyGrid) {
     const q = Math.min(state.queryPixel, m.L - 1);
     const row = values.subarray(q * m.S, (q + 1) * m.S);
@@ -557,21 +574,29 @@ function render(): void {
   const g = gatesView(result);
   if (g) app.append(g);
   if (!a && !g) app.append(el('p', { class: 'hint' }, 'This block computes no softmax attention map or sigmoid gate to show.'));
-  if ((a || g) && firstHeatmapMs === undefined) firstHeatmapMs = performance.now();
+  if ((a || g) && firstHeatmapMs === undefined) {
+    firstHeatmapMs = performance.now();
+    performance.mark('af:first-heatmap');
+  }
 }
 
 // ------------------------------------------------------------------ messages
 
 window.addEventListener('message', (e: MessageEvent) => {
   const m = parsePreviewToWebview(e.data);
-  if (!m) return;
+  if (!m) {
+    console.warn('dropped a malformed message from the extension', e.data);
+    return;
+  }
   switch (m.type) {
     case 'init': {
+      performance.mark('af:init');
       init = m;
       if (m.block?.id !== block?.id) {
         weights = undefined;
         weightsReport = undefined;
         if (block) {
+          state.dims = undefined;
           state.map = 0;
           state.head = 'mean';
           state.queryPixel = 0;
@@ -583,7 +608,11 @@ window.addEventListener('message', (e: MessageEvent) => {
       runError = undefined;
       state.blockId = block?.id;
       save();
-      render();
+      // Render the controls only if the run has not finished by the next frame: a small block's
+      // first heatmap then costs one render, not two.
+      requestAnimationFrame(() => {
+        if (!result && !runError) render();
+      });
       if (block) {
         const d = state.dims;
         if (d && block.dims.every((x) => x.name in d) && block.dims.some((x) => d[x.name] !== x.value)) requestDims(d);

@@ -19,7 +19,7 @@ export async function previewBlock(s: Services, blockId?: unknown, params?: unkn
     const { previewBlockList } = await import('../preview-model');
     const pick = await vscode.window.showQuickPick(
       previewBlockList().map((b) => ({ label: b.title, description: b.id, id: b.id })),
-      { title: 'Preview Attention Block', placeHolder: 'Block to run in the preview' },
+      { title: 'Preview Attention Block', placeHolder: 'Block to run in the preview', matchOnDescription: true },
     );
     if (!pick) return;
     id = pick.id;

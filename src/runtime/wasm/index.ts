@@ -1,13 +1,22 @@
 /**
  * The WASM SIMD kernels (wasm/kernels.ts, compiled at build time into
- * `kernels.generated.ts` as bytes): instantiated synchronously on first use
- * (the module is ~2.4 KB, under browsers' 4 KB limit for synchronous
- * compilation), with one growable linear memory used as a scratch arena —
- * callers ask for views of N floats, fill them, call a kernel, copy results
- * out; nothing stays allocated between calls. When WebAssembly or SIMD is
- * unavailable (or a CSP without 'wasm-unsafe-eval' forbids compiling),
- * `wasmKernels()` returns null and the CPU backend uses the TypeScript
- * references. It knows no tensor.
+ * `kernels.generated.ts` as bytes) and the scratch arena in their linear
+ * memory: callers ask for views of N floats, fill them, call a kernel, copy
+ * results out; nothing stays allocated between calls. It knows no tensor.
+ *
+ * Compilation is synchronous on first use where the host allows it (Node,
+ * workers). Chromium refuses to compile modules over 4 KB synchronously on
+ * its main thread (this one is ~7 KB), so there the first call starts an
+ * asynchronous compile and returns null until it has finished: the CPU
+ * backend runs the TypeScript references meanwhile and the fast path from
+ * then on (`wasmKernelsReady()` lets a caller wait for it). Where
+ * WebAssembly or SIMD is unavailable, or a CSP without 'wasm-unsafe-eval'
+ * forbids compiling, it stays null for good.
+ *
+ * Memory: the arena grows to the largest call's needs (SAGAN's 4096×4096
+ * attention needs ~130 MB); a linear memory cannot shrink, so after a call
+ * that left it above `KEEP_BYTES` the instance is dropped and the next call
+ * instantiates a fresh one from the compiled module (microseconds).
  */
 
 import { KERNELS_WASM } from './kernels.generated';
@@ -20,64 +29,155 @@ interface WasmMemory {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: unknown } }>;
 }
 
 interface Exports {
   memory: WasmMemory;
-  gemmNN(a: number, b: number, c: number, M: number, N: number, K: number): void;
+  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void;
+  gemmWorkFloats(): number;
+  flashAttention(q: number, k: number, v: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number, mask: number, work: number): void;
+  flashWorkFloats(L: number, S: number, E: number, Ev: number): number;
   softmaxRows(p: number, rows: number, cols: number, scale: number, causal: number): void;
+  addRowVector(x: number, bias: number, rows: number, cols: number): void;
+  addColVector(x: number, bias: number, rows: number, cols: number): void;
 }
 
-/** Scratch memory starts past the module's own data (it has none beyond the first page). */
+/** Scratch memory starts past the module's own data (a few bytes in the first page). */
 const BASE = 65536;
+/** Floats of slack after each arena region: partial SIMD tiles may read (never write) a little past a region. */
+const SLACK = 32;
+/** A memory larger than this after a call is given back (the instance is re-created). */
+const KEEP_BYTES = 32 << 20;
+
+/** One region of the arena: its byte address and a Float32Array view of it. */
+export interface Region {
+  readonly ptr: number;
+  readonly f32: Float32Array;
+}
 
 export class WasmKernels {
+  private x: Exports | null;
   private views: Float32Array | null = null;
 
-  constructor(private readonly x: Exports) {}
-
-  /**
-   * Lays out consecutive f32 regions of the given lengths (16-byte aligned)
-   * and returns their byte addresses plus a view of the whole memory; the view
-   * is valid until the next `arena` call.
-   */
-  arena(lengths: readonly number[]): { ptr: number[]; f32: Float32Array } {
-    const ptr: number[] = [];
-    let at = BASE;
-    for (const n of lengths) {
-      ptr.push(at);
-      at += Math.ceil((n * 4) / 16) * 16;
-    }
-    const mem = this.x.memory;
-    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / 65536));
-    if (!this.views || this.views.buffer !== mem.buffer) this.views = new Float32Array(mem.buffer);
-    return { ptr, f32: this.views };
+  /** `renew` instantiates a fresh copy synchronously; absent where the host only allows asynchronous instantiation. */
+  constructor(
+    first: Exports,
+    private readonly renew?: () => Exports,
+  ) {
+    this.x = first;
   }
 
-  /** C (M×N) = A (M×K) · B (K×N), row-major, at byte addresses. */
-  gemmNN(a: number, b: number, c: number, M: number, N: number, K: number): void {
-    this.x.gemmNN(a, b, c, M, N, K);
+  private get exports(): Exports {
+    if (!this.x) {
+      this.x = (this.renew as () => Exports)();
+      this.views = null;
+    }
+    return this.x;
+  }
+
+  /**
+   * Lays out consecutive f32 regions of the given lengths (16-byte aligned,
+   * with slack) and returns them; the views are valid until the next `arena`
+   * or `done` call.
+   */
+  arena(lengths: readonly number[]): Region[] {
+    const at: number[] = [];
+    let end = BASE;
+    for (const n of lengths) {
+      at.push(end);
+      end += Math.ceil(((n + SLACK) * 4) / 16) * 16;
+    }
+    const mem = this.exports.memory;
+    if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / 65536));
+    if (!this.views || this.views.buffer !== mem.buffer) this.views = new Float32Array(mem.buffer);
+    const v = this.views;
+    return at.map((p, i) => ({ ptr: p, f32: v.subarray(p / 4, p / 4 + lengths[i]) }));
+  }
+
+  /** Ends a kernel call: drops an instance whose memory grew past `KEEP_BYTES`. */
+  done(): void {
+    if (this.renew && this.x && this.x.memory.buffer.byteLength > KEEP_BYTES) {
+      this.x = null;
+      this.views = null;
+    }
+  }
+
+  /** Floats of work space `gemm` needs. */
+  get gemmWork(): number {
+    return this.exports.gemmWorkFloats();
+  }
+
+  /**
+   * C (M×N, leading dim ldc) = A·B with A(i, k) at a + i·ars + k·acs and
+   * B(k, j) at b + k·brs + j·bcs (byte addresses, element strides).
+   */
+  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void {
+    this.exports.gemm(a, ars, acs, b, brs, bcs, c, ldc, M, N, K, work);
+  }
+
+  flashWork(L: number, S: number, E: number, Ev: number): number {
+    return this.exports.flashWorkFloats(L, S, E, Ev);
+  }
+
+  /** One batch entry of fused attention; `mask` is an L×S additive mask's address or 0. */
+  flashAttention(q: number, k: number, v: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: boolean, mask: number, work: number): void {
+    this.exports.flashAttention(q, k, v, out, L, S, E, Ev, scale, causal ? 1 : 0, mask, work);
   }
 
   /** In-place softmax of `rows` rows of `cols` after multiplying by `scale`; `causal` masks j > i. */
   softmaxRows(p: number, rows: number, cols: number, scale: number, causal: boolean): void {
-    this.x.softmaxRows(p, rows, cols, scale, causal ? 1 : 0);
+    this.exports.softmaxRows(p, rows, cols, scale, causal ? 1 : 0);
+  }
+
+  /** x (rows×cols) += bias broadcast over rows (bias has cols floats). */
+  addRowVector(x: number, bias: number, rows: number, cols: number): void {
+    this.exports.addRowVector(x, bias, rows, cols);
+  }
+
+  /** x (rows×cols) += bias broadcast over columns (bias has rows floats). */
+  addColVector(x: number, bias: number, rows: number, cols: number): void {
+    this.exports.addColVector(x, bias, rows, cols);
   }
 }
 
 let instance: WasmKernels | null | undefined;
+let pending: Promise<void> | undefined;
 
-/** The kernels, or null where WebAssembly SIMD cannot be compiled here. */
+function api(): WasmApi | undefined {
+  return (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+}
+
+/** The kernels, or null where WebAssembly SIMD cannot be compiled here (or, in a browser's main thread, not yet). */
 export function wasmKernels(): WasmKernels | null {
-  if (instance === undefined) {
-    try {
-      const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-      if (!api) throw new Error('no WebAssembly');
-      const mod = new api.Module(KERNELS_WASM);
-      instance = new WasmKernels(new api.Instance(mod, {}).exports as Exports);
-    } catch {
-      instance = null;
-    }
+  if (instance !== undefined) return instance;
+  if (pending) return null;
+  const wa = api();
+  if (!wa) return (instance = null);
+  try {
+    const mod = new wa.Module(KERNELS_WASM);
+    const make = () => new wa.Instance(mod, {}).exports as Exports;
+    instance = new WasmKernels(make(), make);
+  } catch {
+    // Possibly only the synchronous size limit of a browser's main thread: try once asynchronously.
+    pending = compileAsync(wa);
+    return null;
   }
   return instance;
+}
+
+async function compileAsync(wa: WasmApi): Promise<void> {
+  try {
+    const { instance: inst } = await wa.instantiate(KERNELS_WASM, {});
+    instance = new WasmKernels(inst.exports as Exports);
+  } catch {
+    instance = null;
+  }
+}
+
+/** Resolves once the kernels are usable or known to be unavailable; true when they are. */
+export async function wasmKernelsReady(): Promise<boolean> {
+  if (wasmKernels()) return true;
+  if (pending) await pending;
+  return Boolean(instance);
 }
