@@ -111,8 +111,8 @@ function runBlock(c: Case, g: Goldens, version: string): void {
       return;
     }
     // torch.testing.assert_close's float32 bound (atol 1e-5 + rtol 1.3e-6·|expected|): see `closeness`.
-    const c = closeness(o.dataSync(), expected[i].dataSync());
-    assert.ok(c <= 1, `output ${i}: max abs error ${d}, ${c.toFixed(2)}× the bound 1e-5 + 1.3e-6·|expected|`);
+    const close = closeness(o.dataSync(), expected[i].dataSync());
+    assert.ok(close <= 1, `output ${i}: max abs error ${d}, ${close.toFixed(2)}× the bound 1e-5 + 1.3e-6·|expected|`);
   });
 }
 
