@@ -1,0 +1,439 @@
+/**
+ * The runtime half of `npm run bench` (scripts/bench.ts is the analyzer half): issue 3's four
+ * workloads (scripts/bench-runtime/workloads.ts) on our backends — `cpu` (WASM SIMD),
+ * `cpuReference` (plain TypeScript) and WebGPU — side by side with onnxruntime-web (wasm and
+ * webgpu execution providers, the same work as ONNX models built from our weights) and
+ * TensorFlow.js (wasm and webgpu backends, the same work as tf ops), all in this one process.
+ * Every framework gets the same inputs and weights; each column's output is compared with our
+ * `cpu` result (max abs diff, printed) so a fast wrong answer cannot pass. Times are medians of
+ * `--reps` timed calls after `--warmup` untimed ones; every timed call includes reading the
+ * result back to the host (`dataSync()`/`data()`, ORT's CPU output tensors), so GPU columns pay
+ * the same readback. Order matters because of Dawn's trap (it can crash or hang when tens of
+ * milliseconds of busy JavaScript run between GPU calls): every workload is built, and every
+ * ONNX model encoded, before Dawn is loaded; the CPU columns run first; the WebGPU columns run
+ * afterwards, one framework at a time, each with its own device on an adapter of one
+ * `navigator.gpu` (lavapipe here; its description is printed per framework); the agreement
+ * check runs after the GPU work. Our WebGPU forward passes free their intermediates after the
+ * readback (collected with `observeKernels`), as tfjs's `tidy` does. onnxruntime-web's webgpu
+ * EP writes uploads from its shared wasm memory, which Dawn's `writeBuffer` rejects, so
+ * `GPUQueue.prototype.writeBuffer` is shimmed to copy shared views into plain memory first.
+ * Single-threaded everywhere (ORT `numThreads = 1`, tfjs-wasm one thread): our CPU backend is.
+ * A column that cannot run prints `n/a (reason)`. Prints a table and writes
+ * test-results/bench-runtime.json.
+ *   tsx scripts/bench-runtime.ts [--reps N] [--warmup N] [--only attention,mha,sagan,nonlocal]
+ */
+
+/// <reference types="@webgpu/types" />
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cpu, cpuReference, observeKernels, type Backend, type Tensor } from '../src/runtime/index';
+import { requestDeviceFrom, WebGpuBackend } from '../src/runtime/webgpu/backend';
+import { webgpuEnv } from '../src/runtime/webgpu/node';
+import { ONNX_MODELS } from './bench-runtime/onnx-models';
+import { TFJS_MODELS } from './bench-runtime/tfjs-models';
+import { WORKLOADS, type Workload, type WorkloadId, type WorkloadInstance } from './bench-runtime/workloads';
+
+type Ort = typeof import('onnxruntime-web');
+type Tf = typeof import('@tensorflow/tfjs-core');
+
+const COLUMNS = ['ours-cpu', 'ours-cpuReference', 'ort-wasm', 'tfjs-wasm', 'ours-webgpu', 'ort-webgpu', 'tfjs-webgpu'] as const;
+type Column = (typeof COLUMNS)[number];
+const GPU_PEERS: Column[] = ['ort-webgpu', 'tfjs-webgpu'];
+const TOLERANCE = 1e-3;
+
+interface Cell {
+  ms: number | null;
+  runsMs?: number[];
+  maxAbsDiff?: number;
+  error?: string;
+  /** The output, kept until the agreement check. */
+  out?: Float32Array;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+const REPS = Number(arg('--reps', '7'));
+const WARMUP = Number(arg('--warmup', '2'));
+const ONLY = arg('--only', '').split(',').filter(Boolean);
+const REPO = path.resolve(__dirname, '..');
+const work: Workload[] = WORKLOADS.filter((w) => !ONLY.length || ONLY.includes(w.id));
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Warm-up calls, then `reps` timed ones; each call ends with the result on the host. */
+async function measure(call: () => Promise<Float32Array> | Float32Array, reps = REPS): Promise<Cell> {
+  let out: Float32Array = new Float32Array(0);
+  for (let i = 0; i < WARMUP; i++) out = await call();
+  const runsMs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    out = await call();
+    runsMs.push(performance.now() - t0);
+  }
+  return { ms: median(runsMs), runsMs: runsMs.map((t) => Math.round(t * 100) / 100), out };
+}
+
+async function guarded(label: string, fn: () => Promise<Cell>): Promise<Cell> {
+  try {
+    const c = await fn();
+    process.stderr.write(`  ${label}: ${c.ms?.toFixed(1)} ms\n`);
+    return c;
+  } catch (e) {
+    const msg = ((e as Error).message ?? String(e)).split('\n')[0].slice(0, 160);
+    process.stderr.write(`  ${label}: failed: ${msg}\n`);
+    return { ms: null, error: msg };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our backends
+
+/** One forward pass on a backend, read back; on WebGPU every kernel output, the result included, is freed after the readback. */
+async function oursOnce(run: () => Tensor, dev: Backend): Promise<Float32Array> {
+  if (dev === cpu || dev === cpuReference) return run().dataSync();
+  const made = new Set<Tensor['storage']>();
+  const y = observeKernels((_op, _in, _attrs, outs) => outs.forEach((t) => made.add(t.storage)), run);
+  const data = await y.data();
+  made.add(y.storage);
+  // Each storage once: releasing one twice is an error on this backend.
+  for (const s of made) dev.release(s);
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// onnxruntime-web
+
+function ortFeeds(ort: Ort, w: WorkloadInstance): Record<string, InstanceType<Ort['Tensor']>> {
+  const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+  for (const [k, v] of Object.entries(w.inputs)) feeds[k] = new ort.Tensor('float32', v.data, [...v.shape]);
+  return feeds;
+}
+
+async function ortColumn(ort: Ort, ep: 'wasm' | 'webgpu', w: WorkloadInstance, model: Uint8Array, output: string): Promise<Cell> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  try {
+    const feeds = ortFeeds(ort, w);
+    return await measure(async () => {
+      const r = await session.run(feeds);
+      const t = r[output];
+      const data = Float32Array.from((await t.getData()) as Float32Array);
+      for (const v of Object.values(r)) v.dispose();
+      return data;
+    });
+  } finally {
+    await session.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// TensorFlow.js
+
+async function tfColumn(tf: Tf, w: Workload['id'], inst: WorkloadInstance): Promise<Cell> {
+  const m = TFJS_MODELS[w](inst);
+  try {
+    const cell = await measure(async () => {
+      const y = tf.tidy(() => m.run());
+      const data = (await y.data()) as Float32Array;
+      y.dispose();
+      return data;
+    });
+    cell.out = m.toTorchLayout(cell.out!);
+    return cell;
+  } finally {
+    m.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebGPU in Node
+
+type WriteData = Parameters<GPUQueue['writeBuffer']>[2];
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+/** Loads Dawn, exposes `navigator.gpu` and the GPU* globals, and installs the shared-memory writeBuffer shim. */
+function installNavigatorGpu(): GPU {
+  const env = webgpuEnv();
+  if (env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = env.VK_ICD_FILENAMES;
+  if (env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = env.XDG_RUNTIME_DIR;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dawn = require('webgpu') as DawnModule;
+  for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) Object.assign(globalThis, { [k]: v });
+  const gpu = dawn.create(['backend=vulkan']);
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  const queue = (dawn.globals.GPUQueue as { prototype: GPUQueue }).prototype;
+  const write = queue.writeBuffer;
+  queue.writeBuffer = function (this: GPUQueue, buffer: GPUBuffer, offset: number, data: WriteData, dataOffset?: number, size?: number) {
+    const view = ArrayBuffer.isView(data) ? data : null;
+    if (view && view.buffer instanceof SharedArrayBuffer) {
+      // Dawn refuses views of shared memory; ORT's wasm heap is one. Copy the bytes the call names.
+      const unit = 'BYTES_PER_ELEMENT' in view ? (view as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT : 1;
+      const start = view.byteOffset + (dataOffset ?? 0) * unit;
+      const bytes = size !== undefined ? size * unit : view.byteLength - (dataOffset ?? 0) * unit;
+      const copy = new Uint8Array(bytes);
+      copy.set(new Uint8Array(view.buffer, start, bytes));
+      return write.call(this, buffer, offset, copy, 0, bytes);
+    }
+    return write.call(this, buffer, offset, data, dataOffset, size);
+  } as GPUQueue['writeBuffer'];
+  return gpu;
+}
+
+function describe(info: GPUAdapterInfo | undefined): string {
+  if (!info) return 'unknown adapter';
+  return `${info.vendor} ${info.architecture} ${info.description || info.device}`.replace(/\s+/g, ' ').trim();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** A table cell: the median, or `n/a [k]` / `ms [k]!` with note k giving the reason it does not count. */
+function fmt(c: Cell | undefined, notes: string[]): string {
+  if (!c) return 'n/a';
+  if (!c.error) return c.ms!.toFixed(1);
+  let k = notes.indexOf(c.error);
+  if (k < 0) k = notes.push(c.error) - 1;
+  return c.ms === null ? `n/a [${k + 1}]` : `${c.ms.toFixed(1)} [${k + 1}]!`;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+async function main(): Promise<void> {
+  const table = new Map<WorkloadId, Partial<Record<Column, Cell>>>();
+  const adapters: Partial<Record<Column, string>> = {};
+  for (const w of work) table.set(w.id, {});
+  const set = (w: WorkloadId, c: Column, cell: Cell) => (table.get(w)![c] = cell);
+
+  // Everything busy is built before Dawn loads: one instance per backend that runs it.
+  const built = new Map<WorkloadId, { cpu: WorkloadInstance; ref: WorkloadInstance; gpu: WorkloadInstance; onnx: { model: Uint8Array; output: string } }>();
+  for (const w of work) {
+    const inst = w.build();
+    built.set(w.id, { cpu: inst, ref: w.build(), gpu: w.build(), onnx: ONNX_MODELS[w.id](inst) });
+  }
+
+  process.stderr.write(`CPU columns (${REPS} reps after ${WARMUP} warm-up${REPS > 3 ? '; cpuReference 3 reps' : ''})\n`);
+  for (const w of work) {
+    const b = built.get(w.id)!;
+    const run = b.cpu.on(cpu);
+    set(w.id, 'ours-cpu', await guarded(`${w.id} ours-cpu`, () => measure(() => oursOnce(run, cpu))));
+    const ref = b.ref.on(cpuReference);
+    set(w.id, 'ours-cpuReference', await guarded(`${w.id} ours-cpuReference`, () => measure(() => oursOnce(ref, cpuReference), Math.min(REPS, 3))));
+  }
+
+  let ortWasm: Ort | null = null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ortWasm = require('onnxruntime-web') as Ort;
+    ortWasm.env.wasm.numThreads = 1;
+    ortWasm.env.logLevel = 'error';
+  } catch (e) {
+    for (const w of work) set(w.id, 'ort-wasm', { ms: null, error: `cannot load onnxruntime-web: ${(e as Error).message}` });
+  }
+  if (ortWasm) for (const w of work) set(w.id, 'ort-wasm', await guarded(`${w.id} ort-wasm`, () => ortColumn(ortWasm!, 'wasm', built.get(w.id)!.cpu, built.get(w.id)!.onnx.model, built.get(w.id)!.onnx.output)));
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tf = require('@tensorflow/tfjs-core') as Tf;
+  tf.env().set('PROD', true);
+  let tfWasmError: string | null = null;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const wasmBackend = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount(n: number): void };
+    wasmBackend.setThreadsCount(1);
+    if (!(await tf.setBackend('wasm'))) tfWasmError = 'tf.setBackend("wasm") failed';
+  } catch (e) {
+    tfWasmError = (e as Error).message;
+  }
+  for (const w of work) {
+    if (tfWasmError) set(w.id, 'tfjs-wasm', { ms: null, error: tfWasmError });
+    else set(w.id, 'tfjs-wasm', await guarded(`${w.id} tfjs-wasm`, () => tfColumn(tf, w.id, built.get(w.id)!.cpu)));
+  }
+
+  process.stderr.write('WebGPU columns\n');
+  let gpu: GPU | null = null;
+  try {
+    gpu = installNavigatorGpu();
+  } catch (e) {
+    for (const w of work) for (const c of ['ours-webgpu', 'ort-webgpu', 'tfjs-webgpu'] as const) set(w.id, c, { ms: null, error: `no WebGPU: ${(e as Error).message}` });
+  }
+
+  if (gpu) {
+    // Ours: a device of our own on an adapter of the shared navigator.gpu.
+    try {
+      const adapter = await gpu.requestAdapter();
+      if (!adapter) throw new Error('requestAdapter() returned null');
+      adapters['ours-webgpu'] = describe(adapter.info);
+      const device = await requestDeviceFrom(adapter);
+      const backend = new WebGpuBackend(device, { adapter: adapters['ours-webgpu'] });
+      for (const w of work) {
+        const run = built.get(w.id)!.gpu.on(backend);
+        set(w.id, 'ours-webgpu', await guarded(`${w.id} ours-webgpu`, () => measure(() => oursOnce(run, backend))));
+      }
+      backend.trim();
+      device.destroy();
+    } catch (e) {
+      for (const w of work) if (!table.get(w.id)!['ours-webgpu']) set(w.id, 'ours-webgpu', { ms: null, error: (e as Error).message.slice(0, 160) });
+    }
+
+    // onnxruntime-web's webgpu bundle (JSEP); it requests its own adapter and device from navigator.gpu.
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const ortGpu = require('onnxruntime-web/webgpu') as Ort;
+      ortGpu.env.wasm.numThreads = 1;
+      ortGpu.env.logLevel = 'error';
+      for (const w of work) {
+        const b = built.get(w.id)!;
+        set(w.id, 'ort-webgpu', await guarded(`${w.id} ort-webgpu`, () => ortColumn(ortGpu, 'webgpu', b.cpu, b.onnx.model, b.onnx.output)));
+        if (!adapters['ort-webgpu']) {
+          const dev = (await ortGpu.env.webgpu.device) as GPUDevice | undefined;
+          adapters['ort-webgpu'] = describe(dev?.adapterInfo);
+        }
+      }
+    } catch (e) {
+      for (const w of work) if (!table.get(w.id)!['ort-webgpu']) set(w.id, 'ort-webgpu', { ms: null, error: (e as Error).message.slice(0, 160) });
+    }
+
+    // TensorFlow.js webgpu backend; it too requests its adapter from navigator.gpu.
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      require('@tensorflow/tfjs-backend-webgpu');
+      if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
+      const be = tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string }; device?: GPUDevice };
+      adapters['tfjs-webgpu'] = be.device?.adapterInfo ? describe(be.device.adapterInfo) : `${be.adapterInfo?.vendor ?? '?'} ${be.adapterInfo?.architecture ?? ''}`.trim();
+      for (const w of work) set(w.id, 'tfjs-webgpu', await guarded(`${w.id} tfjs-webgpu`, () => tfColumn(tf, w.id, built.get(w.id)!.cpu)));
+    } catch (e) {
+      for (const w of work) if (!table.get(w.id)!['tfjs-webgpu']) set(w.id, 'tfjs-webgpu', { ms: null, error: (e as Error).message.slice(0, 160) });
+    }
+  }
+
+  // Agreement with our CPU result, after all GPU work.
+  for (const w of work) {
+    const row = table.get(w.id)!;
+    const ref = row['ours-cpu']?.out;
+    for (const c of COLUMNS) {
+      const cell = row[c];
+      if (!cell) continue;
+      if (ref && cell.out) cell.maxAbsDiff = maxAbsDiff(ref, cell.out);
+      delete cell.out;
+      if (cell.maxAbsDiff !== undefined && !(cell.maxAbsDiff < TOLERANCE)) {
+        cell.error = `output differs from ours-cpu by ${cell.maxAbsDiff.toExponential(2)}`;
+      }
+    }
+  }
+
+  report(table, adapters);
+}
+
+function ratio(peer: Cell | undefined, ours: Cell | undefined): number | null {
+  return peer?.ms && ours?.ms ? peer.ms / ours.ms : null;
+}
+
+function report(table: Map<WorkloadId, Partial<Record<Column, Cell>>>, adapters: Partial<Record<Column, string>>): void {
+  const out: string[] = [];
+  out.push('');
+  out.push(`Runtime benchmark: median ms of ${REPS} reps after ${WARMUP} warm-up (cpuReference: ${Math.min(REPS, 3)} reps), readback included`);
+  for (const c of ['ours-webgpu', 'ort-webgpu', 'tfjs-webgpu'] as const) out.push(`  ${c.padEnd(12)} adapter: ${adapters[c] ?? 'n/a'}`);
+  const w0 = 32;
+  const cw = 19;
+  const notes: string[] = [];
+  out.push('');
+  out.push('workload'.padEnd(w0) + COLUMNS.map((c) => c.padStart(cw)).join(''));
+  for (const w of work) {
+    const row = table.get(w.id)!;
+    out.push(w.name.padEnd(w0) + COLUMNS.map((c) => fmt(row[c], notes).padStart(cw)).join(''));
+  }
+  notes.forEach((n, i) => out.push(`  [${i + 1}] ${n}`));
+  out.push('');
+  out.push('max |x - ours-cpu| (agreement; must be < 1e-3)');
+  for (const w of work) {
+    const row = table.get(w.id)!;
+    out.push(w.name.padEnd(w0) + COLUMNS.map((c) => (row[c]?.maxAbsDiff !== undefined ? row[c]!.maxAbsDiff!.toExponential(1) : '-').padStart(cw)).join(''));
+  }
+  out.push('');
+  out.push('speed-up of ours (peer ms / our ms; > 1 means ours is faster)');
+  const ratioCols = ['cpu vs ort-wasm', 'cpu vs tfjs-wasm', 'gpu vs ort-webgpu', 'gpu vs tfjs-webgpu', 'gpu vs best GPU peer'];
+  out.push(''.padEnd(w0) + ratioCols.map((c) => c.padStart(22)).join(''));
+  const goals: Record<string, { ourWebgpuVsBestWebgpuPeer: number | null; bestWebgpuPeer: string | null; ourCpuVsOrtWasm: number | null; webgpuGoalMet: boolean; cpuGoalMet: boolean }> = {};
+  const rows: Record<string, unknown>[] = [];
+  for (const w of work) {
+    const row = table.get(w.id)!;
+    const valid = (c: Column) => (row[c]?.ms !== null && row[c]?.ms !== undefined && !row[c]!.error ? row[c] : undefined);
+    const gpuPeers = GPU_PEERS.filter((c) => valid(c)).sort((a, b) => row[a]!.ms! - row[b]!.ms!);
+    const best = gpuPeers[0] ?? null;
+    const r = {
+      cpuVsOrtWasm: ratio(valid('ort-wasm'), valid('ours-cpu')),
+      cpuVsTfjsWasm: ratio(valid('tfjs-wasm'), valid('ours-cpu')),
+      gpuVsOrtWebgpu: ratio(valid('ort-webgpu'), valid('ours-webgpu')),
+      gpuVsTfjsWebgpu: ratio(valid('tfjs-webgpu'), valid('ours-webgpu')),
+      gpuVsBestGpuPeer: best ? ratio(valid(best), valid('ours-webgpu')) : null,
+    };
+    out.push(w.name.padEnd(w0) + Object.values(r).map((v) => (v === null ? 'n/a' : `×${v.toFixed(2)}`).padStart(22)).join(''));
+    goals[w.id] = {
+      ourWebgpuVsBestWebgpuPeer: r.gpuVsBestGpuPeer,
+      bestWebgpuPeer: best,
+      ourCpuVsOrtWasm: r.cpuVsOrtWasm,
+      webgpuGoalMet: (r.gpuVsBestGpuPeer ?? 0) >= 2,
+      cpuGoalMet: (r.cpuVsOrtWasm ?? 0) >= 1,
+    };
+    rows.push({ id: w.id, workload: w.name, columns: row, ratios: r });
+  }
+  out.push('');
+  out.push('goals: our WebGPU ≥ 2× the best WebGPU peer; our CPU ≥ 1× onnxruntime-web wasm');
+  for (const w of work) {
+    const g = goals[w.id];
+    const f = (v: number | null) => (v === null ? 'n/a' : `×${v.toFixed(2)}`);
+    out.push(`  ${w.name.padEnd(w0)} webgpu ${f(g.ourWebgpuVsBestWebgpuPeer)} vs ${g.bestWebgpuPeer ?? 'n/a'} ${g.webgpuGoalMet ? 'met' : 'NOT met'};  cpu ${f(g.ourCpuVsOrtWasm)} vs ort-wasm ${g.cpuGoalMet ? 'met' : 'NOT met'}`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+
+  const dir = path.join(REPO, 'test-results');
+  fs.mkdirSync(dir, { recursive: true });
+  const json = {
+    date: new Date().toISOString(),
+    node: process.version,
+    reps: REPS,
+    warmup: WARMUP,
+    tolerance: TOLERANCE,
+    adapters,
+    versions: versions(),
+    workloads: rows,
+    goals,
+  };
+  fs.writeFileSync(path.join(dir, 'bench-runtime.json'), JSON.stringify(json, null, 2) + '\n');
+  process.stdout.write(`wrote ${path.relative(REPO, path.join(dir, 'bench-runtime.json'))}\n`);
+}
+
+function versions(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of ['onnxruntime-web', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu', 'webgpu']) {
+    try {
+      out[p] = (JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', p, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      out[p] = 'missing';
+    }
+  }
+  return out;
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`bench-runtime failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
