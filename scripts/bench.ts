@@ -7,7 +7,8 @@
  * package) checking the same file, the reference every VS Code Python user knows. The file is
  * the labelled corpus concatenated (programs appended as they are — Python allows
  * redefinition). Times are wall-clock medians; the machine may be shared, so the CPU time of
- * the warm edits is printed too. Prints a table and writes test-results/bench.json.
+ * the warm edits is printed too. Prints a table and writes test-results/bench.json. This is
+ * the analyzer half of `npm run bench`; scripts/bench-runtime.ts is the tensor-runtime half.
  */
 
 import { spawnSync } from 'node:child_process';

@@ -11,7 +11,7 @@
 import type { HostTensor, WorkloadId, WorkloadInstance } from './workloads';
 import { OnnxGraph } from './onnx';
 
-/** A model plus the names of its inputs, in the order of `WorkloadInstance.inputs`. */
+/** A serialized model whose inputs are named as `WorkloadInstance.inputs`, and its output's name. */
 export interface OnnxWorkload {
   readonly model: Uint8Array;
   readonly output: string;

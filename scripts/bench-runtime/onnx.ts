@@ -93,7 +93,7 @@ class Writer {
 const FLOAT = 1;
 const INT64 = 7;
 
-/** An attribute value: a number is an INT unless listed in `floats`, an array is INTS. */
+/** A node attribute: `{ f }` is a FLOAT, `{ i }` an INT, `{ ints }` an INTS attribute. */
 export type AttrValue = { f: number } | { i: number } | { ints: readonly number[] };
 
 interface NodeSpec {

@@ -4,11 +4,10 @@
  * generated code at the block's defaults, with the block's main parameters (`ParamDef.main`)
  * turned into numbered placeholders at their constructor defaults and mirrored wherever the
  * header comment repeats them. It decides nothing about blocks: values come from the catalog
- * and code from the language's generator.
+ * and code from the language's generator (PyTorch and TypeScript alike).
  *
- * When a language has no code generator yet (TypeScript until src/codegen/typescript.ts
- * lands), its snippet is the block's parameter object with the same placeholders and the
- * shape contract as a doc comment, so `attn-` completion works in both languages today.
+ * For a language without a code generator, the snippet is the block's parameter object with
+ * the same placeholders and the shape contract as a doc comment.
  */
 
 import { defaults, formatShape } from '../blocks/catalog';
@@ -38,17 +37,34 @@ function mainParams(block: BlockDef): ParamDef[] {
  * comment (`Parameters: name=value`) it becomes the mirror `$n`.
  */
 export function pythonSnippetBody(block: BlockDef, code: string): string {
+  return placeholderBody(block, code, { literal: pyLiteral, comment: '#', type: '[\\w\\[\\]]+' });
+}
+
+/** The same for generated TypeScript: `name: number = 64` in the main class's constructor, `// Parameters: name=64`. */
+export function typescriptSnippetBody(block: BlockDef, code: string): string {
+  return placeholderBody(block, code, { literal: (v) => tsLiteral(v), comment: '//', type: '[\\w| ]+?' });
+}
+
+interface Syntax {
+  literal(v: Params[string], d: ParamDef): string;
+  /** The line-comment marker of the header. */
+  comment: string;
+  /** A regular expression for a parameter's type annotation in the constructor signature. */
+  type: string;
+}
+
+function placeholderBody(block: BlockDef, code: string, syntax: Syntax): string {
   let text = escapeSnippet(code);
   const p = defaults(block);
   mainParams(block).forEach((d, i) => {
     const n = i + 1;
-    const lit = escapeSnippet(pyLiteral(p[d.name], d));
-    const sig = new RegExp(`(\\b${d.name}: [\\w\\[\\]]+ = )${escapeRe(lit)}(?=[,)\\n])`, 'g');
+    const lit = escapeSnippet(syntax.literal(p[d.name], d));
+    const sig = new RegExp(`(\\b${d.name}: ${syntax.type} = )${escapeRe(lit)}(?=[,)\\n])`, 'g');
     // The main class comes last, so its signature is the last match.
     const matches = [...text.matchAll(sig)];
     const last = matches[matches.length - 1];
     if (last?.index !== undefined) text = text.slice(0, last.index) + `${last[1]}\${${n}:${lit}}` + text.slice(last.index + last[0].length);
-    text = text.replace(new RegExp(`^(#.*\\b${d.name}=)${escapeRe(lit)}(?=[,.])`, 'm'), (_, head: string) => `${head}$${n}`);
+    text = text.replace(new RegExp(`^(${escapeRe(syntax.comment)}.*\\b${d.name}=)${escapeRe(lit)}(?=[,.])`, 'm'), (_, head: string) => `${head}$${n}`);
   });
   return text;
 }
@@ -97,23 +113,11 @@ export function snippetsFile(blocks: readonly BlockDef[], language: 'python' | '
   const out: Record<string, Snippet> = {};
   for (const b of blocks) {
     let body: string;
-    if (generate && language === 'python') body = pythonSnippetBody(b, generate(b, defaults(b)));
-    else if (generate) body = genericSnippetBody(b, generate(b, defaults(b)));
+    if (generate) body = (language === 'python' ? pythonSnippetBody : typescriptSnippetBody)(b, generate(b, defaults(b)));
     else body = paramObjectSnippetBody(b);
     out[`${b.title} (${b.id})`] = { prefix: `${SNIPPET_PREFIX}${b.id}`, description: b.summary, body: body.replace(/\n+$/, '').split('\n') };
   }
   return out;
-}
-
-/** Placeholders for a generator whose syntax this module does not know: `name = v` / `name: v` first occurrences. */
-function genericSnippetBody(block: BlockDef, code: string): string {
-  let text = escapeSnippet(code);
-  const p = defaults(block);
-  mainParams(block).forEach((d, i) => {
-    const lit = escapeSnippet(tsLiteral(p[d.name]));
-    text = text.replace(new RegExp(`(\\b${d.name}\\s*[:=]\\s*)${escapeRe(lit)}\\b`), `$1\${${i + 1}:${lit}}`);
-  });
-  return text;
 }
 
 /** The JSON text written to `snippets/<language>.json`. */

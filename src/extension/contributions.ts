@@ -49,7 +49,7 @@ export function walkthroughs(): unknown[] {
         {
           id: 'preview',
           title: 'Preview a block',
-          description: 'See a block\'s code and output shapes for the parameters you choose.\n[Preview Attention Block](command:attentionForge.previewBlock)',
+          description: 'Run a block in the editor: its shapes at every layer and its attention maps, head by head.\n[Preview Attention Block](command:attentionForge.previewBlock)',
           media: { markdown: 'media/walkthrough/preview.md' },
           completionEvents: ['onCommand:attentionForge.previewBlock'],
         },
@@ -61,7 +61,7 @@ export function walkthroughs(): unknown[] {
 /** The manifest fields scripts/gen.ts owns, merged over package.json's other fields. */
 export function generatedManifest(): { activationEvents: string[]; capabilities: unknown; contributes: Record<string, unknown> } {
   return {
-    activationEvents: ['onLanguage:python', `onWebviewPanel:${FORM_VIEW_TYPE}`, `onWebviewPanel:${PREVIEW_VIEW_TYPE}`],
+    activationEvents: ['onLanguage:python', 'onLanguage:typescript', `onWebviewPanel:${FORM_VIEW_TYPE}`, `onWebviewPanel:${PREVIEW_VIEW_TYPE}`],
     capabilities: {
       // Nothing the extension does executes user code: analysis is static, generation is text.
       untrustedWorkspaces: { supported: true },

@@ -4,16 +4,14 @@
  * built webview folder only (`dist/webview`, the panel's single local resource root), under a
  * strict CSP (`default-src 'none'`, scripts only with this page's nonce, no eval). Messages are
  * the typed unions of `src/protocol/form.ts`, validated on receipt; the extension does all the
- * catalog work (`evaluateChoice`) and the webview only renders.
- *
- * The same panel in `preview` mode is what *Preview Attention Block* opens until the real
- * preview panel (a later issue) exists: code and shapes, without insert/new-file actions.
+ * catalog work (`evaluateChoice`) and the webview only renders. Its *Preview* button opens the
+ * preview panel (*Preview Attention Block*) on the block and values chosen here.
  */
 
 import * as vscode from 'vscode';
 import { parseFromWebview } from '../protocol/form';
 import type { ActionKind, FormChoice, InitMessage, ToWebview } from '../protocol/form';
-import { FORM_VIEW_TYPE } from './command-ids';
+import { FORM_VIEW_TYPE, type CommandId } from './command-ids';
 import { copyCode, createNewFile, insertIntoEditor, targetEditor } from './edits';
 import type { Outcome } from './edits';
 
@@ -22,20 +20,17 @@ function scaffold(): Promise<typeof import('./scaffold')> {
   return import('./scaffold');
 }
 
-export type FormMode = InitMessage['mode'];
-
 export class FormPanels implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private mode: FormMode = 'scaffold';
   private initialBlockId: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(FORM_VIEW_TYPE, {
-        deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
-          const mode = (state as { mode?: unknown } | undefined)?.mode === 'preview' ? 'preview' : 'scaffold';
-          this.adopt(panel, mode);
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+          // The webview restores its own choice (getState); the extension only re-wires it.
+          this.adopt(panel);
         },
       }),
     );
@@ -46,28 +41,25 @@ export class FormPanels implements vscode.Disposable {
   }
 
   /** Opens (or reveals and re-initialises) the form. */
-  show(mode: FormMode, blockId?: string): vscode.WebviewPanel {
+  show(blockId?: string): vscode.WebviewPanel {
     this.initialBlockId = blockId;
     if (this.panel) {
-      this.mode = mode;
-      this.panel.title = title(mode);
       this.panel.reveal(vscode.ViewColumn.Beside);
       void this.initMessage().then((m) => this.post(m));
       return this.panel;
     }
-    const panel = vscode.window.createWebviewPanel(FORM_VIEW_TYPE, title(mode), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
+    const panel = vscode.window.createWebviewPanel(FORM_VIEW_TYPE, TITLE, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
       enableScripts: true,
       retainContextWhenHidden: false,
       localResourceRoots: [this.root],
     });
-    this.adopt(panel, mode);
+    this.adopt(panel);
     return panel;
   }
 
-  private adopt(panel: vscode.WebviewPanel, mode: FormMode): void {
+  private adopt(panel: vscode.WebviewPanel): void {
     this.panel = panel;
-    this.mode = mode;
-    panel.title = title(mode);
+    panel.title = TITLE;
     panel.webview.options = { enableScripts: true, localResourceRoots: [this.root] };
     panel.iconPath = undefined;
     panel.webview.html = this.html(panel.webview);
@@ -82,7 +74,7 @@ export class FormPanels implements vscode.Disposable {
 
   private async initMessage(): Promise<InitMessage> {
     const { blockEntries, languageAvailability } = await scaffold();
-    return { type: 'init', blocks: blockEntries(), languages: languageAvailability(), mode: this.mode, ...(this.initialBlockId ? { initialBlockId: this.initialBlockId } : {}) };
+    return { type: 'init', blocks: blockEntries(), languages: languageAvailability(), ...(this.initialBlockId ? { initialBlockId: this.initialBlockId } : {}) };
   }
 
   private post(m: ToWebview): Thenable<boolean> {
@@ -105,7 +97,7 @@ export class FormPanels implements vscode.Disposable {
         return;
       }
       case 'action': {
-        const outcome = this.mode === 'preview' && m.action !== 'copy' ? { ok: false, message: 'The preview is read-only.' } : await this.act(m.action, m.choice);
+        const outcome = await this.act(m.action, m.choice);
         await this.post({ type: 'actionResult', action: m.action, ok: outcome.ok, message: outcome.message });
         if (outcome.ok) void vscode.window.setStatusBarMessage(outcome.message, 4000);
         else void vscode.window.showWarningMessage(outcome.message);
@@ -116,6 +108,13 @@ export class FormPanels implements vscode.Disposable {
 
   private async act(action: ActionKind, choice: FormChoice): Promise<Outcome> {
     const e = (await scaffold()).evaluateChoice(choice);
+    if (action === 'preview') {
+      // The preview runs the catalog block itself, so it needs valid values, not code (it works
+      // for either language).
+      if (!e.params) return { ok: false, message: e.issues.map((i) => i.message).join('; ') || 'Nothing to preview.' };
+      await vscode.commands.executeCommand('attentionForge.previewBlock' satisfies CommandId, choice.blockId, e.params);
+      return { ok: true, message: `Previewing ${choice.blockId}.` };
+    }
     if (!e.code) return { ok: false, message: e.issues.map((i) => i.message).join('; ') || 'Nothing to generate.' };
     switch (action) {
       case 'copy':
@@ -150,10 +149,10 @@ export class FormPanels implements vscode.Disposable {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style.toString()}">
-<title>${title(this.mode)}</title>
+<title>${TITLE}</title>
 </head>
 <body>
-<div id="app" data-mode="${this.mode}"><p class="loading">Loading the catalog…</p></div>
+<div id="app"><p class="loading">Loading the catalog…</p></div>
 <script nonce="${nonce}" src="${script.toString()}"></script>
 </body>
 </html>`;
@@ -165,6 +164,4 @@ export class FormPanels implements vscode.Disposable {
   }
 }
 
-function title(mode: FormMode): string {
-  return mode === 'preview' ? 'Attention Block Preview' : 'New Attention Block';
-}
+const TITLE = 'New Attention Block';

@@ -1,13 +1,14 @@
 /**
- * The code generators the editor offers, by target language. PyTorch comes from
- * `src/codegen/pytorch.ts`. TypeScript generation (`src/codegen/typescript.ts`, for the
- * project's tensor runtime) is being written separately; until it lands its entry carries a
- * note and no `generate`, and the form shows the toggle disabled with that note. Wiring it in
- * is one import and one line here. No `vscode` import: tests and scripts read this table.
+ * The code generators the editor offers, by target language: PyTorch from
+ * `src/codegen/pytorch.ts`, TypeScript for the project's tensor runtime from
+ * `src/codegen/typescript.ts` (a module class mirroring the PyTorch one line by line, with the
+ * same state_dict keys). A language whose entry has no `generate` is shown disabled with its
+ * `note`. No `vscode` import: tests and scripts read this table.
  */
 
 import type { BlockDef, Params } from '../blocks/catalog';
 import { renderPyTorch } from '../codegen/pytorch';
+import { renderTypeScript } from '../codegen/typescript';
 import type { Language, LanguageAvailability } from '../protocol/form';
 
 export interface Generator {
@@ -21,11 +22,7 @@ export interface Generator {
 
 export const GENERATORS: Record<Language, Generator> = {
   pytorch: { label: 'PyTorch', languageId: 'python', generate: renderPyTorch },
-  typescript: {
-    label: 'TypeScript',
-    languageId: 'typescript',
-    note: 'TypeScript generation is not available yet (src/codegen/typescript.ts has not landed).',
-  },
+  typescript: { label: 'TypeScript', languageId: 'typescript', generate: (b, p) => renderTypeScript(b, p) },
 };
 
 export function languageAvailability(): LanguageAvailability[] {

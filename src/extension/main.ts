@@ -1,7 +1,8 @@
 /**
  * Extension entry point. `activate()` only wires: it creates the long-lived services (the
- * analysis controller, the form panel), registers the providers for Python (diagnostics, code
- * actions, hovers, inlay hints) and the rule docs pages, and registers the commands of the
+ * analysis controller, the form and preview panels), registers the providers for Python
+ * (diagnostics, code actions, hovers, inlay hints), the preview code lens above generated blocks
+ * (Python and TypeScript) and the rule docs pages, and registers the commands of the
  * command table. Every decision lives in pure functions outside the `vscode` API
  * (`scaffold.ts`, `analysis-view.ts`, `scheduler.ts`, `check-workspace.ts`). This folder is the
  * only one that imports `vscode`. Activation does no analysis work itself: the parser's
@@ -17,6 +18,7 @@ import { newBlock } from './commands/new-block';
 import { previewBlock } from './commands/preview-block';
 import { toggleShapeHints } from './commands/toggle-shape-hints';
 import { FormPanels } from './form-panel';
+import { PreviewLensProvider } from './preview-lens';
 import { PreviewPanels } from './preview-panel';
 import type { Services } from './services';
 
@@ -30,6 +32,8 @@ export const COMMANDS: Record<CommandId, (s: Services, ...args: unknown[]) => Pr
 };
 
 const PYTHON: vscode.DocumentSelector = [{ language: 'python' }];
+/** Where generated blocks live: a code lens above each opens the preview. */
+const GENERATED: vscode.DocumentSelector = [{ language: 'python' }, { language: 'typescript' }];
 
 /** What activate() returns: used by the integration tests (through `extension.exports`). */
 export interface Api {
@@ -54,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     vscode.languages.registerHoverProvider(PYTHON, new ShapeHoverProvider(analysis)),
     vscode.languages.registerInlayHintsProvider(PYTHON, new ShapeInlayHintsProvider(analysis)),
     vscode.workspace.registerTextDocumentContentProvider(RuleDocsProvider.scheme, new RuleDocsProvider()),
+    vscode.languages.registerCodeLensProvider(GENERATED, new PreviewLensProvider()),
   );
   for (const [id, handler] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => handler(services, ...args)));

@@ -55,6 +55,11 @@ export class PreviewPanels implements vscode.Disposable {
     return vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
   }
 
+  /** The block and values the panel was last asked to show (integration tests read it). */
+  get target(): { blockId: string; given: Params } | undefined {
+    return this.panel ? { blockId: this.blockId, given: this.given } : undefined;
+  }
+
   /** Opens the preview on `blockId` with the given parameter values (defaults for the rest), or reveals and re-targets it. */
   show(blockId: string, given: Params = {}): vscode.WebviewPanel {
     this.blockId = blockId;

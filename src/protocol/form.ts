@@ -59,13 +59,11 @@ export interface FormChoice {
 
 /**
  * extension → webview: the catalog and the languages, sent once the webview says `ready`.
- * `mode: 'preview'` opens the form read-only (no insert/new-file actions).
  */
 export interface InitMessage {
   type: 'init';
   blocks: BlockEntry[];
   languages: LanguageAvailability[];
-  mode: 'scaffold' | 'preview';
   /** A block to select first (e.g. from a command argument). */
   initialBlockId?: string;
 }
@@ -103,8 +101,9 @@ export interface UpdateMessage {
   choice: FormChoice;
 }
 
-export type ActionKind = 'insert' | 'newFile' | 'copy';
-export const ACTIONS: readonly ActionKind[] = ['insert', 'newFile', 'copy'];
+/** What the form's buttons do with the choice: insert, new file, copy the code, or run it in the preview panel. */
+export type ActionKind = 'insert' | 'newFile' | 'copy' | 'preview';
+export const ACTIONS: readonly ActionKind[] = ['insert', 'newFile', 'copy', 'preview'];
 
 /** webview → extension: do something with the generated code. */
 export interface ActionMessage {
@@ -182,7 +181,7 @@ export function parseToWebview(x: unknown): ToWebview | undefined {
   if (!isObj(x)) return undefined;
   switch (x.type) {
     case 'init':
-      return Array.isArray(x.blocks) && x.blocks.every(isEntry) && Array.isArray(x.languages) && (x.mode === 'scaffold' || x.mode === 'preview')
+      return Array.isArray(x.blocks) && x.blocks.every(isEntry) && Array.isArray(x.languages)
         ? (x as unknown as InitMessage)
         : undefined;
     case 'preview':

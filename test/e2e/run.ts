@@ -157,6 +157,10 @@ function steps(workspace: string): Step[] {
         await waitForFile(created);
         assert.match(fs.readFileSync(created, 'utf8'), /channels: int = 32/);
         await shot(page, 'e2e-6-new-file');
+        // The form's Preview button runs the chosen block in the preview panel.
+        await webview(page).locator('#action-preview').click();
+        await page.locator('.tabs-container .tab[aria-label*="Preview: Squeeze"]').first().waitFor({ timeout: 15000 });
+        await runCommand(page, 'View: Close Editor'); // the palette step opens it afresh
       },
     },
     {
@@ -181,7 +185,16 @@ function steps(workspace: string): Step[] {
         await preview.locator('#load-weights').click();
         const dialog = page.locator('.quick-input-widget input');
         await dialog.waitFor({ state: 'visible', timeout: 10000 });
+        // The simple file dialog fills in its starting folder asynchronously: wait for it, so it
+        // does not overwrite the path typed here, and check the path before accepting.
+        await page.waitForFunction(() => {
+          const el = (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('.quick-input-widget input');
+          return !!el && el.value.endsWith('/');
+        }, undefined, { timeout: 10000 });
         await dialog.fill(weights);
+        await page.waitForTimeout(300);
+        if ((await dialog.inputValue()) !== weights) await dialog.fill(weights);
+        assert.equal(await dialog.inputValue(), weights);
         await dialog.press('Enter');
         await preview.locator('#weights', { hasText: 'mha-weights.safetensors' }).waitFor({ timeout: 30000 });
         await preview.locator('#heatmap').waitFor({ timeout: 30000 });

@@ -28,11 +28,11 @@ describe('form protocol', function () {
   });
 
   it('accepts what the extension sends and drops malformed replies', function () {
-    const init = { type: 'init', blocks: blockEntries(), languages: languageAvailability(), mode: 'scaffold' };
+    const init = { type: 'init', blocks: blockEntries(), languages: languageAvailability() };
     assert.ok(parseToWebview(JSON.parse(JSON.stringify(init))));
     assert.ok(parseToWebview({ type: 'preview', seq: 1, code: null, issues: [{ param: 'a', message: 'b' }], shapes: [] }));
     assert.equal(parseToWebview({ type: 'preview', seq: 1, code: 3, issues: [], shapes: [] }), undefined);
-    assert.equal(parseToWebview({ type: 'init', blocks: [{ id: 1 }], languages: [], mode: 'scaffold' }), undefined);
+    assert.equal(parseToWebview({ type: 'init', blocks: [{ id: 1 }], languages: [] }), undefined);
   });
 
   it('reads persisted state defensively', function () {

@@ -4,12 +4,17 @@
  * (`src/extension/preview-model.ts`), and the engine the webview runs (`webview/preview/
  * engine.ts`) on the CPU backend — FLOPs that include attention's QKᵀ and AV, the layer rows,
  * captured maps equal to the block's own returned weights, gates, the dry run's limit warnings,
- * all-or-nothing weights loading, and no storage left behind by a run. The browser suite
+ * all-or-nothing weights loading, and no storage left behind by a run; and the generated-block
+ * headers the preview code lens reads. The browser suite
  * (`npm run test:preview`) covers the page itself.
  */
 
 import * as assert from 'node:assert/strict';
-import { getBlock } from '../../src/blocks/catalog';
+import { allBlocks, defaults, getBlock } from '../../src/blocks/catalog';
+import { renderPyTorch } from '../../src/codegen/pytorch';
+import { renderTypeScript } from '../../src/codegen/typescript';
+import { findGeneratedBlocks } from '../../src/extension/generated-blocks';
+import { gridCases } from '../helpers/grid';
 import { previewBakedParams, previewBlock, previewParams, resolvePreview } from '../../src/extension/preview-model';
 import { previewHtml } from '../../src/extension/preview-html';
 import { parsePreviewFromWebview, parsePreviewState, parsePreviewToWebview } from '../../src/protocol/preview';
@@ -178,5 +183,34 @@ describe('preview engine (CPU)', function () {
     const live = p.tap.live.size;
     for (let i = 0; i < 5; i++) await runOnce(p, b, SETTINGS);
     assert.equal(p.tap.live.size, live);
+  });
+});
+
+describe('preview code lens: generated block headers', function () {
+  it('reads back the block id and every parameter value from generated Python and TypeScript, over every grid point', function () {
+    let n = 0;
+    for (const b of allBlocks()) {
+      for (const g of gridCases(b)) {
+        for (const [lang, code] of [['py', renderPyTorch(b, g.params)], ['ts', renderTypeScript(b, g.params)]] as const) {
+          const found = findGeneratedBlocks(`import os\n\n${code}`);
+          assert.equal(found.length, 1, `${b.id} ${lang}: ${found.length} headers`);
+          assert.equal(found[0].line, 2);
+          assert.equal(found[0].blockId, b.id);
+          assert.deepEqual(found[0].params, g.params, `${b.id} ${lang} ${g.label}`);
+          n++;
+        }
+      }
+    }
+    assert.ok(n > 200, `${n} files`);
+  });
+
+  it('finds nothing in ordinary code and gives no lens for a header edited out of shape', function () {
+    assert.deepEqual(findGeneratedBlocks('class A(nn.Module):\n    pass\n'), []);
+    const code = renderPyTorch(getBlock('se')!, defaults(getBlock('se')!));
+    // A Parameters list cut short (no closing period within the comment) or with a non-literal.
+    assert.deepEqual(findGeneratedBlocks(code.replace(/return_weights=False\./, 'return_weights=False')), []);
+    assert.deepEqual(findGeneratedBlocks(code.replace('reduction=16', 'reduction=foo(')), []);
+    // A header without its Parameters line still names the block (the preview uses defaults).
+    assert.deepEqual(findGeneratedBlocks(code.split('\n').filter((l) => !l.startsWith('# Parameters')).join('\n')), [{ line: 0, blockId: 'se', params: {} }]);
   });
 });

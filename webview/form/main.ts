@@ -69,7 +69,6 @@ function render(): void {
   if (!init) return;
   const app = document.getElementById('app')!;
   app.replaceChildren();
-  app.dataset.mode = init.mode;
 
   const search = el('vscode-textfield', { id: 'search', placeholder: 'Search blocks (e.g. channel, causal, window)', 'aria-label': 'Search blocks' }) as ValueElement;
   search.value = state.filter ?? '';
@@ -158,8 +157,12 @@ function renderMain(main: HTMLElement): void {
   main.append(el('div', { class: 'toolbar' }, radios), ...notes);
 
   const actions = el('div', { class: 'actions' });
-  const buttons: [ActionKind, string, boolean][] =
-    init!.mode === 'preview' ? [['copy', 'Copy', false]] : [['insert', 'Insert at cursor', false], ['newFile', 'New file', true], ['copy', 'Copy', true]];
+  const buttons: [ActionKind, string, boolean][] = [
+    ['insert', 'Insert at cursor', false],
+    ['newFile', 'New file', true],
+    ['copy', 'Copy', true],
+    ['preview', 'Preview', true],
+  ];
   for (const [action, label, secondary] of buttons) {
     const btn = el('vscode-button', { id: `action-${action}`, ...(secondary ? { secondary: '' } : {}) }, label);
     btn.addEventListener('click', () => {
@@ -169,7 +172,6 @@ function renderMain(main: HTMLElement): void {
     actions.append(btn);
   }
   main.append(actions, el('div', { id: 'status', class: 'status', role: 'status' }));
-  if (init!.mode === 'preview') main.append(el('p', { class: 'note' }, 'Preview mode: the interactive preview (running the block on the tensor runtime) is not available yet; this shows the generated code and output shapes.'));
   main.append(el('div', { id: 'shapes', class: 'shapes' }), el('pre', { id: 'code', class: 'code', tabindex: '0', 'aria-label': 'Generated code' }));
 }
 

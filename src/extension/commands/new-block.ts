@@ -3,5 +3,5 @@
 import type { Services } from '../services';
 
 export async function newBlock(s: Services, blockId?: unknown): Promise<void> {
-  s.forms.show('scaffold', typeof blockId === 'string' ? blockId : undefined);
+  s.forms.show(typeof blockId === 'string' ? blockId : undefined);
 }

@@ -237,5 +237,25 @@ export function registerTests(): void {
       assert.equal(report.error, undefined, report.error);
       assert.ok(['cpu', 'webgpu'].includes(report.backend) && report.forwardMs > 0, JSON.stringify(report));
     });
+
+    it('puts a Preview code lens above a generated block that opens the preview with its values', async function () {
+      for (const [language, editorLanguage] of [['pytorch', 'python'], ['typescript', 'typescript']] as const) {
+        const { code } = evaluateChoice({ blockId: 'se', values: { channels: '32', reduction: '8' }, language });
+        assert.ok(code);
+        const doc = await vscode.workspace.openTextDocument({ language: editorLanguage, content: `\n${code}` });
+        await vscode.window.showTextDocument(doc, { preview: false });
+        const lens = await waitFor(`a preview lens in ${editorLanguage}`, async () => {
+          const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+          return lenses?.find((l) => l.command?.command === 'attentionForge.previewBlock');
+        });
+        assert.equal(lens.range.start.line, 1);
+        assert.deepEqual(lens.command!.arguments, ['se', { channels: 32, reduction: 8, return_weights: false }]);
+        await vscode.commands.executeCommand('attentionForge.previewBlock', 'cbam');
+        await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!);
+        await waitFor('the preview re-targeted by the lens', () => tabLabels().some((l) => l.startsWith('Preview: Squeeze')) || undefined);
+        assert.deepEqual(api?.services.previews.target, { blockId: 'se', given: { channels: 32, reduction: 8, return_weights: false } });
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      }
+    });
   });
 }
