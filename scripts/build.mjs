@@ -6,6 +6,9 @@
 // kernels as bytes (scripts/gen-wasm.ts → src/runtime/wasm/kernels.generated.ts) and the
 // compiled block twins (scripts/gen-twins.ts → src/generated/twins/), which the CLI and the
 // webview import: blocks run from ordinary bundled classes, never from evaluated source text.
+// The runtime is also built as the npm package's `attention-forge/runtime` (what generated
+// TypeScript blocks import): dist/runtime/index.js (CommonJS), index.mjs (ES module, for
+// bundlers and browsers) and its declarations in dist/types/ (tsconfig.runtime.json).
 //   node scripts/build.mjs            one production build
 //   node scripts/build.mjs --watch    rebuild on change
 import * as esbuild from 'esbuild';
@@ -42,6 +45,9 @@ const builds = [
   { ...common, entryPoints: ['src/analysis/index.ts'], outfile: 'dist/analysis.js', minify: true },
   { ...common, entryPoints: ['src/extension/scaffold.ts'], outfile: 'dist/scaffold.js', minify: true },
   { ...common, entryPoints: ['src/extension/preview-model.ts'], outfile: 'dist/preview-model.js', minify: true }, // preview panel (issue 5)
+  // The runtime for TypeScript users (package.json `exports['./runtime']`); not minified, so stack traces read.
+  { ...common, platform: 'neutral', entryPoints: ['src/runtime/index.ts'], outfile: 'dist/runtime/index.js', keepNames: true },
+  { ...common, platform: 'neutral', format: 'esm', entryPoints: ['src/runtime/index.ts'], outfile: 'dist/runtime/index.mjs', keepNames: true },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['webgpu'], keepNames: true, banner: { js: '#!/usr/bin/env node' } },
   // The webview runs in a browser frame under a CSP without eval: an IIFE, minified, no Node.
   { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, entryPoints: ['webview/form/main.ts'], outfile: 'dist/webview/form.js' },
@@ -61,8 +67,14 @@ function generateSources() {
   for (const script of ['scripts/gen-wasm.ts', 'scripts/gen-twins.ts']) execFileSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' });
 }
 
+function runtimeDeclarations() {
+  fs.rmSync('dist/types', { recursive: true, force: true });
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.runtime.json'], { stdio: 'inherit' });
+}
+
 generateSources();
 copyAssets();
+if (!watch) runtimeDeclarations();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   fs.watch('webview/form/form.css', () => copyAssets());

@@ -1,8 +1,10 @@
 /**
  * The runtime's public surface, shaped like `torch`: tensors and their
  * factories, `nn`, `F` (functional), random generators, safetensors I/O and
- * the backend types. Generated TypeScript blocks import only this module.
- * Re-exports only.
+ * the backend types, and the WebGPU backend (from a `GPUDevice` the caller
+ * obtained; nothing here touches `navigator`). Generated TypeScript blocks
+ * import only this module; the npm package publishes it as
+ * `attention-forge/runtime`. Re-exports only.
  */
 
 export { Tensor, tensor, observeKernels, type KernelObserver, zeros, ones, full, arange, cat, stack, triu, tril, whereOp as where, runKernel, inferSize, computeStride, type NestedArray, type TensorOptions } from './tensor';
@@ -15,3 +17,4 @@ export * as nn from './nn/index';
 export { parseSafetensors, serializeSafetensors, loadStateDictFromSafetensors, SafetensorsError } from './safetensors';
 export { KERNELS, getKernel } from './kernels/registry';
 export { traceForward, opFlops, formatShapes, type Trace, type LayerRecord, type OpRecord } from './trace';
+export { WebGpuBackend, WebGpuError, WebGpuLimitError, requestWebGpuDevice, requestDeviceFrom, type WebGpuBackendOptions } from './webgpu/backend';
