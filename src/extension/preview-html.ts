@@ -5,13 +5,16 @@
  */
 
 /**
- * The page: CSP `default-src 'none'`; scripts only by nonce; styles, fonts and images only from
- * the webview folder (vscode-elements styles its shadow roots with constructable stylesheets,
- * which CSP does not govern). No `connect-src`: the page fetches nothing. The browser tests serve
- * the same page.
+ * The page: CSP `default-src 'none'`; scripts only by nonce, never `eval` ('unsafe-eval' is not
+ * granted); `'wasm-unsafe-eval'` lets the page compile WebAssembly — only the CPU backend's SIMD
+ * kernels, bytes bundled at build time (src/runtime/wasm/), which is the CPU fallback's fast
+ * path on machines without a WebGPU adapter; it permits no JavaScript evaluation. Styles, fonts
+ * and images only from the webview folder (vscode-elements styles its shadow roots with
+ * constructable stylesheets, which CSP does not govern). No `connect-src`: the page fetches
+ * nothing. The browser tests serve the same page.
  */
 export function previewHtml(o: { nonce: string; cspSource: string; script: string; style: string }): string {
-  const csp = ["default-src 'none'", `script-src 'nonce-${o.nonce}'`, `style-src ${o.cspSource}`, `font-src ${o.cspSource}`, `img-src ${o.cspSource} data:`].join('; ');
+  const csp = ["default-src 'none'", `script-src 'nonce-${o.nonce}' 'wasm-unsafe-eval'`, `style-src ${o.cspSource}`, `font-src ${o.cspSource}`, `img-src ${o.cspSource} data:`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

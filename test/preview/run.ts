@@ -120,6 +120,8 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
       assert.equal(a.backend?.kind, mode);
       const notice = await page.locator('#backend').innerText();
       assert.match(notice, mode === 'webgpu' ? /Running on WebGPU/ : /Running on CPU .*requestAdapter\(\) returned no adapter/s);
+      // The CPU path runs the WebAssembly SIMD kernels: the page's CSP allows compiling them.
+      if (mode === 'cpu') assert.match(notice, /WebAssembly SIMD/);
       assert.match(notice, /ms per forward/);
     });
     const ref = await reference(id);

@@ -30,6 +30,7 @@ import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import type { Backend, Storage } from '../../src/runtime/backend';
 import { cpu } from '../../src/runtime/cpu';
 import type { Tensor } from '../../src/runtime/index';
+import { wasmKernelsReady } from '../../src/runtime/wasm/index';
 import { requestDeviceFrom, WebGpuBackend } from '../../src/runtime/webgpu/backend';
 import { parsePreviewState, parsePreviewToWebview } from '../../src/protocol/preview';
 import type { HeadChoice, PreviewBlock, PreviewFromWebview, PreviewInitMessage, PreviewState } from '../../src/protocol/preview';
@@ -70,8 +71,15 @@ interface Device {
 /** Typical adapters' limit, used to warn on the CPU path about what a GPU would refuse. */
 const TYPICAL_BINDING_LIMIT = 128 * 1024 * 1024;
 
-function cpuDevice(reason: string): Device {
-  return { kind: 'cpu', backend: cpu, adapter: 'JavaScript (CPU reference backend)', reason, limit: TYPICAL_BINDING_LIMIT };
+/**
+ * The CPU backend, after its WebAssembly SIMD kernels have compiled (asynchronously on a
+ * browser's main thread; the CSP allows 'wasm-unsafe-eval' for exactly this), so the notice
+ * says which CPU path runs: the SIMD kernels, or the TypeScript references where WebAssembly
+ * SIMD is unavailable.
+ */
+async function cpuDevice(reason: string): Promise<Device> {
+  const simd = await wasmKernelsReady().catch(() => false);
+  return { kind: 'cpu', backend: cpu, adapter: simd ? 'WebAssembly SIMD (CPU backend)' : 'JavaScript (CPU reference kernels; WebAssembly SIMD unavailable)', reason, limit: TYPICAL_BINDING_LIMIT };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
