@@ -26,6 +26,8 @@ export interface Binding {
   functionList: Node[];
   /** 0-based line -> the names of a shape comment on that line. */
   shapeComments: Map<number, string[]>;
+  /** 0-based line -> the shape an assignment on that line produces (after `->` when there is one). */
+  resultShapeComments: Map<number, string[]>;
   /** 0-based line -> rules suppressed on that line ('*' for all). */
   suppressions: Map<number, Set<string>>;
 }
@@ -64,13 +66,27 @@ export function aliasMap(declared: Iterable<[string, string]>): Map<string, stri
   return m;
 }
 
-/** Shape comments of the given comment nodes, by row. */
-export function shapeComments(comments: Iterable<Node>, into: Map<number, string[]>): void {
+function shapeTuple(text: string): string[] | undefined {
+  const m = SHAPE_COMMENT.exec(text);
+  if (!m) return undefined;
+  const names = m[1].split(/\s*,\s*/).map((s) => s.trim());
+  return names.every((s) => /^[A-Za-z_]\w*$|^\d+$/.test(s)) ? names : undefined;
+}
+
+/**
+ * Shape comments of the given comment nodes, by row: the first tuple (what a parameter's line
+ * declares) into `into`, and the shape the line produces into `results`. A comment that
+ * describes a transformation, `# (N, C, H, W) -> (N, 1, C)`, produces the tuple after the last
+ * arrow, and nothing when that part is not a tuple.
+ */
+export function shapeComments(comments: Iterable<Node>, into: Map<number, string[]>, results: Map<number, string[]>): void {
   for (const n of comments) {
-    const m = SHAPE_COMMENT.exec(n.text);
-    if (!m) continue;
-    const names = m[1].split(/\s*,\s*/).map((s) => s.trim());
-    if (names.every((s) => /^[A-Za-z_]\w*$|^\d+$/.test(s))) into.set(n.startPosition.row, names);
+    const names = shapeTuple(n.text);
+    if (!names) continue;
+    into.set(n.startPosition.row, names);
+    const parts = n.text.split(/->|→/);
+    const out = parts.length === 1 ? names : shapeTuple(`#${parts[parts.length - 1]}`);
+    if (out) results.set(n.startPosition.row, out);
   }
 }
 
@@ -93,8 +109,8 @@ export function suppressions(comments: Iterable<Node>, into: Map<number, Set<str
  * the unit's comments.
  */
 export function bind(stmts: readonly Node[], aliases: Map<string, string>, comments: Iterable<Node>): Binding {
-  const b: Binding = { aliases, classes: new Map(), classList: [], classOf: new Map(), functions: new Map(), functionList: [], shapeComments: new Map(), suppressions: new Map() };
-  shapeComments(comments, b.shapeComments);
+  const b: Binding = { aliases, classes: new Map(), classList: [], classOf: new Map(), functions: new Map(), functionList: [], shapeComments: new Map(), resultShapeComments: new Map(), suppressions: new Map() };
+  shapeComments(comments, b.shapeComments, b.resultShapeComments);
   const pending: { info: ClassInfo; bases: string[] }[] = [];
   for (const st of stmts) {
     const def = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;

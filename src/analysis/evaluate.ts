@@ -5,7 +5,9 @@
  * constructor arguments and `forward` with the bound inputs, and afterwards evaluates every
  * module class, instance and function that the file never exercised, with symbolic dimensions
  * seeded from parameter names, defaults, shape comments, jaxtyping annotations, `x.shape`
- * unpacking and asserts.
+ * unpacking and asserts. Nested functions and lambdas read the enclosing frames live, as
+ * Python's closures do; `**kwargs` of a real call is a dict of the keywords it received; a
+ * decorator on a method is not applied (its body is evaluated as written).
  *
  * Values are abstract (`values.ts`): a shape that cannot be known is `unknown` and silences
  * everything downstream. Where an operation constrains two symbolic sizes to be equal and
@@ -38,6 +40,8 @@ interface Frame {
   returns: Value[];
   self?: InstanceV;
   forward: boolean;
+  /** The enclosing functions' variables, innermost first, for a nested function or lambda. */
+  closure?: Map<string, Value>[];
 }
 
 class Budget extends Error {}
@@ -255,6 +259,8 @@ export class Evaluator {
       }
       case 'assert_statement':
         return this.assertStmt(s, f);
+      case 'match_statement':
+        return this.matchStmt(s, f);
       case 'class_definition':
       case 'decorated_definition':
       case 'function_definition': {
@@ -263,13 +269,18 @@ export class Evaluator {
         if (!def || !name) return;
         const cls = this.b.classOf.get(def) ?? this.b.classes.get(name);
         if (def.type === 'class_definition' && cls) f.vars.set(name, { kind: 'class', cls });
-        else if (def.type === 'function_definition') f.vars.set(name, { kind: 'function', node: def });
+        else if (def.type === 'function_definition') f.vars.set(name, { kind: 'function', node: def, closure: this.closureOf(f) });
         return;
       }
       case 'if_clause':
       default:
         return;
     }
+  }
+
+  /** What a function defined in frame f closes over: nothing at module level. */
+  private closureOf(f: Frame): Map<string, Value>[] | undefined {
+    return f.vars === this.globals ? undefined : [f.vars, ...(f.closure ?? [])];
   }
 
   private exprStmt(e: Node, f: Frame): void {
@@ -311,7 +322,7 @@ export class Evaluator {
 
   /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
   private seedFromComment(stmt: Node, left: Node, v: Value): Value {
-    const names = this.b.shapeComments.get(stmt.startPosition.row);
+    const names = this.b.resultShapeComments.get(stmt.startPosition.row);
     if (!names || left.type !== 'identifier') return v;
     if (isTensor(v) && v.axes) {
       if (v.axes.length === names.length) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
@@ -474,6 +485,34 @@ export class Evaluator {
     }
     const bodies = [cons, ...alts.map((x) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence')))];
     this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'));
+  }
+
+  /**
+   * `match` runs the one case a known subject selects (a literal pattern equal to it, or the
+   * first `_` / capture after none matched); with an unknown subject, guards or other patterns,
+   * every case is an alternative, as the arms of an if/elif chain are.
+   */
+  private matchStmt(s: Node, f: Frame): void {
+    const subjectNode = s.childForFieldName('subject');
+    const subject = subjectNode ? this.expr(subjectNode, f) : UNKNOWN;
+    const block = s.childForFieldName('body') ?? s.namedChildren.find((c) => c?.type === 'block') ?? null;
+    const cases = (block?.namedChildren ?? []).filter((c): c is Node => c?.type === 'case_clause');
+    const bodyOf = (c: Node) => this.body(c.childForFieldName('consequence') ?? c.namedChildren.find((x) => x?.type === 'block') ?? null);
+    const known = subject.kind === 'str' ? subject.value : numValue(subject);
+    let wildcard = false;
+    for (const c of cases) {
+      const pats = c.namedChildren.filter((x): x is Node => x?.type === 'case_pattern');
+      const guarded = c.namedChildren.some((x) => x?.type === 'if_clause');
+      const texts = pats.map((p) => p.text.trim());
+      const isWild = !guarded && texts.length === 1 && /^[A-Za-z_]\w*$/.test(texts[0]) && !texts[0].includes('.');
+      if (isWild) wildcard = true;
+      if (known === undefined || guarded) continue;
+      const lit = texts.length === 1 ? this.expr(pats[0].namedChildren[0] ?? pats[0], f) : UNKNOWN;
+      const v = lit.kind === 'str' ? lit.value : numValue(lit);
+      if (isWild || (v !== undefined && v === known)) return this.block(bodyOf(c), f);
+      if (v === undefined) break;
+    }
+    this.branches(cases.map(bodyOf), f, !wildcard);
   }
 
   /** Evaluates alternative bodies on copies of the frame and joins what they assign. */
@@ -640,7 +679,12 @@ export class Evaluator {
       if (p.kind === 'star') {
         v = { kind: 'tuple', items: args.slice(i) };
         i = args.length;
-      } else if (p.kind === 'kwstar') v = UNKNOWN;
+      } else if (p.kind === 'kwstar') {
+        // **kwargs of a real call is exactly the keywords no named parameter took; a seeded
+        // call has no caller, so its keywords stay unknown (not empty).
+        const named = new Set(ps.filter((q) => q.kind === 'plain').map((q) => q.name));
+        v = seed ? UNKNOWN : { kind: 'dict', items: Object.fromEntries(Object.entries(kwargs).filter(([k]) => !named.has(k) && k !== '*' && k !== '**')) };
+      }
       else if (i < args.length) v = args[i++];
       else if (p.name in kwargs) v = kwargs[p.name];
       if (v === undefined && p.def && !(seed && this.isTensorish(p))) v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
@@ -737,19 +781,22 @@ export class Evaluator {
     return this.runFunction(fn, args, kwargs, self, seed, false);
   }
 
-  private runFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean, forward: boolean): Value {
+  private runFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean, forward: boolean, closure?: Map<string, Value>[]): Value {
     if (this.depth >= MAX_DEPTH || this.active.has(fn)) return UNKNOWN;
     this.depth++;
     this.active.add(fn);
     try {
       const vars = new Map<string, Value>();
-      const f: Frame = { vars, returns: [], self, forward };
+      const f: Frame = { vars, returns: [], self, forward, closure };
       const ps = this.params(fn);
       const hasSelf = ps[0]?.name === 'self' && !!self;
       if (hasSelf) vars.set('self', self!);
       f.params = this.bindArgs(fn, args, kwargs, f, seed, hasSelf || ps[0]?.name === 'self');
-      const global = new Proxy(vars, {});
-      void global;
+      // A lambda's body is one expression, its value.
+      if (fn.type === 'lambda') {
+        const body = fn.childForFieldName('body');
+        return body ? this.expr(body, f) : UNKNOWN;
+      }
       this.block(this.body(fn.childForFieldName('body')), f);
       if (f.returns.length === 0) return { kind: 'none' };
       return f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
@@ -762,7 +809,7 @@ export class Evaluator {
   // ---------------------------------------------------------------- expressions
 
   private lookup(name: string, f: Frame): Value {
-    const v = f.vars.get(name) ?? this.globals.get(name);
+    const v = f.vars.get(name) ?? f.closure?.find((m) => m.has(name))?.get(name) ?? this.globals.get(name);
     if (v) return v;
     const cls = this.b.classes.get(name);
     if (cls) return { kind: 'class', cls };
@@ -873,7 +920,30 @@ export class Evaluator {
         return this.join([this.expr(parts[0], f), this.expr(parts[2], f)]);
       }
       case 'lambda':
-        return UNKNOWN;
+        return { kind: 'function', node: n, closure: this.closureOf(f) };
+      case 'named_expression': {
+        // (m := mask) binds m and is the value itself.
+        const name = n.childForFieldName('name');
+        const val = n.childForFieldName('value');
+        if (!val) return UNKNOWN;
+        const v = this.expr(val, f);
+        if (name) this.assign(name, v, f, val);
+        return v;
+      }
+      case 'dictionary': {
+        // Only string keys and plain pairs; a splat or a computed key leaves the dict unknown.
+        const items: Record<string, Value> = {};
+        for (const c of n.namedChildren) {
+          if (!c || c.type === 'comment') continue;
+          const key = c.type === 'pair' ? c.childForFieldName('key') : null;
+          const val = c.type === 'pair' ? c.childForFieldName('value') : null;
+          if (!key || !val) return UNKNOWN;
+          const kv = this.expr(key, f);
+          if (kv.kind !== 'str') return UNKNOWN;
+          items[kv.value] = this.expr(val, f);
+        }
+        return { kind: 'dict', items };
+      }
       case 'keyword_argument':
         return UNKNOWN;
       default:
@@ -1023,6 +1093,10 @@ export class Evaluator {
       if (v.shapeOf && !v.shapeOf.axes) return intV(this.fresh('d'));
       const idx = i < 0 ? v.items.length + i : i;
       return v.items[idx] ?? UNKNOWN;
+    }
+    if (v.kind === 'dict') {
+      const k = subs.length === 1 ? this.expr(subs[0], f) : undefined;
+      return k?.kind === 'str' ? v.items[k.value] ?? UNKNOWN : UNKNOWN;
     }
     if (v.kind === 'torchmodule' && v.items) {
       const i = subs.length === 1 ? numValue(this.expr(subs[0], f)) : undefined;
@@ -1230,7 +1304,9 @@ export class Evaluator {
       const other = isTensor(l) ? r : l;
       const res: TensorV = { ...t };
       if (op === '*' || op === '/') {
-        const s = this.scaleOf(other, isTensor(l) ? op : '*');
+        // A factor of unknown value (an attribute never assigned, an opaque call) may be the
+        // scale: the scores' scale becomes unknown, which silences the scale rule.
+        const s = other.kind === 'unknown' ? { exp: 0 } : this.scaleOf(other, isTensor(l) ? op : '*');
         if (s && !(isTensor(r) && op === '/')) {
           if (t.scores) res.scores = { ...t.scores, scale: this.combineScale(t.scores.scale, s), scaleNode: n };
           else res.scale = this.combineScale(t.scale, s);
@@ -1324,7 +1400,14 @@ export class Evaluator {
           (kwargs as Record<string, Value>)['*'] = UNKNOWN;
         }
       } else if (c.type === 'dictionary_splat') {
-        kwargs['**'] = UNKNOWN;
+        // f(**kwargs) with a dict whose keys are all known passes them as keywords.
+        const v = c.namedChildren[0] ? this.expr(c.namedChildren[0], f) : UNKNOWN;
+        if (v.kind === 'dict') {
+          for (const [k, x] of Object.entries(v.items)) {
+            kwargs[k] = x;
+            kwargNodes[k] = c;
+          }
+        } else kwargs['**'] = UNKNOWN;
       } else if (c.type === 'generator_expression') {
         args.push(this.expr(c, f));
         argNodes.push(c);
@@ -1362,6 +1445,14 @@ export class Evaluator {
         this.evalArgs(n, f);
         return obj;
       }
+      // self.register_buffer("name", t) makes t the attribute self.name, as assignment would.
+      if (obj.kind === 'instance' && obj.cls.isModule && ['register_buffer', 'register_parameter'].includes(attrNode.text) && !findMethod(obj.cls, attrNode.text)) {
+        const a = this.evalArgs(n, f);
+        const name = a.args[0] ?? a.kwargs.name;
+        const t = a.args[1] ?? a.kwargs.tensor ?? a.kwargs.param;
+        if (name?.kind === 'str' && t) obj.attrs.set(name.value, attrNode.text === 'register_parameter' && isTensor(t) ? { ...t, mask: undefined } : t);
+        return { kind: 'none' };
+      }
       callee = this.attributeOf(obj, attrNode.text, fnNode, attrNode);
     } else callee = this.expr(fnNode, f);
     const a = this.evalArgs(n, f);
@@ -1380,6 +1471,7 @@ export class Evaluator {
         return this.callInstance(callee, a.args, a.kwargs, n, false);
       case 'function':
         if (callee.self) return this.runFunction(callee.node, a.args, a.kwargs, callee.self, false, false);
+        if (callee.closure) return this.runFunction(callee.node, a.args, a.kwargs, undefined, false, false, callee.closure);
         return this.callFunction(callee.node, a.args, a.kwargs, undefined, false);
       case 'torchmodule':
         return this.callModule(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n);
@@ -1397,8 +1489,13 @@ export class Evaluator {
     if (nnMatch) {
       const type = nnMatch[1];
       if (type === 'Module') return UNKNOWN;
-      // nn.Parameter(t) and nn.Buffer(t) are the tensor t, for shapes.
-      if (type === 'Parameter' || type === 'Buffer') return isTensor(args[0] ?? kwargs.data) ? (args[0] ?? kwargs.data) : { kind: 'tensor' };
+      // nn.Parameter(t) and nn.Buffer(t) are the tensor t, for shapes. A parameter is learned
+      // (a bias table initialised with torch.zeros), so it is never a mask whatever built it.
+      if (type === 'Parameter' || type === 'Buffer') {
+        const t = args[0] ?? kwargs.data;
+        if (!isTensor(t)) return { kind: 'tensor' };
+        return type === 'Parameter' ? { ...t, mask: undefined } : t;
+      }
       const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
       if (type === 'Sequential') m.items = args;
       if (type === 'ModuleList') m.items = args[0]?.kind === 'tuple' ? args[0].items : [];
@@ -1466,6 +1563,14 @@ export class Evaluator {
         return { kind: 'none' };
       case 'builtins.zip':
         return UNKNOWN;
+      case 'builtins.dict':
+        return args.length === 0 ? { kind: 'dict', items: { ...kwargs } } : args.length === 1 && args[0].kind === 'dict' ? { kind: 'dict', items: { ...args[0].items, ...kwargs } } : UNKNOWN;
+      case 'builtins.map': {
+        // map(f, (a, b)) over a known tuple is (f(a), f(b)); `k, v = map(split, t.chunk(2, -1))`.
+        const [fn, it] = args;
+        if (args.length !== 2 || it?.kind !== 'tuple' || it.items.length > 16) return UNKNOWN;
+        return { kind: 'tuple', items: it.items.map((x) => this.applyValue(fn, [x], n)) };
+      }
     }
     if (path.startsWith('torch.') || path.startsWith('F.')) {
       const op = path.split('.').pop()!;
@@ -1473,6 +1578,22 @@ export class Evaluator {
       return this.torchFunction(op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
     }
     return UNKNOWN;
+  }
+
+  /** Calls a callable value with positional arguments only (what map() and friends do). */
+  private applyValue(callee: Value, args: Value[], n: Node): Value {
+    switch (callee.kind) {
+      case 'function':
+        if (callee.self) return this.runFunction(callee.node, args, {}, callee.self, false, false);
+        if (callee.closure) return this.runFunction(callee.node, args, {}, undefined, false, false, callee.closure);
+        return this.callFunction(callee.node, args, {}, undefined, false);
+      case 'instance':
+        return this.callInstance(callee, args, {}, n, false);
+      case 'torchmodule':
+        return this.callModule(callee, args, {}, [n], {}, n);
+      default:
+        return UNKNOWN;
+    }
   }
 
   private isLiteral(n: Node): boolean {
@@ -1685,10 +1806,41 @@ export class Evaluator {
       scale: t.scale,
       permutes: (t.permutes ?? 0) + 1,
       lastPermute: n,
+      preLayout: t.permutes ? t.preLayout : axes.map((a) => a.label),
     };
     if (t.normAxis !== undefined) res.normAxis = perm.indexOf(t.normAxis);
     if (t.softmaxNode) res.softmaxNode = t.softmaxNode;
     return res;
+  }
+
+  /**
+   * The second permute of a round trip, x.permute(0, 2, 3, 1) ... .permute(0, 3, 2, 1): it
+   * brings back to its place the axis the first permute moved farthest (so it is meant as the
+   * way back) yet leaves others elsewhere. Only for explicit permute calls of rank >= 4 with
+   * every axis's identity known: a transpose, or a first chain of reshuffles, is often meant to
+   * land on a new layout (seq-first for nn.MultiheadAttention, heads before positions).
+   */
+  private partialRoundTrip(before: TensorV, after: TensorV): { before: string[]; after: string[] } | undefined {
+    const origin = before.preLayout;
+    const now = after.axes?.map((a) => a.label);
+    const mid = before.axes?.map((a) => a.label);
+    if (after.permutes !== 2 || !origin || !now || !mid || now.length < 4 || origin.length !== now.length) return undefined;
+    if (![origin, now, mid].every((ls) => ls.every((l) => l !== undefined))) return undefined;
+    const o = origin as string[];
+    const a = now as string[];
+    const m = mid as string[];
+    if ([...o].sort().join() !== [...a].sort().join() || new Set(o).size !== o.length) return undefined;
+    // The axis the first permute carried farthest (channels to the end, say) is the one a way
+    // back must restore; when it is back in place but other axes are not, the inverse was
+    // meant and missed. When it stays put (axial attention's (B, H, W, C) -> (B, W, H, C)),
+    // the second permute is a new layout, not a way back.
+    const dist = o.map((l, i) => Math.abs(m.indexOf(l) - i));
+    const far = Math.max(...dist);
+    const farthest = dist.flatMap((d, i) => (d === far ? [i] : []));
+    if (far < 2 || farthest.length !== 1) return undefined;
+    const restored = a[farthest[0]] === o[farthest[0]];
+    const wrong = o.some((l, i) => a[i] !== l);
+    return restored && wrong ? { before: o, after: a } : undefined;
   }
 
   private transposeTensor(t: TensorV, a: number, b: number, n: Node): TensorV {
@@ -1767,7 +1919,10 @@ export class Evaluator {
           info.badPermutation = `permute repeats dim ${dup}${missing.length ? ` and leaves out ${missing.join(', ')}` : ''}`;
           return done({ kind: 'tensor' });
         }
-        return done(this.permuteTensor(t, normd, n));
+        const res = this.permuteTensor(t, normd, n);
+        const trip = this.partialRoundTrip(t, res);
+        if (trip) info.partialRoundTrip = trip;
+        return done(res);
       }
       case 'transpose':
       case 'swapaxes':
@@ -1936,6 +2091,17 @@ export class Evaluator {
       case 'bmm':
       case 'mm':
         return this.matmul(t, rest[0] ?? UNKNOWN, n, nameNode, op, argNodes, kwargNodes);
+      case 'baddbmm':
+      case 'addmm': {
+        // beta * input + alpha * (b1 @ b2): the product is checked as bmm / mm would check it;
+        // the result has the product's shape (input must broadcast to it), and alpha scales it
+        // the way `* alpha` after the product would.
+        const prod = this.matmul(kw('batch1', 0) ?? kw('mat1', 0) ?? UNKNOWN, kw('batch2', 1) ?? kw('mat2', 1) ?? UNKNOWN, n, nameNode, op === 'baddbmm' ? 'bmm' : 'mm', [argNodes[1], argNodes[2]], kwargNodes);
+        if (!isTensor(prod) || !prod.scores) return prod;
+        const alpha = kwargs.alpha;
+        const s = alpha ? this.scaleOf(alpha, '*') : undefined;
+        return s ? { ...prod, scores: { ...prod.scores, scale: this.combineScale(prod.scores.scale, s), scaleNode: n } } : prod;
+      }
       case 'mean':
       case 'sum':
       case 'amax':

@@ -40,6 +40,11 @@ export interface OpInfo {
   broadcast?: [Dim, Dim];
   /** Two operands whose axes are the same axes in a different order. */
   permutedOperands?: Node;
+  /**
+   * A second permute that puts some of the axes the first one moved back where they were, but
+   * not all: the way back is not the inverse (the labels before the round trip, and after).
+   */
+  partialRoundTrip?: { before: string[]; after: string[] };
   /** cat/stack: the sizes that disagree, or ranks that disagree. */
   catMismatch?: { a: Dim; b: Dim; axis: number } | { rankA: number; rankB: number };
   /** A rank an operation or module requires and the rank it got. */

@@ -40,6 +40,8 @@ export interface TensorV {
   /** Permutes and transposes applied since the origin, and the last one. */
   permutes?: number;
   lastPermute?: Node;
+  /** The axis labels before the first of those permutes (the layout a way back should restore). */
+  preLayout?: (string | undefined)[];
 }
 
 export interface ScaleFact {
@@ -107,8 +109,14 @@ export interface ClassRefV {
 
 export interface FunctionRefV {
   kind: 'function';
+  /** A function_definition or a lambda. */
   node: Node;
   self?: InstanceV;
+  /**
+   * For a function or lambda defined inside another function: the enclosing frames' variables,
+   * innermost first, read live (Python closures see later assignments).
+   */
+  closure?: Map<string, Value>[];
 }
 
 /** A dotted name that resolves into an imported library (torch.nn.Linear, math.sqrt). */
@@ -122,6 +130,12 @@ export interface BoundMethodV {
   kind: 'method';
   self: TensorV;
   name: string;
+}
+
+/** A dict with string keys, all known: `**kwargs` as bound, a `{"dim": 64}` literal, `dict(dim=64)`. */
+export interface DictV {
+  kind: 'dict';
+  items: Record<string, Value>;
 }
 
 export interface UnknownV {
@@ -142,6 +156,7 @@ export type Value =
   | FunctionRefV
   | QualV
   | BoundMethodV
+  | DictV
   | UnknownV;
 
 export interface ClassInfo {

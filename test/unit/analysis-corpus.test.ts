@@ -3,7 +3,7 @@
  * as a table, against the targets (precision >= 0.95, recall >= 0.9, no diagnostic at all on
  * a correct program). A diagnostic matches a label when rule and line agree.
  *
- * And on the held-out set (test/fixtures/heldout/: 43 programs, 18 correct, in styles the
+ * And on the held-out set (test/fixtures/heldout/: first 43 programs, 18 correct, in styles the
  * corpus lacks — einsum attention, encoder layers, ViT patches, Perceiver cross attention,
  * conv-attention hybrids, plain functions, nn.Sequential, x.size()/x.shape[-1] arithmetic,
  * typed helpers, tril masks, several classes per file, dataclass configs — written after
@@ -14,8 +14,21 @@
  * and class attributes, repeat_interleave, declared parameter shapes naming concrete
  * arguments' axes, nn.Parameter, padding-id masks, integer factors are not scales, encoder
  * layers) were then checked against these same programs, so numbers printed here now are no
- * longer an unbiased estimate. Only the absence of false alarms on correct programs is
- * asserted for this set; the rest is printed.
+ * longer an unbiased estimate.
+ *
+ * A second batch of 40 (18 correct) joined later, again written and labelled before the
+ * analyzer ran on them and each label confirmed in torch first: HuggingFace/timm-style modules
+ * with config objects and **kwargs, torch.transpose/.mT/positional-dim softmax, triu/tril masks
+ * compared with 0, torch.baddbmm, GQA with repeat_interleave, pre-norm blocks in ModuleLists,
+ * ModuleLists of heads, match/walrus, *x.shape, decorated forwards with nested functions and
+ * lambdas, kdim/vdim cross attention, depthwise positional convs, relative position biases,
+ * key-major scores. Measured before any change made for them: precision 0.93 (14 of 15),
+ * recall 0.64 (14 of 22), no false alarm on the 18 correct programs. The fixes that followed
+ * (closures and lambdas, map(), **kwargs and dict values, match, walrus, register_buffer,
+ * parameters are not masks, baddbmm/addmm, head divisibility of encoder/decoder layers,
+ * unknown factors leave the scale unknown, partial permute round trips) brought it to 21 of 22
+ * on the same programs. The set now has 83 programs, 36 correct. Only the absence of false
+ * alarms on correct programs is asserted for this set; the rest is printed.
  */
 
 import * as assert from 'node:assert/strict';
@@ -52,7 +65,7 @@ describe('analyzer corpus scores', function () {
     for (const p of progs) for (const l of p.labels) assert.ok(RULES.some((r) => r.name === l.rule), `${p.name}: unknown rule ${l.rule}`);
     for (const p of progs) assert.equal(p.labels.length > 0, p.expect.kind !== 'runs', `${p.name}: labels and '# expect' disagree`);
     const s = score(progs);
-    printScores('held-out set (before changes made for it: precision 1.00, recall 0.52, no false alarms)', s);
+    printScores('held-out set (before changes made for each batch: precision 1.00 then 0.93, recall 0.52 then 0.64, no false alarms)', s);
     assert.deepEqual(s.correctAlarms, [], 'false alarms on correct held-out programs');
   });
 

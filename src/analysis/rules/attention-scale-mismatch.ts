@@ -9,7 +9,7 @@ export const rule: Rule = {
   summary: 'scores scaled by sqrt(embed_dim) instead of sqrt(head_dim), not scaled, or scaled twice',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows the factor applied to q @ k^T (`/ math.sqrt(d)`, `* d ** -0.5`, a pre-scaled q) and compares its base with the size of the contracted axis. Flags multi-head scores that reach softmax unscaled, and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again.',
+    what: 'Follows the factor applied to q @ k^T (`/ math.sqrt(d)`, `* d ** -0.5`, a pre-scaled q, `torch.baddbmm`\'s `alpha`) and compares its base with the size of the contracted axis. Flags multi-head scores that reach softmax unscaled, and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (an attribute never assigned on the path analysed) may be the scale, so it silences the rule.',
     why: 'Scaled dot-product attention divides by sqrt(d_k), the per-head size. Dividing by sqrt(embed_dim) makes the softmax num_heads^0.5 times flatter; nothing raises.',
     example: 'scores = q @ k.transpose(-2, -1) / math.sqrt(self.embed_dim)',
     useInstead: 'scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))',

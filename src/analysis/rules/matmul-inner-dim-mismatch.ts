@@ -8,7 +8,7 @@ export const rule: Rule = {
   summary: 'matmul / bmm / @ / einsum / SDPA whose contracted dimensions differ',
   defaultSeverity: 'error',
   docs: {
-    what: 'Compares the contracted dimensions of matrix products: the last axis of the left operand with the second-to-last of the right one, repeated einsum letters, and query/key feature sizes in `F.scaled_dot_product_attention`.',
+    what: 'Compares the contracted dimensions of matrix products (including the product inside `torch.baddbmm` / `torch.addmm`): the last axis of the left operand with the second-to-last of the right one, repeated einsum letters, and query/key feature sizes in `F.scaled_dot_product_attention`.',
     why: 'PyTorch raises ("mat1 and mat2 shapes cannot be multiplied", "Expected size for first two dimensions of batch2 tensor ..."). Usually a forgotten `.transpose(-2, -1)` on the keys.',
     example: 'scores = q @ k  # (B, L, D) @ (B, S, D)',
     useInstead: 'scores = q @ k.transpose(-2, -1)',

@@ -7,14 +7,25 @@ export const rule: Rule = {
   summary: 'a permute back that is not the inverse of the permute there: axes end up in the wrong order',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Tracks the identity of every axis through permutes and transposes. Reports a permute or transpose whose result meets a tensor holding the same axes in another order (a residual add), or leaves `forward` with the input\'s axes reordered after a round trip.',
+    what: 'Tracks the identity of every axis through permutes and transposes. Reports a permute or transpose whose result meets a tensor holding the same axes in another order (a residual add), or leaves `forward` with the input\'s axes reordered after a round trip, and a second `permute` (rank 4 or more) that puts the axis the first one moved farthest back in place but not all the others, e.g. `(0, 2, 3, 1)` there and `(0, 3, 2, 1)` back, which swaps H and W (a warning: the way back is inferred from the axes it restores).',
     why: 'Using the same permutation twice, e.g. `(0, 2, 3, 1)` there and back, is not the inverse for rank > 2: channels stay where the sequence or a spatial axis should be. When sizes coincide nothing raises and the block silently mixes axes.',
     example: 'y = x.permute(0, 2, 3, 1)   # (B, H, W, C)\ny = self.norm(y)\ny = y.permute(0, 2, 3, 1)   # meant (B, C, H, W); is (B, W, C, H)\nreturn x + y',
     useInstead: 'y = y.permute(0, 3, 1, 2)',
     fixSafety: 'No automatic fix yet: the intended order is usually clear to a reader but several permutations can restore one axis.',
   },
-  on: ['binary', 'return'],
+  on: ['binary', 'return', 'op'],
   check(e, ctx) {
+    if (e.kind === 'op' && e.info.partialRoundTrip) {
+      // The intent (a way back) is read from the axes it restores, not proven, so a warning.
+      const t = e.info.partialRoundTrip;
+      const pos = t.before.map((l) => t.after.indexOf(l));
+      ctx.report({
+        node: e.node,
+        severity: 'warning',
+        message: `this permute puts some axes back where they were before the previous permute but not all (original axis i ends at position ${pos.join(', ')}): the way back is not the inverse permutation`,
+      });
+      return;
+    }
     if (e.kind === 'binary' && e.info.permutedOperands) {
       const l = e.left;
       const r = e.right;
