@@ -119,8 +119,21 @@ export class Evaluator {
     /** The unit's top-level statements, in file order. */
     private readonly stmts: readonly Node[],
     private readonly b: Binding,
-    private readonly emit: (e: Event) => void,
+    private readonly sink: (e: Event) => void,
   ) {}
+
+  /**
+   * Above 0 while evaluating a branch that a known condition skips (`if not self.batch_first:`
+   * with `batch_first=True` at the call): only `attribute` events get through then — a name that
+   * no tensor has (`x.permutation`) is wrong whatever the flags are, while shape facts in a branch
+   * that does not run for these arguments prove nothing. Nothing the branch assigns survives it.
+   */
+  private speculative = 0;
+
+  private emit(e: Event): void {
+    if (this.speculative > 0 && e.kind !== 'attribute') return;
+    this.sink(e);
+  }
 
   // ---------------------------------------------------------------- dims
 
@@ -438,6 +451,7 @@ export class Evaluator {
   }
 
   private record(node: Node, name: string, t: TensorV): void {
+    if (this.speculative > 0) return; // a skipped branch's values are not what runs
     const key = `${node.startPosition.row}:${name}`;
     if (this.recorded.has(key)) return;
     this.recorded.add(key);
@@ -463,8 +477,14 @@ export class Evaluator {
     const c = cond ? this.truth(this.expr(cond, f)) : undefined;
     const cons = this.body(s.childForFieldName('consequence'));
     const alts = s.childrenForFieldName('alternative').filter((x): x is Node => !!x);
-    if (c === true) return this.block(cons, f);
+    const altBody = (x: Node) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence'));
+    if (c === true) {
+      this.block(cons, f);
+      this.speculate(alts.map(altBody), f);
+      return;
+    }
     if (c === false) {
+      this.speculate([cons], f);
       const first = alts[0];
       if (!first) return;
       if (first.type === 'elif_clause') {
@@ -516,6 +536,31 @@ export class Evaluator {
   }
 
   /** Evaluates alternative bodies on copies of the frame and joins what they assign. */
+  /** Evaluates branches a known condition skips, for path-independent checks only (see `speculative`). */
+  private speculate(bodies: Node[][], f: Frame): void {
+    if (bodies.every((b) => b.length === 0)) return;
+    const vars = new Map(f.vars);
+    const attrs = f.self ? new Map(f.self.attrs) : undefined;
+    const returns = f.returns.length;
+    this.speculative++;
+    try {
+      for (const body of bodies) {
+        this.block(body, f);
+        f.vars.clear();
+        for (const [k, v] of vars) f.vars.set(k, v);
+      }
+    } finally {
+      this.speculative--;
+      f.vars.clear();
+      for (const [k, v] of vars) f.vars.set(k, v);
+      if (f.self && attrs) {
+        f.self.attrs.clear();
+        for (const [k, v] of attrs) f.self.attrs.set(k, v);
+      }
+      f.returns.length = returns;
+    }
+  }
+
   private branches(bodies: Node[][], f: Frame, fallthrough: boolean): void {
     const before = new Map(f.vars);
     const selfBefore = f.self ? new Map(f.self.attrs) : undefined;
@@ -1642,8 +1687,10 @@ export class Evaluator {
       case 'full': {
         let sizeArgs = args;
         if (op === 'randint') sizeArgs = args.slice(args.length >= 3 ? 2 : 1).filter((x) => x.kind === 'tuple');
-        if (op === 'randint' && kwargs.size) sizeArgs = [kwargs.size];
         if (op === 'full') sizeArgs = args.slice(0, 1);
+        // `torch.randn(size=(4, 8))`: the size may come as a keyword; with neither, nothing is known.
+        if (kwargs.size) sizeArgs = [kwargs.size];
+        if (sizeArgs.length === 0) return { kind: 'tensor' };
         const dims = this.dimsFromArgs(sizeArgs);
         if (!dims) return { kind: 'tensor' };
         const dtype = this.dtypeOf(kwargs.dtype) ?? (op === 'randint' ? 'long' : 'float');

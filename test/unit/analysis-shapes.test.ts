@@ -72,4 +72,33 @@ describe('analyzer shapes', function () {
     const src = 'import torch\n\ndef f(x, y):\n    return (x @ y).view(3, -1).permute(1, 0).softmax(dim=0) + y\n';
     assert.deepEqual(analyzeSource(src).diagnostics, []);
   });
+
+  it('checks attribute names in a branch the call site skips, but no shapes there', function () {
+    // The reference post's SKEConv: `x.permutation` sits under `if not self.batch_first:`, and
+    // the only call uses batch_first=True. The name is wrong for any flag; the shape mistake in
+    // the other skipped branch (a (2, 3) tensor has no axis 2) proves nothing for these flags.
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'class M(nn.Module):',
+      '    def __init__(self, batch_first=True):',
+      '        super().__init__()',
+      '        self.batch_first = batch_first',
+      '',
+      '    def forward(self, x):',
+      '        if not self.batch_first:',
+      '            x = x.permutation(1, 0)',
+      '        if not self.batch_first:',
+      '            x = x.permute(2, 0, 1)',
+      '        return x',
+      '',
+      'y = M()(torch.randn(2, 3))',
+      '',
+    ].join('\n');
+    const d = analyzeSource(src).diagnostics.map((x) => [x.rule, x.range.line + 1]);
+    assert.deepEqual(d, [['unknown-tensor-method', 11]]);
+    // Live code afterwards still sees the values of the path that runs: no shape record of the skipped assignment.
+    assert.ok(!analyzeSource(src).shapes.some((r) => r.line === 10 || r.line === 12));
+  });
 });
