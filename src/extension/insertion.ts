@@ -98,6 +98,38 @@ export function importInsertLine(lines: readonly string[], language: Language): 
   return Math.min(i, lines.length);
 }
 
+const NAMED_IMPORT = /^import\s*(type\s+)?\{([^}]*)\}\s*from\s*(['"])([^'"]+)\3\s*;?\s*$/;
+
+/**
+ * TypeScript imports the document lacks, by name: `import { nn, Tensor } from 'm'` in the
+ * document and `import { nn, Tensor, TorchError } from 'm'` in the code give
+ * `import { TorchError } from 'm';` — adding the code's line as it is would import `nn` twice, a
+ * duplicate identifier. Lines that are not plain named imports are compared as text.
+ */
+function missingNamedImports(docLines: readonly string[], imports: readonly string[]): string[] {
+  const have = new Map<string, Set<string>>();
+  const text = new Set(docLines.map(importKey));
+  for (const l of docLines) {
+    const m = NAMED_IMPORT.exec(l.trim());
+    if (!m || m[1]) continue;
+    const names = have.get(m[4]) ?? new Set<string>();
+    for (const n of m[2].split(',')) if (n.trim()) names.add(n.trim());
+    have.set(m[4], names);
+  }
+  const out: string[] = [];
+  for (const l of imports) {
+    const m = NAMED_IMPORT.exec(l.trim());
+    if (!m || m[1]) {
+      if (!text.has(importKey(l))) out.push(l);
+      continue;
+    }
+    const present = have.get(m[4]) ?? new Set<string>();
+    const need = m[2].split(',').map((n) => n.trim()).filter((n) => n && !present.has(n));
+    if (need.length) out.push(`import { ${need.join(', ')} } from ${m[3]}${m[4]}${m[3]};`);
+  }
+  return out;
+}
+
 /**
  * The edits that insert generated code into a document at the cursor: missing imports (those
  * whose normalised text is not already a line of the document) at the import block, the body
@@ -108,7 +140,7 @@ export function planInsertion(documentText: string, code: string, cursor: { line
   const lines = documentText.split(/\r?\n/);
   const have = new Set(lines.map(importKey));
   const { imports, body } = splitImports(code, language);
-  const missing = imports.filter((l) => !have.has(importKey(l)));
+  const missing = language === 'typescript' ? missingNamedImports(lines, imports) : imports.filter((l) => !have.has(importKey(l)));
   const at = importInsertLine(lines, language);
   const bodyText = (cursor.character > 0 ? '\n' : '') + body.replace(/\n*$/, '\n');
   if (missing.length === 0) return [{ line: cursor.line, character: cursor.character, text: bodyText }];

@@ -134,4 +134,17 @@ describe('scaffold: inserting into a document', function () {
     const plan = planInsertion('import math\nimport torch\nimport torch.nn as nn\nx = 1', code, { line: 3, character: 5 }, 'pytorch');
     assert.ok(plan[plan.length - 1].text.startsWith('\n'));
   });
+
+  it('TypeScript: imports only the names the document lacks, so no name is imported twice', function () {
+    const block = (id: string) => evaluateChoice({ blockId: id, values: {}, language: 'typescript' }).code!;
+    // A document holding one generated block, then a second one inserted at its end.
+    const first = block('se');
+    const second = block('cnn-mha');
+    const lines = first.split('\n');
+    const plan = planInsertion(first, second, { line: lines.length - 1, character: 0 }, 'typescript');
+    const imports = plan.filter((p) => p.text.startsWith('import '));
+    assert.equal(imports.length, 0, 'se already imports nn, Tensor and TorchError');
+    const withF = planInsertion("import { nn } from 'attention-forge/runtime';\n\nconst x = 1;\n", "import { nn, Tensor } from 'attention-forge/runtime';\nimport type { Foo } from './foo';\n\nexport class A {}\n", { line: 3, character: 0 }, 'typescript');
+    assert.deepEqual(withF[0], { line: 1, character: 0, text: "import { Tensor } from 'attention-forge/runtime';\nimport type { Foo } from './foo';\n" });
+  });
 });
