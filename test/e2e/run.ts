@@ -151,6 +151,13 @@ function steps(workspace: string): Step[] {
         await form.locator('#code', { hasText: 'channels: int = 32' }).waitFor({ timeout: 10000 });
         await form.locator('#msg-reduction:empty').waitFor({ state: 'attached', timeout: 10000 });
         await shot(page, 'e2e-5-form');
+        // The TypeScript toggle: the same block and values as a runtime twin, then back.
+        await form.locator('#lang-typescript').click();
+        await form.locator('#code', { hasText: 'channels: number = 32' }).waitFor({ timeout: 10000 });
+        assert.match(await form.locator('#code').innerText(), /extends nn\.Module/);
+        await shot(page, 'e2e-5b-form-typescript');
+        await form.locator('#lang-pytorch').click();
+        await form.locator('#code', { hasText: 'channels: int = 32' }).waitFor({ timeout: 10000 });
         await form.locator('#action-newFile').click();
         await page.locator('.tabs-container .tab[aria-label*="se.py"]').first().waitFor({ timeout: 15000 });
         const created = path.join(workspace, 'se.py');
