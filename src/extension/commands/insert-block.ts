@@ -4,12 +4,15 @@
  * from the catalog); picking one asks for a new value (an input box validated as you type, or a
  * pick for enums and booleans); "Insert" is offered once every value is valid. The code goes in
  * at the cursor as one undoable edit with the missing imports, or into a new untitled editor
- * when none is open. Decisions come from `scaffold.ts`.
+ * when none is open. The language follows the editor: its TypeScript twin in a TypeScript file,
+ * PyTorch otherwise. Decisions come from `scaffold.ts`.
  */
 
 import * as vscode from 'vscode';
 import type { ParamDef } from '../../blocks/catalog';
+import type { Language } from '../../protocol/form';
 import { insertIntoEditor, targetEditor } from '../edits';
+import { LANGUAGE_IDS } from '../insertion';
 import type { Services } from '../services';
 
 type Scaffold = typeof import('../scaffold');
@@ -37,15 +40,16 @@ export async function insertBlock(s: Services, blockId?: unknown): Promise<void>
     const text = await askValue(sc, def, values[def.name]);
     if (text !== undefined) values[def.name] = text;
   }
-  const e = evaluateChoice({ blockId: id, values, language: 'pytorch' });
-  if (!e.code) return;
   const editor = targetEditor();
+  const language: Language = editor?.document.languageId === LANGUAGE_IDS.typescript ? 'typescript' : 'pytorch';
+  const e = evaluateChoice({ blockId: id, values, language });
+  if (!e.code) return;
   if (!editor) {
-    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: e.code });
+    const doc = await vscode.workspace.openTextDocument({ language: LANGUAGE_IDS[language], content: e.code });
     await vscode.window.showTextDocument(doc);
     return;
   }
-  const outcome = await insertIntoEditor(editor, e.code, 'pytorch');
+  const outcome = await insertIntoEditor(editor, e.code, language);
   if (!outcome.ok) void vscode.window.showWarningMessage(outcome.message);
   else s.log.info(outcome.message);
 }
