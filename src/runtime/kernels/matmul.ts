@@ -85,19 +85,24 @@ export const matmul: Kernel<Record<string, never>> = {
   tolerance: DEFAULT_TOLERANCE,
 };
 
-/** Output columns each invocation accumulates (four vec4 registers). */
-const MM_COLS = 16;
-const MM_ROWS = 64;
+/** Invocations per workgroup of the tiled matmul. */
+const MT_WG = 64;
+/** Output rows and columns per invocation (8×8 measured fastest on lavapipe; larger blocks compile for seconds). */
+const MT_RM = 8;
+const MT_RN = 8;
 
 /**
- * The WGSL matmul: one invocation per output row, `MM_COLS` consecutive
- * columns each, a workgroup covering `MM_ROWS` rows of one column block of
- * one batch entry. Every invocation of a workgroup reads the same B elements
- * at the same time (uniform loads, which CPU adapters such as lavapipe turn
- * into one scalar load, and GPUs serve from cache), and its own A row.
- * When N > M the problem is computed transposed (Cᵀ = Bᵀ·Aᵀ) so that the
- * larger dimension spreads over invocations. Accumulation runs in k order in
- * f32, like the CPU reference.
+ * The WGSL matmul, tiled for adapters where a memory load costs far more
+ * than arithmetic (CPU adapters such as lavapipe and SwiftShader run one
+ * invocation per SIMD lane and execute every storage load, uniform or not,
+ * as a per-lane gather: ~50 cycles an element against ~1 per multiply-add).
+ * Each invocation owns an `RM`×`RN` block of the output in registers, so a
+ * loaded element serves `RN` (or `RM`) multiply-adds instead of one. When
+ * both operands are contiguous along k with aligned rows (the `linear` case:
+ * x @ Wᵀ), both are read as vec4 along k (4× fewer loads) and each step is a
+ * `dot` of four k terms; otherwise scalar loads in k order. Accumulation is
+ * f32 either way (the vec4 form sums four k terms per step; the difference
+ * to the k-ordered reference is rounding, far inside the 1e-4 tolerance).
  */
 export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly number[]): GpuProgram {
   if (numel(outShape) === 0) return emptyProgram();
@@ -105,46 +110,62 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   const [M, N] = outShape.slice(-2);
   const K = a.shape[a.shape.length - 1];
   const nb = numel(batch);
-  const bstr = (m: TensorMeta) => broadcastStrides({ ...m, shape: m.shape.slice(0, -2), strides: m.strides.slice(0, -2) }, batch);
+  const bsa = broadcastStrides({ ...a, shape: a.shape.slice(0, -2), strides: a.strides.slice(0, -2) }, batch);
+  const bsb = broadcastStrides({ ...b, shape: b.shape.slice(0, -2), strides: b.strides.slice(0, -2) }, batch);
   const [ars, acs] = a.strides.slice(-2);
   const [brs, bcs] = b.strides.slice(-2);
-  // Rows over invocations: (rows, k) of the "left" operand, (k, cols) of the "right" one.
-  const t = N > M;
-  const R = t ? N : M;
-  const C = t ? M : N;
-  const left = t ? { input: 1, rs: bcs, ks: brs } : { input: 0, rs: ars, ks: acs };
-  const right = t ? { input: 0, ks: acs, cs: ars } : { input: 1, ks: brs, cs: bcs };
-  const outRs = t ? 1 : N;
-  const outCs = t ? N : 1;
-  const cols = Math.min(MM_COLS, Math.ceil(C / 4) * 4);
-  const vecs = cols / 4;
-  const lines: string[] = [];
-  lines.push(
-    '@group(0) @binding(0) var<storage, read> in0: array<f32>;',
-    '@group(0) @binding(1) var<storage, read> in1: array<f32>;',
+  const al4 = (x: number) => x % 4 === 0;
+  const nt = K % 4 === 0 && acs === 1 && brs === 1 && al4(ars) && al4(bcs) && al4(a.offset) && al4(b.offset) && bsa.every(al4) && bsb.every(al4);
+  const RM = Math.min(MT_RM, M);
+  const RN = Math.min(MT_RN, N);
+  const TM = Math.ceil(M / RM);
+  const TN = Math.ceil(N / RN);
+  const tiles = TM * TN;
+  const groups = Math.ceil(tiles / MT_WG);
+  const gx = Math.min(groups, 65535);
+  const gy = Math.ceil(groups / gx);
+  const is = Array.from({ length: RM }, (_, i) => i);
+  const js = Array.from({ length: RN }, (_, j) => j);
+  const ty = nt ? 'vec4f' : 'f32';
+  const lines: string[] = [
+    `@group(0) @binding(0) var<storage, read> in0: array<${ty}>;`,
+    `@group(0) @binding(1) var<storage, read> in1: array<${ty}>;`,
     '@group(0) @binding(2) var<storage, read_write> out0: array<f32>;',
-    stridedIndexFn('batch_a', batch, bstr(a), a.offset),
-    stridedIndexFn('batch_b', batch, bstr(b), b.offset),
-    `@compute @workgroup_size(${MM_ROWS})`,
+    stridedIndexFn('batch_a', batch, bsa, a.offset),
+    stridedIndexFn('batch_b', batch, bsb, b.offset),
+    `@compute @workgroup_size(${MT_WG})`,
     'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
-    `  let r = wid.x * ${u32(MM_ROWS)} + lid.x;`,
-    `  let c0 = wid.y * ${u32(cols)};`,
+    `  let t = (wid.y * ${u32(gx)} + wid.x) * ${u32(MT_WG)} + lid.x;`,
+    `  if (t >= ${u32(tiles)}) { return; }`,
+    `  let i0 = (t / ${u32(TN)}) * ${u32(RM)};`,
+    `  let j0 = (t % ${u32(TN)}) * ${u32(RN)};`,
     '  let bt = wid.z;',
-    `  let lbase = ${left.input === 0 ? 'batch_a' : 'batch_b'}(bt) + min(r, ${u32(R - 1)}) * ${u32(left.rs)};`,
-    `  let rbase = ${right.input === 0 ? 'batch_a' : 'batch_b'}(bt);`,
-  );
-  // Column offsets of the right operand, clamped so a partial block never reads out of range.
-  for (let c = 0; c < cols; c++) lines.push(`  let rc${c} = rbase + min(c0 + ${u32(c)}, ${u32(C - 1)}) * ${u32(right.cs)};`);
-  for (let v = 0; v < vecs; v++) lines.push(`  var acc${v} = vec4f(0.0);`);
-  lines.push(`  for (var k = 0u; k < ${u32(K)}; k++) {`, `    let x = in${left.input}[lbase + k * ${u32(left.ks)}];`, `    let ko = k * ${u32(right.ks)};`);
-  for (let v = 0; v < vecs; v++) {
-    const e = [0, 1, 2, 3].map((j) => `in${right.input}[rc${v * 4 + j} + ko]`).join(', ');
-    lines.push(`    acc${v} += x * vec4f(${e});`);
+    '  let ab = batch_a(bt);',
+    '  let bb = batch_b(bt);',
+  ];
+  // Row and column bases, clamped so an edge block never reads out of range (its extra results are not stored).
+  const div = nt ? ' / 4u' : '';
+  for (const i of is) lines.push(`  let ar${i} = (ab + min(i0 + ${u32(i)}, ${u32(M - 1)}) * ${u32(ars)})${div};`);
+  for (const j of js) lines.push(`  let bc${j} = (bb + min(j0 + ${u32(j)}, ${u32(N - 1)}) * ${u32(bcs)})${div};`);
+  for (const i of is) for (const j of js) lines.push(`  var c${i}_${j} = 0.0;`);
+  if (nt) {
+    lines.push(`  for (var k = 0u; k < ${u32(K / 4)}; k++) {`);
+    for (const i of is) lines.push(`    let x${i} = in0[ar${i} + k];`);
+    for (const j of js) lines.push(`    let y${j} = in1[bc${j} + k];`);
+    for (const i of is) for (const j of js) lines.push(`    c${i}_${j} += dot(x${i}, y${j});`);
+  } else {
+    lines.push(`  for (var k = 0u; k < ${u32(K)}; k++) {`);
+    for (const i of is) lines.push(`    let x${i} = in0[ar${i} + k * ${u32(acs)}];`);
+    lines.push(`    let kb = k * ${u32(brs)};`);
+    for (const j of js) lines.push(`    let y${j} = in1[bc${j} + kb];`);
+    for (const i of is) for (const j of js) lines.push(`    c${i}_${j} += x${i} * y${j};`);
   }
-  lines.push('  }', `  if (r >= ${u32(R)}) { return; }`, `  let obase = bt * ${u32(M * N)} + r * ${u32(outRs)};`);
-  for (let c = 0; c < cols; c++) {
-    lines.push(`  if (c0 + ${u32(c)} < ${u32(C)}) { out0[obase + (c0 + ${u32(c)}) * ${u32(outCs)}] = acc${c >> 2}[${c & 3}]; }`);
+  lines.push('  }', `  let ob = bt * ${u32(M * N)};`);
+  for (const i of is) {
+    lines.push(`  if (i0 + ${u32(i)} < ${u32(M)}) {`, `    let o = ob + (i0 + ${u32(i)}) * ${u32(N)} + j0;`);
+    for (const j of js) lines.push(`    if (j0 + ${u32(j)} < ${u32(N)}) { out0[o + ${u32(j)}] = c${i}_${j}; }`);
+    lines.push('  }');
   }
   lines.push('}');
-  return { code: lines.join('\n') + '\n', workgroups: [Math.ceil(R / MM_ROWS), Math.ceil(C / cols), Math.max(1, nb)], invocations: MM_ROWS };
+  return { code: lines.join('\n') + '\n', workgroups: [gx, gy, Math.max(1, nb)], invocations: MT_WG };
 }

@@ -122,7 +122,10 @@ const SDPA_ROWS = 32;
 const SDPA_UNROLL = 128;
 
 /**
- * The WGSL attention, fused flash-style: one invocation per query row keeps
+ * The WGSL attention, fused flash-style. Without weights and with heads up
+ * to `SDPA_UNROLL`, `sdpaBlockedProgram` (below) runs: several query rows per
+ * invocation. Otherwise (the weights path, larger heads) this form runs:
+ * one invocation per query row keeps
  * q, the running max m, the running sum l and the output accumulator in
  * vec4 registers and streams the keys and values once (online softmax).
  * The accumulator is rescaled by exp(m_old - m_new) only when a score
@@ -158,6 +161,7 @@ export function sdpaProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs
   const [vrs, vcs] = v.strides.slice(-2);
   const ms = m ? broadcastStrides(m, full) : [];
   const unroll = E <= SDPA_UNROLL && Ev <= SDPA_UNROLL;
+  if (unroll && !a.needWeights) return sdpaBlockedProgram(inputs, a, outputs);
   const firstOut = m ? 4 : 3;
   const W = a.needWeights;
   const E4 = Math.ceil(E / 4);
@@ -262,5 +266,129 @@ export function sdpaProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs
     code: lines.join('\n') + '\n',
     workgroups: [Math.ceil(L / SDPA_ROWS), y, Math.ceil(nb / 65535)],
     invocations: SDPA_ROWS,
+  };
+}
+
+/** Per-invocation register budget of the blocked kernel, in f32 values (q rows plus accumulators). */
+const SDPA_BLOCK_FLOATS = 512;
+/** Invocations per workgroup of the blocked kernel. */
+const SDPA_BLOCK_WG = 32;
+
+/** Whether `t`'s rows can be read as aligned vec4s: unit column stride, every other stride, the offset and the row length multiples of 4. */
+function vec4Rows(t: TensorMeta, batchStrides: readonly number[], rowLen: number): boolean {
+  const [rs, cs] = t.strides.slice(-2);
+  return cs === 1 && rowLen % 4 === 0 && rs % 4 === 0 && t.offset % 4 === 0 && batchStrides.every((x) => x % 4 === 0);
+}
+
+/**
+ * The fused kernel without weights, register-blocked for adapters where a
+ * memory load costs far more than arithmetic (CPU adapters: lavapipe and
+ * SwiftShader execute an invocation per SIMD lane and every storage load,
+ * even a uniform one, as a per-lane gather — measured at ~50 cycles per
+ * element against ~1 per multiply-add). Each invocation owns `R` query rows
+ * (q and the output accumulator of each stay in registers), so every key
+ * and value element loaded serves `R` rows instead of one; keys and values
+ * are read as vec4 when their rows are aligned (4× fewer loads), else as
+ * scalars. Softmax is the same online form as the one-row kernel (rescale
+ * only when a row's running max grows), in the same order per row, so the
+ * results are the same to rounding. `R` is the largest that keeps q and the
+ * accumulators within `SDPA_BLOCK_FLOATS` per invocation.
+ */
+function sdpaBlockedProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs: readonly Spec[]): GpuProgram {
+  const [q, k, v, m] = inputs;
+  const [L, E] = q.shape.slice(-2);
+  const S = k.shape[k.shape.length - 2];
+  const Ev = v.shape[v.shape.length - 1];
+  const batch = outputs[0].shape.slice(0, -2);
+  const nb = numel(batch);
+  const scale = a.scale ?? 1 / Math.sqrt(E);
+  const full = [...batch, L, S];
+  const bst = (t: TensorMeta) => broadcastStrides({ ...t, shape: t.shape.slice(0, -2), strides: t.strides.slice(0, -2) }, batch);
+  const [qrs, qcs] = q.strides.slice(-2);
+  const [krs, kcs] = k.strides.slice(-2);
+  const [vrs, vcs] = v.strides.slice(-2);
+  const ms = m ? broadcastStrides(m, full) : [];
+  const E4 = Math.ceil(E / 4);
+  const V4 = Math.ceil(Ev / 4);
+  const R = Math.max(1, Math.min(8, Math.floor(SDPA_BLOCK_FLOATS / (4 * (E4 + V4))), Math.ceil(L / SDPA_BLOCK_WG)));
+  const rowsPerGroup = R * SDPA_BLOCK_WG;
+  const kv4 = vec4Rows(k, bst(k), E);
+  const vv4 = vec4Rows(v, bst(v), Ev);
+  const ov4 = Ev % 4 === 0;
+  const firstOut = m ? 4 : 3;
+  const rows = Array.from({ length: R }, (_, r) => r);
+  const scalarVec = (buf: string, base: string, c: number, stride: number, size: number) =>
+    `vec4f(${[0, 1, 2, 3].map((j) => (c * 4 + j < size ? `${buf}[${base} + ${u32((c * 4 + j) * stride)}]` : '0.0')).join(', ')})`;
+  const lines: string[] = [
+    '@group(0) @binding(0) var<storage, read> in0: array<f32>;',
+    `@group(0) @binding(1) var<storage, read> in1: array<${kv4 ? 'vec4f' : 'f32'}>;`,
+    `@group(0) @binding(2) var<storage, read> in2: array<${vv4 ? 'vec4f' : 'f32'}>;`,
+    ...(m ? ['@group(0) @binding(3) var<storage, read> in3: array<f32>;'] : []),
+    `@group(0) @binding(${firstOut}) var<storage, read_write> out0: array<${ov4 ? 'vec4f' : 'f32'}>;`,
+    MATH_WGSL,
+    stridedIndexFn('q_at', batch, bst(q), q.offset),
+    stridedIndexFn('k_at', batch, bst(k), k.offset),
+    stridedIndexFn('v_at', batch, bst(v), v.offset),
+    ...(m ? [stridedIndexFn('m_at', batch, ms.slice(0, -2), m.offset)] : []),
+    `@compute @workgroup_size(${SDPA_BLOCK_WG})`,
+    'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
+    // Rows r0 + i * WG for i < R: a workgroup's invocations cover consecutive rows in each slot.
+    `  let r0 = wid.x * ${u32(rowsPerGroup)} + lid.x;`,
+    '  let bt = wid.y + wid.z * 65535u;',
+    `  if (bt >= ${u32(nb)}) { return; }`,
+    '  let qb = q_at(bt);',
+    `  let kb = k_at(bt)${kv4 ? ' / 4u' : ''};`,
+    `  let vb = v_at(bt)${vv4 ? ' / 4u' : ''};`,
+    ...(m ? ['  let mb = m_at(bt);'] : []),
+  ];
+  for (const r of rows) {
+    lines.push(`  let row${r} = min(r0 + ${u32(r * SDPA_BLOCK_WG)}, ${u32(L - 1)});`, `  let qr${r} = qb + row${r} * ${u32(qrs)};`);
+    for (let c = 0; c < E4; c++) lines.push(`  let q${r}_${c} = ${scalarVec('in0', `qr${r}`, c, qcs, E)};`);
+    for (let c = 0; c < V4; c++) lines.push(`  var a${r}_${c} = vec4f(0.0);`);
+    lines.push(`  var m${r} = neg_inf();`, `  var l${r} = 0.0;`);
+    if (m) lines.push(`  let mr${r} = mb + row${r} * ${u32(ms[ms.length - 2])};`);
+  }
+  const lastRow = `min(wid.x * ${u32(rowsPerGroup)} + ${u32(rowsPerGroup - 1)}, ${u32(L - 1)})`;
+  lines.push(`  let send = ${a.causal ? `min(${u32(S)}, ${lastRow} + 1u)` : u32(S)};`, '  for (var j = 0u; j < send; j++) {');
+  lines.push(kv4 ? `    let kr = kb + j * ${u32(krs / 4)};` : `    let kr = kb + j * ${u32(krs)};`);
+  for (let c = 0; c < E4; c++) lines.push(`    let k${c} = ${kv4 ? `in1[kr + ${u32(c)}]` : scalarVec('in1', 'kr', c, kcs, E)};`);
+  for (const r of rows) {
+    lines.push(`    var s${r} = (${Array.from({ length: E4 }, (_, c) => `dot(q${r}_${c}, k${c})`).join(' + ')}) * ${f32(scale)};`);
+    if (a.causal) lines.push(`    if (j > row${r}) { s${r} = neg_inf(); }`);
+    if (m && m.dtype === 'bool') lines.push(`    if (in3[mr${r} + j * ${u32(ms[ms.length - 1])}] == 0.0) { s${r} = neg_inf(); }`);
+    if (m && m.dtype !== 'bool') lines.push(`    s${r} += in3[mr${r} + j * ${u32(ms[ms.length - 1])}];`);
+    lines.push(
+      `    if (s${r} > m${r}) {`,
+      `      let alpha = exp(m${r} - s${r});`,
+      `      l${r} = l${r} * alpha;`,
+      ...Array.from({ length: V4 }, (_, c) => `      a${r}_${c} = a${r}_${c} * alpha;`),
+      `      m${r} = s${r};`,
+      '    }',
+      // A masked score adds nothing (and must not compute exp(-inf - -inf)).
+      `    let p${r} = select(exp(s${r} - m${r}), 0.0, isneginf_f32(s${r}));`,
+      `    l${r} += p${r};`,
+    );
+  }
+  lines.push(vv4 ? `    let vr = vb + j * ${u32(vrs / 4)};` : `    let vr = vb + j * ${u32(vrs)};`);
+  for (let c = 0; c < V4; c++) lines.push(`    let v${c} = ${vv4 ? `in2[vr + ${u32(c)}]` : scalarVec('in2', 'vr', c, vcs, Ev)};`);
+  for (const r of rows) for (let c = 0; c < V4; c++) lines.push(`    a${r}_${c} += p${r} * v${c};`);
+  lines.push('  }');
+  for (const r of rows) {
+    lines.push(`  if (r0 + ${u32(r * SDPA_BLOCK_WG)} < ${u32(L)}) {`);
+    if (ov4) {
+      lines.push(`    let ob = (bt * ${u32(L)} + row${r}) * ${u32(V4)};`);
+      for (let c = 0; c < V4; c++) lines.push(`    out0[ob + ${u32(c)}] = a${r}_${c} / l${r};`);
+    } else {
+      lines.push(`    let ob = (bt * ${u32(L)} + row${r}) * ${u32(Ev)};`);
+      for (let e = 0; e < Ev; e++) lines.push(`    out0[ob + ${u32(e)}] = a${r}_${e >> 2}[${e & 3}] / l${r};`);
+    }
+    lines.push('  }');
+  }
+  lines.push('}');
+  const y = Math.min(nb, 65535);
+  return {
+    code: lines.join('\n') + '\n',
+    workgroups: [Math.ceil(L / rowsPerGroup), y, Math.ceil(nb / 65535)],
+    invocations: SDPA_BLOCK_WG,
   };
 }
