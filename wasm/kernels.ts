@@ -12,16 +12,31 @@
  *   8-column strips, an MC×KC block of A into 4-row strips, and a 4×8
  *   register tile (8 f32x4 accumulators) walks them; the packing also makes
  *   power-of-two row strides harmless (no cache-set conflicts).
+ *   `packBPanels` + `gemmPacked` split it: B packed once, then reused for
+ *   many row blocks of A (the caller streams A through in chunks); there A
+ *   with contiguous rows is read in place (packing it cost about as much as
+ *   the products when N is small).
  * - `flashAttention`: softmax(Q·Kᵀ·scale + mask)·V for one batch entry,
  *   fused flash-style: query blocks of BR rows stream key/value tiles of BC
  *   keys with an online softmax (running max and sum per row; the output
  *   accumulator is rescaled only when the max grows), so no L×S matrix ever
- *   exists. K and V are packed once into 8-wide strips.
+ *   exists. K and V are packed once into 8-wide strips. Q, K and V rows may
+ *   lie at any stride (a head of an (L, H, E) layout is read in place).
  * - `softmaxRows`: in place over `rows` rows of `cols`: x·scale (−∞ above the
  *   diagonal with `causal`), minus the row max, exp, divided by the sum —
- *   the same steps as the TypeScript reference, with a vectorised exp.
+ *   the same steps as the TypeScript reference, with a vectorised exp (the
+ *   division by the sum is a multiplication by its reciprocal).
  * - `addRowVector`/`addColVector`: bias adds (linear's row bias, conv's
  *   per-channel bias).
+ * - `binary2d`: out = a ∘ b (∘ one of + − × ÷) over rows × cols, each
+ *   operand walking its columns contiguously or broadcasting one value
+ *   (column stride 1 or 0) with any row stride: one f32 operation per
+ *   element, the same correctly rounded result as the TypeScript reference's
+ *   f64 operation rounded to f32.
+ * - `gather3d`: a strided n0×n1×n2 view copied out contiguously (the moves
+ *   of `copy`: transposes, permutes, slices).
+ * - `maxPool2d`: max pooling of windows inside the input, with the
+ *   reference's rule (a tap replaces the best if greater or NaN).
  */
 
 const LOG2E: f32 = 1.44269504088896341;
@@ -31,26 +46,51 @@ const C1: f32 = 0.693359375;
 const C2: f32 = -2.12194440e-4;
 
 /**
- * exp on four lanes (Cephes expf: n = round(x·log2 e), a degree-6 polynomial
- * on the remainder, scaled by 2^n through the exponent bits); relative error
- * about 1e-7. Inputs are clamped to ±88.38, so −∞ gives exactly 0.
+ * exp's constants, each splatted to four lanes, as static data: a splat of a
+ * constant is rebuilt on every use inside a loop (the engine hoists nothing),
+ * a load from a fixed address is one instruction. In order: the clamps, log2 e,
+ * 1/2, the two parts of ln 2, the six polynomial coefficients, 1 and 2^23 + 127
+ * (adding it to an integral float n in [−127, 128] leaves n + 127 in the low
+ * mantissa bits).
+ */
+const EXPC: usize = memory.data<f32>([
+  EXP_LO, EXP_LO, EXP_LO, EXP_LO, EXP_HI, EXP_HI, EXP_HI, EXP_HI,
+  LOG2E, LOG2E, LOG2E, LOG2E, 0.5, 0.5, 0.5, 0.5,
+  C1, C1, C1, C1, C2, C2, C2, C2,
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
+  1.0, 1.0, 1.0, 1.0, 8388735.0, 8388735.0, 8388735.0, 8388735.0,
+], 16);
+
+/**
+ * exp on four lanes (Cephes expf: n = floor(x·log2 e + 1/2), a degree-6
+ * polynomial on the remainder, scaled by 2^n through the exponent bits);
+ * relative error about 1e-7. Inputs are clamped to ±88.38, so −∞ gives
+ * exactly 0; the clamps are `pmax`/`pmin` (one instruction each, unlike
+ * `max`/`min`), ordered so that a NaN input stays NaN. 2^n is built from
+ * n's float bits (n + 2^23 + 127, shifted into the exponent) instead of a
+ * saturating float-to-int conversion; n is the same, so results are too.
  */
 // @ts-ignore: decorator
 @inline
 function exp4(v: v128): v128 {
-  let x = f32x4.min(f32x4.max(v, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
-  const fx = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(0.5)));
-  x = f32x4.sub(f32x4.sub(x, f32x4.mul(fx, f32x4.splat(C1))), f32x4.mul(fx, f32x4.splat(C2)));
+  const c = EXPC;
+  let x = f32x4.pmin(f32x4.pmax(v, v128.load(c)), v128.load(c, 16));
+  const fx = f32x4.floor(f32x4.add(f32x4.mul(x, v128.load(c, 32)), v128.load(c, 48)));
+  x = f32x4.sub(f32x4.sub(x, f32x4.mul(fx, v128.load(c, 64))), f32x4.mul(fx, v128.load(c, 80)));
   const z = f32x4.mul(x, x);
-  let y = f32x4.splat(1.9875691500e-4);
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, x), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, z), x), f32x4.splat(1.0));
-  const n = i32x4.trunc_sat_f32x4_s(fx);
-  const pow2n = i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+  let y = v128.load(c, 96);
+  y = f32x4.add(f32x4.mul(y, x), v128.load(c, 112));
+  y = f32x4.add(f32x4.mul(y, x), v128.load(c, 128));
+  y = f32x4.add(f32x4.mul(y, x), v128.load(c, 144));
+  y = f32x4.add(f32x4.mul(y, x), v128.load(c, 160));
+  y = f32x4.add(f32x4.mul(y, x), v128.load(c, 176));
+  y = f32x4.add(f32x4.add(f32x4.mul(y, z), x), v128.load(c, 192));
+  const pow2n = i32x4.shl(f32x4.add(fx, v128.load(c, 208)), 23);
   return f32x4.mul(y, pow2n);
 }
 
@@ -252,6 +292,85 @@ export function gemm(a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32,
   }
 }
 
+/** Floats `packBPanels` writes for a K × N operand (N rounded up to a multiple of 8). */
+export function packedBFloats(K: i32, N: i32): i32 {
+  return K * ((N + 7) & ~7);
+}
+
+/**
+ * Packs all of B (K×N, element strides brs, bcs) once, in the order `gemm`
+ * would pack its KC×NC blocks: the panel of columns j0 (NC wide) starts at
+ * j0·K floats, its block of rows k0 at k0·nc8 floats within the panel (nc8 =
+ * the panel's width rounded up to 8), each block in `packB`'s strips. Then
+ * `gemmPacked` reuses it for any number of row blocks of A.
+ */
+export function packBPanels(b: usize, brs: i32, bcs: i32, K: i32, N: i32, dst: usize): void {
+  for (let j0 = 0; j0 < N; j0 += NC) {
+    const nc = min(NC, N - j0);
+    const nc8 = (nc + 7) & ~7;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      packB(b + (<usize>k0 * <usize>brs + <usize>j0 * <usize>bcs) * 4, brs, bcs, kc, nc, dst + (<usize>j0 * <usize>K + <usize>k0 * <usize>nc8) * 4);
+    }
+  }
+}
+
+/** Floats of packing space `gemmPacked` needs at `work`. */
+export function gemmPackedWorkFloats(): i32 {
+  return MC * KC;
+}
+
+/**
+ * `gemm` with B already packed by `packBPanels` at `bp`: C (M×N, leading dim
+ * ldc) = A·B, A(i, k) at a + (i·ars + k·acs) floats; `work` holds
+ * `gemmPackedWorkFloats()` floats. Same blocking over B, same sums in the
+ * same order, so the same results; A is read in place when its rows are
+ * contiguous (acs = 1), packed otherwise.
+ */
+export function gemmPacked(a: usize, ars: i32, acs: i32, bp: usize, c: usize, ldc: i32, M: i32, N: i32, K: i32, work: usize): void {
+  const apk = work;
+  if (K == 0) {
+    for (let i = 0; i < M; i++) memory.fill(c + <usize>i * <usize>ldc * 4, 0, <usize>N * 4);
+    return;
+  }
+  for (let j0 = 0; j0 < N; j0 += NC) {
+    const nc = min(NC, N - j0);
+    const nc8 = (nc + 7) & ~7;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0);
+      const bpk = bp + (<usize>j0 * <usize>K + <usize>k0 * <usize>nc8) * 4;
+      let m0 = 0;
+      if (acs == 1) {
+        // Rows of A contiguous: the tile reads them in place (packing A would cost about as much
+        // as the products when N is small), four rows at a time across every strip of B.
+        m0 = M & ~3;
+        const arb = <usize>ars * 4;
+        for (let ii = 0; ii < m0; ii += 4) {
+          const as = a + (<usize>ii * <usize>ars + <usize>k0) * 4;
+          const cr = c + (<usize>ii * <usize>ldc + <usize>j0) * 4;
+          for (let jj = 0; jj < nc; jj += 8) {
+            tile(as, arb, 4, bpk + <usize>jj * <usize>kc * 4, 32, kc, cr + (<usize>jj << 2), ldc, k0 > 0, 4, min(8, nc - jj));
+          }
+        }
+      }
+      // The remaining rows (all of them for strided A, the last M mod 4 otherwise) through packed A.
+      for (let i0 = m0; i0 < M; i0 += MC) {
+        const mc = min(MC, M - i0);
+        packA(a + (<usize>i0 * <usize>ars + <usize>k0 * <usize>acs) * 4, ars, acs, mc, kc, apk);
+        for (let jj = 0; jj < nc; jj += 8) {
+          const bs = bpk + <usize>jj * <usize>kc * 4;
+          const nr = min(8, nc - jj);
+          for (let ii = 0; ii < mc; ii += 4) {
+            const as = apk + <usize>ii * <usize>kc * 4;
+            const cp = c + (<usize>(i0 + ii) * <usize>ldc + <usize>(j0 + jj)) * 4;
+            tile(as, 4, 16, bs, 32, kc, cp, ldc, k0 > 0, min(4, mc - ii), nr);
+          }
+        }
+      }
+    }
+  }
+}
+
 /** Query rows per block and keys per tile of `flashAttention`. */
 const BR = 32;
 const BC = 64;
@@ -265,11 +384,12 @@ export function flashWorkFloats(L: i32, S: i32, E: i32, Ev: i32): i32 {
 
 /**
  * One batch entry of attention, fused: out (L×Ev) = softmax(Q·Kᵀ·scale + mask)·V
- * with Q (L×E), K (S×E), V (S×Ev) row-major; `mask` (0: none) is L×S
+ * with Q (L×E), K (S×E), V (S×Ev) row-major with row strides qrs, krs, vrs
+ * (floats; a head of a (L, H, E) layout is read in place); `mask` (0: none) is L×S
  * additive (0 or −∞ for a bool mask); `causal` masks keys j > i. A row whose
  * keys are all masked gets 0/0 = NaN, as in torch and the reference.
  */
-export function flashAttention(q: usize, k: usize, v: usize, out: usize, L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: i32, mask: usize, work: usize): void {
+export function flashAttention(q: usize, qrs: i32, k: usize, krs: i32, v: usize, vrs: i32, out: usize, L: i32, S: i32, E: i32, Ev: i32, scale: f32, causal: i32, mask: usize, work: usize): void {
   const S8 = (S + 7) & ~7;
   const E8 = (Ev + 7) & ~7;
   const kp = work; // Kᵀ in 8-key strips: strip s is E × 8
@@ -279,13 +399,13 @@ export function flashAttention(q: usize, k: usize, v: usize, out: usize, L: i32,
   const acc = sp + <usize>BR * BC * 4; // output accumulator, BR × E8
   const mrow = acc + <usize>BR * <usize>E8 * 4; // running max per row
   const lrow = mrow + <usize>BR * 4; // running sum per row
-  packB(k, 1, E, E, S, kp);
-  packB(v, Ev, 1, S, Ev, vp);
+  packB(k, 1, krs, E, S, kp);
+  packB(v, vrs, 1, S, Ev, vp);
   const sc = f32x4.splat(scale);
   const ninf = f32x4.splat(-Infinity);
   for (let i0 = 0; i0 < L; i0 += BR) {
     const br = min(BR, L - i0);
-    packA(q + <usize>i0 * <usize>E * 4, E, 1, br, E, qp);
+    packA(q + <usize>i0 * <usize>qrs * 4, qrs, 1, br, E, qp);
     memory.fill(acc, 0, <usize>BR * <usize>E8 * 4);
     for (let r = 0; r < br; r++) {
       store<f32>(mrow + (<usize>r << 2), -Infinity);
@@ -386,12 +506,18 @@ export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: 
     const r = p + (<usize>i * <usize>cols << 2);
     // Keys j > i are masked with `causal`: only the first `valid` columns count.
     const valid = causal ? min(i + 1, cols) : cols;
+    // Row max with `pmax` (one instruction): it may skip a NaN, but a NaN then
+    // reaches the sum through its exp, so the row is NaN as in the reference.
     let mx = f32x4.splat(-Infinity);
     let j = 0;
-    for (; j + 4 <= valid; j += 4) {
-      const v = f32x4.mul(v128.load(r + (<usize>j << 2)), sc);
-      v128.store(r + (<usize>j << 2), v);
-      mx = f32x4.max(mx, v);
+    if (scale == 1) {
+      for (; j + 4 <= valid; j += 4) mx = f32x4.pmax(mx, v128.load(r + (<usize>j << 2)));
+    } else {
+      for (; j + 4 <= valid; j += 4) {
+        const v = f32x4.mul(v128.load(r + (<usize>j << 2)), sc);
+        v128.store(r + (<usize>j << 2), v);
+        mx = f32x4.pmax(mx, v);
+      }
     }
     let m: f32 = hmax(mx);
     for (; j < valid; j++) {
@@ -414,10 +540,12 @@ export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: 
       store<f32>(r + (<usize>j << 2), e);
       s += e;
     }
-    const inv = f32x4.splat(s);
+    // Multiplying by 1/sum instead of dividing: at most an ulp of difference (< 1.2e-7 on weights ≤ 1).
+    const inv: f32 = 1 / s;
+    const iv = f32x4.splat(inv);
     j = 0;
-    for (; j + 4 <= valid; j += 4) v128.store(r + (<usize>j << 2), f32x4.div(v128.load(r + (<usize>j << 2)), inv));
-    for (; j < valid; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) / s);
+    for (; j + 4 <= valid; j += 4) v128.store(r + (<usize>j << 2), f32x4.mul(v128.load(r + (<usize>j << 2)), iv));
+    for (; j < valid; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) * inv);
     for (j = valid; j < cols; j++) store<f32>(r + (<usize>j << 2), 0);
   }
 }
@@ -441,5 +569,119 @@ export function addColVector(x: usize, bias: usize, rows: i32, cols: i32): void 
     let j = 0;
     for (; j + 4 <= cols; j += 4) v128.store(r + (<usize>j << 2), f32x4.add(v128.load(r + (<usize>j << 2)), b4));
     for (; j < cols; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) + bv);
+  }
+}
+
+/** One f32x4 step of `binary2d`'s operation (`op` is a constant once inlined). */
+// @ts-ignore: decorator
+@inline
+function op4(op: i32, x: v128, y: v128): v128 {
+  return op == 0 ? f32x4.add(x, y) : op == 1 ? f32x4.sub(x, y) : op == 2 ? f32x4.mul(x, y) : f32x4.div(x, y);
+}
+
+// @ts-ignore: decorator
+@inline
+function op1(op: i32, x: f32, y: f32): f32 {
+  return op == 0 ? x + y : op == 1 ? x - y : op == 2 ? x * y : x / y;
+}
+
+/** `binary2d` for one operation: the loops specialised per pair of column strides. */
+// @ts-ignore: decorator
+@inline
+function binaryRows(op: i32, a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, out: usize, rows: i32, cols: i32): void {
+  const c4 = cols & ~3;
+  for (let i = 0; i < rows; i++) {
+    const ar = a + <usize>i * <usize>ars * 4;
+    const br = b + <usize>i * <usize>brs * 4;
+    const orow = out + <usize>i * <usize>cols * 4;
+    let j = 0;
+    if (acs == 1 && bcs == 1) {
+      for (; j < c4; j += 4) v128.store(orow + (<usize>j << 2), op4(op, v128.load(ar + (<usize>j << 2)), v128.load(br + (<usize>j << 2))));
+      for (; j < cols; j++) store<f32>(orow + (<usize>j << 2), op1(op, load<f32>(ar + (<usize>j << 2)), load<f32>(br + (<usize>j << 2))));
+    } else if (acs == 1) {
+      const y = load<f32>(br);
+      const yv = f32x4.splat(y);
+      for (; j < c4; j += 4) v128.store(orow + (<usize>j << 2), op4(op, v128.load(ar + (<usize>j << 2)), yv));
+      for (; j < cols; j++) store<f32>(orow + (<usize>j << 2), op1(op, load<f32>(ar + (<usize>j << 2)), y));
+    } else if (bcs == 1) {
+      const x = load<f32>(ar);
+      const xv = f32x4.splat(x);
+      for (; j < c4; j += 4) v128.store(orow + (<usize>j << 2), op4(op, xv, v128.load(br + (<usize>j << 2))));
+      for (; j < cols; j++) store<f32>(orow + (<usize>j << 2), op1(op, x, load<f32>(br + (<usize>j << 2))));
+    } else {
+      const v = op1(op, load<f32>(ar), load<f32>(br));
+      for (; j < cols; j++) store<f32>(orow + (<usize>j << 2), v);
+    }
+  }
+}
+
+/**
+ * out (rows × cols, row-major) = a ∘ b with a(i, j) at a + (i·ars + j·acs)
+ * floats and b likewise; acs and bcs are 1 or 0. op: 0 add, 1 sub, 2 mul, 3 div.
+ */
+export function binary2d(op: i32, a: usize, ars: i32, acs: i32, b: usize, brs: i32, bcs: i32, out: usize, rows: i32, cols: i32): void {
+  if (op == 0) binaryRows(0, a, ars, acs, b, brs, bcs, out, rows, cols);
+  else if (op == 1) binaryRows(1, a, ars, acs, b, brs, bcs, out, rows, cols);
+  else if (op == 2) binaryRows(2, a, ars, acs, b, brs, bcs, out, rows, cols);
+  else binaryRows(3, a, ars, acs, b, brs, bcs, out, rows, cols);
+}
+
+/** dst (n0×n1×n2, contiguous) = the view with element (i, j, k) at src + (i·s0 + j·s1 + k·s2) floats. */
+export function gather3d(src: usize, s0: i32, s1: i32, s2: i32, dst: usize, n0: i32, n1: i32, n2: i32): void {
+  let d = dst;
+  const b2 = <usize>s2 * 4;
+  for (let i = 0; i < n0; i++) {
+    for (let j = 0; j < n1; j++) {
+      let p = src + (<usize>i * <usize>s0 + <usize>j * <usize>s1) * 4;
+      if (s2 == 1) {
+        memory.copy(d, p, <usize>n2 * 4);
+        d += <usize>n2 * 4;
+        continue;
+      }
+      let k = 0;
+      for (; k + 4 <= n2; k += 4) {
+        let v = v128.load32_zero(p);
+        v = f32x4.replace_lane(v, 1, load<f32>(p + b2));
+        v = f32x4.replace_lane(v, 2, load<f32>(p + b2 * 2));
+        v = f32x4.replace_lane(v, 3, load<f32>(p + b2 * 3));
+        v128.store(d, v);
+        d += 16;
+        p += b2 * 4;
+      }
+      for (; k < n2; k++) {
+        store<f32>(d, load<f32>(p));
+        d += 4;
+        p += b2;
+      }
+    }
+  }
+}
+
+/**
+ * dst (planes × OH × OW) = the max over each kh×kw window (strides sh, sw) of
+ * src (planes × H × W), every window inside the input. Taps in row-major
+ * order replace the best when greater or NaN, as in the reference, so a NaN
+ * anywhere gives NaN and ties keep the first.
+ */
+export function maxPool2d(src: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32, sh: i32, sw: i32, OH: i32, OW: i32, dst: usize): void {
+  let d = dst;
+  for (let p = 0; p < planes; p++) {
+    const base = src + <usize>p * <usize>H * <usize>W * 4;
+    for (let oh = 0; oh < OH; oh++) {
+      const rowBase = base + <usize>(oh * sh) * <usize>W * 4;
+      for (let ow = 0; ow < OW; ow++) {
+        const at = rowBase + <usize>(ow * sw) * 4;
+        let best: f32 = -Infinity;
+        for (let j = 0; j < kh; j++) {
+          const r = at + <usize>j * <usize>W * 4;
+          for (let k = 0; k < kw; k++) {
+            const v = load<f32>(r + (<usize>k << 2));
+            if (v > best || v != v) best = v;
+          }
+        }
+        store<f32>(d, best);
+        d += 4;
+      }
+    }
   }
 }

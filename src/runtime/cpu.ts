@@ -3,8 +3,9 @@
  * `cpuReference` runs every kernel's TypeScript `cpu` reference — the
  * reference every other path is compared with. `cpu` (the default device)
  * runs the same references except where `wasm/fast.ts` has a fast one
- * (matmul, scaled dot-product attention, softmax, convolution on WASM SIMD;
- * broadcast arithmetic and copies without per-element offset tables) and
+ * (matmul, scaled dot-product attention, softmax, convolution, broadcast
+ * arithmetic, copies and max pooling on WASM SIMD; other arithmetic, copies
+ * and pooling without per-element offset tables or bounds checks) and
  * WebAssembly is available; it is the fallback wherever WebGPU is missing. Neither
  * validates shapes (kernels' `outputs()` did) nor knows an operation.
  */

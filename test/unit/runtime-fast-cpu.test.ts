@@ -1,14 +1,17 @@
 /**
- * The fast CPU path (WASM SIMD matmul and attention, src/runtime/wasm/)
- * against the TypeScript references (`cpuReference`) on shapes the goldens
- * do not reach: broadcast batches, transposed operands, tails of every tile
- * size, masks of both kinds, causal, weights, and the benchmark's L = 1024,
- * d = 64 — within the kernels' 1e-5. The same ops also run against torch's
- * goldens on both paths (runtime-ops.test.ts).
+ * The fast CPU path (src/runtime/wasm/: matmul, attention, softmax,
+ * broadcast arithmetic, copies, pooling) against the TypeScript references
+ * (`cpuReference`) on shapes the goldens do not reach: broadcast batches,
+ * transposed operands, inner sizes K = 1..8, tails of every tile and SIMD
+ * width, results over one chunk, the transposed product and panels of a
+ * large right operand, SAGAN's map shape, softmax edge values (±∞, NaN),
+ * heads read in place, masks of both kinds, causal, weights, and the
+ * benchmark's L = 1024, d = 64 — within the kernels' 1e-5. The same ops also
+ * run against torch's goldens on both paths (runtime-ops.test.ts).
  */
 
 import * as assert from 'node:assert/strict';
-import { cpu, cpuReference, F, Generator, randn, rand, type Backend, type Tensor } from '../../src/runtime/index';
+import { cpu, cpuReference, F, Generator, randn, rand, tensor, type Backend, type Tensor } from '../../src/runtime/index';
 import { wasmKernels } from '../../src/runtime/wasm/index';
 import { maxAbsDiff } from '../helpers/goldens';
 
@@ -49,6 +52,156 @@ describe('runtime fast CPU path (WASM SIMD) vs the TypeScript references', funct
       const y = randn([6, 21, 15], g, dev).transpose(1, 2);
       return [x.matmul(y)];
     }, 'views');
+  });
+
+  // Inner sizes K = 1..8 (the SAGAN energy has K = 4) with sizes that are not multiples of the
+  // 4×8 tile or the SIMD width, and with the left, the right or both operands transposed.
+  for (let K = 1; K <= 8; K++) {
+    it(`matmul with K = ${K}: plain, transposed left, transposed right`, function () {
+      both((dev) => {
+        const g = new Generator(10 + K);
+        const a = randn([2, 37, K], g, dev);
+        const b = randn([2, K, 29], g, dev);
+        const at = randn([2, K, 37], g, dev).transpose(1, 2);
+        const bt = randn([2, 29, K], g, dev).transpose(1, 2);
+        return [a.matmul(b), at.matmul(b), a.matmul(bt), at.matmul(bt), a.matmul(randn([K, 3], g, dev))];
+      }, `K = ${K}`);
+    });
+  }
+
+  // Results larger than one chunk of rows (128 Ki floats) leave WASM in several pieces.
+  it('matmul whose result is written back in chunks of rows (K = 3, N = 700, rows not a multiple of the chunk)', function () {
+    both((dev) => {
+      const g = new Generator(20);
+      return [randn([1, 301, 3], g, dev).matmul(randn([1, 3, 700], g, dev)), randn([3, 301], g, dev).transpose(0, 1).matmul(randn([3, 700], g, dev))];
+    }, 'chunked rows');
+  });
+
+  // A right operand over the resident limit (2^20 floats) with a smaller left one is computed as
+  // Cᵀ = Bᵀ·Aᵀ and written back transposed: SAGAN's V·attnᵀ, here with odd sizes and a batch.
+  // Long sums (K ≈ 1000–4000) of unit-variance products would reach |C| ~ 100, where f32
+  // accumulation alone exceeds 1e-5 (see src/runtime/wasm/fast.ts); one operand is scaled by
+  // 1/√K so that |C| stays near 1, as attention's are.
+  it('matmul with a large transposed right operand (the transposed product)', function () {
+    both((dev) => {
+      const g = new Generator(21);
+      const v = randn([2, 5, 1030], g, dev);
+      const attn = randn([2, 1100, 1030], g, dev).mul(1 / Math.sqrt(1030));
+      const shared = randn([1030, 1100], g, dev).mul(1 / Math.sqrt(1030));
+      return [v.matmul(attn.transpose(1, 2)), v.matmul(shared), randn([7, 1030], g, dev).matmul(attn.transpose(1, 2))];
+    }, 'transposed product');
+  });
+
+  it('matmul with a right operand in several panels (K·N over the resident limit, M ≥ N)', function () {
+    both((dev) => {
+      const g = new Generator(22);
+      const a = randn([301, 4100], g, dev).mul(1 / Math.sqrt(4100));
+      return [a.matmul(randn([4100, 300], g, dev)), a.matmul(randn([300, 4100], g, dev).transpose(0, 1))];
+    }, 'panels');
+  });
+
+  it('SAGAN-shaped attention map: (N×4)·(4×N), softmax over N, V·attnᵀ with N = 1100', function () {
+    both((dev) => {
+      const g = new Generator(23);
+      const q = randn([1, 4, 1100], g, dev).transpose(1, 2);
+      const k = randn([1, 4, 1100], g, dev);
+      const attn = F.softmax(q.bmm(k), -1);
+      const v = randn([1, 7, 1100], g, dev);
+      return [attn, v.bmm(attn.transpose(1, 2))];
+    }, 'sagan shape');
+  });
+
+  it('softmax rows with tails, extreme spreads, −∞, +∞ and NaN', function () {
+    both((dev) => {
+      const g = new Generator(24);
+      const edge = tensor(
+        [
+          [0, -87.5, -88.3, -88.4, -89, -200, -Infinity, 3],
+          [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
+          [1, 2, NaN, 4, 5, 6, 7, 8],
+          [0, 0, 0, Infinity, 0, 0, 0, 0],
+          [80, -80, 40, -40, 88, -88, 0, 1e-30],
+        ],
+        { device: dev },
+      );
+      return [F.softmax(edge, -1), F.softmax(randn([3, 5, 13], g, dev).mul(30), -1), F.softmax(randn([2, 1, 4099], g, dev), -1)];
+    }, 'softmax edges');
+  });
+
+  // Broadcast arithmetic in WASM (outputs of 4096 floats and more): same shapes, a row vector
+  // (linear's bias), a column, a scalar, rows not a multiple of four, results over one chunk
+  // (128 Ki floats), and operands that fall back to TypeScript (strided inner dims).
+  for (const op of ['add', 'sub', 'mul', 'div'] as const) {
+    it(`binary ${op}: same shapes, row and column broadcasts, scalars, chunks, strided fallbacks`, function () {
+      both((dev) => {
+        const g = new Generator(30);
+        const x = randn([3, 67, 129], g, dev);
+        const f = (a: Tensor, b: Tensor | number) => a[op](b);
+        return [
+          f(x, randn([3, 67, 129], g, dev)),
+          f(x, randn([129], g, dev)),
+          f(randn([129], g, dev), x),
+          f(x, randn([3, 67, 1], g, dev)),
+          f(x, 0.37),
+          f(randn([1], g, dev), x),
+          f(randn([3, 140001], g, dev), randn([140001], g, dev)),
+          f(randn([300, 301], g, dev), randn([301, 300], g, dev).transpose(0, 1)),
+          f(randn([64, 65], g, dev).narrow(1, 1, 64), randn([64, 64], g, dev)),
+          f(randn([2, 4096, 3], g, dev).select(2, 1), randn([4096], g, dev)),
+        ];
+      }, `binary ${op}`);
+    });
+  }
+
+  it('copy of transposes, permutes and slices (in WASM up to three coalesced dims, TypeScript beyond)', function () {
+    both((dev) => {
+      const g = new Generator(31);
+      const x = randn([2, 64, 8, 33], g, dev);
+      return [
+        x.transpose(1, 2).contiguous(),
+        x.permute(0, 2, 1, 3).contiguous(),
+        x.permute(3, 1, 0, 2).contiguous(),
+        x.narrow(3, 1, 31).transpose(2, 3).contiguous(),
+        randn([300, 301], g, dev).transpose(0, 1).contiguous(),
+        randn([3, 140001], g, dev).transpose(0, 1).contiguous(),
+        randn([2, 64, 33], g, dev).transpose(0, 1).contiguous(),
+        randn([2, 64, 33], g, dev).permute(2, 0, 1).contiguous(),
+        randn([40, 6, 8, 5], g, dev).transpose(0, 1).contiguous(),
+        randn([70, 1030], g, dev).narrow(1, 3, 1000).contiguous(),
+      ];
+    }, 'copy');
+  });
+
+  it('pooling without padding: max (with NaN; TypeScript and WASM) and average, odd sizes, strides, ceil mode', function () {
+    both((dev) => {
+      const g = new Generator(32);
+      const x = randn([2, 3, 33, 31], g, dev);
+      const withNaN = x.maskedFill(rand([2, 3, 33, 31], g, dev).lt(0.02), NaN);
+      return [
+        F.maxPool2d(x, 2),
+        F.maxPool2d(withNaN, 3, { stride: 2 }),
+        F.avgPool2d(x, [2, 3], { stride: [1, 2] }),
+        F.maxPool2d(x, 2, { ceilMode: true }),
+        F.avgPool2d(x, 3, { stride: 2, ceilMode: true }),
+        F.maxPool2d(x.transpose(2, 3), 2),
+        F.maxPool2d(randn([1, 2, 32, 32], g, dev), 2, { ceilMode: true }),
+        // Outputs of 4096 floats and more run in WASM, in blocks of whole planes (one plane per block here when it is large).
+        F.maxPool2d(randn([2, 80, 33, 31], g, dev).maskedFill(rand([2, 80, 33, 31], g, dev).lt(0.02), NaN), 2),
+        F.maxPool2d(randn([1, 2, 300, 301], g, dev), 3, { stride: [2, 1] }),
+        F.maxPool2d(randn([1, 64, 32, 32], g, dev).transpose(1, 3), 2),
+      ];
+    }, 'pool');
+  });
+
+  it('scaled_dot_product_attention on heads read in place (an (N, L, H, E) layout) and on packed slices', function () {
+    both((dev) => {
+      const g = new Generator(33);
+      const q = randn([2, 13, 3, 8], g, dev).transpose(1, 2);
+      const k = randn([2, 11, 3, 8], g, dev).transpose(1, 2);
+      const v = randn([2, 11, 3, 5], g, dev).transpose(1, 2);
+      const wide = randn([2, 3, 13, 100], g, dev).narrow(3, 5, 8);
+      return [F.scaledDotProductAttention(q, k, v), F.scaledDotProductAttention(wide, k, v, { isCausal: true }), F.scaledDotProductAttention(q, k.select(0, 1), v)];
+    }, 'sdpa strided');
   });
 
   const sd: [string, number[], number[], number[], F.SdpaOptions | undefined, boolean, ((dev: Backend, g: Generator) => Tensor)?][] = [

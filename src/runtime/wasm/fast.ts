@@ -7,32 +7,51 @@
  * (`outputs()` ran before); this only computes, and hands any case it does
  * not cover to the reference.
  *
- * - `matmul`, `conv` (1×1 as a plain matrix product, others by im2col):
- *   the blocked WASM `gemm`, which reads both operands through their strides
- *   (a transposed operand is not copied into a transposed buffer first).
+ * - `matmul`: WASM `packBPanels` + `gemmPacked`. One operand is resident
+ *   (packed once per batch slice, in panels of at most `PANEL` floats), the
+ *   other streams through in chunks of rows (at most `CHUNK` floats of it and
+ *   of the result), so WASM memory stays small however large the product
+ *   (SAGAN's 4096×4096 attention map never sits there whole) and each chunk
+ *   of the result is copied out while it is in cache. Normally B is resident
+ *   and A streams; when B is too large to keep and A is smaller (SAGAN's
+ *   V·attnᵀ), Cᵀ = Bᵀ·Aᵀ is computed instead (attn's rows stream, read in
+ *   place) and each chunk is written back transposed. Operands are read
+ *   through their strides (a transposed operand is not transposed first).
+ * - `conv` (1×1 as a plain matrix product, others by im2col): WASM `gemm`.
  * - `scaled_dot_product_attention`: the fused flash-style WASM kernel when
- *   the weights are not asked for; with `needWeights`, scores by `gemm`,
- *   masks, WASM `softmaxRows`, then `gemm` with the same weights written out.
+ *   the weights are not asked for — Q, K and V with contiguous rows go into
+ *   WASM whole, every batch entry read in place through its row stride (the
+ *   heads of an (N, L, H, E) layout need no per-head packing); with
+ *   `needWeights`, scores by `gemm`, masks, WASM `softmaxRows`, then `gemm`
+ *   with the same weights written out.
  * - `softmax` over a contiguous last dim: WASM `softmaxRows`, in chunks of
  *   rows that stay in cache.
- * - `binary` (+ − × ÷) and `copy`: TypeScript again, but walking strides
- *   with an odometer over coalesced dims instead of materialising an offset
- *   per element; the arithmetic is the reference's, so results are identical.
+ * - `binary` (+ − × ÷): WASM `binary2d` when the operands coalesce to two
+ *   dims with column strides 0 or 1 (same shapes, bias rows and columns,
+ *   scalars), in chunks; `copy`: WASM `gather3d` up to three coalesced dims.
+ *   Smaller or other cases walk strides in TypeScript with an odometer over
+ *   coalesced dims. Either way one f32 operation per element, so the results
+ *   are the reference's exactly.
+ * - `pool` (2-D, no padding or dilation, no ceil-mode overhang): WASM
+ *   `maxPool2d` for max (outputs of 4096 floats and more), otherwise the
+ *   reference's loop without per-tap bounds checks in TypeScript; the same
+ *   comparisons and sums, so the same results.
  *
  * Operands reach WASM memory as the span of storage their view covers (one
- * `set` per operand) when that span is at most `SPAN_SLACK` times the view's
- * size, and are packed in TypeScript otherwise.
+ * `set` per operand or chunk) when that span is at most `SPAN_SLACK` times the
+ * view's size, and are packed in TypeScript otherwise.
  *
  * Tolerance: the references accumulate in f64 (JS numbers); the WASM kernels
  * accumulate in f32, as torch's CPU kernels do, and their exp is a polynomial
- * with ~1e-7 relative error. The flash kernel normalises at the end
+ * with ~1e-7 relative error; the softmax multiplies by 1/Σ (an ulp, < 1.2e-7
+ * on weights ≤ 1, from dividing). The flash kernel normalises at the end
  * (Σ pᵢvᵢ / Σ pᵢ rather than Σ (pᵢ/Σp)·vᵢ) and rescales partial sums when the
  * running max grows; each step adds a few f32 roundings. An f32 sum of K
  * products of size ~1 differs from the exact one by about sqrt(K)·6e-8
  * relative, so |results| up to ~5 stay within the kernels' 1e-5 for
  * K = 1024 — attention outputs (convex combinations of values) and softmax
  * weights (≤ 1) do, and so do the goldens and the reference-comparison tests
- * (K up to 4096 there). No looser tolerance is declared.
+ * (K up to 4100 there, with operands scaled so that |results| stay near 1). No looser tolerance is declared.
  */
 
 import { binary, type BinaryAttrs } from '../kernels/elementwise';
@@ -40,7 +59,8 @@ import { broadcastShapes } from '../kernels/elementwise';
 import { convOutputShape, type ConvAttrs } from '../kernels/conv';
 import { copy, type CopyAttrs } from '../kernels/copy';
 import { pack } from '../kernels/gemm';
-import { broadcastStrides, numel, stridedOffsets, type CpuView } from '../kernels/kernel';
+import { broadcastStrides, contiguousData, numel, stridedOffsets, type CpuView } from '../kernels/kernel';
+import { pool, type PoolAttrs } from '../kernels/pool';
 import { softmax, type SoftmaxAttrs } from '../kernels/reduce';
 import { sdpa as sdpaKernel, type SdpaAttrs } from '../kernels/sdpa';
 import { wasmKernels, type Region, type WasmKernels } from './index';
@@ -49,8 +69,16 @@ export type FastCpu = (inputs: readonly CpuView[], attrs: never, outputs: Float3
 
 /** An operand spanning more than this many times its element count is packed instead of copied as a span. */
 const SPAN_SLACK = 4;
-/** Floats per chunk of rows for the softmax (stays in L2). */
-const SOFTMAX_CHUNK = 1 << 16;
+/** Floats of the resident operand `matmul` packs at a time (4 MB: the panel stays in L3). */
+const PANEL = 1 << 20;
+/**
+ * Floats per chunk of streamed rows in `matmul` (both of the operand and of the result) and per
+ * block of `binary`, `copy` and `pool`: 512 KB, a core's L2 here (measured: half that made the
+ * SAGAN softmax and matmuls slower, not faster).
+ */
+const CHUNK = 1 << 17;
+/** Floats per chunk of rows for the softmax (as `CHUNK`). */
+const SOFTMAX_CHUNK = 1 << 17;
 
 function kernels(): WasmKernels {
   const w = wasmKernels();
@@ -76,15 +104,20 @@ function placement(o: Operand2d): { floats: number; rs: number; cs: number; span
   return { floats: n, rs: o.cols, cs: 1, span: false };
 }
 
-/** Copies the operand starting at `base` into `r` as `placement` decided. */
-function place(o: Operand2d, base: number, how: ReturnType<typeof placement>, r: Region): void {
-  if (how.span) r.f32.set(o.data.subarray(base, base + how.floats));
-  else if (how.floats) pack(o.data, base, o.rows, o.cols, o.rs, o.cs, r.f32);
-}
-
 /** Strides of the leading (batch) dims of `m` broadcast to `batch`. */
 function batchOffsets(m: CpuView, batch: readonly number[]): Int32Array {
   return stridedOffsets(batch, broadcastStrides({ ...m, shape: m.shape.slice(0, -2), strides: m.strides.slice(0, -2) }, batch), m.offset);
+}
+
+/**
+ * Copies the block `o` (from `base`) into `r`: as its span if `span`, else
+ * packed row-major. Blocks of one operand use one mode (the one `placement`
+ * chose for the largest), so the region sized for that block holds them all.
+ */
+function placeBlock(o: Operand2d, base: number, span: boolean, r: Region): void {
+  if (o.rows * o.cols === 0) return;
+  if (span) r.f32.set(o.data.subarray(base, base + (o.rows - 1) * o.rs + (o.cols - 1) * o.cs + 1));
+  else pack(o.data, base, o.rows, o.cols, o.rs, o.cs, r.f32);
 }
 
 function matmul(inputs: readonly CpuView[], _attrs: Record<string, never>, outs: Float32Array[]): void {
@@ -98,23 +131,76 @@ function matmul(inputs: readonly CpuView[], _attrs: Record<string, never>, outs:
   if (nb * M * N === 0) return;
   const [ars, acs] = a.strides.slice(-2);
   const [brs, bcs] = b.strides.slice(-2);
-  const A: Operand2d = { data: a.data, rows: M, cols: K, rs: ars, cs: acs };
-  const B: Operand2d = { data: b.data, rows: K, cols: N, rs: brs, cs: bcs };
-  const pa = placement(A);
-  const pb = placement(B);
-  const [ra, rb, rc, rw] = w.arena([pa.floats, pb.floats, M * N, w.gemmWork]);
   const ao = batchOffsets(a, batch);
   const bo = batchOffsets(b, batch);
-  let lastA = -1;
-  let lastB = -1;
+  // C = S·R with R resident (packed once per batch slice and panel) and S streamed through in
+  // chunks of rows: normally S = A and R = B; when B is too large to keep and A is the smaller
+  // one, Cᵀ = Bᵀ·Aᵀ instead (S = Bᵀ, R = Aᵀ) and each chunk is written back transposed.
+  const swap = K * N > PANEL && M < N;
+  const S: Operand2d = swap ? { data: b.data, rows: N, cols: K, rs: bcs, cs: brs } : { data: a.data, rows: M, cols: K, rs: ars, cs: acs };
+  const R: Operand2d = swap ? { data: a.data, rows: K, cols: M, rs: acs, cs: ars } : { data: b.data, rows: K, cols: N, rs: brs, cs: bcs };
+  const so = swap ? bo : ao;
+  const ro = swap ? ao : bo;
+  const cols = R.cols;
+  // Panel width (columns of R packed at a time) and chunk height (rows of S and C per gemm call).
+  const pw = Math.min(cols, Math.max(8, Math.floor(PANEL / Math.max(K, 1) / 8) * 8));
+  const mc = Math.min(S.rows, Math.max(4, Math.floor(Math.min(CHUNK / Math.max(K, 1), CHUNK / pw) / 4) * 4));
+  const panel: Operand2d = { ...R, cols: pw };
+  const pr = placement(panel);
+  const chunk: Operand2d = { ...S, rows: mc };
+  const ps = placement(chunk);
+  const [rr, rp, rs, rc, rw] = w.arena([pr.floats, w.packedBFloats(K, pw), ps.floats, mc * pw, w.gemmPackedWork]);
+  const single = pw === cols;
+  let lastR = -1;
   for (let t = 0; t < nb; t++) {
-    // Copy only when the batch slice changes (broadcast operands are copied once).
-    if (ao[t] !== lastA) place(A, (lastA = ao[t]), pa, ra);
-    if (bo[t] !== lastB) place(B, (lastB = bo[t]), pb, rb);
-    w.gemm(ra.ptr, pa.rs, pa.cs, rb.ptr, pb.rs, pb.cs, rc.ptr, N, M, N, K, rw.ptr);
-    out.set(rc.f32, t * M * N);
+    const ot = t * M * N;
+    for (let j0 = 0; j0 < cols; j0 += pw) {
+      const nw = Math.min(pw, cols - j0);
+      // Pack the panel, unless it is the one already packed (a broadcast operand is packed once).
+      if (!single || ro[t] !== lastR) {
+        lastR = ro[t];
+        placeBlock({ ...R, cols: nw }, ro[t] + j0 * R.cs, pr.span, rr);
+        w.packBPanels(rr.ptr, pr.span ? R.rs : nw, pr.span ? R.cs : 1, K, nw, rp.ptr);
+      }
+      for (let i0 = 0; i0 < S.rows; i0 += mc) {
+        const rows = Math.min(mc, S.rows - i0);
+        placeBlock({ ...S, rows }, so[t] + i0 * S.rs, ps.span, rs);
+        w.gemmPacked(rs.ptr, ps.rs, ps.cs, rp.ptr, rc.ptr, nw, rows, nw, K, rw.ptr);
+        const c = rc.f32;
+        if (swap) {
+          // The chunk is rows i0.. of Cᵀ (columns of C), columns j0.. of Cᵀ (rows of C).
+          for (let j = 0; j < nw; j++) {
+            const o = ot + (j0 + j) * N + i0;
+            for (let i = 0, x = j; i < rows; i++, x += nw) out[o + i] = c[x];
+          }
+        } else if (nw === N) {
+          out.set(c.subarray(0, rows * N), ot + i0 * N);
+        } else {
+          for (let i = 0; i < rows; i++) out.set(c.subarray(i * nw, i * nw + nw), ot + (i0 + i) * N + j0);
+        }
+      }
+    }
   }
   w.done();
+}
+
+/**
+ * The storage span holding every batch entry of a rows × cols operand whose
+ * elements are contiguous (column stride 1 or a single column) and rows
+ * non-negatively strided, when that span is at most `SPAN_SLACK` times the
+ * floats the entries hold; otherwise null (the caller packs each entry).
+ */
+function batchSpan(t: CpuView, offs: Int32Array, rows: number, cols: number): { lo: number; floats: number } | null {
+  const [rs, cs] = t.strides.slice(-2);
+  if ((cs !== 1 && cols > 1) || rs < 0 || rows * cols === 0) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const o of offs) {
+    lo = Math.min(lo, o);
+    hi = Math.max(hi, o);
+  }
+  const floats = hi - lo + (rows - 1) * rs + cols;
+  return floats <= SPAN_SLACK * offs.length * rows * cols ? { lo, floats } : null;
 }
 
 /** The additive L×S mask of batch entry `b` (bool: 0 or −∞; float: the values), or nothing to do. */
@@ -148,15 +234,27 @@ function sdpa(inputs: readonly CpuView[], a: SdpaAttrs, outs: Float32Array[]): v
   const [krs, kcs] = k.strides.slice(-2);
   const [vrs, vcs] = v.strides.slice(-2);
   if (!weights) {
-    const [rq, rk, rv, ro, rm, rw] = wk.arena([L * E, S * E, S * Ev, L * Ev, m ? L * S : 0, wk.flashWork(L, S, E, Ev)]);
+    // Q, K and V whose rows are contiguous go in whole (every batch entry, e.g. all heads of
+    // an (N, L, H, E) layout, in one copy) and the kernel reads each entry through its row
+    // stride; others are packed per batch entry.
+    const sq = batchSpan(q, qo, L, E);
+    const sk = batchSpan(k, ko, S, E);
+    const sv = batchSpan(v, vo, S, Ev);
+    const [rq, rk, rv, ro, rm, rw] = wk.arena([sq ? sq.floats : L * E, sk ? sk.floats : S * E, sv ? sv.floats : S * Ev, L * Ev, m ? L * S : 0, wk.flashWork(L, S, E, Ev)]);
+    if (sq) rq.f32.set(q.data.subarray(sq.lo, sq.lo + sq.floats));
+    if (sk) rk.f32.set(k.data.subarray(sk.lo, sk.lo + sk.floats));
+    if (sv) rv.f32.set(v.data.subarray(sv.lo, sv.lo + sv.floats));
     let lastK = -1;
     let lastV = -1;
     for (let b = 0; b < nb; b++) {
-      pack(q.data, qo[b], L, E, qrs, qcs, rq.f32);
-      if (ko[b] !== lastK) pack(k.data, (lastK = ko[b]), S, E, krs, kcs, rk.f32);
-      if (vo[b] !== lastV) pack(v.data, (lastV = vo[b]), S, Ev, vrs, vcs, rv.f32);
+      if (!sq) pack(q.data, qo[b], L, E, qrs, qcs, rq.f32);
+      if (!sk && ko[b] !== lastK) pack(k.data, (lastK = ko[b]), S, E, krs, kcs, rk.f32);
+      if (!sv && vo[b] !== lastV) pack(v.data, (lastV = vo[b]), S, Ev, vrs, vcs, rv.f32);
       if (m && mo) fillMask(m, mo, b, L, S, rm.f32);
-      wk.flashAttention(rq.ptr, rk.ptr, rv.ptr, ro.ptr, L, S, E, Ev, scale, a.causal, m ? rm.ptr : 0, rw.ptr);
+      const qp = sq ? rq.ptr + (qo[b] - sq.lo) * 4 : rq.ptr;
+      const kp = sk ? rk.ptr + (ko[b] - sk.lo) * 4 : rk.ptr;
+      const vp = sv ? rv.ptr + (vo[b] - sv.lo) * 4 : rv.ptr;
+      wk.flashAttention(qp, sq ? qrs : E, kp, sk ? krs : E, vp, sv ? vrs : Ev, ro.ptr, L, S, E, Ev, scale, a.causal, m ? rm.ptr : 0, rw.ptr);
       out.set(ro.f32, b * L * Ev);
     }
     wk.done();
@@ -337,6 +435,51 @@ function walk(shape: readonly number[], strides: readonly (readonly number[])[],
   }
 }
 
+/** WASM `binary2d`'s code per operation. */
+const BINARY_OPS: Readonly<Record<string, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
+/** Outputs smaller than this stay in TypeScript (the copies into WASM would cost more than they save). */
+const BINARY_MIN = 4096;
+
+/**
+ * `binary2d` over an output whose operands coalesce to at most two dims with
+ * column strides 0 or 1 (same shapes, a row vector, a column or a scalar
+ * broadcast), in blocks of at most `CHUNK` floats; false when the shapes do
+ * not fit or an operand's span would exceed `SPAN_SLACK` times its block.
+ */
+function binaryWasm(a: CpuView, b: CpuView, op: number, shape: readonly number[], out: Float32Array): boolean {
+  const c = coalesce(shape, [broadcastStrides(a, shape), broadcastStrides(b, shape), shape.map((_, i) => numel(shape.slice(i + 1)))]);
+  const nd = c.shape.length;
+  if (nd > 2) return false;
+  const cols = c.shape[nd - 1];
+  const rows = nd === 2 ? c.shape[0] : 1;
+  const [acs, bcs] = [c.strides[0][nd - 1], c.strides[1][nd - 1]];
+  const [ars, brs] = nd === 2 ? [c.strides[0][0], c.strides[1][0]] : [0, 0];
+  if (!(acs === 0 || acs === 1) || !(bcs === 0 || bcs === 1) || ars < 0 || brs < 0) return false;
+  const bw = Math.min(cols, CHUNK);
+  const bh = Math.min(rows, Math.max(1, Math.floor(CHUNK / cols)));
+  const extent = (rs: number, cs: number, h: number, wd: number) => (h - 1) * rs + (wd - 1) * cs + 1;
+  const ea = extent(ars, acs, bh, bw);
+  const eb = extent(brs, bcs, bh, bw);
+  if (ea > SPAN_SLACK * bh * bw || eb > SPAN_SLACK * bh * bw) return false;
+  const w = kernels();
+  const [ra, rb, ro] = w.arena([ea, eb, bh * bw]);
+  for (let i0 = 0; i0 < rows; i0 += bh) {
+    const h = Math.min(bh, rows - i0);
+    for (let j0 = 0; j0 < cols; j0 += bw) {
+      const wd = Math.min(bw, cols - j0);
+      const fa = a.offset + i0 * ars + j0 * acs;
+      const fb = b.offset + i0 * brs + j0 * bcs;
+      ra.f32.set(a.data.subarray(fa, fa + extent(ars, acs, h, wd)));
+      rb.f32.set(b.data.subarray(fb, fb + extent(brs, bcs, h, wd)));
+      w.binary2d(op, ra.ptr, ars, acs, rb.ptr, brs, bcs, ro.ptr, h, wd);
+      // Blocks narrower than a row only occur one row at a time (bh = 1), so each block is one run of `out`.
+      out.set(ro.f32.subarray(0, h * wd), i0 * cols + j0);
+    }
+  }
+  w.done();
+  return true;
+}
+
 function binaryFast(inputs: readonly CpuView[], attrs: BinaryAttrs, outs: Float32Array[]): void {
   const [a, b] = inputs;
   const op = attrs.op;
@@ -346,6 +489,7 @@ function binaryFast(inputs: readonly CpuView[], attrs: BinaryAttrs, outs: Float3
     return;
   }
   const shape = broadcastShapes(a.shape, b.shape);
+  if (out.length >= BINARY_MIN && binaryWasm(a, b, BINARY_OPS[op], shape, out)) return;
   const da = a.data;
   const db = b.data;
   const outStrides = shape.map((_, i) => numel(shape.slice(i + 1)));
@@ -372,6 +516,39 @@ function binaryFast(inputs: readonly CpuView[], attrs: BinaryAttrs, outs: Float3
   });
 }
 
+/**
+ * `gather3d` for a view that coalesces to at most three dims with
+ * non-negative strides and a span at most `SPAN_SLACK` times its size: the
+ * span goes in, the gathered elements come out, in blocks of whole
+ * outer-dim slices of about `CHUNK` floats; false otherwise.
+ */
+function copyWasm(x: CpuView, out: Float32Array): boolean {
+  const c = coalesce(x.shape, [x.strides]);
+  if (c.shape.length > 3) return false;
+  const shape = [...new Array<number>(3 - c.shape.length).fill(1), ...c.shape];
+  const st = [...new Array<number>(3 - c.shape.length).fill(0), ...c.strides[0]];
+  if (st.some((t) => t < 0)) return false;
+  const [n0, n1, n2] = shape;
+  const [s0, s1, s2] = st;
+  const per = n1 * n2;
+  // Blocks of whole slices of the outer dim; a slice larger than a chunk is one block.
+  const bh = Math.min(n0, Math.max(1, Math.floor(CHUNK / per)));
+  const extent = (h: number) => (h - 1) * s0 + (n1 - 1) * s1 + (n2 - 1) * s2 + 1;
+  const e = extent(bh);
+  if (e > SPAN_SLACK * bh * per) return false;
+  const w = kernels();
+  const [rs, rd] = w.arena([e, bh * per]);
+  for (let i0 = 0; i0 < n0; i0 += bh) {
+    const h = Math.min(bh, n0 - i0);
+    const from = x.offset + i0 * s0;
+    rs.f32.set(x.data.subarray(from, from + extent(h)));
+    w.gather3d(rs.ptr, s0, s1, s2, rd.ptr, h, n1, n2);
+    out.set(rd.f32.subarray(0, h * per), i0 * per);
+  }
+  w.done();
+  return true;
+}
+
 function copyFast(inputs: readonly CpuView[], attrs: CopyAttrs, outs: Float32Array[]): void {
   const [x] = inputs;
   const out = outs[0];
@@ -380,6 +557,7 @@ function copyFast(inputs: readonly CpuView[], attrs: CopyAttrs, outs: Float32Arr
     copy.cpu(inputs, attrs, outs);
     return;
   }
+  if (out.length >= BINARY_MIN && copyWasm(x, out)) return;
   const d = x.data;
   const outStrides = x.shape.map((_, i) => numel(x.shape.slice(i + 1)));
   walk(x.shape, [x.strides, outStrides], [x.offset, 0], (offs, n, [sx]) => {
@@ -390,6 +568,76 @@ function copyFast(inputs: readonly CpuView[], attrs: CopyAttrs, outs: Float32Arr
   });
 }
 
+/**
+ * Max and average pooling whose windows all lie inside the input (no
+ * padding, no dilation, no ceil-mode overhang) over the last two dims: the
+ * reference's arithmetic (the same comparisons, NaN rule and sums in the same
+ * order) without its per-tap bounds checks; anything else is the reference.
+ */
+function poolFast(inputs: readonly CpuView[], a: PoolAttrs, outs: Float32Array[]): void {
+  const [xv] = inputs;
+  const out = outs[0];
+  const nd = xv.shape.length;
+  if (a.kernel.length !== 2 || nd < 2 || a.padding.some((p) => p !== 0) || a.dilation.some((d) => d !== 1) || out.length === 0) {
+    pool.cpu(inputs, a, outs);
+    return;
+  }
+  const [H, W] = xv.shape.slice(-2);
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const planes = numel(xv.shape.slice(0, -2));
+  // The reference's output size without padding or dilation (pool.ts `poolOut`).
+  const size = (n: number, k: number, st: number) => {
+    let o = (a.ceilMode ? Math.ceil((n - k) / st) : Math.floor((n - k) / st)) + 1;
+    if (a.ceilMode && (o - 1) * st >= n) o--;
+    return o;
+  };
+  const OH = size(H, kh, sh);
+  const OW = size(W, kw, sw);
+  // With ceil mode an extra window may hang over the edge: the reference handles that one.
+  if (OH * OW * planes !== out.length || (OH - 1) * sh + kh > H || (OW - 1) * sw + kw > W) {
+    pool.cpu(inputs, a, outs);
+    return;
+  }
+  const x = contiguousData(xv);
+  if (a.op === 'max' && out.length >= BINARY_MIN) {
+    // WASM, in blocks of whole planes of about `CHUNK` input floats.
+    const w = kernels();
+    const pp = Math.min(planes, Math.max(1, Math.floor(CHUNK / (H * W))));
+    const [ri, ro] = w.arena([pp * H * W, pp * OH * OW]);
+    for (let p0 = 0; p0 < planes; p0 += pp) {
+      const n = Math.min(pp, planes - p0);
+      ri.f32.set(x.subarray(p0 * H * W, (p0 + n) * H * W));
+      w.maxPool2d(ri.ptr, n, H, W, kh, kw, sh, sw, OH, OW, ro.ptr);
+      out.set(ro.f32.subarray(0, n * OH * OW), p0 * OH * OW);
+    }
+    w.done();
+    return;
+  }
+  const max = a.op === 'max';
+  const div = kh * kw;
+  let o = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const at = base + oh * sh * W + ow * sw;
+        let best = -Infinity;
+        let sum = 0;
+        for (let j = 0; j < kh; j++) {
+          const r = at + j * W;
+          for (let k = 0; k < kw; k++) {
+            const v = x[r + k];
+            if (v > best || Number.isNaN(v)) best = v;
+            sum += v;
+          }
+        }
+        out[o] = max ? best : sum / div;
+      }
+    }
+  }
+}
+
 /** Fast implementations by kernel name (the registry's names). */
 export const FAST_CPU: ReadonlyMap<string, FastCpu> = new Map<string, FastCpu>([
   ['matmul', matmul as FastCpu],
@@ -398,4 +646,5 @@ export const FAST_CPU: ReadonlyMap<string, FastCpu> = new Map<string, FastCpu>([
   ['conv', convFast as FastCpu],
   ['binary', binaryFast as FastCpu],
   ['copy', copyFast as FastCpu],
+  ['pool', poolFast as FastCpu],
 ]);

@@ -6,17 +6,22 @@
  *
  * Compilation is synchronous on first use where the host allows it (Node,
  * workers). Chromium refuses to compile modules over 4 KB synchronously on
- * its main thread (this one is ~7 KB), so there the first call starts an
+ * its main thread (this one is ~11 KB), so there the first call starts an
  * asynchronous compile and returns null until it has finished: the CPU
  * backend runs the TypeScript references meanwhile and the fast path from
  * then on (`wasmKernelsReady()` lets a caller wait for it). Where
  * WebAssembly or SIMD is unavailable, or a CSP without 'wasm-unsafe-eval'
  * forbids compiling, it stays null for good.
  *
- * Memory: the arena grows to the largest call's needs (SAGAN's 4096×4096
- * attention needs ~130 MB); a linear memory cannot shrink, so after a call
- * that left it above `KEEP_BYTES` the instance is dropped and the next call
- * instantiates a fresh one from the compiled module (microseconds).
+ * Memory: the arena grows to the largest call's needs. The big operations
+ * (matmul, softmax, broadcast arithmetic, copies) work in chunks of a few
+ * MB, so the benchmark workloads, SAGAN's 4096×4096 attention map included,
+ * stay far below `KEEP_BYTES` and keep one instance whose pages stay mapped
+ * (growing it anew each call would fault in every page again); a linear
+ * memory cannot shrink, so after a call that left it above `KEEP_BYTES` (the
+ * weights path of attention, convolutions of large images) the instance is
+ * dropped and the next call instantiates a fresh one from the compiled
+ * module (microseconds, plus the growth).
  */
 
 import { KERNELS_WASM } from './kernels.generated';
@@ -36,11 +41,18 @@ interface Exports {
   memory: WasmMemory;
   gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void;
   gemmWorkFloats(): number;
-  flashAttention(q: number, k: number, v: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number, mask: number, work: number): void;
+  packedBFloats(K: number, N: number): number;
+  packBPanels(b: number, brs: number, bcs: number, K: number, N: number, dst: number): void;
+  gemmPackedWorkFloats(): number;
+  gemmPacked(a: number, ars: number, acs: number, bp: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void;
+  flashAttention(q: number, qrs: number, k: number, krs: number, v: number, vrs: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number, mask: number, work: number): void;
   flashWorkFloats(L: number, S: number, E: number, Ev: number): number;
   softmaxRows(p: number, rows: number, cols: number, scale: number, causal: number): void;
   addRowVector(x: number, bias: number, rows: number, cols: number): void;
   addColVector(x: number, bias: number, rows: number, cols: number): void;
+  binary2d(op: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, rows: number, cols: number): void;
+  gather3d(src: number, s0: number, s1: number, s2: number, dst: number, n0: number, n1: number, n2: number): void;
+  maxPool2d(src: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, OH: number, OW: number, dst: number): void;
 }
 
 /** Scratch memory starts past the module's own data (a few bytes in the first page). */
@@ -116,13 +128,36 @@ export class WasmKernels {
     this.exports.gemm(a, ars, acs, b, brs, bcs, c, ldc, M, N, K, work);
   }
 
+  /** Floats `packBPanels` writes for a K×N operand. */
+  packedBFloats(K: number, N: number): number {
+    return this.exports.packedBFloats(K, N);
+  }
+
+  /** Packs B (K×N, B(k, j) at b + k·brs + j·bcs) once at `dst` for `gemmPacked`. */
+  packBPanels(b: number, brs: number, bcs: number, K: number, N: number, dst: number): void {
+    this.exports.packBPanels(b, brs, bcs, K, N, dst);
+  }
+
+  /** Floats of work space `gemmPacked` needs. */
+  get gemmPackedWork(): number {
+    return this.exports.gemmPackedWorkFloats();
+  }
+
+  /** `gemm` with B packed by `packBPanels` at `bp`. */
+  gemmPacked(a: number, ars: number, acs: number, bp: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void {
+    this.exports.gemmPacked(a, ars, acs, bp, c, ldc, M, N, K, work);
+  }
+
   flashWork(L: number, S: number, E: number, Ev: number): number {
     return this.exports.flashWorkFloats(L, S, E, Ev);
   }
 
-  /** One batch entry of fused attention; `mask` is an L×S additive mask's address or 0. */
-  flashAttention(q: number, k: number, v: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: boolean, mask: number, work: number): void {
-    this.exports.flashAttention(q, k, v, out, L, S, E, Ev, scale, causal ? 1 : 0, mask, work);
+  /**
+   * One batch entry of fused attention with Q, K, V rows `qrs`, `krs`, `vrs` floats apart
+   * (their elements contiguous); `mask` is an L×S additive mask's address or 0.
+   */
+  flashAttention(q: number, qrs: number, k: number, krs: number, v: number, vrs: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: boolean, mask: number, work: number): void {
+    this.exports.flashAttention(q, qrs, k, krs, v, vrs, out, L, S, E, Ev, scale, causal ? 1 : 0, mask, work);
   }
 
   /** In-place softmax of `rows` rows of `cols` after multiplying by `scale`; `causal` masks j > i. */
@@ -133,6 +168,24 @@ export class WasmKernels {
   /** x (rows×cols) += bias broadcast over rows (bias has cols floats). */
   addRowVector(x: number, bias: number, rows: number, cols: number): void {
     this.exports.addRowVector(x, bias, rows, cols);
+  }
+
+  /**
+   * out (rows×cols, row-major) = a ∘ b, a(i, j) at a + i·ars + j·acs and b likewise, column
+   * strides 0 or 1; op 0 add, 1 sub, 2 mul, 3 div.
+   */
+  binary2d(op: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, rows: number, cols: number): void {
+    this.exports.binary2d(op, a, ars, acs, b, brs, bcs, out, rows, cols);
+  }
+
+  /** dst (n0×n1×n2, contiguous) = the view with element (i, j, k) at src + i·s0 + j·s1 + k·s2. */
+  gather3d(src: number, s0: number, s1: number, s2: number, dst: number, n0: number, n1: number, n2: number): void {
+    this.exports.gather3d(src, s0, s1, s2, dst, n0, n1, n2);
+  }
+
+  /** Max pooling of `planes` H×W planes into OH×OW, every kh×kw window (strides sh, sw) inside the input. */
+  maxPool2d(src: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, OH: number, OW: number, dst: number): void {
+    this.exports.maxPool2d(src, planes, H, W, kh, kw, sh, sw, OH, OW, dst);
   }
 
   /** x (rows×cols) += bias broadcast over columns (bias has rows floats). */
