@@ -13,10 +13,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { allBlocks, concreteShapes } from '../../src/blocks/catalog';
-import { renderPyTorch } from '../../src/codegen/pytorch';
+import { allBlocks } from '../../src/blocks/catalog';
 import { renderTypeScript } from '../../src/codegen/typescript';
 import { nn, Tensor } from '../../src/runtime/index';
+import { torchBlockCase } from '../helpers/blocks';
 import { gridCases, type GridCase } from '../helpers/grid';
 import { closeness, maxAbsDiff, runGoldens, type Goldens } from '../helpers/goldens';
 import { TORCH_VERSIONS } from '../helpers/torch';
@@ -36,10 +36,6 @@ const KNOWN_DEVIATIONS: { match: RegExp; version: string; bound: number }[] = [
   { match: /^cnn-mha \{embed_dim=1, num_heads=1\}/, version: '1.13', bound: 5e-5 },
 ];
 
-function pyClassName(code: string): string {
-  const names = [...code.matchAll(/^class (\w+)\(nn\.Module\)/gm)].map((m) => m[1]);
-  return names[names.length - 1];
-}
 function tsClassName(code: string): string {
   const names = [...code.matchAll(/^export class (\w+) extends nn\.Module/gm)].map((m) => m[1]);
   return names[names.length - 1];
@@ -71,15 +67,7 @@ for (const b of allBlocks()) {
 }
 
 function torchCase(c: Case) {
-  const code = renderPyTorch(c.g.block, c.g.params);
-  const shapes = concreteShapes(c.g.block, c.g.params, c.g.dims);
-  const contract = c.g.block.contract(c.g.params);
-  return {
-    id: c.id,
-    code,
-    className: pyClassName(code),
-    inputs: contract.inputs.map((t) => ({ name: t.name, shape: shapes.inputs[t.name], dtype: t.dtype, fill: t.fill })),
-  };
+  return torchBlockCase(c.id, c.g);
 }
 
 type Ctor = new (...args: unknown[]) => nn.Module & { forward(...a: (Tensor | null)[]): Tensor | Tensor[] };

@@ -1,0 +1,28 @@
+/**
+ * What the block tests send to `scripts/torch/goldens.py blocks`: a grid point rendered as the
+ * PyTorch module, the class to instantiate and the inputs to draw at that point's dims. Torch
+ * builds the module, writes its state_dict (`state.*`), the inputs (`input.*`) and the outputs
+ * (`output.N`) as safetensors; the tests then run the runtime on the same weights and inputs.
+ */
+
+import { concreteShapes } from '../../src/blocks/catalog';
+import { renderPyTorch } from '../../src/codegen/pytorch';
+import type { GridCase } from './grid';
+
+/** The main (last) `nn.Module` class of generated PyTorch. */
+export function pyClassName(code: string): string {
+  const names = [...code.matchAll(/^class (\w+)\(nn\.Module\)/gm)].map((m) => m[1]);
+  return names[names.length - 1];
+}
+
+export function torchBlockCase(id: string, g: GridCase) {
+  const code = renderPyTorch(g.block, g.params);
+  const shapes = concreteShapes(g.block, g.params, g.dims);
+  const contract = g.block.contract(g.params);
+  return {
+    id,
+    code,
+    className: pyClassName(code),
+    inputs: contract.inputs.map((t) => ({ name: t.name, shape: shapes.inputs[t.name], dtype: t.dtype, fill: t.fill })),
+  };
+}
