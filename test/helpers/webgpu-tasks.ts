@@ -9,9 +9,11 @@
  */
 
 import type { DType, OutputSpec, TensorView } from '../../src/runtime/backend';
+import { tensor, TorchError, type Tensor } from '../../src/runtime/index';
 import { getKernel } from '../../src/runtime/kernels/registry';
 import type { WebGpuBackend } from '../../src/runtime/webgpu/backend';
 import { createNodeWebGpuBackend } from '../../src/runtime/webgpu/node';
+import { CASES, SDPA_CASES } from './op-cases';
 
 /** An input view as the test describes it: the whole storage plus shape, strides and offset. */
 export interface ViewData {
@@ -64,6 +66,33 @@ export async function runKernel(name: string, inputs: readonly ViewData[], attrs
   } finally {
     views.forEach((v) => b.release(v.storage));
   }
+}
+
+/** What an op case gave on the device: its outputs, or the kind of TorchError it raised. */
+export interface OpCaseResult {
+  readonly outputs?: { shape: readonly number[]; dtype: DType; data: Float32Array }[];
+  readonly error?: { kind: string; message: string };
+}
+
+/**
+ * Runs the op case `id` of `op-cases.ts` through the tensor API on the WebGPU backend, on
+ * inputs the test read from torch's goldens, and reads every output back.
+ */
+export async function runOpCase(id: string, inputs: readonly { data: Float32Array; shape: readonly number[]; dtype: DType }[]): Promise<OpCaseResult> {
+  const b = await gpu();
+  const c = [...CASES, ...SDPA_CASES].find((x) => x.id === id);
+  if (!c) throw new Error(`no op case '${id}'`);
+  const ts = inputs.map((x) => tensor(x.data, { shape: x.shape, dtype: x.dtype, device: b }));
+  let outs: Tensor[];
+  try {
+    const r = c.ts(ts);
+    outs = Array.isArray(r) ? r : [r];
+  } catch (e) {
+    if (e instanceof TorchError) return { error: { kind: e.kind, message: e.message } };
+    throw e;
+  }
+  const data = await Promise.all(outs.map((o) => o.contiguous().data()));
+  return { outputs: outs.map((o, i) => ({ shape: [...o.shape], dtype: o.dtype, data: Float32Array.from(data[i]) })) };
 }
 
 /** Buffer and pipeline counters of the backend (pooling tests). */

@@ -1,0 +1,143 @@
+/**
+ * The runtime's op cases, shared by the CPU suite (runtime-ops.test.ts, in the test process) and
+ * the WebGPU suite (the child process that owns the Dawn device runs a case by id): each names a
+ * torch call and the runtime call that mirrors it, with inputs torch draws. `toPy` is what
+ * scripts/torch/goldens.py receives. Data only; nothing here runs a case.
+ */
+
+import { F, Tensor, cat, stack, tril, triu } from '../../src/runtime/index';
+
+export interface In {
+  shape: number[];
+  dtype?: 'float' | 'bool' | 'int64';
+  fill?: string;
+  high?: number;
+}
+export interface OpCase {
+  id: string;
+  fn: string;
+  inputs: In[];
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+  /** Python permutes input 0 by this before the call (the runtime case does the same itself). */
+  permute0?: number[];
+  /** Kernels this case exercises (coverage check). */
+  kernels: string[];
+  ts(x: Tensor[]): Tensor | Tensor[];
+}
+
+const f = (...shape: number[]): In => ({ shape });
+const b = (...shape: number[]): In => ({ shape, dtype: 'bool' });
+
+export const CASES: OpCase[] = [
+  // views and copies
+  { id: 'permute-contiguous', fn: 'Tensor.contiguous', inputs: [f(2, 3, 4)], kernels: ['copy'], ts: ([x]) => x.contiguous() },
+  { id: 'permute-view', fn: 'Tensor.view', inputs: [f(2, 3, 4)], args: [6, 4], kernels: ['copy'], ts: ([x]) => x.view(6, 4).contiguous() },
+  { id: 'view-after-permute-fails', fn: 'Tensor.view', inputs: [f(2, 3, 4)], permute0: [2, 0, 1], args: [-1], kernels: [], ts: ([x]) => x.permute(2, 0, 1).view(-1) },
+  { id: 'view-after-permute-ok', fn: 'Tensor.view', inputs: [f(2, 3, 4)], permute0: [1, 2, 0], args: [3, 8], kernels: [], ts: ([x]) => x.permute(1, 2, 0).view(3, 8) },
+  { id: 'reshape-after-permute', fn: 'Tensor.reshape', inputs: [f(2, 3, 4)], permute0: [2, 0, 1], args: [-1], kernels: ['copy'], ts: ([x]) => x.permute(2, 0, 1).reshape(-1) },
+  { id: 'view-bad-size', fn: 'Tensor.view', inputs: [f(2, 3, 4)], args: [5, -1], kernels: [], ts: ([x]) => x.view(5, -1) },
+  { id: 'reshape-two-infer', fn: 'Tensor.reshape', inputs: [f(2, 3, 4)], args: [-1, -1], kernels: [], ts: ([x]) => x.reshape(-1, -1) },
+  { id: 'expand', fn: 'Tensor.expand', inputs: [f(3, 1)], args: [2, 3, 4], kernels: ['copy'], ts: ([x]) => x.expand(2, 3, 4).contiguous() },
+  { id: 'expand-bad', fn: 'Tensor.expand', inputs: [f(3, 2)], args: [3, 4], kernels: [], ts: ([x]) => x.expand(3, 4) },
+  { id: 'permute-bad-len', fn: 'Tensor.permute', inputs: [f(2, 3, 4)], args: [0, 1], kernels: [], ts: ([x]) => x.permute(0, 1) },
+  { id: 'transpose-bad-dim', fn: 'Tensor.transpose', inputs: [f(2, 3)], args: [0, 2], kernels: [], ts: ([x]) => x.transpose(0, 2) },
+  { id: 'flatten', fn: 'Tensor.flatten', inputs: [f(2, 3, 4, 5)], args: [1, 2], kernels: [], ts: ([x]) => x.flatten(1, 2) },
+  { id: 'squeeze-unsqueeze', fn: 'Tensor.squeeze', inputs: [f(2, 1, 4, 1)], args: [1], kernels: [], ts: ([x]) => x.squeeze(1) },
+  { id: 'chunk', fn: 'Tensor.chunk', inputs: [f(7, 3)], args: [3, 0], kernels: [], ts: ([x]) => x.chunk(3, 0) },
+  { id: 'split-sizes', fn: 'Tensor.split', inputs: [f(2, 7)], args: [['$list', 2, 5], 1], kernels: [], ts: ([x]) => x.split([2, 5], 1) },
+  { id: 'split-sizes-bad', fn: 'Tensor.split', inputs: [f(2, 7)], args: [['$list', 2, 4], 1], kernels: [], ts: ([x]) => x.split([2, 4], 1) },
+  { id: 'cat', fn: 'cat', inputs: [f(2, 3), f(2, 5)], args: [['$list', '$0', '$1'], 1], kernels: ['cat'], ts: ([a, c]) => cat([a, c], 1) },
+  { id: 'cat-bad', fn: 'cat', inputs: [f(2, 3), f(3, 5)], args: [['$list', '$0', '$1'], 1], kernels: [], ts: ([a, c]) => cat([a, c], 1) },
+  { id: 'stack', fn: 'stack', inputs: [f(2, 3), f(2, 3)], args: [['$list', '$0', '$1'], -1], kernels: ['cat'], ts: ([a, c]) => stack([a, c], -1) },
+  { id: 'stack-bad', fn: 'stack', inputs: [f(2, 3), f(2, 4)], args: [['$list', '$0', '$1']], kernels: [], ts: ([a, c]) => stack([a, c]) },
+  { id: 'roll', fn: 'roll', inputs: [f(3, 4, 5)], kwargs: { shifts: ['$tuple', -1, 2], dims: ['$tuple', 1, 2] }, kernels: ['cat'], ts: ([x]) => x.roll([-1, 2], [1, 2]) },
+  { id: 'index-select', fn: 'index_select', inputs: [f(5, 3), { shape: [7], dtype: 'int64', high: 5 }], args: ['$0', 0, '$1'], kernels: ['index_select'], ts: ([x, i]) => x.indexSelect(0, i) },
+  { id: 'pad', fn: 'nn.functional.pad', inputs: [f(2, 3, 4)], args: ['$0', ['$tuple', 1, 2, 0, 3]], kernels: ['cat'], ts: ([x]) => F.pad(x, [1, 2, 0, 3]) },
+  { id: 'triu', fn: 'triu', inputs: [f(4, 5)], args: ['$0', 1], kernels: ['masked_fill'], ts: ([x]) => triu(x, 1) },
+  { id: 'tril', fn: 'tril', inputs: [f(4, 5)], args: ['$0', -1], kernels: ['masked_fill'], ts: ([x]) => tril(x, -1) },
+  // elementwise
+  { id: 'add-broadcast', fn: 'add', inputs: [f(2, 1, 4), f(3, 1)], kernels: ['binary'], args: ['$0', '$1'], ts: ([a, c]) => a.add(c) },
+  { id: 'add-bad-broadcast', fn: 'add', inputs: [f(2, 3), f(4)], kernels: [], args: ['$0', '$1'], ts: ([a, c]) => a.add(c) },
+  { id: 'sub-transposed', fn: 'sub', inputs: [f(3, 4), f(4, 3)], args: ['$0', { $t: 1 }], kernels: ['binary'], ts: ([a, c]) => a.sub(c.t()) },
+  { id: 'mul', fn: 'mul', inputs: [f(2, 3, 4), f(4)], args: ['$0', '$1'], kernels: ['binary'], ts: ([a, c]) => a.mul(c) },
+  { id: 'div', fn: 'div', inputs: [f(2, 3), { shape: [3], fill: 'positive' }], args: ['$0', '$1'], kernels: ['binary'], ts: ([a, c]) => a.div(c) },
+  { id: 'mul-scalar', fn: 'mul', inputs: [f(2, 3)], args: ['$0', 0.125], kernels: ['unary'], ts: ([a]) => a.mul(0.125) },
+  { id: 'sigmoid', fn: 'sigmoid', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.sigmoid() },
+  { id: 'relu', fn: 'relu', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.relu() },
+  { id: 'tanh', fn: 'tanh', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.tanh() },
+  { id: 'gelu', fn: 'nn.functional.gelu', inputs: [{ shape: [64], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => F.gelu(a) },
+  { id: 'gelu-tanh', fn: 'nn.functional.gelu', inputs: [f(5, 5)], args: ['$0'], kwargs: { approximate: 'tanh' }, kernels: ['unary'], ts: ([a]) => F.gelu(a, 'tanh') },
+  { id: 'hardswish', fn: 'nn.functional.hardswish', inputs: [f(4, 9)], args: ['$0'], kernels: ['unary'], ts: ([a]) => F.hardswish(a.mul(1)) },
+  { id: 'masked-fill', fn: 'Tensor.masked_fill', inputs: [f(2, 3, 4), b(3, 4)], args: ['$1', -1e9], kernels: ['masked_fill'], ts: ([a, m]) => a.maskedFill(m, -1e9) },
+  { id: 'masked-fill-float-mask', fn: 'Tensor.masked_fill', inputs: [f(2, 3), f(2, 3)], args: ['$1', 0.0], kernels: [], ts: ([a, m]) => a.maskedFill(m, 0) },
+  { id: 'masked-fill-bigger-mask', fn: 'Tensor.masked_fill', inputs: [f(3, 4), b(2, 3, 4)], args: ['$1', 0.0], kernels: [], ts: ([a, m]) => a.maskedFill(m, 0) },
+  { id: 'where', fn: 'where', inputs: [b(3, 1), f(1, 4), f(3, 4)], args: ['$0', '$1', '$2'], kernels: ['where'], ts: ([c, a, d]) => a.where(c, d) },
+  // reductions and softmax
+  { id: 'sum-dims', fn: 'sum', inputs: [f(2, 3, 4, 5)], args: ['$0', ['$tuple', 1, 3]], kernels: ['reduce'], ts: ([x]) => x.sum([1, 3]) },
+  { id: 'mean-keepdim', fn: 'mean', inputs: [f(2, 3, 4)], args: ['$0', -1, true], kernels: ['reduce'], ts: ([x]) => x.mean(-1, true) },
+  { id: 'amax', fn: 'amax', inputs: [f(2, 3, 4)], args: ['$0', ['$tuple', 0, 2]], kwargs: { keepdim: true }, kernels: ['reduce'], ts: ([x]) => x.amax([0, 2], true) },
+  { id: 'max-dim', fn: 'max', inputs: [f(3, 5)], args: ['$0', 1], kernels: ['reduce'], ts: ([x]) => { const r = x.max(1); return [r.values, r.indices]; } },
+  { id: 'mean-bad-dim', fn: 'mean', inputs: [f(2, 3)], args: ['$0', 2], kernels: [], ts: ([x]) => x.mean(2) },
+  { id: 'softmax-dim0', fn: 'softmax', inputs: [f(4, 3, 2)], args: ['$0', 0], kernels: ['softmax'], ts: ([x]) => x.softmax(0) },
+  { id: 'softmax-last-strided', fn: 'softmax', inputs: [f(4, 6)], args: [{ $t: 0 }, -1], kernels: ['softmax'], ts: ([x]) => x.t().softmax(-1) },
+  // linear algebra
+  { id: 'matmul-batched-broadcast', fn: 'matmul', inputs: [f(2, 1, 3, 4), f(5, 4, 6)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.matmul(c) },
+  { id: 'matmul-1d-left', fn: 'matmul', inputs: [f(4), f(2, 4, 3)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.matmul(c) },
+  { id: 'matmul-1d-right', fn: 'matmul', inputs: [f(2, 3, 4), f(4)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.matmul(c) },
+  { id: 'matmul-dot', fn: 'matmul', inputs: [f(5), f(5)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.matmul(c) },
+  { id: 'matmul-bad', fn: 'matmul', inputs: [f(3, 4), f(5, 6)], args: ['$0', '$1'], kernels: [], ts: ([a, c]) => a.matmul(c) },
+  { id: 'bmm', fn: 'bmm', inputs: [f(3, 4, 5), f(3, 5, 2)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.bmm(c) },
+  { id: 'bmm-2d-bad', fn: 'bmm', inputs: [f(4, 5), f(5, 2)], args: ['$0', '$1'], kernels: [], ts: ([a, c]) => a.bmm(c) },
+  { id: 'linear', fn: 'nn.functional.linear', inputs: [f(2, 3, 5), f(4, 5), f(4)], args: ['$0', '$1', '$2'], kernels: ['matmul', 'binary'], ts: ([x, w, c]) => F.linear(x, w, c) },
+  { id: 'linear-bad', fn: 'nn.functional.linear', inputs: [f(2, 6), f(4, 5)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.linear(x, w) },
+  // convolution
+  { id: 'conv1d', fn: 'nn.functional.conv1d', inputs: [f(2, 4, 9), f(6, 2, 3), f(6)], args: ['$0', '$1', '$2'], kwargs: { stride: 2, padding: 1, groups: 2 }, kernels: ['conv'], ts: ([x, w, c]) => F.conv1d(x, w, c, { stride: 2, padding: 1, groups: 2 }) },
+  { id: 'conv2d-dilated', fn: 'nn.functional.conv2d', inputs: [f(2, 3, 9, 8), f(4, 3, 3, 3)], args: ['$0', '$1'], kwargs: { padding: 2, dilation: 2 }, kernels: ['conv'], ts: ([x, w]) => F.conv2d(x, w, null, { padding: 2, dilation: 2 }) },
+  { id: 'conv2d-1x1-unbatched', fn: 'nn.functional.conv2d', inputs: [f(3, 5, 4), f(6, 3, 1, 1), f(6)], args: ['$0', '$1', '$2'], kernels: ['conv'], ts: ([x, w, c]) => F.conv2d(x, w, c) },
+  { id: 'conv2d-same-even', fn: 'nn.functional.conv2d', inputs: [f(1, 2, 6, 5), f(3, 2, 4, 2)], args: ['$0', '$1'], kwargs: { padding: 'same' }, kernels: ['conv'], ts: ([x, w]) => F.conv2d(x, w, null, { padding: 'same' }) },
+  { id: 'conv3d', fn: 'nn.functional.conv3d', inputs: [f(1, 4, 3, 5, 6), f(4, 1, 2, 3, 3), f(4)], args: ['$0', '$1', '$2'], kwargs: { stride: ['$tuple', 1, 2, 1], padding: 1, groups: 4 }, kernels: ['conv'], ts: ([x, w, c]) => F.conv3d(x, w, c, { stride: [1, 2, 1], padding: 1, groups: 4 }) },
+  { id: 'conv2d-bad-channels', fn: 'nn.functional.conv2d', inputs: [f(1, 4, 5, 5), f(2, 3, 3, 3)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.conv2d(x, w) },
+  { id: 'conv2d-kernel-too-big', fn: 'nn.functional.conv2d', inputs: [f(1, 3, 2, 2), f(2, 3, 3, 3)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.conv2d(x, w) },
+  { id: 'conv2d-bad-rank', fn: 'nn.functional.conv2d', inputs: [f(3, 5), f(2, 3, 1, 1)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.conv2d(x, w) },
+  // normalisation
+  { id: 'layer-norm', fn: 'nn.functional.layer_norm', inputs: [f(2, 3, 8), f(8), f(8)], args: ['$0', ['$list', 8], '$1', '$2'], kernels: ['layer_norm'], ts: ([x, w, c]) => F.layerNorm(x, [8], w, c) },
+  { id: 'layer-norm-2d', fn: 'nn.functional.layer_norm', inputs: [f(2, 3, 4)], args: ['$0', ['$list', 3, 4]], kernels: ['layer_norm'], ts: ([x]) => F.layerNorm(x, [3, 4]) },
+  { id: 'layer-norm-bad', fn: 'nn.functional.layer_norm', inputs: [f(2, 3, 8)], args: ['$0', ['$list', 4]], kernels: [], ts: ([x]) => F.layerNorm(x, [4]) },
+  { id: 'batch-norm', fn: 'nn.functional.batch_norm', inputs: [f(2, 3, 4, 5), f(3), { shape: [3], fill: 'positive' }, f(3), f(3)], args: ['$0', '$1', '$2', '$3', '$4'], kernels: ['batch_norm'], ts: ([x, m, v, w, c]) => F.batchNorm(x, m, v, w, c) },
+  { id: 'batch-norm-bad', fn: 'nn.functional.batch_norm', inputs: [f(2, 3, 4), f(4), f(4)], args: ['$0', '$1', '$2'], kernels: [], ts: ([x, m, v]) => F.batchNorm(x, m, v) },
+  // pooling
+  { id: 'max-pool2d', fn: 'nn.functional.max_pool2d', inputs: [f(2, 3, 7, 6)], args: ['$0', 3], kwargs: { stride: 2, padding: 1, ceil_mode: true }, kernels: ['pool'], ts: ([x]) => F.maxPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }) },
+  { id: 'max-pool1d', fn: 'nn.functional.max_pool1d', inputs: [f(2, 3, 9)], args: ['$0', 2], kernels: ['pool'], ts: ([x]) => F.maxPool1d(x, 2) },
+  { id: 'max-pool3d', fn: 'nn.functional.max_pool3d', inputs: [f(1, 2, 3, 6, 5)], args: ['$0', ['$tuple', 1, 2, 2]], kernels: ['pool'], ts: ([x]) => F.maxPool3d(x, [1, 2, 2]) },
+  { id: 'avg-pool2d', fn: 'nn.functional.avg_pool2d', inputs: [f(1, 2, 7, 7)], args: ['$0', 3], kwargs: { stride: 2, padding: 1, ceil_mode: true }, kernels: ['pool'], ts: ([x]) => F.avgPool2d(x, 3, { stride: 2, padding: 1, ceilMode: true }) },
+  { id: 'max-pool-bad-pad', fn: 'nn.functional.max_pool2d', inputs: [f(1, 2, 7, 7)], args: ['$0', 2], kwargs: { padding: 2 }, kernels: [], ts: ([x]) => F.maxPool2d(x, 2, { padding: 2 }) },
+  { id: 'adaptive-avg2d', fn: 'nn.functional.adaptive_avg_pool2d', inputs: [f(2, 3, 7, 5)], args: ['$0', ['$tuple', 3, 2]], kernels: ['adaptive_pool'], ts: ([x]) => F.adaptiveAvgPool2d(x, [3, 2]) },
+  { id: 'adaptive-max1d', fn: 'nn.functional.adaptive_max_pool1d', inputs: [f(2, 3, 7)], args: ['$0', 3], kernels: ['adaptive_pool'], ts: ([x]) => F.adaptiveMaxPool1d(x, 3) },
+  { id: 'adaptive-avg3d', fn: 'nn.functional.adaptive_avg_pool3d', inputs: [f(1, 2, 3, 5, 4)], args: ['$0', 1], kernels: ['adaptive_pool'], ts: ([x]) => F.adaptiveAvgPool3d(x, 1) },
+];
+
+// SDPA exists only in torch >= 2.0.
+export const SDPA_CASES: OpCase[] = [
+  { id: 'sdpa', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(2, 3, 5, 4), f(2, 3, 7, 4), f(2, 3, 7, 6)], args: ['$0', '$1', '$2'], kernels: ['scaled_dot_product_attention'], ts: ([q, k, v]) => F.scaledDotProductAttention(q, k, v) },
+  { id: 'sdpa-bool-mask', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(2, 5, 4), f(2, 7, 4), f(2, 7, 4), { shape: [5, 7], fill: 'causal-keep', dtype: 'bool' }], args: ['$0', '$1', '$2'], kwargs: { attn_mask: '$3' }, kernels: ['scaled_dot_product_attention'], ts: ([q, k, v, m]) => F.scaledDotProductAttention(q, k, v, { attnMask: m }) },
+  { id: 'sdpa-float-mask', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(1, 2, 5, 4), f(1, 2, 5, 4), f(1, 2, 5, 4), f(1, 1, 5, 5)], args: ['$0', '$1', '$2'], kwargs: { attn_mask: '$3' }, kernels: ['scaled_dot_product_attention'], ts: ([q, k, v, m]) => F.scaledDotProductAttention(q, k, v, { attnMask: m }) },
+  { id: 'sdpa-causal', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(2, 6, 4), f(2, 8, 4), f(2, 8, 3)], args: ['$0', '$1', '$2'], kwargs: { is_causal: true }, kernels: ['scaled_dot_product_attention'], ts: ([q, k, v]) => F.scaledDotProductAttention(q, k, v, { isCausal: true }) },
+  { id: 'sdpa-bad', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(2, 5, 4), f(2, 7, 3), f(2, 7, 4)], args: ['$0', '$1', '$2'], kernels: [], ts: ([q, k, v]) => F.scaledDotProductAttention(q, k, v) },
+];
+
+/** `{ $t: i }` in args means "input i transposed": rewrite for Python. */
+function pyArgs(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(pyArgs);
+  if (v && typeof v === 'object') {
+    if ('$t' in v) return `$T${(v as { $t: number }).$t}`;
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pyArgs(x)]));
+  }
+  return v;
+}
+
+export function toPy(c: OpCase) {
+  const args = pyArgs(c.args ?? (c.fn.startsWith('Tensor.') ? [] : ['$0'])) as unknown[];
+  return { id: c.id, fn: c.fn, inputs: c.inputs, args: c.fn.startsWith('Tensor.') ? ['$0', ...args] : args, kwargs: pyArgs(c.kwargs ?? {}), permute0: c.permute0 };
+}
+
