@@ -12,23 +12,12 @@
 import * as assert from 'node:assert/strict';
 import { allBlocks, concreteShapes, resolveParams } from '../../src/blocks/catalog';
 import { renderPyTorch } from '../../src/codegen/pytorch';
+import { pyClassName, torchBlockCase } from '../helpers/blocks';
 import { gridCases, type GridCase } from '../helpers/grid';
 import { runTorchCases, TORCH_VERSIONS, type TorchCase, type TorchResult } from '../helpers/torch';
 
-function className(code: string): string {
-  const names = [...code.matchAll(/^class (\w+)\(nn\.Module\)/gm)].map((m) => m[1]);
-  return names[names.length - 1];
-}
-
 function toTorchCase(id: string, g: GridCase, code: string): TorchCase {
-  const shapes = concreteShapes(g.block, g.params, g.dims);
-  const c = g.block.contract(g.params);
-  return {
-    id,
-    code,
-    className: className(code),
-    inputs: c.inputs.map((t) => ({ name: t.name, shape: shapes.inputs[t.name], dtype: t.dtype, fill: t.fill })),
-  };
+  return torchBlockCase(id, g, code);
 }
 
 const grid: GridCase[] = allBlocks().flatMap((b) => gridCases(b));
@@ -40,7 +29,7 @@ grid.forEach((g, i) => {
   const tc = toTorchCase(id, g, code);
   if (g.params.use_sdpa === true) {
     const twinCode = renderPyTorch(g.block, { ...g.params, use_sdpa: false });
-    tc.twin = { code: twinCode, className: className(twinCode) };
+    tc.twin = { code: twinCode, className: pyClassName(twinCode) };
   }
   cases.set(id, { g, torch: tc, torch2 });
 });
@@ -62,7 +51,7 @@ for (const b of allBlocks()) {
     try {
       tc = toTorchCase(id, g, code);
     } catch {
-      tc = { id, code, className: className(code), inputs: [], constructOnly: true };
+      tc = { id, code, className: pyClassName(code), inputs: [], constructOnly: true };
     }
     invalidCases.push({ id, label: `${b.id} ${JSON.stringify(inv.params)}`, expect: inv.torch, torch: tc });
   });

@@ -145,21 +145,30 @@ const SDPA_UNROLL = 128;
  * accumulate in f32 over E terms (the CPU reference accumulates in f64), and
  * the measured error on the goldens is ~1e-6.
  */
-export function sdpaProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs: readonly Spec[]): GpuProgram {
+/** Sizes and strides both SDPA programs bake into their WGSL. */
+function sdpaGeometry(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs: readonly Spec[]) {
   const [q, k, v, m] = inputs;
   const [L, E] = q.shape.slice(-2);
   const S = k.shape[k.shape.length - 2];
   const Ev = v.shape[v.shape.length - 1];
   const batch = outputs[0].shape.slice(0, -2);
-  const nb = numel(batch);
-  if (nb * L === 0) return emptyProgram();
-  const scale = a.scale ?? 1 / Math.sqrt(E);
   const full = [...batch, L, S];
-  const bst = (t: TensorMeta) => broadcastStrides({ ...t, shape: t.shape.slice(0, -2), strides: t.strides.slice(0, -2) }, batch);
   const [qrs, qcs] = q.strides.slice(-2);
   const [krs, kcs] = k.strides.slice(-2);
   const [vrs, vcs] = v.strides.slice(-2);
-  const ms = m ? broadcastStrides(m, full) : [];
+  return {
+    q, k, v, m, L, E, S, Ev, batch, qrs, qcs, krs, kcs, vrs, vcs,
+    nb: numel(batch),
+    scale: a.scale ?? 1 / Math.sqrt(E),
+    /** The batch strides of `t` broadcast to the output's batch dims. */
+    bst: (t: TensorMeta) => broadcastStrides({ ...t, shape: t.shape.slice(0, -2), strides: t.strides.slice(0, -2) }, batch),
+    ms: m ? broadcastStrides(m, full) : [],
+  };
+}
+
+export function sdpaProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs: readonly Spec[]): GpuProgram {
+  const { q, k, v, m, L, E, S, Ev, batch, nb, scale, bst, qrs, qcs, krs, kcs, vrs, vcs, ms } = sdpaGeometry(inputs, a, outputs);
+  if (nb * L === 0) return emptyProgram();
   const unroll = E <= SDPA_UNROLL && Ev <= SDPA_UNROLL;
   if (unroll && !a.needWeights) return sdpaBlockedProgram(inputs, a, outputs);
   const firstOut = m ? 4 : 3;
@@ -295,19 +304,7 @@ function vec4Rows(t: TensorMeta, batchStrides: readonly number[], rowLen: number
  * accumulators within `SDPA_BLOCK_FLOATS` per invocation.
  */
 function sdpaBlockedProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs: readonly Spec[]): GpuProgram {
-  const [q, k, v, m] = inputs;
-  const [L, E] = q.shape.slice(-2);
-  const S = k.shape[k.shape.length - 2];
-  const Ev = v.shape[v.shape.length - 1];
-  const batch = outputs[0].shape.slice(0, -2);
-  const nb = numel(batch);
-  const scale = a.scale ?? 1 / Math.sqrt(E);
-  const full = [...batch, L, S];
-  const bst = (t: TensorMeta) => broadcastStrides({ ...t, shape: t.shape.slice(0, -2), strides: t.strides.slice(0, -2) }, batch);
-  const [qrs, qcs] = q.strides.slice(-2);
-  const [krs, kcs] = k.strides.slice(-2);
-  const [vrs, vcs] = v.strides.slice(-2);
-  const ms = m ? broadcastStrides(m, full) : [];
+  const { q, k, v, m, L, E, S, Ev, batch, nb, scale, bst, qrs, qcs, krs, kcs, vrs, vcs, ms } = sdpaGeometry(inputs, a, outputs);
   const E4 = Math.ceil(E / 4);
   const V4 = Math.ceil(Ev / 4);
   const R = Math.max(1, Math.min(8, Math.floor(SDPA_BLOCK_FLOATS / (4 * (E4 + V4))), Math.ceil(L / SDPA_BLOCK_WG)));
