@@ -76,6 +76,9 @@ function roleFromName(name: string, all: string[]): Role | undefined {
   return undefined;
 }
 
+/** torch functions that always return one floating (randint: integer) tensor, whatever their size arguments. */
+const TENSOR_FACTORIES = /^torch\.(randn|rand|zeros|ones|empty|randint)$/;
+
 function numValue(v: Value): number | undefined {
   if (v.kind === 'int') return D.constValue(v.dim);
   if (v.kind === 'num') return v.value;
@@ -1211,6 +1214,24 @@ export class Evaluator {
         src++;
         continue;
       }
+      // Advanced indexing by one tensor: an integer index puts its own axes in place of the
+      // indexed axis; a boolean mask of rank r replaces r axes by one axis of unknown length.
+      // An index of unknown dtype leaves the result unknown: a fresh length there would broadcast
+      // against size-1 axes downstream and make contiguous results look non-viewable.
+      if (isTensor(iv) && iv.axes && subs.filter((x) => x.type !== 'slice' && x.type !== 'none' && x.type !== 'ellipsis').length === 1) {
+        if (iv.dtype === 'long') {
+          out.push(...iv.axes.map((a) => ({ size: a.size })));
+          src++;
+          continue;
+        }
+        if (iv.dtype === 'bool') {
+          const r = iv.axes.length;
+          if (src + r > t.axes.length) return { kind: 'tensor' };
+          out.push({ size: this.fresh('d') });
+          src += r;
+          continue;
+        }
+      }
       return { kind: 'tensor' };
     }
     void ell;
@@ -1501,7 +1522,11 @@ export class Evaluator {
       callee = this.attributeOf(obj, attrNode.text, fnNode, attrNode);
     } else callee = this.expr(fnNode, f);
     const a = this.evalArgs(n, f);
-    if (a.kwargs['*'] || a.kwargs['**']) return UNKNOWN;
+    if (a.kwargs['*'] || a.kwargs['**']) {
+      // torch's factories return a tensor whatever sizes a `*sizes` spreads; only its shape is unknown.
+      if (callee.kind === 'qual' && TENSOR_FACTORIES.test(callee.path)) return { kind: 'tensor', dtype: /\.randint$/.test(callee.path) ? 'long' : 'float' };
+      return UNKNOWN;
+    }
     switch (callee.kind) {
       case 'class': {
         if (!callee.cls.isModule) {
@@ -1676,6 +1701,32 @@ export class Evaluator {
     return undefined;
   }
 
+  /**
+   * torch.tensor of a (nested) list literal: its shape is the nesting, its dtype bool, long or
+   * float from the elements (as torch infers it). Anything not a rectangular literal is unknown.
+   */
+  private literalTensor(v: Value | undefined, dtype: TensorV['dtype'] | undefined): TensorV {
+    const sizes: Dim[] = [];
+    let kinds = new Set<string>();
+    const walk = (x: Value, depth: number): boolean => {
+      if (x.kind !== 'tuple' || x.shapeOf) {
+        if (depth !== sizes.length) return false;
+        if (x.kind === 'int' && D.constValue(this.norm(x.dim)) !== undefined) kinds.add('long');
+        else if (x.kind === 'num') kinds.add('float');
+        else if (x.kind === 'bool') kinds.add('bool');
+        else return false;
+        return true;
+      }
+      if (depth === sizes.length) sizes.push(D.dconst(x.items.length));
+      else if (depth > sizes.length || D.constValue(sizes[depth]) !== x.items.length) return false;
+      return x.items.length > 0 && x.items.every((it) => walk(it, depth + 1));
+    };
+    if (!v || v.kind !== 'tuple' || v.items.length > 4096 || !walk(v, 0)) return { kind: 'tensor', dtype };
+    if (kinds.size === 0) kinds = new Set(['float']);
+    const inferred = kinds.has('float') ? 'float' : kinds.has('long') ? 'long' : 'bool';
+    return this.tensor(sizes, undefined, { dtype: dtype ?? inferred });
+  }
+
   private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
     switch (op) {
       case 'randn':
@@ -1710,6 +1761,7 @@ export class Evaluator {
       }
       case 'tensor':
       case 'as_tensor':
+        return this.literalTensor(args[0], this.dtypeOf(kwargs.dtype));
       case 'from_numpy':
         return { kind: 'tensor' };
       case 'ones_like':
@@ -1819,7 +1871,14 @@ export class Evaluator {
 
   private adaptivePool(x: Value | undefined, out: Value | undefined, nd: number): Value {
     if (!isTensor(x) || !x.axes || x.axes.length < nd + 1) return { kind: 'tensor' };
-    const sizes = out?.kind === 'int' ? Array(nd).fill(out.dim) : out?.kind === 'tuple' && out.items.every((i) => i.kind === 'int') ? out.items.map((i) => (i as IntV).dim) : undefined;
+    // `None` in an output size keeps that input axis (coordinate attention's (None, 1) pools).
+    const spatial = x.axes.slice(x.axes.length - nd);
+    const sizes =
+      out?.kind === 'int'
+        ? Array(nd).fill(out.dim)
+        : out?.kind === 'tuple' && out.items.length === nd && out.items.every((i) => i.kind === 'int' || i.kind === 'none')
+          ? out.items.map((i, k) => (i.kind === 'int' ? i.dim : spatial[k].size))
+          : undefined;
     if (!sizes) return { kind: 'tensor' };
     const lead = x.axes.slice(0, x.axes.length - nd);
     return { kind: 'tensor', axes: [...lead.map((a) => ({ ...a })), ...sizes.map((s: Dim) => ({ size: s, role: 'space' as Role }))], strides: contiguousStrides([...lead.map((a) => a.size), ...sizes]) };
@@ -2251,7 +2310,9 @@ export class Evaluator {
     if (axes.length === 1) return axes[0].role;
     if (roles.length === axes.length && roles.every((r) => r === 'space')) return 'seq';
     if (roles.includes('head') && roles.includes('hdim') && roles.length === 2) return 'chan';
-    if (roles.includes('batch') && (roles.includes('head') || roles.includes('query'))) return 'batch';
+    // Heads, queries or spatial positions folded into the batch (axial and window attention's
+    // (B * W, H, C)) leave a batch axis.
+    if (roles.includes('batch') && (roles.includes('head') || roles.includes('query') || (roles.includes('space') && roles.every((r) => r === 'batch' || r === 'space')))) return 'batch';
     if (roles.length === 1 && roles[0] === 'seq') return 'seq';
     return undefined;
   }
@@ -2322,8 +2383,10 @@ export class Evaluator {
       names.push(it.name);
     }
     if (!t.axes) {
-      if (infer >= 0) return { kind: 'tensor' };
-      return this.tensor(dims as Dim[], names);
+      // An inferred (-1) axis of an unknown input stays unknown as a whole: a fresh symbol there
+      // would broadcast against size-1 axes and make contiguous results look non-viewable.
+      if (infer >= 0) return { kind: 'tensor', dtype: t.dtype };
+      return { ...this.tensor(dims as Dim[], names), dtype: t.dtype };
     }
     const total = t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
     const known = dims.reduce<Dim>((acc, d) => (d ? D.mul(acc, d) : acc), D.dconst(1));
@@ -2360,6 +2423,9 @@ export class Evaluator {
         const olds = g.old.map((i) => t.axes![i]);
         if (g.new.length === 1) {
           const ax = axes[g.new[0]];
+          // An axis carried over unchanged keeps the role it had: the name a size was read
+          // into (`H`, which alone reads as heads) is weaker evidence than where it came from.
+          if (olds.length === 1 && olds[0].role) ax.role = olds[0].role;
           if (!ax.role) ax.role = this.mergeRole(olds);
           if (olds.length === 1) ax.label = olds[0].label;
         } else if (olds.length === 1 && olds[0].role === 'chan' && g.new.length === 2) {
@@ -2777,15 +2843,20 @@ export class Evaluator {
         case 'AvgPool2d':
         case 'MaxPool2d':
         case 'AvgPool1d':
-        case 'MaxPool1d': {
-          const nd = m.type.endsWith('1d') ? 1 : 2;
+        case 'MaxPool1d':
+        case 'AvgPool3d':
+        case 'MaxPool3d': {
+          const nd = m.type.endsWith('1d') ? 1 : m.type.endsWith('3d') ? 3 : 2;
           const a = this.margs(m, ['kernel_size', 'stride', 'padding']);
           if (!t?.axes || rank! < nd + 1) return { kind: 'tensor' } as TensorV;
-          const k = this.nth(a.kernel_size, 0);
-          const s = a.stride && a.stride.kind !== 'none' ? this.nth(a.stride, 0) : k;
-          const p = this.nth(a.padding, 0) ?? 0;
+          // Kernel, stride and padding may differ per spatial axis ((1, 2, 2) pools only H and W).
           const lead = t.axes.slice(0, rank! - nd);
-          const sp = t.axes.slice(rank! - nd).map((ax) => ({ size: this.convOut(ax.size, k, s ?? 1, p, 1), role: 'space' as Role }));
+          const sp = t.axes.slice(rank! - nd).map((ax, i) => {
+            const k = this.nth(a.kernel_size, i);
+            const s = a.stride && a.stride.kind !== 'none' ? this.nth(a.stride, i) : k;
+            const p = this.nth(a.padding, i) ?? 0;
+            return { size: this.convOut(ax.size, k, s ?? 1, p, 1), role: 'space' as Role };
+          });
           const axes = [...lead, ...sp];
           return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)) } as TensorV;
         }
@@ -2798,7 +2869,20 @@ export class Evaluator {
         case 'Upsample':
         case 'ConvTranspose2d':
         case 'ConvTranspose1d':
-        case 'PixelShuffle':
+        case 'PixelShuffle': {
+          // (*, C * r * r, H, W) -> (*, C, H * r, W * r); a channel count r * r does not divide is unknown.
+          const r = this.margs(m, ['upscale_factor']).upscale_factor;
+          if (!t?.axes || rank! < 3 || r?.kind !== 'int') return { kind: 'tensor' } as TensorV;
+          const rr = D.mul(r.dim, r.dim);
+          const c = t.axes[rank! - 3].size;
+          const cv = D.constValue(this.norm(c));
+          const rv = D.constValue(this.norm(rr));
+          if (cv !== undefined && rv !== undefined ? rv === 0 || cv % rv !== 0 : !this.divides(rr, c)) return { kind: 'tensor' } as TensorV;
+          const q = D.floorDiv(this.norm(c), this.norm(rr));
+          if (!q) return { kind: 'tensor' } as TensorV;
+          const axes: Axis[] = [...t.axes.slice(0, rank! - 3), { size: q, role: 'chan' }, { size: D.mul(t.axes[rank! - 2].size, r.dim), role: 'space' }, { size: D.mul(t.axes[rank! - 1].size, r.dim), role: 'space' }];
+          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype } as TensorV;
+        }
         case 'TransformerEncoderLayer':
         case 'TransformerEncoder': {
           // Encoder layers keep the input's shape; the model width must be the last axis.

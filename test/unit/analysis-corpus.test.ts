@@ -27,8 +27,21 @@
  * (closures and lambdas, map(), **kwargs and dict values, match, walrus, register_buffer,
  * parameters are not masks, baddbmm/addmm, head divisibility of encoder/decoder layers,
  * unknown factors leave the scale unknown, partial permute round trips) brought it to 21 of 22
- * on the same programs. The set now has 83 programs, 36 correct. Only the absence of false
- * alarms on correct programs is asserted for this set; the rest is printed.
+ * on the same programs.
+ *
+ * A third batch of 59 (26 correct) joined later, written, labelled and confirmed in torch the
+ * same way: vision attention modules as papers and blog posts write them (DANet position and
+ * channel attention, CCNet criss-cross, GCNet, ECA, coordinate attention, axial attention, Swin
+ * windows with relative position bias, BAM, CBAM, triplet attention, linear attention, non-local
+ * 1D/3D with sub-sampling, SK convs, patch merging, pixel shuffle), key-major scores, masks from
+ * lengths, shapes known only from constants, call sites, asserts or not at all. Measured before
+ * any change made for them: precision 1.00 (24 of 24), recall 0.65 (24 of 37), no false alarm
+ * on the 26 correct programs. The fixes that followed (None in adaptive pool sizes,
+ * PixelShuffle, 3-D and per-axis pooling, torch.tensor of list literals, integer and boolean
+ * tensor indexing, factories given *sizes, spatial axes folded into the batch, an axis carried
+ * through a reshape keeps its role) brought it to 32 of 37 on the same programs. The set now
+ * has 142 programs, 62 correct. Only the absence of false alarms on correct programs is
+ * asserted for this set; the rest is printed.
  */
 
 import * as assert from 'node:assert/strict';
@@ -65,7 +78,7 @@ describe('analyzer corpus scores', function () {
     for (const p of progs) for (const l of p.labels) assert.ok(RULES.some((r) => r.name === l.rule), `${p.name}: unknown rule ${l.rule}`);
     for (const p of progs) assert.equal(p.labels.length > 0, p.expect.kind !== 'runs', `${p.name}: labels and '# expect' disagree`);
     const s = score(progs);
-    printScores('held-out set (before changes made for each batch: precision 1.00 then 0.93, recall 0.52 then 0.64, no false alarms)', s);
+    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00; recall 0.52, 0.64, 0.65; no false alarms)', s);
     assert.deepEqual(s.correctAlarms, [], 'false alarms on correct held-out programs');
   });
 

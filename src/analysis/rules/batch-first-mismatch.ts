@@ -25,7 +25,8 @@ export const rule: Rule = {
     const bfv = layer.kwargs.batch_first ?? (layer.type === 'MultiheadAttention' ? layer.args[8] : undefined);
     const bf = bfv === undefined ? false : bfv.kind === 'bool' ? bfv.value : undefined;
     if (bf === undefined) return;
-    const [r0, r1] = [q.axes[0].role, q.axes[1].role];
+    // A spatial axis in the sequence position is the sequence (axial attention runs over H).
+    const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' ? 'seq' : r));
     const severity = ctx.severity(...q.axes.map((a) => a.size));
     if (!bf && r0 === 'batch' && r1 === 'seq') {
       ctx.report({
