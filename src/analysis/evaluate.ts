@@ -1172,9 +1172,23 @@ export class Evaluator {
     return [num(parts[0], 0), num(parts[1], len)];
   }
 
+  /** The step of `a:b:step` when it is a known positive integer (an omitted step is 1). */
+  private sliceStep(s: Node, f: Frame): number | undefined {
+    let idx = 0;
+    let stepNode: Node | undefined;
+    for (const c of s.children) {
+      if (!c) continue;
+      if (c.text === ':') idx++;
+      else if (c.isNamed && idx === 2) stepNode = c;
+    }
+    if (!stepNode) return 1;
+    const v = numValue(this.expr(stepNode, f));
+    return v !== undefined && Number.isInteger(v) && v > 0 ? v : undefined;
+  }
+
   private indexTensor(t: TensorV, subs: Node[], f: Frame): Value {
     // Indexing keeps the dtype and mask meaning even when the shape is unknown.
-    if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask };
+    if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
     const out: Axis[] = [];
     let src = 0;
     const ell = subs.findIndex((s) => s.type === 'ellipsis');
@@ -1200,7 +1214,9 @@ export class Evaluator {
           const c = D.constValue(this.norm(axis.size));
           const [a, b] = c !== undefined ? this.sliceBounds(s, f, c) : [undefined, undefined];
           const parts = s.children.filter((x) => x && x.isNamed);
-          if (a !== undefined && b !== undefined && s.children.filter((x) => x?.text === ':').length === 1) out.push({ size: D.dconst(Math.max(0, b - a)), role: axis.role });
+          const colons = s.children.filter((x) => x?.text === ':').length;
+          const step = colons === 2 ? this.sliceStep(s, f) : 1;
+          if (a !== undefined && b !== undefined && step !== undefined) out.push({ size: D.dconst(Math.max(0, Math.ceil((b - a) / step))), role: axis.role });
           else if (parts.length === 1 && s.children[0]?.text === ':' && c === undefined) {
             const stop = this.expr(parts[0]!, f);
             out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role });
@@ -1236,7 +1252,7 @@ export class Evaluator {
     }
     void ell;
     while (src < t.axes.length) out.push(t.axes[src++]);
-    return { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask };
+    return { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
   }
 
   private comparison(n: Node, f: Frame): Value {
@@ -1262,6 +1278,14 @@ export class Evaluator {
         // tokens == pad_id is True at padding (positions to ignore); != is True at real tokens.
         res.mask = { polarity: op === '==' ? 'ignore' : 'keep' };
       }
+      const pa = isTensor(a) && a.positions;
+      const pb = isTensor(b) && b.positions;
+      const lengthLike = (v: Value) => isTensor(v) || (v.kind === 'int' && /len/i.test(v.name ?? ''));
+      if (!t.mask && pa !== pb && /^[<>]=?$/.test(op) && lengthLike(pa ? b : a)) {
+        // arange(S) < lengths is True at real tokens (keep); arange(S) >= lengths at padding.
+        const less = op.startsWith('<');
+        res.mask = { polarity: (pa ? less : !less) ? 'keep' : 'ignore' };
+      }
       if (t.mask && k !== undefined && (k === 0 || k === 1)) {
         const flip = (op === '==' && k === 0) || (op === '!=' && k === 1) || (op === '<' && k === 1) || (op === '<=' && k === 0);
         const keep = (op === '==' && k === 1) || (op === '!=' && k === 0) || (op === '>' && k === 0) || (op === '>=' && k === 1);
@@ -1283,6 +1307,11 @@ export class Evaluator {
     }
     if (a.kind === 'str' && b.kind === 'str' && (op === '==' || op === '!=')) return { kind: 'bool', value: (a.value === b.value) === (op === '==') };
     return { kind: 'bool' };
+  }
+
+  /** A float copy: a bool mask becomes a mask of 0s and 1s. */
+  private asFloat(t: TensorV): TensorV {
+    return { ...t, dtype: 'float', mask: t.mask && t.dtype === 'bool' ? { ...t.mask, values01: true } : t.mask };
   }
 
   private flipMask(t: TensorV): TensorV {
@@ -1360,7 +1389,14 @@ export class Evaluator {
       result = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? (base.strides && base.axes && base.axes.length === axes.length && base.axes.every((a, i) => this.same(a.size, axes[i].size)) ? base.strides : contiguousStrides(axes.map((a) => a.size))) : undefined, dtype: l.dtype === 'bool' && r.dtype === 'bool' ? 'bool' : 'float' };
       if (op === '+' || op === '-') {
         const carrier = l.scores ? l : r.scores ? r : undefined;
-        if (carrier) (result as TensorV).scores = carrier.scores;
+        if (carrier?.scores) {
+          // T5 and its descendants add a learned relative position bias to unscaled scores and
+          // fold 1/sqrt(d) into the weights' initialisation: the missing scale is then a convention.
+          const other = carrier === l ? r : l;
+          (result as TensorV).scores = op === '+' && other.learned && !carrier.scores.scale ? { ...carrier.scores, learnedBias: true } : carrier.scores;
+          // Adding a float mask of 1s (keep) and 0s shifts the kept scores by one and masks nothing.
+          if (op === '+' && other.dtype === 'float' && other.mask?.polarity === 'keep' && other.mask.values01) (result as TensorV).scores = { ...(result as TensorV).scores!, added01: n };
+        }
         if (l.normAxis !== undefined && r.normAxis === undefined) (result as TensorV).normAxis = l.normAxis;
       }
       if (op === '*' && (l.mask || r.mask) && (l.normAxis !== undefined || r.normAxis !== undefined)) (result as TensorV).normAxis = l.normAxis ?? r.normAxis;
@@ -1564,7 +1600,7 @@ export class Evaluator {
       if (type === 'Parameter' || type === 'Buffer') {
         const t = args[0] ?? kwargs.data;
         if (!isTensor(t)) return { kind: 'tensor' };
-        return type === 'Parameter' ? { ...t, mask: undefined } : t;
+        return type === 'Parameter' ? { ...t, mask: undefined, positions: undefined, learned: true } : t;
       }
       const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
       if (type === 'Sequential') m.items = args;
@@ -1752,7 +1788,11 @@ export class Evaluator {
       }
       case 'arange': {
         const end = args.length === 1 ? args[0] : args[1];
-        return end?.kind === 'int' && args.length <= 2 ? this.tensor([args.length === 1 ? end.dim : D.sub(end.dim, (args[0] as IntV).dim)], [end.name], { dtype: this.dtypeOf(kwargs.dtype) ?? 'long' }) : { kind: 'tensor' };
+        if (end?.kind !== 'int' || args.length > 2) return { kind: 'tensor' };
+        const pos = this.tensor([args.length === 1 ? end.dim : D.sub(end.dim, (args[0] as IntV).dim)], [end.name], { dtype: this.dtypeOf(kwargs.dtype) ?? 'long' });
+        // Only 0, 1, 2… are positions: a start other than 0 shifts them.
+        if (isTensor(pos) && (args.length === 1 || numValue(args[0]) === 0)) pos.positions = true;
+        return pos;
       }
       case 'eye': {
         const dims = this.dimsFromArgs(args.filter((x) => x.kind === 'int'));
@@ -1779,6 +1819,19 @@ export class Evaluator {
       }
       case 'scaled_dot_product_attention':
         return this.sdpa(args, kwargs, argNodes, kwargNodes, n, nameNode);
+      case 'generate_square_subsequent_mask': {
+        // nn.Transformer.generate_square_subsequent_mask(sz): an additive (sz, sz) mask of 0 and -inf.
+        const sz = args[0] ?? kwargs.sz;
+        return sz?.kind === 'int' ? this.tensor([sz.dim, sz.dim], undefined, { dtype: 'float' }) : { kind: 'tensor' };
+      }
+      case 'multi_head_attention_forward': {
+        // Always sequence-first: query (L, N, E) in, (L, N, E) out, plus the weights.
+        const q = args[0] ?? kwargs.query;
+        const out: TensorV = isTensor(q) && q.axes ? { ...this.sameShape(q), axes: q.axes.map((a) => ({ ...a })) } : { kind: 'tensor' };
+        const result: Value = { kind: 'tuple', items: [out, { kind: 'tensor' }] };
+        this.emit({ kind: 'op', op, node: n, args, kwargs, argNodes, kwargNodes, nameNode, result, info: {} });
+        return result;
+      }
       case 'cat':
       case 'concat':
       case 'concatenate':
@@ -1786,6 +1839,13 @@ export class Evaluator {
         return this.catStack(op === 'stack' ? 'stack' : 'cat', args, kwargs, argNodes, kwargNodes, n, nameNode);
       case 'einsum':
         return this.einsum(args, n, nameNode, argNodes, kwargNodes, kwargs);
+      case 'outer':
+      case 'ger': {
+        // The outer product of two vectors (the angle table of rotary embeddings).
+        const [a, b] = args;
+        if (!isTensor(a) || !isTensor(b) || a.axes?.length !== 1 || b.axes?.length !== 1) return { kind: 'tensor' };
+        return this.tensor([a.axes[0].size, b.axes[0].size], undefined, { dtype: 'float' });
+      }
       case 'where': {
         const [c, x, y] = args;
         const ts = [c, x, y].filter(isTensor);
@@ -1909,6 +1969,8 @@ export class Evaluator {
       strides: t.strides ? perm.map((p) => t.strides![p]) : undefined,
       dtype: t.dtype,
       mask: t.mask,
+      positions: t.positions,
+      learned: t.learned,
       scale: t.scale,
       permutes: (t.permutes ?? 0) + 1,
       lastPermute: n,
@@ -1999,7 +2061,7 @@ export class Evaluator {
         const size = merged.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
         const axes: Axis[] = [...t.axes.slice(0, s), { size, role: this.mergeRole(merged), label: merged.length === 1 ? merged[0].label : undefined }, ...t.axes.slice(e + 1)];
         const strides = this.viewStrides(t, axes.map((a) => a.size));
-        return done({ kind: 'tensor', axes, strides: strides ?? contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, permutes: t.permutes, lastPermute: t.lastPermute });
+        return done({ kind: 'tensor', axes, strides: strides ?? contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, permutes: t.permutes, lastPermute: t.lastPermute });
       }
       case 'permute': {
         const items = rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : kwargs.dims?.kind === 'tuple' ? kwargs.dims.items : rest;
@@ -2103,7 +2165,7 @@ export class Evaluator {
           const src = i >= off ? t.axes![i - off] : undefined;
           return { size: src ? D.mul(src.size, (it as IntV).dim) : (it as IntV).dim, role: src?.role };
         });
-        return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask });
+        return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned });
       }
       case 'repeat_interleave': {
         const r = kw('repeats', 0);
@@ -2116,7 +2178,7 @@ export class Evaluator {
         const d = this.normDim(numValue(dv), rank!, info);
         if (d === undefined) return done({ kind: 'tensor', dtype: t.dtype });
         const axes = t.axes.map((a, i) => (i === d ? { size: D.mul(a.size, r.dim), role: a.role } : a));
-        return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask });
+        return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned });
       }
       case 'chunk':
       case 'split':
@@ -2247,11 +2309,11 @@ export class Evaluator {
       case 'half':
       case 'double':
       case 'bfloat16':
-        return done({ ...t, dtype: 'float' });
+        return done(this.asFloat(t));
       case 'to':
       case 'type': {
         const d = this.dtypeOf(kwargs.dtype ?? rest.find((x) => x.kind === 'qual'));
-        return done(d ? { ...t, dtype: d } : t);
+        return done(d === 'float' ? this.asFloat(t) : d ? { ...t, dtype: d } : t);
       }
       case 'type_as':
         return done({ ...t, dtype: isTensor(rest[0]) ? rest[0].dtype : undefined });
@@ -2367,6 +2429,12 @@ export class Evaluator {
     return out;
   }
 
+  /** Whether the new axes (size-1 axes aside) have exactly the sizes of the merged parts, in order. */
+  private restoresParts(parts: Axis[], news: Axis[]): boolean {
+    const real = news.filter((a) => D.constValue(this.norm(a.size)) !== 1);
+    return real.length === parts.length && real.every((a, i) => this.compare(a.size, parts[i].size) === 'eq');
+  }
+
   private reshape(t: TensorV, target: Value[], isView: boolean, info: OpInfo, n: Node): Value {
     const dims: (Dim | undefined)[] = [];
     let infer = -1;
@@ -2428,6 +2496,17 @@ export class Evaluator {
           if (olds.length === 1 && olds[0].role) ax.role = olds[0].role;
           if (!ax.role) ax.role = this.mergeRole(olds);
           if (olds.length === 1) ax.label = olds[0].label;
+          // A merge of several axes remembers them (their identity survives the round trip).
+          const real = olds.filter((o) => D.constValue(this.norm(o.size)) !== 1);
+          if (olds.length === 1 && olds[0].parts) ax.parts = olds[0].parts;
+          else if (real.length > 1) ax.parts = real.map((o) => ({ ...o }));
+        } else if (olds.length === 1 && olds[0].parts && this.restoresParts(olds[0].parts, g.new.map((k) => axes[k]))) {
+          // Splitting a merged axis back into the sizes it was made of restores those axes.
+          const parts = olds[0].parts;
+          g.new.filter((k) => D.constValue(this.norm(sizes[k])) !== 1).forEach((k, j) => {
+            axes[k].label = parts[j].label;
+            if (!axes[k].role) axes[k].role = parts[j].role;
+          });
         } else if (olds.length === 1 && olds[0].role === 'chan' && g.new.length === 2) {
           const [h, d] = g.new;
           if (!axes[h].role) axes[h].role = 'head';
@@ -2446,7 +2525,7 @@ export class Evaluator {
       strides = vs ?? contiguousStrides(sizes);
     } else strides = contiguousStrides(sizes);
     void n;
-    return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, scale: t.scale, permutes: t.permutes, lastPermute: t.lastPermute };
+    return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, permutes: t.permutes, lastPermute: t.lastPermute, preLayout: t.preLayout };
   }
 
   /** Row-major grouping of old sizes into new sizes, under the generic assumption. */
@@ -2864,7 +2943,7 @@ export class Evaluator {
           const a = this.margs(m, ['num_embeddings', 'embedding_dim']);
           if (!t?.axes || a.embedding_dim?.kind !== 'int') return { kind: 'tensor' } as TensorV;
           const axes = [...t.axes, { size: a.embedding_dim.dim, role: 'chan' as Role, label: this.label() }];
-          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float' } as TensorV;
+          return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float', learned: true } as TensorV;
         }
         case 'Upsample':
         case 'ConvTranspose2d':
@@ -2947,7 +3026,7 @@ export class Evaluator {
       if (this.unify(last, E) === 'ne') info.expectedSize = { axis: rank - 1, expected: E, got: last, what: 'embed_dim' };
     }
     const out: Axis[] = q.axes.map((ax, i) => (i === rank - 1 ? { size: E ?? ax.size, role: 'chan' as Role, label: ax.label } : { ...ax }));
-    const outT: TensorV = { kind: 'tensor', axes: out, strides: contiguousStrides(out.map((x) => x.size)), dtype: 'float', permutes: q.permutes, lastPermute: q.lastPermute };
+    const outT: TensorV = { kind: 'tensor', axes: out, strides: contiguousStrides(out.map((x) => x.size)), dtype: 'float', permutes: q.permutes, lastPermute: q.lastPermute, preLayout: q.preLayout };
     let weights: TensorV = { kind: 'tensor' };
     if (isTensor(k) && k.axes && k.axes.length === rank && rank === 3) {
       const N = bf ? q.axes[0].size : q.axes[1].size;

@@ -18,6 +18,8 @@ export interface Axis {
   role?: Role;
   /** Identity of the original axis this one carries, kept through permutes. */
   label?: string;
+  /** The axes a reshape merged into this one (B*W from B and W), so a later split restores them. */
+  parts?: Axis[];
 }
 
 export type MaskPolarity = 'ignore' | 'keep';
@@ -33,10 +35,24 @@ export interface TensorV {
   normAxis?: number;
   softmaxNode?: Node;
   /** Raw attention scores q @ k^T: the contracted (head) dimension and the scaling seen. */
-  scores?: { contraction: Dim; scale?: ScaleFact; node: Node; multiHead: boolean; scaleNode?: Node };
+  scores?: {
+    contraction: Dim;
+    scale?: ScaleFact;
+    node: Node;
+    multiHead: boolean;
+    scaleNode?: Node;
+    /** A learned bias was added (T5-style relative position bias, whose models fold the scale into the weights). */
+    learnedBias?: boolean;
+    /** Where a float mask of 0s and 1s (1 = keep) was added to the scores instead of masking them. */
+    added01?: Node;
+  };
   /** A scale factor applied before the product (q * scale). */
   scale?: ScaleFact;
   mask?: { polarity: MaskPolarity; values01?: boolean };
+  /** Holds position indices 0, 1, 2… (torch.arange): compared with lengths, it makes a padding mask. */
+  positions?: boolean;
+  /** Holds learned values (an nn.Embedding lookup, an nn.Parameter): a bias table, never a mask. */
+  learned?: boolean;
   /** Permutes and transposes applied since the origin, and the last one. */
   permutes?: number;
   lastPermute?: Node;

@@ -40,8 +40,31 @@
  * PixelShuffle, 3-D and per-axis pooling, torch.tensor of list literals, integer and boolean
  * tensor indexing, factories given *sizes, spatial axes folded into the batch, an axis carried
  * through a reshape keeps its role) brought it to 32 of 37 on the same programs. The set now
- * has 142 programs, 62 correct. Only the absence of false alarms on correct programs is
- * asserted for this set; the rest is printed.
+ * has 142 programs, 62 correct.
+ *
+ * A fourth batch of 32 (17 correct) joined later, written, labelled and confirmed in torch the
+ * same way, in NLP/LLM styles: decoder self-attention with KV-cache concatenation, rotary
+ * embeddings with x[..., ::2] slicing and torch.outer tables, ALiBi, T5 relative position bias
+ * (unscaled by design), multi-query attention with expand, GQA with expand + reshape, sliding-
+ * window masks from triu/tril of ones, cross-attention decoders with encoder padding masks,
+ * nn.Transformer with generate_square_subsequent_mask, F.multi_head_attention_forward, bmm over
+ * (B*H, L, D), einsum('bhid,bhjd->bhij'), self.scale = head_dim ** -0.5, masks from
+ * arange(S) < lengths, BERT-style additive masks. Measured before any change made for them:
+ * precision 0.82 (9 of 11), recall 0.60 (9 of 15), and one false alarm on a correct program
+ * (T5's scores, which are unscaled on purpose). One label was added afterwards: the rotary
+ * program's second line (x1 * sin) has the same mismatch on its own, and the convention labels
+ * every such line (recall before, counting it: 9 of 16). The fixes that followed (a learned
+ * bias, from nn.Embedding or nn.Parameter, added to unscaled scores marks T5-style attention and
+ * silences the missing-scale report; arange carries a "holds positions" fact, so arange(S) <
+ * lengths is a keep mask and >= an ignore mask; bool masks turned float are 0/1 masks, and a
+ * keep mask of 0s and 1s added to scores that reach softmax is reported by mask-dtype; slice
+ * steps; torch.outer; F.multi_head_attention_forward (always sequence-first, with the module's
+ * mask convention); nn.Transformer and decoder mask shapes; a reshape that merged axes restores
+ * their identity when it splits them back, so permute-order-mismatch sees across it) brought it
+ * to 15 of 16 with no false alarm. Still missed: a 0/1 mask given as a literal tensor (nothing
+ * says whether 1 means keep or pad, left or right padding). The set now has 174 programs, 79
+ * correct. Only the absence of false alarms on correct programs is asserted for this set; the
+ * rest is printed.
  */
 
 import * as assert from 'node:assert/strict';
@@ -78,7 +101,7 @@ describe('analyzer corpus scores', function () {
     for (const p of progs) for (const l of p.labels) assert.ok(RULES.some((r) => r.name === l.rule), `${p.name}: unknown rule ${l.rule}`);
     for (const p of progs) assert.equal(p.labels.length > 0, p.expect.kind !== 'runs', `${p.name}: labels and '# expect' disagree`);
     const s = score(progs);
-    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00; recall 0.52, 0.64, 0.65; no false alarms)', s);
+    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00, 0.82; recall 0.52, 0.64, 0.65, 0.60; false alarms on correct programs 0, 0, 0, 1)', s);
     assert.deepEqual(s.correctAlarms, [], 'false alarms on correct held-out programs');
   });
 

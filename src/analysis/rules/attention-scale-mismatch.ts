@@ -9,7 +9,7 @@ export const rule: Rule = {
   summary: 'scores scaled by sqrt(embed_dim) instead of sqrt(head_dim), not scaled, or scaled twice',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows the factor applied to q @ k^T (`/ math.sqrt(d)`, `* d ** -0.5`, a pre-scaled q, `torch.baddbmm`\'s `alpha`) and compares its base with the size of the contracted axis. Flags multi-head scores that reach softmax unscaled, and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (an attribute never assigned on the path analysed) may be the scale, so it silences the rule.',
+    what: 'Follows the factor applied to q @ k^T (`/ math.sqrt(d)`, `* d ** -0.5`, a pre-scaled q, `torch.baddbmm`\'s `alpha`) and compares its base with the size of the contracted axis. Flags multi-head scores that reach softmax unscaled (unless a learned bias, as in T5, which folds the scale into its weights, was added), and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (an attribute never assigned on the path analysed) may be the scale, so it silences the rule.',
     why: 'Scaled dot-product attention divides by sqrt(d_k), the per-head size. Dividing by sqrt(embed_dim) makes the softmax num_heads^0.5 times flatter; nothing raises.',
     example: 'scores = q @ k.transpose(-2, -1) / math.sqrt(self.embed_dim)',
     useInstead: 'scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))',
@@ -31,7 +31,7 @@ export const rule: Rule = {
     const s = t.scores;
     const sc = s.scale;
     if (!sc || (sc.exp === 0 && !sc.base)) {
-      if (s.multiHead && !sc) ctx.report({ node: s.node, severity: ctx.severity(s.contraction), message: `multi-head attention scores reach softmax without the 1/sqrt(${ctx.fmt(s.contraction)}) scale` });
+      if (s.multiHead && !sc && !s.learnedBias) ctx.report({ node: s.node, severity: ctx.severity(s.contraction), message: `multi-head attention scores reach softmax without the 1/sqrt(${ctx.fmt(s.contraction)}) scale` });
       return;
     }
     if (!sc.base || Math.abs(sc.exp + 0.5) > 1e-9) return;

@@ -8,14 +8,24 @@ export const rule: Rule = {
   summary: 'nn.MultiheadAttention (or nn.TransformerEncoder/EncoderLayer) fed (N, L, E) without batch_first=True, or (L, N, E) with it',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor) and compares that with the module\'s `batch_first`.',
+    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor) and compares that with the module\'s `batch_first`; `F.multi_head_attention_forward` always reads (L, N, E).',
     why: 'Without `batch_first=True`, `nn.MultiheadAttention` reads (L, N, E). Given (N, L, E) it silently attends across the batch instead of across the sequence: no error, wrong results.',
     example: 'self.attn = nn.MultiheadAttention(64, 8)\n...\nx = x.flatten(2).transpose(1, 2)  # (B, HW, C)\ny, _ = self.attn(x, x, x)',
     useInstead: 'self.attn = nn.MultiheadAttention(64, 8, batch_first=True)',
     fixSafety: 'Adding `batch_first=True` is exact when every call passes batch-first data; the fix is offered when the module was built without the flag.',
   },
-  on: ['module-call'],
+  on: ['module-call', 'op'],
   check(e, ctx) {
+    if (e.kind === 'op' && e.op === 'multi_head_attention_forward') {
+      // The functional form has no batch_first: it always reads (L, N, E).
+      const q = e.args[0] ?? e.kwargs.query;
+      if (q?.kind !== 'tensor' || !q.axes || q.axes.length !== 3) return;
+      const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' ? 'seq' : r));
+      if (r0 === 'batch' && r1 === 'seq') {
+        ctx.report({ node: e.node, severity: ctx.severity(...q.axes.map((a) => a.size)), message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but F.multi_head_attention_forward reads (L, N, E) and attends across the batch; transpose(0, 1) first` });
+      }
+      return;
+    }
     if (e.kind !== 'module-call' || !['MultiheadAttention', 'TransformerEncoderLayer', 'TransformerEncoder'].includes(e.module.type)) return;
     const q = e.args[0] ?? e.kwargs.query ?? e.kwargs.src;
     if (q?.kind !== 'tensor' || !q.axes || q.axes.length !== 3) return;

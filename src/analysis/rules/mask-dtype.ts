@@ -8,7 +8,7 @@ export const rule: Rule = {
   summary: 'an integer mask where bool is required, or a 0/1 float mask that is added instead of masking',
   defaultSeverity: 'error',
   docs: {
-    what: 'Checks the dtype of attention masks: `masked_fill` needs a bool mask; `nn.MultiheadAttention` and `F.scaled_dot_product_attention` take bool masks or float masks that are added to the scores.',
+    what: 'Checks the dtype of attention masks: `masked_fill` needs a bool mask; `nn.MultiheadAttention` and `F.scaled_dot_product_attention` take bool masks or float masks that are added to the scores; flags a float mask of 1s (keep) and 0s added to scores that then reach softmax.',
     why: 'An integer mask raises. A float mask of zeros and ones (`torch.tril(torch.ones(L, L))`) is added to the scores, shifting them by at most 1 instead of masking anything.',
     example: 'mask = torch.tril(torch.ones(L, L))\nF.scaled_dot_product_attention(q, k, v, attn_mask=mask)',
     useInstead: 'mask = torch.tril(torch.ones(L, L, dtype=torch.bool))',
@@ -27,5 +27,10 @@ export const rule: Rule = {
       flag(e.kwargs.key_padding_mask ?? e.args[3], 'nn.MultiheadAttention key_padding_mask', true);
     } else if (e.kind === 'op' && e.op === 'sdpa') flag(e.kwargs.attn_mask ?? e.args[3], 'F.scaled_dot_product_attention attn_mask', true);
     else if (e.kind === 'op' && (e.op === 'masked_fill' || e.op === 'masked_fill_')) flag(e.kwargs.mask ?? e.args[1], 'masked_fill', false);
+    else if (e.kind === 'op' && e.op === 'softmax') {
+      const t = e.args[0];
+      const at = t?.kind === 'tensor' ? t.scores?.added01 : undefined;
+      if (at) ctx.report({ node: at, severity: 'warning', message: 'a float mask of 1s (keep) and 0s is added to the scores, which shifts them by at most 1 and masks nothing; add (1 - mask) * -1e9, or use masked_fill with a bool mask' });
+    }
   },
 };

@@ -11,7 +11,7 @@ export const rule: Rule = {
   summary: 'a boolean mask whose True means "attend" given where True means "ignore", or the reverse',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows what True means in a boolean mask: `torch.triu(ones, 1)`, `tokens == pad` mark positions to ignore; `torch.tril(ones)` marks positions to keep; `~`, `== 0` and `logical_not` flip it. `nn.MultiheadAttention` masks (and `masked_fill` with -inf) need True = ignore; `F.scaled_dot_product_attention` needs True = attend.',
+    what: 'Follows what True means in a boolean mask: `torch.triu(ones, 1)`, `tokens == pad` mark positions to ignore; `torch.tril(ones)` and `arange(S) < lengths` mark positions to keep (`>=` marks padding); `~`, `== 0` and `logical_not` flip it. `nn.MultiheadAttention` masks (and `masked_fill` with -inf) need True = ignore; `F.scaled_dot_product_attention` needs True = attend.',
     why: 'The two APIs use opposite conventions. A mask of the wrong polarity runs without error and lets each query see exactly the positions it should not (often producing NaN rows).',
     example: 'causal = torch.tril(torch.ones(L, L, dtype=torch.bool))\nself.attn(x, x, x, attn_mask=causal)',
     useInstead: 'self.attn(x, x, x, attn_mask=~causal)',
@@ -31,6 +31,10 @@ export const rule: Rule = {
     if (e.kind === 'module-call' && e.module.type === 'MultiheadAttention') {
       flag(e.kwargs.attn_mask ?? e.args[5], e.kwargNodes.attn_mask ?? e.argNodes[5], 'ignore', 'nn.MultiheadAttention attn_mask');
       flag(e.kwargs.key_padding_mask ?? e.args[3], e.kwargNodes.key_padding_mask ?? e.argNodes[3], 'ignore', 'nn.MultiheadAttention key_padding_mask');
+    } else if (e.kind === 'op' && e.op === 'multi_head_attention_forward') {
+      // The functional form shares the module's convention (key_padding_mask is argument 14, attn_mask 16).
+      flag(e.kwargs.attn_mask ?? e.args[16], e.kwargNodes.attn_mask ?? e.argNodes[16], 'ignore', 'F.multi_head_attention_forward attn_mask');
+      flag(e.kwargs.key_padding_mask ?? e.args[14], e.kwargNodes.key_padding_mask ?? e.argNodes[14], 'ignore', 'F.multi_head_attention_forward key_padding_mask');
     } else if (e.kind === 'op' && e.op === 'sdpa') {
       flag(e.kwargs.attn_mask ?? e.args[3], e.kwargNodes.attn_mask ?? e.argNodes[3], 'keep', 'F.scaled_dot_product_attention attn_mask');
     } else if (e.kind === 'op' && (e.op === 'masked_fill' || e.op === 'masked_fill_')) {

@@ -9,7 +9,7 @@ export const rule: Rule = {
   summary: 'attn_mask not (L, S) or (N*H, L, S); key_padding_mask not (N, S); a mask that does not broadcast to the scores',
   defaultSeverity: 'error',
   docs: {
-    what: "Checks `nn.MultiheadAttention`'s `attn_mask` against (L, S) or (N·num_heads, L, S) and `key_padding_mask` against (N, S), with L, S and N read according to `batch_first`; checks masks given to `F.scaled_dot_product_attention`, `masked_fill` and added to scores broadcast to the scores' shape.",
+    what: "Checks `nn.MultiheadAttention`'s `attn_mask` against (L, S) or (N·num_heads, L, S) and `key_padding_mask` against (N, S), with L, S and N read according to `batch_first`; checks the masks of `nn.Transformer` and `nn.TransformerDecoder(Layer)` (`tgt_mask` (T, T), `memory_mask` (T, S), key padding masks (N, S) or (N, T)); checks masks given to `F.scaled_dot_product_attention`, `masked_fill` and added to scores broadcast to the scores' shape.",
     why: 'PyTorch raises ("The shape of the 2D attn_mask is ..., but should be ...", "expected key_padding_mask of shape ..."), or, for a mask that broadcasts the wrong way, masks the wrong positions.',
     example: 'mask = torch.ones(B, L, dtype=torch.bool)  # (N, L)\nself.attn(x, x, x, attn_mask=mask)',
     useInstead: 'self.attn(x, x, x, key_padding_mask=mask)',
@@ -45,6 +45,44 @@ export const rule: Rule = {
         }
         if (bad) report(e.node, [...am.axes.map((a) => a.size), L, S], `attn_mask is ${shapeOf(am, ctx)} but must be (L, S) = (${ctx.fmt(L)}, ${ctx.fmt(S)}) or (N*num_heads, L, S)`);
       }
+      return;
+    }
+    if (e.kind === 'module-call' && ['Transformer', 'TransformerDecoderLayer', 'TransformerDecoder'].includes(e.module.type)) {
+      // nn.Transformer(src, tgt, src_mask, tgt_mask, memory_mask, src_kpm, tgt_kpm, memory_kpm);
+      // the decoder forms take (tgt, memory, tgt_mask, memory_mask, tgt_kpm, memory_kpm).
+      const full = e.module.type === 'Transformer';
+      const names = full
+        ? ['src', 'tgt', 'src_mask', 'tgt_mask', 'memory_mask', 'src_key_padding_mask', 'tgt_key_padding_mask', 'memory_key_padding_mask']
+        : ['tgt', 'memory', 'tgt_mask', 'memory_mask', 'tgt_key_padding_mask', 'memory_key_padding_mask'];
+      const arg = (k: string) => e.kwargs[k] ?? e.args[names.indexOf(k)];
+      const src = arg(full ? 'src' : 'memory');
+      const tgt = arg('tgt');
+      if (src?.kind !== 'tensor' || tgt?.kind !== 'tensor' || src.axes?.length !== 3 || tgt.axes?.length !== 3) return;
+      const layer = e.module.type === 'TransformerDecoder' ? e.module.kwargs.decoder_layer ?? e.module.args[0] : e.module;
+      if (layer?.kind !== 'torchmodule') return;
+      const bfv = layer.kwargs.batch_first;
+      const bf = bfv === undefined ? false : bfv.kind === 'bool' ? bfv.value : undefined;
+      if (bf === undefined) return;
+      const S = src.axes[bf ? 1 : 0].size;
+      const T = tgt.axes[bf ? 1 : 0].size;
+      const N = tgt.axes[bf ? 0 : 1].size;
+      const square = (k: string, l: Dim, s2: Dim) => {
+        const m = arg(k);
+        if (m?.kind !== 'tensor' || !m.axes || (m.axes.length !== 2 && m.axes.length !== 3)) return;
+        const r = m.axes.length;
+        if (ctx.compare(m.axes[r - 2].size, l) === 'ne' || ctx.compare(m.axes[r - 1].size, s2) === 'ne') report(e.node, [...m.axes.map((a) => a.size), l, s2], `${k} is ${shapeOf(m, ctx)} but must be (${ctx.fmt(l)}, ${ctx.fmt(s2)})`);
+      };
+      const padding = (k: string, len: Dim) => {
+        const m = arg(k);
+        if (m?.kind !== 'tensor' || !m.axes) return;
+        if (m.axes.length !== 2 || ctx.compare(m.axes[0].size, N) === 'ne' || ctx.compare(m.axes[1].size, len) === 'ne') report(e.node, [...m.axes.map((a) => a.size), N, len], `${k} is ${shapeOf(m, ctx)} but must be (N, ${ctx.fmt(len)}) = (${ctx.fmt(N)}, ${ctx.fmt(len)})`);
+      };
+      if (full) square('src_mask', S, S);
+      square('tgt_mask', T, T);
+      square('memory_mask', T, S);
+      if (full) padding('src_key_padding_mask', S);
+      padding('tgt_key_padding_mask', T);
+      padding('memory_key_padding_mask', S);
       return;
     }
     if (e.kind === 'op' && e.op === 'sdpa') {
