@@ -1859,9 +1859,21 @@ export class Evaluator {
         return acc;
       }
       case 'linear': {
-        const [x, w] = args;
-        if (isTensor(x) && x.axes && isTensor(w) && w.axes?.length === 2) return { kind: 'tensor', axes: [...x.axes.slice(0, -1), { size: w.axes[0].size, role: 'chan' }] };
-        return { kind: 'tensor' };
+        // F.linear(x, weight, bias): weight is (out_features, in_features), so x's last axis
+        // is contracted with the weight's second one, as in nn.Linear.
+        const x = args[0] ?? kwargs.input;
+        const w = args[1] ?? kwargs.weight;
+        const info: OpInfo = {};
+        let result: TensorV = { kind: 'tensor' };
+        if (isTensor(x) && x.axes && x.axes.length > 0 && isTensor(w) && w.axes?.length === 2) {
+          const last = x.axes[x.axes.length - 1].size;
+          info.contracted = [last, w.axes[1].size];
+          if (this.unify(last, w.axes[1].size) !== 'ne') {
+            const axes: Axis[] = [...x.axes.slice(0, -1).map((a) => ({ ...a })), { size: w.axes[0].size, role: 'chan' }];
+            result = { kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: 'float' };
+          }
+        }
+        return this.opEvent(op, args, kwargs, argNodes, kwargNodes, n, nameNode, result, info);
       }
       case 'interpolate':
       case 'pad':
@@ -2484,7 +2496,7 @@ export class Evaluator {
       const role = nm ? roleFromName(nm, names.filter((x): x is string => !!x)) : undefined;
       return { size: s, role };
     });
-    if (groups && groups.some((g) => g.old.filter((k) => D.constValue(this.norm(t.axes![k].size)) !== 1).length > 1 && g.new.filter((k) => D.constValue(this.norm(sizes[k])) !== 1).length > 1)) {
+    if (groups && groups.some((g) => this.scrambles(g.old.map((k) => this.norm(t.axes![k].size)), g.new.map((k) => this.norm(sizes[k]))))) {
       info.reorder = true;
     } else if (groups) {
       for (const g of groups) {
@@ -2526,6 +2538,30 @@ export class Evaluator {
     } else strides = contiguousStrides(sizes);
     void n;
     return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, permutes: t.permutes, lastPermute: t.lastPermute, preLayout: t.preLayout };
+  }
+
+  /**
+   * Whether one row-major group (old axes whose product is the product of new axes) moves
+   * factors between axes: several old axes and several new ones. One exception is a split of
+   * one axis whose leading part joins the axis before it, or the way back — (N, H·D) to
+   * (N·H, D) and (N·H, D) to (N, H·D), how sequence-first attention folds heads into the batch.
+   * It keeps every element's order, and sizes that are numbers cannot tell it from anything
+   * else, so two old and two new axes of different sizes that share such a split are not
+   * evidence of a missing transpose.
+   */
+  private scrambles(old: Dim[], neu: Dim[]): boolean {
+    const real = (ds: Dim[]) => ds.filter((d) => D.constValue(d) !== 1);
+    const a = real(old);
+    const b = real(neu);
+    if (a.length < 2 || b.length < 2) return false;
+    if (a.length !== 2 || b.length !== 2) return true;
+    const [a0, a1, b0, b1] = [a[0], a[1], b[0], b[1]].map((d) => D.constValue(d));
+    if (a0 === undefined || a1 === undefined || b0 === undefined || b1 === undefined) return true;
+    // The same sizes in another order is a view used as a transpose.
+    if ((a0 === b1 && a1 === b0) || (a0 === b0 && a1 === b1)) return true;
+    // (p, q·r) to (p·q, r), or (p·q, r) to (p, q·r): the outer sizes divide one another.
+    const [small, big] = a0 < b0 ? [a0, b0] : [b0, a0];
+    return big % small !== 0;
   }
 
   /** Row-major grouping of old sizes into new sizes, under the generic assumption. */

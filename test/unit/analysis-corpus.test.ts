@@ -63,8 +63,31 @@
  * their identity when it splits them back, so permute-order-mismatch sees across it) brought it
  * to 15 of 16 with no false alarm. Still missed: a 0/1 mask given as a literal tensor (nothing
  * says whether 1 means keep or pad, left or right padding). The set now has 174 programs, 79
- * correct. Only the absence of false alarms on correct programs is asserted for this set; the
- * rest is printed.
+ * correct.
+ *
+ * A fifth batch of 40 (22 correct) joined later, written, labelled and confirmed in torch the
+ * same way, in styles the set lacked: blog-post modules (`super(Cls, self).__init__()`,
+ * `batch_first` flags with `x.permute(1, 0, 2, 3)`, `#size = (batch,C,w,h)` comments, `#%%`
+ * cells, `print(y.size())` at the bottom), plain scripts with top-level tensors, alias imports
+ * (`import torch as t`, `from torch import nn, Tensor`, `MultiheadAttention as MHA`,
+ * `torch.nn.functional as fn`), HF-BART `self._shape(x, seq_len, bsz)` helpers,
+ * `view(*t.shape[:-1], h, d)`, `reshape(b, -1, h, d)`, `unflatten`/`flatten(-2)`,
+ * `torch.split(qkv, [e, e, e])`, hand-written rearrange helpers, `F.linear` with explicit
+ * weights, `nn.functional.softmax(dim=1)` on (B, L, S) scores. Measured before any change made
+ * for them: precision 0.76 (16 of 21), recall 0.89 (16 of 18), and one false alarm on a correct
+ * program (four head-split-merge-order reports on the sequence-first (L, N, E) -> (L, N*H, D)
+ * views torch's own multi-head attention makes). One label was moved afterwards: a DANet
+ * position attention whose last bmm lacks the transpose of the weights was labelled on that
+ * bmm, while the held-out set already labels the same program on its softmax line (where the
+ * rule reports); counted with the set's convention the numbers before are 0.81 (17 of 21) and
+ * 0.94 (17 of 18). The fixes that followed (F.linear contracts the input's last axis with the
+ * weight's second one, checked by linear-in-features-mismatch; two axes regrouped into two
+ * where one is split and its leading part joins its neighbour, (N, H*D) <-> (N*H, D), keep the
+ * element order and are not a missing transpose) brought it to 18 of 18 with no false alarm.
+ * The "half-typed" files of the batch (a complete buggy part, a syntax error elsewhere) cannot
+ * run in torch, so they are a unit test in analysis-shapes.test.ts instead: all three were
+ * reported before any change. The set now has 214 programs, 101 correct. Only the absence of
+ * false alarms on correct programs is asserted for this set; the rest is printed.
  */
 
 import * as assert from 'node:assert/strict';
@@ -101,7 +124,7 @@ describe('analyzer corpus scores', function () {
     for (const p of progs) for (const l of p.labels) assert.ok(RULES.some((r) => r.name === l.rule), `${p.name}: unknown rule ${l.rule}`);
     for (const p of progs) assert.equal(p.labels.length > 0, p.expect.kind !== 'runs', `${p.name}: labels and '# expect' disagree`);
     const s = score(progs);
-    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00, 0.82; recall 0.52, 0.64, 0.65, 0.60; false alarms on correct programs 0, 0, 0, 1)', s);
+    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00, 0.82, 0.76; recall 0.52, 0.64, 0.65, 0.60, 0.89; false alarms on correct programs 0, 0, 0, 1, 1)', s);
     assert.deepEqual(s.correctAlarms, [], 'false alarms on correct held-out programs');
   });
 

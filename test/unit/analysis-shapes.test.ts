@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { analyzeSource, ready, SHAPES } from './analysis.helpers';
+import { analyzeSource, ready, session, SHAPES } from './analysis.helpers';
 
 describe('analyzer shapes', function () {
   before(ready);
@@ -100,5 +100,95 @@ describe('analyzer shapes', function () {
     assert.deepEqual(d, [['unknown-tensor-method', 11]]);
     // Live code afterwards still sees the values of the path that runs: no shape record of the skipped assignment.
     assert.ok(!analyzeSource(src).shapes.some((r) => r.line === 10 || r.line === 12));
+  });
+
+  it('still reports the mistakes in the complete parts of a file with a syntax error elsewhere', function () {
+    // Half-typed files, as the editor sees them mid-edit: the broken statement is an error node,
+    // every complete statement around it is still analysed, and the editor's incremental path
+    // agrees with a cold analysis.
+    const cases: { src: string[]; want: [string, number, string][] }[] = [
+      {
+        // An unclosed call on the last line; the buggy function above it is complete.
+        src: [
+          'import torch',
+          'import torch.nn as nn',
+          '',
+          'class Good(nn.Module):',
+          '    def __init__(self, dim):',
+          '        super().__init__()',
+          '        self.proj = nn.Linear(dim, dim)',
+          '',
+          '    def forward(self, x):',
+          '        return self.proj(x)',
+          '',
+          'def attend(q, k):',
+          '    s = torch.matmul(q, k)',
+          '    return s.softmax(dim=-1)',
+          '',
+          'out = attend(torch.randn(2, 10, 16), torch.randn(2, 10, 16))',
+          'y = Good(16)(torch.randn(2, 5, 16)',
+        ],
+        want: [['matmul-inner-dim-mismatch', 13, 'error']],
+      },
+      {
+        // A missing parenthesis in a later class swallows the rest of the file, the call site
+        // included: the helper before it is still checked, from its own shapes (a warning).
+        src: [
+          'import torch',
+          'import torch.nn as nn',
+          '',
+          'def merge(x):',
+          '    b, h, n, d = x.shape',
+          '    return x.permute(0, 2, 1, 3).view(b, n, h * d)',
+          '',
+          'class Half(nn.Module):',
+          '    def __init__(self, dim):',
+          '        super().__init__()',
+          '        self.qkv = nn.Linear(dim, 3 * dim',
+          '        self.out = nn.Linear(dim, dim)',
+          '',
+          'm = merge(torch.randn(2, 4, 6, 8))',
+        ],
+        want: [['view-after-permute', 6, 'warning']],
+      },
+      {
+        // An unfinished `if` inside the method, after its return: the rest of the method is intact.
+        src: [
+          'import torch',
+          'import torch.nn as nn',
+          '',
+          'class Attn(nn.Module):',
+          '    def __init__(self, dim, heads):',
+          '        super().__init__()',
+          '        self.h = heads',
+          '        self.qkv = nn.Linear(dim, dim * 3)',
+          '        self.o = nn.Linear(dim * 2, dim)',
+          '',
+          '    def forward(self, x):',
+          '        b, n, c = x.shape',
+          '        q, k, v = self.qkv(x).reshape(b, n, 3, self.h, c // self.h).permute(2, 0, 3, 1, 4)',
+          '        a = (q @ k.transpose(-2, -1) * (c // self.h) ** -0.5).softmax(dim=-1)',
+          '        return self.o((a @ v).transpose(1, 2).reshape(b, n, c))',
+          '        if x.dim() == 3 and',
+          '            pass',
+          '',
+          'r = Attn(32, 4)(torch.randn(2, 7, 32))',
+        ],
+        want: [['linear-in-features-mismatch', 15, 'error']],
+      },
+    ];
+    for (const c of cases) {
+      const src = c.src.join('\n') + '\n';
+      const cold = analyzeSource(src).diagnostics.map((x) => [x.rule, x.range.line + 1, x.severity]);
+      assert.deepEqual(cold, c.want);
+      // The editor's path: the same text reached by typing its last line into an earlier version.
+      const s = session();
+      try {
+        s.analyze(src.replace(/\n[^\n]*\n$/, '\n'));
+        assert.deepEqual(s.analyze(src).diagnostics.map((x) => [x.rule, x.range.line + 1, x.severity]), cold);
+      } finally {
+        s.dispose();
+      }
+    }
   });
 });

@@ -5,21 +5,22 @@ import { shapeOf } from './util';
 
 export const rule: Rule = {
   name: 'linear-in-features-mismatch',
-  summary: "nn.Linear applied to a tensor whose last dimension is not its in_features",
+  summary: "nn.Linear (or F.linear) applied to a tensor whose last dimension is not its in_features",
   defaultSeverity: 'error',
   docs: {
-    what: "Compares the last dimension of the input of every `nn.Linear` call with the layer's `in_features`.",
+    what: "Compares the last dimension of the input of every `nn.Linear` call with the layer's `in_features`, and of every `F.linear(x, weight)` call with the weight's second dimension (a weight is `(out_features, in_features)`).",
     why: 'PyTorch raises "mat1 and mat2 shapes cannot be multiplied" at the first forward pass.',
     example: 'self.qkv = nn.Linear(dim, dim)\nq, k, v = self.qkv(x).chunk(3, dim=-1)',
     useInstead: 'self.qkv = nn.Linear(dim, 3 * dim)',
     fixSafety: 'No automatic fix: the layer or the data may be the one that is wrong.',
   },
-  on: ['module-call'],
+  on: ['module-call', 'op'],
   check(e, ctx) {
-    if (e.kind !== 'module-call' || e.module.type !== 'Linear' || !e.info.contracted) return;
+    const applies = (e.kind === 'module-call' && e.module.type === 'Linear') || (e.kind === 'op' && e.op === 'linear');
+    if (!applies || !e.info.contracted) return;
     const [got, want] = e.info.contracted;
     if (ctx.compare(got, want) !== 'ne') return;
     const x = e.args[0];
-    ctx.report({ node: e.node, severity: ctx.severity(got, want), message: `Linear expects in_features = ${ctx.fmt(want)} but the input ${x?.kind === 'tensor' ? shapeOf(x, ctx) : ''} has ${ctx.fmt(got)} features in its last dimension` });
+    ctx.report({ node: e.node, severity: ctx.severity(got, want), message: `${e.kind === 'op' ? 'F.linear (weight of shape (out_features, in_features))' : 'Linear'} expects in_features = ${ctx.fmt(want)} but the input ${x?.kind === 'tensor' ? shapeOf(x, ctx) : ''} has ${ctx.fmt(got)} features in its last dimension` });
   },
 };
