@@ -1453,6 +1453,9 @@ export class Evaluator {
       }
       const xs = this.norm(x.size);
       const ys = this.norm(y.size);
+      // A size-1 axis broadcast against a longer one is an outer combination ((N, 1) + (1, N)),
+      // not the same axes met in another order.
+      if ((D.constValue(xs) === 1) !== (D.constValue(ys) === 1)) permuted = false;
       if (D.constValue(xs) === 1) out.push({ ...y });
       else if (D.constValue(ys) === 1) out.push({ ...x });
       else {
