@@ -2809,7 +2809,14 @@ export class Evaluator {
       for (const t of ts) total = D.add(total, t.axes![d].size);
       // An axis's role is whatever any of the joined tensors says it is.
       const roleAt = (i: number) => ts.map((t) => t.axes![i].role).find((r) => r !== undefined);
-      const axes = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: roleAt(i) } : { ...a, role: a.role ?? roleAt(i) }));
+      const axes: Axis[] = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: roleAt(i) } : { ...a, role: a.role ?? roleAt(i) }));
+      // A single token (a class token, a pooled summary) joined to (?, ?, E) tokens along dim 0 or
+      // 1 shows the author treats that axis as the sequence, and the other leading axis as the batch.
+      const one = (t: TensorV) => D.constValue(this.norm(t.axes![d].size)) === 1;
+      if (rank === 3 && d < 2 && ts.length >= 2 && ts.some(one) && ts.some((t) => !one(t)) && !axes[d].role && !axes[1 - d].role && axes[2].role !== 'batch' && axes[2].role !== 'seq') {
+        axes[d] = { ...axes[d], role: 'seq', inferred: true };
+        axes[1 - d] = { ...axes[1 - d], role: 'batch', inferred: true };
+      }
       return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
     }
     const axes = [...ts[0].axes!.map((a) => ({ ...a }))];

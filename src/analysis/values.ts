@@ -20,6 +20,8 @@ export interface Axis {
   label?: string;
   /** The axes a reshape merged into this one (B*W from B and W), so a later split restores them. */
   parts?: Axis[];
+  /** The role was read from how the code treats the axis (a token concatenated along it), not declared. */
+  inferred?: boolean;
 }
 
 export type MaskPolarity = 'ignore' | 'keep';

@@ -110,8 +110,25 @@
  * batch-first token tensor built from nn.Embedding weights repeated over the batch, a call-site
  * (B, C, H, W) flattened and concatenated with its mean token), and softmax over a size-1 axis
  * of attention-pooling scores (B, N, 1) followed by an elementwise weighted sum. The set now has
- * 245 programs, 117 correct. Only the absence of false alarms on correct programs is asserted
- * for this set; the rest is printed.
+ * 245 programs, 117 correct.
+ *
+ * A seventh batch of 13 (7 correct) joined later, written, labelled and confirmed in torch 1.13
+ * the same way, all on batch-first-mismatch: conv patch embeddings flattened to (B, HW, C),
+ * nn.Embedding of (BATCH_SIZE, SEQ_LEN) token ids into a TransformerEncoderLayer, a class token
+ * expanded over the batch and concatenated along dim 1, an output pooled with `mean(dim=1)`,
+ * `B, L, D = x.shape` with and without the permute to (L, B, D), batch_first=True fed a
+ * transposed (L, N, E), and a square (5, 5, E) input where both readings are plausible.
+ * Measured before any change made for them: precision 1.00 (4 of 4), recall 0.67 (4 of 6), no
+ * false alarm on the 7 correct programs. The fixes that followed (a single token, size 1 on the
+ * axis, concatenated to (?, ?, E) tokens along dim 0 or 1 makes that axis the sequence and the
+ * other leading one the batch; a sequence-first module whose query axes have no role, whose own
+ * output axes are later averaged with `mean(dim=1)`, is reported; both as warnings, the roles
+ * being inferred) brought it to 6 of 6 with no false alarm, and found the CLIP AttentionPool2d
+ * fed (B, HW+1, C) of the sixth batch. Still missed: DETR queries built from nn.Embedding weights
+ * repeated over the batch (axis 0 is the batch, axis 1 has no role), an encoder fed
+ * nn.Embedding of ids whose shape only the call site's literals give, and a pre-norm block whose
+ * (B, L, D) is said only in a class docstring. The set now has 258 programs, 124 correct. Only
+ * the absence of false alarms on correct programs is asserted for this set; the rest is printed.
  */
 
 import * as assert from 'node:assert/strict';
@@ -148,7 +165,7 @@ describe('analyzer corpus scores', function () {
     for (const p of progs) for (const l of p.labels) assert.ok(RULES.some((r) => r.name === l.rule), `${p.name}: unknown rule ${l.rule}`);
     for (const p of progs) assert.equal(p.labels.length > 0, p.expect.kind !== 'runs', `${p.name}: labels and '# expect' disagree`);
     const s = score(progs);
-    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00, 0.82, 0.76, 0.86; recall 0.52, 0.64, 0.65, 0.60, 0.89, 0.80; false alarms on correct programs 0, 0, 0, 1, 1, 1)', s);
+    printScores('held-out set (before changes made for each batch: precision 1.00, 0.93, 1.00, 0.82, 0.76, 0.86, 1.00; recall 0.52, 0.64, 0.65, 0.60, 0.89, 0.80, 0.67; false alarms on correct programs 0, 0, 0, 1, 1, 1, 0)', s);
     assert.deepEqual(s.correctAlarms, [], 'false alarms on correct held-out programs');
   });
 

@@ -1,7 +1,16 @@
 /** Rule: `batch-first-mismatch`. See the docs below. */
 
-import type { Rule } from '../diagnostics';
+import type { Rule, RuleContext } from '../diagnostics';
+import * as D from '../dims';
+import type { Node } from '../parse';
+import type { TensorV, TorchModuleV } from '../values';
 import { fix, setKeyword, shapeOf } from './util';
+
+/**
+ * Calls of a sequence-first module whose query axes have no role yet, per unit: a later
+ * `out.mean(dim=1)` over the output's own axes shows the author treats dim 1 as the sequence.
+ */
+const pending = new WeakMap<RuleContext, { labels: [string, string]; node: Node; layer: TorchModuleV; q: TensorV }[]>();
 
 export const rule: Rule = {
   name: 'batch-first-mismatch',
@@ -16,6 +25,22 @@ export const rule: Rule = {
   },
   on: ['module-call', 'op'],
   check(e, ctx) {
+    if (e.kind === 'op' && e.op === 'mean') {
+      const t = e.args[0];
+      const dv = e.args[1] ?? e.kwargs.dim;
+      const list = pending.get(ctx);
+      if (!list || t?.kind !== 'tensor' || !t.axes || t.axes.length !== 3 || dv?.kind !== 'int' || D.constValue(dv.dim) !== 1) return;
+      const i = list.findIndex((p) => p.labels[0] === t.axes![0].label && p.labels[1] === t.axes![1].label);
+      if (i < 0) return;
+      const [p] = list.splice(i, 1);
+      ctx.report({
+        node: p.node,
+        severity: 'warning',
+        message: `query ${shapeOf(p.q, ctx)} is pooled over dim 1 after the ${p.layer.type} (so dim 1 is the sequence and dim 0 the batch) but the module was built without batch_first=True, so it reads (L, N, E) and attends across the batch`,
+        fixes: fix('Add batch_first=True', setKeyword(p.layer, 'batch_first', 'True')),
+      });
+      return;
+    }
     if (e.kind === 'op' && e.op === 'multi_head_attention_forward') {
       // The functional form has no batch_first: it always reads (L, N, E).
       const q = e.args[0] ?? e.kwargs.query;
@@ -37,7 +62,13 @@ export const rule: Rule = {
     if (bf === undefined) return;
     // A spatial axis in the sequence position is the sequence (axial attention runs over H).
     const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' ? 'seq' : r));
-    const severity = ctx.severity(...q.axes.map((a) => a.size));
+    // Roles read from how the code treats the axes (not declared) make the finding a warning.
+    const severity = q.axes[0].inferred || q.axes[1].inferred ? 'warning' : ctx.severity(...q.axes.map((a) => a.size));
+    if (!bf && r0 === undefined && r1 === undefined && q.axes[0].label && q.axes[1].label && q.axes[0].label !== q.axes[1].label) {
+      const list = pending.get(ctx) ?? [];
+      list.push({ labels: [q.axes[0].label, q.axes[1].label], node: e.node, layer, q });
+      pending.set(ctx, list);
+    }
     if (!bf && r0 === 'batch' && r1 === 'seq') {
       ctx.report({
         node: e.node,
