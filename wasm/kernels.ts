@@ -26,8 +26,7 @@
  *   diagonal with `causal`), minus the row max, exp, divided by the sum —
  *   the same steps as the TypeScript reference, with a vectorised exp (the
  *   division by the sum is a multiplication by its reciprocal).
- * - `addRowVector`/`addColVector`: bias adds (linear's row bias, conv's
- *   per-channel bias).
+ * - `addColVector`: conv's per-channel bias add.
  * - `binary2d`: out = a ∘ b (∘ one of + − × ÷) over rows × cols, each
  *   operand walking its columns contiguously or broadcasting one value
  *   (column stride 1 or 0) with any row stride: one f32 operation per
@@ -547,16 +546,6 @@ export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: 
     for (; j + 4 <= valid; j += 4) v128.store(r + (<usize>j << 2), f32x4.mul(v128.load(r + (<usize>j << 2)), iv));
     for (; j < valid; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) * inv);
     for (j = valid; j < cols; j++) store<f32>(r + (<usize>j << 2), 0);
-  }
-}
-
-/** x[i][j] += bias[j] over rows × cols (row-major). */
-export function addRowVector(x: usize, bias: usize, rows: i32, cols: i32): void {
-  for (let i = 0; i < rows; i++) {
-    const r = x + <usize>i * <usize>cols * 4;
-    let j = 0;
-    for (; j + 4 <= cols; j += 4) v128.store(r + (<usize>j << 2), f32x4.add(v128.load(r + (<usize>j << 2)), v128.load(bias + (<usize>j << 2))));
-    for (; j < cols; j++) store<f32>(r + (<usize>j << 2), load<f32>(r + (<usize>j << 2)) + load<f32>(bias + (<usize>j << 2)));
   }
 }
 

@@ -106,9 +106,8 @@ const NAMED_IMPORT = /^import\s*(type\s+)?\{([^}]*)\}\s*from\s*(['"])([^'"]+)\3\
  * `import { TorchError } from 'm';` — adding the code's line as it is would import `nn` twice, a
  * duplicate identifier. Lines that are not plain named imports are compared as text.
  */
-function missingNamedImports(docLines: readonly string[], imports: readonly string[]): string[] {
+function missingNamedImports(docLines: readonly string[], imports: readonly string[], text: ReadonlySet<string>): string[] {
   const have = new Map<string, Set<string>>();
-  const text = new Set(docLines.map(importKey));
   for (const l of docLines) {
     const m = NAMED_IMPORT.exec(l.trim());
     if (!m || m[1]) continue;
@@ -140,7 +139,7 @@ export function planInsertion(documentText: string, code: string, cursor: { line
   const lines = documentText.split(/\r?\n/);
   const have = new Set(lines.map(importKey));
   const { imports, body } = splitImports(code, language);
-  const missing = language === 'typescript' ? missingNamedImports(lines, imports) : imports.filter((l) => !have.has(importKey(l)));
+  const missing = language === 'typescript' ? missingNamedImports(lines, imports, have) : imports.filter((l) => !have.has(importKey(l)));
   const at = importInsertLine(lines, language);
   const bodyText = (cursor.character > 0 ? '\n' : '') + body.replace(/\n*$/, '\n');
   if (missing.length === 0) return [{ line: cursor.line, character: cursor.character, text: bodyText }];

@@ -6,13 +6,11 @@
 
 import * as vscode from 'vscode';
 import type { CommandId } from './command-ids';
-import { findGeneratedBlocks, mayHaveGeneratedBlocks } from './generated-blocks';
+import { findGeneratedBlocks } from './generated-blocks';
 
 export class PreviewLensProvider implements vscode.CodeLensProvider {
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const text = document.getText();
-    if (!mayHaveGeneratedBlocks(text)) return [];
-    return findGeneratedBlocks(text).map(
+    return findGeneratedBlocks(document.getText()).map(
       (b) =>
         new vscode.CodeLens(new vscode.Range(b.line, 0, b.line, 0), {
           title: '$(play) Preview block',

@@ -6,6 +6,7 @@
  */
 
 import { concreteShapes } from '../../src/blocks/catalog';
+import type { Tensor } from '../../src/runtime/index';
 import { renderPyTorch } from '../../src/codegen/pytorch';
 import type { GridCase } from './grid';
 
@@ -25,4 +26,11 @@ export function torchBlockCase(id: string, g: GridCase, code = renderPyTorch(g.b
     className: pyClassName(code),
     inputs: contract.inputs.map((t) => ({ name: t.name, shape: shapes.inputs[t.name], dtype: t.dtype, fill: t.fill })),
   };
+}
+
+/** The golden tensors under `prefix` (`state.`, `input.`, `output.`), keyed by the rest of the name. */
+export function withPrefix(t: ReadonlyMap<string, Tensor>, prefix: string): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [k, v] of t) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
+  return out;
 }

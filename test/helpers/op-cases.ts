@@ -2,7 +2,8 @@
  * The runtime's op cases, shared by the CPU suite (runtime-ops.test.ts, in the test process) and
  * the WebGPU suite (the child process that owns the Dawn device runs a case by id): each names a
  * torch call and the runtime call that mirrors it, with inputs torch draws. `toPy` is what
- * scripts/torch/goldens.py receives. Data only; nothing here runs a case.
+ * scripts/torch/goldens.py receives; `errorKind` reads the class of the error torch raised.
+ * Nothing here runs a case.
  */
 
 import { F, Tensor, cat, stack, tril, triu } from '../../src/runtime/index';
@@ -141,3 +142,7 @@ export function toPy(c: OpCase) {
   return { id: c.id, fn: c.fn, inputs: c.inputs, args: c.fn.startsWith('Tensor.') ? ['$0', ...args] : args, kwargs: pyArgs(c.kwargs ?? {}), permute0: c.permute0 };
 }
 
+/** The exception class in a torch error string (`RuntimeError: …` → `RuntimeError`). */
+export function errorKind(py: string | undefined): string {
+  return (py ?? '').split(':')[0];
+}

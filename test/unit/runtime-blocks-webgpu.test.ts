@@ -16,8 +16,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allBlocks } from '../../src/blocks/catalog';
-import { parseSafetensors, serializeSafetensors, type Tensor } from '../../src/runtime/index';
-import { torchBlockCase } from '../helpers/blocks';
+import { parseSafetensors, serializeSafetensors } from '../../src/runtime/index';
+import { torchBlockCase, withPrefix } from '../helpers/blocks';
 import { closeness, maxAbsDiff, runGoldens, type Goldens } from '../helpers/goldens';
 import { gridCases, type GridCase } from '../helpers/grid';
 import { TORCH_VERSIONS } from '../helpers/torch';
@@ -34,12 +34,6 @@ const cases: Case[] = [];
 for (const b of allBlocks()) {
   // The defaults, at the default dims and at the odd test dims.
   for (const g of gridCases(b).filter((x) => x.label.includes('{defaults}'))) cases.push({ id: `case${cases.length}`, g, torch2: b.torch2Only?.(g.params) !== undefined });
-}
-
-function subset(t: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  for (const [k, v] of t) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
-  return out;
 }
 
 describe('catalog blocks on WebGPU (lavapipe) against torch', function () {
@@ -69,15 +63,15 @@ describe('catalog blocks on WebGPU (lavapipe) against torch', function () {
           assert.ok(r?.ok, `torch failed: ${r?.error}`);
           const t = g.tensors(c.id);
           const base = path.join(dir, `${version}-${c.id}`);
-          fs.writeFileSync(`${base}.weights.safetensors`, serializeSafetensors(subset(t, 'state.')));
-          fs.writeFileSync(`${base}.input.safetensors`, serializeSafetensors(subset(t, 'input.')));
+          fs.writeFileSync(`${base}.weights.safetensors`, serializeSafetensors(withPrefix(t, 'state.')));
+          fs.writeFileSync(`${base}.input.safetensors`, serializeSafetensors(withPrefix(t, 'input.')));
           const sets = Object.entries(c.g.params).flatMap(([k, v]) => ['--set', `${k}=${v === null ? 'None' : v}`]);
           const run = spawnSync(process.execPath, [CLI, 'run', c.g.block.id, ...sets, '--backend', 'webgpu', '--weights', `${base}.weights.safetensors`, '--input', `${base}.input.safetensors`, '--output', `${base}.out.safetensors`, '--json'], { encoding: 'utf8', timeout: 300000 });
           assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
           const report = JSON.parse(run.stdout) as { backend: string };
           assert.equal(report.backend, 'webgpu');
           const got = parseSafetensors(fs.readFileSync(`${base}.out.safetensors`));
-          const want = [...subset(t, 'output.').entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => v);
+          const want = [...withPrefix(t, 'output.').entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, v]) => v);
           const names = c.g.block.contract(c.g.params).outputs.map((o) => o.name);
           assert.deepEqual([...got.keys()].sort(), [...names].sort());
           names.forEach((name, i) => {

@@ -10,13 +10,9 @@
 import * as assert from 'node:assert/strict';
 import type { Tensor } from '../../src/runtime/index';
 import { maxAbsDiff, runGoldens, type Goldens } from '../helpers/goldens';
-import { CASES, SDPA_CASES, toPy } from '../helpers/op-cases';
+import { CASES, SDPA_CASES, errorKind, toPy } from '../helpers/op-cases';
 import { TORCH_VERSIONS } from '../helpers/torch';
 import { WebGpuChild } from '../helpers/webgpu';
-
-function errorKind(py: string | undefined): string {
-  return (py ?? '').split(':')[0];
-}
 
 describe('runtime ops on WebGPU (lavapipe) vs torch goldens', function () {
   let gpu: WebGpuChild;

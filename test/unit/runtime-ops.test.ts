@@ -10,17 +10,13 @@
 
 import * as assert from 'node:assert/strict';
 import { KERNELS, Tensor, TorchError, cpu, cpuReference, type Backend } from '../../src/runtime/index';
-import { CASES, SDPA_CASES, toPy, type OpCase } from '../helpers/op-cases';
+import { CASES, SDPA_CASES, errorKind, toPy, type OpCase } from '../helpers/op-cases';
 import { runGoldens, maxAbsDiff, type Goldens } from '../helpers/goldens';
 import { TORCH_VERSIONS } from '../helpers/torch';
 
 function runTs(c: OpCase, inputs: Tensor[]): Tensor[] {
   const out = c.ts(inputs);
   return Array.isArray(out) ? out : [out];
-}
-
-function errorKind(py: string | undefined): string {
-  return (py ?? '').split(':')[0];
 }
 
 function check(c: OpCase, g: Goldens, device: Backend): void {

@@ -29,6 +29,22 @@ export function convOutputShape(x: readonly number[], w: readonly number[], a: C
   return out;
 }
 
+/**
+ * Sizes of a convolution lifted to 3 spatial dims (missing leading spatial dims have size 1,
+ * stride 1, padding 0, dilation 1), shared by the CPU reference, the WGSL program and the WASM
+ * fast path so the three loop over the same geometry.
+ */
+export function convGeometry(x: readonly number[], w: readonly number[], a: ConvAttrs) {
+  const lift = (s: readonly number[], fill: number) => [...new Array<number>(3 - s.length).fill(fill), ...s];
+  const [D, H, W] = lift(x.slice(2), 1);
+  const [kd, kh, kw] = lift(w.slice(2), 1);
+  const [sd, sh, sw] = lift(a.stride, 1);
+  const [pd, ph, pw] = lift(a.padding, 0);
+  const [dd, dh, dw] = lift(a.dilation, 1);
+  const [OD, OH, OW] = lift(convOutputShape(x, w, a).slice(2), 1);
+  return { N: x[0], Cin: x[1], Cout: w[0], D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, OD, OH, OW };
+}
+
 export const conv: Kernel<ConvAttrs> = {
   name: 'conv',
   outputs(inputs, a): OutputSpec[] {
@@ -61,18 +77,7 @@ export const conv: Kernel<ConvAttrs> = {
   contiguousInputs: true,
   cpu(inputs, a, [out]) {
     const [x, w, b] = inputs;
-    // Lift to 3 spatial dims: missing leading spatial dims have size 1.
-    const lift = (s: readonly number[], fill: number) => [...new Array(3 - s.length).fill(fill), ...s];
-    const [D, H, W] = lift(x.shape.slice(2), 1);
-    const [kd, kh, kw] = lift(w.shape.slice(2), 1);
-    const [sd, sh, sw] = lift(a.stride, 1);
-    const [pd, ph, pw] = lift(a.padding, 0);
-    const [dd, dh, dw] = lift(a.dilation, 1);
-    const os = convOutputShape(x.shape, w.shape, a);
-    const [OD, OH, OW] = lift(os.slice(2), 1);
-    const N = x.shape[0];
-    const Cin = x.shape[1];
-    const Cout = w.shape[0];
+    const { N, Cin, Cout, D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, OD, OH, OW } = convGeometry(x.shape, w.shape, a);
     const G = a.groups;
     const cg = Cin / G;
     const og = Cout / G;
@@ -141,15 +146,7 @@ const CONV_POSITIONS = 64;
 function convProgram(inputs: readonly TensorMeta[], a: ConvAttrs, outShape: readonly number[]): GpuProgram {
   if (numel(outShape) === 0) return emptyProgram();
   const [x, w, b] = inputs;
-  const lift = (s: readonly number[], fill: number) => [...new Array<number>(3 - s.length).fill(fill), ...s];
-  const [D, H, W] = lift(x.shape.slice(2), 1);
-  const [kd, kh, kw] = lift(w.shape.slice(2), 1);
-  const [sd, sh, sw] = lift(a.stride, 1);
-  const [pd, ph, pw] = lift(a.padding, 0);
-  const [dd, dh, dw] = lift(a.dilation, 1);
-  const [OD, OH, OW] = lift(outShape.slice(2), 1);
-  const [N, Cin] = x.shape;
-  const Cout = w.shape[0];
+  const { N, Cin, Cout, D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, OD, OH, OW } = convGeometry(x.shape, w.shape, a);
   const og = Cout / a.groups;
   const cg = Cin / a.groups;
   const T = [8, 4, 2, 1].find((t) => og % t === 0)!;

@@ -56,7 +56,7 @@
 
 import { binary, type BinaryAttrs } from '../kernels/elementwise';
 import { broadcastShapes } from '../kernels/elementwise';
-import { convOutputShape, type ConvAttrs } from '../kernels/conv';
+import { convGeometry, type ConvAttrs } from '../kernels/conv';
 import { copy, type CopyAttrs } from '../kernels/copy';
 import { pack } from '../kernels/gemm';
 import { broadcastStrides, contiguousData, numel, stridedOffsets, type CpuView } from '../kernels/kernel';
@@ -317,16 +317,7 @@ function softmaxFast(inputs: readonly CpuView[], a: SoftmaxAttrs, outs: Float32A
 function convFast(inputs: readonly CpuView[], a: ConvAttrs, outs: Float32Array[]): void {
   const [x, wt, bias] = inputs;
   const out = outs[0];
-  // Lift to 3 spatial dims: missing leading spatial dims have size 1 (as the reference).
-  const lift = (s: readonly number[], fill: number) => [...new Array<number>(3 - s.length).fill(fill), ...s];
-  const [D, H, W] = lift(x.shape.slice(2), 1);
-  const [kd, kh, kw] = lift(wt.shape.slice(2), 1);
-  const [sd, sh, sw] = lift(a.stride, 1);
-  const [pd, ph, pw] = lift(a.padding, 0);
-  const [dd, dh, dw] = lift(a.dilation, 1);
-  const [OD, OH, OW] = lift(convOutputShape(x.shape, wt.shape, a).slice(2), 1);
-  const [N, Cin] = x.shape;
-  const Cout = wt.shape[0];
+  const { N, Cin, Cout, D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, OD, OH, OW } = convGeometry(x.shape, wt.shape, a);
   const G = a.groups;
   const cg = Cin / G;
   const og = Cout / G;

@@ -48,7 +48,6 @@ interface Exports {
   flashAttention(q: number, qrs: number, k: number, krs: number, v: number, vrs: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number, mask: number, work: number): void;
   flashWorkFloats(L: number, S: number, E: number, Ev: number): number;
   softmaxRows(p: number, rows: number, cols: number, scale: number, causal: number): void;
-  addRowVector(x: number, bias: number, rows: number, cols: number): void;
   addColVector(x: number, bias: number, rows: number, cols: number): void;
   binary2d(op: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, rows: number, cols: number): void;
   gather3d(src: number, s0: number, s1: number, s2: number, dst: number, n0: number, n1: number, n2: number): void;
@@ -163,11 +162,6 @@ export class WasmKernels {
   /** In-place softmax of `rows` rows of `cols` after multiplying by `scale`; `causal` masks j > i. */
   softmaxRows(p: number, rows: number, cols: number, scale: number, causal: boolean): void {
     this.exports.softmaxRows(p, rows, cols, scale, causal ? 1 : 0);
-  }
-
-  /** x (rows×cols) += bias broadcast over rows (bias has cols floats). */
-  addRowVector(x: number, bias: number, rows: number, cols: number): void {
-    this.exports.addRowVector(x, bias, rows, cols);
   }
 
   /**
