@@ -8,7 +8,10 @@
  * return diagnostics (deduplicated, suppressions applied) and the inferred shapes of named
  * tensors. A session's result is identical to a cold `analyze` of the same text (tested on
  * random edits of the whole corpus). It never throws on user code: a rule that fails is
- * skipped for that event.
+ * skipped for that event, a unit whose evaluation fails (a bug of ours, or a resource limit)
+ * becomes one `internal` diagnostic on that unit's first line while the other units go on,
+ * subtrees nested deeper than `MAX_TREE_DEPTH` are cut (with a notice), and an optional time
+ * budget stops evaluating new units once spent (with a notice naming what was skipped).
  *
  * Invariant: nothing under src/analysis imports `vscode`.
  * Invariant: a unit's result depends only on its items' texts and the file's import aliases;
@@ -27,17 +30,31 @@ import type { Tree } from './parse';
 import { grammar, initParser, parse, parserReady, reparse } from './parse';
 import { RULES } from './rules';
 import type { Anchor, SyntaxNode } from './syntax';
-import { convert, countErrors, lineStarts, rowOf } from './syntax';
+import { convert, countErrors, lineStarts, MAX_TREE_DEPTH, rowOf } from './syntax';
 import type { ItemInfo } from './units';
 import { components, itemInfo } from './units';
 
 export type { Diagnostic, Fix, Range, Severity, TextEdit, Rule } from './diagnostics';
 export type { ShapeRecord } from './evaluate';
 export { RULES, getRule } from './rules';
+export { MAX_TREE_DEPTH } from './syntax';
 
 export interface AnalyzeOptions {
   /** Only these rules (all when absent). */
   rules?: readonly string[];
+  /**
+   * Milliseconds of evaluation after which units not yet evaluated (and not cached) are
+   * skipped; the result then holds what was found so far and a notice. No limit when absent.
+   */
+  budgetMs?: number;
+}
+
+/** Something the user should know about the analysis itself (not a finding in the code). */
+export interface Notice {
+  /** 0-based line the notice is about. */
+  line: number;
+  kind: 'truncated' | 'budget';
+  message: string;
 }
 
 export interface Analysis {
@@ -45,7 +62,16 @@ export interface Analysis {
   shapes: ShapeRecord[];
   /** Number of syntax error nodes in the tree (the analysis still ran). */
   syntaxErrors: number;
+  /** Limits the analysis hit: subtrees cut for depth, units skipped for time. */
+  notices: Notice[];
 }
+
+/**
+ * The rule name of the diagnostic that stands for a failure of the analyzer on one unit (an
+ * exception escaping the evaluator's guards, a resource limit). Not a rule of the registry:
+ * it cannot be switched off, only fixed.
+ */
+export const INTERNAL_RULE = 'internal';
 
 export const initAnalyzer = initParser;
 export const analyzerReady = parserReady;
@@ -72,12 +98,16 @@ interface Item {
   info: ItemInfo;
   errors: number;
   endRow: number;
+  /** Rows, relative to the anchor, where a subtree was cut at MAX_TREE_DEPTH. */
+  truncated: number[];
 }
 
 /** A unit's diagnostics and shapes, with every line stored as (item index in the unit, row in the item). */
 interface UnitResult {
   diagnostics: Diagnostic[];
   shapes: ShapeRecord[];
+  /** The evaluation failed (an `internal` diagnostic): never cached, so an edit retries it. */
+  failed?: boolean;
 }
 
 const SPAN = 1 << 22;
@@ -108,13 +138,24 @@ export class AnalysisSession {
     const results = new Map<string, UnitResult>();
     const diagnostics: Diagnostic[] = [];
     const shapes: ShapeRecord[] = [];
+    const notices: Notice[] = [];
+    for (const it of items) for (const r of it.truncated) notices.push({ line: it.anchor.row + r, kind: 'truncated', message: `an expression nested more than ${MAX_TREE_DEPTH} levels deep was not analysed` });
+    const deadline = options.budgetMs !== undefined ? Date.now() + options.budgetMs : Infinity;
+    let skipped = 0;
+    let firstSkipped = -1;
     for (const comp of components(items.map((it) => it.info))) {
       const its = comp.items.map((i) => items[i]);
       const cacheable = its.every((it) => it.errors === 0);
       const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.id).join(',')}` : '';
       let r = cacheable ? results.get(key) ?? this.results.get(key) : undefined;
-      if (!r) r = this.evaluate(its, aliases, source);
-      if (cacheable) results.set(key, r);
+      if (!r && Date.now() > deadline) {
+        // Out of time: what was found so far stands; this unit is reported as skipped.
+        skipped++;
+        if (firstSkipped < 0) firstSkipped = its[0].anchor.row;
+        continue;
+      }
+      if (!r) r = this.evaluateIsolated(its, aliases, source);
+      if (cacheable && !r.failed) results.set(key, r);
       const at = (line: number) => its[Math.floor(line / SPAN)].anchor.row + (line % SPAN);
       for (const d of r.diagnostics) diagnostics.push({ ...d, range: moveRange(d.range, at), fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: moveRange(e.range, at), newText: e.newText })) })) });
       for (const s of r.shapes) shapes.push({ ...s, line: at(s.line) });
@@ -122,12 +163,14 @@ export class AnalysisSession {
     this.results = results;
     const wanted = options.rules;
     const out = diagnostics
-      .filter((d) => (!wanted || wanted.includes(d.rule)) && !suppressed(sup, d.range, d.rule))
+      .filter((d) => d.rule === INTERNAL_RULE || ((!wanted || wanted.includes(d.rule)) && !suppressed(sup, d.range, d.rule)))
       .sort((a, b) => a.range.line - b.range.line || a.range.column - b.range.column || a.rule.localeCompare(b.rule) || a.range.endLine - b.range.endLine || a.range.endColumn - b.range.endColumn);
     shapes.sort((a, b) => a.line - b.line || a.column - b.column || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     let syntaxErrors = 0;
     for (const it of items) syntaxErrors += it.errors;
-    return { diagnostics: out, shapes, syntaxErrors };
+    if (skipped) notices.push({ line: firstSkipped, kind: 'budget', message: `analysis stopped after ${options.budgetMs} ms: ${skipped} unit(s) from line ${firstSkipped + 1} on were not analysed` });
+    notices.sort((a, b) => a.line - b.line);
+    return { diagnostics: out, shapes, syntaxErrors, notices };
   }
 
   dispose(): void {
@@ -201,7 +244,7 @@ export class AnalysisSession {
       if (todo.length) {
         const fresh = (gi: number): Item => {
           const gr = groups[gi];
-          const it: Item = { id: ++nextItemId, anchor: { row: gr.r0, text: gr.text }, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, errors: 0, endRow: gr.r1 };
+          const it: Item = { id: ++nextItemId, anchor: { row: gr.r0, text: gr.text }, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, errors: 0, endRow: gr.r1, truncated: [] };
           out[gi] = it;
           return it;
         };
@@ -215,7 +258,7 @@ export class AnalysisSession {
               while (gi < groups.length && groups[gi].to < k) gi++;
               if (need.has(gi)) {
                 const it = out[gi] ?? fresh(gi);
-                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], groups[gi].r0, starts));
+                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], groups[gi].r0, starts, (row) => it.truncated.push(row - groups[gi].r0)));
               }
               k++;
             } while (cursor.gotoNextSibling());
@@ -235,7 +278,7 @@ export class AnalysisSession {
                 for (let j = 0; found && j < k; j++) found = cursor.gotoNextSibling();
               }
               if (found) {
-                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], gr.r0, starts));
+                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], gr.r0, starts, (row) => it.truncated.push(row - gr.r0)));
                 cursor.gotoParent();
               }
             }
@@ -258,6 +301,25 @@ export class AnalysisSession {
       return out as Item[];
     } finally {
       cursor.delete();
+    }
+  }
+
+  /**
+   * `evaluate`, but a failure of ours (binding, evaluation or a resource limit such as the
+   * stack) is one `internal` diagnostic on the unit's first line: the other units go on.
+   */
+  private evaluateIsolated(its: Item[], aliases: Map<string, string>, source: string): UnitResult {
+    try {
+      return this.evaluate(its, aliases, source);
+    } catch (e) {
+      const first = its[0];
+      const line = first.anchor.text.split('\n', 1)[0];
+      const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      return {
+        failed: true,
+        shapes: [],
+        diagnostics: [{ rule: INTERNAL_RULE, severity: 'warning', message: `the analyzer failed on this code and skipped it (${why.split('\n', 1)[0]}); please report it`, range: { line: 0, column: 0, endLine: 0, endColumn: line.length }, fixes: [] }],
+      };
     }
   }
 

@@ -109,44 +109,102 @@ export interface GrammarTables {
 }
 
 /**
- * Copies the subtree under the cursor into SyntaxNodes. `base` is the absolute offset of the
- * anchor's text, `baseRow` its row; `starts` are the file's line starts. Leaves the cursor
- * where it found it.
+ * How deep a converted tree may be. Deeper subtrees (2,000 nested brackets, a chain of 1,000
+ * method calls, a sum of 2,000 terms: tree-sitter nests each of these one level per term) are
+ * cut at this depth and replaced by one `truncated` leaf spanning their text, so every walker
+ * above — recursive by nature, as Python's grammar is — has a bounded stack. CPython itself
+ * refuses more than 200 nested brackets; code that people write stays far below this (the
+ * deepest file of the installed torch package is well under it; see the robustness test).
  */
-export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[]): SyntaxNode {
-  const typeId = cursor.nodeTypeId;
-  const type = g.types[typeId] || 'ERROR';
-  let named = g.named.get(typeId);
-  if (named === undefined) {
-    named = cursor.nodeIsNamed;
-    g.named.set(typeId, named);
-  }
-  const s = cursor.startIndex;
-  const e = cursor.endIndex;
-  const missing = s === e && cursor.nodeIsMissing;
-  const children: SyntaxNode[] = [];
-  const fields: (string | null)[] = [];
-  let hasError = type === 'ERROR' || missing;
-  if (cursor.gotoFirstChild()) {
-    do {
-      const fid = cursor.currentFieldId;
-      const c = convert(cursor, g, anchor, base, baseRow, starts);
-      if (c.hasError) hasError = true;
-      children.push(c);
-      fields.push(fid ? g.fields[fid] ?? null : null);
-    } while (cursor.gotoNextSibling());
-    cursor.gotoParent();
-  }
-  const sr = rowOf(starts, s);
-  const er = rowOf(starts, e);
-  return new SyntaxNode(type, named, missing, hasError, anchor, s - base, e - base, sr - baseRow, s - starts[sr], er - baseRow, e - starts[er], children, fields);
+export const MAX_TREE_DEPTH = 400;
+
+/** The type of the leaf that stands for a subtree cut at `MAX_TREE_DEPTH`; unknown to every layer above, so its value is unknown. */
+export const TRUNCATED = 'truncated';
+
+interface Pending {
+  type: string;
+  named: boolean;
+  missing: boolean;
+  hasError: boolean;
+  s: number;
+  e: number;
+  children: SyntaxNode[];
+  fields: (string | null)[];
+  /** The field this node has in its parent. */
+  field: string | null;
 }
 
-/** Counts error and missing nodes, as the editor reports syntax errors. */
-export function countErrors(n: SyntaxNode): number {
-  if (n.isError || n.isMissing) return 1;
-  if (!n.hasError) return 0;
+/**
+ * Copies the subtree under the cursor into SyntaxNodes, iteratively (an explicit stack, so a
+ * pathological nesting cannot overflow the JavaScript stack) and cut at `MAX_TREE_DEPTH`.
+ * `base` is the absolute offset of the anchor's text, `baseRow` its row; `starts` are the
+ * file's line starts. Leaves the cursor where it found it. `onTruncate` hears of each cut.
+ */
+export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void): SyntaxNode {
+  const finish = (p: Pending): SyntaxNode => {
+    const sr = rowOf(starts, p.s);
+    const er = rowOf(starts, p.e);
+    return new SyntaxNode(p.type, p.named, p.missing, p.hasError, anchor, p.s - base, p.e - base, sr - baseRow, p.s - starts[sr], er - baseRow, p.e - starts[er], p.children, p.fields);
+  };
+  const open = (field: string | null): Pending => {
+    const typeId = cursor.nodeTypeId;
+    const type = g.types[typeId] || 'ERROR';
+    let named = g.named.get(typeId);
+    if (named === undefined) {
+      named = cursor.nodeIsNamed;
+      g.named.set(typeId, named);
+    }
+    const s = cursor.startIndex;
+    const e = cursor.endIndex;
+    const missing = s === e && cursor.nodeIsMissing;
+    return { type, named, missing, hasError: type === 'ERROR' || missing, s, e, children: [], fields: [], field };
+  };
+  const stack: Pending[] = [open(null)];
+  // Invariant: the cursor is on the node of the top of the stack, whose children are not visited yet.
+  for (;;) {
+    const top = stack[stack.length - 1];
+    let descended = false;
+    if (stack.length < MAX_TREE_DEPTH) {
+      if (cursor.gotoFirstChild()) {
+        const fid = cursor.currentFieldId;
+        stack.push(open(fid ? g.fields[fid] ?? null : null));
+        descended = true;
+      }
+    } else if (cursor.gotoFirstChild()) {
+      // Too deep: this node stands for its whole subtree.
+      cursor.gotoParent();
+      top.type = TRUNCATED;
+      top.named = true;
+      onTruncate?.(rowOf(starts, top.s));
+    }
+    if (descended) continue;
+    // The top has no (more) children to visit: close it, then move to the next sibling or up.
+    for (;;) {
+      const done = stack.pop()!;
+      const node = finish(done);
+      if (stack.length === 0) return node;
+      const parent = stack[stack.length - 1];
+      if (node.hasError) parent.hasError = true;
+      parent.children.push(node);
+      parent.fields.push(done.field);
+      if (cursor.gotoNextSibling()) {
+        const fid = cursor.currentFieldId;
+        stack.push(open(fid ? g.fields[fid] ?? null : null));
+        break;
+      }
+      cursor.gotoParent();
+    }
+  }
+}
+
+/** Counts error and missing nodes, as the editor reports syntax errors (iteratively: trees may be deep). */
+export function countErrors(root: SyntaxNode): number {
   let k = 0;
-  for (const c of n.children) k += countErrors(c);
+  const todo = [root];
+  while (todo.length) {
+    const n = todo.pop()!;
+    if (n.isError || n.isMissing) k++;
+    else if (n.hasError) for (const c of n.children) todo.push(c);
+  }
   return k;
 }

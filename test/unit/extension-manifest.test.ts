@@ -60,7 +60,7 @@ describe('extension manifest', function () {
 });
 
 describe('check workspace loop', function () {
-  const none: Analysis = { diagnostics: [], shapes: [], syntaxErrors: 0 };
+  const none: Analysis = { diagnostics: [], shapes: [], syntaxErrors: 0, notices: [] };
   const one: Analysis = { ...none, diagnostics: [{ rule: 'r', severity: 'error', message: 'm', range: { line: 0, column: 0, endLine: 0, endColumn: 1 }, fixes: [] }] };
 
   it('analyses every file, counts unreadable ones and reports progress', async function () {
