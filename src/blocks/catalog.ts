@@ -29,6 +29,23 @@ export function defaults(block: BlockDef): Params {
 }
 
 /**
+ * The ceiling of every size parameter (`int`) that declares no `max` of its own. Sizes are
+ * multiplied together into weight shapes (`embed_dim × embed_dim`, `channels × channels /
+ * reduction`): above 2^16 a single weight matrix has more than 2^32 elements (16 GiB of
+ * float32), more than a typed array, a WebGPU buffer or the preview can hold, and the product
+ * of two such sizes stops being an exact float64 integer in shape arithmetic.
+ */
+export const SIZE_CEILING = 65536;
+const SIZE_CEILING_WHY = 'a larger size makes one weight matrix exceed 2^32 elements (16 GiB of float32), more than any backend can allocate';
+
+/** A parameter's inclusive upper bound and why it exists, when it has one. */
+export function upperBound(def: ParamDef): { max: number; why?: string } | undefined {
+  if (def.max !== undefined) return { max: def.max };
+  if (def.type === 'int') return { max: SIZE_CEILING, why: SIZE_CEILING_WHY };
+  return undefined;
+}
+
+/**
  * Parses a textual value (CLI `--set k=v`, a form field) for a parameter.
  * Returns the value or a message explaining what was expected.
  */
@@ -38,6 +55,8 @@ export function parseParamValue(def: ParamDef, text: string): { value: ParamValu
   switch (def.type) {
     case 'int': {
       if (!/^[+-]?\d+$/.test(t)) return { error: `${def.name} must be an integer, got ${JSON.stringify(text)}` };
+      // Beyond 2^53 a number is no longer an exact integer (`99999999999999999999999` reads as 1e+23).
+      if (!Number.isSafeInteger(Number(t))) return { error: `${def.name} (${t.length > 24 ? `${t.slice(0, 20)}…` : t}) is too large to be an exact integer${upperBound(def) ? `; it must be ≤ ${upperBound(def)!.max}` : ''}` };
       return { value: Number(t) };
     }
     case 'float': {
@@ -67,7 +86,10 @@ export function checkParam(def: ParamDef, v: ParamValue): string | undefined {
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${def.name} must be a number`;
       if (def.type === 'int' && !Number.isInteger(v)) return `${def.name} must be an integer, got ${v}`;
       if (def.min !== undefined && v < def.min) return `${def.name} (${v}) must be ≥ ${def.min}`;
-      if (def.max !== undefined && v > def.max) return `${def.name} (${v}) must be ≤ ${def.max}`;
+      {
+        const ub = upperBound(def);
+        if (ub && v > ub.max) return `${def.name} (${v}) must be ≤ ${ub.max}${ub.why ? `: ${ub.why}` : ''}`;
+      }
       return undefined;
     case 'bool':
       return typeof v === 'boolean' ? undefined : `${def.name} must be true or false`;

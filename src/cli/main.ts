@@ -4,8 +4,12 @@
  * write through the given streams, so tests run them in-process and through
  * the built binary alike.
  *
- * Exit codes: 0 success, 1 failure of the work itself, 2 usage errors and
- * invalid parameter values (with the catalog's validation message).
+ * Exit codes: 0 success, 1 findings (`check`) or a failure of the work itself
+ * (an unwritable file, no WebGPU adapter), 2 usage errors and bad input
+ * (invalid parameter values with the catalog's validation message, a run
+ * larger than the backend can allocate, an existing output file without
+ * `--force`), 3 an internal failure (a bug of ours). Every error is one line;
+ * `--debug`, anywhere on the command line, adds the stack trace.
  */
 
 import * as fs from 'node:fs';
@@ -30,6 +34,11 @@ Commands:
   new <block> [--set name=value ...]   Generate a block's source code.
         [--lang py|ts] [--out FILE] [--force]  (ts: a module class for the Attention Forge runtime)
 ${RUN_USAGE}${CHECK_USAGE}  help                                 Show this help.
+
+Options for every command:
+  --debug                              Print stack traces of internal errors.
+
+Exit codes: 0 success, 1 findings or a failed run, 2 usage error or bad input, 3 internal error.
 
 Examples:
   attention-forge new cnn-mha --set embed_dim=128 --set num_heads=4
@@ -124,8 +133,16 @@ function newBlock(io: Io, args: string[]): number {
   return 0;
 }
 
+/** The one line an internal error prints, and its stack trace with `--debug`. */
+export function internalError(e: unknown, debug: boolean): string {
+  const first = e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
+  const line = `attention-forge: internal error: ${first.split('\n', 1)[0]}${debug ? '' : ' (run with --debug for the stack trace)'}\n`;
+  return debug && e instanceof Error && e.stack ? `${line}${e.stack}\n` : line;
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  const [cmd, ...rest] = argv.filter((a) => a !== '--debug');
   try {
     switch (cmd) {
       case 'blocks': {
@@ -137,7 +154,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'run':
         return await runCommand(rest, io);
       case 'check':
-        return await checkCommand(rest, io);
+        return await checkCommand(debug ? [...rest, '--debug'] : rest, io);
       case 'shapes':
         return await shapesCommand(rest, io);
       case undefined:
@@ -155,7 +172,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       if (!(e instanceof UsageError)) io.err(USAGE);
       return 2;
     }
-    throw e;
+    io.err(internalError(e, debug));
+    return 3;
   }
 }
 
@@ -168,8 +186,8 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`attention-forge: internal error: ${(e as Error).stack ?? e}\n`);
-      process.exitCode = 1;
+      process.stderr.write(internalError(e, process.argv.includes('--debug')));
+      process.exitCode = 3;
     },
   );
 }

@@ -10,7 +10,9 @@
  * and the preview. It does not validate parameters itself: the catalog does.
  *
  * Exit codes as in main.ts: 0 ok, 1 the run failed (unreadable or mismatched
- * weights or inputs, no WebGPU), 2 usage errors and invalid parameter values.
+ * weights or inputs, no WebGPU), 2 usage errors, invalid parameter values, a
+ * run larger than the backend can allocate (a typed array or a WebGPU buffer
+ * limit), an existing `--output` without `--force`.
  */
 
 import * as fs from 'node:fs';
@@ -19,11 +21,11 @@ import { allBlocks, contractEnv, getBlock, parseParamValue, resolveParams } from
 import { evalShape } from '../blocks/expr';
 import type { BlockDef, Params, TensorSpec } from '../blocks/types';
 import { cpu, Generator, parseSafetensors, randn, rand, serializeSafetensors, Tensor, tensor, TorchError, full, type Backend } from '../runtime/index';
-import { traceForward, type LayerRecord } from '../runtime/index';
+import { traceForward, WebGpuLimitError, type LayerRecord } from '../runtime/index';
 import { instantiateBlock } from '../twins/registry';
 
 export const RUN_USAGE = `  run <block> [--set name=value ...]   Run a block on the Attention Forge runtime and print its layers.
-        [--weights W.safetensors] [--input X.safetensors] [--output Y.safetensors]
+        [--weights W.safetensors] [--input X.safetensors] [--output Y.safetensors [--force]]
         [--backend cpu|webgpu] [--seed N] [--json]
 `;
 
@@ -115,6 +117,30 @@ function inferDims(block: BlockDef, given: ReadonlyMap<string, Tensor>, specs: r
 
 function fmt(shape: readonly (number | string)[]): string {
   return `(${shape.join(', ')})`;
+}
+
+/**
+ * Whether an error is the JavaScript engine refusing an allocation (a typed array over its
+ * maximum length, an ArrayBuffer the heap cannot hold): the sizes asked for are too large for
+ * this backend, which is a fact about the input, not a bug.
+ */
+export function isAllocationFailure(e: unknown): boolean {
+  return e instanceof RangeError && /array buffer allocation|invalid typed array length|invalid array length|array buffer length|out of memory/i.test(e.message);
+}
+
+/**
+ * `runBlock`, with the limits of the backend turned into usage errors (exit 2, one line): an
+ * allocation the CPU backend cannot make and a buffer over a WebGPU device's limits.
+ */
+export function runBlockBounded(block: BlockDef, given: Params, o: RunOptions = {}): RunResult {
+  const backend = o.device?.name ?? 'cpu';
+  try {
+    return runBlock(block, given, o);
+  } catch (e) {
+    if (isAllocationFailure(e)) throw new RunUsageError(`${block.id} with these parameters needs more memory than the ${backend} backend can allocate (${(e as Error).message}); choose smaller sizes`);
+    if (e instanceof WebGpuLimitError) throw new RunUsageError(`${block.id} with these parameters exceeds a limit of this WebGPU device: ${e.message.split('\n', 1)[0]}; choose smaller sizes or --backend cpu`);
+    throw e;
+  }
 }
 
 /** Builds, (loads,) and runs a block with tracing. Throws RunUsageError for invalid params, RunError for the rest. */
@@ -212,6 +238,7 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
       backend: { type: 'string', default: 'cpu' },
       seed: { type: 'string', default: '0' },
       json: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
     },
   });
   try {
@@ -223,16 +250,19 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     const params = parseSets(block, values.set ?? []);
     const backend = values.backend ?? 'cpu';
     if (backend !== 'cpu' && backend !== 'webgpu') throw new RunUsageError(`--backend ${backend} is not available; supported: cpu, webgpu`);
+    // Refuse before the run rather than after it; the write below is atomic about it too ('wx').
+    if (values.output && !values.force && fs.existsSync(values.output)) throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
     const weights = values.weights ? readSafetensors(values.weights, 'weights file') : undefined;
     const inputs = values.input ? readSafetensors(values.input, 'input file') : undefined;
     const device = await openBackend(backend);
-    const r = runBlock(block, params, { seed, device, weights, inputs });
+    const r = runBlockBounded(block, params, { seed, device, weights, inputs });
     const outData = new Map<string, Tensor>();
     for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
     if (values.output) {
       try {
-        fs.writeFileSync(values.output, serializeSafetensors(outData, { block: block.id, seed: String(seed), backend }));
+        fs.writeFileSync(values.output, serializeSafetensors(outData, { block: block.id, seed: String(seed), backend }), { flag: values.force ? 'w' : 'wx' });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
         throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
       }
     }
