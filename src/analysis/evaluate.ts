@@ -23,7 +23,8 @@ import * as D from './dims';
 import type { Dim } from './dims';
 import type { Event, OpInfo } from './events';
 import type { Node } from './parse';
-import type { Axis, ClassInfo, InstanceV, IntV, Role, ScaleFact, TensorV, TorchModuleV, TupleV, Value } from './values';
+import { TENSOR_ATTRIBUTES } from './torch-api';
+import type { Axis, ClassInfo, InstanceV, IntV, Role, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 
 export interface ShapeRecord {
@@ -59,6 +60,19 @@ const ELEMENTWISE_FUNCS = new Set([
   'normalize', 'clamp', 'clip', 'relu_', 'sigmoid_', 'mul_', 'add_', 'tanh_', 'dropout1d', 'dropout2d', 'square', 'pow',
   'type_as', 'to', 'cpu', 'cuda', 'requires_grad_', 'zero_', 'fill_', 'nan_to_num', 'reciprocal', 'log_softmax', 'bool',
   'long', 'int', 'masked_fill', 'masked_fill_', 'softmax', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cumsum',
+]);
+
+/** Parameter annotations that declare a tensor (or an optional one). */
+function isTensorAnnotation(text: string): boolean {
+  return /\b(Tensor|FloatTensor|LongTensor|BoolTensor|ndarray)\b|^\s*(Float|Int|Bool|Shaped|Num|Real|Integer|Inexact)\[/.test(text);
+}
+
+/** Attributes a tensor shares with modules, arrays or Python objects: reading one proves nothing. */
+const SHARED_ATTRIBUTES = new Set([
+  'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'type', 'apply', 'requires_grad_', 'share_memory_',
+  'copy', 'dtype', 'device', 'data', 'index', 'count', 'get', 'register_hook', 'names', 'is_sparse', 'is_cuda', 'storage',
+  'item', 'tolist', 'split', 'join', 'replace', 'format', 'strip', 'lower', 'upper', 'startswith', 'endswith', 'add', 'update',
+  'pop', 'clear', 'extend', 'append', 'insert', 'remove', 'sort', 'reverse', 'values', 'keys', 'items',
 ]);
 
 /** nn.Module methods that return the module itself. */
@@ -596,8 +610,22 @@ export class Evaluator {
     if (!first) return UNKNOWN;
     if (vals.every((v) => v === first)) return first;
     if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length && v.axes.every((a, i) => this.same(a.size, first.axes![i].size)))) {
-      const t = first as TensorV;
-      return { kind: 'tensor', axes: t.axes!.map((a) => ({ size: a.size, role: a.role })), dtype: vals.every((v) => (v as TensorV).dtype === t.dtype) ? t.dtype : undefined };
+      // The join keeps the facts every branch agrees on (a fused-attention branch and its
+      // fallback both leave a contiguous (B, H, T, D): the layout survives the join).
+      const ts = vals as TensorV[];
+      const t = ts[0];
+      const agree = <K extends keyof TensorV>(k: K) => ts.every((v) => v[k] === t[k]);
+      const axes = t.axes!.map((a, i) => {
+        const ax: Axis = { size: a.size };
+        if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
+        if (ts.every((v) => v.axes![i].label === a.label) && a.label) ax.label = a.label;
+        return ax;
+      });
+      const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
+      if (ts.every((v) => v.strides && v.strides.length === t.strides!.length && v.strides.every((d, i) => this.same(d, t.strides![i])))) out.strides = t.strides;
+      if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
+      if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
+      return out;
     }
     if (vals.every((v) => v?.kind === 'int' && first.kind === 'int' && this.same(v.dim, first.dim))) return first;
     if (vals.every((v) => v?.kind === 'none')) return first;
@@ -692,9 +720,75 @@ export class Evaluator {
     if (names && (line !== defLine || this.paramsOnLine(fn, line) === 1 || index === 0)) return this.tensorFromNames(names, f);
     const doc = this.docShape(fn, p.name);
     if (doc) return this.tensorFromNames(doc, f);
-    if (p.ann && /Tensor/.test(p.ann.text)) return { kind: 'tensor' };
-    return { kind: 'tensor' };
+    if (p.ann) return isTensorAnnotation(p.ann.text) ? { kind: 'tensor' } : this.fromTypeAnnotation(p.ann, p.name);
+    // No evidence either way: a tensor for tensor methods, silent for anything else.
+    return { kind: 'tensor', hypothetical: true };
   }
+
+  /**
+   * A seeded value for a parameter annotated with a type that is not a tensor: numbers for
+   * `int`/`float`/`bool`, an object of named sizes for a class of the file (a config dataclass),
+   * and unknown for everything else (`nn.Module`, `dict`, `Dict[str, Tensor]`, `str`, `Any`).
+   */
+  private fromTypeAnnotation(ann: Node, name: string): Value {
+    const t = ann.text.replace(/\s+/g, '');
+    if (/^(int|Optional\[int\]|int\|None)$/.test(t)) return intV(this.fresh(name), name);
+    if (/^(float|Optional\[float\])$/.test(t)) return { kind: 'num' };
+    if (/^bool$/.test(t)) return { kind: 'bool' };
+    const cls = this.b.classes.get(t.replace(/^["']|["']$/g, ''));
+    if (cls && !cls.isModule) return this.symObj(name, cls);
+    return UNKNOWN;
+  }
+
+  /** An object of named sizes for a parameter, with the annotated fields of `cls` when given. */
+  private symObj(name: string, cls?: ClassInfo): SymObjV {
+    const fields = cls ? new Map<string, string | undefined>() : undefined;
+    for (let c: ClassInfo | undefined = cls; c; c = c.base) {
+      for (const st of c.node.childForFieldName('body')?.namedChildren ?? []) {
+        const a = st.type === 'expression_statement' ? st.namedChildren[0] : undefined;
+        const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
+        if (!a || !left || left.type !== 'identifier' || fields!.has(left.text)) continue;
+        fields!.set(left.text, a.childForFieldName('type')?.text);
+      }
+    }
+    return { kind: 'symobj', name, attrs: new Map(), fields };
+  }
+
+  /** `config.n_embd` on an object of named sizes: the same symbol on every read. */
+  private symObjAttribute(o: SymObjV, name: string): Value {
+    const known = o.attrs.get(name);
+    if (known) return known;
+    const ann = o.fields?.get(name)?.replace(/\s+/g, '');
+    let v: Value;
+    if (o.fields && !o.fields.has(name)) v = UNKNOWN;
+    else if (ann === undefined || /^(int|Optional\[int\])$/.test(ann)) v = intV(this.fresh(name), name);
+    else if (/^(float|Optional\[float\])$/.test(ann)) v = { kind: 'num' };
+    else if (ann === 'bool') v = { kind: 'bool' };
+    else v = UNKNOWN;
+    o.attrs.set(name, v);
+    return v;
+  }
+
+  /** Whether the body of `fn` reads attributes of its parameter `name` (`config.n_embd`). */
+  private readsAttributes(fn: Node, name: string): boolean {
+    let memo = this.attrReaders.get(fn);
+    if (!memo) {
+      memo = new Set();
+      const stack: Node[] = [fn];
+      while (stack.length) {
+        const n = stack.pop()!;
+        if (n.type === 'attribute') {
+          const o = n.childForFieldName('object');
+          if (o?.type === 'identifier') memo.add(o.text);
+        }
+        for (const c of n.namedChildren) if (c) stack.push(c);
+      }
+      this.attrReaders.set(fn, memo);
+    }
+    return memo.has(name);
+  }
+
+  private readonly attrReaders = new Map<Node, Set<string>>();
 
   private paramsOnLine(fn: Node, line: number): number {
     return this.params(fn).filter((p) => p.node.startPosition.row === line && p.name !== 'self').length;
@@ -791,8 +885,9 @@ export class Evaluator {
   private seedFor(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number, f: Frame): Value {
     const fname = fn.childForFieldName('name')?.text;
     if (fname === '__init__') {
-      if (p.ann && /float/.test(p.ann.text)) return { kind: 'num' };
-      if (p.ann && /bool/.test(p.ann.text)) return { kind: 'bool' };
+      if (p.ann) return isTensorAnnotation(p.ann.text) ? { kind: 'tensor' } : this.fromTypeAnnotation(p.ann, p.name);
+      // `config.n_embd`: an object whose attributes are named sizes; otherwise a size.
+      if (this.readsAttributes(fn, p.name)) return this.symObj(p.name);
       return intV(this.fresh(p.name), p.name);
     }
     if (/mask/i.test(p.name)) return { kind: 'none' };
@@ -1073,6 +1168,8 @@ export class Evaluator {
         return UNKNOWN;
       case 'torchmodule':
         return this.moduleAttribute(obj, name);
+      case 'symobj':
+        return this.symObjAttribute(obj, name);
       default:
         return UNKNOWN;
     }
@@ -1095,6 +1192,11 @@ export class Evaluator {
   }
 
   private tensorAttribute(t: TensorV, name: string, n: Node, attrNode: Node): Value {
+    if (t.hypothetical) {
+      // An attribute tensors lack, or one modules and arrays share, is no evidence of a tensor.
+      if (!TENSOR_ATTRIBUTES.has(name) || SHARED_ATTRIBUTES.has(name)) return UNKNOWN;
+      t.hypothetical = undefined;
+    }
     switch (name) {
       case 'shape':
         return this.shapeTuple(t);

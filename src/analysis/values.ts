@@ -60,6 +60,12 @@ export interface TensorV {
   lastPermute?: Node;
   /** The axis labels before the first of those permutes (the layout a way back should restore). */
   preLayout?: (string | undefined)[];
+  /**
+   * Seeded without evidence that it is a tensor (an unannotated parameter of code nobody calls):
+   * tensor methods apply to it, but an attribute `torch.Tensor` lacks says the value is
+   * something else (a module, a dict, a config), not that the code is wrong.
+   */
+  hypothetical?: boolean;
 }
 
 export interface ScaleFact {
@@ -156,6 +162,19 @@ export interface DictV {
   items: Record<string, Value>;
 }
 
+/**
+ * An object of unknown type whose attributes are read as named sizes: a constructor's `config`
+ * (`config.n_embd`, `config.n_head`) in code nobody instantiates. Each attribute read once is one
+ * symbol named after it, so every use of `config.n_embd` is the same size. `fields` are the
+ * annotated fields of the class it was declared as (a dataclass), when known.
+ */
+export interface SymObjV {
+  kind: 'symobj';
+  name: string;
+  attrs: Map<string, Value>;
+  fields?: Map<string, string | undefined>;
+}
+
 export interface UnknownV {
   kind: 'unknown';
 }
@@ -175,6 +194,7 @@ export type Value =
   | QualV
   | BoundMethodV
   | DictV
+  | SymObjV
   | UnknownV;
 
 export interface ClassInfo {
