@@ -14,7 +14,8 @@ output ("twinMaxAbsDiff").
 Each case's code is written to its own module file and imported; the class is
 built with its default arguments (the values chosen at generation time), put
 in eval mode, and called under no_grad with synthesised inputs. RESULTS.json
-gets one entry per case: {"id", "ok", "outputs": [shape...], "finite", "error"}.
+gets one entry per case: {"id", "ok", "outputs": [shape...], "finite", "error",
+"warnings": [message...]} (the warnings raised while building and running it).
 Nothing here knows any block: the suite compares the shapes with the catalog.
 """
 
@@ -24,6 +25,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 
 import torch
 
@@ -98,12 +100,15 @@ def main():
     results = []
     with tempfile.TemporaryDirectory() as folder:
         for i, case in enumerate(cases):
-            try:
-                r = run_case(case, folder, i)
-                r.update({"id": case["id"], "ok": True})
-            except Exception as e:  # the case's failure is data for the suite
-                r = {"id": case["id"], "ok": False, "error": "%s: %s" % (type(e).__name__, e),
-                     "trace": traceback.format_exc(limit=3)}
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    r = run_case(case, folder, i)
+                    r.update({"id": case["id"], "ok": True})
+                except Exception as e:  # the case's failure is data for the suite
+                    r = {"id": case["id"], "ok": False, "error": "%s: %s" % (type(e).__name__, e),
+                         "trace": traceback.format_exc(limit=3)}
+            r["warnings"] = ["%s: %s" % (w.category.__name__, w.message) for w in caught]
             results.append(r)
     with open(results_path, "w") as f:
         json.dump({"torch": torch.__version__, "results": results}, f)

@@ -122,6 +122,12 @@ function mainDoc(block: BlockDef, p: Params, c: PyClassSpec): string[] {
   return doc;
 }
 
+/** The constructor's first lines when the code needs torch >= 2.0: a RuntimeError naming the reason and the installed torch. */
+export function torch2Guard(className: string, reason: string): string[] {
+  const msg = `${className} needs torch >= 2.0 (${reason}), found torch {torch.__version__}`.replace(/"/g, "'");
+  return ['if int(torch.__version__.split(".")[0]) < 2:', `    raise RuntimeError(f"${msg}")`];
+}
+
 /** Renders a block's structure as Python source. Parameters must already be valid. */
 export function renderPyTorch(block: BlockDef, p: Params): string {
   const main = block.pytorch(p);
@@ -129,7 +135,11 @@ export function renderPyTorch(block: BlockDef, p: Params): string {
   collectHelpers(main, helpers);
   const classes: string[][] = [];
   for (const h of helpers.values()) classes.push(renderClass(h, h.doc ?? [], h.initArgs ?? []));
-  classes.push(renderClass(main, mainDoc(block, p, main), main.initArgs ?? ctorArgs(block, p)));
+  const needs2 = block.torch2Only?.(p);
+  // Code that needs torch >= 2.0 says so when it is built on an older torch, instead of failing
+  // later with an AttributeError or TypeError on the missing function or argument.
+  const mainSpec = needs2 ? { ...main, init: [...torch2Guard(main.name, needs2), ...main.init] } : main;
+  classes.push(renderClass(mainSpec, mainDoc(block, p, main), main.initArgs ?? ctorArgs(block, p)));
   const body = classes.map((c) => c.join('\n')).join('\n\n\n');
 
   const imports: string[] = [];

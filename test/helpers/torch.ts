@@ -34,6 +34,8 @@ export interface TorchResult {
   twinMaxAbsDiff?: number;
   error?: string;
   trace?: string;
+  /** Warnings torch raised while the case was built and run (`Category: message`). */
+  warnings?: string[];
 }
 
 export function pythonCommand(version: TorchVersion, script: string, args: string[]): [string, string[]] {

@@ -2,7 +2,9 @@
  * Every block, over its parameter grid, generates PyTorch that runs in real
  * torch 1.13 and 2.6 and returns exactly the shapes its contract states.
  * Cases that need torch >= 2.0 (use_sdpa, the is_causal hint) must run on
- * 2.6 and must fail on 1.13, which proves the documented requirement.
+ * 2.6 and must fail on 1.13 with the generated guard's RuntimeError, which
+ * proves the documented requirement and that the user is told.
+ * Torch must not warn while building or running any of them.
  * A `use_sdpa` variant must compute the same output as its explicit twin
  * with the same weights (max abs difference ≤ 1e-5).
  * Invalid parameter combinations the catalog rejects are shown to fail in
@@ -78,6 +80,8 @@ for (const version of TORCH_VERSIONS) {
         assert.ok(r, 'no result');
         if (needs2) {
           assert.equal(r.ok, false, 'expected torch 1.13 to reject code documented as needing torch >= 2.0');
+          // The generated constructor says why, rather than a bare AttributeError later on.
+          assert.match(r.error ?? '', /^RuntimeError: \w+ needs torch >= 2\.0 \(.+\), found torch 1\.13/);
           return;
         }
         assert.ok(r.ok, `${r.error}\n${r.trace ?? ''}`);
@@ -85,6 +89,8 @@ for (const version of TORCH_VERSIONS) {
         const names = c.g.block.contract(c.g.params).outputs.map((o) => o.name);
         assert.deepEqual(r.outputs, names.map((n) => expected[n]), 'output shapes differ from the contract');
         assert.ok(r.finite, 'outputs contain NaN or inf');
+        // Generated code runs clean: no deprecation or mask-mismatch warnings from torch.
+        assert.deepEqual(r.warnings ?? [], [], 'torch warned');
         if (c.torch.twin) {
           assert.ok(r.twinMaxAbsDiff !== undefined && r.twinMaxAbsDiff <= 1e-5, `use_sdpa output differs from the explicit twin by ${r.twinMaxAbsDiff}`);
         }

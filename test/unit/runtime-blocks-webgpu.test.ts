@@ -1,6 +1,7 @@
 /**
  * Every catalog block on WebGPU against real torch: torch 1.13 and 2.6 build the generated
- * PyTorch module at its defaults (at the block's default dims and at its odd test dims), and
+ * PyTorch module at its defaults (at the block's default dims and at its odd test dims) and
+ * with spectral normalisation where a block offers it, and
  * write its state_dict, inputs and outputs (scripts/torch/goldens.py); `attention-forge run
  * <block> --backend webgpu --weights … --input … --output …` (the built CLI, Dawn on lavapipe in
  * its own process) runs the compiled TypeScript twin on those weights and inputs, and its
@@ -32,8 +33,10 @@ interface Case {
 
 const cases: Case[] = [];
 for (const b of allBlocks()) {
-  // The defaults, at the default dims and at the odd test dims.
-  for (const g of gridCases(b).filter((x) => x.label.includes('{defaults}'))) cases.push({ id: `case${cases.length}`, g, torch2: b.torch2Only?.(g.params) !== undefined });
+  // The defaults, at the default dims and at the odd test dims; and spectral normalisation,
+  // whose constructor runs its power iteration on the device (no synchronous read there).
+  const picked = gridCases(b).filter((x) => x.label.includes('{defaults}') || x.params.spectral_norm === true);
+  for (const g of picked) cases.push({ id: `case${cases.length}`, g, torch2: b.torch2Only?.(g.params) !== undefined });
 }
 
 describe('catalog blocks on WebGPU (lavapipe) against torch', function () {

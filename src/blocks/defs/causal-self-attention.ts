@@ -87,7 +87,7 @@ export const causalSelfAttention: BlockDef = {
       p.need_weights ? 'return y, attn' : 'return y',
     ],
   }),
-  torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  torch2Only: (p) => (p.use_sdpa ? 'use_sdpa calls F.scaled_dot_product_attention, added in torch 2.0; generate with use_sdpa = false for torch 1.x' : undefined),
   typescript: (p) => ({
     name: 'CausalSelfAttention',
     summary: 'GPT-style causal multi-head self-attention.',

@@ -31,6 +31,7 @@ export function channelGateClass(opts: { main: boolean; returnWeights: boolean }
       initArgs: [
         { name: 'channels', annotation: 'int' },
         { name: 'reduction', annotation: 'int', default: '16' },
+        { name: 'bias', annotation: 'bool', default: 'True' },
       ],
       doc: ['Shape: (N, C, H, W) -> (N, C, H, W).'],
     }),
@@ -38,9 +39,9 @@ export function channelGateClass(opts: { main: boolean; returnWeights: boolean }
       ...reducedWidthGuard('channels', 'reduction'),
       'hidden = channels // reduction',
       'self.mlp = nn.Sequential(  # shared by both descriptors',
-      '    nn.Linear(channels, hidden),  # C -> C // reduction',
+      '    nn.Linear(channels, hidden, bias=bias),  # C -> C // reduction',
       '    nn.ReLU(inplace=True),',
-      '    nn.Linear(hidden, channels),  # C // reduction -> C',
+      '    nn.Linear(hidden, channels, bias=bias),  # C // reduction -> C',
       ')',
     ],
     forwardArgs: [{ name: 'x', annotation: 'torch.Tensor' }],
@@ -63,12 +64,13 @@ export const cbamChannel: BlockDef = {
     'The first half of CBAM. Every channel of the (N, C, H, W) map is summarised twice, by its spatial mean and its spatial max; both (N, C) descriptors pass through the same bottleneck MLP `C → C // reduction → C`, the two results are added, and a sigmoid turns them into one gate per channel. Shape is unchanged.',
     'Compared with SE, the extra max-pooled descriptor keeps information about the most salient activation of each channel, which the paper finds helps. Use `cbam` for the full module (channel then spatial gate).',
   ].join('\n\n'),
-  differences: 'The reference post\'s `batch_first=False` option is dropped: the block takes (N, C, H, W). Its shared MLP is written with 1×1 convolutions without bias; here it is `nn.Linear` with bias, as in the authors\' code (the same function on (N, C)).',
+  differences: 'The reference post\'s `batch_first=False` option is dropped: the block takes (N, C, H, W). Its shared MLP is written with 1×1 convolutions without bias; here it is `nn.Linear` (the same function on (N, C)), with bias by default as in the authors\' code, and without it for `bias = false`.',
   citation: CBAM_CITATION,
   layout: '(N, C, H, W)',
   params: [
     { name: 'channels', type: 'int', default: 64, min: 1, main: true, doc: 'Channels C of the incoming feature map.' },
     { name: 'reduction', type: 'int', default: 16, min: 1, main: true, doc: 'Bottleneck ratio of the shared MLP: hidden width channels // reduction (≥ 1).' },
+    { name: 'bias', type: 'bool', default: true, doc: 'Biases in the shared MLP\'s linear layers; false matches bias-free reference checkpoints.' },
     { name: 'return_weights', type: 'bool', default: false, baked: true, doc: 'Also return the channel gates (N, C) for inspection.' },
   ],
   dims: [
@@ -88,7 +90,7 @@ export const cbamChannel: BlockDef = {
   typescript: (p) => tsChannelGateClass({ main: true, returnWeights: p.return_weights === true }),
   examples: [
     { channels: 32, reduction: 4, return_weights: true },
-    { channels: 3, reduction: 2 },
+    { channels: 3, reduction: 2, bias: false },
     { channels: 1, reduction: 1 },
   ],
   invalid: [
@@ -102,15 +104,15 @@ export function tsChannelGateClass(opts: { main: boolean; returnWeights: boolean
   return {
     name: 'ChannelGate',
     summary: 'CBAM channel attention: gates channels from average- and max-pooled descriptors via a shared MLP.',
-    ...(opts.main ? {} : { ctorArgs: [{ name: 'channels', type: 'number' }, { name: 'reduction', type: 'number', default: '16' }] }),
+    ...(opts.main ? {} : { ctorArgs: [{ name: 'channels', type: 'number' }, { name: 'reduction', type: 'number', default: '16' }, { name: 'bias', type: 'boolean', default: 'true' }] }),
     fields: ['mlp: nn.Sequential'],
     init: [
       ...tsReducedWidthGuard('channels', 'reduction'),
       'const hidden = Math.floor(channels / reduction);',
       'this.mlp = new nn.Sequential( // shared by both descriptors',
-      '  new nn.Linear(channels, hidden, { generator, device }), // C -> C // reduction',
+      '  new nn.Linear(channels, hidden, { bias, generator, device }), // C -> C // reduction',
       '  new nn.ReLU({ inplace: true }),',
-      '  new nn.Linear(hidden, channels, { generator, device }), // C // reduction -> C',
+      '  new nn.Linear(hidden, channels, { bias, generator, device }), // C // reduction -> C',
       ');',
     ],
     forwardArgs: [{ name: 'x', type: 'Tensor' }],

@@ -19,13 +19,14 @@ export const cbam: BlockDef = {
     'Refines a feature map along both of its axes in sequence: first *what* (a channel gate from average- and max-pooled descriptors through a shared MLP, as in `cbam-channel`), then *where* (a spatial gate from channel-wise mean and max maps through one k×k convolution, as in `cbam-spatial`). Shape is unchanged.',
     'Drop it after a convolution stage or on the residual branch of a ResNet block (see `cbam-residual`). The paper finds channel-then-spatial better than the reverse order or a parallel arrangement, k = 7 better than 3, and uses reduction 16.',
   ].join('\n\n'),
-  differences: 'The reference post\'s `batch_first=False` option is dropped: the block takes (N, C, H, W). The shared MLP is `nn.Linear` with bias (the post uses 1×1 convolutions without bias; same function on (N, C)); the spatial gate follows the paper (conv, then sigmoid) where the authors\' code adds a BatchNorm.',
+  differences: 'The reference post\'s `batch_first=False` option is dropped: the block takes (N, C, H, W). The shared MLP is `nn.Linear`, with bias unless `bias = false` (the post uses 1×1 convolutions without bias; same function on (N, C)); the spatial gate follows the paper (conv, then sigmoid) where the authors\' code adds a BatchNorm.',
   citation: CBAM_CITATION,
   layout: '(N, C, H, W)',
   params: [
     { name: 'channels', type: 'int', default: 64, min: 1, main: true, doc: 'Channels C of the incoming feature map.' },
     { name: 'reduction', type: 'int', default: 16, min: 1, main: true, doc: 'Bottleneck ratio of the channel gate\'s MLP: hidden width channels // reduction (≥ 1).' },
     { name: 'kernel_size', type: 'int', default: 7, min: 1, max: 31, doc: 'Odd size of the spatial gate\'s convolution (paper: 7).' },
+    { name: 'bias', type: 'bool', default: true, doc: 'Biases in the channel gate\'s MLP; false matches bias-free reference checkpoints.' },
   ],
   dims: [
     { name: 'N', doc: 'batch', default: 2, odd: 3 },
@@ -45,7 +46,7 @@ export const cbam: BlockDef = {
     summary: 'Convolutional Block Attention Module: channel gate, then spatial gate.',
     helpers: [channelGateClass({ main: false, returnWeights: false }), spatialGateClass({ main: false, returnWeights: false })],
     init: [
-      'self.channel_gate = ChannelGate(channels, reduction)',
+      'self.channel_gate = ChannelGate(channels, reduction, bias)',
       'self.spatial_gate = SpatialGate(kernel_size)',
     ],
     forwardArgs: [{ name: 'x', annotation: 'torch.Tensor' }],
@@ -61,7 +62,7 @@ export const cbam: BlockDef = {
     helpers: [tsChannelGateClass({ main: false, returnWeights: false }), tsSpatialGateClass({ main: false, returnWeights: false })],
     fields: ['channel_gate: ChannelGate', 'spatial_gate: SpatialGate'],
     init: [
-      'this.channel_gate = new ChannelGate(channels, reduction, { generator, device });',
+      'this.channel_gate = new ChannelGate(channels, reduction, bias, { generator, device });',
       'this.spatial_gate = new SpatialGate(kernel_size, { generator, device });',
     ],
     forwardArgs: [{ name: 'x', type: 'Tensor' }],
@@ -73,7 +74,7 @@ export const cbam: BlockDef = {
   }),
   examples: [
     { channels: 32, reduction: 8, kernel_size: 3 },
-    { channels: 3, reduction: 3, kernel_size: 5 },
+    { channels: 3, reduction: 3, kernel_size: 5, bias: false },
     { channels: 1, reduction: 1, kernel_size: 1 },
   ],
   invalid: [

@@ -61,7 +61,7 @@ export const imageMha: BlockDef = {
       ...(p.need_weights ? [{ name: 'attn', shape: ['B', 'num_heads', 'H * W', 'H * W'], doc: 'per-head attention of each query pixel over all key pixels; rows sum to 1' }] : []),
     ],
   }),
-  torch2Only: (p) => (p.use_sdpa ? 'use_sdpa calls F.scaled_dot_product_attention, added in torch 2.0' : undefined),
+  torch2Only: (p) => (p.use_sdpa ? 'use_sdpa calls F.scaled_dot_product_attention, added in torch 2.0; generate with use_sdpa = false for torch 1.x' : undefined),
   pytorch: (p) => ({
     name: 'ImageMultiheadAttention',
     summary: 'Multi-head self-attention over the pixels of a (B, C, H, W) feature map.',

@@ -127,7 +127,7 @@ export const mhaScratch: BlockDef = {
       ],
     };
   },
-  torch2Only: (p) => (p.use_sdpa ? 'F.scaled_dot_product_attention was added in torch 2.0' : undefined),
+  torch2Only: (p) => (p.use_sdpa ? 'use_sdpa calls F.scaled_dot_product_attention, added in torch 2.0; generate with use_sdpa = false for torch 1.x' : undefined),
   typescript: (p) => {
     const forwardArgs: TsArg[] = [{ name: 'x', type: 'Tensor' }];
     if (p.mask === 'key_padding') forwardArgs.push({ name: 'key_padding_mask', type: 'Tensor | null', default: 'null' });

@@ -24,7 +24,7 @@ export const multiheadAttention: BlockDef = {
   summary: 'torch.nn.MultiheadAttention with all constructor arguments and forward options exposed.',
   docs: [
     'Wraps `torch.nn.MultiheadAttention` so every constructor argument is a constructor argument of the generated module, and the forward options you pick (key padding mask, attention mask kind, `need_weights`, `average_attn_weights`, the `is_causal` hint) are spelled out in `forward`. Use it when you want the stock, fused PyTorch implementation and a worked example of its masks and shapes.',
-    'Masks follow the `nn.MultiheadAttention` polarity: in a bool `key_padding_mask` (N, S) or `attn_mask` (L, S), **True marks positions that may not be attended**; a float `attn_mask` is added to the scores (0 = keep, `-inf` = block). With `attn_mask = causal` the module builds the (L, S) upper-triangular mask itself from the input lengths.',
+    'Masks follow the `nn.MultiheadAttention` polarity: in a bool `key_padding_mask` (N, S) or `attn_mask` (L, S), **True marks positions that may not be attended**; a float `attn_mask` is added to the scores (0 = keep, `-inf` = block). With a key padding mask and a float `attn_mask`, `forward` folds the padding into the float mask (one mask dtype, as torch 2.x asks) before calling the module. With `attn_mask = causal` the module builds the (L, S) upper-triangular mask itself from the input lengths.',
     '`kdim`/`vdim` let keys and values come from a differently sized source (cross-attention); `None` means `embed_dim`. `add_bias_kv` appends one learned key/value and `add_zero_attn` one all-zero key/value, so the attention weights have `S + add_bias_kv + add_zero_attn` columns. `batch_first=False` switches all three inputs and the output to the (L, N, E) layout; masks and weights keep their batch-first shapes.',
     '`is_causal` (torch ≥ 2.0) is only a hint: when weights are not needed and there is no key padding mask, torch drops the mask and lets `scaled_dot_product_attention` apply its own top-left causal mask over all keys, so the extra `add_bias_kv`/`add_zero_attn` slots are then hidden from early queries instead of always visible.',
   ].join('\n\n'),
@@ -113,6 +113,17 @@ export const multiheadAttention: BlockDef = {
         'attn_mask = torch.triu(torch.ones(L, S, dtype=torch.bool, device=query.device), diagonal=1)',
       );
     }
+    if (p.key_padding_mask && p.attn_mask === 'float') {
+      forward.push(
+        'if key_padding_mask is not None and attn_mask is not None:',
+        '    # One mask dtype: fold the bool padding mask into the float mask as -inf, as torch',
+        '    # merges them (torch 2.x warns when a bool key_padding_mask meets a float attn_mask).',
+        '    H = self.mha.num_heads',
+        '    attn_mask = attn_mask.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))  # (N, 1, L, S)',
+        '    attn_mask = attn_mask.expand(-1, H, -1, -1).flatten(0, 1)  # (N * num_heads, L, S)',
+        '    key_padding_mask = None',
+      );
+    }
     const kwargs: string[] = [];
     if (p.key_padding_mask) kwargs.push('key_padding_mask=key_padding_mask');
     kwargs.push(`need_weights=${p.need_weights ? 'True' : 'False'}`);
@@ -152,7 +163,7 @@ export const multiheadAttention: BlockDef = {
       forward,
     };
   },
-  torch2Only: (p) => (p.is_causal ? 'the is_causal argument of nn.MultiheadAttention.forward was added in torch 2.0' : undefined),
+  torch2Only: (p) => (p.is_causal ? 'the is_causal argument of nn.MultiheadAttention.forward was added in torch 2.0; generate with is_causal = false for torch 1.x' : undefined),
   typescript: (p) => {
     const forwardArgs: TsArg[] = [
       { name: 'query', type: 'Tensor' },
@@ -168,6 +179,18 @@ export const multiheadAttention: BlockDef = {
         'const [L, S] = [query.size(seq_dim), key.size(seq_dim)];',
         '// (L, S) bool, True above the diagonal: query i may not attend keys j > i',
         "const attn_mask = triu(ones([L, S], { dtype: 'bool', device: query.device }), 1);",
+      );
+    }
+    if (p.key_padding_mask && p.attn_mask === 'float') {
+      forward.push(
+        'if (key_padding_mask && attn_mask) {',
+        '  // One mask dtype: fold the bool padding mask into the float mask as -inf, as torch',
+        '  // merges them (torch 2.x warns when a bool key_padding_mask meets a float attn_mask).',
+        '  const H = this.mha.num_heads;',
+        '  attn_mask = attn_mask.maskedFill(key_padding_mask.unsqueeze(1).unsqueeze(1), -Infinity); // (N, 1, L, S)',
+        '  attn_mask = attn_mask.expand(-1, H, -1, -1).flatten(0, 1); // (N * num_heads, L, S)',
+        '  key_padding_mask = null;',
+        '}',
       );
     }
     const kwargs: string[] = [];

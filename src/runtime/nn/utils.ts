@@ -20,24 +20,35 @@ export class _SpectralNorm extends Module {
     super();
     const h = weight.shape[0];
     const w = weight.numel() / h;
-    const W = weight.dataSync();
-    const norm = (a: Float64Array) => {
-      const n = Math.max(Math.hypot(...a), eps);
-      return a.map((x) => x / n);
+    // The power iteration runs as tensor ops on the weight's own device: a WebGPU weight
+    // cannot be read synchronously, and enqueuing keeps construction synchronous everywhere.
+    const W = weight.reshape(h, w);
+    const normalize = (x: Tensor): Tensor => {
+      // F.normalize: x / max(‖x‖₂, eps).
+      const sq = x.mul(x);
+      const sum = sq.sum();
+      const n = sum.sqrt().clampMin(eps);
+      const out = x.div(n);
+      for (const t of [sq, sum, n]) t.dispose();
+      return out;
     };
-    let u = norm(Float64Array.from({ length: h }, () => generator.normal()));
-    let v = norm(Float64Array.from({ length: w }, () => generator.normal()));
+    const draw = (n: number) => normalize(tensor(Float32Array.from({ length: n }, () => generator.normal()), { device: weight.device }));
+    let u = draw(h);
+    let v = draw(w);
     // torch runs 15 power iterations when the parametrization is registered.
     for (let it = 0; it < 15; it++) {
-      const wv = new Float64Array(h);
-      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) wv[i] += W[i * w + j] * v[j];
-      u = norm(wv);
-      const wtu = new Float64Array(w);
-      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) wtu[j] += W[i * w + j] * u[i];
-      v = norm(wtu);
+      const wv = W.matmul(v);
+      u.dispose();
+      u = normalize(wv);
+      wv.dispose();
+      const wtu = W.t().matmul(u);
+      v.dispose();
+      v = normalize(wtu);
+      wtu.dispose();
     }
-    this.registerBuffer('_u', tensor(Float32Array.from(u), { device: weight.device }));
-    this.registerBuffer('_v', tensor(Float32Array.from(v), { device: weight.device }));
+    if (W.storage !== weight.storage) W.dispose();
+    this.registerBuffer('_u', u);
+    this.registerBuffer('_v', v);
   }
   forward(weight: Tensor): Tensor {
     const mat = weight.flatten(1);

@@ -75,6 +75,13 @@ class MultiheadAttentionBlock(nn.Module):
         key_padding_mask: Optional[torch.Tensor] = None,
         attn_mask: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
+        if key_padding_mask is not None and attn_mask is not None:
+            # One mask dtype: fold the bool padding mask into the float mask as -inf, as torch
+            # merges them (torch 2.x warns when a bool key_padding_mask meets a float attn_mask).
+            H = self.mha.num_heads
+            attn_mask = attn_mask.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))  # (N, 1, L, S)
+            attn_mask = attn_mask.expand(-1, H, -1, -1).flatten(0, 1)  # (N * num_heads, L, S)
+            key_padding_mask = None
         output, _ = self.mha(
             query,
             key,

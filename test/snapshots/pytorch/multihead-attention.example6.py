@@ -3,7 +3,7 @@
 # add_bias_kv=False, add_zero_attn=False, kdim=None, vdim=None,
 # batch_first=True, key_padding_mask=False, attn_mask='causal',
 # is_causal=True, need_weights=True, average_attn_weights=True.
-# Requires torch >= 2.0: the is_causal argument of nn.MultiheadAttention.forward was added in torch 2.0.
+# Requires torch >= 2.0: the is_causal argument of nn.MultiheadAttention.forward was added in torch 2.0; generate with is_causal = false for torch 1.x.
 from typing import Optional, Tuple
 
 import torch
@@ -54,6 +54,8 @@ class MultiheadAttentionBlock(nn.Module):
         batch_first: bool = True,
     ) -> None:
         super().__init__()
+        if int(torch.__version__.split(".")[0]) < 2:
+            raise RuntimeError(f"MultiheadAttentionBlock needs torch >= 2.0 (the is_causal argument of nn.MultiheadAttention.forward was added in torch 2.0; generate with is_causal = false for torch 1.x), found torch {torch.__version__}")
         if embed_dim % num_heads != 0:
             raise ValueError(f"embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})")
         self.mha = nn.MultiheadAttention(
