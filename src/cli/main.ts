@@ -20,6 +20,7 @@ import { generatePyTorch, InvalidParamsError } from '../codegen/pytorch';
 import { generateTypeScript, NoTypeScriptError } from '../codegen/typescript';
 import { blockJson } from '../codegen/docs';
 import { CHECK_USAGE, checkCommand, shapesCommand } from './check';
+import { LSP_USAGE, lspCommand } from './lsp';
 import { RUN_USAGE, runCommand } from './run';
 
 export interface Io {
@@ -33,7 +34,7 @@ Commands:
   blocks [--json]                      List every block with its parameters and shape contract.
   new <block> [--set name=value ...]   Generate a block's source code.
         [--lang py|ts] [--out FILE] [--force]  (ts: a module class for the Attention Forge runtime)
-${RUN_USAGE}${CHECK_USAGE}  help                                 Show this help.
+${RUN_USAGE}${CHECK_USAGE}${LSP_USAGE}  help                                 Show this help.
 
 Options for every command:
   --debug                              Print stack traces of internal errors.
@@ -155,6 +156,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await runCommand(rest, io);
       case 'check':
         return await checkCommand(debug ? [...rest, '--debug'] : rest, io);
+      case 'lsp':
+        return await lspCommand(rest, io);
       case 'shapes':
         return await shapesCommand(rest, io);
       case undefined:
