@@ -41,6 +41,8 @@
  *   3. `cpu(...)` is the reference implementation over typed arrays.
  *   4. `tolerance` is the max abs error allowed against torch goldens per
  *      backend (1e-5 CPU, 1e-4 WebGPU; anything looser says why).
+ *   5. `flops(...)` is what one call computes, by one rule set (`kernel.ts`);
+ *      the tracer (`trace.ts`) reports nothing else.
  *
  * A backend's `run(kernel, inputs, attrs, outputs)` receives the validated
  * output specs and returns one new storage per output.

@@ -16,5 +16,5 @@ export * as F from './functional';
 export * as nn from './nn/index';
 export { parseSafetensors, serializeSafetensors, loadStateDictFromSafetensors, SafetensorsError } from './safetensors';
 export { KERNELS, getKernel } from './kernels/registry';
-export { traceForward, opFlops, formatShapes, type Trace, type LayerRecord, type OpRecord } from './trace';
+export { traceForward, opFlops, formatShapes, type Trace, type TraceTotals, type TraceOptions, type TracedKernel, type LayerRecord, type OpRecord } from './trace';
 export { WebGpuBackend, WebGpuError, WebGpuLimitError, requestWebGpuDevice, requestDeviceFrom, type WebGpuBackendOptions } from './webgpu/backend';

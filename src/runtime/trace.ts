@@ -1,18 +1,21 @@
 /**
- * Layer tracing: runs a module's forward once and records, for every module
- * it calls (torch's `named_modules()` paths, in call order, a module called
- * twice appearing twice), its type, input and output shapes, parameter
- * counts, the bytes its outputs hold, and the kernels its own `forward` ran
- * (not its children's) — so attention's QKᵀ and AV matmuls, the softmax and a
- * fused SDPA are attributed to the layer that ran them. This is what
- * `attention-forge run` prints and what the preview shows; FLOPs come from
- * the op records (`opFlops`), activation memory from `outputBytes`. It wraps
- * `forward` per instance and observes `runKernel` only while `traceForward`
- * runs (no global setting, no `eval`); it does not time anything.
+ * Layer tracing, the one tracer of the CLI (`attention-forge run`), the preview and the
+ * benchmarks: runs a module's forward once and records, for every module it calls (torch's
+ * `named_modules()` paths, in call order, a module called twice appearing twice), its type,
+ * input and output shapes, parameter counts, the bytes its outputs hold, and the kernels its
+ * own `forward` ran (not its children's) — so attention's QKᵀ and AV matmuls, the softmax and
+ * a fused SDPA are attributed to the layer that ran them. FLOPs are each kernel's own `flops`
+ * (one rule set, in `kernels/kernel.ts`); activation memory is the bytes of every kernel output.
+ * Totals add up by construction: a layer's `flops` and `activationBytes` are its own kernels'
+ * plus its children's, and `totals` sums every kernel run inside the traced module, which is
+ * the root layer's row when the module is called once. Kernels run outside any module call
+ * (building inputs) are not counted. It wraps `forward` per instance and observes `runKernel`
+ * only while `traceForward` runs (no global setting, no `eval`); it does not time anything.
  */
 
 import { fmtShape } from './errors';
-import { numel } from './kernels/kernel';
+import { numel, type AnyKernel } from './kernels/kernel';
+import { KERNELS } from './kernels/registry';
 import { Module } from './nn/module';
 import { observeKernels, Tensor } from './tensor';
 
@@ -22,8 +25,10 @@ export interface OpRecord {
   readonly op: string;
   readonly inputs: readonly (readonly number[])[];
   readonly outputs: readonly (readonly number[])[];
-  /** Multiply-adds counted as 2 FLOPs; 0 for data movement; see `opFlops`. */
+  /** The kernel's `flops` for this call (a multiply–add is 2; data movement 0). */
   readonly flops: number;
+  /** Bytes of its outputs (f32: 4 per element). */
+  readonly bytes: number;
 }
 
 /** One call of one module. */
@@ -34,61 +39,58 @@ export interface LayerRecord {
   readonly type: string;
   /** Nesting depth: 0 for the traced module. */
   readonly depth: number;
+  /** Index in `layers` of the call that made this one (-1 for the traced module's own call). */
+  readonly parent: number;
   readonly inputShapes: readonly (readonly number[])[];
   readonly outputShapes: readonly (readonly number[])[];
   /** Parameters of this module and its children (numel). */
   readonly parameters: number;
   /** Parameters this module owns directly. */
   readonly ownParameters: number;
-  /** Bytes of the tensors it returns (f32: 4 per element), i.e. the activation memory it adds. */
+  /** Bytes of the tensors it returns (f32: 4 per element). */
   readonly outputBytes: number;
   /** Kernels its own forward ran, in order; children's kernels are in their records. */
   readonly ops: readonly OpRecord[];
   /** Sum of `ops[].flops` plus the children's: everything this call computed. */
   readonly flops: number;
+  /** Sum of `ops[].bytes` plus the children's: the activation memory this call wrote. */
+  readonly activationBytes: number;
+}
+
+/** Everything the traced module computed: the sums over every kernel it ran. */
+export interface TraceTotals {
+  /** Parameters of the traced module. */
+  readonly parameters: number;
+  readonly flops: number;
+  readonly activationBytes: number;
 }
 
 export interface Trace<T> {
   readonly result: T;
   readonly layers: readonly LayerRecord[];
+  readonly totals: TraceTotals;
 }
 
-/**
- * FLOPs of one kernel run: 2·M·N·K for `matmul` (QKᵀ, AV, linear layers), 2
- * per multiply-add for `conv` and the two products of a fused SDPA, one per
- * output element for elementwise, softmax (counted ×5: max, sub, exp, sum,
- * div) and normalisation kernels, 0 for copies and indexing.
- */
-export function opFlops(op: string, inputs: readonly (readonly number[])[], outputs: readonly (readonly number[])[]): number {
-  const out = outputs[0] ? numel(outputs[0]) : 0;
-  switch (op) {
-    case 'matmul': {
-      const a = inputs[0];
-      return 2 * out * (a[a.length - 1] ?? 1);
-    }
-    case 'conv': {
-      const w = inputs[1];
-      // Each output element is a dot product over in_channels / groups × kernel elements.
-      return 2 * out * numel(w.slice(1));
-    }
-    case 'scaled_dot_product_attention': {
-      const [q, k, v] = inputs;
-      const rows = out / (v[v.length - 1] || 1);
-      const S = k[k.length - 2];
-      return 2 * rows * S * (q[q.length - 1] + v[v.length - 1]) + 5 * rows * S;
-    }
-    case 'softmax':
-      return 5 * out;
-    case 'layer_norm':
-    case 'batch_norm':
-      return 4 * out;
-    case 'copy':
-    case 'cat':
-    case 'index_select':
-      return 0;
-    default:
-      return out;
-  }
+/** A kernel call as `TraceOptions.onKernel` sees it: the layer running it and the tensors. */
+export interface TracedKernel {
+  readonly layer: LayerRecord;
+  readonly op: string;
+  readonly attrs: unknown;
+  readonly inputs: readonly Tensor[];
+  readonly outputs: readonly Tensor[];
+}
+
+export interface TraceOptions {
+  /** Told about every kernel run inside a module call (the preview keeps attention maps this way). */
+  readonly onKernel?: (k: TracedKernel) => void;
+}
+
+/** FLOPs of one kernel run by its registry name, from shapes (the kernel's own `flops`). */
+export function opFlops(op: string, inputs: readonly (readonly number[])[], outputs: readonly (readonly number[])[], attrs: unknown = {}): number {
+  const k: AnyKernel | undefined = KERNELS.get(op);
+  if (!k) throw new Error(`no kernel '${op}'`);
+  const meta = (shape: readonly number[]) => ({ shape, strides: [], offset: 0, dtype: 'float32' as const });
+  return k.flops(inputs.map(meta), attrs, outputs.map((shape) => ({ shape, dtype: 'float32' as const })));
 }
 
 function tensorsIn(v: unknown, out: Tensor[] = []): Tensor[] {
@@ -105,6 +107,7 @@ interface Open {
   path: string;
   type: string;
   depth: number;
+  parent: number;
   inputShapes: number[][];
   outputShapes: number[][];
   parameters: number;
@@ -112,16 +115,19 @@ interface Open {
   outputBytes: number;
   ops: OpRecord[];
   flops: number;
+  activationBytes: number;
 }
 
 /**
  * Runs `run` (which should call `module.forward` once) with every submodule
  * of `module` traced; the wrappers are removed afterwards, even on error.
  */
-export function traceForward<T>(module: Module, run: () => T): Trace<T> {
+export function traceForward<T>(module: Module, run: () => T, o: TraceOptions = {}): Trace<T> {
   const layers: Open[] = [];
   const stack: Open[] = [];
   const restore: (() => void)[] = [];
+  let flops = 0;
+  let activationBytes = 0;
   for (const [path, m] of module.namedModules()) {
     const rec = m as unknown as { forward: (...a: unknown[]) => unknown };
     const had = Object.prototype.hasOwnProperty.call(m, 'forward');
@@ -133,6 +139,7 @@ export function traceForward<T>(module: Module, run: () => T): Trace<T> {
         path,
         type: m.typeName,
         depth: path === '' ? 0 : path.split('.').length,
+        parent: stack.length ? layers.indexOf(stack[stack.length - 1]) : -1,
         inputShapes: tensorsIn(args).map((t) => [...t.shape]),
         outputShapes: [],
         parameters: total,
@@ -140,6 +147,7 @@ export function traceForward<T>(module: Module, run: () => T): Trace<T> {
         outputBytes: 0,
         ops: [],
         flops: 0,
+        activationBytes: 0,
       };
       layers.push(open);
       stack.push(open);
@@ -152,7 +160,10 @@ export function traceForward<T>(module: Module, run: () => T): Trace<T> {
       } finally {
         stack.pop();
         const parent = stack[stack.length - 1];
-        if (parent) parent.flops += open.flops;
+        if (parent) {
+          parent.flops += open.flops;
+          parent.activationBytes += open.activationBytes;
+        }
       }
     };
     restore.push(() => {
@@ -161,16 +172,20 @@ export function traceForward<T>(module: Module, run: () => T): Trace<T> {
     });
   }
   try {
-    const result = observeKernels((op, inputs, _attrs, outputs) => {
+    const result = observeKernels((op, inputs, attrs, outputs) => {
       const top = stack[stack.length - 1];
       if (!top) return;
-      const ins = inputs.map((t) => [...t.shape]);
-      const outs = outputs.map((t) => [...t.shape]);
-      const flops = opFlops(op, ins, outs);
-      top.ops.push({ op, inputs: ins, outputs: outs, flops });
-      top.flops += flops;
+      const kernel = KERNELS.get(op);
+      const n = kernel ? kernel.flops(inputs, attrs, outputs) : 0;
+      const bytes = outputs.reduce((b, t) => b + 4 * numel(t.shape), 0);
+      top.ops.push({ op, inputs: inputs.map((t) => [...t.shape]), outputs: outputs.map((t) => [...t.shape]), flops: n, bytes });
+      top.flops += n;
+      top.activationBytes += bytes;
+      flops += n;
+      activationBytes += bytes;
+      o.onKernel?.({ layer: top, op, attrs, inputs, outputs });
     }, run);
-    return { result, layers };
+    return { result, layers, totals: { parameters: paramCount(module), flops, activationBytes } };
   } finally {
     for (const r of restore) r();
   }

@@ -123,6 +123,7 @@ export async function limitErrors(): Promise<{ errors: { name: string; message: 
     cpu: () => undefined,
     wgsl: () => ({ code, workgroups: [1, 1, 1] as const, ...program }),
     tolerance: { cpu: 0, webgpu: 0 },
+    flops: () => 0,
   });
   const huge = Math.floor(b.limits.maxStorageBufferBindingSize / 4) + 1024;
   const cases = [

@@ -20,9 +20,10 @@ import { previewHtml } from '../../src/extension/preview-html';
 import { parsePreviewFromWebview, parsePreviewState, parsePreviewToWebview } from '../../src/protocol/preview';
 import type { PreviewBlock } from '../../src/protocol/preview';
 import { cpu } from '../../src/runtime/cpu';
-import { Generator, Tensor } from '../../src/runtime/index';
+import { Generator, opFlops, Tensor } from '../../src/runtime/index';
+import { runBlock } from '../../src/cli/run';
 import { instantiateBlock } from '../../src/twins/registry';
-import { compareStateDict, dryRun, kernelFlops, loadWeights, makeInputs, mapSlice, prepare, runOnce } from '../../webview/preview/engine';
+import { compareStateDict, dryRun, loadWeights, makeInputs, mapSlice, prepare, runOnce } from '../../webview/preview/engine';
 
 const SETTINGS = { seed: 0, causal: false, padding: [] as number[] };
 
@@ -104,8 +105,8 @@ describe('preview engine (CPU)', function () {
   it('counts attention FLOPs including QKᵀ and AV', function () {
     const b = block('multihead-attention');
     // (N·H, L, d) @ (N·H, d, S) and (N·H, L, S) @ (N·H, S, d), N=2, H=8, L=16, S=12, d=8.
-    assert.equal(kernelFlops({ kernel: 'matmul', inputs: [{ shape: [16, 16, 8] }, { shape: [16, 8, 12] }], outputs: [{ shape: [16, 16, 12], dtype: 'float32' }] }), 2 * 16 * 16 * 12 * 8);
-    assert.equal(kernelFlops({ kernel: 'scaled_dot_product_attention', inputs: [{ shape: [2, 8, 16, 8] }, { shape: [2, 8, 12, 8] }, { shape: [2, 8, 12, 8] }], outputs: [{ shape: [2, 8, 16, 8], dtype: 'float32' }] }), 2 * 2 * 8 * 16 * 12 * 8 * 2 + 5 * 2 * 8 * 16 * 12);
+    assert.equal(opFlops('matmul', [[16, 16, 8], [16, 8, 12]], [[16, 16, 12]]), 2 * 16 * 16 * 12 * 8);
+    assert.equal(opFlops('scaled_dot_product_attention', [[2, 8, 16, 8], [2, 8, 12, 8], [2, 8, 12, 8]], [[2, 8, 16, 8]]), 2 * 2 * 8 * 16 * 12 * 8 * 2 + 5 * 2 * 8 * 16 * 12);
     return runOnce(prepare(b, 0, cpu), b, SETTINGS).then((r) => {
       const [N, L, S, E, H] = [2, 16, 12, 64, 8];
       const projections = 2 * N * L * E * E + 2 * 2 * N * S * E * E + 2 * N * L * E * E;
@@ -116,6 +117,38 @@ describe('preview engine (CPU)', function () {
       assert.equal(r.layers[0].params, 4 * E * E + 4 * E);
       assert.deepEqual(r.layers[0].outputShapes, [[2, 16, 64], [2, 16, 12]]);
     });
+  });
+
+  it('reports totals equal to its block row and to the CLI\'s trace, for every block', async function () {
+    // Masks on, so that the CLI (which synthesises every input) and the preview run the same inputs.
+    const settings = { seed: 0, causal: true, padding: [0, 3] };
+    for (const b of allBlocks()) {
+      const pb = block(b.id);
+      const r = await runOnce(prepare(pb, 0, cpu), pb, settings);
+      const root = r.layers[0];
+      assert.equal(root.path, '(block)');
+      assert.equal(r.totalFlops, root.flops, `${b.id}: total FLOPs differ from the block row`);
+      assert.equal(r.activationBytes, root.activationBytes, `${b.id}: total activations differ from the block row`);
+      assert.equal(r.totalParams, root.params, `${b.id}: total parameters differ from the block row`);
+      // The CLI's run (`attention-forge run`) traces the same block with the same tracer.
+      const args = makeInputs(pb.inputs, settings, cpu);
+      const inputs = new Map(pb.inputs.flatMap((spec, i) => (args[i] ? [[spec.name, args[i]] as [string, Tensor]] : [])));
+      assert.equal(inputs.size, pb.inputs.length, `${b.id}: an input is off`);
+      const cli = runBlock(b, pb.params, { seed: 0, inputs });
+      assert.equal(cli.layers[0].flops, r.totalFlops, `${b.id}: the CLI counts other FLOPs`);
+      assert.equal(cli.layers[0].activationBytes, r.activationBytes, `${b.id}: the CLI counts other activations`);
+    }
+  });
+
+  it('says when fused attention ran its weights path for the maps, and only then', async function () {
+    const withSdpa = block('self-attention', { use_sdpa: true });
+    const r = await runOnce(prepare(withSdpa, 0, cpu), withSdpa, SETTINGS);
+    assert.equal(r.sdpaWeights, true);
+    assert.equal(r.maps.length, 1);
+    const plain = block('self-attention');
+    const p = await runOnce(prepare(plain, 0, cpu), plain, SETTINGS);
+    assert.equal(p.sdpaWeights, false);
+    assert.equal(p.maps.length, 1);
   });
 
   it('captures per-head maps whose mean is the block\'s own averaged weights', async function () {

@@ -6,28 +6,26 @@
  * the same code runs in the webview (WebGPU or CPU) and in Node (tests and the benchmark).
  *
  * How it sees inside a block without touching the runtime or the generated code:
- * - a *tap* backend wraps the real one (CPU or WebGPU): every kernel call passes through it, so
- *   it counts FLOPs and bytes per kernel, keeps the outputs of softmax (attention maps) and of
- *   sigmoid (gates), and asks the fused `scaled_dot_product_attention` kernel for its weights
- *   too (the path that materialises them), so SDPA blocks show maps as well; it also knows every
- *   storage allocated during a run and releases them afterwards, which is what keeps GPU memory
- *   flat over re-runs;
- * - a *tracer* wraps each submodule's `forward` (instance property, no eval) to know which
- *   layer is running when a kernel is called, and to record each call's output shape;
+ * - the runtime's one tracer (`traceForward`, the same as `attention-forge run` and the
+ *   benchmarks) wraps each submodule's `forward` and observes every kernel: per-layer output
+ *   shapes, parameters, FLOPs (each kernel's own `flops`: QKᵀ and AV included) and activation
+ *   memory, with totals that are the sums of the rows; it also hands the panel each kernel's
+ *   outputs, so softmax outputs become attention maps and sigmoids gates;
+ * - a *tap* backend wraps the real one (CPU or WebGPU): it asks the fused
+ *   `scaled_dot_product_attention` kernel for its weights too (the path that materialises
+ *   them), so SDPA blocks show maps as well, and says so (`RunResult.sdpaWeights`): the time
+ *   reported is that of the path that ran. It also knows every storage allocated during a run
+ *   and releases them afterwards, back to the backend's pool, which keeps memory flat over
+ *   re-runs;
  * - a *meta* backend allocates nothing and computes nothing: a dry run on it yields every
  *   kernel's output shape before the real run, so a map larger than the adapter's
  *   `maxStorageBufferBindingSize` is reported before anything is dispatched.
- *
- * FLOPs: matmul, convolution and attention count 2 × multiply–accumulates (attention: QKᵀ and
- * AV, which torchinfo misses); elementwise ops one per output element; softmax and
- * normalisation 5 per element (max, subtract, exp, sum, divide); reductions and pooling one
- * per input element; copies, concatenation and indexing none.
  */
 
 import type { Backend, OutputSpec, Storage, TensorView } from '../../src/runtime/backend';
 import { cpu } from '../../src/runtime/cpu';
 import type { AnyKernel, Kernel } from '../../src/runtime/kernels/kernel';
-import { Generator, nn, ones, parseSafetensors, randn, Tensor, tensor, triu } from '../../src/runtime/index';
+import { Generator, nn, ones, parseSafetensors, randn, Tensor, tensor, traceForward, triu } from '../../src/runtime/index';
 import type { PreviewBlock, PreviewInput } from '../../src/protocol/preview';
 import { instantiateBlock } from '../../src/twins/registry';
 
@@ -44,26 +42,24 @@ class TapStorage implements Storage {
   }
 }
 
-/** One kernel call as the tap saw it. */
-export interface KernelCall {
-  readonly kernel: string;
-  readonly attrs: unknown;
-  readonly inputs: readonly { shape: readonly number[] }[];
-  readonly outputs: readonly OutputSpec[];
-  readonly storages: readonly Storage[];
-  /** The attention weights of a fused SDPA call, computed for the preview. */
-  readonly weights?: { spec: OutputSpec; storage: Storage };
+/** The attention weights a fused SDPA call computed for the preview. */
+export interface CapturedWeights {
+  readonly spec: OutputSpec;
+  readonly storage: Storage;
 }
 
-/** Wraps a backend: observes every kernel call and tracks which storages are alive. */
+/** Wraps a backend: tracks which storages are alive and captures fused SDPA's weights. */
 export class TapBackend implements Backend {
   readonly name: string;
   readonly readSync?: (s: Storage) => Float32Array;
   /** Storages allocated and not released yet; tests assert it does not grow over re-runs. */
   readonly live = new Set<TapStorage>();
-  observer: ((call: KernelCall) => void) | null = null;
-  /** Ask fused SDPA calls for their weights (one more output). */
-  captureSdpaWeights = true;
+  /** Ask fused SDPA calls for their weights (one more output); `runOnce` and `dryRun` turn it on. */
+  captureSdpaWeights = false;
+  /** The weights of the last SDPA call that computed them for the preview, until taken. */
+  private captured: CapturedWeights | null = null;
+  /** Whether a fused SDPA ran its weights path for the preview since the last `resetPath()`. */
+  sdpaWeights = false;
 
   constructor(readonly inner: Backend) {
     this.name = inner.name;
@@ -96,20 +92,24 @@ export class TapBackend implements Backend {
   }
   run<A>(kernel: Kernel<A>, inputs: readonly TensorView[], attrs: A, outputs: readonly OutputSpec[]): Storage[] {
     const ins = inputs.map((v) => ({ shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype, storage: this.unwrap(v.storage) }));
-    const sdpa = kernel.name === 'scaled_dot_product_attention' && this.captureSdpaWeights && this.observer !== null;
     const a = attrs as unknown as { needWeights?: boolean };
-    if (sdpa && a.needWeights === false) {
+    if (kernel.name === 'scaled_dot_product_attention' && this.captureSdpaWeights && a.needWeights === false) {
       // Same kernel, weights path: one more output, the (…, L, S) weights, kept for the preview only.
       const k = kernel as AnyKernel;
       const withWeights = { ...a, needWeights: true };
       const specs = k.outputs(inputs, withWeights);
       const raw = this.inner.run(k, ins, withWeights, specs).map((s) => this.wrap(s));
-      this.observer?.({ kernel: kernel.name, attrs, inputs, outputs, storages: raw.slice(0, outputs.length), weights: { spec: specs[outputs.length], storage: raw[outputs.length] } });
+      this.captured = { spec: specs[outputs.length], storage: raw[outputs.length] };
+      this.sdpaWeights = true;
       return raw.slice(0, outputs.length);
     }
-    const outs = this.inner.run(kernel, ins, attrs, outputs).map((s) => this.wrap(s));
-    this.observer?.({ kernel: kernel.name, attrs, inputs, outputs, storages: outs });
-    return outs;
+    return this.inner.run(kernel, ins, attrs, outputs).map((s) => this.wrap(s));
+  }
+  /** The weights the last fused SDPA call computed for the preview (once). */
+  takeWeights(): CapturedWeights | null {
+    const w = this.captured;
+    this.captured = null;
+    return w;
   }
   release(storage: Storage): void {
     const s = storage as TapStorage;
@@ -155,39 +155,6 @@ export class MetaBackend implements Backend {
 
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-const ELEMENTWISE = new Set(['unary', 'binary', 'masked_fill', 'where']);
-const PER_INPUT = new Set(['reduce', 'pool', 'adaptive_pool']);
-const FIVE_PER_ELEMENT = new Set(['softmax', 'layer_norm', 'batch_norm']);
-
-/** FLOPs of one kernel call, by the rules in the module header. */
-export function kernelFlops(c: Pick<KernelCall, 'kernel' | 'inputs' | 'outputs'>): number {
-  const out = c.outputs[0] ? numel(c.outputs[0].shape) : 0;
-  switch (c.kernel) {
-    case 'matmul': {
-      const a = c.inputs[0].shape;
-      return 2 * out * a[a.length - 1];
-    }
-    case 'conv': {
-      const w = c.inputs[1].shape;
-      return 2 * out * numel(w.slice(1));
-    }
-    case 'scaled_dot_product_attention': {
-      const q = c.inputs[0].shape;
-      const v = c.inputs[2].shape;
-      const E = q[q.length - 1];
-      const Ev = v[v.length - 1];
-      const scores = (out / Ev) * c.inputs[1].shape[c.inputs[1].shape.length - 2];
-      // QKᵀ (2·L·S·E per batch), softmax (5 per score), AV (2·L·S·Ev).
-      return 2 * scores * E + 5 * scores + 2 * scores * Ev;
-    }
-    default:
-      if (ELEMENTWISE.has(c.kernel)) return out;
-      if (FIVE_PER_ELEMENT.has(c.kernel)) return 5 * out;
-      if (PER_INPUT.has(c.kernel)) return numel(c.inputs[0].shape);
-      return 0;
-  }
 }
 
 // ------------------------------------------------------------------ results
@@ -252,11 +219,17 @@ export interface RunResult {
   maps: AttentionMap[];
   gates: Gate[];
   outputs: { name: string; shape: number[] }[];
+  /** The tracer's totals: equal to the block row's parameters, FLOPs and activation bytes. */
   totalParams: number;
   totalFlops: number;
   activationBytes: number;
-  /** Milliseconds of the forward pass including reading the results back. */
+  /** Milliseconds of the forward pass that ran (see `sdpaWeights`), including reading the results back. */
   forwardMs: number;
+  /**
+   * True when a fused SDPA ran its weights path so that the panel could draw its maps: the
+   * time is then that of the weights path, not of the fused kernel the module runs elsewhere.
+   */
+  sdpaWeights: boolean;
 }
 
 /** The user's run settings (from the panel's controls). */
@@ -343,57 +316,6 @@ export function makeInputs(inputs: readonly PreviewInput[], settings: RunSetting
   });
 }
 
-// ------------------------------------------------------------------ tracing
-
-interface Frame {
-  row: LayerRow;
-}
-
-/** Wraps every submodule's forward to keep a stack of running layers and their rows. */
-class Tracer {
-  readonly rows: LayerRow[] = [];
-  readonly stack: Frame[] = [];
-
-  constructor(module: nn.Module) {
-    for (const [path, m] of module.namedModules()) {
-      const rec = m as unknown as { forward: (...a: unknown[]) => unknown };
-      const original = rec.forward;
-      const depth = path === '' ? 0 : path.split('.').length;
-      const params = m.parameters().reduce((a, p) => a + p.numel(), 0);
-      rec.forward = (...args: unknown[]) => {
-        const row: LayerRow = { path: path || '(block)', type: m.typeName, depth, outputShapes: [], params, flops: 0, activationBytes: 0 };
-        this.rows.push(row);
-        this.stack.push({ row });
-        try {
-          const out = original.apply(m, args);
-          row.outputShapes = shapesOf(out);
-          return out;
-        } finally {
-          this.stack.pop();
-        }
-      };
-    }
-  }
-
-  get current(): string {
-    const top = this.stack[this.stack.length - 1];
-    return top ? top.row.path : '(block)';
-  }
-
-  charge(flops: number, bytes: number): void {
-    for (const f of this.stack) {
-      f.row.flops += flops;
-      f.row.activationBytes += bytes;
-    }
-  }
-}
-
-function shapesOf(out: unknown): number[][] {
-  if (out instanceof Tensor) return [[...out.shape]];
-  if (Array.isArray(out)) return out.flatMap((o) => shapesOf(o));
-  return [];
-}
-
 // ------------------------------------------------------------------ classification
 
 interface Context {
@@ -473,17 +395,18 @@ export function dryRun(block: PreviewBlock, settings: RunSettings, limit: number
   const tap = new TapBackend(meta);
   tap.captureSdpaWeights = true;
   const module = instantiate(block, settings.seed, tap);
-  const tracer = new Tracer(module);
   const warnings: LimitWarning[] = [];
-  tap.observer = (c) => {
-    const all = c.weights ? [...c.outputs, c.weights.spec] : c.outputs;
-    for (const o of all) {
-      const bytes = numel(o.shape) * 4;
-      if (bytes > limit) warnings.push({ path: tracer.current, kernel: c.kernel, shape: [...o.shape], bytes, limit, attention: c.kernel === 'softmax' || (c.kernel === 'scaled_dot_product_attention' && o === c.weights?.spec) });
-    }
-  };
   const args = makeInputs(block.inputs, settings, tap);
-  (module.forward as (...a: unknown[]) => unknown)(...args);
+  traceForward(module, () => (module.forward as (...a: unknown[]) => unknown)(...args), {
+    onKernel: (k) => {
+      const w = k.op === 'scaled_dot_product_attention' ? tap.takeWeights() : null;
+      const all = [...k.outputs.map((o) => ({ shape: o.shape, attention: k.op === 'softmax' })), ...(w ? [{ shape: w.spec.shape, attention: true }] : [])];
+      for (const o of all) {
+        const bytes = numel(o.shape) * 4;
+        if (bytes > limit) warnings.push({ path: k.layer.path || '(block)', kernel: k.op, shape: [...o.shape], bytes, limit, attention: o.attention });
+      }
+    },
+  });
   return warnings;
 }
 
@@ -491,35 +414,32 @@ export function dryRun(block: PreviewBlock, settings: RunSettings, limit: number
 export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: RunSettings): Promise<RunResult> {
   const { module, tap } = run;
   const ctx = contextOf(block);
-  const tracer = new Tracer(module);
   const maps: { map: AttentionMap; storage: Storage }[] = [];
   const gates: { gate: Gate; storage: Storage }[] = [];
-  let totalFlops = 0;
-  let activationBytes = 0;
-  tap.observer = (c) => {
-    const flops = kernelFlops(c);
-    const bytes = c.outputs.reduce((a, o) => a + numel(o.shape) * 4, 0);
-    totalFlops += flops;
-    activationBytes += bytes;
-    tracer.charge(flops, bytes);
-    const path = tracer.current;
-    if (c.kernel === 'softmax') {
-      const a = c.attrs as { dim: number; log: boolean };
-      const shape = c.outputs[0].shape;
-      if (a.log) return;
-      if (shape.length >= 2 && normDim(a.dim, shape.length) === shape.length - 1) maps.push({ map: classifyMap(path, c.kernel, shape, ctx), storage: c.storages[0] });
-      else gates.push({ gate: classifyGate(path, shape, ctx), storage: c.storages[0] });
-    } else if (c.kernel === 'scaled_dot_product_attention') {
-      const w = c.weights ?? (c.outputs[1] ? { spec: c.outputs[1], storage: c.storages[1] } : undefined);
-      if (w) maps.push({ map: classifyMap(path, c.kernel, w.spec.shape, ctx), storage: w.storage });
-    } else if (c.kernel === 'unary' && (c.attrs as { op: string }).op === 'sigmoid') {
-      gates.push({ gate: classifyGate(path, c.outputs[0].shape, ctx), storage: c.storages[0] });
-    }
-  };
-  const t0 = performance.now();
+  tap.captureSdpaWeights = true;
+  tap.sdpaWeights = false;
   try {
+    // The inputs are built before the timed, traced forward: they are not the block's work.
     const args = makeInputs(block.inputs, settings, tap);
-    const out = (module.forward as (...a: unknown[]) => unknown)(...args);
+    const t0 = performance.now();
+    const trace = traceForward(module, () => (module.forward as (...a: unknown[]) => unknown)(...args), {
+      onKernel: (k) => {
+        const path = k.layer.path || '(block)';
+        if (k.op === 'softmax') {
+          const a = k.attrs as { dim: number; log: boolean };
+          const shape = k.outputs[0].shape;
+          if (a.log) return;
+          if (shape.length >= 2 && normDim(a.dim, shape.length) === shape.length - 1) maps.push({ map: classifyMap(path, k.op, shape, ctx), storage: k.outputs[0].storage });
+          else gates.push({ gate: classifyGate(path, shape, ctx), storage: k.outputs[0].storage });
+        } else if (k.op === 'scaled_dot_product_attention') {
+          const w = tap.takeWeights() ?? (k.outputs[1] ? { spec: { shape: k.outputs[1].shape, dtype: k.outputs[1].dtype }, storage: k.outputs[1].storage } : null);
+          if (w) maps.push({ map: classifyMap(path, k.op, w.spec.shape, ctx), storage: w.storage });
+        } else if (k.op === 'unary' && (k.attrs as { op: string }).op === 'sigmoid') {
+          gates.push({ gate: classifyGate(path, k.outputs[0].shape, ctx), storage: k.outputs[0].storage });
+        }
+      },
+    });
+    const out = trace.result;
     const outputs = (Array.isArray(out) ? out : [out]).filter((o): o is Tensor => o instanceof Tensor);
     // Reading back waits for the GPU: the timing covers the whole forward.
     for (const m of maps) if (numel(m.map.shape) <= MAX_READ) m.map.data = await tap.read(m.storage);
@@ -528,23 +448,21 @@ export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: R
     const forwardMs = performance.now() - t0;
     const names = block.outputs.map((o) => o.name);
     return {
-      layers: tracer.rows,
+      layers: trace.layers.map((l) => ({ path: l.path || '(block)', type: l.type, depth: l.depth, outputShapes: l.outputShapes.map((s) => [...s]), params: l.parameters, flops: l.flops, activationBytes: l.activationBytes })),
       maps: maps.map((m) => m.map),
       gates: gates.map((g) => g.gate),
       outputs: outputs.map((o, i) => ({ name: names[i] ?? `output ${i}`, shape: [...o.shape] })),
-      totalParams: module.parameters().reduce((a, p) => a + p.numel(), 0),
-      totalFlops,
-      activationBytes,
+      totalParams: trace.totals.parameters,
+      totalFlops: trace.totals.flops,
+      activationBytes: trace.totals.activationBytes,
       forwardMs,
+      sdpaWeights: tap.sdpaWeights,
     };
   } finally {
-    tap.observer = null;
+    tap.captureSdpaWeights = false;
+    tap.takeWeights();
     // Views share storage and nothing here is used again: release everything the run made.
     tap.releaseAllBut(run.keep);
-    for (const [path, m] of module.namedModules()) {
-      void path;
-      delete (m as unknown as { forward?: unknown }).forward;
-    }
   }
 }
 

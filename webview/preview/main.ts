@@ -240,7 +240,8 @@ function notice(): HTMLElement {
   if (!d) return el('div', { class: 'notice', id: 'backend' }, 'Looking for a WebGPU adapter…');
   const kind = d.kind === 'webgpu' ? 'WebGPU' : 'CPU';
   const box = el('div', { class: `notice ${d.kind}`, id: 'backend', role: 'status', 'data-backend': d.kind }, el('strong', {}, `Running on ${kind}`), ` — ${d.adapter}. ${d.reason}`);
-  if (result) box.append(el('span', { class: 'timing', id: 'timing' }, ` ${result.forwardMs.toFixed(1)} ms per forward.`));
+  // The time is that of the path that ran: with fused attention's weights materialised for the maps, it says so.
+  if (result) box.append(el('span', { class: 'timing', id: 'timing' }, ` ${result.forwardMs.toFixed(1)} ms per forward${result.sdpaWeights ? ' (fused attention with its weights materialised, for the maps)' : ''}.`));
   return box;
 }
 

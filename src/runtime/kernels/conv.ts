@@ -47,6 +47,8 @@ export function convGeometry(x: readonly number[], w: readonly number[], a: Conv
 
 export const conv: Kernel<ConvAttrs> = {
   name: 'conv',
+  // Each output element is a dot product over in_channels / groups × kernel elements, plus the bias.
+  flops: ([, w, bias], _a, [out]) => 2 * numel(out.shape) * numel(w.shape.slice(1)) + (bias ? numel(out.shape) : 0),
   outputs(inputs, a): OutputSpec[] {
     const [x, w, b] = inputs;
     const nsp = x.shape.length - 2;

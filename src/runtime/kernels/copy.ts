@@ -6,7 +6,7 @@
  */
 
 import type { DType, OutputSpec, TensorMeta } from '../backend';
-import { DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel } from './kernel';
+import { DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel, noFlops } from './kernel';
 import { elementwiseProgram } from './wgsl';
 
 export interface CopyAttrs {
@@ -15,6 +15,7 @@ export interface CopyAttrs {
 
 export const copy: Kernel<CopyAttrs> = {
   name: 'copy',
+  flops: noFlops,
   outputs(inputs: readonly TensorMeta[], attrs): OutputSpec[] {
     return [{ shape: inputs[0].shape, dtype: attrs.dtype ?? inputs[0].dtype }];
   },

@@ -10,7 +10,7 @@
 
 import type { DType, OutputSpec, TensorMeta } from '../backend';
 import { TorchError } from '../errors';
-import { broadcastStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type Kernel } from './kernel';
+import { broadcastStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type Kernel, flopsPerOutput } from './kernel';
 import { elementwiseProgram, f32Uniforms, MATH_WGSL } from './wgsl';
 
 export type UnaryOp =
@@ -101,6 +101,7 @@ function unaryFn(a: UnaryAttrs): (x: number) => number {
 
 export const unary: Kernel<UnaryAttrs> = {
   name: 'unary',
+  flops: flopsPerOutput,
   outputs(inputs: readonly TensorMeta[], attrs): OutputSpec[] {
     return [{ shape: inputs[0].shape, dtype: unaryType(inputs[0].dtype, attrs) }];
   },
@@ -179,6 +180,7 @@ function binaryFn(op: BinaryOp): (x: number, y: number) => number {
 
 export const binary: Kernel<BinaryAttrs> = {
   name: 'binary',
+  flops: flopsPerOutput,
   outputs([a, b], attrs): OutputSpec[] {
     return [{ shape: broadcastShapes(a.shape, b.shape), dtype: resultType(a.dtype, b.dtype, attrs.op) }];
   },
@@ -224,6 +226,7 @@ export interface MaskedFillAttrs {
  */
 export const maskedFill: Kernel<MaskedFillAttrs> = {
   name: 'masked_fill',
+  flops: flopsPerOutput,
   outputs([x, mask]): OutputSpec[] {
     if (mask.dtype !== 'bool') {
       throw new TorchError('RuntimeError', `masked_fill_ only supports boolean masks, but got mask with dtype ${mask.dtype === 'int64' ? 'long int' : 'float'}`);
@@ -252,6 +255,7 @@ export const maskedFill: Kernel<MaskedFillAttrs> = {
 /** `torch.where(cond, a, b)` with three-way broadcasting. */
 export const where: Kernel<Record<string, never>> = {
   name: 'where',
+  flops: flopsPerOutput,
   outputs([c, a, b]): OutputSpec[] {
     if (c.dtype !== 'bool') throw new TorchError('RuntimeError', `where expected condition to be a boolean tensor, but got a tensor with dtype ${c.dtype}`);
     return [{ shape: broadcastShapes(c.shape, broadcastShapes(a.shape, b.shape)), dtype: resultType(a.dtype, b.dtype, 'add') }];

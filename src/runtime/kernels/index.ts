@@ -8,7 +8,7 @@
 
 import type { DType, OutputSpec } from '../backend';
 import { normDim, TorchError } from '../errors';
-import { numel, stridedOffsets, type Kernel } from './kernel';
+import { numel, stridedOffsets, type Kernel, noFlops } from './kernel';
 import { perOutputProgram, stridedIndexFn, u32, viewIndexFn } from './wgsl';
 
 export interface IndexSelectAttrs {
@@ -17,6 +17,7 @@ export interface IndexSelectAttrs {
 
 export const indexSelect: Kernel<IndexSelectAttrs> = {
   name: 'index_select',
+  flops: noFlops,
   outputs([x, idx], a): OutputSpec[] {
     const dim = normDim(a.dim, x.shape.length);
     if (idx.dtype !== 'int64') throw new TorchError('IndexError', 'tensors used as indices must be long, int, byte or bool tensors');
@@ -84,6 +85,7 @@ function promote(ts: readonly DType[]): DType {
 
 export const cat: Kernel<CatAttrs> = {
   name: 'cat',
+  flops: noFlops,
   outputs(inputs, a): OutputSpec[] {
     if (inputs.length === 0) throw new TorchError('RuntimeError', 'torch.cat(): expected a non-empty list of Tensors');
     const ref = inputs[0];

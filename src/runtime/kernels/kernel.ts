@@ -1,7 +1,7 @@
 /**
  * The shape every kernel shares (see the anatomy in `../backend.ts`):
  * validation and output shapes, an optional WGSL slot, the CPU reference and
- * the tolerance against torch. Plus the small helpers CPU references use to
+ * the tolerance against torch, and the FLOP count the tracer reports. Plus the small helpers CPU references use to
  * walk strided inputs. No kernel is defined here and nothing here allocates
  * tensors: kernels see only metadata, typed arrays and WGSL strings.
  */
@@ -49,6 +49,29 @@ export interface Kernel<A> {
   /** The kernel only reads contiguous inputs (offset 0, row-major strides); the core copies others first. */
   readonly contiguousInputs?: boolean;
   readonly tolerance: Tolerance;
+  /**
+   * Floating-point operations of one call, for the tracer (`trace.ts`), by one rule set:
+   * a multiply–add is 2 (matmul, convolution, attention's QKᵀ and AV); elementwise ops 1 per
+   * output element; reductions and pooling 1 per input element; softmax and normalisation
+   * 5 per element (softmax: max, subtract, exp, sum, divide; a norm: centre, square-sum or
+   * running statistics, scale, weight, bias); copies, concatenation and indexing 0.
+   */
+  flops(inputs: readonly TensorMeta[], attrs: A, outputs: readonly OutputSpec[]): number;
+}
+
+/** `flops` of data movement (copies, concatenation, indexing). */
+export function noFlops(): number {
+  return 0;
+}
+
+/** `flops` of elementwise kernels: one per output element. */
+export function flopsPerOutput(_inputs: readonly TensorMeta[], _attrs: unknown, outputs: readonly OutputSpec[]): number {
+  return outputs[0] ? numel(outputs[0].shape) : 0;
+}
+
+/** `flops` of reductions and pooling: one per input element read. */
+export function flopsPerInput(inputs: readonly TensorMeta[]): number {
+  return inputs[0] ? numel(inputs[0].shape) : 0;
 }
 
 /** A kernel with its attribute type erased, as the registry stores it. */

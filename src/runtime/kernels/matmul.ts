@@ -16,6 +16,7 @@ import { emptyProgram, stridedIndexFn, u32, type GpuProgram } from './wgsl';
 
 export const matmul: Kernel<Record<string, never>> = {
   name: 'matmul',
+  flops: ([a], _a, [out]) => 2 * numel(out.shape) * (a.shape.length ? a.shape[a.shape.length - 1] : 1),
   outputs([a, b]): OutputSpec[] {
     if (a.shape.length < 2 || b.shape.length < 2) throw new TorchError('RuntimeError', 'matmul kernel expects operands of rank >= 2');
     const [M, K] = a.shape.slice(-2);

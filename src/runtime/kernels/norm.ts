@@ -19,6 +19,7 @@ export interface LayerNormAttrs {
 
 export const layerNorm: Kernel<LayerNormAttrs> = {
   name: 'layer_norm',
+  flops: (_i, _a, [out]) => 5 * numel(out.shape),
   outputs(inputs, a): OutputSpec[] {
     const x = inputs[0];
     const ns = a.normalizedShape;
@@ -98,6 +99,7 @@ export interface BatchNormAttrs {
 /** Inputs: x (N, C, *), running_mean (C), running_var (C), [weight (C)], [bias (C)]. */
 export const batchNorm: Kernel<BatchNormAttrs> = {
   name: 'batch_norm',
+  flops: (_i, _a, [out]) => 5 * numel(out.shape),
   outputs(inputs): OutputSpec[] {
     const x = inputs[0];
     if (x.shape.length < 2) throw new TorchError('ValueError', `expected 2D or more input (got ${x.shape.length}D input)`);

@@ -9,7 +9,7 @@
 import type { OutputSpec } from '../backend';
 import { TorchError } from '../errors';
 import type { TensorMeta } from '../backend';
-import { contiguousData, DEFAULT_TOLERANCE, numel, type Kernel } from './kernel';
+import { contiguousData, DEFAULT_TOLERANCE, numel, type Kernel, flopsPerInput } from './kernel';
 import { MATH_WGSL, perOutputProgram, stridedIndexFn, u32 } from './wgsl';
 
 export interface PoolAttrs {
@@ -33,6 +33,7 @@ function poolOut(size: number, k: number, s: number, p: number, d: number, ceil:
 
 export const pool: Kernel<PoolAttrs> = {
   name: 'pool',
+  flops: flopsPerInput,
   outputs([x], a): OutputSpec[] {
     const nsp = a.kernel.length;
     const sp = x.shape.slice(-nsp);
@@ -145,6 +146,7 @@ export interface AdaptivePoolAttrs {
 
 export const adaptivePool: Kernel<AdaptivePoolAttrs> = {
   name: 'adaptive_pool',
+  flops: flopsPerInput,
   outputs([x], a): OutputSpec[] {
     const nsp = a.outputSize.length;
     if (x.shape.slice(-nsp).some((s) => s === 0)) {

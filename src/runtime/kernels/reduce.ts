@@ -8,7 +8,7 @@
 
 import type { OutputSpec, TensorMeta } from '../backend';
 import { normDim, TorchError } from '../errors';
-import { contiguousStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel } from './kernel';
+import { contiguousStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel, flopsPerInput } from './kernel';
 import { f32, MATH_WGSL, perOutputProgram, stridedIndexFn, u32 } from './wgsl';
 
 export interface ReduceAttrs {
@@ -40,6 +40,7 @@ function groupedOffsets(v: TensorMeta, red: readonly number[]): { offs: Int32Arr
 
 export const reduce: Kernel<ReduceAttrs> = {
   name: 'reduce',
+  flops: flopsPerInput,
   outputs([x], a): OutputSpec[] {
     if ((a.op === 'max' || a.op === 'min') && a.dims.length !== 1) throw new TorchError('RuntimeError', `${a.op} with indices reduces exactly one dim`);
     const red = reducedDims(x, a.dims);
@@ -137,6 +138,7 @@ export interface SoftmaxAttrs {
 
 export const softmax: Kernel<SoftmaxAttrs> = {
   name: 'softmax',
+  flops: (_i, _a, [out]) => 5 * numel(out.shape),
   outputs([x], a): OutputSpec[] {
     normDim(a.dim, x.shape.length);
     if (x.dtype !== 'float32') throw new TorchError('RuntimeError', `"softmax_lastdim_kernel_impl" not implemented for '${x.dtype === 'bool' ? 'Bool' : 'Long'}'`);

@@ -30,6 +30,11 @@ function batchShape(q: readonly number[], k: readonly number[], v: readonly numb
 
 export const sdpa: Kernel<SdpaAttrs> = {
   name: 'scaled_dot_product_attention',
+  // Per (batch, head): QKᵀ is 2·L·S·E, the softmax 5·L·S, AV 2·L·S·Ev (with or without the weights output).
+  flops: ([q, k, v]) => {
+    const scores = numel(q.shape.slice(0, -1)) * k.shape[k.shape.length - 2];
+    return 2 * scores * q.shape[q.shape.length - 1] + 5 * scores + 2 * scores * v.shape[v.shape.length - 1];
+  },
   outputs(inputs, a): OutputSpec[] {
     const [q, k, v, m] = inputs;
     if (q.shape.length < 2 || k.shape.length < 2 || v.shape.length < 2) {
