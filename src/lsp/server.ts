@@ -33,9 +33,15 @@ export interface ServerSettings {
   debounceMs: number;
 }
 
-/** Reads an `attentionForge` settings section defensively (anything unknown is the default). */
-export function parseSettings(section: unknown): ServerSettings {
-  const s = (section && typeof section === 'object' ? section : {}) as Record<string, unknown>;
+/**
+ * Reads `attentionForge` settings defensively (anything unknown is the default), given either
+ * the section itself or an object holding it under `attentionForge` (clients differ: Neovim
+ * sends `settings` as configured, Helix its `config` table as is).
+ */
+export function parseSettings(value: unknown): ServerSettings {
+  const outer = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const inner = outer.attentionForge;
+  const s = (inner && typeof inner === 'object' ? inner : outer) as Record<string, unknown>;
   const rules: Record<string, RuleLevel> = {};
   const r = s.rules;
   if (r && typeof r === 'object') for (const [k, v] of Object.entries(r)) rules[k] = parseRuleLevel(v);
@@ -48,6 +54,12 @@ export function parseSettings(section: unknown): ServerSettings {
     shapeHints: typeof hints === 'boolean' ? hints : true,
     debounceMs: typeof debounce === 'number' && debounce >= 0 ? Math.min(debounce, 5000) : 300,
   };
+}
+
+/** Whether a settings value carries any of ours (the section, or its keys at the top). */
+export function mentionsSettings(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  return Object.keys(value).some((k) => k === 'attentionForge' || k === 'rules' || k === 'shapeHints' || k === 'diagnostics' || /^(rules|shapeHints|diagnostics)\./.test(k));
 }
 
 const SEVERITY = { error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning, information: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint } as const;
@@ -140,9 +152,9 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onDidChangeConfiguration((params) => {
-    const section = (params.settings as { attentionForge?: unknown } | undefined)?.attentionForge;
-    if (section === undefined) return;
-    settings = parseSettings(section);
+    // Settings meant for other servers (or none) leave ours as they are.
+    if (!mentionsSettings(params.settings)) return;
+    settings = parseSettings(params.settings);
     for (const uri of open.keys()) void publish(uri);
   });
 

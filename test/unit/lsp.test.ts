@@ -30,6 +30,7 @@ import {
   StreamMessageReader,
   StreamMessageWriter,
 } from 'vscode-languageserver-protocol/node';
+import { mentionsSettings, parseSettings } from '../../src/lsp/server';
 import { CORPUS } from './analysis.helpers';
 
 const CLI = path.resolve(__dirname, '../../dist/cli.js');
@@ -184,5 +185,21 @@ describe('language server (attention-forge lsp --stdio)', function () {
     const r = spawnSync(process.execPath, [CLI, 'lsp'], { encoding: 'utf8' });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /lsp needs --stdio/);
+  });
+});
+
+describe('language server settings', function () {
+  it('reads the attentionForge section bare or wrapped, nested or with dotted keys', function () {
+    assert.deepEqual(parseSettings(undefined), { rules: {}, shapeHints: true, debounceMs: 300 });
+    assert.deepEqual(parseSettings({ attentionForge: { rules: { 'mask-polarity': 'off' }, shapeHints: { enabled: false }, diagnostics: { debounceMs: 9999 } } }), { rules: { 'mask-polarity': 'off' }, shapeHints: false, debounceMs: 5000 });
+    assert.deepEqual(parseSettings({ 'rules.mask-polarity': 'hint', 'shapeHints.enabled': false, 'diagnostics.debounceMs': 10 }), { rules: { 'mask-polarity': 'hint' }, shapeHints: false, debounceMs: 10 });
+    assert.deepEqual(parseSettings({ rules: { 'mask-polarity': 'loud' }, diagnostics: { debounceMs: -1 } }), { rules: { 'mask-polarity': 'default' }, shapeHints: true, debounceMs: 300 });
+  });
+
+  it('ignores configuration changes that are not ours', function () {
+    assert.equal(mentionsSettings({ pyright: { typeCheckingMode: 'strict' } }), false);
+    assert.equal(mentionsSettings(null), false);
+    assert.equal(mentionsSettings({ attentionForge: {} }), true);
+    assert.equal(mentionsSettings({ 'rules.mask-polarity': 'off' }), true);
   });
 });
