@@ -424,3 +424,33 @@ class JsonReader {
     return { kind: 'string', value: out, start };
   }
 }
+
+/** One cell's share of a notebook analysis, shaped like an analysis of that cell's text alone. */
+export interface CellView {
+  diagnostics: Diagnostic[];
+  shapes: ShapeRecord[];
+  syntaxErrors: number;
+  notices: { line: number; kind: string; message: string }[];
+}
+
+/**
+ * What an editor shows on one cell: the diagnostics and shapes in it (lines within the cell)
+ * and the fixes whose every edit is in it — a fix that also edits another cell is left out,
+ * since a cell's code action edits that cell's document.
+ */
+export function cellView(analysis: NotebookAnalysis, cell: number): CellView {
+  return {
+    diagnostics: analysis.diagnostics
+      .filter((d) => d.cell === cell)
+      .map((d) => ({
+        rule: d.rule,
+        severity: d.severity,
+        message: d.message,
+        range: d.range,
+        fixes: d.fixes.filter((f) => f.edits.every((e) => e.cell === cell)).map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: e.range, newText: e.newText })) })),
+      })),
+    shapes: analysis.shapes.filter((s) => s.cell === cell).map((s) => ({ line: s.line, column: s.column, name: s.name, shape: s.shape })),
+    syntaxErrors: analysis.syntaxErrors,
+    notices: analysis.notices.filter((n) => n.cell === cell).map((n) => ({ line: n.line, kind: n.kind, message: n.message })),
+  };
+}

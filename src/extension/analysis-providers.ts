@@ -27,6 +27,7 @@ import {
   shapeHints,
   shownSeverity,
 } from './analysis-view';
+import { CELL_SCHEME } from './notebook-analysis';
 import { realTimer, Scheduler } from './scheduler';
 
 export const DIAGNOSTIC_SOURCE = 'attention-forge';
@@ -49,8 +50,9 @@ export function toRange(r: AfRange): vscode.Range {
   return new vscode.Range(r.line, r.column, r.endLine, r.endColumn);
 }
 
+/** A Python file; notebook cells are not analysed alone (see `notebook-analysis.ts`). */
 function isPython(doc: vscode.TextDocument): boolean {
-  return doc.languageId === 'python' && doc.uri.scheme !== 'output' && doc.uri.scheme !== 'git';
+  return doc.languageId === 'python' && doc.uri.scheme !== 'output' && doc.uri.scheme !== 'git' && doc.uri.scheme !== CELL_SCHEME;
 }
 
 interface Cached {
@@ -71,6 +73,8 @@ export class AnalysisController implements vscode.Disposable {
   private ready: Promise<AnalyzerModule> | undefined;
   /** Set once the analyzer module is loaded and its parser ready. */
   private api: AnalyzerModule | undefined;
+  /** A notebook cell's share of its notebook's analysis (set by `NotebookAnalyses`). */
+  cellAnalysis: ((doc: vscode.TextDocument) => Promise<Analysis | undefined>) | undefined;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
     this.scheduler = new Scheduler<Analysis>(
@@ -191,6 +195,7 @@ export class AnalysisController implements vscode.Disposable {
 
   /** The latest analysis of a document at its current version, analysing now if needed. */
   async analysisOf(doc: vscode.TextDocument): Promise<Analysis | undefined> {
+    if (doc.uri.scheme === CELL_SCHEME) return this.cellAnalysis?.(doc);
     const c = this.cache.get(doc.uri.toString());
     if (c && c.version === doc.version) return c.analysis;
     const m = await this.whenReady();
@@ -205,6 +210,15 @@ export class AnalysisController implements vscode.Disposable {
     if (!a) return [];
     const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, doc.uri);
     return a.diagnostics.filter((d) => toRange(d.range).intersection(range) !== undefined && shownSeverity(d, parseRuleLevel(config.get(`${RULE_SETTING_PREFIX}${d.rule}`))) !== undefined);
+  }
+
+  /** Tells the inlay hint provider that hints may have changed. */
+  refreshHints(): void {
+    this.hintsChanged.fire();
+  }
+
+  logError(message: string): void {
+    this.log.error(message);
   }
 
   get stats(): Scheduler<Analysis>['stats'] {

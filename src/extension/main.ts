@@ -11,6 +11,7 @@
 
 import * as vscode from 'vscode';
 import { AnalysisController, FixProvider, RuleDocsProvider, ShapeHoverProvider, ShapeInlayHintsProvider } from './analysis-providers';
+import { NotebookAnalyses } from './notebook-analysis';
 import type { CommandId } from './command-ids';
 import { checkWorkspace } from './commands/check-workspace';
 import { insertBlock } from './commands/insert-block';
@@ -46,12 +47,14 @@ export function activate(context: vscode.ExtensionContext): Api {
   const t0 = performance.now();
   const log = vscode.window.createOutputChannel('Attention Forge', { log: true });
   const analysis = new AnalysisController(log);
+  const notebooks = new NotebookAnalyses(analysis);
   const forms = new FormPanels(context.extensionUri, log);
   const previews = new PreviewPanels(context.extensionUri, log);
-  const services: Services = { context, log, analysis, forms, previews };
+  const services: Services = { context, log, analysis, notebooks, forms, previews };
   context.subscriptions.push(
     log,
     analysis,
+    notebooks,
     forms,
     previews,
     vscode.languages.registerCodeActionsProvider(PYTHON, new FixProvider(analysis), FixProvider.metadata),

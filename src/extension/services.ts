@@ -7,12 +7,15 @@
 import type * as vscode from 'vscode';
 import type { AnalysisController } from './analysis-providers';
 import type { FormPanels } from './form-panel';
+import type { NotebookAnalyses } from './notebook-analysis';
 import type { PreviewPanels } from './preview-panel';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
   readonly log: vscode.LogOutputChannel;
   readonly analysis: AnalysisController;
+  /** Jupyter notebooks analysed as one program, shown per cell. */
+  readonly notebooks: NotebookAnalyses;
   readonly forms: FormPanels;
   /** The block preview panel (issue 5). */
   readonly previews: PreviewPanels;

@@ -9,7 +9,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cellOrder, cellPosition, cellPython, mapNotebookAnalysis, notebookProgram, programLine, rawPosition, readIpynb } from '../../src/analysis/notebook';
+import { cellOrder, cellPosition, cellPython, cellView, mapNotebookAnalysis, notebookProgram, programLine, rawPosition, readIpynb } from '../../src/analysis/notebook';
 import type { IpynbNotebook, NotebookCell } from '../../src/analysis/notebook';
 import { analyzeSource, ready } from './analysis.helpers';
 
@@ -101,6 +101,27 @@ describe('notebooks as one program', function () {
       lines[e.range.line] = l.slice(0, e.range.column) + e.newText + l.slice(e.range.endColumn);
     }
     assert.equal(lines[2], 'y = x.transpose(1, 2).reshape(2, 4, 48)');
+  });
+
+  it("gives each cell its share: its diagnostics and shapes, and only fixes confined to it", function () {
+    const nb = fixture();
+    const p = notebookProgram(nb.cells, { language: nb.language });
+    const r = mapNotebookAnalysis(p, analyzeSource(p.text));
+    const module = cellView(r, 2);
+    assert.deepEqual(module.diagnostics, r.diagnostics.filter((d) => d.cell === 2).map(({ cell: _cell, ...d }) => d));
+    assert.deepEqual(cellView(r, 4).diagnostics, []);
+    assert.deepEqual(cellView(r, 4).shapes.map((s) => [s.line, s.name, s.shape]), [[0, 'x', '(2, 10, 48)']]);
+    const split = cellView(
+      {
+        diagnostics: [{ rule: 'r', severity: 'error', message: 'm', cell: 1, range: { line: 0, column: 0, endLine: 0, endColumn: 1 }, fixes: [{ title: 'here', edits: [{ cell: 1, range: { line: 0, column: 0, endLine: 0, endColumn: 1 }, newText: 'a' }] }, { title: 'across', edits: [{ cell: 1, range: { line: 0, column: 0, endLine: 0, endColumn: 1 }, newText: 'a' }, { cell: 0, range: { line: 0, column: 0, endLine: 0, endColumn: 0 }, newText: 'import torch\n' }] }] }],
+        shapes: [],
+        syntaxErrors: 0,
+        notices: [{ cell: 1, line: 3, kind: 'budget', message: 'n' }],
+      },
+      1,
+    );
+    assert.deepEqual(split.diagnostics[0].fixes.map((f) => f.title), ['here']);
+    assert.deepEqual(split.notices, [{ line: 3, kind: 'budget', message: 'n' }]);
   });
 
   it('skips code cells in another language', function () {

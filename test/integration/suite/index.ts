@@ -9,11 +9,13 @@
 import * as fs from 'node:fs';
 import Mocha from 'mocha';
 import { activationMs, registerTests } from './extension.test';
+import { registerNotebookTests } from './notebook.test';
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 60000, color: false, reporter: function Silent() {} as unknown as Mocha.ReporterConstructor });
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
   registerTests();
+  registerNotebookTests();
   const lines: string[] = [];
   let passed = 0;
   let failed = 0;
