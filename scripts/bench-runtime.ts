@@ -13,8 +13,8 @@
  * ONNX model encoded, before Dawn is loaded; the CPU columns run first; the WebGPU columns run
  * afterwards, one framework at a time, each with its own device on an adapter of one
  * `navigator.gpu` (lavapipe here; its description is printed per framework); the agreement
- * check runs after the GPU work. Our WebGPU forward passes free their intermediates after the
- * readback (collected with `observeKernels`), as tfjs's `tidy` does. onnxruntime-web's webgpu
+ * check runs after the GPU work. Our forward passes run in the runtime's `tidy`, as tfjs's do in
+ * `tf.tidy`: on both backends the intermediates go back to the pool and are reused next run. onnxruntime-web's webgpu
  * EP writes uploads from its shared wasm memory, which Dawn's `writeBuffer` rejects, so
  * `GPUQueue.prototype.writeBuffer` is shimmed to copy shared views into plain memory first.
  * Single-threaded everywhere (ORT `numThreads = 1`, tfjs-wasm one thread): our CPU backend is.
@@ -27,7 +27,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cpu, cpuReference, observeKernels, type Backend, type Tensor } from '../src/runtime/index';
+import { cpu, cpuReference, tidy, type Backend, type Tensor } from '../src/runtime/index';
 import { requestDeviceFrom, WebGpuBackend } from '../src/runtime/webgpu/backend';
 import { webgpuEnv } from '../src/runtime/webgpu/node';
 import { ONNX_MODELS } from './bench-runtime/onnx-models';
@@ -95,15 +95,15 @@ async function guarded(label: string, fn: () => Promise<Cell>): Promise<Cell> {
 // ---------------------------------------------------------------------------------------------
 // Our backends
 
-/** One forward pass on a backend, read back; on WebGPU every kernel output, the result included, is freed after the readback. */
+/**
+ * One forward pass on a backend, read back, in `tidy` (as tf.tidy for tfjs): the intermediates
+ * go back to the backend's pool when the forward returns, the result after its readback, so
+ * every later run reuses the same CPU arrays and GPU buffers.
+ */
 async function oursOnce(run: () => Tensor, dev: Backend): Promise<Float32Array> {
-  if (dev === cpu || dev === cpuReference) return run().dataSync();
-  const made = new Set<Tensor['storage']>();
-  const y = observeKernels((_op, _in, _attrs, outs) => outs.forEach((t) => made.add(t.storage)), run);
-  const data = await y.data();
-  made.add(y.storage);
-  // Each storage once: releasing one twice is an error on this backend.
-  for (const s of made) dev.release(s);
+  const y = tidy(run);
+  const data = dev === cpu || dev === cpuReference ? y.dataSync() : await y.data();
+  y.dispose();
   return data;
 }
 

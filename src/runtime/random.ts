@@ -10,7 +10,7 @@
 import { cpu } from './cpu';
 import type { Backend } from './backend';
 import { contiguousStrides } from './kernels/kernel';
-import { Tensor } from './tensor';
+import { fresh, Tensor } from './tensor';
 
 export class Generator {
   private s = new Uint32Array(4);
@@ -77,7 +77,7 @@ export function randn(shape: readonly number[], gen: Generator, device: Backend 
   const n = shape.reduce((a, b) => a * b, 1);
   const d = new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = gen.normal();
-  return new Tensor(device.upload(d), [...shape], contiguousStrides(shape), 0, 'float32');
+  return new Tensor(fresh(device.upload(d)), [...shape], contiguousStrides(shape), 0, 'float32');
 }
 
 /** `torch.rand(shape, generator=gen)`. */
@@ -85,5 +85,5 @@ export function rand(shape: readonly number[], gen: Generator, device: Backend =
   const n = shape.reduce((a, b) => a * b, 1);
   const d = new Float32Array(n);
   for (let i = 0; i < n; i++) d[i] = gen.next();
-  return new Tensor(device.upload(d), [...shape], contiguousStrides(shape), 0, 'float32');
+  return new Tensor(fresh(device.upload(d)), [...shape], contiguousStrides(shape), 0, 'float32');
 }

@@ -339,7 +339,7 @@ export class Tensor {
     if (target === this.device) return this;
     // Cross-backend moves go through the host; only CPU sources can do it synchronously.
     const data = this.dataSync();
-    return new Tensor(target.upload(data), [...this.shape], contiguousStrides(this.shape), 0, this.dtype);
+    return new Tensor(fresh(target.upload(data)), [...this.shape], contiguousStrides(this.shape), 0, this.dtype);
   }
   float(): Tensor {
     return this.to('float32');
@@ -653,6 +653,59 @@ export type KernelObserver = (kernel: string, inputs: readonly Tensor[], attrs: 
 
 let kernelObserver: KernelObserver | null = null;
 
+// ---- memory scopes -----------------------------------------------------------
+
+/** Storages created inside each open `tidy` scope, innermost last. */
+const scopes: Set<TensorView['storage']>[] = [];
+
+/** Registers a storage just created by an op or a factory with the innermost open scope. */
+export function fresh(storage: TensorView['storage']): TensorView['storage'] {
+  scopes[scopes.length - 1]?.add(storage);
+  return storage;
+}
+
+/** Takes a storage out of every open scope: it now belongs to a module (a parameter or buffer). */
+export function adopt(storage: TensorView['storage']): void {
+  for (const s of scopes) s.delete(storage);
+}
+
+function keep(v: unknown, out: Set<TensorView['storage']>, seen = new Set<unknown>()): void {
+  if (v instanceof Tensor) out.add(v.storage);
+  else if (v && typeof v === 'object' && !seen.has(v)) {
+    seen.add(v);
+    for (const x of Array.isArray(v) ? v : Object.values(v)) keep(x, out, seen);
+  }
+}
+
+/**
+ * Runs `fn` (synchronous) and then releases, back to their backend's pool, the storage of every
+ * tensor an op or a factory created inside it, except the storages of the tensors `fn` returns
+ * (found in arrays and plain objects), which pass to the enclosing scope. The ownership rule:
+ * a tensor made inside `tidy` and not returned must not be used after it (views of it neither);
+ * parameters and buffers built before it are never touched. A module that keeps a tensor it
+ * made in `forward` (a cache) must be called outside `tidy`. As tf.tidy.
+ */
+export function tidy<T>(fn: () => T): T {
+  const mine = new Set<TensorView['storage']>();
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const s of mine) s.backend.release(s);
+    throw e;
+  }
+  scopes.pop();
+  const kept = new Set<TensorView['storage']>();
+  keep(result, kept);
+  for (const s of mine) {
+    if (kept.has(s)) fresh(s);
+    else s.backend.release(s);
+  }
+  return result;
+}
+
 /**
  * Runs `fn` with `observer` told about every kernel it runs, then restores
  * the previous observer (scoped, not a setting: ops enqueue synchronously, so
@@ -679,7 +732,7 @@ export function runKernel<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs
   const specs = kernel.outputs(inputs, attrs);
   const ins = kernel.contiguousInputs ? inputs.map((t) => t.contiguous()) : inputs;
   const storages = backend.run(kernel, ins, attrs, specs);
-  const outs = specs.map((s, i) => new Tensor(storages[i], [...s.shape], contiguousStrides(s.shape), 0, s.dtype));
+  const outs = specs.map((s, i) => new Tensor(fresh(storages[i]), [...s.shape], contiguousStrides(s.shape), 0, s.dtype));
   kernelObserver?.(kernel.name, inputs, attrs, outs);
   return outs;
 }
@@ -739,14 +792,14 @@ export function tensor(data: NestedArray | Float32Array | readonly number[], opt
   }
   if (numel(shape) !== flat.length) throw new TorchError('RuntimeError', `shape '${fmtShape(shape)}' is invalid for input of size ${flat.length}`);
   const dev = opts.device ?? cpu;
-  return new Tensor(dev.upload(flat), shape, contiguousStrides(shape), 0, opts.dtype ?? inferred);
+  return new Tensor(fresh(dev.upload(flat)), shape, contiguousStrides(shape), 0, opts.dtype ?? inferred);
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
   const n = numel(shape);
   const dev = opts.device ?? cpu;
   const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-  const storage = v === 0 ? dev.alloc(n) : dev.upload(new Float32Array(n).fill(v));
+  const storage = fresh(v === 0 ? dev.alloc(n) : dev.upload(new Float32Array(n).fill(v)));
   return new Tensor(storage, [...shape], contiguousStrides(shape), 0, opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
 }
 

@@ -9,7 +9,9 @@
  */
 
 import type { DType, OutputSpec, TensorView } from '../../src/runtime/backend';
-import { tensor, TorchError, type Tensor } from '../../src/runtime/index';
+import { getBlock, concreteShapes, resolveParams } from '../../src/blocks/catalog';
+import { Generator, randn, tensor, tidy, TorchError, type Tensor } from '../../src/runtime/index';
+import { instantiateBlock } from '../../src/twins/registry';
 import { getKernel } from '../../src/runtime/kernels/registry';
 import type { WebGpuBackend } from '../../src/runtime/webgpu/backend';
 import { createNodeWebGpuBackend } from '../../src/runtime/webgpu/node';
@@ -143,4 +145,30 @@ export async function limitErrors(): Promise<{ errors: { name: string; message: 
   const back = await b.read(x);
   b.release(x);
   return { errors, deviceOk: back[3] === 4 };
+}
+
+/**
+ * Runs a catalog block (at its defaults, default dims) `runs` times on the device, each forward
+ * in `tidy` with its outputs read back and disposed; returns the buffers the backend had created
+ * after each of the checkpoints, the bytes its pool holds at the end and the first output.
+ */
+export async function repeatedForwards(blockId: string, runs: number, checkpoints: readonly number[]): Promise<{ created: number[]; pooledBytes: number; first: Float32Array<ArrayBufferLike> }> {
+  const b = await gpu();
+  const block = getBlock(blockId)!;
+  const params = resolveParams(block, {}).params;
+  const module = instantiateBlock(blockId, params, { generator: new Generator(0), device: b });
+  const shapes = concreteShapes(block, params).inputs;
+  const gen = new Generator(1);
+  const args = block.contract(params).inputs.map((spec) => (spec.dtype === 'bool' ? null : randn(shapes[spec.name], gen, b)));
+  const created: number[] = [];
+  let first: Float32Array = new Float32Array(0);
+  for (let i = 1; i <= runs; i++) {
+    const out = tidy(() => module.forward(...args));
+    const outs = Array.isArray(out) ? out : [out];
+    const data = await outs[0].data();
+    if (i === 1) first = data;
+    for (const t of outs) t.dispose();
+    if (checkpoints.includes(i)) created.push(b.stats.buffersCreated);
+  }
+  return { created, pooledBytes: b.pooledBytes, first };
 }

@@ -16,13 +16,15 @@ import { cpu } from '../cpu';
 import { fmtShape, TorchError } from '../errors';
 import { contiguousStrides } from '../kernels/kernel';
 import { Generator } from '../random';
-import { Tensor } from '../tensor';
+import { adopt, Tensor } from '../tensor';
 
 /** A trainable tensor: owns contiguous storage that `loadStateDict` and `nn.init` overwrite in place. */
 export class Parameter extends Tensor {
   constructor(t: Tensor) {
     const c = t.isContiguous() && t.offset === 0 && t.storage.size === t.numel() ? t : t.clone();
     super(c.storage, [...c.shape], contiguousStrides(c.shape), 0, c.dtype);
+    // A parameter or buffer belongs to its module: a `tidy` scope it was made in must not release it.
+    adopt(c.storage);
   }
 }
 
@@ -163,7 +165,11 @@ export abstract class Module {
       for (const [n, p] of Object.entries(rec)) if (p instanceof Parameter) rec[n] = new Parameter(p.to(device));
       for (const [n] of m._buffers) {
         const b = m.currentBuffer(n);
-        if (b) rec[n] = b.to(device);
+        if (b) {
+          const moved = b.to(device);
+          adopt(moved.storage);
+          rec[n] = moved;
+        }
       }
     }
     return this;

@@ -206,7 +206,9 @@ export class WebGpuBackend implements Backend {
   }
 
   release(storage: Storage): void {
-    const s = this.own(storage);
+    // A second release (a disposed tensor whose scope ends, two views disposed) does nothing.
+    if (!(storage instanceof GpuStorage) || storage.backend !== this || !storage.buffer) return;
+    const s = storage;
     const b = s.buffer;
     if (!b) return;
     s.buffer = null;
@@ -243,6 +245,11 @@ export class WebGpuBackend implements Backend {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.throwIfFailed();
+  }
+
+  /** Bytes of released buffers held for reuse now. */
+  get pooledBytes(): number {
+    return this.freeBytes;
   }
 
   /** Destroys pooled buffers (the device stays usable). */
