@@ -2,7 +2,8 @@
  * `attention-forge check` and `attention-forge shapes`: the analyzer from a terminal, for CI.
  * Usage errors exit 2 before the wasm parser is loaded; the commands resolve to their exit
  * code once the analysis is done. The pure parts — collecting files, formatting
- * text/JSON/SARIF — are exported for tests.
+ * text/JSON/SARIF — are exported for tests. Notebooks (`.ipynb`) are analysed as one program
+ * of their code cells (`check-notebook.ts`) and reported per cell.
  *
  * Exit codes: 0 no error-severity diagnostic, 1 at least one, 2 usage errors.
  */
@@ -12,6 +13,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyze, initAnalyzer, RULES } from '../analysis';
 import type { Diagnostic } from '../analysis';
+import type { FileRegion } from './check-notebook';
+import { checkNotebook, isNotebook, notebookShapes } from './check-notebook';
 
 export interface CheckIo {
   out(text: string): void;
@@ -20,6 +23,8 @@ export interface CheckIo {
 
 export interface JsonDiagnostic {
   file: string;
+  /** In a notebook: the 1-based index of the cell (among all cells); `line` and `endLine` are then within that cell. */
+  cell?: number;
   line: number;
   column: number;
   endLine: number;
@@ -27,17 +32,17 @@ export interface JsonDiagnostic {
   rule: string;
   severity: 'error' | 'warning';
   message: string;
-  fixes: { title: string; edits: { line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
+  fixes: { title: string; edits: { cell?: number; line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
 }
 
 export const CHECK_USAGE = `  check <files|dirs...> [--format text|json|sarif] [--rule NAME ...]
-                                       Check PyTorch attention code for shape mistakes.
+                                       Check PyTorch attention code (.py, .ipynb) for shape mistakes.
   shapes <file> [--json]               Print the inferred shape of each tensor-valued name.
 `;
 
 class CheckUsageError extends Error {}
 
-/** Python files under the given paths (directories recursively, skipping hidden and venv folders). */
+/** Python files and notebooks under the given paths (directories recursively, skipping hidden and venv folders). */
 export function collectFiles(paths: string[]): string[] {
   const out: string[] = [];
   const walk = (p: string) => {
@@ -47,7 +52,7 @@ export function collectFiles(paths: string[]): string[] {
         if (e.startsWith('.') || e === 'node_modules' || e === '__pycache__' || e === 'venv') continue;
         walk(path.join(p, e));
       }
-    } else if (p.endsWith('.py') || paths.includes(p)) out.push(p);
+    } else if (p.endsWith('.py') || isNotebook(p) || paths.includes(p)) out.push(p);
   };
   for (const p of paths) {
     if (!fs.existsSync(p)) throw new CheckUsageError(`no such file or directory: ${p}`);
@@ -73,7 +78,8 @@ export function toJson(file: string, d: Diagnostic): JsonDiagnostic {
   };
 }
 
-export function toSarif(diags: JsonDiagnostic[], version: string): object {
+/** `regions`: where a notebook's findings lie in the `.ipynb` text (SARIF regions address the file itself). */
+export function toSarif(diags: JsonDiagnostic[], version: string, regions?: Map<JsonDiagnostic, FileRegion>): object {
   const used = RULES;
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -95,7 +101,7 @@ export function toSarif(diags: JsonDiagnostic[], version: string): object {
             })),
           },
         },
-        results: diags.map((d) => ({
+        results: diags.map((d) => (d.cell !== undefined ? notebookResult(d, regions?.get(d)) : {
           ruleId: d.rule,
           ruleIndex: used.findIndex((r) => r.name === d.rule),
           level: d.severity,
@@ -130,6 +136,45 @@ export function toSarif(diags: JsonDiagnostic[], version: string): object {
   };
 }
 
+/**
+ * A notebook finding in SARIF: the region is in the `.ipynb` text (the JSON string holding the
+ * line), the cell position is a logical location and in the location's properties; only fixes
+ * that can be applied to the raw file are kept.
+ */
+function notebookResult(d: JsonDiagnostic, region: FileRegion | undefined): object {
+  const uri = d.file.split(path.sep).join('/');
+  const fixes = region ? d.fixes.flatMap((f, i) => (region.fixes[i] ? [{ f, raw: region.fixes[i]! }] : [])) : [];
+  return {
+    ruleId: d.rule,
+    ruleIndex: RULES.findIndex((r) => r.name === d.rule),
+    level: d.severity,
+    message: { text: `${d.message} (cell ${d.cell}, line ${d.line})` },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri },
+          ...(region ? { region: { startLine: region.startLine, startColumn: region.startColumn, endLine: region.endLine, endColumn: region.endColumn } } : {}),
+        },
+        logicalLocations: [{ name: `cell ${d.cell}` }],
+        properties: { cell: d.cell, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn },
+      },
+    ],
+    ...(fixes.length
+      ? {
+          fixes: fixes.map(({ f, raw }) => ({
+            description: { text: f.title },
+            artifactChanges: [{ artifactLocation: { uri }, replacements: raw.map((e) => ({ deletedRegion: { startLine: e.startLine, startColumn: e.startColumn, endLine: e.endLine, endColumn: e.endColumn }, insertedContent: { text: e.text } })) }],
+          })),
+        }
+      : {}),
+  };
+}
+
+/** Where a diagnostic is, for text output: `file:line:column` or `file: cell N, line M, column C`. */
+function place(d: JsonDiagnostic): string {
+  return d.cell !== undefined ? `${d.file}: cell ${d.cell}, line ${d.line}, column ${d.column}` : `${d.file}:${d.line}:${d.column}`;
+}
+
 async function finish(p: Promise<number>, io: CheckIo): Promise<number> {
   try {
     return await p;
@@ -156,18 +201,31 @@ export function parseCheckArgs(args: string[]): { files: string[]; format: 'text
 export async function checkFiles(files: string[], format: 'text' | 'json' | 'sarif', rules: string[] | undefined, io: CheckIo, version = '0.0.0'): Promise<number> {
   await initAnalyzer();
   const all: JsonDiagnostic[] = [];
+  const regions = new Map<JsonDiagnostic, FileRegion>();
+  let unreadable = false;
   for (const f of files) {
     const src = fs.readFileSync(f, 'utf8');
+    if (isNotebook(f)) {
+      const nb = checkNotebook(f, src, rules);
+      if ('error' in nb) {
+        io.err(`${f}: ${nb.error}\n`);
+        unreadable = true;
+        continue;
+      }
+      all.push(...nb.diagnostics);
+      for (const [d, r] of nb.regions) regions.set(d, r);
+      continue;
+    }
     for (const d of analyze(src, rules ? { rules } : {}).diagnostics) all.push(toJson(f, d));
   }
   if (format === 'json') io.out(JSON.stringify(all, null, 2) + '\n');
-  else if (format === 'sarif') io.out(JSON.stringify(toSarif(all, version), null, 2) + '\n');
+  else if (format === 'sarif') io.out(JSON.stringify(toSarif(all, version, regions), null, 2) + '\n');
   else {
-    for (const d of all) io.out(`${d.file}:${d.line}:${d.column}: ${d.severity}[${d.rule}] ${d.message}\n`);
+    for (const d of all) io.out(`${place(d)}: ${d.severity}[${d.rule}] ${d.message}\n`);
     const errors = all.filter((d) => d.severity === 'error').length;
     io.err(`${files.length} file(s) checked: ${errors} error(s), ${all.length - errors} warning(s)\n`);
   }
-  return all.some((d) => d.severity === 'error') ? 1 : 0;
+  return unreadable || all.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
 /** `check`: 2 on usage errors, 1 when errors were found (or the analysis failed), else 0. */
@@ -187,6 +245,16 @@ export async function checkCommand(args: string[], io: CheckIo): Promise<number>
 
 export async function shapesOf(file: string, json: boolean, io: CheckIo): Promise<number> {
   await initAnalyzer();
+  if (isNotebook(file)) {
+    const shapes = notebookShapes(fs.readFileSync(file, 'utf8'));
+    if ('error' in shapes) {
+      io.err(`${file}: ${shapes.error}\n`);
+      return 1;
+    }
+    if (json) io.out(JSON.stringify(shapes, null, 2) + '\n');
+    else for (const s of shapes) io.out(`${file}: cell ${s.cell}, line ${s.line}: ${s.name}: ${s.shape}\n`);
+    return 0;
+  }
   const r = analyze(fs.readFileSync(file, 'utf8'));
   if (json) io.out(JSON.stringify(r.shapes.map((s) => ({ line: s.line + 1, column: s.column + 1, name: s.name, shape: s.shape })), null, 2) + '\n');
   else for (const s of r.shapes) io.out(`${file}:${s.line + 1}: ${s.name}: ${s.shape}\n`);
