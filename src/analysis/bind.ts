@@ -57,6 +57,7 @@ export function qualify(b: Binding, text: string): string | undefined {
 
 const SHAPE_COMMENT = /#[^#\n]*?\(\s*([A-Za-z_][\w]*(?:\s*[,x×*]\s*[A-Za-z_\d][\w]*)+)\s*,?\s*\)/;
 const SUPPRESS = /#\s*attention-forge:\s*ignore(?:\[([^\]]*)\])?/;
+const TYPE_IGNORE = /#\s*(?:type|pyright):\s*ignore\b/;
 
 /** The file's import aliases, from each item's declarations in order (later ones win). */
 export function aliasMap(declared: Iterable<[string, string]>): Map<string, string> {
@@ -93,6 +94,12 @@ export function shapeComments(comments: Iterable<Node>, into: Map<number, string
 /** Suppression comments (`# attention-forge: ignore[rule]`) of the given comment nodes, by row. */
 export function suppressions(comments: Iterable<Node>, into: Map<number, Set<string>>): void {
   for (const n of comments) {
+    // A type checker's own suppression (`# type: ignore[attr-defined]`, `# pyright: ignore`)
+    // says the author knows the attribute is not the declared type's: no attribute error there.
+    if (TYPE_IGNORE.test(n.text)) {
+      const row = n.startPosition.row;
+      into.set(row, (into.get(row) ?? new Set<string>()).add('unknown-tensor-method'));
+    }
     const s = SUPPRESS.exec(n.text);
     if (!s) continue;
     const row = n.startPosition.row;

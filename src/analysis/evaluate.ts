@@ -64,7 +64,15 @@ const ELEMENTWISE_FUNCS = new Set([
 
 /** Parameter annotations that declare a tensor (or an optional one). */
 function isTensorAnnotation(text: string): boolean {
-  return /\b(Tensor|FloatTensor|LongTensor|BoolTensor|ndarray)\b|^\s*(Float|Int|Bool|Shaped|Num|Real|Integer|Inexact)\[/.test(text);
+  let t = text.replace(/\s+/g, '').replace(/^["']|["']$/g, '');
+  // Optional[T], Union[T, None], T | None: the T.
+  for (;;) {
+    const m = /^(?:typing\.)?Optional\[(.*)\]$/.exec(t) ?? /^(?:typing\.)?Union\[(.*),None\]$/.exec(t) ?? /^(.*)\|None$/.exec(t) ?? /^None\|(.*)$/.exec(t);
+    if (!m) break;
+    t = m[1];
+  }
+  return /^(?:torch\.)?(?:Tensor|FloatTensor|LongTensor|BoolTensor|HalfTensor|IntTensor|nn\.Parameter|Parameter)$/.test(t)
+    || /^(?:jaxtyping\.|jt\.)?(?:Float|Int|Bool|Shaped|Num|Real|Integer|Inexact|Float32|Int64|TensorType)\[/.test(t);
 }
 
 /** Attributes a tensor shares with modules, arrays or Python objects: reading one proves nothing. */
@@ -74,6 +82,9 @@ const SHARED_ATTRIBUTES = new Set([
   'item', 'tolist', 'split', 'join', 'replace', 'format', 'strip', 'lower', 'upper', 'startswith', 'endswith', 'add', 'update',
   'pop', 'clear', 'extend', 'append', 'insert', 'remove', 'sort', 'reverse', 'values', 'keys', 'items',
 ]);
+
+/** List methods that change a list in place. */
+const LIST_MUTATORS = new Set(['append', 'extend', 'insert', 'pop', 'remove', 'clear', 'reverse', 'sort']);
 
 /** nn.Module methods that return the module itself. */
 const MODULE_SELF_METHODS = new Set(['eval', 'train', 'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'requires_grad_', 'apply', 'zero_grad', 'share_memory', 'to_empty']);
@@ -207,6 +218,32 @@ export class Evaluator {
     return { kind: 'tensor', axes, strides: contiguousStrides(sizes), ...extra };
   }
 
+  /**
+   * The strides of an elementwise op's result on t: torch keeps the layout of a dense input
+   * (a permuted contiguous tensor stays permuted) and makes anything else (a strided slice, a
+   * selected column) contiguous. Unknown when density cannot be proved.
+   */
+  private elementwiseLayout(t: TensorV): Dim[] | undefined {
+    if (!t.axes || !t.strides || t.strides.length !== t.axes.length) return undefined;
+    const ax = t.axes.map((a, i) => ({ size: this.norm(a.size), stride: this.norm(t.strides![i]) }))
+      .filter((a) => D.constValue(a.size) !== 1);
+    if (ax.length === 0) return t.strides;
+    // Order by stride, innermost first: each stride must be the product of the sizes inside it.
+    const left = [...ax];
+    let expect = D.dconst(1);
+    while (left.length) {
+      const k = left.findIndex((a) => D.equal(a.stride, expect));
+      if (k < 0) {
+        // Proven not dense only when every size and stride is a number: then contiguous.
+        const known = ax.every((a) => D.constValue(a.stride) !== undefined && D.constValue(a.size) !== undefined);
+        return known ? contiguousStrides(t.axes.map((a) => a.size)) : undefined;
+      }
+      const [a] = left.splice(k, 1);
+      expect = D.mul(expect, a.size);
+    }
+    return t.strides;
+  }
+
   private shapeText(t: TensorV): string {
     return t.axes ? `(${t.axes.map((a) => D.format(this.norm(a.size))).join(', ')})` : '?';
   }
@@ -280,7 +317,12 @@ export class Evaluator {
       case 'for_statement':
         return this.forStmt(s, f);
       case 'while_statement':
-        return this.block(this.body(s.childForFieldName('body')), f);
+        this.openLoops++;
+        try {
+          return this.block(this.body(s.childForFieldName('body')), f);
+        } finally {
+          this.openLoops--;
+        }
       case 'with_statement':
         return this.block(this.body(s.childForFieldName('body')), f);
       case 'try_statement': {
@@ -358,7 +400,7 @@ export class Evaluator {
       if (v.axes.length === names.length) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
       return v;
     }
-    if (v.kind === 'unknown' || isTensor(v)) return this.tensorFromNames(names);
+    if (v.kind === 'unknown' || isTensor(v)) return { ...this.tensorFromNames(names), rankFromComment: true };
     return v;
   }
 
@@ -490,6 +532,34 @@ export class Evaluator {
   }
 
   private ifStmt(s: Node, f: Frame): void {
+    // `if isinstance(x, FakeTensor):` — inside, x is an instance of a class that may add
+    // attributes tensors lack: it is a tensor by hypothesis only there.
+    const narrowed = this.isinstanceNarrowing(s.childForFieldName('condition'), f);
+    if (narrowed) {
+      const [name, before] = narrowed;
+      f.vars.set(name, { ...before, hypothetical: true });
+      try {
+        this.ifStmtInner(s, f);
+      } finally {
+        const after = f.vars.get(name);
+        if (after && isTensor(after) && after.hypothetical && after !== before) f.vars.set(name, before);
+      }
+      return;
+    }
+    this.ifStmtInner(s, f);
+  }
+
+  /** `isinstance(x, C)` with x a local tensor and C not a torch tensor class: [x, its value]. */
+  private isinstanceNarrowing(cond: Node | null, f: Frame): [string, TensorV] | undefined {
+    if (cond?.type !== 'call' || cond.childForFieldName('function')?.text !== 'isinstance') return undefined;
+    const args = cond.childForFieldName('arguments')?.namedChildren ?? [];
+    if (args.length !== 2 || args[0]?.type !== 'identifier') return undefined;
+    if (/^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/.test(args[1]?.text ?? '')) return undefined;
+    const v = f.vars.get(args[0].text);
+    return v && isTensor(v) && !v.hypothetical ? [args[0].text, v] : undefined;
+  }
+
+  private ifStmtInner(s: Node, f: Frame): void {
     const cond = s.childForFieldName('condition');
     const c = cond ? this.truth(this.expr(cond, f)) : undefined;
     const cons = this.body(s.childForFieldName('consequence'));
@@ -649,8 +719,16 @@ export class Evaluator {
       return;
     }
     this.assign(left, UNKNOWN, f);
-    this.branches([body], f, true);
+    this.openLoops++;
+    try {
+      this.branches([body], f, true);
+    } finally {
+      this.openLoops--;
+    }
   }
+
+  /** Loops being evaluated whose number of iterations is unknown. */
+  private openLoops = 0;
 
   private assertStmt(s: Node, f: Frame): void {
     const e = s.namedChildren[0];
@@ -803,7 +881,8 @@ export class Evaluator {
     for (const c of fn.children) if (c?.type === 'comment') texts.push(c.text);
     for (const c of body?.children ?? []) if (c?.type === 'comment') texts.push(c.text);
     for (const t of texts) {
-      const re = new RegExp(`\\b${name}\\b\\s*:?\\s*(?:tensor\\s*)?(?:of\\s+shape\\s*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`, 'i');
+      // The parameter's own name, as written (`nn.Linear(20, 10)` in an example is no shape of `linear`).
+      const re = new RegExp(`(?<![.\\w])${name}\\b\\s*:?\\s*(?:[Tt]ensor\\s*)?(?:of\\s+shape\\s*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`);
       const m = re.exec(t);
       if (m) return m[1].split(/\s*,\s*/);
     }
@@ -819,7 +898,8 @@ export class Evaluator {
       if (skipSelf && idx === 0) return;
       let v: Value | undefined;
       if (p.kind === 'star') {
-        v = { kind: 'tuple', items: args.slice(i) };
+        // *args of a seeded call has no caller: its length is unknown, not zero.
+        v = seed && i >= args.length ? UNKNOWN : { kind: 'tuple', items: args.slice(i) };
         i = args.length;
       } else if (p.kind === 'kwstar') {
         // **kwargs of a real call is exactly the keywords no named parameter took; a seeded
@@ -832,6 +912,8 @@ export class Evaluator {
       if (v === undefined && p.def && !(seed && this.isTensorish(p))) v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
       if (v.kind === 'int' && !v.name) v = { ...v, name: p.name };
+      // An annotation that declares something other than a tensor wins over what was passed.
+      if (isTensor(v) && !v.hypothetical && p.ann && !isTensorAnnotation(p.ann.text)) v = { ...v, hypothetical: true };
       if (isTensor(v) && v.axes && !seed && fn.childForFieldName('name')?.text !== '__init__') v = this.withDeclaredRoles(fn, p, idx, v, f);
       f.vars.set(p.name, v);
       bound.push(v);
@@ -1192,11 +1274,10 @@ export class Evaluator {
   }
 
   private tensorAttribute(t: TensorV, name: string, n: Node, attrNode: Node): Value {
-    if (t.hypothetical) {
-      // An attribute tensors lack, or one modules and arrays share, is no evidence of a tensor.
-      if (!TENSOR_ATTRIBUTES.has(name) || SHARED_ATTRIBUTES.has(name)) return UNKNOWN;
-      t.hypothetical = undefined;
-    }
+    // A value taken for a tensor only from how it is used may be a duck-typed object (a
+    // sharded tensor, a process group, a config): an attribute tensors lack, or one modules and
+    // arrays share, says nothing, and the value never becomes a proven tensor.
+    if (t.hypothetical && (!TENSOR_ATTRIBUTES.has(name) || SHARED_ATTRIBUTES.has(name))) return UNKNOWN;
     switch (name) {
       case 'shape':
         return this.shapeTuple(t);
@@ -1253,6 +1334,8 @@ export class Evaluator {
       if (i === undefined) return UNKNOWN;
       return v.items[i < 0 ? v.items.length + i : i] ?? UNKNOWN;
     }
+    // Indexing a value that may be a list, dict or module gives a value that may be anything.
+    if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
     if (isTensor(v)) return this.indexTensor(v, subs, f);
     return UNKNOWN;
   }
@@ -1466,8 +1549,18 @@ export class Evaluator {
       else if (op === '**' && l.kind === 'num' && l.scale && b !== undefined) scale = { base: l.scale.base, exp: l.scale.exp * b };
       return { kind: 'num', value: val, scale };
     }
-    if (isTensor(l) || isTensor(r)) return this.tensorArith(op, l, r, n);
-    if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items] };
+    // A list or tuple on either side is sequence arithmetic ([0] * n, a + b), never a tensor's.
+    if (l.kind === 'tuple' || r.kind === 'tuple') {
+      if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items] };
+      return UNKNOWN;
+    }
+    if (isTensor(l) || isTensor(r)) {
+      const res = this.tensorArith(op, l, r, n);
+      // Arithmetic between values that are tensors only by hypothesis proves nothing more.
+      const proven = (isTensor(l) && !l.hypothetical) || (isTensor(r) && !r.hypothetical);
+      if (!proven && isTensor(res)) return { ...res, hypothetical: true };
+      return res;
+    }
     return UNKNOWN;
   }
 
@@ -1488,7 +1581,7 @@ export class Evaluator {
     if (isTensor(l) && isTensor(r)) {
       const axes = this.broadcastValue(l, r, n, info);
       const base = l.axes && (!r.axes || l.axes.length >= r.axes.length) ? l : r;
-      result = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? (base.strides && base.axes && base.axes.length === axes.length && base.axes.every((a, i) => this.same(a.size, axes[i].size)) ? base.strides : contiguousStrides(axes.map((a) => a.size))) : undefined, dtype: l.dtype === 'bool' && r.dtype === 'bool' ? 'bool' : 'float' };
+      result = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? (base.strides && base.axes && base.axes.length === axes.length && base.axes.every((a, i) => this.same(a.size, axes[i].size)) ? this.elementwiseLayout(base) : contiguousStrides(axes.map((a) => a.size))) : undefined, dtype: l.dtype === 'bool' && r.dtype === 'bool' ? 'bool' : 'float' };
       if (op === '+' || op === '-') {
         const carrier = l.scores ? l : r.scores ? r : undefined;
         if (carrier?.scores) {
@@ -1506,7 +1599,7 @@ export class Evaluator {
     } else {
       const t = (isTensor(l) ? l : r) as TensorV;
       const other = isTensor(l) ? r : l;
-      const res: TensorV = { ...t };
+      const res: TensorV = { ...t, strides: this.elementwiseLayout(t) };
       if (op === '*' || op === '/') {
         // A factor of unknown value (an attribute never assigned, an opaque call) may be the
         // scale: the scores' scale becomes unknown, which silences the scale rule.
@@ -1571,7 +1664,10 @@ export class Evaluator {
       const lb2 = b.axes.map((x) => x.label);
       if (la2.every(Boolean) && lb2.every(Boolean) && la2.join() !== lb2.join() && [...la2].sort().join() === [...lb2].sort().join()) {
         const culprit = (a.permutes ?? 0) >= (b.permutes ?? 0) ? a : b;
-        if (culprit.lastPermute) info.permutedOperands = culprit.lastPermute;
+        const other = culprit === a ? lb2 : la2;
+        // A tensor met with its own single transpose (A + A.mT) is a symmetrisation, not a way back.
+        const symmetrised = culprit.permutes === 1 && culprit.preLayout?.join() === other.join();
+        if (culprit.lastPermute && !symmetrised) info.permutedOperands = culprit.lastPermute;
       }
     }
     return out;
@@ -1660,6 +1756,19 @@ export class Evaluator {
         if (name?.kind === 'str' && t) obj.attrs.set(name.value, attrNode.text === 'register_parameter' && isTensor(t) ? { ...t, mask: undefined } : t);
         return { kind: 'none' };
       }
+      // A list grows in place: exactly when the appends run a known number of times, otherwise
+      // its items are representatives and its length is unknown.
+      if (obj.kind === 'tuple' && !obj.shapeOf && LIST_MUTATORS.has(attrNode.text)) {
+        const a = this.evalArgs(n, f);
+        const m = attrNode.text;
+        if (m === 'append' && a.args.length === 1) obj.items.push(a.args[0]);
+        else if (m === 'insert' && a.args.length === 2) obj.items.push(a.args[1]);
+        else if (m === 'extend' && a.args[0]?.kind === 'tuple') obj.items.push(...a.args[0].items);
+        else obj.inexact = true;
+        if (m !== 'append' && m !== 'insert' && m !== 'extend') obj.inexact = true;
+        if (this.openLoops > 0) obj.inexact = true;
+        return m === 'pop' ? UNKNOWN : { kind: 'none' };
+      }
       callee = this.attributeOf(obj, attrNode.text, fnNode, attrNode);
     } else callee = this.expr(fnNode, f);
     const a = this.evalArgs(n, f);
@@ -1709,7 +1818,10 @@ export class Evaluator {
       }
       const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
       if (type === 'Sequential') m.items = args;
-      if (type === 'ModuleList') m.items = args[0]?.kind === 'tuple' ? args[0].items : [];
+      if (type === 'ModuleList') {
+        m.items = args[0]?.kind === 'tuple' ? args[0].items : args[0] ? [] : [];
+        if (args[0] && (args[0].kind !== 'tuple' || args[0].inexact)) m.inexact = true;
+      }
       const literal = [...argNodes, ...Object.values(kwargNodes)].every((x) => this.isLiteral(x));
       this.emit({ kind: 'module-new', node: n, module: m, argNodes, kwargNodes, literal });
       return m;
@@ -1747,9 +1859,9 @@ export class Evaluator {
       }
       case 'builtins.len': {
         const v = args[0];
-        if (v?.kind === 'tuple' && !(v.shapeOf && !v.shapeOf.axes)) return intV(D.dconst(v.items.length));
+        if (v?.kind === 'tuple' && !(v.shapeOf && !v.shapeOf.axes) && !v.inexact) return intV(D.dconst(v.items.length));
         if (isTensor(v) && v.axes?.length) return intV(v.axes[0].size);
-        if (v?.kind === 'torchmodule' && v.items) return intV(D.dconst(v.items.length));
+        if (v?.kind === 'torchmodule' && v.items && !v.inexact) return intV(D.dconst(v.items.length));
         return intV(this.fresh('n'));
       }
       case 'builtins.range': {
@@ -1819,6 +1931,7 @@ export class Evaluator {
   }
 
   private dimsFromArgs(args: Value[]): Dim[] | undefined {
+    if (args.length === 1 && args[0].kind === 'tuple' && args[0].shapeOf && !args[0].shapeOf.axes) return undefined;
     const items = args.length === 1 && args[0].kind === 'tuple' ? args[0].items : args;
     const out: Dim[] = [];
     for (const it of items) {
@@ -1953,9 +2066,13 @@ export class Evaluator {
       }
       case 'where': {
         const [c, x, y] = args;
+        // torch.where(cond) alone is nonzero(as_tuple=True).
+        if (args.length === 1) return { kind: 'tensor', hypothetical: true };
         const ts = [c, x, y].filter(isTensor);
         if (ts.length === 0) return UNKNOWN;
-        let acc: TensorV = ts[0];
+        // An operand of unknown kind may be a tensor that broadcasts the result larger.
+        if ([c, x, y].some((v) => !v || (!isTensor(v) && v.kind !== 'int' && v.kind !== 'num' && v.kind !== 'bool'))) return { kind: 'tensor' };
+        let acc: TensorV = { kind: 'tensor', axes: ts[0].axes, strides: this.elementwiseLayout(ts[0]) };
         for (const t of ts.slice(1)) {
           const info: OpInfo = {};
           const axes = this.broadcastValue(acc, t, n, info);
@@ -2074,6 +2191,11 @@ export class Evaluator {
   }
 
   private opEvent(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node, result: Value, info: OpInfo): Value {
+    // A rank read from a comment in the middle of code describes, it does not prove.
+    if ((info.dimOutOfRange || info.rank) && [...args, ...Object.values(kwargs)].some((v) => isTensor(v) && v.rankFromComment)) {
+      delete info.dimOutOfRange;
+      delete info.rank;
+    }
     this.emit({ kind: 'op', op, node: n, args, kwargs, argNodes, kwargNodes, nameNode, result, info });
     return result;
   }
@@ -2164,6 +2286,9 @@ export class Evaluator {
       case 'reshape_as': {
         let target = op.endsWith('_as') ? (isTensor(rest[0]) && rest[0].axes ? rest[0].axes.map((a) => intV(a.size)) : undefined) : rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : rest;
         if (kwargs.shape?.kind === 'tuple') target = kwargs.shape.items;
+        // `x.view(orig_shape)` with the shape of a tensor of unknown rank: the target is unknown.
+        const whole = rest.length === 1 && rest[0].kind === 'tuple' ? rest[0] : kwargs.shape?.kind === 'tuple' ? kwargs.shape : undefined;
+        if (whole?.shapeOf && !whole.shapeOf.axes) return done({ kind: 'tensor', dtype: t.dtype });
         if (!target) return done({ kind: 'tensor' });
         if (op === 'view' && target.length === 1 && target[0].kind === 'qual') return done({ ...t, dtype: this.dtypeOf(target[0]) });
         return done(this.reshape(t, target, op.startsWith('view'), info, n));
@@ -2356,7 +2481,7 @@ export class Evaluator {
         const dv = kw('dim', 0);
         if (!t.axes) return done({ kind: 'tensor' });
         const d = this.normDim(numValue(dv), rank!, info);
-        const res: TensorV = { kind: 'tensor', axes: t.axes, strides: t.strides, dtype: 'float' };
+        const res: TensorV = { kind: 'tensor', axes: t.axes, strides: this.elementwiseLayout(t), dtype: 'float' };
         if (d !== undefined) {
           res.normAxis = d;
           res.softmaxNode = n;
@@ -2470,7 +2595,10 @@ export class Evaluator {
         const axes = this.broadcastValue(t, other, n, info);
         return done({ kind: 'tensor', axes: axes ?? undefined, dtype: 'float' });
       }
-      return done({ ...t, mask: op === 'float' || op === 'half' ? t.mask : undefined, scores: t.scores, dtype: op === 'bool' ? 'bool' : t.dtype === 'long' && /^(exp|log|sqrt|sigmoid|tanh|relu|gelu)$/.test(op) ? 'float' : t.dtype });
+      // Conversions to what the tensor already is return it (same strides); computations
+      // follow the elementwise layout rule.
+      const strides = /^(to|float|half|double|bfloat16|type_as|cpu|cuda|detach|requires_grad_|contiguous|relu_|sigmoid_|mul_|add_|tanh_|zero_|fill_|masked_fill_)$/.test(op) ? t.strides : this.elementwiseLayout(t);
+      return done({ ...t, strides, mask: op === 'float' || op === 'half' ? t.mask : undefined, scores: t.scores, dtype: op === 'bool' ? 'bool' : t.dtype === 'long' && /^(exp|log|sqrt|sigmoid|tanh|relu|gelu)$/.test(op) ? 'float' : t.dtype });
     }
     if (['add', 'sub', 'mul', 'div', 'matmul', 'eq', 'ne', 'lt', 'gt', 'le', 'ge', 'logical_and', 'logical_or', 'maximum', 'minimum'].includes(op) && rest[0]) {
       const sym: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', eq: '==', ne: '!=', logical_and: '&', logical_or: '|' };
@@ -2481,7 +2609,8 @@ export class Evaluator {
       }
       return done({ ...t, dtype: 'bool', mask: undefined });
     }
-    return done({ kind: 'tensor' });
+    // An op without a signature may return a tuple or a named tuple (qr, topk, sort).
+    return done({ kind: 'tensor', hypothetical: true });
   }
 
   private mergeRole(axes: Axis[]): Role | undefined {
@@ -2956,7 +3085,10 @@ export class Evaluator {
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
     const info: OpInfo = {};
     const x = args[0] ?? kwargs.input ?? kwargs.x ?? kwargs.query;
-    const emit = () => this.emit({ kind: 'module-call', node: n, module: m, args, kwargs, argNodes, kwargNodes, info });
+    const emit = () => {
+      if (info.rank && args.some((v) => isTensor(v) && v.rankFromComment)) delete info.rank;
+      this.emit({ kind: 'module-call', node: n, module: m, args, kwargs, argNodes, kwargNodes, info });
+    };
     const t = isTensor(x) ? x : undefined;
     const rank = t?.axes?.length;
     const result = (() => {

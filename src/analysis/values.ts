@@ -66,6 +66,8 @@ export interface TensorV {
    * something else (a module, a dict, a config), not that the code is wrong.
    */
   hypothetical?: boolean;
+  /** The rank was read from a shape comment on a statement (`y = f(x)  # (N, M)`), not derived. */
+  rankFromComment?: boolean;
 }
 
 export interface ScaleFact {
@@ -106,6 +108,8 @@ export interface TupleV {
   items: Value[];
   /** x.shape / x.size(): the tensor it came from. */
   shapeOf?: TensorV;
+  /** A list grown or shrunk an unknown number of times: the items are representatives, the length unknown. */
+  inexact?: boolean;
 }
 
 export interface TorchModuleV {
@@ -116,6 +120,8 @@ export interface TorchModuleV {
   node: Node;
   /** Items of nn.Sequential / nn.ModuleList. */
   items?: Value[];
+  /** Built from a list of unknown length: the items are representatives. */
+  inexact?: boolean;
 }
 
 export interface InstanceV {
