@@ -39,13 +39,22 @@ if [ ! -f "$CS_DIR/.ready" ]; then
   rm -rf "$CS_DIR"
   LOG="$CACHE/code-server-install.log"
   log "npm install code-server@$CS_VERSION into $CS_DIR (about 2-4 min, 620 MB, once; log: $LOG)"
-  # npm's own CLI is run by the Node 24 binary, and node-gyp uses its headers. The install
-  # gets a clean environment: started from `npm run …`/`npm start`, this script inherits the
-  # outer npm's npm_config_*/npm_* variables (npm_config_user_agent names Node 20, which
-  # code-server's postinstall.sh reads) and NODE, all of which would point at the other Node.
+  # npm's own CLI is run by the Node 24 binary, and node-gyp uses its headers. Started from
+  # `npm run …`/`npm start`, this script inherits the outer npm's npm_config_*/npm_* variables
+  # (npm_config_user_agent names Node 20, which code-server's postinstall.sh reads), NODE and
+  # PATH entries for node_modules/.bin: all of them are dropped for the install. Everything else
+  # (the machine's CA and proxy settings) is kept.
   NPM_CLI="$(command -v npm | xargs readlink -f | xargs dirname)/npm-cli.js"
-  env -i HOME="${HOME:-/root}" PATH="$NODE_HOME/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-    TMPDIR="${TMPDIR:-/tmp}" npm_config_nodedir="$NODE_HOME" \
+  unset_args=()
+  for k in $(compgen -e); do
+    case "$k" in npm_*|NPM_*|NODE|INIT_CWD|NODE_OPTIONS|NODE_PATH) unset_args+=(-u "$k") ;; esac
+  done
+  clean_path="$NODE_HOME/bin"
+  IFS=: read -ra path_parts <<<"$PATH"
+  for d in "${path_parts[@]}"; do
+    case "$d" in *node_modules*|*/node-gyp-bin|'') ;; *) clean_path="$clean_path:$d" ;; esac
+  done
+  env "${unset_args[@]}" PATH="$clean_path" npm_config_nodedir="$NODE_HOME" \
     "$NODE_HOME/bin/node" "$NPM_CLI" \
     install --prefix "$CS_DIR" --no-audit --no-fund --loglevel=error --no-save --unsafe-perm \
     "code-server@$CS_VERSION" >"$LOG" 2>&1 \
