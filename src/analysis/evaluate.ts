@@ -23,6 +23,7 @@ import * as D from './dims';
 import type { Dim } from './dims';
 import type { Event, OpInfo } from './events';
 import type { Node } from './parse';
+import { einopsShape, einsumEquation, parseSide, type EinopsKind } from './ops/einops';
 import { TENSOR_ATTRIBUTES } from './torch-api';
 import type { Axis, ClassInfo, InstanceV, IntV, Role, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
@@ -269,6 +270,9 @@ export class Evaluator {
   }
 
   private guard(f: () => void): void {
+    // Each class, instance or function exercised without a caller names its own sizes: `C` in
+    // one block is not `C` in the next (and neither is bound by the other's constructor).
+    this.commentSyms.clear();
     try {
       this.steps = Math.min(this.steps, MAX_STEPS - 5000);
       f();
@@ -1895,6 +1899,23 @@ export class Evaluator {
         return { kind: 'tuple', items: it.items.map((x) => this.applyValue(fn, [x], n)) };
       }
     }
+    const ein = /^einops\.(?:layers\.torch\.)?(rearrange|repeat|reduce|einsum|Rearrange|Repeat|Reduce)$/.exec(path);
+    if (ein) {
+      const name = ein[1];
+      if (/^[A-Z]/.test(name)) {
+        const m: TorchModuleV = { kind: 'torchmodule', type: `einops.${name}`, args, kwargs, node: n };
+        return m;
+      }
+      if (name === 'einsum') {
+        // einops.einsum(a, b, "b i d, b j d -> b i j"): the pattern comes last.
+        const pat = args[args.length - 1];
+        const eq = pat?.kind === 'str' ? einsumEquation(pat.value) : undefined;
+        if (!eq) return { kind: 'tensor' };
+        return this.einsum([{ kind: 'str', value: eq }, ...args.slice(0, -1)], n, nameNode, [], {}, {});
+      }
+      const lengths = Object.fromEntries(Object.entries(kwargs).filter(([k]) => k !== 'pattern' && k !== 'reduction'));
+      return this.einops(name as EinopsKind, args[0] ?? kwargs.tensor, args[1] ?? kwargs.pattern, lengths, n, nameNode, argNodes, kwargNodes);
+    }
     if (path.startsWith('torch.') || path.startsWith('F.')) {
       const op = path.split('.').pop()!;
       void short;
@@ -2426,7 +2447,13 @@ export class Evaluator {
       case 'split':
       case 'tensor_split':
       case 'unbind': {
-        if (!t.axes) return done(UNKNOWN);
+        if (!t.axes) {
+          // chunk(3) and split of a list of sections give that many tensors of unknown shape.
+          const a0 = kw('chunks', 0);
+          const c = op === 'chunk' && a0 ? numValue(a0) : op === 'split' && rest[0]?.kind === 'tuple' ? rest[0].items.length : undefined;
+          if (c !== undefined && Number.isInteger(c) && c > 0 && c <= 16) return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', dtype: t.dtype }) as TensorV) });
+          return done(UNKNOWN);
+        }
         const dv = op === 'unbind' ? kw('dim', 0) : kw('dim', 1);
         const d = this.normDim(numValue(dv ?? intV(D.dconst(0))), rank!, info);
         if (d === undefined) return done(UNKNOWN);
@@ -3082,7 +3109,76 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * `rearrange`/`repeat`/`reduce` of einops (functions, or the einops.layers.torch modules):
+   * the pattern's signature (ops/einops.ts) over the input's sizes; a list of tensors is
+   * stacked along a new first axis first, as einops does.
+   */
+  private einops(kind: EinopsKind, x: Value | undefined, pattern: Value | undefined, lengthVals: Record<string, Value>, n: Node, nameNode: Node, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>): Value {
+    const info: OpInfo = {};
+    const done = (r: Value) => this.opEvent(kind, [x ?? UNKNOWN, pattern ?? UNKNOWN], lengthVals, argNodes, kwargNodes, n, nameNode, r, info);
+    let input: Dim[] | undefined;
+    let src: TensorV | undefined;
+    if (isTensor(x)) {
+      src = x;
+      input = x.axes?.map((a) => a.size);
+    } else if (x?.kind === 'tuple' && x.items.length > 0 && !x.inexact && x.items.every((t) => isTensor(t) && t.axes)) {
+      src = x.items[0] as TensorV;
+      input = [D.dconst(x.items.length), ...src.axes!.map((a) => a.size)];
+    }
+    if (!src) return done(x?.kind === 'tuple' || x?.kind === 'unknown' || !x ? UNKNOWN : { kind: 'tensor' });
+    if (pattern?.kind !== 'str') return done({ kind: 'tensor', dtype: src.dtype });
+    if (!input) {
+      // A tensor of unknown rank takes the pattern's: each left axis a size named after it.
+      const seeded = this.seedFromPattern(pattern.value, lengthVals);
+      if (seeded) {
+        input = seeded;
+        if (isTensor(x)) {
+          const fresh = this.tensor(seeded, undefined);
+          x.axes = fresh.axes;
+          x.strides = fresh.strides;
+        }
+      }
+    }
+    if (!input) return done({ kind: 'tensor', dtype: src.dtype });
+    const lengths: Record<string, Dim> = {};
+    for (const [k, v] of Object.entries(lengthVals)) {
+      if (v.kind !== 'int') return done({ kind: 'tensor', dtype: src.dtype });
+      lengths[k] = v.dim;
+    }
+    const out = einopsShape(kind, pattern.value, input.map((d) => this.norm(d)), lengths, (a, b) => this.compare(a, b));
+    if (!out) return done({ kind: 'tensor', dtype: src.dtype });
+    if ('error' in out) {
+      const groups = pattern.value.split('->')[0].trim().split(/\s+(?![^(]*\))/).filter(Boolean);
+      if (!groups.includes('...') && groups.length !== input.length) info.rank = { expected: `a ${groups.length}-d tensor for '${pattern.value.split('->')[0].trim()}'`, got: input.length };
+      return done({ kind: 'tensor', dtype: src.dtype });
+    }
+    const t = this.tensor(out.ok.sizes, out.ok.names, { dtype: src.dtype });
+    // rearrange and repeat may return a permuted view: its layout is not known to be contiguous.
+    if (kind !== 'reduce') t.strides = undefined;
+    return done(t);
+  }
+
+  /** The input sizes an einops pattern's left side names (`b n (h d)`), or undefined with `...`. */
+  private seedFromPattern(pattern: string, lengths: Record<string, Value>): Dim[] | undefined {
+    const left = parseSide(pattern.split('->')[0] ?? '');
+    if (!left || left.some((g) => g.kind === 'ellipsis')) return undefined;
+    return left.map((g) => {
+      if (g.kind !== 'names') return D.dconst(1);
+      return g.names.reduce((acc, name) => {
+        if (/^\d+$/.test(name)) return D.mul(acc, D.dconst(Number(name)));
+        const given = lengths[name];
+        return D.mul(acc, given?.kind === 'int' ? given.dim : this.dimForName(name));
+      }, D.dconst(1));
+    });
+  }
+
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
+    const ein = /^einops\.(Rearrange|Repeat|Reduce)$/.exec(m.type);
+    if (ein) {
+      const lengths = Object.fromEntries(Object.entries(m.kwargs).filter(([k]) => k !== 'pattern' && k !== 'reduction'));
+      return this.einops(ein[1].toLowerCase() as EinopsKind, args[0], m.args[0] ?? m.kwargs.pattern, lengths, n, n, argNodes, kwargNodes);
+    }
     const info: OpInfo = {};
     const x = args[0] ?? kwargs.input ?? kwargs.x ?? kwargs.query;
     const emit = () => {
