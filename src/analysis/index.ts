@@ -139,7 +139,7 @@ export class AnalysisSession {
     const diagnostics: Diagnostic[] = [];
     const shapes: ShapeRecord[] = [];
     const notices: Notice[] = [];
-    for (const it of items) for (const r of it.truncated) notices.push({ line: it.anchor.row + r, kind: 'truncated', message: `an expression nested more than ${MAX_TREE_DEPTH} levels deep was not analysed` });
+    for (const it of items) for (const r of new Set(it.truncated)) notices.push({ line: it.anchor.row + r, kind: 'truncated', message: `an expression nested more than ${MAX_TREE_DEPTH} levels deep was not analysed` });
     const deadline = options.budgetMs !== undefined ? Date.now() + options.budgetMs : Infinity;
     let skipped = 0;
     let firstSkipped = -1;
@@ -248,8 +248,12 @@ export class AnalysisSession {
           out[gi] = it;
           return it;
         };
-        if (todo.length > 8) {
-          // Many items to convert (a first analysis): one walk over the top-level nodes.
+        let todoNodes = 0;
+        for (const gi of todo) todoNodes += groups[gi].to - groups[gi].from + 1;
+        if (todo.length > 8 || todoNodes > 64) {
+          // Many items or nodes to convert (a first analysis, or thousands of statements on one
+          // line): one walk over the top-level nodes. Seeking each node by index instead costs a
+          // scan of the root's children per node, quadratic in a long line.
           const need = new Set(todo);
           let gi = 0;
           let k = 0;

@@ -5,14 +5,23 @@
  * text/JSON/SARIF — are exported for tests. Notebooks (`.ipynb`) are analysed as one program
  * of their code cells (`check-notebook.ts`) and reported per cell.
  *
- * Exit codes: 0 no error-severity diagnostic, 1 at least one, 2 usage errors.
+ * Every file is analysed in isolation: a file that cannot be read or that the analyzer fails on
+ * becomes one `internal` diagnostic on that file and the others go on, so the JSON and SARIF
+ * written are always complete. Which files are read is `files.ts`'s business (links, special
+ * files, excludes).
+ *
+ * Exit codes: 0 no error-severity diagnostic, 1 at least one, 2 usage errors, 3 an internal
+ * diagnostic (a file could not be read or analysed; the output is still complete). 3 wins
+ * over 1: a run that did not check everything must not pass for a finished one.
  */
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyze, initAnalyzer, RULES } from '../analysis';
+import { INTERNAL_RULE } from '../analysis';
 import type { Diagnostic } from '../analysis';
+import { collectSourceFiles, NoSuchPathError, readSource } from './files';
 import type { FileRegion } from './check-notebook';
 import { checkNotebook, isNotebook, notebookShapes } from './check-notebook';
 
@@ -35,30 +44,30 @@ export interface JsonDiagnostic {
   fixes: { title: string; edits: { cell?: number; line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
 }
 
-export const CHECK_USAGE = `  check <files|dirs...> [--format text|json|sarif] [--rule NAME ...]
+export const CHECK_USAGE = `  check <files|dirs...> [--format text|json|sarif] [--rule NAME ...] [--exclude PATTERN ...]
                                        Check PyTorch attention code (.py, .ipynb) for shape mistakes.
   shapes <file> [--json]               Print the inferred shape of each tensor-valued name.
 `;
 
 class CheckUsageError extends Error {}
 
-/** Python files and notebooks under the given paths (directories recursively, skipping hidden and venv folders). */
-export function collectFiles(paths: string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    const st = fs.statSync(p);
-    if (st.isDirectory()) {
-      for (const e of fs.readdirSync(p).sort()) {
-        if (e.startsWith('.') || e === 'node_modules' || e === '__pycache__' || e === 'venv') continue;
-        walk(path.join(p, e));
-      }
-    } else if (p.endsWith('.py') || isNotebook(p) || paths.includes(p)) out.push(p);
-  };
-  for (const p of paths) {
-    if (!fs.existsSync(p)) throw new CheckUsageError(`no such file or directory: ${p}`);
-    walk(p);
+/**
+ * Python files and notebooks under the given paths (directories recursively, skipping hidden
+ * and venv folders, directory links and special files, honouring .gitignore and `exclude`
+ * patterns), and one warning line per thing skipped.
+ */
+export function collectFiles(paths: string[], exclude: readonly string[] = []): { files: string[]; warnings: string[] } {
+  try {
+    return collectSourceFiles(paths, { exclude, extensions: ['.py', '.ipynb'] });
+  } catch (e) {
+    if (e instanceof NoSuchPathError) throw new CheckUsageError(e.message);
+    throw e;
   }
-  return out;
+}
+
+/** A file the run could not check (unreadable, or the analyzer failed on it), as a diagnostic on its first line. */
+export function internalDiagnostic(file: string, message: string): JsonDiagnostic {
+  return { file, line: 1, column: 1, endLine: 1, endColumn: 1, rule: INTERNAL_RULE, severity: 'warning', message, fixes: [] };
 }
 
 export function toJson(file: string, d: Diagnostic): JsonDiagnostic {
@@ -79,8 +88,9 @@ export function toJson(file: string, d: Diagnostic): JsonDiagnostic {
 }
 
 /** `regions`: where a notebook's findings lie in the `.ipynb` text (SARIF regions address the file itself). */
-export function toSarif(diags: JsonDiagnostic[], version: string, regions?: Map<JsonDiagnostic, FileRegion>): object {
+export function toSarif(diags: JsonDiagnostic[], version: string, regions?: Map<JsonDiagnostic, FileRegion>, warnings: readonly string[] = []): object {
   const used = RULES;
+  const failed = diags.filter((d) => d.rule === INTERNAL_RULE);
   return {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
@@ -101,7 +111,16 @@ export function toSarif(diags: JsonDiagnostic[], version: string, regions?: Map<
             })),
           },
         },
-        results: diags.map((d) => (d.cell !== undefined ? notebookResult(d, regions?.get(d)) : {
+        invocations: [
+          {
+            executionSuccessful: failed.length === 0,
+            toolExecutionNotifications: [
+              ...failed.map((d) => ({ level: 'error', message: { text: `${d.file}: ${d.message}` }, locations: [{ physicalLocation: { artifactLocation: { uri: d.file.split(path.sep).join('/') } } }] })),
+              ...warnings.map((w) => ({ level: 'warning', message: { text: w } })),
+            ],
+          },
+        ],
+        results: diags.filter((d) => d.rule !== INTERNAL_RULE).map((d) => (d.cell !== undefined ? notebookResult(d, regions?.get(d)) : {
           ruleId: d.rule,
           ruleIndex: used.findIndex((r) => r.name === d.rule),
           level: d.severity,
@@ -175,60 +194,106 @@ function place(d: JsonDiagnostic): string {
   return d.cell !== undefined ? `${d.file}: cell ${d.cell}, line ${d.line}, column ${d.column}` : `${d.file}:${d.line}:${d.column}`;
 }
 
-async function finish(p: Promise<number>, io: CheckIo): Promise<number> {
+/** The one line an unexpected failure prints (the stack with `--debug`); exit 3. */
+async function finish(p: Promise<number>, io: CheckIo, debug: boolean): Promise<number> {
   try {
     return await p;
   } catch (e) {
-    io.err(`attention-forge: ${(e as Error).message}\n`);
-    return 1;
+    io.err(`attention-forge: internal error: ${describe(e)}\n`);
+    if (debug && e instanceof Error && e.stack) io.err(`${e.stack}\n`);
+    return 3;
   }
 }
 
+function describe(e: unknown): string {
+  return (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n', 1)[0];
+}
+
 /** Parses `check` arguments; returns the work to do or throws a usage error. */
-export function parseCheckArgs(args: string[]): { files: string[]; format: 'text' | 'json' | 'sarif'; rules?: string[] } {
+export function parseCheckArgs(args: string[]): { files: string[]; warnings: string[]; format: 'text' | 'json' | 'sarif'; rules?: string[]; debug: boolean } {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { format: { type: 'string', default: 'text' }, rule: { type: 'string', multiple: true } },
+    options: { format: { type: 'string', default: 'text' }, rule: { type: 'string', multiple: true }, exclude: { type: 'string', multiple: true }, debug: { type: 'boolean', default: false } },
   });
   const format = values.format;
   if (format !== 'text' && format !== 'json' && format !== 'sarif') throw new CheckUsageError(`--format must be text, json or sarif (got ${format})`);
   if (positionals.length === 0) throw new CheckUsageError('check expects at least one file or directory');
   for (const r of values.rule ?? []) if (!RULES.some((x) => x.name === r)) throw new CheckUsageError(`unknown rule '${r}' (rules: ${RULES.map((x) => x.name).join(', ')})`);
-  return { files: collectFiles(positionals), format, rules: values.rule };
+  return { ...collectFiles(positionals, values.exclude ?? []), format, rules: values.rule, debug: values.debug ?? false };
 }
 
-export async function checkFiles(files: string[], format: 'text' | 'json' | 'sarif', rules: string[] | undefined, io: CheckIo, version = '0.0.0'): Promise<number> {
-  await initAnalyzer();
+export interface CheckExtras {
+  /** Lines already collected (skipped files): printed to stderr, and notifications in SARIF. */
+  warnings?: string[];
+  /** Print the stack trace of each internal failure. */
+  debug?: boolean;
+}
+
+export async function checkFiles(files: string[], format: 'text' | 'json' | 'sarif', rules: string[] | undefined, io: CheckIo, version = '0.0.0', extras: CheckExtras = {}): Promise<number> {
+  const warnings = [...(extras.warnings ?? [])];
   const all: JsonDiagnostic[] = [];
   const regions = new Map<JsonDiagnostic, FileRegion>();
   let unreadable = false;
-  for (const f of files) {
-    const src = fs.readFileSync(f, 'utf8');
+  let startFailure: unknown;
+  try {
+    await initAnalyzer();
+  } catch (e) {
+    startFailure = e;
+  }
+  const fail = (f: string, message: string, e?: unknown) => {
+    all.push(internalDiagnostic(f, message));
+    if (extras.debug && e instanceof Error && e.stack) io.err(`${f}: ${e.stack}\n`);
+  };
+  const checkOne = (f: string, src: string): void => {
     if (isNotebook(f)) {
       const nb = checkNotebook(f, src, rules);
       if ('error' in nb) {
         io.err(`${f}: ${nb.error}\n`);
         unreadable = true;
-        continue;
+        return;
       }
       all.push(...nb.diagnostics);
       for (const [d, r] of nb.regions) regions.set(d, r);
+      return;
+    }
+    const a = analyze(src, rules ? { rules } : {});
+    for (const d of a.diagnostics) all.push(toJson(f, d));
+    for (const n of a.notices) warnings.push(`${f}:${n.line + 1}: note: ${n.message}`);
+  };
+  for (const f of files) {
+    if (startFailure !== undefined) {
+      fail(f, `not checked: the analyzer could not start (${describe(startFailure)})`, startFailure);
       continue;
     }
-    for (const d of analyze(src, rules ? { rules } : {}).diagnostics) all.push(toJson(f, d));
+    const read = readSource(f);
+    if ('skip' in read) {
+      warnings.push(`${f}: skipped, ${read.skip}`);
+      continue;
+    }
+    if ('error' in read) {
+      fail(f, `not checked: ${read.error}`);
+      continue;
+    }
+    try {
+      checkOne(f, read.text);
+    } catch (e) {
+      fail(f, `not checked: the analyzer failed on this file (${describe(e)}); please report it`, e);
+    }
   }
+  for (const w of warnings) io.err(`attention-forge: ${w}\n`);
   if (format === 'json') io.out(JSON.stringify(all, null, 2) + '\n');
-  else if (format === 'sarif') io.out(JSON.stringify(toSarif(all, version, regions), null, 2) + '\n');
+  else if (format === 'sarif') io.out(JSON.stringify(toSarif(all, version, regions, warnings), null, 2) + '\n');
   else {
     for (const d of all) io.out(`${place(d)}: ${d.severity}[${d.rule}] ${d.message}\n`);
     const errors = all.filter((d) => d.severity === 'error').length;
     io.err(`${files.length} file(s) checked: ${errors} error(s), ${all.length - errors} warning(s)\n`);
   }
+  if (all.some((d) => d.rule === INTERNAL_RULE)) return 3;
   return unreadable || all.some((d) => d.severity === 'error') ? 1 : 0;
 }
 
-/** `check`: 2 on usage errors, 1 when errors were found (or the analysis failed), else 0. */
+/** `check`: 2 on usage errors, 3 when a file could not be checked, 1 when errors were found, else 0. */
 export async function checkCommand(args: string[], io: CheckIo): Promise<number> {
   let parsed: ReturnType<typeof parseCheckArgs>;
   try {
@@ -240,13 +305,18 @@ export async function checkCommand(args: string[], io: CheckIo): Promise<number>
     }
     throw e;
   }
-  return finish(checkFiles(parsed.files, parsed.format, parsed.rules, io), io);
+  return finish(checkFiles(parsed.files, parsed.format, parsed.rules, io, undefined, { warnings: parsed.warnings, debug: parsed.debug }), io, parsed.debug);
 }
 
 export async function shapesOf(file: string, json: boolean, io: CheckIo): Promise<number> {
+  const read = readSource(file);
+  if (!('text' in read)) {
+    io.err(`attention-forge: ${file}: ${'skip' in read ? read.skip : read.error}\n`);
+    return 'skip' in read ? 2 : 3;
+  }
   await initAnalyzer();
   if (isNotebook(file)) {
-    const shapes = notebookShapes(fs.readFileSync(file, 'utf8'));
+    const shapes = notebookShapes(read.text);
     if ('error' in shapes) {
       io.err(`${file}: ${shapes.error}\n`);
       return 1;
@@ -255,7 +325,7 @@ export async function shapesOf(file: string, json: boolean, io: CheckIo): Promis
     else for (const s of shapes) io.out(`${file}: cell ${s.cell}, line ${s.line}: ${s.name}: ${s.shape}\n`);
     return 0;
   }
-  const r = analyze(fs.readFileSync(file, 'utf8'));
+  const r = analyze(read.text);
   if (json) io.out(JSON.stringify(r.shapes.map((s) => ({ line: s.line + 1, column: s.column + 1, name: s.name, shape: s.shape })), null, 2) + '\n');
   else for (const s of r.shapes) io.out(`${file}:${s.line + 1}: ${s.name}: ${s.shape}\n`);
   return 0;
@@ -264,10 +334,16 @@ export async function shapesOf(file: string, json: boolean, io: CheckIo): Promis
 /** `shapes <file> [--json]`. */
 export async function shapesCommand(args: string[], io: CheckIo): Promise<number> {
   try {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean', default: false }, debug: { type: 'boolean', default: false } } });
     if (positionals.length !== 1) throw new CheckUsageError('shapes expects exactly one file');
-    if (!fs.existsSync(positionals[0]) || fs.statSync(positionals[0]).isDirectory()) throw new CheckUsageError(`no such file: ${positionals[0]}`);
-    return await finish(shapesOf(positionals[0], values.json ?? false, io), io);
+    let isDir: boolean;
+    try {
+      isDir = fs.statSync(positionals[0]).isDirectory();
+    } catch (e) {
+      throw new CheckUsageError(`no such file: ${positionals[0]} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (isDir) throw new CheckUsageError(`${positionals[0]} is a directory; shapes expects one file`);
+    return await finish(shapesOf(positionals[0], values.json ?? false, io), io, values.debug ?? false);
   } catch (e) {
     if (e instanceof CheckUsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`attention-forge: ${(e as Error).message}\n${CHECK_USAGE}`);

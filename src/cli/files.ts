@@ -128,10 +128,12 @@ export function collectSourceFiles(paths: readonly string[], options: { exclude?
   const files: string[] = [];
   const warnings: string[] = [];
   const seenDirs = new Set<string>();
+  // Command-line patterns come after every .gitignore's, so they win (the last match decides).
+  const excludeRules = parseIgnore((options.exclude ?? []).join('\n'), '');
   const walk = (root: string) => {
-    const stack: { dir: string; rel: string; rules: Rule[] }[] = [{ dir: root, rel: '', rules: parseIgnore((options.exclude ?? []).join('\n'), '') }];
+    const stack: { dir: string; rel: string; gitRules: Rule[] }[] = [{ dir: root, rel: '', gitRules: [] }];
     while (stack.length) {
-      const { dir, rel, rules: inherited } = stack.pop()!;
+      const { dir, rel, gitRules: inherited } = stack.pop()!;
       let st: fs.Stats;
       try {
         st = fs.statSync(dir);
@@ -143,15 +145,16 @@ export function collectSourceFiles(paths: readonly string[], options: { exclude?
       const id = `${st.dev}:${st.ino}`;
       if (seenDirs.has(id)) continue;
       seenDirs.add(id);
-      let rules = inherited;
+      let gitRules = inherited;
       if (options.gitignore !== false) {
         try {
-          const gi = fs.readFileSync(path.join(dir, '.gitignore'), 'utf8');
-          rules = [...inherited, ...parseIgnore(gi, rel)];
+          const gi = readSource(path.join(dir, '.gitignore'));
+          if ('text' in gi) gitRules = [...inherited, ...parseIgnore(gi.text, rel)];
         } catch {
           // No .gitignore here (or unreadable): nothing to add.
         }
       }
+      const rules = [...gitRules, ...excludeRules];
       let entries: fs.Dirent[];
       try {
         entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -160,7 +163,7 @@ export function collectSourceFiles(paths: readonly string[], options: { exclude?
         continue;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const subdirs: { dir: string; rel: string; rules: Rule[] }[] = [];
+      const subdirs: { dir: string; rel: string; gitRules: Rule[] }[] = [];
       for (const e of entries) {
         const name = e.name;
         if (name.startsWith('.') || SKIPPED_DIRS.has(name)) continue;
@@ -171,7 +174,7 @@ export function collectSourceFiles(paths: readonly string[], options: { exclude?
           try {
             target = fs.statSync(full);
           } catch (err) {
-            if (isCandidate(name, extensions)) warnings.push(`${full}: skipped, a dangling symbolic link (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+            if (isCandidate(name, extensions) && !isIgnored(rules, childRel, false)) warnings.push(`${full}: skipped, a dangling symbolic link (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
             continue;
           }
           if (target.isDirectory()) {
@@ -184,7 +187,7 @@ export function collectSourceFiles(paths: readonly string[], options: { exclude?
           continue;
         }
         if (e.isDirectory()) {
-          if (!isIgnored(rules, childRel, true)) subdirs.push({ dir: full, rel: childRel, rules });
+          if (!isIgnored(rules, childRel, true)) subdirs.push({ dir: full, rel: childRel, gitRules });
           continue;
         }
         if (!isCandidate(name, extensions) || isIgnored(rules, childRel, false)) continue;

@@ -159,7 +159,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'lsp':
         return await lspCommand(rest, io);
       case 'shapes':
-        return await shapesCommand(rest, io);
+        return await shapesCommand(debug ? [...rest, '--debug'] : rest, io);
       case undefined:
       case 'help':
       case '--help':
