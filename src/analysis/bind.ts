@@ -162,6 +162,15 @@ export function bind(stmts: readonly Node[], aliases: Map<string, string>, comme
           changed = true;
           break;
         }
+        // A subclass of a torch layer (class MyEmbedding(nn.Embedding)) is that layer unless it
+        // overrides forward.
+        const layer = q ? /^torch\.nn\.(?:modules\.\w+\.)?([A-Z]\w*)$/.exec(q) : null;
+        if (layer) {
+          info.isModule = true;
+          info.torchBase = layer[1];
+          changed = true;
+          break;
+        }
         if (local && !info.base && local !== info) info.base = local;
       }
     }

@@ -980,11 +980,19 @@ export class Evaluator {
     return this.seedParam(fn, p, index, f);
   }
 
+  /** The torch layer a class subclasses, through its bases in the file. */
+  private torchBaseOf(cls: ClassInfo): string | undefined {
+    for (let c: ClassInfo | undefined = cls; c; c = c.base) if (c.torchBase) return c.torchBase;
+    return undefined;
+  }
+
   private instantiate(cls: ClassInfo, args: Value[], kwargs: Record<string, Value>, node: Node | undefined, seed: boolean): InstanceV {
     this.instantiated.add(cls);
     const inst: InstanceV = { kind: 'instance', cls, attrs: new Map(), called: false, node };
     this.instances.push(inst);
     const init = findMethod(cls, '__init__');
+    const layer = this.torchBaseOf(cls);
+    if (layer && !init && node) inst.torch = { kind: 'torchmodule', type: layer, args, kwargs, node };
     if (init) this.runFunction(init, args, kwargs, inst, seed, false);
     else if (cls.decorators?.some((d) => /(^|\.)dataclass\b/.test(d))) {
       // A dataclass's generated __init__ binds its fields in order, defaults after.
@@ -998,9 +1006,11 @@ export class Evaluator {
     return inst;
   }
 
-  private callInstance(inst: InstanceV, args: Value[], kwargs: Record<string, Value>, _node: Node | undefined, seed: boolean): Value {
+  private callInstance(inst: InstanceV, args: Value[], kwargs: Record<string, Value>, node: Node | undefined, seed: boolean): Value {
     inst.called = true;
     const fwd = findMethod(inst.cls, 'forward') ?? findMethod(inst.cls, '__call__');
+    // A torch layer's subclass without a forward of its own runs the layer's.
+    if (!fwd && inst.torch && node) return this.callModule(inst.torch, args, kwargs, [], {}, node);
     if (!fwd) return UNKNOWN;
     return this.runFunction(fwd, args, kwargs, inst, seed, true);
   }
@@ -1246,7 +1256,7 @@ export class Evaluator {
         if (v) return v;
         const m = findMethod(obj.cls, name);
         if (m) return { kind: 'function', node: m, self: obj };
-        return this.classAttribute(obj.cls, name) ?? UNKNOWN;
+        return this.classAttribute(obj.cls, name) ?? (obj.torch ? this.moduleAttribute(obj.torch, name) : UNKNOWN);
       }
       case 'tensor':
         return this.tensorAttribute(obj, name, n, attrNode);
@@ -1604,6 +1614,13 @@ export class Evaluator {
       const t = (isTensor(l) ? l : r) as TensorV;
       const other = isTensor(l) ? r : l;
       const res: TensorV = { ...t, strides: this.elementwiseLayout(t) };
+      // An operand of unknown kind may be a tensor: broadcasting could widen any size-1 axis
+      // (emb(ids) + torch.randn(1, 128, 16) is (4, 128, 16)), so those shapes are not kept.
+      if (!['int', 'num', 'bool', 'none', 'str'].includes(other.kind) && t.axes?.some((a) => D.constValue(this.norm(a.size)) === 1)) {
+        res.axes = undefined;
+        res.strides = undefined;
+        res.normAxis = undefined;
+      }
       if (op === '*' || op === '/') {
         // A factor of unknown value (an attribute never assigned, an opaque call) may be the
         // scale: the scores' scale becomes unknown, which silences the scale rule.
@@ -1732,6 +1749,13 @@ export class Evaluator {
     // super().__init__(...) and friends.
     if (fnNode.type === 'attribute' && fnNode.childForFieldName('object')?.type === 'call' && fnNode.childForFieldName('object')?.childForFieldName('function')?.text === 'super') {
       const name = fnNode.childForFieldName('attribute')?.text;
+      // super().__init__(...) reaching a torch layer builds that layer with these arguments.
+      const layer = f.self ? this.torchBaseOf(f.self.cls) : undefined;
+      if (name === '__init__' && f.self && layer && !(f.self.cls.base && findMethod(f.self.cls.base, '__init__'))) {
+        const a = this.evalArgs(n, f);
+        f.self.torch = { kind: 'torchmodule', type: layer, args: a.args, kwargs: a.kwargs, node: n };
+        return { kind: 'none' };
+      }
       if (name && f.self && f.self.cls.base) {
         const m = findMethod(f.self.cls.base, name);
         if (m) {
@@ -2659,6 +2683,14 @@ export class Evaluator {
     const strides = t.strides.map((s) => this.norm(s));
     const isOne = (d: Dim) => D.constValue(d) === 1;
     if (sizes.length === 0) return contiguousStrides(newSizes);
+    // A contiguous tensor views as any shape of its size.
+    const cont = contiguousStrides(sizes);
+    if (sizes.every((sz, i) => isOne(sz) || D.equal(strides[i], this.norm(cont[i])))) return contiguousStrides(newSizes);
+    // Which old axes make up which new ones is only known when the sizes provably agree
+    // (C against n_head * head_dim may be anything): otherwise nothing is proved.
+    const total = sizes.reduce((acc, d) => D.mul(acc, d), D.dconst(1));
+    const wanted = newSizes.reduce((acc, d) => D.mul(acc, this.norm(d)), D.dconst(1));
+    if (this.compare(total, wanted) !== 'eq') return undefined;
     // Chunks of old dims that are mutually contiguous.
     const chunks: { numel: Dim; stride: Dim }[] = [];
     let numel = sizes[sizes.length - 1];

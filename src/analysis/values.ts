@@ -128,6 +128,8 @@ export interface InstanceV {
   kind: 'instance';
   cls: ClassInfo;
   attrs: Map<string, Value>;
+  /** For a subclass of a torch layer: that layer as built by `super().__init__(...)` (or the class call). */
+  torch?: TorchModuleV;
   called: boolean;
   node?: Node;
 }
@@ -210,6 +212,8 @@ export interface ClassInfo {
   decorators?: string[];
   isModule: boolean;
   base?: ClassInfo;
+  /** The torch layer the class (or its nearest base in the file) subclasses: `Embedding`. */
+  torchBase?: string;
   methods: Map<string, Node>;
 }
 
