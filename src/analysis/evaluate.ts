@@ -467,7 +467,10 @@ export class Evaluator {
           // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names.
           const names = targets.map((t) => (t.type === 'identifier' ? t.text : '_'));
           const t = v.shapeOf;
-          const fresh = this.tensorFromNames(names.map((n) => (n === '_' ? `d` : n)), f);
+          // Fresh sizes named after the targets: `c` unpacked in one call of a helper is not
+          // the `c` of another call (two attentions of different widths share the helper).
+          const named = names.map((n) => (n === '_' ? `d` : n));
+          const fresh = this.tensor(named.map((n) => (/^\d+$/.test(n) ? D.dconst(Number(n)) : this.fresh(n))), named);
           t.axes = fresh.axes;
           t.strides = fresh.strides;
           items = t.axes!.map((a, i) => intV(a.size, names[i]));
