@@ -130,72 +130,84 @@ export function collectSourceFiles(paths: readonly string[], options: { exclude?
   const seenDirs = new Set<string>();
   // Command-line patterns come after every .gitignore's, so they win (the last match decides).
   const excludeRules = parseIgnore((options.exclude ?? []).join('\n'), '');
+  interface Frame {
+    rel: string;
+    dir: string;
+    gitRules: Rule[];
+    rules: Rule[];
+    entries: fs.Dirent[];
+    next: number;
+  }
+  /** Lists a directory (once per device and inode) with the ignore rules that apply in it, or warns. */
+  const open = (dir: string, rel: string, inherited: Rule[]): Frame | undefined => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(dir);
+    } catch (e) {
+      warnings.push(`${dir}: skipped (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      return undefined;
+    }
+    // A bind mount or a hard-linked directory could still revisit a directory: never twice.
+    const id = `${st.dev}:${st.ino}`;
+    if (seenDirs.has(id)) return undefined;
+    seenDirs.add(id);
+    let gitRules = inherited;
+    if (options.gitignore !== false) {
+      const gi = readSource(path.join(dir, '.gitignore'));
+      if ('text' in gi) gitRules = [...inherited, ...parseIgnore(gi.text, rel)];
+    }
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      warnings.push(`${dir}: cannot list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      return undefined;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { rel, dir, gitRules, rules: [...gitRules, ...excludeRules], entries, next: 0 };
+  };
+  // Depth-first in name order with an explicit stack of open directories (no recursion).
   const walk = (root: string) => {
-    const stack: { dir: string; rel: string; gitRules: Rule[] }[] = [{ dir: root, rel: '', gitRules: [] }];
+    const first = open(root, '', []);
+    const stack: Frame[] = first ? [first] : [];
     while (stack.length) {
-      const { dir, rel, gitRules: inherited } = stack.pop()!;
-      let st: fs.Stats;
-      try {
-        st = fs.statSync(dir);
-      } catch (e) {
-        warnings.push(`${dir}: skipped (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      const fr = stack[stack.length - 1];
+      if (fr.next >= fr.entries.length) {
+        stack.pop();
         continue;
       }
-      // A bind mount or a hard-linked directory could still revisit a directory: never twice.
-      const id = `${st.dev}:${st.ino}`;
-      if (seenDirs.has(id)) continue;
-      seenDirs.add(id);
-      let gitRules = inherited;
-      if (options.gitignore !== false) {
+      const e = fr.entries[fr.next++];
+      const { rules } = fr;
+      const name = e.name;
+      if (name.startsWith('.') || SKIPPED_DIRS.has(name)) continue;
+      const full = path.join(fr.dir, name);
+      const childRel = fr.rel ? `${fr.rel}/${name}` : name;
+      if (e.isSymbolicLink()) {
+        let target: fs.Stats;
         try {
-          const gi = readSource(path.join(dir, '.gitignore'));
-          if ('text' in gi) gitRules = [...inherited, ...parseIgnore(gi.text, rel)];
-        } catch {
-          // No .gitignore here (or unreadable): nothing to add.
-        }
-      }
-      const rules = [...gitRules, ...excludeRules];
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(dir, { withFileTypes: true });
-      } catch (e) {
-        warnings.push(`${dir}: cannot list (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-        continue;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      const subdirs: { dir: string; rel: string; gitRules: Rule[] }[] = [];
-      for (const e of entries) {
-        const name = e.name;
-        if (name.startsWith('.') || SKIPPED_DIRS.has(name)) continue;
-        const full = path.join(dir, name);
-        const childRel = rel ? `${rel}/${name}` : name;
-        if (e.isSymbolicLink()) {
-          let target: fs.Stats;
-          try {
-            target = fs.statSync(full);
-          } catch (err) {
-            if (isCandidate(name, extensions) && !isIgnored(rules, childRel, false)) warnings.push(`${full}: skipped, a dangling symbolic link (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-            continue;
-          }
-          if (target.isDirectory()) {
-            if (!isIgnored(rules, childRel, true)) warnings.push(`${full}: skipped, a symbolic link to a directory (name it on the command line to check it)`);
-            continue;
-          }
-          if (!isCandidate(name, extensions) || isIgnored(rules, childRel, false)) continue;
-          if (!target.isFile()) warnings.push(`${full}: skipped, a link to a special file (not a regular file)`);
-          else files.push(full);
+          target = fs.statSync(full);
+        } catch (err) {
+          if (isCandidate(name, extensions) && !isIgnored(rules, childRel, false)) warnings.push(`${full}: skipped, a dangling symbolic link (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
           continue;
         }
-        if (e.isDirectory()) {
-          if (!isIgnored(rules, childRel, true)) subdirs.push({ dir: full, rel: childRel, gitRules });
+        if (target.isDirectory()) {
+          if (!isIgnored(rules, childRel, true)) warnings.push(`${full}: skipped, a symbolic link to a directory (name it on the command line to check it)`);
           continue;
         }
         if (!isCandidate(name, extensions) || isIgnored(rules, childRel, false)) continue;
-        if (e.isFile()) files.push(full);
-        else warnings.push(`${full}: skipped, a special file (FIFO, socket or device), not a regular file`);
+        if (!target.isFile()) warnings.push(`${full}: skipped, a link to a special file (not a regular file)`);
+        else files.push(full);
+        continue;
       }
-      // Depth-first in name order: push in reverse so the first name is walked first.
-      for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]);
+      if (e.isDirectory()) {
+        if (isIgnored(rules, childRel, true)) continue;
+        const child = open(full, childRel, fr.gitRules);
+        if (child) stack.push(child);
+        continue;
+      }
+      if (!isCandidate(name, extensions) || isIgnored(rules, childRel, false)) continue;
+      if (e.isFile()) files.push(full);
+      else warnings.push(`${full}: skipped, a special file (FIFO, socket or device), not a regular file`);
     }
   };
   for (const p of paths) {
