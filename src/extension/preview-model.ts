@@ -79,6 +79,29 @@ export function previewShapes(block: BlockDef, params: Params, dims: Record<stri
   return { inputs, outputs };
 }
 
+/**
+ * The most memory one preview run may be known to need: a webview's renderer reliably
+ * allocates about this much in typed arrays (its heap is capped at a few GiB, shared with the
+ * page), and WebGPU's default `maxBufferSize` is far below it.
+ */
+export const PREVIEW_MEMORY_LIMIT = 2 ** 30;
+
+function fmtBytes(n: number): string {
+  return n >= 2 ** 30 ? `${(n / 2 ** 30).toFixed(1)} GiB` : `${(n / 2 ** 20).toFixed(0)} MiB`;
+}
+
+/**
+ * Refuses, in one line, a run whose inputs and outputs alone (float32, from the contract at
+ * these dims) exceed `PREVIEW_MEMORY_LIMIT`: a lower bound of what the run allocates, so a
+ * refusal is certain to be right; larger intermediates (attention maps) are caught by the
+ * webview's dry run before dispatch.
+ */
+export function previewMemoryIssue(blockId: string, shapes: { inputs: { shape: number[] }[]; outputs: { shape: number[] }[] }): string | undefined {
+  const bytes = [...shapes.inputs, ...shapes.outputs].reduce((a, t) => a + 4 * t.shape.reduce((x, y) => x * y, 1), 0);
+  if (bytes <= PREVIEW_MEMORY_LIMIT) return undefined;
+  return `${blockId} at these sizes needs at least ${fmtBytes(bytes)} for its inputs and outputs alone, more than the ${fmtBytes(PREVIEW_MEMORY_LIMIT)} the preview can allocate; choose smaller sizes or dims`;
+}
+
 /** What the webview is told about a block, or an error message when it cannot be previewed. */
 export function previewBlock(blockId: string, given: Params = {}): { block: PreviewBlock } | { error: string } {
   const block = getBlock(blockId);
@@ -88,6 +111,8 @@ export function previewBlock(blockId: string, given: Params = {}): { block: Prev
   if (issues.length) return { error: `${block.id}: ${issues.join('; ')}` };
   const dims = block.dims.map((d) => ({ name: d.name, doc: d.doc, value: d.default }));
   const { inputs, outputs } = previewShapes(block, params);
+  const memory = previewMemoryIssue(block.id, { inputs, outputs });
+  if (memory) return { error: memory };
   return { block: { id: block.id, title: block.title, layout: block.layout, params: { ...params }, dims, inputs, outputs, notes: [] } };
 }
 
@@ -104,6 +129,8 @@ export function resolvePreview(blockId: string, given: Params, seq: number, dims
     const { inputs, outputs } = previewShapes(block, params, dims);
     const bad = [...inputs, ...outputs].filter((t) => t.shape.some((d) => !Number.isSafeInteger(d) || d < 1));
     if (bad.length) return { ...base, issues: bad.map((t) => `${t.name} would have shape (${t.shape.join(', ')}): every size must be ≥ 1`) };
+    const memory = previewMemoryIssue(block.id, { inputs, outputs });
+    if (memory) return { ...base, issues: [memory] };
     return { ...base, inputs, outputs, issues: [] };
   } catch (e) {
     return { ...base, issues: [(e as Error).message] };

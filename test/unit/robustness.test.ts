@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv-draft-04';
 import { checkFiles, collectFiles } from '../../src/cli/check';
+import { previewBlock, PREVIEW_MEMORY_LIMIT, resolvePreview } from '../../src/extension/preview-model';
 import { CORPUS } from './analysis.helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -282,5 +283,19 @@ describe('robustness: hostile and huge inputs', function () {
     const diags = JSON.parse(r.out) as JsonDiag[];
     assert.deepEqual(diags.filter((d) => d.rule === 'internal'), []);
     console.log(`      torch at ${torchDir}: ${diags.length} finding(s) in ${Date.now() - t0} ms`);
+  });
+});
+
+describe('robustness: preview bounds', function () {
+  it('refuses, in one line, a preview whose inputs and outputs alone exceed what it can allocate', function () {
+    // Parameters from a file's header are bounded like any other value.
+    const big = previewBlock('se', { channels: 100_000 });
+    assert.ok('error' in big && /channels \(100000\) must be ≤ 65536/.test(big.error));
+    // 2 × 65536 × 64 × 64 floats in and out: 4 GiB.
+    const huge = resolvePreview('se', { channels: 65536 }, 1, { N: 2, H: 64, W: 64 });
+    assert.equal(huge.issues.length, 1);
+    assert.match(huge.issues[0], /needs at least 4\.0 GiB for its inputs and outputs alone, more than the 1\.0 GiB the preview can allocate/);
+    assert.equal(PREVIEW_MEMORY_LIMIT, 2 ** 30);
+    assert.deepEqual(resolvePreview('se', { channels: 64 }, 1, { N: 2, H: 64, W: 64 }).issues, []);
   });
 });
