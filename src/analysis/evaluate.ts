@@ -84,6 +84,19 @@ const SHARED_ATTRIBUTES = new Set([
   'pop', 'clear', 'extend', 'append', 'insert', 'remove', 'sort', 'reverse', 'values', 'keys', 'items',
 ]);
 
+/** Layers whose usual input is a batch of N-d maps, and that rank (B, C and the spatial axes). */
+const BATCHED_RANK: Record<string, number> = {
+  Conv1d: 3, Conv2d: 4, Conv3d: 5, ConvTranspose1d: 3, ConvTranspose2d: 4, ConvTranspose3d: 5,
+  BatchNorm2d: 4, BatchNorm3d: 5, InstanceNorm2d: 4, InstanceNorm3d: 5,
+  MaxPool1d: 3, MaxPool2d: 4, MaxPool3d: 5, AvgPool1d: 3, AvgPool2d: 4, AvgPool3d: 5,
+  AdaptiveAvgPool1d: 3, AdaptiveAvgPool2d: 4, AdaptiveAvgPool3d: 5, AdaptiveMaxPool1d: 3, AdaptiveMaxPool2d: 4, AdaptiveMaxPool3d: 5,
+};
+
+/** What an operation shown to raise returns (a new object: values are sometimes refined in place). */
+function failed(): TensorV {
+  return { kind: 'tensor', failed: true };
+}
+
 /** List methods that change a list in place. */
 const LIST_MUTATORS = new Set(['append', 'extend', 'insert', 'pop', 'remove', 'clear', 'reverse', 'sort']);
 
@@ -463,7 +476,7 @@ export class Evaluator {
           const rest = v.axes.slice(1);
           items = targets.map(() => ({ kind: 'tensor', axes: rest, strides: v.strides?.slice(1), dtype: v.dtype, scale: v.scale }) as TensorV);
         }
-        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes) {
+        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed) {
           // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names.
           const names = targets.map((t) => (t.type === 'identifier' ? t.text : '_'));
           const t = v.shapeOf;
@@ -891,7 +904,11 @@ export class Evaluator {
       // The parameter's own name, as written (`nn.Linear(20, 10)` in an example is no shape of `linear`).
       const re = new RegExp(`(?<![.\\w])${name}\\b\\s*:?\\s*(?:[Tt]ensor\\s*)?(?:of\\s+shape\\s*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`);
       const m = re.exec(t);
-      if (m) return m[1].split(/\s*,\s*/);
+      if (!m) continue;
+      // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
+      const rest = t.slice(m.index + m[0].length).split('\n')[0];
+      if (/[\[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
+      return m[1].split(/\s*,\s*/);
     }
     return undefined;
   }
@@ -1592,6 +1609,7 @@ export class Evaluator {
   }
 
   private tensorArith(op: string, l: Value, r: Value, n: Node): Value {
+    if ((isTensor(l) && l.failed) || (isTensor(r) && r.failed)) return failed();
     if (op === '@') return this.matmul(l, r, n, n, 'matmul');
     const info: OpInfo = {};
     let result: Value;
@@ -2245,7 +2263,7 @@ export class Evaluator {
       delete info.rank;
     }
     this.emit({ kind: 'op', op, node: n, args, kwargs, argNodes, kwargNodes, nameNode, result, info });
-    return result;
+    return this.raises(info) ? failed() : result;
   }
 
   private permuteTensor(t: TensorV, perm: number[], n: Node): TensorV {
@@ -2310,6 +2328,7 @@ export class Evaluator {
     const t = args[0] as TensorV;
     const rest = args.slice(1);
     const info: OpInfo = {};
+    if (t.failed) return op === 'chunk' || op === 'split' || op === 'unbind' ? UNKNOWN : failed();
     const done = (result: Value) => this.opEvent(op, args, kwargs, argNodes, kwargNodes, n, nameNode, result, info);
     const rank = t.axes?.length;
     const kw = (name: string, i: number) => kwargs[name] ?? rest[i];
@@ -2947,11 +2966,12 @@ export class Evaluator {
   }
 
   private matmul(l: Value, r: Value, n: Node, nameNode: Node, op: string, argNodes?: (Node | undefined)[], kwargNodes?: Record<string, Node>): Value {
+    if ((isTensor(l) && l.failed) || (isTensor(r) && r.failed)) return failed();
     const info: OpInfo = {};
     const args = [l, r];
     const done = (res: Value) => {
       this.emit({ kind: 'op', op: 'matmul', node: n, args, kwargs: {}, argNodes: argNodes ?? [n.childForFieldName('left') ?? undefined, n.childForFieldName('right') ?? undefined], kwargNodes: kwargNodes ?? {}, nameNode, result: res, info });
-      return res;
+      return this.raises(info) ? failed() : res;
     };
     if (!isTensor(l) || !isTensor(r) || !l.axes || !r.axes) return done({ kind: 'tensor' });
     let a = l.axes;
@@ -3013,7 +3033,7 @@ export class Evaluator {
     const info: OpInfo = {};
     const done = (res: Value) => {
       this.emit({ kind: 'op', op: 'einsum', node: n, args, kwargs, argNodes, kwargNodes, nameNode, result: res, info });
-      return res;
+      return this.raises(info) ? failed() : res;
     };
     const eq = args[0];
     if (eq?.kind !== 'str') return done({ kind: 'tensor' });
@@ -3071,7 +3091,7 @@ export class Evaluator {
     const info: OpInfo = {};
     const done = (res: Value) => {
       this.emit({ kind: 'op', op, node: n, args, kwargs, argNodes, kwargNodes, nameNode, result: res, info });
-      return res;
+      return this.raises(info) ? failed() : res;
     };
     const list = args[0] ?? kwargs.tensors;
     if (list?.kind !== 'tuple' || list.items.length === 0 || !list.items.every((t) => isTensor(t) && t.axes)) return done({ kind: 'tensor' });
@@ -3209,6 +3229,16 @@ export class Evaluator {
   }
 
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
+    // A tensor of unknown rank fed to a layer that needs a batched N-d input takes that rank:
+    // (B, C, H, W) for Conv2d, named after the axes (the unbatched form is rare in modules).
+    const first = args[0] ?? kwargs.input;
+    const batchedRank = BATCHED_RANK[m.type];
+    if (batchedRank && isTensor(first) && !first.axes && !first.failed) {
+      const names = ['B', 'C', ...['L', 'H,W', 'D,H,W'][batchedRank - 3].split(',')];
+      const seeded = this.tensor(names.map((nm) => this.fresh(nm)), names);
+      first.axes = seeded.axes;
+      first.strides = seeded.strides;
+    }
     const ein = /^einops\.(Rearrange|Repeat|Reduce)$/.exec(m.type);
     if (ein) {
       const lengths = Object.fromEntries(Object.entries(m.kwargs).filter(([k]) => k !== 'pattern' && k !== 'reduction'));
@@ -3216,6 +3246,7 @@ export class Evaluator {
     }
     const info: OpInfo = {};
     const x = args[0] ?? kwargs.input ?? kwargs.x ?? kwargs.query;
+    if ([...args, ...Object.values(kwargs)].some((v) => isTensor(v) && v.failed)) return failed();
     const emit = () => {
       if (info.rank && args.some((v) => isTensor(v) && v.rankFromComment)) delete info.rank;
       this.emit({ kind: 'module-call', node: n, module: m, args, kwargs, argNodes, kwargNodes, info });
@@ -3391,7 +3422,13 @@ export class Evaluator {
       }
     })();
     emit();
-    return result;
+    return this.raises(info) ? failed() : result;
+  }
+
+  /** Whether the facts found prove that torch raises here. */
+  private raises(info: OpInfo): boolean {
+    if (info.numel || info.dimOutOfRange || info.badPermutation || info.broadcast || info.catMismatch || info.rank || info.expectedSize) return true;
+    return !!info.contracted && this.compare(info.contracted[0], info.contracted[1]) === 'ne';
   }
 
   private keep(t: TensorV): TensorV {

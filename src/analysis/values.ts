@@ -68,6 +68,8 @@ export interface TensorV {
   hypothetical?: boolean;
   /** The rank was read from a shape comment on a statement (`y = f(x)  # (N, M)`), not derived. */
   rankFromComment?: boolean;
+  /** The result of an operation shown to raise: everything computed from it is silent (one mistake, one finding). */
+  failed?: boolean;
 }
 
 export interface ScaleFact {

@@ -155,6 +155,26 @@ export function registerTests(): void {
       assert.ok(!labels.some((l) => l.startsWith('33:')), 'no hints outside forward');
     });
 
+    it('shows symbolic shapes named after the config and the unpacked sizes in a module nobody calls', async function () {
+      const e = await open('models/causal_lm_block.py');
+      const lineOf = (re: RegExp) => e.document.getText().split('\n').findIndex((l) => re.test(l));
+      const kLine = lineOf(/^\s+k = k\.view\(/);
+      const hoverText = async (line: number, name: string) => {
+        const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', e.document.uri, new vscode.Position(line, e.document.lineAt(line).text.indexOf(name) + 1));
+        return hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      };
+      const text = await waitFor('a hover with a shape', async () => {
+        const t = await hoverText(kLine, 'k');
+        return /k: \(/.test(t) ? t : undefined;
+      });
+      assert.match(text, /k: \(B, n_heads, T, d_model\s*\/\/\s*n_heads\)/);
+      const hints = await vscode.commands.executeCommand<vscode.InlayHint[]>('vscode.executeInlayHintProvider', e.document.uri, new vscode.Range(0, 0, e.document.lineCount, 0));
+      const labels = hints.map((h) => `${h.position.line}:${typeof h.label === 'string' ? h.label : h.label.map((p) => p.value).join('')}`);
+      assert.ok(labels.some((l) => /^\d+:: \(B, n_heads, T, T\)$/.test(l) && Number(l.split(':')[0]) === lineOf(/^\s+scores = \(q @/)), labels.join(' | '));
+      assert.ok(labels.some((l) => /^\d+:: \(B, T, d_model\)$/.test(l)), labels.join(' | '));
+      assert.deepEqual(ours(e.document.uri), [], 'a correct module has no finding');
+    });
+
     it('Toggle Shape Hints flips the setting and the hints follow', async function () {
       const e = await open('attention_mistakes.py');
       const before = vscode.workspace.getConfiguration('attentionForge').get<boolean>('shapeHints.enabled');
@@ -254,11 +274,11 @@ export function registerTests(): void {
           return lenses?.find((l) => l.command?.command === 'attentionForge.previewBlock');
         });
         assert.equal(lens.range.start.line, 1);
-        assert.deepEqual(lens.command!.arguments, ['se', { channels: 32, reduction: 8, return_weights: false }]);
+        assert.deepEqual(lens.command!.arguments, ['se', { channels: 32, reduction: 8, bias: true, return_weights: false }]);
         await vscode.commands.executeCommand('attentionForge.previewBlock', 'cbam');
         await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!);
         await waitFor('the preview re-targeted by the lens', () => tabLabels().some((l) => l.startsWith('Preview: Squeeze')) || undefined);
-        assert.deepEqual(api?.services.previews.target, { blockId: 'se', given: { channels: 32, reduction: 8, return_weights: false } });
+        assert.deepEqual(api?.services.previews.target, { blockId: 'se', given: { channels: 32, reduction: 8, bias: true, return_weights: false } });
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
       }
     });
