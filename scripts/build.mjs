@@ -43,6 +43,8 @@ const lazyBundles = {
 const builds = [
   { ...common, entryPoints: ['src/extension/main.ts'], outfile: 'dist/extension.js', external: ['vscode'], minify: true, plugins: [lazyBundles] },
   { ...common, entryPoints: ['src/analysis/index.ts'], outfile: 'dist/analysis.js', minify: true },
+  // The analyzer's thread in the editor (src/extension/analysis-worker.ts): the analyzer and one session per document.
+  { ...common, entryPoints: ['src/extension/analysis-worker.ts'], outfile: 'dist/analysis-worker.js', minify: true },
   { ...common, entryPoints: ['src/extension/scaffold.ts'], outfile: 'dist/scaffold.js', minify: true },
   { ...common, entryPoints: ['src/extension/preview-model.ts'], outfile: 'dist/preview-model.js', minify: true }, // preview panel (issue 5)
   // The runtime for TypeScript users (package.json `exports['./runtime']`); not minified, so stack traces read.

@@ -10,8 +10,16 @@
  * closure until it is first required), so activation pays for neither. Requests wait for it. Latest results per document are cached (keyed by URI and version) so hovers and
  * hints reuse the diagnostics run instead of analysing again. Settings are read when used,
  * never cached.
+ *
+ * Documents are analysed off the extension host's thread: `analysis-client.ts` posts the text
+ * to the analyzer's worker thread (`analysis-worker.ts`, one incremental session per open
+ * document), with a time budget per analysis (`EDITOR_BUDGET_MS`); past it the document gets
+ * what was found so far and an information notice. A hover or an inlay-hint request during the
+ * debounce shares the analysis in flight for that version instead of starting another. Check
+ * Workspace uses the same thread; notebooks (`notebook-analysis.ts`) still analyse on the host.
  */
 
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Analysis, Diagnostic as AfDiagnostic, Range as AfRange, TextEdit as AfTextEdit } from '../analysis';
 import {
@@ -27,10 +35,18 @@ import {
   shapeHints,
   shownSeverity,
 } from './analysis-view';
+import { AnalysisWorkerClient, Superseded } from './analysis-client';
 import { CELL_SCHEME } from './notebook-analysis';
 import { realTimer, Scheduler } from './scheduler';
 
 export const DIAGNOSTIC_SOURCE = 'attention-forge';
+
+/**
+ * Milliseconds of evaluation per analysis of an open document: past it, units not yet
+ * evaluated are skipped (with a notice) so a huge file still gets its first results quickly;
+ * unchanged units keep their cached results on the next edit, so results fill in as it is edited.
+ */
+export const EDITOR_BUDGET_MS = 2000;
 
 type AnalyzerModule = typeof import('../analysis');
 
@@ -71,12 +87,17 @@ export class AnalysisController implements vscode.Disposable {
   private readonly hintsChanged = new vscode.EventEmitter<void>();
   readonly onDidChangeHints = this.hintsChanged.event;
   private ready: Promise<AnalyzerModule> | undefined;
-  /** Set once the analyzer module is loaded and its parser ready. */
-  private api: AnalyzerModule | undefined;
   /** A notebook cell's share of its notebook's analysis (set by `NotebookAnalyses`). */
   cellAnalysis: ((doc: vscode.TextDocument) => Promise<Analysis | undefined>) | undefined;
+  /** The analyzer's thread: every open document's analyses run there. */
+  private readonly client: AnalysisWorkerClient;
+  /** The analysis in flight per document, with the version it analyses (hovers share it). */
+  private readonly inflight = new Map<string, { version: number; result: Promise<Analysis> }>();
+  /** Keys of one-off analyses on the worker (texts of no open document). */
+  private oneOff = 0;
 
   constructor(private readonly log: vscode.LogOutputChannel) {
+    this.client = new AnalysisWorkerClient({ script: path.join(__dirname, 'analysis-worker.js'), log: (m) => this.log.warn(m) });
     this.scheduler = new Scheduler<Analysis>(
       realTimer,
       (key) => vscode.workspace.textDocuments.find((d) => d.uri.toString() === key)?.version,
@@ -104,7 +125,6 @@ export class AnalysisController implements vscode.Disposable {
       const t0 = Date.now();
       this.ready = loadAnalyzer().then(async (m) => {
         await m.initAnalyzer();
-        this.api = m;
         this.log.info(`analyzer ready in ${Date.now() - t0} ms`);
         return m;
       });
@@ -118,10 +138,34 @@ export class AnalysisController implements vscode.Disposable {
     return this.ready;
   }
 
-  /** Analyses text now (for Check Workspace); `whenReady()` must have resolved. */
-  analyzeText(text: string): Analysis {
-    if (!this.api) throw new Error('the analyzer is not loaded yet');
-    return this.api.analyze(text);
+  /** Analyses a text that belongs to no open document (Check Workspace), on the analyzer's thread. */
+  async analyzeText(text: string): Promise<Analysis> {
+    const key = `text:${++this.oneOff}`;
+    try {
+      return (await this.client.analyze(key, text, EDITOR_BUDGET_MS)).analysis;
+    } finally {
+      this.client.close(key);
+    }
+  }
+
+  /** The analysis of a document at its current version: the one in flight when there is one. */
+  private analyzeDocument(doc: vscode.TextDocument): Promise<Analysis> {
+    const key = doc.uri.toString();
+    const version = doc.version;
+    const current = this.inflight.get(key);
+    if (current && current.version === version) return current.result;
+    const t0 = Date.now();
+    const result = this.client.analyze(key, doc.getText(), EDITOR_BUDGET_MS).then((r) => {
+      if (Date.now() - t0 > 1000) this.log.info(`${vscode.workspace.asRelativePath(doc.uri)}: analysed in ${r.ms.toFixed(0)} ms (${Date.now() - t0} ms with waiting)`);
+      return r.analysis;
+    });
+    const entry = { version, result };
+    this.inflight.set(key, entry);
+    const done = () => {
+      if (this.inflight.get(key) === entry) this.inflight.delete(key);
+    };
+    result.then(done, done);
+    return result;
   }
 
   request(doc: vscode.TextDocument, delayMs: number): void {
@@ -132,9 +176,13 @@ export class AnalysisController implements vscode.Disposable {
       {
         version,
         run: async (token) => {
-          const m = await this.whenReady();
           if (token.cancelled) throw new Error('cancelled');
-          return m.analyze(doc.getText());
+          try {
+            return await this.analyzeDocument(doc);
+          } catch (e) {
+            if (!(e instanceof Superseded)) this.log.error(`analysis of ${vscode.workspace.asRelativePath(doc.uri)} failed: ${e instanceof Error ? e.message : String(e)}`);
+            throw e;
+          }
         },
       },
       delayMs,
@@ -145,6 +193,8 @@ export class AnalysisController implements vscode.Disposable {
     const key = uri.toString();
     this.scheduler.cancel(key);
     this.cache.delete(key);
+    this.inflight.delete(key);
+    this.client.close(key);
     if (!this.checked.has(key)) {
       // An open file's problems go when it closes, as with other linters.
       this.collection.delete(uri);
@@ -152,16 +202,19 @@ export class AnalysisController implements vscode.Disposable {
     }
     // A file Check Workspace reported on keeps its problems, for its saved text (edits may
     // have been discarded on close).
-    void Promise.all([vscode.workspace.fs.readFile(uri), this.whenReady()]).then(
-      ([bytes, m]) => this.publishChecked(uri, m.analyze(new TextDecoder().decode(bytes))),
-      () => this.collection.delete(uri),
-    );
+    void vscode.workspace.fs
+      .readFile(uri)
+      .then((bytes) => this.analyzeText(new TextDecoder().decode(bytes)))
+      .then(
+        (a) => this.publishChecked(uri, a),
+        () => this.collection.delete(uri),
+      );
   }
 
   /** Publishes a Check Workspace result; the file's problems then outlive its editor. */
   publishChecked(uri: vscode.Uri, analysis: Analysis): void {
     this.checked.add(uri.toString());
-    this.collection.set(uri, this.toDiagnostics(uri, analysis.diagnostics));
+    this.collection.set(uri, this.toDiagnostics(uri, analysis.diagnostics, analysis.notices));
   }
 
   private refreshAll(): void {
@@ -175,13 +228,20 @@ export class AnalysisController implements vscode.Disposable {
   /** Shows an analysis in Problems (open documents, or files from Check Workspace). */
   publish(uri: vscode.Uri, analysis: Analysis, version?: number): void {
     if (version !== undefined) this.cache.set(uri.toString(), { version, analysis });
-    this.collection.set(uri, this.toDiagnostics(uri, analysis.diagnostics));
+    this.collection.set(uri, this.toDiagnostics(uri, analysis.diagnostics, analysis.notices));
     this.hintsChanged.fire();
   }
 
-  toDiagnostics(uri: vscode.Uri, diags: readonly AfDiagnostic[]): vscode.Diagnostic[] {
+  toDiagnostics(uri: vscode.Uri, diags: readonly AfDiagnostic[], notices: Analysis['notices'] = []): vscode.Diagnostic[] {
     const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, uri);
     const out: vscode.Diagnostic[] = [];
+    // Limits the analysis hit (time budget, nesting depth): said once, where they apply.
+    for (const n of notices) {
+      const v = new vscode.Diagnostic(new vscode.Range(n.line, 0, n.line, 0), `Attention Forge: ${n.message}`, vscode.DiagnosticSeverity.Information);
+      v.source = DIAGNOSTIC_SOURCE;
+      v.code = `analysis-${n.kind}`;
+      out.push(v);
+    }
     for (const d of diags) {
       const sev = shownSeverity(d, parseRuleLevel(config.get(`${RULE_SETTING_PREFIX}${d.rule}`)));
       if (!sev) continue;
@@ -198,10 +258,15 @@ export class AnalysisController implements vscode.Disposable {
     if (doc.uri.scheme === CELL_SCHEME) return this.cellAnalysis?.(doc);
     const c = this.cache.get(doc.uri.toString());
     if (c && c.version === doc.version) return c.analysis;
-    const m = await this.whenReady();
-    const analysis = m.analyze(doc.getText());
-    this.cache.set(doc.uri.toString(), { version: doc.version, analysis });
-    return analysis;
+    const version = doc.version;
+    try {
+      const analysis = await this.analyzeDocument(doc);
+      if (doc.version === version) this.cache.set(doc.uri.toString(), { version, analysis });
+      return analysis;
+    } catch {
+      // Superseded by an edit, or the thread failed: nothing current to show.
+      return undefined;
+    }
   }
 
   /** The analyzer's diagnostics (not the editor's) overlapping a range, for code actions. */
@@ -227,6 +292,7 @@ export class AnalysisController implements vscode.Disposable {
 
   dispose(): void {
     this.scheduler.dispose();
+    void this.client.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -78,7 +78,7 @@ describe('check workspace loop', function () {
     });
     assert.deepEqual(progress, [1, 2, 3]);
     assert.deepEqual(published, ['a.py', 'b.py']);
-    assert.deepEqual(s, { files: 3, analysed: 2, unreadable: 1, diagnostics: 1, filesWithProblems: 1, cancelled: false });
+    assert.deepEqual(s, { files: 3, analysed: 2, unreadable: 1, failed: 0, diagnostics: 1, filesWithProblems: 1, cancelled: false });
     assert.equal(summaryMessage(s), 'Checked 2 Python files: 1 problem in 1 file (1 unreadable).');
   });
 

@@ -26,7 +26,6 @@ export async function checkWorkspace(s: Services): Promise<CheckSummary | undefi
     async (progress, token) => {
       const uris = await vscode.workspace.findFiles('**/*.{py,ipynb}', EXCLUDE, undefined, token);
       uris.sort((a, b) => a.toString().localeCompare(b.toString()));
-      await s.analysis.whenReady();
       const byKey = new Map(uris.map((u) => [u.toString(), u]));
       let last = 0;
       // A notebook's program, from `read` to `publish`.
