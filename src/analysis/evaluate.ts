@@ -1631,6 +1631,7 @@ export class Evaluator {
       }
       if (op === '*' && (l.mask || r.mask) && (l.normAxis !== undefined || r.normAxis !== undefined)) (result as TensorV).normAxis = l.normAxis ?? r.normAxis;
       if (op === '&' || op === '|') (result as TensorV).dtype = 'bool';
+      if (l.learned && r.learned) (result as TensorV).learned = true;
     } else {
       const t = (isTensor(l) ? l : r) as TensorV;
       const other = isTensor(l) ? r : l;
@@ -1807,6 +1808,17 @@ export class Evaluator {
       }
       // A list grows in place: exactly when the appends run a known number of times, otherwise
       // its items are representatives and its length is unknown.
+      // nn.ModuleList / nn.Sequential grow the same way (stages appended in a loop).
+      if (obj.kind === 'torchmodule' && obj.items && (obj.type === 'ModuleList' || obj.type === 'Sequential') && LIST_MUTATORS.has(attrNode.text)) {
+        const a = this.evalArgs(n, f);
+        const m = attrNode.text;
+        if (m === 'append' && a.args.length === 1) obj.items.push(a.args[0]);
+        else if (m === 'extend' && a.args[0]?.kind === 'tuple') obj.items.push(...a.args[0].items);
+        else if (m === 'insert' && a.args.length === 2) obj.items.push(a.args[1]);
+        else obj.inexact = true;
+        if (this.openLoops > 0 || (a.args[0]?.kind === 'tuple' && a.args[0].inexact)) obj.inexact = true;
+        return m === 'pop' ? UNKNOWN : obj;
+      }
       if (obj.kind === 'tuple' && !obj.shapeOf && LIST_MUTATORS.has(attrNode.text)) {
         const a = this.evalArgs(n, f);
         const m = attrNode.text;
@@ -3024,6 +3036,8 @@ export class Evaluator {
       if (l.scale || r.scale) scale = this.combineScale(l.scale, r.scale ?? { exp: 0 });
       res.scores = { contraction: ka, node: n, multiHead, scale };
     }
+    // Logits against learned position tables (BoTNet's rel_h + rel_w applied to q) are a learned bias.
+    if (l.learned || r.learned) res.learned = true;
     if (l.normAxis !== undefined && l.softmaxNode && l.normAxis !== l.axes.length - 1) info.softmaxMisused = l.softmaxNode;
     if (r.normAxis !== undefined && r.softmaxNode && r.normAxis !== r.axes.length - 2 && !bVec) info.softmaxMisused = r.softmaxNode;
     return done(res);
