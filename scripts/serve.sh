@@ -28,6 +28,17 @@ fi
 export XDG_CONFIG_HOME="$STATE/config" TMPDIR="$STATE/tmp"
 cs() { "$NODE24" "$CODE_SERVER" --user-data-dir "$STATE/user-data" --extensions-dir "$STATE/extensions" "$@"; }
 cs --install-extension "$PWD/$VSIX" --force >/dev/null
+# code-server logs to a file, so that the last line printed is the address to open.
+LOG="$STATE/code-server.log"
+"$NODE24" "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+  --disable-workspace-trust --user-data-dir "$STATE/user-data" --extensions-dir "$STATE/extensions" "$STATE/workspace" >"$LOG" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null' INT TERM EXIT
+for _ in $(seq 1 120); do
+  if ! kill -0 "$server" 2>/dev/null; then tail -20 "$LOG"; echo "code-server stopped; its log is $LOG" >&2; exit 1; fi
+  if node -e "require('http').get('http://127.0.0.1:$PORT/healthz', () => process.exit(0)).on('error', () => process.exit(1))"; then break; fi
+  sleep 0.5
+done
+echo "code-server log: $LOG (Ctrl+C stops the server)"
 echo "Attention Forge $(node -p 'require("./package.json").version') in VS Code: http://127.0.0.1:$PORT/?folder=$STATE/workspace"
-exec "$NODE24" "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --user-data-dir "$STATE/user-data" --extensions-dir "$STATE/extensions" "$STATE/workspace"
+wait "$server"
