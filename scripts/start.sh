@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then exec bash scripts/serve.sh; fi
 bash scripts/setup/node-deps.sh
-node scripts/build.mjs >/dev/null
+node scripts/build.mjs >/dev/null 2>&1 || node scripts/build.mjs || exit 1
 exec node dist/cli.js "$@"
