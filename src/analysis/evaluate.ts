@@ -2661,8 +2661,16 @@ export class Evaluator {
         const r: TensorV = { ...t, mask: t.mask?.values01 || t.dtype === 'bool' ? { polarity: op === 'triu' ? 'ignore' : 'keep', values01: t.mask?.values01 } : undefined };
         return done(r);
       }
-      case 'item':
+      case 'item': {
+        // Only a one-element tensor converts to a Python number.
+        if (t.axes) {
+          const numel = this.norm(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1)));
+          const c = D.constValue(numel);
+          if (c !== undefined && c !== 1) info.itemOf = numel;
+        }
+        done({ kind: 'num' });
         return { kind: 'num' };
+      }
       case 'tolist':
       case 'numpy':
       case 'detach':
@@ -2783,9 +2791,15 @@ export class Evaluator {
       if (it.kind !== 'int') return { kind: 'tensor' };
       const c = D.constValue(this.norm(it.dim));
       if (c === -1) {
-        if (infer >= 0) return { kind: 'tensor' };
+        if (infer >= 0) {
+          info.badShape = 'only one dimension can be inferred, and this shape has two -1s';
+          return { kind: 'tensor' };
+        }
         infer = i;
         dims.push(undefined);
+      } else if (c !== undefined && (c < -1 || !Number.isInteger(c))) {
+        info.badShape = `invalid size ${c}: sizes are -1 (inferred) or non-negative`;
+        return { kind: 'tensor' };
       } else dims.push(it.dim);
       names.push(it.name);
     }
@@ -2802,7 +2816,7 @@ export class Evaluator {
       const tc = D.constValue(this.norm(total));
       const kc = D.constValue(this.norm(known));
       if (tc !== undefined && kc !== undefined && kc !== 0 && tc % kc !== 0) {
-        info.numel = { from: total, to: known };
+        info.numel = { from: total, to: known, inferred: true };
         return { kind: 'tensor' };
       }
       if (!q) return { kind: 'tensor' };
@@ -3441,7 +3455,7 @@ export class Evaluator {
 
   /** Whether the facts found prove that torch raises here. */
   private raises(info: OpInfo): boolean {
-    if (info.numel || info.dimOutOfRange || info.badPermutation || info.broadcast || info.catMismatch || info.rank || info.expectedSize) return true;
+    if (info.badShape || info.itemOf || info.dimOutOfRange || info.badPermutation || info.broadcast || info.catMismatch || info.rank || info.expectedSize) return true;
     return !!info.contracted && this.compare(info.contracted[0], info.contracted[1]) === 'ne';
   }
 

@@ -23,7 +23,11 @@ export interface ModuleNewEvent {
 /** Facts the evaluator establishes about an operation, for the rules to judge. */
 export interface OpInfo {
   /** view/reshape: element counts before and after. */
-  numel?: { from: Dim; to: Dim };
+  numel?: { from: Dim; to: Dim; inferred?: boolean };
+  /** view/reshape sizes no tensor can take: two -1s, a negative size other than -1. */
+  badShape?: string;
+  /** `.item()` on a tensor whose element count is provably not one. */
+  itemOf?: Dim;
   /** view on a tensor whose strides cannot express the new shape. */
   notViewable?: boolean;
   /** view/reshape that would need a transpose first (factors present, order wrong). */

@@ -25,6 +25,7 @@ import { rule as reductionToZeroChannels } from './reduction-to-zero-channels';
 import { rule as softmaxWrongAxis } from './softmax-wrong-axis';
 import { rule as unknownTensorMethod } from './unknown-tensor-method';
 import { rule as viewAfterPermute } from './view-after-permute';
+import { rule as viewSizeMismatch } from './view-size-mismatch';
 
 export const RULES: readonly Rule[] = [
   embedDimNotDivisible,
@@ -33,6 +34,7 @@ export const RULES: readonly Rule[] = [
   permuteOrderMismatch,
   invalidPermutation,
   viewAfterPermute,
+  viewSizeMismatch,
   softmaxWrongAxis,
   attentionScaleMismatch,
   maskShapeMismatch,
