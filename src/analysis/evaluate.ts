@@ -145,7 +145,6 @@ function contiguousStrides(sizes: Dim[]): Dim[] {
 
 export class Evaluator {
   readonly records: ShapeRecord[] = [];
-  private readonly recorded = new Set<string>();
   private readonly subst = new Map<string, Dim>();
   private readonly globals = new Map<string, Value>();
   private readonly instances: InstanceV[] = [];
@@ -532,10 +531,28 @@ export class Evaluator {
   private record(node: Node, name: string, t: TensorV): void {
     if (this.speculative > 0) return; // a skipped branch's values are not what runs
     const key = `${node.startPosition.row}:${name}`;
-    if (this.recorded.has(key)) return;
-    this.recorded.add(key);
-    this.records.push({ line: node.startPosition.row, column: node.startPosition.column, name, shape: this.shapeText(t) });
+    const parts = t.axes!.map((a) => D.format(this.norm(a.size)));
+    const seen = this.recordParts.get(key);
+    if (seen) {
+      // The same line in another context (a block built at 32 and at 48 channels): the shape
+      // shown is what every context agrees on, `?` where they differ, nothing if the ranks do.
+      const rec = seen.record;
+      if (!rec) return;
+      if (seen.parts.length !== parts.length) {
+        this.records.splice(this.records.indexOf(rec), 1);
+        seen.record = undefined;
+        return;
+      }
+      seen.parts = seen.parts.map((p, i) => (p === parts[i] ? p : '?'));
+      rec.shape = `(${seen.parts.join(', ')})`;
+      return;
+    }
+    const record = { line: node.startPosition.row, column: node.startPosition.column, name, shape: this.shapeText(t) };
+    this.recordParts.set(key, { parts, record });
+    this.records.push(record);
   }
+
+  private readonly recordParts = new Map<string, { parts: string[]; record?: ShapeRecord }>();
 
   private truth(v: Value): boolean | undefined {
     if (v.kind === 'bool') return v.value;
@@ -672,15 +689,44 @@ export class Evaluator {
     const before = new Map(f.vars);
     const selfBefore = f.self ? new Map(f.self.attrs) : undefined;
     const results: Map<string, Value>[] = [];
+    // `self.x = …` in a branch is joined like a local: `if self.inter == 0: self.inter = 1`
+    // leaves a size that is either, not the branch's 1.
+    const selfResults: Map<string, Value>[] = [];
     for (const body of bodies) {
       f.vars.clear();
       for (const [k, v] of before) f.vars.set(k, v);
+      if (f.self && selfBefore) {
+        f.self.attrs.clear();
+        for (const [k, v] of selfBefore) f.self.attrs.set(k, v);
+      }
       const returnsBefore = f.returns.length;
       this.block(body, f);
       const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
-      if (!returned) results.push(new Map(f.vars));
+      if (!returned) {
+        results.push(new Map(f.vars));
+        if (f.self) selfResults.push(new Map(f.self.attrs));
+      }
     }
-    if (fallthrough) results.push(before);
+    if (fallthrough) {
+      results.push(before);
+      if (selfBefore) selfResults.push(selfBefore);
+    }
+    if (f.self && selfBefore && selfResults.length > 0) {
+      const attrKeys = new Set<string>();
+      for (const r of selfResults) for (const k of r.keys()) attrKeys.add(k);
+      f.self.attrs.clear();
+      for (const k of attrKeys) {
+        const vals = selfResults.map((r) => r.get(k));
+        const first = vals[0];
+        // Submodules assigned in one branch only are kept (the other branch leaves the name
+        // unset, which a later use would not survive); differing values join.
+        const set = vals.filter((v): v is Value => v !== undefined);
+        f.self.attrs.set(k, set.length < vals.length && set.every((v) => v === set[0]) ? set[0] : vals.every((v) => v === first) ? first! : this.join(vals));
+      }
+    } else if (f.self && selfBefore && selfResults.length === 0) {
+      f.self.attrs.clear();
+      for (const [k, v] of selfBefore) f.self.attrs.set(k, v);
+    }
     f.vars.clear();
     if (results.length === 0) {
       for (const [k, v] of before) f.vars.set(k, v);
@@ -692,7 +738,6 @@ export class Evaluator {
       const vals = results.map((r) => r.get(k));
       f.vars.set(k, this.join(vals));
     }
-    void selfBefore;
   }
 
   private join(vals: (Value | undefined)[]): Value {
@@ -933,7 +978,16 @@ export class Evaluator {
       }
       else if (i < args.length) v = args[i++];
       else if (p.name in kwargs) v = kwargs[p.name];
-      if (v === undefined && p.def && !(seed && this.isTensorish(p))) v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
+      if (v === undefined && p.def && !(seed && this.isTensorish(p))) {
+        v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
+        // With no caller, an integer default is one choice among many (heads=8 is built with 4
+        // as often): the size is named after the parameter, so shapes hold for every choice.
+        if (seed && v.kind === 'int' && D.constValue(v.dim) !== undefined && D.constValue(v.dim)! > 1 && !(/^(dim|axis|dimension|ndim|n_dims?)$/.test(p.name) && D.constValue(v.dim)! <= 4)) v = intV(this.fresh(p.name), p.name);
+        // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
+        else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
+          v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
+        }
+      }
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
       if (v.kind === 'int' && !v.name) v = { ...v, name: p.name };
       // An annotation that declares something other than a tensor wins over what was passed.
@@ -1637,8 +1691,10 @@ export class Evaluator {
       const other = isTensor(l) ? r : l;
       const res: TensorV = { ...t, strides: this.elementwiseLayout(t) };
       // An operand of unknown kind may be a tensor: broadcasting could widen any size-1 axis
-      // (emb(ids) + torch.randn(1, 128, 16) is (4, 128, 16)), so those shapes are not kept.
-      if (!['int', 'num', 'bool', 'none', 'str'].includes(other.kind) && t.axes?.some((a) => D.constValue(this.norm(a.size)) === 1)) {
+      // (emb(ids) + torch.randn(1, 128, 16) is (4, 128, 16)) or add leading axes to a vector
+      // or a matrix, so those shapes are not kept. A residual on a batch of sequences or maps
+      // (rank 3 or more, no size-1 axis) keeps its shape.
+      if (!['int', 'num', 'bool', 'none', 'str'].includes(other.kind) && t.axes && (t.axes.length < 3 || t.axes.some((a) => D.constValue(this.norm(a.size)) === 1))) {
         res.axes = undefined;
         res.strides = undefined;
         res.normAxis = undefined;

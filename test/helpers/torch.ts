@@ -44,6 +44,19 @@ export function pythonCommand(version: TorchVersion, script: string, args: strin
     : ['bash', [path.join(REPO, 'scripts/torch/in-trixie.sh'), 'python3', script, ...args]];
 }
 
+/** Where scripts/setup/torch.sh keeps the trixie chroot (its packages are test input too). */
+export function trixieRoot(): string {
+  return path.join(process.env.ATTENTION_FORGE_CACHE ?? '/var/cache/attention-forge', 'trixie');
+}
+
+/** Runs a script of scripts/torch/ in one torch version and returns its standard output. */
+export function runTorchScript(version: TorchVersion, script: string, args: string[]): string {
+  const [cmd, argv] = pythonCommand(version, path.join(REPO, 'scripts/torch', script), args);
+  const r = spawnSync(cmd, argv, { encoding: 'utf8', maxBuffer: 256 << 20, env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
+  if (r.status !== 0) throw new Error(`torch ${version} ${script} failed (exit ${r.status}): ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
 /** Runs the cases in one Python process; throws when Python itself cannot start. */
 export function runTorchCases(version: TorchVersion, cases: TorchCase[]): { torch: string; results: Map<string, TorchResult> } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-torch-'));
