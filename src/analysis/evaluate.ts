@@ -952,7 +952,7 @@ export class Evaluator {
       if (!m) continue;
       // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
       const rest = t.slice(m.index + m[0].length).split('\n')[0];
-      if (/[\[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
+      if (/[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
       return m[1].split(/\s*,\s*/);
     }
     return undefined;
