@@ -266,9 +266,12 @@ export class Evaluator {
   run(): void {
     const frame: Frame = { vars: this.globals, returns: [], forward: false };
     this.block(this.stmts as Node[], frame);
-    // Exercise what the file itself did not.
+    // Exercise what the file itself did not. A class the file's own code built (a driver) is
+    // shown as built; one built only inside another class nobody built (BasicConv(2, 1) in a
+    // spatial gate) is also exercised on its own, so its shapes hold for every construction.
+    const built = new Set(this.instantiated);
     for (const cls of this.b.classList) {
-      if (!cls.isModule || this.instantiated.has(cls)) continue;
+      if (!cls.isModule || built.has(cls)) continue;
       this.guard(() => this.instantiate(cls, [], {}, undefined, true));
     }
     for (const inst of [...this.instances]) {
@@ -450,6 +453,7 @@ export class Evaluator {
       case 'identifier':
         f.vars.set(target.text, v);
         if (isTensor(v) && v.axes) this.record(target, target.text, v);
+        else if (isTensor(v) || v.kind === 'unknown') this.unrecord(target, target.text);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -553,6 +557,15 @@ export class Evaluator {
   }
 
   private readonly recordParts = new Map<string, { parts: string[]; record?: ShapeRecord }>();
+
+  /** A context where the line binds a value of unknown shape: no shape is shown there. */
+  private unrecord(node: Node, name: string): void {
+    if (this.speculative > 0) return;
+    const key = `${node.startPosition.row}:${name}`;
+    const seen = this.recordParts.get(key);
+    if (seen?.record) this.records.splice(this.records.indexOf(seen.record), 1);
+    this.recordParts.set(key, { parts: [], record: undefined });
+  }
 
   private truth(v: Value): boolean | undefined {
     if (v.kind === 'bool') return v.value;
@@ -760,6 +773,18 @@ export class Evaluator {
       if (ts.every((v) => v.strides && v.strides.length === t.strides!.length && v.strides.every((d, i) => this.same(d, t.strides![i])))) out.strides = t.strides;
       if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
+      // A bias that is learned on one path may be the learned one (T5's first layer).
+      if (ts.some((v) => v.learned)) out.learned = true;
+      return out;
+    }
+    // Tensors of different shapes join to a tensor of unknown shape that keeps what may hold
+    // on either path (a learned bias, a value that is a tensor only by hypothesis).
+    if (vals.every((v) => isTensor(v))) {
+      const ts = vals as TensorV[];
+      const out: TensorV = { kind: 'tensor' };
+      if (ts.some((v) => v.learned)) out.learned = true;
+      if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
+      if (ts.every((v) => v.dtype === ts[0].dtype)) out.dtype = ts[0].dtype;
       return out;
     }
     if (vals.every((v) => v?.kind === 'int' && first.kind === 'int' && this.same(v.dim, first.dim))) return first;
@@ -961,6 +986,7 @@ export class Evaluator {
   /** Binds arguments to parameters; missing ones take defaults, or seeds when `seed`. */
   private bindArgs(fn: Node, args: Value[], kwargs: Record<string, Value>, f: Frame, seed: boolean, skipSelf: boolean): Value[] {
     const ps = this.params(fn);
+    const fnName = fn.childForFieldName('name')?.text;
     let i = 0;
     const bound: Value[] = [];
     ps.forEach((p, idx) => {
@@ -983,6 +1009,12 @@ export class Evaluator {
         // With no caller, an integer default is one choice among many (heads=8 is built with 4
         // as often): the size is named after the parameter, so shapes hold for every choice.
         if (seed && v.kind === 'int' && D.constValue(v.dim) !== undefined && D.constValue(v.dim)! > 1 && !(/^(dim|axis|dimension|ndim|n_dims?)$/.test(p.name) && D.constValue(v.dim)! <= 4)) v = intV(this.fresh(p.name), p.name);
+        // An optional tensor with no caller (position_bias: Optional[Tensor] = None) may be given:
+        // unknown, not None (masks aside, which are checked where they are given).
+        else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) v = UNKNOWN;
+        // A flag with no caller may be either (has_relative_attention_bias=False is True in the
+        // first layer): both branches are walked and joined.
+        else if (seed && v.kind === 'bool' && fnName === '__init__') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
           v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
@@ -1401,7 +1433,12 @@ export class Evaluator {
       if (subs.length !== 1) return UNKNOWN;
       const s = subs[0];
       if (s.type === 'slice') {
-        if (v.shapeOf && !v.shapeOf.axes) return UNKNOWN;
+        if (v.shapeOf && !v.shapeOf.axes) {
+          // `B, N = x.shape[:2]` of a tensor of unknown rank: two sizes, whatever the rest.
+          const stop = s.namedChildren.length === 1 && s.text.trim().startsWith(':') ? numValue(this.expr(s.namedChildren[0]!, f)) : undefined;
+          if (stop !== undefined && Number.isInteger(stop) && stop > 0 && stop <= 8) return { kind: 'tuple', items: Array.from({ length: stop }, () => intV(this.fresh('d'))) };
+          return UNKNOWN;
+        }
         const [a, b] = this.sliceBounds(s, f, v.items.length);
         if (a === undefined || b === undefined) return UNKNOWN;
         return { kind: 'tuple', items: v.items.slice(a, b) };
@@ -1677,7 +1714,9 @@ export class Evaluator {
           // T5 and its descendants add a learned relative position bias to unscaled scores and
           // fold 1/sqrt(d) into the weights' initialisation: the missing scale is then a convention.
           const other = carrier === l ? r : l;
-          (result as TensorV).scores = op === '+' && other.learned && !carrier.scores.scale ? { ...carrier.scores, learnedBias: true } : carrier.scores;
+          // A term of unknown shape and provenance (a position_bias handed in by the caller) may be such a bias too.
+          const mayBeLearned = other.learned || (!other.axes && !other.mask && !other.scores);
+          (result as TensorV).scores = op === '+' && mayBeLearned && !carrier.scores.scale ? { ...carrier.scores, learnedBias: true } : carrier.scores;
           // Adding a float mask of 1s (keep) and 0s shifts the kept scores by one and masks nothing.
           if (op === '+' && other.dtype === 'float' && other.mask?.polarity === 'keep' && other.mask.values01) (result as TensorV).scores = { ...(result as TensorV).scores!, added01: n };
         }
@@ -1712,6 +1751,9 @@ export class Evaluator {
         res.mask = { polarity: r.mask.polarity === 'keep' ? 'ignore' : 'keep', values01: r.mask.values01 };
       } else if (op === '+' || op === '-') {
         res.mask = undefined;
+        // A term of unknown value added to raw scores may be a learned bias (T5's position_bias
+        // handed down the stack): the scale convention is then the model's.
+        if (op === '+' && other.kind === 'unknown' && t.scores && !t.scores.scale) res.scores = { ...t.scores, learnedBias: true };
       }
       if (other.kind === 'num' && (other.value === undefined || !Number.isInteger(other.value)) && res.dtype === 'long') res.dtype = 'float';
       result = res;
@@ -2860,9 +2902,12 @@ export class Evaluator {
       names.push(it.name);
     }
     if (!t.axes) {
-      // An inferred (-1) axis of an unknown input stays unknown as a whole: a fresh symbol there
-      // would broadcast against size-1 axes and make contiguous results look non-viewable.
-      if (infer >= 0) return { kind: 'tensor', dtype: t.dtype };
+      // An inferred (-1) axis of an unknown input is a size of its own, and the layout is
+      // unknown (nothing about viewability follows from it).
+      if (infer >= 0) {
+        dims[infer] = this.fresh(names[infer] ?? 'n');
+        return { ...this.tensor(dims as Dim[], names), strides: undefined, dtype: t.dtype };
+      }
       return { ...this.tensor(dims as Dim[], names), dtype: t.dtype };
     }
     const total = t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
