@@ -17,6 +17,8 @@ import sys
 
 import torch
 
+sys.dont_write_bytecode = True
+
 
 def load(path, name):
     spec = importlib.util.spec_from_file_location(name, path)
