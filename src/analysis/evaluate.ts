@@ -1082,7 +1082,8 @@ export class Evaluator {
       if (this.readsAttributes(fn, p.name)) return this.symObj(p.name);
       return intV(this.fresh(p.name), p.name);
     }
-    if (/mask/i.test(p.name)) return { kind: 'none' };
+    // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay silent).
+    if (/mask/i.test(p.name)) return { kind: 'tensor', hypothetical: true };
     return this.seedParam(fn, p, index, f);
   }
 
@@ -2040,6 +2041,13 @@ export class Evaluator {
         if (nums.length >= 2 && nums.every((x) => x !== undefined)) return intV(D.dconst(path.endsWith('max') ? Math.max(...(nums as number[])) : Math.min(...(nums as number[]))));
         return intV(this.fresh('n'));
       }
+      // Weight reparametrisations return the module they wrap (SAGAN's spectral-norm convs).
+      case 'torch.nn.utils.spectral_norm':
+      case 'torch.nn.utils.weight_norm':
+      case 'torch.nn.utils.parametrizations.spectral_norm':
+      case 'torch.nn.utils.parametrizations.weight_norm':
+      case 'torch.nn.utils.parametrizations.orthogonal':
+        return args[0] ?? kwargs.module ?? UNKNOWN;
       case 'builtins.print':
       case 'builtins.super':
         return { kind: 'none' };
@@ -3367,6 +3375,21 @@ export class Evaluator {
       const seeded = this.tensor(names.map((nm) => this.fresh(nm)), names);
       first.axes = seeded.axes;
       first.strides = seeded.strides;
+    }
+    // nn.MultiheadAttention takes batches of sequences: (L, N, E), or (N, L, E) with batch_first;
+    // query, key and value of unknown rank take that rank (the unbatched form is rare in modules).
+    if (m.type === 'MultiheadAttention') {
+      const bf = this.margs(m, ['embed_dim', 'num_heads', 'dropout', 'bias', 'add_bias_kv', 'add_zero_attn', 'kdim', 'vdim', 'batch_first']).batch_first ?? { kind: 'bool', value: false };
+      if (bf?.kind === 'bool' && bf.value !== undefined) {
+        const qkv = [args[0] ?? kwargs.query, args[1] ?? kwargs.key, args[2] ?? kwargs.value];
+        qkv.forEach((t, i) => {
+          if (!isTensor(t) || t.axes || t.failed) return;
+          const names = bf.value ? ['N', i === 0 ? 'L' : 'S', 'E'] : [i === 0 ? 'L' : 'S', 'N', 'E'];
+          const seeded = this.tensor(names.map((nm) => this.fresh(nm)), names);
+          t.axes = seeded.axes;
+          t.strides = seeded.strides;
+        });
+      }
     }
     const ein = /^einops\.(Rearrange|Repeat|Reduce)$/.exec(m.type);
     if (ein) {
