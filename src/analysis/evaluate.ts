@@ -44,6 +44,8 @@ interface Frame {
   forward: boolean;
   /** The enclosing functions' variables, innermost first, for a nested function or lambda. */
   closure?: Map<string, Value>[];
+  /** Run with seeded arguments (no caller): a tensor of unknown rank there says nothing. */
+  seeded?: boolean;
 }
 
 class Budget extends Error {}
@@ -453,7 +455,9 @@ export class Evaluator {
       case 'identifier':
         f.vars.set(target.text, v);
         if (isTensor(v) && v.axes) this.record(target, target.text, v);
-        else if (isTensor(v) || v.kind === 'unknown') this.unrecord(target, target.text);
+        // A value no context can vouch for removes the line's shape; a tensor of unknown rank
+        // in code run without a caller only means no caller said the rank.
+        else if (v.kind === 'unknown' || (isTensor(v) && !f.seeded)) this.unrecord(target, target.text);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -801,6 +805,21 @@ export class Evaluator {
     let items: Value[] | undefined;
     if (it.kind === 'torchmodule' && it.items) items = it.items;
     else if (it.kind === 'tuple') items = it.items;
+    // A list of unknown length (stages built in a loop): its representative items, each
+    // possibly run any number of times.
+    if (items && ((it.kind === 'tuple' && it.inexact) || (it.kind === 'torchmodule' && it.inexact))) {
+      const reps = items.length > 0 ? items.slice(0, 4) : [UNKNOWN];
+      this.openLoops++;
+      try {
+        for (const item of reps) {
+          this.assign(left, item, f);
+          this.branches([body], f, true);
+        }
+      } finally {
+        this.openLoops--;
+      }
+      return;
+    }
     if (items && items.length <= 16) {
       for (const item of items) {
         this.assign(left, item, f);
@@ -1133,7 +1152,7 @@ export class Evaluator {
     this.active.add(fn);
     try {
       const vars = new Map<string, Value>();
-      const f: Frame = { vars, returns: [], self, forward, closure };
+      const f: Frame = { vars, returns: [], self, forward, closure, seeded: seed };
       const ps = this.params(fn);
       const hasSelf = ps[0]?.name === 'self' && !!self;
       if (hasSelf) vars.set('self', self!);
@@ -1306,17 +1325,29 @@ export class Evaluator {
     const right = clause.childForFieldName('right');
     if (!left || !right) return UNKNOWN;
     const it = this.expr(right, f);
-    const items = it.kind === 'tuple' ? it.items : it.kind === 'torchmodule' ? it.items : undefined;
-    if (!items || items.length > 16) return UNKNOWN;
+    let items = it.kind === 'tuple' ? it.items : it.kind === 'torchmodule' ? it.items : undefined;
+    // Over an iterable of unknown length (range(config.n_layer)), one representative element
+    // of unknown index stands for all: [Block(config) for _ in range(n)] is a list of Blocks.
+    const inexact = !items || (it.kind === 'tuple' && !!it.inexact) || (it.kind === 'torchmodule' && !!it.inexact);
+    if (!items || items.length === 0) {
+      if (it.kind !== 'unknown' && !(it.kind === 'torchmodule' && it.inexact) && !(it.kind === 'tuple' && it.inexact)) return UNKNOWN;
+      items = [UNKNOWN];
+    }
+    if (items.length > 16) return UNKNOWN;
     const out: Value[] = [];
     const saved = new Map(f.vars);
-    for (const item of items) {
-      this.assign(left, item, f);
-      out.push(this.expr(body, f));
+    this.openLoops += inexact ? 1 : 0;
+    try {
+      for (const item of items) {
+        this.assign(left, item, f);
+        out.push(this.expr(body, f));
+      }
+    } finally {
+      this.openLoops -= inexact ? 1 : 0;
     }
     f.vars.clear();
     for (const [k, v] of saved) f.vars.set(k, v);
-    return { kind: 'tuple', items: out };
+    return inexact ? { kind: 'tuple', items: out, inexact: true } : { kind: 'tuple', items: out };
   }
 
   private attribute(n: Node, f: Frame): Value {
@@ -1379,6 +1410,7 @@ export class Evaluator {
   }
 
   private moduleAttribute(m: TorchModuleV, name: string): Value {
+    if (m.entries) return m.entries[name] ?? UNKNOWN;
     const a = (i: number, k: string) => m.kwargs[k] ?? m.args[i];
     switch (m.type) {
       case 'Linear':
@@ -1454,6 +1486,10 @@ export class Evaluator {
     if (v.kind === 'dict') {
       const k = subs.length === 1 ? this.expr(subs[0], f) : undefined;
       return k?.kind === 'str' ? v.items[k.value] ?? UNKNOWN : UNKNOWN;
+    }
+    if (v.kind === 'torchmodule' && v.entries) {
+      const k = subs.length === 1 ? this.expr(subs[0], f) : undefined;
+      return k?.kind === 'str' ? v.entries[k.value] ?? UNKNOWN : UNKNOWN;
     }
     if (v.kind === 'torchmodule' && v.items) {
       const i = subs.length === 1 ? numValue(this.expr(subs[0], f)) : undefined;
@@ -1978,6 +2014,10 @@ export class Evaluator {
       }
       const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
       if (type === 'Sequential') m.items = args;
+      if (type === 'ModuleDict' || type === 'ParameterDict') {
+        const d = args[0] ?? kwargs.modules ?? kwargs.parameters;
+        m.entries = d?.kind === 'dict' ? { ...d.items } : {};
+      }
       if (type === 'ModuleList') {
         m.items = args[0]?.kind === 'tuple' ? args[0].items : args[0] ? [] : [];
         if (args[0] && (args[0].kind !== 'tuple' || args[0].inexact)) m.inexact = true;

@@ -124,6 +124,8 @@ export interface TorchModuleV {
   items?: Value[];
   /** Built from a list of unknown length: the items are representatives. */
   inexact?: boolean;
+  /** Entries of nn.ModuleDict / nn.ParameterDict by name. */
+  entries?: Record<string, Value>;
 }
 
 export interface InstanceV {
