@@ -23,8 +23,16 @@ export interface TextEdit {
 }
 
 export interface Fix {
+  /** What the fix changes, as the editor lists it (`Use num_heads=10`); never its safety. */
   title: string;
   edits: TextEdit[];
+  /**
+   * True when the edit changes only what the diagnostic proves wrong, so it may be applied
+   * without review (the editor prefers it, an auto-fix may apply it). Absent or false: the fix
+   * changes the model in a way the author must confirm (one of several candidate values, a
+   * scale added), so it is offered, never preferred.
+   */
+  safe?: boolean;
 }
 
 export interface Diagnostic {

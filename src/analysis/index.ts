@@ -157,7 +157,7 @@ export class AnalysisSession {
       if (!r) r = this.evaluateIsolated(its, aliases, source);
       if (cacheable && !r.failed) results.set(key, r);
       const at = (line: number) => its[Math.floor(line / SPAN)].anchor.row + (line % SPAN);
-      for (const d of r.diagnostics) diagnostics.push({ ...d, range: moveRange(d.range, at), fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: moveRange(e.range, at), newText: e.newText })) })) });
+      for (const d of r.diagnostics) diagnostics.push({ ...d, range: moveRange(d.range, at), fixes: d.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ range: moveRange(e.range, at), newText: e.newText })) })) });
       for (const s of r.shapes) shapes.push({ ...s, line: at(s.line) });
     }
     this.results = results;
@@ -380,7 +380,7 @@ export class AnalysisSession {
       return k * SPAN + (line - its[k].anchor.row);
     };
     return {
-      diagnostics: [...found.values()].map((d) => ({ ...d, range: moveRange(d.range, rel), fixes: d.fixes.map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: moveRange(e.range, rel), newText: e.newText })) })) })),
+      diagnostics: [...found.values()].map((d) => ({ ...d, range: moveRange(d.range, rel), fixes: d.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ range: moveRange(e.range, rel), newText: e.newText })) })) })),
       shapes: ev.records.map((s) => ({ ...s, line: rel(s.line) })),
     };
   }

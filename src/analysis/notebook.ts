@@ -61,7 +61,7 @@ export interface CellTextEdit {
 export interface CellDiagnostic extends Omit<Diagnostic, 'fixes'> {
   /** Index of the cell the range lies in; `range` is relative to that cell. */
   cell: number;
-  fixes: { title: string; edits: CellTextEdit[] }[];
+  fixes: { title: string; safe?: boolean; edits: CellTextEdit[] }[];
 }
 
 export interface CellShape extends ShapeRecord {
@@ -191,7 +191,7 @@ export function mapNotebookAnalysis(program: NotebookProgram, analysis: ProgramA
         return to && { cell: to.cell, range: to.range, newText: e.newText };
       });
       // A fix with an edit outside every cell cannot be applied to the notebook.
-      return edits.every((e) => e !== undefined) ? [{ title: f.title, edits: edits as CellTextEdit[] }] : [];
+      return edits.every((e) => e !== undefined) ? [{ title: f.title, ...(f.safe ? { safe: true } : {}), edits: edits as CellTextEdit[] }] : [];
     });
     diagnostics.push({ rule: d.rule, severity: d.severity, message: d.message, cell: at.cell, range: at.range, fixes });
   }
@@ -447,7 +447,7 @@ export function cellView(analysis: NotebookAnalysis, cell: number): CellView {
         severity: d.severity,
         message: d.message,
         range: d.range,
-        fixes: d.fixes.filter((f) => f.edits.every((e) => e.cell === cell)).map((f) => ({ title: f.title, edits: f.edits.map((e) => ({ range: e.range, newText: e.newText })) })),
+        fixes: d.fixes.filter((f) => f.edits.every((e) => e.cell === cell)).map((f) => ({ title: f.title, ...(f.safe ? { safe: true } : {}), edits: f.edits.map((e) => ({ range: e.range, newText: e.newText })) })),
       })),
     shapes: analysis.shapes.filter((s) => s.cell === cell).map((s) => ({ line: s.line, column: s.column, name: s.name, shape: s.shape })),
     syntaxErrors: analysis.syntaxErrors,

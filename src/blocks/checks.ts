@@ -24,22 +24,32 @@ export function nearest(around: number, ok: (v: number) => boolean, lo = 1, hi =
 }
 
 function orList(xs: number[]): string {
-  return xs.length === 2 ? `${xs[0]} or ${xs[1]}` : xs.join(', ');
+  return xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs[xs.length - 1]}` : xs.join(', ');
 }
 
 /**
- * `a (100) must be divisible by b (8): try b 4 or 5, or a 96 or 104`.
- * Suggestions for `b` are divisors of `a` nearest to `b`; for `a`, multiples of `b`.
+ * The repairs of `a % b != 0`, nearest first: for `b`, the two largest divisors of `a` below it
+ * and the smallest above it (heads 8 of a width 100: 10, 5, 4); for `a`, the multiples of `b`
+ * on either side (96, 104). Empty lists when `a` is already divisible. The analyzer's
+ * `embed-dim-not-divisible` fixes offer the same values as these messages.
+ */
+export function divisibleRepairs(a: number, b: number): { b: number[]; a: number[] } {
+  if (b <= 0 || a <= 0 || a % b === 0) return { b: [], a: [] };
+  const ds = divisors(a);
+  const bs = [...ds.filter((d) => d < b).slice(-2), ...ds.filter((d) => d > b).slice(0, 1)].sort((x, y) => Math.abs(x - b) - Math.abs(y - b) || x - y);
+  const as = [...new Set([Math.floor(a / b) * b, Math.ceil(a / b) * b])].filter((v) => v > 0 && v !== a).sort((x, y) => Math.abs(x - a) - Math.abs(y - a) || x - y);
+  return { b: bs, a: as };
+}
+
+/**
+ * `a (100) must be divisible by b (8): try b 10, 5 or 4, or a 96 or 104` (`divisibleRepairs`).
  */
 export function divisible(aName: string, a: number, bName: string, b: number, param = bName): ValidationIssue[] {
   if (b <= 0 || a % b === 0) return [];
-  // Prefer fewer heads/groups (the two largest divisors below b), then the next one above.
-  const below = divisors(a).filter((d) => d < b).slice(-2);
-  const bs = below.length >= 2 ? below : [...below, ...divisors(a).filter((d) => d > b).slice(0, 2 - below.length)];
-  const as = [Math.floor(a / b) * b, Math.ceil(a / b) * b].filter((v) => v > 0 && v !== a);
+  const r = divisibleRepairs(a, b);
   const parts: string[] = [];
-  if (bs.length) parts.push(`${bName} ${orList(bs)}`);
-  if (as.length) parts.push(`${aName} ${orList([...new Set(as)])}`);
+  if (r.b.length) parts.push(`${bName} ${orList(r.b)}`);
+  if (r.a.length) parts.push(`${aName} ${orList(r.a)}`);
   return [{ param, message: `${aName} (${a}) must be divisible by ${bName} (${b})${parts.length ? `: try ${parts.join(', or ')}` : ''}` }];
 }
 

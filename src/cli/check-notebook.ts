@@ -55,6 +55,7 @@ export function checkNotebook(file: string, raw: string, rules: string[] | undef
       message: d.message,
       fixes: d.fixes.map((f) => ({
         title: f.title,
+        safe: f.safe === true,
         edits: f.edits.map((e) => ({ cell: e.cell + 1, line: e.range.line + 1, column: e.range.column + 1, endLine: e.range.endLine + 1, endColumn: e.range.endColumn + 1, newText: e.newText })),
       })),
     };

@@ -41,7 +41,8 @@ export interface JsonDiagnostic {
   rule: string;
   severity: 'error' | 'warning';
   message: string;
-  fixes: { title: string; edits: { cell?: number; line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
+  /** `safe`: the fix may be applied without review (see `Fix.safe`). */
+  fixes: { title: string; safe: boolean; edits: { cell?: number; line: number; column: number; endLine: number; endColumn: number; newText: string }[] }[];
 }
 
 export const CHECK_USAGE = `  check <files|dirs...> [--format text|json|sarif] [--rule NAME ...] [--exclude PATTERN ...]
@@ -82,6 +83,7 @@ export function toJson(file: string, d: Diagnostic): JsonDiagnostic {
     message: d.message,
     fixes: d.fixes.map((f) => ({
       title: f.title,
+      safe: f.safe === true,
       edits: f.edits.map((e) => ({ line: e.range.line + 1, column: e.range.column + 1, endLine: e.range.endLine + 1, endColumn: e.range.endColumn + 1, newText: e.newText })),
     })),
   };
@@ -137,6 +139,7 @@ export function toSarif(diags: JsonDiagnostic[], version: string, regions?: Map<
             ? {
                 fixes: d.fixes.map((f) => ({
                   description: { text: f.title },
+                  properties: { safe: f.safe === true },
                   artifactChanges: [
                     {
                       artifactLocation: { uri: d.file.split(path.sep).join('/') },
@@ -182,6 +185,7 @@ function notebookResult(d: JsonDiagnostic, region: FileRegion | undefined): obje
       ? {
           fixes: fixes.map(({ f, raw }) => ({
             description: { text: f.title },
+            properties: { safe: f.safe === true },
             artifactChanges: [{ artifactLocation: { uri }, replacements: raw.map((e) => ({ deletedRegion: { startLine: e.startLine, startColumn: e.startColumn, endLine: e.endLine, endColumn: e.endColumn }, insertedContent: { text: e.text } })) }],
           })),
         }

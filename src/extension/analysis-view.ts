@@ -122,12 +122,11 @@ export function ruleDocsMarkdown(r: Pick<Rule, 'name' | 'summary' | 'defaultSeve
 // ------------------------------------------------------------------ code actions
 
 /**
- * Whether a fix may be applied without review. The analyzer's `Fix` carries no safety flag
- * yet; a fix counts as safe only when it says so (`safe: true`), so an unmarked fix is never
- * preferred.
+ * Whether a fix may be applied without review: only when the rule marks it `safe: true`, so an
+ * unmarked fix is never preferred.
  */
 export function isSafeFix(f: Fix): boolean {
-  return (f as Fix & { safe?: unknown }).safe === true;
+  return f.safe === true;
 }
 
 export interface PlannedAction {
@@ -136,6 +135,8 @@ export interface PlannedAction {
   diagnostic: number;
   edits: TextEdit[];
   preferred: boolean;
+  /** The fix's safety (see `isSafeFix`); the title never carries it. Suppressions are safe. */
+  safe: boolean;
   kind: 'quickfix';
 }
 
@@ -143,6 +144,7 @@ export interface PlannedAction {
  * The quick fixes for the diagnostics at a position: every fix of every diagnostic, then one
  * "ignore" action per rule. At most one action is preferred — the first safe fix — and an
  * unsafe fix is never preferred, so "auto fix" never applies something that needs review.
+ * Titles are the fixes' own (what they change); safety travels as `safe` and `preferred`.
  */
 export function planCodeActions(diags: readonly Diagnostic[], lines: readonly string[]): PlannedAction[] {
   const out: PlannedAction[] = [];
@@ -152,7 +154,7 @@ export function planCodeActions(diags: readonly Diagnostic[], lines: readonly st
       const safe = isSafeFix(f);
       const preferred = safe && !preferredTaken;
       if (preferred) preferredTaken = true;
-      out.push({ title: safe ? f.title : `${f.title} (review: unsafe fix)`, diagnostic: i, edits: f.edits, preferred, kind: 'quickfix' });
+      out.push({ title: f.title, diagnostic: i, edits: f.edits, preferred, safe, kind: 'quickfix' });
     }
   });
   const seen = new Set<string>();
@@ -160,7 +162,7 @@ export function planCodeActions(diags: readonly Diagnostic[], lines: readonly st
     if (seen.has(d.rule)) return;
     seen.add(d.rule);
     const edit = suppressionEdit(lines, d.range.line, d.rule);
-    if (edit) out.push({ title: `Ignore ${d.rule} on this line`, diagnostic: i, edits: [edit], preferred: false, kind: 'quickfix' });
+    if (edit) out.push({ title: `Ignore ${d.rule} on this line`, diagnostic: i, edits: [edit], preferred: false, safe: true, kind: 'quickfix' });
   });
   return out;
 }

@@ -1,6 +1,7 @@
 /**
  * How analyzer results are shown (src/extension/analysis-view.ts): severities under the rule
- * settings, code-action planning (at most one preferred, never an unsafe one), suppression
+ * settings, code-action planning (at most one preferred, never an unsafe one; titles say what
+ * changes, safety is metadata), suppression
  * edits, shape hints inside `forward` only, hovers, and the rule docs pages.
  */
 
@@ -20,6 +21,7 @@ import {
   shownSeverity,
   suppressionEdit,
 } from '../../src/extension/analysis-view';
+import { analyzeSource, ready } from './analysis.helpers';
 
 function diag(rule: string, line: number, fixes: Fix[] = []): Diagnostic {
   return { rule, severity: 'error', message: 'm', range: { line, column: 0, endLine: line, endColumn: 4 }, fixes };
@@ -48,7 +50,24 @@ describe('analysis view: code actions', function () {
     const plan = planCodeActions([diag('r1', 0, [unsafe, safe]), diag('r2', 1, [safe2])], lines);
     assert.deepEqual(plan.filter((p) => p.preferred).map((p) => p.title), ['safe']);
     assert.ok(plan.every((p) => p.kind === 'quickfix'));
-    assert.match(plan.find((p) => p.title.startsWith('unsafe'))!.title, /review/);
+    // Titles say what the fix changes; safety is metadata, never a title suffix.
+    assert.deepEqual(plan.map((p) => [p.title, p.safe]), [['unsafe', false], ['safe', true], ['safe2', true], ['Ignore r1 on this line', true], ['Ignore r2 on this line', true]]);
+  });
+
+  it('offers every repair of nn.MultiheadAttention(100, 8), titled by the change, none preferred', async function () {
+    await ready();
+    const src = 'import torch.nn as nn\nattn = nn.MultiheadAttention(100, 8)\n';
+    const plan = planCodeActions(analyzeSource(src).diagnostics, src.split('\n'));
+    assert.deepEqual(plan.map((p) => p.title), ['Use num_heads=10', 'Use num_heads=5', 'Use num_heads=4', 'Use embed_dim=96', 'Use embed_dim=104', 'Ignore embed-dim-not-divisible on this line']);
+    assert.ok(plan.every((p) => !p.preferred && !/review|unsafe/.test(p.title)));
+    assert.deepEqual(plan.slice(0, 5).map((p) => p.edits[0].newText), ['10', '5', '4', '96', '104']);
+  });
+
+  it('prefers the proven softmax axis fix', async function () {
+    await ready();
+    const src = 'import torch\nq = torch.randn(2, 5, 8)\nw = torch.softmax(q @ q.transpose(1, 2) / 8 ** 0.5, dim=1)\no = w @ q\n';
+    const plan = planCodeActions(analyzeSource(src).diagnostics, src.split('\n'));
+    assert.deepEqual(plan.map((p) => [p.title, p.preferred, p.safe]), [['Use dim=-1 (the axis summed with the values)', true, true], ['Ignore softmax-wrong-axis on this line', false, true]]);
   });
 
   it('never prefers an unmarked fix (the analyzer does not mark fixes yet)', function () {

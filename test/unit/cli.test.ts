@@ -50,7 +50,7 @@ describe('cli', function () {
   it('rejects invalid values with the validation message and exit 2', function () {
     const r = cli('new', 'cnn-mha', '--set', 'embed_dim=100');
     assert.equal(r.code, 2);
-    assert.match(r.err, /embed_dim \(100\) must be divisible by num_heads \(8\): try num_heads 4 or 5, or embed_dim 96 or 104/);
+    assert.match(r.err, /embed_dim \(100\) must be divisible by num_heads \(8\): try num_heads 10, 5 or 4, or embed_dim 96 or 104/);
     assert.equal(r.out, '');
   });
 

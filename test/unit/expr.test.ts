@@ -20,7 +20,7 @@ describe('shape expressions', function () {
 describe('validation messages', function () {
   it('suggests the nearest valid values', function () {
     assert.equal(divisible('embed_dim', 100, 'num_heads', 8)[0].message,
-      'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104');
+      'embed_dim (100) must be divisible by num_heads (8): try num_heads 10, 5 or 4, or embed_dim 96 or 104');
     assert.deepEqual(divisible('embed_dim', 96, 'num_heads', 8), []);
   });
 });

@@ -1,8 +1,9 @@
 /** Rule: `attention-scale-mismatch`. See the docs below. */
 
-import type { Rule } from '../diagnostics';
+import type { Fix, Rule } from '../diagnostics';
 import { replaceNode } from '../diagnostics';
 import { ratio } from '../dims';
+import type { Node } from '../parse';
 
 export const rule: Rule = {
   name: 'attention-scale-mismatch',
@@ -13,7 +14,7 @@ export const rule: Rule = {
     why: 'Scaled dot-product attention divides by sqrt(d_k), the per-head size. Dividing by sqrt(embed_dim) makes the softmax num_heads^0.5 times flatter; nothing raises.',
     example: 'scores = q @ k.transpose(-2, -1) / math.sqrt(self.embed_dim)',
     useInstead: 'scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))',
-    fixSafety: 'The fix replaces the base of the square root with the query\'s last dimension, the contracted size; it is exact.',
+    fixSafety: 'Where the scale\'s base is written in the product\'s own expression (`/ math.sqrt(d)`, `* d ** -0.5`) and the product is `q @ k…`, `torch.matmul(q, k…)`, `torch.bmm(q, k…)` or `q.matmul(k…)` with a named query, the fix replaces that base with `q.size(-1)`, the contracted size: exact, marked safe. Unscaled multi-head scores get `q` scaled by `q.size(-1) ** -0.5` in the product: the standard scale, but it changes the model, so it is offered for review, never preferred. A scale set elsewhere (`self.scale`), an einsum or `torch.baddbmm` product, and a query scaled before `F.scaled_dot_product_attention` (whose `scale=` argument needs torch 2.1) get no fix.',
   },
   on: ['op'],
   check(e, ctx) {
@@ -31,7 +32,11 @@ export const rule: Rule = {
     const s = t.scores;
     const sc = s.scale;
     if (!sc || (sc.exp === 0 && !sc.base)) {
-      if (s.multiHead && !sc && !s.learnedBias) ctx.report({ node: s.node, severity: ctx.severity(s.contraction), message: `multi-head attention scores reach softmax without the 1/sqrt(${ctx.fmt(s.contraction)}) scale` });
+      if (s.multiHead && !sc && !s.learnedBias) {
+        const q = queryOf(s.node);
+        const fixes: Fix[] = q ? [{ title: `Scale ${q.text} by ${q.text}.size(-1) ** -0.5 (1/sqrt of the head dim)`, edits: [replaceNode(q, `(${q.text} * ${q.text}.size(-1) ** -0.5)`)] }] : [];
+        ctx.report({ node: s.node, severity: ctx.severity(s.contraction), message: `multi-head attention scores reach softmax without the 1/sqrt(${ctx.fmt(s.contraction)}) scale`, fixes });
+      }
       return;
     }
     if (!sc.base || Math.abs(sc.exp + 0.5) > 1e-9) return;
@@ -48,9 +53,9 @@ export const rule: Rule = {
       }
     }
     if (!proven) return;
-    const left = s.node.childForFieldName('left') ?? s.node.childForFieldName('arguments')?.namedChildren[0];
-    const baseNode = findSqrtArg(t.scores.scaleNode);
-    const fixes = baseNode && left?.type === 'identifier' ? [{ title: `Scale by ${left.text}.size(-1) (the head dim)`, edits: [replaceNode(baseNode, `${left.text}.size(-1)`)] }] : [];
+    const q = queryOf(s.node);
+    const baseNode = findScaleBase(t.scores.scaleNode);
+    const fixes: Fix[] = baseNode && q ? [{ title: `Scale by 1/sqrt(${q.text}.size(-1)), the head dim`, edits: [replaceNode(baseNode, `${q.text}.size(-1)`)], safe: true }] : [];
     ctx.report({
       node: s.scaleNode ?? s.node,
       severity: ctx.severity(sc.base, s.contraction),
@@ -60,13 +65,37 @@ export const rule: Rule = {
   },
 };
 
-function findSqrtArg(n: import('../parse').Node | undefined): import('../parse').Node | undefined {
+/**
+ * The named left operand of the product that made the scores, whose last axis is the contracted
+ * one: `q` of `q @ k`, `torch.matmul(q, k)`, `torch.bmm(q, k)`, `q.matmul(k)`. Not for
+ * `baddbmm`/`addmm` (the first argument is the added input) or einsum.
+ */
+function queryOf(n: Node): Node | undefined {
+  let q: Node | null | undefined;
+  if (n.type === 'binary_operator' && n.children.some((c) => c.type === '@')) q = n.childForFieldName('left');
+  else if (n.type === 'call') {
+    const fn = n.childForFieldName('function');
+    const args = n.childForFieldName('arguments')?.namedChildren.filter((c) => c.type !== 'comment') ?? [];
+    if (fn?.type !== 'attribute' || !/^(matmul|bmm|mm)$/.test(fn.childForFieldName('attribute')?.text ?? '') || args.some((a) => a.type === 'keyword_argument')) return undefined;
+    if (args.length === 2) q = args[0];
+    else if (args.length === 1) q = fn.childForFieldName('object');
+  }
+  return q?.type === 'identifier' ? q : undefined;
+}
+
+/** The base of the scale written in the scaling expression: `d` of `math.sqrt(d)`, of `d ** -0.5` and of `d ** 0.5` (divided by). */
+function findScaleBase(n: Node | undefined): Node | undefined {
   if (!n) return undefined;
-  let found: import('../parse').Node | undefined;
-  const walk = (x: import('../parse').Node) => {
+  let found: Node | undefined;
+  const walk = (x: Node) => {
     if (found) return;
     if (x.type === 'call' && /sqrt$/.test(x.childForFieldName('function')?.text ?? '')) {
       const a = x.childForFieldName('arguments')?.namedChildren[0];
+      if (a) found = a;
+      return;
+    }
+    if (x.type === 'binary_operator' && x.children.some((c) => c.type === '**') && /^\(?\s*-?\s*0?\.5\s*\)?$/.test(x.childForFieldName('right')?.text ?? '')) {
+      const a = x.childForFieldName('left');
       if (a) found = a;
       return;
     }

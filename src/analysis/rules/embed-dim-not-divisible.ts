@@ -1,8 +1,8 @@
 /** Rule: `embed-dim-not-divisible`. See the docs below. */
 
+import { divisibleRepairs } from '../../blocks/checks';
 import { replaceNode } from '../diagnostics';
-import type { Rule } from '../diagnostics';
-import { constValue } from '../dims';
+import type { Fix, Rule } from '../diagnostics';
 
 /**
  * The modules that split a width into heads, with their keyword names; the width and the head
@@ -25,7 +25,7 @@ export const rule: Rule = {
     why: 'Each head gets `embed_dim // num_heads` channels; PyTorch asserts divisibility in the constructor ("embed_dim must be divisible by num_heads").',
     example: 'attn = nn.MultiheadAttention(100, 8)',
     useInstead: 'attn = nn.MultiheadAttention(100, 10)  # or embed_dim 96 / 104',
-    fixSafety: 'The fix replaces a literal head count (`num_heads` / `nhead`) with the nearest divisor of the width; it changes the model, so it is offered, never applied silently.',
+    fixSafety: 'The fixes are the repairs the block catalog suggests for the same constraint: a literal head count (`num_heads` / `nhead`) replaced by one of the nearest divisors of the width (the two below it and the one above, nearest first), or a literal width replaced by the nearest multiples of the head count. Each changes the model and there are several, so they are offered, never preferred or applied without review.',
   },
   on: ['module-new'],
   check(e, ctx) {
@@ -39,15 +39,19 @@ export const rule: Rule = {
     const ev = ctx.value(E.dim);
     const hv = ctx.value(H.dim);
     if (ev === undefined || hv === undefined || hv <= 0 || ev % hv === 0) return;
-    let best: number | undefined;
-    for (let d = 1; d <= ev; d++) if (ev % d === 0 && (best === undefined || Math.abs(d - hv) < Math.abs(best - hv))) best = d;
+    // The catalog's repairs (src/blocks/checks.ts), so the editor and the scaffold form agree.
+    const repairs = divisibleRepairs(ev, hv);
     const hNode = e.kwargNodes[sig.heads] ?? e.argNodes[1];
-    const fixes = best !== undefined && hNode && hNode.type === 'integer' ? [{ title: `Use num_heads=${best}`, edits: [replaceNode(hNode, String(best))] }] : [];
-    void constValue;
+    const eNode = e.kwargNodes[sig.embed] ?? e.argNodes[0];
+    const fixes: Fix[] = [
+      ...(hNode?.type === 'integer' ? repairs.b.map((v) => ({ title: `Use ${sig.heads}=${v}`, edits: [replaceNode(hNode, String(v))] })) : []),
+      ...(eNode?.type === 'integer' ? repairs.a.map((v) => ({ title: `Use ${sig.embed}=${v}`, edits: [replaceNode(eNode, String(v))] })) : []),
+    ];
+    const hint = [repairs.b.length ? `${sig.heads} ${repairs.b.join(', ')}` : '', repairs.a.length ? `${sig.embed} ${repairs.a.join(', ')}` : ''].filter(Boolean).join('; ');
     ctx.report({
       node: e.node,
       severity: 'error',
-      message: `${sig.embed} (${ev}) must be divisible by ${sig.heads} (${hv}); nearest valid ${sig.heads}: ${best}`,
+      message: `${sig.embed} (${ev}) must be divisible by ${sig.heads} (${hv}); nearest valid: ${hint}`,
       fixes,
     });
   },

@@ -24,7 +24,7 @@ export const rule: Rule = {
       node: e.node,
       severity: ctx.severity(...dims),
       message: `.view on a non-contiguous tensor ${t?.kind === 'tensor' ? shapeOf(t, ctx) : ''} (after permute/transpose) cannot produce this shape; use .reshape or .contiguous().view`,
-      fixes: e.nameNode.text === 'view' ? [{ title: 'Use .reshape', edits: [replaceNode(e.nameNode, 'reshape')] }] : [],
+      fixes: e.nameNode.text === 'view' ? [{ title: 'Use .reshape', edits: [replaceNode(e.nameNode, 'reshape')], safe: true }] : [],
     });
   },
 };
