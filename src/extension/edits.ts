@@ -12,6 +12,8 @@ import { baseFileName, freeFileName, LANGUAGE_IDS, planInsertion } from './inser
 export interface Outcome {
   ok: boolean;
   message: string;
+  /** The file the code went into, when it is one. */
+  uri?: vscode.Uri;
 }
 
 /** The editor code is inserted into: the active one, or the last visible text editor (the form has focus). */
@@ -28,7 +30,7 @@ export async function insertIntoEditor(editor: vscode.TextEditor, code: string, 
   const ok = await vscode.workspace.applyEdit(edit);
   if (!ok) return { ok: false, message: `Could not edit ${vscode.workspace.asRelativePath(doc.uri)}.` };
   const imports = plan.length > 1 ? plan[0].text.trim().split('\n').length : 0;
-  return { ok: true, message: `Inserted into ${vscode.workspace.asRelativePath(doc.uri)}${imports ? ` (added ${imports} import${imports === 1 ? '' : 's'})` : ''}.` };
+  return { ok: true, uri: doc.uri, message: `Inserted into ${vscode.workspace.asRelativePath(doc.uri)}${imports ? ` (added ${imports} import${imports === 1 ? '' : 's'})` : ''}.` };
 }
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
@@ -68,7 +70,7 @@ export async function createNewFile(blockId: string, code: string, language: Lan
   if (!(await vscode.workspace.applyEdit(edit))) return { ok: false, message: `Could not create ${vscode.workspace.asRelativePath(uri)}.` };
   // Next to the code the user was editing, not beside the form.
   await vscode.window.showTextDocument(uri, { preview: false, viewColumn: targetEditor()?.viewColumn ?? vscode.ViewColumn.One });
-  return { ok: true, message: `Created ${vscode.workspace.asRelativePath(uri)}.` };
+  return { ok: true, uri, message: `Created ${vscode.workspace.asRelativePath(uri)}.` };
 }
 
 export async function copyCode(code: string): Promise<Outcome> {

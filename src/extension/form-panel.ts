@@ -14,6 +14,7 @@ import type { ActionKind, FormChoice, InitMessage, ToWebview } from '../protocol
 import { FORM_VIEW_TYPE, type CommandId } from './command-ids';
 import { copyCode, createNewFile, insertIntoEditor, targetEditor } from './edits';
 import type { Outcome } from './edits';
+import type { RuntimeSetup } from './runtime-setup';
 
 /** The catalog-backed decisions, loaded on first use (see scaffold.ts). */
 function scaffold(): Promise<typeof import('./scaffold')> {
@@ -25,7 +26,7 @@ export class FormPanels implements vscode.Disposable {
   private initialBlockId: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: vscode.LogOutputChannel, private readonly runtime: RuntimeSetup) {
     this.disposables.push(
       vscode.window.registerWebviewPanelSerializer(FORM_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
@@ -101,12 +102,14 @@ export class FormPanels implements vscode.Disposable {
         await this.post({ type: 'actionResult', action: m.action, ok: outcome.ok, message: outcome.message });
         if (outcome.ok) void vscode.window.setStatusBarMessage(outcome.message, 4000);
         else void vscode.window.showWarningMessage(outcome.message);
+        // TypeScript needs attention-forge/runtime installable in the project (runtime-setup.ts).
+        if (outcome.ok && outcome.uri && outcome.code && m.choice.language === 'typescript') void this.runtime.afterInsert(outcome.uri, outcome.code);
         return;
       }
     }
   }
 
-  private async act(action: ActionKind, choice: FormChoice): Promise<Outcome> {
+  private async act(action: ActionKind, choice: FormChoice): Promise<Outcome & { code?: string }> {
     const e = (await scaffold()).evaluateChoice(choice);
     if (action === 'preview') {
       // The preview runs the catalog block itself, so it needs valid values, not code (it works
@@ -120,11 +123,11 @@ export class FormPanels implements vscode.Disposable {
       case 'copy':
         return copyCode(e.code);
       case 'newFile':
-        return createNewFile(choice.blockId, e.code, choice.language);
+        return { ...(await createNewFile(choice.blockId, e.code, choice.language)), code: e.code };
       case 'insert': {
         const editor = targetEditor();
-        if (!editor) return createNewFile(choice.blockId, e.code, choice.language);
-        return insertIntoEditor(editor, e.code, choice.language);
+        if (!editor) return { ...(await createNewFile(choice.blockId, e.code, choice.language)), code: e.code };
+        return { ...(await insertIntoEditor(editor, e.code, choice.language)), code: e.code };
       }
     }
   }

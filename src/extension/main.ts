@@ -21,6 +21,7 @@ import { toggleShapeHints } from './commands/toggle-shape-hints';
 import { FormPanels } from './form-panel';
 import { PreviewLensProvider } from './preview-lens';
 import { PreviewPanels } from './preview-panel';
+import { RuntimeSetup } from './runtime-setup';
 import type { Services } from './services';
 
 /** A handler for every id of the command table (command-ids.ts), and nothing else. */
@@ -48,9 +49,10 @@ export function activate(context: vscode.ExtensionContext): Api {
   const log = vscode.window.createOutputChannel('Attention Forge', { log: true });
   const analysis = new AnalysisController(log);
   const notebooks = new NotebookAnalyses(analysis);
-  const forms = new FormPanels(context.extensionUri, log);
+  const runtime = new RuntimeSetup(context, log);
+  const forms = new FormPanels(context.extensionUri, log, runtime);
   const previews = new PreviewPanels(context.extensionUri, log);
-  const services: Services = { context, log, analysis, notebooks, forms, previews };
+  const services: Services = { context, log, analysis, notebooks, forms, previews, runtime };
   context.subscriptions.push(
     log,
     analysis,

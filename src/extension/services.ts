@@ -9,6 +9,7 @@ import type { AnalysisController } from './analysis-providers';
 import type { FormPanels } from './form-panel';
 import type { NotebookAnalyses } from './notebook-analysis';
 import type { PreviewPanels } from './preview-panel';
+import type { RuntimeSetup } from './runtime-setup';
 
 export interface Services {
   readonly context: vscode.ExtensionContext;
@@ -19,4 +20,6 @@ export interface Services {
   readonly forms: FormPanels;
   /** The block preview panel (issue 5). */
   readonly previews: PreviewPanels;
+  /** Offers `attention-forge/runtime` to a project that receives generated TypeScript without it. */
+  readonly runtime: RuntimeSetup;
 }

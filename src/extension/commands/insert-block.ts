@@ -5,7 +5,8 @@
  * pick for enums and booleans); "Insert" is offered once every value is valid. The code goes in
  * at the cursor as one undoable edit with the missing imports, or into a new untitled editor
  * when none is open. The language follows the editor: its TypeScript twin in a TypeScript file,
- * PyTorch otherwise. Decisions come from `scaffold.ts`.
+ * PyTorch otherwise; a TypeScript project without the runtime is offered it (`runtime-setup.ts`).
+ * Decisions come from `scaffold.ts`.
  */
 
 import * as vscode from 'vscode';
@@ -52,6 +53,7 @@ export async function insertBlock(s: Services, blockId?: unknown): Promise<void>
   const outcome = await insertIntoEditor(editor, e.code, language);
   if (!outcome.ok) void vscode.window.showWarningMessage(outcome.message);
   else s.log.info(outcome.message);
+  if (outcome.ok && language === 'typescript') await s.runtime.afterInsert(editor.document.uri, e.code);
 }
 
 async function pickBlock(sc: Scaffold): Promise<string | undefined> {
