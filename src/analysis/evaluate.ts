@@ -24,6 +24,7 @@ import type { Dim } from './dims';
 import type { Event, OpInfo } from './events';
 import type { Node } from './parse';
 import { einopsShape, einsumEquation, parseSide, type EinopsKind } from './ops/einops';
+import { callSignature } from './ops';
 import { TENSOR_ATTRIBUTES } from './torch-api';
 import type { Axis, ClassInfo, InstanceV, IntV, Role, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
@@ -1399,7 +1400,7 @@ export class Evaluator {
       case 'tensor':
         return this.tensorAttribute(obj, name, n, attrNode);
       case 'tuple':
-        return UNKNOWN;
+        return obj.names?.includes(name) ? obj.items[obj.names.indexOf(name)] : UNKNOWN;
       case 'torchmodule':
         return this.moduleAttribute(obj, name);
       case 'symobj':
@@ -2206,6 +2207,10 @@ export class Evaluator {
   }
 
   private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
+    // F., torch.linalg., torch.fft. and list-taking torch. functions: their signatures (ops/) first.
+    const sigInfo: OpInfo = {};
+    const sig = callSignature(this, path, args, kwargs, sigInfo);
+    if (sig) return this.opEvent(op, args, kwargs, argNodes, kwargNodes, n, nameNode, sig, sigInfo);
     switch (op) {
       case 'randn':
       case 'rand':
@@ -2848,7 +2853,10 @@ export class Evaluator {
       }
       return done({ ...t, dtype: 'bool', mask: undefined });
     }
-    // An op without a signature may return a tuple or a named tuple (qr, topk, sort).
+    // An op without a case here may have a signature (ops/): topk's named tuple, movedim, diag…
+    const sig = callSignature(this, `Tensor.${op}`, args, kwargs, info);
+    if (sig) return done(sig);
+    // An op without a signature may return anything, a tuple included.
     return done({ kind: 'tensor', hypothetical: true });
   }
 

@@ -112,6 +112,8 @@ export interface TupleV {
   shapeOf?: TensorV;
   /** A list grown or shrunk an unknown number of times: the items are representatives, the length unknown. */
   inexact?: boolean;
+  /** A named tuple's field names by position (`torch.return_types.topk`: values, indices). */
+  names?: string[];
 }
 
 export interface TorchModuleV {
