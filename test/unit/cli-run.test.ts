@@ -91,7 +91,7 @@ describe('cli run', function () {
     assert.equal(r.code, 1);
     assert.match(r.err, /cannot read weights file/);
 
-    const partial = new Map(instantiateBlock('se', { channels: 64, reduction: 16, return_weights: false }).stateDict());
+    const partial = new Map(instantiateBlock('se', { channels: 64, reduction: 16, bias: true, return_weights: false }).stateDict());
     const [first] = partial.keys();
     partial.delete(first);
     partial.set('extra.weight', zeros([3]));
