@@ -95,7 +95,10 @@ export class RuntimeSetup {
     else for (const i of plan.packageJsonEdit.insert) edit.insert(pkg, new vscode.Position(i.line, i.character), i.text);
     if (!(await vscode.workspace.applyEdit(edit))) return { ok: false, text: `Could not edit ${vscode.workspace.asRelativePath(pkg)}.` };
     // npm reads the file from disk: save what the edit changed (undo stays available in the editor).
-    if ('insert' in plan.packageJsonEdit) await vscode.workspace.save(pkg);
+    if ('insert' in plan.packageJsonEdit) {
+      const doc = await vscode.workspace.openTextDocument(pkg);
+      if (doc.isDirty && !(await doc.save())) return { ok: false, text: `Added ${RUNTIME_PACKAGE} to ${vscode.workspace.asRelativePath(pkg)}, but could not save it; save it, then run \`${plan.command}\`.` };
+    }
     this.log.info(plan.done);
     return { ok: true, text: plan.done };
   }

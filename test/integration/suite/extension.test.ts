@@ -3,7 +3,8 @@
  * extension activates, every command of the table is registered, diagnostics reach the editor
  * with the rule name as code and a docs link, quick fixes edit the text, hovers and inlay hints
  * show shapes, rule settings change severities, Check Workspace fills Problems for files that
- * are not open, scaffolding inserts undoably and never overwrites, snippets complete, and both
+ * are not open, scaffolding inserts undoably and never overwrites, a TypeScript project gets the
+ * runtime the extension carries (package.json and vendor/), snippets complete, and both
  * panels open. The workspace is a temp copy of test/fixtures/workspace-demo.
  */
 
@@ -236,6 +237,33 @@ export function registerTests(): void {
       const second = new TextDecoder().decode(await vscode.workspace.fs.readFile(file('eca_2.py')));
       assert.equal(first, '# first\n');
       assert.equal(second, '# second\n');
+    });
+
+    it('offers the runtime it carries to a TypeScript project without it, as one edit to package.json and vendor/', async function () {
+      const pkgUri = file('ts-app/package.json');
+      const pkgText = '{\n  "name": "ts-app",\n  "version": "1.0.0"\n}\n';
+      await vscode.workspace.fs.writeFile(pkgUri, new TextEncoder().encode(pkgText));
+      await vscode.workspace.fs.writeFile(file('ts-app/src/model.ts'), new TextEncoder().encode('export const n = 1;\n'));
+      const e = await open('ts-app/src/model.ts');
+      e.selection = new vscode.Selection(1, 0, 1, 0);
+      const code = evaluateChoice({ blockId: 'se', values: { channels: '32', reduction: '4' }, language: 'typescript' }).code!;
+      assert.ok((await insertIntoEditor(e, code, 'typescript')).ok);
+      const plan = await api!.services.runtime.plan(e.document.uri);
+      assert.equal(plan?.kind, 'offer', JSON.stringify(plan));
+      if (plan?.kind !== 'offer') return;
+      assert.equal(plan.packageJson, pkgUri.path);
+      const r = await api!.services.runtime.apply(plan, e.document.uri);
+      assert.ok(r.ok, r.text);
+      assert.match(r.text, /npm install/);
+      const pkgDoc = await vscode.workspace.openTextDocument(pkgUri);
+      assert.match(pkgDoc.getText(), /"attention-forge": "file:vendor\//);
+      assert.equal(pkgDoc.isDirty, false, 'package.json is saved for npm install');
+      const written = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(pkgUri))) as { dependencies: Record<string, string> };
+      assert.match(written.dependencies['attention-forge'], /^file:vendor\/attention-forge-runtime-\d+\.\d+\.\d+\.tgz$/);
+      const tarball = await vscode.workspace.fs.readFile(vscode.Uri.joinPath(file('ts-app'), written.dependencies['attention-forge'].slice('file:'.length)));
+      assert.deepEqual([tarball[0], tarball[1]], [0x1f, 0x8b], 'a gzip file');
+      assert.equal((await api!.services.runtime.plan(e.document.uri))?.kind, 'present');
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     });
 
     it('completes attn- snippets in Python', async function () {
