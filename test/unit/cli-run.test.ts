@@ -102,7 +102,7 @@ describe('cli run', function () {
     assert.match(r.err, new RegExp(`Missing key\\(s\\) in state_dict: "${first.replace('.', '\\.')}"`));
     assert.match(r.err, /Unexpected key\(s\) in state_dict: "extra\.weight"/);
 
-    const wrong = new Map(instantiateBlock('se', { channels: 32, reduction: 16, return_weights: false }).stateDict());
+    const wrong = new Map(instantiateBlock('se', { channels: 32, reduction: 16, bias: true, return_weights: false }).stateDict());
     const q = path.join(dir, 'wrong.safetensors');
     fs.writeFileSync(q, serializeSafetensors(wrong));
     r = cli('run', 'se', '--weights', q);
