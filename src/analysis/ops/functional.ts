@@ -29,7 +29,8 @@ function conv(nd: number): Signature {
       const groups = a.int(6, 'groups', 1);
       const stride = tupleOf(a, 3, 'stride', nd, 1);
       const dil = tupleOf(a, 5, 'dilation', nd, 1);
-      const k = w.slice(2).map((d) => val(d) ?? unknown());
+      // A kernel of unknown size leaves its output length unknown, not the whole shape.
+      const k = w.slice(2).map((d) => val(d));
       const inC = D.mul(w[1], c(groups));
       if (D.compare(inC, channels) === 'ne') fail({ kind: 'size', axis: x.length - nd - 1, expected: inC, got: channels, what: `conv${nd}d` });
       const padArg = a.arg(4, 'padding');
@@ -41,7 +42,7 @@ function conv(nd: number): Signature {
           return { sizes: [...lead, w[0], ...spatial], dtype: 'float' };
         } else return fail(`invalid padding string '${padArg.value}'`);
       } else pad = tupleOf(a, 4, 'padding', nd, 0);
-      const out = spatial.map((sz, i) => window(sz, k[i], stride[i], pad[i], dil[i]));
+      const out = spatial.map((sz, i) => (k[i] === undefined ? undefined : window(sz, k[i]!, stride[i], pad[i], dil[i])));
       return { sizes: [...lead, w[0], ...out], dtype: 'float' };
     },
   };
@@ -60,8 +61,8 @@ function convTranspose(nd: number): Signature {
       const outPad = tupleOf(a, 5, 'output_padding', nd, 0);
       const groups = a.int(6, 'groups', 1);
       const dil = tupleOf(a, 7, 'dilation', nd, 1);
-      const k = w.slice(2).map((d) => val(d) ?? unknown());
-      const out = spatial.map((sz, i) => D.add(D.mul(D.sub(sz, one), c(stride[i])), c(-2 * pad[i] + dil[i] * (k[i] - 1) + outPad[i] + 1)));
+      const k = w.slice(2).map((d) => val(d));
+      const out = spatial.map((sz, i) => k[i] === undefined ? undefined : D.add(D.mul(D.sub(sz, one), c(stride[i])), c(-2 * pad[i] + dil[i] * (k[i]! - 1) + outPad[i] + 1)));
       return { sizes: [...lead, D.mul(w[1], c(groups)), ...out], dtype: 'float' };
     },
   };

@@ -279,6 +279,7 @@ function triIndices(upper: boolean): Signature {
       const rows = a.int(0, 'row');
       const cols = a.int(1, 'col');
       const offset = a.int(2, 'offset', 0);
+      if (rows * cols > 1 << 20) return { sizes: [c(2), undefined], dtype: 'long' };
       let n = 0;
       for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) if (upper ? j - i >= offset : j - i <= offset) n++;
       return { sizes: [c(2), c(n)], dtype: 'long' };
