@@ -2775,7 +2775,7 @@ export class Evaluator {
         const axes = keep ? t.axes.map((a, i) => (idx.includes(i) ? { size: D.dconst(1) } : a)) : t.axes.filter((_, i) => !idx.includes(i));
         const res = this.tensor(axes.map((a) => a.size));
         res.axes = axes;
-        if ((op === 'max' || op === 'min') && dv.kind !== 'tuple') return done({ kind: 'tuple', items: [res, { ...res, dtype: 'long' }] });
+        if ((op === 'max' || op === 'min') && dv.kind !== 'tuple') return done({ kind: 'tuple', items: [res, { ...res, dtype: 'long' }], names: ['values', 'indices'] });
         return done(res);
       }
       case 'bool':
