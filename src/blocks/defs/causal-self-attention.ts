@@ -134,7 +134,7 @@ export const causalSelfAttention: BlockDef = {
     { embed_dim: 1, num_heads: 1, use_sdpa: true },
   ],
   invalid: [
-    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
+    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 10, 5 or 4, or embed_dim 96 or 104', torch: 'raises' },
     { params: { embed_dim: 48, num_heads: 7 }, message: 'embed_dim (48) must be divisible by num_heads (7)', torch: 'raises' },
   ],
 };

@@ -160,8 +160,8 @@ export const gqa: BlockDef = {
     { embed_dim: 5, num_heads: 1, num_kv_heads: 1 },
   ],
   invalid: [
-    { params: { num_heads: 8, num_kv_heads: 3 }, message: 'num_heads (8) must be divisible by num_kv_heads (3): try num_kv_heads 1 or 2', torch: 'raises' },
+    { params: { num_heads: 8, num_kv_heads: 3 }, message: 'num_heads (8) must be divisible by num_kv_heads (3): try num_kv_heads 2, 4 or 1, or num_heads 9 or 6', torch: 'raises' },
     { params: { num_heads: 8, num_kv_heads: 16 }, message: 'num_heads (8) must be divisible by num_kv_heads (16)', torch: 'raises' },
-    { params: { embed_dim: 100, num_heads: 8, num_kv_heads: 2 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
+    { params: { embed_dim: 100, num_heads: 8, num_kv_heads: 2 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 10, 5 or 4, or embed_dim 96 or 104', torch: 'raises' },
   ],
 };

@@ -149,6 +149,6 @@ export const imageMha: BlockDef = {
     { embed_dim: 12, num_heads: 12, need_weights: false },
   ],
   invalid: [
-    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
+    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 10, 5 or 4, or embed_dim 96 or 104', torch: 'raises' },
   ],
 };

@@ -211,7 +211,7 @@ export const mhaScratch: BlockDef = {
     { embed_dim: 1, num_heads: 1, mask: 'attn_mask' },
   ],
   invalid: [
-    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
-    { params: { embed_dim: 6, num_heads: 4 }, message: 'embed_dim (6) must be divisible by num_heads (4): try num_heads 2 or 3, or embed_dim 4 or 8', torch: 'raises' },
+    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 10, 5 or 4, or embed_dim 96 or 104', torch: 'raises' },
+    { params: { embed_dim: 6, num_heads: 4 }, message: 'embed_dim (6) must be divisible by num_heads (4): try num_heads 3, 2 or 6, or embed_dim 4 or 8', torch: 'raises' },
   ],
 };

@@ -126,7 +126,7 @@ export const selectiveKernel: BlockDef = {
     { channels: 5, M: 2, G: 5, stride: 2, L: 1, reduction: 1 },
   ],
   invalid: [
-    { params: { channels: 64, G: 24 }, message: 'channels (64) must be divisible by G (24): try G 8 or 16', torch: 'raises' },
+    { params: { channels: 64, G: 24 }, message: 'channels (64) must be divisible by G (24): try G 16, 32 or 8, or channels 72 or 48', torch: 'raises' },
     { params: { M: 0 }, message: 'M (0) must be ≥ 1', torch: 'raises' },
   ],
 };

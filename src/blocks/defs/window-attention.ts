@@ -230,7 +230,7 @@ export const windowAttention: BlockDef = {
     { window_size: 1, embed_dim: 8, num_heads: 8 },
   ],
   invalid: [
-    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 4 or 5, or embed_dim 96 or 104', torch: 'raises' },
+    { params: { embed_dim: 100, num_heads: 8 }, message: 'embed_dim (100) must be divisible by num_heads (8): try num_heads 10, 5 or 4, or embed_dim 96 or 104', torch: 'raises' },
     { params: { window_size: 1, shift: true }, message: 'use window_size ≥ 2 or shift false', torch: 'degenerate' },
   ],
 };
