@@ -10,6 +10,7 @@
 
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { codeOf, ours, waitFor } from './helpers';
 import { COMMAND_TABLE } from '../../../src/extension/command-ids';
 import { createNewFile, insertIntoEditor } from '../../../src/extension/edits';
 import type { Api } from '../../../src/extension/main';
@@ -33,24 +34,6 @@ function folder(): vscode.Uri {
 
 function file(rel: string): vscode.Uri {
   return vscode.Uri.joinPath(folder(), rel);
-}
-
-async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs = 20000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function ours(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'attention-forge');
-}
-
-function codeOf(d: vscode.Diagnostic): string | undefined {
-  return typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code);
 }
 
 async function open(rel: string): Promise<vscode.TextEditor> {

@@ -11,27 +11,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { codeOf, ours, waitFor as waitForDefault } from './helpers';
 import type { CheckSummary } from '../../../src/extension/check-workspace';
 
+/** Notebooks take longer to open and analyse than text files. */
+const waitFor = <T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs = 30000) => waitForDefault(what, f, timeoutMs);
+
 const FIXTURE = path.resolve(__dirname, '../../test/fixtures/notebooks/mha.ipynb');
-
-async function waitFor<T>(what: string, f: () => T | undefined | Promise<T | undefined>, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function ours(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'attention-forge');
-}
-
-function codeOf(d: vscode.Diagnostic): string | undefined {
-  return typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code);
-}
 
 function withRule(uri: vscode.Uri, rule: string): vscode.Diagnostic[] {
   return ours(uri).filter((d) => codeOf(d) === rule);
