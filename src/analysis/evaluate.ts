@@ -1942,29 +1942,21 @@ export class Evaluator {
         if (name?.kind === 'str' && t) obj.attrs.set(name.value, attrNode.text === 'register_parameter' && isTensor(t) ? { ...t, mask: undefined } : t);
         return { kind: 'none' };
       }
-      // A list grows in place: exactly when the appends run a known number of times, otherwise
-      // its items are representatives and its length is unknown.
-      // nn.ModuleList / nn.Sequential grow the same way (stages appended in a loop).
-      if (obj.kind === 'torchmodule' && obj.items && (obj.type === 'ModuleList' || obj.type === 'Sequential') && LIST_MUTATORS.has(attrNode.text)) {
+      // A list, nn.ModuleList or nn.Sequential grows in place: exactly when the appends run a
+      // known number of times, otherwise its items are representatives and its length unknown.
+      const growable = (obj.kind === 'tuple' && !obj.shapeOf) || (obj.kind === 'torchmodule' && !!obj.items && (obj.type === 'ModuleList' || obj.type === 'Sequential'));
+      if (growable && LIST_MUTATORS.has(attrNode.text)) {
+        const list = obj as TupleV | TorchModuleV;
+        const items = list.kind === 'tuple' ? list.items : list.items!;
         const a = this.evalArgs(n, f);
         const m = attrNode.text;
-        if (m === 'append' && a.args.length === 1) obj.items.push(a.args[0]);
-        else if (m === 'extend' && a.args[0]?.kind === 'tuple') obj.items.push(...a.args[0].items);
-        else if (m === 'insert' && a.args.length === 2) obj.items.push(a.args[1]);
-        else obj.inexact = true;
-        if (this.openLoops > 0 || (a.args[0]?.kind === 'tuple' && a.args[0].inexact)) obj.inexact = true;
-        return m === 'pop' ? UNKNOWN : obj;
-      }
-      if (obj.kind === 'tuple' && !obj.shapeOf && LIST_MUTATORS.has(attrNode.text)) {
-        const a = this.evalArgs(n, f);
-        const m = attrNode.text;
-        if (m === 'append' && a.args.length === 1) obj.items.push(a.args[0]);
-        else if (m === 'insert' && a.args.length === 2) obj.items.push(a.args[1]);
-        else if (m === 'extend' && a.args[0]?.kind === 'tuple') obj.items.push(...a.args[0].items);
-        else obj.inexact = true;
-        if (m !== 'append' && m !== 'insert' && m !== 'extend') obj.inexact = true;
-        if (this.openLoops > 0) obj.inexact = true;
-        return m === 'pop' ? UNKNOWN : { kind: 'none' };
+        if (m === 'append' && a.args.length === 1) items.push(a.args[0]);
+        else if (m === 'insert' && a.args.length === 2) items.push(a.args[1]);
+        else if (m === 'extend' && a.args[0]?.kind === 'tuple') items.push(...a.args[0].items);
+        else list.inexact = true;
+        if (this.openLoops > 0 || (a.args[0]?.kind === 'tuple' && a.args[0].inexact)) list.inexact = true;
+        // ModuleList.append returns the module list; list.append returns None.
+        return m === 'pop' ? UNKNOWN : list.kind === 'torchmodule' ? list : { kind: 'none' };
       }
       callee = this.attributeOf(obj, attrNode.text, fnNode, attrNode);
     } else callee = this.expr(fnNode, f);
