@@ -4,11 +4,11 @@
  * the evaluator forwards it to the tensor op), `torch.<name>` for functions that are no tensor
  * method (`torch.meshgrid`, `torch.hstack`), `F.<name>`, `torch.linalg.<name>`, `torch.fft.<name>`.
  *
- * Precedence: the evaluator asks for a method signature only after its own `switch` (which
- * carries the rules' facts: softmax axes, masks, scores) has no case for the op; it asks for a
- * function path (`F.`, `torch.linalg.`, `torch.fft.`, and `torch.` functions that are no
- * tensor method) before its own cases, which for these paths know no shapes. A signature that
- * declines (`F.softmax` with a dim) leaves the call to the evaluator.
+ * Precedence: the op registry (`semantics/index.ts`) asks for a method signature only when no
+ * fact-carrying handler (softmax axes, masks, scores) describes the op; it asks for a function
+ * path (`F.`, `torch.linalg.`, `torch.fft.`, and `torch.` functions that are no tensor method)
+ * before the function handlers, which for these paths know no shapes. A signature that
+ * declines (`F.softmax` with a dim) leaves the call to the handlers.
  *
  * `callSignature` turns arguments into sizes (the evaluator's substitutions applied), runs the
  * signature, and turns its result into a value: a tensor, a tuple (named, as

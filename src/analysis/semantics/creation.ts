@@ -1,0 +1,138 @@
+/**
+ * Tensor factories: `torch.randn`/`zeros`/`ones`/`full`… (sizes from arguments, named after
+ * the ints they came from), `arange` (positions: a comparison with lengths is a mask),
+ * `eye`, `torch.tensor` of a literal, the `*_like` and `new_*` forms. `ones`/`zeros` are 0/1
+ * masks of known polarity until arithmetic says otherwise.
+ */
+
+import * as D from '../dims';
+import type { Dim } from '../dims';
+import type { IntV, TensorV, Value } from '../values';
+import { dtypeOf } from './facts';
+import { isTensor, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
+
+const tensorNewOnes: MethodHandler = (h, { op, kwargs, t, rest, done }) => {
+  const dims = dimsFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest);
+  if (!dims) return done({ kind: 'tensor' });
+  const r = h.tensor(dims, namesFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest), { dtype: dtypeOf(kwargs.dtype) ?? t.dtype });
+  if (op === 'new_ones' || op === 'new_zeros') r.mask = { polarity: op === 'new_ones' ? 'keep' : 'ignore', values01: true };
+  return done(r);
+};
+
+export const CREATION_METHODS: Record<string, MethodHandler> = {
+  new_ones: tensorNewOnes,
+  new_zeros: tensorNewOnes,
+  new_empty: tensorNewOnes,
+  new_full: tensorNewOnes,
+};
+
+const torchRandn: FunctionHandler = (h, { op, args, kwargs }) => {
+  let sizeArgs = args;
+  if (op === 'randint') sizeArgs = args.slice(args.length >= 3 ? 2 : 1).filter((x) => x.kind === 'tuple');
+  if (op === 'full') sizeArgs = args.slice(0, 1);
+  // `torch.randn(size=(4, 8))`: the size may come as a keyword; with neither, nothing is known.
+  if (kwargs.size) sizeArgs = [kwargs.size];
+  if (sizeArgs.length === 0) return { kind: 'tensor' };
+  const dims = dimsFromArgs(sizeArgs);
+  if (!dims) return { kind: 'tensor' };
+  const dtype = dtypeOf(kwargs.dtype) ?? (op === 'randint' ? 'long' : 'float');
+  const t = h.tensor(dims, namesFromArgs(sizeArgs), { dtype });
+  if (op === 'ones' || op === 'zeros') t.mask = { polarity: op === 'ones' ? 'keep' : 'ignore', values01: true };
+  if (op === 'full' && args[1] && args[1].kind === 'bool') t.mask = { polarity: 'keep', values01: true };
+  return t;
+};
+
+const torchArange: FunctionHandler = (h, { args, kwargs }) => {
+  const end = args.length === 1 ? args[0] : args[1];
+  if (end?.kind !== 'int' || args.length > 2) return { kind: 'tensor' };
+  const pos = h.tensor([args.length === 1 ? end.dim : D.sub(end.dim, (args[0] as IntV).dim)], [end.name], { dtype: dtypeOf(kwargs.dtype) ?? 'long' });
+  // Only 0, 1, 2… are positions: a start other than 0 shifts them.
+  if (isTensor(pos) && (args.length === 1 || numValue(args[0]) === 0)) pos.positions = true;
+  return pos;
+};
+
+const torchEye: FunctionHandler = (h, { args, kwargs }) => {
+  const dims = dimsFromArgs(args.filter((x) => x.kind === 'int'));
+  if (!dims || dims.length === 0) return { kind: 'tensor' };
+  return h.tensor(dims.length === 1 ? [dims[0], dims[0]] : dims, undefined, { dtype: dtypeOf(kwargs.dtype) ?? 'float' });
+};
+
+const torchTensor: FunctionHandler = (h, { args, kwargs }) => {
+  return literalTensor(h, args[0], dtypeOf(kwargs.dtype));
+};
+
+const torchFromNumpy: FunctionHandler = (_h) => {
+  return { kind: 'tensor' };
+};
+
+const torchOnesLike: FunctionHandler = (h, { op, args, kwargs }) => {
+  const t = args[0];
+  if (!isTensor(t) || !t.axes) return { kind: 'tensor' };
+  const r = h.tensor(t.axes.map((a) => a.size), undefined, { dtype: dtypeOf(kwargs.dtype) ?? t.dtype });
+  r.axes = t.axes.map((a) => ({ ...a }));
+  if (op === 'ones_like' || op === 'zeros_like') r.mask = { polarity: op === 'ones_like' ? 'keep' : 'ignore', values01: true };
+  return r;
+};
+
+export const CREATION_FUNCTIONS: Record<string, FunctionHandler> = {
+  randn: torchRandn,
+  rand: torchRandn,
+  zeros: torchRandn,
+  ones: torchRandn,
+  empty: torchRandn,
+  randint: torchRandn,
+  full: torchRandn,
+  arange: torchArange,
+  eye: torchEye,
+  tensor: torchTensor,
+  as_tensor: torchTensor,
+  from_numpy: torchFromNumpy,
+  ones_like: torchOnesLike,
+  zeros_like: torchOnesLike,
+  randn_like: torchOnesLike,
+  rand_like: torchOnesLike,
+  empty_like: torchOnesLike,
+  full_like: torchOnesLike,
+};
+
+export function dimsFromArgs(args: Value[]): Dim[] | undefined {
+  if (args.length === 1 && args[0].kind === 'tuple' && args[0].shapeOf && !args[0].shapeOf.axes) return undefined;
+  const items = args.length === 1 && args[0].kind === 'tuple' ? args[0].items : args;
+  const out: Dim[] = [];
+  for (const it of items) {
+    if (it.kind !== 'int') return undefined;
+    out.push(it.dim);
+  }
+  return out;
+}
+
+export function namesFromArgs(args: Value[]): (string | undefined)[] {
+  const items = args.length === 1 && args[0].kind === 'tuple' ? args[0].items : args;
+  return items.map((x) => (x.kind === 'int' ? x.name : undefined));
+}
+
+/**
+ * torch.tensor of a (nested) list literal: its shape is the nesting, its dtype bool, long or
+ * float from the elements (as torch infers it). Anything not a rectangular literal is unknown.
+ */
+export function literalTensor(h: OpHost, v: Value | undefined, dtype: TensorV['dtype'] | undefined): TensorV {
+  const sizes: Dim[] = [];
+  let kinds = new Set<string>();
+  const walk = (x: Value, depth: number): boolean => {
+    if (x.kind !== 'tuple' || x.shapeOf) {
+      if (depth !== sizes.length) return false;
+      if (x.kind === 'int' && D.constValue(h.norm(x.dim)) !== undefined) kinds.add('long');
+      else if (x.kind === 'num') kinds.add('float');
+      else if (x.kind === 'bool') kinds.add('bool');
+      else return false;
+      return true;
+    }
+    if (depth === sizes.length) sizes.push(D.dconst(x.items.length));
+    else if (depth > sizes.length || D.constValue(sizes[depth]) !== x.items.length) return false;
+    return x.items.length > 0 && x.items.every((it) => walk(it, depth + 1));
+  };
+  if (!v || v.kind !== 'tuple' || v.items.length > 4096 || !walk(v, 0)) return { kind: 'tensor', dtype };
+  if (kinds.size === 0) kinds = new Set(['float']);
+  const inferred = kinds.has('float') ? 'float' : kinds.has('long') ? 'long' : 'bool';
+  return h.tensor(sizes, undefined, { dtype: dtype ?? inferred });
+}

@@ -1,0 +1,99 @@
+/**
+ * einops: `rearrange`/`repeat`/`reduce` (functions and `einops.layers.torch` modules) and
+ * `einops.einsum`, over the pattern signatures of `ops/einops.ts`. A tensor of unknown rank
+ * takes the rank the pattern's left side names, with sizes named after its axes.
+ */
+
+import * as D from '../dims';
+import type { Dim } from '../dims';
+import type { OpInfo } from '../events';
+import type { Node } from '../parse';
+import type { TensorV, TorchModuleV, Value } from '../values';
+import { UNKNOWN } from '../values';
+import { einopsShape, einsumEquation, parseSide, type EinopsKind } from '../ops/einops';
+import { einsum } from './linalg';
+import { isTensor, opEvent, type OpHost } from './host';
+
+/**
+ * `rearrange`/`repeat`/`reduce` of einops (functions, or the einops.layers.torch modules):
+ * the pattern's signature (ops/einops.ts) over the input's sizes; a list of tensors is
+ * stacked along a new first axis first, as einops does.
+ */
+export function einops(h: OpHost, kind: EinopsKind, x: Value | undefined, pattern: Value | undefined, lengthVals: Record<string, Value>, n: Node, nameNode: Node, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>): Value {
+  const info: OpInfo = {};
+  const done = (r: Value) => opEvent(h, kind, [x ?? UNKNOWN, pattern ?? UNKNOWN], lengthVals, argNodes, kwargNodes, n, nameNode, r, info);
+  let input: Dim[] | undefined;
+  let src: TensorV | undefined;
+  if (isTensor(x)) {
+    src = x;
+    input = x.axes?.map((a) => a.size);
+  } else if (x?.kind === 'tuple' && x.items.length > 0 && !x.inexact && x.items.every((t) => isTensor(t) && t.axes)) {
+    src = x.items[0] as TensorV;
+    input = [D.dconst(x.items.length), ...src.axes!.map((a) => a.size)];
+  }
+  if (!src) return done(x?.kind === 'tuple' || x?.kind === 'unknown' || !x ? UNKNOWN : { kind: 'tensor' });
+  if (pattern?.kind !== 'str') return done({ kind: 'tensor', dtype: src.dtype });
+  if (!input) {
+    // A tensor of unknown rank takes the pattern's: each left axis a size named after it.
+    const seeded = seedFromPattern(h, pattern.value, lengthVals);
+    if (seeded) {
+      input = seeded;
+      if (isTensor(x)) {
+        const fresh = h.tensor(seeded, undefined);
+        x.axes = fresh.axes;
+        x.strides = fresh.strides;
+      }
+    }
+  }
+  if (!input) return done({ kind: 'tensor', dtype: src.dtype });
+  const lengths: Record<string, Dim> = {};
+  for (const [k, v] of Object.entries(lengthVals)) {
+    if (v.kind !== 'int') return done({ kind: 'tensor', dtype: src.dtype });
+    lengths[k] = v.dim;
+  }
+  const out = einopsShape(kind, pattern.value, input.map((d) => h.norm(d)), lengths, (a, b) => h.compare(a, b));
+  if (!out) return done({ kind: 'tensor', dtype: src.dtype });
+  if ('error' in out) {
+    const groups = pattern.value.split('->')[0].trim().split(/\s+(?![^(]*\))/).filter(Boolean);
+    if (!groups.includes('...') && groups.length !== input.length) info.rank = { expected: `a ${groups.length}-d tensor for '${pattern.value.split('->')[0].trim()}'`, got: input.length };
+    return done({ kind: 'tensor', dtype: src.dtype });
+  }
+  const t = h.tensor(out.ok.sizes, out.ok.names, { dtype: src.dtype });
+  // rearrange and repeat may return a permuted view: its layout is not known to be contiguous.
+  if (kind !== 'reduce') t.strides = undefined;
+  return done(t);
+}
+
+/** The input sizes an einops pattern's left side names (`b n (h d)`), or undefined with `...`. */
+export function seedFromPattern(h: OpHost, pattern: string, lengths: Record<string, Value>): Dim[] | undefined {
+  const left = parseSide(pattern.split('->')[0] ?? '');
+  if (!left || left.some((g) => g.kind === 'ellipsis')) return undefined;
+  return left.map((g) => {
+    if (g.kind !== 'names') return D.dconst(1);
+    return g.names.reduce((acc, name) => {
+      if (/^\d+$/.test(name)) return D.mul(acc, D.dconst(Number(name)));
+      const given = lengths[name];
+      return D.mul(acc, given?.kind === 'int' ? given.dim : h.dimForName(name));
+    }, D.dconst(1));
+  });
+}
+
+/** `einops.rearrange`/`repeat`/`reduce`/`einsum` and the `einops.layers.torch` classes; undefined for any other path. */
+export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value | undefined {
+  const ein = /^einops\.(?:layers\.torch\.)?(rearrange|repeat|reduce|einsum|Rearrange|Repeat|Reduce)$/.exec(path);
+  if (!ein) return undefined;
+  const name = ein[1];
+  if (/^[A-Z]/.test(name)) {
+    const m: TorchModuleV = { kind: 'torchmodule', type: `einops.${name}`, args, kwargs, node: n };
+    return m;
+  }
+  if (name === 'einsum') {
+    // einops.einsum(a, b, "b i d, b j d -> b i j"): the pattern comes last.
+    const pat = args[args.length - 1];
+    const eq = pat?.kind === 'str' ? einsumEquation(pat.value) : undefined;
+    if (!eq) return { kind: 'tensor' };
+    return einsum(h, [{ kind: 'str', value: eq }, ...args.slice(0, -1)], n, nameNode, [], {}, {});
+  }
+  const lengths = Object.fromEntries(Object.entries(kwargs).filter(([k]) => k !== 'pattern' && k !== 'reduction'));
+  return einops(h, name as EinopsKind, args[0] ?? kwargs.tensor, args[1] ?? kwargs.pattern, lengths, n, nameNode, argNodes, kwargNodes);
+}

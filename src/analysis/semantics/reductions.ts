@@ -1,0 +1,55 @@
+/**
+ * Reductions over a `dim` (`sum`, `mean`, `max` with its `(values, indices)`, `norm`,
+ * `logsumexp`…, `keepdim`) and `item` (only a one-element tensor converts: the fact a rule
+ * judges). Reductions without a case here have a signature in `ops/reductions.ts`.
+ */
+
+import * as D from '../dims';
+import { normDim, numValue, type MethodHandler } from './host';
+
+const tensorMean: MethodHandler = (h, { op, kwargs, t, rest, info, done, rank, kw }) => {
+  const dv = op === 'norm' ? kw('dim', 1) : kw('dim', 0);
+  if (!t.axes) return done({ kind: 'tensor' });
+  if (!dv || dv.kind === 'none') return done(h.tensor([]));
+  if (dv.kind === 'tensor') return done({ kind: 'tensor' });
+  const keep = h.truth(kwargs.keepdim ?? (op === 'norm' ? rest[2] : rest[1]) ?? { kind: 'bool', value: false });
+  if (keep === undefined) return done({ kind: 'tensor' });
+  const ds = dv.kind === 'tuple' ? dv.items.map((x) => numValue(x)) : [numValue(dv)];
+  const idx = ds.map((x) => normDim(x, rank!, info));
+  if (idx.some((x) => x === undefined)) return done({ kind: 'tensor' });
+  const axes = keep ? t.axes.map((a, i) => (idx.includes(i) ? { size: D.dconst(1) } : a)) : t.axes.filter((_, i) => !idx.includes(i));
+  const res = h.tensor(axes.map((a) => a.size));
+  res.axes = axes;
+  if ((op === 'max' || op === 'min') && dv.kind !== 'tuple') return done({ kind: 'tuple', items: [res, { ...res, dtype: 'long' }], names: ['values', 'indices'] });
+  return done(res);
+};
+
+const tensorItem: MethodHandler = (h, { t, info, done }) => {
+  // Only a one-element tensor converts to a Python number.
+  if (t.axes) {
+    const numel = h.norm(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1)));
+    const c = D.constValue(numel);
+    if (c !== undefined && c !== 1) info.itemOf = numel;
+  }
+  done({ kind: 'num' });
+  return { kind: 'num' };
+};
+
+export const REDUCTION_METHODS: Record<string, MethodHandler> = {
+  mean: tensorMean,
+  sum: tensorMean,
+  amax: tensorMean,
+  amin: tensorMean,
+  max: tensorMean,
+  min: tensorMean,
+  prod: tensorMean,
+  std: tensorMean,
+  var: tensorMean,
+  norm: tensorMean,
+  logsumexp: tensorMean,
+  argmax: tensorMean,
+  argmin: tensorMean,
+  all: tensorMean,
+  any: tensorMean,
+  item: tensorItem,
+};
