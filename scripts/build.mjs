@@ -59,6 +59,8 @@ const builds = [
   { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, entryPoints: ['webview/form/main.ts'], outfile: 'dist/webview/form.js' },
   // Preview panel (issue 5): the runtime, the compiled twins and the page; same CSP constraints.
   { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, keepNames: true, entryPoints: ['webview/preview/main.ts'], outfile: 'dist/webview/preview.js' },
+  // The preview's worker (issue 14): the forward pass off the page's thread; same CSP constraints.
+  { ...common, platform: 'browser', format: 'iife', target: 'chrome120', minify: true, keepNames: true, entryPoints: ['webview/preview/worker.ts'], outfile: 'dist/webview/preview-worker.js' },
 ];
 
 function copyAssets() {
