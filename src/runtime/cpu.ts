@@ -42,13 +42,17 @@ export class CpuPool {
 
   constructor(readonly limitBytes = 256 * MIB) {}
 
-  /** A zero-filled array of `n` elements, reused when one of that length is free. */
-  take(n: number): Float32Array {
+  /**
+   * An array of `n` elements, reused when one of that length is free: zero-filled, or with
+   * `zero = false` holding whatever a reused array held (for callers that write every element;
+   * a 64 MB fill costs several ms).
+   */
+  take(n: number, zero = true): Float32Array {
     const a = this.free.get(n)?.pop();
     if (a) {
       this.heldBytes -= a.byteLength;
       this.stats.reused++;
-      return a.fill(0);
+      return zero ? a.fill(0) : a;
     }
     this.stats.created++;
     return new Float32Array(n);
@@ -89,7 +93,7 @@ class CpuBackend implements Backend {
   }
 
   upload(data: Float32Array): Storage {
-    const a = this.pool.take(data.length);
+    const a = this.pool.take(data.length, false);
     a.set(data);
     return new CpuStorage(this, a);
   }
@@ -108,8 +112,9 @@ class CpuBackend implements Backend {
 
   run<A>(kernel: Kernel<A>, inputs: readonly TensorView[], attrs: A, outputs: readonly OutputSpec[]): Storage[] {
     const views: CpuView[] = inputs.map((v) => ({ shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype, data: this.data(v.storage) }));
-    const outs = outputs.map((o) => this.pool.take(numel(o.shape)));
+    // A fast path writes every output element (see `Kernel.fast`), so its outputs are not zeroed.
     const wasm = this.fast && kernel.fast ? wasmKernels() : null;
+    const outs = outputs.map((o) => this.pool.take(numel(o.shape), !wasm));
     if (wasm && kernel.fast) kernel.fast(views, attrs, outs, wasm);
     else kernel.cpu(views, attrs, outs);
     return outs.map((d) => new CpuStorage(this, d));

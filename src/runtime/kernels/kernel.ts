@@ -52,8 +52,10 @@ export interface Kernel<A> {
   /**
    * The fast CPU path (optional): the same results as `cpu` within `tolerance.cpu`, on the WASM
    * SIMD kernels (`wasm`, its arena and exports) or tighter TypeScript loops; the default CPU
-   * backend runs it instead of `cpu` where WebAssembly compiles, and it hands any case it does
-   * not cover to `cpu`. `runtime-fast-cpu.test.ts` compares the two.
+   * backend runs it instead of `cpu` where WebAssembly compiles. Its outputs arrive
+   * uninitialised (pooled arrays are not zeroed for it): it writes every element, or hands the
+   * case to the reference through `reference()`, which zeroes them first.
+   * `runtime-fast-cpu.test.ts` compares the two.
    */
   fast?(inputs: readonly CpuView[], attrs: A, outputs: Float32Array[], wasm: WasmKernels): void;
   /** The WebGPU program for these shapes (shapes baked in; device limits checked by the backend). */
@@ -69,6 +71,12 @@ export interface Kernel<A> {
    * running statistics, scale, weight, bias); copies, concatenation and indexing 0.
    */
   flops(inputs: readonly TensorMeta[], attrs: A, outputs: readonly OutputSpec[]): number;
+}
+
+/** Runs `k`'s CPU reference from a fast path, on outputs zeroed first as `cpu` expects them. */
+export function reference<A>(k: Kernel<A>, inputs: readonly CpuView[], attrs: A, outputs: Float32Array[]): void {
+  for (const o of outputs) o.fill(0);
+  k.cpu(inputs, attrs, outputs);
 }
 
 /** `flops` of data movement (copies, concatenation, indexing). */

@@ -15,7 +15,7 @@
 import type { DType, OutputSpec, TensorMeta } from '../../backend';
 import type { WasmKernels } from '../../wasm/index';
 import { CHUNK, SPAN_SLACK, WASM_MIN, coalesce, walk } from '../../wasm/fast';
-import { broadcastShapes, broadcastStrides, DEFAULT_TOLERANCE, flopsPerOutput, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
+import { broadcastShapes, broadcastStrides, DEFAULT_TOLERANCE, flopsPerOutput, numel, stridedOffsets, type CpuView, type Kernel, reference } from '../kernel';
 import { elementwiseProgram, MATH_WGSL } from '../wgsl';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'logical_and' | 'logical_or' | 'logical_xor';
@@ -162,7 +162,7 @@ function binaryFast(inputs: readonly CpuView[], attrs: BinaryAttrs, outs: Float3
   const op = attrs.op;
   const out = outs[0];
   if (!(op === 'add' || op === 'sub' || op === 'mul' || op === 'div') || out.length === 0) {
-    binary.cpu(inputs, attrs, outs);
+    reference(binary, inputs, attrs, outs);
     return;
   }
   const shape = broadcastShapes(a.shape, b.shape);

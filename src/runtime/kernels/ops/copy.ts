@@ -12,7 +12,7 @@
 import type { DType, OutputSpec, TensorMeta } from '../../backend';
 import type { WasmKernels } from '../../wasm/index';
 import { CHUNK, SPAN_SLACK, WASM_MIN, coalesce, walk } from '../../wasm/fast';
-import { noFlops, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
+import { noFlops, numel, stridedOffsets, type CpuView, type Kernel, reference } from '../kernel';
 import { elementwiseProgram } from '../wgsl';
 
 export interface CopyAttrs {
@@ -79,7 +79,7 @@ function copyFast(inputs: readonly CpuView[], attrs: CopyAttrs, outs: Float32Arr
   const out = outs[0];
   const convert = (attrs.dtype === 'bool' && x.dtype !== 'bool') || (attrs.dtype === 'int64' && x.dtype === 'float32');
   if (convert || out.length === 0) {
-    copy.cpu(inputs, attrs, outs);
+    reference(copy, inputs, attrs, outs);
     return;
   }
   if (out.length >= WASM_MIN && copyWasm(w, x, out)) return;

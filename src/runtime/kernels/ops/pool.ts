@@ -14,7 +14,7 @@ import type { OutputSpec, TensorMeta } from '../../backend';
 import { TorchError } from '../../errors';
 import type { WasmKernels } from '../../wasm/index';
 import { CHUNK, WASM_MIN } from '../../wasm/fast';
-import { contiguousData, DEFAULT_TOLERANCE, flopsPerInput, numel, type CpuView, type Kernel } from '../kernel';
+import { contiguousData, DEFAULT_TOLERANCE, flopsPerInput, numel, type CpuView, type Kernel, reference } from '../kernel';
 import { MATH_WGSL, perOutputProgram, stridedIndexFn, u32 } from '../wgsl';
 
 export interface PoolAttrs {
@@ -177,7 +177,7 @@ function poolFast(inputs: readonly CpuView[], a: PoolAttrs, outs: Float32Array[]
   const out = outs[0];
   const nd = xv.shape.length;
   if (a.kernel.length !== 2 || nd < 2 || a.padding.some((p) => p !== 0) || a.dilation.some((d) => d !== 1) || out.length === 0) {
-    pool.cpu(inputs, a, outs);
+    reference(pool, inputs, a, outs);
     return;
   }
   const [H, W] = xv.shape.slice(-2);
@@ -194,7 +194,7 @@ function poolFast(inputs: readonly CpuView[], a: PoolAttrs, outs: Float32Array[]
   const OW = size(W, kw, sw);
   // With ceil mode an extra window may hang over the edge: the reference handles that one.
   if (OH * OW * planes !== out.length || (OH - 1) * sh + kh > H || (OW - 1) * sw + kw > W) {
-    pool.cpu(inputs, a, outs);
+    reference(pool, inputs, a, outs);
     return;
   }
   const x = contiguousData(xv);

@@ -21,7 +21,7 @@ import { fmtShape, TorchError } from '../../errors';
 import type { WasmKernels } from '../../wasm/index';
 import { batchOffsets, SPAN_SLACK } from '../../wasm/fast';
 import { gemmNT, pack } from '../gemm';
-import { broadcastShapes, broadcastStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
+import { broadcastShapes, broadcastStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel, reference } from '../kernel';
 import { emptyProgram, f32, MATH_WGSL, MAX_GROUPS_PER_DIM, stridedIndexFn, u32, type GpuProgram } from '../wgsl';
 
 export interface SdpaAttrs {
@@ -439,7 +439,7 @@ function sdpaFast(inputs: readonly CpuView[], a: SdpaAttrs, outs: Float32Array[]
   const nb = numel(batch);
   if (nb * L * Ev === 0 || S === 0 || E === 0) {
     // Degenerate sizes (no keys: 0/0 = nan rows): the reference's arithmetic, nothing to speed up.
-    sdpa.cpu(inputs, a, outs);
+    reference(sdpa, inputs, a, outs);
     return;
   }
   const scale = a.scale ?? 1 / Math.sqrt(E);

@@ -9,7 +9,7 @@
 import type { OutputSpec } from '../../backend';
 import { normDim, TorchError } from '../../errors';
 import type { WasmKernels } from '../../wasm/index';
-import { contiguousStrides, DEFAULT_TOLERANCE, numel, type CpuView, type Kernel } from '../kernel';
+import { contiguousStrides, DEFAULT_TOLERANCE, numel, type CpuView, type Kernel, reference } from '../kernel';
 import { MATH_WGSL, perOutputProgram, stridedIndexFn, u32 } from '../wgsl';
 import { groupedOffsets } from './reduce';
 
@@ -112,7 +112,7 @@ function softmaxFast(inputs: readonly CpuView[], a: SoftmaxAttrs, outs: Float32A
   let contiguous = true;
   for (let i = nd - 1, s = 1; i >= 0; s *= x.shape[i], i--) if (x.shape[i] !== 1 && x.strides[i] !== s) contiguous = false;
   if (a.log || nd === 0 || dim !== nd - 1 || !contiguous || cols === 0 || out.length === 0) {
-    softmax.cpu(inputs, a, outs);
+    reference(softmax, inputs, a, outs);
     return;
   }
   const rows = out.length / cols;
