@@ -162,7 +162,8 @@ export class PreviewPanels implements vscode.Disposable {
     const nonce = crypto.randomBytes(16).toString('base64');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'preview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'preview.css'));
-    return previewHtml({ nonce, cspSource: webview.cspSource, script: script.toString(), style: style.toString() });
+    const worker = webview.asWebviewUri(vscode.Uri.joinPath(this.root, 'preview-worker.js'));
+    return previewHtml({ nonce, cspSource: webview.cspSource, script: script.toString(), style: style.toString(), worker: worker.toString() });
   }
 
   dispose(): void {

@@ -97,7 +97,7 @@ export async function startServer(): Promise<Server> {
     const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (url.pathname === '/') {
       const nonce = crypto.randomBytes(16).toString('base64');
-      const page = previewHtml({ nonce, cspSource: origin, script: `${origin}/webview/preview.js`, style: `${origin}/webview/preview.css` }).replace(
+      const page = previewHtml({ nonce, cspSource: origin, script: `${origin}/webview/preview.js`, style: `${origin}/webview/preview.css`, worker: `${origin}/webview/preview-worker.js` }).replace(
         `<script nonce="${nonce}"`,
         `<script nonce="${nonce}" src="${origin}/shim.js"></script>\n<script nonce="${nonce}"`,
       ).replace('<link rel="stylesheet"', `<link rel="stylesheet" href="${origin}/theme.css?theme=${url.searchParams.get('theme') ?? 'dark'}">\n<link rel="stylesheet"`);

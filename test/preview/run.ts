@@ -10,7 +10,13 @@
  * mismatched state_dict is listed and nothing is loaded, a matching one is loaded; an attention map
  * over `maxStorageBufferBindingSize` is refused before running; 1,000 re-runs on WebGPU leave the
  * number of live storages and created GPU buffers flat, and closing the page releases them.
- * Screenshots: test-results/preview-<block>-<mode>.png. Prints `N passed, N failed`; needs
+ * The run lifecycle (issue 14): the forward runs in a worker (WebGPU included); a new run clears the
+ * previous one's maps at once; a refusal for memory offers the input halved and (CPU) a run
+ * anyway, which clears the refusal, names the layer running, and is cancelled by terminating the
+ * worker; the head grid shows every head, labelled, and enlarges the one clicked; the value under
+ * the pointer is shown in a tooltip at the pointer, inside the viewport, with axis labels and
+ * ticks and a keyboard cell cursor.
+ * Screenshots: test-results/preview-<block>-<mode>.png, preview-head-grid-<block>-<mode>.png. Prints `N passed, N failed`; needs
  * `npm run build` first (the npm script does it).
  */
 
@@ -46,7 +52,10 @@ interface Drawn {
 }
 
 interface PageApi {
-  backend?: { kind: string; adapter: string; reason: string; limit: number };
+  backend?: { kind: string; adapter: string; reason: string; limit: number; where: string };
+  phase: string;
+  workers: { started: number; terminated: number; where?: string };
+  heads: number[];
   result?: RunResult;
   drawn?: Drawn;
   gates: { path: string; kind: string; values: number[] }[];
@@ -76,7 +85,7 @@ async function step(name: string, fn: () => Promise<void>): Promise<void> {
 async function api(page: Page): Promise<PageApi> {
   return page.evaluate(() => {
     const p = (globalThis as unknown as PageGlobals).__attentionForgePreview!;
-    return JSON.parse(JSON.stringify({ backend: p.backend, result: p.result, drawn: p.drawn, gates: p.gates, firstHeatmapMs: p.firstHeatmapMs, runs: p.runs, liveStorages: p.liveStorages, gpuStats: p.gpuStats, error: p.error }, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v))) as PageApi;
+    return JSON.parse(JSON.stringify({ backend: p.backend, phase: p.phase, workers: p.workers, heads: p.heads, result: p.result, drawn: p.drawn, gates: p.gates, firstHeatmapMs: p.firstHeatmapMs, runs: p.runs, liveStorages: p.liveStorages, gpuStats: p.gpuStats, error: p.error }, (_k, v: unknown) => (v instanceof Float32Array ? Array.from(v) : v))) as PageApi;
   });
 }
 
@@ -118,7 +127,10 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
       const a = await api(page);
       assert.equal(a.error, undefined, `run error: ${a.error}`);
       assert.equal(a.backend?.kind, mode);
+      // The forward runs in the preview's worker, WebGPU included (the worker's own navigator.gpu).
+      assert.equal(a.backend?.where, 'worker');
       const notice = await page.locator('#backend').innerText();
+      assert.match(notice, /in a worker/);
       assert.match(notice, mode === 'webgpu' ? /Running on WebGPU/ : /Running on CPU .*requestAdapter\(\) returned no adapter/s);
       // The CPU path runs the WebAssembly SIMD kernels: the page's CSP allows compiling them.
       if (mode === 'cpu') assert.match(notice, /WebAssembly SIMD/);
@@ -165,21 +177,53 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
         }
         assert.ok((await page.locator('.legend').count()) >= 1, 'no colour legend');
       });
-      await step(`${mode} ${id}: hover and keyboard report query, key and weight`, async () => {
+      await step(`${mode} ${id}: the value under the pointer is shown at the pointer, inside the viewport; arrow keys move a cell cursor`, async () => {
         const canvas = page.locator('#heatmap');
+        await canvas.scrollIntoViewIfNeeded();
         const box = (await canvas.boundingBox())!;
         const a = await api(page);
         const { rows, cols, values } = a.drawn!;
-        await page.mouse.move(box.x + (box.width * 2.5) / cols, box.y + (box.height * 1.5) / rows);
-        const hover = await page.locator('#readout').innerText();
+        const m = ref.maps[0];
+        const pos = (i: number, g?: { H: number; W: number }) => (g ? `(${Math.floor(i / g.W)}, ${i % g.W})` : String(i));
+        const x = box.x + (box.width * 2.5) / cols;
+        const y = box.y + (box.height * 1.5) / rows;
+        await page.mouse.move(x, y);
+        const tip = page.locator('#tooltip');
+        await tip.waitFor({ state: 'visible', timeout: 5000 });
+        const text = await tip.innerText();
+        assert.ok(text.includes(`query ${pos(1, m.grid)}, key ${pos(2, m.keyGrid)}: weight`), text);
         const w = values[1 * cols + 2];
-        assert.ok(hover.includes(': weight') && /1\D+2/.test(hover), hover);
-        assert.ok(hover.includes(String(Number(w.toFixed(3))).slice(0, 4)) || Math.abs(w) < 1e-3, `${hover} vs ${w}`);
+        const shown = Number(/weight (\S+)$/.exec(text)![1]);
+        assert.ok(Math.abs(shown - w) <= Math.max(5e-4, Math.abs(w) * 1e-3), `${text} vs ${w}`);
+        // At the pointer: just below and to the right of it (or flipped where the viewport ends), never off-screen.
+        const t = (await tip.boundingBox())!;
+        const vp = page.viewportSize()!;
+        assert.ok(Math.abs(t.x - x) <= 40 + t.width && Math.abs(t.y - y) <= 40 + t.height, `tooltip at ${t.x},${t.y}, pointer at ${x},${y}`);
+        assert.ok(t.x >= 0 && t.y >= 0 && t.x + t.width <= vp.width && t.y + t.height <= vp.height, `tooltip outside the viewport: ${JSON.stringify(t)}`);
+        // The far corner: the tooltip flips to stay inside.
+        await page.mouse.move(box.x + box.width - 1, box.y + box.height - 1);
+        const t2 = (await tip.boundingBox())!;
+        assert.ok(t2.x + t2.width <= vp.width && t2.y + t2.height <= vp.height && t2.x >= 0 && t2.y >= 0, `corner tooltip outside the viewport: ${JSON.stringify(t2)}`);
+        assert.ok((await tip.innerText()).includes(`query ${pos(rows - 1, m.grid)}, key ${pos(cols - 1, m.keyGrid)}`));
+        await page.mouse.move(0, 0);
+        await tip.waitFor({ state: 'hidden', timeout: 5000 });
         await canvas.focus();
         await page.keyboard.press('ArrowDown');
         await page.keyboard.press('ArrowRight');
-        const kb = await page.locator('#readout').innerText();
-        assert.ok(/1\D+1: weight/.test(kb), kb);
+        const kb = await tip.innerText();
+        assert.ok(kb.includes(`query ${pos(1, m.grid)}, key ${pos(1, m.keyGrid)}: weight`), kb);
+        assert.ok(await page.locator('#enlarged .cell-cursor').isVisible(), 'no cell cursor');
+        // Screen readers get the same line.
+        assert.ok((await page.locator('#readout').textContent())!.includes(`key ${pos(1, m.keyGrid)}`));
+        // Axis titles and ticks: query on y, key on x; (h, w) positions over image grids.
+        const ylabel = await page.locator('#enlarged .y-label').innerText();
+        const xlabel = await page.locator('#enlarged .x-label').innerText();
+        assert.match(ylabel, /query/);
+        assert.match(xlabel, /key/);
+        const ticks = await page.locator('#enlarged .x-ticks .tick').allInnerTexts();
+        assert.ok(ticks.length >= 2, `x ticks: ${ticks}`);
+        assert.equal(ticks[0], m.keyGrid ? '(0, 0)' : '0');
+        if (m.grid) assert.match(ylabel, /\(h, w\)/);
       });
       if (ref.maps[0].grid) {
         await step(`${mode} ${id}: the spatial view shows the picked query pixel's map over H×W`, async () => {
@@ -194,6 +238,24 @@ async function blockSteps(browser: Browser, server: Server, mode: Mode, id: stri
         });
       }
       if (ref.maps[0].heads > 1) {
+        await step(`${mode} ${id}: the head grid shows every head, labelled; clicking one enlarges it`, async () => {
+          const H = ref.maps[0].heads;
+          const cells = page.locator('#head-grid .head-cell');
+          assert.equal(await cells.count(), H);
+          assert.deepEqual(await page.locator('#head-grid figcaption').allInnerTexts(), Array.from({ length: H }, (_, h) => `head ${h}`));
+          fs.mkdirSync(RESULTS, { recursive: true });
+          await page.locator('#attention').screenshot({ path: path.join(RESULTS, `preview-head-grid-${id}-${mode}.png`) });
+          await page.locator('#head-grid .head-cell[data-head="3"] canvas').click();
+          await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.drawn?.head === 3);
+          const a = await api(page);
+          const d = maxDiff(a.drawn!.values, mapSlice(ref.maps[0], 0, 3));
+          assert.ok(d <= TOL[mode], `head 3: ${d}`);
+          assert.equal(await page.locator('#head-grid .head-cell.selected').getAttribute('data-head'), '3');
+          // From the keyboard: focus a head, Enter.
+          await page.locator('#head-grid .head-cell[data-head="5"] canvas').focus();
+          await page.keyboard.press('Enter');
+          await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.drawn?.head === 5);
+        });
         await step(`${mode} ${id}: the head selector draws one head`, async () => {
           await page.evaluate(() => {
             const g = (globalThis as unknown as PageGlobals);
@@ -287,7 +349,7 @@ async function weightsSteps(browser: Browser, server: Server, mode: Mode): Promi
 }
 
 async function limitSteps(browser: Browser, server: Server, mode: Mode): Promise<void> {
-  const { page } = await openPreview(browser, server, 'multihead-attention');
+  const { page, host } = await openPreview(browser, server, 'multihead-attention');
   try {
     await settled(page);
     await step(`${mode} limits: an attention map over maxStorageBufferBindingSize is refused before running`, async () => {
@@ -308,6 +370,117 @@ async function limitSteps(browser: Browser, server: Server, mode: Mode): Promise
       const a = await api(page);
       assert.equal(a.result, undefined, 'it ran anyway');
       assert.ok(a.runs <= runs + 1, 'it ran at the oversized dims');
+      assert.equal(a.phase, 'refused');
+    });
+    await step(`${mode} limits: the refusal offers the input halved and runs it; Cancel terminates the WebGPU worker`, async () => {
+      const smaller = page.locator('#smaller');
+      const label = await smaller.innerText();
+      const L = Number(await page.locator('#dim-L input').inputValue());
+      const half = Math.ceil(L / 2);
+      assert.ok(label.includes(`L ${L} → ${half}`) && label.includes(`S ${L} → ${half}`) && !label.includes('N '), label);
+      assert.equal(await page.locator('#run-anyway').count(), 0, 'WebGPU offers no CPU run');
+      const before = await api(page);
+      const resolves = host.received.filter((m) => m.type === 'resolve').length;
+      await smaller.click();
+      // The halved input is asked for and run (a long run on SwiftShader: cancelled here once it is under way).
+      await page.locator('#cancel').waitFor({ timeout: 60000 });
+      const asked = host.received.filter((m) => m.type === 'resolve');
+      assert.equal(asked.length, resolves + 1);
+      assert.deepEqual((asked[asked.length - 1] as { dims: Record<string, number> }).dims, { N: 2, L: half, S: half });
+      assert.equal(await page.locator('#limit-warning').count(), 0, 'the refusal stayed');
+      await page.locator('#cancel').click();
+      const a = await api(page);
+      assert.equal(a.phase, 'cancelled');
+      assert.equal(a.workers.terminated, before.workers.terminated + 1);
+      assert.equal(await page.locator('#cancel').count(), 0);
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * The run lifecycle on the CPU path: a refusal for memory offers the input halved and a CPU run
+ * anyway; the forced run clears the refusal at once, shows which layer runs, and Cancel
+ * terminates its worker and returns the page to idle; the halved input then runs and draws; a
+ * new run clears the previous one's maps before it starts.
+ */
+async function runSteps(browser: Browser, server: Server, mode: Mode): Promise<void> {
+  const { page, host } = await openPreview(browser, server, 'multihead-attention');
+  const setDims = async (v: number) => {
+    for (const d of ['L', 'S']) {
+      const input = page.locator(`#dim-${d} input`);
+      await input.fill(String(v));
+      await input.press('Enter');
+      await input.blur();
+    }
+  };
+  try {
+    await settled(page);
+    await step(`${mode} run: a second run clears the first's maps before it starts`, async () => {
+      const before = await api(page);
+      assert.equal(await page.locator('#head-grid .head-cell').count(), 8);
+      const now = await page.evaluate(() => {
+        const g = globalThis as unknown as PageGlobals & { document: { querySelectorAll(s: string): { length: number } } };
+        const f = g.document.getElementById('seed')!;
+        f.value = '5';
+        f.dispatchEvent(new g.Event('change'));
+        // Synchronously after the change: the old run's table and maps are gone, the progress line is up.
+        return { canvases: g.document.querySelectorAll('canvas.heatmap').length, table: g.document.querySelectorAll('#layers').length, status: g.document.getElementById('run-status')?.textContent ?? '', phase: g.__attentionForgePreview!.phase };
+      });
+      assert.deepEqual({ canvases: now.canvases, table: now.table, phase: now.phase }, { canvases: 0, table: 0, phase: 'running' });
+      assert.match(now.status, /Cancel/);
+      await settled(page);
+      const after = await api(page);
+      assert.equal(after.phase, 'done');
+      assert.equal(await page.locator('#head-grid .head-cell').count(), 8, 'a head grid per run, not two');
+      assert.equal(await page.locator('#heatmap').count(), 1);
+      assert.ok(maxDiff(before.drawn!.values, after.drawn!.values) > 0, 'the new seed drew the same map');
+    });
+    await step(`${mode} run: a run refused for memory says so and offers a smaller input and a CPU run`, async () => {
+      await setDims(2048);
+      await page.locator('#limit-warning').waitFor({ timeout: 60000 });
+      await settled(page);
+      const text = await page.locator('#limit-warning').innerText();
+      assert.match(text, /Not run, for memory/);
+      assert.match(await page.locator('#smaller').innerText(), /L 2048 → 1024, S 2048 → 1024/);
+      assert.equal(await page.locator('#run-anyway').count(), 1);
+      assert.equal(await page.locator('canvas.heatmap').count(), 0, 'the previous maps are still shown');
+    });
+    await step(`${mode} run: Run on the CPU anyway clears the refusal, shows the layer running, and Cancel terminates the worker`, async () => {
+      const before = await api(page);
+      await page.locator('#run-anyway').click();
+      // The refusal goes at once: no stale "Not run" box while (or after) the forced run goes.
+      assert.equal(await page.locator('#limit-warning').count(), 0);
+      await page.waitForFunction(() => /Running layer/.test((globalThis as unknown as PageGlobals).document.getElementById('progress')?.textContent ?? ''), undefined, { timeout: 60000 });
+      const progress = await page.locator('#progress').innerText();
+      assert.match(progress, /Running layer (\(block\)|mha)/);
+      await page.locator('#cancel').click();
+      const a = await api(page);
+      assert.equal(a.phase, 'cancelled');
+      assert.equal(a.workers.terminated, before.workers.terminated + 1, 'the worker was not terminated');
+      assert.equal(await page.locator('#cancel').count(), 0);
+      assert.match(await page.locator('#run-status').innerText(), /Cancelled/);
+      assert.equal(await page.locator('#limit-warning').count(), 0);
+      assert.equal(await page.locator('canvas.heatmap').count(), 0);
+      // A fresh worker comes up for the next run.
+      await page.waitForFunction(() => ((globalThis as unknown as PageGlobals).__attentionForgePreview as unknown as { workers: { started: number } }).workers.started >= 2);
+    });
+    await step(`${mode} run: the smaller input the refusal offers runs and is drawn`, async () => {
+      await page.locator('#run').click();
+      await page.locator('#smaller').waitFor({ timeout: 60000 });
+      const resolves = host.received.filter((m) => m.type === 'resolve').length;
+      await page.locator('#smaller').click();
+      // (`api()` would serialise 16 M map values: read only what is checked.)
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.phase === 'done', undefined, { timeout: 120000 });
+      const asked = host.received.filter((m) => m.type === 'resolve');
+      assert.equal(asked.length, resolves + 1);
+      assert.deepEqual((asked[asked.length - 1] as { dims: Record<string, number> }).dims, { N: 2, L: 1024, S: 1024 });
+      const rows = await page.evaluate(() => ((globalThis as unknown as PageGlobals).__attentionForgePreview as unknown as { result: { maps: { L: number; itemsRead: number }[] } }).result.maps.map((m) => [m.L, m.itemsRead]));
+      assert.deepEqual(rows, [[1024, 2]]);
+      assert.equal(await page.locator('#heatmap').count(), 1);
+      assert.equal(await page.locator('#limit-warning').count(), 0);
+      assert.equal(await page.locator('#head-grid .head-cell').count(), 8);
     });
   } finally {
     await page.close();
@@ -370,8 +543,12 @@ async function main(): Promise<void> {
       try {
         for (const id of BLOCKS) await blockSteps(browser, server, mode, id);
         await weightsSteps(browser, server, mode);
-        if (mode === 'webgpu') await limitSteps(browser, server, mode);
+        // The memory steps come before the limit steps: a cancelled WebGPU run's dispatches may keep
+        // SwiftShader (a CPU in the GPU process) busy after its worker is gone, and a page opened then
+        // could wait for an adapter past its timeout.
         await memorySteps(browser, server, mode, mode === 'webgpu' ? 1000 : 200);
+        if (mode === 'webgpu') await limitSteps(browser, server, mode);
+        if (mode === 'cpu') await runSteps(browser, server, mode);
         if (mode === 'cpu') await themeSteps(browser, server, mode);
       } finally {
         await browser.close();

@@ -55,9 +55,12 @@ describe('preview protocol', function () {
   });
 
   it('serves a page with a strict CSP: default-src none, scripts by nonce only, nothing remote', function () {
-    const html = previewHtml({ nonce: 'abc', cspSource: 'vscode-webview://x', script: 'vscode-webview://x/preview.js', style: 'vscode-webview://x/preview.css' });
+    const html = previewHtml({ nonce: 'abc', cspSource: 'vscode-webview://x', script: 'vscode-webview://x/preview.js', style: 'vscode-webview://x/preview.css', worker: 'vscode-webview://x/preview-worker.js' });
     const csp = /Content-Security-Policy" content="([^"]+)"/.exec(html)![1];
     assert.match(csp, /^default-src 'none'; script-src 'nonce-abc' 'wasm-unsafe-eval';/);
+    // The worker: the webview's own source (or a blob: of the same script, fetched from that source only).
+    assert.match(csp, /; worker-src vscode-webview:\/\/x blob:; connect-src vscode-webview:\/\/x;/);
+    assert.match(html, /<body data-worker="vscode-webview:\/\/x\/preview-worker\.js">/);
     // WebAssembly compilation only (the CPU kernels): never JavaScript eval or inline script.
     assert.doesNotMatch(csp, /'unsafe-eval'|unsafe-inline|https?:/);
     assert.equal([...html.matchAll(/<script /g)].length, [...html.matchAll(/<script nonce="abc"/g)].length);

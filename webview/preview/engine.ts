@@ -27,6 +27,7 @@ import { cpu } from '../../src/runtime/cpu';
 import type { AnyKernel, Kernel } from '../../src/runtime/kernels/kernel';
 import { Generator, nn, ones, parseSafetensors, randn, Tensor, tensor, traceForward, triu } from '../../src/runtime/index';
 import type { PreviewBlock, PreviewInput } from '../../src/protocol/preview';
+import type { AttentionMap, Gate, LimitWarning, RunResult, RunSettings, WeightsReport } from '../../src/protocol/preview-worker';
 import { instantiateBlock } from '../../src/twins/registry';
 
 // ------------------------------------------------------------------ backends
@@ -159,86 +160,8 @@ export function numel(shape: readonly number[]): number {
 
 // ------------------------------------------------------------------ results
 
-export interface LayerRow {
-  path: string;
-  type: string;
-  depth: number;
-  /** Output shapes of this call (a tuple gives several; `null` outputs are skipped). */
-  outputShapes: number[][];
-  /** Parameters of the module and its children. */
-  params: number;
-  /** FLOPs of every kernel run inside the call (children included). */
-  flops: number;
-  /** Bytes of every kernel output produced inside the call (children included). */
-  activationBytes: number;
-}
-
-/** An attention map as captured: (…lead, L, S), row-stochastic over S. */
-export interface AttentionMap {
-  /** The layer that computed it (`''` is the block itself). */
-  path: string;
-  /** `softmax` or `scaled_dot_product_attention`. */
-  source: string;
-  shape: number[];
-  /** Items (batch, or windows) × heads × L × S, row-major. */
-  items: number;
-  heads: number;
-  L: number;
-  S: number;
-  /** The values, when read back (maps over `MAX_READ` elements are not). */
-  data: Float32Array | null;
-  /** Query grid when L = H·W (image blocks): the spatial view. */
-  grid?: { H: number; W: number };
-  /** Key grid when S = H·W. */
-  keyGrid?: { H: number; W: number };
-  /** L = S = channels: a C×C channel-attention map. */
-  channel: boolean;
-}
-
-/** A gate: a sigmoid (or a softmax over a non-last dim) that scales features. */
-export interface Gate {
-  path: string;
-  shape: number[];
-  /** `channel`: one weight per channel (bars); `spatial`: an H×W mask (image); `other`: a grid. */
-  kind: 'channel' | 'spatial' | 'other';
-  data: Float32Array | null;
-}
-
-/** A kernel output that would not fit one storage binding of the device. */
-export interface LimitWarning {
-  path: string;
-  kernel: string;
-  shape: number[];
-  bytes: number;
-  limit: number;
-  attention: boolean;
-}
-
-export interface RunResult {
-  layers: LayerRow[];
-  maps: AttentionMap[];
-  gates: Gate[];
-  outputs: { name: string; shape: number[] }[];
-  /** The tracer's totals: equal to the block row's parameters, FLOPs and activation bytes. */
-  totalParams: number;
-  totalFlops: number;
-  activationBytes: number;
-  /** Milliseconds of the forward pass that ran (see `sdpaWeights`), including reading the results back. */
-  forwardMs: number;
-  /**
-   * True when a fused SDPA ran its weights path so that the panel could draw its maps: the
-   * time is then that of the weights path, not of the fused kernel the module runs elsewhere.
-   */
-  sdpaWeights: boolean;
-}
-
-/** The user's run settings (from the panel's controls). */
-export interface RunSettings {
-  seed: number;
-  causal: boolean;
-  /** Padded keys at the end of each batch item. */
-  padding: readonly number[];
-}
+// The results are plain data the worker sends to the page: their types live in the protocol.
+export type { AttentionMap, Gate, LayerRow, LimitWarning, RunResult, RunSettings, WeightsReport } from '../../src/protocol/preview-worker';
 
 /** Elements above which a captured map or gate is not read back (it would be too large to draw). */
 export const MAX_READ = 1 << 24;
@@ -248,14 +171,6 @@ export const MAX_READ = 1 << 24;
 /** The block's twin with seeded torch-like initial values, on `device`. Throws when there is no twin. */
 export function instantiate(block: PreviewBlock, seed: number, device: Backend): nn.Module {
   return instantiateBlock(block.id, block.params, { generator: new Generator(seed), device });
-}
-
-/** A key/shape report on a state_dict: what is missing, unexpected or mis-shaped. */
-export interface WeightsReport {
-  missing: string[];
-  unexpected: string[];
-  mismatched: { key: string; expected: number[]; got: number[] }[];
-  ok: boolean;
 }
 
 export function compareStateDict(module: nn.Module, sd: ReadonlyMap<string, Tensor>): WeightsReport {
@@ -343,7 +258,7 @@ function classifyMap(path: string, source: string, shape: readonly number[], ctx
   let heads = 1;
   if (shape.length >= 4) heads = shape[shape.length - 3];
   else if (shape.length === 3 && lead % ctx.batch === 0 && lead > ctx.batch) heads = lead / ctx.batch;
-  const m: AttentionMap = { path, source, shape: [...shape], items: lead / heads, heads, L, S, data: null, channel: false };
+  const m: AttentionMap = { path, source, shape: [...shape], items: lead / heads, heads, L, S, data: null, itemsRead: 0, channel: false };
   if (ctx.H !== undefined && ctx.W !== undefined) {
     if (L === ctx.H * ctx.W) m.grid = { H: ctx.H, W: ctx.W };
     if (S === ctx.H * ctx.W) m.keyGrid = { H: ctx.H, W: ctx.W };
@@ -390,14 +305,14 @@ export function prepare(block: PreviewBlock, seed: number, device: Backend, sd?:
 }
 
 /** A dry run on the meta backend: output shapes of every kernel, and those exceeding `limit` bytes. */
-export function dryRun(block: PreviewBlock, settings: RunSettings, limit: number): LimitWarning[] {
+export function dryRun(block: PreviewBlock, settings: RunSettings, limit: number, info?: { layers: number }): LimitWarning[] {
   const meta = new MetaBackend();
   const tap = new TapBackend(meta);
   tap.captureSdpaWeights = true;
   const module = instantiate(block, settings.seed, tap);
   const warnings: LimitWarning[] = [];
   const args = makeInputs(block.inputs, settings, tap);
-  traceForward(module, () => (module.forward as (...a: unknown[]) => unknown)(...args), {
+  const trace = traceForward(module, () => (module.forward as (...a: unknown[]) => unknown)(...args), {
     onKernel: (k) => {
       const w = k.op === 'scaled_dot_product_attention' ? tap.takeWeights() : null;
       const all = [...k.outputs.map((o) => ({ shape: o.shape, attention: k.op === 'softmax' })), ...(w ? [{ shape: w.spec.shape, attention: true }] : [])];
@@ -407,11 +322,33 @@ export function dryRun(block: PreviewBlock, settings: RunSettings, limit: number
       }
     },
   });
+  if (info) info.layers = trace.layers.length;
   return warnings;
 }
 
+/** What a run reports while it goes: the layer whose call started last (its index among the calls). */
+export interface RunProgress {
+  phase: 'forward' | 'reading';
+  layer?: string;
+  index?: number;
+}
+
+/**
+ * Reads the first items of a captured map that fit `MAX_READ` elements (all of them for any
+ * map that fits): a map too large to read whole is still drawn for its first items, which is
+ * what a forced run on a large input shows. A copy that belongs to the caller.
+ */
+async function readItems(tap: TapBackend, m: AttentionMap, storage: Storage): Promise<void> {
+  const per = m.heads * m.L * m.S;
+  const n = Math.min(m.items, Math.floor(MAX_READ / Math.max(1, per)));
+  if (n === 0) return;
+  const all = await tap.read(storage);
+  m.data = n === m.items ? all : all.slice(0, n * per);
+  m.itemsRead = n;
+}
+
 /** One forward pass with tracing and capture; every storage it allocated is released before it returns. */
-export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: RunSettings): Promise<RunResult> {
+export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: RunSettings, onProgress?: (p: RunProgress) => void): Promise<RunResult> {
   const { module, tap } = run;
   const ctx = contextOf(block);
   const maps: { map: AttentionMap; storage: Storage }[] = [];
@@ -422,9 +359,16 @@ export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: R
     // The inputs are built before the timed, traced forward: they are not the block's work.
     const args = makeInputs(block.inputs, settings, tap);
     const t0 = performance.now();
+    let lastLayer: unknown;
+    let started = 0;
     const trace = traceForward(module, () => (module.forward as (...a: unknown[]) => unknown)(...args), {
       onKernel: (k) => {
         const path = k.layer.path || '(block)';
+        if (onProgress && k.layer !== lastLayer) {
+          lastLayer = k.layer;
+          started++;
+          onProgress({ phase: 'forward', layer: path, index: started });
+        }
         if (k.op === 'softmax') {
           const a = k.attrs as { dim: number; log: boolean };
           const shape = k.outputs[0].shape;
@@ -442,7 +386,8 @@ export async function runOnce(run: PreparedRun, block: PreviewBlock, settings: R
     const out = trace.result;
     const outputs = (Array.isArray(out) ? out : [out]).filter((o): o is Tensor => o instanceof Tensor);
     // Reading back waits for the GPU: the timing covers the whole forward.
-    for (const m of maps) if (numel(m.map.shape) <= MAX_READ) m.map.data = await tap.read(m.storage);
+    onProgress?.({ phase: 'reading' });
+    for (const m of maps) await readItems(tap, m.map, m.storage);
     for (const g of gates) if (numel(g.gate.shape) <= MAX_READ) g.gate.data = await tap.read(g.storage);
     if (outputs[0]) await outputs[0].data();
     const forwardMs = performance.now() - t0;

@@ -1,17 +1,28 @@
 /**
- * The block preview, in the webview (issue 5). It runs the block the extension names on the
- * bundled runtime — WebGPU when `navigator.gpu` gives an adapter, else the CPU backend, with a
- * notice saying which and why — and shows the per-layer table, the attention maps (per head and
- * averaged; a spatial view for image blocks; the C×C map for channel attention) and the gates of
- * SE/ECA/CBAM-style blocks (channel weights as bars, spatial masks as images), with the time per
- * forward. Controls: dims, seed, masks the block takes, head, map and batch item, weights from
- * seeded init or a `.safetensors` file the extension reads. Everything the user chose survives a
- * reload through `getState`/`setState` (a weights file does not: it reverts to seeded init).
+ * The block preview, in the webview (issues 5 and 14). It runs the block the extension names on
+ * the bundled runtime — in the preview's worker (`worker.ts`, with `runner.ts`), which picks
+ * WebGPU when its `navigator.gpu` gives an adapter, else the CPU backend, with a notice saying
+ * which and why — and shows the per-layer table, the attention maps (a grid of every head, one
+ * enlarged with axis labels and ticks, or the mean over heads; a spatial view for image blocks;
+ * the C×C map for channel attention) and the gates of SE/ECA/CBAM-style blocks (channel weights
+ * as bars, spatial masks as images), with the time per forward. While a run goes, a progress line
+ * names the layer running and Cancel terminates the worker (a fresh one serves the next run); a
+ * new run clears what the previous one showed; a run refused for memory says so and offers the
+ * input halved. Controls: dims, seed, masks the block takes, head, map and batch item, weights
+ * from seeded init or a `.safetensors` file the extension reads. Everything the user chose
+ * survives a reload through `getState`/`setState` (a weights file does not: it reverts to seeded
+ * init).
  *
- * The engine (`engine.ts`) does the running; this file does the DOM. Messages are validated on
- * receipt (`parsePreviewToWebview`); shapes at new dims come from the extension, which owns the
- * catalog. GPU resources are released when the page goes away (`pagehide`). A small read-only
- * hook, `window.__attentionForgePreview`, exposes what was drawn for the browser tests.
+ * The worker is started from the script URL the page names (`data-worker`); where the browser
+ * refuses that URL (a VS Code webview serves resources from another origin than the page's), from
+ * the same bytes fetched and wrapped in a `blob:` URL; where no worker starts at all, the run loop
+ * runs on this thread, asynchronously, and Cancel then drops the run between its phases.
+ *
+ * The worker does the running; this file does the DOM. Messages are validated on receipt
+ * (`parsePreviewToWebview`, `parseWorkerReply`); shapes at new dims come from the extension,
+ * which owns the catalog. GPU resources are released when the page goes away (`pagehide`). A
+ * small read-only hook, `window.__attentionForgePreview`, exposes what was drawn for the browser
+ * tests.
  */
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -27,16 +38,13 @@ import '@vscode-elements/elements/dist/vscode-table-header-cell/index.js';
 import '@vscode-elements/elements/dist/vscode-table-body/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
-import type { Backend, Storage } from '../../src/runtime/backend';
-import { cpu } from '../../src/runtime/cpu';
-import type { Tensor } from '../../src/runtime/index';
-import { wasmKernelsReady } from '../../src/runtime/wasm/index';
-import { requestDeviceFrom, WebGpuBackend } from '../../src/runtime/webgpu/backend';
 import { parsePreviewState, parsePreviewToWebview } from '../../src/protocol/preview';
 import type { HeadChoice, PreviewBlock, PreviewFromWebview, PreviewInitMessage, PreviewState } from '../../src/protocol/preview';
-import { checkWeights, dryRun, mapSlice, numel, prepare, runOnce, TapBackend } from './engine';
-import type { Gate, LimitWarning, PreparedRun, RunResult, WeightsReport } from './engine';
-import { bars, fmt, heatmap } from './heatmap';
+import { halvedDims, parseWorkerReply } from '../../src/protocol/preview-worker';
+import type { AttentionMap, Gate, LimitWarning, RunResult, WeightsReport, WorkerDeviceMessage, WorkerProgressMessage, WorkerReply, WorkerRequest, WorkerStats } from '../../src/protocol/preview-worker';
+import { mapSlice, numel } from './engine';
+import { bars, fmt, heatmap, hideTooltip } from './heatmap';
+import { PreviewRunner } from './runner';
 
 interface VsCodeApi {
   postMessage(m: PreviewFromWebview): void;
@@ -55,85 +63,150 @@ performance.mark('af:script');
 const vscode = acquireVsCodeApi();
 const state: PreviewState = parsePreviewState(vscode.getState());
 
-// ------------------------------------------------------------------ backend choice
+// ------------------------------------------------------------------ the engine (worker)
 
-interface Device {
-  kind: 'webgpu' | 'cpu';
-  backend: Backend;
-  adapter: string;
-  /** Why this backend (shown in the notice). */
-  reason: string;
-  /** Largest storage binding; attention maps above it are refused before running. */
-  limit: number;
-  gpu?: WebGpuBackend;
+/** Where the run loop lives: the preview's worker, or (no worker could start) this thread. */
+interface Engine {
+  id: number;
+  where: 'worker' | 'page';
+  post(m: WorkerRequest, transfer?: Transferable[]): void;
+  /** Stops it: a worker is terminated; the page-thread loop drops runs up to `seq`. */
+  stop(seq: number): void;
 }
 
-/** Typical adapters' limit, used to warn on the CPU path about what a GPU would refuse. */
-const TYPICAL_BINDING_LIMIT = 128 * 1024 * 1024;
+let engineCount = 0;
+let terminated = 0;
+let engine: Engine | undefined;
+let engineReady: Promise<Engine> | undefined;
 
-/**
- * The CPU backend, after its WebAssembly SIMD kernels have compiled (asynchronously on a
- * browser's main thread; the CSP allows 'wasm-unsafe-eval' for exactly this), so the notice
- * says which CPU path runs: the SIMD kernels, or the TypeScript references where WebAssembly
- * SIMD is unavailable.
- */
-async function cpuDevice(reason: string): Promise<Device> {
-  const simd = await wasmKernelsReady().catch(() => false);
-  return { kind: 'cpu', backend: cpu, adapter: simd ? 'WebAssembly SIMD (CPU backend)' : 'JavaScript (CPU reference kernels; WebAssembly SIMD unavailable)', reason, limit: TYPICAL_BINDING_LIMIT };
+function onReply(id: number, data: unknown): void {
+  if (id !== engineCount || (engine && engine.id !== id)) return; // A stopped engine's late replies.
+  const m = parseWorkerReply(data);
+  if (!m) {
+    console.warn('dropped a malformed message from the preview worker', data);
+    return;
+  }
+  handleReply(m);
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+function workerUrl(): string | undefined {
+  return document.body.dataset.worker || undefined;
+}
+
+/** Starts a worker on `url`; resolves when it has said which device it uses, rejects if it fails to load. */
+function tryWorker(id: number, url: string): Promise<Engine> {
+  return new Promise((resolve, reject) => {
+    let w: Worker;
+    try {
+      w = new Worker(url);
+    } catch (e) {
+      reject(e as Error);
+      return;
+    }
+    let up = false;
+    const e: Engine = {
+      id,
+      where: 'worker',
+      post: (m, t = []) => w.postMessage(m, t),
+      stop: () => {
+        w.terminate();
+        terminated++;
+      },
+    };
+    w.addEventListener('message', (ev: MessageEvent) => {
+      if (!up) {
+        up = true;
+        resolve(e);
+      }
+      onReply(id, ev.data);
+    });
+    w.addEventListener('error', (ev) => {
+      if (up) return;
+      ev.preventDefault();
+      w.terminate();
+      reject(new Error(ev.message || `the worker script ${url} did not load`));
+    });
   });
-  try {
-    return await Promise.race([p, t]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
-async function pickDevice(): Promise<Device> {
-  const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
-  if (!gpu) return cpuDevice('WebGPU is not available in this webview (navigator.gpu is undefined).');
-  try {
-    const adapter = await withTimeout(gpu.requestAdapter(), 5000, 'navigator.gpu.requestAdapter()');
-    if (!adapter) return cpuDevice('navigator.gpu.requestAdapter() returned no adapter (usual for VS Code on Linux, or a GPU blocklisted by the browser).');
-    const device = await withTimeout(requestDeviceFrom(adapter), 5000, 'adapter.requestDevice()');
-    const info = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info;
-    const name = [info?.vendor, info?.architecture, info?.description, info?.device].filter(Boolean).join(' ') || 'unknown adapter';
-    const backend = new WebGpuBackend(device, { adapter: name });
-    return { kind: 'webgpu', backend, adapter: name, reason: 'A WebGPU adapter is available.', limit: device.limits.maxStorageBufferBindingSize, gpu: backend };
-  } catch (e) {
-    return cpuDevice(`WebGPU failed to start: ${(e as Error).message}`);
+/** The run loop on this thread: the same code, answering through the event loop. */
+function pageEngine(id: number): Engine {
+  const runner = new PreviewRunner((m) => setTimeout(() => onReply(id, m), 0), 'on the page (no worker could be started)');
+  return {
+    id,
+    where: 'page',
+    post: (m) => setTimeout(() => void runner.handle(m), 0),
+    stop: (seq) => {
+      runner.cancelledUpTo = seq;
+    },
+  };
+}
+
+async function startEngine(): Promise<Engine> {
+  const id = ++engineCount;
+  const url = workerUrl();
+  let e: Engine | undefined;
+  if (url && typeof Worker === 'function') {
+    // A same-origin script starts directly; VS Code serves webview resources from another origin
+    // than the page's, where a worker can only start from a blob: URL of the same bytes.
+    const sameOrigin = new URL(url, location.href).origin === location.origin;
+    try {
+      if (!sameOrigin) throw new Error('cross-origin worker script');
+      e = await tryWorker(id, url);
+    } catch {
+      try {
+        const text = await (await fetch(url)).text();
+        e = await tryWorker(id, URL.createObjectURL(new Blob([text], { type: 'text/javascript' })));
+      } catch (err) {
+        console.warn(`no preview worker (${(err as Error).message}); running on the page's thread`);
+      }
+    }
   }
+  e ??= pageEngine(id);
+  engine = e;
+  // Weights live in the engine: a new one (after Cancel) gets them again.
+  if (weights && block) {
+    const bytes = weights.bytes.slice();
+    e.post({ type: 'weights', block, seed: state.seed, fileName: weights.fileName, bytes }, [bytes.buffer]);
+  }
+  return e;
+}
+
+function currentEngine(): Promise<Engine> {
+  engineReady ??= startEngine();
+  return engineReady;
 }
 
 // ------------------------------------------------------------------ page state
 
+type Device = WorkerDeviceMessage & { where: 'worker' | 'page' };
+
+/** Where the current run is: `running` shows the progress line and Cancel; the others are settled. */
+type Phase = 'idle' | 'running' | 'refused' | 'done' | 'failed' | 'cancelled';
+
 let init: PreviewInitMessage | undefined;
 let block: PreviewBlock | undefined;
 let device: Device | undefined;
-const devicePromise = pickDevice().then((d) => {
-  performance.mark('af:device');
-  return (device = d);
-});
-let prepared: (PreparedRun & { key: string }) | undefined;
-let weights: { fileName: string; sd: Map<string, Tensor> } | undefined;
+let weights: { fileName: string; bytes: Uint8Array } | undefined;
 let weightsReport: { fileName: string; report: WeightsReport } | undefined;
 let result: RunResult | undefined;
 let runError: string | undefined;
+/** What the dry run refused (phase `refused`), or what a forced run went ahead despite. */
 let warnings: LimitWarning[] = [];
+let phase: Phase = 'idle';
+let progress: WorkerProgressMessage | undefined;
 let resolveSeq = 0;
 let runSeq = 0;
-let running: Promise<void> = Promise.resolve();
 let firstHeatmapMs: number | undefined;
 let drawn: { path: string; item: number; head: HeadChoice; rows: number; cols: number; values: Float32Array } | undefined;
+let drawnHeads: number[] = [];
 let drawnGates: { path: string; kind: string; values: Float32Array }[] = [];
-let runs = 0;
-/** The user asked to run on the CPU despite an oversized attention map. */
-let force = false;
+let stats: WorkerStats = { liveStorages: 0, runs: 0 };
+/** The dims a memory refusal was for, so its button can halve them. */
+let refusedDims: Record<string, number> | undefined;
+/** Settles when the latest scheduled run has settled (done, refused, failed or cancelled). */
+let running: Promise<void> = Promise.resolve();
+const waiting = new Map<number, () => void>();
 
 function save(): void {
   vscode.setState(state);
@@ -180,58 +253,125 @@ function hasFill(b: PreviewBlock, fills: string[]): boolean {
   return b.inputs.some((i) => fills.includes(i.fill));
 }
 
-/** Releases the current module's storages (and, with `all`, the GPU device). */
-function releasePrepared(): void {
-  if (!prepared) return;
-  prepared.tap.releaseAllBut(new Set<Storage>());
-  prepared = undefined;
+/** Settles every waiter up to `seq`. */
+function settle(seq: number): void {
+  for (const [s, done] of waiting) {
+    if (s > seq) continue;
+    waiting.delete(s);
+    done();
+  }
 }
 
-/** Rebuilds (when weights/seed/backend changed) and runs; runs are serialised and the latest wins. */
-function schedule(): void {
-  const seq = ++runSeq;
-  running = running.then(() => (seq === runSeq ? execute() : undefined));
-}
-
-async function execute(): Promise<void> {
+/**
+ * Starts a run of the current block: the previous run's table, maps, warnings and errors are
+ * cleared at once, and the engine serves runs in order (a reply to an older run than the latest
+ * is ignored). `force` runs on the CPU despite a refused attention map.
+ */
+function schedule(force = false): void {
   if (!block) return;
-  const d = device ?? (await devicePromise);
+  const seq = ++runSeq;
   const b = block;
+  running = new Promise<void>((resolve) => waiting.set(seq, resolve));
+  result = undefined;
   runError = undefined;
-  try {
-    performance.mark('af:run-start');
-    warnings = dryRun(b, settings(), d.limit);
-    performance.mark('af:dry-run');
-    // On WebGPU any oversized binding would fail; on the CPU an oversized map only runs when asked to.
-    const blocked = d.kind === 'webgpu' ? warnings.length > 0 : warnings.some((w) => w.attention) && !force;
-    force = false;
-    if (blocked) {
-      result = undefined;
+  warnings = [];
+  refusedDims = undefined;
+  drawn = undefined;
+  drawnHeads = [];
+  drawnGates = [];
+  phase = 'running';
+  progress = undefined;
+  performance.mark('af:run-start');
+  render();
+  void currentEngine().then((e) => e.post({ type: 'run', seq, block: b, settings: settings(), force }));
+}
+
+/** Cancel: the worker is terminated (a fresh one, with the weights, serves the next run); the page returns to idle. */
+function cancel(): void {
+  if (phase !== 'running') return;
+  const e = engine;
+  engine = undefined;
+  engineReady = undefined;
+  e?.stop(runSeq);
+  phase = 'cancelled';
+  progress = undefined;
+  settle(runSeq);
+  render();
+  // Warm the next worker (device and WebAssembly) while the user decides.
+  void currentEngine();
+}
+
+function report(d: Device, forwardMs: number, error?: string): void {
+  post({ type: 'report', backend: d.kind, adapter: d.adapter, reason: d.reason, forwardMs, ...(error !== undefined ? { error } : {}) });
+}
+
+function handleReply(m: WorkerReply): void {
+  switch (m.type) {
+    case 'device':
+      performance.mark('af:device');
+      // A worker's first message (this one) comes before `engine` is set; the page's loop answers after.
+      device = { ...m, where: engine?.where ?? 'worker' };
+      if (phase !== 'running') render();
+      else updateStatus();
+      return;
+    case 'progress':
+      if (m.seq !== runSeq || phase !== 'running') return;
+      progress = m;
+      updateStatus();
+      return;
+    case 'refused':
+      if (m.seq !== runSeq) return;
+      phase = 'refused';
+      warnings = m.warnings;
+      refusedDims = currentDims();
+      settle(m.seq);
       render();
       return;
-    }
-    const key = `${b.id}|${JSON.stringify(b.params)}|${state.seed}|${weights?.fileName ?? ''}|${d.kind}`;
-    if (!prepared || prepared.key !== key) {
-      releasePrepared();
-      const p = prepare(b, state.seed, new TapBackend(d.backend), weights?.sd);
-      if (p.weights && !p.weights.ok && weights) {
-        weightsReport = { fileName: weights.fileName, report: p.weights };
+    case 'done':
+      stats = m.stats;
+      if (m.seq !== runSeq) return;
+      performance.mark('af:forward');
+      phase = 'done';
+      result = m.result;
+      warnings = m.warnings;
+      if (m.weightsReport) {
+        weightsReport = m.weightsReport;
         weights = undefined;
       }
-      prepared = { ...p, key };
-    }
-    performance.mark('af:prepared');
-    result = await runOnce(prepared, b, settings());
-    performance.mark('af:forward');
-    runs++;
-    post({ type: 'report', backend: d.kind, adapter: d.adapter, reason: d.reason, forwardMs: result.forwardMs });
-  } catch (e) {
-    result = undefined;
-    runError = (e as Error).message;
-    post({ type: 'report', backend: d.kind, adapter: d.adapter, reason: d.reason, forwardMs: 0, error: runError });
+      if (device) report(device, result.forwardMs);
+      settle(m.seq);
+      render();
+      return;
+    case 'failed':
+      if (m.seq !== runSeq) return;
+      phase = 'failed';
+      runError = m.message;
+      if (device) report(device, 0, runError);
+      settle(m.seq);
+      render();
+      return;
+    case 'weightsChecked':
+      if (!pendingWeights || pendingWeights.fileName !== m.fileName) return;
+      if (m.error) {
+        runError = m.error;
+        weightsReport = { fileName: m.fileName, report: m.report };
+      } else if (m.report.ok) {
+        weights = pendingWeights;
+        weightsReport = undefined;
+      } else weightsReport = { fileName: m.fileName, report: m.report };
+      pendingWeights = undefined;
+      if (m.error) {
+        phase = 'failed';
+        render();
+      } else schedule();
+      return;
+    case 'disposed':
+      stats = m.stats;
+      return;
   }
-  render();
 }
+
+let pendingWeights: { fileName: string; bytes: Uint8Array } | undefined;
 
 // ------------------------------------------------------------------ rendering
 
@@ -239,10 +379,37 @@ function notice(): HTMLElement {
   const d = device;
   if (!d) return el('div', { class: 'notice', id: 'backend' }, 'Looking for a WebGPU adapter…');
   const kind = d.kind === 'webgpu' ? 'WebGPU' : 'CPU';
-  const box = el('div', { class: `notice ${d.kind}`, id: 'backend', role: 'status', 'data-backend': d.kind }, el('strong', {}, `Running on ${kind}`), ` — ${d.adapter}. ${d.reason}`);
+  const where = d.where === 'worker' ? ' (in a worker)' : " (on the page's thread: no worker could be started)";
+  const box = el('div', { class: `notice ${d.kind}`, id: 'backend', role: 'status', 'data-backend': d.kind, 'data-where': d.where }, el('strong', {}, `Running on ${kind}`), `${where} — ${d.adapter}. ${d.reason}`);
   // The time is that of the path that ran: with fused attention's weights materialised for the maps, it says so.
   if (result) box.append(el('span', { class: 'timing', id: 'timing' }, ` ${result.forwardMs.toFixed(1)} ms per forward${result.sdpaWeights ? ' (fused attention with its weights materialised, for the maps)' : ''}.`));
   return box;
+}
+
+function statusText(): string {
+  const p = progress;
+  if (!device) return 'Starting the runtime…';
+  if (!p || p.phase === 'checking') return 'Checking shapes and memory (dry run)…';
+  if (p.phase === 'building') return `Building the block${weights ? ` with ${weights.fileName}` : ''}…`;
+  if (p.phase === 'reading') return 'Reading the maps back…';
+  const of = p.total ? ` (layer call ${Math.min(p.index ?? 1, p.total)} of ${p.total})` : '';
+  return `Running layer ${p.layer ?? ''}${of}…`;
+}
+
+/** The progress line and Cancel while a run goes; after Cancel, that it was cancelled. */
+function statusLine(): HTMLElement | undefined {
+  if (phase === 'cancelled') return el('p', { class: 'hint', id: 'run-status', role: 'status', 'data-phase': phase }, 'Cancelled: nothing was run to the end. Press Run to run again.');
+  if (phase !== 'running') return undefined;
+  const stop = el('vscode-button', { id: 'cancel', secondary: '' }, 'Cancel');
+  stop.addEventListener('click', () => cancel());
+  return el('div', { class: 'status', id: 'run-status', role: 'status', 'data-phase': phase }, el('span', { class: 'loading', id: 'progress' }, statusText()), stop);
+}
+
+/** Progress updates touch only the progress line, so typing in a field is never interrupted. */
+function updateStatus(): void {
+  const p = document.getElementById('progress');
+  if (p) p.textContent = statusText();
+  else render();
 }
 
 function textfield(label: string, value: string, onChange: (v: string, f: ValueElement) => void, attrs: Record<string, string> = {}): HTMLElement {
@@ -318,6 +485,7 @@ function controls(b: PreviewBlock): HTMLElement {
   reset.addEventListener('click', () => {
     weights = undefined;
     weightsReport = undefined;
+    engine?.post({ type: 'clearWeights' });
     schedule();
   });
   const rerun = el('vscode-button', { id: 'run' }, 'Run');
@@ -385,8 +553,71 @@ function table(r: RunResult): HTMLElement {
   return el('section', { class: 'table' }, el('h3', {}, 'Layers'), t, totals);
 }
 
-function readout(): HTMLElement {
-  return el('div', { class: 'readout', id: 'readout', 'aria-live': 'polite' }, 'Hover a cell or focus the map and use the arrow keys.');
+/** A screen reader's copy of what the tooltip shows (visually hidden: the value is shown at the cursor). */
+function readout(id = 'readout'): HTMLElement {
+  return el('div', { class: 'readout sr-only', id, 'aria-live': 'polite' });
+}
+
+/** `(h, w)` of a flat index over a grid, else the index itself. */
+function position(i: number, grid: { H: number; W: number } | undefined): string {
+  return grid ? `(${Math.floor(i / grid.W)}, ${i % grid.W})` : String(i);
+}
+
+/** Axis titles and ticks for an L×S map: query index on y, key index on x; `(h, w)` over grids. */
+function mapAxes(m: AttentionMap): NonNullable<Parameters<typeof heatmap>[0]['axes']> {
+  const what = m.channel ? ['query channel', 'key channel'] : ['query', 'key'];
+  const step = (g?: { H: number; W: number }) => (g ? g.W * Math.max(1, Math.ceil(g.H / 5)) : undefined);
+  return {
+    y: `${what[0]} ${m.grid ? 'position (h, w)' : 'index'}`,
+    x: `${what[1]} ${m.keyGrid ? 'position (h, w)' : 'index'}`,
+    yTick: (i) => position(i, m.grid),
+    xTick: (i) => position(i, m.keyGrid),
+    yStep: step(m.grid),
+    xStep: step(m.keyGrid),
+  };
+}
+
+function cellText(m: AttentionMap, c: { row: number; col: number; value: number }, headLabel: string): string {
+  const names = m.channel ? ['channel', 'channel'] : ['query', 'key'];
+  return `${headLabel}: ${names[0]} ${position(c.row, m.grid)}, ${names[1]} ${position(c.col, m.keyGrid)}: weight ${fmt(c.value)}`;
+}
+
+/** Every head of the item, small and on one colour scale, each labelled; click (or Enter) enlarges it. */
+function headGrid(m: AttentionMap, item: number, shown: HeadChoice, out: HTMLElement): HTMLElement {
+  const slices = Array.from({ length: m.heads }, (_, h) => mapSlice(m, item, h));
+  let hi = 0;
+  for (const v of slices) for (const x of v) if (Number.isFinite(x) && x > hi) hi = x;
+  const range = { lo: 0, hi: hi > 0 ? hi : 1 };
+  const grid = el('div', { class: 'head-grid', id: 'head-grid', role: 'list', 'aria-label': `${m.heads} heads of ${m.path}, item ${item}` });
+  drawnHeads = [];
+  for (const [h, values] of slices.entries()) {
+    const enlarge = () => {
+      state.head = h;
+      save();
+      render();
+      document.querySelector<HTMLCanvasElement>('#heatmap')?.focus();
+    };
+    const hm = heatmap({
+      rows: m.L,
+      cols: m.S,
+      values,
+      size: 96,
+      range,
+      legend: false,
+      label: `${m.path} attention, head ${h} (press Enter to enlarge)`,
+      rowName: 'queries',
+      colName: 'keys',
+      tip: (c) => cellText(m, c, `head ${h}`),
+      onCell: (c) => {
+        out.textContent = c ? cellText(m, c, `head ${h}`) : '';
+      },
+      onPick: enlarge,
+    });
+    const fig = el('figure', { class: `head-cell${shown === h ? ' selected' : ''}`, 'data-head': String(h), role: 'listitem' }, hm.element, el('figcaption', {}, `head ${h}`));
+    drawnHeads.push(h);
+    grid.append(fig);
+  }
+  return grid;
 }
 
 function attentionView(r: RunResult): HTMLElement | undefined {
@@ -409,8 +640,9 @@ function attentionView(r: RunResult): HTMLElement | undefined {
       render();
     }, 'head-select'));
   }
+  const readable = Math.max(1, m.itemsRead);
   if (m.items > 1) {
-    pickers.append(select(m.items === (block ? batchOf(block) : m.items) ? 'Batch item' : 'Item (batch × windows)', Array.from({ length: Math.min(m.items, 256) }, (_, i) => ({ value: String(i), text: String(i) })), String(Math.min(state.batch, m.items - 1)), (v) => {
+    pickers.append(select(m.items === (block ? batchOf(block) : m.items) ? 'Batch item' : 'Item (batch × windows)', Array.from({ length: Math.min(readable, 256) }, (_, i) => ({ value: String(i), text: String(i) })), String(Math.min(state.batch, readable - 1)), (v) => {
       state.batch = Number(v);
       save();
       render();
@@ -418,17 +650,20 @@ function attentionView(r: RunResult): HTMLElement | undefined {
   }
   section.append(pickers);
   if (!m.data) {
-    section.append(el('p', { class: 'warning' }, `This map has ${fmtCount(numel(m.shape))} values; it is not drawn.`));
+    section.append(el('p', { class: 'warning' }, `This map has ${fmtCount(numel(m.shape))} values, ${fmtCount(m.heads * m.L * m.S)} per item; it is not drawn.`));
     return section;
   }
-  const item = Math.min(state.batch, m.items - 1);
+  if (m.itemsRead < m.items) section.append(el('p', { class: 'hint', id: 'items-read' }, `The map is too large to read whole: the first ${m.itemsRead} of its ${m.items} items are shown.`));
+  const item = Math.min(state.batch, m.itemsRead - 1);
   const head: HeadChoice = state.head === 'mean' || state.head < m.heads ? state.head : 'mean';
   const values = mapSlice(m, item, head);
   drawn = { path: m.path, item, head, rows: m.L, cols: m.S, values };
   const out = readout();
   const label = m.heads === 1 ? 'one head' : head === 'mean' ? `mean over ${m.heads} heads` : `head ${head}`;
-  const names = m.channel ? ['channel', 'channel'] : ['query', 'key'];
   const plural = m.channel ? ['channels', 'channels'] : ['queries', 'keys'];
+  if (m.heads > 1) {
+    section.append(el('p', { class: 'hint' }, `All ${m.heads} heads of item ${item} on one colour scale; click a head (or focus it and press Enter) to enlarge it.`), headGrid(m, item, head, out));
+  }
   const views = el('div', { class: 'views' });
   const hm = heatmap({
     rows: m.L,
@@ -438,8 +673,10 @@ function attentionView(r: RunResult): HTMLElement | undefined {
     label: `${m.path} attention, ${label}`,
     rowName: plural[0],
     colName: plural[1],
+    axes: mapAxes(m),
+    tip: (c) => cellText(m, c, label),
     onCell: (c) => {
-      out.textContent = c ? `${names[0]} ${c.row}, ${names[1]} ${c.col}: weight ${fmt(c.value)}` : '';
+      out.textContent = c ? cellText(m, c, label) : '';
     },
     onPick: m.grid
       ? (c) => {
@@ -450,13 +687,14 @@ function attentionView(r: RunResult): HTMLElement | undefined {
       : undefined,
   });
   hm.canvas.id = 'heatmap';
-  views.append(el('figure', {}, hm.element, el('figcaption', {}, `${m.path} — ${label}, item ${item}: ${m.L} ${plural[0]} × ${m.S} ${plural[1]}`)));
+  views.append(el('figure', { id: 'enlarged' }, hm.element, el('figcaption', {}, `${m.path} — ${label}, item ${item}: ${m.L} ${plural[0]} × ${m.S} ${plural[1]}`)));
   if (m.grid && m.keyGrid) {
     const q = Math.min(state.queryPixel, m.L - 1);
     const row = values.subarray(q * m.S, (q + 1) * m.S);
     const qy = Math.floor(q / m.grid.W);
     const qx = q % m.grid.W;
     const same = m.keyGrid.H === m.grid.H && m.keyGrid.W === m.grid.W;
+    const text = (c: { row: number; col: number; value: number }) => `query pixel (${qy}, ${qx}) → key pixel (${c.row}, ${c.col}): weight ${fmt(c.value)}`;
     const sp = heatmap({
       rows: m.keyGrid.H,
       cols: m.keyGrid.W,
@@ -465,9 +703,11 @@ function attentionView(r: RunResult): HTMLElement | undefined {
       label: `attention of query pixel (${qy}, ${qx}) over the ${m.keyGrid.H}×${m.keyGrid.W} keys`,
       rowName: 'rows',
       colName: 'columns',
+      axes: { y: 'key row h', x: 'key column w', yTick: String, xTick: String },
       marked: same ? { row: qy, col: qx } : undefined,
+      tip: text,
       onCell: (c) => {
-        out.textContent = c ? `query pixel (${qy}, ${qx}) → key pixel (${c.row}, ${c.col}): weight ${fmt(c.value)}` : '';
+        out.textContent = c ? text(c) : '';
       },
       onPick: same
         ? (c) => {
@@ -491,8 +731,7 @@ function batchOf(b: PreviewBlock): number {
 function gatesView(r: RunResult): HTMLElement | undefined {
   if (!r.gates.length) return undefined;
   const section = el('section', { class: 'gates', id: 'gates' }, el('h3', {}, 'Gates'));
-  const out = readout();
-  out.id = 'gate-readout';
+  const out = readout('gate-readout');
   drawnGates = [];
   for (const g of r.gates) section.append(gateFigure(g, out));
   section.append(out);
@@ -506,9 +745,10 @@ function gateFigure(g: Gate, out: HTMLElement): HTMLElement {
   const values = g.data.subarray(item * per, (item + 1) * per);
   drawnGates.push({ path: g.path, kind: g.kind, values });
   if (g.kind === 'channel') {
+    const text = (i: number) => `${g.path}: channel ${i} weight ${fmt(values[i])}`;
     const b = bars(values, `${g.path} channel weights`, (i) => {
-      out.textContent = i === undefined ? '' : `${g.path}: channel ${i} weight ${fmt(values[i])}`;
-    });
+      out.textContent = i === undefined ? '' : text(i);
+    }, text);
     b.dataset.kind = 'channel';
     return el('figure', {}, b, el('figcaption', {}, `${g.path} — channel weights (${per}), item ${item}`));
   }
@@ -516,6 +756,7 @@ function gateFigure(g: Gate, out: HTMLElement): HTMLElement {
   const rows = dims.length >= 2 ? dims[dims.length - 2] : 1;
   const cols = dims.length >= 1 ? dims[dims.length - 1] : 1;
   const shown = values.subarray(0, rows * cols);
+  const text = (c: { row: number; col: number; value: number }) => `${g.path}: (${c.row}, ${c.col}) weight ${fmt(c.value)}`;
   const hm = heatmap({
     rows,
     cols,
@@ -524,12 +765,25 @@ function gateFigure(g: Gate, out: HTMLElement): HTMLElement {
     label: `${g.path} ${g.kind === 'spatial' ? 'spatial mask' : 'gate'}`,
     rowName: 'rows',
     colName: 'columns',
+    axes: g.kind === 'spatial' ? { y: 'row h', x: 'column w', yTick: String, xTick: String } : undefined,
+    tip: text,
     onCell: (c) => {
-      out.textContent = c ? `${g.path}: (${c.row}, ${c.col}) weight ${fmt(c.value)}` : '';
+      out.textContent = c ? text(c) : '';
     },
   });
   hm.element.dataset.kind = g.kind;
   return el('figure', {}, hm.element, el('figcaption', {}, `${g.path} — ${g.kind === 'spatial' ? 'spatial mask over H×W' : `gate ${fmtShape(g.shape)}`}, item ${item}`));
+}
+
+/** The button a memory refusal offers: the sequence/spatial dims halved, then a rerun (through the extension's shapes). */
+function smallerButton(dims: Record<string, number> | undefined): HTMLElement | undefined {
+  if (!block || !dims) return undefined;
+  const half = halvedDims(block.dims.map((d) => ({ ...d, value: dims[d.name] ?? d.value })));
+  if (!half) return undefined;
+  const changes = Object.entries(half).filter(([k, v]) => v !== (dims[k] ?? v)).map(([k, v]) => `${k} ${dims[k]} → ${v}`);
+  const b = el('vscode-button', { id: 'smaller' }, `Halve the input (${changes.join(', ')}) and run`);
+  b.addEventListener('click', () => requestDims(half));
+  return b;
 }
 
 function warningsView(): HTMLElement | undefined {
@@ -539,20 +793,40 @@ function warningsView(): HTMLElement | undefined {
   for (const w of warnings.slice(0, 8)) {
     list.append(el('li', {}, `${w.path}: ${w.attention ? 'attention map' : w.kernel + ' output'} ${fmtShape(w.shape)} needs ${fmtBytes(w.bytes)}, over the ${fmtBytes(w.limit)} maxStorageBufferBindingSize`));
   }
-  const what = d?.kind === 'webgpu' ? 'Not run: this adapter cannot bind buffers that large.' : 'Not run: a typical WebGPU adapter would refuse this, and on the CPU it is slow.';
+  if (phase !== 'refused') {
+    // A forced CPU run went ahead: a note, not the refusal.
+    return el('div', { class: 'hint', id: 'forced-note' }, 'Ran on the CPU although a typical WebGPU adapter would refuse:', list);
+  }
+  const what = d?.kind === 'webgpu' ? 'Not run, for memory: this adapter cannot bind buffers that large.' : 'Not run, for memory: a typical WebGPU adapter would refuse this, and on the CPU it is slow.';
   const box = el('div', { class: 'warning', id: 'limit-warning', role: 'alert' }, `${what} Reduce the sequence length or image size.`, list);
-  if (d?.kind === 'cpu' && !result) {
+  const buttons = el('div', { class: 'buttons-row' });
+  const smaller = smallerButton(refusedDims);
+  if (smaller) buttons.append(smaller);
+  if (d?.kind === 'cpu') {
     const go = el('vscode-button', { id: 'run-anyway', secondary: '' }, 'Run on the CPU anyway');
-    go.addEventListener('click', () => {
-      force = true;
-      schedule();
-    });
-    box.append(go);
+    go.addEventListener('click', () => schedule(true));
+    buttons.append(go);
+  }
+  box.append(buttons);
+  return box;
+}
+
+/** A refusal from the extension's shape check (inputs and outputs alone over the memory limit) also offers the smaller input. */
+function errorView(): HTMLElement | undefined {
+  if (!runError) return undefined;
+  const box = el('div', { class: 'warning', id: 'error', role: 'alert' }, resolveError ? runError : `The forward pass failed: ${runError}`);
+  if (resolveError && /can allocate|memory/i.test(runError)) {
+    const smaller = smallerButton(state.dims);
+    if (smaller) box.append(el('div', { class: 'buttons-row' }, smaller));
   }
   return box;
 }
 
+/** Whether `runError` is the extension's answer to a dims request (not a failed forward). */
+let resolveError = false;
+
 function render(): void {
+  hideTooltip();
   const app = document.getElementById('app')!;
   app.replaceChildren();
   if (!init) {
@@ -570,13 +844,13 @@ function render(): void {
   app.append(controls(block));
   const w = weightsLine();
   if (w) app.append(w);
+  const st = statusLine();
+  if (st) app.append(st);
   const lw = warningsView();
   if (lw) app.append(lw);
-  if (runError) app.append(el('p', { class: 'warning', id: 'error', role: 'alert' }, `The forward pass failed: ${runError}`));
-  if (!result) {
-    if (!runError && !lw) app.append(el('p', { class: 'loading' }, 'Running…'));
-    return;
-  }
+  const err = errorView();
+  if (err) app.append(err);
+  if (!result) return;
   app.append(table(result));
   const a = attentionView(result);
   if (a) app.append(a);
@@ -604,6 +878,7 @@ window.addEventListener('message', (e: MessageEvent) => {
       if (m.block?.id !== block?.id) {
         weights = undefined;
         weightsReport = undefined;
+        engine?.post({ type: 'clearWeights' });
         if (block) {
           state.dims = undefined;
           state.map = 0;
@@ -615,13 +890,9 @@ window.addEventListener('message', (e: MessageEvent) => {
       block = m.block ?? undefined;
       result = undefined;
       runError = undefined;
+      resolveError = false;
       state.blockId = block?.id;
       save();
-      // Render the controls only if the run has not finished by the next frame: a small block's
-      // first heatmap then costs one render, not two.
-      requestAnimationFrame(() => {
-        if (!result && !runError) render();
-      });
       if (block) {
         const d = state.dims;
         if (d && block.dims.every((x) => x.name in d) && block.dims.some((x) => d[x.name] !== x.value)) requestDims(d);
@@ -629,34 +900,37 @@ window.addEventListener('message', (e: MessageEvent) => {
           state.dims = undefined;
           schedule();
         }
-      }
+      } else render();
       return;
     }
     case 'resolved': {
       if (!block || m.seq !== resolveSeq) return;
       if (m.issues.length) {
+        // A refused input clears the last run's state too: nothing stale stays on the page.
+        ++runSeq;
+        settle(runSeq);
+        phase = 'failed';
         runError = m.issues.join('; ');
+        resolveError = true;
         result = undefined;
+        warnings = [];
         render();
         return;
       }
+      resolveError = false;
       block = { ...block, dims: block.dims.map((d) => ({ ...d, value: m.dims[d.name] ?? d.value })), inputs: m.inputs, outputs: m.outputs };
       schedule();
       return;
     }
     case 'weights': {
-      if (!block || !prepared) return;
-      try {
-        const { sd, report } = checkWeights(prepared.module, m.bytes);
-        if (report.ok) {
-          weights = { fileName: m.fileName, sd };
-          weightsReport = undefined;
-        } else weightsReport = { fileName: m.fileName, report };
-      } catch (err) {
-        weightsReport = { fileName: m.fileName, report: { ok: false, missing: [], unexpected: [], mismatched: [] } };
-        runError = `${m.fileName} is not a readable .safetensors file: ${(err as Error).message}`;
-      }
-      schedule();
+      if (!block) return;
+      pendingWeights = { fileName: m.fileName, bytes: m.bytes };
+      const b = block;
+      // The worker keeps the parsed file; the page keeps the bytes for a worker started after Cancel.
+      void currentEngine().then((e) => {
+        const bytes = m.bytes.slice();
+        e.post({ type: 'weights', block: b, seed: state.seed, fileName: m.fileName, bytes }, [bytes.buffer]);
+      });
       return;
     }
     case 'weightsError':
@@ -670,11 +944,17 @@ window.addEventListener('message', (e: MessageEvent) => {
 
 // Leaving the page (panel closed or hidden without retained context): free GPU memory.
 window.addEventListener('pagehide', () => {
-  releasePrepared();
-  if (device?.gpu) {
-    device.gpu.trim();
-    device.gpu.device.destroy();
+  const e = engine;
+  if (!e) return;
+  if (e.where === 'page') {
+    e.post({ type: 'dispose' });
+    return;
   }
+  engine = undefined;
+  engineReady = undefined;
+  e.stop(runSeq);
+  // A terminated worker's storages and device are gone with it.
+  stats = { ...stats, liveStorages: 0 };
 });
 
 declare global {
@@ -686,13 +966,16 @@ declare global {
 
 window.__attentionForgePreview = {
   get backend() {
-    return device ? { kind: device.kind, adapter: device.adapter, reason: device.reason, limit: device.limit } : undefined;
+    return device ? { kind: device.kind, adapter: device.adapter, reason: device.reason, limit: device.limit, where: device.where } : undefined;
   },
   get result() {
     return result;
   },
   get drawn() {
     return drawn && { ...drawn, values: Array.from(drawn.values) };
+  },
+  get heads() {
+    return drawnHeads;
   },
   get gates() {
     return drawnGates.map((g) => ({ ...g, values: Array.from(g.values) }));
@@ -701,13 +984,19 @@ window.__attentionForgePreview = {
     return firstHeatmapMs;
   },
   get runs() {
-    return runs;
+    return stats.runs;
   },
   get liveStorages() {
-    return prepared?.tap.live.size ?? 0;
+    return stats.liveStorages;
   },
   get gpuStats() {
-    return device?.gpu ? { ...device.gpu.stats } : undefined;
+    return stats.buffersCreated !== undefined ? { buffersCreated: stats.buffersCreated } : undefined;
+  },
+  get phase() {
+    return phase;
+  },
+  get workers() {
+    return { started: engineCount, terminated, where: engine?.where };
   },
   /** Runs the forward `n` more times (the GPU-memory test) and resolves when done. */
   async rerun(n: number): Promise<void> {
@@ -725,4 +1014,5 @@ window.__attentionForgePreview = {
 };
 
 render();
+void currentEngine();
 post({ type: 'ready', ...(state.blockId ? { blockId: state.blockId } : {}) });
