@@ -29,9 +29,8 @@ import type { Dim } from './dims';
 import type { Event } from './events';
 import type { Node } from './parse';
 import * as S from './semantics';
-import { contiguousStrides, flipMask, roleFromName, shapeText, shapeTuple } from './semantics/facts';
+import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
 import { intV, isTensor, numValue, type OpHost } from './semantics/host';
-import { TENSOR_ATTRIBUTES } from './torch-api';
 import type { Axis, ClassInfo, InstanceV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 
@@ -72,14 +71,6 @@ function isTensorAnnotation(text: string): boolean {
   return /^(?:torch\.)?(?:Tensor|FloatTensor|LongTensor|BoolTensor|HalfTensor|IntTensor|nn\.Parameter|Parameter)$/.test(t)
     || /^(?:jaxtyping\.|jt\.)?(?:Float|Int|Bool|Shaped|Num|Real|Integer|Inexact|Float32|Int64|TensorType)\[/.test(t);
 }
-
-/** Attributes a tensor shares with modules, arrays or Python objects: reading one proves nothing. */
-const SHARED_ATTRIBUTES = new Set([
-  'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'type', 'apply', 'requires_grad_', 'share_memory_',
-  'copy', 'dtype', 'device', 'data', 'index', 'count', 'get', 'register_hook', 'names', 'is_sparse', 'is_cuda', 'storage',
-  'item', 'tolist', 'split', 'join', 'replace', 'format', 'strip', 'lower', 'upper', 'startswith', 'endswith', 'add', 'update',
-  'pop', 'clear', 'extend', 'append', 'insert', 'remove', 'sort', 'reverse', 'values', 'keys', 'items',
-]);
 
 /** List methods that change a list in place. */
 const LIST_MUTATORS = new Set(['append', 'extend', 'insert', 'pop', 'remove', 'clear', 'reverse', 'sort']);
@@ -1333,7 +1324,7 @@ export class Evaluator {
         return this.classAttribute(obj.cls, name) ?? (obj.torch ? S.moduleAttribute(obj.torch, name) : UNKNOWN);
       }
       case 'tensor':
-        return this.tensorAttribute(obj, name, n, attrNode);
+        return S.tensorAttribute(this.host, obj, name, n, attrNode);
       case 'tuple':
         return obj.names?.includes(name) ? obj.items[obj.names.indexOf(name)] : UNKNOWN;
       case 'torchmodule':
@@ -1343,32 +1334,6 @@ export class Evaluator {
       default:
         return UNKNOWN;
     }
-  }
-
-  private tensorAttribute(t: TensorV, name: string, n: Node, attrNode: Node): Value {
-    // A value taken for a tensor only from how it is used may be a duck-typed object (a
-    // sharded tensor, a process group, a config): an attribute tensors lack, or one modules and
-    // arrays share, says nothing, and the value never becomes a proven tensor.
-    if (t.hypothetical && (!TENSOR_ATTRIBUTES.has(name) || SHARED_ATTRIBUTES.has(name))) return UNKNOWN;
-    switch (name) {
-      case 'shape':
-        return shapeTuple(t);
-      case 'ndim':
-        return t.axes ? intV(D.dconst(t.axes.length)) : UNKNOWN;
-      case 'T':
-      case 'mT':
-        if (!t.axes) return { kind: 'tensor' };
-        if (name === 'T') return S.permuteTensor(t, t.axes.map((_, i) => t.axes!.length - 1 - i), n);
-        return S.transposeTensor(t, -2, -1, n);
-      case 'dtype':
-      case 'device':
-        return { kind: 'unknown' };
-      case 'is_cuda':
-      case 'requires_grad':
-        return { kind: 'bool' };
-    }
-    this.emit({ kind: 'attribute', node: n, nameNode: attrNode, name, self: t });
-    return { kind: 'method', self: t, name };
   }
 
   private subscript(n: Node, f: Frame): Value {
@@ -1747,31 +1712,8 @@ export class Evaluator {
   }
 
   private qualCall(path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
-    const nnMatch = /^torch\.nn\.(?:modules\.\w+\.)?([A-Z]\w*)$/.exec(path);
-    if (nnMatch) {
-      const type = nnMatch[1];
-      if (type === 'Module') return UNKNOWN;
-      // nn.Parameter(t) and nn.Buffer(t) are the tensor t, for shapes. A parameter is learned
-      // (a bias table initialised with torch.zeros), so it is never a mask whatever built it.
-      if (type === 'Parameter' || type === 'Buffer') {
-        const t = args[0] ?? kwargs.data;
-        if (!isTensor(t)) return { kind: 'tensor' };
-        return type === 'Parameter' ? { ...t, mask: undefined, positions: undefined, learned: true } : t;
-      }
-      const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
-      if (type === 'Sequential') m.items = args;
-      if (type === 'ModuleDict' || type === 'ParameterDict') {
-        const d = args[0] ?? kwargs.modules ?? kwargs.parameters;
-        m.entries = d?.kind === 'dict' ? { ...d.items } : {};
-      }
-      if (type === 'ModuleList') {
-        m.items = args[0]?.kind === 'tuple' ? args[0].items : args[0] ? [] : [];
-        if (args[0] && (args[0].kind !== 'tuple' || args[0].inexact)) m.inexact = true;
-      }
-      const literal = [...argNodes, ...Object.values(kwargNodes)].every((x) => this.isLiteral(x));
-      this.emit({ kind: 'module-new', node: n, module: m, argNodes, kwargNodes, literal });
-      return m;
-    }
+    const nnModule = S.newModule(this.host, path, args, kwargs, argNodes, kwargNodes, n, (x) => this.isLiteral(x));
+    if (nnModule) return nnModule;
     const short = path.replace(/^torch\.nn\.functional\./, 'F.').replace(/^torch\./, 'torch.');
     const nameNode = fnNode.type === 'attribute' ? fnNode.childForFieldName('attribute') ?? fnNode : fnNode;
     switch (path) {

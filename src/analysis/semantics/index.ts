@@ -25,10 +25,10 @@ import { MODULE_FUNCTIONS } from './modules';
 import { REDUCTION_METHODS } from './reductions';
 import { SHAPE_FUNCTIONS, SHAPE_METHODS } from './shape';
 
-export { callModule, moduleAttribute } from './modules';
+export { callModule, moduleAttribute, newModule } from './modules';
 export { compareTensors } from './attention';
 export { einopsFunction } from './einops';
-export { permuteTensor, transposeTensor } from './shape';
+export { permuteTensor, tensorAttribute, transposeTensor } from './shape';
 export { tensorArith } from './elementwise';
 export type { OpHost } from './host';
 

@@ -363,3 +363,36 @@ export function moduleAttribute(m: TorchModuleV, name: string): Value {
   }
   return UNKNOWN;
 }
+
+/**
+ * `nn.<Layer>(…)` (also `torch.nn.modules.<file>.<Layer>`): the layer value, with its items or
+ * entries for containers, and the `module-new` event (`literal` when every argument is a
+ * literal, which makes a contradiction an error rather than a warning); `nn.Parameter(t)` and
+ * `nn.Buffer(t)` are the tensor t. Undefined for any other path.
+ */
+export function newModule(h: OpHost, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, isLiteral: (x: Node) => boolean): Value | undefined {
+  const nnMatch = /^torch\.nn\.(?:modules\.\w+\.)?([A-Z]\w*)$/.exec(path);
+  if (!nnMatch) return undefined;
+  const type = nnMatch[1];
+  if (type === 'Module') return UNKNOWN;
+  // nn.Parameter(t) and nn.Buffer(t) are the tensor t, for shapes. A parameter is learned
+  // (a bias table initialised with torch.zeros), so it is never a mask whatever built it.
+  if (type === 'Parameter' || type === 'Buffer') {
+    const t = args[0] ?? kwargs.data;
+    if (!isTensor(t)) return { kind: 'tensor' };
+    return type === 'Parameter' ? { ...t, mask: undefined, positions: undefined, learned: true } : t;
+  }
+  const m: TorchModuleV = { kind: 'torchmodule', type, args, kwargs, node: n };
+  if (type === 'Sequential') m.items = args;
+  if (type === 'ModuleDict' || type === 'ParameterDict') {
+    const d = args[0] ?? kwargs.modules ?? kwargs.parameters;
+    m.entries = d?.kind === 'dict' ? { ...d.items } : {};
+  }
+  if (type === 'ModuleList') {
+    m.items = args[0]?.kind === 'tuple' ? args[0].items : args[0] ? [] : [];
+    if (args[0] && (args[0].kind !== 'tuple' || args[0].inexact)) m.inexact = true;
+  }
+  const literal = [...argNodes, ...Object.values(kwargNodes)].every(isLiteral);
+  h.emit({ kind: 'module-new', node: n, module: m, argNodes, kwargNodes, literal });
+  return m;
+}

@@ -14,6 +14,7 @@ import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, IntV, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
+import { TENSOR_ATTRIBUTES } from '../torch-api';
 import { contiguousStrides, dtypeOf, mergeRole, roleFromName, shapeText, shapeTuple } from './facts';
 import { failed, intV, isTensor, normDim, numValue, raises, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
@@ -665,4 +666,39 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
   const axes = [...ts[0].axes!.map((a) => ({ ...a }))];
   axes.splice(d, 0, { size: D.dconst(ts.length) });
   return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
+}
+
+/** Attributes a tensor shares with modules, arrays or Python objects: reading one proves nothing. */
+const SHARED_ATTRIBUTES = new Set([
+  'to', 'cuda', 'cpu', 'float', 'double', 'half', 'bfloat16', 'type', 'apply', 'requires_grad_', 'share_memory_',
+  'copy', 'dtype', 'device', 'data', 'index', 'count', 'get', 'register_hook', 'names', 'is_sparse', 'is_cuda', 'storage',
+  'item', 'tolist', 'split', 'join', 'replace', 'format', 'strip', 'lower', 'upper', 'startswith', 'endswith', 'add', 'update',
+  'pop', 'clear', 'extend', 'append', 'insert', 'remove', 'sort', 'reverse', 'values', 'keys', 'items',
+]);
+
+/** An attribute of a tensor: `shape`, `ndim`, `T`/`mT`, else a method (the `attribute` event judges the name). */
+export function tensorAttribute(h: OpHost, t: TensorV, name: string, n: Node, attrNode: Node): Value {
+  // A value taken for a tensor only from how it is used may be a duck-typed object (a
+  // sharded tensor, a process group, a config): an attribute tensors lack, or one modules and
+  // arrays share, says nothing, and the value never becomes a proven tensor.
+  if (t.hypothetical && (!TENSOR_ATTRIBUTES.has(name) || SHARED_ATTRIBUTES.has(name))) return UNKNOWN;
+  switch (name) {
+    case 'shape':
+      return shapeTuple(t);
+    case 'ndim':
+      return t.axes ? intV(D.dconst(t.axes.length)) : UNKNOWN;
+    case 'T':
+    case 'mT':
+      if (!t.axes) return { kind: 'tensor' };
+      if (name === 'T') return permuteTensor(t, t.axes.map((_, i) => t.axes!.length - 1 - i), n);
+      return transposeTensor(t, -2, -1, n);
+    case 'dtype':
+    case 'device':
+      return { kind: 'unknown' };
+    case 'is_cuda':
+    case 'requires_grad':
+      return { kind: 'bool' };
+  }
+  h.emit({ kind: 'attribute', node: n, nameNode: attrNode, name, self: t });
+  return { kind: 'method', self: t, name };
 }
