@@ -280,6 +280,9 @@ export class Evaluator {
     // shown as built; one built only inside another class nobody built (BasicConv(2, 1) in a
     // spatial gate) is also exercised on its own, so its shapes hold for every construction.
     const built = new Set(this.instantiated);
+    // A helper function is also run on its own unless the file's own code called it: a call
+    // from a module run without a caller passes what is known there, often nothing.
+    const driven = new Set(this.calledFunctions);
     for (const cls of this.b.classList) {
       if (!cls.isModule || built.has(cls)) continue;
       this.guard(() => this.instantiate(cls, [], {}, undefined, true));
@@ -289,7 +292,7 @@ export class Evaluator {
       this.guard(() => this.callInstance(inst, [], {}, undefined, true));
     }
     for (const fn of this.b.functionList) {
-      if (this.calledFunctions.has(fn)) continue;
+      if (driven.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
   }
@@ -991,7 +994,10 @@ export class Evaluator {
           const v = f.self.attrs.get(name);
           if (v) {
             const r = moduleRank(v);
-            return r?.kind === 'function' ? { ...r, index: r.index + index } : r;
+            if (r?.kind === 'function') return { ...r, index: r.index + index };
+            // A layer's input is its first argument; nn.MultiheadAttention's are query, key and value.
+            const mha = v.kind === 'torchmodule' && v.type === 'MultiheadAttention';
+            return index === 0 || (mha && index <= 2) ? r : undefined;
           }
           const m = findMethod(f.self.cls, name);
           return m ? { kind: 'function', node: m, index: index + 1 } : undefined;

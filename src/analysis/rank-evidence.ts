@@ -214,6 +214,12 @@ class Scan {
       const index = positionalArgs(call).indexOf(use);
       if (!fn) return undefined;
       if (byKeyword) {
+        const key = parent.childForFieldName('name')?.text ?? '';
+        const mhaIndex = ['query', 'key', 'value'].indexOf(key);
+        if (mhaIndex >= 0) {
+          const m = this.env.callee(fn, mhaIndex);
+          if (m?.kind === 'sink' && m.rank === 3) return m.names ? { rank: 3, names: same ? m.names : [...m.names.slice(0, -1), undefined] } : { rank: 3 };
+        }
         const c = this.env.callee(fn, 0);
         if (c?.kind !== 'function') return undefined;
         const i = parameterIndex(c.node, parent.childForFieldName('name')?.text ?? '');
