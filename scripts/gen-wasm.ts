@@ -1,9 +1,13 @@
 /**
  * Compiles the WASM SIMD kernels (wasm/kernels.ts, AssemblyScript) with `asc`
  * and writes them as a byte array into src/runtime/wasm/kernels.generated.ts, so the
- * bundles carry them inline (no file to locate or fetch at run time). The
- * generated file records a hash of the source and the compiler version; when
- * both are unchanged nothing is recompiled. Run by scripts/build.mjs,
+ * bundles carry them inline (no file to locate or fetch at run time), together
+ * with `KernelExports`, the TypeScript type of the module's exports derived
+ * from the AssemblyScript declarations (`exportsInterface`): the source's
+ * `export function` lines are the one declaration of each binding, so the
+ * runtime calls them typed without restating a signature. The
+ * generated file records a hash of the source, the compiler version and this
+ * generator's output format; when all are unchanged nothing is recompiled. Run by scripts/build.mjs,
  * `npm run typecheck` and the mocha setup, next to gen-twins.
  *   tsx scripts/gen-wasm.ts
  */
@@ -15,12 +19,47 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd', '--initialMemory', '2'];
+/** Bumped when the generated file's layout changes, so an older one is rewritten. */
+const FORMAT = 2;
+
+/** AssemblyScript's value types as TypeScript sees them across the boundary (all numbers: no i64 is exported). */
+const TS_TYPES: Readonly<Record<string, string>> = { i32: 'number', u32: 'number', usize: 'number', f32: 'number', f64: 'number', bool: 'number', void: 'void' };
+
+/**
+ * `interface KernelExports` from the source's exported functions, each with its doc comment:
+ * one method per `export function name(p: type, …): type`, AssemblyScript's types mapped by
+ * `TS_TYPES` (an unknown type fails the generation rather than being guessed).
+ */
+export function exportsInterface(source: string): string {
+  const lines = ['/** The module\'s exports, derived from the `export function` declarations of wasm/kernels.ts. */', 'export interface KernelExports {', '  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };'];
+  const re = /(\/\*\*(?:[^*]|\*(?!\/))*\*\/\s*)?^export function (\w+)\(([^)]*)\)\s*:\s*(\w+)/gm;
+  const ts = (t: string, where: string): string => {
+    const m = TS_TYPES[t];
+    if (!m) throw new Error(`gen-wasm: ${where} has type ${t}, which has no TypeScript mapping`);
+    return m;
+  };
+  for (const m of source.matchAll(re)) {
+    const [, doc, name, params, ret] = m;
+    const args = params
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((p) => {
+        const [pn, pt] = p.split(':').map((x) => x.trim());
+        return `${pn}: ${ts(pt, `${name}(${pn})`)}`;
+      });
+    if (doc) lines.push(...doc.trim().split('\n').map((l) => `  ${l.trim().startsWith('*') ? ' ' + l.trim() : l.trim()}`));
+    lines.push(`  ${name}(${args.join(', ')}): ${ts(ret, `${name}()`)};`);
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
 
 export function writeWasm(root = path.resolve(__dirname, '..')): { compiled: boolean; bytes: number } {
   const src = path.join(root, 'wasm/kernels.ts');
   const target = path.join(root, 'src/runtime/wasm/kernels.generated.ts');
   const ascPkg = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/assemblyscript/package.json'), 'utf8')) as { version: string };
-  const hash = createHash('sha256').update(fs.readFileSync(src)).update(ascPkg.version).update(FLAGS.join(' ')).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(fs.readFileSync(src)).update(ascPkg.version).update(FLAGS.join(' ')).update(String(FORMAT)).digest('hex').slice(0, 16);
   const stamp = `// source hash ${hash}`;
   if (fs.existsSync(target)) {
     const old = fs.readFileSync(target, 'utf8');
@@ -40,6 +79,8 @@ export function writeWasm(root = path.resolve(__dirname, '..')): { compiled: boo
       'export const KERNELS_WASM = new Uint8Array([',
       ...rows,
       ']);',
+      '',
+      exportsInterface(fs.readFileSync(src, 'utf8')),
       '',
     ].join('\n');
     fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -499,6 +499,10 @@ export function flashAttention(q: usize, qrs: i32, k: usize, krs: i32, v: usize,
   }
 }
 
+/**
+ * In place, each of `rows` rows of `cols` floats at p becomes softmax(row · scale);
+ * `causal` (1) masks the columns j > i of row i (their weights are 0).
+ */
 export function softmaxRows(p: usize, rows: i32, cols: i32, scale: f32, causal: i32): void {
   const sc = f32x4.splat(scale);
   for (let i = 0; i < rows; i++) {

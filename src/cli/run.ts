@@ -1,9 +1,11 @@
 /**
  * `attention-forge run <block>`: builds a catalog block from its compiled
  * twin (`src/twins/registry.ts`; no source text is evaluated), initialises
- * it from a seeded generator or loads `--weights` strictly, runs it on an
- * input read from `--input` (checked against the block's shape contract) or
- * drawn at the contract's default dims, writes the outputs (`output`, and
+ * it from a seeded generator or loads `--weights` (safetensors or a
+ * `torch.save` checkpoint, `.pt`/`.pth`, read by the runtime's restricted
+ * reader; strictly unless `--no-strict`), runs it on an input read from
+ * `--input` (checked against the block's shape contract) or drawn at the
+ * contract's default dims, writes the outputs (`output`, and
  * `attn` where the block returns it) to `--output` as safetensors, and
  * prints the per-layer table from the runtime's tracer (`--json` for
  * machines). `runBlock` is the same work without the command line, for tests
@@ -20,12 +22,13 @@ import { parseArgs } from 'node:util';
 import { allBlocks, contractEnv, getBlock, parseParamValue, resolveParams } from '../blocks/catalog';
 import { evalShape } from '../blocks/expr';
 import type { BlockDef, Params, TensorSpec } from '../blocks/types';
-import { cpu, Generator, parseSafetensors, randn, rand, serializeSafetensors, Tensor, tensor, TorchError, full, type Backend } from '../runtime/index';
+import { CheckpointError, cpu, Generator, parseSafetensors, randn, rand, readStateDict, serializeSafetensors, Tensor, tensor, TorchError, full, type Backend, type StateDictFile } from '../runtime/index';
 import { traceForward, WebGpuLimitError, type LayerRecord } from '../runtime/index';
 import { instantiateBlock } from '../twins/registry';
 
 export const RUN_USAGE = `  run <block> [--set name=value ...]   Run a block on the Attention Forge runtime and print its layers.
-        [--weights W.safetensors] [--input X.safetensors] [--output Y.safetensors [--force]]
+        [--weights W.safetensors|W.pt [--weights-key K] [--no-strict]]
+        [--input X.safetensors] [--output Y.safetensors [--force]]
         [--backend cpu|webgpu] [--seed N] [--json]
 `;
 
@@ -42,8 +45,10 @@ export class RunError extends Error {}
 export interface RunOptions {
   readonly seed?: number;
   readonly device?: Backend;
-  /** A state dict (e.g. parsed from safetensors); loaded strictly. */
+  /** A state dict (from safetensors or a torch checkpoint: `readStateDict`). */
   readonly weights?: ReadonlyMap<string, Tensor>;
+  /** `load_state_dict`'s strict (default true): false tolerates missing and unexpected keys, never mis-shaped ones. */
+  readonly strict?: boolean;
   /** Inputs by contract name; missing ones are drawn at the default dims. */
   readonly inputs?: ReadonlyMap<string, Tensor>;
 }
@@ -54,6 +59,9 @@ export interface RunResult {
   /** By contract output name (`output`, `attn`). */
   readonly outputs: Map<string, Tensor>;
   readonly layers: readonly LayerRecord[];
+  /** The model's keys the weights lacked and the weights' keys the model lacks (empty when strict). */
+  readonly missingKeys: readonly string[];
+  readonly unexpectedKeys: readonly string[];
 }
 
 /** Parses `--set name=value` against the block's parameters. */
@@ -150,9 +158,10 @@ export function runBlock(block: BlockDef, given: Params, o: RunOptions = {}): Ru
   const device = o.device ?? cpu;
   const gen = new Generator(o.seed ?? 0);
   const module = instantiateBlock(block.id, params, { generator: gen, device });
+  let incompatible = { missingKeys: [] as string[], unexpectedKeys: [] as string[] };
   if (o.weights) {
     try {
-      module.loadStateDict(o.weights);
+      incompatible = module.loadStateDict(o.weights, o.strict ?? true);
     } catch (e) {
       if (e instanceof TorchError) throw new RunError(e.message);
       throw e;
@@ -189,7 +198,7 @@ export function runBlock(block: BlockDef, given: Params, o: RunOptions = {}): Ru
   const outs = Array.isArray(trace.result) ? trace.result : [trace.result];
   const outputs = new Map<string, Tensor>();
   contract.outputs.forEach((spec, i) => outputs.set(spec.name, outs[i]));
-  return { params, inputs, outputs, layers: trace.layers };
+  return { params, inputs, outputs, layers: trace.layers, ...incompatible };
 }
 
 function readSafetensors(file: string, what: string): Map<string, Tensor> {
@@ -203,6 +212,22 @@ function readSafetensors(file: string, what: string): Map<string, Tensor> {
     return parseSafetensors(bytes);
   } catch (e) {
     throw new RunError(`${what} ${file} is not a valid safetensors file: ${(e as Error).message}`);
+  }
+}
+
+/** `--weights`: safetensors or a `torch.save` checkpoint, told apart by their bytes. */
+function readWeights(file: string, key: string | undefined): StateDictFile {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new RunError(`cannot read weights file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return readStateDict(bytes, { key });
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new RunError(`weights file ${file} is ${e.message}`);
+    throw e;
   }
 }
 
@@ -233,6 +258,8 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     options: {
       set: { type: 'string', multiple: true, default: [] },
       weights: { type: 'string' },
+      'weights-key': { type: 'string' },
+      'no-strict': { type: 'boolean', default: false },
       input: { type: 'string' },
       output: { type: 'string' },
       backend: { type: 'string', default: 'cpu' },
@@ -252,10 +279,12 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     if (backend !== 'cpu' && backend !== 'webgpu') throw new RunUsageError(`--backend ${backend} is not available; supported: cpu, webgpu`);
     // Refuse before the run rather than after it; the write below is atomic about it too ('wx').
     if (values.output && !values.force && fs.existsSync(values.output)) throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
-    const weights = values.weights ? readSafetensors(values.weights, 'weights file') : undefined;
+    if (!values.weights && (values['weights-key'] !== undefined || values['no-strict'])) throw new RunUsageError('--weights-key and --no-strict need --weights');
+    const strict = !values['no-strict'];
+    const file = values.weights ? readWeights(values.weights, values['weights-key']) : undefined;
     const inputs = values.input ? readSafetensors(values.input, 'input file') : undefined;
     const device = await openBackend(backend);
-    const r = runBlockBounded(block, params, { seed, device, weights, inputs });
+    const r = runBlockBounded(block, params, { seed, device, weights: file?.tensors, strict, inputs });
     const outData = new Map<string, Tensor>();
     for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
     if (values.output) {
@@ -266,6 +295,9 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
         throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
       }
     }
+    // Not strict: say what was left at its initial value and what was ignored, as torch's _IncompatibleKeys does.
+    if (r.missingKeys.length) io.err(`attention-forge run: missing key(s) in state_dict, left at their initial values: ${r.missingKeys.map((k) => `"${k}"`).join(', ')}\n`);
+    if (r.unexpectedKeys.length) io.err(`attention-forge run: unexpected key(s) in state_dict, ignored: ${r.unexpectedKeys.map((k) => `"${k}"`).join(', ')}\n`);
     const total = r.layers[0]?.parameters ?? 0;
     const flops = r.layers[0]?.flops ?? 0;
     if (values.json) {
@@ -277,6 +309,10 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
             backend: device.name,
             seed,
             weights: values.weights ?? null,
+            weightsFormat: file?.format ?? null,
+            weightsKey: file ? file.key : null,
+            missingKeys: r.missingKeys,
+            unexpectedKeys: r.unexpectedKeys,
             inputs: [...r.inputs].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
             outputs: [...outData].map(([name, t]) => ({ name, shape: t.shape, dtype: t.dtype })),
             output: values.output ?? null,
@@ -290,7 +326,8 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
       );
       return 0;
     }
-    io.out(`${block.id} on ${device.name}, seed ${seed}${values.weights ? `, weights ${values.weights}` : ', random initial weights'}\n`);
+    const from = file ? `, weights ${values.weights}${file.key ? ` ['${file.key}']` : ''}` : ', random initial weights';
+    io.out(`${block.id} on ${device.name}, seed ${seed}${from}\n`);
     io.out(`input:  ${[...r.inputs].map(([n, t]) => `${n} ${fmt(t.shape)}${t.dtype === 'float32' ? '' : ` ${t.dtype}`}`).join(', ')}${values.input ? '' : ' (random, default dims)'}\n`);
     io.out(`output: ${[...outData].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n\n`);
     io.out(table(r.layers, r.layers[0]?.type ?? block.id));

@@ -26,6 +26,7 @@ import {
   DOCS_SCHEME,
   parseRuleLevel,
   planCodeActions,
+  resourceFromDocsQuery,
   RULE_SETTING_PREFIX,
   ruleDocsMarkdown,
   ruleDocsUri,
@@ -247,7 +248,7 @@ export class AnalysisController implements vscode.Disposable {
       if (!sev) continue;
       const v = new vscode.Diagnostic(toRange(d.range), d.message, SEVERITY[sev]);
       v.source = DIAGNOSTIC_SOURCE;
-      v.code = { value: d.rule, target: vscode.Uri.parse(ruleDocsUri(d.rule)) };
+      v.code = { value: d.rule, target: vscode.Uri.parse(ruleDocsUri(d.rule, uri.toString())) };
       out.push(v);
     }
     return out;
@@ -367,15 +368,50 @@ export class ShapeInlayHintsProvider implements vscode.InlayHintsProvider {
   }
 }
 
-/** Serves `attention-forge-docs:/rules/<name>.md`, rendered from the rule registry. */
-export class RuleDocsProvider implements vscode.TextDocumentContentProvider {
+/**
+ * Serves `attention-forge-docs:/rules/<name>.md`, rendered from the rule registry with the
+ * severity the editor uses under the linking file's settings (the page updates when they
+ * change), and shows such a page as formatted documentation: a diagnostic's code link opens it
+ * as text, so that text tab is replaced by the built-in Markdown preview of the same page.
+ */
+export class RuleDocsProvider implements vscode.TextDocumentContentProvider, vscode.Disposable {
   static readonly scheme = DOCS_SCHEME;
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [
+    this.changed,
+    vscode.workspace.registerTextDocumentContentProvider(DOCS_SCHEME, this),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(`${SETTINGS_SECTION}.${RULE_SETTING_PREFIX.replace(/\.$/, '')}`)) return;
+      for (const d of vscode.workspace.textDocuments) if (d.uri.scheme === DOCS_SCHEME) this.changed.fire(d.uri);
+    }),
+    vscode.window.tabGroups.onDidChangeTabs((e) => {
+      for (const tab of e.opened) if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === DOCS_SCHEME) void this.showFormatted(tab, tab.input.uri);
+    }),
+  ];
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const { getRule, RULES } = await loadAnalyzer();
     const name = ruleFromDocsPath(uri.path);
     const rule = name ? getRule(name) : undefined;
-    if (rule) return ruleDocsMarkdown(rule);
+    if (rule) {
+      const resource = resourceFromDocsQuery(uri.query);
+      const config = vscode.workspace.getConfiguration(SETTINGS_SECTION, resource ? vscode.Uri.parse(resource) : undefined);
+      return ruleDocsMarkdown(rule, parseRuleLevel(config.get(`${RULE_SETTING_PREFIX}${rule.name}`)));
+    }
     return ['# Attention Forge rules', '', ...RULES.map((r) => `- \`${r.name}\`: ${r.summary}`), ''].join('\n');
+  }
+
+  private async showFormatted(tab: vscode.Tab, uri: vscode.Uri): Promise<void> {
+    try {
+      await vscode.commands.executeCommand('markdown.showPreview', uri);
+      await vscode.window.tabGroups.close(tab, true);
+    } catch {
+      // Without the built-in Markdown extension the page stays open as Markdown text.
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
   }
 }

@@ -70,9 +70,13 @@ export function configurationContribution(rules: readonly Pick<Rule, 'name' | 's
 
 export const DOCS_SCHEME = 'attention-forge-docs';
 
-/** Where `diagnostic.code` links to: a read-only page the extension renders from the rule registry. */
-export function ruleDocsUri(rule: string): string {
-  return `${DOCS_SCHEME}:/rules/${rule}.md`;
+/**
+ * Where `diagnostic.code` links to: a read-only page the extension renders from the rule
+ * registry. `resource` is the file the diagnostic is in: the page states the severity under
+ * that file's settings (rule settings are resource-scoped).
+ */
+export function ruleDocsUri(rule: string, resource?: string): string {
+  return `${DOCS_SCHEME}:/rules/${rule}.md${resource ? `?${new URLSearchParams({ resource }).toString()}` : ''}`;
 }
 
 /** The rule name in a docs URI path (`/rules/<name>.md`), if it is one. */
@@ -80,11 +84,35 @@ export function ruleFromDocsPath(p: string): string | undefined {
   return /^\/rules\/([a-z0-9-]+)\.md$/.exec(p)?.[1];
 }
 
-export function ruleDocsMarkdown(r: Pick<Rule, 'name' | 'summary' | 'defaultSeverity' | 'docs'>): string {
+/** The file a docs URI's query names (see `ruleDocsUri`), if any. */
+export function resourceFromDocsQuery(query: string): string | undefined {
+  return new URLSearchParams(query).get('resource') ?? undefined;
+}
+
+/** The rule's own severity in words: error rules report symbolic findings as warnings. */
+export function defaultSeverityText(r: Pick<Rule, 'defaultSeverity'>): string {
+  return r.defaultSeverity === 'error' ? '**error** when the sizes involved are literal numbers, **warning** when one is symbolic' : '**warning**';
+}
+
+/**
+ * The severity the editor gives the rule's findings under a setting (`shownSeverity` in words),
+ * as the rule docs page states it.
+ */
+export function severitySentence(r: Pick<Rule, 'name' | 'defaultSeverity'>, level: RuleLevel): string {
+  const setting = `\`${ruleSettingKey(r.name)}\``;
+  if (level === 'off') return `Severity in the editor: **off**, set by ${setting}; the editor does not report this rule (its own severity: ${defaultSeverityText(r)}).`;
+  if (level === 'default') return `Severity in the editor: ${defaultSeverityText(r)} (the rule's own severity; ${setting} can change it or turn the rule off).`;
+  return `Severity in the editor: **${level}**, set by ${setting} (the rule's own severity: ${defaultSeverityText(r)}).`;
+}
+
+/** The rule's documentation page, stating the severity the editor uses under `level`. */
+export function ruleDocsMarkdown(r: Pick<Rule, 'name' | 'summary' | 'defaultSeverity' | 'docs'>, level: RuleLevel = 'default'): string {
   return [
     `# ${r.name}`,
     '',
-    `${r.summary}. Default severity: ${r.defaultSeverity}. Setting: \`${ruleSettingKey(r.name)}\`.`,
+    `${r.summary}.`,
+    '',
+    severitySentence(r, level),
     '',
     '## What it does',
     '',

@@ -62,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): Api {
     vscode.languages.registerCodeActionsProvider(PYTHON, new FixProvider(analysis), FixProvider.metadata),
     vscode.languages.registerHoverProvider(PYTHON, new ShapeHoverProvider(analysis)),
     vscode.languages.registerInlayHintsProvider(PYTHON, new ShapeInlayHintsProvider(analysis)),
-    vscode.workspace.registerTextDocumentContentProvider(RuleDocsProvider.scheme, new RuleDocsProvider()),
+    new RuleDocsProvider(),
     vscode.languages.registerCodeLensProvider(GENERATED, new PreviewLensProvider()),
   );
   for (const [id, handler] of Object.entries(COMMANDS)) {

@@ -28,17 +28,18 @@
  * - Storage is reference-free: a backend may pool and release buffers;
  *   `Tensor.dispose()` calls `release` when no other tensor shares it.
  *
- * ## Kernel anatomy (`kernels/<op>.ts`, one registry `kernels/registry.ts`)
+ * ## Kernel anatomy (`kernels/ops/<op>.ts`, one registry `kernels/ops/index.ts`)
  *
- * Each kernel is a `Kernel<Attrs>` (see `kernels/kernel.ts`):
+ * Each kernel is a `Kernel<Attrs>` (see `kernels/kernel.ts`), all of it in its op's file:
  *   1. `outputs(inputs, attrs)` validates the inputs' shapes/dtypes and the
  *      attributes and throws a `TorchError` in exactly the cases torch raises,
  *      with torch's wording where practical; it returns the output specs
  *      (shape and dtype). It is pure and shared by every backend, so a GPU
  *      backend never has to re-validate.
- *   2. `wgsl(...)` (optional slot) returns the WGSL program for these shapes;
- *      the WebGPU engineer fills it, in the same file.
- *   3. `cpu(...)` is the reference implementation over typed arrays.
+ *   2. `wgsl(...)` returns the WGSL program for these shapes.
+ *   3. `cpu(...)` is the reference implementation over typed arrays; `fast(...)`
+ *      (optional) computes the same faster on WASM SIMD, and the default CPU
+ *      backend prefers it where WebAssembly compiles.
  *   4. `tolerance` is the max abs error allowed against torch goldens per
  *      backend (1e-5 CPU, 1e-4 WebGPU; anything looser says why).
  *   5. `flops(...)` is what one call computes, by one rule set (`kernel.ts`);

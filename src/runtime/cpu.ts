@@ -2,11 +2,11 @@
  * The CPU backends: storage is a `Float32Array`, kernels run synchronously.
  * `cpuReference` runs every kernel's TypeScript `cpu` reference — the
  * reference every other path is compared with. `cpu` (the default device)
- * runs the same references except where `wasm/fast.ts` has a fast one
- * (matmul, scaled dot-product attention, softmax, convolution, broadcast
- * arithmetic, copies and max pooling on WASM SIMD; other arithmetic, copies
- * and pooling without per-element offset tables or bounds checks) and
- * WebAssembly is available; it is the fallback wherever WebGPU is missing. Neither
+ * runs the same references except where a kernel has a fast path
+ * (`Kernel.fast`, in its file: matmul, scaled dot-product attention, softmax,
+ * convolution, broadcast arithmetic, copies and max pooling on WASM SIMD;
+ * other arithmetic, copies and pooling without per-element offset tables or
+ * bounds checks) and WebAssembly is available; it is the fallback wherever WebGPU is missing. Neither
  * validates shapes (kernels' `outputs()` did) nor knows an operation.
  */
 
@@ -14,7 +14,6 @@ import type { Backend, OutputSpec, Storage, TensorView } from './backend';
 import type { CpuView, Kernel } from './kernels/kernel';
 import { numel } from './kernels/kernel';
 import { wasmKernels } from './wasm/index';
-import { FAST_CPU, type FastCpu } from './wasm/fast';
 
 export class CpuStorage implements Storage {
   constructor(
@@ -85,10 +84,6 @@ class CpuBackend implements Backend {
   /** `fast`: use the WASM implementations where they exist and WebAssembly compiles here. */
   constructor(private readonly fast: boolean) {}
 
-  private fastFor(kernel: string): FastCpu | undefined {
-    return this.fast && wasmKernels() ? FAST_CPU.get(kernel) : undefined;
-  }
-
   alloc(size: number): Storage {
     return new CpuStorage(this, this.pool.take(size));
   }
@@ -114,8 +109,8 @@ class CpuBackend implements Backend {
   run<A>(kernel: Kernel<A>, inputs: readonly TensorView[], attrs: A, outputs: readonly OutputSpec[]): Storage[] {
     const views: CpuView[] = inputs.map((v) => ({ shape: v.shape, strides: v.strides, offset: v.offset, dtype: v.dtype, data: this.data(v.storage) }));
     const outs = outputs.map((o) => this.pool.take(numel(o.shape)));
-    const fast = this.fastFor(kernel.name);
-    if (fast) fast(views, attrs as never, outs);
+    const wasm = this.fast && kernel.fast ? wasmKernels() : null;
+    if (wasm && kernel.fast) kernel.fast(views, attrs, outs, wasm);
     else kernel.cpu(views, attrs, outs);
     return outs.map((d) => new CpuStorage(this, d));
   }

@@ -9,11 +9,12 @@
  */
 
 import { fmtShape, TorchError } from './errors';
-import { batchNorm as batchNormK } from './kernels/norm';
-import { conv as convK } from './kernels/conv';
-import { layerNorm as layerNormK } from './kernels/norm';
-import { adaptivePool as adaptivePoolK, pool as poolK } from './kernels/pool';
-import { sdpa as sdpaK } from './kernels/sdpa';
+import { adaptivePool as adaptivePoolK } from './kernels/ops/adaptive-pool';
+import { batchNorm as batchNormK } from './kernels/ops/batch-norm';
+import { conv as convK } from './kernels/ops/conv';
+import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
+import { pool as poolK } from './kernels/ops/pool';
+import { sdpa as sdpaK } from './kernels/ops/sdpa';
 import { cat, full, ones, runKernel, Tensor, tril, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];

@@ -1,8 +1,9 @@
 /**
  * The runtime's public surface, shaped like `torch`: tensors and their
- * factories, `nn`, `F` (functional), random generators, safetensors I/O and
- * the backend types, and the WebGPU backend (from a `GPUDevice` the caller
- * obtained; nothing here touches `navigator`). Generated TypeScript blocks
+ * factories, `nn`, `F` (functional), random generators, safetensors I/O,
+ * PyTorch checkpoint reading (`checkpoint/`), the backend types, and the
+ * WebGPU backend (from a `GPUDevice` the caller obtained; nothing here
+ * touches `navigator`). Generated TypeScript blocks
  * import only this module; the npm package publishes it as
  * `attention-forge/runtime`. Re-exports only.
  */
@@ -15,6 +16,7 @@ export { Generator, randn, rand } from './random';
 export * as F from './functional';
 export * as nn from './nn/index';
 export { parseSafetensors, serializeSafetensors, loadStateDictFromSafetensors, SafetensorsError } from './safetensors';
+export { readStateDict, loadStateDictFromFile, readTorchCheckpoint, findStateDict, CheckpointError, STATE_DICT_KEYS, type StateDictFile, type ReadStateDictOptions, type WeightsFormat, type Checkpoint, type CheckpointOptions } from './checkpoint/index';
 export { KERNELS, getKernel } from './kernels/registry';
 export { traceForward, opFlops, formatShapes, type Trace, type TraceTotals, type TraceOptions, type TracedKernel, type LayerRecord, type OpRecord } from './trace';
 export { WebGpuBackend, WebGpuError, WebGpuLimitError, requestWebGpuDevice, requestDeviceFrom, type WebGpuBackendOptions } from './webgpu/backend';

@@ -25,7 +25,8 @@ interface Entry {
   data_offsets: [number, number];
 }
 
-function half(h: number): number {
+/** An IEEE half-precision bit pattern as a number (also used by the PyTorch checkpoint reader). */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
@@ -77,7 +78,7 @@ export function parseSafetensors(bytes: Uint8Array, device: Backend = cpu): Map<
       switch (e.dtype) {
         case 'F32': vals[i] = dv.getFloat32(o, true); break;
         case 'F64': vals[i] = dv.getFloat64(o, true); break;
-        case 'F16': vals[i] = half(dv.getUint16(o, true)); break;
+        case 'F16': vals[i] = halfToFloat(dv.getUint16(o, true)); break;
         case 'BF16': vals[i] = new Float32Array(new Uint32Array([dv.getUint16(o, true) << 16]).buffer)[0]; break;
         case 'I64': vals[i] = Number(dv.getBigInt64(o, true)); break;
         case 'I32': vals[i] = dv.getInt32(o, true); break;

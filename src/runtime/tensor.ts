@@ -15,12 +15,17 @@
 import type { Backend, DType, TensorView } from './backend';
 import { cpu } from './cpu';
 import { fmtShape, normDim, TorchError } from './errors';
-import { copy } from './kernels/copy';
-import { binary, maskedFill, unary, where, type BinaryOp, type UnaryOp } from './kernels/elementwise';
-import { cat as catKernel, indexSelect } from './kernels/index';
 import { contiguousStrides, isContiguous, numel, type Kernel } from './kernels/kernel';
-import { matmul as matmulKernel } from './kernels/matmul';
-import { reduce, softmax as softmaxKernel, type ReduceAttrs } from './kernels/reduce';
+import { binary, type BinaryOp } from './kernels/ops/binary';
+import { cat as catKernel } from './kernels/ops/cat';
+import { copy } from './kernels/ops/copy';
+import { indexSelect } from './kernels/ops/index-select';
+import { maskedFill } from './kernels/ops/masked-fill';
+import { matmul as matmulKernel } from './kernels/ops/matmul';
+import { reduce, type ReduceAttrs } from './kernels/ops/reduce';
+import { softmax as softmaxKernel } from './kernels/ops/softmax';
+import { unary, type UnaryOp } from './kernels/ops/unary';
+import { where } from './kernels/ops/where';
 
 export type { DType } from './backend';
 

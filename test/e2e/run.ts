@@ -4,7 +4,13 @@
  * `--auth none`; headless chromium (playwright-core, Debian's binary) drives the workbench:
  * open a file with attention mistakes and see them in the Problems panel, apply a quick fix and
  * see the text change, scaffold a block through the form (a validation message, then a new
- * file on disk), and open the preview. Screenshots go to test-results/e2e-*.png. Steps run in
+ * file on disk), lay the form out in a 500 px and a 1,400 px wide panel (measured in the page:
+ * no horizontal scrolling, the catalog list, the parameter fields and the highlighted code
+ * inside the viewport), open the preview, see a notebook's mistaken call in a later cell
+ * reported on the module's cell, and open a rule's page as formatted documentation. Screenshots
+ * go to test-results/e2e-*.png (the form alone at both widths: e2e-form-500.png and, scrolled
+ * to its code, e2e-form-500-code.png, e2e-form-1400.png; e2e-notebook-diagnostics.png,
+ * e2e-rule-docs.png). Steps run in
  * order, each under a timeout; a failed step leaves a screenshot and the run continues. Prints
  * `N passed, N failed` and the extension's activation time from its log. Expects
  * `npm run package` first (the npm script does it).
@@ -52,9 +58,20 @@ async function openFile(page: Page, rel: string): Promise<void> {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10000 });
   await input.fill(rel);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(rel) }).first().waitFor({ timeout: 10000 });
+  // The first file search indexes the workspace, slow on a busy machine.
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(rel) }).first().waitFor({ timeout: 30000 });
   await input.press('Enter');
   await page.locator(`.tabs-container .tab[aria-label*="${path.basename(rel)}"]`).first().waitFor({ timeout: 10000 });
+}
+
+async function openNotebook(page: Page, rel: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill(rel);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(rel) }).first().waitFor({ timeout: 30000 });
+  await input.press('Enter');
+  await page.locator('.notebookOverlay .code-cell-row').first().waitFor({ timeout: 30000 });
 }
 
 async function goTo(page: Page, line: number, column: number): Promise<void> {
@@ -68,6 +85,68 @@ async function goTo(page: Page, line: number, column: number): Promise<void> {
 /** The webview content frame (webviews are an iframe with an inner #active-frame). */
 function webview(page: Page): FrameLocator {
   return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+}
+
+/** What the form's page measures of itself (see `measureForm`). */
+interface FormLayout {
+  scrollWidth: number;
+  clientWidth: number;
+  innerHeight: number;
+  regions: { selector: string; left: number; right: number; top: number; bottom: number; count: number }[];
+  highlighted: number;
+}
+
+/**
+ * Measures the form inside its webview: the document's scroll and client widths, and the boxes
+ * of the catalog list, every parameter field and control, and the code panel.
+ */
+async function measureForm(form: FrameLocator): Promise<FormLayout> {
+  return form.locator('body').evaluate((body) => {
+    const doc = body.ownerDocument;
+    const regions = ['#blocks', '.block-item.selected', '#fields', '#fields .field', '#fields vscode-textfield, #fields vscode-single-select', '#code'].map((selector) => {
+      const els = [...doc.querySelectorAll(selector)];
+      const rects = els.map((e) => e.getBoundingClientRect());
+      return {
+        selector,
+        count: els.length,
+        left: Math.min(...rects.map((r) => r.left)),
+        right: Math.max(...rects.map((r) => r.right)),
+        top: Math.min(...rects.map((r) => r.top)),
+        bottom: Math.max(...rects.map((r) => r.bottom)),
+      };
+    });
+    const root = doc.documentElement;
+    return { scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, innerHeight: doc.defaultView!.innerHeight, regions, highlighted: doc.querySelectorAll('#code [class^="tok-"]').length };
+  });
+}
+
+/** Resizes the browser until the form's webview is `width` CSS pixels wide (the workbench around it takes the rest). */
+async function sizeFormTo(page: Page, width: number): Promise<number> {
+  const frame = page.locator('iframe.webview.ready').first();
+  let viewport = width + 60;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    await page.setViewportSize({ width: viewport, height: 900 });
+    await page.waitForTimeout(700);
+    const box = await frame.boundingBox();
+    if (!box) throw new Error('the form webview is not shown');
+    if (Math.abs(box.width - width) <= 1) return box.width;
+    viewport += Math.round(width - box.width);
+  }
+  return (await frame.boundingBox())!.width;
+}
+
+/** The webview (of several: the notebook has one too) whose page shows `selector` with `text`. */
+async function webviewWith(page: Page, selector: string, text: string, ms = 15000): Promise<FrameLocator> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const n = await page.locator('iframe.webview.ready').count();
+    for (let i = 0; i < n; i++) {
+      const f = page.frameLocator('iframe.webview.ready').nth(i).frameLocator('#active-frame');
+      if ((await f.locator(selector, { hasText: text }).count()) > 0) return f;
+    }
+    if (Date.now() > deadline) throw new Error(`no webview shows ${selector} "${text}"`);
+    await page.waitForTimeout(250);
+  }
 }
 
 /** The text of the extension's own log (its "Attention Forge" output channel), if written. */
@@ -171,6 +250,56 @@ function steps(workspace: string): Step[] {
       },
     },
     {
+      // Issue 15: the form in a narrow column and a wide one, measured in the page.
+      name: 'the form lays out at 500 px and 1,400 px without horizontal scrolling',
+      async run(page) {
+        await runCommand(page, 'View: Close All Editor Groups');
+        await runCommand(page, 'View: Close Primary Side Bar');
+        // The panel is hidden since the form step (Ctrl+J). With no editor open, the form is the only editor group: its width is the window's.
+        await runCommand(page, 'Attention Forge: New Attention Block');
+        const form = webview(page);
+        await form.locator('#search').waitFor({ timeout: 30000 });
+        // The block with the most parameters, in PyTorch.
+        await form.locator('#search input').fill('every option');
+        await form.locator('.block-item[data-id="multihead-attention"]').click();
+        await form.locator('#block-title', { hasText: 'nn.MultiheadAttention' }).waitFor({ timeout: 10000 });
+        await form.locator('#search input').fill('');
+        await form.locator('#lang-pytorch').click();
+        await form.locator('#code', { hasText: 'class MultiheadAttentionBlock' }).waitFor({ timeout: 10000 });
+        try {
+          for (const width of [500, 1400]) {
+            const got = await sizeFormTo(page, width);
+            assert.ok(Math.abs(got - width) <= 2, `the form is ${got} px wide, not ${width}`);
+            const m = await measureForm(form);
+            const where = `at ${width} px: ${JSON.stringify(m)}`;
+            assert.ok(m.scrollWidth <= m.clientWidth, `the form scrolls horizontally ${where}`);
+            for (const r of m.regions) {
+              assert.ok(r.count > 0, `${r.selector} is missing ${where}`);
+              assert.ok(r.left >= 0 && r.right <= m.clientWidth + 0.5, `${r.selector} leaves the viewport horizontally ${where}`);
+            }
+            assert.ok(m.highlighted > 20, `the code is not highlighted ${where}`);
+            if (width >= 1400) {
+              // Side by side: list, fields and code all start on the first screen.
+              for (const r of m.regions) assert.ok(r.top < m.innerHeight, `${r.selector} is below the fold ${where}`);
+            }
+            await form.locator('#app').evaluate((app) => app.ownerDocument.defaultView!.scrollTo(0, 0));
+            await page.waitForTimeout(300);
+            await page.locator('iframe.webview.ready').first().screenshot({ path: path.join(RESULTS, `e2e-form-${width}.png`) });
+            if (width < 1400) {
+              // Stacked: the code is below the parameters, reached by scrolling down.
+              await form.locator('#code').evaluate((code) => code.scrollIntoView({ block: 'start' }));
+              await page.waitForTimeout(300);
+              await page.locator('iframe.webview.ready').first().screenshot({ path: path.join(RESULTS, `e2e-form-${width}-code.png`) });
+            }
+          }
+        } finally {
+          await page.setViewportSize({ width: 1440, height: 900 });
+          await page.keyboard.press('Escape');
+          await runCommand(page, 'View: Close All Editor Groups');
+        }
+      },
+    },
+    {
       // The preview panel (issue 5): pick a block from the palette, see the layer table and a heatmap.
       name: 'the preview runs a block from the palette and draws a heatmap',
       async run(page) {
@@ -206,6 +335,47 @@ function steps(workspace: string): Step[] {
         await preview.locator('#weights', { hasText: 'mha-weights.safetensors' }).waitFor({ timeout: 30000 });
         await preview.locator('#heatmap').waitFor({ timeout: 30000 });
         await shot(page, 'e2e-7-preview');
+      },
+    },
+    {
+      // Issue 15: a notebook is one program: the call in the last cell is checked against the module of an earlier cell.
+      name: 'a notebook shows the diagnostic of a mistaken call in a later cell on the module\'s cell',
+      async run(page) {
+        await runCommand(page, 'View: Close All Editor Groups');
+        await openNotebook(page, 'notebooks/mha.ipynb');
+        await page.keyboard.press('Control+Shift+M');
+        const problems = page.locator('.markers-panel');
+        await problems.getByText('in_features = 64', { exact: false }).first().waitFor({ timeout: 45000 });
+        await problems.getByText('linear-in-features-mismatch', { exact: false }).first().waitFor({ timeout: 10000 });
+        // Opening the problem reveals its line: the squiggle is in the module's cell (after the
+        // markdown and the imports), not in the cell with the call.
+        await problems.locator('.monaco-list-row', { hasText: 'in_features = 64' }).first().click();
+        const moduleCell = page.locator('.notebookOverlay .code-cell-row', { hasText: 'class MHA' }).first();
+        await moduleCell.locator('.squiggly-error').first().waitFor({ timeout: 15000 });
+        assert.equal(await page.locator('.notebookOverlay .code-cell-row', { hasText: 'MHA(dim=64)(x)' }).locator('.squiggly-error, .squiggly-warning').count(), 0, 'the call cell has no finding');
+        await page.waitForTimeout(500);
+        await shot(page, 'e2e-notebook-diagnostics');
+      },
+    },
+    {
+      // Issue 15: a diagnostic's rule link opens the rule's page as formatted documentation, with the severity the editor uses.
+      name: 'a rule\'s page opens as formatted documentation stating the editor\'s severity',
+      async run(page) {
+        const problems = page.locator('.markers-panel');
+        await problems.locator('.monaco-list-row', { hasText: 'linear-in-features-mismatch' }).first().waitFor({ timeout: 10000 });
+        const link = problems.locator('.monaco-list-row a', { hasText: 'linear-in-features-mismatch' }).first();
+        await link.click();
+        await page.locator('.tabs-container .tab[aria-label*="Preview linear-in-features-mismatch.md"]').first().waitFor({ timeout: 15000 });
+        const docs = await webviewWith(page, 'h1', 'linear-in-features-mismatch');
+        await docs.locator('h2', { hasText: 'Why is this bad?' }).waitFor({ timeout: 5000 });
+        assert.ok((await docs.locator('pre code').count()) >= 2, 'the examples are code blocks');
+        assert.match(await docs.locator('body').innerText(), /Severity in the editor: error when the sizes involved are literal numbers, warning when one is symbolic/);
+        // The Markdown source is not left open as text.
+        const textTabs = async () => (await page.locator('.tabs-container .tab').evaluateAll((tabs) => tabs.map((t) => t.getAttribute('aria-label') ?? ''))).filter((l) => l.includes('linear-in-features-mismatch.md') && !l.startsWith('Preview'));
+        for (let i = 0; i < 20 && (await textTabs()).length > 0; i++) await page.waitForTimeout(250);
+        assert.deepEqual(await textTabs(), []);
+        await shot(page, 'e2e-rule-docs');
+        await runCommand(page, 'View: Close All Editor Groups');
       },
     },
     {
@@ -251,6 +421,8 @@ async function main(): Promise<number> {
   const tmp = h.tempRoot('af-e2e');
   const workspace = path.join(tmp.root, 'workspace');
   fs.cpSync(path.join(ROOT, 'test/fixtures/workspace-demo'), workspace, { recursive: true });
+  fs.mkdirSync(path.join(workspace, 'notebooks'));
+  fs.copyFileSync(path.join(ROOT, 'test/fixtures/notebooks/mha.ipynb'), path.join(workspace, 'notebooks/mha.ipynb'));
   let passed = 0;
   let failed = 0;
   let server: h.Running | undefined;

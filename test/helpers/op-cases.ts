@@ -72,7 +72,7 @@ export const CASES: OpCase[] = [
   { id: 'hardswish', fn: 'nn.functional.hardswish', inputs: [f(4, 9)], args: ['$0'], kernels: ['unary'], ts: ([a]) => F.hardswish(a.mul(1)) },
   { id: 'masked-fill', fn: 'Tensor.masked_fill', inputs: [f(2, 3, 4), b(3, 4)], args: ['$1', -1e9], kernels: ['masked_fill'], ts: ([a, m]) => a.maskedFill(m, -1e9) },
   { id: 'masked-fill-float-mask', fn: 'Tensor.masked_fill', inputs: [f(2, 3), f(2, 3)], args: ['$1', 0.0], kernels: [], ts: ([a, m]) => a.maskedFill(m, 0) },
-  { id: 'masked-fill-bigger-mask', fn: 'Tensor.masked_fill', inputs: [f(3, 4), b(2, 3, 4)], args: ['$1', 0.0], kernels: [], ts: ([a, m]) => a.maskedFill(m, 0) },
+  { id: 'masked-fill-bigger-mask', fn: 'Tensor.masked_fill', inputs: [f(3, 4), b(2, 3, 4)], args: ['$1', 0.0], kernels: ['masked_fill'], ts: ([a, m]) => a.maskedFill(m, 0) },
   { id: 'where', fn: 'where', inputs: [b(3, 1), f(1, 4), f(3, 4)], args: ['$0', '$1', '$2'], kernels: ['where'], ts: ([c, a, d]) => a.where(c, d) },
   // reductions and softmax
   { id: 'sum-dims', fn: 'sum', inputs: [f(2, 3, 4, 5)], args: ['$0', ['$tuple', 1, 3]], kernels: ['reduce'], ts: ([x]) => x.sum([1, 3]) },
@@ -96,7 +96,7 @@ export const CASES: OpCase[] = [
   { id: 'conv1d', fn: 'nn.functional.conv1d', inputs: [f(2, 4, 9), f(6, 2, 3), f(6)], args: ['$0', '$1', '$2'], kwargs: { stride: 2, padding: 1, groups: 2 }, kernels: ['conv'], ts: ([x, w, c]) => F.conv1d(x, w, c, { stride: 2, padding: 1, groups: 2 }) },
   { id: 'conv2d-dilated', fn: 'nn.functional.conv2d', inputs: [f(2, 3, 9, 8), f(4, 3, 3, 3)], args: ['$0', '$1'], kwargs: { padding: 2, dilation: 2 }, kernels: ['conv'], ts: ([x, w]) => F.conv2d(x, w, null, { padding: 2, dilation: 2 }) },
   { id: 'conv2d-1x1-unbatched', fn: 'nn.functional.conv2d', inputs: [f(3, 5, 4), f(6, 3, 1, 1), f(6)], args: ['$0', '$1', '$2'], kernels: ['conv'], ts: ([x, w, c]) => F.conv2d(x, w, c) },
-  { id: 'conv2d-same-even', fn: 'nn.functional.conv2d', inputs: [f(1, 2, 6, 5), f(3, 2, 4, 2)], args: ['$0', '$1'], kwargs: { padding: 'same' }, kernels: ['conv'], ts: ([x, w]) => F.conv2d(x, w, null, { padding: 'same' }) },
+  { id: 'conv2d-same-even', fn: 'nn.functional.conv2d', inputs: [f(1, 2, 6, 5), f(3, 2, 4, 2)], args: ['$0', '$1'], kwargs: { padding: 'same' }, kernels: ['conv', 'cat'], ts: ([x, w]) => F.conv2d(x, w, null, { padding: 'same' }) },
   { id: 'conv3d', fn: 'nn.functional.conv3d', inputs: [f(1, 4, 3, 5, 6), f(4, 1, 2, 3, 3), f(4)], args: ['$0', '$1', '$2'], kwargs: { stride: ['$tuple', 1, 2, 1], padding: 1, groups: 4 }, kernels: ['conv'], ts: ([x, w, c]) => F.conv3d(x, w, c, { stride: [1, 2, 1], padding: 1, groups: 4 }) },
   { id: 'conv2d-bad-channels', fn: 'nn.functional.conv2d', inputs: [f(1, 4, 5, 5), f(2, 3, 3, 3)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.conv2d(x, w) },
   { id: 'conv2d-kernel-too-big', fn: 'nn.functional.conv2d', inputs: [f(1, 3, 2, 2), f(2, 3, 3, 3)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.conv2d(x, w) },

@@ -13,6 +13,7 @@ import {
   nameAt,
   parseRuleLevel,
   planCodeActions,
+  resourceFromDocsQuery,
   ruleDocsMarkdown,
   ruleDocsUri,
   ruleFromDocsPath,
@@ -135,5 +136,43 @@ describe('analysis view: rule docs', function () {
       assert.equal(ruleFromDocsPath(uri.slice(uri.indexOf(':') + 1)), r.name);
     }
     assert.equal(ruleFromDocsPath('/rules/../x.md'), undefined);
+  });
+
+  it('is formatted Markdown: a title, sections, fenced Python examples', function () {
+    for (const r of RULES) {
+      const md = ruleDocsMarkdown(r);
+      assert.match(md, new RegExp(`^# ${r.name}\n`), r.name);
+      const fences = md.split('\n').filter((l) => l.startsWith('```'));
+      assert.equal(fences.length % 2, 0, `${r.name}: an unclosed code block`);
+      assert.deepEqual(fences.filter((_, i) => i % 2 === 0), ['```python', '```python', '```python'], r.name);
+      assert.ok(!/Default severity/.test(md), `${r.name}: the page states the severity the editor uses, not a bare default`);
+    }
+  });
+
+  it('states the severity the editor uses: the rule\'s own (literal vs symbolic), or the setting\'s', function () {
+    const error = RULES.find((r) => r.defaultSeverity === 'error')!;
+    const warning = RULES.find((r) => r.defaultSeverity === 'warning')!;
+    const line = (md: string) => md.split('\n').find((l) => l.startsWith('Severity in the editor:'));
+    // What shownSeverity gives a literal (error) and a symbolic (warning) finding of an error rule.
+    assert.equal(shownSeverity({ severity: 'error' }, 'default'), 'error');
+    assert.match(line(ruleDocsMarkdown(error))!, /^Severity in the editor: \*\*error\*\* when the sizes involved are literal numbers, \*\*warning\*\* when one is symbolic \(the rule's own severity; `attentionForge\.rules\./);
+    assert.match(line(ruleDocsMarkdown(warning, 'default'))!, /^Severity in the editor: \*\*warning\*\* \(the rule's own/);
+    for (const level of ['error', 'warning', 'information', 'hint'] as const) {
+      assert.equal(shownSeverity({ severity: 'error' }, level), level);
+      assert.match(line(ruleDocsMarkdown(error, level))!, new RegExp(`^Severity in the editor: \\*\\*${level}\\*\\*, set by \`attentionForge\\.rules\\.${error.name}\``));
+    }
+    assert.equal(shownSeverity({ severity: 'error' }, 'off'), undefined);
+    assert.match(line(ruleDocsMarkdown(warning, 'off'))!, /^Severity in the editor: \*\*off\*\*, set by .*does not report this rule/);
+  });
+
+  it('links from a diagnostic carry its file, whose settings the page reads', function () {
+    const file = 'file:///w/a b/model.py';
+    const uri = ruleDocsUri('embed-dim-not-divisible', file);
+    const [, rest] = uri.split(':/');
+    const [p, query] = rest.split('?');
+    assert.equal(ruleFromDocsPath(`/${p}`), 'embed-dim-not-divisible');
+    assert.equal(resourceFromDocsQuery(query), file);
+    assert.equal(resourceFromDocsQuery(''), undefined);
+    assert.equal(ruleDocsUri('x'), 'attention-forge-docs:/rules/x.md');
   });
 });

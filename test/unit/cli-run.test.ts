@@ -107,7 +107,7 @@ describe('cli run', function () {
     fs.writeFileSync(q, serializeSafetensors(wrong));
     r = cli('run', 'se', '--weights', q);
     assert.equal(r.code, 1);
-    assert.match(r.err, /size mismatch for fc\.0\.weight: copying a param with shape \[2, 32\] from checkpoint, the shape in current model is \[4, 64\]/);
+    assert.match(r.err, /size mismatch for fc\.0\.weight: copying a param with shape torch\.Size\(\[2, 32\]\) from checkpoint, the shape in current model is torch\.Size\(\[4, 64\]\)/);
   });
 
   it('--input is checked against the contract and any batch/spatial size runs', function () {

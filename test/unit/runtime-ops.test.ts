@@ -2,10 +2,13 @@
  * Differential tests of the runtime's ops against real torch 1.13 and 2.6:
  * each case names a torch call and the runtime call that mirrors it; torch
  * writes the inputs and outputs (scripts/torch/goldens.py), the runtime runs
- * on the same inputs and must match within the kernel tolerance (1e-5 on the
- * CPU: both the default backend, which uses WASM SIMD kernels where it has
- * them, and the TypeScript references), or raise the same kind of error where torch raises. Also checks that
- * every registered kernel is exercised by at least one case.
+ * on the same inputs and must match within the tolerance of the kernels the
+ * case ran (each kernel's own `tolerance.cpu`, on both the default backend,
+ * which runs kernels' WASM fast paths where they have one, and the
+ * TypeScript references), or raise the same kind of error where torch raises.
+ * Also checks that every registered kernel is exercised by at least one case
+ * and that a case runs only the kernels it declares (the WebGPU side of the
+ * same cases reads its tolerance from that list).
  */
 
 import * as assert from 'node:assert/strict';
@@ -13,6 +16,7 @@ import { KERNELS, Tensor, TorchError, cpu, cpuReference, type Backend } from '..
 import { CASES, SDPA_CASES, errorKind, toPy, type OpCase } from '../helpers/op-cases';
 import { runGoldens, maxAbsDiff, type Goldens } from '../helpers/goldens';
 import { TORCH_VERSIONS } from '../helpers/torch';
+import { kernelsTolerance, withKernels } from '../helpers/tolerance';
 
 function runTs(c: OpCase, inputs: Tensor[]): Tensor[] {
   const out = c.ts(inputs);
@@ -32,14 +36,17 @@ function check(c: OpCase, g: Goldens, device: Backend): void {
     }, `torch raised (${r.error}) but the runtime did not`);
     return;
   }
-  const outs = runTs(c, inputs);
+  const { result: outs, kernels } = withKernels(() => runTs(c, inputs));
+  const undeclared = [...kernels].filter((k) => !c.kernels.includes(k));
+  assert.deepEqual(undeclared, [], `the case ran kernels it does not declare: ${undeclared.join(', ')}`);
+  const tol = kernelsTolerance(kernels, 'cpu');
   const expected = [...t.keys()].filter((k) => k.startsWith('out')).sort().map((k) => t.get(k) as Tensor);
   assert.equal(outs.length, expected.length, 'number of outputs');
   outs.forEach((o, i) => {
     assert.deepEqual(o.shape, expected[i].shape, `output ${i} shape`);
     assert.equal(o.dtype === 'bool', expected[i].dtype === 'bool', `output ${i} dtype ${o.dtype} vs ${expected[i].dtype}`);
     const d = maxAbsDiff(o.dataSync(), expected[i].dataSync());
-    assert.ok(d <= 1e-5, `output ${i} max abs error ${d} > 1e-5`);
+    assert.ok(d <= tol, `output ${i} max abs error ${d} > ${tol} (the tolerance of ${[...kernels].join(', ') || 'no kernel'})`);
   });
 }
 

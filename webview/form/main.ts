@@ -5,6 +5,9 @@
  * itself beyond the message shapes, so the catalog stays the only judge of a value. Controls
  * are `@vscode-elements/elements` web components, themed by the editor's `--vscode-*`
  * variables. The choice and the search text survive a reload through `getState`/`setState`.
+ * The page has three regions — the catalog list, the parameters, the generated code
+ * (highlighted by `highlight.ts`) — which form.css stacks in a narrow column and sets side by
+ * side in a wide one; no region ever makes the page scroll sideways.
  *
  * Imports: only src/protocol (the boundaries test enforces it) and the UI components.
  */
@@ -18,6 +21,7 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-form-helper/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import { filterBlocks, parseFormState, parseToWebview } from '../../src/protocol/form';
+import { highlight } from './highlight';
 import type { ActionKind, BlockEntry, FormChoice, FormState, FromWebview, InitMessage, Language, ParamField, PreviewMessage } from '../../src/protocol/form';
 
 interface VsCodeApi {
@@ -78,11 +82,12 @@ function render(): void {
     save();
     renderList(list);
   });
-  const side = el('section', { class: 'side' }, search, list);
-  const main = el('section', { class: 'main', id: 'main' });
-  app.append(side, main);
+  const side = el('section', { class: 'side', 'aria-label': 'Catalog' }, search, list);
+  const main = el('section', { class: 'main', id: 'main', 'aria-label': 'Parameters' });
+  const output = el('section', { class: 'output', id: 'output', 'aria-label': 'Generated code' });
+  app.append(side, main, output);
   renderList(list);
-  renderMain(main);
+  renderMain(main, output);
 }
 
 function renderList(list: HTMLElement): void {
@@ -91,7 +96,7 @@ function renderList(list: HTMLElement): void {
   list.replaceChildren(
     ...shown.map((b) => {
       const selected = b.id === state.choice?.blockId;
-      const item = el('li', { class: `block-item${selected ? ' selected' : ''}`, role: 'option', 'aria-selected': String(selected), 'data-id': b.id, tabindex: '0' },
+      const item = el('li', { class: `block-item${selected ? ' selected' : ''}`, role: 'option', 'aria-selected': String(selected), 'data-id': b.id, tabindex: '0', title: b.summary },
         el('div', { class: 'block-title' }, b.title),
         el('div', { class: 'block-summary' }, b.summary),
       );
@@ -107,6 +112,12 @@ function renderList(list: HTMLElement): void {
     }),
   );
   if (shown.length === 0) list.append(el('li', { class: 'empty' }, 'No block matches.'));
+  // The chosen block is in view in the list's own box (the list is shortened in a narrow
+  // column); the page itself is not scrolled.
+  const selected = list.querySelector<HTMLElement>('.block-item.selected');
+  if (selected && (selected.offsetTop < list.scrollTop || selected.offsetTop + selected.offsetHeight > list.scrollTop + list.clientHeight)) {
+    list.scrollTop = selected.offsetTop;
+  }
 }
 
 function selectBlock(id: string): void {
@@ -124,7 +135,7 @@ function languageAvailable(l: Language): boolean {
   return init?.languages.find((x) => x.language === l)?.available ?? false;
 }
 
-function renderMain(main: HTMLElement): void {
+function renderMain(main: HTMLElement, output: HTMLElement): void {
   const b = currentBlock();
   if (!b || !state.choice) {
     main.append(el('p', { class: 'hint' }, 'Pick a block on the left.'));
@@ -172,7 +183,12 @@ function renderMain(main: HTMLElement): void {
     actions.append(btn);
   }
   main.append(actions, el('div', { id: 'status', class: 'status', role: 'status' }));
-  main.append(el('div', { id: 'shapes', class: 'shapes' }), el('pre', { id: 'code', class: 'code', tabindex: '0', 'aria-label': 'Generated code' }));
+  output.append(el('div', { id: 'shapes', class: 'shapes' }), el('pre', { id: 'code', class: 'code', tabindex: '0', 'aria-label': 'Generated code' }));
+}
+
+/** Shows generated code as highlighted spans (text nodes only: the code is never parsed as HTML). */
+function showCode(code: HTMLElement, text: string, language: Language): void {
+  code.replaceChildren(...highlight(text, language).map((t) => (t.kind === 'text' ? t.text : el('span', { class: `tok-${t.kind}` }, t.text))));
 }
 
 function field(f: ParamField, choice: FormChoice): HTMLElement {
@@ -232,7 +248,7 @@ function showPreview(m: PreviewMessage): void {
   if (blockIssues) blockIssues.textContent = other.map((i) => i.message).join('\n');
   const code = document.getElementById('code');
   if (code) {
-    code.textContent = m.code ?? '';
+    showCode(code, m.code ?? '', state.choice?.language ?? 'pytorch');
     code.classList.toggle('stale', m.code === null);
   }
   const shapes = document.getElementById('shapes');

@@ -1,12 +1,17 @@
 /**
- * The shape every kernel shares (see the anatomy in `../backend.ts`):
- * validation and output shapes, an optional WGSL slot, the CPU reference and
- * the tolerance against torch, and the FLOP count the tracer reports. Plus the small helpers CPU references use to
- * walk strided inputs. No kernel is defined here and nothing here allocates
- * tensors: kernels see only metadata, typed arrays and WGSL strings.
+ * The shape every kernel shares (see the anatomy in `../backend.ts`): its
+ * name, validation and output shapes, the WGSL program, the CPU reference,
+ * an optional WASM fast path, the tolerance against torch, and the FLOP
+ * count the tracer reports. Each kernel is one file under `ops/` and
+ * `registry.ts` is the only list of them. Plus the small helpers CPU
+ * references use to walk strided inputs and torch's broadcasting rule. No
+ * kernel is defined here and nothing here allocates tensors: kernels see
+ * only metadata, typed arrays, WGSL strings and the WASM arena.
  */
 
 import type { DType, OutputSpec, TensorMeta } from '../backend';
+import { TorchError } from '../errors';
+import type { WasmKernels } from '../wasm/index';
 
 /** A strided view whose storage is a CPU typed array. */
 export interface CpuView extends TensorMeta {
@@ -44,8 +49,15 @@ export interface Kernel<A> {
   outputs(inputs: readonly TensorMeta[], attrs: A): OutputSpec[];
   /** The CPU reference: reads strided inputs, writes each output (contiguous, zero-filled) in place. */
   cpu(inputs: readonly CpuView[], attrs: A, outputs: Float32Array[]): void;
-  /** WGSL for these shapes; filled by the WebGPU backend's author. Absent: the op is CPU-only for now. */
-  wgsl?(inputs: readonly TensorMeta[], attrs: A, outputs: readonly OutputSpec[]): WgslProgram;
+  /**
+   * The fast CPU path (optional): the same results as `cpu` within `tolerance.cpu`, on the WASM
+   * SIMD kernels (`wasm`, its arena and exports) or tighter TypeScript loops; the default CPU
+   * backend runs it instead of `cpu` where WebAssembly compiles, and it hands any case it does
+   * not cover to `cpu`. `runtime-fast-cpu.test.ts` compares the two.
+   */
+  fast?(inputs: readonly CpuView[], attrs: A, outputs: Float32Array[], wasm: WasmKernels): void;
+  /** The WebGPU program for these shapes (shapes baked in; device limits checked by the backend). */
+  wgsl(inputs: readonly TensorMeta[], attrs: A, outputs: readonly OutputSpec[]): WgslProgram;
   /** The kernel only reads contiguous inputs (offset 0, row-major strides); the core copies others first. */
   readonly contiguousInputs?: boolean;
   readonly tolerance: Tolerance;
@@ -149,6 +161,21 @@ export function broadcastStrides(m: TensorMeta, shape: readonly number[]): numbe
   const out = new Array<number>(shape.length).fill(0);
   const off = shape.length - m.shape.length;
   for (let i = 0; i < m.shape.length; i++) out[off + i] = m.shape[i] === 1 ? 0 : m.strides[i];
+  return out;
+}
+
+/** torch's broadcasting rule, with torch's error message. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new TorchError('RuntimeError', `The size of tensor a (${da}) must match the size of tensor b (${db}) at non-singleton dimension ${i}`);
+    }
+    out[i] = da === 1 ? db : da;
+  }
   return out;
 }
 

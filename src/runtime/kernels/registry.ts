@@ -1,24 +1,15 @@
 /**
- * The kernel registry: every kernel by op name. Backends look kernels up
- * here (the WebGPU backend checks which have a `wgsl` slot filled), and the
- * differential tests iterate it so a kernel without goldens fails a test.
- * Ops reach kernels through the tensor core, never through this table.
+ * The kernels by op name, built from the one list in `ops/index.ts`. Backends
+ * look kernels up here, the tracer reads their `flops`, and the differential
+ * tests iterate it, so a kernel without goldens, a WGSL program, a FLOP count
+ * or a tolerance fails a test (`runtime-kernel-anatomy.test.ts`). Ops reach
+ * kernels through the tensor core, never through this table.
  */
 
-import { conv } from './conv';
-import { copy } from './copy';
-import { binary, maskedFill, unary, where } from './elementwise';
-import { cat, indexSelect } from './index';
 import type { AnyKernel } from './kernel';
-import { matmul } from './matmul';
-import { batchNorm, layerNorm } from './norm';
-import { adaptivePool, pool } from './pool';
-import { reduce, softmax } from './reduce';
-import { sdpa } from './sdpa';
+import * as ops from './ops/index';
 
-export const KERNELS: ReadonlyMap<string, AnyKernel> = new Map(
-  [copy, unary, binary, maskedFill, where, matmul, conv, reduce, softmax, layerNorm, batchNorm, pool, adaptivePool, sdpa, indexSelect, cat].map((k) => [k.name, k]),
-);
+export const KERNELS: ReadonlyMap<string, AnyKernel> = new Map(Object.values(ops).map((k: AnyKernel) => [k.name, k]));
 
 export function getKernel(name: string): AnyKernel {
   const k = KERNELS.get(name);

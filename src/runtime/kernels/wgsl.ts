@@ -70,7 +70,7 @@ export function stridedIndexFn(name: string, shape: readonly number[], strides: 
 
 /**
  * Workgroup counts for `n` invocations in groups of `size`, folded into a
- * second dimension when one would exceed 65535, and the WGSL expression of
+ * second dimension when one would exceed `MAX_GROUPS_PER_DIM`, and the WGSL expression of
  * the flat invocation index (which may exceed `n`: guard with `if (i >= n)`).
  */
 export function flatDispatch(n: number, size: number): { workgroups: [number, number, number]; index: string } {

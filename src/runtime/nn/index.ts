@@ -3,7 +3,7 @@
  * modules, `Parameter`, `init`. Re-exports only.
  */
 
-export { Module, Parameter, type FactoryOptions, type ForwardHook } from './module';
+export { Module, Parameter, torchSize, type FactoryOptions, type ForwardHook, type IncompatibleKeys } from './module';
 export * from './layers';
 export { MultiheadAttention, NonDynamicallyQuantizableLinear, type MultiheadAttentionArgs, type MhaCallOptions } from './attention';
 export * as init from './init';

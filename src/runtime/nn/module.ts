@@ -4,10 +4,10 @@
  * torch's `__setattr__` registers them) and its buffers are registered
  * explicitly (`registerBuffer`), so `stateDict()` yields torch's keys in
  * torch's order: own parameters, own buffers, then each child under
- * `name.`. `loadStateDict` is strict (missing/unexpected keys, shapes,
- * dtypes) and names the key in every error. Modules always run in eval mode
- * semantics unless `train()` is called (which the inference-only layers
- * reject). Forward hooks wrap an instance's `forward` (no `eval`), which is
+ * `name.`. `loadStateDict` is strict by default (missing/unexpected keys,
+ * shapes, dtypes), lists errors in torch's words and returns the unmatched
+ * keys. Modules always run in eval mode semantics unless `train()` is called
+ * (which the inference-only layers reject). Forward hooks wrap an instance's `forward` (no `eval`), which is
  * how `attention-forge run` prints its per-layer table.
  */
 
@@ -39,6 +39,17 @@ export interface FactoryOptions {
   /** Source of random initial values; a module without one draws from `new Generator(0)`. */
   readonly generator?: Generator;
   readonly device?: Backend;
+}
+
+/** What `loadStateDict` did not match (torch's `_IncompatibleKeys`). */
+export interface IncompatibleKeys {
+  readonly missingKeys: string[];
+  readonly unexpectedKeys: string[];
+}
+
+/** A shape as torch prints it in `load_state_dict` errors: `torch.Size([4, 64])`. */
+export function torchSize(shape: readonly number[]): string {
+  return `torch.Size([${shape.join(', ')}])`;
 }
 
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
@@ -116,24 +127,28 @@ export abstract class Module {
   }
 
   /**
-   * `load_state_dict(sd, strict=True)`: every key must exist with the same
-   * shape and a compatible dtype; with `strict`, no key may be missing or
-   * unexpected. Values are copied into the existing storage.
+   * `load_state_dict(sd, strict=True)`: every key present in both must have the same shape and a
+   * compatible dtype; with `strict`, no key may be missing or unexpected. Errors are listed as
+   * torch lists them (missing, unexpected, then size mismatches in the model's order) in one
+   * `RuntimeError`; nothing is written unless all pass. Values are copied into the existing
+   * storage. Returns the missing and unexpected keys (torch's `_IncompatibleKeys`), which is
+   * what `strict = false` leaves for the caller to report.
    */
-  loadStateDict(sd: ReadonlyMap<string, Tensor>, strict = true): void {
+  loadStateDict(sd: ReadonlyMap<string, Tensor>, strict = true): IncompatibleKeys {
     const own = this.stateDict();
+    const missingKeys = [...own.keys()].filter((k) => !sd.has(k));
+    const unexpectedKeys = [...sd.keys()].filter((k) => !own.has(k));
     const errors: string[] = [];
     if (strict) {
-      const missing = [...own.keys()].filter((k) => !sd.has(k));
-      const unexpected = [...sd.keys()].filter((k) => !own.has(k));
-      if (missing.length) errors.push(`Missing key(s) in state_dict: ${missing.map((k) => `"${k}"`).join(', ')}.`);
-      if (unexpected.length) errors.push(`Unexpected key(s) in state_dict: ${unexpected.map((k) => `"${k}"`).join(', ')}.`);
+      // torch's wording, trailing space included.
+      if (missingKeys.length) errors.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(', ')}. `);
+      if (unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(', ')}. `);
     }
-    for (const [k, src] of sd) {
-      const dst = own.get(k);
-      if (!dst) continue;
+    for (const [k, dst] of own) {
+      const src = sd.get(k);
+      if (!src) continue;
       if (src.shape.length !== dst.shape.length || src.shape.some((s, i) => s !== dst.shape[i])) {
-        errors.push(`size mismatch for ${k}: copying a param with shape ${fmtShape(src.shape)} from checkpoint, the shape in current model is ${fmtShape(dst.shape)}.`);
+        errors.push(`size mismatch for ${k}: copying a param with shape ${torchSize(src.shape)} from checkpoint, the shape in current model is ${torchSize(dst.shape)}.`);
         continue;
       }
       if ((src.dtype === 'float32') !== (dst.dtype === 'float32')) {
@@ -141,10 +156,11 @@ export abstract class Module {
       }
     }
     if (errors.length) throw new TorchError('RuntimeError', `Error(s) in loading state_dict for ${this.typeName}:\n\t${errors.join('\n\t')}`);
-    for (const [k, src] of sd) {
-      const dst = own.get(k);
-      if (dst) writeInto(dst, src.dataSync());
+    for (const [k, dst] of own) {
+      const src = sd.get(k);
+      if (src) writeInto(dst, src.dataSync());
     }
+    return { missingKeys, unexpectedKeys };
   }
 
   eval(): this {

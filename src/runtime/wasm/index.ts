@@ -1,8 +1,10 @@
 /**
  * The WASM SIMD kernels (wasm/kernels.ts, compiled at build time into
- * `kernels.generated.ts` as bytes) and the scratch arena in their linear
- * memory: callers ask for views of N floats, fill them, call a kernel, copy
- * results out; nothing stays allocated between calls. It knows no tensor.
+ * `kernels.generated.ts` as bytes, with their exports' type derived from the
+ * AssemblyScript declarations) and the scratch arena in their linear
+ * memory: callers ask for views of N floats, fill them, call a kernel
+ * (`fn.<export>`), copy results out; nothing stays allocated between calls.
+ * It knows no tensor and no op: the ops' fast paths are in their kernel files.
  *
  * Compilation is synchronous on first use where the host allows it (Node,
  * workers). Chromium refuses to compile modules over 4 KB synchronously on
@@ -24,34 +26,13 @@
  * module (microseconds, plus the growth).
  */
 
-import { KERNELS_WASM } from './kernels.generated';
+import { KERNELS_WASM, type KernelExports } from './kernels.generated';
 
 /** The parts of the WebAssembly API used here (typed locally: the runtime compiles without DOM or Node's wasm types). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: unknown };
   instantiate(bytes: Uint8Array, imports: object): Promise<{ readonly instance: { readonly exports: unknown } }>;
-}
-
-interface Exports {
-  memory: WasmMemory;
-  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void;
-  gemmWorkFloats(): number;
-  packedBFloats(K: number, N: number): number;
-  packBPanels(b: number, brs: number, bcs: number, K: number, N: number, dst: number): void;
-  gemmPackedWorkFloats(): number;
-  gemmPacked(a: number, ars: number, acs: number, bp: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void;
-  flashAttention(q: number, qrs: number, k: number, krs: number, v: number, vrs: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: number, mask: number, work: number): void;
-  flashWorkFloats(L: number, S: number, E: number, Ev: number): number;
-  softmaxRows(p: number, rows: number, cols: number, scale: number, causal: number): void;
-  addColVector(x: number, bias: number, rows: number, cols: number): void;
-  binary2d(op: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, rows: number, cols: number): void;
-  gather3d(src: number, s0: number, s1: number, s2: number, dst: number, n0: number, n1: number, n2: number): void;
-  maxPool2d(src: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, OH: number, OW: number, dst: number): void;
 }
 
 /** Scratch memory starts past the module's own data (a few bytes in the first page). */
@@ -68,20 +49,20 @@ export interface Region {
 }
 
 export class WasmKernels {
-  private x: Exports | null;
+  private x: KernelExports | null;
   private views: Float32Array | null = null;
 
   /** `renew` instantiates a fresh copy synchronously; absent where the host only allows asynchronous instantiation. */
   constructor(
-    first: Exports,
-    private readonly renew?: () => Exports,
+    first: KernelExports,
+    private readonly renew?: () => KernelExports,
   ) {
     this.x = first;
   }
 
-  private get exports(): Exports {
+  private get exports(): KernelExports {
     if (!this.x) {
-      this.x = (this.renew as () => Exports)();
+      this.x = (this.renew as () => KernelExports)();
       this.views = null;
     }
     return this.x;
@@ -114,77 +95,13 @@ export class WasmKernels {
     }
   }
 
-  /** Floats of work space `gemm` needs. */
-  get gemmWork(): number {
-    return this.exports.gemmWorkFloats();
-  }
-
   /**
-   * C (M×N, leading dim ldc) = A·B with A(i, k) at a + i·ars + k·acs and
-   * B(k, j) at b + k·brs + j·bcs (byte addresses, element strides).
+   * The module's exports, typed from their AssemblyScript declarations (`KernelExports`, generated
+   * with the bytes by scripts/gen-wasm.ts): addresses are byte offsets into the arena, lengths and
+   * strides are in floats, flags are 0 or 1. Valid until `done()`.
    */
-  gemm(a: number, ars: number, acs: number, b: number, brs: number, bcs: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void {
-    this.exports.gemm(a, ars, acs, b, brs, bcs, c, ldc, M, N, K, work);
-  }
-
-  /** Floats `packBPanels` writes for a K×N operand. */
-  packedBFloats(K: number, N: number): number {
-    return this.exports.packedBFloats(K, N);
-  }
-
-  /** Packs B (K×N, B(k, j) at b + k·brs + j·bcs) once at `dst` for `gemmPacked`. */
-  packBPanels(b: number, brs: number, bcs: number, K: number, N: number, dst: number): void {
-    this.exports.packBPanels(b, brs, bcs, K, N, dst);
-  }
-
-  /** Floats of work space `gemmPacked` needs. */
-  get gemmPackedWork(): number {
-    return this.exports.gemmPackedWorkFloats();
-  }
-
-  /** `gemm` with B packed by `packBPanels` at `bp`. */
-  gemmPacked(a: number, ars: number, acs: number, bp: number, c: number, ldc: number, M: number, N: number, K: number, work: number): void {
-    this.exports.gemmPacked(a, ars, acs, bp, c, ldc, M, N, K, work);
-  }
-
-  flashWork(L: number, S: number, E: number, Ev: number): number {
-    return this.exports.flashWorkFloats(L, S, E, Ev);
-  }
-
-  /**
-   * One batch entry of fused attention with Q, K, V rows `qrs`, `krs`, `vrs` floats apart
-   * (their elements contiguous); `mask` is an L×S additive mask's address or 0.
-   */
-  flashAttention(q: number, qrs: number, k: number, krs: number, v: number, vrs: number, out: number, L: number, S: number, E: number, Ev: number, scale: number, causal: boolean, mask: number, work: number): void {
-    this.exports.flashAttention(q, qrs, k, krs, v, vrs, out, L, S, E, Ev, scale, causal ? 1 : 0, mask, work);
-  }
-
-  /** In-place softmax of `rows` rows of `cols` after multiplying by `scale`; `causal` masks j > i. */
-  softmaxRows(p: number, rows: number, cols: number, scale: number, causal: boolean): void {
-    this.exports.softmaxRows(p, rows, cols, scale, causal ? 1 : 0);
-  }
-
-  /**
-   * out (rows×cols, row-major) = a ∘ b, a(i, j) at a + i·ars + j·acs and b likewise, column
-   * strides 0 or 1; op 0 add, 1 sub, 2 mul, 3 div.
-   */
-  binary2d(op: number, a: number, ars: number, acs: number, b: number, brs: number, bcs: number, out: number, rows: number, cols: number): void {
-    this.exports.binary2d(op, a, ars, acs, b, brs, bcs, out, rows, cols);
-  }
-
-  /** dst (n0×n1×n2, contiguous) = the view with element (i, j, k) at src + i·s0 + j·s1 + k·s2. */
-  gather3d(src: number, s0: number, s1: number, s2: number, dst: number, n0: number, n1: number, n2: number): void {
-    this.exports.gather3d(src, s0, s1, s2, dst, n0, n1, n2);
-  }
-
-  /** Max pooling of `planes` H×W planes into OH×OW, every kh×kw window (strides sh, sw) inside the input. */
-  maxPool2d(src: number, planes: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, OH: number, OW: number, dst: number): void {
-    this.exports.maxPool2d(src, planes, H, W, kh, kw, sh, sw, OH, OW, dst);
-  }
-
-  /** x (rows×cols) += bias broadcast over columns (bias has rows floats). */
-  addColVector(x: number, bias: number, rows: number, cols: number): void {
-    this.exports.addColVector(x, bias, rows, cols);
+  get fn(): KernelExports {
+    return this.exports;
   }
 }
 
@@ -203,7 +120,7 @@ export function wasmKernels(): WasmKernels | null {
   if (!wa) return (instance = null);
   try {
     const mod = new wa.Module(KERNELS_WASM);
-    const make = () => new wa.Instance(mod, {}).exports as Exports;
+    const make = () => new wa.Instance(mod, {}).exports as KernelExports;
     instance = new WasmKernels(make(), make);
   } catch {
     // Possibly only the synchronous size limit of a browser's main thread: try once asynchronously.
@@ -216,7 +133,7 @@ export function wasmKernels(): WasmKernels | null {
 async function compileAsync(wa: WasmApi): Promise<void> {
   try {
     const { instance: inst } = await wa.instantiate(KERNELS_WASM, {});
-    instance = new WasmKernels(inst.exports as Exports);
+    instance = new WasmKernels(inst.exports as KernelExports);
   } catch {
     instance = null;
   }

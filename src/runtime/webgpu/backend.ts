@@ -185,7 +185,6 @@ export class WebGpuBackend implements Backend {
 
   run<A>(kernel: Kernel<A>, inputs: readonly TensorView[], attrs: A, outputs: readonly OutputSpec[]): Storage[] {
     this.throwIfFailed();
-    if (!kernel.wgsl) throw new Error(`${kernel.name} has no WebGPU kernel yet; use the CPU backend`);
     const ins = inputs.map((v, i) => {
       if (!(v.storage instanceof GpuStorage) || v.storage.backend !== this) {
         throw new Error(`${kernel.name}: input ${i} lives on the '${v.storage.backend.name}' backend, not on this WebGPU device`);

@@ -80,10 +80,13 @@ export function registerTests(): void {
       assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
       assert.equal(d.range.start.line, 16);
       const target = (d.code as { target: vscode.Uri }).target;
-      assert.equal(target.toString(), 'attention-forge-docs:/rules/embed-dim-not-divisible.md');
+      // The link names the file, so the page states the severity under that file's settings.
+      assert.equal(`${target.scheme}:${target.path}`, 'attention-forge-docs:/rules/embed-dim-not-divisible.md');
+      assert.equal(new URLSearchParams(target.query).get('resource'), e.document.uri.toString());
       const docs = await vscode.workspace.openTextDocument(target);
       assert.match(docs.getText(), /^# embed-dim-not-divisible/);
       assert.match(docs.getText(), /## Why is this bad\?/);
+      assert.match(docs.getText(), /^Severity in the editor: \*\*error\*\* when the sizes involved are literal numbers, \*\*warning\*\* when one is symbolic/m);
     });
 
     it('offers quick fixes (none preferred unless marked safe) and applying one changes the text', async function () {

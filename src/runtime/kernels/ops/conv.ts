@@ -6,14 +6,18 @@
  * checks and messages (channel mismatch, groups divisibility, kernel larger
  * than the padded input, bias size). Unbatched inputs and string paddings are
  * resolved by `functional.ts` before this kernel is reached.
+ *
+ *
+ * Fast path: 1×1 convolutions as a plain matrix product, others by im2col,
+ * both on WASM `gemm`.
  */
 
-import type { OutputSpec } from '../backend';
-import { fmtShape, TorchError } from '../errors';
-import { gemmNT } from './gemm';
-import type { TensorMeta } from '../backend';
-import { DEFAULT_TOLERANCE, numel, type Kernel } from './kernel';
-import { emptyProgram, u32, type GpuProgram } from './wgsl';
+import type { OutputSpec, TensorMeta } from '../../backend';
+import { fmtShape, TorchError } from '../../errors';
+import type { WasmKernels } from '../../wasm/index';
+import { gemmNT } from '../gemm';
+import { DEFAULT_TOLERANCE, numel, type CpuView, type Kernel } from '../kernel';
+import { emptyProgram, u32, type GpuProgram } from '../wgsl';
 
 export interface ConvAttrs {
   readonly stride: readonly number[];
@@ -133,6 +137,7 @@ export const conv: Kernel<ConvAttrs> = {
     return convProgram(inputs, a, out.shape);
   },
   tolerance: DEFAULT_TOLERANCE,
+  fast: convFast,
 };
 
 const CONV_POSITIONS = 64;
@@ -195,4 +200,66 @@ function convProgram(inputs: readonly TensorMeta[], a: ConvAttrs, outShape: read
     '}',
   ];
   return { code: lines.join('\n') + '\n', workgroups: [Math.ceil(P / CONV_POSITIONS), Cout / T, N], invocations: CONV_POSITIONS };
+}
+
+function convFast(inputs: readonly CpuView[], a: ConvAttrs, outs: Float32Array[], w: WasmKernels): void {
+  const [x, wt, bias] = inputs;
+  const out = outs[0];
+  const { N, Cin, Cout, D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, OD, OH, OW } = convGeometry(x.shape, wt.shape, a);
+  const G = a.groups;
+  const cg = Cin / G;
+  const og = Cout / G;
+  const R = cg * kd * kh * kw;
+  const P = OD * OH * OW;
+  const spatial = D * H * W;
+  if (out.length === 0) return;
+  const pointwise = kd * kh * kw === 1 && sd === 1 && sh === 1 && sw === 1 && pd === 0 && ph === 0 && pw === 0;
+  // Inputs are contiguous (`contiguousInputs`); offsets are honoured.
+  const [rw, rx, ro, rb, rk] = w.arena([Cout * R, pointwise ? Cin * spatial : R * P, Cout * P, bias ? Cout : 0, w.fn.gemmWorkFloats()]);
+  rw.f32.set(wt.data.subarray(wt.offset, wt.offset + Cout * R));
+  if (bias) rb.f32.set(bias.data.subarray(bias.offset, bias.offset + Cout));
+  const xd = x.data;
+  const col = rx.f32;
+  for (let n = 0; n < N; n++) {
+    if (pointwise) {
+      const from = x.offset + n * Cin * spatial;
+      col.set(xd.subarray(from, from + Cin * spatial));
+    }
+    for (let g = 0; g < G; g++) {
+      let colPtr = rx.ptr + g * cg * spatial * 4;
+      if (!pointwise) {
+        // im2col: row r = (channel, kernel offset) holds that tap for every output position, contiguous over positions.
+        colPtr = rx.ptr;
+        let r = 0;
+        for (let c = 0; c < cg; c++) {
+          const cbase = x.offset + (n * Cin + g * cg + c) * spatial;
+          for (let i = 0; i < kd; i++) for (let j = 0; j < kh; j++) for (let k = 0; k < kw; k++, r++) {
+            let p = r * P;
+            for (let od = 0; od < OD; od++) {
+              const id = od * sd - pd + i * dd;
+              const okd = id >= 0 && id < D;
+              for (let oh = 0; oh < OH; oh++) {
+                const ih = oh * sh - ph + j * dh;
+                const rowBase = cbase + (id * H + ih) * W;
+                if (!(okd && ih >= 0 && ih < H)) {
+                  col.fill(0, p, p + OW);
+                  p += OW;
+                  continue;
+                }
+                for (let ow = 0; ow < OW; ow++, p++) {
+                  const iw = ow * sw - pw + k * dw;
+                  col[p] = iw >= 0 && iw < W ? xd[rowBase + iw] : 0;
+                }
+              }
+            }
+          }
+        }
+      }
+      // out (og×P) = W_g (og×R) · col (R×P).
+      w.fn.gemm(rw.ptr + g * og * R * 4, R, 1, colPtr, P, 1, ro.ptr + g * og * P * 4, P, og, P, R, rk.ptr);
+    }
+    if (bias) w.fn.addColVector(ro.ptr, rb.ptr, Cout, P);
+    out.set(ro.f32, n * Cout * P);
+  }
+  w.done();
 }

@@ -7,15 +7,22 @@
  * `needWeights` adds the attention weights as a second output (the path that
  * materialises them; a fused GPU kernel may skip it when not asked).
  * Dropout is not applied: the runtime runs in eval mode.
+ *
+ *
+ * Fast path: the fused flash-style WASM kernel when the weights are not asked
+ * for — Q, K and V with contiguous rows go into WASM whole, every batch entry
+ * read in place through its row stride (the heads of an (N, L, H, E) layout
+ * need no per-head packing); with `needWeights`, scores by `gemm`, masks,
+ * WASM `softmaxRows`, then `gemm` with the same weights written out.
  */
 
-import type { OutputSpec } from '../backend';
-import { fmtShape, TorchError } from '../errors';
-import { broadcastShapes } from './elementwise';
-import { gemmNT, pack } from './gemm';
-import { broadcastStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type Kernel } from './kernel';
-import type { OutputSpec as Spec, TensorMeta } from '../backend';
-import { emptyProgram, f32, MATH_WGSL, stridedIndexFn, u32, type GpuProgram } from './wgsl';
+import type { OutputSpec, OutputSpec as Spec, TensorMeta } from '../../backend';
+import { fmtShape, TorchError } from '../../errors';
+import type { WasmKernels } from '../../wasm/index';
+import { batchOffsets, SPAN_SLACK } from '../../wasm/fast';
+import { gemmNT, pack } from '../gemm';
+import { broadcastShapes, broadcastStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
+import { emptyProgram, f32, MATH_WGSL, MAX_GROUPS_PER_DIM, stridedIndexFn, u32, type GpuProgram } from '../wgsl';
 
 export interface SdpaAttrs {
   /** Defaults to 1 / sqrt(E). */
@@ -119,6 +126,7 @@ export const sdpa: Kernel<SdpaAttrs> = {
     return sdpaProgram(inputs, a, outputs);
   },
   tolerance: DEFAULT_TOLERANCE,
+  fast: sdpaFast,
 };
 
 /** Query rows per workgroup of the fused kernel. */
@@ -222,7 +230,7 @@ export function sdpaProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs
     'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
     `  let r = wid.x * ${u32(SDPA_ROWS)} + lid.x;`,
     `  let row = min(r, ${u32(L - 1)});`,
-    '  let bt = wid.y + wid.z * 65535u;',
+    `  let bt = wid.y + wid.z * ${u32(MAX_GROUPS_PER_DIM)};`,
     `  if (bt >= ${u32(nb)}) { return; }`,
     `  let qb = q_at(bt) + row * ${u32(qrs)};`,
     '  let kb = k_at(bt);',
@@ -275,10 +283,10 @@ export function sdpaProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs
     lines.push(`  for (var e = 0u; e < ${u32(Ev)}; e++) { out0[ob + e] = acc[e / 4u][e % 4u]${div}; }`);
   }
   lines.push('}');
-  const y = Math.min(nb, 65535);
+  const y = Math.min(nb, MAX_GROUPS_PER_DIM);
   return {
     code: lines.join('\n') + '\n',
-    workgroups: [Math.ceil(L / SDPA_ROWS), y, Math.ceil(nb / 65535)],
+    workgroups: [Math.ceil(L / SDPA_ROWS), y, Math.ceil(nb / MAX_GROUPS_PER_DIM)],
     invocations: SDPA_ROWS,
   };
 }
@@ -336,7 +344,7 @@ function sdpaBlockedProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs
     'fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {',
     // Rows r0 + i * WG for i < R: a workgroup's invocations cover consecutive rows in each slot.
     `  let r0 = wid.x * ${u32(rowsPerGroup)} + lid.x;`,
-    '  let bt = wid.y + wid.z * 65535u;',
+    `  let bt = wid.y + wid.z * ${u32(MAX_GROUPS_PER_DIM)};`,
     `  if (bt >= ${u32(nb)}) { return; }`,
     '  let qb = q_at(bt);',
     `  let kb = k_at(bt)${kv4 ? ' / 4u' : ''};`,
@@ -387,10 +395,113 @@ function sdpaBlockedProgram(inputs: readonly TensorMeta[], a: SdpaAttrs, outputs
     lines.push('  }');
   }
   lines.push('}');
-  const y = Math.min(nb, 65535);
+  const y = Math.min(nb, MAX_GROUPS_PER_DIM);
   return {
     code: lines.join('\n') + '\n',
-    workgroups: [Math.ceil(L / rowsPerGroup), y, Math.ceil(nb / 65535)],
+    workgroups: [Math.ceil(L / rowsPerGroup), y, Math.ceil(nb / MAX_GROUPS_PER_DIM)],
     invocations: SDPA_BLOCK_WG,
   };
+}
+
+/**
+ * The storage span holding every batch entry of a rows × cols operand whose
+ * elements are contiguous (column stride 1 or a single column) and rows
+ * non-negatively strided, when that span is at most `SPAN_SLACK` times the
+ * floats the entries hold; otherwise null (the caller packs each entry).
+ */
+function batchSpan(t: CpuView, offs: Int32Array, rows: number, cols: number): { lo: number; floats: number } | null {
+  const [rs, cs] = t.strides.slice(-2);
+  if ((cs !== 1 && cols > 1) || rs < 0 || rows * cols === 0) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const o of offs) {
+    lo = Math.min(lo, o);
+    hi = Math.max(hi, o);
+  }
+  const floats = hi - lo + (rows - 1) * rs + cols;
+  return floats <= SPAN_SLACK * offs.length * rows * cols ? { lo, floats } : null;
+}
+
+/** The additive L×S mask of batch entry `b` (bool: 0 or −∞; float: the values), or nothing to do. */
+function fillMask(m: CpuView, mo: Int32Array, b: number, L: number, S: number, dst: Float32Array): void {
+  const base = b * L * S;
+  const d = m.data;
+  if (m.dtype === 'bool') for (let i = 0; i < L * S; i++) dst[i] = d[mo[base + i]] === 0 ? -Infinity : 0;
+  else for (let i = 0; i < L * S; i++) dst[i] = d[mo[base + i]];
+}
+
+function sdpaFast(inputs: readonly CpuView[], a: SdpaAttrs, outs: Float32Array[], wk: WasmKernels): void {
+  const [q, k, v, m] = inputs;
+  const [L, E] = q.shape.slice(-2);
+  const S = k.shape[k.shape.length - 2];
+  const Ev = v.shape[v.shape.length - 1];
+  const batch = broadcastShapes(broadcastShapes(q.shape.slice(0, -2), k.shape.slice(0, -2)), v.shape.slice(0, -2));
+  const nb = numel(batch);
+  if (nb * L * Ev === 0 || S === 0 || E === 0) {
+    // Degenerate sizes (no keys: 0/0 = nan rows): the reference's arithmetic, nothing to speed up.
+    sdpa.cpu(inputs, a, outs);
+    return;
+  }
+  const scale = a.scale ?? 1 / Math.sqrt(E);
+  const qo = batchOffsets(q, batch);
+  const ko = batchOffsets(k, batch);
+  const vo = batchOffsets(v, batch);
+  const mo = m ? stridedOffsets([...batch, L, S], broadcastStrides(m, [...batch, L, S]), m.offset) : undefined;
+  const [out, weights] = outs;
+  const [qrs, qcs] = q.strides.slice(-2);
+  const [krs, kcs] = k.strides.slice(-2);
+  const [vrs, vcs] = v.strides.slice(-2);
+  if (!weights) {
+    // Q, K and V whose rows are contiguous go in whole (every batch entry, e.g. all heads of
+    // an (N, L, H, E) layout, in one copy) and the kernel reads each entry through its row
+    // stride; others are packed per batch entry.
+    const sq = batchSpan(q, qo, L, E);
+    const sk = batchSpan(k, ko, S, E);
+    const sv = batchSpan(v, vo, S, Ev);
+    const [rq, rk, rv, ro, rm, rw] = wk.arena([sq ? sq.floats : L * E, sk ? sk.floats : S * E, sv ? sv.floats : S * Ev, L * Ev, m ? L * S : 0, wk.fn.flashWorkFloats(L, S, E, Ev)]);
+    if (sq) rq.f32.set(q.data.subarray(sq.lo, sq.lo + sq.floats));
+    if (sk) rk.f32.set(k.data.subarray(sk.lo, sk.lo + sk.floats));
+    if (sv) rv.f32.set(v.data.subarray(sv.lo, sv.lo + sv.floats));
+    let lastK = -1;
+    let lastV = -1;
+    for (let b = 0; b < nb; b++) {
+      if (!sq) pack(q.data, qo[b], L, E, qrs, qcs, rq.f32);
+      if (!sk && ko[b] !== lastK) pack(k.data, (lastK = ko[b]), S, E, krs, kcs, rk.f32);
+      if (!sv && vo[b] !== lastV) pack(v.data, (lastV = vo[b]), S, Ev, vrs, vcs, rv.f32);
+      if (m && mo) fillMask(m, mo, b, L, S, rm.f32);
+      const qp = sq ? rq.ptr + (qo[b] - sq.lo) * 4 : rq.ptr;
+      const kp = sk ? rk.ptr + (ko[b] - sk.lo) * 4 : rk.ptr;
+      const vp = sv ? rv.ptr + (vo[b] - sv.lo) * 4 : rv.ptr;
+      wk.fn.flashAttention(qp, sq ? qrs : E, kp, sk ? krs : E, vp, sv ? vrs : Ev, ro.ptr, L, S, E, Ev, scale, a.causal ? 1 : 0, m ? rm.ptr : 0, rw.ptr);
+      out.set(ro.f32, b * L * Ev);
+    }
+    wk.done();
+    return;
+  }
+  // The path that materialises the weights: the reference's steps on the WASM kernels.
+  const [rq, rk, rv, rs, ro, rw] = wk.arena([L * E, S * E, S * Ev, L * S, L * Ev, wk.fn.gemmWorkFloats()]);
+  const sc = rs.f32;
+  for (let b = 0; b < nb; b++) {
+    pack(q.data, qo[b], L, E, qrs, qcs, rq.f32);
+    pack(k.data, ko[b], S, E, krs, kcs, rk.f32);
+    pack(v.data, vo[b], S, Ev, vrs, vcs, rv.f32);
+    wk.fn.gemm(rq.ptr, E, 1, rk.ptr, 1, E, rs.ptr, S, L, S, E, rw.ptr); // Q·Kᵀ: Kᵀ read through strides
+    if (mo && m) {
+      // Masks are applied here, after scaling, exactly as the reference does; the softmax then scales by 1.
+      const d = m.data;
+      const base = b * L * S;
+      for (let i = 0; i < L * S; i++) {
+        const s = sc[i] * scale;
+        const mv = d[mo[base + i]];
+        sc[i] = m.dtype === 'bool' ? (mv === 0 ? -Infinity : s) : s + mv;
+      }
+      wk.fn.softmaxRows(rs.ptr, L, S, 1, 0);
+    } else {
+      wk.fn.softmaxRows(rs.ptr, L, S, scale, a.causal ? 1 : 0);
+    }
+    wk.fn.gemm(rs.ptr, S, 1, rv.ptr, Ev, 1, ro.ptr, Ev, L, Ev, S, rw.ptr);
+    out.set(ro.f32, b * L * Ev);
+    weights.set(sc, b * L * S);
+  }
+  wk.done();
 }

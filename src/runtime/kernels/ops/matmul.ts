@@ -4,15 +4,27 @@
  * onto this (`Tensor.matmul` unsqueezes and squeezes them, as torch.matmul
  * does) and `bmm` adds its stricter rank check on top. Errors use torch's
  * "shapes cannot be multiplied" wording.
+ *
+ *
+ * Fast path: WASM `packBPanels` + `gemmPacked`. One operand is resident
+ * (packed once per batch slice, in panels of at most `PANEL` floats), the
+ * other streams through in chunks of rows (at most `CHUNK` floats of it and
+ * of the result), so WASM memory stays small however large the product
+ * (SAGAN's 4096×4096 attention map never sits there whole) and each chunk
+ * of the result is copied out while it is in cache. Normally B is resident
+ * and A streams; when B is too large to keep and A is smaller (SAGAN's
+ * V·attnᵀ), Cᵀ = Bᵀ·Aᵀ is computed instead (attn's rows stream, read in
+ * place) and each chunk is written back transposed. Operands are read
+ * through their strides (a transposed operand is not transposed first).
  */
 
-import type { OutputSpec } from '../backend';
-import { fmtShape, TorchError } from '../errors';
-import { broadcastShapes } from './elementwise';
-import { gemmNT, pack } from './gemm';
-import { broadcastStrides, DEFAULT_TOLERANCE, numel, type Kernel } from './kernel';
-import type { TensorMeta } from '../backend';
-import { emptyProgram, stridedIndexFn, u32, type GpuProgram } from './wgsl';
+import type { OutputSpec, TensorMeta } from '../../backend';
+import { fmtShape, TorchError } from '../../errors';
+import type { WasmKernels } from '../../wasm/index';
+import { batchOffsets, CHUNK, placeBlock, placement, type Operand2d } from '../../wasm/fast';
+import { gemmNT, pack } from '../gemm';
+import { broadcastShapes, broadcastStrides, DEFAULT_TOLERANCE, numel, type CpuView, type Kernel } from '../kernel';
+import { emptyProgram, MAX_GROUPS_PER_DIM, stridedIndexFn, u32, type GpuProgram } from '../wgsl';
 
 export const matmul: Kernel<Record<string, never>> = {
   name: 'matmul',
@@ -84,6 +96,7 @@ export const matmul: Kernel<Record<string, never>> = {
     return matmulProgram(a, b, out.shape);
   },
   tolerance: DEFAULT_TOLERANCE,
+  fast: matmulFast,
 };
 
 /** Invocations per workgroup of the tiled matmul. */
@@ -123,7 +136,7 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   const TN = Math.ceil(N / RN);
   const tiles = TM * TN;
   const groups = Math.ceil(tiles / MT_WG);
-  const gx = Math.min(groups, 65535);
+  const gx = Math.min(groups, MAX_GROUPS_PER_DIM);
   const gy = Math.ceil(groups / gx);
   const is = Array.from({ length: RM }, (_, i) => i);
   const js = Array.from({ length: RN }, (_, j) => j);
@@ -169,4 +182,70 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   }
   lines.push('}');
   return { code: lines.join('\n') + '\n', workgroups: [gx, gy, Math.max(1, nb)], invocations: MT_WG };
+}
+
+/** Floats of the resident operand the fast path packs at a time (4 MB: the panel stays in L3). */
+const PANEL = 1 << 20;
+
+function matmulFast(inputs: readonly CpuView[], _attrs: Record<string, never>, outs: Float32Array[], w: WasmKernels): void {
+  const [a, b] = inputs;
+  const out = outs[0];
+  const [M, K] = a.shape.slice(-2);
+  const N = b.shape[b.shape.length - 1];
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const nb = numel(batch);
+  if (nb * M * N === 0) return;
+  const [ars, acs] = a.strides.slice(-2);
+  const [brs, bcs] = b.strides.slice(-2);
+  const ao = batchOffsets(a, batch);
+  const bo = batchOffsets(b, batch);
+  // C = S·R with R resident (packed once per batch slice and panel) and S streamed through in
+  // chunks of rows: normally S = A and R = B; when B is too large to keep and A is the smaller
+  // one, Cᵀ = Bᵀ·Aᵀ instead (S = Bᵀ, R = Aᵀ) and each chunk is written back transposed.
+  const swap = K * N > PANEL && M < N;
+  const S: Operand2d = swap ? { data: b.data, rows: N, cols: K, rs: bcs, cs: brs } : { data: a.data, rows: M, cols: K, rs: ars, cs: acs };
+  const R: Operand2d = swap ? { data: a.data, rows: K, cols: M, rs: acs, cs: ars } : { data: b.data, rows: K, cols: N, rs: brs, cs: bcs };
+  const so = swap ? bo : ao;
+  const ro = swap ? ao : bo;
+  const cols = R.cols;
+  // Panel width (columns of R packed at a time) and chunk height (rows of S and C per gemm call).
+  const pw = Math.min(cols, Math.max(8, Math.floor(PANEL / Math.max(K, 1) / 8) * 8));
+  const mc = Math.min(S.rows, Math.max(4, Math.floor(Math.min(CHUNK / Math.max(K, 1), CHUNK / pw) / 4) * 4));
+  const panel: Operand2d = { ...R, cols: pw };
+  const pr = placement(panel);
+  const chunk: Operand2d = { ...S, rows: mc };
+  const ps = placement(chunk);
+  const [rr, rp, rs, rc, rw] = w.arena([pr.floats, w.fn.packedBFloats(K, pw), ps.floats, mc * pw, w.fn.gemmPackedWorkFloats()]);
+  const single = pw === cols;
+  let lastR = -1;
+  for (let t = 0; t < nb; t++) {
+    const ot = t * M * N;
+    for (let j0 = 0; j0 < cols; j0 += pw) {
+      const nw = Math.min(pw, cols - j0);
+      // Pack the panel, unless it is the one already packed (a broadcast operand is packed once).
+      if (!single || ro[t] !== lastR) {
+        lastR = ro[t];
+        placeBlock({ ...R, cols: nw }, ro[t] + j0 * R.cs, pr.span, rr);
+        w.fn.packBPanels(rr.ptr, pr.span ? R.rs : nw, pr.span ? R.cs : 1, K, nw, rp.ptr);
+      }
+      for (let i0 = 0; i0 < S.rows; i0 += mc) {
+        const rows = Math.min(mc, S.rows - i0);
+        placeBlock({ ...S, rows }, so[t] + i0 * S.rs, ps.span, rs);
+        w.fn.gemmPacked(rs.ptr, ps.rs, ps.cs, rp.ptr, rc.ptr, nw, rows, nw, K, rw.ptr);
+        const c = rc.f32;
+        if (swap) {
+          // The chunk is rows i0.. of Cᵀ (columns of C), columns j0.. of Cᵀ (rows of C).
+          for (let j = 0; j < nw; j++) {
+            const o = ot + (j0 + j) * N + i0;
+            for (let i = 0, x = j; i < rows; i++, x += nw) out[o + i] = c[x];
+          }
+        } else if (nw === N) {
+          out.set(c.subarray(0, rows * N), ot + i0 * N);
+        } else {
+          for (let i = 0; i < rows; i++) out.set(c.subarray(i * nw, i * nw + nw), ot + (i0 + i) * N + j0);
+        }
+      }
+    }
+  }
+  w.done();
 }

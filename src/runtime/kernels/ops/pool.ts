@@ -1,16 +1,21 @@
 /**
- * Pooling over 1–3 trailing spatial dims of (N, C, *spatial) inputs:
- * `pool` (max or average, kernel/stride/padding/dilation, ceil_mode,
- * count_include_pad) and `adaptive_pool` (max or average to a target size,
- * bins [floor(i·in/out), ceil((i+1)·in/out)) as torch). Validation follows
- * torch's messages for too-large padding and too-small outputs.
+ * `pool`: max or average pooling over 1–3 trailing spatial dims of
+ * (N, C, *spatial) inputs with kernel, stride, padding, dilation, ceil_mode
+ * and count_include_pad. Validation follows torch's messages for too-large
+ * padding and too-small outputs.
+ *
+ * Fast path (2-D, no padding or dilation, no ceil-mode overhang): WASM
+ * `maxPool2d` for max with outputs of `WASM_MIN` floats and more, otherwise
+ * the reference's loop without per-tap bounds checks in TypeScript; the same
+ * comparisons and sums, so the same results.
  */
 
-import type { OutputSpec } from '../backend';
-import { TorchError } from '../errors';
-import type { TensorMeta } from '../backend';
-import { contiguousData, DEFAULT_TOLERANCE, numel, type Kernel, flopsPerInput } from './kernel';
-import { MATH_WGSL, perOutputProgram, stridedIndexFn, u32 } from './wgsl';
+import type { OutputSpec, TensorMeta } from '../../backend';
+import { TorchError } from '../../errors';
+import type { WasmKernels } from '../../wasm/index';
+import { CHUNK, WASM_MIN } from '../../wasm/fast';
+import { contiguousData, DEFAULT_TOLERANCE, flopsPerInput, numel, type CpuView, type Kernel } from '../kernel';
+import { MATH_WGSL, perOutputProgram, stridedIndexFn, u32 } from '../wgsl';
 
 export interface PoolAttrs {
   readonly op: 'max' | 'avg';
@@ -137,79 +142,11 @@ export const pool: Kernel<PoolAttrs> = {
     return perOutputProgram(numel(out.shape), 1, 1, body, MATH_WGSL + poolPrelude(x, nsp));
   },
   tolerance: DEFAULT_TOLERANCE,
-};
-
-export interface AdaptivePoolAttrs {
-  readonly op: 'max' | 'avg';
-  readonly outputSize: readonly number[];
-}
-
-export const adaptivePool: Kernel<AdaptivePoolAttrs> = {
-  name: 'adaptive_pool',
-  flops: flopsPerInput,
-  outputs([x], a): OutputSpec[] {
-    const nsp = a.outputSize.length;
-    if (x.shape.slice(-nsp).some((s) => s === 0)) {
-      throw new TorchError('RuntimeError', `adaptive_${a.op}_pool${nsp}d(): Expected input to have non-zero size for non-batch dimensions, but input has sizes [${x.shape.join(', ')}] with dimension ${x.shape.length - nsp} being empty`);
-    }
-    return [{ shape: [...x.shape.slice(0, -nsp), ...a.outputSize], dtype: x.dtype }];
-  },
-  cpu([xv], a, [out]) {
-    const x = contiguousData(xv);
-    const nsp = a.outputSize.length;
-    const lift = (v: readonly number[]) => [...new Array(3 - v.length).fill(1), ...v];
-    const [D, H, W] = lift(xv.shape.slice(-nsp));
-    const [OD, OH, OW] = lift(a.outputSize);
-    const planes = numel(xv.shape.slice(0, -nsp));
-    const st = (i: number, o: number, n: number) => Math.floor((i * n) / o);
-    const en = (i: number, o: number, n: number) => Math.ceil(((i + 1) * n) / o);
-    let o = 0;
-    for (let pl = 0; pl < planes; pl++) {
-      const base = pl * D * H * W;
-      for (let od = 0; od < OD; od++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++, o++) {
-        let best = -Infinity;
-        let sum = 0;
-        let cnt = 0;
-        for (let id = st(od, OD, D); id < en(od, OD, D); id++) for (let ih = st(oh, OH, H); ih < en(oh, OH, H); ih++) for (let iw = st(ow, OW, W); iw < en(ow, OW, W); iw++) {
-          const v = x[base + (id * H + ih) * W + iw];
-          if (v > best || Number.isNaN(v)) best = v;
-          sum += v;
-          cnt++;
-        }
-        out[o] = a.op === 'max' ? best : sum / cnt;
-      }
-    }
-  },
-  wgsl([x], a, [out]) {
-    const nsp = a.outputSize.length;
-    const lift = (v: readonly number[]) => [...new Array<number>(3 - v.length).fill(1), ...v];
-    const [D, H, W] = lift(x.shape.slice(-nsp));
-    const [OD, OH, OW] = lift(a.outputSize);
-    // Bins [floor(i·in/out), ceil((i+1)·in/out)), in integers.
-    const bin = (v: string, o: number, n: number) => `let ${v}s = (${v} * ${n}i) / ${o}i;\n  let ${v}e = ((${v} + 1i) * ${n}i + ${o - 1}i) / ${o}i;`;
-    const body = `${poolHead(OD, OH, OW)}
-  ${bin('od', OD, D)}
-  ${bin('oh', OH, H)}
-  ${bin('ow', OW, W)}
-  var best = neg_inf();
-  var sum = 0.0;
-  for (var id = ods; id < ode; id++) {
-    for (var ih = ohs; ih < ohe; ih++) {
-      for (var iw = ows; iw < owe; iw++) {
-        let v = in0[at(id, ih, iw)];
-        if (v > best || isnan_f32(v)) { best = v; }
-        sum += v;
-      }
-    }
-  }
-  out0[o] = ${a.op === 'max' ? 'best' : 'sum / f32((ode - ods) * (ohe - ohs) * (owe - ows))'};`;
-    return perOutputProgram(numel(out.shape), 1, 1, body, MATH_WGSL + poolPrelude(x, nsp));
-  },
-  tolerance: DEFAULT_TOLERANCE,
+  fast: poolFast,
 };
 
 /** WGSL `at(d, h, w)`: the storage index of a spatial position in the current plane `pl` (strided input). */
-function poolPrelude(x: TensorMeta, nsp: number): string {
+export function poolPrelude(x: TensorMeta, nsp: number): string {
   const lead = x.shape.slice(0, -nsp);
   const st = [...new Array<number>(3 - nsp).fill(0), ...x.strides.slice(-nsp)];
   return (
@@ -220,11 +157,80 @@ function poolPrelude(x: TensorMeta, nsp: number): string {
 }
 
 /** WGSL that splits the output index `o` into the plane and the output position (od, oh, ow). */
-function poolHead(OD: number, OH: number, OW: number): string {
+export function poolHead(OD: number, OH: number, OW: number): string {
   return `  let pl = o / ${u32(OD * OH * OW)};
   let q = o % ${u32(OD * OH * OW)};
   plane_base = plane_of(pl);
   let ow = i32(q % ${u32(OW)});
   let oh = i32((q / ${u32(OW)}) % ${u32(OH)});
   let od = i32(q / ${u32(OW * OH)});`;
+}
+
+/**
+ * Max and average pooling whose windows all lie inside the input (no
+ * padding, no dilation, no ceil-mode overhang) over the last two dims: the
+ * reference's arithmetic (the same comparisons, NaN rule and sums in the same
+ * order) without its per-tap bounds checks; anything else is the reference.
+ */
+function poolFast(inputs: readonly CpuView[], a: PoolAttrs, outs: Float32Array[], w: WasmKernels): void {
+  const [xv] = inputs;
+  const out = outs[0];
+  const nd = xv.shape.length;
+  if (a.kernel.length !== 2 || nd < 2 || a.padding.some((p) => p !== 0) || a.dilation.some((d) => d !== 1) || out.length === 0) {
+    pool.cpu(inputs, a, outs);
+    return;
+  }
+  const [H, W] = xv.shape.slice(-2);
+  const [kh, kw] = a.kernel;
+  const [sh, sw] = a.stride;
+  const planes = numel(xv.shape.slice(0, -2));
+  // The reference's output size without padding or dilation (pool.ts `poolOut`).
+  const size = (n: number, k: number, st: number) => {
+    let o = (a.ceilMode ? Math.ceil((n - k) / st) : Math.floor((n - k) / st)) + 1;
+    if (a.ceilMode && (o - 1) * st >= n) o--;
+    return o;
+  };
+  const OH = size(H, kh, sh);
+  const OW = size(W, kw, sw);
+  // With ceil mode an extra window may hang over the edge: the reference handles that one.
+  if (OH * OW * planes !== out.length || (OH - 1) * sh + kh > H || (OW - 1) * sw + kw > W) {
+    pool.cpu(inputs, a, outs);
+    return;
+  }
+  const x = contiguousData(xv);
+  if (a.op === 'max' && out.length >= WASM_MIN) {
+    // WASM, in blocks of whole planes of about `CHUNK` input floats.
+    const pp = Math.min(planes, Math.max(1, Math.floor(CHUNK / (H * W))));
+    const [ri, ro] = w.arena([pp * H * W, pp * OH * OW]);
+    for (let p0 = 0; p0 < planes; p0 += pp) {
+      const n = Math.min(pp, planes - p0);
+      ri.f32.set(x.subarray(p0 * H * W, (p0 + n) * H * W));
+      w.fn.maxPool2d(ri.ptr, n, H, W, kh, kw, sh, sw, OH, OW, ro.ptr);
+      out.set(ro.f32.subarray(0, n * OH * OW), p0 * OH * OW);
+    }
+    w.done();
+    return;
+  }
+  const max = a.op === 'max';
+  const div = kh * kw;
+  let o = 0;
+  for (let pl = 0; pl < planes; pl++) {
+    const base = pl * H * W;
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++, o++) {
+        const at = base + oh * sh * W + ow * sw;
+        let best = -Infinity;
+        let sum = 0;
+        for (let j = 0; j < kh; j++) {
+          const r = at + j * W;
+          for (let k = 0; k < kw; k++) {
+            const v = x[r + k];
+            if (v > best || Number.isNaN(v)) best = v;
+            sum += v;
+          }
+        }
+        out[o] = max ? best : sum / div;
+      }
+    }
+  }
 }
