@@ -30,9 +30,11 @@ import type { Event } from './events';
 import type { Node } from './parse';
 import * as S from './semantics';
 import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
-import { intV, isTensor, numValue, type OpHost } from './semantics/host';
-import type { Axis, ClassInfo, InstanceV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
+import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
+import { BATCHED_RANK } from './semantics/modules';
+import type { AltV, Axis, ClassInfo, InstanceV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
+import { rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
 
 export interface ShapeRecord {
   line: number;
@@ -71,6 +73,12 @@ function isTensorAnnotation(text: string): boolean {
   return /^(?:torch\.)?(?:Tensor|FloatTensor|LongTensor|BoolTensor|HalfTensor|IntTensor|nn\.Parameter|Parameter)$/.test(t)
     || /^(?:jaxtyping\.|jt\.)?(?:Float|Int|Bool|Shaped|Num|Real|Integer|Inexact|Float32|Int64|TensorType)\[/.test(t);
 }
+
+/** Layers whose output has their input's shape, whatever its rank. */
+const RANK_SAME_MODULES = new Set([
+  'LayerNorm', 'RMSNorm', 'Dropout', 'Identity', 'GELU', 'ReLU', 'ReLU6', 'SiLU', 'Tanh', 'Sigmoid', 'Softmax', 'LeakyReLU',
+  'ELU', 'Mish', 'Hardswish', 'Hardsigmoid', 'Softplus', 'PReLU', 'SELU', 'CELU', 'GroupNorm',
+]);
 
 /** List methods that change a list in place. */
 const LIST_MUTATORS = new Set(['append', 'extend', 'insert', 'pop', 'remove', 'clear', 'reverse', 'sort']);
@@ -199,6 +207,9 @@ export class Evaluator {
     // shown as built; one built only inside another class nobody built (BasicConv(2, 1) in a
     // spatial gate) is also exercised on its own, so its shapes hold for every construction.
     const built = new Set(this.instantiated);
+    // A helper function is also run on its own unless the file's own code called it: a call
+    // from a module run without a caller passes what is known there, often nothing.
+    const driven = new Set(this.calledFunctions);
     for (const cls of this.b.classList) {
       if (!cls.isModule || built.has(cls)) continue;
       this.guard(() => this.instantiate(cls, [], {}, undefined, true));
@@ -208,7 +219,7 @@ export class Evaluator {
       this.guard(() => this.callInstance(inst, [], {}, undefined, true));
     }
     for (const fn of this.b.functionList) {
-      if (this.calledFunctions.has(fn)) continue;
+      if (driven.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
   }
@@ -381,10 +392,11 @@ export class Evaluator {
     switch (target.type) {
       case 'identifier':
         f.vars.set(target.text, v);
-        if (isTensor(v) && v.axes) this.record(target, target.text, v);
-        // A value no context can vouch for removes the line's shape; a tensor of unknown rank
-        // in code run without a caller only means no caller said the rank.
-        else if (v.kind === 'unknown' || (isTensor(v) && !f.seeded)) this.unrecord(target, target.text);
+        if (isTensor(v) && v.axes) this.record(target, target.text, v, !!f.seeded);
+        // A value no context can vouch for removes the line's shape (unless the function's own
+        // run without a caller found it: see `record`); a tensor of unknown rank in code run
+        // without a caller only means no caller said the rank.
+        else if (v.kind === 'unknown') this.unrecord(target, target.text);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -404,7 +416,14 @@ export class Evaluator {
         const targets = target.namedChildren.filter((x): x is Node => !!x);
         const star = targets.findIndex((t) => t.type === 'list_splat_pattern');
         let items: Value[] | undefined;
-        if (v.kind === 'tuple') items = v.items;
+        if (v.kind === 'tuple' && v.inexact && star < 0) {
+          // A sequence of unknown length unpacks into its representatives.
+          if (v.items.length === 1) items = targets.map(() => v.items[0]);
+        } else if (v.kind === 'tuple') items = v.items;
+        else if (isTensor(v) && !v.axes && !v.failed && star < 0) {
+          // Iterating a tensor of unknown shape gives tensors of unknown shape.
+          items = targets.map(() => ({ kind: 'tensor', dtype: v.dtype, hypothetical: v.hypothetical }) as TensorV);
+        }
         else if (isTensor(v) && v.axes && v.axes.length > 0 && star < 0 && D.constValue(this.norm(v.axes[0].size)) === targets.length) {
           // Unpacking a tensor iterates its first axis.
           const rest = v.axes.slice(1);
@@ -463,39 +482,49 @@ export class Evaluator {
     }
   }
 
-  private record(node: Node, name: string, t: TensorV): void {
+  /**
+   * A line's shape. `own`: found by the function's own run without a caller (its inputs and
+   * constructor arguments symbolic, its ranks from the code's evidence), which holds for every
+   * caller; a caller that passes what nothing can be known of does not remove it.
+   */
+  private record(node: Node, name: string, t: TensorV, own = false): void {
     if (this.speculative > 0) return; // a skipped branch's values are not what runs
     const key = `${node.startPosition.row}:${name}`;
     const parts = t.axes!.map((a) => D.format(this.norm(a.size)));
     const seen = this.recordParts.get(key);
-    if (seen) {
+    if (seen && !seen.record && own && !seen.conflict) this.recordParts.delete(key);
+    else if (seen) {
       // The same line in another context (a block built at 32 and at 48 channels): the shape
       // shown is what every context agrees on, `?` where they differ, nothing if the ranks do.
       const rec = seen.record;
+      if (own) seen.own = true;
       if (!rec) return;
       if (seen.parts.length !== parts.length) {
         this.records.splice(this.records.indexOf(rec), 1);
         seen.record = undefined;
+        seen.conflict = true;
         return;
       }
       seen.parts = seen.parts.map((p, i) => (p === parts[i] ? p : '?'));
       rec.shape = `(${seen.parts.join(', ')})`;
       return;
     }
+    if (this.recordParts.has(key)) return;
     const record = { line: node.startPosition.row, column: node.startPosition.column, name, shape: shapeText(this.host, t) };
-    this.recordParts.set(key, { parts, record });
+    this.recordParts.set(key, { parts, record, own });
     this.records.push(record);
   }
 
-  private readonly recordParts = new Map<string, { parts: string[]; record?: ShapeRecord }>();
+  private readonly recordParts = new Map<string, { parts: string[]; record?: ShapeRecord; own?: boolean; conflict?: boolean }>();
 
   /** A context where the line binds a value of unknown shape: no shape is shown there. */
   private unrecord(node: Node, name: string): void {
     if (this.speculative > 0) return;
     const key = `${node.startPosition.row}:${name}`;
     const seen = this.recordParts.get(key);
+    if (seen?.own) return;
     if (seen?.record) this.records.splice(this.records.indexOf(seen.record), 1);
-    this.recordParts.set(key, { parts: [], record: undefined });
+    this.recordParts.set(key, { parts: [], record: undefined, conflict: seen?.conflict });
   }
 
   private truth(v: Value): boolean | undefined {
@@ -720,6 +749,13 @@ export class Evaluator {
     }
     if (vals.every((v) => v?.kind === 'int' && first.kind === 'int' && this.same(v.dim, first.dim))) return first;
     if (vals.every((v) => v?.kind === 'none')) return first;
+    // Modules chosen by a condition that is not known stay callable: each alternative is called.
+    const callable = (v: Value | undefined): boolean => v?.kind === 'torchmodule' || (v?.kind === 'instance' && v.cls.isModule) || v?.kind === 'none' || v?.kind === 'alt';
+    if (vals.every(callable) && vals.some((v) => v?.kind !== 'none')) {
+      const items: Value[] = [];
+      for (const v of vals as Value[]) for (const x of v.kind === 'alt' ? v.items : [v]) if (!items.includes(x)) items.push(x);
+      if (items.length <= 4) return { kind: 'alt', items };
+    }
     return UNKNOWN;
   }
 
@@ -834,9 +870,84 @@ export class Evaluator {
     if (names && (line !== defLine || this.paramsOnLine(fn, line) === 1 || index === 0)) return this.tensorFromNames(names, f);
     const doc = this.docShape(fn, p.name);
     if (doc) return this.tensorFromNames(doc, f);
-    if (p.ann) return isTensorAnnotation(p.ann.text) ? { kind: 'tensor' } : this.fromTypeAnnotation(p.ann, p.name);
+    if (p.ann && !isTensorAnnotation(p.ann.text)) return this.fromTypeAnnotation(p.ann, p.name);
+    // What the body does with it may fix its rank: `q = self.q_proj(q); b, n, c = q.shape`.
+    const fact = rankOfParameter(fn, index, this.rankEnv(f));
+    if (fact && fact.rank > 0 && fact.rank <= 8) {
+      const names = Array.from({ length: fact.rank }, (_, i) => fact.names?.[i] ?? `${p.name}${i}`);
+      return { ...this.tensor(names.map((n) => this.fresh(n)), names), hypothetical: p.ann ? undefined : true };
+    }
+    if (p.ann) return { kind: 'tensor' };
     // No evidence either way: a tensor for tensor methods, silent for anything else.
     return { kind: 'tensor', hypothetical: true };
+  }
+
+  /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
+  private rankEnv(f: Frame): RankEnv {
+    const moduleRank = (m: Value | undefined): CalleeRank | undefined => {
+      if (!m) return undefined;
+      if (m.kind === 'torchmodule') {
+        if (RANK_SAME_MODULES.has(m.type)) return { kind: 'keep', sameShape: true };
+        if (m.type === 'Linear' || m.type === 'LazyLinear') return { kind: 'keep', sameShape: false };
+        const r = BATCHED_RANK[m.type];
+        if (r) return { kind: 'sink', rank: r, names: ['B', 'C', ...['L', 'H,W', 'D,H,W'][r - 3].split(',')] };
+        if (m.type === 'MultiheadAttention') {
+          const bf = margs(m, ['embed_dim', 'num_heads', 'dropout', 'bias', 'add_bias_kv', 'add_zero_attn', 'kdim', 'vdim', 'batch_first']).batch_first ?? { kind: 'bool', value: false };
+          if (bf.kind === 'bool' && bf.value !== undefined) return { kind: 'sink', rank: 3, names: bf.value ? ['N', 'L', 'E'] : ['L', 'N', 'E'] };
+          return undefined;
+        }
+        if (m.type === 'Sequential' && m.items && !m.inexact && m.items.length > 0) {
+          const parts = m.items.map(moduleRank);
+          if (parts[0]?.kind === 'sink') return parts[0];
+          if (parts.every((x) => x?.kind === 'keep')) return { kind: 'keep', sameShape: parts.every((x) => x?.kind === 'keep' && x.sameShape) };
+        }
+        return undefined;
+      }
+      if (m.kind === 'instance' && m.cls.isModule) {
+        const fwd = findMethod(m.cls, 'forward');
+        return fwd ? { kind: 'function', node: fwd, index: 1, env: m === f.self ? undefined : this.rankEnv({ vars: new Map(), returns: [], forward: true, self: m }) } : undefined;
+      }
+      if (m.kind === 'alt') {
+        const parts = m.items.filter((x) => x.kind !== 'none').map(moduleRank);
+        if (parts.length && parts.every((x) => x?.kind === 'keep')) return { kind: 'keep', sameShape: parts.every((x) => x?.kind === 'keep' && x.sameShape) };
+      }
+      return undefined;
+    };
+    const isNum = (v: Value | undefined) => v?.kind === 'int' || v?.kind === 'num';
+    const env: RankEnv = {
+      callee: (fn, index) => {
+        if (fn.type === 'attribute' && fn.childForFieldName('object')?.text === 'self' && f.self) {
+          const name = fn.childForFieldName('attribute')?.text ?? '';
+          const v = f.self.attrs.get(name);
+          if (v) {
+            const r = moduleRank(v);
+            if (r?.kind === 'function') return { ...r, index: r.index + index };
+            // A layer's input is its first argument; nn.MultiheadAttention's are query, key and value.
+            const mha = v.kind === 'torchmodule' && v.type === 'MultiheadAttention';
+            return index === 0 || (mha && index <= 2) ? r : undefined;
+          }
+          const m = findMethod(f.self.cls, name);
+          return m ? { kind: 'function', node: m, index: index + 1 } : undefined;
+        }
+        if (fn.type === 'identifier') {
+          const g = this.b.functions.get(fn.text);
+          if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+        }
+        return undefined;
+      },
+      isNumber: (n) => {
+        if (n.type === 'attribute' && n.childForFieldName('object')?.text === 'self') return isNum(f.self?.attrs.get(n.childForFieldName('attribute')?.text ?? ''));
+        if (n.type === 'identifier') return isNum(f.vars.get(n.text) ?? this.globals.get(n.text));
+        if (n.type === 'call') return /^math\.\w+$/.test(n.childForFieldName('function')?.text ?? '');
+        if (n.type === 'binary_operator') {
+          const l = n.childForFieldName('left');
+          const r = n.childForFieldName('right');
+          return !!l && !!r && (l.type === 'integer' || l.type === 'float' || env.isNumber(l)) && (r.type === 'integer' || r.type === 'float' || env.isNumber(r));
+        }
+        return false;
+      },
+    };
+    return env;
   }
 
   /**
@@ -1702,6 +1813,8 @@ export class Evaluator {
         return this.callFunction(callee.node, a.args, a.kwargs, undefined, false);
       case 'torchmodule':
         return this.callModule(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n);
+      case 'alt':
+        return this.callAlternatives(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n);
       case 'method':
         return this.tensorOp(callee.name, [callee.self, ...a.args], a.kwargs, [fnNode.childForFieldName('object') ?? undefined, ...a.argNodes], a.kwargNodes, n, fnNode.childForFieldName('attribute') ?? fnNode);
       case 'qual':
@@ -1709,6 +1822,24 @@ export class Evaluator {
       default:
         return UNKNOWN;
     }
+  }
+
+  /**
+   * A call of one of several modules: each runs without reporting (which one runs is not
+   * known, so neither its findings nor its lines' shapes are facts) and the results join.
+   */
+  private callAlternatives(alt: AltV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
+    const results: Value[] = [];
+    this.speculative++;
+    try {
+      for (const m of alt.items) {
+        if (m.kind === 'torchmodule') results.push(this.callModule(m, args, kwargs, argNodes, kwargNodes, n));
+        else if (m.kind === 'instance') results.push(this.callInstance(m, args, kwargs, n, false));
+      }
+    } finally {
+      this.speculative--;
+    }
+    return results.length ? this.join(results) : UNKNOWN;
   }
 
   private qualCall(path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {

@@ -209,7 +209,17 @@ export type Value =
   | BoundMethodV
   | DictV
   | SymObjV
+  | AltV
   | UnknownV;
+
+/**
+ * One of several modules (or None), chosen by a condition that is not known:
+ * `norm_layer(dim) if qk_norm else nn.Identity()`. Calling it calls each and joins the results.
+ */
+export interface AltV {
+  kind: 'alt';
+  items: Value[];
+}
 
 export interface ClassInfo {
   name: string;

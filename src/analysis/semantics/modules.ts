@@ -27,7 +27,7 @@ const SHAPE_PRESERVING_MODULES = new Set([
 ]);
 
 /** Layers whose usual input is a batch of N-d maps, and that rank (B, C and the spatial axes). */
-const BATCHED_RANK: Record<string, number> = {
+export const BATCHED_RANK: Record<string, number> = {
   Conv1d: 3, Conv2d: 4, Conv3d: 5, ConvTranspose1d: 3, ConvTranspose2d: 4, ConvTranspose3d: 5,
   BatchNorm2d: 4, BatchNorm3d: 5, InstanceNorm2d: 4, InstanceNorm3d: 5,
   MaxPool1d: 3, MaxPool2d: 4, MaxPool3d: 5, AvgPool1d: 3, AvgPool2d: 4, AvgPool3d: 5,

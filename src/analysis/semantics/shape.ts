@@ -190,7 +190,8 @@ const tensorChunk: MethodHandler = (h, { op, t, rest, info, done, rank, kw }) =>
     const a0 = kw('chunks', 0);
     const c = op === 'chunk' && a0 ? numValue(a0) : op === 'split' && rest[0]?.kind === 'tuple' ? rest[0].items.length : undefined;
     if (c !== undefined && Number.isInteger(c) && c > 0 && c <= 16) return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', dtype: t.dtype }) as TensorV) });
-    return done(UNKNOWN);
+    // As many tensors of unknown shape as the input has parts along the axis.
+    return done({ kind: 'tuple', items: [{ kind: 'tensor', dtype: t.dtype, hypothetical: t.hypothetical } as TensorV], inexact: true });
   }
   const dv = op === 'unbind' ? kw('dim', 0) : kw('dim', 1);
   const d = normDim(numValue(dv ?? intV(D.dconst(0))), rank!, info);

@@ -1,0 +1,339 @@
+/**
+ * The rank of a parameter nobody passed, from what the function itself does with it.
+ *
+ * `def forward(self, q, k, v)` in a module no code calls gives `q` no shape by itself. The body
+ * usually says more, further down: `q = self.q_proj(q)` then `b, n, c = q.shape`, or
+ * `self._separate_heads(q, h)` whose first line unpacks three sizes, or an `nn.Conv2d` that
+ * only takes batches of maps. This module follows a parameter through statements that keep its
+ * rank (linear layers, norms, activations, dropout, elementwise arithmetic with numbers, the
+ * layout methods) to the first place that fixes the rank, and reports that rank with the names
+ * the code gives the axes. It is syntactic: the evaluator supplies what the callees are
+ * (`RankEnv`), and seeds the parameter before the body runs.
+ *
+ * Only evidence counts: a parameter whose rank nothing in the body fixes stays of unknown rank.
+ * Broadcasting with another tensor may raise the rank, so arithmetic keeps it only with numbers
+ * or with values that themselves keep the parameter's rank.
+ */
+
+import type { SyntaxNode as Node } from './syntax';
+
+/** What calling a callee does to the rank of its first argument. */
+export type CalleeRank =
+  /** The result has the argument's rank; `sameShape`: and its shape (a norm, an activation). */
+  | { kind: 'keep'; sameShape: boolean }
+  /** The argument must have this rank (a Conv2d's batch of maps), its axes named so. */
+  | { kind: 'sink'; rank: number; names?: string[] }
+  /** A function of the file: its parameter at `index` is followed into its body. */
+  | { kind: 'function'; node: Node; index: number; env?: RankEnv };
+
+export interface RankEnv {
+  /** The callee of a call, as far as the rank of the argument at `index` goes. */
+  callee(fn: Node, index: number): CalleeRank | undefined;
+  /** Whether an expression is a plain number (`self.scale`, `math.sqrt(d)`, `2`). */
+  isNumber(n: Node): boolean;
+}
+
+export interface RankFact {
+  rank: number;
+  /** Axis names the code gives (`b, n, c = q.shape`), where it names them. */
+  names?: (string | undefined)[];
+}
+
+/** Tensor methods whose result has the same shape as the tensor. */
+const SAME_METHODS = new Set([
+  'contiguous', 'float', 'half', 'double', 'bfloat16', 'to', 'type', 'type_as', 'clone', 'detach', 'requires_grad_',
+  'softmax', 'log_softmax', 'sigmoid', 'tanh', 'relu', 'exp', 'sqrt', 'rsqrt', 'abs', 'neg', 'sin', 'cos', 'pow',
+  'mul', 'div', 'add', 'sub', 'mul_', 'div_', 'add_', 'sub_', 'clamp', 'clamp_', 'sigmoid_', 'relu_', 'tanh_', 'exp_',
+  'cumsum', 'cumprod', 'flip', 'roll', 'square', 'reciprocal', 'log', 'erf',
+]);
+
+/** `F.` / `torch.` functions whose result has the shape of their first argument. */
+const SAME_FUNCTIONS = new Set([
+  'gelu', 'relu', 'silu', 'elu', 'leaky_relu', 'mish', 'hardswish', 'hardsigmoid', 'sigmoid', 'tanh', 'dropout',
+  'softmax', 'log_softmax', 'layer_norm', 'normalize', 'rms_norm', 'exp', 'sqrt', 'rsqrt', 'abs', 'sin', 'cos', 'erf',
+  'relu6', 'softplus', 'celu', 'selu', 'group_norm', 'clamp', 'cumsum', 'roll', 'flip',
+]);
+
+const MAX_DEPTH = 3;
+
+const PARAMETER_TYPES = new Set(['identifier', 'default_parameter', 'typed_default_parameter', 'typed_parameter', 'list_splat_pattern', 'dictionary_splat_pattern']);
+
+function unwrap(n: Node | null | undefined): Node | undefined {
+  let x = n ?? undefined;
+  while (x && x.type === 'parenthesized_expression') x = x.namedChildren[0] ?? undefined;
+  return x;
+}
+
+function positionalArgs(call: Node): Node[] {
+  const args = call.childForFieldName('arguments');
+  return args ? args.namedChildren.filter((a): a is Node => !!a && a.type !== 'keyword_argument' && a.type !== 'comment') : [];
+}
+
+function isLiteralNumber(n: Node): boolean {
+  const x = unwrap(n);
+  if (!x) return false;
+  if (x.type === 'integer' || x.type === 'float') return true;
+  return x.type === 'unary_operator' && !!x.namedChildren[0] && isLiteralNumber(x.namedChildren[0]);
+}
+
+/** The einops pattern's input rank, when it has no ellipsis. */
+function patternRank(s: string): RankFact | undefined {
+  const left = s.split('->')[0];
+  if (!left || left.includes('...') || left.includes('…')) return undefined;
+  const names: (string | undefined)[] = [];
+  let depth = 0;
+  let group = false;
+  for (const tok of left.match(/\(|\)|[A-Za-z_]\w*|\d+/g) ?? []) {
+    if (tok === '(') {
+      depth++;
+      group = true;
+      names.push(undefined);
+    } else if (tok === ')') depth--;
+    else if (depth === 0) names.push(/^\d+$/.test(tok) ? undefined : tok);
+    else void group;
+  }
+  return names.length ? { rank: names.length, names } : undefined;
+}
+
+function parameters(fn: Node): Node[] {
+  return fn.childForFieldName('parameters')?.namedChildren.filter((p): p is Node => !!p && PARAMETER_TYPES.has(p.type)) ?? [];
+}
+
+function parameterName(p: Node): string | undefined {
+  if (p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern') return undefined;
+  return p.type === 'identifier' ? p.text : p.childForFieldName('name')?.text ?? p.namedChildren.find((c) => c?.type === 'identifier')?.text;
+}
+
+function parameterIndex(fn: Node, name: string): number | undefined {
+  const i = parameters(fn).findIndex((p) => parameterName(p) === name);
+  return i < 0 ? undefined : i;
+}
+
+interface Flow {
+  /** Names that hold the parameter (or a value of its rank), and whether of its shape. */
+  names: Map<string, boolean>;
+}
+
+class Scan {
+  constructor(
+    private readonly env: RankEnv,
+    private readonly depth: number,
+  ) {}
+
+  /** Same rank as a followed value? undefined: no; else whether the shape is the same. */
+  keeps(e: Node | undefined, flow: Flow): boolean | undefined {
+    const x = unwrap(e);
+    if (!x) return undefined;
+    switch (x.type) {
+      case 'identifier':
+        return flow.names.get(x.text);
+      case 'binary_operator': {
+        const op = x.childForFieldName('operator')?.text ?? '';
+        if (!['+', '-', '*', '/', '//', '**', '%'].includes(op)) return undefined;
+        const l = x.childForFieldName('left');
+        const r = x.childForFieldName('right');
+        const kl = l ? this.keeps(l, flow) : undefined;
+        const kr = r ? this.keeps(r, flow) : undefined;
+        const num = (n: Node | null) => !!n && (isLiteralNumber(n) || this.env.isNumber(n));
+        if (kl !== undefined && (kr !== undefined || num(r))) return kl && (kr ?? true);
+        if (kr !== undefined && num(l) && op !== '**') return kr;
+        return undefined;
+      }
+      case 'unary_operator': {
+        const a = x.namedChildren[0];
+        return a ? this.keeps(a, flow) : undefined;
+      }
+      case 'call': {
+        const fn = x.childForFieldName('function');
+        if (!fn) return undefined;
+        const args = positionalArgs(x);
+        if (fn.type === 'attribute') {
+          const obj = fn.childForFieldName('object');
+          const name = fn.childForFieldName('attribute')?.text ?? '';
+          // A method of a followed tensor.
+          const k = obj ? this.keeps(obj, flow) : undefined;
+          if (k !== undefined) return SAME_METHODS.has(name) ? k : undefined;
+          const path = fn.text;
+          if (/^(F|torch|torch\.nn\.functional|nn\.functional)\.\w+$/.test(path) && SAME_FUNCTIONS.has(name)) return args[0] ? this.keeps(args[0], flow) : undefined;
+        }
+        if (!args[0]) return undefined;
+        const k0 = this.keeps(args[0], flow);
+        if (k0 === undefined) return undefined;
+        const c = this.env.callee(fn, 0);
+        if (c?.kind === 'keep') return k0 && c.sameShape;
+        if (c?.kind === 'function' && this.depth < MAX_DEPTH) {
+          const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, c.index);
+          if (r?.returns !== undefined) return k0 && r.returns;
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Evidence from one use of a followed value: the call or unpacking it sits in. */
+  private evidenceAt(use: Node, up: Node[], flow: Flow): RankFact | undefined {
+    // up: the ancestors, nearest last.
+    const parent = up[up.length - 1];
+    const grand = up[up.length - 2];
+    const great = up[up.length - 3];
+    if (!parent) return undefined;
+    const same = flow.names.get(use.text)!;
+    const named = (names: (string | undefined)[]): RankFact => ({ rank: names.length, names: same ? names : [...names.slice(0, -1), undefined] });
+    // `b, n, c = y.shape` / `y.size()`.
+    if (parent.type === 'attribute' && parent.childForFieldName('object') === use) {
+      const attr = parent.childForFieldName('attribute')?.text;
+      let value: Node = parent;
+      let asg = grand;
+      if (attr === 'size' && grand?.type === 'call' && positionalArgs(grand).length === 0) {
+        value = grand;
+        asg = great;
+      } else if (attr !== 'shape') {
+        // `y.permute(0, 2, 1)` names every axis once.
+        if (attr === 'permute' && grand?.type === 'call') {
+          const args = positionalArgs(grand);
+          if (args.length > 1 && args.every((a) => isLiteralNumber(a))) return { rank: args.length };
+        }
+        return undefined;
+      }
+      if (asg?.type === 'assignment' && asg.childForFieldName('right') === value) {
+        const left = asg.childForFieldName('left');
+        if (left && (left.type === 'pattern_list' || left.type === 'tuple_pattern' || left.type === 'list_pattern')) {
+          const targets = left.namedChildren.filter((t): t is Node => !!t);
+          if (targets.every((t) => t.type === 'identifier')) return named(targets.map((t) => (t.text === '_' ? undefined : t.text)));
+        }
+      }
+      return undefined;
+    }
+    // An argument of a call, by position or by keyword (`self.attn(q=queries)`).
+    const byKeyword = parent.type === 'keyword_argument' && parent.childForFieldName('value') === use && grand?.type === 'argument_list' && great?.type === 'call';
+    if ((parent.type === 'argument_list' && grand?.type === 'call') || byKeyword) {
+      const call = byKeyword ? great! : grand!;
+      const fn = call.childForFieldName('function');
+      const index = positionalArgs(call).indexOf(use);
+      if (!fn) return undefined;
+      if (byKeyword) {
+        const key = parent.childForFieldName('name')?.text ?? '';
+        const mhaIndex = ['query', 'key', 'value'].indexOf(key);
+        if (mhaIndex >= 0) {
+          const m = this.env.callee(fn, mhaIndex);
+          if (m?.kind === 'sink' && m.rank === 3) return m.names ? { rank: 3, names: same ? m.names : [...m.names.slice(0, -1), undefined] } : { rank: 3 };
+        }
+        const c = this.env.callee(fn, 0);
+        if (c?.kind !== 'function') return undefined;
+        const i = parameterIndex(c.node, parent.childForFieldName('name')?.text ?? '');
+        if (i === undefined) return undefined;
+        const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, i);
+        if (!r?.fact || this.depth >= MAX_DEPTH) return undefined;
+        return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
+      }
+      if (index < 0) return undefined;
+      const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn.text;
+      if ((name === 'rearrange' || name === 'reduce' || name === 'repeat') && index === 0) {
+        const p = positionalArgs(call)[1];
+        if (p?.type === 'string') {
+          const r = patternRank(p.text.replace(/^[a-z]*["']|["']$/g, ''));
+          if (r) return named(r.names ?? []);
+        }
+        return undefined;
+      }
+      const c = this.env.callee(fn, index);
+      if (c?.kind === 'sink') return c.names ? { rank: c.rank, names: same ? c.names : [...c.names.slice(0, -1), undefined] } : { rank: c.rank };
+      if (c?.kind === 'function' && this.depth < MAX_DEPTH) {
+        const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, c.index);
+        if (r?.fact) return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Follows the parameter at `index` (counting `self`) through the function's body: the first
+   * evidence of its rank, and whether its value reaches a `return` with its rank (its shape).
+   */
+  param(fn: Node, index: number): { fact?: RankFact; returns?: boolean } | undefined {
+    const p = parameters(fn)[index];
+    const pname = p ? parameterName(p) : undefined;
+    if (!pname) return undefined;
+    const body = fn.childForFieldName('body');
+    if (!body) return undefined;
+    const flow: Flow = { names: new Map([[pname, true]]) };
+    let fact: RankFact | undefined;
+    let returns: boolean | undefined;
+    const up: Node[] = [];
+    const visit = (n: Node): void => {
+      if (fact && returns !== undefined) return;
+      if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return;
+      if (n.type === 'assignment') {
+        const right = n.childForFieldName('right');
+        up.push(n);
+        if (right) visit(right);
+        up.pop();
+        this.assign(n, flow);
+        return;
+      }
+      if (n.type === 'return_statement') {
+        const v = n.namedChildren[0];
+        if (v) {
+          up.push(n);
+          visit(v);
+          up.pop();
+          const k = this.keeps(v, flow);
+          if (returns === undefined) returns = k;
+          else if (k === undefined) returns = undefined;
+          else returns = returns && k;
+        }
+        return;
+      }
+      if (n.type === 'identifier' && !fact && flow.names.has(n.text)) {
+        const e = this.evidenceAt(n, up, flow);
+        if (e) fact = e;
+        return;
+      }
+      up.push(n);
+      for (const c of n.namedChildren) if (c) visit(c);
+      up.pop();
+    };
+    visit(body);
+    return { fact, returns };
+  }
+
+  private assign(asg: Node, flow: Flow): void {
+    const left = asg.childForFieldName('left');
+    let right = asg.childForFieldName('right');
+    if (!left || !right) return;
+    // `q = k = f(x)`: the innermost value binds every target.
+    const targets: Node[] = [left];
+    while (right.type === 'assignment') {
+      const l = right.childForFieldName('left');
+      if (l) targets.push(l);
+      right = right.childForFieldName('right')!;
+      if (!right) return;
+    }
+    for (const t of targets) {
+      if (t.type === 'identifier') {
+        const k = this.keeps(right, flow);
+        if (k === undefined) flow.names.delete(t.text);
+        else flow.names.set(t.text, k);
+      } else if ((t.type === 'pattern_list' || t.type === 'tuple_pattern') && (right.type === 'expression_list' || right.type === 'tuple')) {
+        const ts = t.namedChildren.filter((x): x is Node => !!x);
+        const vs = right.namedChildren.filter((x): x is Node => !!x);
+        const ks = vs.map((v) => this.keeps(v, flow));
+        ts.forEach((x, i) => {
+          if (x.type !== 'identifier') return;
+          const k = ts.length === vs.length ? ks[i] : undefined;
+          if (k === undefined) flow.names.delete(x.text);
+          else flow.names.set(x.text, k);
+        });
+      } else if (t.type === 'pattern_list' || t.type === 'tuple_pattern') {
+        for (const x of t.namedChildren) if (x?.type === 'identifier') flow.names.delete(x.text);
+      }
+    }
+  }
+}
+
+/** The rank the body of `fn` shows for its parameter at `index` (counting `self`), if any. */
+export function rankOfParameter(fn: Node, index: number, env: RankEnv): RankFact | undefined {
+  return new Scan(env, 0).param(fn, index)?.fact;
+}
