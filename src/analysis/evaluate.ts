@@ -207,9 +207,6 @@ export class Evaluator {
     // shown as built; one built only inside another class nobody built (BasicConv(2, 1) in a
     // spatial gate) is also exercised on its own, so its shapes hold for every construction.
     const built = new Set(this.instantiated);
-    // A helper function is also run on its own unless the file's own code called it: a call
-    // from a module run without a caller passes what is known there, often nothing.
-    const driven = new Set(this.calledFunctions);
     for (const cls of this.b.classList) {
       if (!cls.isModule || built.has(cls)) continue;
       this.guard(() => this.instantiate(cls, [], {}, undefined, true));
@@ -219,7 +216,7 @@ export class Evaluator {
       this.guard(() => this.callInstance(inst, [], {}, undefined, true));
     }
     for (const fn of this.b.functionList) {
-      if (driven.has(fn)) continue;
+      if (this.calledFunctions.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
   }
