@@ -140,14 +140,7 @@ def main():
         gen = torch.Generator().manual_seed(1)
         inputs = [goldens.make_input(s, gen) for s in case["inputs"]]
         with torch.no_grad():
-            # As goldens.py: perturb zero-initialised parameters so the whole path is exercised.
-            for name, p in model.named_parameters():
-                p.add_(torch.randn(p.shape, generator=gen) * 0.1)
-            for name, b in model.named_buffers():
-                if name.endswith("running_var"):
-                    b.copy_(torch.rand(b.shape, generator=gen) + 1.0)
-                elif name.endswith("running_mean"):
-                    b.copy_(torch.randn(b.shape, generator=gen) * 0.1)
+            goldens.perturb(model, gen)
             result = model(*inputs)
         outs = list(result) if isinstance(result, tuple) else [result]
         torch.save({"model": model.state_dict(), "epoch": 1}, os.path.join(out, case["id"] + ".pt"))

@@ -145,6 +145,17 @@ def run_ops(cases, outdir):
     return results
 
 
+def perturb(model, gen):
+    """Perturbs zero-initialised parameters (gamma, zero BN) so a block's whole path is exercised."""
+    for _, p in model.named_parameters():
+        p.add_(torch.randn(p.shape, generator=gen) * 0.1)
+    for name, b in model.named_buffers():
+        if name.endswith("running_var"):
+            b.copy_(torch.rand(b.shape, generator=gen) + 1.0)
+        elif name.endswith("running_mean"):
+            b.copy_(torch.randn(b.shape, generator=gen) * 0.1)
+
+
 def run_blocks(cases, outdir):
     results = []
     for i, case in enumerate(cases):
@@ -160,15 +171,8 @@ def run_blocks(cases, outdir):
             model.eval()
             gen = torch.Generator().manual_seed(1)
             inputs = [make_input(s, gen) for s in case["inputs"]]
-            # Perturb zero-initialised parameters (gamma, zero BN) so the block's whole path is exercised.
             with torch.no_grad():
-                for name, p in model.named_parameters():
-                    p.add_(torch.randn(p.shape, generator=gen) * 0.1)
-                for name, b in model.named_buffers():
-                    if name.endswith("running_var"):
-                        b.copy_(torch.rand(b.shape, generator=gen) + 1.0)
-                    elif name.endswith("running_mean"):
-                        b.copy_(torch.randn(b.shape, generator=gen) * 0.1)
+                perturb(model, gen)
                 out = model(*inputs)
             outs = list(out) if isinstance(out, tuple) else [out]
             tensors = {"state." + k: v for k, v in model.state_dict().items()}
