@@ -38,7 +38,7 @@ import {
 } from './analysis-view';
 import { AnalysisWorkerClient, Superseded } from './analysis-client';
 import { CELL_SCHEME } from './notebook-analysis';
-import { realTimer, Scheduler } from './scheduler';
+import { realTimer, Scheduler, type SchedulerStats } from './scheduler';
 
 export const DIAGNOSTIC_SOURCE = 'attention-forge';
 
@@ -289,6 +289,12 @@ export class AnalysisController implements vscode.Disposable {
 
   get stats(): Scheduler<Analysis>['stats'] {
     return this.scheduler.stats;
+  }
+
+  /** The scheduler's stats for one document, and whether it has nothing pending or running. */
+  statsOf(uri: vscode.Uri): SchedulerStats & { idle: boolean } {
+    const key = uri.toString();
+    return { ...this.scheduler.statsOf(key), idle: this.scheduler.idle(key) };
   }
 
   dispose(): void {

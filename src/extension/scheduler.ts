@@ -28,6 +28,13 @@ export interface Job<R> {
   run(token: Cancellation): R | Promise<R>;
 }
 
+export interface SchedulerStats {
+  started: number;
+  delivered: number;
+  dropped: number;
+  cancelled: number;
+}
+
 interface Pending {
   handle: unknown;
   token: { cancelled: boolean };
@@ -36,8 +43,9 @@ interface Pending {
 export class Scheduler<R> {
   private readonly pending = new Map<string, Pending>();
   private readonly running = new Map<string, { cancelled: boolean }>();
-  /** Stats for tests and the output channel. */
-  readonly stats = { started: 0, delivered: 0, dropped: 0, cancelled: 0 };
+  /** Stats for tests and the output channel: over all documents, and per document. */
+  readonly stats: SchedulerStats = { started: 0, delivered: 0, dropped: 0, cancelled: 0 };
+  private readonly perKey = new Map<string, SchedulerStats>();
 
   constructor(
     private readonly timer: Timer,
@@ -64,10 +72,27 @@ export class Scheduler<R> {
       this.timer.clear(p.handle);
       p.token.cancelled = true;
       this.pending.delete(key);
-      this.stats.cancelled++;
+      this.count(key, 'cancelled');
     }
     const r = this.running.get(key);
     if (r) r.cancelled = true;
+  }
+
+  /** A copy of the stats of one document (all zero if it was never requested). */
+  statsOf(key: string): SchedulerStats {
+    return { ...(this.perKey.get(key) ?? { started: 0, delivered: 0, dropped: 0, cancelled: 0 }) };
+  }
+
+  /** Whether `key` has neither a pending nor a running analysis. */
+  idle(key: string): boolean {
+    return !this.pending.has(key) && !this.running.has(key);
+  }
+
+  private count(key: string, what: keyof SchedulerStats): void {
+    this.stats[what]++;
+    let s = this.perKey.get(key);
+    if (!s) this.perKey.set(key, (s = { started: 0, delivered: 0, dropped: 0, cancelled: 0 }));
+    s[what]++;
   }
 
   dispose(): void {
@@ -81,7 +106,7 @@ export class Scheduler<R> {
     const older = this.running.get(key);
     if (older) older.cancelled = true;
     this.running.set(key, token);
-    this.stats.started++;
+    this.count(key, 'started');
     let result: R;
     try {
       result = await job.run(token);
@@ -92,10 +117,10 @@ export class Scheduler<R> {
     }
     if (this.running.get(key) === token) this.running.delete(key);
     if (token.cancelled || this.currentVersion(key) !== job.version) {
-      this.stats.dropped++;
+      this.count(key, 'dropped');
       return;
     }
-    this.stats.delivered++;
+    this.count(key, 'delivered');
     this.deliver(key, result, job.version);
   }
 }

@@ -43,6 +43,26 @@ describe('scheduler', function () {
     version = 4;
   });
 
+  it('counts per document, and says when a document has nothing pending or running', async function () {
+    const timer = new ManualTimer();
+    const s = new Scheduler<string>(timer, () => 1, () => undefined);
+    let finish!: (v: string) => void;
+    assert.equal(s.idle('a'), true);
+    s.request('a', { version: 1, run: () => new Promise<string>((r) => (finish = r)) }, 0);
+    s.request('b', { version: 1, run: () => 'b' }, 0);
+    assert.equal(s.idle('a'), false, 'pending');
+    await timer.fireAll();
+    assert.equal(s.idle('a'), false, 'running');
+    assert.equal(s.idle('b'), true);
+    finish('a');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(s.idle('a'), true);
+    assert.deepEqual(s.statsOf('a'), { started: 1, delivered: 1, dropped: 0, cancelled: 0 });
+    assert.deepEqual(s.statsOf('b'), { started: 1, delivered: 1, dropped: 0, cancelled: 0 });
+    assert.deepEqual(s.statsOf('c'), { started: 0, delivered: 0, dropped: 0, cancelled: 0 });
+    assert.equal(s.stats.started, 2);
+  });
+
   it('drops a result whose document version moved on while it ran', async function () {
     const timer = new ManualTimer();
     const delivered: string[] = [];

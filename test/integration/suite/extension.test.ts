@@ -118,20 +118,30 @@ export function registerTests(): void {
       await waitFor('diagnostics', () => ours(e.document.uri).length === 1 || undefined);
       const line = e.document.lineAt(16);
       const original = line.text;
-      const before = { ...api!.services.analysis.stats };
-      for (const dim of ['-1', '1', '-1']) {
-        await e.edit((b) => b.replace(line.range, `        attn = F.softmax(scores, dim=${dim})`));
+      // Counted for this document only, from a moment when none of its analyses is pending or
+      // running (opening it, or another suite's edit of a file it imports, may have queued one).
+      const analysis = api!.services.analysis;
+      await waitFor('the document to be idle', () => analysis.statsOf(e.document.uri).idle || undefined);
+      try {
+        const before = analysis.statsOf(e.document.uri);
+        for (const dim of ['-1', '1', '-1']) {
+          await e.edit((b) => b.replace(line.range, `        attn = F.softmax(scores, dim=${dim})`));
+        }
+        await waitFor('no diagnostics', () => ours(e.document.uri).length === 0 || undefined);
+        await waitFor('the burst to settle', () => analysis.statsOf(e.document.uri).idle || undefined);
+        assert.equal(ours(e.document.uri).length, 0, 'a stale result for an older version came back');
+        // A burst costs no more analyses than it has versions (the worker coalesces them, or a
+        // stale one is dropped or cancelled), and never more results than runs.
+        const after = analysis.statsOf(e.document.uri);
+        const started = after.started - before.started;
+        const delivered = after.delivered - before.delivered;
+        assert.ok(started >= 1 && started <= 3, JSON.stringify({ before, after }));
+        assert.ok(delivered <= started, JSON.stringify({ before, after }));
+      } finally {
+        // Restored even when an assertion fails, so later tests see the file as it was.
+        await e.edit((b) => b.replace(e.document.lineAt(16).range, original));
+        assert.ok(await e.document.save());
       }
-      await waitFor('no diagnostics', () => ours(e.document.uri).length === 0 || undefined);
-      await new Promise((r) => setTimeout(r, 800));
-      assert.equal(ours(e.document.uri).length, 0, 'a stale result for an older version came back');
-      // A burst costs no more analyses than it has versions (the worker coalesces them, or a
-      // stale one is dropped or cancelled): never one per version plus a late stale result.
-      const after = api!.services.analysis.stats;
-      assert.ok(after.started - before.started <= 3, JSON.stringify({ before, after }));
-      assert.ok(after.delivered - before.delivered <= after.started - before.started, JSON.stringify({ before, after }));
-      await e.edit((b) => b.replace(e.document.lineAt(16).range, original));
-      assert.ok(await e.document.save());
       await waitFor('the diagnostic to come back', () => ours(e.document.uri).length === 1 || undefined);
     });
 
