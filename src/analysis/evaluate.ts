@@ -1125,7 +1125,8 @@ export class Evaluator {
   }
 
   private isTensorish(p: { ann?: Node }): boolean {
-    return !!p.ann && /Tensor|\[/.test(p.ann.text);
+    // `Type[nn.Module]`, `Callable[..., nn.Module]`: a layer factory, whose default is used.
+    return !!p.ann && /Tensor|\[/.test(p.ann.text) && !/^(Optional\[)?(Type|Callable)\[/.test(p.ann.text.replace(/\s+/g, ''));
   }
 
   private seedFor(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number, f: Frame): Value {
@@ -1792,30 +1793,30 @@ export class Evaluator {
       if (callee.kind === 'qual' && TENSOR_FACTORIES.test(callee.path)) return { kind: 'tensor', dtype: /\.randint$/.test(callee.path) ? 'long' : 'float' };
       return UNKNOWN;
     }
+    return this.apply(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
+  }
+
+  /** Calls a value that has been evaluated, with evaluated arguments. */
+  private apply(callee: Value, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
     switch (callee.kind) {
-      case 'class': {
-        if (!callee.cls.isModule) {
-          const init = findMethod(callee.cls, '__init__');
-          const inst = this.instantiate(callee.cls, a.args, a.kwargs, n, false);
-          void init;
-          return inst;
-        }
-        return this.instantiate(callee.cls, a.args, a.kwargs, n, false);
-      }
+      case 'class':
+        return this.instantiate(callee.cls, args, kwargs, n, false);
       case 'instance':
-        return this.callInstance(callee, a.args, a.kwargs, n, false);
+        return this.callInstance(callee, args, kwargs, n, false);
       case 'function':
-        if (callee.self) return this.runFunction(callee.node, a.args, a.kwargs, callee.self, false, false);
-        if (callee.closure) return this.runFunction(callee.node, a.args, a.kwargs, undefined, false, false, callee.closure);
-        return this.callFunction(callee.node, a.args, a.kwargs, undefined, false);
+        if (callee.self) return this.runFunction(callee.node, args, kwargs, callee.self, false, false);
+        if (callee.closure) return this.runFunction(callee.node, args, kwargs, undefined, false, false, callee.closure);
+        return this.callFunction(callee.node, args, kwargs, undefined, false);
       case 'torchmodule':
-        return this.callModule(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n);
+        return this.callModule(callee, args, kwargs, argNodes, kwargNodes, n);
       case 'alt':
-        return this.callAlternatives(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n);
+        return this.callAlternatives(callee, args, kwargs, argNodes, kwargNodes, n);
+      case 'partial':
+        return this.apply(callee.fn, [...callee.args, ...args], { ...callee.kwargs, ...kwargs }, [...callee.argNodes, ...argNodes], { ...callee.kwargNodes, ...kwargNodes }, n, fnNode);
       case 'method':
-        return this.tensorOp(callee.name, [callee.self, ...a.args], a.kwargs, [fnNode.childForFieldName('object') ?? undefined, ...a.argNodes], a.kwargNodes, n, fnNode.childForFieldName('attribute') ?? fnNode);
+        return this.tensorOp(callee.name, [callee.self, ...args], kwargs, [fnNode.childForFieldName('object') ?? undefined, ...argNodes], kwargNodes, n, fnNode.childForFieldName('attribute') ?? fnNode);
       case 'qual':
-        return this.qualCall(callee.path, a.args, a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
+        return this.qualCall(callee.path, args, kwargs, argNodes, kwargNodes, n, fnNode);
       default:
         return UNKNOWN;
     }
@@ -1845,6 +1846,8 @@ export class Evaluator {
     const short = path.replace(/^torch\.nn\.functional\./, 'F.').replace(/^torch\./, 'torch.');
     const nameNode = fnNode.type === 'attribute' ? fnNode.childForFieldName('attribute') ?? fnNode : fnNode;
     switch (path) {
+      case 'functools.partial':
+        return args[0] && args[0].kind !== 'unknown' ? { kind: 'partial', fn: args[0], args: args.slice(1), kwargs, argNodes: argNodes.slice(1), kwargNodes } : UNKNOWN;
       case 'math.sqrt':
       case 'numpy.sqrt': {
         const v = args[0];

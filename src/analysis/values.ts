@@ -36,6 +36,8 @@ export interface TensorV {
   /** The axis a softmax normalised, kept through transposes. */
   normAxis?: number;
   softmaxNode?: Node;
+  /** The softmax normalised the last axis (attention's own convention: the keys of (…, L, S) scores). */
+  normLast?: boolean;
   /** Raw attention scores q @ k^T: the contracted (head) dimension and the scaling seen. */
   scores?: {
     contraction: Dim;
@@ -210,6 +212,7 @@ export type Value =
   | DictV
   | SymObjV
   | AltV
+  | PartialV
   | UnknownV;
 
 /**
@@ -219,6 +222,19 @@ export type Value =
 export interface AltV {
   kind: 'alt';
   items: Value[];
+}
+
+/**
+ * `functools.partial(f, *args, **kwargs)`: calling it calls `f` with these arguments first and
+ * the call's own after (`norm_layer = partial(nn.LayerNorm, eps=1e-6)`; `norm_layer(dim)`).
+ */
+export interface PartialV {
+  kind: 'partial';
+  fn: Value;
+  args: Value[];
+  kwargs: Record<string, Value>;
+  argNodes: Node[];
+  kwargNodes: Record<string, Node>;
 }
 
 export interface ClassInfo {
