@@ -40,6 +40,11 @@ export interface OpInfo {
   contracted?: [Dim, Dim];
   /** A softmax output contracted over an axis other than the one it normalised. */
   softmaxMisused?: Node;
+  /**
+   * The weights were normalised over their last axis (the keys, by attention's convention) and
+   * reach the product unpermuted: the product, not the softmax, contracts the wrong axis.
+   */
+  softmaxContractedWrong?: boolean;
   /** Broadcasting failure: the two sizes that cannot broadcast. */
   broadcast?: [Dim, Dim];
   /** Two operands whose axes are the same axes in a different order. */

@@ -70,6 +70,9 @@ describe('analyzer quick fixes', function () {
     const offered = fixed.map((f) => `${f.program.name}: ${f.rule} → ${f.fix.title}${f.fix.safe ? ' (safe)' : ''}`).sort();
     assert.deepEqual(offered, [
       'alias_fn_softmax_dim1.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
+      'blog_pam_missing_permute.py: softmax-wrong-axis → Use attention.transpose(-2, -1) (sum over the normalised keys)',
+      'danet_pam_no_transpose.py: softmax-wrong-axis → Use attention.transpose(-2, -1) (sum over the normalised keys)',
+      "einsum_values_contract_queries.py: softmax-wrong-axis → Use 'b h i j, b h j d -> b h i d' (sum over the normalised keys)",
       'functional_softmax_positional_dim.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
       'mh_function_unscaled.py: attention-scale-mismatch → Scale q by q.size(-1) ** -0.5 (1/sqrt of the head dim)',
       'nonlocal3d_softmax_queries.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
@@ -81,8 +84,6 @@ describe('analyzer quick fixes', function () {
     // Weights permuted or transposed before the product, einsum products, and scales set in
     // __init__ or before scaled_dot_product_attention: the finding stays, with no fix.
     assert.deepEqual(withoutFix.sort(), [
-      'blog_pam_missing_permute.py: softmax-wrong-axis',
-      'danet_pam_no_transpose.py: softmax-wrong-axis',
       'einsum_mha_scale_embed.py: attention-scale-mismatch',
       'einsum_softmax_queries.py: softmax-wrong-axis',
       'einsum_softmax_wrong.py: softmax-wrong-axis',

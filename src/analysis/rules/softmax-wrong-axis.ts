@@ -1,6 +1,7 @@
 /** Rule: `softmax-wrong-axis`. See the docs below. */
 
 import type { Fix, Rule } from '../diagnostics';
+import type { OpEvent } from '../events';
 import { replaceNode } from '../diagnostics';
 import type { Node } from '../parse';
 import type { TensorV, Value } from '../values';
@@ -14,13 +15,24 @@ export const rule: Rule = {
     why: 'Each query\'s weights must sum to one over the keys. Normalising over the queries (e.g. `dim=1` or `dim=-2` on (B, L, S) scores) runs without error and produces wrong attention.',
     example: 'attn = (q @ k.transpose(-2, -1)).softmax(dim=-2)\nout = attn @ v',
     useInstead: 'attn = (q @ k.transpose(-2, -1)).softmax(dim=-1)',
-    fixSafety: 'The fix replaces the softmax\'s literal `dim` with the axis the product with the values sums over: `-1` when the weights are the left operand of a matmul/bmm/`@`, `-2` when they are the right one. It is offered only where that axis is proven to be the same axis at the softmax: no permute or transpose between the two, and the written dim is the normalised axis (so no axis was inserted before it). It is then exact and marked safe. Einsum products, `nn.Softmax` modules and weights permuted on the way keep the finding without a fix.',
+    fixSafety: 'The fix replaces the softmax\'s literal `dim` with the axis the product with the values sums over: `-1` when the weights are the left operand of a matmul/bmm/`@`, `-2` when they are the right one. It is offered only where that axis is proven to be the same axis at the softmax: no permute or transpose between the two, and the written dim is the normalised axis (so no axis was inserted before it). It is then exact and marked safe. Einsum products, `nn.Softmax` modules and weights permuted on the way keep the finding without a fix. When the softmax normalised its last axis (the keys, by convention) and the weights reach the product unpermuted, the product is at fault: the finding is on it, with `w.transpose(-2, -1)` for the right operand of a matmul or the einsum term of the weights with its contracted letter and the normalised one swapped; not marked safe, since it changes which axis the values are summed over.',
   },
   on: ['op'],
   check(e, ctx) {
     if (e.kind !== 'op' || !e.info.softmaxMisused) return;
     const dims = e.args.flatMap((v) => (v.kind === 'tensor' && v.axes ? v.axes.map((a) => a.size) : []));
     const softmax = e.info.softmaxMisused;
+    if (e.info.softmaxContractedWrong) {
+      // The softmax followed the convention (its last axis: the keys); the product is what
+      // sums over the queries, so that is where the finding and its fix go.
+      ctx.report({
+        node: e.node,
+        severity: ctx.severity(...dims),
+        message: `the product sums the attention weights over the queries, but the softmax (line ${softmax.startPosition.row + 1}) normalised their last axis, the keys`,
+        fixes: contractionFix(e),
+      });
+      return;
+    }
     ctx.report({
       node: softmax,
       severity: ctx.severity(...dims),
@@ -57,6 +69,45 @@ function axisFix(softmax: Node, l: Value | undefined, r: Value | undefined): Fix
   // -2 needs two axes at the softmax: a dim of 0 (normAxis 0 = rank - 2 is excluded) or ≤ -2 proves it.
   if (newDim === -2 && d === -1) return [];
   return [{ title: `Use dim=${newDim} (the axis summed with the values)`, edits: [replaceNode(dimNode!, String(newDim))], safe: true }];
+}
+
+/**
+ * The product's fix when the softmax is right: `v @ w` and `bmm(v, w)` sum the weights' second-to-
+ * last axis, so `w.transpose(-2, -1)` makes them sum the normalised last one; an einsum's weights
+ * term with one contracted letter swaps it with the normalised axis's letter. Shapes are unchanged
+ * whenever the original product was well formed on square scores, and the weights then sum to
+ * one over what the values are summed over.
+ */
+function contractionFix(e: OpEvent): Fix[] {
+  if (e.op === 'matmul') {
+    const w = e.argNodes[1];
+    const t = e.args[1];
+    if (!w || t?.kind !== 'tensor' || !t.normLast) return [];
+    const text = /^[\w.]+$/.test(w.text) ? w.text : `(${w.text})`;
+    return [{ title: `Use ${text}.transpose(-2, -1) (sum over the normalised keys)`, edits: [replaceNode(w, `${text}.transpose(-2, -1)`)], safe: false }];
+  }
+  if (e.op === 'einsum') {
+    const eqNode = e.argNodes[0];
+    const eq = e.args[0];
+    if (!eqNode || eq?.kind !== 'str' || eqNode.type !== 'string') return [];
+    const m = /^(\s*)([\w\s,]+?)(\s*->\s*)([\w\s]*)$/.exec(eq.value);
+    if (!m) return [];
+    const terms = m[2].split(',');
+    const out = m[4].replace(/\s/g, '');
+    const k = e.args.slice(1).findIndex((a) => a.kind === 'tensor' && a.normLast && a.normAxis !== undefined);
+    if (k < 0 || k >= terms.length) return [];
+    const letters = terms[k].replace(/\s/g, '');
+    const w = e.args[k + 1] as TensorV;
+    const norm = letters[w.normAxis!];
+    const contracted = [...letters].filter((c) => !out.includes(c));
+    if (!norm || contracted.length !== 1 || letters.split(norm).length !== 2) return [];
+    const swapped = terms[k].replace(/\w/g, (c) => (c === norm ? contracted[0] : c === contracted[0] ? norm : c));
+    const fixed = `${m[1]}${terms.map((t, i) => (i === k ? swapped : t)).join(',')}${m[3]}${m[4]}`;
+    const quote = eqNode.text[0];
+    if (!/^['"]$/.test(quote) || eqNode.text.slice(1, -1) !== eq.value) return [];
+    return [{ title: `Use '${fixed}' (sum over the normalised keys)`, edits: [replaceNode(eqNode, `${quote}${fixed}${quote}`)], safe: false }];
+  }
+  return [];
 }
 
 /** The dim argument of `x.softmax(d)`, `F.softmax(x, d)`, `torch.softmax(x, dim=d)`. */

@@ -21,6 +21,7 @@ const tensorSoftmax: MethodHandler = (h, { n, t, info, done, rank, kw }) => {
   if (d !== undefined) {
     res.normAxis = d;
     res.softmaxNode = n;
+    res.normLast = d === rank! - 1;
   }
   return done(res);
 };

@@ -133,9 +133,15 @@ export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, o
   }
   // Logits against learned position tables (BoTNet's rel_h + rel_w applied to q) are a learned bias.
   if (l.learned || r.learned) res.learned = true;
-  if (l.normAxis !== undefined && l.softmaxNode && l.normAxis !== l.axes.length - 1) info.softmaxMisused = l.softmaxNode;
-  if (r.normAxis !== undefined && r.softmaxNode && r.normAxis !== r.axes.length - 2 && !bVec) info.softmaxMisused = r.softmaxNode;
+  if (l.normAxis !== undefined && l.softmaxNode && l.normAxis !== l.axes.length - 1) misusedWeights(info, l);
+  if (r.normAxis !== undefined && r.softmaxNode && r.normAxis !== r.axes.length - 2 && !bVec) misusedWeights(info, r);
   return done(res);
+}
+
+/** Weights contracted over an axis their softmax did not normalise: which line is at fault. */
+function misusedWeights(info: OpInfo, t: TensorV): void {
+  info.softmaxMisused = t.softmaxNode;
+  info.softmaxContractedWrong = !!t.normLast && !t.permutes;
 }
 
 export function einsum(h: OpHost, args: Value[], n: Node, nameNode: Node, argNodes: Node[], kwargNodes: Record<string, Node>, kwargs: Record<string, Value>): Value {
@@ -175,7 +181,7 @@ export function einsum(h: OpHost, args: Value[], n: Node, nameNode: Node, argNod
       const letter = ins[k][t.normAxis];
       if (outL.includes(letter)) {
         const contracted = [...ins[k]].filter((c) => !outL.includes(c));
-        if (contracted.length > 0) info.softmaxMisused = t.softmaxNode;
+        if (contracted.length > 0) misusedWeights(info, t);
       }
     }
   }
