@@ -32,7 +32,7 @@ import * as S from './semantics';
 import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK } from './semantics/modules';
-import type { AltV, Axis, ClassInfo, InstanceV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
+import type { AltV, Axis, ClassInfo, InstanceV, IntV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
 
@@ -734,7 +734,25 @@ export class Evaluator {
       if (ts.some((v) => v.learned)) out.learned = true;
       return out;
     }
-    // Tensors of different shapes join to a tensor of unknown shape that keeps what may hold
+    // Tensors of one rank whose sizes differ on some axes (`return x` when `n_rep == 1`, else
+    // the repeated heads) keep the rank and the sizes they agree on; each other axis gets a size
+    // of its own that nothing is known of.
+    if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length && !v.hypothetical)) {
+      const ts = vals as TensorV[];
+      const t = ts[0];
+      const axes = t.axes!.map((a, i) => {
+        const ax: Axis = { size: ts.every((v) => this.same(v.axes![i].size, a.size)) ? a.size : this.fresh('?') };
+        if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
+        return ax;
+      });
+      const out: TensorV = { kind: 'tensor', axes };
+      const contiguous = (v: TensorV) => !!v.strides && contiguousStrides(v.axes!.map((a) => a.size)).every((d, i) => this.same(d, v.strides![i]));
+      if (ts.every(contiguous)) out.strides = contiguousStrides(axes.map((a) => a.size));
+      if (ts.every((v) => v.dtype === t.dtype)) out.dtype = t.dtype;
+      if (ts.some((v) => v.learned)) out.learned = true;
+      return out;
+    }
+    // Tensors of different ranks join to a tensor of unknown shape that keeps what may hold
     // on either path (a learned bias, a value that is a tensor only by hypothesis).
     if (vals.every((v) => isTensor(v))) {
       const ts = vals as TensorV[];
@@ -745,6 +763,12 @@ export class Evaluator {
       return out;
     }
     if (vals.every((v) => v?.kind === 'int' && first.kind === 'int' && this.same(v.dim, first.dim))) return first;
+    // Sizes that differ by path (`in_channels // 2`, or 1 when that is 0) are one size that
+    // nothing is known of, the same wherever this value is used.
+    if (vals.every((v) => v?.kind === 'int')) {
+      const name = (vals as IntV[]).find((v) => v.name)?.name;
+      return intV(this.fresh(name ?? '?'), name);
+    }
     if (vals.every((v) => v?.kind === 'none')) return first;
     // Modules chosen by a condition that is not known stay callable: each alternative is called.
     const callable = (v: Value | undefined): boolean => v?.kind === 'torchmodule' || (v?.kind === 'instance' && v.cls.isModule) || v?.kind === 'none' || v?.kind === 'alt';
@@ -1846,6 +1870,10 @@ export class Evaluator {
     const short = path.replace(/^torch\.nn\.functional\./, 'F.').replace(/^torch\./, 'torch.');
     const nameNode = fnNode.type === 'attribute' ? fnNode.childForFieldName('attribute') ?? fnNode : fnNode;
     switch (path) {
+      // A copy has the shapes of what it copies (`clones(layer, N)` deep-copies one module N times).
+      case 'copy.deepcopy':
+      case 'copy.copy':
+        return args[0] ?? UNKNOWN;
       case 'functools.partial':
         return args[0] && args[0].kind !== 'unknown' ? { kind: 'partial', fn: args[0], args: args.slice(1), kwargs, argNodes: argNodes.slice(1), kwargNodes } : UNKNOWN;
       case 'math.sqrt':
@@ -1910,8 +1938,19 @@ export class Evaluator {
       case 'builtins.print':
       case 'builtins.super':
         return { kind: 'none' };
-      case 'builtins.zip':
-        return UNKNOWN;
+      // Over tuples and module lists of known length: the tuple of tuples, as long as the shortest
+      // (`for lin, x in zip(self.linears, (query, key, value))`).
+      case 'builtins.zip': {
+        const seqs = args.map((a) => this.exactItems(a));
+        if (seqs.length === 0 || seqs.some((q) => !q) || Object.keys(kwargs).some((k) => k !== 'strict')) return UNKNOWN;
+        const len = Math.min(...seqs.map((q) => q!.length));
+        return { kind: 'tuple', items: Array.from({ length: len }, (_, i) => ({ kind: 'tuple', items: seqs.map((q) => q![i]) }) as Value) };
+      }
+      case 'builtins.enumerate': {
+        const items = args.length === 1 ? this.exactItems(args[0]) : undefined;
+        if (!items) return UNKNOWN;
+        return { kind: 'tuple', items: items.map((x, i) => ({ kind: 'tuple', items: [intV(D.dconst(i)), x] }) as Value) };
+      }
       case 'builtins.dict':
         return args.length === 0 ? { kind: 'dict', items: { ...kwargs } } : args.length === 1 && args[0].kind === 'dict' ? { kind: 'dict', items: { ...args[0].items, ...kwargs } } : UNKNOWN;
       case 'builtins.map': {
@@ -1929,6 +1968,12 @@ export class Evaluator {
       return this.torchFunction(op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
     }
     return UNKNOWN;
+  }
+
+  /** The items of a tuple or a module list whose length is known (at most 16), else undefined. */
+  private exactItems(v: Value): Value[] | undefined {
+    const items = v.kind === 'tuple' && !v.inexact && !v.shapeOf ? v.items : v.kind === 'torchmodule' && v.items && !v.inexact ? v.items : undefined;
+    return items && items.length <= 16 ? items : undefined;
   }
 
   /** Calls a callable value with positional arguments only (what map() and friends do). */

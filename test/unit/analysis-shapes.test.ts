@@ -191,4 +191,91 @@ describe('analyzer shapes', function () {
       }
     }
   });
+  it('without a call site: a product that sums a heads axis is reported, the transposed keys are not', function () {
+    const module = (keys: string) =>
+      [
+        'import math',
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class CausalSelfAttention(nn.Module):',
+        '    def __init__(self, n_embd, n_head):',
+        '        super().__init__()',
+        '        self.n_head = n_head',
+        '        self.c_attn = nn.Linear(n_embd, 3 * n_embd)',
+        '',
+        '    def forward(self, x):',
+        '        B, T, C = x.size()',
+        '        q, k, v = self.c_attn(x).split(C, dim=2)',
+        '        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)',
+        '        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)',
+        `        att = (q @ ${keys}) * (1.0 / math.sqrt(k.size(-1)))`,
+        '        return att.softmax(dim=-1)',
+        '',
+      ].join('\n');
+    const found = analyzeSource(module('k.transpose(1, 2)')).diagnostics.map((d) => [d.rule, d.range.line + 1, d.severity]);
+    assert.deepEqual(found, [['matmul-inner-dim-mismatch', 16, 'warning']]);
+    assert.match(analyzeSource(module('k.transpose(1, 2)')).diagnostics[0].message, /heads axis of the right one \(n_head\)/);
+    assert.deepEqual(analyzeSource(module('k.transpose(-2, -1)')).diagnostics, []);
+  });
+
+  it('follows modules cloned with copy.deepcopy, zip over a module list, and sizes chosen by a branch', function () {
+    const src = [
+      'import copy',
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'def clones(module, n):',
+      '    return nn.ModuleList([copy.deepcopy(module) for _ in range(n)])',
+      '',
+      'class M(nn.Module):',
+      '    def __init__(self, d, inter=None):',
+      '        super().__init__()',
+      '        self.inter = d // 2 if inter is None else inter',
+      '        if self.inter == 0:',
+      '            self.inter = 1',
+      '        self.linears = clones(nn.Linear(d, d), 3)',
+      '        self.proj = nn.Conv1d(d, self.inter, 1)',
+      '',
+      '    def forward(self, a, b, c):',
+      '        a, b, c = [lin(t) for lin, t in zip(self.linears, (a, b, c))]  # revealed: (2, 5, 16)',
+      '        for i, lin in enumerate(self.linears):',
+      '            c = lin(c)',
+      '        y = self.proj(c.transpose(1, 2))',
+      '        return y.view(y.size(0), self.inter, -1)',
+      '',
+      'out = M(16)(torch.randn(2, 5, 16), torch.randn(2, 5, 16), torch.randn(2, 5, 16))',
+    ].join('\n');
+    const r = analyzeSource(src);
+    assert.deepEqual(r.diagnostics, []);
+    const shape = (line: number, name: string) => r.shapes.find((x) => x.line === line - 1 && x.name === name)?.shape;
+    assert.equal(shape(18, 'a'), '(2, 5, 16)');
+    assert.equal(shape(18, 'c'), '(2, 5, 16)');
+    assert.equal(shape(20, 'c'), '(2, 5, 16)');
+    assert.equal(shape(21, 'y'), '(2, 8, 5)');
+    // With no caller the width is `d // 2` or 1: one size, the same in the conv and the view.
+    const driverless = src.split('\n').slice(0, -1).join('\n').replace('def forward(self, a, b, c):', 'def forward(self, a, b, c):\n        # c: (B, L, d)');
+    const r2 = analyzeSource(driverless);
+    assert.deepEqual(r2.diagnostics, []);
+    assert.match(r2.shapes.find((x) => x.name === 'y')?.shape ?? '', /^\(B, inter, L\)$/);
+  });
+
+  it('stops at an operation torch rejects: nothing computed from its result is reported', function () {
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'class L(nn.Module):',
+      '    def __init__(self):',
+      '        super().__init__()',
+      '        self.attn = nn.MultiheadAttention(64, 4)',
+      '',
+      '    def forward(self, src, pos):',
+      '        q = src + pos',
+      '        return self.attn(q, q, src)[0].view(2, 64, 4, 6)',
+      '',
+      'out = L()(torch.randn(2, 24, 64), torch.randn(24, 2, 64))',
+    ].join('\n');
+    assert.deepEqual(analyzeSource(src).diagnostics.map((d) => [d.rule, d.range.line + 1]), [['broadcast-mismatch', 10]]);
+  });
 });
