@@ -7,7 +7,7 @@
 
 import type { Dim } from './dims';
 import type { Node } from './parse';
-import type { TensorV, TorchModuleV, Value } from './values';
+import type { Role, TensorV, TorchModuleV, Value } from './values';
 
 export interface ModuleNewEvent {
   kind: 'module-new';
@@ -38,6 +38,12 @@ export interface OpInfo {
   badPermutation?: string;
   /** Inner dimensions of a product (matmul, bmm, @, einsum, Linear). */
   contracted?: [Dim, Dim];
+  /**
+   * Sizes not known to differ, but the axes contracted play different parts: a feature axis
+   * (head dim, channels) against a positional one (heads, sequence, batch, space), or a batch
+   * or heads axis (which products carry through) against another.
+   */
+  contractedRoles?: [Role | undefined, Role | undefined];
   /** A softmax output contracted over an axis other than the one it normalised. */
   softmaxMisused?: Node;
   /**

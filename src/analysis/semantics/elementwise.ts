@@ -217,7 +217,8 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
     result = res;
   }
   h.emit({ kind: 'binary', op, node: n, left: l, right: r, result, info });
-  return result;
+  // Operands that do not broadcast raise in torch: nothing after it runs, so nothing follows.
+  return info.broadcast ? failed() : result;
 }
 
 /** Broadcast shape of two tensors; records a failure in info. */

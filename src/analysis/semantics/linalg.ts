@@ -72,6 +72,11 @@ export const LINALG_FUNCTIONS: Record<string, FunctionHandler> = {
   linear: torchLinear,
 };
 
+/** Axes that hold features; the others (heads, sequence, batch, space) hold positions. */
+const FEATURE_ROLES = new Set<Role>(['hdim', 'chan']);
+/** Axes a product carries through (batch, heads) and never sums over. */
+const NEVER_CONTRACTED = new Set<Role | undefined>(['batch', 'head']);
+
 export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, op: string, argNodes?: (Node | undefined)[], kwargNodes?: Record<string, Node>): Value {
   if ((isTensor(l) && l.failed) || (isTensor(r) && r.failed)) return failed();
   const info: OpInfo = {};
@@ -95,6 +100,13 @@ export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, o
   const ka = a[a.length - 1].size;
   const kb = b[b.length - 2].size;
   info.contracted = [ka, kb];
+  const ra = a[a.length - 1].role;
+  const rb = b[b.length - 2].role;
+  if (h.compare(ka, kb) === 'unknown' && ra !== rb && ((ra && rb && FEATURE_ROLES.has(ra) !== FEATURE_ROLES.has(rb)) || NEVER_CONTRACTED.has(ra) || NEVER_CONTRACTED.has(rb))) {
+    // Reported, and not run on: unifying the sizes would equate unrelated ones.
+    info.contractedRoles = [ra, rb];
+    return done({ kind: 'tensor' });
+  }
   const c = h.unify(ka, kb);
   if (c === 'ne') return done({ kind: 'tensor' });
   // Batch dims broadcast.
