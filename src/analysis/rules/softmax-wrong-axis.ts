@@ -28,7 +28,7 @@ export const rule: Rule = {
       ctx.report({
         node: e.node,
         severity: ctx.severity(...dims),
-        message: `the product sums the attention weights over the queries, but the softmax (line ${softmax.startPosition.row + 1}) normalised their last axis, the keys`,
+        message: `the product sums the attention weights over the queries, but the softmax that made them normalised their last axis, the keys`,
         fixes: contractionFix(e),
       });
       return;
