@@ -320,9 +320,12 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
   // Self-attention (query, key and value one tensor) without weights, bias_k/v or the zero slot
   // projects once by the whole in_proj_weight, as torch's `_in_projection_packed`: the input is
   // read (and, batch-first, made contiguous) once and one matmul and one bias add run instead of
-  // three each; the heads are strided views of that one result, which SDPA reads in place.
+  // three each. As torch, the result is made contiguous as (3, L, N, E), so SDPA reads q, k and v
+  // with the layout of three projections (read in place from the (L, N, 3E) result, with rows
+  // 3× further apart, SDPA ran slower on lavapipe than the copy costs).
   if (o.inProjWeight && query === key && key === value && !o.needWeights && !(o.biasK && o.biasV) && !o.addZeroAttn) {
-    const [q4, k4, v4] = linear(query, o.inProjWeight, o.inProjBias).view(tgtLen, bsz, 3, H, headDim).permute(2, 1, 3, 0, 4).unbind(0); // 3 × (N, H, L, D)
+    const proj = linear(query, o.inProjWeight, o.inProjBias).view(tgtLen, bsz, 3, embedDim).permute(2, 0, 1, 3).contiguous(); // (3, L, N, E)
+    const [q4, k4, v4] = proj.view(3, tgtLen, bsz, H, headDim).permute(0, 2, 3, 1, 4).unbind(0); // 3 × (N, H, L, D)
     return [sdpaHeads(q4, k4, v4, attnMask, kpm, isCausal, o, { bsz, H, tgtLen, srcLen, embedDim }), null];
   }
 
