@@ -1,6 +1,6 @@
 /**
- * The runtime half of `npm run bench` (scripts/bench.ts is the analyzer half): issue 3's four
- * workloads (scripts/bench-runtime/workloads.ts) on our backends — `cpu` (WASM SIMD),
+ * The runtime half of `npm run bench` (scripts/bench.ts is the analyzer half): the catalog's
+ * attention workloads and one ViT-B/16 attention layer (scripts/bench-runtime/workloads.ts) on our backends — `cpu` (WASM SIMD),
  * `cpuReference` (plain TypeScript) and WebGPU — side by side with onnxruntime-web (wasm and
  * webgpu execution providers, the same work as ONNX models built from our weights) and
  * TensorFlow.js (wasm and webgpu backends, the same work as tf ops), all in this one process.
@@ -20,7 +20,7 @@
  * Single-threaded everywhere (ORT `numThreads = 1`, tfjs-wasm one thread): our CPU backend is.
  * A column that cannot run prints `n/a (reason)`. Prints a table and writes
  * test-results/bench-runtime.json.
- *   tsx scripts/bench-runtime.ts [--reps N] [--warmup N] [--only attention,mha,sagan,nonlocal]
+ *   tsx scripts/bench-runtime.ts [--reps N] [--warmup N] [--only attention,mha,sagan,nonlocal,vit]
  */
 
 /// <reference types="@webgpu/types" />

@@ -5,10 +5,12 @@
  * Softmax, Conv, MaxPool, BatchNormalization, Transpose, Reshape, Mul, Add.
  * Linear weights are stored pre-transposed (as exported models store them) and
  * the MHA input projection is split into its query, key and value thirds, so
- * no node runs that a exported model would not. Layout is torch's (NCHW).
+ * no node runs that a exported model would not; the ViT layer keeps timm's one
+ * qkv projection and takes q, k and v apart with Gather, as its export does.
+ * Layout is torch's (NCHW).
  */
 
-import type { HostTensor, WorkloadId, WorkloadInstance } from './workloads';
+import { VIT, type HostTensor, type WorkloadId, type WorkloadInstance } from './workloads';
 import { OnnxGraph } from './onnx';
 
 /** A serialized model whose inputs are named as `WorkloadInstance.inputs`, and its output's name. */
@@ -111,4 +113,22 @@ function nonLocal(w: WorkloadInstance): OnnxWorkload {
   return { model: g.toModel('nonlocal'), output: 'out' };
 }
 
-export const ONNX_MODELS: Readonly<Record<WorkloadId, (w: WorkloadInstance) => OnnxWorkload>> = { attention, mha, sagan, nonlocal: nonLocal };
+function vit(w: WorkloadInstance): OnnxWorkload {
+  const g = new OnnxGraph();
+  const [b, n, e] = w.inputs.x.shape;
+  const h = VIT.heads;
+  const hd = e / h;
+  const x = g.input('x', w.inputs.x.shape);
+  const p = w.params;
+  const qkv = g.op('Add', [g.op('MatMul', [x, g.constant('qkv_w', [e, 3 * e], transposed(p['qkv.weight']))]), g.constant('qkv_b', [3 * e], p['qkv.bias'].data)]);
+  const heads = g.op('Transpose', [g.op('Reshape', [qkv, g.constantInt64('qkv_shape', [b, n, 3, h, hd])])], { perm: { ints: [2, 0, 3, 1, 4] } }); // (3, B, H, N, hd)
+  const [q, k, v] = [0, 1, 2].map((i) => g.op('Gather', [heads, g.constantInt64(`index${i}`, [i], [])], { axis: { i: 0 } })); // (B, H, N, hd)
+  const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: { ints: [0, 1, 3, 2] } })]), g.constant('scale', [], new Float32Array([1 / Math.sqrt(hd)]))]);
+  const ctx = g.op('MatMul', [g.op('Softmax', [scores], { axis: { i: -1 } }), v]); // (B, H, N, hd)
+  const merged = g.op('Reshape', [g.op('Transpose', [ctx], { perm: { ints: [0, 2, 1, 3] } }), g.constantInt64('merged_shape', [b, n, e])]);
+  g.op('Add', [g.op('MatMul', [merged, g.constant('proj_w', [e, e], transposed(p['proj.weight']))]), g.constant('proj_b', [e], p['proj.bias'].data)], {}, 'out');
+  g.output('out', [b, n, e]);
+  return { model: g.toModel('vit'), output: 'out' };
+}
+
+export const ONNX_MODELS: Readonly<Record<WorkloadId, (w: WorkloadInstance) => OnnxWorkload>> = { attention, mha, sagan, nonlocal: nonLocal, vit };

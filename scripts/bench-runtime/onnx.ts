@@ -138,11 +138,13 @@ export class OnnxGraph {
     return name;
   }
 
-  constantInt64(name: string, values: readonly number[]): string {
+  /** An int64 initializer, 1-D by default; `dims` [] makes a scalar (Gather's index that drops the axis). */
+  constantInt64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
+    if (values.length !== dims.reduce((a, b) => a * b, 1)) throw new Error(`onnx writer: ${name} has ${values.length} values for dims ${JSON.stringify(dims)}`);
     const raw = new Uint8Array(values.length * 8);
     const dv = new DataView(raw.buffer);
     values.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
-    this.inits.push({ name, dims: [values.length], type: INT64, raw });
+    this.inits.push({ name, dims, type: INT64, raw });
     return name;
   }
 

@@ -11,7 +11,7 @@
  */
 
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostTensor, WorkloadId, WorkloadInstance } from './workloads';
+import { VIT, type HostTensor, type WorkloadId, type WorkloadInstance } from './workloads';
 
 export interface TfjsWorkload {
   /** One forward pass on the active backend (call inside `tf.tidy`). */
@@ -135,4 +135,28 @@ function nonLocal(w: WorkloadInstance): TfjsWorkload {
   };
 }
 
-export const TFJS_MODELS: Readonly<Record<WorkloadId, (w: WorkloadInstance) => TfjsWorkload>> = { attention, mha, sagan, nonlocal: nonLocal };
+/** timm's ViT attention: one qkv projection, heads by reshape and transpose, unstacked into q, k and v. */
+function vit(w: WorkloadInstance): TfjsWorkload {
+  const [b, n, e] = w.inputs.x.shape;
+  const h = VIT.heads;
+  const hd = e / h;
+  const x = hostTensor(w.inputs.x) as tf.Tensor3D;
+  const wQkv = linearWeight(w.params['qkv.weight']);
+  const bQkv = tf.tensor1d(w.params['qkv.bias'].data);
+  const wProj = linearWeight(w.params['proj.weight']);
+  const bProj = tf.tensor1d(w.params['proj.bias'].data);
+  const scale = tf.scalar(1 / Math.sqrt(hd));
+  return {
+    run: () => {
+      const qkv = tf.transpose(tf.reshape(tf.add(tf.matMul(x, wQkv), bQkv), [b, n, 3, h, hd]), [2, 0, 3, 1, 4]);
+      const [q, k, v] = tf.unstack(qkv) as tf.Tensor4D[]; // (B, H, N, hd)
+      const attn = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale));
+      const ctx = tf.reshape(tf.transpose(tf.matMul(attn, v), [0, 2, 1, 3]), [b, n, e]) as tf.Tensor3D;
+      return tf.add(tf.matMul(ctx, wProj), bProj);
+    },
+    toTorchLayout: (d) => d,
+    dispose: () => tf.dispose([x, wQkv, bQkv, wProj, bProj, scale]),
+  };
+}
+
+export const TFJS_MODELS: Readonly<Record<WorkloadId, (w: WorkloadInstance) => TfjsWorkload>> = { attention, mha, sagan, nonlocal: nonLocal, vit };

@@ -1,8 +1,10 @@
 /**
- * The four runtime benchmark workloads of issue 3 — single-head attention
- * (L=1024, d=64), nn.MultiheadAttention (B=2, L=512, E=256, H=8), the SAGAN
- * block on 32×64×64 and the 2-D Non-local block on 64×32×32 — defined once
- * for every script that times them (scripts/cpu-bench.ts, scripts/bench-runtime.ts).
+ * The runtime benchmark workloads — single-head attention (L=1024, d=64),
+ * nn.MultiheadAttention (B=2, L=512, E=256, H=8), the SAGAN block on
+ * 32×64×64, the 2-D Non-local block on 64×32×32, and one attention layer of
+ * ViT-B/16 as timm writes it (197 tokens, embed 768, 12 heads, batch 1) —
+ * defined once for every script that times them (scripts/cpu-bench.ts,
+ * scripts/bench-runtime.ts).
  * Each is built on the CPU from `Generator(0)` and then moved to the backend
  * asked for, so every backend, and every peer framework fed from `inputs` and
  * `params`, computes with the very same values. The two blocks start as the
@@ -35,7 +37,7 @@ export interface WorkloadInstance {
   readonly params: Readonly<Record<string, HostTensor>>;
 }
 
-export type WorkloadId = 'attention' | 'mha' | 'sagan' | 'nonlocal';
+export type WorkloadId = 'attention' | 'mha' | 'sagan' | 'nonlocal' | 'vit';
 
 export interface Workload {
   readonly id: WorkloadId;
@@ -69,6 +71,39 @@ function place<M extends nn.Module>(m: M | null, inputs: Record<string, Tensor>,
     },
   };
 }
+
+/**
+ * timm's `vision_transformer.Attention` at ViT-B/16's sizes (qkv_bias, no q/k
+ * norm), with its attribute names (so its state dict has timm's keys) and its
+ * forward: one qkv projection 768 → 2304 split into 12 heads of 64 by
+ * reshape and permute, scaled dot-product attention (scale 1/8; timm's
+ * `fused_attn` path, the same maths as its explicit one), heads merged, proj
+ * 768 → 768.
+ */
+class VitAttention extends nn.Module {
+  readonly qkv: nn.Linear;
+  readonly proj: nn.Linear;
+  readonly head_dim: number;
+  constructor(
+    readonly dim: number,
+    readonly num_heads: number,
+    o: { generator: Generator },
+  ) {
+    super();
+    this.head_dim = dim / num_heads;
+    this.qkv = new nn.Linear(dim, dim * 3, { bias: true, generator: o.generator });
+    this.proj = new nn.Linear(dim, dim, { generator: o.generator });
+  }
+  forward(x: Tensor): Tensor {
+    const [B, N, C] = x.shape;
+    const [q, k, v] = this.qkv.forward(x).reshape(B, N, 3, this.num_heads, this.head_dim).permute(2, 0, 3, 1, 4).unbind(0);
+    const o = F.scaledDotProductAttention(q, k, v);
+    return this.proj.forward(o.transpose(1, 2).reshape(B, N, C));
+  }
+}
+
+/** ViT-B/16: 196 patches and the class token, embed 768, 12 heads of 64. */
+export const VIT = { tokens: 197, embed: 768, heads: 12 } as const;
 
 const NON_LOCAL = { in_channels: 64, inter_channels: null, dimension: '2', mode: 'embedded_gaussian', sub_sample: true, bn_layer: true, need_weights: false } as const;
 
@@ -116,6 +151,16 @@ export const WORKLOADS: readonly Workload[] = [
       nn.init.uniform_(sd.get('W.1.running_var')!, 0.5, 1.5, g);
       const x = randn([1, 64, 32, 32], g);
       return place(m, { x }, (b: BlockModule, i) => b.forward(i.x) as Tensor);
+    },
+  },
+  {
+    id: 'vit',
+    name: 'ViT-B/16 attn N=197 E=768 H=12',
+    build: () => {
+      const g = new Generator(0);
+      const m = new VitAttention(VIT.embed, VIT.heads, { generator: g });
+      const x = randn([1, VIT.tokens, VIT.embed], g);
+      return place(m, { x }, (b, i) => b.forward(i.x));
     },
   },
 ];

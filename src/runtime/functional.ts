@@ -267,7 +267,8 @@ function canonicalMask(m: Tensor | null | undefined, name: string): Tensor | nul
  * are merged into one additive mask, bias_k/bias_v and the zero slot extend
  * the keys (and pad the masks), weights come from the explicit path, and the
  * `is_causal` hint drops the mask only when neither weights nor a key padding
- * mask are needed. Returns [output, weights | null].
+ * mask are needed. One tensor given as query, key and value is projected once
+ * (torch's packed in-projection). Returns [output, weights | null].
  */
 export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Tensor, o: MhaForwardOptions): [Tensor, Tensor | null] {
   const batched = query.ndim === 3;
@@ -303,6 +304,31 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     if (o.keyPaddingMask) isCausal = false;
   }
 
+  if (attnMask) {
+    if (attnMask.ndim === 2) {
+      if (attnMask.shape[0] !== tgtLen || attnMask.shape[1] !== srcLen) {
+        throw new TorchError('RuntimeError', `The shape of the 2D attn_mask is ${fmtShape(attnMask.shape)}, but should be (${tgtLen}, ${srcLen}).`);
+      }
+      attnMask = attnMask.unsqueeze(0);
+    } else if (attnMask.ndim === 3) {
+      if (attnMask.shape[0] !== bsz * H || attnMask.shape[1] !== tgtLen || attnMask.shape[2] !== srcLen) {
+        throw new TorchError('RuntimeError', `The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be (${bsz * H}, ${tgtLen}, ${srcLen}).`);
+      }
+    } else throw new TorchError('RuntimeError', `attn_mask's dimension ${attnMask.ndim} is not supported`);
+  }
+
+  // Self-attention (query, key and value one tensor) without weights, bias_k/v or the zero slot
+  // projects once by the whole in_proj_weight, as torch's `_in_projection_packed`: the input is
+  // read (and, batch-first, made contiguous) once and one matmul and one bias add run instead of
+  // three each. As torch, the result is made contiguous as (3, L, N, E), so SDPA reads q, k and v
+  // with the layout of three projections (read in place from the (L, N, 3E) result, with rows
+  // 3× further apart, SDPA ran slower on lavapipe than the copy costs).
+  if (o.inProjWeight && query === key && key === value && !o.needWeights && !(o.biasK && o.biasV) && !o.addZeroAttn) {
+    const proj = linear(query, o.inProjWeight, o.inProjBias).view(tgtLen, bsz, 3, embedDim).permute(2, 0, 1, 3).contiguous(); // (3, L, N, E)
+    const [q4, k4, v4] = proj.view(3, tgtLen, bsz, H, headDim).permute(0, 2, 3, 1, 4).unbind(0); // 3 × (N, H, L, D)
+    return [sdpaHeads(q4, k4, v4, attnMask, kpm, isCausal, o, { bsz, H, tgtLen, srcLen, embedDim }), null];
+  }
+
   // Input projections.
   let q: Tensor;
   let k: Tensor;
@@ -318,19 +344,6 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
     q = linear(query, o.qProjWeight as Tensor, bq);
     k = linear(key, o.kProjWeight as Tensor, bk);
     v = linear(value, o.vProjWeight as Tensor, bv);
-  }
-
-  if (attnMask) {
-    if (attnMask.ndim === 2) {
-      if (attnMask.shape[0] !== tgtLen || attnMask.shape[1] !== srcLen) {
-        throw new TorchError('RuntimeError', `The shape of the 2D attn_mask is ${fmtShape(attnMask.shape)}, but should be (${tgtLen}, ${srcLen}).`);
-      }
-      attnMask = attnMask.unsqueeze(0);
-    } else if (attnMask.ndim === 3) {
-      if (attnMask.shape[0] !== bsz * H || attnMask.shape[1] !== tgtLen || attnMask.shape[2] !== srcLen) {
-        throw new TorchError('RuntimeError', `The shape of the 3D attn_mask is ${fmtShape(attnMask.shape)}, but should be (${bsz * H}, ${tgtLen}, ${srcLen}).`);
-      }
-    } else throw new TorchError('RuntimeError', `attn_mask's dimension ${attnMask.ndim} is not supported`);
   }
 
   if (o.biasK && o.biasV) {
@@ -353,39 +366,44 @@ export function multiHeadAttentionForward(query: Tensor, key: Tensor, value: Ten
   }
   srcLen = k.shape[1];
 
-  if (kpm) {
-    if (kpm.shape[0] !== bsz || kpm.shape[1] !== srcLen) {
-      throw new TorchError('AssertionError', `expecting key_padding_mask shape of (${bsz}, ${srcLen}), but got ${fmtShape(kpm.shape)}`);
-    }
-    const expanded = kpm.view(bsz, 1, 1, srcLen).expand(-1, H, -1, -1).reshape(bsz * H, 1, srcLen);
-    attnMask = attnMask ? attnMask.add(expanded) : expanded;
+  if (!o.needWeights) {
+    return [sdpaHeads(q.view(bsz, H, tgtLen, headDim), k.view(bsz, H, srcLen, headDim), v.view(bsz, H, srcLen, headDim), attnMask, kpm, isCausal, o, { bsz, H, tgtLen, srcLen, embedDim }), null];
   }
-  const dropoutP = o.training ? o.dropoutP : 0;
+  // Explicit path, as torch: scores = q * sqrt(1/E) @ kᵀ (+ mask), softmax, @ v.
+  attnMask = withPaddingMask(attnMask, kpm, bsz, H, srcLen);
+  let scores = q.mul(Math.sqrt(1 / headDim)).bmm(k.transpose(-2, -1));
+  if (attnMask) scores = scores.add(attnMask);
+  const w = dropout(scores.softmax(-1), o.training ? o.dropoutP : 0, o.training);
+  let out = w.bmm(v);
+  out = out.transpose(0, 1).contiguous().view(tgtLen * bsz, embedDim);
+  out = linear(out, o.outProjWeight, o.outProjBias).view(tgtLen, bsz, out.shape[1]);
+  const weights = w.view(bsz, H, tgtLen, srcLen);
+  return [out, o.averageAttnWeights ? weights.mean(1) : weights];
+}
 
-  let out: Tensor;
-  let weights: Tensor | null = null;
-  if (o.needWeights) {
-    // Explicit path, as torch: scores = q * sqrt(1/E) @ kᵀ (+ mask), softmax, @ v.
-    let scores = q.mul(Math.sqrt(1 / headDim)).bmm(k.transpose(-2, -1));
-    if (attnMask) scores = scores.add(attnMask);
-    let w = scores.softmax(-1);
-    w = dropout(w, dropoutP, o.training);
-    out = w.bmm(v);
-    out = out.transpose(0, 1).contiguous().view(tgtLen * bsz, embedDim);
-    out = linear(out, o.outProjWeight, o.outProjBias).view(tgtLen, bsz, out.shape[1]);
-    weights = w.view(bsz, H, tgtLen, srcLen);
-    if (o.averageAttnWeights) weights = weights.mean(1);
-  } else {
-    let mask: Tensor | null = null;
-    if (attnMask) mask = attnMask.shape[0] === 1 && attnMask.ndim === 3 ? attnMask.unsqueeze(0) : attnMask.view(bsz, H, -1, srcLen);
-    const q4 = q.view(bsz, H, tgtLen, headDim);
-    const k4 = k.view(bsz, H, srcLen, headDim);
-    const v4 = v.view(bsz, H, srcLen, headDim);
-    out = scaledDotProductAttention(q4, k4, v4, { attnMask: mask, dropoutP, isCausal });
-    out = out.permute(2, 0, 1, 3).contiguous().view(bsz * tgtLen, embedDim);
-    out = linear(out, o.outProjWeight, o.outProjBias).view(tgtLen, bsz, out.shape[1]);
+/** The merged additive mask with the key padding mask (N, S) added per head, as (N·H, 1 or L, S). */
+function withPaddingMask(attnMask: Tensor | null, kpm: Tensor | null, bsz: number, H: number, srcLen: number): Tensor | null {
+  if (!kpm) return attnMask;
+  if (kpm.shape[0] !== bsz || kpm.shape[1] !== srcLen) {
+    throw new TorchError('AssertionError', `expecting key_padding_mask shape of (${bsz}, ${srcLen}), but got ${fmtShape(kpm.shape)}`);
   }
-  return [out, weights];
+  const expanded = kpm.view(bsz, 1, 1, srcLen).expand(-1, H, -1, -1).reshape(bsz * H, 1, srcLen);
+  return attnMask ? attnMask.add(expanded) : expanded;
+}
+
+/** The path without weights: heads (N, H, L|S, D) through SDPA, merged to (L·N, E), out_proj, as (L, N, E). */
+function sdpaHeads(
+  q4: Tensor, k4: Tensor, v4: Tensor,
+  attnMask: Tensor | null, kpm: Tensor | null, isCausal: boolean,
+  o: MhaForwardOptions,
+  d: { bsz: number; H: number; tgtLen: number; srcLen: number; embedDim: number },
+): Tensor {
+  const merged = withPaddingMask(attnMask, kpm, d.bsz, d.H, d.srcLen);
+  let mask: Tensor | null = null;
+  if (merged) mask = merged.shape[0] === 1 && merged.ndim === 3 ? merged.unsqueeze(0) : merged.view(d.bsz, d.H, -1, d.srcLen);
+  let out = scaledDotProductAttention(q4, k4, v4, { attnMask: mask, dropoutP: o.training ? o.dropoutP : 0, isCausal });
+  out = out.permute(2, 0, 1, 3).contiguous().view(d.bsz * d.tgtLen, d.embedDim);
+  return linear(out, o.outProjWeight, o.outProjBias).view(d.tgtLen, d.bsz, out.shape[1]);
 }
 
 /** A bool (L, S) mask, True above the diagonal (`torch.triu(torch.ones(L, S, dtype=bool), 1)`). */

@@ -107,7 +107,12 @@ export class MultiheadAttention extends Module {
     let k = key;
     let v = value;
     const batched = query.ndim === 3;
-    if (this.batch_first && batched) [q, k, v] = [q.transpose(1, 0), k.transpose(1, 0), v.transpose(1, 0)];
+    if (this.batch_first && batched) {
+      // As torch: one tensor passed as query, key and value stays one tensor (the packed projection).
+      q = query.transpose(1, 0);
+      k = key === query ? q : key.transpose(1, 0);
+      v = value === key ? k : value.transpose(1, 0);
+    }
     const [out, w] = multiHeadAttentionForward(q, k, v, {
       embedDim: this.embed_dim,
       numHeads: this.num_heads,
