@@ -471,8 +471,13 @@ export class Evaluator {
         });
         return;
       }
-      case 'subscript':
+      case 'subscript': {
+        // `mask[:, :prefix] = True` changes cells of a triangle mask: its triangle is no longer known.
+        const obj = target.childForFieldName('value');
+        const cur = obj?.type === 'identifier' ? f.vars.get(obj.text) : undefined;
+        if (obj && cur && isTensor(cur) && cur.mask?.tri) f.vars.set(obj.text, { ...cur, mask: { ...cur.mask, tri: undefined } });
         return;
+      }
       default:
         void valueNode;
         return;
@@ -729,11 +734,16 @@ export class Evaluator {
       const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
       if (ts.every((v) => v.strides && v.strides.length === t.strides!.length && v.strides.every((d, i) => this.same(d, t.strides![i])))) out.strides = t.strides;
       if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
+      if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       // A bias that is learned on one path may be the learned one (T5's first layer).
       if (ts.some((v) => v.learned)) out.learned = true;
       return out;
     }
+    // An optional mask (`mask = None`, then built under a condition nobody knows): where code
+    // uses it, it is the mask built.
+    const built = vals.filter((v) => v?.kind !== 'none');
+    if (built.length > 0 && built.length < vals.length && built.every((v) => isTensor(v) && v.mask)) return this.join(built);
     // Tensors of different shapes join to a tensor of unknown shape that keeps what may hold
     // on either path (a learned bias, a value that is a tensor only by hypothesis).
     if (vals.every((v) => isTensor(v))) {
@@ -1521,6 +1531,9 @@ export class Evaluator {
   }
 
   private indexTensor(t: TensorV, subs: Node[], f: Frame): Value {
+    // A triangle mask keeps its diagonal only when its rows and columns are cut from the start
+    // (`bias[:, :, :T, :T]`); an offset shifts which (i, j) it hides.
+    if (t.mask?.tri && !subs.every((s) => s.type === 'none' || s.type === 'ellipsis' || (s.type === 'slice' && (s.children[0]?.text === ':' || s.children[0]?.text === '0') && s.children.filter((x) => x?.text === ':').length === 1))) t = { ...t, mask: { ...t.mask, tri: undefined } };
     // Indexing keeps the dtype and mask meaning even when the shape is unknown.
     if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
     const out: Axis[] = [];
@@ -1971,3 +1984,12 @@ export class Evaluator {
 }
 
 export { dotted };
+
+/** Two mask facts that say the same: one polarity, kind of values and triangle. */
+function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
+  if (!a || !b) return a === b;
+  const ta = a.tri;
+  const tb = b.tri;
+  const sameTri = ta === tb || (!!ta && !!tb && ta.node === tb.node && ta.upper === tb.upper && ta.diagonal === tb.diagonal && ta.flipped === tb.flipped);
+  return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && sameTri;
+}

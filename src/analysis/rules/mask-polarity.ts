@@ -3,7 +3,8 @@
 import type { Rule } from '../diagnostics';
 import { replaceNode } from '../diagnostics';
 import type { Node } from '../parse';
-import type { Value } from '../values';
+import { triRegion } from '../semantics/facts';
+import type { MaskTriangle, TensorV, Value } from '../values';
 import { negated } from './util';
 
 export const rule: Rule = {
@@ -17,9 +18,40 @@ export const rule: Rule = {
     useInstead: 'self.attn(x, x, x, attn_mask=~causal)',
     fixSafety: 'Negating the mask with `~` is exact for boolean masks.',
   },
-  on: ['module-call', 'op'],
+  on: ['module-call', 'op', 'binary'],
   check(e, ctx) {
+    /**
+     * A mask cut from a constant by one `triu`/`tril`: the cells it hides where it is used must
+     * be the future (j > i) and nothing else. True where the consumer reads True as "keep", it
+     * hides the complement of its True cells; an additive mask hides its -inf cells. Returns
+     * whether the triangle was judged (the polarity check below is then not needed).
+     */
+    const triangle = (mask: TensorV, node: Node | undefined, keepMeans: boolean, where: string): boolean => {
+      const tri = mask.mask?.tri;
+      if (!tri || (mask.dtype !== 'bool' && !mask.mask?.additive)) return false;
+      const hidden = triRegion(tri, keepMeans);
+      if (hidden.upper && hidden.diagonal === 1) return true;
+      // The exact complement of the causal mask: the polarity is wrong, `~` repairs it.
+      if (!hidden.upper && hidden.diagonal === 0 && node && !mask.mask?.additive) return false;
+      const what = !hidden.upper
+        ? `the past${hidden.diagonal >= 0 ? ' and each position itself' : ''} instead of the future`
+        : hidden.diagonal <= 0
+          ? `each position itself${hidden.diagonal < 0 ? ' and the past before it' : ''} as well as the future, so the first query sees nothing (NaN)`
+          : `the future only from ${hidden.diagonal} positions ahead, so each query sees ${hidden.diagonal - 1} future position${hidden.diagonal === 2 ? '' : 's'}`;
+      // The call that makes the consumer hide exactly j > i: the same cut if the mask reaches it
+      // unflipped, its complement (`tril`, diagonal 0) otherwise.
+      const same = tri.flipped === keepMeans;
+      const text = triangleCall(tri.node, tri.method, same ? 'triu' : 'tril', same ? 1 : 0);
+      ctx.report({
+        node: tri.node,
+        severity: 'warning',
+        message: `this causal mask hides ${what} where ${where} uses it (a causal mask hides exactly the positions j > i)`,
+        fixes: text ? [{ title: `Use ${same ? 'triu(…, diagonal=1)' : 'tril(…)'}`, edits: [replaceNode(tri.node, text)] }] : [],
+      });
+      return true;
+    };
     const flag = (mask: Value | undefined, node: Node | undefined, want: 'ignore' | 'keep', where: string) => {
+      if (mask?.kind === 'tensor' && triangle(mask, node, want === 'keep', where)) return;
       if (mask?.kind !== 'tensor' || mask.dtype !== 'bool' || !mask.mask || mask.mask.polarity === want) return;
       ctx.report({
         node: e.node,
@@ -28,6 +60,12 @@ export const rule: Rule = {
         fixes: node ? [{ title: 'Negate the mask', edits: [replaceNode(node, negated(node))] }] : [],
       });
     };
+    if (e.kind === 'binary' && e.op === '+') {
+      // scores + mask: an additive mask hides its -inf cells.
+      const [m, t] = e.left.kind === 'tensor' && e.left.mask?.additive ? [e.left, e.right] : [e.right, e.left];
+      if (m.kind === 'tensor' && m.mask?.additive && t.kind === 'tensor' && t.scores) triangle(m, undefined, false, 'the sum with the scores');
+      return;
+    }
     if (e.kind === 'module-call' && e.module.type === 'MultiheadAttention') {
       flag(e.kwargs.attn_mask ?? e.args[5], e.kwargNodes.attn_mask ?? e.argNodes[5], 'ignore', 'nn.MultiheadAttention attn_mask');
       flag(e.kwargs.key_padding_mask ?? e.args[3], e.kwargNodes.key_padding_mask ?? e.argNodes[3], 'ignore', 'nn.MultiheadAttention key_padding_mask');
@@ -45,3 +83,22 @@ export const rule: Rule = {
     }
   },
 };
+
+/**
+ * `torch.triu(x, diagonal=1)` rewritten as `fn` with diagonal d (`x.tril()` in the method form);
+ * undefined when the call has arguments other than the tensor and the diagonal.
+ */
+function triangleCall(n: Node, method: MaskTriangle['method'], fn: 'triu' | 'tril', d: number): string | undefined {
+  const callee = n.childForFieldName('function');
+  const list = n.childForFieldName('arguments');
+  if (!callee || !list || !/tri[ul]$/.test(callee.text)) return undefined;
+  const args = list.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment');
+  const positional = args.filter((c) => c.type !== 'keyword_argument');
+  const keywords = args.filter((c) => c.type === 'keyword_argument').map((c) => c.childForFieldName('name')?.text);
+  if (keywords.some((k) => k !== 'diagonal' && k !== 'input') || positional.length > (method ? 1 : 2)) return undefined;
+  const input = method ? undefined : positional[0] ?? args.find((c) => c.childForFieldName('name')?.text === 'input')?.childForFieldName('value');
+  if (!method && !input) return undefined;
+  const name = callee.text.replace(/tri[ul]$/, fn);
+  const diag = d === 0 ? '' : `diagonal=${d}`;
+  return method ? `${name}(${diag})` : `${name}(${input!.text}${diag ? `, ${diag}` : ''})`;
+}
