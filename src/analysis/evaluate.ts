@@ -54,6 +54,8 @@ interface Frame {
   closure?: Map<string, Value>[];
   /** Run with seeded arguments (no caller): a tensor of unknown rank there says nothing. */
   seeded?: boolean;
+  /** The function's name (`subsequent_mask`), for what a return says. */
+  name?: string;
 }
 
 class Budget extends Error {}
@@ -265,7 +267,8 @@ export class Evaluator {
         const e = s.namedChildren[0];
         const v = e ? this.expr(e, f) : { kind: 'none' as const };
         f.returns.push(v);
-        if (f.forward) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [] });
+        // Besides forward's, the returns of masks cut as triangles (a causal-mask helper's result).
+        if (f.forward || (isTensor(v) && v.mask?.tri)) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [], forward: f.forward, function: f.name });
         return;
       }
       case 'if_statement':
@@ -1146,7 +1149,10 @@ export class Evaluator {
       if (this.readsAttributes(fn, p.name)) return this.symObj(p.name);
       return intV(this.fresh(p.name), p.name);
     }
-    // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay silent).
+    // A padding mask with no caller (`key_padding_mask`, `pad_mask`): PyTorch's convention, a
+    // bool tensor True at the padding. Any other mask: a tensor of unknown shape, dtype and
+    // polarity (its rules stay silent).
+    if (PADDING_MASK.test(p.name)) return { kind: 'tensor', hypothetical: p.ann && isTensorAnnotation(p.ann.text) ? undefined : true, dtype: 'bool', mask: { polarity: 'ignore' } };
     if (/mask/i.test(p.name)) return { kind: 'tensor', hypothetical: true };
     return this.seedParam(fn, p, index, f);
   }
@@ -1197,7 +1203,7 @@ export class Evaluator {
     this.active.add(fn);
     try {
       const vars = new Map<string, Value>();
-      const f: Frame = { vars, returns: [], self, forward, closure, seeded: seed };
+      const f: Frame = { vars, returns: [], self, forward, closure, seeded: seed, name: fn.childForFieldName('name')?.text };
       const ps = this.params(fn);
       const hasSelf = ps[0]?.name === 'self' && !!self;
       if (hasSelf) vars.set('self', self!);
@@ -1494,7 +1500,8 @@ export class Evaluator {
       return v.items[i < 0 ? v.items.length + i : i] ?? UNKNOWN;
     }
     // Indexing a value that may be a list, dict or module gives a value that may be anything.
-    if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
+    // A padding mask by name stays one (`key_padding_mask[:, None, None, :]`).
+    if (isTensor(v) && v.hypothetical && !v.axes) return v.mask ? { kind: 'tensor', hypothetical: true, dtype: v.dtype, mask: v.mask } : { kind: 'tensor', hypothetical: true };
     if (isTensor(v)) return this.indexTensor(v, subs, f);
     return UNKNOWN;
   }
@@ -1816,8 +1823,10 @@ export class Evaluator {
         return this.instantiate(callee.cls, a.args, a.kwargs, n, false);
       }
       case 'instance':
+        passMasks(a);
         return this.callInstance(callee, a.args, a.kwargs, n, false);
       case 'function':
+        passMasks(a);
         if (callee.self) return this.runFunction(callee.node, a.args, a.kwargs, callee.self, false, false);
         if (callee.closure) return this.runFunction(callee.node, a.args, a.kwargs, undefined, false, false, callee.closure);
         return this.callFunction(callee.node, a.args, a.kwargs, undefined, false);
@@ -1992,4 +2001,20 @@ function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
   const tb = b.tri;
   const sameTri = ta === tb || (!!ta && !!tb && ta.node === tb.node && ta.upper === tb.upper && ta.diagonal === tb.diagonal && ta.flipped === tb.flipped);
   return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && sameTri;
+}
+
+/** The names of PyTorch's padding masks (True at padding): `key_padding_mask`, `src_key_padding_mask`, `pad_mask`. */
+const PADDING_MASK = /^(\w+_)?(key_)?pad(ding)?_mask$/i;
+
+/**
+ * A mask handed to a module or function of the file under a padding mask's name
+ * (`key_padding_mask=pad`) remembers that argument (the outermost call's): the name promises
+ * PyTorch's convention, so if the mask reaches a torch consumer unchanged and with the wrong
+ * meaning, the mistake is the caller's, and negating that argument repairs this call alone.
+ */
+function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string, Node> }): void {
+  for (const k of Object.keys(a.kwargs)) {
+    const v = a.kwargs[k];
+    if (PADDING_MASK.test(k) && isTensor(v) && v.mask && !v.mask.via && a.kwargNodes[k]) a.kwargs[k] = { ...v, mask: { ...v.mask, via: a.kwargNodes[k] } };
+  }
 }

@@ -69,7 +69,15 @@ export interface TensorV {
    * -inf: the -inf cells are hidden), every cell the same value (ones, full: a triangle cut of
    * it is a causal mask), the triangle it was cut to.
    */
-  mask?: { polarity: MaskPolarity; values01?: boolean; additive?: boolean; uniform?: boolean; tri?: MaskTriangle };
+  mask?: {
+    polarity: MaskPolarity;
+    values01?: boolean;
+    additive?: boolean;
+    uniform?: boolean;
+    tri?: MaskTriangle;
+    /** The argument that handed this mask, unchanged, to a file's module or function as its `key_padding_mask` (the outermost call). */
+    via?: Node;
+  };
   /** Holds position indices 0, 1, 2… (torch.arange): compared with lengths, it makes a padding mask. */
   positions?: boolean;
   /** Holds learned values (an nn.Embedding lookup, an nn.Parameter): a bias table, never a mask. */

@@ -18,7 +18,7 @@ export const rule: Rule = {
     useInstead: 'self.attn(x, x, x, attn_mask=~causal)',
     fixSafety: 'Negating the mask with `~` is exact for boolean masks.',
   },
-  on: ['module-call', 'op', 'binary'],
+  on: ['module-call', 'op', 'binary', 'return'],
   check(e, ctx) {
     /**
      * A mask cut from a constant by one `triu`/`tril`: the cells it hides where it is used must
@@ -46,15 +46,41 @@ export const rule: Rule = {
         node: tri.node,
         severity: 'warning',
         message: `this causal mask hides ${what} where ${where} uses it (a causal mask hides exactly the positions j > i)`,
-        fixes: text ? [{ title: `Use ${same ? 'triu(…, diagonal=1)' : 'tril(…)'}`, edits: [replaceNode(tri.node, text)] }] : [],
+        fixes: text ? [{ title: `Use ${same ? 'triu(…, diagonal=1)' : 'tril(…)'}`, edits: [replaceNode(tri.node, text)], safe: true }] : [],
       });
       return true;
     };
+    if (e.kind === 'return') {
+      // A causal-mask helper (`subsequent_mask`, `causal_mask`) returns a triangle that is
+      // causal under neither convention: read as "True = ignore" it does not hide exactly
+      // j > i, nor read as "True = attend".
+      const m = e.value;
+      const tri = m.kind === 'tensor' ? m.mask?.tri : undefined;
+      if (!tri || m.kind !== 'tensor' || !CAUSAL_HELPER.test(e.function ?? '') || (m.dtype !== 'bool' && !m.mask?.additive)) return;
+      const causal = (r: { upper: boolean; diagonal: number }) => r.upper && r.diagonal === 1;
+      if (causal(triRegion(tri)) || (!m.mask?.additive && causal(triRegion(tri, true)))) return;
+      const fixes = [true, false].filter((ignore) => ignore || !m.mask?.additive).flatMap((ignore) => {
+        // Unflipped, "True = ignore" needs the cut to be triu(…, 1); flipped, tril(…).
+        const cutUpper = ignore !== tri.flipped;
+        const text = triangleCall(tri.node, tri.method, cutUpper ? 'triu' : 'tril', cutUpper ? 1 : 0);
+        return text ? [{ title: `Use ${cutUpper ? 'triu(…, diagonal=1)' : 'tril(…)'} (the result True ${ignore ? 'at the future' : 'where attended'})`, edits: [replaceNode(tri.node, text)] }] : [];
+      });
+      ctx.report({
+        node: tri.node,
+        severity: 'warning',
+        message: `${e.function} returns a mask that hides neither exactly the future (j > i) nor exactly the past and present: this cut keeps ${describe(triRegion(tri))} True`,
+        fixes,
+      });
+      return;
+    }
     const flag = (mask: Value | undefined, node: Node | undefined, want: 'ignore' | 'keep', where: string) => {
       if (mask?.kind === 'tensor' && triangle(mask, node, want === 'keep', where)) return;
       if (mask?.kind !== 'tensor' || mask.dtype !== 'bool' || !mask.mask || mask.mask.polarity === want) return;
+      // A mask that a caller handed down unchanged: the caller's argument is what to negate.
+      const via = mask.mask.via;
+      if (via) node = via;
       ctx.report({
-        node: e.node,
+        node: via ?? e.node,
         severity: 'warning',
         message: `${where} expects True to mean "${want === 'ignore' ? 'ignore this position' : 'attend to this position'}", but this mask is True where positions should be ${want === 'ignore' ? 'kept' : 'ignored'}`,
         fixes: node ? [{ title: 'Negate the mask', edits: [replaceNode(node, negated(node))] }] : [],
@@ -101,4 +127,11 @@ function triangleCall(n: Node, method: MaskTriangle['method'], fn: 'triu' | 'tri
   const name = callee.text.replace(/tri[ul]$/, fn);
   const diag = d === 0 ? '' : `diagonal=${d}`;
   return method ? `${name}(${diag})` : `${name}(${input!.text}${diag ? `, ${diag}` : ''})`;
+}
+
+/** Helpers named for a causal mask: their triangle must be the future or its complement. */
+const CAUSAL_HELPER = /causal|subsequent|future|look_?ahead|autoregressive/i;
+
+function describe(r: { upper: boolean; diagonal: number }): string {
+  return r.upper ? `j - i >= ${r.diagonal}` : `j - i <= ${r.diagonal}`;
 }

@@ -35,12 +35,13 @@ const torchRandn: FunctionHandler = (h, { op, args, kwargs }) => {
   if (kwargs.size) sizeArgs = [kwargs.size];
   if (sizeArgs.length === 0) return { kind: 'tensor' };
   const dims = dimsFromArgs(sizeArgs);
-  if (!dims) return { kind: 'tensor' };
   const dtype = dtypeOf(kwargs.dtype) ?? (op === 'randint' ? 'long' : 'float');
-  const t = h.tensor(dims, namesFromArgs(sizeArgs), { dtype });
+  // Sizes nobody knows leave the shape unknown, not the values: ones are still all ones.
+  if (!dims && op !== 'ones' && op !== 'full') return { kind: 'tensor' };
+  const t: TensorV = dims ? h.tensor(dims, namesFromArgs(sizeArgs), { dtype }) : { kind: 'tensor', dtype };
   if (op === 'ones' || op === 'zeros') t.mask = { polarity: op === 'ones' ? 'keep' : 'ignore', values01: true, uniform: op === 'ones' };
   if (op === 'full') t.mask = fullMask(args[1] ?? kwargs.fill_value);
-  return t;
+  return t.axes || t.mask ? t : { kind: 'tensor' };
 };
 
 /**
