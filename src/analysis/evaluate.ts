@@ -1149,10 +1149,7 @@ export class Evaluator {
       if (this.readsAttributes(fn, p.name)) return this.symObj(p.name);
       return intV(this.fresh(p.name), p.name);
     }
-    // A padding mask with no caller (`key_padding_mask`, `pad_mask`): PyTorch's convention, a
-    // bool tensor True at the padding. Any other mask: a tensor of unknown shape, dtype and
-    // polarity (its rules stay silent).
-    if (PADDING_MASK.test(p.name)) return { kind: 'tensor', hypothetical: p.ann && isTensorAnnotation(p.ann.text) ? undefined : true, dtype: 'bool', mask: { polarity: 'ignore' } };
+    // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay silent).
     if (/mask/i.test(p.name)) return { kind: 'tensor', hypothetical: true };
     return this.seedParam(fn, p, index, f);
   }
@@ -1500,8 +1497,7 @@ export class Evaluator {
       return v.items[i < 0 ? v.items.length + i : i] ?? UNKNOWN;
     }
     // Indexing a value that may be a list, dict or module gives a value that may be anything.
-    // A padding mask by name stays one (`key_padding_mask[:, None, None, :]`).
-    if (isTensor(v) && v.hypothetical && !v.axes) return v.mask ? { kind: 'tensor', hypothetical: true, dtype: v.dtype, mask: v.mask } : { kind: 'tensor', hypothetical: true };
+    if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
     if (isTensor(v)) return this.indexTensor(v, subs, f);
     return UNKNOWN;
   }
@@ -2003,7 +1999,7 @@ function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
   return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && sameTri;
 }
 
-/** The names of PyTorch's padding masks (True at padding): `key_padding_mask`, `src_key_padding_mask`, `pad_mask`. */
+/** The names of PyTorch's padding masks (True at padding in its API): `key_padding_mask`, `src_key_padding_mask`, `pad_mask`. */
 const PADDING_MASK = /^(\w+_)?(key_)?pad(ding)?_mask$/i;
 
 /**

@@ -34,8 +34,8 @@ const tensorMaskedFill: MethodHandler = (h, { n, t, info, done, kw }) => {
   return done({ ...t, mask: undefined });
 };
 
-const tensorTril: MethodHandler = (_h, { op, n, t, done, kw }) => {
-  const r: TensorV = { ...t, mask: triangleMask(op, t, kw('diagonal', 0), n, true) };
+const tensorTril: MethodHandler = (h, { op, n, t, done, kw }) => {
+  const r: TensorV = { ...t, mask: triangleMask(h, op, t, kw('diagonal', 0), n, true) };
   return done(r);
 };
 
@@ -45,11 +45,14 @@ const tensorTril: MethodHandler = (_h, { op, n, t, done, kw }) => {
  * hides its nonzero triangle. The triangle itself is known when t is one constant (ones, True,
  * -inf) and the diagonal a number: then which (i, j) it hides can be judged where it is used.
  */
-function triangleMask(op: string, t: TensorV, diagonal: Value | undefined, n: Node, method: boolean): TensorV['mask'] {
+function triangleMask(h: OpHost, op: string, t: TensorV, diagonal: Value | undefined, n: Node, method: boolean): TensorV['mask'] {
   if (!t.mask?.values01 && t.dtype !== 'bool' && !t.mask?.additive) return undefined;
   const upper = op === 'triu';
   const d = diagonal === undefined || diagonal.kind === 'none' ? 0 : numValue(diagonal);
-  const tri: MaskTriangle | undefined = t.mask?.uniform && d !== undefined && Number.isInteger(d) ? { upper, diagonal: d, flipped: false, node: n, method } : undefined;
+  // A rectangular (L, S) cut aligns the queries with the last keys (a cache, a memory before
+  // them): its causal diagonal is offset by S - L, so only square cuts are judged.
+  const square = !t.axes || (t.axes.length >= 2 && h.same(t.axes[t.axes.length - 2].size, t.axes[t.axes.length - 1].size));
+  const tri: MaskTriangle | undefined = t.mask?.uniform && square && d !== undefined && Number.isInteger(d) ? { upper, diagonal: d, flipped: false, node: n, method } : undefined;
   if (t.mask?.additive) return t.mask.polarity === 'ignore' ? { polarity: 'ignore', additive: true, tri } : undefined;
   return { polarity: upper ? 'ignore' : 'keep', values01: t.mask?.values01, tri };
 }
@@ -87,11 +90,11 @@ const torchMultiHeadAttentionForward: FunctionHandler = (h, { op, args, kwargs, 
   return result;
 };
 
-const torchTril: FunctionHandler = (_h, { op, args, kwargs, n }) => {
+const torchTril: FunctionHandler = (h, { op, args, kwargs, n }) => {
   const t = args[0] ?? kwargs.input;
   if (!isTensor(t)) return { kind: 'tensor' };
   const r = sameShape(t);
-  const mask = triangleMask(op, t, args[1] ?? kwargs.diagonal, n, false);
+  const mask = triangleMask(h, op, t, args[1] ?? kwargs.diagonal, n, false);
   if (mask) r.mask = mask.additive ? mask : { ...mask, values01: t.mask?.values01 ?? false };
   r.dtype = t.dtype;
   return r;
