@@ -1873,6 +1873,13 @@ export class Evaluator {
         if (v?.kind === 'num') return { kind: 'num', value: v.value !== undefined ? Math.sqrt(v.value) : undefined, scale: v.scale ? { base: v.scale.base, exp: v.scale.exp / 2 } : undefined };
         return { kind: 'num' };
       }
+      case 'torch.finfo': {
+        // The limits of a float dtype (float32's unless the dtype is named): `-finfo(x.dtype).max`
+        // fills a mask as -inf does; every float dtype's max is above 6e4.
+        const d = args[0]?.kind === 'qual' ? args[0].path.split('.').pop()! : '';
+        const max = /^(float16|half)$/.test(d) ? 65504 : /^(float64|double)$/.test(d) ? Number.MAX_VALUE : /^bfloat16$/.test(d) ? 3.3895313892515355e38 : 3.4028234663852886e38;
+        return { kind: 'tuple', items: [{ kind: 'num', value: max }, { kind: 'num', value: -max }], names: ['max', 'min'] };
+      }
       case 'math.pow': {
         const v = args[0];
         const e = args[1] ? numValue(args[1]) : undefined;

@@ -105,7 +105,7 @@ export const rule: Rule = {
       const value = e.kwargs.value ?? e.args[2];
       const v = value?.kind === 'num' ? value.value : value?.kind === 'int' ? ctx.value(value.dim) : undefined;
       if (v === undefined || v > -1e3) return;
-      flag(e.kwargs.mask ?? e.args[1], e.kwargNodes.mask ?? e.argNodes[1], 'ignore', `masked_fill with ${v === -Infinity ? '-inf' : v}`);
+      flag(e.kwargs.mask ?? e.args[1], e.kwargNodes.mask ?? e.argNodes[1], 'ignore', `masked_fill with ${v === -Infinity ? '-inf' : v <= -1e30 ? "the dtype's lowest value" : v}`);
     }
   },
 };
