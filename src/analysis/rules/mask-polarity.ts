@@ -9,14 +9,14 @@ import { negated } from './util';
 
 export const rule: Rule = {
   name: 'mask-polarity',
-  summary: 'a boolean mask whose True means "attend" given where True means "ignore", or the reverse',
+  summary: 'a boolean mask whose True means "attend" given where True means "ignore", or the reverse; a causal mask that hides the diagonal or the past',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows what True means in a boolean mask: `torch.triu(ones, 1)`, `tokens == pad` mark positions to ignore; `torch.tril(ones)` and `arange(S) < lengths` mark positions to keep (`>=` marks padding); `~`, `== 0` and `logical_not` flip it. `nn.MultiheadAttention` masks (and `masked_fill` with -inf) need True = ignore; `F.scaled_dot_product_attention` needs True = attend.',
-    why: 'The two APIs use opposite conventions. A mask of the wrong polarity runs without error and lets each query see exactly the positions it should not (often producing NaN rows).',
-    example: 'causal = torch.tril(torch.ones(L, L, dtype=torch.bool))\nself.attn(x, x, x, attn_mask=causal)',
-    useInstead: 'self.attn(x, x, x, attn_mask=~causal)',
-    fixSafety: 'Negating the mask with `~` is exact for boolean masks.',
+    what: 'Follows what True means in a boolean mask: `torch.triu(ones, 1)`, `tokens == pad` mark positions to ignore; `torch.tril(ones)` and `arange(S) < lengths` mark positions to keep (`>=` marks padding); `~`, `== 0` and `logical_not` flip it. `nn.MultiheadAttention` masks (and `masked_fill` with -inf or a large negative value) need True = ignore; `F.scaled_dot_product_attention` needs True = attend. A mask cut by one `triu`/`tril` from ones, True or -inf is followed cell by cell (the diagonal offset, the flips, through function returns and buffers): where it is used it must hide exactly the future (j > i), so `tril(…, diagonal=-1)` (the past) or `triu(…)` with diagonal 0 (each token from itself) is reported at the cut, as is a helper named for a causal mask (`subsequent_mask`) whose result is causal under neither convention. A `key_padding_mask` passed unchanged by a caller is reported at the caller\'s argument.',
+    why: 'The two APIs use opposite conventions, and a triangle off by one diagonal or turned the other way runs without error: each query sees exactly the positions it should not, or the first query sees nothing (a row of -inf gives NaN).',
+    example: 'causal = torch.tril(torch.ones(L, L, dtype=torch.bool))\nself.attn(x, x, x, attn_mask=causal)\nmask = torch.triu(torch.full((L, L), float("-inf")))\nscores = scores + mask',
+    useInstead: 'self.attn(x, x, x, attn_mask=~causal)\nmask = torch.triu(torch.full((L, L), float("-inf")), diagonal=1)',
+    fixSafety: 'Negating the mask with `~` (or removing a `~`) is exact for boolean masks. Where the mask is used, the cut that hides exactly j > i is exact (safe); for a helper judged at its return, both conventions are offered and neither is preferred.',
   },
   on: ['module-call', 'op', 'binary', 'return'],
   check(e, ctx) {
