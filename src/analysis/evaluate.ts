@@ -1997,13 +1997,13 @@ export class Evaluator {
 
 export { dotted };
 
-/** Two mask facts that say the same: one polarity, kind of values and triangle. */
+/** Two mask facts that say the same: one polarity, kind of values, triangle and caller. */
 function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
   if (!a || !b) return a === b;
   const ta = a.tri;
   const tb = b.tri;
   const sameTri = ta === tb || (!!ta && !!tb && ta.node === tb.node && ta.upper === tb.upper && ta.diagonal === tb.diagonal && ta.flipped === tb.flipped);
-  return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && sameTri;
+  return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && !!a.uniform === !!b.uniform && a.via === b.via && sameTri;
 }
 
 /** The names of PyTorch's padding masks (True at padding in its API): `key_padding_mask`, `src_key_padding_mask`, `pad_mask`. */
