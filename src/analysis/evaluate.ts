@@ -54,6 +54,8 @@ interface Frame {
   closure?: Map<string, Value>[];
   /** Run with seeded arguments (no caller): a tensor of unknown rank there says nothing. */
   seeded?: boolean;
+  /** The function's name (`subsequent_mask`), for what a return says. */
+  name?: string;
 }
 
 class Budget extends Error {}
@@ -265,7 +267,8 @@ export class Evaluator {
         const e = s.namedChildren[0];
         const v = e ? this.expr(e, f) : { kind: 'none' as const };
         f.returns.push(v);
-        if (f.forward) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [] });
+        // Besides forward's, the returns of masks cut as triangles (a causal-mask helper's result).
+        if (f.forward || (isTensor(v) && v.mask?.tri)) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [], forward: f.forward, function: f.name });
         return;
       }
       case 'if_statement':
@@ -471,8 +474,13 @@ export class Evaluator {
         });
         return;
       }
-      case 'subscript':
+      case 'subscript': {
+        // `mask[:, :prefix] = True` changes cells of a triangle mask: its triangle is no longer known.
+        const obj = target.childForFieldName('value');
+        const cur = obj?.type === 'identifier' ? f.vars.get(obj.text) : undefined;
+        if (obj && cur && isTensor(cur) && cur.mask?.tri) f.vars.set(obj.text, { ...cur, mask: { ...cur.mask, tri: undefined } });
         return;
+      }
       default:
         void valueNode;
         return;
@@ -729,11 +737,16 @@ export class Evaluator {
       const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
       if (ts.every((v) => v.strides && v.strides.length === t.strides!.length && v.strides.every((d, i) => this.same(d, t.strides![i])))) out.strides = t.strides;
       if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
+      if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       // A bias that is learned on one path may be the learned one (T5's first layer).
       if (ts.some((v) => v.learned)) out.learned = true;
       return out;
     }
+    // An optional mask (`mask = None`, then built under a condition nobody knows): where code
+    // uses it, it is the mask built.
+    const built = vals.filter((v) => v?.kind !== 'none');
+    if (built.length > 0 && built.length < vals.length && built.every((v) => isTensor(v) && v.mask)) return this.join(built);
     // Tensors of one rank whose sizes differ on some axes (`return x` when `n_rep == 1`, else
     // the repeated heads) keep the rank and the sizes they agree on; each other axis gets a size
     // of its own that nothing is known of.
@@ -749,6 +762,7 @@ export class Evaluator {
       const contiguous = (v: TensorV) => !!v.strides && contiguousStrides(v.axes!.map((a) => a.size)).every((d, i) => this.same(d, v.strides![i]));
       if (ts.every(contiguous)) out.strides = contiguousStrides(axes.map((a) => a.size));
       if (ts.every((v) => v.dtype === t.dtype)) out.dtype = t.dtype;
+      if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.learned)) out.learned = true;
       return out;
     }
@@ -1212,7 +1226,7 @@ export class Evaluator {
     this.active.add(fn);
     try {
       const vars = new Map<string, Value>();
-      const f: Frame = { vars, returns: [], self, forward, closure, seeded: seed };
+      const f: Frame = { vars, returns: [], self, forward, closure, seeded: seed, name: fn.childForFieldName('name')?.text };
       const ps = this.params(fn);
       const hasSelf = ps[0]?.name === 'self' && !!self;
       if (hasSelf) vars.set('self', self!);
@@ -1546,6 +1560,9 @@ export class Evaluator {
   }
 
   private indexTensor(t: TensorV, subs: Node[], f: Frame): Value {
+    // A triangle mask keeps its diagonal only when its rows and columns are cut from the start
+    // (`bias[:, :, :T, :T]`); an offset shifts which (i, j) it hides.
+    if (t.mask?.tri && !subs.every((s) => s.type === 'none' || s.type === 'ellipsis' || (s.type === 'slice' && (s.children[0]?.text === ':' || s.children[0]?.text === '0') && s.children.filter((x) => x?.text === ':').length === 1))) t = { ...t, mask: { ...t.mask, tri: undefined } };
     // Indexing keeps the dtype and mask meaning even when the shape is unknown.
     if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
     const out: Axis[] = [];
@@ -1826,8 +1843,10 @@ export class Evaluator {
       case 'class':
         return this.instantiate(callee.cls, args, kwargs, n, false);
       case 'instance':
+        passMasks({ kwargs, kwargNodes });
         return this.callInstance(callee, args, kwargs, n, false);
       case 'function':
+        passMasks({ kwargs, kwargNodes });
         if (callee.self) return this.runFunction(callee.node, args, kwargs, callee.self, false, false);
         if (callee.closure) return this.runFunction(callee.node, args, kwargs, undefined, false, false, callee.closure);
         return this.callFunction(callee.node, args, kwargs, undefined, false);
@@ -1885,6 +1904,13 @@ export class Evaluator {
         }
         if (v?.kind === 'num') return { kind: 'num', value: v.value !== undefined ? Math.sqrt(v.value) : undefined, scale: v.scale ? { base: v.scale.base, exp: v.scale.exp / 2 } : undefined };
         return { kind: 'num' };
+      }
+      case 'torch.finfo': {
+        // The limits of a float dtype (float32's unless the dtype is named): `-finfo(x.dtype).max`
+        // fills a mask as -inf does; every float dtype's max is above 6e4.
+        const d = args[0]?.kind === 'qual' ? args[0].path.split('.').pop()! : '';
+        const max = /^(float16|half)$/.test(d) ? 65504 : /^(float64|double)$/.test(d) ? Number.MAX_VALUE : /^bfloat16$/.test(d) ? 3.3895313892515355e38 : 3.4028234663852886e38;
+        return { kind: 'tuple', items: [{ kind: 'num', value: max }, { kind: 'num', value: -max }], names: ['max', 'min'] };
       }
       case 'math.pow': {
         const v = args[0];
@@ -2019,3 +2045,28 @@ export class Evaluator {
 }
 
 export { dotted };
+
+/** Two mask facts that say the same: one polarity, kind of values, triangle and caller. */
+function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
+  if (!a || !b) return a === b;
+  const ta = a.tri;
+  const tb = b.tri;
+  const sameTri = ta === tb || (!!ta && !!tb && ta.node === tb.node && ta.upper === tb.upper && ta.diagonal === tb.diagonal && ta.flipped === tb.flipped);
+  return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && !!a.uniform === !!b.uniform && a.via === b.via && sameTri;
+}
+
+/** The names of PyTorch's padding masks (True at padding in its API): `key_padding_mask`, `src_key_padding_mask`, `pad_mask`. */
+const PADDING_MASK = /^(\w+_)?(key_)?pad(ding)?_mask$/i;
+
+/**
+ * A mask handed to a module or function of the file under a padding mask's name
+ * (`key_padding_mask=pad`) remembers that argument (the outermost call's): the name promises
+ * PyTorch's convention, so if the mask reaches a torch consumer unchanged and with the wrong
+ * meaning, the mistake is the caller's, and negating that argument repairs this call alone.
+ */
+function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string, Node> }): void {
+  for (const k of Object.keys(a.kwargs)) {
+    const v = a.kwargs[k];
+    if (PADDING_MASK.test(k) && isTensor(v) && v.mask && !v.mask.via && a.kwargNodes[k]) a.kwargs[k] = { ...v, mask: { ...v.mask, via: a.kwargNodes[k] } };
+  }
+}

@@ -113,11 +113,15 @@ export interface AttributeEvent {
   self: TensorV;
 }
 
+/** A return from `forward`, or of a mask cut as a triangle from any function. */
 export interface ReturnEvent {
   kind: 'return';
   node: Node;
   value: Value;
   params: Value[];
+  forward: boolean;
+  /** The returning function's name. */
+  function?: string;
 }
 
 export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent;

@@ -351,7 +351,10 @@ export class AnalysisSession {
         const range = rangeOf(node);
         const key = `${current}:${range.line}:${range.column}:${range.endLine}:${range.endColumn}`;
         const prev = found.get(key);
-        if (prev && (prev.severity === 'error' || severity === 'warning')) return;
+        // The stronger finding wins; between equals, the first, unless only the later one has a
+        // safe fix (a mask judged where it is used, after its helper's return was judged).
+        const safer = prev && prev.severity === severity && !prev.fixes.some((x) => x.safe) && !!fixes?.some((x) => x.safe);
+        if (prev && (prev.severity === 'error' || severity === 'warning') && !safer) return;
         found.set(key, { rule: current, severity, message, range, fixes: fixes ?? [] });
       },
     };

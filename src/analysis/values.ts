@@ -26,6 +26,20 @@ export interface Axis {
 
 export type MaskPolarity = 'ignore' | 'keep';
 
+/**
+ * A mask made by one `triu`/`tril` of a constant (ones, True, -inf): its nonzero cells are
+ * {(i, j) : j - i >= diagonal} (upper) or {j - i <= diagonal} (lower); `flipped` when `~`,
+ * `== 0`… made the tensor True on the complement. A causal mask hides exactly j > i (upper, 1).
+ */
+export interface MaskTriangle {
+  upper: boolean;
+  diagonal: number;
+  flipped: boolean;
+  /** The `triu`/`tril` call, and whether it is the method form (`x.triu(1)`). */
+  node: Node;
+  method: boolean;
+}
+
 export interface TensorV {
   kind: 'tensor';
   /** undefined: rank unknown. */
@@ -52,7 +66,20 @@ export interface TensorV {
   };
   /** A scale factor applied before the product (q * scale). */
   scale?: ScaleFact;
-  mask?: { polarity: MaskPolarity; values01?: boolean };
+  /**
+   * A mask: what True (nonzero) means, whether it holds 0s and 1s, whether it is additive (0 and
+   * -inf: the -inf cells are hidden), every cell the same value (ones, full: a triangle cut of
+   * it is a causal mask), the triangle it was cut to.
+   */
+  mask?: {
+    polarity: MaskPolarity;
+    values01?: boolean;
+    additive?: boolean;
+    uniform?: boolean;
+    tri?: MaskTriangle;
+    /** The argument that handed this mask, unchanged, to a file's module or function as its `key_padding_mask` (the outermost call). */
+    via?: Node;
+  };
   /** Holds position indices 0, 1, 2… (torch.arange): compared with lengths, it makes a padding mask. */
   positions?: boolean;
   /** Holds learned values (an nn.Embedding lookup, an nn.Parameter): a bias table, never a mask. */

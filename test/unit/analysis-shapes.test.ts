@@ -68,6 +68,195 @@ describe('analyzer shapes', function () {
     assert.equal(apply('mask-polarity'), 'w, _ = attn2(x, x, x, attn_mask=~keep)');
   });
 
+  describe('mask provenance: which (i, j) a mask hides where it is used', function () {
+    const H = ['import torch', 'import torch.nn as nn', 'import torch.nn.functional as F', ''];
+    /** The findings as [rule, 1-based line], and the first fix of each applied to its line. */
+    const check = (body: string[]) => {
+      const src = [...H, ...body, ''].join('\n');
+      const lines = src.split('\n');
+      const diags = analyzeSource(src).diagnostics;
+      return diags.map((d) => {
+        const e = d.fixes[0]?.edits[0];
+        const l = e ? lines[e.range.line] : '';
+        const fixed = e ? (l.slice(0, e.range.column) + e.newText + l.slice(e.range.endColumn)).trim() : undefined;
+        return { at: [d.rule, d.range.line + 1 - H.length] as [string, number], fixed, safe: !!d.fixes[0]?.safe };
+      });
+    };
+    const mhaBlock = (mask: string) => [
+      'class Block(nn.Module):',
+      '    def __init__(self, d: int = 32):',
+      '        super().__init__()',
+      '        self.attn = nn.MultiheadAttention(d, 4, batch_first=True)',
+      '',
+      '    def forward(self, x):',
+      '        T = x.size(1)',
+      `        mask = ${mask}`,
+      '        return self.attn(x, x, x, attn_mask=mask)[0]',
+    ];
+
+    it('a bool causal mask that also hides the diagonal, or hides the past: the triu/tril call, with the exact cut as a safe fix', function () {
+      const diag = check(mhaBlock('torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=0)'));
+      assert.deepEqual(diag.map((d) => d.at), [['mask-polarity', 8]]);
+      assert.equal(diag[0].fixed, 'mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)');
+      assert.ok(diag[0].safe);
+      const past = check(mhaBlock('torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-1)'));
+      assert.deepEqual(past.map((d) => [d.at, d.fixed]), [[['mask-polarity', 8], 'mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)']]);
+      // The method form keeps its receiver.
+      const method = check(mhaBlock('torch.ones(T, T, dtype=torch.bool).triu()'));
+      assert.deepEqual(method.map((d) => [d.at, d.fixed]), [[['mask-polarity', 8], 'mask = torch.ones(T, T, dtype=torch.bool).triu(diagonal=1)']]);
+      // The exact complement (a keep mask given where True means ignore) is negated, as before.
+      const keep = check(mhaBlock('torch.tril(torch.ones(T, T, dtype=torch.bool))'));
+      assert.deepEqual(keep.map((d) => [d.at, d.fixed]), [[['mask-polarity', 9], 'return self.attn(x, x, x, attn_mask=~mask)[0]']]);
+    });
+
+    it('an additive -inf mask built under a condition and added to the scores in another module, without a call site', function () {
+      const src = (cut: string) => [
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim: int = 32):',
+        '        super().__init__()',
+        '        self.wq = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x, mask):',
+        '        q = self.wq(x)',
+        '        scores = q @ q.transpose(-2, -1) / 32 ** 0.5',
+        '        if mask is not None:',
+        '            scores = scores + mask',
+        '        return scores.softmax(dim=-1) @ q',
+        '',
+        '',
+        'class Model(nn.Module):',
+        '    def __init__(self, dim: int = 32):',
+        '        super().__init__()',
+        '        self.layer = Attention(dim)',
+        '',
+        '    def forward(self, tokens):',
+        '        bsz, seqlen = tokens.shape',
+        '        h = torch.randn(bsz, seqlen, 32)',
+        '        mask = None',
+        '        if seqlen > 1:',
+        '            mask = torch.full((seqlen, seqlen), float("-inf"))',
+        `            mask = ${cut}`,
+        '        return self.layer(h, mask)',
+      ];
+      for (const cut of ['torch.tril(mask, diagonal=-1)', 'torch.triu(mask)']) {
+        const d = check(src(cut));
+        assert.deepEqual(d.map((x) => [x.at, x.fixed]), [[['mask-polarity', 25], 'mask = torch.triu(mask, diagonal=1)']], cut);
+      }
+      assert.deepEqual(check(src('torch.triu(mask, diagonal=1)')), []);
+    });
+
+    it('a causal-mask helper whose result is causal under neither convention; masks through masked_fill(mask == 0)', function () {
+      const helper = (cut: string, cmp: string) => [
+        'def subsequent_mask(size):',
+        '    attn_shape = (1, size, size)',
+        `    m = ${cut}.type(torch.uint8)`,
+        `    return m ${cmp}`,
+      ];
+      const d = check(helper('torch.tril(torch.ones(attn_shape), diagonal=-1)', '== 0'));
+      assert.deepEqual(d.map((x) => x.at), [['mask-polarity', 3]]);
+      assert.ok(!d[0].safe, 'which convention the caller uses is not known: the fixes are offered, not preferred');
+      // Both conventions are causal masks: True at the future (== 1) or True where attended (== 0).
+      assert.deepEqual(check(helper('torch.triu(torch.ones(attn_shape), diagonal=1)', '== 0')), []);
+      assert.deepEqual(check(helper('torch.triu(torch.ones(attn_shape), diagonal=1)', '== 1')), []);
+      // A helper not named for a causal mask (pairs i > j for a loss) is not judged.
+      assert.deepEqual(check(['def lower_pairs(n: int):', '    return torch.tril(torch.ones(n, n, dtype=torch.bool), diagonal=-1)']), []);
+      // A keep mask (== 0 of the future) given to masked_fill(mask == 0): the fix is exact.
+      const used = check([
+        'def causal_keep(T: int):',
+        '    return torch.triu(torch.ones(T, T), diagonal=1) == 0',
+        '',
+        'def attend(q, k):',
+        '    s = q @ k.transpose(-2, -1)',
+        '    mask = causal_keep(q.size(-2))',
+        '    return s.masked_fill(mask == 1, -1e9).softmax(dim=-1)',
+        '',
+        'out = attend(torch.randn(2, 5, 8), torch.randn(2, 5, 8))',
+      ]);
+      assert.deepEqual(used.map((x) => [x.at, x.fixed]), [[['mask-polarity', 7], 'return s.masked_fill(~(mask == 1), -1e9).softmax(dim=-1)']]);
+    });
+
+    it('a key_padding_mask handed down unchanged is reported at the caller, with the ~ removed or added there', function () {
+      const src = (pad: string) => [
+        'class Block(nn.Module):',
+        '    def __init__(self, d: int = 32):',
+        '        super().__init__()',
+        '        self.attn = nn.MultiheadAttention(d, 4, batch_first=True)',
+        '',
+        '    def forward(self, x, key_padding_mask=None):',
+        '        return self.attn(x, x, x, key_padding_mask=key_padding_mask)[0]',
+        '',
+        '',
+        'class Encoder(nn.Module):',
+        '    def __init__(self):',
+        '        super().__init__()',
+        '        self.block = Block(32)',
+        '',
+        '    def forward(self, x, lengths):',
+        '        positions = torch.arange(x.size(1))',
+        `        pad = ${pad}`,
+        '        return self.block(x, key_padding_mask=pad)',
+      ];
+      const d = check(src('positions[None, :] < lengths[:, None]'));
+      assert.deepEqual(d.map((x) => [x.at, x.fixed]), [[['mask-polarity', 18], 'return self.block(x, key_padding_mask=~pad)']]);
+      const negated = check(src('~(positions[None, :] >= lengths[:, None])'));
+      assert.deepEqual(negated.map((x) => x.at), [['mask-polarity', 18]]);
+      assert.deepEqual(check(src('positions[None, :] >= lengths[:, None]')), []);
+    });
+
+    it('masked_fill with -finfo(dtype).max; ~ removed by the fix', function () {
+      const d = check([
+        'def attend(sim, lengths):',
+        '    keep = torch.arange(sim.size(-1))[None, :] < lengths[:, None]',
+        '    max_neg_value = -torch.finfo(sim.dtype).max',
+        '    return sim.masked_fill(keep, max_neg_value), sim.masked_fill(~keep, max_neg_value)',
+        '',
+        'out = attend(torch.randn(2, 5), torch.tensor([5, 3]))',
+      ]);
+      assert.deepEqual(d.map((x) => [x.at, x.fixed]), [[['mask-polarity', 4], 'return sim.masked_fill(~keep, max_neg_value), sim.masked_fill(~keep, max_neg_value)']]);
+      const ignore = check(['def f(s, pad_id: int = 0):', '    tokens = torch.randint(0, 9, (2, 5))', '    return s.masked_fill(~(tokens == pad_id), float("-inf"))', '', 'out = f(torch.randn(2, 5))']);
+      assert.deepEqual(ignore.map((x) => [x.at, x.fixed]), [[['mask-polarity', 3], 'return s.masked_fill(tokens == pad_id, float("-inf"))']]);
+    });
+
+    it('an SDPA mask of one value per query (padding on the query axis)', function () {
+      const src = (index: string) => [
+        'def attend(q, pad):',
+        `    return F.scaled_dot_product_attention(q, q, q, attn_mask=~pad${index})`,
+        '',
+        'out = attend(torch.randn(2, 4, 17, 16), torch.zeros(2, 17, dtype=torch.bool))',
+      ];
+      const d = check(src('[:, None, :, None]'));
+      assert.deepEqual(d.map((x) => [x.at, x.fixed]), [[['mask-shape-mismatch', 2], 'return F.scaled_dot_product_attention(q, q, q, attn_mask=(~pad[:, None, :, None]).transpose(-2, -1))']]);
+      assert.deepEqual(check(src('[:, None, None, :]')), []);
+    });
+
+    it('near misses stay silent: causal masks, windows, bands, caches, prefix-LM, unknown provenance', function () {
+      const silent = [
+        mhaBlock('torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)'),
+        mhaBlock('torch.triu(torch.full((T, T), float("-inf")), diagonal=1)'),
+        mhaBlock('nn.Transformer.generate_square_subsequent_mask(T)'),
+        // Sliding window: the future or more than 4 back.
+        mhaBlock('torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1) | torch.tril(torch.ones(T, T, dtype=torch.bool), diagonal=-4)'),
+        // A band cut twice: the second cut is of a mask that is no longer one value.
+        mhaBlock('~torch.tril(torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=-4))'),
+        // A bidirectional mask on purpose.
+        mhaBlock('torch.zeros(T, T, dtype=torch.bool)'),
+        // Mask from the caller: unknown provenance.
+        ['def f(scores, mask):', '    return scores.masked_fill(mask, float("-inf")).softmax(-1)'],
+        // A cache before the queries: the cut is rectangular and its diagonal offset.
+        ['def f(q, k, past: int = 3):', '    T = q.size(-2)', '    allowed = torch.ones(T, past + T, dtype=torch.bool).tril(diagonal=past)', '    return F.scaled_dot_product_attention(q, k, k, attn_mask=allowed)', '', 'out = f(torch.randn(2, 5, 8), torch.randn(2, 8, 8))'],
+        // Prefix-LM: a causal keep mask whose prefix is made visible.
+        ['def f(q, prefix: int = 2):', '    T = q.size(-2)', '    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))', '    mask[:, :prefix] = True', '    return F.scaled_dot_product_attention(q, q, q, attn_mask=mask)', '', 'out = f(torch.randn(2, 5, 8))'],
+        // is_causal instead of a mask.
+        ['def f(q):', '    return F.scaled_dot_product_attention(q, q, q, is_causal=True)'],
+        // An exclusive cumulative sum by a strictly lower matrix: not a mask.
+        ['def f(x):', '    T = x.size(-2)', '    return torch.tril(torch.ones(T, T), diagonal=-1) @ x', '', 'out = f(torch.randn(2, 5, 8))'],
+        // A keep mask named key_padding_mask, negated where it is used.
+        ['def f(scores, key_padding_mask=None):', '    return scores.masked_fill(~key_padding_mask[:, None, None, :], float("-inf"))'],
+      ];
+      for (const body of silent) assert.deepEqual(check(body), [], body.join('\n'));
+    });
+  });
+
   it('reports nothing on code it cannot type (unknown shapes stay silent)', function () {
     const src = 'import torch\n\ndef f(x, y):\n    return (x @ y).view(3, -1).permute(1, 0).softmax(dim=0) + y\n';
     assert.deepEqual(analyzeSource(src).diagnostics, []);

@@ -1,6 +1,7 @@
 /** Rule: `mask-shape-mismatch`. See the docs below. */
 
 import type { Rule } from '../diagnostics';
+import { replaceNode } from '../diagnostics';
 import type { Dim } from '../dims';
 import { shapeOf } from './util';
 
@@ -9,7 +10,7 @@ export const rule: Rule = {
   summary: 'attn_mask not (L, S) or (N*H, L, S); key_padding_mask not (N, S); a mask that does not broadcast to the scores',
   defaultSeverity: 'error',
   docs: {
-    what: "Checks `nn.MultiheadAttention`'s `attn_mask` against (L, S) or (N·num_heads, L, S) and `key_padding_mask` against (N, S), with L, S and N read according to `batch_first`; checks the masks of `nn.Transformer` and `nn.TransformerDecoder(Layer)` (`tgt_mask` (T, T), `memory_mask` (T, S), key padding masks (N, S) or (N, T)); checks masks given to `F.scaled_dot_product_attention`, `masked_fill` and added to scores broadcast to the scores' shape.",
+    what: "Checks `nn.MultiheadAttention`'s `attn_mask` against (L, S) or (N·num_heads, L, S) and `key_padding_mask` against (N, S), with L, S and N read according to `batch_first`; checks the masks of `nn.Transformer` and `nn.TransformerDecoder(Layer)` (`tgt_mask` (T, T), `memory_mask` (T, S), key padding masks (N, S) or (N, T)); checks masks given to `F.scaled_dot_product_attention`, `masked_fill` and added to scores broadcast to the scores' shape, and that an `F.scaled_dot_product_attention` mask is not one value per query (size 1 on the key axis: a padding mask put on the query axis).",
     why: 'PyTorch raises ("The shape of the 2D attn_mask is ..., but should be ...", "expected key_padding_mask of shape ..."), or, for a mask that broadcasts the wrong way, masks the wrong positions.',
     example: 'mask = torch.ones(B, L, dtype=torch.bool)  # (N, L)\nself.attn(x, x, x, attn_mask=mask)',
     useInstead: 'self.attn(x, x, x, key_padding_mask=mask)',
@@ -97,6 +98,20 @@ export const rule: Rule = {
         const b = target[target.length - i];
         if (ctx.value(a) === 1) continue;
         if (ctx.compare(a, b) === 'ne') return report(e.node, [a, b], `attn_mask ${shapeOf(m, ctx)} does not broadcast to the scores (${target.map((d) => ctx.fmt(d)).join(', ')})`);
+      }
+      // A mask of one value per query (size 1 on the key axis): each position it hides is a whole
+      // row of the scores (NaN after softmax), each it keeps keeps the whole row; a padding mask
+      // belongs on the key axis.
+      const L = target[target.length - 2];
+      const S = target[target.length - 1];
+      if (m.axes.length >= 2 && ctx.value(m.axes[m.axes.length - 1].size) === 1 && ctx.value(m.axes[m.axes.length - 2].size) !== 1 && ctx.value(L) !== 1 && ctx.value(S) !== 1 && ctx.compare(m.axes[m.axes.length - 2].size, L) === 'eq') {
+        const node = e.kwargNodes.attn_mask ?? e.argNodes[3];
+        ctx.report({
+          node: e.node,
+          severity: 'warning',
+          message: `attn_mask ${shapeOf(m, ctx)} holds one value per query, the same for every key: a position it hides is a whole row of the scores (NaN after softmax); a padding mask goes on the key axis (..., 1, S)`,
+          fixes: node ? [{ title: 'Move the mask to the key axis', edits: [replaceNode(node, `${/^[\w.]+$/.test(node.text) ? node.text : `(${node.text})`}.transpose(-2, -1)`)] }] : [],
+        });
       }
       return;
     }

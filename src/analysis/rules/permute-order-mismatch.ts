@@ -36,7 +36,7 @@ export const rule: Rule = {
         message: 'this permute leaves the axes in a different order from the tensor it is combined with: the way back is not the inverse permutation',
       });
     }
-    if (e.kind === 'return' && e.value.kind === 'tensor' && e.value.axes && (e.value.permutes ?? 0) >= 2 && e.value.lastPermute) {
+    if (e.kind === 'return' && e.forward && e.value.kind === 'tensor' && e.value.axes && (e.value.permutes ?? 0) >= 2 && e.value.lastPermute) {
       const out = e.value.axes.map((a) => a.label);
       for (const p of e.params) {
         if (p.kind !== 'tensor' || !p.axes || p.axes.length !== out.length || p === e.value) continue;

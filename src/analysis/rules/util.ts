@@ -37,8 +37,10 @@ export function fix(title: string, ...edits: (TextEdit | undefined)[]): Fix[] {
   return ok.length === edits.length && ok.length > 0 ? [{ title, edits: ok }] : [];
 }
 
-/** `~mask` for a simple expression, `~(expr)` otherwise. */
+/** `~mask` for a simple expression, `~(expr)` otherwise; `~mask` negated is `mask`. */
 export function negated(n: Node): string {
+  const inner = n.type === 'unary_operator' && n.text.startsWith('~') ? n.namedChildren[0] : undefined;
+  if (inner) return inner.type === 'parenthesized_expression' ? inner.text.slice(1, -1).trim() : inner.text;
   return /^[\w.]+$/.test(n.text) ? `~${n.text}` : `~(${n.text})`;
 }
 

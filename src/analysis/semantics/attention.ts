@@ -8,8 +8,8 @@
 import * as D from '../dims';
 import type { OpInfo } from '../events';
 import type { Node } from '../parse';
-import type { Axis, Role, TensorV, TorchModuleV, Value } from '../values';
-import { contiguousStrides, elementwiseLayout, flipMask, sameShape } from './facts';
+import type { Axis, MaskTriangle, Role, TensorV, TorchModuleV, Value } from '../values';
+import { contiguousStrides, elementwiseLayout, flipMask, flipTri, sameShape } from './facts';
 import { broadcastValue } from './elementwise';
 import { isTensor, margs, normDim, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
@@ -35,10 +35,28 @@ const tensorMaskedFill: MethodHandler = (h, { n, t, info, done, kw }) => {
   return done({ ...t, mask: undefined });
 };
 
-const tensorTril: MethodHandler = (_h, { op, t, done }) => {
-  const r: TensorV = { ...t, mask: t.mask?.values01 || t.dtype === 'bool' ? { polarity: op === 'triu' ? 'ignore' : 'keep', values01: t.mask?.values01 } : undefined };
+const tensorTril: MethodHandler = (h, { op, n, t, done, kw }) => {
+  const r: TensorV = { ...t, mask: triangleMask(h, op, t, kw('diagonal', 0), n, true) };
   return done(r);
 };
+
+/**
+ * The mask `triu`/`tril` makes of t: a bool or 0/1 tensor becomes a mask whose True cells are
+ * the future (`triu`: ignore) or the past and present (`tril`: keep); an additive one (-inf)
+ * hides its nonzero triangle. The triangle itself is known when t is one constant (ones, True,
+ * -inf) and the diagonal a number: then which (i, j) it hides can be judged where it is used.
+ */
+function triangleMask(h: OpHost, op: string, t: TensorV, diagonal: Value | undefined, n: Node, method: boolean): TensorV['mask'] {
+  if (!t.mask?.values01 && t.dtype !== 'bool' && !t.mask?.additive) return undefined;
+  const upper = op === 'triu';
+  const d = diagonal === undefined || diagonal.kind === 'none' ? 0 : numValue(diagonal);
+  // A rectangular (L, S) cut aligns the queries with the last keys (a cache, a memory before
+  // them): its causal diagonal is offset by S - L, so only square cuts are judged.
+  const square = !t.axes || (t.axes.length >= 2 && h.same(t.axes[t.axes.length - 2].size, t.axes[t.axes.length - 1].size));
+  const tri: MaskTriangle | undefined = t.mask?.uniform && square && d !== undefined && Number.isInteger(d) ? { upper, diagonal: d, flipped: false, node: n, method } : undefined;
+  if (t.mask?.additive) return t.mask.polarity === 'ignore' ? { polarity: 'ignore', additive: true, tri } : undefined;
+  return { polarity: upper ? 'ignore' : 'keep', values01: t.mask?.values01, tri };
+}
 
 const tensorLogicalNot: MethodHandler = (_h, { t, done }) => {
   return done(flipMask({ ...t, dtype: 'bool' }));
@@ -73,11 +91,12 @@ const torchMultiHeadAttentionForward: FunctionHandler = (h, { op, args, kwargs, 
   return result;
 };
 
-const torchTril: FunctionHandler = (_h, { op, args }) => {
-  const t = args[0];
+const torchTril: FunctionHandler = (h, { op, args, kwargs, n }) => {
+  const t = args[0] ?? kwargs.input;
   if (!isTensor(t)) return { kind: 'tensor' };
   const r = sameShape(t);
-  if (t.mask?.values01 || t.dtype === 'bool') r.mask = { polarity: op === 'triu' ? 'ignore' : 'keep', values01: t.mask?.values01 ?? false };
+  const mask = triangleMask(h, op, t, args[1] ?? kwargs.diagonal, n, false);
+  if (mask) r.mask = mask.additive ? mask : { ...mask, values01: t.mask?.values01 ?? false };
   r.dtype = t.dtype;
   return r;
 };
@@ -168,8 +187,12 @@ export function compareTensors(h: OpHost, op: string, a: Value, b: Value, n: Nod
   if (t.mask && k !== undefined && (k === 0 || k === 1)) {
     const flip = (op === '==' && k === 0) || (op === '!=' && k === 1) || (op === '<' && k === 1) || (op === '<=' && k === 0);
     const keep = (op === '==' && k === 1) || (op === '!=' && k === 0) || (op === '>' && k === 0) || (op === '>=' && k === 1);
-    if (flip) res.mask = { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep' };
-    else if (keep) res.mask = { polarity: t.mask.polarity };
+    // An additive mask holds 0 and -inf: `== 0` is True where it keeps, `!= 0` where it hides;
+    // it holds no 1, so a comparison with 1 says nothing of it.
+    const additive = !!t.mask.additive;
+    if (additive && (k === 1 || (op !== '==' && op !== '!='))) return res;
+    if (flip) res.mask = { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep', tri: flipTri(t.mask.tri) };
+    else if (keep) res.mask = { polarity: t.mask.polarity, tri: t.mask.tri };
   }
   return res;
 }

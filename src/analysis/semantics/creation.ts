@@ -15,7 +15,8 @@ const tensorNewOnes: MethodHandler = (h, { op, kwargs, t, rest, done }) => {
   const dims = dimsFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest);
   if (!dims) return done({ kind: 'tensor' });
   const r = h.tensor(dims, namesFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest), { dtype: dtypeOf(kwargs.dtype) ?? t.dtype });
-  if (op === 'new_ones' || op === 'new_zeros') r.mask = { polarity: op === 'new_ones' ? 'keep' : 'ignore', values01: true };
+  if (op === 'new_ones' || op === 'new_zeros') r.mask = { polarity: op === 'new_ones' ? 'keep' : 'ignore', values01: true, uniform: op === 'new_ones' };
+  if (op === 'new_full') r.mask = fullMask(rest[1] ?? kwargs.fill_value);
   return done(r);
 };
 
@@ -34,13 +35,26 @@ const torchRandn: FunctionHandler = (h, { op, args, kwargs }) => {
   if (kwargs.size) sizeArgs = [kwargs.size];
   if (sizeArgs.length === 0) return { kind: 'tensor' };
   const dims = dimsFromArgs(sizeArgs);
-  if (!dims) return { kind: 'tensor' };
   const dtype = dtypeOf(kwargs.dtype) ?? (op === 'randint' ? 'long' : 'float');
-  const t = h.tensor(dims, namesFromArgs(sizeArgs), { dtype });
-  if (op === 'ones' || op === 'zeros') t.mask = { polarity: op === 'ones' ? 'keep' : 'ignore', values01: true };
-  if (op === 'full' && args[1] && args[1].kind === 'bool') t.mask = { polarity: 'keep', values01: true };
-  return t;
+  // Sizes nobody knows leave the shape unknown, not the values: ones are still all ones.
+  if (!dims && op !== 'ones' && op !== 'full') return { kind: 'tensor' };
+  const t: TensorV = dims ? h.tensor(dims, namesFromArgs(sizeArgs), { dtype }) : { kind: 'tensor', dtype };
+  if (op === 'ones' || op === 'zeros') t.mask = { polarity: op === 'ones' ? 'keep' : 'ignore', values01: true, uniform: op === 'ones' };
+  if (op === 'full') t.mask = fullMask(args[1] ?? kwargs.fill_value);
+  return t.axes || t.mask ? t : { kind: 'tensor' };
 };
+
+/**
+ * `torch.full(size, v)`: True everywhere is a keep mask of one value; -inf (or a large
+ * negative number) everywhere is the start of an additive mask, whose cells that stay -inf are
+ * hidden once `triu`/`tril` zeroes the rest.
+ */
+function fullMask(v: Value | undefined): TensorV['mask'] {
+  if (v?.kind === 'bool') return v.value ? { polarity: 'keep', values01: true, uniform: true } : { polarity: 'ignore', values01: true };
+  const x = v ? numValue(v) : undefined;
+  if (x !== undefined && x <= -1e4) return { polarity: 'ignore', additive: true, uniform: true };
+  return undefined;
+}
 
 const torchArange: FunctionHandler = (h, { args, kwargs }) => {
   const end = args.length === 1 ? args[0] : args[1];
@@ -70,7 +84,8 @@ const torchOnesLike: FunctionHandler = (h, { op, args, kwargs }) => {
   if (!isTensor(t) || !t.axes) return { kind: 'tensor' };
   const r = h.tensor(t.axes.map((a) => a.size), undefined, { dtype: dtypeOf(kwargs.dtype) ?? t.dtype });
   r.axes = t.axes.map((a) => ({ ...a }));
-  if (op === 'ones_like' || op === 'zeros_like') r.mask = { polarity: op === 'ones_like' ? 'keep' : 'ignore', values01: true };
+  if (op === 'ones_like' || op === 'zeros_like') r.mask = { polarity: op === 'ones_like' ? 'keep' : 'ignore', values01: true, uniform: op === 'ones_like' };
+  if (op === 'full_like') r.mask = fullMask(args[1] ?? kwargs.fill_value);
   return r;
 };
 

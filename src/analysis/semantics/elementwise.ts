@@ -11,7 +11,7 @@ import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
-import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, scaleOf } from './facts';
+import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipTri, scaleOf } from './facts';
 import { failed, isTensor, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 import { matmul } from './linalg';
 
@@ -205,8 +205,8 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
         else res.scale = combineScale(h, t.scale, s);
       }
       if (t.mask && t.mask.values01 && numValue(other) !== undefined && numValue(other) !== 1) res.mask = undefined;
-    } else if (op === '-' && isTensor(r) && numValue(l) === 1 && r.mask) {
-      res.mask = { polarity: r.mask.polarity === 'keep' ? 'ignore' : 'keep', values01: r.mask.values01 };
+    } else if (op === '-' && isTensor(r) && numValue(l) === 1 && r.mask && !r.mask.additive) {
+      res.mask = { polarity: r.mask.polarity === 'keep' ? 'ignore' : 'keep', values01: r.mask.values01, tri: flipTri(r.mask.tri) };
     } else if (op === '+' || op === '-') {
       res.mask = undefined;
       // A term of unknown value added to raw scores may be a learned bias (T5's position_bias

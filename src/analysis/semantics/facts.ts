@@ -10,7 +10,7 @@
 
 import * as D from '../dims';
 import type { Dim } from '../dims';
-import type { Axis, Role, ScaleFact, TensorV, TupleV, Value } from '../values';
+import type { Axis, MaskTriangle, Role, ScaleFact, TensorV, TupleV, Value } from '../values';
 import { intV, type OpHost } from './host';
 
 // ---------------------------------------------------------------- layout
@@ -94,7 +94,21 @@ export function asFloat(t: TensorV): TensorV {
 }
 
 export function flipMask(t: TensorV): TensorV {
-  return { ...t, mask: t.mask ? { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep' } : undefined };
+  return { ...t, mask: t.mask ? { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep', tri: flipTri(t.mask.tri) } : undefined };
+}
+
+/** The triangle of a mask made True on its complement (`~m`, `m == 0`, `1 - m`). */
+export function flipTri(tri: MaskTriangle | undefined): MaskTriangle | undefined {
+  return tri && { ...tri, flipped: !tri.flipped };
+}
+
+/**
+ * The cells a triangle mask is True (nonzero) on: {j - i >= diagonal} (upper) or
+ * {j - i <= diagonal} (lower). The complement of j - i >= d is j - i <= d - 1.
+ */
+export function triRegion(tri: MaskTriangle, complement = false): { upper: boolean; diagonal: number } {
+  if (tri.flipped === complement) return { upper: tri.upper, diagonal: tri.diagonal };
+  return tri.upper ? { upper: false, diagonal: tri.diagonal - 1 } : { upper: true, diagonal: tri.diagonal + 1 };
 }
 
 export function dtypeOf(v: Value | undefined): TensorV['dtype'] | undefined {
