@@ -50,6 +50,8 @@ export interface TensorV {
   };
   /** A scale factor applied before the product (q * scale). */
   scale?: ScaleFact;
+  /** Where that factor was applied (`q = q * self.scale`). */
+  scaleNode?: Node;
   mask?: { polarity: MaskPolarity; values01?: boolean };
   /** Holds position indices 0, 1, 2… (torch.arange): compared with lengths, it makes a padding mask. */
   positions?: boolean;
@@ -76,6 +78,8 @@ export interface ScaleFact {
   /** The scores are multiplied by base ** exp (exp -0.5 for 1/sqrt(base)); undefined base = other factor. */
   base?: Dim;
   exp: number;
+  /** Where the factor was written (`head_dim ** -0.5`, `math.sqrt(d_k)`), when it was one expression. */
+  node?: Node;
 }
 
 export interface IntV {
