@@ -96,7 +96,7 @@ function factorText(base: string, exp: number): string {
 function messageFor(wrong: 'power' | 'base' | 'value', sc: ScaleFact, contraction: Dim, ctx: RuleContext): string {
   const d = ctx.fmt(contraction);
   if (wrong === 'base') return `scores are scaled by 1/sqrt(${ctx.fmt(sc.base!)}) but the contracted (head) dimension is ${d}`;
-  if (wrong === 'power' && Math.abs(sc.exp - 0.5) < 1e-9) return `scores are multiplied by sqrt(${d}) instead of divided by it: the head dim's scale is ${d} ** -0.5`;
+  if (wrong === 'power' && Math.abs(sc.exp - 0.5) < 1e-9) return `scores are multiplied by sqrt(${d}) instead of divided by it (the head dim's scale is 1/sqrt(${d}))`;
   if (wrong === 'power' && sc.exp === -1) return `scores are divided by ${d}, the head dim itself, instead of by sqrt(${d})`;
   return `scores are scaled by ${factorText(ctx.fmt(sc.base!), sc.exp)} but the contracted (head) dimension is ${d}, whose scale is 1/sqrt(${d})`;
 }
