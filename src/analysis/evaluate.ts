@@ -1840,7 +1840,7 @@ export class Evaluator {
       case 'method':
         return this.tensorOp(callee.name, [callee.self, ...a.args], a.kwargs, [fnNode.childForFieldName('object') ?? undefined, ...a.argNodes], a.kwargNodes, n, fnNode.childForFieldName('attribute') ?? fnNode);
       case 'qual':
-        return this.qualCall(callee.path, a.args, a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
+        return this.qualCall(callee.path, a.args, callee.kwargs ? { ...callee.kwargs, ...a.kwargs } : a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
       default:
         return UNKNOWN;
     }
@@ -1870,6 +1870,11 @@ export class Evaluator {
     const short = path.replace(/^torch\.nn\.functional\./, 'F.').replace(/^torch\./, 'torch.');
     const nameNode = fnNode.type === 'attribute' ? fnNode.childForFieldName('attribute') ?? fnNode : fnNode;
     switch (path) {
+      // partial(nn.LayerNorm, eps=1e-6): the layer with keywords bound (positional ones would shift the call's).
+      case 'functools.partial': {
+        const fn = args[0];
+        return fn?.kind === 'qual' && args.length === 1 && !fn.kwargs ? { kind: 'qual', path: fn.path, kwargs } : UNKNOWN;
+      }
       case 'math.sqrt':
       case 'numpy.sqrt': {
         const v = args[0];

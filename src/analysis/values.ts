@@ -165,6 +165,8 @@ export interface FunctionRefV {
 export interface QualV {
   kind: 'qual';
   path: string;
+  /** Keywords bound by `functools.partial(nn.LayerNorm, eps=1e-6)`, passed to every call. */
+  kwargs?: Record<string, Value>;
 }
 
 /** A method of a tensor, read but not yet called. */
