@@ -190,6 +190,19 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(found('pass', [`${score} / 8`], true)?.fixes, [`${score} / math.sqrt(q.size(-1))`]);
     assert.equal(found('pass', [`${score} / 4`], true), undefined);
     assert.deepEqual(found('pass', [`${score} / math.sqrt(q.size(1))`], true)?.fixes, [`${score} / math.sqrt(q.size(-1))`]);
+    // Heads folded into the batch (latent-diffusion cross attention): the whole width is not the head's.
+    const folded = (scale: string) => [
+      'import torch', 'from torch import nn, einsum', 'class X(nn.Module):',
+      '    def __init__(self, query_dim, heads=8, dim_head=64):',
+      '        super().__init__()', '        inner_dim = dim_head * heads', `        self.scale = ${scale} ** -0.5`, '        self.heads = heads',
+      '        self.to_q = nn.Linear(query_dim, inner_dim)', '        self.to_k = nn.Linear(query_dim, inner_dim)',
+      '    def forward(self, x):', '        h = self.heads', '        q, k = self.to_q(x), self.to_k(x)', '        b, n, _ = q.shape',
+      '        q = q.view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)', '        k = k.view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)',
+      "        sim = einsum('b i d, b j d -> b i j', q, k) * self.scale", '        return sim.softmax(dim=-1)', '',
+    ].join('\n');
+    const foldedFinding = (scale: string) => analyzeSource(folded(scale)).diagnostics.filter((d) => d.rule === 'attention-scale-mismatch').map((d) => d.range.line);
+    assert.deepEqual(foldedFinding('inner_dim'), [16]);
+    assert.deepEqual(foldedFinding('dim_head'), []);
   });
 
   it('embed-dim-not-divisible offers the catalog\'s repairs: every head count and width, never preferred', function () {

@@ -42,7 +42,7 @@ export const rule: Rule = {
       return;
     }
     if (!sc.base) return;
-    const wrong = judge(sc, s.contraction, s.multiHead, ctx);
+    const wrong = judge(sc, s.contraction, s.multiHead, t.axes?.map((a) => a.size) ?? [], ctx);
     if (!wrong) return;
     const at = s.scaleNode ?? s.node;
     const fixes = fixesFor(wrong, sc, t.scores, ctx);
@@ -58,7 +58,7 @@ type Scores = NonNullable<TensorV['scores']>;
  * when the power is -1/2 of another size (the embed dim, the heads axis), `value` when both are
  * numbers and the factor is another number (`/ 8` for 16-wide heads).
  */
-function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, ctx: RuleContext): 'power' | 'base' | 'value' | undefined {
+function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, axes: Dim[], ctx: RuleContext): 'power' | 'base' | 'value' | undefined {
   const base = sc.base!;
   const inverseRoot = Math.abs(sc.exp + 0.5) < 1e-9;
   if (ctx.compare(base, contraction) === 'eq' || ctx.same(base, contraction)) return inverseRoot ? undefined : 'power';
@@ -75,12 +75,17 @@ function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, ctx: RuleCon
   if (ctx.compare(base, contraction) === 'ne') return 'base';
   const r = ratio(base, contraction);
   if (r !== undefined && r !== 1) return 'base';
-  if (bv === undefined && multiHead) {
+  if (bv === undefined) {
     // embed_dim vs embed_dim // num_heads (or n_heads * head_dim vs head_dim): the base is the
-    // contracted size times a product of sizes, which differ whenever there is more than one head.
+    // contracted size times the head count, which differ whenever there is more than one head:
+    // the scores have a heads axis, or the heads are folded into another axis (b * heads).
     const q = floorDiv(ctx.norm(base), ctx.norm(contraction));
-    if (q && q.terms.length === 1 && q.terms[0].coef >= 1 && q.terms[0].syms.length > 0 && q.terms[0].syms.every(([, e]) => e > 0)) return 'base';
-    if (ctx.fmt(contraction).startsWith(`${ctx.fmt(base)}//`)) return 'base';
+    const t = q?.terms.length === 1 ? q.terms[0] : undefined;
+    if (t && t.coef >= 1 && t.syms.length > 0 && t.syms.every(([, e]) => e > 0)) {
+      const folded = axes.some((a) => ctx.norm(a).terms.some((x) => t.syms.every(([s]) => x.syms.some(([y, e]) => y === s && e > 0))));
+      if (multiHead || folded) return 'base';
+    }
+    if (multiHead && ctx.fmt(contraction).startsWith(`${ctx.fmt(base)}//`)) return 'base';
   }
   return undefined;
 }
