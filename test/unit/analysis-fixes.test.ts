@@ -203,6 +203,26 @@ describe('analyzer quick fixes', function () {
     const foldedFinding = (scale: string) => analyzeSource(folded(scale)).diagnostics.filter((d) => d.rule === 'attention-scale-mismatch').map((d) => d.range.line);
     assert.deepEqual(foldedFinding('inner_dim'), [16]);
     assert.deepEqual(foldedFinding('dim_head'), []);
+    // A head dim known only by its einops name (`d`): a positive power of any size is still wrong
+    // (it enlarges the scores), whether written `** 0.5` or divided by a 1/sqrt scale; `** -0.5`
+    // of another name is not comparable, so silent.
+    const einops = (scale: string, apply: string) => [
+      'import torch', 'from torch import nn, einsum', 'from einops import rearrange', 'class E(nn.Module):',
+      '    def __init__(self, dim, heads=8, dim_head=64):',
+      '        super().__init__()', `        self.scale = ${scale}`, '        self.heads = heads', '        self.to_qkv = nn.Linear(dim, dim_head * heads * 3, bias=False)',
+      '    def forward(self, x):', '        qkv = self.to_qkv(x).chunk(3, dim=-1)',
+      "        q, k, v = map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=self.heads), qkv)",
+      `        dots = einsum('b h i d, b h j d -> b h i j', q, k) ${apply}`, '        return dots.softmax(dim=-1)', '',
+    ].join('\n');
+    const einopsFix = (scale: string, apply: string) => {
+      const src = einops(scale, apply);
+      const d = analyzeSource(src).diagnostics.filter((x) => x.rule === 'attention-scale-mismatch');
+      return d.map((x) => `${x.range.line}: ${x.fixes.map((f) => applyFix(src, f).split('\n')[f.edits[0].range.line].trim()).join()}`);
+    };
+    assert.deepEqual(einopsFix('dim_head ** 0.5', '* self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) * q.size(-1) ** -0.5"]);
+    assert.deepEqual(einopsFix('dim_head ** -0.5', '/ self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) / q.size(-1) ** 0.5"]);
+    assert.deepEqual(einopsFix('dim_head ** -0.5', '* self.scale'), []);
+    assert.deepEqual(einopsFix('(dim_head * heads) ** -0.5', '* self.scale'), []);
   });
 
   it('embed-dim-not-divisible offers the catalog\'s repairs: every head count and width, never preferred', function () {

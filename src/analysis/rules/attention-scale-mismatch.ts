@@ -12,7 +12,7 @@ export const rule: Rule = {
   summary: 'scores scaled by something other than 1/sqrt(head_dim) (the embed dim, sqrt(d) instead of 1/sqrt(d), d instead of sqrt(d)), not scaled, or scaled twice',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows the factor applied to q @ k^T, on the scores or on `q` before the product (`/ math.sqrt(d)`, `* d ** -0.5`, `/ d_k`, `* (1.0 / k.size(-1))`, `self.scale = head_dim ** -0.5` set in `__init__` and applied as `q = q * self.scale` or `einsum(...) * self.scale`, `torch.baddbmm`\'s `alpha`), and checks it is 1/sqrt of the size of the contracted axis: a base that is another size (the embed dim, `n_heads * head_dim`, the heads axis `query.size(1)`), the right base with the wrong power (`head_dim ** 0.5`, `/ self.scale`, `* math.sqrt(d)`, `/ self.head_dim`), or a number that is not 1/sqrt of a known head dim (`/ 8` for 16-wide heads). Symbolic sizes are enough: `dim ** -0.5` against heads of `dim // num_heads` is wrong for any width with more than one head. Flags multi-head scores that reach softmax unscaled (unless a learned bias, as in T5, which folds the scale into its weights, was added), and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (a temperature, a learned logit scale, an attribute never assigned on the path analysed) may be the scale, so it silences the rule; so does a power other than -1/2 of a size whose value is unknown, which may be right for that one size.',
+    what: 'Follows the factor applied to q @ k^T, on the scores or on `q` before the product (`/ math.sqrt(d)`, `* d ** -0.5`, `/ d_k`, `* (1.0 / k.size(-1))`, `self.scale = head_dim ** -0.5` set in `__init__` and applied as `q = q * self.scale` or `einsum(...) * self.scale`, `torch.baddbmm`\'s `alpha`), and checks it is 1/sqrt of the size of the contracted axis: a base that is another size (the embed dim, `n_heads * head_dim`, the heads axis `query.size(1)`), the right base with the wrong power (`head_dim ** 0.5`, `/ self.scale`, `* math.sqrt(d)`, `/ self.head_dim`), a positive power of any size (it enlarges the scores, whatever the head dim), or a number that is not 1/sqrt of a known head dim (`/ 8` for 16-wide heads). Symbolic sizes are enough: `dim ** -0.5` against heads of `dim // num_heads` is wrong for any width with more than one head. Flags multi-head scores that reach softmax unscaled (unless a learned bias, as in T5, which folds the scale into its weights, was added), and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (a temperature, a learned logit scale, an attribute never assigned on the path analysed) may be the scale, so it silences the rule; so does a negative power other than -1/2 of a size whose value is unknown, which may be right for that one size.',
     why: 'Scaled dot-product attention divides by sqrt(d_k), the per-head size. Dividing by sqrt(embed_dim) makes the softmax num_heads^0.5 times flatter, multiplying by sqrt(d_k) makes it d_k times sharper, dividing by d_k makes it sqrt(d_k) times flatter; nothing raises.',
     example: 'self.scale = self.head_dim ** 0.5\n...\nq = q * self.scale\nattn = q @ k.transpose(-2, -1)',
     useInstead: 'self.scale = self.head_dim ** -0.5\n...\nq = q * self.scale\nattn = q @ k.transpose(-2, -1)',
@@ -69,9 +69,10 @@ function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, axes: Dim[],
     const want = cv ** -0.5;
     return Math.abs(bv ** sc.exp - want) <= 1e-9 * want ? undefined : inverseRoot ? 'base' : 'value';
   }
-  // Another exponent of an unknown size may be right for one size only: not proven.
-  if (!inverseRoot && !(sc.exp > 0 && bv !== undefined && bv > 1)) return undefined;
-  if (!inverseRoot) return 'value';
+  // A positive power of a size (sqrt(d_head), d) enlarges the scores, where 1/sqrt of any head
+  // wider than one shrinks them; another negative power of an unknown size may be right for one
+  // size only: not proven.
+  if (!inverseRoot) return sc.exp > 0 && (bv === undefined || bv > 1) ? 'value' : undefined;
   if (ctx.compare(base, contraction) === 'ne') return 'base';
   const r = ratio(base, contraction);
   if (r !== undefined && r !== 1) return 'base';
@@ -155,7 +156,7 @@ function fixesFor(wrong: 'power' | 'base' | 'value', sc: ScaleFact, s: Scores, c
   if (wrong === 'base' && base) return fix(`Scale by 1/sqrt(${q}.size(-1)), the head dim`, [replaceNode(base, `${q}.size(-1)`)]);
   if (ap?.right && (ap.op === '/' || ap.op === '*')) {
     const factor = ap.right;
-    if (ap.op === '/' && factor.type === 'integer') return fix(`Scale by 1/sqrt(${q}.size(-1)), the head dim`, [replaceNode(factor, /^\s*import\s+math\b/m.test(ctx.source) ? `math.sqrt(${q}.size(-1))` : `${q}.size(-1) ** 0.5`)]);
+    if (ap.op === '/' && (factor.type === 'integer' || factor.type === 'attribute' || factor.type === 'identifier') && factor.text !== q) return fix(`Scale by 1/sqrt(${q}.size(-1)), the head dim`, [replaceNode(factor, /^\s*import\s+math\b/m.test(ctx.source) ? `math.sqrt(${q}.size(-1))` : `${q}.size(-1) ** 0.5`)]);
     if (ap.op === '*' && (factor.type === 'attribute' || factor.type === 'identifier') && factor.text !== q) return fix(`Scale by ${q}.size(-1) ** -0.5 (1/sqrt of the head dim)`, [replaceNode(factor, `${q}.size(-1) ** -0.5`)]);
   }
   return [];
