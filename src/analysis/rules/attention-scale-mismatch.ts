@@ -56,7 +56,8 @@ type Scores = NonNullable<TensorV['scores']>;
  * How the factor `base ** exp` differs from 1/sqrt(contraction), when that is proven: `power`
  * when the base is the contracted size but the power is not -1/2 (`d ** 0.5`, `/ d`), `base`
  * when the power is -1/2 of another size (the embed dim, the heads axis), `value` when both are
- * numbers and the factor is another number (`/ 8` for 16-wide heads).
+ * numbers and the factor is another number (`/ 8` for 16-wide heads), or the factor is a positive
+ * power of any size.
  */
 function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, axes: Dim[], ctx: RuleContext): 'power' | 'base' | 'value' | undefined {
   const base = sc.base!;
@@ -96,6 +97,7 @@ function factorText(base: string, exp: number): string {
   if (Math.abs(exp - 0.5) < 1e-9) return `sqrt(${base})`;
   if (exp === -1) return `1/${base}`;
   if (exp === 1) return base;
+  if (exp === 0) return `1 (sqrt(${base}) divided and multiplied back)`;
   return `${base} ** ${exp}`;
 }
 
