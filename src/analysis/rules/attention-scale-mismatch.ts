@@ -97,7 +97,7 @@ function factorText(base: string, exp: number): string {
   if (Math.abs(exp - 0.5) < 1e-9) return `sqrt(${base})`;
   if (exp === -1) return `1/${base}`;
   if (exp === 1) return base;
-  if (exp === 0) return `1 (sqrt(${base}) divided and multiplied back)`;
+  if (exp === 0) return `1 (the powers of ${base} cancel)`;
   return `${base} ** ${exp}`;
 }
 
