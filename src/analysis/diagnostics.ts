@@ -63,6 +63,8 @@ export interface RuleContext {
   fmtShape(dims: Dim[]): string;
   /** The value of a dimension after unification, when it is a number. */
   value(d: Dim): number | undefined;
+  /** A dimension after the unifications made so far (canonical: equal dimensions are equal objects' terms). */
+  norm(d: Dim): Dim;
   report(d: { node: Node; severity: Severity; message: string; fixes?: Fix[] }): void;
   source: string;
 }

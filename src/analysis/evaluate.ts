@@ -427,7 +427,7 @@ export class Evaluator {
         else if (isTensor(v) && v.axes && v.axes.length > 0 && star < 0 && D.constValue(this.norm(v.axes[0].size)) === targets.length) {
           // Unpacking a tensor iterates its first axis.
           const rest = v.axes.slice(1);
-          items = targets.map(() => ({ kind: 'tensor', axes: rest, strides: v.strides?.slice(1), dtype: v.dtype, scale: v.scale }) as TensorV);
+          items = targets.map(() => ({ kind: 'tensor', axes: rest, strides: v.strides?.slice(1), dtype: v.dtype, scale: v.scale, scaleNode: v.scaleNode }) as TensorV);
         }
         if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed) {
           // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names.
@@ -718,6 +718,22 @@ export class Evaluator {
     }
   }
 
+  /**
+   * The scores of one product on every path (`scores = scores + mask` under `if mask is not
+   * None`): the scale both paths agree on, else an unknown one (which silences the scale rule).
+   */
+  private joinScores(ts: TensorV[]): TensorV['scores'] {
+    const s = ts[0].scores;
+    if (!s || !ts.every((v) => v.scores && v.scores.node === s.node)) return undefined;
+    const all = ts.map((v) => v.scores!);
+    const sameScale = (a: ScaleFact | undefined, b: ScaleFact | undefined) => a === b || (!!a && !!b && a.exp === b.exp && (a.base === b.base || (!!a.base && !!b.base && this.same(a.base, b.base))));
+    const out: NonNullable<TensorV['scores']> = { ...s, scale: all.every((x) => sameScale(x.scale, s.scale)) ? s.scale : { exp: 0 } };
+    if (!all.every((x) => x.scaleNode === s.scaleNode)) out.scaleNode = undefined;
+    if (all.some((x) => x.learnedBias)) out.learnedBias = true;
+    if (!all.every((x) => x.added01 === s.added01)) out.added01 = undefined;
+    return out;
+  }
+
   private join(vals: (Value | undefined)[]): Value {
     const first = vals[0];
     if (!first) return UNKNOWN;
@@ -741,6 +757,8 @@ export class Evaluator {
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       // A bias that is learned on one path may be the learned one (T5's first layer).
       if (ts.some((v) => v.learned)) out.learned = true;
+      const scores = this.joinScores(ts);
+      if (scores) out.scores = scores;
       return out;
     }
     // An optional mask (`mask = None`, then built under a condition nobody knows): where code
@@ -774,6 +792,8 @@ export class Evaluator {
       if (ts.some((v) => v.learned)) out.learned = true;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       if (ts.every((v) => v.dtype === ts[0].dtype)) out.dtype = ts[0].dtype;
+      const scores = this.joinScores(ts);
+      if (scores) out.scores = scores;
       return out;
     }
     if (vals.every((v) => v?.kind === 'int' && first.kind === 'int' && this.same(v.dim, first.dim))) return first;
@@ -1682,7 +1702,8 @@ export class Evaluator {
         case '/': {
           const a = D.constValue(this.norm(l.dim));
           const b = D.constValue(this.norm(r.dim));
-          return { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: { base: l.dim, exp: 1 } };
+          // 1 / d_k is the reciprocal of a size, as 1.0 / d_k is.
+          return { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: a === 1 ? { base: r.dim, exp: -1, node: n } : { base: l.dim, exp: 1 } };
         }
         case '**': {
           const e = D.constValue(r.dim);
@@ -1700,9 +1721,11 @@ export class Evaluator {
       const b = numValue(r);
       const val = a !== undefined && b !== undefined ? (op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : op === '/' ? a / b : op === '**' ? a ** b : undefined) : undefined;
       let scale: ScaleFact | undefined;
-      if (op === '**' && l.kind === 'int' && b !== undefined) scale = { base: l.dim, exp: b };
-      else if (op === '/' && a === 1 && r.kind === 'num' && r.scale) scale = { base: r.scale.base, exp: -r.scale.exp };
-      else if (op === '**' && l.kind === 'num' && l.scale && b !== undefined) scale = { base: l.scale.base, exp: l.scale.exp * b };
+      if (op === '**' && l.kind === 'int' && b !== undefined) scale = { base: l.dim, exp: b, node: n };
+      else if (op === '/' && a === 1 && r.kind === 'num' && r.scale) scale = { base: r.scale.base, exp: -r.scale.exp, node: r.scale.node };
+      // 1.0 / d_k: the reciprocal of a size (the scale written without its square root).
+      else if (op === '/' && a === 1 && r.kind === 'int') scale = { base: r.dim, exp: -1, node: n };
+      else if (op === '**' && l.kind === 'num' && l.scale && b !== undefined) scale = { base: l.scale.base, exp: l.scale.exp * b, node: n };
       return { kind: 'num', value: val, scale };
     }
     // A list or tuple on either side is sequence arithmetic ([0] * n, a + b), never a tensor's.
@@ -1900,9 +1923,9 @@ export class Evaluator {
         const v = args[0];
         if (v?.kind === 'int') {
           const c = D.constValue(this.norm(v.dim));
-          return { kind: 'num', value: c !== undefined ? Math.sqrt(c) : undefined, scale: { base: v.dim, exp: 0.5 } };
+          return { kind: 'num', value: c !== undefined ? Math.sqrt(c) : undefined, scale: { base: v.dim, exp: 0.5, node: n } };
         }
-        if (v?.kind === 'num') return { kind: 'num', value: v.value !== undefined ? Math.sqrt(v.value) : undefined, scale: v.scale ? { base: v.scale.base, exp: v.scale.exp / 2 } : undefined };
+        if (v?.kind === 'num') return { kind: 'num', value: v.value !== undefined ? Math.sqrt(v.value) : undefined, scale: v.scale ? { base: v.scale.base, exp: v.scale.exp / 2, node: n } : undefined };
         return { kind: 'num' };
       }
       case 'torch.finfo': {

@@ -346,6 +346,7 @@ export class AnalysisSession {
       fmt: (d) => D.format(holder.ev!.norm(d)),
       fmtShape: (dims) => `(${dims.map((d) => D.format(holder.ev!.norm(d))).join(', ')})`,
       value: (d) => D.constValue(holder.ev!.norm(d)),
+      norm: (d) => holder.ev!.norm(d),
       source,
       report: ({ node, severity, message, fixes }) => {
         const range = rangeOf(node);

@@ -66,6 +66,8 @@ export interface TensorV {
   };
   /** A scale factor applied before the product (q * scale). */
   scale?: ScaleFact;
+  /** Where that factor was applied (`q = q * self.scale`). */
+  scaleNode?: Node;
   /**
    * A mask: what True (nonzero) means, whether it holds 0s and 1s, whether it is additive (0 and
    * -inf: the -inf cells are hidden), every cell the same value (ones, full: a triangle cut of
@@ -105,6 +107,8 @@ export interface ScaleFact {
   /** The scores are multiplied by base ** exp (exp -0.5 for 1/sqrt(base)); undefined base = other factor. */
   base?: Dim;
   exp: number;
+  /** Where the factor was written (`head_dim ** -0.5`, `math.sqrt(d_k)`), when it was one expression. */
+  node?: Node;
 }
 
 export interface IntV {

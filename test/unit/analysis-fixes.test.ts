@@ -3,8 +3,9 @@
  * twin (`# expect: differs-from`), each fix the analyzer offers for a labelled finding is applied
  * and the result must compute what the twin computes (torch, one process, the twins' `result`
  * tensors within 1e-5) and no longer have that finding. The programs whose findings carry no fix
- * (weights permuted between softmax and product, einsum, a scale set in `__init__`) are listed, so
- * a fix appearing or disappearing there is a decision, not an accident. Also: the head-count
+ * (weights permuted between softmax and product, einsum softmax mistakes, a query scaled before
+ * `scaled_dot_product_attention`) are listed, so a fix appearing or disappearing there is a
+ * decision, not an accident. Also: the head-count
  * repairs of `embed-dim-not-divisible` are the catalog's, and every offered fix applies cleanly.
  */
 
@@ -72,28 +73,28 @@ describe('analyzer quick fixes', function () {
       'alias_fn_softmax_dim1.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
       'blog_pam_missing_permute.py: softmax-wrong-axis → Use attention.transpose(-2, -1) (sum over the normalised keys)',
       'danet_pam_no_transpose.py: softmax-wrong-axis → Use attention.transpose(-2, -1) (sum over the normalised keys)',
+      'einsum_mha_scale_embed.py: attention-scale-mismatch → Scale by 1/sqrt(q.size(-1)), the head dim (safe)',
       "einsum_values_contract_queries.py: softmax-wrong-axis → Use 'b h i j, b h j d -> b h i d' (sum over the normalised keys)",
       'functional_softmax_positional_dim.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
+      'llm_self_scale_embed_dim.py: attention-scale-mismatch → Scale by q.size(-1) ** -0.5 (1/sqrt of the head dim) (safe)',
       'mh_function_unscaled.py: attention-scale-mismatch → Scale q by q.size(-1) ** -0.5 (1/sqrt of the head dim)',
       'nonlocal3d_softmax_queries.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
       'perceiver_softmax_latents.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
       'scale_by_embed_dim.py: attention-scale-mismatch → Scale by 1/sqrt(q.size(-1)), the head dim (safe)',
       'softmax_over_queries.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
+      'timm_attention_scale_dim.py: attention-scale-mismatch → Scale by q.size(-1) ** -0.5 (1/sqrt of the head dim) (safe)',
       'typed_function_scale_embed_dim.py: attention-scale-mismatch → Scale by 1/sqrt(q.size(-1)), the head dim (safe)',
     ]);
-    // Weights permuted or transposed before the product, einsum products, and scales set in
-    // __init__ or before scaled_dot_product_attention: the finding stays, with no fix.
+    // Weights permuted or transposed before the product, einsum softmax mistakes, and a query
+    // scaled before scaled_dot_product_attention: the finding stays, with no fix.
     assert.deepEqual(withoutFix.sort(), [
-      'einsum_mha_scale_embed.py: attention-scale-mismatch',
       'einsum_softmax_queries.py: softmax-wrong-axis',
       'einsum_softmax_wrong.py: softmax-wrong-axis',
       'keys_first_softmax_wrong.py: softmax-wrong-axis',
       'keys_major_softmax_last.py: softmax-wrong-axis',
       'llm_einsum_bhid_softmax_queries.py: softmax-wrong-axis',
-      'llm_self_scale_embed_dim.py: attention-scale-mismatch',
       'sagan_softmax_wrong.py: softmax-wrong-axis',
       'scale_double_sdpa.py: attention-scale-mismatch',
-      'timm_attention_scale_dim.py: attention-scale-mismatch',
       'unet_attn_block_softmax_dim1.py: softmax-wrong-axis',
     ]);
   });
@@ -117,6 +118,112 @@ describe('analyzer quick fixes', function () {
     const differ = out.twins.filter((t) => t.maxAbsDiff === null || t.maxAbsDiff > 1e-5).map((t) => `${path.basename(t.buggy)}: ${t.maxAbsDiff}`);
     assert.deepEqual(differ, []);
     assert.equal(out.twins.length, fixed.length);
+  });
+
+  it('attention-scale-mismatch: every written form of a wrong scale, found where it is applied, with its exact fix; near misses silent', function () {
+    // A timm-style module: heads of dim // num_heads, no call site unless asked for (then 64 wide, 4 heads of 16).
+    const module = (init: string, body: string[], callSite = false) => [
+      'import math',
+      'import torch',
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      'class A(nn.Module):',
+      '    def __init__(self, dim, num_heads=8, qk_scale=None):',
+      '        super().__init__()',
+      '        self.num_heads = num_heads',
+      '        self.head_dim = dim // num_heads',
+      '        self.d_k = dim // num_heads',
+      '        self.qkv = nn.Linear(dim, dim * 3)',
+      `        ${init}`,
+      '    def forward(self, x):',
+      '        B, N, C = x.shape',
+      '        q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4).unbind(0)',
+      ...body.map((l) => `        ${l}`),
+      '        attn = attn.softmax(dim=-1)',
+      '        return (attn @ v).transpose(1, 2).reshape(B, N, C)',
+      ...(callSite ? ['out = A(64, num_heads=4)(torch.randn(2, 5, 64))'] : []),
+      '',
+    ].join('\n');
+    /** The finding's line and each fix applied to the line it edits, or undefined when silent. */
+    const found = (init: string, body: string[], callSite = false) => {
+      const src = module(init, body, callSite);
+      const d = analyzeSource(src).diagnostics.find((x) => x.rule === 'attention-scale-mismatch');
+      if (!d) return undefined;
+      assert.ok(d.fixes.every((f) => f.safe), d.fixes.map((f) => f.title).join());
+      return { line: src.split('\n')[d.range.line].trim(), fixes: d.fixes.map((f) => applyFix(src, f).split('\n')[f.edits[0].range.line].trim()) };
+    };
+    const score = 'attn = q @ k.transpose(-2, -1)';
+    for (const callSite of [false, true]) {
+      // Divided by the head dim instead of its square root, whatever its name.
+      assert.deepEqual(found('pass', ['d_k = q.size(-1)', `${score} / d_k`], callSite), { line: `${score} / d_k`, fixes: [`${score} / math.sqrt(d_k)`] });
+      assert.deepEqual(found('pass', [`${score} / self.d_k`], callSite), { line: `${score} / self.d_k`, fixes: [`${score} / math.sqrt(self.d_k)`] });
+      assert.deepEqual(found('pass', ['attn = torch.matmul(q, k.transpose(-2, -1)) / self.head_dim'], callSite)?.fixes, ['attn = torch.matmul(q, k.transpose(-2, -1)) / math.sqrt(self.head_dim)']);
+      assert.deepEqual(found('pass', ['attn = (q @ k.transpose(-2, -1)) * (1.0 / k.size(-1))'], callSite)?.fixes, ['attn = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))']);
+      // Multiplied by sqrt(d) instead of divided: `** 0.5`, a sqrt factor, a scale divided by.
+      assert.deepEqual(found('pass', [`${score} * k.size(-1) ** 0.5`], callSite)?.fixes, [`${score} * k.size(-1) ** -0.5`]);
+      assert.deepEqual(found('pass', ['attn = (q @ k.transpose(-2, -1)) * math.sqrt(self.head_dim)'], callSite)?.fixes, ['attn = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)']);
+      assert.deepEqual(found('self.scale = self.head_dim ** -0.5', ['attn = (q @ k.transpose(-2, -1)) / self.scale'], callSite)?.fixes, ['attn = (q @ k.transpose(-2, -1)) * self.scale']);
+      // A scale set in __init__ and applied to q (timm) or to einsum scores: reported where applied.
+      assert.deepEqual(found('self.scale = self.head_dim ** 0.5', ['q = q * self.scale', score], callSite), { line: 'q = q * self.scale', fixes: ['self.scale = self.head_dim ** -0.5'] });
+      assert.deepEqual(found('self.scale = dim ** -0.5', ['q = q * self.scale', score], callSite), { line: 'q = q * self.scale', fixes: ['q = q * q.size(-1) ** -0.5'] });
+      const ein = "attn = torch.einsum('b h i d, b h j d -> b h i j', q, k)";
+      assert.deepEqual(found('self.scale = self.head_dim ** 0.5', [`${ein} * self.scale`], callSite)?.fixes, ['self.scale = self.head_dim ** -0.5']);
+      assert.deepEqual(found('self.scale = dim ** -0.5', [`${ein} * self.scale`], callSite)?.fixes, [`${ein} * q.size(-1) ** -0.5`]);
+      // Near misses: the head dim under another name, 1/sqrt(k.size(-1)), a temperature or a
+      // learned logit scale of unknown value, `scale=None` defaults, cosine attention, SDPA.
+      const silent: [string, string[]][] = [
+        ['self.scale = self.head_dim ** -0.5', ['attn = (q @ k.transpose(-2, -1)) * self.scale']],
+        ['pass', [`${score} * k.size(-1) ** -0.5`]],
+        ['pass', ['attn = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))']],
+        ['pass', [`${score} / math.sqrt(self.d_k)`]],
+        ['self.temperature = nn.Parameter(torch.ones(1))', [`${score} / self.temperature`]],
+        ['pass', [`${score} / self.temperature`]],
+        ['self.scale = qk_scale or self.head_dim ** -0.5', ['attn = (q @ k.transpose(-2, -1)) * self.scale']],
+        ['self.scale = qk_scale if qk_scale is not None else self.head_dim ** -0.5', ['attn = (q @ k.transpose(-2, -1)) * self.scale']],
+        ['self.logit_scale = nn.Parameter(torch.log(10 * torch.ones((num_heads, 1, 1))))', ['attn = F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1)', 'attn = attn * torch.clamp(self.logit_scale, max=math.log(100.)).exp()']],
+        ['pass', ['y = F.scaled_dot_product_attention(q, k, v)', `${score} * self.head_dim ** -0.5`]],
+      ];
+      for (const [init, body] of silent) assert.equal(found(init, body, callSite), undefined, `${init} / ${body.join('; ')}`);
+    }
+    // Forms whose value needs the call site: `/ 8` is 1/sqrt(64), wrong for 16-wide heads, right
+    // for the default 64-wide ones; sqrt(q.size(1)) is the heads axis, as wide as the head by chance or not.
+    assert.equal(found('pass', [`${score} / 8`]), undefined);
+    assert.deepEqual(found('pass', [`${score} / 8`], true)?.fixes, [`${score} / math.sqrt(q.size(-1))`]);
+    assert.equal(found('pass', [`${score} / 4`], true), undefined);
+    assert.deepEqual(found('pass', [`${score} / math.sqrt(q.size(1))`], true)?.fixes, [`${score} / math.sqrt(q.size(-1))`]);
+    // Heads folded into the batch (latent-diffusion cross attention): the whole width is not the head's.
+    const folded = (scale: string) => [
+      'import torch', 'from torch import nn, einsum', 'class X(nn.Module):',
+      '    def __init__(self, query_dim, heads=8, dim_head=64):',
+      '        super().__init__()', '        inner_dim = dim_head * heads', `        self.scale = ${scale} ** -0.5`, '        self.heads = heads',
+      '        self.to_q = nn.Linear(query_dim, inner_dim)', '        self.to_k = nn.Linear(query_dim, inner_dim)',
+      '    def forward(self, x):', '        h = self.heads', '        q, k = self.to_q(x), self.to_k(x)', '        b, n, _ = q.shape',
+      '        q = q.view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)', '        k = k.view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)',
+      "        sim = einsum('b i d, b j d -> b i j', q, k) * self.scale", '        return sim.softmax(dim=-1)', '',
+    ].join('\n');
+    const foldedFinding = (scale: string) => analyzeSource(folded(scale)).diagnostics.filter((d) => d.rule === 'attention-scale-mismatch').map((d) => d.range.line);
+    assert.deepEqual(foldedFinding('inner_dim'), [16]);
+    assert.deepEqual(foldedFinding('dim_head'), []);
+    // A head dim known only by its einops name (`d`): a positive power of any size is still wrong
+    // (it enlarges the scores), whether written `** 0.5` or divided by a 1/sqrt scale; `** -0.5`
+    // of another name is not comparable, so silent.
+    const einops = (scale: string, apply: string) => [
+      'import torch', 'from torch import nn, einsum', 'from einops import rearrange', 'class E(nn.Module):',
+      '    def __init__(self, dim, heads=8, dim_head=64):',
+      '        super().__init__()', `        self.scale = ${scale}`, '        self.heads = heads', '        self.to_qkv = nn.Linear(dim, dim_head * heads * 3, bias=False)',
+      '    def forward(self, x):', '        qkv = self.to_qkv(x).chunk(3, dim=-1)',
+      "        q, k, v = map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=self.heads), qkv)",
+      `        dots = einsum('b h i d, b h j d -> b h i j', q, k) ${apply}`, '        return dots.softmax(dim=-1)', '',
+    ].join('\n');
+    const einopsFix = (scale: string, apply: string) => {
+      const src = einops(scale, apply);
+      const d = analyzeSource(src).diagnostics.filter((x) => x.rule === 'attention-scale-mismatch');
+      return d.map((x) => `${x.range.line}: ${x.fixes.map((f) => applyFix(src, f).split('\n')[f.edits[0].range.line].trim()).join()}`);
+    };
+    assert.deepEqual(einopsFix('dim_head ** 0.5', '* self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) * q.size(-1) ** -0.5"]);
+    assert.deepEqual(einopsFix('dim_head ** -0.5', '/ self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) / q.size(-1) ** 0.5"]);
+    assert.deepEqual(einopsFix('dim_head ** -0.5', '* self.scale'), []);
+    assert.deepEqual(einopsFix('(dim_head * heads) ** -0.5', '* self.scale'), []);
   });
 
   it('embed-dim-not-divisible offers the catalog\'s repairs: every head count and width, never preferred', function () {

@@ -202,7 +202,10 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
       const s = other.kind === 'unknown' ? { exp: 0 } : scaleOf(other, isTensor(l) ? op : '*');
       if (s && !(isTensor(r) && op === '/')) {
         if (t.scores) res.scores = { ...t.scores, scale: combineScale(h, t.scores.scale, s), scaleNode: n };
-        else res.scale = combineScale(h, t.scale, s);
+        else {
+          res.scale = combineScale(h, t.scale, s);
+          res.scaleNode = n;
+        }
       }
       if (t.mask && t.mask.values01 && numValue(other) !== undefined && numValue(other) !== 1) res.mask = undefined;
     } else if (op === '-' && isTensor(r) && numValue(l) === 1 && r.mask && !r.mask.additive) {

@@ -132,7 +132,7 @@ export function keep(t: TensorV): TensorV {
 
 export function scaleOf(v: Value, op: string): ScaleFact | undefined {
   if (v.kind === 'num') {
-    if (v.scale) return op === '/' ? { base: v.scale.base, exp: -v.scale.exp } : v.scale;
+    if (v.scale) return op === '/' ? { base: v.scale.base, exp: -v.scale.exp, node: v.scale.node } : v.scale;
     return { exp: 0 };
   }
   // Dividing by an integer scales; multiplying by one (x * 3, x * H) is not an attention scale.

@@ -141,7 +141,7 @@ export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, o
     const multiHead = axes.length >= 4 || axes.some((x) => x.role === 'head') || l.axes.some((x) => x.role === 'hdim');
     let scale: ScaleFact | undefined;
     if (l.scale || r.scale) scale = combineScale(h, l.scale, r.scale ?? { exp: 0 });
-    res.scores = { contraction: ka, node: n, multiHead, scale };
+    res.scores = { contraction: ka, node: n, multiHead, scale, scaleNode: scale ? (l.scale ? l.scaleNode : r.scaleNode) : undefined };
   }
   // Logits against learned position tables (BoTNet's rel_h + rel_w applied to q) are a learned bias.
   if (l.learned || r.learned) res.learned = true;
@@ -209,7 +209,7 @@ export function einsum(h: OpHost, args: Value[], n: Node, nameNode: Node, argNod
     const r = ops[1] as TensorV;
     let scale: ScaleFact | undefined;
     if (l.scale || r.scale) scale = combineScale(h, l.scale, r.scale ?? { exp: 0 });
-    res.scores = { contraction: feat.size, node: n, multiHead: axes.length >= 4, scale };
+    res.scores = { contraction: feat.size, node: n, multiHead: axes.length >= 4, scale, scaleNode: scale ? (l.scale ? l.scaleNode : r.scaleNode) : undefined };
   }
   return done(res);
 }

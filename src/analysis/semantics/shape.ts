@@ -296,6 +296,7 @@ export function permuteTensor(t: TensorV, perm: number[], n: Node): TensorV {
     positions: t.positions,
     learned: t.learned,
     scale: t.scale,
+    scaleNode: t.scaleNode,
     permutes: (t.permutes ?? 0) + 1,
     lastPermute: n,
     preLayout: t.permutes ? t.preLayout : axes.map((a) => a.label),
@@ -506,7 +507,7 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
     strides = vs ?? contiguousStrides(sizes);
   } else strides = contiguousStrides(sizes);
   void n;
-  return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, permutes: t.permutes, lastPermute: t.lastPermute, preLayout: t.preLayout };
+  return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, scaleNode: t.scaleNode, permutes: t.permutes, lastPermute: t.lastPermute, preLayout: t.preLayout };
 }
 
 /**
