@@ -94,6 +94,8 @@ const TENSOR_FACTORIES = /^torch\.(randn|rand|zeros|ones|empty|randint)$/;
 export class Evaluator {
   readonly records: ShapeRecord[] = [];
   private readonly subst = new Map<string, Dim>();
+  /** Symbols of sizes chosen by a branch: never bound by unification (see `freshRigid`). */
+  private readonly rigid = new Set<string>();
   private readonly globals = new Map<string, Value>();
   private readonly instances: InstanceV[] = [];
   private readonly instantiated = new Set<ClassInfo>();
@@ -173,17 +175,28 @@ export class Evaluator {
     const c = D.compare(na, nb);
     if (c !== 'unknown') return c;
     const sa = D.asSymbol(na);
-    if (sa && !D.symbolsOf(nb).has(sa)) {
+    if (sa && !this.rigid.has(sa) && !D.symbolsOf(nb).has(sa)) {
       this.subst.set(sa, nb);
       return 'unknown';
     }
     const sb = D.asSymbol(nb);
-    if (sb && !D.symbolsOf(na).has(sb)) this.subst.set(sb, na);
+    if (sb && !this.rigid.has(sb) && !D.symbolsOf(na).has(sb)) this.subst.set(sb, na);
     return 'unknown';
   }
 
   fresh(name: string): Dim {
     return D.dsym(`${name}#${++this.symCount}`);
+  }
+
+  /**
+   * A size chosen by a branch (`inp if stride > 1 else inp // 2`): one size, but which one
+   * depends on the path, so no use on one path may decide it for the others (unification never
+   * binds it).
+   */
+  private freshRigid(name: string): Dim {
+    const d = this.fresh(name);
+    this.rigid.add(D.asSymbol(d)!);
+    return d;
   }
 
   private label(): string {
@@ -359,7 +372,9 @@ export class Evaluator {
       if (v.axes.length === names.length) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
       return v;
     }
-    if (v.kind === 'unknown' || isTensor(v)) return { ...this.tensorFromNames(names), rankFromComment: true };
+    // A tensor of unknown shape keeps what is known of its values (a learned bias, a mask).
+    if (isTensor(v)) return { ...this.tensorFromNames(names), dtype: v.dtype, learned: v.learned, mask: v.mask, positions: v.positions, rankFromComment: true };
+    if (v.kind === 'unknown') return { ...this.tensorFromNames(names), rankFromComment: true };
     return v;
   }
 
@@ -772,7 +787,7 @@ export class Evaluator {
       const ts = vals as TensorV[];
       const t = ts[0];
       const axes = t.axes!.map((a, i) => {
-        const ax: Axis = { size: ts.every((v) => this.same(v.axes![i].size, a.size)) ? a.size : this.fresh('?') };
+        const ax: Axis = { size: ts.every((v) => this.same(v.axes![i].size, a.size)) ? a.size : this.freshRigid('?') };
         if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
         return ax;
       });
@@ -782,6 +797,8 @@ export class Evaluator {
       if (ts.every((v) => v.dtype === t.dtype)) out.dtype = t.dtype;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.learned)) out.learned = true;
+      const scores = this.joinScores(ts);
+      if (scores) out.scores = scores;
       return out;
     }
     // Tensors of different ranks join to a tensor of unknown shape that keeps what may hold
@@ -801,7 +818,7 @@ export class Evaluator {
     // nothing is known of, the same wherever this value is used.
     if (vals.every((v) => v?.kind === 'int')) {
       const name = (vals as IntV[]).find((v) => v.name)?.name;
-      return intV(this.fresh(name ?? '?'), name);
+      return intV(this.freshRigid(name ?? '?'), name);
     }
     if (vals.every((v) => v?.kind === 'none')) return first;
     // Modules chosen by a condition that is not known stay callable: each alternative is called.

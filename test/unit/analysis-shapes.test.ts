@@ -467,4 +467,85 @@ describe('analyzer shapes', function () {
     ].join('\n');
     assert.deepEqual(analyzeSource(src).diagnostics.map((d) => [d.rule, d.range.line + 1]), [['broadcast-mismatch', 10]]);
   });
+  it('a view whose -1 cannot be written as a quotient keeps its rank, and says nothing of the layout', function () {
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'class NL(nn.Module):',
+      '    def __init__(self, in_channels, heads, inter_channels=None):',
+      '        super().__init__()',
+      '        self.heads = heads',
+      '        self.inter = inter_channels',
+      '        if self.inter is None:',
+      '            self.inter = max(in_channels // 2, 1)',
+      '            if self.inter == 0:',
+      '                self.inter = 1',
+      '        self.g = nn.Sequential(nn.Conv2d(in_channels, self.inter, 1), nn.MaxPool2d(kernel_size=(2, 2)))',
+      '',
+      '    def forward(self, x):',
+      '        b = x.size(0)',
+      '        g = self.g(x)',
+      '        flat = g.permute(0, 1, 3, 2).view(b, self.heads + 1, -1)',
+      '        return flat',
+    ].join('\n');
+    const r = analyzeSource(src);
+    // The inferred axis is a size of its own; whether the permuted tensor is viewable is not
+    // known, so nothing is reported.
+    assert.deepEqual(r.diagnostics, []);
+    const shape = (name: string) => r.shapes.find((x) => x.name === name)?.shape;
+    // Pooled sizes are named after the input's, never one shared name.
+    assert.equal(shape('g'), '(B, inter, H_out, W_out)');
+    assert.match(shape('flat') ?? '', /^\(B, 1 \+ heads, n\)$/);
+  });
+  it('a size chosen by a branch is not decided by its use on one path (ShuffleNet: inp if stride > 1 else inp // 2)', function () {
+    const src = [
+      'import torch',
+      'from torch import nn',
+      '',
+      'class IR(nn.Module):',
+      '    def __init__(self, inp: int, oup: int, stride: int) -> None:',
+      '        super().__init__()',
+      '        self.stride = stride',
+      '        branch_features = oup // 2',
+      '        self.branch2 = nn.Conv2d(inp if (self.stride > 1) else branch_features, branch_features, 1)',
+      '',
+      '    def forward(self, x):',
+      '        if self.stride == 1:',
+      '            x1, x2 = x.chunk(2, dim=1)',
+      '            out = torch.cat((x1, self.branch2(x2)), dim=1)',
+      '        else:',
+      '            out = self.branch2(x)',
+      '        return out',
+    ].join('\n');
+    assert.deepEqual(analyzeSource(src).diagnostics, []);
+  });
+
+  it('an embedding of indices of unknown shape is a learned table: T5 relative attention is not asked for a scale', function () {
+    const src = [
+      'import torch',
+      'from torch import nn',
+      'import torch.nn.functional as F',
+      '',
+      'class A(nn.Module):',
+      '    def __init__(self, d_model: int, n_heads: int, d_kv: int, buckets: int = 32):',
+      '        super().__init__()',
+      '        self.n_heads, self.d_kv = n_heads, d_kv',
+      '        self.q = nn.Linear(d_model, n_heads * d_kv, bias=False)',
+      '        self.k = nn.Linear(d_model, n_heads * d_kv, bias=False)',
+      '        self.bias = nn.Embedding(buckets, n_heads)',
+      '',
+      '    def forward(self, x, buckets):',
+      '        B, T, _ = x.shape',
+      '        q = self.q(x).view(B, T, self.n_heads, self.d_kv).transpose(1, 2)',
+      '        k = self.k(x).view(B, T, self.n_heads, self.d_kv).transpose(1, 2)',
+      '        scores = q @ k.transpose(-2, -1)',
+      '        values = self.bias(buckets)  # (T, T, n_heads)',
+      '        scores = scores + values.permute(2, 0, 1).unsqueeze(0)',
+      '        return F.softmax(scores, dim=-1)',
+    ].join('\n');
+    assert.deepEqual(analyzeSource(src).diagnostics, []);
+    assert.deepEqual(analyzeSource(src.replace("        scores = scores + values.permute(2, 0, 1).unsqueeze(0)\n", '')).diagnostics.map((d) => d.rule), ['attention-scale-mismatch']);
+  });
+
 });

@@ -158,7 +158,7 @@ const moduleAvgPool2d: ModuleHandler = (h, { m, t, rank }) => {
 
 const moduleEmbedding: ModuleHandler = (h, { m, t }) => {
   const a = margs(m, ['num_embeddings', 'embedding_dim']);
-  if (!t?.axes || a.embedding_dim?.kind !== 'int') return { kind: 'tensor' } as TensorV;
+  if (!t?.axes || a.embedding_dim?.kind !== 'int') return { kind: 'tensor', dtype: 'float', learned: true } as TensorV;
   const axes = [...t.axes, { size: a.embedding_dim.dim, role: 'chan' as Role, label: h.label() }];
   return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float', learned: true } as TensorV;
 };
@@ -339,12 +339,16 @@ export function padding(h: OpHost, v: Value | undefined, i: number, k: number | 
 }
 
 export function convOut(h: OpHost, size: Dim, k: number | undefined, s: number, p: number | undefined, dil: number): Dim {
-  if (k === undefined || p === undefined) return h.fresh('d');
+  // A size nothing more is known of is named after the input's (`H_out`, as torch's docs name
+  // it), so two such axes never read as one size.
+  const named = D.format(h.norm(size));
+  const fresh = () => h.fresh(/^[A-Za-z_]\w*$/.test(named) ? `${named}_out` : 'd');
+  if (k === undefined || p === undefined) return fresh();
   const num = D.add(size, D.dconst(2 * p - dil * (k - 1) - 1));
   const c = D.constValue(h.norm(num));
   if (c !== undefined) return D.dconst(Math.floor(c / s) + 1);
   if (s === 1) return D.add(num, D.dconst(1));
-  return h.fresh('d');
+  return fresh();
 }
 
 export function moduleAttribute(m: TorchModuleV, name: string): Value {

@@ -448,7 +448,14 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
       info.numel = { from: total, to: known, inferred: true };
       return { kind: 'tensor' };
     }
-    if (!q) return { kind: 'tensor' };
+    if (!q) {
+      // The quotient cannot be written (`view(B, inter, -1)` of (B, C, T, H, W) with `inter` a
+      // size of its own): the rank is known and the inferred axis is a size of its own; nothing
+      // is claimed about the layout (no viewability, no reordering).
+      dims[infer] = h.fresh(names[infer] ?? 'n');
+      const axes = dims.map((s, i) => ({ size: s!, role: names[i] ? roleFromName(names[i]!, names.filter((x): x is string => !!x)) : undefined }));
+      return { kind: 'tensor', axes, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, scaleNode: t.scaleNode };
+    }
     dims[infer] = q;
   } else {
     const c = h.compare(total, known);
