@@ -731,6 +731,7 @@ export class Evaluator {
     if (!all.every((x) => x.scaleNode === s.scaleNode)) out.scaleNode = undefined;
     if (all.some((x) => x.learnedBias)) out.learnedBias = true;
     if (!all.every((x) => x.added01 === s.added01)) out.added01 = undefined;
+    if (!all.every((x) => x.acrossHeads === s.acrossHeads)) out.acrossHeads = undefined;
     return out;
   }
 
@@ -753,6 +754,7 @@ export class Evaluator {
       const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
       if (ts.every((v) => v.strides && v.strides.length === t.strides!.length && v.strides.every((d, i) => this.same(d, t.strides![i])))) out.strides = t.strides;
       if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
+      if (agree('lastPermute') && t.lastPermute) out.lastPermute = t.lastPermute;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       // A bias that is learned on one path may be the learned one (T5's first layer).
