@@ -1614,11 +1614,13 @@ export class Evaluator {
           const parts = s.children.filter((x) => x && x.isNamed);
           const colons = s.children.filter((x) => x?.text === ':').length;
           const step = colons === 2 ? this.sliceStep(s, f) : 1;
-          if (a !== undefined && b !== undefined && step !== undefined) out.push({ size: D.dconst(Math.max(0, Math.ceil((b - a) / step))), role: axis.role });
+          // A slice keeps the axis's identity (its label): fewer positions of the same axis.
+          const label = axis.label ? { label: axis.label } : {};
+          if (a !== undefined && b !== undefined && step !== undefined) out.push({ size: D.dconst(Math.max(0, Math.ceil((b - a) / step))), role: axis.role, ...label });
           else if (parts.length === 1 && s.children[0]?.text === ':' && c === undefined) {
             const stop = this.expr(parts[0]!, f);
-            out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role });
-          } else out.push({ size: this.fresh('d'), role: axis.role });
+            out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role, ...label });
+          } else out.push({ size: this.fresh('d'), role: axis.role, ...label });
         }
         src++;
         continue;

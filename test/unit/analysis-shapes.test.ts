@@ -468,6 +468,39 @@ describe('analyzer shapes', function () {
     assert.deepEqual(found('t.reshape(b, h * w // 4, 4, c)'), []);
   });
 
+  it('with a call site: a masked mean over dim 1 shows which axis of a query nobody named is the sequence', function () {
+    const module = (attn: string, q: string, pool: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Encoder(nn.Module):',
+        '    def __init__(self, vocab, d_model, n_heads):',
+        '        super().__init__()',
+        '        self.embed = nn.Embedding(vocab, d_model)',
+        `        self.attn = nn.MultiheadAttention(d_model, n_heads${attn})`,
+        '',
+        '    def forward(self, tokens, keep):',
+        '        x = self.embed(tokens[:, :keep.shape[1]])',
+        `        h, _ = self.attn(${q}, ${q}, ${q})`,
+        `        x = x + ${q === 'x' ? 'h' : 'h.transpose(0, 1)'}`,
+        `        return ${pool}`,
+        '',
+        'out = Encoder(50, 64, 4)(torch.randint(0, 50, (3, 10)), torch.ones(3, 10, 1))',
+      ].join('\n');
+    const found = (attn: string, q: string, pool: string) => analyzeSource(module(attn, q, pool)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    const masked = '(x * keep).sum(dim=1) / keep.sum(dim=1)';
+    assert.deepEqual(found('', 'x', masked), [['batch-first-mismatch', 12]]);
+    assert.deepEqual(found(', batch_first=True', 'x.transpose(0, 1)', masked), [['batch-first-mismatch', 12]]);
+    assert.match(analyzeSource(module(', batch_first=True', 'x.transpose(0, 1)', masked)).diagnostics[0].message, /sequence on dim 0/);
+    // The layouts the module reads: silent.
+    assert.deepEqual(found(', batch_first=True', 'x', masked), []);
+    assert.deepEqual(found('', 'x.transpose(0, 1)', masked), []);
+    // Pooled over dim 0 or not at all: nothing says which axis is the sequence.
+    assert.deepEqual(found('', 'x', 'x.sum(dim=0)'), []);
+    assert.deepEqual(found(', batch_first=True', 'x.transpose(0, 1)', 'x'), []);
+  });
+
   it('keeps silent on sequence-first head folds and on head-to-head products nobody normalises', function () {
     const src = [
       'import torch',
