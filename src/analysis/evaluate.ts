@@ -746,6 +746,7 @@ export class Evaluator {
     if (!all.every((x) => x.scaleNode === s.scaleNode)) out.scaleNode = undefined;
     if (all.some((x) => x.learnedBias)) out.learnedBias = true;
     if (!all.every((x) => x.added01 === s.added01)) out.added01 = undefined;
+    if (!all.every((x) => x.acrossHeads === s.acrossHeads)) out.acrossHeads = undefined;
     return out;
   }
 
@@ -768,6 +769,7 @@ export class Evaluator {
       const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
       if (ts.every((v) => v.strides && v.strides.length === t.strides!.length && v.strides.every((d, i) => this.same(d, t.strides![i])))) out.strides = t.strides;
       if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
+      if (agree('lastPermute') && t.lastPermute) out.lastPermute = t.lastPermute;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       // A bias that is learned on one path may be the learned one (T5's first layer).
@@ -1629,11 +1631,13 @@ export class Evaluator {
           const parts = s.children.filter((x) => x && x.isNamed);
           const colons = s.children.filter((x) => x?.text === ':').length;
           const step = colons === 2 ? this.sliceStep(s, f) : 1;
-          if (a !== undefined && b !== undefined && step !== undefined) out.push({ size: D.dconst(Math.max(0, Math.ceil((b - a) / step))), role: axis.role });
+          // A slice keeps the axis's identity (its label): fewer positions of the same axis.
+          const label = axis.label ? { label: axis.label } : {};
+          if (a !== undefined && b !== undefined && step !== undefined) out.push({ size: D.dconst(Math.max(0, Math.ceil((b - a) / step))), role: axis.role, ...label });
           else if (parts.length === 1 && s.children[0]?.text === ':' && c === undefined) {
             const stop = this.expr(parts[0]!, f);
-            out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role });
-          } else out.push({ size: this.fresh('d'), role: axis.role });
+            out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role, ...label });
+          } else out.push({ size: this.fresh('d'), role: axis.role, ...label });
         }
         src++;
         continue;

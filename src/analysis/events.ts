@@ -32,6 +32,8 @@ export interface OpInfo {
   notViewable?: boolean;
   /** view/reshape that would need a transpose first (factors present, order wrong). */
   reorder?: boolean;
+  /** The reorder splits an axis a reshape merged into the same parts in another order ((h·w) as (w, h)). */
+  partsOrder?: boolean;
   /** A dim argument outside the tensor's rank. */
   dimOutOfRange?: { dim: number; rank: number };
   /** permute arguments that are not a permutation of the axes. */
@@ -53,6 +55,8 @@ export interface OpInfo {
   softmaxContractedWrong?: boolean;
   /** Broadcasting failure: the two sizes that cannot broadcast. */
   broadcast?: [Dim, Dim];
+  /** A softmax over scores whose queries and keys are the heads axis: where the heads were put there. */
+  headsAttended?: Node;
   /** Two operands whose axes are the same axes in a different order. */
   permutedOperands?: Node;
   /**

@@ -63,6 +63,11 @@ export interface TensorV {
     learnedBias?: boolean;
     /** Where a float mask of 0s and 1s (1 = keep) was added to the scores instead of masking them. */
     added01?: Node;
+    /**
+     * The queries' and keys' axes of the product are the heads axis (a (…, L, H, D) layout: the
+     * permute that put the heads there, else the product): normalised, they attend across heads.
+     */
+    acrossHeads?: Node;
   };
   /** A scale factor applied before the product (q * scale). */
   scale?: ScaleFact;
@@ -99,7 +104,7 @@ export interface TensorV {
   hypothetical?: boolean;
   /** The rank was read from a shape comment on a statement (`y = f(x)  # (N, M)`), not derived. */
   rankFromComment?: boolean;
-  /** The result of an operation shown to raise: everything computed from it is silent (one mistake, one finding). */
+  /** The result of an operation shown to raise (or weights shown to attend across heads): everything computed from it is silent (one mistake, one finding). */
   failed?: boolean;
 }
 

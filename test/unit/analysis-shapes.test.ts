@@ -408,6 +408,131 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(module('k.transpose(-2, -1)')).diagnostics, []);
   });
 
+  it('without a call site: heads merged or split without the transpose are reported, the folds that keep the order are not', function () {
+    const module = (split: string, merge: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim, num_heads=8):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.head_dim = dim // num_heads',
+        '        self.qkv = nn.Linear(dim, dim * 3)',
+        '',
+        '    def forward(self, x):',
+        '        B, N, C = x.shape',
+        `        q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(${split}).unbind(0)`,
+        '        attn = (q @ k.transpose(-2, -1) * self.head_dim ** -0.5).softmax(dim=-1)',
+        '        x = attn @ v',
+        `        return ${merge}`,
+        '',
+      ].join('\n');
+    const found = (split: string, merge: string) => analyzeSource(module(split, merge)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    assert.deepEqual(found('2, 0, 3, 1, 4', 'x.reshape(B, N, C)'), [['head-split-merge-order', 16]]);
+    assert.match(analyzeSource(module('2, 0, 3, 1, 4', 'x.reshape(B, N, C)')).diagnostics[0].message, /\(B, num_heads, N, dim\/\/num_heads\) -> \(B, N, dim\)/);
+    assert.deepEqual(found('2, 0, 3, 1, 4', 'x.reshape(B, N, -1)'), [['head-split-merge-order', 16]]);
+    // The split that keeps heads after the positions: the scores attend across heads, reported
+    // at the permute; nothing computed from those weights is reported again.
+    assert.deepEqual(found('2, 0, 1, 3, 4', 'x.transpose(1, 2).reshape(B, N, C)'), [['head-split-merge-order', 13]]);
+    assert.deepEqual(found('2, 0, 3, 1, 4', 'x.transpose(1, 2).reshape(B, N, C)'), []);
+    assert.deepEqual(found('2, 0, 3, 1, 4', 'x.transpose(1, 2).reshape(B, N, -1)'), []);
+    // Sizes whose product is only assumed equal (an unrelated width) prove no order.
+    assert.deepEqual(found('2, 0, 3, 1, 4', 'x.reshape(B, N, self.width)'), []);
+  });
+
+  it('reports a flattened grid read back with its two sides swapped, and not the grid read back in order', function () {
+    const module = (back: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, dim):',
+        '        super().__init__()',
+        '        self.proj = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x):',
+        '        b, c, h, w = x.shape',
+        '        t = x.permute(0, 2, 3, 1).reshape(b, h * w, c)',
+        '        t = self.proj(t)',
+        `        return ${back}`,
+        '',
+      ].join('\n');
+    const found = (back: string) => analyzeSource(module(back)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    assert.deepEqual(found('t.reshape(b, w, h, c).permute(0, 3, 2, 1)'), [['head-split-merge-order', 12]]);
+    assert.match(analyzeSource(module('t.reshape(b, w, h, c)')).diagnostics[0].message, /\(b, h\*w, dim\) -> \(b, w, h, dim\) splits a merged axis into its parts in another order/);
+    assert.deepEqual(found('t.reshape(b, h, w, c).permute(0, 3, 1, 2)'), []);
+    assert.deepEqual(found('t.transpose(1, 2).reshape(b, c, h, w)'), []);
+    // Sides that are the same size cannot be told apart; a split into other sizes is not a swap.
+    assert.deepEqual(found('t.reshape(b, h * w // 4, 4, c)'), []);
+  });
+
+  it('with a call site: a masked mean over dim 1 shows which axis of a query nobody named is the sequence', function () {
+    const module = (attn: string, q: string, pool: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Encoder(nn.Module):',
+        '    def __init__(self, vocab, d_model, n_heads):',
+        '        super().__init__()',
+        '        self.embed = nn.Embedding(vocab, d_model)',
+        `        self.attn = nn.MultiheadAttention(d_model, n_heads${attn})`,
+        '',
+        '    def forward(self, tokens, keep):',
+        '        x = self.embed(tokens[:, :keep.shape[1]])',
+        `        h, _ = self.attn(${q}, ${q}, ${q})`,
+        `        x = x + ${q === 'x' ? 'h' : 'h.transpose(0, 1)'}`,
+        `        return ${pool}`,
+        '',
+        'out = Encoder(50, 64, 4)(torch.randint(0, 50, (3, 10)), torch.ones(3, 10, 1))',
+      ].join('\n');
+    const found = (attn: string, q: string, pool: string) => analyzeSource(module(attn, q, pool)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    const masked = '(x * keep).sum(dim=1) / keep.sum(dim=1)';
+    assert.deepEqual(found('', 'x', masked), [['batch-first-mismatch', 12]]);
+    assert.deepEqual(found(', batch_first=True', 'x.transpose(0, 1)', masked), [['batch-first-mismatch', 12]]);
+    assert.match(analyzeSource(module(', batch_first=True', 'x.transpose(0, 1)', masked)).diagnostics[0].message, /sequence on dim 0/);
+    // The layouts the module reads: silent.
+    assert.deepEqual(found(', batch_first=True', 'x', masked), []);
+    assert.deepEqual(found('', 'x.transpose(0, 1)', masked), []);
+    // Pooled over dim 0 or not at all: nothing says which axis is the sequence.
+    assert.deepEqual(found('', 'x', 'x.sum(dim=0)'), []);
+    assert.deepEqual(found(', batch_first=True', 'x.transpose(0, 1)', 'x'), []);
+  });
+
+  it('keeps silent on sequence-first head folds and on head-to-head products nobody normalises', function () {
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'class SeqFirst(nn.Module):',
+      '    def __init__(self, embed_dim, num_heads):',
+      '        super().__init__()',
+      '        self.num_heads = num_heads',
+      '        self.head_dim = embed_dim // num_heads',
+      '',
+      '    def forward(self, q):',
+      '        tgt_len, bsz, embed_dim = q.shape',
+      '        q = q.contiguous().view(tgt_len, bsz * self.num_heads, self.head_dim).transpose(0, 1)',
+      '        out = torch.bmm(q * self.head_dim ** -0.5, q.transpose(1, 2)).softmax(dim=-1) @ q',
+      '        return out.transpose(0, 1).contiguous().view(tgt_len * bsz, embed_dim)',
+      '',
+      'class HeadSimilarity(nn.Module):',
+      '    def __init__(self, dim, num_heads=8):',
+      '        super().__init__()',
+      '        self.num_heads = num_heads',
+      '        self.head_dim = dim // num_heads',
+      '',
+      '    def forward(self, x):',
+      '        B, N, C = x.shape',
+      '        q = x.reshape(B, N, self.num_heads, self.head_dim)',
+      '        return (q @ q.transpose(-2, -1)).mean()',
+      '',
+    ].join('\n');
+    assert.deepEqual(analyzeSource(src).diagnostics, []);
+  });
+
   it('follows modules cloned with copy.deepcopy, zip over a module list, and sizes chosen by a branch', function () {
     const src = [
       'import copy',

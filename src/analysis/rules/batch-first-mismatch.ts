@@ -7,17 +7,18 @@ import type { TensorV, TorchModuleV } from '../values';
 import { fix, setKeyword, shapeOf } from './util';
 
 /**
- * Calls of a sequence-first module whose query axes have no role yet, per unit: a later
- * `out.mean(dim=1)` over the output's own axes shows the author treats dim 1 as the sequence.
+ * Calls of a module whose query axes have no role yet, per unit: a later `out.mean(dim=1)` (or a
+ * masked mean's `sum(dim=1)`) over the query's own axes shows the author treats dim 1 as the
+ * sequence; over them swapped (the query was `x.transpose(0, 1)`), dim 0 of the query.
  */
-const pending = new WeakMap<RuleContext, { labels: [string, string]; node: Node; layer: TorchModuleV; q: TensorV }[]>();
+const pending = new WeakMap<RuleContext, { labels: [string, string]; node: Node; layer: TorchModuleV; q: TensorV; batchFirst: boolean }[]>();
 
 export const rule: Rule = {
   name: 'batch-first-mismatch',
   summary: 'nn.MultiheadAttention (or nn.TransformerEncoder/EncoderLayer) fed (N, L, E) without batch_first=True, or (L, N, E) with it',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor) and compares that with the module\'s `batch_first`; `F.multi_head_attention_forward` always reads (L, N, E).',
+    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor, or, for a query nobody named, a later `mean(dim=1)` or masked mean\'s `sum(dim=1)` over its axes: that axis is the sequence) and compares that with the module\'s `batch_first`; `F.multi_head_attention_forward` always reads (L, N, E).',
     why: 'Without `batch_first=True`, `nn.MultiheadAttention` reads (L, N, E). Given (N, L, E) it silently attends across the batch instead of across the sequence: no error, wrong results.',
     example: 'self.attn = nn.MultiheadAttention(64, 8)\n...\nx = x.flatten(2).transpose(1, 2)  # (B, HW, C)\ny, _ = self.attn(x, x, x)',
     useInstead: 'self.attn = nn.MultiheadAttention(64, 8, batch_first=True)',
@@ -25,14 +26,25 @@ export const rule: Rule = {
   },
   on: ['module-call', 'op'],
   check(e, ctx) {
-    if (e.kind === 'op' && e.op === 'mean') {
+    if (e.kind === 'op' && (e.op === 'mean' || e.op === 'sum')) {
       const t = e.args[0];
       const dv = e.args[1] ?? e.kwargs.dim;
       const list = pending.get(ctx);
       if (!list || t?.kind !== 'tensor' || !t.axes || t.axes.length !== 3 || dv?.kind !== 'int' || D.constValue(dv.dim) !== 1) return;
-      const i = list.findIndex((p) => p.labels[0] === t.axes![0].label && p.labels[1] === t.axes![1].label);
+      const same = (p: { labels: [string, string] }) => p.labels[0] === t.axes![0].label && p.labels[1] === t.axes![1].label;
+      const swapped = (p: { labels: [string, string] }) => p.labels[0] === t.axes![1].label && p.labels[1] === t.axes![0].label;
+      const i = list.findIndex((p) => (p.batchFirst ? swapped(p) : same(p)));
       if (i < 0) return;
       const [p] = list.splice(i, 1);
+      if (p.batchFirst) {
+        ctx.report({
+          node: p.node,
+          severity: 'warning',
+          message: `query ${shapeOf(p.q, ctx)} has the sequence on dim 0 (that axis is pooled over as the sequence later) but the ${p.layer.type} was built with batch_first=True, so it reads (N, L, E) and attends across the batch`,
+          fixes: fix('Set batch_first=False', setKeyword(p.layer, 'batch_first', 'False')),
+        });
+        return;
+      }
       ctx.report({
         node: p.node,
         severity: 'warning',
@@ -64,9 +76,9 @@ export const rule: Rule = {
     const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' ? 'seq' : r));
     // Roles read from how the code treats the axes (not declared) make the finding a warning.
     const severity = q.axes[0].inferred || q.axes[1].inferred ? 'warning' : ctx.severity(...q.axes.map((a) => a.size));
-    if (!bf && r0 === undefined && r1 === undefined && q.axes[0].label && q.axes[1].label && q.axes[0].label !== q.axes[1].label) {
+    if (r0 === undefined && r1 === undefined && q.axes[0].label && q.axes[1].label && q.axes[0].label !== q.axes[1].label) {
       const list = pending.get(ctx) ?? [];
-      list.push({ labels: [q.axes[0].label, q.axes[1].label], node: e.node, layer, q });
+      list.push({ labels: [q.axes[0].label, q.axes[1].label], node: e.node, layer, q, batchFirst: bf });
       pending.set(ctx, list);
     }
     if (!bf && r0 === 'batch' && r1 === 'seq') {

@@ -8,18 +8,23 @@ export const rule: Rule = {
   summary: 'view/reshape that splits or merges heads without the transpose that puts the axes in order',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Groups the old and new sizes of every `view`/`reshape` row-major. When no grouping exists but the sizes are the same factors in another order, the reshape scrambles axes: typically (B, H, L, D) merged to (B, L, H·D) without `.transpose(1, 2)`, or (B, L, C) split straight to (B, H, L, D).',
-    why: 'The element count matches, so nothing raises; each output row mixes heads and positions.',
+    what: 'Groups the old and new sizes of every `view`/`reshape` row-major. When no grouping exists but the sizes are the same factors in another order, the reshape scrambles axes: typically (B, H, L, D) merged to (B, L, H·D) without `.transpose(1, 2)`, or (B, L, C) split straight to (B, H, L, D). Symbolic sizes count too (`C // H` is its own factor, so (L, B, C) to (L, B·H, C // H) keeps the order) when the element counts are equal without assuming it. Also reports a flattened grid (h·w) split back as (w, h), and a split that leaves the heads axis where the positions should be, found where the scores q @ k^T (contracting the head dim, heads as queries and keys) are normalised: reported at the permute that put the heads there.',
+    why: 'The element count matches, so nothing raises; each output row mixes heads and positions (or rows and columns), and attention over (…, L, H, D) attends across heads.',
     example: 'out = (attn @ v).reshape(B, L, C)  # attn @ v is (B, H, L, D)',
     useInstead: 'out = (attn @ v).transpose(1, 2).reshape(B, L, C)',
     fixSafety: 'No automatic fix.',
   },
   on: ['op'],
   check(e, ctx) {
+    if (e.kind === 'op' && e.info.headsAttended) {
+      ctx.report({ node: e.info.headsAttended, severity: 'warning', message: 'this leaves the heads axis where the positions should be: q @ k^T contracts the head dim with heads as queries and keys, and the softmax then attends across heads, not positions' });
+      return;
+    }
     if (e.kind !== 'op' || !['view', 'reshape'].includes(e.op) || !e.info.reorder) return;
     const t = e.args[0];
     const r = e.result;
     const dims = [t, r].flatMap((v) => (v.kind === 'tensor' && v.axes ? v.axes.map((a) => a.size) : []));
-    ctx.report({ node: e.node, severity: ctx.severity(...dims), message: `${e.op} ${t.kind === 'tensor' ? shapeOf(t, ctx) : ''} -> ${r.kind === 'tensor' ? shapeOf(r, ctx) : ''} reorders axes without a transpose: heads and positions get mixed` });
+    const what = e.info.partsOrder ? 'splits a merged axis into its parts in another order: the axes it was made of (rows and columns, heads and positions) get mixed' : 'reorders axes without a transpose: heads and positions get mixed';
+    ctx.report({ node: e.node, severity: ctx.severity(...dims), message: `${e.op} ${t.kind === 'tensor' ? shapeOf(t, ctx) : ''} -> ${r.kind === 'tensor' ? shapeOf(r, ctx) : ''} ${what}` });
   },
 };

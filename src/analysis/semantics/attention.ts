@@ -11,7 +11,7 @@ import type { Node } from '../parse';
 import type { Axis, MaskTriangle, Role, TensorV, TorchModuleV, Value } from '../values';
 import { contiguousStrides, elementwiseLayout, flipMask, flipTri, sameShape } from './facts';
 import { broadcastValue } from './elementwise';
-import { isTensor, margs, normDim, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
+import { failed, isTensor, margs, normDim, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
 const tensorSoftmax: MethodHandler = (h, { n, t, info, done, rank, kw }) => {
   const dv = kw('dim', 0);
@@ -22,8 +22,11 @@ const tensorSoftmax: MethodHandler = (h, { n, t, info, done, rank, kw }) => {
     res.normAxis = d;
     res.softmaxNode = n;
     res.normLast = d === rank! - 1;
+    if (res.normLast && t.scores?.acrossHeads) info.headsAttended = t.scores.acrossHeads;
   }
-  return done(res);
+  const out = done(res);
+  // Weights over heads are wrong for whatever consumes them: one mistake, one finding.
+  return info.headsAttended ? failed() : out;
 };
 
 const tensorMaskedFill: MethodHandler = (h, { n, t, info, done, kw }) => {

@@ -142,6 +142,13 @@ export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, o
     let scale: ScaleFact | undefined;
     if (l.scale || r.scale) scale = combineScale(h, l.scale, r.scale ?? { exp: 0 });
     res.scores = { contraction: ka, node: n, multiHead, scale, scaleNode: scale ? (l.scale ? l.scaleNode : r.scaleNode) : undefined };
+    // Head-dim contraction with the heads axis as queries and keys, and positions left among
+    // the batch axes: the split kept (…, L, H, D) where attention needs (…, H, L, D).
+    const isHead = (x: Axis) => x.role === 'head' && !x.inferred;
+    const carried = ba.filter((x) => !isHead(x) && D.constValue(h.norm(x.size)) !== 1);
+    if (a[a.length - 1].role === 'hdim' && isHead(rows) && isHead(cols) && carried.length >= 2) {
+      res.scores.acrossHeads = l.lastPermute ?? n;
+    }
   }
   // Logits against learned position tables (BoTNet's rel_h + rel_w applied to q) are a learned bias.
   if (l.learned || r.learned) res.learned = true;

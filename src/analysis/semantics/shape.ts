@@ -203,7 +203,8 @@ const tensorChunk: MethodHandler = (h, { op, t, rest, info, done, rank, kw }) =>
     const c = D.constValue(size);
     if (c === undefined || c > 16) return done(UNKNOWN);
     const axes = t.axes.filter((_, i) => i !== d);
-    return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', axes, strides: undefined, dtype: t.dtype }) as TensorV) });
+    // Each slice keeps the permute that laid its axes out (where a head/position swap is made).
+    return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', axes, strides: undefined, dtype: t.dtype, lastPermute: t.lastPermute }) as TensorV) });
   }
   if (op === 'chunk' && a0?.kind === 'int') {
     const k = D.constValue(h.norm(a0.dim));
@@ -408,6 +409,23 @@ export function restoresParts(h: OpHost, parts: Axis[], news: Axis[]): boolean {
   return real.length === parts.length && real.every((a, i) => h.compare(a.size, parts[i].size) === 'eq');
 }
 
+/**
+ * Whether the new axes (size-1 axes aside) are the two merged parts' sizes swapped: a grid
+ * flattened to tokens, (h·w), read back as (w, h). Splits into three or more parts are not
+ * judged: Swin's windows are merged in one helper and split in another with the grid's sizes
+ * passed in, and a swap there is found inside the helper, not where the sizes were swapped.
+ */
+export function splitsPartsOutOfOrder(h: OpHost, parts: Axis[], news: Axis[]): boolean {
+  const real = news.filter((a) => D.constValue(h.norm(a.size)) !== 1);
+  if (real.length !== parts.length || real.length !== 2 || restoresParts(h, parts, news)) return false;
+  const used = new Set<number>();
+  return real.every((a) => {
+    const j = parts.findIndex((p, i) => !used.has(i) && h.compare(a.size, p.size) === 'eq');
+    if (j >= 0) used.add(j);
+    return j >= 0;
+  });
+}
+
 export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean, info: OpInfo, n: Node): Value {
   const dims: (Dim | undefined)[] = [];
   let infer = -1;
@@ -440,6 +458,9 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
   }
   const total = t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
   const known = dims.reduce<Dim>((acc, d) => (d ? D.mul(acc, d) : acc), D.dconst(1));
+  // The element counts agree without assuming it (an inferred size that is a product of
+  // symbols, or equal products): only then may the order of the factors prove a reorder.
+  let proven: boolean;
   if (infer >= 0) {
     const q = D.floorDiv(h.norm(total), h.norm(known));
     const tc = D.constValue(h.norm(total));
@@ -457,8 +478,10 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
       return { kind: 'tensor', axes, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, scaleNode: t.scaleNode };
     }
     dims[infer] = q;
+    proven = q.terms.length === 1 && q.terms[0].syms.every(([, e]) => e > 0);
   } else {
     const c = h.compare(total, known);
+    proven = c === 'eq';
     if (c === 'ne') {
       info.numel = { from: total, to: known };
       return { kind: 'tensor' };
@@ -496,6 +519,11 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
           axes[k].label = parts[j].label;
           if (!axes[k].role) axes[k].role = parts[j].role;
         });
+      } else if (olds.length === 1 && olds[0].parts && splitsPartsOutOfOrder(h, olds[0].parts, g.new.map((k) => axes[k]))) {
+        // A merged axis split into its parts in another order ((h·w) read as (w, h)): the
+        // elements are taken row-major, so rows and columns get mixed.
+        info.reorder = true;
+        info.partsOrder = true;
       } else if (olds.length === 1 && olds[0].role === 'chan' && g.new.length === 2) {
         const [h, d] = g.new;
         if (!axes[h].role) axes[h].role = 'head';
@@ -504,7 +532,7 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
         for (const k of g.new) if (!axes[k].role && D.constValue(sizes[k]) !== 1) axes[k].role = olds[0].role === 'batch' ? undefined : undefined;
       }
     }
-  } else if (isReorder(t.axes.map((a) => h.norm(a.size)), sizes.map((s) => h.norm(s)))) {
+  } else if (isReorder(t.axes.map((a) => h.norm(a.size)), sizes.map((s) => h.norm(s))) || (proven && prefixesCross(t.axes.map((a) => h.norm(a.size)), sizes.map((s) => h.norm(s))))) {
     info.reorder = true;
   }
   let strides: Dim[] | undefined;
@@ -623,6 +651,73 @@ export function isReorder(old: Dim[], neu: Dim[]): boolean {
   if (allNum) {
     const prod = (ds: Dim[]) => ds.reduce((acc, d) => acc * (D.constValue(d) ?? 1), 1);
     return prod(old) === prod(neu);
+  }
+  return false;
+}
+
+/**
+ * Whether two shapes of monomial sizes with the same numel have no common refinement: a prefix
+ * product of the old sizes and one of the new neither divides the other, whatever values the
+ * symbols take beyond 1. (B, H, L, C // H) to (B, L, C) crosses at B·H against B·L. An exact
+ * quotient (`C // H`, C·H⁻¹) is first made a symbol of its own (C = H·q), so the way sequence-
+ * first attention folds heads into the batch, (L, B, C) to (L, B·H, C // H), stays a
+ * refinement. Coefficients are ignored (a number may divide a symbol's value): only symbols
+ * prove a crossing.
+ */
+export function prefixesCross(old: Dim[], neu: Dim[]): boolean {
+  const exps = (d: Dim): Map<string, number> | undefined => {
+    if (d.terms.length !== 1 || d.terms[0].coef <= 0) return undefined;
+    return new Map(d.terms[0].syms.map(([s, e]) => [s, e]));
+  };
+  const maps: Map<string, number>[] = [];
+  for (const d of [...old, ...neu]) {
+    const m = exps(d);
+    if (!m) return false;
+    maps.push(m);
+  }
+  // Exact quotients become symbols: a numerator of one symbol `a` over H is rewritten a = H·q.
+  for (let k = 0; ; k++) {
+    const m = maps.find((x) => [...x.values()].some((e) => e < 0));
+    if (!m) break;
+    const pos = [...m.entries()].filter(([, e]) => e > 0);
+    if (k >= 8 || pos.length !== 1 || pos[0][1] !== 1) return false;
+    const a = pos[0][0];
+    const den = [...m.entries()].filter(([, e]) => e < 0);
+    const q = `\u0000q${k}`;
+    for (const x of maps) {
+      const e = x.get(a);
+      if (e === undefined) continue;
+      x.delete(a);
+      x.set(q, (x.get(q) ?? 0) + e);
+      for (const [s, f] of den) {
+        const v = (x.get(s) ?? 0) - f * e;
+        if (v === 0) x.delete(s);
+        else x.set(s, v);
+      }
+    }
+  }
+  const prefixes = (ms: Map<string, number>[]) => {
+    const out: Map<string, number>[] = [];
+    const acc = new Map<string, number>();
+    for (const m of ms) {
+      for (const [s, e] of m) acc.set(s, (acc.get(s) ?? 0) + e);
+      out.push(new Map(acc));
+    }
+    return out;
+  };
+  const po = prefixes(maps.slice(0, old.length));
+  const pn = prefixes(maps.slice(old.length));
+  for (const a of po) {
+    for (const b of pn) {
+      let up = false;
+      let down = false;
+      for (const s of new Set([...a.keys(), ...b.keys()])) {
+        const d = (b.get(s) ?? 0) - (a.get(s) ?? 0);
+        if (d > 0) up = true;
+        if (d < 0) down = true;
+      }
+      if (up && down) return true;
+    }
   }
   return false;
 }
