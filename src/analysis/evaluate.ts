@@ -178,7 +178,14 @@ export class Evaluator {
       return 'unknown';
     }
     const sb = D.asSymbol(nb);
-    if (sb && !D.symbolsOf(na).has(sb)) this.subst.set(sb, na);
+    if (sb && !D.symbolsOf(na).has(sb)) {
+      this.subst.set(sb, na);
+      return 'unknown';
+    }
+    // `4*C == 4*dim`, `C + 1 == n + 1`: the equation is solved for a symbol that occurs linearly,
+    // so what is computed later from either side is compared with the other (`2*dim` vs `4*C`).
+    const solved = D.solveLinear(na, nb) ?? D.solveLinear(nb, na);
+    if (solved) this.subst.set(solved[0], solved[1]);
     return 'unknown';
   }
 

@@ -467,4 +467,29 @@ describe('analyzer shapes', function () {
     ].join('\n');
     assert.deepEqual(analyzeSource(src).diagnostics.map((d) => [d.rule, d.range.line + 1]), [['broadcast-mismatch', 10]]);
   });
+  it('solves a size equation for a symbol that occurs linearly (4*C == 4*dim), so later widths compare', function () {
+    const mod = (reduction: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        'class Merge(nn.Module):',
+        '    def __init__(self, dim):',
+        '        super().__init__()',
+        '        self.norm = nn.LayerNorm(4 * dim)',
+        `        self.reduction = nn.Linear(${reduction}, 2 * dim, bias=False)`,
+        '',
+        '    def forward(self, x):',
+        '        B, L, C = x.shape',
+        '        x = torch.cat([x, x, x, x], -1)',
+        '        x = self.norm(x)',
+        '        return self.reduction(x)',
+      ].join('\n');
+    const found = (src: string) => analyzeSource(src).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    // 4*C == 4*dim (the norm) gives C = dim, and 2*dim differs from 4*dim for every positive dim.
+    assert.deepEqual(found(mod('2 * dim')), [['linear-in-features-mismatch', 13]]);
+    // Near misses: the right width, and a width that equals 4*dim for some dim (dim + 3 at dim 1).
+    assert.deepEqual(found(mod('4 * dim')), []);
+    assert.deepEqual(found(mod('dim + 3')), []);
+  });
+
 });
