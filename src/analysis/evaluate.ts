@@ -1327,7 +1327,7 @@ export class Evaluator {
             else return UNKNOWN;
           } else items.push(this.expr(c, f));
         }
-        return { kind: 'tuple', items };
+        return { kind: 'tuple', items, written: n.type === 'list' ? 'list' : 'tuple' };
       }
       case 'list_comprehension':
       case 'generator_expression':
@@ -1975,7 +1975,10 @@ export class Evaluator {
       case 'builtins.tuple':
       case 'builtins.list':
         return args[0]?.kind === 'tuple' ? { kind: 'tuple', items: args[0].items } : UNKNOWN;
-      case 'builtins.isinstance':
+      case 'builtins.isinstance': {
+        const known = args.length === 2 ? builtinIsinstance(args[0], args[1]) : undefined;
+        return known === undefined ? { kind: 'bool' } : { kind: 'bool', value: known };
+      }
       case 'builtins.hasattr':
         return { kind: 'bool' };
       case 'builtins.max':
@@ -2077,6 +2080,44 @@ export class Evaluator {
 export { dotted };
 
 /** Two mask facts that say the same: one polarity, kind of values, triangle and caller. */
+/**
+ * `isinstance(v, tuple)` (or a tuple of builtin types) when the value's Python type is known:
+ * an int is no tuple, a tensor no int. Sequences are one kind of value here, so a sequence is
+ * an instance only when both `tuple` and `list` are named, and no instance when neither is.
+ * Any other class, or a value of unknown type, leaves the answer unknown.
+ */
+function builtinIsinstance(v: Value, cls: Value): boolean | undefined {
+  const classes = cls.kind === 'tuple' && !cls.inexact ? cls.items : [cls];
+  const names: string[] = [];
+  for (const c of classes) {
+    const m = c.kind === 'qual' ? /^builtins\.(tuple|list|int|float|str|bool|dict)$/.exec(c.path) : null;
+    if (!m) return undefined;
+    names.push(m[1]);
+  }
+  const has = (t: string) => names.includes(t);
+  switch (v.kind) {
+    case 'int':
+      return has('int');
+    case 'bool':
+      return has('bool') || has('int');
+    case 'str':
+      return has('str');
+    case 'none':
+    case 'tensor':
+      return false;
+    case 'dict':
+      return has('dict');
+    case 'tuple':
+      if (v.shapeOf) return has('tuple');
+      if (v.written) return has(v.written);
+      if (has('tuple') && has('list')) return true;
+      if (!has('tuple') && !has('list')) return false;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
 function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
   if (!a || !b) return a === b;
   const ta = a.tri;

@@ -147,6 +147,8 @@ export interface TupleV {
   inexact?: boolean;
   /** A named tuple's field names by position (`torch.return_types.topk`: values, indices). */
   names?: string[];
+  /** Written as a tuple or a list literal: what `isinstance(v, tuple)` answers from. */
+  written?: 'tuple' | 'list';
 }
 
 export interface TorchModuleV {

@@ -492,4 +492,34 @@ describe('analyzer shapes', function () {
     assert.deepEqual(found(mod('dim + 3')), []);
   });
 
+  it('answers isinstance for values of known type, so pair(t) helpers keep their sizes', function () {
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'def pair(t):',
+      '    return t if isinstance(t, tuple) else (t, t)',
+      '',
+      'class P(nn.Module):',
+      '    def __init__(self, image_size, patch_size, dim):',
+      '        super().__init__()',
+      '        ih, iw = pair(image_size)',
+      '        ph, pw = pair(patch_size)',
+      '        self.pos = nn.Parameter(torch.randn(1, (ih // ph) * (iw // pw), dim))',
+      '        self.seq = nn.Parameter(torch.randn(1, *pair([3, 5]), dim))',
+      '',
+      '    def forward(self, x):',
+      '        return x + self.pos',
+      '',
+      'out = P((24, 32), 8, 64)(torch.randn(2, 12, 64))',
+    ].join('\n');
+    const r = analyzeSource(src);
+    assert.deepEqual(r.diagnostics, []);
+    const shape = (name: string) => r.shapes.find((x) => x.name === name)?.shape;
+    assert.equal(shape('self.pos'), '(1, 12, 64)');
+    // A list is no tuple, so pair([3, 5]) pairs the list: no sizes, nothing guessed.
+    assert.equal(shape('self.seq'), undefined);
+    assert.equal(shape('out'), '(2, 12, 64)');
+  });
+
 });
