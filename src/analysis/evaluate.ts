@@ -995,6 +995,13 @@ export class Evaluator {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
         }
+        // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does.
+        const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
+        if (pool) {
+          // avg_pool2d -> AvgPool2d, adaptive_max_pool1d -> AdaptiveMaxPool1d.
+          const r = BATCHED_RANK[pool[1].replace(/(?:^|_)(\w)/g, (_, c: string) => c.toUpperCase())];
+          if (r) return { kind: 'sink', rank: r, names: ['B', 'C', ...['L', 'H,W', 'D,H,W'][r - 3].split(',')] };
+        }
         return undefined;
       },
       isNumber: (n) => {

@@ -522,4 +522,33 @@ describe('analyzer shapes', function () {
     assert.equal(shape('out'), '(2, 12, 64)');
   });
 
+  it('reports an expand of an axis that is not 1; a size-1 axis or -1 expands', function () {
+    const src = (gate: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        '',
+        'class Gate(nn.Module):',
+        '    def __init__(self, channels):',
+        '        super().__init__()',
+        `        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(channels, channels // 4), nn.ReLU(), nn.Linear(channels // 4, ${gate}))`,
+        '',
+        '    def forward(self, x):',
+        '        pooled = F.avg_pool2d(x, (x.size(2), x.size(3)), stride=(x.size(2), x.size(3)))',
+        '        att = self.mlp(pooled)',
+        '        scale = torch.sigmoid(att).unsqueeze(2).unsqueeze(3).expand_as(x)',
+        '        return x * scale',
+      ].join('\n');
+    // Without a call site: x is a batch of maps (the pool takes one), pooled to (B, C, 1, 1).
+    const r = analyzeSource(src('channels // 2'));
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['broadcast-mismatch', 13]]);
+    assert.match(r.diagnostics[0].message, /expand_as: axis 1 has size channels\/\/2, which cannot expand to channels/);
+    assert.equal(r.shapes.find((x) => x.name === 'pooled')?.shape, '(B, C, 1, 1)');
+    assert.deepEqual(analyzeSource(src('channels')).diagnostics, []);
+    // A width that is the channels for some value (channels // 4 + 3 at 4) stays silent.
+    assert.deepEqual(analyzeSource(src('channels // 4 + 3')).diagnostics, []);
+    assert.deepEqual(analyzeSource('import torch\nx = torch.randn(2, 1, 5)\ny = x.expand(2, 3, -1)\n').diagnostics, []);
+  });
+
 });
