@@ -867,6 +867,7 @@ export class Evaluator {
   private assertStmt(s: Node, f: Frame): void {
     const e = s.namedChildren[0];
     if (!e || e.type !== 'comparison_operator') return;
+    if (this.failingDivisibility(s, e, f)) return;
     const ops = e.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
     const parts = e.namedChildren.filter((x): x is Node => !!x);
     if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2) return;
@@ -885,6 +886,32 @@ export class Evaluator {
       t.axes = fresh.axes;
       t.strides = fresh.strides;
     }
+  }
+
+  /**
+   * `assert n_embd % n_head == 0` with numbers that do not divide (a config's defaults): the
+   * event for the rules, and a constructor that raises marks its instance as failed, so its
+   * `forward` (which would split the width into heads) is not evaluated.
+   */
+  private failingDivisibility(s: Node, e: Node, f: Frame): boolean {
+    const parts = e.namedChildren.filter((x): x is Node => !!x);
+    const ops = e.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+    if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2 || parts[1].text !== '0' || parts[0].type !== 'binary_operator') return false;
+    if (parts[0].childForFieldName('operator')?.text !== '%') return false;
+    const l = parts[0].childForFieldName('left');
+    const r = parts[0].childForFieldName('right');
+    if (!l || !r) return false;
+    const a = this.expr(l, f);
+    const b = this.expr(r, f);
+    const av = a.kind === 'int' ? D.constValue(this.norm(a.dim)) : undefined;
+    const bv = b.kind === 'int' ? D.constValue(this.norm(b.dim)) : undefined;
+    if (av === undefined || bv === undefined || !Number.isInteger(av) || !Number.isInteger(bv) || bv <= 0 || av % bv === 0) return false;
+    this.emit({ kind: 'assert', node: s, dividend: l, divisor: r, values: [av, bv] });
+    if (f.self && !f.forward && this.speculative === 0) {
+      f.self.failed = true;
+      f.self.called = true;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- functions and classes
@@ -1242,6 +1269,7 @@ export class Evaluator {
 
   private callInstance(inst: InstanceV, args: Value[], kwargs: Record<string, Value>, node: Node | undefined, seed: boolean): Value {
     inst.called = true;
+    if (inst.failed) return UNKNOWN;
     const fwd = findMethod(inst.cls, 'forward') ?? findMethod(inst.cls, '__call__');
     // A torch layer's subclass without a forward of its own runs the layer's.
     if (!fwd && inst.torch && node) return this.callModule(inst.torch, args, kwargs, [], {}, node);

@@ -173,6 +173,8 @@ export interface InstanceV {
   torch?: TorchModuleV;
   called: boolean;
   node?: Node;
+  /** Its constructor provably raises (a failing `assert`): calling it runs nothing. */
+  failed?: boolean;
 }
 
 export interface ClassRefV {

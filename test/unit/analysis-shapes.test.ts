@@ -551,4 +551,38 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource('import torch\nx = torch.randn(2, 1, 5)\ny = x.expand(2, 3, -1)\n').diagnostics, []);
   });
 
+  it('reports an assert of divisibility that fails for a config default, and stops there', function () {
+    const src = (heads: number) =>
+      [
+        'from dataclasses import dataclass',
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        '@dataclass',
+        'class Config:',
+        `    n_head: int = ${heads}`,
+        '    n_embd: int = 64',
+        '',
+        'class Attn(nn.Module):',
+        '    def __init__(self, config):',
+        '        super().__init__()',
+        '        assert config.n_embd % config.n_head == 0',
+        '        self.n_head = config.n_head',
+        '        self.c_attn = nn.Linear(config.n_embd, config.n_embd)',
+        '',
+        '    def forward(self, x):',
+        '        B, T, C = x.size()',
+        '        q = self.c_attn(x).view(B, T, self.n_head, C // self.n_head)',
+        '        return q',
+        '',
+        'out = Attn(Config())(torch.randn(2, 8, 64))',
+      ].join('\n');
+    const r = analyzeSource(src(6));
+    // One finding, at the assert: the views after it never run.
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-not-divisible', 13]]);
+    assert.match(r.diagnostics[0].message, /n_embd \(64\) is not divisible by n_head \(6\)/);
+    assert.deepEqual(analyzeSource(src(4)).diagnostics, []);
+    // Without a call site the sizes are symbols: nothing is known to fail.
+    assert.deepEqual(analyzeSource(src(6).replace(/\nout = .*$/, '')).diagnostics, []);
+  });
 });
