@@ -677,7 +677,15 @@ export class Evaluator {
     // `self.x = …` in a branch is joined like a local: `if self.inter == 0: self.inter = 1`
     // leaves a size that is either, not the branch's 1.
     const selfResults: Map<string, Value>[] = [];
+    // What one branch assumes (`unify`) is not assumed by the next: `if stride == 1:` splits the
+    // channels in halves where the other branch keeps them whole, and a size chosen by the same
+    // condition (`inp if stride > 1 else oup // 2`) is one in each. After the statement a symbol
+    // keeps the binding the branches that made one agree on.
+    const substBefore = new Map(this.subst);
+    const substResults: Map<string, Dim>[] = [];
     for (const body of bodies) {
+      this.subst.clear();
+      for (const [k, v] of substBefore) this.subst.set(k, v);
       f.vars.clear();
       for (const [k, v] of before) f.vars.set(k, v);
       if (f.self && selfBefore) {
@@ -686,6 +694,7 @@ export class Evaluator {
       }
       const returnsBefore = f.returns.length;
       this.block(body, f);
+      substResults.push(new Map(this.subst));
       const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
       if (!returned) {
         results.push(new Map(f.vars));
@@ -696,6 +705,17 @@ export class Evaluator {
       results.push(before);
       if (selfBefore) selfResults.push(selfBefore);
     }
+    this.subst.clear();
+    for (const [k, v] of substBefore) this.subst.set(k, v);
+    const made = new Map<string, Dim | null>();
+    for (const r of substResults) {
+      for (const [k, v] of r) {
+        if (substBefore.has(k)) continue;
+        const prev = made.get(k);
+        made.set(k, prev === undefined ? v : prev !== null && D.equal(prev, v) ? prev : null);
+      }
+    }
+    for (const [k, v] of made) if (v) this.subst.set(k, v);
     if (f.self && selfBefore && selfResults.length > 0) {
       const attrKeys = new Set<string>();
       for (const r of selfResults) for (const k of r.keys()) attrKeys.add(k);

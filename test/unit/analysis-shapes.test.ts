@@ -585,4 +585,33 @@ describe('analyzer shapes', function () {
     // Without a call site the sizes are symbols: nothing is known to fail.
     assert.deepEqual(analyzeSource(src(6).replace(/\nout = .*$/, '')).diagnostics, []);
   });
+
+  it('keeps what one branch assumes of sizes out of the other branch', function () {
+    const src = (second: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Unit(nn.Module):',
+        '    def __init__(self, inp, oup, stride):',
+        '        super().__init__()',
+        '        self.stride = stride',
+        '        half = oup // 2',
+        '        self.branch1 = nn.Conv2d(inp, 2 * inp, 1)',
+        '        self.branch2 = nn.Conv2d(inp if stride > 1 else half, half, 1)',
+        '',
+        '    def forward(self, x):',
+        '        if self.stride == 1:',
+        '            x1, x2 = x.chunk(2, dim=1)',
+        '            out = torch.cat((x1, self.branch2(x2)), dim=1)',
+        '        else:',
+        `            out = torch.cat((self.branch1(x), ${second}), dim=1)`,
+        '        return out',
+      ].join('\n');
+    // The halves of the first branch say nothing of the second, where x is whole.
+    assert.deepEqual(analyzeSource(src('self.branch2(x)')).diagnostics, []);
+    // A mistake within one branch is still found: branch1 takes inp channels and gives 2*inp.
+    const r = analyzeSource(src('self.branch1(self.branch1(x))'));
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 17]]);
+  });
 });
