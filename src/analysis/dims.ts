@@ -150,6 +150,24 @@ export function ratio(a: Dim, b: Dim): number | undefined {
   return a.terms[0].coef / b.terms[0].coef;
 }
 
+/**
+ * Solves `a == b` for one symbol of `a` that occurs linearly and alone in its term (`4*C` or
+ * `C + 1`, not `C*H` or `C**2`) and nowhere in `b`: returns the symbol and its value `(b - rest)
+ * / k`. Undefined when `a` has no such symbol. The caller decides whether to assume the equation.
+ */
+export function solveLinear(a: Dim, b: Dim): [string, Dim] | undefined {
+  const inB = symbolsOf(b);
+  for (const t of a.terms) {
+    if (t.syms.length !== 1 || t.syms[0][1] !== 1 || Math.abs(t.coef) < EPS) continue;
+    const s = t.syms[0][0];
+    if (inB.has(s)) continue;
+    const rest = a.terms.filter((x) => x !== t);
+    if (rest.some((x) => x.syms.some(([n]) => n === s))) continue;
+    return [s, mul(sub(b, { terms: rest }), dconst(1 / t.coef))];
+  }
+  return undefined;
+}
+
 /** Substitutes symbols by dimensions. */
 export function substitute(d: Dim, lookup: (s: string) => Dim | undefined): Dim {
   let touched = false;

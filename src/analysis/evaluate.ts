@@ -180,7 +180,14 @@ export class Evaluator {
       return 'unknown';
     }
     const sb = D.asSymbol(nb);
-    if (sb && !this.rigid.has(sb) && !D.symbolsOf(na).has(sb)) this.subst.set(sb, na);
+    if (sb && !this.rigid.has(sb) && !D.symbolsOf(na).has(sb)) {
+      this.subst.set(sb, na);
+      return 'unknown';
+    }
+    // `4*C == 4*dim`, `C + 1 == n + 1`: the equation is solved for a symbol that occurs linearly,
+    // so what is computed later from either side is compared with the other (`2*dim` vs `4*C`).
+    const solved = D.solveLinear(na, nb) ?? D.solveLinear(nb, na);
+    if (solved && !this.rigid.has(solved[0])) this.subst.set(solved[0], solved[1]);
     return 'unknown';
   }
 
@@ -685,7 +692,15 @@ export class Evaluator {
     // `self.x = …` in a branch is joined like a local: `if self.inter == 0: self.inter = 1`
     // leaves a size that is either, not the branch's 1.
     const selfResults: Map<string, Value>[] = [];
+    // What one branch assumes (`unify`) is not assumed by the next: `if stride == 1:` splits the
+    // channels in halves where the other branch keeps them whole, and a size chosen by the same
+    // condition (`inp if stride > 1 else oup // 2`) is one in each. After the statement a symbol
+    // keeps the binding the branches that made one agree on.
+    const substBefore = new Map(this.subst);
+    const substResults: Map<string, Dim>[] = [];
     for (const body of bodies) {
+      this.subst.clear();
+      for (const [k, v] of substBefore) this.subst.set(k, v);
       f.vars.clear();
       for (const [k, v] of before) f.vars.set(k, v);
       if (f.self && selfBefore) {
@@ -694,6 +709,7 @@ export class Evaluator {
       }
       const returnsBefore = f.returns.length;
       this.block(body, f);
+      substResults.push(new Map(this.subst));
       const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
       if (!returned) {
         results.push(new Map(f.vars));
@@ -704,6 +720,17 @@ export class Evaluator {
       results.push(before);
       if (selfBefore) selfResults.push(selfBefore);
     }
+    this.subst.clear();
+    for (const [k, v] of substBefore) this.subst.set(k, v);
+    const made = new Map<string, Dim | null>();
+    for (const r of substResults) {
+      for (const [k, v] of r) {
+        if (substBefore.has(k)) continue;
+        const prev = made.get(k);
+        made.set(k, prev === undefined ? v : prev !== null && D.equal(prev, v) ? prev : null);
+      }
+    }
+    for (const [k, v] of made) if (v) this.subst.set(k, v);
     if (f.self && selfBefore && selfResults.length > 0) {
       const attrKeys = new Set<string>();
       for (const r of selfResults) for (const k of r.keys()) attrKeys.add(k);
@@ -879,6 +906,7 @@ export class Evaluator {
   private assertStmt(s: Node, f: Frame): void {
     const e = s.namedChildren[0];
     if (!e || e.type !== 'comparison_operator') return;
+    if (this.failingDivisibility(s, e, f)) return;
     const ops = e.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
     const parts = e.namedChildren.filter((x): x is Node => !!x);
     if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2) return;
@@ -897,6 +925,32 @@ export class Evaluator {
       t.axes = fresh.axes;
       t.strides = fresh.strides;
     }
+  }
+
+  /**
+   * `assert n_embd % n_head == 0` with numbers that do not divide (a config's defaults): the
+   * event for the rules, and a constructor that raises marks its instance as failed, so its
+   * `forward` (which would split the width into heads) is not evaluated.
+   */
+  private failingDivisibility(s: Node, e: Node, f: Frame): boolean {
+    const parts = e.namedChildren.filter((x): x is Node => !!x);
+    const ops = e.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+    if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2 || parts[1].text !== '0' || parts[0].type !== 'binary_operator') return false;
+    if (parts[0].childForFieldName('operator')?.text !== '%') return false;
+    const l = parts[0].childForFieldName('left');
+    const r = parts[0].childForFieldName('right');
+    if (!l || !r) return false;
+    const a = this.expr(l, f);
+    const b = this.expr(r, f);
+    const av = a.kind === 'int' ? D.constValue(this.norm(a.dim)) : undefined;
+    const bv = b.kind === 'int' ? D.constValue(this.norm(b.dim)) : undefined;
+    if (av === undefined || bv === undefined || !Number.isInteger(av) || !Number.isInteger(bv) || bv <= 0 || av % bv === 0) return false;
+    this.emit({ kind: 'assert', node: s, dividend: l, divisor: r, values: [av, bv] });
+    if (f.self && !f.forward && this.speculative === 0) {
+      f.self.failed = true;
+      f.self.called = true;
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------- functions and classes
@@ -1006,6 +1060,13 @@ export class Evaluator {
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+        }
+        // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does.
+        const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
+        if (pool) {
+          // avg_pool2d -> AvgPool2d, adaptive_max_pool1d -> AdaptiveMaxPool1d.
+          const r = BATCHED_RANK[pool[1].replace(/(?:^|_)(\w)/g, (_, c: string) => c.toUpperCase())];
+          if (r) return { kind: 'sink', rank: r, names: ['B', 'C', ...['L', 'H,W', 'D,H,W'][r - 3].split(',')] };
         }
         return undefined;
       },
@@ -1247,6 +1308,7 @@ export class Evaluator {
 
   private callInstance(inst: InstanceV, args: Value[], kwargs: Record<string, Value>, node: Node | undefined, seed: boolean): Value {
     inst.called = true;
+    if (inst.failed) return UNKNOWN;
     const fwd = findMethod(inst.cls, 'forward') ?? findMethod(inst.cls, '__call__');
     // A torch layer's subclass without a forward of its own runs the layer's.
     if (!fwd && inst.torch && node) return this.callModule(inst.torch, args, kwargs, [], {}, node);
@@ -1339,7 +1401,7 @@ export class Evaluator {
             else return UNKNOWN;
           } else items.push(this.expr(c, f));
         }
-        return { kind: 'tuple', items };
+        return { kind: 'tuple', items, written: n.type === 'list' ? 'list' : 'tuple' };
       }
       case 'list_comprehension':
       case 'generator_expression':
@@ -1989,7 +2051,10 @@ export class Evaluator {
       case 'builtins.tuple':
       case 'builtins.list':
         return args[0]?.kind === 'tuple' ? { kind: 'tuple', items: args[0].items } : UNKNOWN;
-      case 'builtins.isinstance':
+      case 'builtins.isinstance': {
+        const known = args.length === 2 ? builtinIsinstance(args[0], args[1]) : undefined;
+        return known === undefined ? { kind: 'bool' } : { kind: 'bool', value: known };
+      }
       case 'builtins.hasattr':
         return { kind: 'bool' };
       case 'builtins.max':
@@ -2091,6 +2156,44 @@ export class Evaluator {
 export { dotted };
 
 /** Two mask facts that say the same: one polarity, kind of values, triangle and caller. */
+/**
+ * `isinstance(v, tuple)` (or a tuple of builtin types) when the value's Python type is known:
+ * an int is no tuple, a tensor no int. Sequences are one kind of value here, so a sequence is
+ * an instance only when both `tuple` and `list` are named, and no instance when neither is.
+ * Any other class, or a value of unknown type, leaves the answer unknown.
+ */
+function builtinIsinstance(v: Value, cls: Value): boolean | undefined {
+  const classes = cls.kind === 'tuple' && !cls.inexact ? cls.items : [cls];
+  const names: string[] = [];
+  for (const c of classes) {
+    const m = c.kind === 'qual' ? /^builtins\.(tuple|list|int|float|str|bool|dict)$/.exec(c.path) : null;
+    if (!m) return undefined;
+    names.push(m[1]);
+  }
+  const has = (t: string) => names.includes(t);
+  switch (v.kind) {
+    case 'int':
+      return has('int');
+    case 'bool':
+      return has('bool') || has('int');
+    case 'str':
+      return has('str');
+    case 'none':
+    case 'tensor':
+      return false;
+    case 'dict':
+      return has('dict');
+    case 'tuple':
+      if (v.shapeOf) return has('tuple');
+      if (v.written) return has(v.written);
+      if (has('tuple') && has('list')) return true;
+      if (!has('tuple') && !has('list')) return false;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
 function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
   if (!a || !b) return a === b;
   const ta = a.tri;

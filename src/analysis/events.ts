@@ -1,7 +1,7 @@
 /**
  * The events the shape evaluator emits while it walks code once: building a torch module,
  * calling one, a tensor operation, a binary operator, reading a tensor attribute, returning
- * from `forward`. Rules subscribe to event kinds; they read the evaluated values attached and
+ * from `forward`, an `assert` of divisibility that fails. Rules subscribe to event kinds; they read the evaluated values attached and
  * never walk the tree themselves.
  */
 
@@ -128,4 +128,17 @@ export interface ReturnEvent {
   function?: string;
 }
 
-export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent;
+/**
+ * An `assert a % b == 0` that fails for the numbers at hand (a config's defaults, a call's
+ * arguments): the constructor raises there, and nothing after it runs.
+ */
+export interface AssertEvent {
+  kind: 'assert';
+  node: Node;
+  /** The dividend and divisor as written, and their values. */
+  dividend: Node;
+  divisor: Node;
+  values: [number, number];
+}
+
+export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent;

@@ -152,6 +152,8 @@ export interface TupleV {
   inexact?: boolean;
   /** A named tuple's field names by position (`torch.return_types.topk`: values, indices). */
   names?: string[];
+  /** Written as a tuple or a list literal: what `isinstance(v, tuple)` answers from. */
+  written?: 'tuple' | 'list';
 }
 
 export interface TorchModuleV {
@@ -176,6 +178,8 @@ export interface InstanceV {
   torch?: TorchModuleV;
   called: boolean;
   node?: Node;
+  /** Its constructor provably raises (a failing `assert`): calling it runs nothing. */
+  failed?: boolean;
 }
 
 export interface ClassRefV {

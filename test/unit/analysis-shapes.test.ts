@@ -673,4 +673,151 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src.replace("        scores = scores + values.permute(2, 0, 1).unsqueeze(0)\n", '')).diagnostics.map((d) => d.rule), ['attention-scale-mismatch']);
   });
 
+  it('solves a size equation for a symbol that occurs linearly (4*C == 4*dim), so later widths compare', function () {
+    const mod = (reduction: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        'class Merge(nn.Module):',
+        '    def __init__(self, dim):',
+        '        super().__init__()',
+        '        self.norm = nn.LayerNorm(4 * dim)',
+        `        self.reduction = nn.Linear(${reduction}, 2 * dim, bias=False)`,
+        '',
+        '    def forward(self, x):',
+        '        B, L, C = x.shape',
+        '        x = torch.cat([x, x, x, x], -1)',
+        '        x = self.norm(x)',
+        '        return self.reduction(x)',
+      ].join('\n');
+    const found = (src: string) => analyzeSource(src).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    // 4*C == 4*dim (the norm) gives C = dim, and 2*dim differs from 4*dim for every positive dim.
+    assert.deepEqual(found(mod('2 * dim')), [['linear-in-features-mismatch', 13]]);
+    // Near misses: the right width, and a width that equals 4*dim for some dim (dim + 3 at dim 1).
+    assert.deepEqual(found(mod('4 * dim')), []);
+    assert.deepEqual(found(mod('dim + 3')), []);
+  });
+
+  it('answers isinstance for values of known type, so pair(t) helpers keep their sizes', function () {
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      'def pair(t):',
+      '    return t if isinstance(t, tuple) else (t, t)',
+      '',
+      'class P(nn.Module):',
+      '    def __init__(self, image_size, patch_size, dim):',
+      '        super().__init__()',
+      '        ih, iw = pair(image_size)',
+      '        ph, pw = pair(patch_size)',
+      '        self.pos = nn.Parameter(torch.randn(1, (ih // ph) * (iw // pw), dim))',
+      '        self.seq = nn.Parameter(torch.randn(1, *pair([3, 5]), dim))',
+      '',
+      '    def forward(self, x):',
+      '        return x + self.pos',
+      '',
+      'out = P((24, 32), 8, 64)(torch.randn(2, 12, 64))',
+    ].join('\n');
+    const r = analyzeSource(src);
+    assert.deepEqual(r.diagnostics, []);
+    const shape = (name: string) => r.shapes.find((x) => x.name === name)?.shape;
+    assert.equal(shape('self.pos'), '(1, 12, 64)');
+    // A list is no tuple, so pair([3, 5]) pairs the list: no sizes, nothing guessed.
+    assert.equal(shape('self.seq'), undefined);
+    assert.equal(shape('out'), '(2, 12, 64)');
+  });
+
+  it('reports an expand of an axis that is not 1; a size-1 axis or -1 expands', function () {
+    const src = (gate: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        '',
+        'class Gate(nn.Module):',
+        '    def __init__(self, channels):',
+        '        super().__init__()',
+        `        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(channels, channels // 4), nn.ReLU(), nn.Linear(channels // 4, ${gate}))`,
+        '',
+        '    def forward(self, x):',
+        '        pooled = F.avg_pool2d(x, (x.size(2), x.size(3)), stride=(x.size(2), x.size(3)))',
+        '        att = self.mlp(pooled)',
+        '        scale = torch.sigmoid(att).unsqueeze(2).unsqueeze(3).expand_as(x)',
+        '        return x * scale',
+      ].join('\n');
+    // Without a call site: x is a batch of maps (the pool takes one), pooled to (B, C, 1, 1).
+    const r = analyzeSource(src('channels // 2'));
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['broadcast-mismatch', 13]]);
+    assert.match(r.diagnostics[0].message, /expand_as: axis 1 has size channels\/\/2, which cannot expand to channels/);
+    assert.equal(r.shapes.find((x) => x.name === 'pooled')?.shape, '(B, C, 1, 1)');
+    assert.deepEqual(analyzeSource(src('channels')).diagnostics, []);
+    // A width that is the channels for some value (channels // 4 + 3 at 4) stays silent.
+    assert.deepEqual(analyzeSource(src('channels // 4 + 3')).diagnostics, []);
+    assert.deepEqual(analyzeSource('import torch\nx = torch.randn(2, 1, 5)\ny = x.expand(2, 3, -1)\n').diagnostics, []);
+  });
+
+  it('reports an assert of divisibility that fails for a config default, and stops there', function () {
+    const src = (heads: number) =>
+      [
+        'from dataclasses import dataclass',
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        '@dataclass',
+        'class Config:',
+        `    n_head: int = ${heads}`,
+        '    n_embd: int = 64',
+        '',
+        'class Attn(nn.Module):',
+        '    def __init__(self, config):',
+        '        super().__init__()',
+        '        assert config.n_embd % config.n_head == 0',
+        '        self.n_head = config.n_head',
+        '        self.c_attn = nn.Linear(config.n_embd, config.n_embd)',
+        '',
+        '    def forward(self, x):',
+        '        B, T, C = x.size()',
+        '        q = self.c_attn(x).view(B, T, self.n_head, C // self.n_head)',
+        '        return q',
+        '',
+        'out = Attn(Config())(torch.randn(2, 8, 64))',
+      ].join('\n');
+    const r = analyzeSource(src(6));
+    // One finding, at the assert: the views after it never run.
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-not-divisible', 13]]);
+    assert.match(r.diagnostics[0].message, /n_embd \(64\) is not divisible by n_head \(6\)/);
+    assert.deepEqual(analyzeSource(src(4)).diagnostics, []);
+    // Without a call site the sizes are symbols: nothing is known to fail.
+    assert.deepEqual(analyzeSource(src(6).replace(/\nout = .*$/, '')).diagnostics, []);
+  });
+
+  it('keeps what one branch assumes of sizes out of the other branch', function () {
+    const src = (second: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Unit(nn.Module):',
+        '    def __init__(self, inp, oup, stride):',
+        '        super().__init__()',
+        '        self.stride = stride',
+        '        half = oup // 2',
+        '        self.branch1 = nn.Conv2d(inp, 2 * inp, 1)',
+        '        self.branch2 = nn.Conv2d(inp if stride > 1 else half, half, 1)',
+        '',
+        '    def forward(self, x):',
+        '        if self.stride == 1:',
+        '            x1, x2 = x.chunk(2, dim=1)',
+        '            out = torch.cat((x1, self.branch2(x2)), dim=1)',
+        '        else:',
+        `            out = torch.cat((self.branch1(x), ${second}), dim=1)`,
+        '        return out',
+      ].join('\n');
+    // The halves of the first branch say nothing of the second, where x is whole.
+    assert.deepEqual(analyzeSource(src('self.branch2(x)')).diagnostics, []);
+    // A mistake within one branch is still found: branch1 takes inp channels and gives 2*inp.
+    const r = analyzeSource(src('self.branch1(self.branch1(x))'));
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 17]]);
+  });
 });

@@ -74,6 +74,15 @@ function pool(nd: number, kind: 'max' | 'avg'): Signature {
     shape(a) {
       const x = a.input();
       const { lead, channels, spatial } = split(x, nd, what);
+      // `F.avg_pool2d(x, (x.size(2), x.size(3)))`: a window as large as the map, unpadded and
+      // undilated, pools each map to one value whatever the stride (CBAM's channel gate).
+      const kArg = a.arg(1, 'kernel_size');
+      const whole = kArg?.kind === 'list' && kArg.items.length === nd && kArg.items.every((it, i) => it.kind === 'int' && D.equal(it.dim, spatial[i]));
+      if (whole && [a.arg(3, 'padding'), kind === 'max' ? a.arg(4, 'dilation') : undefined].every((p) => p === undefined || p.kind === 'none')) {
+        const res: Out = { sizes: [...lead, channels, ...spatial.map(() => one)], dtype: 'same' };
+        if (kind === 'max' && a.bool(6, 'return_indices', false)) return { items: [res, { ...res, dtype: 'long' }] };
+        return res;
+      }
       const k = tupleOf(a, 1, 'kernel_size', nd);
       const strideArg = a.arg(2, 'stride');
       const stride = strideArg === undefined || strideArg.kind === 'none' || (strideArg.kind === 'list' && strideArg.items.length === 0) ? k : tupleOf(a, 2, 'stride', nd);

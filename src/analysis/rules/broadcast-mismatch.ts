@@ -9,7 +9,7 @@ export const rule: Rule = {
   summary: 'an elementwise operation between tensors whose shapes do not broadcast',
   defaultSeverity: 'error',
   docs: {
-    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1. Masks are left to `mask-shape-mismatch`.',
+    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1, and an `expand`/`expand_as` of an axis that is not 1 to another size. Masks are left to `mask-shape-mismatch`.',
     why: 'PyTorch raises "The size of tensor a (64) must match the size of tensor b (49) at non-singleton dimension 2". Typically a residual added in the other layout.',
     example: 'return x + out  # x (B, C, H, W), out (B, HW, C)',
     useInstead: 'return x + out.transpose(1, 2).reshape(B, C, H, W)',
@@ -24,6 +24,11 @@ export const rule: Rule = {
     } else if (e.kind === 'op' && e.info.broadcast && !['masked_fill', 'masked_fill_'].includes(e.op)) {
       const [a, b] = e.info.broadcast;
       ctx.report({ node: e.node, severity: ctx.severity(a, b), message: `${e.op}: sizes ${ctx.fmt(a)} and ${ctx.fmt(b)} do not broadcast` });
+    } else if (e.kind === 'op' && e.info.expectedSize?.what === 'expand') {
+      // Only a size-1 axis expands: torch raises "The expanded size of the tensor (128) must
+      // match the existing size (64) at non-singleton dimension 1".
+      const { axis, expected, got } = e.info.expectedSize;
+      ctx.report({ node: e.node, severity: ctx.severity(expected, got), message: `${e.op}: axis ${axis} has size ${ctx.fmt(got)}, which cannot expand to ${ctx.fmt(expected)} (only size-1 axes expand)` });
     }
   },
 };

@@ -21,14 +21,21 @@ export const rule: Rule = {
   summary: 'nn.MultiheadAttention (or a Transformer layer) built with an embed_dim (d_model) that num_heads (nhead) does not divide',
   defaultSeverity: 'error',
   docs: {
-    what: 'Checks that `embed_dim` is a multiple of `num_heads` where `nn.MultiheadAttention` is built, and that `d_model` is a multiple of `nhead` where `nn.TransformerEncoderLayer`, `nn.TransformerDecoderLayer` or `nn.Transformer` is built (each builds `nn.MultiheadAttention(d_model, nhead)` inside).',
+    what: 'Checks that `embed_dim` is a multiple of `num_heads` where `nn.MultiheadAttention` is built, and that `d_model` is a multiple of `nhead` where `nn.TransformerEncoderLayer`, `nn.TransformerDecoderLayer` or `nn.Transformer` is built (each builds `nn.MultiheadAttention(d_model, nhead)` inside), and reports an `assert width % heads == 0` in the module where the numbers it gets (the defaults of a config, the arguments of a call) do not divide.',
     why: 'Each head gets `embed_dim // num_heads` channels; PyTorch asserts divisibility in the constructor ("embed_dim must be divisible by num_heads").',
     example: 'attn = nn.MultiheadAttention(100, 8)',
     useInstead: 'attn = nn.MultiheadAttention(100, 10)  # or embed_dim 96 / 104',
     fixSafety: 'The fixes are the repairs the block catalog suggests for the same constraint: a literal head count (`num_heads` / `nhead`) replaced by one of the nearest divisors of the width (the two below it and the one above, nearest first), or a literal width replaced by the nearest multiples of the head count. Each changes the model and there are several, so they are offered, never preferred or applied without review.',
   },
-  on: ['module-new'],
+  on: ['module-new', 'assert'],
   check(e, ctx) {
+    if (e.kind === 'assert') {
+      // The code's own `assert width % heads == 0`, failing for the numbers it is given.
+      const [a, b] = e.values;
+      const name = (n: typeof e.dividend) => (n.type === 'attribute' ? n.childForFieldName('attribute')?.text ?? n.text : n.text);
+      ctx.report({ node: e.node, severity: 'error', message: `${name(e.dividend)} (${a}) is not divisible by ${name(e.divisor)} (${b}): this assert fails (${a} % ${b} = ${a % b})` });
+      return;
+    }
     if (e.kind !== 'module-new') return;
     const sig = SIGNATURES[e.module.type];
     if (!sig) return;
