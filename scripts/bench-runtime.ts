@@ -435,7 +435,7 @@ function report(table: Map<WorkloadId, Partial<Record<Column, Cell>>>, adapters:
   for (const w of work) {
     const g = goals[w.id];
     const f = (v: number | null) => (v === null ? 'n/a' : `×${v.toFixed(2)}`);
-    out.push(`  ${w.name.padEnd(w0)} webgpu ${f(g.ourWebgpuVsBestWebgpuPeer)} vs ${g.bestWebgpuPeer ?? 'n/a'} ${g.webgpuGoalMet ? 'met' : 'NOT met'};  cpu ${f(g.ourCpuVsOrtWasm)} vs ort-wasm ${g.cpuGoalMet ? 'met' : 'NOT met'}`);
+    out.push(`  ${w.name.padEnd(w0)} webgpu ${f(g.ourWebgpuVsBestWebgpuPeer)} vs ${g.bestWebgpuPeer ?? 'n/a'} ${g.webgpuGoalMet ? 'met' : 'NOT met'};  cpu ${g.ourCpuVsOrtWasm === null ? 'not measured' : `${f(g.ourCpuVsOrtWasm)} vs ort-wasm ${g.cpuGoalMet ? 'met' : 'NOT met'}`}`);
   }
   process.stdout.write(out.join('\n') + '\n');
 
