@@ -20,7 +20,12 @@
  * Single-threaded everywhere (ORT `numThreads = 1`, tfjs-wasm one thread): our CPU backend is.
  * A column that cannot run prints `n/a (reason)`. Prints a table and writes
  * test-results/bench-runtime.json.
- *   tsx scripts/bench-runtime.ts [--reps N] [--warmup N] [--only attention,mha,sagan,nonlocal,vit]
+ * With `--webgpu-only` only the WebGPU columns and our `cpu` one (the agreement reference) run.
+ * The load average
+ * (/proc/loadavg) at the start and the end is printed and written, since the columns run one
+ * after another and a loaded machine moves the ratios; so are ours-webgpu's dispatches, buffers
+ * created and submits of one forward.
+ *   tsx scripts/bench-runtime.ts [--reps N] [--warmup N] [--only attention,mha,sagan,nonlocal,vit] [--webgpu-only]
  */
 
 /// <reference types="@webgpu/types" />
@@ -49,6 +54,8 @@ interface Cell {
   error?: string;
   /** The output, kept until the agreement check. */
   out?: Float32Array;
+  /** Ours on WebGPU: what one forward (after the timed ones) recorded, created and submitted. */
+  perForward?: { dispatches: number; buffersCreated: number; pipelines: number; submits: number };
 }
 
 function arg(name: string, fallback: string): string {
@@ -59,6 +66,7 @@ function arg(name: string, fallback: string): string {
 const REPS = Number(arg('--reps', '7'));
 const WARMUP = Number(arg('--warmup', '2'));
 const ONLY = arg('--only', '').split(',').filter(Boolean);
+const WEBGPU_ONLY = process.argv.includes('--webgpu-only');
 const REPO = path.resolve(__dirname, '..');
 const work: Workload[] = WORKLOADS.filter((w) => !ONLY.length || ONLY.includes(w.id));
 
@@ -232,6 +240,7 @@ async function main(): Promise<void> {
     const b = built.get(w.id)!;
     const run = b.cpu.on(cpu);
     set(w.id, 'ours-cpu', await guarded(`${w.id} ours-cpu`, () => measure(() => oursOnce(run, cpu))));
+    if (WEBGPU_ONLY) continue;
     const ref = b.ref.on(cpuReference);
     set(w.id, 'ours-cpuReference', await guarded(`${w.id} ours-cpuReference`, () => measure(() => oursOnce(ref, cpuReference), Math.min(REPS, 3))));
   }
@@ -245,21 +254,24 @@ async function main(): Promise<void> {
   } catch (e) {
     for (const w of work) set(w.id, 'ort-wasm', { ms: null, error: `cannot load onnxruntime-web: ${(e as Error).message}` });
   }
-  if (ortWasm) for (const w of work) set(w.id, 'ort-wasm', await guarded(`${w.id} ort-wasm`, () => ortColumn(ortWasm!, 'wasm', built.get(w.id)!.cpu, built.get(w.id)!.onnx.model, built.get(w.id)!.onnx.output)));
+  if (ortWasm && !WEBGPU_ONLY) for (const w of work) set(w.id, 'ort-wasm', await guarded(`${w.id} ort-wasm`, () => ortColumn(ortWasm!, 'wasm', built.get(w.id)!.cpu, built.get(w.id)!.onnx.model, built.get(w.id)!.onnx.output)));
 
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tf = require('@tensorflow/tfjs-core') as Tf;
   tf.env().set('PROD', true);
-  let tfWasmError: string | null = null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const wasmBackend = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount(n: number): void };
-    wasmBackend.setThreadsCount(1);
-    if (!(await tf.setBackend('wasm'))) tfWasmError = 'tf.setBackend("wasm") failed';
-  } catch (e) {
-    tfWasmError = (e as Error).message;
+  let tfWasmError: string | null = WEBGPU_ONLY ? 'skipped (--webgpu-only)' : null;
+  if (!tfWasmError) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const wasmBackend = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount(n: number): void };
+      wasmBackend.setThreadsCount(1);
+      if (!(await tf.setBackend('wasm'))) tfWasmError = 'tf.setBackend("wasm") failed';
+    } catch (e) {
+      tfWasmError = (e as Error).message;
+    }
   }
   for (const w of work) {
+    if (WEBGPU_ONLY) break;
     if (tfWasmError) set(w.id, 'tfjs-wasm', { ms: null, error: tfWasmError });
     else set(w.id, 'tfjs-wasm', await guarded(`${w.id} tfjs-wasm`, () => tfColumn(tf, w.id, built.get(w.id)!.cpu)));
   }
@@ -282,7 +294,14 @@ async function main(): Promise<void> {
       const backend = new WebGpuBackend(device, { adapter: adapters['ours-webgpu'] });
       for (const w of work) {
         const run = built.get(w.id)!.gpu.on(backend);
-        set(w.id, 'ours-webgpu', await guarded(`${w.id} ours-webgpu`, () => measure(() => oursOnce(run, backend))));
+        const cell = await guarded(`${w.id} ours-webgpu`, () => measure(() => oursOnce(run, backend)));
+        if (!cell.error) {
+          const s0 = { ...backend.stats };
+          await oursOnce(run, backend);
+          const s1 = backend.stats;
+          cell.perForward = { dispatches: s1.dispatches - s0.dispatches, buffersCreated: s1.buffersCreated - s0.buffersCreated, pipelines: s1.pipelines - s0.pipelines, submits: s1.submits - s0.submits };
+        }
+        set(w.id, 'ours-webgpu', cell);
       }
       backend.trim();
       device.destroy();
@@ -339,6 +358,17 @@ async function main(): Promise<void> {
   report(table, adapters);
 }
 
+/** The load average over 1, 5 and 15 minutes, or null where /proc/loadavg does not exist. */
+function loadAverage(): number[] | null {
+  try {
+    return fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  } catch {
+    return null;
+  }
+}
+
+const LOAD_AT_START = loadAverage();
+
 function ratio(peer: Cell | undefined, ours: Cell | undefined): number | null {
   return peer?.ms && ours?.ms ? peer.ms / ours.ms : null;
 }
@@ -393,11 +423,19 @@ function report(table: Map<WorkloadId, Partial<Record<Column, Cell>>>, adapters:
     rows.push({ id: w.id, workload: w.name, columns: row, ratios: r });
   }
   out.push('');
+  out.push('ours-webgpu, one forward: dispatches, GPU buffers created, pipelines compiled, submits');
+  for (const w of work) {
+    const p = table.get(w.id)!['ours-webgpu']?.perForward;
+    out.push(`  ${w.name.padEnd(w0)} ${p ? `${p.dispatches} dispatches, ${p.buffersCreated} buffers created, ${p.pipelines} pipelines, ${p.submits} submits` : 'n/a'}`);
+  }
+  const loadAtEnd = loadAverage();
+  out.push(`load average (1, 5, 15 min): ${LOAD_AT_START?.join(' ') ?? 'n/a'} at the start, ${loadAtEnd?.join(' ') ?? 'n/a'} at the end`);
+  out.push('');
   out.push('goals: our WebGPU ≥ 2× the best WebGPU peer; our CPU ≥ 1× onnxruntime-web wasm');
   for (const w of work) {
     const g = goals[w.id];
     const f = (v: number | null) => (v === null ? 'n/a' : `×${v.toFixed(2)}`);
-    out.push(`  ${w.name.padEnd(w0)} webgpu ${f(g.ourWebgpuVsBestWebgpuPeer)} vs ${g.bestWebgpuPeer ?? 'n/a'} ${g.webgpuGoalMet ? 'met' : 'NOT met'};  cpu ${f(g.ourCpuVsOrtWasm)} vs ort-wasm ${g.cpuGoalMet ? 'met' : 'NOT met'}`);
+    out.push(`  ${w.name.padEnd(w0)} webgpu ${f(g.ourWebgpuVsBestWebgpuPeer)} vs ${g.bestWebgpuPeer ?? 'n/a'} ${g.webgpuGoalMet ? 'met' : 'NOT met'};  cpu ${g.ourCpuVsOrtWasm === null ? 'not measured' : `${f(g.ourCpuVsOrtWasm)} vs ort-wasm ${g.cpuGoalMet ? 'met' : 'NOT met'}`}`);
   }
   process.stdout.write(out.join('\n') + '\n');
 
@@ -408,6 +446,7 @@ function report(table: Map<WorkloadId, Partial<Record<Column, Cell>>>, adapters:
     node: process.version,
     reps: REPS,
     warmup: WARMUP,
+    loadAverage: { start: LOAD_AT_START, end: loadAtEnd },
     tolerance: TOLERANCE,
     adapters,
     versions: versions(),

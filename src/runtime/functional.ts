@@ -13,6 +13,7 @@ import { adaptivePool as adaptivePoolK } from './kernels/ops/adaptive-pool';
 import { batchNorm as batchNormK } from './kernels/ops/batch-norm';
 import { conv as convK } from './kernels/ops/conv';
 import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
+import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
 import { cat, full, ones, runKernel, Tensor, tril, zeros } from './tensor';
@@ -37,9 +38,16 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     throw new TorchError('RuntimeError', `mat1 and mat2 shapes cannot be multiplied (${rows}x${x.shape[x.ndim - 1]} and ${weight.shape[1]}x${weight.shape[0]})`);
   }
   const lead = x.shape.slice(0, -1);
-  const y = x.reshape(-1, inF).matmul(weight.t());
+  const x2 = x.reshape(-1, inF);
+  const outF = weight.shape[0];
+  // A 1-D bias of the output features on the same device is added by the matmul itself (one
+  // dispatch, one pass over the output, as torch's addmm); any other bias broadcasts as torch's add does.
+  if (bias && weight.ndim === 2 && bias.ndim === 1 && bias.shape[0] === outF && bias.dtype === 'float32' && x2.dtype === 'float32' && weight.dtype === 'float32' && bias.device === x.device && weight.device === x.device) {
+    return runKernel(matmulK, [x2, weight.t(), bias], {})[0].view([...lead, outF]);
+  }
+  const y = x2.matmul(weight.t());
   const out = bias ? y.add(bias) : y;
-  return out.view([...lead, weight.shape[0]]);
+  return out.view([...lead, outF]);
 }
 
 export interface ConvOptions {

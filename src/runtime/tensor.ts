@@ -84,14 +84,24 @@ export class Tensor {
   /** The elements in row-major order (a fresh array). */
   async data(): Promise<Float32Array> {
     const c = this.contiguous();
-    const all = await c.device.read(c.storage);
-    return all.length === this.numel() && c.offset === 0 ? all : all.slice(c.offset, c.offset + this.numel());
+    try {
+      const all = await c.device.read(c.storage);
+      return all.length === this.numel() && c.offset === 0 ? all : all.slice(c.offset, c.offset + this.numel());
+    } finally {
+      // The copy a strided view was read through is nobody's: back to the pool (a scope that
+      // also holds it releases it a second time, which does nothing).
+      if (c.storage !== this.storage) c.dispose();
+    }
   }
   /** Synchronous read; CPU tensors only. */
   dataSync(): Float32Array {
     const c = this.contiguous();
-    if (!c.device.readSync) throw new TorchError('RuntimeError', `dataSync() is not available on the ${c.device.name} backend: use await data()`);
-    return c.device.readSync(c.storage).slice(c.offset, c.offset + this.numel());
+    try {
+      if (!c.device.readSync) throw new TorchError('RuntimeError', `dataSync() is not available on the ${c.device.name} backend: use await data()`);
+      return c.device.readSync(c.storage).slice(c.offset, c.offset + this.numel());
+    } finally {
+      if (c.storage !== this.storage) c.dispose();
+    }
   }
   /** Nested arrays like `tensor.tolist()`; booleans for bool tensors. */
   async toArray(): Promise<NestedArray> {

@@ -90,7 +90,7 @@ export const CASES: OpCase[] = [
   { id: 'matmul-bad', fn: 'matmul', inputs: [f(3, 4), f(5, 6)], args: ['$0', '$1'], kernels: [], ts: ([a, c]) => a.matmul(c) },
   { id: 'bmm', fn: 'bmm', inputs: [f(3, 4, 5), f(3, 5, 2)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.bmm(c) },
   { id: 'bmm-2d-bad', fn: 'bmm', inputs: [f(4, 5), f(5, 2)], args: ['$0', '$1'], kernels: [], ts: ([a, c]) => a.bmm(c) },
-  { id: 'linear', fn: 'nn.functional.linear', inputs: [f(2, 3, 5), f(4, 5), f(4)], args: ['$0', '$1', '$2'], kernels: ['matmul', 'binary'], ts: ([x, w, c]) => F.linear(x, w, c) },
+  { id: 'linear', fn: 'nn.functional.linear', inputs: [f(2, 3, 5), f(4, 5), f(4)], args: ['$0', '$1', '$2'], kernels: ['matmul'], ts: ([x, w, c]) => F.linear(x, w, c) },
   { id: 'linear-bad', fn: 'nn.functional.linear', inputs: [f(2, 6), f(4, 5)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.linear(x, w) },
   // convolution
   { id: 'conv1d', fn: 'nn.functional.conv1d', inputs: [f(2, 4, 9), f(6, 2, 3), f(6)], args: ['$0', '$1', '$2'], kwargs: { stride: 2, padding: 1, groups: 2 }, kernels: ['conv'], ts: ([x, w, c]) => F.conv1d(x, w, c, { stride: 2, padding: 1, groups: 2 }) },

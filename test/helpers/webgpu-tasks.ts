@@ -172,3 +172,23 @@ export async function repeatedForwards(blockId: string, runs: number, checkpoint
   }
   return { created, pooledBytes: b.pooledBytes, first };
 }
+
+/**
+ * Reads a transposed view (read through a contiguous copy) `runs` times, each in `tidy` as a
+ * forward's result is; returns the buffers created after the first and the last read, and
+ * whether every read gave the transposed values.
+ */
+export async function stridedReads(runs: number): Promise<{ created: number[]; correct: boolean }> {
+  const b = await gpu();
+  const x = tensor([[1, 2, 3], [4, 5, 6]], { device: b });
+  const created: number[] = [];
+  let correct = true;
+  for (let i = 1; i <= runs; i++) {
+    const y = tidy(() => x.mul(2).transpose(0, 1));
+    const data = await y.data();
+    correct &&= [...data].join() === '2,8,4,10,6,12';
+    y.dispose();
+    if (i === 1 || i === runs) created.push(b.stats.buffersCreated);
+  }
+  return { created, correct };
+}

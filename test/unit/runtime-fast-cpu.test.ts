@@ -58,6 +58,14 @@ describe('runtime fast CPU path (WASM SIMD) vs the TypeScript references', funct
     }, 'views');
   });
 
+  it('linear with its bias fused into the matmul (3-D input, strided bias)', function () {
+    both((dev) => {
+      const g = new Generator(5);
+      const x = randn([2, 7, 12], g, dev);
+      return [F.linear(x, randn([9, 12], g, dev), randn([9], g, dev)), F.linear(x, randn([5, 12], g, dev), randn([5, 2], g, dev).select(1, 1))];
+    }, 'linear');
+  });
+
   // Inner sizes K = 1..8 (the SAGAN energy has K = 4) with sizes that are not multiples of the
   // 4×8 tile or the SIMD width, and with the left, the right or both operands transposed.
   for (let K = 1; K <= 8; K++) {

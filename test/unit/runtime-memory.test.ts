@@ -110,5 +110,11 @@ describe('runtime memory reuse', function () {
       for (let i = 0; i < cpuOut.length; i++) d = Math.max(d, Math.abs(cpuOut[i] - r.first[i]));
       assert.ok(d <= 1e-4, `WebGPU output differs from the CPU's by ${d}`);
     });
+
+    it('reading a strided view returns its contiguous copy to the pool: no buffer per read', async function () {
+      const r = await gpu.call('stridedReads', [50]);
+      assert.ok(r.correct, 'the transposed values');
+      assert.equal(r.created[1], r.created[0], `buffers created after read 1 and 50: ${r.created.join(', ')}`);
+    });
   });
 });

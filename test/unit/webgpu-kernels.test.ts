@@ -111,6 +111,8 @@ const CASES: Case[] = [
   { kernel: 'matmul', title: 'expanded batch, offset', inputs: [{ shape: [4, 5, 8], layout: { expand: [0] } }, { shape: [8, 6], layout: 'offset' }], attrs: {} },
   { kernel: 'matmul', title: 'tiled vec4 form (x @ Wᵀ), batched, edge blocks', inputs: [{ shape: [2, 37, 20] }, { shape: [20, 13], layout: 'transposed' }], attrs: {} },
   { kernel: 'matmul', title: 'tiled scalar form, one row, K not a multiple of 4', inputs: [{ shape: [1, 11] }, { shape: [11, 30] }], attrs: {} },
+  { kernel: 'matmul', title: 'fused bias, vec4 form (linear), edge blocks', inputs: [{ shape: [37, 20] }, { shape: [20, 13], layout: 'transposed' }, { shape: [13] }], attrs: {} },
+  { kernel: 'matmul', title: 'fused bias, scalar form, batched, offset bias', inputs: [{ shape: [2, 5, 11] }, { shape: [11, 30] }, { shape: [30], layout: 'offset' }], attrs: {} },
   { kernel: 'softmax', title: 'last dim', inputs: [{ shape: [3, 5, 33] }], attrs: { dim: -1, log: false } },
   { kernel: 'softmax', title: 'middle dim of a transposed view', inputs: [{ shape: [4, 6, 5], layout: 'transposed' }], attrs: { dim: 1, log: false } },
   { kernel: 'softmax', title: 'log_softmax dim 0', inputs: [{ shape: [7, 4] }], attrs: { dim: 0, log: true } },

@@ -7,6 +7,7 @@
  * What it does:
  * - pools buffers: released storage goes back to a free list bucketed by
  *   size, so steady-state inference allocates nothing;
+ * - keeps the readback (staging) buffers for the next read of the same size;
  * - caches pipelines by WGSL source (shapes are baked into the source);
  * - checks the device limits *before* recording a dispatch
  *   (`maxStorageBufferBindingSize`, `maxBufferSize`, workgroup storage,
@@ -105,6 +106,8 @@ const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
 const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 const READBACK_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
 const MAP_READ = 0x01;
+/** Unmapped readback buffers kept per size for the next read. */
+const STAGING_PER_SIZE = 2;
 const COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 
 export class WebGpuBackend implements Backend {
@@ -114,6 +117,7 @@ export class WebGpuBackend implements Backend {
   private readonly free = new Map<number, GPUBuffer[]>();
   private freeBytes = 0;
   private readonly freeUniforms = new Map<number, GPUBuffer[]>();
+  private readonly freeStaging = new Map<number, GPUBuffer[]>();
   private pendingUniforms: GPUBuffer[] = [];
   private encoder: GPUCommandEncoder | null = null;
   private recorded = 0;
@@ -168,17 +172,28 @@ export class WebGpuBackend implements Backend {
     this.throwIfFailed();
     const bytes = s.size * 4;
     if (bytes === 0) return new Float32Array(0);
-    const staging = this.device.createBuffer({ size: bytes, usage: READBACK_USAGE });
+    const size = bucketBytes(s.size * 4);
+    const staging = this.freeStaging.get(size)?.pop() ?? this.device.createBuffer({ size, usage: READBACK_USAGE });
     this.enc().copyBufferToBuffer(s.buffer!, 0, staging, 0, bytes);
     this.flush();
+    let reusable = false;
     try {
-      await staging.mapAsync(MAP_READ);
-      return new Float32Array(staging.getMappedRange().slice(0));
+      await staging.mapAsync(MAP_READ, 0, bytes);
+      const out = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+      staging.unmap();
+      reusable = true;
+      return out;
     } catch (e) {
       this.throwIfFailed();
       throw new WebGpuError(`read failed: ${(e as Error).message}`);
     } finally {
-      staging.destroy();
+      // Every forward reads its result back: the staging buffer is kept for the next read of
+      // that size (a few per size) instead of being created and destroyed each time.
+      const list = this.freeStaging.get(size) ?? [];
+      if (reusable && list.length < STAGING_PER_SIZE) {
+        list.push(staging);
+        this.freeStaging.set(size, list);
+      } else staging.destroy();
       this.throwIfFailed();
     }
   }
@@ -256,6 +271,8 @@ export class WebGpuBackend implements Backend {
     this.flush();
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    for (const list of this.freeStaging.values()) for (const b of list) b.destroy();
+    this.freeStaging.clear();
     this.freeBytes = 0;
   }
 

@@ -16,6 +16,11 @@
  * V·attnᵀ), Cᵀ = Bᵀ·Aᵀ is computed instead (attn's rows stream, read in
  * place) and each chunk is written back transposed. Operands are read
  * through their strides (a transposed operand is not transposed first).
+ *
+ * An optional third input, a 1-D bias of N elements, is added to every row
+ * of the result (torch's addmm as `linear` runs it): `F.linear` passes it so a
+ * linear layer is one dispatch and one pass over its output, not a matmul
+ * followed by a broadcast add that reads and writes the whole output again.
  */
 
 import type { OutputSpec, TensorMeta } from '../../backend';
@@ -28,8 +33,9 @@ import { emptyProgram, MAX_GROUPS_PER_DIM, stridedIndexFn, u32, type GpuProgram 
 
 export const matmul: Kernel<Record<string, never>> = {
   name: 'matmul',
-  flops: ([a], _a, [out]) => 2 * numel(out.shape) * (a.shape.length ? a.shape[a.shape.length - 1] : 1),
-  outputs([a, b]): OutputSpec[] {
+  // The bias add, when fused, counts as the elementwise add it replaces (1 per output).
+  flops: ([a, , bias], _a, [out]) => 2 * numel(out.shape) * (a.shape.length ? a.shape[a.shape.length - 1] : 1) + (bias ? numel(out.shape) : 0),
+  outputs([a, b, bias]): OutputSpec[] {
     if (a.shape.length < 2 || b.shape.length < 2) throw new TorchError('RuntimeError', 'matmul kernel expects operands of rank >= 2');
     const [M, K] = a.shape.slice(-2);
     const [K2, N] = b.shape.slice(-2);
@@ -46,9 +52,12 @@ export const matmul: Kernel<Record<string, never>> = {
     if (a.dtype === 'bool' || b.dtype === 'bool') throw new TorchError('RuntimeError', '"addmm_impl_cpu_" not implemented for \'Bool\'');
     const dtype = a.dtype === 'float32' || b.dtype === 'float32' ? 'float32' : 'int64';
     if (a.dtype !== b.dtype) throw new TorchError('RuntimeError', `expected m1 and m2 to have the same dtype, but got: ${a.dtype === 'int64' ? 'long int' : 'float'} != ${b.dtype === 'int64' ? 'long int' : 'float'}`);
+    if (bias && (bias.shape.length !== 1 || bias.shape[0] !== N || bias.dtype !== dtype)) {
+      throw new TorchError('RuntimeError', `matmul: the bias ${fmtShape(bias.shape)} must be 1-D of the ${N} output columns, with the operands' dtype`);
+    }
     return [{ shape: [...batch, M, N], dtype }];
   },
-  cpu([a, b], _attrs, [out]) {
+  cpu([a, b, bias], _attrs, [out]) {
     const nd = Math.max(a.shape.length, b.shape.length);
     const [M, K] = a.shape.slice(-2);
     const N = b.shape[b.shape.length - 1];
@@ -86,14 +95,15 @@ export const matmul: Kernel<Record<string, never>> = {
         lastB = ob;
       }
       gemmNT(ap, 0, bp, 0, out, t * M * N, M, N, K);
+      if (bias) addBias(out, t * M, M, N, bias);
       for (let d = batch.length - 1; d >= 0; d--) {
         if (++idx[d] < batch[d]) break;
         idx[d] = 0;
       }
     }
   },
-  wgsl([a, b], _attrs, [out]) {
-    return matmulProgram(a, b, out.shape);
+  wgsl([a, b, bias], _attrs, [out]) {
+    return matmulProgram(a, b, out.shape, bias);
   },
   tolerance: DEFAULT_TOLERANCE,
   fast: matmulFast,
@@ -118,7 +128,7 @@ const MT_RN = 8;
  * f32 either way (the vec4 form sums four k terms per step; the difference
  * to the k-ordered reference is rounding, far inside the 1e-4 tolerance).
  */
-export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly number[]): GpuProgram {
+export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly number[], bias?: TensorMeta): GpuProgram {
   if (numel(outShape) === 0) return emptyProgram();
   const batch = outShape.slice(0, -2);
   const [M, N] = outShape.slice(-2);
@@ -144,7 +154,8 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   const lines: string[] = [
     `@group(0) @binding(0) var<storage, read> in0: array<${ty}>;`,
     `@group(0) @binding(1) var<storage, read> in1: array<${ty}>;`,
-    '@group(0) @binding(2) var<storage, read_write> out0: array<f32>;',
+    ...(bias ? ['@group(0) @binding(2) var<storage, read> in2: array<f32>;'] : []),
+    `@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> out0: array<f32>;`,
     stridedIndexFn('batch_a', batch, bsa, a.offset),
     stridedIndexFn('batch_b', batch, bsb, b.offset),
     `@compute @workgroup_size(${MT_WG})`,
@@ -177,7 +188,8 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   lines.push('  }', `  let ob = bt * ${u32(M * N)};`);
   for (const i of is) {
     lines.push(`  if (i0 + ${u32(i)} < ${u32(M)}) {`, `    let o = ob + (i0 + ${u32(i)}) * ${u32(N)} + j0;`);
-    for (const j of js) lines.push(`    if (j0 + ${u32(j)} < ${u32(N)}) { out0[o + ${u32(j)}] = c${i}_${j}; }`);
+    const add = (j: number) => (bias ? ` + in2[${bias.offset ? `${u32(bias.offset)} + ` : ''}(j0 + ${u32(j)}) * ${u32(bias.strides[0])}]` : '');
+    for (const j of js) lines.push(`    if (j0 + ${u32(j)} < ${u32(N)}) { out0[o + ${u32(j)}] = c${i}_${j}${add(j)}; }`);
     lines.push('  }');
   }
   lines.push('}');
@@ -187,8 +199,17 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
 /** Floats of the resident operand the fast path packs at a time (4 MB: the panel stays in L3). */
 const PANEL = 1 << 20;
 
+/** Adds `bias` (a strided 1-D view of N elements) to `rows` rows of N elements of `out` from row `row0`. */
+function addBias(out: Float32Array, row0: number, rows: number, N: number, bias: CpuView): void {
+  const bs = bias.strides[0];
+  for (let i = 0; i < rows; i++) {
+    const o = (row0 + i) * N;
+    for (let j = 0, x = bias.offset; j < N; j++, x += bs) out[o + j] += bias.data[x];
+  }
+}
+
 function matmulFast(inputs: readonly CpuView[], _attrs: Record<string, never>, outs: Float32Array[], w: WasmKernels): void {
-  const [a, b] = inputs;
+  const [a, b, bias] = inputs;
   const out = outs[0];
   const [M, K] = a.shape.slice(-2);
   const N = b.shape[b.shape.length - 1];
@@ -248,4 +269,5 @@ function matmulFast(inputs: readonly CpuView[], _attrs: Record<string, never>, o
     }
   }
   w.done();
+  if (bias) addBias(out, 0, nb * M, N, bias);
 }
