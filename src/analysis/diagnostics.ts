@@ -53,7 +53,10 @@ export function replaceNode(n: Node, newText: string): TextEdit {
 
 /** What a rule may ask of the evaluator while checking an event. */
 export interface RuleContext {
-  /** Compares two dimensions after the unifications made so far. */
+  /**
+   * Compares two dimensions after the unifications made so far; 'ne' also when they differ once
+   * the parameters they are named after take their defaults (the finding then says so).
+   */
   compare(a: Dim, b: Dim): Cmp;
   /** Equal under the generic assumption (distinct symbols stand for distinct values). */
   same(a: Dim, b: Dim): boolean;
@@ -63,6 +66,11 @@ export interface RuleContext {
   fmtShape(dims: Dim[]): string;
   /** The value of a dimension after unification, when it is a number. */
   value(d: Dim): number | undefined;
+  /**
+   * `value`, or else the value once the parameters it is named after take their defaults (no
+   * caller gave them); a finding that relies on one is reported as a warning that names them.
+   */
+  valueAtDefaults(d: Dim): number | undefined;
   /** A dimension after the unifications made so far (canonical: equal dimensions are equal objects' terms). */
   norm(d: Dim): Dim;
   report(d: { node: Node; severity: Severity; message: string; fixes?: Fix[] }): void;

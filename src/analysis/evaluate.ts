@@ -96,6 +96,12 @@ export class Evaluator {
   private readonly subst = new Map<string, Dim>();
   /** Symbols of sizes chosen by a branch: never bound by unification (see `freshRigid`). */
   private readonly rigid = new Set<string>();
+  /**
+   * The integer default of each size that was named after its parameter because nothing called
+   * the constructor (`num_heads: int = 8` gives the symbol `num_heads`): what the module computes
+   * with its own defaults, for `compareAtDefaults`.
+   */
+  private readonly defaults = new Map<string, Dim>();
   private readonly globals = new Map<string, Value>();
   private readonly instances: InstanceV[] = [];
   private readonly instantiated = new Set<ClassInfo>();
@@ -162,6 +168,40 @@ export class Evaluator {
 
   compare(a: Dim, b: Dim): D.Cmp {
     return D.compare(this.norm(a), this.norm(b));
+  }
+
+  /**
+   * `compare` once every size named after a defaulted parameter takes its default (`dim` vs
+   * `dim // num_heads` is 'ne' with `num_heads = 8`), with the parameters that decided it. Only
+   * a 'ne' that needed a default is returned as such; anything else is the plain comparison.
+   */
+  compareAtDefaults(a: Dim, b: Dim): { cmp: D.Cmp; assumed: [string, number][] } {
+    const na = this.norm(a);
+    const nb = this.norm(b);
+    const plain = D.compare(na, nb);
+    if (plain !== 'unknown' || this.defaults.size === 0) return { cmp: plain, assumed: [] };
+    const used = new Map<string, number>();
+    const at = (s: string) => {
+      const d = this.defaults.get(s);
+      if (d) used.set(D.displayName(s), D.constValue(d)!);
+      return d;
+    };
+    const cmp = D.compare(D.substitute(na, at), D.substitute(nb, at));
+    return cmp === 'ne' ? { cmp, assumed: [...used] } : { cmp: plain, assumed: [] };
+  }
+
+  /** The value of a size once every defaulted parameter takes its default, with those it took. */
+  valueAtDefaults(d: Dim): { value?: number; assumed: [string, number][] } {
+    const n = this.norm(d);
+    const plain = D.constValue(n);
+    if (plain !== undefined || this.defaults.size === 0) return { value: plain, assumed: [] };
+    const used = new Map<string, number>();
+    const value = D.constValue(D.substitute(n, (s) => {
+      const v = this.defaults.get(s);
+      if (v) used.set(D.displayName(s), D.constValue(v)!);
+      return v;
+    }));
+    return value === undefined ? { assumed: [] } : { value, assumed: [...used] };
   }
 
   same(a: Dim, b: Dim): boolean {
@@ -942,10 +982,16 @@ export class Evaluator {
     if (!l || !r) return false;
     const a = this.expr(l, f);
     const b = this.expr(r, f);
-    const av = a.kind === 'int' ? D.constValue(this.norm(a.dim)) : undefined;
-    const bv = b.kind === 'int' ? D.constValue(this.norm(b.dim)) : undefined;
+    if (a.kind !== 'int' || b.kind !== 'int') return false;
+    // With no caller the sizes are named after their parameters: the assert is judged at their
+    // defaults, and the constructor goes on (another construction may pass sizes that divide).
+    const ad = this.valueAtDefaults(a.dim);
+    const bd = this.valueAtDefaults(b.dim);
+    const av = ad.value;
+    const bv = bd.value;
     if (av === undefined || bv === undefined || !Number.isInteger(av) || !Number.isInteger(bv) || bv <= 0 || av % bv === 0) return false;
-    this.emit({ kind: 'assert', node: s, dividend: l, divisor: r, values: [av, bv] });
+    this.emit({ kind: 'assert', node: s, dividend: l, divisor: r, values: [av, bv], dims: [a.dim, b.dim] });
+    if (ad.assumed.length || bd.assumed.length) return false;
     if (f.self && !f.forward && this.speculative === 0) {
       f.self.failed = true;
       f.self.called = true;
@@ -1103,15 +1149,41 @@ export class Evaluator {
   /** An object of named sizes for a parameter, with the annotated fields of `cls` when given. */
   private symObj(name: string, cls?: ClassInfo): SymObjV {
     const fields = cls ? new Map<string, string | undefined>() : undefined;
+    const defaults = new Map<string, Node>();
     for (let c: ClassInfo | undefined = cls; c; c = c.base) {
       for (const st of c.node.childForFieldName('body')?.namedChildren ?? []) {
         const a = st.type === 'expression_statement' ? st.namedChildren[0] : undefined;
         const left = a?.type === 'assignment' ? a.childForFieldName('left') : undefined;
         if (!a || !left || left.type !== 'identifier' || fields!.has(left.text)) continue;
         fields!.set(left.text, a.childForFieldName('type')?.text);
+        const right = a.childForFieldName('right');
+        if (right) defaults.set(left.text, right);
       }
     }
-    return { kind: 'symobj', name, attrs: new Map(), fields };
+    return { kind: 'symobj', name, attrs: new Map(), fields, defaults };
+  }
+
+  /**
+   * The file's configuration class that an unannotated parameter (`def __init__(self, config)`)
+   * most likely is: the one class of the file that is not a module, declares annotated fields and
+   * has every attribute the constructor reads from the parameter. Undefined when there is not
+   * exactly one.
+   */
+  private configClassFor(fn: Node, name: string): ClassInfo | undefined {
+    const read = new Set<string>();
+    const stack: Node[] = [fn];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.type === 'attribute' && n.childForFieldName('object')?.text === name) read.add(n.childForFieldName('attribute')?.text ?? '');
+      for (const c of n.namedChildren) if (c) stack.push(c);
+    }
+    if (read.size === 0) return undefined;
+    const fits = this.b.classList.filter((c) => {
+      if (c.isModule) return false;
+      const o = this.symObj(name, c);
+      return o.fields!.size > 0 && [...o.fields!.values()].every((t) => t !== undefined) && [...read].every((r) => o.fields!.has(r));
+    });
+    return fits.length === 1 ? fits[0] : undefined;
   }
 
   /** `config.n_embd` on an object of named sizes: the same symbol on every read. */
@@ -1121,7 +1193,13 @@ export class Evaluator {
     const ann = o.fields?.get(name)?.replace(/\s+/g, '');
     let v: Value;
     if (o.fields && !o.fields.has(name)) v = UNKNOWN;
-    else if (ann === undefined || /^(int|Optional\[int\])$/.test(ann)) v = intV(this.fresh(name), name);
+    else if (ann === undefined || /^(int|Optional\[int\])$/.test(ann)) {
+      v = intV(this.fresh(name), name);
+      // `n_head: int = 4`: the configuration's own default, for `compareAtDefaults`.
+      const def = o.defaults?.get(name);
+      const dv = def?.type === 'integer' ? Number(def.text.replace(/_/g, '')) : undefined;
+      if (dv !== undefined && Number.isInteger(dv) && dv > 0) this.defaults.set(D.asSymbol(v.dim)!, D.dconst(dv));
+    }
     else if (/^(float|Optional\[float\])$/.test(ann)) v = { kind: 'num' };
     else if (ann === 'bool') v = { kind: 'bool' };
     else v = UNKNOWN;
@@ -1200,7 +1278,11 @@ export class Evaluator {
         v = this.expr(p.def, { vars: new Map(), returns: [], forward: false });
         // With no caller, an integer default is one choice among many (heads=8 is built with 4
         // as often): the size is named after the parameter, so shapes hold for every choice.
-        if (seed && v.kind === 'int' && D.constValue(v.dim) !== undefined && D.constValue(v.dim)! > 1 && !(/^(dim|axis|dimension|ndim|n_dims?)$/.test(p.name) && D.constValue(v.dim)! <= 4)) v = intV(this.fresh(p.name), p.name);
+        if (seed && v.kind === 'int' && D.constValue(v.dim) !== undefined && D.constValue(v.dim)! > 1 && !(/^(dim|axis|dimension|ndim|n_dims?)$/.test(p.name) && D.constValue(v.dim)! <= 4)) {
+          const named = this.fresh(p.name);
+          this.defaults.set(D.asSymbol(named)!, v.dim);
+          v = intV(named, p.name);
+        }
         // An optional tensor with no caller (position_bias: Optional[Tensor] = None) may be given:
         // unknown, not None (masks aside, which are checked where they are given).
         else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) v = UNKNOWN;
@@ -1272,7 +1354,7 @@ export class Evaluator {
     if (fname === '__init__') {
       if (p.ann) return isTensorAnnotation(p.ann.text) ? { kind: 'tensor' } : this.fromTypeAnnotation(p.ann, p.name);
       // `config.n_embd`: an object whose attributes are named sizes; otherwise a size.
-      if (this.readsAttributes(fn, p.name)) return this.symObj(p.name);
+      if (this.readsAttributes(fn, p.name)) return this.symObj(p.name, this.configClassFor(fn, p.name));
       return intV(this.fresh(p.name), p.name);
     }
     // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay silent).

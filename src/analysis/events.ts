@@ -139,6 +139,8 @@ export interface AssertEvent {
   dividend: Node;
   divisor: Node;
   values: [number, number];
+  /** The sizes the values were found from (symbolic where they are a default's). */
+  dims: [Dim, Dim];
 }
 
 export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent;

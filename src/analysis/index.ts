@@ -339,16 +339,33 @@ export class AnalysisSession {
     let current = '';
     // The context reads the evaluator through this holder: the two refer to each other.
     const holder: { ev?: Evaluator } = {};
+    // The defaults a rule's 'ne' relied on during the current check (see `compareAtDefaults`):
+    // what it reports is then a warning that names them.
+    let assumed = new Map<string, number>();
     const ctx: RuleContext = {
-      compare: (a, b) => holder.ev!.compare(a, b),
+      compare: (a, b) => {
+        const r = holder.ev!.compareAtDefaults(a, b);
+        for (const [k, v] of r.assumed) assumed.set(k, v);
+        return r.cmp;
+      },
       same: (a, b) => holder.ev!.same(a, b),
       severity: (...dims) => (dims.every((d) => D.isConst(holder.ev!.norm(d))) ? 'error' : 'warning'),
       fmt: (d) => D.format(holder.ev!.norm(d)),
       fmtShape: (dims) => `(${dims.map((d) => D.format(holder.ev!.norm(d))).join(', ')})`,
       value: (d) => D.constValue(holder.ev!.norm(d)),
+      valueAtDefaults: (d) => {
+        const r = holder.ev!.valueAtDefaults(d);
+        for (const [k, v] of r.assumed) assumed.set(k, v);
+        return r.value;
+      },
       norm: (d) => holder.ev!.norm(d),
       source,
       report: ({ node, severity, message, fixes }) => {
+        if (assumed.size) {
+          const names = [...assumed].map(([k, v]) => `${k} = ${v}`);
+          message = `${message} (with ${names.join(', ')}, ${names.length > 1 ? 'their defaults' : 'its default'})`;
+          severity = 'warning';
+        }
         const range = rangeOf(node);
         const key = `${current}:${range.line}:${range.column}:${range.endLine}:${range.endColumn}`;
         const prev = found.get(key);
@@ -363,6 +380,7 @@ export class AnalysisSession {
     const emit = (e: Event) => {
       for (const r of byKind.get(e.kind) ?? []) {
         current = r.name;
+        assumed = new Map();
         try {
           r.check(e, ctx);
         } catch {

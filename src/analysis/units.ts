@@ -18,7 +18,13 @@
 
 import type { SyntaxNode as Node } from './syntax';
 
-export type ItemKind = 'import' | 'const' | 'def' | 'script' | 'comment';
+/**
+ * `data`: a class whose body only declares fields (`n_head: int = 4`, a config dataclass). A
+ * constructor may take one without naming its class (`def __init__(self, config)`), so every
+ * component with a definition evaluates the file's data classes too; like a constant, a data
+ * class joins nothing and produces neither a diagnostic nor a shape.
+ */
+export type ItemKind = 'import' | 'const' | 'data' | 'def' | 'script' | 'comment';
 
 export interface ItemInfo {
   kind: ItemKind;
@@ -251,6 +257,23 @@ function isPure(n: Node): boolean {
   return n.namedChildren.every(isPure);
 }
 
+function isDataClass(st: Node): boolean {
+  const def = st.type === 'decorated_definition' ? st.childForFieldName('definition') : st;
+  if (def?.type !== 'class_definition') return false;
+  let fields = 0;
+  for (const c of def.childForFieldName('body')?.namedChildren ?? []) {
+    if (c.type === 'comment' || c.type === 'pass_statement') continue;
+    const e = c.type === 'expression_statement' ? c.namedChildren.filter((x) => x.type !== 'comment') : [];
+    if (e.length !== 1) return false;
+    if (e[0].type === 'string') continue;
+    if (e[0].type !== 'assignment' || !e[0].childForFieldName('type') || e[0].childForFieldName('left')?.type !== 'identifier') return false;
+    const r = e[0].childForFieldName('right');
+    if (r && !isPure(r)) return false;
+    fields++;
+  }
+  return fields > 0;
+}
+
 function isPureConst(st: Node): boolean {
   if (st.type !== 'expression_statement') return false;
   const parts = st.namedChildren.filter((c) => c.type !== 'comment');
@@ -278,6 +301,7 @@ export function itemInfo(stmts: readonly Node[]): ItemInfo {
   const uses = [...s.reads];
   let kind: ItemKind = 'script';
   if (code.every(isPureConst)) kind = 'const';
+  else if (code.length === 1 && isDataClass(code[0])) kind = 'data';
   else if (code.every((x) => x.type === 'class_definition' || x.type === 'function_definition' || x.type === 'decorated_definition')) kind = 'def';
   return { kind, defs, uses, aliases, comments };
 }
@@ -343,10 +367,11 @@ export function components(infos: readonly ItemInfo[]): Component[] {
     }
     return x;
   };
+  const isData = infos.map((x) => x.kind === 'data');
   for (let i = 0; i < n; i++) {
-    if (isConst[i]) continue;
+    if (isConst[i] || isData[i]) continue;
     for (const j of reads[i]) {
-      if (isConst[j]) continue;
+      if (isConst[j] || isData[j]) continue;
       const a = find(i);
       const b = find(j);
       if (a !== b) parent[Math.max(a, b)] = Math.min(a, b);
@@ -373,6 +398,14 @@ export function components(infos: readonly ItemInfo[]): Component[] {
           all.add(j);
           stack.push(j);
         }
+      }
+    }
+    // The data classes, in every component that defines something (see `ItemKind`).
+    if ([...g].some((i) => infos[i].kind === 'def')) {
+      for (let j = 0; j < n; j++) {
+        if (!isData[j] || all.has(j)) continue;
+        all.add(j);
+        for (const k of reads[j]) if (isConst[k]) all.add(k);
       }
     }
     out.push({ items: [...all].sort((a, b) => a - b) });

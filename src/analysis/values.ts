@@ -229,6 +229,8 @@ export interface SymObjV {
   name: string;
   attrs: Map<string, Value>;
   fields?: Map<string, string | undefined>;
+  /** The fields' default values as written (`n_head: int = 4`). */
+  defaults?: Map<string, Node>;
 }
 
 export interface UnknownV {

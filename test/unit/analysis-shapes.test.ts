@@ -788,8 +788,69 @@ describe('analyzer shapes', function () {
     assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-not-divisible', 13]]);
     assert.match(r.diagnostics[0].message, /n_embd \(64\) is not divisible by n_head \(6\)/);
     assert.deepEqual(analyzeSource(src(4)).diagnostics, []);
-    // Without a call site the sizes are symbols: nothing is known to fail.
-    assert.deepEqual(analyzeSource(src(6).replace(/\nout = .*$/, '')).diagnostics, []);
+    // Without a call site the sizes are named after the config's fields: the assert fails at
+    // their defaults, a warning that says so (another config may divide).
+    const driverless = analyzeSource(src(6).replace(/\nout = .*$/, '')).diagnostics;
+    assert.deepEqual(driverless.map((d) => [d.rule, d.severity, d.range.line + 1]), [['embed-dim-not-divisible', 'warning', 13]]);
+    assert.match(driverless[0].message, /\(with n_embd = 64, n_head = 6, their defaults\)$/);
+    assert.deepEqual(analyzeSource(src(4).replace(/\nout = .*$/, '')).diagnostics, []);
+  });
+
+  it('judges sizes named after defaulted parameters at their defaults, as warnings that name them', function () {
+    const src = (proj: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim, num_heads=8):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.head_dim = dim // num_heads',
+        '        self.qkv = nn.Linear(dim, dim * 3)',
+        `        self.proj = ${proj}`,
+        '',
+        '    def forward(self, x):',
+        '        B, N, C = x.shape',
+        '        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)',
+        '        q, k, v = qkv.unbind(0)',
+        '        x = (q @ k.transpose(-2, -1) * self.head_dim ** -0.5).softmax(dim=-1) @ v',
+        '        x = x.transpose(1, 2).reshape(B, N, C)',
+        '        return self.proj(x)',
+      ].join('\n');
+    const bad = analyzeSource(src('nn.Linear(self.head_dim, dim)')).diagnostics;
+    // `dim` vs `dim // num_heads` differ for every num_heads but 1; with the default 8 they do.
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 17]]);
+    assert.match(bad[0].message, /in_features = dim\/\/num_heads .* \(with num_heads = 8, its default\)$/);
+    assert.deepEqual(analyzeSource(src('nn.Linear(dim, dim)')).diagnostics, []);
+    // Without a default in play the finding names none.
+    const twice = analyzeSource(src('nn.Linear(2 * dim, dim)')).diagnostics;
+    assert.deepEqual(twice.map((d) => d.rule), ['linear-in-features-mismatch']);
+    assert.doesNotMatch(twice[0].message, /default/);
+  });
+
+  it("reads an unannotated config parameter as the file's one config dataclass, wherever it is defined", function () {
+    const src = (heads: number) =>
+      [
+        'import torch.nn as nn',
+        'from dataclasses import dataclass',
+        '',
+        'class Attn(nn.Module):',
+        '    def __init__(self, cfg):',
+        '        super().__init__()',
+        '        self.m = nn.MultiheadAttention(cfg.width, cfg.heads)',
+        '',
+        '@dataclass',
+        'class Settings:',
+        '    """Sizes."""',
+        `    heads: int = ${heads}`,
+        '    width: int = 96',
+      ].join('\n');
+    const bad = analyzeSource(src(7)).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['embed-dim-not-divisible', 'warning', 7]]);
+    assert.match(bad[0].message, /embed_dim \(96\) must be divisible by num_heads \(7\).*\(with width = 96, heads = 7, their defaults\)$/);
+    assert.deepEqual(analyzeSource(src(8)).diagnostics, []);
+    // Two classes that could be the config: neither is assumed.
+    assert.deepEqual(analyzeSource(`${src(7)}\n\n@dataclass\nclass Other:\n    heads: int = 3\n    width: int = 10\n`).diagnostics, []);
   });
 
   it('keeps what one branch assumes of sizes out of the other branch', function () {

@@ -32,6 +32,8 @@ export const rule: Rule = {
     if (e.kind === 'assert') {
       // The code's own `assert width % heads == 0`, failing for the numbers it is given.
       const [a, b] = e.values;
+      // Registers the defaults the values were found with, if any (the finding names them).
+      for (const d of e.dims) ctx.valueAtDefaults(d);
       const name = (n: typeof e.dividend) => (n.type === 'attribute' ? n.childForFieldName('attribute')?.text ?? n.text : n.text);
       ctx.report({ node: e.node, severity: 'error', message: `${name(e.dividend)} (${a}) is not divisible by ${name(e.divisor)} (${b}): this assert fails (${a} % ${b} = ${a % b})` });
       return;
@@ -43,8 +45,8 @@ export const rule: Rule = {
     const E = m.kwargs[sig.embed] ?? m.args[0];
     const H = m.kwargs[sig.heads] ?? m.args[1];
     if (E?.kind !== 'int' || H?.kind !== 'int') return;
-    const ev = ctx.value(E.dim);
-    const hv = ctx.value(H.dim);
+    const ev = ctx.valueAtDefaults(E.dim);
+    const hv = ctx.valueAtDefaults(H.dim);
     if (ev === undefined || hv === undefined || hv <= 0 || ev % hv === 0) return;
     // The catalog's repairs (src/blocks/checks.ts), so the editor and the scaffold form agree.
     const repairs = divisibleRepairs(ev, hv);
