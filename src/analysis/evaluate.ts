@@ -482,6 +482,8 @@ export class Evaluator {
           // A sequence of unknown length unpacks into its representatives.
           if (v.items.length === 1) items = targets.map(() => v.items[0]);
         } else if (v.kind === 'tuple') items = v.items;
+        // `for attn, ff in self.layers:` over ModuleLists of modules unpacks their modules.
+        else if (v.kind === 'torchmodule' && v.items && (v.type === 'ModuleList' || v.type === 'Sequential') && !v.inexact) items = v.items;
         else if (isTensor(v) && !v.axes && !v.failed && star < 0) {
           // Iterating a tensor of unknown shape gives tensors of unknown shape.
           items = targets.map(() => ({ kind: 'tensor', dtype: v.dtype, hypothetical: v.hypothetical }) as TensorV);

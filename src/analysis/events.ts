@@ -34,6 +34,12 @@ export interface OpInfo {
   reorder?: boolean;
   /** The reorder splits an axis a reshape merged into the same parts in another order ((h·w) as (w, h)). */
   partsOrder?: boolean;
+  /**
+   * chunk/split into `count` parts along an axis that `count` does not divide, while the last
+   * axis is provably made of `count` equal parts (a fused q/k/v projection split across the
+   * sequence): the axis split, and the last axis's size.
+   */
+  packedElsewhere?: { axis: number; count: number; size: Dim; last: Dim };
   /** A dim argument outside the tensor's rank. */
   dimOutOfRange?: { dim: number; rank: number };
   /** permute arguments that are not a permutation of the axes. */

@@ -853,6 +853,66 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(`${src(7)}\n\n@dataclass\nclass Other:\n    heads: int = 3\n    width: int = 10\n`).diagnostics, []);
   });
 
+  it('reports a fused projection split into q, k, v across the sequence, with the last axis as the fix; near misses stay silent', function () {
+    const src = (split: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim, inner):',
+        '        super().__init__()',
+        '        self.inner = inner',
+        '        self.to_qkv = nn.Linear(dim, inner * 3)',
+        '',
+        '    def forward(self, x):',
+        '        b, n, _ = x.shape',
+        `        q, k, v = ${split}`,
+        '        return q + k + v',
+      ].join('\n');
+    const bad = analyzeSource(src('self.to_qkv(x).chunk(3, dim=1)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['split-axis-mismatch', 'warning', 11]]);
+    assert.match(bad[0].message, /chunk into 3 along axis 1 \(n\), which 3 is not known to divide, while the last axis \(3\*inner\)/);
+    assert.deepEqual(bad[0].fixes.map((f) => f.edits.map((e) => e.newText)), [['2']]);
+    const neg = analyzeSource(src('self.to_qkv(x).split(self.inner, dim=-2)')).diagnostics;
+    assert.deepEqual(neg.map((d) => [d.rule, d.fixes[0]?.edits[0].newText]), [['split-axis-mismatch', '-1']]);
+    // The features split, or an axis the count divides (channels in GLU-like code): silent.
+    assert.deepEqual(analyzeSource(src('self.to_qkv(x).chunk(3, dim=-1)')).diagnostics, []);
+    assert.deepEqual(analyzeSource(src('self.to_qkv(x).split(self.inner, dim=2)')).diagnostics, []);
+    assert.deepEqual(analyzeSource(src('self.to_qkv(x).transpose(1, 2).chunk(3, dim=1)')).diagnostics, []);
+  });
+
+  it('unpacks the modules of a ModuleList of ModuleLists in a for loop (for attn, ff in self.layers)', function () {
+    const src = (second: string) =>
+      [
+        'import torch',
+        'from torch import nn',
+        '',
+        'class T(nn.Module):',
+        '    def __init__(self, dim, depth, hidden):',
+        '        super().__init__()',
+        '        self.layers = nn.ModuleList([])',
+        '        for _ in range(depth):',
+        '            self.layers.append(nn.ModuleList([',
+        '                nn.Linear(dim, dim),',
+        `                nn.Sequential(nn.Linear(dim, hidden), ${second}),`,
+        '            ]))',
+        '',
+        '    def forward(self, x):',
+        '        for attn, ff in self.layers:',
+        '            x = attn(x) + x',
+        '            y = ff(x)',
+        '            x = y + x',
+        '        return x',
+        '',
+        'out = T(64, 2, 128)(torch.randn(2, 5, 64))',
+      ].join('\n');
+    const bad = analyzeSource(src('nn.Linear(dim, dim)'));
+    assert.deepEqual(bad.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['linear-in-features-mismatch', 17]]);
+    const good = analyzeSource(src('nn.Linear(hidden, dim)'));
+    assert.deepEqual(good.diagnostics, []);
+    assert.ok(good.shapes.some((s) => s.line + 1 === 17 && s.name === 'y' && s.shape === '(2, 5, 64)'), JSON.stringify(good.shapes));
+  });
+
   it('keeps what one branch assumes of sizes out of the other branch', function () {
     const src = (second: string) =>
       [

@@ -23,6 +23,7 @@ import { rule as matmulInnerDimMismatch } from './matmul-inner-dim-mismatch';
 import { rule as permuteOrderMismatch } from './permute-order-mismatch';
 import { rule as reductionToZeroChannels } from './reduction-to-zero-channels';
 import { rule as softmaxWrongAxis } from './softmax-wrong-axis';
+import { rule as splitAxisMismatch } from './split-axis-mismatch';
 import { rule as unknownTensorMethod } from './unknown-tensor-method';
 import { rule as viewAfterPermute } from './view-after-permute';
 import { rule as viewSizeMismatch } from './view-size-mismatch';
@@ -49,6 +50,7 @@ export const RULES: readonly Rule[] = [
   inputRankMismatch,
   broadcastMismatch,
   catDimMismatch,
+  splitAxisMismatch,
   unknownTensorMethod,
 ];
 

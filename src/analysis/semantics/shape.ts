@@ -184,6 +184,37 @@ const tensorRepeatInterleave: MethodHandler = (h, { t, info, done, rank, kw }) =
   return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned });
 };
 
+/** Whether `count` provably divides `d`: a number it divides, or every term a multiple of it. */
+function countDivides(count: number, d: Dim): boolean {
+  const c = D.constValue(d);
+  if (c !== undefined) return c % count === 0;
+  return d.terms.every((t) => Number.isInteger(t.coef / count));
+}
+
+/**
+ * `qkv.chunk(3, dim=1)` on (b, n, 3*inner): the axis split is not known to hold 3 equal parts
+ * while the last axis provably does (`split(n_embd, dim=1)` on (B, T, 3*n_embd) likewise).
+ */
+function packedElsewhere(h: OpHost, op: string, axes: readonly { size: Dim }[], d: number, a0: Value | undefined): OpInfo['packedElsewhere'] {
+  const lastIndex = axes.length - 1;
+  if (d === lastIndex || a0?.kind !== 'int') return undefined;
+  const size = h.norm(axes[d].size);
+  const last = h.norm(axes[lastIndex].size);
+  let count: number | undefined;
+  if (op === 'chunk') count = D.constValue(h.norm(a0.dim));
+  else {
+    const r = D.ratio(last, h.norm(a0.dim));
+    const s = D.constValue(h.norm(a0.dim));
+    const lv = D.constValue(last);
+    count = r ?? (s !== undefined && lv !== undefined && s > 0 && lv % s === 0 ? lv / s : undefined);
+    const parts = D.ratio(size, h.norm(a0.dim));
+    if (count !== undefined && parts !== undefined && Number.isInteger(parts)) return undefined;
+  }
+  if (count === undefined || !Number.isInteger(count) || count < 2 || count > 4) return undefined;
+  if (countDivides(count, size) || !countDivides(count, last) || D.constValue(last) === count) return undefined;
+  return { axis: d, count, size, last };
+}
+
 const tensorChunk: MethodHandler = (h, { op, t, rest, info, done, rank, kw }) => {
   if (!t.axes) {
     // chunk(3) and split of a list of sections give that many tensors of unknown shape.
@@ -199,6 +230,12 @@ const tensorChunk: MethodHandler = (h, { op, t, rest, info, done, rank, kw }) =>
   const size = h.norm(t.axes[d].size);
   let parts: Dim[] | undefined;
   const a0 = op === 'split' ? kw('split_size_or_sections', 0) ?? kw('split_size', 0) : kw('chunks', 0);
+  const packed = op === 'unbind' ? undefined : packedElsewhere(h, op, t.axes, d, a0);
+  if (packed) {
+    // What the parts hold is not what the code means by them: nothing is said of them after.
+    info.packedElsewhere = packed;
+    return done({ kind: 'tuple', items: Array.from({ length: packed.count }, () => ({ kind: 'tensor', dtype: t.dtype }) as TensorV), inexact: true });
+  }
   if (op === 'unbind') {
     const c = D.constValue(size);
     if (c === undefined || c > 16) return done(UNKNOWN);
