@@ -54,6 +54,8 @@ export interface OpInfo {
   contractedRoles?: [Role | undefined, Role | undefined];
   /** A softmax output contracted over an axis other than the one it normalised. */
   softmaxMisused?: Node;
+  /** The axis the misused weights are summed over (`(feats * weights).sum(dim=1)`) over an axis their softmax did not normalise. */
+  softmaxSummedOver?: number;
   /**
    * The weights were normalised over their last axis (the keys, by attention's convention) and
    * reach the product unpermuted: the product, not the softmax, contracts the wrong axis.

@@ -50,6 +50,11 @@ export interface TensorV {
   /** The axis a softmax normalised, kept through transposes. */
   normAxis?: number;
   softmaxNode?: Node;
+  /**
+   * Values times softmax weights of the same rank (SK's `feats * attention_vectors`): the axis
+   * the weights were normalised over, which a weighted sum must sum over.
+   */
+  weightedOver?: { axis: number; node: Node };
   /** The softmax normalised the last axis (attention's own convention: the keys of (…, L, S) scores). */
   normLast?: boolean;
   /** Raw attention scores q @ k^T: the contracted (head) dimension and the scaling seen. */

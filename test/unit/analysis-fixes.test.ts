@@ -71,6 +71,7 @@ describe('analyzer quick fixes', function () {
     const offered = fixed.map((f) => `${f.program.name}: ${f.rule} → ${f.fix.title}${f.fix.safe ? ' (safe)' : ''}`).sort();
     assert.deepEqual(offered, [
       'alias_fn_softmax_dim1.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
+      'attn_pool_softmax_last.py: softmax-wrong-axis → Use dim=-2 (the axis of the weighted sum)',
       'blog_pam_missing_permute.py: softmax-wrong-axis → Use attention.transpose(-2, -1) (sum over the normalised keys)',
       'danet_pam_no_transpose.py: softmax-wrong-axis → Use attention.transpose(-2, -1) (sum over the normalised keys)',
       'einsum_mha_scale_embed.py: attention-scale-mismatch → Scale by 1/sqrt(q.size(-1)), the head dim (safe)',

@@ -913,6 +913,34 @@ describe('analyzer shapes', function () {
     assert.ok(good.shapes.some((s) => s.line + 1 === 17 && s.name === 'y' && s.shape === '(2, 5, 64)'), JSON.stringify(good.shapes));
   });
 
+  it('reports gating weights summed over an axis their softmax did not normalise (selective kernel), not the matching sum', function () {
+    const src = (dim: string, sum: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Select(nn.Module):',
+        '    def __init__(self, features, M=2):',
+        '        super().__init__()',
+        '        self.M = M',
+        '        self.features = features',
+        `        self.softmax = nn.Softmax(dim=${dim})`,
+        '',
+        '    def forward(self, feats, z):',
+        '        b = feats.shape[0]',
+        '        feats = feats.view(b, self.M, self.features, feats.shape[2], feats.shape[3])',
+        '        w = z.view(b, self.M, self.features, 1, 1)',
+        '        w = self.softmax(w)',
+        `        return torch.sum(feats * w, dim=${sum})`,
+      ].join('\n');
+    const bad = analyzeSource(src('2', '1')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['softmax-wrong-axis', 'warning', 15]]);
+    assert.match(bad[0].message, /softmax normalises axis 2 but the weighted sum of its weights is over axis 1/);
+    assert.deepEqual(analyzeSource(src('1', '1')).diagnostics, []);
+    // Summed over several axes (a pooled gate): not judged.
+    assert.deepEqual(analyzeSource(src('2', '(1, 2)')).diagnostics, []);
+  });
+
   it('keeps what one branch assumes of sizes out of the other branch', function () {
     const src = (second: string) =>
       [

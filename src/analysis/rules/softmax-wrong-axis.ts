@@ -22,6 +22,28 @@ export const rule: Rule = {
     if (e.kind !== 'op' || !e.info.softmaxMisused) return;
     const dims = e.args.flatMap((v) => (v.kind === 'tensor' && v.axes ? v.axes.map((a) => a.size) : []));
     const softmax = e.info.softmaxMisused;
+    if (e.info.softmaxSummedOver !== undefined) {
+      const t = e.args[0];
+      const w = t?.kind === 'tensor' ? t.weightedOver : undefined;
+      const summed = e.info.softmaxSummedOver;
+      // The softmax's literal dim, rewritten to the summed axis in the same convention (counted
+      // from the end when it was); same rank, so the index means the same axis there.
+      const dimNode = softmaxDimNode(softmax);
+      const d = dimNode ? intLiteral(dimNode) : undefined;
+      const rank = t?.kind === 'tensor' ? t.axes?.length : undefined;
+      const fixes: Fix[] = [];
+      if (dimNode && d !== undefined && rank !== undefined && w && (d >= 0 ? d : rank + d) === w.axis) {
+        const written = d < 0 ? summed - rank : summed;
+        fixes.push({ title: `Use dim=${written} (the axis of the weighted sum)`, edits: [replaceNode(dimNode, String(written))] });
+      }
+      ctx.report({
+        node: softmax,
+        severity: 'warning',
+        message: `softmax normalises axis ${w?.axis ?? '?'} but the weighted sum of its weights is over axis ${summed}: the weights of each output do not sum to one`,
+        fixes,
+      });
+      return;
+    }
     if (e.info.softmaxContractedWrong) {
       // The softmax followed the convention (its last axis: the keys); the product is what
       // sums over the queries, so that is where the finding and its fix go.

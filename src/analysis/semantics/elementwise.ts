@@ -181,6 +181,9 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
       if (l.normAxis !== undefined && r.normAxis === undefined) (result as TensorV).normAxis = l.normAxis;
     }
     if (op === '*' && (l.mask || r.mask) && (l.normAxis !== undefined || r.normAxis !== undefined)) (result as TensorV).normAxis = l.normAxis ?? r.normAxis;
+    // Weights (one operand normalised by a softmax, the other not) times values, same rank.
+    const w = l.softmaxNode && l.normAxis !== undefined && r.normAxis === undefined ? l : r.softmaxNode && r.normAxis !== undefined && l.normAxis === undefined ? r : undefined;
+    if (op === '*' && w && axes && l.axes?.length === axes.length && r.axes?.length === axes.length) (result as TensorV).weightedOver = { axis: w.normAxis!, node: w.softmaxNode! };
     if (op === '&' || op === '|') (result as TensorV).dtype = 'bool';
     if (l.learned && r.learned) (result as TensorV).learned = true;
   } else {

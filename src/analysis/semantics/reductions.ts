@@ -17,6 +17,12 @@ const tensorMean: MethodHandler = (h, { op, kwargs, t, rest, info, done, rank, k
   const ds = dv.kind === 'tuple' ? dv.items.map((x) => numValue(x)) : [numValue(dv)];
   const idx = ds.map((x) => normDim(x, rank!, info));
   if (idx.some((x) => x === undefined)) return done({ kind: 'tensor' });
+  // A weighted sum over an axis the weights were not normalised over (SK's softmax over the
+  // features, summed over the branches): each output mixes weights that do not sum to one.
+  if (op === 'sum' && t.weightedOver && dv.kind !== 'tuple' && idx[0] !== t.weightedOver.axis && D.constValue(h.norm(t.axes[idx[0]!].size)) !== 1) {
+    info.softmaxMisused = t.weightedOver.node;
+    info.softmaxSummedOver = idx[0];
+  }
   const axes = keep ? t.axes.map((a, i) => (idx.includes(i) ? { size: D.dconst(1) } : a)) : t.axes.filter((_, i) => !idx.includes(i));
   const res = h.tensor(axes.map((a) => a.size));
   res.axes = axes;
