@@ -3,10 +3,10 @@ interpreter's differential test.
 
 Usage: python3 user_modules.py CASES.json OUTDIR
 
-CASES.json is a list of {"id", "file", "className", "init": {name: value}, "inputs": [shape, ...],
-"seed"}. For each case the file is imported, the class built with `init` under
+CASES.json is a list of {"id", "file", "className", "init": {name: value}, "inputs": [shape or
+goldens.py input spec ({"shape", "dtype", "fill"}), ...], "seed"}. For each case the file is imported, the class built with `init` under
 torch.manual_seed(seed), its parameters perturbed as goldens.py perturbs blocks (so zero-initialised
-gates and batch-norm statistics are exercised), switched to eval() and run on randn inputs.
+gates and batch-norm statistics are exercised), switched to eval() and run on inputs made as goldens.py makes them (randn unless the spec says otherwise).
 OUTDIR receives <id>.pt (torch.save of the state_dict) and <id>.io.safetensors with the inputs
 ("input0", ...) and the outputs ("output0", ... in the order forward returns them), and
 results.json with the torch version and each case's output shapes.
@@ -44,7 +44,7 @@ def main():
         with torch.no_grad():
             goldens.perturb(model, gen)
         model.eval()
-        inputs = [torch.randn(shape, generator=gen) for shape in case["inputs"]]
+        inputs = [goldens.make_input(s if isinstance(s, dict) else {"shape": s}, gen) for s in case["inputs"]]
         with torch.no_grad():
             out = model(*inputs)
         outs = list(out) if isinstance(out, (tuple, list)) else [out]

@@ -434,7 +434,7 @@ export class Interpreter implements Host {
       if (name === 'extend') return new PyBuiltin('list.extend', (a) => (v.push(...this.iterate(a.pos[0])), null));
     }
     if (v instanceof PyDict) {
-      if (name === 'get') return new PyBuiltin('dict.get', (a) => v.map.get(a.pos[0] as string) ?? a.pos[1] ?? null);
+      if (name === 'get') return new PyBuiltin('dict.get', (a) => (v.map.has(a.pos[0] as string) ? v.map.get(a.pos[0] as string)! : a.pos[1] === undefined ? null : a.pos[1]));
       if (name === 'items') return new PyBuiltin('dict.items', () => [...v.map].map(([k, x]) => new PyTuple([k, x])));
       if (name === 'keys') return new PyBuiltin('dict.keys', () => [...v.map.keys()]);
       if (name === 'values') return new PyBuiltin('dict.values', () => [...v.map.values()]);
@@ -510,7 +510,10 @@ export class Interpreter implements Host {
   private evalInner(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue {
     switch (node.type) {
       case 'identifier': {
-        const v = scope.lookup(node.text) ?? this.globals.lookup(node.text) ?? this.builtin(node.text);
+        // `None` is null: only undefined means unbound.
+        let v = scope.lookup(node.text);
+        if (v === undefined) v = this.globals.lookup(node.text);
+        if (v === undefined) v = this.builtin(node.text);
         if (v === undefined) throw this.fail(node, 'python', `NameError: name '${node.text}' is not defined`);
         return v;
       }

@@ -31,7 +31,7 @@ interface Case {
   file: string;
   className: string;
   init: Record<string, number | boolean>;
-  inputs: number[][];
+  inputs: (number[] | { shape: number[]; dtype?: string; fill?: string })[];
   seed: number;
 }
 
@@ -41,6 +41,7 @@ const CASES: Case[] = [
   { id: 'causal', file: 'causal_self_attention.py', className: 'CausalSelfAttention', init: {}, inputs: [[2, 12, 48]], seed: 3 },
   { id: 'encoder', file: 'encoder_layer.py', className: 'Encoder', init: { depth: 2 }, inputs: [[2, 7, 32]], seed: 4 },
   { id: 'sagan', file: 'sagan_attention.py', className: 'SelfAttn', init: {}, inputs: [[2, 16, 6, 5]], seed: 5 },
+  { id: 'mixed', file: 'mixed_idioms.py', className: 'Mixer', init: { dim: 24, heads: 3 }, inputs: [[2, 8, 24], { shape: [2, 8], dtype: 'bool', fill: 'padding' }], seed: 6 },
 ];
 
 async function cli(...args: string[]) {
@@ -86,11 +87,14 @@ for (const version of TORCH_VERSIONS) {
         assert.match(r.out, new RegExp(`^\\S+:${c.className} on cpu, seed 0, weights `));
         const want = parseSafetensors(fs.readFileSync(io));
         const got = parseSafetensors(fs.readFileSync(outFile));
-        const expected = want.get('output0')!;
-        const actual = got.get('output')!;
-        assert.deepEqual([...actual.shape], [...expected.shape], 'output shape');
-        const worst = closeness(actual.dataSync(), expected.dataSync());
-        assert.ok(worst <= 1, `${c.id}: worst |Δ| / (1e-5 + 1.3e-6·|torch|) = ${worst.toFixed(3)} > 1`);
+        const expected = [...want.keys()].filter((k) => k.startsWith('output'));
+        assert.deepEqual([...got.keys()], expected.length === 1 ? ['output'] : expected, 'output names');
+        for (const [i, k] of expected.entries()) {
+          const actual = got.get(expected.length === 1 ? 'output' : k)!;
+          assert.deepEqual([...actual.shape], [...want.get(k)!.shape], `${k} shape`);
+          const worst = closeness(actual.dataSync(), want.get(k)!.dataSync());
+          assert.ok(worst <= 1, `${c.id} output ${i}: worst |Δ| / (1e-5 + 1.3e-6·|torch|) = ${worst.toFixed(3)} > 1`);
+        }
       });
     }
 
