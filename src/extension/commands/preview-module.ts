@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 
-export async function previewModule(s: Services, uri?: unknown, className?: unknown): Promise<void> {
+export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown): Promise<void> {
   const m = await import('../module-preview');
   const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc || doc.languageId !== 'python') {
@@ -29,6 +29,15 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
     if (!name) return;
   }
   const file = vscode.workspace.asRelativePath(doc.uri, false);
+  if (typeof shapesText === 'string') {
+    const given = m.parseShapes(shapesText);
+    if (typeof given === 'string') {
+      void vscode.window.showErrorMessage(given);
+      return;
+    }
+    s.previews.showModule(await m.runModulePreview(source, file, name, given));
+    return;
+  }
   const guess = await m.guessInputShape(source, file, name);
   const answer = await vscode.window.showInputBox({
     title: `Preview ${name}`,
