@@ -25,11 +25,17 @@ import type { BlockDef, Params, TensorSpec } from '../blocks/types';
 import { CheckpointError, cpu, Generator, parseSafetensors, randn, rand, readStateDict, serializeSafetensors, Tensor, tensor, TorchError, full, type Backend, type StateDictFile } from '../runtime/index';
 import { traceForward, WebGpuLimitError, type LayerRecord } from '../runtime/index';
 import { instantiateBlock } from '../twins/registry';
+import { PyTuple } from '../interpret/index';
+import { parseInit, parseInputs, readModuleSource, runUserModule, splitModuleSpec } from './run-module';
 
 export const RUN_USAGE = `  run <block> [--set name=value ...]   Run a block on the Attention Forge runtime and print its layers.
         [--weights W.safetensors|W.pt [--weights-key K] [--no-strict]]
         [--input X.safetensors] [--output Y.safetensors [--force]]
         [--backend cpu|webgpu] [--seed N] [--json]
+  run --module FILE.py[:CLASS]         Run your own nn.Module (no Python needed) and print its layers.
+        [--init name=value ...] [--input 2,16,64|X.safetensors ...]
+        [--weights W.pt|W.safetensors [--weights-key K] [--no-strict]]
+        [--output Y.safetensors [--force]] [--backend cpu|webgpu] [--seed N] [--json]
 `;
 
 export interface RunIo {
@@ -216,7 +222,7 @@ function readSafetensors(file: string, what: string): Map<string, Tensor> {
 }
 
 /** `--weights`: safetensors or a `torch.save` checkpoint, told apart by their bytes. */
-function readWeights(file: string, key: string | undefined): StateDictFile {
+export function readWeights(file: string, key: string | undefined): StateDictFile {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(file);
@@ -231,7 +237,7 @@ function readWeights(file: string, key: string | undefined): StateDictFile {
   }
 }
 
-async function openBackend(name: string): Promise<Backend> {
+export async function openBackend(name: string): Promise<Backend> {
   if (name === 'cpu') return cpu;
   if (name !== 'webgpu') throw new RunUsageError(`--backend ${name} is not available; supported: cpu, webgpu`);
   try {
@@ -242,7 +248,7 @@ async function openBackend(name: string): Promise<Backend> {
   }
 }
 
-function table(layers: readonly LayerRecord[], rootName: string): string {
+export function table(layers: readonly LayerRecord[], rootName: string): string {
   const rows = layers.map((l) => [`${'  '.repeat(l.depth)}${l.path || rootName}`, l.type, l.outputShapes.map(fmt).join(', ') || '-', l.parameters.toLocaleString('en-US')]);
   const head = ['Layer', 'Type', 'Output shape', 'Params'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -260,7 +266,9 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
       weights: { type: 'string' },
       'weights-key': { type: 'string' },
       'no-strict': { type: 'boolean', default: false },
-      input: { type: 'string' },
+      input: { type: 'string', multiple: true, default: [] },
+      module: { type: 'string' },
+      init: { type: 'string', multiple: true, default: [] },
       output: { type: 'string' },
       backend: { type: 'string', default: 'cpu' },
       seed: { type: 'string', default: '0' },
@@ -269,6 +277,9 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     },
   });
   try {
+    if (values.module !== undefined) return await runModuleCommand(values, positionals, io);
+    if ((values.init ?? []).length) throw new RunUsageError('--init needs --module (catalog blocks take --set)');
+    if ((values.input ?? []).length > 1) throw new RunUsageError('run <block> takes one --input file (its tensors are named by the contract)');
     if (positionals.length !== 1) throw new RunUsageError('run expects exactly one block id (see `attention-forge blocks`)');
     const block = getBlock(positionals[0]);
     if (!block) throw new RunUsageError(`unknown block '${positionals[0]}' (blocks: ${allBlocks().map((b) => b.id).join(', ')})`);
@@ -282,7 +293,8 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     if (!values.weights && (values['weights-key'] !== undefined || values['no-strict'])) throw new RunUsageError('--weights-key and --no-strict need --weights');
     const strict = !values['no-strict'];
     const file = values.weights ? readWeights(values.weights, values['weights-key']) : undefined;
-    const inputs = values.input ? readSafetensors(values.input, 'input file') : undefined;
+    const inputFile = values.input?.[0];
+    const inputs = inputFile ? readSafetensors(inputFile, 'input file') : undefined;
     const device = await openBackend(backend);
     const r = runBlockBounded(block, params, { seed, device, weights: file?.tensors, strict, inputs });
     const outData = new Map<string, Tensor>();
@@ -328,7 +340,7 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     }
     const from = file ? `, weights ${values.weights}${file.key ? ` ['${file.key}']` : ''}` : ', random initial weights';
     io.out(`${block.id} on ${device.name}, seed ${seed}${from}\n`);
-    io.out(`input:  ${[...r.inputs].map(([n, t]) => `${n} ${fmt(t.shape)}${t.dtype === 'float32' ? '' : ` ${t.dtype}`}`).join(', ')}${values.input ? '' : ' (random, default dims)'}\n`);
+    io.out(`input:  ${[...r.inputs].map(([n, t]) => `${n} ${fmt(t.shape)}${t.dtype === 'float32' ? '' : ` ${t.dtype}`}`).join(', ')}${inputFile ? '' : ' (random, default dims)'}\n`);
     io.out(`output: ${[...outData].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n\n`);
     io.out(table(r.layers, r.layers[0]?.type ?? block.id));
     io.out(`\n${total.toLocaleString('en-US')} parameters, ${(flops / 1e6).toFixed(2)} MFLOPs\n`);
@@ -344,4 +356,73 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     }
     throw e;
   }
+}
+
+interface RunValues {
+  readonly module?: string;
+  readonly init?: string[];
+  readonly input?: string[];
+  readonly set?: string[];
+  readonly weights?: string;
+  readonly 'weights-key'?: string;
+  readonly 'no-strict'?: boolean;
+  readonly output?: string;
+  readonly backend?: string;
+  readonly seed?: string;
+  readonly json?: boolean;
+  readonly force?: boolean;
+}
+
+/** `run --module FILE.py[:CLASS]`: the user's own module through the interpreter (`run-module.ts`). */
+async function runModuleCommand(values: RunValues, positionals: readonly string[], io: RunIo): Promise<number> {
+  if (positionals.length) throw new RunUsageError(`run --module takes no block id (got '${positionals[0]}')`);
+  if ((values.set ?? []).length) throw new RunUsageError('run --module takes constructor arguments as --init name=value');
+  const { file, className } = splitModuleSpec(values.module ?? '');
+  if (!file) throw new RunUsageError('--module expects FILE.py or FILE.py:CLASS');
+  const seed = Number(values.seed ?? '0');
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RunUsageError(`--seed expects a non-negative integer, got ${JSON.stringify(values.seed)}`);
+  const backend = values.backend ?? 'cpu';
+  if (backend !== 'cpu' && backend !== 'webgpu') throw new RunUsageError(`--backend ${backend} is not available; supported: cpu, webgpu`);
+  if (values.output && !values.force && fs.existsSync(values.output)) throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
+  if (!values.weights && (values['weights-key'] !== undefined || values['no-strict'])) throw new RunUsageError('--weights-key and --no-strict need --weights');
+  const kwargs = parseInit(values.init ?? []);
+  const inputs = parseInputs(values.input ?? []);
+  if (!inputs.length) throw new RunUsageError('run --module needs --input: a shape such as 2,16,64 (one per forward argument) or a .safetensors file');
+  const source = readModuleSource(file);
+  const weights = values.weights ? readWeights(values.weights, values['weights-key']) : undefined;
+  const device = await openBackend(backend);
+  let r;
+  try {
+    r = await runUserModule(source, { file, className, kwargs, seed, device, weights: weights?.tensors, strict: !values['no-strict'], inputs });
+  } catch (e) {
+    if (isAllocationFailure(e)) throw new RunUsageError(`${file} with these inputs needs more memory than the ${backend} backend can allocate (${(e as Error).message}); choose smaller sizes`);
+    if (e instanceof WebGpuLimitError) throw new RunUsageError(`${file} with these inputs exceeds a limit of this WebGPU device: ${e.message.split('\n', 1)[0]}; choose smaller sizes or --backend cpu`);
+    throw e;
+  }
+  const outData = new Map<string, Tensor>();
+  for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
+  if (values.output) {
+    try {
+      fs.writeFileSync(values.output, serializeSafetensors(outData, { module: `${file}:${r.className}`, seed: String(seed), backend }), { flag: values.force ? 'w' : 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
+      throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
+    }
+  }
+  if (r.missingKeys.length) io.err(`attention-forge run: missing key(s) in state_dict, left at their initial values: ${r.missingKeys.map((k) => `"${k}"`).join(', ')}\n`);
+  if (r.unexpectedKeys.length) io.err(`attention-forge run: unexpected key(s) in state_dict, ignored: ${r.unexpectedKeys.map((k) => `"${k}"`).join(', ')}\n`);
+  const total = r.layers[0]?.parameters ?? 0;
+  const flops = r.layers[0]?.flops ?? 0;
+  if (values.json) {
+    const spec = (t: Tensor) => ({ shape: t.shape, dtype: t.dtype });
+    io.out(JSON.stringify({ module: file, className: r.className, init: Object.fromEntries([...kwargs].map(([k, v]) => [k, v instanceof PyTuple ? v.items : v])), backend: device.name, seed, weights: values.weights ?? null, weightsFormat: weights?.format ?? null, weightsKey: weights ? weights.key : null, missingKeys: r.missingKeys, unexpectedKeys: r.unexpectedKeys, inputs: r.inputs.map((t, i) => ({ name: `input${i}`, ...spec(t) })), outputs: [...outData].map(([name, t]) => ({ name, ...spec(t) })), output: values.output ?? null, parameters: total, flops, layers: r.layers }, null, 2) + '\n');
+    return 0;
+  }
+  const from = weights ? `, weights ${values.weights}${weights.key ? ` ['${weights.key}']` : ''}` : ', random initial weights';
+  io.out(`${file}:${r.className} on ${device.name}, seed ${seed}${from}\n`);
+  io.out(`input:  ${r.inputs.map((t, i) => `input${i} ${fmt(t.shape)}${t.dtype === 'float32' ? '' : ` ${t.dtype}`}`).join(', ')}\n`);
+  io.out(`output: ${[...outData].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n\n`);
+  io.out(table(r.layers, r.className));
+  io.out(`\n${total.toLocaleString('en-US')} parameters, ${(flops / 1e6).toFixed(2)} MFLOPs\n`);
+  return 0;
 }

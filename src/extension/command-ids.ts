@@ -18,6 +18,7 @@ export const COMMAND_TABLE = [
   { id: 'attentionForge.newBlock', title: 'New Attention Block…' },
   { id: 'attentionForge.insertBlock', title: 'Insert Attention Block' },
   { id: 'attentionForge.previewBlock', title: 'Preview Attention Block' },
+  { id: 'attentionForge.previewModule', title: 'Preview Module (your own nn.Module)' },
   { id: 'attentionForge.checkWorkspace', title: 'Check Workspace' },
   { id: 'attentionForge.toggleShapeHints', title: 'Toggle Shape Hints' },
 ] as const;

@@ -1,8 +1,9 @@
 /**
  * Extension entry point. `activate()` only wires: it creates the long-lived services (the
  * analysis controller, the form and preview panels), registers the providers for Python
- * (diagnostics, code actions, hovers, inlay hints), the preview code lens above generated blocks
- * (Python and TypeScript) and the rule docs pages, and registers the commands of the
+ * (diagnostics, code actions, hovers, inlay hints), the preview code lenses (above generated
+ * blocks, Python and TypeScript, and above every nn.Module subclass of a Python file) and the
+ * rule docs pages, and registers the commands of the
  * command table. Every decision lives in pure functions outside the `vscode` API
  * (`scaffold.ts`, `analysis-view.ts`, `scheduler.ts`, `check-workspace.ts`). This folder is the
  * only one that imports `vscode`. Activation does no analysis work itself: the parser's
@@ -17,6 +18,7 @@ import { checkWorkspace } from './commands/check-workspace';
 import { insertBlock } from './commands/insert-block';
 import { newBlock } from './commands/new-block';
 import { previewBlock } from './commands/preview-block';
+import { previewModule } from './commands/preview-module';
 import { toggleShapeHints } from './commands/toggle-shape-hints';
 import { FormPanels } from './form-panel';
 import { PreviewLensProvider } from './preview-lens';
@@ -29,6 +31,7 @@ export const COMMANDS: Record<CommandId, (s: Services, ...args: unknown[]) => Pr
   'attentionForge.newBlock': newBlock,
   'attentionForge.insertBlock': insertBlock,
   'attentionForge.previewBlock': previewBlock,
+  'attentionForge.previewModule': previewModule,
   'attentionForge.checkWorkspace': checkWorkspace,
   'attentionForge.toggleShapeHints': toggleShapeHints,
 };

@@ -16,7 +16,7 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Params } from '../blocks/types';
 import { parsePreviewFromWebview } from '../protocol/preview';
-import type { PreviewInitMessage, PreviewToWebview } from '../protocol/preview';
+import type { PreviewInitMessage, PreviewModuleMessage, PreviewToWebview } from '../protocol/preview';
 import { PREVIEW_VIEW_TYPE } from './command-ids';
 import { previewHtml } from './preview-html';
 
@@ -32,6 +32,8 @@ export class PreviewPanels implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private blockId = 'multihead-attention';
   private given: Params = {};
+  /** The user module the panel shows instead of a block (issue 14), until a block is picked. */
+  private module: PreviewModuleMessage | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** The last run the webview reported (integration tests read it through the extension's API). */
   lastReport: { backend: string; adapter: string; reason: string; forwardMs: number; error?: string } | undefined;
@@ -60,15 +62,40 @@ export class PreviewPanels implements vscode.Disposable {
     return this.panel ? { blockId: this.blockId, given: this.given } : undefined;
   }
 
+  /** The user module the panel was last asked to show (integration tests read it). */
+  get moduleShown(): PreviewModuleMessage | undefined {
+    return this.panel ? this.module : undefined;
+  }
+
+  /**
+   * Shows a user module's run (the extension host ran it: `module-preview.ts`) in the panel,
+   * opening it if needed; a fresh panel receives it when its script says `ready`.
+   */
+  showModule(m: PreviewModuleMessage): vscode.WebviewPanel {
+    this.module = m;
+    if (this.panel) {
+      this.panel.reveal(vscode.ViewColumn.Beside);
+      this.panel.title = `Preview: ${m.className}`;
+      void this.post(m);
+      return this.panel;
+    }
+    return this.open();
+  }
+
   /** Opens the preview on `blockId` with the given parameter values (defaults for the rest), or reveals and re-targets it. */
   show(blockId: string, given: Params = {}): vscode.WebviewPanel {
     this.blockId = blockId;
     this.given = given;
+    this.module = undefined;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
       void this.sendInit();
       return this.panel;
     }
+    return this.open();
+  }
+
+  private open(): vscode.WebviewPanel {
     const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, 'Attention Preview', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, {
       enableScripts: true,
       retainContextWhenHidden: false,
@@ -117,9 +144,15 @@ export class PreviewPanels implements vscode.Disposable {
     switch (m.type) {
       case 'ready':
         // A restored panel's block came with its state (the serializer); a fresh one shows the block it was opened for.
+        if (this.module) {
+          if (this.panel) this.panel.title = `Preview: ${this.module.className}`;
+          await this.post(this.module);
+          return;
+        }
         await this.sendInit();
         return;
       case 'pickBlock':
+        this.module = undefined;
         this.blockId = m.blockId;
         this.given = {};
         await this.sendInit();

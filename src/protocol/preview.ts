@@ -87,7 +87,38 @@ export interface PreviewWeightsErrorMessage {
   cancelled: boolean;
 }
 
-export type PreviewToWebview = PreviewInitMessage | PreviewResolvedMessage | PreviewWeightsMessage | PreviewWeightsErrorMessage;
+/** One traced module call of a user module's run (the tracer's row, as the block table shows it). */
+export interface PreviewModuleLayer {
+  path: string;
+  type: string;
+  depth: number;
+  outputShapes: number[][];
+  params: number;
+  flops: number;
+  activationBytes: number;
+}
+
+/**
+ * extension → webview: the user's own `nn.Module` (issue 14), run by the extension host's
+ * interpreter: the per-layer shapes, or the one-line reason it could not run (`error`, with the
+ * layers traced before it stopped, if any).
+ */
+export interface PreviewModuleMessage {
+  type: 'module';
+  /** The file's name (as shown) and the class. */
+  file: string;
+  className: string;
+  inputs: PreviewOutput[];
+  outputs: PreviewOutput[];
+  layers: PreviewModuleLayer[];
+  totalParams: number;
+  totalFlops: number;
+  activationBytes: number;
+  forwardMs: number;
+  error?: string;
+}
+
+export type PreviewToWebview = PreviewInitMessage | PreviewResolvedMessage | PreviewWeightsMessage | PreviewWeightsErrorMessage | PreviewModuleMessage;
 
 /** webview → extension: the script listens; reply with `init`. */
 export interface PreviewReadyMessage {
@@ -197,6 +228,24 @@ function isBlock(x: unknown): x is PreviewBlock {
   );
 }
 
+function isCount(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x) && x >= 0;
+}
+
+function isModuleLayer(x: unknown): x is PreviewModuleLayer {
+  return (
+    isObj(x) &&
+    typeof x.path === 'string' &&
+    typeof x.type === 'string' &&
+    Number.isSafeInteger(x.depth) &&
+    Array.isArray(x.outputShapes) &&
+    x.outputShapes.every(isShape) &&
+    isCount(x.params) &&
+    isCount(x.flops) &&
+    isCount(x.activationBytes)
+  );
+}
+
 /** The message when `x` is a well-formed extension → webview message, else undefined. */
 export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined {
   if (!isObj(x)) return undefined;
@@ -220,6 +269,23 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
     }
     case 'weightsError':
       return typeof x.message === 'string' && typeof x.cancelled === 'boolean' ? { type: 'weightsError', message: x.message, cancelled: x.cancelled } : undefined;
+    case 'module':
+      return typeof x.file === 'string' &&
+        typeof x.className === 'string' &&
+        Array.isArray(x.inputs) &&
+        x.inputs.every(isOutput) &&
+        Array.isArray(x.outputs) &&
+        x.outputs.every(isOutput) &&
+        Array.isArray(x.layers) &&
+        x.layers.length <= 100_000 &&
+        x.layers.every(isModuleLayer) &&
+        isCount(x.totalParams) &&
+        isCount(x.totalFlops) &&
+        isCount(x.activationBytes) &&
+        isCount(x.forwardMs) &&
+        (x.error === undefined || typeof x.error === 'string')
+        ? (x as unknown as PreviewModuleMessage)
+        : undefined;
     default:
       return undefined;
   }

@@ -3,7 +3,8 @@
  * only src/extension/ imports 'vscode'; webview/ imports only protocol/,
  * runtime/ and the compiled twins (src/twins/, src/generated/twins/, which
  * import only the runtime); the catalog imports nothing outside src/blocks/; the analyzer
- * never imports the extension. A synthetic violation proves the checker bites.
+ * never imports the extension; the interpreter (src/interpret/) imports only the runtime and the
+ * analyzer's syntax layer. A synthetic violation proves the checker bites.
  */
 
 import * as assert from 'node:assert/strict';
@@ -40,6 +41,7 @@ export function violations(files: { file: string; text: string }[]): Violation[]
       if (rel.startsWith('src/blocks/') && spec.startsWith('.') && !target.startsWith('src/blocks')) out.push({ file: rel, spec, why: 'the catalog imports nothing outside src/blocks/' });
       if (rel.startsWith('src/analysis/') && target.startsWith('src/extension')) out.push({ file: rel, spec, why: 'analysis never imports the extension' });
       if (rel.startsWith('webview/') && spec.startsWith('.') && !/^(webview|src\/protocol|src\/runtime|src\/twins|src\/generated\/twins)(\/|$)/.test(target)) out.push({ file: rel, spec, why: 'webview/ imports only protocol/, runtime/ and the compiled twins' });
+      if (rel.startsWith('src/interpret/') && spec.startsWith('.') && !/^src\/(interpret|runtime|analysis\/(parse|syntax))(\/|\.|$)/.test(target)) out.push({ file: rel, spec, why: 'the interpreter imports only the runtime and the analyzer\'s syntax layer' });
       if (/^src\/(twins|generated)\//.test(rel) && spec.startsWith('.') && !/^src\/(runtime|twins|generated)(\/|$)/.test(target)) out.push({ file: rel, spec, why: 'the compiled twins import only the runtime' });
     }
   }

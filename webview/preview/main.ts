@@ -23,6 +23,10 @@
  * which owns the catalog. GPU resources are released when the page goes away (`pagehide`). A
  * small read-only hook, `window.__attentionForgePreview`, exposes what was drawn for the browser
  * tests.
+ *
+ * A user's own module (issue 14) is run by the extension host's interpreter, not here: its
+ * `module` message carries the per-layer shapes (or the interpreter's `file:line` reason), which
+ * this page shows with the same table until a block is picked again.
  */
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -39,7 +43,7 @@ import '@vscode-elements/elements/dist/vscode-table-body/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import { parsePreviewState, parsePreviewToWebview } from '../../src/protocol/preview';
-import type { HeadChoice, PreviewBlock, PreviewFromWebview, PreviewInitMessage, PreviewState } from '../../src/protocol/preview';
+import type { HeadChoice, PreviewBlock, PreviewFromWebview, PreviewInitMessage, PreviewModuleMessage, PreviewState } from '../../src/protocol/preview';
 import { halvedDims, parseWorkerReply } from '../../src/protocol/preview-worker';
 import type { AttentionMap, Gate, LimitWarning, RunResult, WeightsReport, WorkerDeviceMessage, WorkerProgressMessage, WorkerReply, WorkerRequest, WorkerStats } from '../../src/protocol/preview-worker';
 import { mapSlice, numel } from './engine';
@@ -186,6 +190,8 @@ type Phase = 'idle' | 'running' | 'refused' | 'done' | 'failed' | 'cancelled';
 
 let init: PreviewInitMessage | undefined;
 let block: PreviewBlock | undefined;
+/** A user module the extension ran (issue 14): shown instead of a block until one is picked. */
+let moduleView: PreviewModuleMessage | undefined;
 let device: Device | undefined;
 let weights: { fileName: string; bytes: Uint8Array } | undefined;
 let weightsReport: { fileName: string; report: WeightsReport } | undefined;
@@ -825,10 +831,24 @@ function errorView(): HTMLElement | undefined {
 /** Whether `runError` is the extension's answer to a dims request (not a failed forward). */
 let resolveError = false;
 
+/** A user module's run: its shapes per layer (the extension host ran it), or why it could not run. */
+function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
+  const out: HTMLElement[] = [el('header', {}, el('h2', {}, m.className)), el('p', { class: 'hint' }, `${m.file} · inputs ${m.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')} · random initial weights, seed 0`)];
+  if (m.error) out.push(el('div', { class: 'warning', id: 'error', role: 'alert' }, m.error));
+  if (m.layers.length && !m.error) {
+    out.push(table({ layers: m.layers, maps: [], gates: [], outputs: m.outputs, totalParams: m.totalParams, totalFlops: m.totalFlops, activationBytes: m.activationBytes, forwardMs: m.forwardMs, sdpaWeights: false }));
+  }
+  return out;
+}
+
 function render(): void {
   hideTooltip();
   const app = document.getElementById('app')!;
   app.replaceChildren();
+  if (moduleView) {
+    app.append(...moduleSection(moduleView));
+    return;
+  }
   if (!init) {
     app.append(el('p', { class: 'loading' }, 'Loading…'));
     return;
@@ -872,8 +892,21 @@ window.addEventListener('message', (e: MessageEvent) => {
     return;
   }
   switch (m.type) {
+    case 'module': {
+      // A block run still going is dropped: its replies carry an older sequence number.
+      moduleView = m;
+      block = undefined;
+      result = undefined;
+      runError = undefined;
+      ++runSeq;
+      settle(runSeq);
+      phase = 'idle';
+      render();
+      return;
+    }
     case 'init': {
       performance.mark('af:init');
+      moduleView = undefined;
       init = m;
       if (m.block?.id !== block?.id) {
         weights = undefined;
@@ -1007,6 +1040,9 @@ window.__attentionForgePreview = {
   },
   get error() {
     return runError;
+  },
+  get module() {
+    return moduleView;
   },
   get settled() {
     return running;

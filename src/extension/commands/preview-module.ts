@@ -1,0 +1,58 @@
+/**
+ * *Preview Module* (issue 14): runs the user's own `nn.Module` on the bundled runtime and shows
+ * its per-layer shapes in the preview panel. Arguments, all optional: the document's URI and the
+ * class name (from the code lens above the class); without them, the active Python editor and a
+ * pick among its module classes. The input shape is asked for, offered from the class's first
+ * layer. The decisions and the run are `module-preview.ts` (no `vscode`), loaded on first use.
+ */
+
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Services } from '../services';
+
+export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown): Promise<void> {
+  const m = await import('../module-preview');
+  const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
+  if (!doc || doc.languageId !== 'python') {
+    void vscode.window.showInformationMessage('Preview Module runs an nn.Module subclass of a Python file: open one first.');
+    return;
+  }
+  const source = doc.getText();
+  let name = typeof className === 'string' ? className : undefined;
+  if (!name) {
+    const lenses = await m.moduleLenses(source);
+    if (!lenses.length) {
+      void vscode.window.showInformationMessage(`${path.basename(doc.fileName)} defines no nn.Module subclass.`);
+      return;
+    }
+    name = lenses.length === 1 ? lenses[0].className : (await vscode.window.showQuickPick(lenses.map((l) => l.className), { title: 'Preview Module', placeHolder: 'Class to run' }));
+    if (!name) return;
+  }
+  const file = vscode.workspace.asRelativePath(doc.uri, false);
+  if (typeof shapesText === 'string') {
+    const given = m.parseShapes(shapesText);
+    if (typeof given === 'string') {
+      void vscode.window.showErrorMessage(given);
+      return;
+    }
+    s.previews.showModule(await m.runModulePreview(source, file, name, given));
+    return;
+  }
+  const guess = await m.guessInputShape(source, file, name);
+  const answer = await vscode.window.showInputBox({
+    title: `Preview ${name}`,
+    prompt: 'Input shape of forward (several inputs separated by ;). Weights are random (seed 0).',
+    value: guess ? guess.join(',') : '2,16,64',
+    validateInput: (v) => {
+      const r = m.parseShapes(v);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  if (answer === undefined) return;
+  const shapes = m.parseShapes(answer);
+  if (typeof shapes === 'string') return;
+  const msg = await m.runModulePreview(source, file, name, shapes);
+  if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
+  else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
+  s.previews.showModule(msg);
+}

@@ -1,0 +1,93 @@
+/**
+ * *Preview module* (issue 14), the decisions without the `vscode` API: which classes of a Python
+ * file get a lens (`moduleLenses`), which input shape to offer for a class (`guessInputShape`: from
+ * the first layer its `__init__` builds — a Linear's `in_features` is the last dim of a
+ * `(2, 16, in_features)` input, or the channels of an image when a 2-D pooling comes first, a
+ * Conv2d's `in_channels` the channels of a `(2, C, 16, 16)` one),
+ * how the user's answer is read (`parseShapes`), and the run itself (`runModulePreview`): the
+ * class built by the interpreter (`src/interpret/`) with its defaults and seeded weights, run once
+ * under the runtime's tracer in the extension host, and answered as the preview's `module`
+ * message — the per-layer shapes, or the interpreter's one-line `file:line` reason. Loaded on
+ * first use, so activation does not pay for the parser or the runtime.
+ */
+
+import { InterpretError, loadUserModule, moduleClasses, PyTuple, type PyValue } from '../interpret/index';
+import { Generator, nn, randn, Tensor, traceForward } from '../runtime/index';
+import type { PreviewModuleMessage } from '../protocol/preview';
+
+export interface ModuleLens {
+  /** 0-based line of the `class` statement. */
+  readonly line: number;
+  readonly className: string;
+}
+
+/** A lens above every `nn.Module` subclass of the file (found without running anything). */
+export async function moduleLenses(source: string): Promise<ModuleLens[]> {
+  return (await moduleClasses(source)).map((c) => ({ line: c.line - 1, className: c.name }));
+}
+
+/** The input the class's first layer takes, at batch 2 and 16 positions (or 16×16 pixels); undefined when no layer says. */
+export async function guessInputShape(source: string, file: string, className: string): Promise<number[] | undefined> {
+  let module;
+  try {
+    module = (await loadUserModule(source, { file, className, maxSteps: 200_000 })).module;
+  } catch {
+    return undefined;
+  }
+  // A 2-D pooling before any layer that fixes the width (SE's squeeze) means an image input.
+  let image = false;
+  for (const [, m] of module.namedModules().slice(1)) {
+    if (m instanceof nn.AdaptiveAvgPool2d || m instanceof nn.AdaptiveMaxPool2d || m instanceof nn.AvgPool2d || m instanceof nn.MaxPool2d) image = true;
+    if (m instanceof nn.Linear) return image ? [2, m.in_features, 16, 16] : [2, 16, m.in_features];
+    if (m instanceof nn.Conv2d) return [2, m.in_channels, 16, 16];
+    if (m instanceof nn.Conv1d) return [2, m.in_channels, 16];
+    if (m instanceof nn.BatchNorm2d) return [2, m.num_features, 16, 16];
+    if (m instanceof nn.LayerNorm) return [2, 16, ...m.normalized_shape];
+    if (m instanceof nn.MultiheadAttention) return m.batch_first ? [2, 16, m.embed_dim] : [16, 2, m.embed_dim];
+  }
+  return undefined;
+}
+
+/** `2,16,64` or `2x16x64`, several separated by `;` (one per forward argument); an error message otherwise. */
+export function parseShapes(text: string): number[][] | string {
+  const parts = text.split(';').map((p) => p.trim()).filter(Boolean);
+  if (!parts.length) return 'Give the input shape, such as 2,16,64 (several separated by ;).';
+  const out: number[][] = [];
+  for (const p of parts) {
+    if (!/^\d+(\s*[,x×]\s*\d+)*$/.test(p)) return `'${p}' is not a shape: write sizes separated by commas, such as 2,16,64.`;
+    const shape = p.split(/[,x×]/).map((d) => parseInt(d, 10));
+    if (shape.some((d) => d < 1 || d > 65_536)) return `'${p}': every size must be between 1 and 65,536.`;
+    if (shape.length > 8) return `'${p}': at most 8 dimensions.`;
+    out.push(shape);
+  }
+  return out;
+}
+
+/** Runs the class on seeded inputs of the given shapes and describes the run for the preview panel. */
+export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0): Promise<PreviewModuleMessage> {
+  const base: PreviewModuleMessage = { type: 'module', file, className, inputs: shapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
+  const gen = new Generator(seed);
+  try {
+    const { module } = await loadUserModule(source, { file, className, generator: gen });
+    const inputs = shapes.map((s) => randn(s, gen));
+    const t0 = performance.now();
+    const trace = traceForward(module, () => module.forward(...inputs));
+    const forwardMs = performance.now() - t0;
+    const r = trace.result as PyValue;
+    const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];
+    const outputs = items.flatMap((t, i) => (t instanceof Tensor ? [{ name: items.length > 1 ? `output${i}` : 'output', shape: [...t.shape] }] : []));
+    return {
+      ...base,
+      outputs,
+      layers: trace.layers.map((l) => ({ path: l.path || className, type: l.type, depth: l.depth, outputShapes: l.outputShapes.map((s) => [...s]), params: l.parameters, flops: l.flops, activationBytes: l.activationBytes })),
+      totalParams: trace.totals.parameters,
+      totalFlops: trace.totals.flops,
+      activationBytes: trace.totals.activationBytes,
+      forwardMs,
+    };
+  } catch (e) {
+    if (e instanceof InterpretError) return { ...base, error: e.message };
+    if (e instanceof RangeError) return { ...base, error: `${className} with these inputs needs more memory than the CPU backend can allocate (${e.message}); choose a smaller input.` };
+    throw e;
+  }
+}

@@ -1,0 +1,1067 @@
+/**
+ * The concrete interpreter: the statements and expressions of a Python file, walked over the
+ * analyzer's syntax tree (`analysis/parse.ts` + `syntax.ts`) and evaluated on concrete values
+ * (`values.ts`) with the runtime's tensors and modules (`surface.ts`). It runs a class's
+ * `__init__` and `forward` as Python would: classes with user bases and `super()`, attributes,
+ * defaults and keywords, `*args`/`**kwargs`, `if`/`for`/`while`, comprehensions, tuples and
+ * lists, unpacking, closures over nested scopes, imports of torch and math.
+ *
+ * It never evaluates text and never runs Python: a construct it does not know stops the run with
+ * one `InterpretError` naming the construct and its line. Steps (statements and expressions)
+ * and call depth are bounded, so a loop or a recursion in the user's code ends with a message,
+ * never a hang. It does not decide shapes (the runtime's kernels do) and does not share its core
+ * with the analyzer's abstract evaluator yet (see ARCHITECTURE.md).
+ */
+
+import type { Node } from '../analysis/parse';
+import { nn, Tensor, TorchError, full, type Backend, type Generator } from '../runtime/index';
+import { Module } from '../runtime/nn/module';
+import { InterpretError, pyError, PyRaise, unsupported } from './errors';
+import { asTensor, bind, makeSurface, MODULE_BASE, OBJECT_BASE, tensorAttribute, tensorMethod, type Host } from './surface';
+import { asInt, Kwargs, PyBoundMethod, PyBuiltin, PyClass, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PySuper, PyToken, PyTuple, pyStr, Scope, typeName, UserModule, type Args, type PyValue } from './values';
+
+export interface InterpreterOptions {
+  readonly file: string;
+  readonly generator: Generator;
+  readonly device: Backend;
+  /** Statements and expressions one interpreter may evaluate in all (default 2,000,000). */
+  readonly maxSteps?: number;
+  /** Nested calls of user functions (default 100). */
+  readonly maxDepth?: number;
+}
+
+class ReturnSignal {
+  constructor(readonly value: PyValue) {}
+}
+class BreakSignal {}
+class ContinueSignal {}
+
+const BINARY: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '//': 'floordiv', '%': 'mod', '**': 'pow', '@': 'matmul' };
+
+export class Interpreter implements Host {
+  readonly globals = new Scope(null);
+  readonly generator: Generator;
+  readonly device: Backend;
+  private readonly surface: ReturnType<typeof makeSurface>;
+  private steps = 0;
+  private depth = 0;
+  private readonly maxSteps: number;
+  private readonly maxDepth: number;
+  /** The node being evaluated, for the line of errors raised in the value domain. */
+  private current: Node | null = null;
+
+  constructor(private readonly o: InterpreterOptions) {
+    this.generator = o.generator;
+    this.device = o.device;
+    this.maxSteps = o.maxSteps ?? 2_000_000;
+    this.maxDepth = o.maxDepth ?? 100;
+    this.surface = makeSurface(this);
+  }
+
+  // ---- errors -------------------------------------------------------------------------
+
+  private line(node: Node | null): number {
+    return (node ?? this.current)?.startPosition.row !== undefined ? (node ?? this.current)!.startPosition.row + 1 : 0;
+  }
+
+  private fail(node: Node, kind: 'unsupported' | 'python' | 'limit', detail: string): InterpretError {
+    return new InterpretError(kind, this.o.file, this.line(node), detail);
+  }
+
+  /** Turns anything the value domain or the runtime raised into an InterpretError at `node`. */
+  located(node: Node, e: unknown): unknown {
+    if (e instanceof InterpretError || e instanceof ReturnSignal || e instanceof BreakSignal || e instanceof ContinueSignal) return e;
+    if (e instanceof PyRaise) return this.fail(node, e.kind, e.detail);
+    if (e instanceof TorchError) return this.fail(node, 'python', `${e.kind}: ${e.message.split('\n').join(' ')}`);
+    return e;
+  }
+
+  private tick(node: Node): void {
+    if (++this.steps > this.maxSteps) throw this.fail(node, 'limit', `stopped after ${this.maxSteps.toLocaleString('en-US')} steps (a loop that does not end, or a module too large to preview)`);
+  }
+
+  // ---- the file ---------------------------------------------------------------------------
+
+  /** Runs a file's top level: imports, classes, functions and assignments (`if __name__ == "__main__":` and bare expressions are skipped). */
+  runModule(root: Node): void {
+    for (const stmt of root.namedChildren) {
+      if (stmt.type === 'comment') continue;
+      if (stmt.type === 'if_statement' && /__name__/.test(stmt.childForFieldName('condition')?.text ?? '')) continue;
+      if (stmt.type === 'expression_statement' && stmt.namedChildren[0]?.type !== 'assignment') continue;
+      this.exec(stmt, this.globals, null);
+    }
+  }
+
+  // ---- statements -------------------------------------------------------------------------
+
+  private execBlock(block: Node, scope: Scope, fnCtx: FnCtx | null): void {
+    for (const s of block.namedChildren) this.exec(s, scope, fnCtx);
+  }
+
+  private exec(node: Node, scope: Scope, fnCtx: FnCtx | null): void {
+    this.tick(node);
+    this.current = node;
+    if (node.hasError) throw this.fail(node, 'python', `SyntaxError near '${node.text.split('\n')[0].slice(0, 60)}'`);
+    switch (node.type) {
+      case 'comment':
+      case 'pass_statement':
+        return;
+      case 'expression_statement': {
+        const e = node.namedChildren[0];
+        if (!e) return;
+        if (e.type === 'assignment') return this.assignment(e, scope, fnCtx);
+        if (e.type === 'augmented_assignment') return this.augmented(e, scope, fnCtx);
+        if (e.type === 'string') return;
+        for (const x of node.namedChildren) this.eval(x, scope, fnCtx);
+        return;
+      }
+      case 'return_statement': {
+        const e = node.namedChildren[0];
+        throw new ReturnSignal(e ? this.eval(e, scope, fnCtx) : null);
+      }
+      case 'if_statement': {
+        if (this.truthy(this.eval(node.childForFieldName('condition')!, scope, fnCtx), node)) return this.execBlock(node.childForFieldName('consequence')!, scope, fnCtx);
+        for (const alt of node.childrenForFieldName('alternative')) {
+          if (alt.type === 'else_clause') return this.execBlock(alt.childForFieldName('body')!, scope, fnCtx);
+          if (this.truthy(this.eval(alt.childForFieldName('condition')!, scope, fnCtx), alt)) return this.execBlock(alt.childForFieldName('consequence')!, scope, fnCtx);
+        }
+        return;
+      }
+      case 'for_statement': {
+        if (node.childForFieldName('alternative')) throw this.fail(node, 'unsupported', 'for … else');
+        const items = this.iterateAt(this.eval(node.childForFieldName('right')!, scope, fnCtx), node);
+        for (const item of items) {
+          this.bindTarget(node.childForFieldName('left')!, item, scope, fnCtx);
+          try {
+            this.execBlock(node.childForFieldName('body')!, scope, fnCtx);
+          } catch (e) {
+            if (e instanceof BreakSignal) break;
+            if (e instanceof ContinueSignal) continue;
+            throw e;
+          }
+        }
+        return;
+      }
+      case 'while_statement': {
+        if (node.childForFieldName('alternative')) throw this.fail(node, 'unsupported', 'while … else');
+        while (this.truthy(this.eval(node.childForFieldName('condition')!, scope, fnCtx), node)) {
+          try {
+            this.execBlock(node.childForFieldName('body')!, scope, fnCtx);
+          } catch (e) {
+            if (e instanceof BreakSignal) break;
+            if (e instanceof ContinueSignal) continue;
+            throw e;
+          }
+        }
+        return;
+      }
+      case 'break_statement':
+        throw new BreakSignal();
+      case 'continue_statement':
+        throw new ContinueSignal();
+      case 'assert_statement': {
+        const [cond, msg] = node.namedChildren;
+        if (!this.truthy(this.eval(cond, scope, fnCtx), node)) throw this.fail(node, 'python', `AssertionError${msg ? `: ${pyStr(this.eval(msg, scope, fnCtx))}` : ''}`);
+        return;
+      }
+      case 'raise_statement': {
+        const e = node.namedChildren[0];
+        if (e?.type === 'call') {
+          const name = e.childForFieldName('function')!.text;
+          const args = e.childForFieldName('arguments')!.namedChildren;
+          throw this.fail(node, 'python', `${name}${args.length ? `: ${pyStr(this.eval(args[0], scope, fnCtx))}` : ''}`);
+        }
+        throw this.fail(node, 'python', e ? e.text : 'RuntimeError: No active exception to reraise');
+      }
+      case 'import_statement':
+      case 'import_from_statement':
+        return this.importStmt(node, scope);
+      case 'future_import_statement':
+        return;
+      case 'class_definition':
+        scope.vars.set(node.childForFieldName('name')!.text, this.classDef(node, scope));
+        return;
+      case 'function_definition':
+        scope.vars.set(node.childForFieldName('name')!.text, this.functionDef(node, scope, null));
+        return;
+      case 'decorated_definition': {
+        const decos = node.namedChildren.filter((c) => c.type === 'decorator').map((d) => d.text.slice(1).trim());
+        const def = node.childForFieldName('definition')!;
+        if (decos.every((d) => d === 'staticmethod' || d === 'torch.jit.ignore' || d === 'torch.no_grad()') && def.type === 'function_definition' && fnCtx === null) {
+          scope.vars.set(def.childForFieldName('name')!.text, this.functionDef(def, scope, null, decos.includes('staticmethod')));
+          return;
+        }
+        throw this.fail(node, 'unsupported', `decorator @${decos[0]}`);
+      }
+      default:
+        throw this.fail(node, 'unsupported', `statement '${node.type.replace(/_statement$/, '')}'`);
+    }
+  }
+
+  private importStmt(node: Node, scope: Scope): void {
+    const known = (dotted: string): PyValue | undefined => {
+      const s = this.surface;
+      const table: Record<string, PyValue> = { torch: s.torch, 'torch.nn': s.nn, 'torch.nn.functional': s.F, 'torch.nn.init': s.init, math: s.math };
+      return table[dotted];
+    };
+    const harmless = /^(typing|typing_extensions|__future__|collections\.abc|abc|warnings|functools)$/;
+    if (node.type === 'import_statement') {
+      for (const n of node.namedChildren) {
+        const [dotted, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, null];
+        const v = known(dotted);
+        if (v === undefined) {
+          if (harmless.test(dotted)) continue;
+          throw this.fail(node, 'unsupported', `import ${dotted} (the interpreter knows torch, torch.nn, torch.nn.functional and math)`);
+        }
+        if (alias) scope.vars.set(alias, v);
+        else scope.vars.set(dotted.split('.')[0], known(dotted.split('.')[0])!);
+      }
+      return;
+    }
+    const from = node.childForFieldName('module_name')!.text;
+    if (harmless.test(from)) return;
+    const base = known(from);
+    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional and math)`);
+    for (const n of node.childrenForFieldName('name')) {
+      const [name, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, n.text];
+      const v = base.attrs.get(name) ?? known(`${from}.${name}`);
+      if (v === undefined) throw this.fail(node, 'unsupported', `${from}.${name}`);
+      scope.vars.set(alias, v);
+    }
+    if (node.namedChildren.some((c) => c.type === 'wildcard_import')) throw this.fail(node, 'unsupported', `from ${from} import *`);
+  }
+
+  private classDef(node: Node, scope: Scope): PyClass {
+    const name = node.childForFieldName('name')!.text;
+    const bases: PyClass[] = [];
+    let module = false;
+    for (const b of node.childForFieldName('superclasses')?.namedChildren ?? []) {
+      if (b.type === 'keyword_argument') throw this.fail(b, 'unsupported', `class keyword '${b.text}'`);
+      const v = this.eval(b, scope, null);
+      if (v === MODULE_BASE) module = true;
+      else if (v instanceof PyClass) {
+        bases.push(v);
+        module ||= v.module;
+      } else if (v !== OBJECT_BASE) throw this.fail(b, 'unsupported', `base class ${b.text} (a class may derive from nn.Module or from classes of the same file)`);
+    }
+    const cls = new PyClass(name, bases, module, new Map(), node.startPosition.row + 1);
+    const body = new Scope(scope);
+    for (const s of node.childForFieldName('body')!.namedChildren) {
+      const target = s.type === 'decorated_definition' ? s.childForFieldName('definition')! : s;
+      if (target.type === 'function_definition') {
+        const decos = s.type === 'decorated_definition' ? s.namedChildren.filter((c) => c.type === 'decorator').map((d) => d.text.slice(1).trim()) : [];
+        const bad = decos.find((d) => d !== 'staticmethod' && d !== 'torch.jit.ignore' && d !== 'torch.no_grad()');
+        if (bad) throw this.fail(s, 'unsupported', `decorator @${bad}`);
+        cls.dict.set(target.childForFieldName('name')!.text, this.functionDef(target, scope, cls, decos.includes('staticmethod')));
+        continue;
+      }
+      this.exec(s, body, null);
+    }
+    for (const [k, v] of body.vars) if (!cls.dict.has(k)) cls.dict.set(k, v);
+    return cls;
+  }
+
+  private functionDef(node: Node, scope: Scope, owner: PyClass | null, isStatic = false): PyFunction {
+    const defaults = new Map<string, PyValue>();
+    for (const p of node.childForFieldName('parameters')!.namedChildren) {
+      if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') defaults.set(p.childForFieldName('name')!.text, this.eval(p.childForFieldName('value')!, scope, null));
+    }
+    const f = new PyFunction(node.childForFieldName('name')!.text, node, defaults, scope, owner);
+    return isStatic ? (Object.assign(f, { isStatic: true }) as PyFunction) : f;
+  }
+
+  // ---- assignment ---------------------------------------------------------------------------
+
+  private assignment(node: Node, scope: Scope, fnCtx: FnCtx | null): void {
+    const right = node.childForFieldName('right');
+    if (!right) return; // An annotation alone (`x: int`) binds nothing.
+    // `a = b = value`: tree-sitter nests the chain in `right`.
+    const targets: Node[] = [node.childForFieldName('left')!];
+    let r = right;
+    while (r.type === 'assignment') {
+      targets.push(r.childForFieldName('left')!);
+      r = r.childForFieldName('right')!;
+    }
+    const v = this.eval(r, scope, fnCtx);
+    for (const t of targets) this.bindTarget(t, v, scope, fnCtx);
+  }
+
+  private augmented(node: Node, scope: Scope, fnCtx: FnCtx | null): void {
+    const left = node.childForFieldName('left')!;
+    const op = node.childForFieldName('operator')!.text.slice(0, -1);
+    const v = this.binary(op, this.eval(left, scope, fnCtx), this.eval(node.childForFieldName('right')!, scope, fnCtx), node);
+    this.bindTarget(left, v, scope, fnCtx);
+  }
+
+  private bindTarget(t: Node, v: PyValue, scope: Scope, fnCtx: FnCtx | null): void {
+    switch (t.type) {
+      case 'identifier':
+        scope.vars.set(t.text, v);
+        return;
+      case 'pattern_list':
+      case 'tuple_pattern':
+      case 'list_pattern':
+      case 'tuple':
+      case 'list':
+      case 'expression_list': {
+        const targets = t.namedChildren;
+        const items = this.iterateAt(v, t);
+        const star = targets.findIndex((x) => x.type === 'list_splat_pattern');
+        if (star < 0 && items.length !== targets.length) throw this.fail(t, 'python', `ValueError: ${items.length < targets.length ? `not enough values to unpack (expected ${targets.length}, got ${items.length})` : `too many values to unpack (expected ${targets.length})`}`);
+        if (star >= 0) {
+          const after = targets.length - star - 1;
+          targets.slice(0, star).forEach((x, i) => this.bindTarget(x, items[i], scope, fnCtx));
+          this.bindTarget(targets[star].namedChildren[0], items.slice(star, items.length - after), scope, fnCtx);
+          targets.slice(star + 1).forEach((x, i) => this.bindTarget(x, items[items.length - after + i], scope, fnCtx));
+          return;
+        }
+        targets.forEach((x, i) => this.bindTarget(x, items[i], scope, fnCtx));
+        return;
+      }
+      case 'parenthesized_expression':
+        return this.bindTarget(t.namedChildren[0], v, scope, fnCtx);
+      case 'attribute': {
+        const obj = this.eval(t.childForFieldName('object')!, scope, fnCtx);
+        this.setAttr(obj, t.childForFieldName('attribute')!.text, v, t);
+        return;
+      }
+      case 'subscript': {
+        const obj = this.eval(t.childForFieldName('value')!, scope, fnCtx);
+        const idx = t.childrenForFieldName('subscript');
+        if (Array.isArray(obj) && idx.length === 1) {
+          const i = asInt(this.eval(idx[0], scope, fnCtx), 'list index');
+          obj[i < 0 ? i + obj.length : i] = v;
+          return;
+        }
+        if (obj instanceof PyDict && idx.length === 1) {
+          obj.map.set(this.key(this.eval(idx[0], scope, fnCtx), t), v);
+          return;
+        }
+        throw this.fail(t, 'unsupported', `assignment into ${typeName(obj)}[…] (in-place writes into tensors are not supported)`);
+      }
+      default:
+        throw this.fail(t, 'unsupported', `assignment target '${t.type}'`);
+    }
+  }
+
+  private key(v: PyValue, node: Node): string | number {
+    if (typeof v === 'string' || typeof v === 'number') return v;
+    throw this.fail(node, 'unsupported', `dict key of type ${typeName(v)}`);
+  }
+
+  setAttr(obj: PyValue, name: string, v: PyValue, node: Node): void {
+    if (obj instanceof UserModule) {
+      const rec = obj as unknown as Record<string, unknown>;
+      if (v instanceof Module || v instanceof nn.Parameter || (v instanceof Tensor && obj.slots.has(name)) || (v === null && obj.slots.has(name))) {
+        if (!obj.slots.has(name) && name in obj) throw this.fail(node, 'unsupported', `attribute name '${name}' (it clashes with the runtime's Module API)`);
+        obj.attrs.delete(name);
+        obj.slots.add(name);
+        rec[name] = v;
+        return;
+      }
+      if (name === 'training') {
+        obj.training = Boolean(v);
+        return;
+      }
+      obj.attrs.set(name, v);
+      return;
+    }
+    if (obj instanceof PyInstance) {
+      obj.attrs.set(name, v);
+      return;
+    }
+    throw this.fail(node, 'unsupported', `setting attribute '${name}' of ${typeName(obj)}`);
+  }
+
+  // ---- attributes -------------------------------------------------------------------------
+
+  hasAttr(v: PyValue, name: string): boolean {
+    try {
+      this.getAttr(v, name);
+      return true;
+    } catch (e) {
+      if (e instanceof PyRaise || e instanceof InterpretError) return false;
+      throw e;
+    }
+  }
+
+  getAttr(v: PyValue, name: string): PyValue {
+    if (v instanceof UserModule) {
+      if (v.slots.has(name)) return (v as unknown as Record<string, PyValue>)[name];
+      if (v.attrs.has(name)) return v.attrs.get(name)!;
+      if (name === 'training') return v.training;
+      const c = v.cls.lookup(name);
+      if (c !== undefined) return this.bindMethod(c, v);
+      return this.moduleMethod(v, name) ?? this.raiseAttr(v, name);
+    }
+    if (v instanceof PyInstance) {
+      if (v.attrs.has(name)) return v.attrs.get(name)!;
+      const c = v.cls.lookup(name);
+      if (c !== undefined) return this.bindMethod(c, v);
+      return this.raiseAttr(v, name);
+    }
+    if (v instanceof Module) {
+      const own = (v as unknown as Record<string, unknown>)[name];
+      if (Object.prototype.hasOwnProperty.call(v, name) && isValue(own)) return Array.isArray(own) ? new PyTuple(own as PyValue[]) : (own as PyValue);
+      return this.moduleMethod(v, name) ?? this.raiseAttr(v, name, true);
+    }
+    if (v instanceof Tensor) {
+      const a = tensorAttribute(v, name);
+      if (a !== undefined) return a;
+      const m = tensorMethod(v, name, this);
+      if (m) return m;
+      throw unsupported(`Tensor.${name}`);
+    }
+    if (v instanceof PyNamespace) {
+      const a = v.attrs.get(name);
+      if (a === undefined) throw unsupported(`${v.name}.${name}`);
+      return a;
+    }
+    if (v instanceof PySuper) {
+      const c = v.cls.lookup(name, v.cls);
+      if (c !== undefined) return this.bindMethod(c, v.self);
+      if (name === '__init__' && v.cls.module) return new PyBuiltin('nn.Module.__init__', () => null);
+      if (name === '__init__') return new PyBuiltin('object.__init__', () => null);
+      throw unsupported(`super().${name}`);
+    }
+    if (v instanceof PyClass) {
+      const c = v.lookup(name);
+      if (c !== undefined) return c;
+      return this.raiseAttr(v, name);
+    }
+    if (Array.isArray(v)) {
+      if (name === 'append') return new PyBuiltin('list.append', (a) => (v.push(a.pos[0]), null));
+      if (name === 'extend') return new PyBuiltin('list.extend', (a) => (v.push(...this.iterate(a.pos[0])), null));
+    }
+    if (v instanceof PyDict) {
+      if (name === 'get') return new PyBuiltin('dict.get', (a) => (v.map.has(a.pos[0] as string) ? v.map.get(a.pos[0] as string)! : a.pos[1] === undefined ? null : a.pos[1]));
+      if (name === 'items') return new PyBuiltin('dict.items', () => [...v.map].map(([k, x]) => new PyTuple([k, x])));
+      if (name === 'keys') return new PyBuiltin('dict.keys', () => [...v.map.keys()]);
+      if (name === 'values') return new PyBuiltin('dict.values', () => [...v.map.values()]);
+    }
+    if (typeof v === 'string' && name === 'format') throw unsupported('str.format');
+    throw unsupported(`attribute '${name}' of ${typeName(v)}`);
+  }
+
+  private raiseAttr(v: PyValue, name: string, runtime = false): never {
+    if (runtime) throw unsupported(`attribute '${name}' of nn.${typeName(v)}`);
+    throw pyError('AttributeError', `'${typeName(v)}' object has no attribute '${name}'`);
+  }
+
+  private bindMethod(c: PyValue, self: PyValue): PyValue {
+    if (c instanceof PyFunction && !(c as PyFunction & { isStatic?: boolean }).isStatic) return new PyBoundMethod(c, self);
+    return c;
+  }
+
+  /** The `nn.Module` methods user code calls on modules. */
+  private moduleMethod(m: Module, name: string): PyValue | undefined {
+    switch (name) {
+      case 'register_buffer':
+        return new PyBuiltin('register_buffer', (a) => {
+          const b = bind('register_buffer', ['name', 'tensor', 'persistent='], a);
+          const n = b.get('name');
+          if (typeof n !== 'string') throw pyError('TypeError', 'buffer name should be a string');
+          const t = b.get('tensor');
+          m.registerBuffer(n, t === null || t === undefined ? null : asTensor(t, 'tensor'), b.get('persistent') === undefined ? true : Boolean(b.get('persistent')));
+          if (m instanceof UserModule) {
+            m.slots.add(n);
+            m.attrs.delete(n);
+          }
+          return null;
+        });
+      case 'register_parameter':
+        return new PyBuiltin('register_parameter', (a) => {
+          const b = bind('register_parameter', ['name', 'param'], a);
+          if (m instanceof UserModule) this.setAttr(m, String(b.get('name')), b.get('param') ?? null, this.current!);
+          return null;
+        });
+      case 'apply':
+        return new PyBuiltin('apply', (a) => {
+          const mods = m.namedModules().map(([, x]) => x);
+          // torch applies to children first, then the module itself.
+          for (const x of mods.slice(1).reverse().concat([m])) this.call(a.pos[0], [x]);
+          return m;
+        });
+      case 'modules':
+        return new PyBuiltin('modules', () => m.namedModules().map(([, x]) => x));
+      case 'children':
+        return new PyBuiltin('children', () => m.namedChildren().map(([, x]) => x));
+      case 'parameters':
+        return new PyBuiltin('parameters', () => m.parameters());
+      case 'eval':
+        return new PyBuiltin('eval', () => m.eval());
+      case 'forward':
+        return new PyBuiltin(`${m.typeName}.forward`, (a) => this.callModule(m, a));
+    }
+    return undefined;
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+
+  eval(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue {
+    this.tick(node);
+    try {
+      return this.evalInner(node, scope, fnCtx);
+    } catch (e) {
+      throw this.located(node, e);
+    }
+  }
+
+  private evalInner(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue {
+    switch (node.type) {
+      case 'identifier': {
+        // `None` is null: only undefined means unbound.
+        let v = scope.lookup(node.text);
+        if (v === undefined) v = this.globals.lookup(node.text);
+        if (v === undefined) v = this.builtin(node.text);
+        if (v === undefined) throw this.fail(node, 'python', `NameError: name '${node.text}' is not defined`);
+        return v;
+      }
+      case 'integer': {
+        const t = node.text.replace(/_/g, '').toLowerCase();
+        return t.startsWith('0x') || t.startsWith('0o') || t.startsWith('0b') ? Number(t) : parseInt(t, 10);
+      }
+      case 'float':
+        return parseFloat(node.text.replace(/_/g, ''));
+      case 'true':
+        return true;
+      case 'false':
+        return false;
+      case 'none':
+        return null;
+      case 'ellipsis':
+        return PyEllipsis.value;
+      case 'string':
+        return this.string(node, scope, fnCtx);
+      case 'concatenated_string':
+        return node.namedChildren.map((c) => this.string(c, scope, fnCtx)).join('');
+      case 'parenthesized_expression':
+        return this.eval(node.namedChildren[0], scope, fnCtx);
+      case 'tuple':
+      case 'expression_list':
+        return new PyTuple(this.elements(node, scope, fnCtx));
+      case 'list':
+        return this.elements(node, scope, fnCtx);
+      case 'dictionary': {
+        const d = new PyDict();
+        for (const p of node.namedChildren) {
+          if (p.type !== 'pair') throw this.fail(p, 'unsupported', `dict entry '${p.type}'`);
+          d.map.set(this.key(this.eval(p.childForFieldName('key')!, scope, fnCtx), p), this.eval(p.childForFieldName('value')!, scope, fnCtx));
+        }
+        return d;
+      }
+      case 'attribute':
+        return this.getAttr(this.eval(node.childForFieldName('object')!, scope, fnCtx), node.childForFieldName('attribute')!.text);
+      case 'call':
+        return this.callExpr(node, scope, fnCtx);
+      case 'binary_operator':
+        return this.binary(node.childForFieldName('operator')!.text, this.eval(node.childForFieldName('left')!, scope, fnCtx), this.eval(node.childForFieldName('right')!, scope, fnCtx), node);
+      case 'unary_operator': {
+        const v = this.eval(node.childForFieldName('argument')!, scope, fnCtx);
+        const op = node.childForFieldName('operator')!.text;
+        if (v instanceof Tensor) {
+          if (op === '-') return v.neg();
+          if (op === '+') return v;
+          if (op === '~') return v.logicalNot();
+        }
+        if (typeof v === 'number' || typeof v === 'boolean') {
+          const n = Number(v);
+          if (op === '-') return -n;
+          if (op === '+') return n;
+          if (op === '~') return ~n;
+        }
+        throw this.fail(node, 'python', `TypeError: bad operand type for unary ${op}: '${typeName(v)}'`);
+      }
+      case 'not_operator':
+        return !this.truthy(this.eval(node.childForFieldName('argument')!, scope, fnCtx), node);
+      case 'boolean_operator': {
+        const left = this.eval(node.childForFieldName('left')!, scope, fnCtx);
+        const isAnd = node.childForFieldName('operator')!.text === 'and';
+        if (this.truthy(left, node) === !isAnd) return left;
+        return this.eval(node.childForFieldName('right')!, scope, fnCtx);
+      }
+      case 'comparison_operator':
+        return this.comparison(node, scope, fnCtx);
+      case 'conditional_expression': {
+        const [a, cond, b] = node.namedChildren;
+        return this.truthy(this.eval(cond, scope, fnCtx), node) ? this.eval(a, scope, fnCtx) : this.eval(b, scope, fnCtx);
+      }
+      case 'subscript':
+        return this.subscript(node, scope, fnCtx);
+      case 'slice': {
+        const parts: (PyValue | null)[] = [null, null, null];
+        let k = 0;
+        for (const c of node.children) {
+          if (c.text === ':' && !c.isNamed) k++;
+          else if (c.isNamed) parts[k] = this.eval(c, scope, fnCtx);
+        }
+        const n = (v: PyValue | null) => (v === null ? null : asInt(v, 'slice index'));
+        return new PySlice(n(parts[0]), n(parts[1]), n(parts[2]));
+      }
+      case 'list_comprehension':
+      case 'generator_expression':
+      case 'set_comprehension':
+        if (node.type === 'set_comprehension') throw this.fail(node, 'unsupported', 'set comprehension');
+        return this.comprehension(node, scope, fnCtx);
+      case 'lambda': {
+        const params = node.childForFieldName('parameters');
+        const defaults = new Map<string, PyValue>();
+        for (const p of params?.namedChildren ?? []) if (p.type === 'default_parameter') defaults.set(p.childForFieldName('name')!.text, this.eval(p.childForFieldName('value')!, scope, fnCtx));
+        return new PyFunction('<lambda>', node, defaults, scope, fnCtx?.owner ?? null);
+      }
+      case 'keyword_argument':
+      case 'list_splat':
+      case 'dictionary_splat':
+        throw this.fail(node, 'unsupported', `'${node.text}' here`);
+      default:
+        throw this.fail(node, 'unsupported', `expression '${node.type.replace(/_/g, ' ')}' (${node.text.split('\n')[0].slice(0, 40)})`);
+    }
+  }
+
+  private builtin(name: string): PyValue | undefined {
+    return this.surface.builtins.get(name) ?? (name === 'super' ? SUPER : undefined);
+  }
+
+  private elements(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue[] {
+    const out: PyValue[] = [];
+    for (const c of node.namedChildren) {
+      if (c.type === 'comment') continue;
+      if (c.type === 'list_splat') out.push(...this.iterateAt(this.eval(c.namedChildren[0], scope, fnCtx), c));
+      else out.push(this.eval(c, scope, fnCtx));
+    }
+    return out;
+  }
+
+  private string(node: Node, scope: Scope, fnCtx: FnCtx | null): string {
+    let out = '';
+    for (const c of node.namedChildren) {
+      if (c.type === 'string_content') out += c.text.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\(['"\\])/g, '$1');
+      else if (c.type === 'interpolation') {
+        const e = c.childForFieldName('expression') ?? c.namedChildren[0];
+        out += pyStr(this.eval(e, scope, fnCtx));
+      } else if (c.type === 'escape_sequence') out += JSON.parse(`"${c.text.replace(/"/g, '\\"')}"`) as string;
+    }
+    return out;
+  }
+
+  private comprehension(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue[] {
+    const body = node.childForFieldName('body')!;
+    const clauses = node.namedChildren.filter((c) => c.type === 'for_in_clause' || c.type === 'if_clause');
+    const inner = new Scope(scope);
+    const out: PyValue[] = [];
+    const run = (i: number): void => {
+      if (i === clauses.length) {
+        out.push(this.eval(body, inner, fnCtx));
+        return;
+      }
+      const c = clauses[i];
+      if (c.type === 'if_clause') {
+        if (this.truthy(this.eval(c.namedChildren[0], inner, fnCtx), c)) run(i + 1);
+        return;
+      }
+      for (const item of this.iterateAt(this.eval(c.childForFieldName('right')!, inner, fnCtx), c)) {
+        this.bindTarget(c.childForFieldName('left')!, item, inner, fnCtx);
+        run(i + 1);
+      }
+    };
+    run(0);
+    return out;
+  }
+
+  private comparison(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue {
+    const operands = node.namedChildren;
+    const ops: string[] = [];
+    let pending = '';
+    for (const c of node.children) {
+      if (c.isNamed) {
+        if (pending) ops.push(pending);
+        pending = '';
+      } else pending = pending ? `${pending} ${c.text}` : c.text;
+    }
+    let left = this.eval(operands[0], scope, fnCtx);
+    let result: PyValue = true;
+    for (let i = 0; i < ops.length; i++) {
+      const right = this.eval(operands[i + 1], scope, fnCtx);
+      result = this.compare(ops[i], left, right, node);
+      if (result instanceof Tensor) {
+        if (ops.length > 1) throw this.fail(node, 'unsupported', 'chained comparison of tensors');
+        return result;
+      }
+      if (!result) return false;
+      left = right;
+    }
+    return result;
+  }
+
+  private compare(op: string, a: PyValue, b: PyValue, node: Node): PyValue {
+    if (op === 'is' || op === 'is not') {
+      const same = a === b || (a === null && b === null);
+      return op === 'is' ? same : !same;
+    }
+    if (op === 'in' || op === 'not in') {
+      const items = b instanceof PyDict ? [...b.map.keys()] : typeof b === 'string' ? null : this.iterateAt(b, node);
+      const found = items === null ? (b as string).includes(String(a)) : items.some((x) => x === a);
+      return op === 'in' ? found : !found;
+    }
+    if (a instanceof Tensor || b instanceof Tensor) {
+      const [t, other, flipped] = a instanceof Tensor ? [a, b, false] : [b as Tensor, a, true];
+      const o = other instanceof Tensor ? other : asNumberOrBool(other, node, this);
+      const map: Record<string, string> = flipped ? { '<': 'gt', '<=': 'ge', '>': 'lt', '>=': 'le', '==': 'eq', '!=': 'ne' } : { '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge', '==': 'eq', '!=': 'ne' };
+      const m = map[op];
+      if (!m) throw this.fail(node, 'unsupported', `tensor comparison '${op}'`);
+      return (t as unknown as Record<string, (x: Tensor | number) => Tensor>)[m](o);
+    }
+    if (op === '==' || op === '!=') {
+      const eq = pyEquals(a, b);
+      return op === '==' ? eq : !eq;
+    }
+    if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
+      const [x, y] = [Number(a), Number(b)];
+      return op === '<' ? x < y : op === '<=' ? x <= y : op === '>' ? x > y : x >= y;
+    }
+    throw this.fail(node, 'python', `TypeError: '${op}' not supported between instances of '${typeName(a)}' and '${typeName(b)}'`);
+  }
+
+  binary(op: string, a: PyValue, b: PyValue, node: Node): PyValue {
+    const name = BINARY[op];
+    if (!name) throw this.fail(node, 'unsupported', `operator '${op}'`);
+    if (a instanceof Tensor || b instanceof Tensor) return this.tensorBinary(name, op, a, b, node);
+    if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
+      const [x, y] = [Number(a), Number(b)];
+      switch (name) {
+        case 'add':
+          return x + y;
+        case 'sub':
+          return x - y;
+        case 'mul':
+          return x * y;
+        case 'div':
+          if (y === 0) throw this.fail(node, 'python', 'ZeroDivisionError: division by zero');
+          return x / y;
+        case 'floordiv':
+          if (y === 0) throw this.fail(node, 'python', 'ZeroDivisionError: integer division or modulo by zero');
+          return Math.floor(x / y);
+        case 'mod':
+          if (y === 0) throw this.fail(node, 'python', 'ZeroDivisionError: integer division or modulo by zero');
+          return ((x % y) + y) % y;
+        case 'pow':
+          return Math.pow(x, y);
+      }
+    }
+    if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
+    if (op === '+' && a instanceof PyTuple && b instanceof PyTuple) return new PyTuple([...a.items, ...b.items]);
+    if (op === '+' && Array.isArray(a) && Array.isArray(b)) return [...a, ...b];
+    if (op === '*' && (a instanceof PyTuple || Array.isArray(a)) && typeof b === 'number') {
+      const items = a instanceof PyTuple ? a.items : a;
+      const out = Array.from({ length: Math.max(0, b) }, () => items).flat();
+      return a instanceof PyTuple ? new PyTuple(out) : out;
+    }
+    if (op === '%' && typeof a === 'string') throw this.fail(node, 'unsupported', "'%' string formatting");
+    throw this.fail(node, 'python', `TypeError: unsupported operand type(s) for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
+  }
+
+  private tensorBinary(name: string, op: string, a: PyValue, b: PyValue, node: Node): Tensor {
+    const num = (v: PyValue) => asNumberOrBool(v, node, this);
+    if (a instanceof Tensor) {
+      const o = b instanceof Tensor ? b : num(b);
+      switch (name) {
+        case 'add':
+          return a.add(o);
+        case 'sub':
+          return a.sub(o);
+        case 'mul':
+          return a.mul(o);
+        case 'div':
+          return a.div(o);
+        case 'pow':
+          return a.pow(o);
+        case 'matmul':
+          if (!(o instanceof Tensor)) break;
+          return a.matmul(o);
+      }
+      throw this.fail(node, 'unsupported', `operator '${op}' on tensors`);
+    }
+    const t = b as Tensor;
+    const x = num(a);
+    switch (name) {
+      case 'add':
+        return t.add(x);
+      case 'mul':
+        return t.mul(x);
+      case 'sub':
+        return t.rsub(x);
+      case 'div':
+        return full([], x, { device: t.device }).div(t);
+      case 'pow':
+        return full([], x, { device: t.device }).pow(t);
+    }
+    throw this.fail(node, 'unsupported', `operator '${op}' with a number on the left of a tensor`);
+  }
+
+  private subscript(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue {
+    const obj = this.eval(node.childForFieldName('value')!, scope, fnCtx);
+    const idxNodes = node.childrenForFieldName('subscript');
+    const idx = idxNodes.map((n) => this.eval(n, scope, fnCtx));
+    if (obj instanceof Tensor) return this.indexTensor(obj, idx.length === 1 && idx[0] instanceof PyTuple ? idx[0].items : idx, node);
+    if (idx.length !== 1) throw this.fail(node, 'python', `TypeError: ${typeName(obj)} indices must be integers or slices, not tuple`);
+    const i = idx[0];
+    if (obj instanceof PyDict) {
+      const k = this.key(i, node);
+      if (!obj.map.has(k)) throw this.fail(node, 'python', `KeyError: ${pyStr(i)}`);
+      return obj.map.get(k)!;
+    }
+    if (obj instanceof nn.Sequential || obj instanceof nn.ModuleList) {
+      if (i instanceof PySlice) throw this.fail(node, 'unsupported', `slicing an nn.${obj.typeName}`);
+      return obj.get(asInt(i, 'index'));
+    }
+    const items = obj instanceof PyTuple ? obj.items : Array.isArray(obj) ? obj : typeof obj === 'string' ? [...obj] : null;
+    if (!items) throw this.fail(node, 'python', `TypeError: '${typeName(obj)}' object is not subscriptable`);
+    if (i instanceof PySlice) {
+      const picked = sliceIndices(items.length, i).map((k) => items[k]);
+      return obj instanceof PyTuple ? new PyTuple(picked) : typeof obj === 'string' ? picked.join('') : picked;
+    }
+    const k = asInt(i, `${typeName(obj)} index`);
+    const j = k < 0 ? k + items.length : k;
+    if (j < 0 || j >= items.length) throw this.fail(node, 'python', `IndexError: ${typeName(obj)} index out of range`);
+    return items[j];
+  }
+
+  /** Basic indexing: ints, slices, None and one Ellipsis, as views (advanced indexing is unsupported). */
+  private indexTensor(t: Tensor, idx: readonly PyValue[], node: Node): Tensor {
+    const consuming = idx.filter((v) => typeof v === 'number' || typeof v === 'boolean' || v instanceof PySlice).length;
+    if (consuming > t.ndim) throw this.fail(node, 'python', `IndexError: too many indices for tensor of dimension ${t.ndim}`);
+    let out = t;
+    let d = 0;
+    for (const v of idx) {
+      if (v instanceof PySlice) {
+        out = out.slice(d, v.start ?? undefined, v.stop ?? undefined, v.step ?? 1);
+        d++;
+      } else if (typeof v === 'number') out = out.select(d, asInt(v, 'index'));
+      else if (v === null) {
+        out = out.unsqueeze(d);
+        d++;
+      } else if (v instanceof PyEllipsis) d += t.ndim - consuming;
+      else throw this.fail(node, 'unsupported', `indexing a tensor with ${typeName(v)} (advanced indexing)`);
+    }
+    return out;
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+
+  private callExpr(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue {
+    const fnode = node.childForFieldName('function')!;
+    const argsNode = node.childForFieldName('arguments')!;
+    if (argsNode.type === 'generator_expression') return this.call(this.eval(fnode, scope, fnCtx), [this.comprehension(argsNode, scope, fnCtx)], new Map());
+    // `super()` without arguments: the class of the method being run and its `self`.
+    if (fnode.type === 'identifier' && fnode.text === 'super' && scope.lookup('super') === undefined) {
+      if (!fnCtx?.owner || fnCtx.self === undefined) throw this.fail(node, 'unsupported', 'super() outside a method');
+      return new PySuper(fnCtx.owner, fnCtx.self);
+    }
+    const f = this.eval(fnode, scope, fnCtx);
+    const pos: PyValue[] = [];
+    const kw = new Map<string, PyValue>();
+    for (const a of argsNode.namedChildren) {
+      if (a.type === 'comment') continue;
+      if (a.type === 'keyword_argument') kw.set(a.childForFieldName('name')!.text, this.eval(a.childForFieldName('value')!, scope, fnCtx));
+      else if (a.type === 'list_splat') pos.push(...this.iterateAt(this.eval(a.namedChildren[0], scope, fnCtx), a));
+      else if (a.type === 'dictionary_splat') {
+        const d = this.eval(a.namedChildren[0], scope, fnCtx);
+        if (!(d instanceof PyDict)) throw this.fail(a, 'python', `TypeError: argument after ** must be a mapping, not ${typeName(d)}`);
+        for (const [k, v] of d.map) kw.set(String(k), v);
+      } else pos.push(this.eval(a, scope, fnCtx));
+    }
+    this.current = node;
+    try {
+      return this.call(f, pos, kw);
+    } catch (e) {
+      const err = this.located(node, e);
+      if (err instanceof InterpretError || !(err instanceof Error) || err instanceof RangeError) throw err;
+      // A JavaScript error from the runtime on arguments Python would reject (a string where a size goes).
+      if (err instanceof TypeError) throw this.fail(node, 'python', `TypeError: invalid arguments to ${fnode.text}(): ${err.message}`);
+      throw err;
+    }
+  }
+
+  call(f: PyValue, pos: PyValue[], kw: ReadonlyMap<string, PyValue> = new Map()): PyValue {
+    if (f instanceof PyBuiltin) return f.call({ pos, kw });
+    if (f instanceof PyFunction) return this.invoke(f, undefined, pos, kw);
+    if (f instanceof PyBoundMethod) return this.invoke(f.fn, f.self, pos, kw);
+    if (f instanceof PyClass) return this.instantiate(f, pos, kw);
+    if (f instanceof Module) return this.callModule(f, { pos, kw });
+    if (f === SUPER) throw unsupported('super() with arguments');
+    throw pyError('TypeError', `'${typeName(f)}' object is not callable`);
+  }
+
+  private callModule(m: Module, a: Args): PyValue {
+    const fwd = (m as unknown as { forward: (...x: unknown[]) => unknown }).forward;
+    if (m instanceof UserModule) return fwd.apply(m, a.kw.size ? [...a.pos, new Kwargs(a.kw)] : [...a.pos]) as PyValue;
+    if (m instanceof nn.ModuleList) throw pyError('NotImplementedError', 'ModuleList is not callable: iterate over it');
+    if (m instanceof nn.MultiheadAttention) {
+      const b = bind('MultiheadAttention.forward', ['query', 'key', 'value', 'key_padding_mask=', 'need_weights=', 'attn_mask=', 'average_attn_weights=', 'is_causal='], a);
+      const opt = (k: string) => (b.get(k) === undefined ? undefined : b.get(k));
+      const r = fwd.call(m, b.get('query'), b.get('key'), b.get('value'), Object.fromEntries(['key_padding_mask', 'need_weights', 'attn_mask', 'average_attn_weights', 'is_causal'].filter((k) => opt(k) !== undefined).map((k) => [k, opt(k)]))) as [Tensor, Tensor | null];
+      return new PyTuple([r[0], r[1]]);
+    }
+    if (a.kw.size) throw unsupported(`keyword arguments to nn.${m.typeName}`);
+    for (const x of a.pos) if (!(x instanceof Tensor)) throw pyError('TypeError', `nn.${m.typeName}: expected a Tensor argument, got ${typeName(x)}`);
+    return fwd.apply(m, [...a.pos]) as PyValue;
+  }
+
+  private instantiate(cls: PyClass, pos: PyValue[], kw: ReadonlyMap<string, PyValue>): PyValue {
+    const self: PyValue = cls.module ? new UserModule(cls, (m, args, kws) => this.runForward(m, args, kws)) : new PyInstance(cls);
+    const init = cls.lookup('__init__');
+    if (init instanceof PyFunction) this.invoke(init, self, pos, kw);
+    else if (pos.length || kw.size) throw pyError('TypeError', `${cls.name}() takes no arguments`);
+    return self;
+  }
+
+  private runForward(m: UserModule, args: PyValue[], kw: ReadonlyMap<string, PyValue>): PyValue {
+    const f = m.cls.lookup('forward');
+    if (!(f instanceof PyFunction)) throw pyError('NotImplementedError', `Module [${m.cls.name}] is missing the required "forward" function`);
+    try {
+      return this.invoke(f, m, args, kw);
+    } catch (e) {
+      // Binding the call's arguments fails before any line of forward runs: report the def.
+      throw this.located(f.node, e);
+    }
+  }
+
+  /** Calls a user function: binds parameters as Python does, runs the body in a new scope. */
+  invoke(f: PyFunction, self: PyValue | undefined, pos: PyValue[], kw: ReadonlyMap<string, PyValue>): PyValue {
+    if (++this.depth > this.maxDepth) {
+      this.depth = 0;
+      throw this.fail(f.node, 'limit', `calls nested deeper than ${this.maxDepth} (recursion)`);
+    }
+    try {
+      const scope = new Scope(f.closure);
+      const args = self === undefined ? pos : [self, ...pos];
+      this.bindParams(f, args, kw, scope);
+      const ctx: FnCtx = { owner: f.owner, self: self ?? (f.owner ? args[0] : undefined) };
+      if (f.node.type === 'lambda') return this.eval(f.node.childForFieldName('body')!, scope, ctx);
+      try {
+        this.execBlock(f.node.childForFieldName('body')!, scope, ctx);
+      } catch (e) {
+        if (e instanceof ReturnSignal) return e.value;
+        throw e;
+      }
+      return null;
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private bindParams(f: PyFunction, args: PyValue[], kw: ReadonlyMap<string, PyValue>, scope: Scope): void {
+    const params = f.node.childForFieldName('parameters')?.namedChildren ?? [];
+    const left = new Map(kw);
+    let i = 0;
+    let kwOnly = false;
+    let star: string | null = null;
+    let dstar: string | null = null;
+    const name = (p: Node) => (p.type === 'identifier' ? p.text : p.type === 'typed_parameter' ? p.namedChildren.find((c) => c.type === 'identifier')!.text : p.childForFieldName('name')!.text);
+    for (const p of params) {
+      if (p.type === 'keyword_separator') {
+        kwOnly = true;
+        continue;
+      }
+      if (p.type === 'positional_separator') continue;
+      if (p.type === 'list_splat_pattern' || (p.type === 'typed_parameter' && p.namedChildren[0]?.type === 'list_splat_pattern')) {
+        star = p.text.replace(/^\*/, '').split(':')[0].trim();
+        scope.vars.set(star, new PyTuple(args.slice(i)));
+        i = args.length;
+        kwOnly = true;
+        continue;
+      }
+      if (p.type === 'dictionary_splat_pattern' || (p.type === 'typed_parameter' && p.namedChildren[0]?.type === 'dictionary_splat_pattern')) {
+        dstar = p.text.replace(/^\*\*/, '').split(':')[0].trim();
+        continue;
+      }
+      const n = name(p);
+      if (!kwOnly && i < args.length) {
+        if (left.has(n)) throw pyError('TypeError', `${f.name}() got multiple values for argument '${n}'`);
+        scope.vars.set(n, args[i++]);
+      } else if (left.has(n)) {
+        scope.vars.set(n, left.get(n)!);
+        left.delete(n);
+      } else if (f.defaults.has(n)) scope.vars.set(n, f.defaults.get(n)!);
+      else throw pyError('TypeError', `${f.name}() missing required argument '${n}'`);
+    }
+    if (i < args.length && star === null) throw pyError('TypeError', `${f.name}() takes ${i} positional arguments but ${args.length} were given`);
+    if (dstar !== null) scope.vars.set(dstar, new PyDict(new Map(left)));
+    else if (left.size) throw pyError('TypeError', `${f.name}() got an unexpected keyword argument '${[...left.keys()][0]}'`);
+  }
+
+  // ---- iteration and truth -------------------------------------------------------------
+
+  iterate(v: PyValue): PyValue[] {
+    if (Array.isArray(v)) return [...v];
+    if (v instanceof PyTuple) return [...v.items];
+    if (v instanceof PyDict) return [...v.map.keys()];
+    if (typeof v === 'string') return [...v];
+    if (v instanceof nn.ModuleList || v instanceof nn.Sequential) return v.namedChildren().map(([, m]) => m);
+    if (v instanceof Tensor) {
+      if (v.ndim === 0) throw pyError('TypeError', 'iteration over a 0-d tensor');
+      return v.unbind(0);
+    }
+    throw pyError('TypeError', `'${typeName(v)}' object is not iterable`);
+  }
+
+  private iterateAt(v: PyValue, node: Node): PyValue[] {
+    try {
+      return this.iterate(v);
+    } catch (e) {
+      throw this.located(node, e);
+    }
+  }
+
+  private truthy(v: PyValue, node: Node): boolean {
+    if (v instanceof Tensor) {
+      if (v.numel() !== 1) throw this.fail(node, 'python', `RuntimeError: Boolean value of Tensor with more than one value is ambiguous`);
+      return v.item() !== 0;
+    }
+    if (v === null) return false;
+    if (typeof v === 'number' || typeof v === 'boolean') return Boolean(v);
+    if (typeof v === 'string' || Array.isArray(v)) return v.length > 0;
+    if (v instanceof PyTuple) return v.items.length > 0;
+    if (v instanceof PyDict) return v.map.size > 0;
+    if (v instanceof nn.ModuleList || v instanceof nn.Sequential) return v.length > 0;
+    return true;
+  }
+}
+
+interface FnCtx {
+  readonly owner: PyClass | null;
+  readonly self: PyValue | undefined;
+}
+
+const SUPER = new PyToken('super');
+
+function isValue(v: unknown): boolean {
+  return v === null || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string' || v instanceof Tensor || v instanceof Module || (Array.isArray(v) && v.every((x) => typeof x === 'number'));
+}
+
+function asNumberOrBool(v: PyValue, node: Node, it: Interpreter): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw new InterpretError('python', (it as unknown as { o: InterpreterOptions }).o.file, node.startPosition.row + 1, `TypeError: unsupported operand type for a tensor operation: '${typeName(v)}'`);
+}
+
+function pyEquals(a: PyValue, b: PyValue): boolean {
+  if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) return Number(a) === Number(b);
+  if ((a instanceof PyTuple || Array.isArray(a)) && (b instanceof PyTuple || Array.isArray(b))) {
+    const [x, y] = [a instanceof PyTuple ? a.items : a, b instanceof PyTuple ? b.items : b];
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    return x.length === y.length && x.every((v, i) => pyEquals(v, y[i]));
+  }
+  return a === b;
+}
+
+/** The indices a Python slice picks from a sequence of length n. */
+function sliceIndices(n: number, s: PySlice): number[] {
+  const step = s.step ?? 1;
+  if (step === 0) throw pyError('ValueError', 'slice step cannot be zero');
+  const norm = (v: number | null, def: number, lo: number, hi: number) => (v === null ? def : Math.min(Math.max(v < 0 ? v + n : v, lo), hi));
+  const out: number[] = [];
+  if (step > 0) for (let i = norm(s.start, 0, 0, n); i < norm(s.stop, n, 0, n); i += step) out.push(i);
+  else for (let i = norm(s.start, n - 1, -1, n - 1); i > norm(s.stop, -1, -1, n - 1); i += step) out.push(i);
+  return out;
+}

@@ -1,0 +1,646 @@
+/**
+ * The torch surface the interpreter knows, as data: `torch.*`, `torch.nn.*` (layers built as the
+ * runtime's `nn` classes, so their state_dict keys are torch's), `torch.nn.functional.*`,
+ * `torch.nn.init.*`, `math.*`, the Python builtins a module uses, and the `Tensor` methods and
+ * attributes. Every entry binds Python's arguments (positional and keyword, with torch's
+ * parameter names and defaults) and calls the runtime: no op is computed here, so the kernels,
+ * their errors and their tolerances are the runtime's. A name that is not in these tables is
+ * unsupported, by name.
+ *
+ * This module does not walk syntax; the interpreter calls it with evaluated values.
+ */
+
+import { arange, cat, F, full, Generator, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
+import { Module } from '../runtime/nn/module';
+import { pyError, PyRaise, unsupported } from './errors';
+import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyInstance, PyNamespace, PyToken, PyTuple, typeName, UserModule, type Args, type PyValue } from './values';
+
+/** What the surface needs from the interpreter. */
+export interface Host {
+  readonly generator: Generator;
+  readonly device: Backend;
+  call(f: PyValue, pos: PyValue[], kw?: ReadonlyMap<string, PyValue>): PyValue;
+  iterate(v: PyValue): PyValue[];
+  getAttr(v: PyValue, name: string): PyValue;
+  hasAttr(v: PyValue, name: string): boolean;
+}
+
+/**
+ * Binds a call's arguments to parameter names: `name` (required), `name=` (optional), `*name`
+ * (the remaining positional ones, as an array). Unknown keywords and surplus or missing
+ * arguments are Python's TypeError.
+ */
+export function bind(fname: string, params: readonly string[], a: Args): Map<string, PyValue | undefined> {
+  const out = new Map<string, PyValue | undefined>();
+  let i = 0;
+  for (const p of params) {
+    if (p.startsWith('*')) {
+      out.set(p.slice(1), a.pos.slice(i) as PyValue[]);
+      i = a.pos.length;
+      continue;
+    }
+    const name = p.endsWith('=') ? p.slice(0, -1) : p;
+    if (i < a.pos.length) {
+      if (a.kw.has(name)) throw pyError('TypeError', `${fname}() got multiple values for argument '${name}'`);
+      out.set(name, a.pos[i++]);
+    } else if (a.kw.has(name)) out.set(name, a.kw.get(name));
+    else if (!p.endsWith('=')) throw pyError('TypeError', `${fname}() missing required argument '${name}'`);
+  }
+  if (i < a.pos.length) throw pyError('TypeError', `${fname}() takes ${params.length} positional arguments but ${a.pos.length} were given`);
+  for (const k of a.kw.keys()) if (!out.has(k) && !params.some((p) => p === k || p === `${k}=`)) throw pyError('TypeError', `${fname}() got an unexpected keyword argument '${k}'`);
+  return out;
+}
+
+function isTensor(v: PyValue | undefined): v is Tensor {
+  return v instanceof Tensor;
+}
+
+export function asTensor(v: PyValue | undefined, what: string): Tensor {
+  if (!isTensor(v)) throw pyError('TypeError', `${what} must be a Tensor, not ${typeName(v)}`);
+  return v;
+}
+
+function optTensor(v: PyValue | undefined, what: string): Tensor | null {
+  return v === undefined || v === null ? null : asTensor(v, what);
+}
+
+function optNumber(v: PyValue | undefined, what: string): number | undefined {
+  return v === undefined || v === null ? undefined : asNumber(v, what);
+}
+
+function asBool(v: PyValue | undefined, def: boolean): boolean {
+  return v === undefined || v === null ? def : Boolean(v);
+}
+
+/** An int or a tuple of ints (kernel sizes, strides, output sizes). */
+function intOrTuple(v: PyValue | undefined, what: string): number | number[] {
+  if (typeof v === 'number') return asInt(v, what);
+  return asSequence(v, what).map((x) => asInt(x, what));
+}
+
+/** `view(2, 3)`, `view((2, 3))`, `view([2, 3])`: the sizes of a shape-taking method. */
+function sizes(v: readonly PyValue[], what: string): number[] {
+  if (v.length === 1 && (Array.isArray(v[0]) || v[0] instanceof PyTuple)) return asSequence(v[0], what).map((x) => asInt(x, what));
+  return v.map((x) => asInt(x, what));
+}
+
+/** A `dim` that may be one int or a tuple of ints (reductions). */
+function dims(v: PyValue | undefined): number | number[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  return intOrTuple(v, 'dim');
+}
+
+const DTYPES: Record<string, DType> = { float32: 'float32', float: 'float32', int64: 'int64', long: 'int64', bool: 'bool' };
+
+function dtypeOf(v: PyValue | undefined): DType | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (v instanceof PyToken && v.name.startsWith('torch.')) {
+    const d = DTYPES[v.name.slice(6)];
+    if (d) return d;
+  }
+  throw unsupported(`dtype ${v instanceof PyToken ? v.name : typeName(v)} (the runtime computes in float32, int64 and bool)`);
+}
+
+function tuple(ts: readonly PyValue[]): PyTuple {
+  return new PyTuple(ts);
+}
+
+type Fn = (a: Args) => PyValue;
+
+function ns(name: string, entries: Record<string, PyValue>): PyNamespace {
+  return new PyNamespace(name, new Map(Object.entries(entries)));
+}
+
+function fn(name: string, call: Fn, cls?: abstract new (...a: never[]) => unknown): PyBuiltin {
+  return new PyBuiltin(name, call, cls);
+}
+
+/** A runtime `nn` layer class: Python's arguments bound by torch's names, built with the run's generator and device. */
+function layer(name: string, params: readonly string[], build: (b: Map<string, PyValue | undefined>) => Module, cls: abstract new (...a: never[]) => unknown): PyBuiltin {
+  return fn(`nn.${name}`, (a) => build(bind(`nn.${name}`, params, a)), cls);
+}
+
+/** `kw` minus the keys whose value was not given, for the runtime's option objects. */
+function opts<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The namespaces a Python file can import: `torch` (with `nn`, `nn.functional`, `nn.init`) and `math`. */
+export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; F: PyNamespace; init: PyNamespace; math: PyNamespace; builtins: Map<string, PyValue> } {
+  const g = host.generator;
+  const device = host.device;
+  const fo = { generator: g, device };
+  const t1 = (name: string, f: (t: Tensor) => Tensor) => fn(name, (a) => f(asTensor(bind(name, ['input', 'inplace='], a).get('input'), 'input')));
+
+  const functional = ns('torch.nn.functional', {
+    softmax: fn('F.softmax', (a) => {
+      const b = bind('softmax', ['input', 'dim=', '_stacklevel=', 'dtype='], a);
+      if (b.get('dim') === undefined || b.get('dim') === null) throw unsupported('F.softmax without dim (implicit dim choice is deprecated in torch)');
+      return asTensor(b.get('input'), 'input').softmax(asInt(b.get('dim'), 'dim'));
+    }),
+    log_softmax: fn('F.log_softmax', (a) => {
+      const b = bind('log_softmax', ['input', 'dim=', '_stacklevel=', 'dtype='], a);
+      return asTensor(b.get('input'), 'input').logSoftmax(asInt(b.get('dim'), 'dim'));
+    }),
+    relu: t1('F.relu', (t) => t.relu()),
+    sigmoid: t1('F.sigmoid', (t) => t.sigmoid()),
+    tanh: t1('F.tanh', (t) => t.tanh()),
+    silu: t1('F.silu', (t) => t.silu()),
+    hardswish: t1('F.hardswish', (t) => t.hardswish()),
+    gelu: fn('F.gelu', (a) => {
+      const b = bind('gelu', ['input', 'approximate='], a);
+      return asTensor(b.get('input'), 'input').gelu((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none');
+    }),
+    linear: fn('F.linear', (a) => {
+      const b = bind('linear', ['input', 'weight', 'bias='], a);
+      return F.linear(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'), optTensor(b.get('bias'), 'bias'));
+    }),
+    dropout: fn('F.dropout', (a) => {
+      const b = bind('dropout', ['input', 'p=', 'training=', 'inplace='], a);
+      return F.dropout(asTensor(b.get('input'), 'input'), optNumber(b.get('p'), 'p') ?? 0.5, asBool(b.get('training'), true));
+    }),
+    layer_norm: fn('F.layer_norm', (a) => {
+      const b = bind('layer_norm', ['input', 'normalized_shape', 'weight=', 'bias=', 'eps='], a);
+      return F.layerNorm(asTensor(b.get('input'), 'input'), intOrTuple(b.get('normalized_shape'), 'normalized_shape'), optTensor(b.get('weight'), 'weight'), optTensor(b.get('bias'), 'bias'), optNumber(b.get('eps'), 'eps') ?? 1e-5);
+    }),
+    scaled_dot_product_attention: fn('F.scaled_dot_product_attention', (a) => {
+      const b = bind('scaled_dot_product_attention', ['query', 'key', 'value', 'attn_mask=', 'dropout_p=', 'is_causal=', 'scale='], a);
+      return F.scaledDotProductAttention(asTensor(b.get('query'), 'query'), asTensor(b.get('key'), 'key'), asTensor(b.get('value'), 'value'), {
+        attnMask: optTensor(b.get('attn_mask'), 'attn_mask'),
+        dropoutP: optNumber(b.get('dropout_p'), 'dropout_p') ?? 0,
+        isCausal: asBool(b.get('is_causal'), false),
+        scale: optNumber(b.get('scale'), 'scale') ?? null,
+      });
+    }),
+    pad: fn('F.pad', (a) => {
+      const b = bind('pad', ['input', 'pad', 'mode=', 'value='], a);
+      if ((b.get('mode') ?? 'constant') !== 'constant') throw unsupported(`F.pad mode '${String(b.get('mode'))}' (only 'constant')`);
+      return F.pad(asTensor(b.get('input'), 'input'), asSequence(b.get('pad'), 'pad').map((x) => asInt(x, 'pad')), optNumber(b.get('value'), 'value') ?? 0);
+    }),
+    adaptive_avg_pool1d: fn('F.adaptive_avg_pool1d', (a) => F.adaptiveAvgPool1d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
+    adaptive_avg_pool2d: fn('F.adaptive_avg_pool2d', (a) => F.adaptiveAvgPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
+    adaptive_max_pool2d: fn('F.adaptive_max_pool2d', (a) => F.adaptiveMaxPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
+    conv1d: fn('F.conv1d', (a) => conv(F.conv1d, 'conv1d', a)),
+    conv2d: fn('F.conv2d', (a) => conv(F.conv2d, 'conv2d', a)),
+  });
+
+  const conv = (f: typeof F.conv2d, name: string, a: Args): Tensor => {
+    const b = bind(name, ['input', 'weight', 'bias=', 'stride=', 'padding=', 'dilation=', 'groups='], a);
+    const padding = b.get('padding');
+    return f(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'), optTensor(b.get('bias'), 'bias'), {
+      stride: b.get('stride') === undefined ? undefined : intOrTuple(b.get('stride'), 'stride'),
+      padding: padding === undefined ? undefined : typeof padding === 'string' ? (padding as 'same' | 'valid') : intOrTuple(padding, 'padding'),
+      dilation: b.get('dilation') === undefined ? undefined : intOrTuple(b.get('dilation'), 'dilation'),
+      groups: optNumber(b.get('groups'), 'groups'),
+    });
+  };
+
+  const convLayer = (name: string, C: typeof nn.Conv2d) =>
+    layer(
+      name,
+      ['in_channels', 'out_channels', 'kernel_size', 'stride=', 'padding=', 'dilation=', 'groups=', 'bias=', 'padding_mode=', 'device=', 'dtype='],
+      (b) => {
+        const padding = b.get('padding');
+        return new C(asInt(b.get('in_channels'), 'in_channels'), asInt(b.get('out_channels'), 'out_channels'), intOrTuple(b.get('kernel_size'), 'kernel_size'), opts({
+          ...fo,
+          stride: b.get('stride') === undefined ? undefined : intOrTuple(b.get('stride'), 'stride'),
+          padding: padding === undefined ? undefined : typeof padding === 'string' ? (padding as 'same' | 'valid') : intOrTuple(padding, 'padding'),
+          dilation: b.get('dilation') === undefined ? undefined : intOrTuple(b.get('dilation'), 'dilation'),
+          groups: optNumber(b.get('groups'), 'groups'),
+          bias: b.get('bias') === undefined ? undefined : Boolean(b.get('bias')),
+          padding_mode: b.get('padding_mode') as 'zeros' | undefined,
+        }));
+      },
+      C,
+    );
+  const bnLayer = (name: string, C: typeof nn.BatchNorm2d) =>
+    layer(name, ['num_features', 'eps=', 'momentum=', 'affine=', 'track_running_stats=', 'device=', 'dtype='], (b) => new C(asInt(b.get('num_features'), 'num_features'), opts({ ...fo, eps: optNumber(b.get('eps'), 'eps'), affine: b.get('affine') === undefined ? undefined : Boolean(b.get('affine')), track_running_stats: b.get('track_running_stats') === undefined ? undefined : Boolean(b.get('track_running_stats')) })), C);
+  const simple = (name: string, C: new () => Module, params: readonly string[] = []) => layer(name, params, () => new C(), C);
+  const adaptive = (name: string, C: typeof nn.AdaptiveAvgPool2d) => layer(name, ['output_size'], (b) => new C(intOrTuple(b.get('output_size'), 'output_size')), C);
+  const pool = (name: string, C: typeof nn.MaxPool2d, params: readonly string[]) =>
+    layer(name, ['kernel_size', ...params], (b) => new C(intOrTuple(b.get('kernel_size'), 'kernel_size'), opts({ stride: b.get('stride') === undefined || b.get('stride') === null ? undefined : intOrTuple(b.get('stride'), 'stride'), padding: b.get('padding') === undefined ? undefined : intOrTuple(b.get('padding'), 'padding'), ceil_mode: b.get('ceil_mode') === undefined ? undefined : Boolean(b.get('ceil_mode')) })), C);
+
+  const modules = (v: readonly PyValue[], what: string): Module[] =>
+    v.map((m) => {
+      if (!(m instanceof Module)) throw pyError('TypeError', `${what}: ${typeName(m)} is not a Module subclass`);
+      return m;
+    });
+
+  const initFn = (name: string, params: readonly string[], f: (t: Tensor, b: Map<string, PyValue | undefined>) => void) =>
+    fn(`nn.init.${name}`, (a) => {
+      const b = bind(name, ['tensor', ...params], a);
+      const t = asTensor(b.get('tensor'), 'tensor');
+      f(t, b);
+      return t;
+    });
+  const init = ns('torch.nn.init', {
+    zeros_: initFn('zeros_', [], (t) => nn.init.zeros_(t)),
+    ones_: initFn('ones_', [], (t) => nn.init.ones_(t)),
+    constant_: initFn('constant_', ['val'], (t, b) => nn.init.constant_(t, asNumber(b.get('val'), 'val'))),
+    uniform_: initFn('uniform_', ['a=', 'b='], (t, b) => nn.init.uniform_(t, optNumber(b.get('a'), 'a') ?? 0, optNumber(b.get('b'), 'b') ?? 1, g)),
+    normal_: initFn('normal_', ['mean=', 'std='], (t, b) => nn.init.normal_(t, optNumber(b.get('mean'), 'mean') ?? 0, optNumber(b.get('std'), 'std') ?? 1, g)),
+    trunc_normal_: initFn('trunc_normal_', ['mean=', 'std=', 'a=', 'b='], (t, b) => nn.init.truncNormal_(t, opts({ mean: optNumber(b.get('mean'), 'mean'), std: optNumber(b.get('std'), 'std'), a: optNumber(b.get('a'), 'a'), b: optNumber(b.get('b'), 'b'), generator: g }))),
+    xavier_uniform_: initFn('xavier_uniform_', ['gain='], (t, b) => nn.init.xavierUniform_(t, optNumber(b.get('gain'), 'gain') ?? 1, g)),
+    kaiming_uniform_: initFn('kaiming_uniform_', ['a=', 'mode=', 'nonlinearity='], (t, b) => nn.init.kaimingUniform_(t, opts({ a: optNumber(b.get('a'), 'a'), generator: g }))),
+  });
+
+  const nnNs = ns('torch.nn', {
+    Module: MODULE_BASE,
+    Parameter: fn('nn.Parameter', (a) => new nn.Parameter(asTensor(bind('Parameter', ['data', 'requires_grad='], a).get('data'), 'data')), nn.Parameter),
+    Linear: layer('Linear', ['in_features', 'out_features', 'bias=', 'device=', 'dtype='], (b) => new nn.Linear(asInt(b.get('in_features'), 'in_features'), asInt(b.get('out_features'), 'out_features'), opts({ ...fo, bias: b.get('bias') === undefined ? undefined : Boolean(b.get('bias')) })), nn.Linear),
+    Conv1d: convLayer('Conv1d', nn.Conv1d),
+    Conv2d: convLayer('Conv2d', nn.Conv2d),
+    BatchNorm1d: bnLayer('BatchNorm1d', nn.BatchNorm1d),
+    BatchNorm2d: bnLayer('BatchNorm2d', nn.BatchNorm2d),
+    LayerNorm: layer('LayerNorm', ['normalized_shape', 'eps=', 'elementwise_affine=', 'device=', 'dtype='], (b) => new nn.LayerNorm(intOrTuple(b.get('normalized_shape'), 'normalized_shape'), opts({ ...fo, eps: optNumber(b.get('eps'), 'eps'), elementwise_affine: b.get('elementwise_affine') === undefined ? undefined : Boolean(b.get('elementwise_affine')) })), nn.LayerNorm),
+    Dropout: layer('Dropout', ['p=', 'inplace='], (b) => new nn.Dropout(optNumber(b.get('p'), 'p') ?? 0.5), nn.Dropout),
+    Softmax: layer('Softmax', ['dim='], (b) => {
+      if (b.get('dim') === undefined || b.get('dim') === null) throw unsupported('nn.Softmax without dim (implicit dim choice is deprecated in torch)');
+      return new nn.Softmax(asInt(b.get('dim'), 'dim'));
+    }, nn.Softmax),
+    Identity: fn('nn.Identity', () => new nn.Identity(), nn.Identity),
+    ReLU: simple('ReLU', nn.ReLU, ['inplace=']),
+    Sigmoid: simple('Sigmoid', nn.Sigmoid),
+    Tanh: simple('Tanh', nn.Tanh),
+    SiLU: simple('SiLU', nn.SiLU, ['inplace=']),
+    Hardswish: simple('Hardswish', nn.Hardswish, ['inplace=']),
+    GELU: layer('GELU', ['approximate='], (b) => new nn.GELU((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none'), nn.GELU),
+    Flatten: layer('Flatten', ['start_dim=', 'end_dim='], (b) => new nn.Flatten(optNumber(b.get('start_dim'), 'start_dim') ?? 1, optNumber(b.get('end_dim'), 'end_dim') ?? -1), nn.Flatten),
+    AdaptiveAvgPool1d: adaptive('AdaptiveAvgPool1d', nn.AdaptiveAvgPool1d),
+    AdaptiveAvgPool2d: adaptive('AdaptiveAvgPool2d', nn.AdaptiveAvgPool2d),
+    AdaptiveMaxPool2d: adaptive('AdaptiveMaxPool2d', nn.AdaptiveMaxPool2d),
+    MaxPool2d: pool('MaxPool2d', nn.MaxPool2d, ['stride=', 'padding=', 'dilation=', 'return_indices=', 'ceil_mode=']),
+    AvgPool2d: pool('AvgPool2d', nn.AvgPool2d, ['stride=', 'padding=', 'ceil_mode=', 'count_include_pad=', 'divisor_override=']),
+    Sequential: fn('nn.Sequential', (a) => {
+      if (a.kw.size) throw pyError('TypeError', 'Sequential() takes no keyword arguments');
+      return new nn.Sequential(...modules(a.pos, 'nn.Sequential'));
+    }, nn.Sequential),
+    ModuleList: fn('nn.ModuleList', (a) => {
+      const b = bind('ModuleList', ['modules='], a);
+      const m = b.get('modules');
+      return new nn.ModuleList(m === undefined || m === null ? [] : modules(host.iterate(m), 'nn.ModuleList'));
+    }, nn.ModuleList),
+    MultiheadAttention: layer('MultiheadAttention', ['embed_dim', 'num_heads', 'dropout=', 'bias=', 'add_bias_kv=', 'add_zero_attn=', 'kdim=', 'vdim=', 'batch_first=', 'device=', 'dtype='], (b) => new nn.MultiheadAttention(asInt(b.get('embed_dim'), 'embed_dim'), asInt(b.get('num_heads'), 'num_heads'), opts({ ...fo, dropout: optNumber(b.get('dropout'), 'dropout'), bias: b.get('bias') === undefined ? undefined : Boolean(b.get('bias')), add_bias_kv: b.get('add_bias_kv') === undefined ? undefined : Boolean(b.get('add_bias_kv')), add_zero_attn: b.get('add_zero_attn') === undefined ? undefined : Boolean(b.get('add_zero_attn')), kdim: optNumber(b.get('kdim'), 'kdim'), vdim: optNumber(b.get('vdim'), 'vdim'), batch_first: b.get('batch_first') === undefined ? undefined : Boolean(b.get('batch_first')) })), nn.MultiheadAttention),
+    functional,
+    init,
+  });
+
+  const factory = (name: string, make: (shape: number[], dtype: DType | undefined) => Tensor) =>
+    fn(`torch.${name}`, (a) => {
+      const b = bind(name, ['*size', 'dtype=', 'device=', 'requires_grad=', 'generator='], a);
+      return make(sizes(b.get('size') as PyValue[], 'size'), dtypeOf(b.get('dtype')));
+    });
+  const like = (name: string, value: number) => fn(`torch.${name}`, (a) => {
+    const b = bind(name, ['input', 'dtype=', 'device=', 'requires_grad='], a);
+    const t = asTensor(b.get('input'), 'input');
+    return full(t.shape, value, { device: t.device, dtype: dtypeOf(b.get('dtype')) ?? t.dtype });
+  });
+  const tensors = (v: PyValue | undefined, what: string) => asSequence(v, what).map((t) => asTensor(t, what));
+
+  const torchNs = ns('torch', {
+    nn: nnNs,
+    Tensor: fn('torch.Tensor', () => {
+      throw unsupported('torch.Tensor(...) as a constructor');
+    }, Tensor),
+    float32: new PyToken('torch.float32'),
+    float: new PyToken('torch.float'),
+    int64: new PyToken('torch.int64'),
+    long: new PyToken('torch.long'),
+    bool: new PyToken('torch.bool'),
+    matmul: fn('torch.matmul', (a) => {
+      const b = bind('matmul', ['input', 'other'], a);
+      return asTensor(b.get('input'), 'input').matmul(asTensor(b.get('other'), 'other'));
+    }),
+    bmm: fn('torch.bmm', (a) => {
+      const b = bind('bmm', ['input', 'mat2'], a);
+      return asTensor(b.get('input'), 'input').bmm(asTensor(b.get('mat2'), 'mat2'));
+    }),
+    cat: fn('torch.cat', (a) => {
+      const b = bind('cat', ['tensors', 'dim='], a);
+      return cat(tensors(b.get('tensors'), 'tensors'), optNumber(b.get('dim'), 'dim') ?? 0);
+    }),
+    stack: fn('torch.stack', (a) => {
+      const b = bind('stack', ['tensors', 'dim='], a);
+      return stack(tensors(b.get('tensors'), 'tensors'), optNumber(b.get('dim'), 'dim') ?? 0);
+    }),
+    softmax: functional.attrs.get('softmax')!,
+    sigmoid: t1('torch.sigmoid', (t) => t.sigmoid()),
+    relu: t1('torch.relu', (t) => t.relu()),
+    tanh: t1('torch.tanh', (t) => t.tanh()),
+    exp: t1('torch.exp', (t) => t.exp()),
+    log: t1('torch.log', (t) => t.log()),
+    sqrt: t1('torch.sqrt', (t) => t.sqrt()),
+    rsqrt: t1('torch.rsqrt', (t) => t.rsqrt()),
+    abs: t1('torch.abs', (t) => t.abs()),
+    zeros: factory('zeros', (s, dtype) => zeros(s, { device, dtype })),
+    ones: factory('ones', (s, dtype) => ones(s, { device, dtype })),
+    empty: factory('empty', (s, dtype) => zeros(s, { device, dtype })),
+    randn: factory('randn', (s) => randn(s, g, device)),
+    rand: factory('rand', (s) => rand(s, g, device)),
+    zeros_like: like('zeros_like', 0),
+    ones_like: like('ones_like', 1),
+    full: fn('torch.full', (a) => {
+      const b = bind('full', ['size', 'fill_value', 'dtype=', 'device=', 'requires_grad='], a);
+      const v = b.get('fill_value');
+      return full(sizes([b.get('size') ?? null], 'size'), typeof v === 'boolean' ? v : asNumber(v, 'fill_value'), { device, dtype: dtypeOf(b.get('dtype')) });
+    }),
+    arange: fn('torch.arange', (a) => {
+      const b = bind('arange', ['start', 'end=', 'step=', 'dtype=', 'device=', 'requires_grad='], a);
+      return arange(asNumber(b.get('start'), 'start'), optNumber(b.get('end'), 'end'), optNumber(b.get('step'), 'step') ?? 1, { device, dtype: dtypeOf(b.get('dtype')) });
+    }),
+    tril: fn('torch.tril', (a) => {
+      const b = bind('tril', ['input', 'diagonal='], a);
+      return tril(asTensor(b.get('input'), 'input'), optNumber(b.get('diagonal'), 'diagonal') ?? 0);
+    }),
+    triu: fn('torch.triu', (a) => {
+      const b = bind('triu', ['input', 'diagonal='], a);
+      return triu(asTensor(b.get('input'), 'input'), optNumber(b.get('diagonal'), 'diagonal') ?? 0);
+    }),
+    where: fn('torch.where', (a) => {
+      const b = bind('where', ['condition', 'input', 'other'], a);
+      const cond = asTensor(b.get('condition'), 'condition');
+      const scalar = (v: PyValue | undefined) => (isTensor(v) ? v : full([], asNumber(v, 'input'), { device: cond.device }));
+      return where(cond, scalar(b.get('input')), scalar(b.get('other')));
+    }),
+    tensor: fn('torch.tensor', (a) => {
+      const b = bind('tensor', ['data', 'dtype=', 'device=', 'requires_grad='], a);
+      const plain = (v: PyValue | undefined): number | boolean | (number | boolean)[] | unknown[] => (Array.isArray(v) || v instanceof PyTuple ? asSequence(v, 'data').map(plain) : typeof v === 'boolean' ? v : asNumber(v, 'data'));
+      return tensor(plain(b.get('data')) as number, { device, dtype: dtypeOf(b.get('dtype')) });
+    }),
+    flatten: fn('torch.flatten', (a) => {
+      const b = bind('flatten', ['input', 'start_dim=', 'end_dim='], a);
+      return asTensor(b.get('input'), 'input').flatten(optNumber(b.get('start_dim'), 'start_dim') ?? 0, optNumber(b.get('end_dim'), 'end_dim') ?? -1);
+    }),
+    transpose: fn('torch.transpose', (a) => {
+      const b = bind('transpose', ['input', 'dim0', 'dim1'], a);
+      return asTensor(b.get('input'), 'input').transpose(asInt(b.get('dim0'), 'dim0'), asInt(b.get('dim1'), 'dim1'));
+    }),
+    sum: fn('torch.sum', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'sum', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    mean: fn('torch.mean', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'mean', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    chunk: fn('torch.chunk', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'chunk', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    unbind: fn('torch.unbind', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'unbind', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+  });
+
+  const math = ns('math', {
+    pi: Math.PI,
+    e: Math.E,
+    inf: Infinity,
+    sqrt: fn('math.sqrt', (a) => Math.sqrt(asNumber(a.pos[0], 'x'))),
+    log: fn('math.log', (a) => (a.pos.length > 1 ? Math.log(asNumber(a.pos[0], 'x')) / Math.log(asNumber(a.pos[1], 'base')) : Math.log(asNumber(a.pos[0], 'x')))),
+    exp: fn('math.exp', (a) => Math.exp(asNumber(a.pos[0], 'x'))),
+    ceil: fn('math.ceil', (a) => Math.ceil(asNumber(a.pos[0], 'x'))),
+    floor: fn('math.floor', (a) => Math.floor(asNumber(a.pos[0], 'x'))),
+    pow: fn('math.pow', (a) => Math.pow(asNumber(a.pos[0], 'x'), asNumber(a.pos[1], 'y'))),
+    cos: fn('math.cos', (a) => Math.cos(asNumber(a.pos[0], 'x'))),
+    sin: fn('math.sin', (a) => Math.sin(asNumber(a.pos[0], 'x'))),
+  });
+
+  const builtins = new Map<string, PyValue>(
+    Object.entries({
+      len: fn('len', (a) => {
+        const v = a.pos[0];
+        if (typeof v === 'string') return v.length;
+        if (Array.isArray(v)) return v.length;
+        if (v instanceof PyTuple) return v.items.length;
+        if (v instanceof PyDict) return v.map.size;
+        if (v instanceof Tensor) {
+          if (v.ndim === 0) throw pyError('TypeError', 'len() of a 0-d tensor');
+          return v.shape[0];
+        }
+        if (v instanceof nn.Sequential || v instanceof nn.ModuleList) return v.length;
+        throw pyError('TypeError', `object of type '${typeName(v)}' has no len()`);
+      }),
+      range: fn('range', (a) => {
+        const n = a.pos.map((x) => asInt(x, 'range argument'));
+        const [s, e, st] = n.length === 1 ? [0, n[0], 1] : [n[0], n[1], n[2] ?? 1];
+        if (st === 0) throw pyError('ValueError', 'range() arg 3 must not be zero');
+        const out: number[] = [];
+        for (let i = s; st > 0 ? i < e : i > e; i += st) {
+          if (out.length >= 1_000_000) throw new PyRaise('limit', 'range() of more than 1,000,000 items');
+          out.push(i);
+        }
+        return out;
+      }),
+      int: fn('int', (a) => {
+        const v = a.pos[0] ?? 0;
+        if (typeof v === 'string') return parseInt(v, 10);
+        if (v instanceof Tensor) return Math.trunc(v.item());
+        return Math.trunc(asNumber(v, 'int() argument'));
+      }),
+      float: fn('float', (a) => {
+        const v = a.pos[0] ?? 0;
+        if (typeof v === 'string') {
+          const s = v.trim().toLowerCase();
+          if (s === 'inf' || s === '+inf' || s === 'infinity') return Infinity;
+          if (s === '-inf' || s === '-infinity') return -Infinity;
+          if (s === 'nan') return NaN;
+          const x = Number(s);
+          if (Number.isNaN(x)) throw pyError('ValueError', `could not convert string to float: '${v}'`);
+          return x;
+        }
+        if (v instanceof Tensor) return v.item();
+        return asNumber(v, 'float() argument');
+      }),
+      bool: fn('bool', (a) => Boolean(a.pos[0])),
+      abs: fn('abs', (a) => (a.pos[0] instanceof Tensor ? a.pos[0].abs() : Math.abs(asNumber(a.pos[0], 'abs() argument')))),
+      round: fn('round', (a) => Math.round(asNumber(a.pos[0], 'round() argument'))),
+      min: fn('min', (a) => Math.min(...(a.pos.length === 1 ? host.iterate(a.pos[0]) : a.pos).map((x) => asNumber(x, 'min() argument')))),
+      max: fn('max', (a) => Math.max(...(a.pos.length === 1 ? host.iterate(a.pos[0]) : a.pos).map((x) => asNumber(x, 'max() argument')))),
+      sum: fn('sum', (a) => host.iterate(a.pos[0]).reduce<number>((s, x) => s + asNumber(x, 'sum() item'), 0)),
+      tuple: fn('tuple', (a) => tuple(a.pos.length ? host.iterate(a.pos[0]) : [])),
+      list: fn('list', (a) => (a.pos.length ? [...host.iterate(a.pos[0])] : [])),
+      zip: fn('zip', (a) => {
+        const its = a.pos.map((v) => host.iterate(v));
+        const n = Math.min(...its.map((x) => x.length));
+        return Array.from({ length: n }, (_, i) => tuple(its.map((x) => x[i])));
+      }),
+      enumerate: fn('enumerate', (a) => host.iterate(a.pos[0]).map((v, i) => tuple([i + (a.pos[1] === undefined ? 0 : asInt(a.pos[1], 'start')), v]))),
+      reversed: fn('reversed', (a) => [...host.iterate(a.pos[0])].reverse()),
+      print: fn('print', () => null),
+      getattr: fn('getattr', (a) => {
+        const name = a.pos[1];
+        if (typeof name !== 'string') throw pyError('TypeError', 'getattr(): attribute name must be string');
+        if (a.pos.length > 2 && !host.hasAttr(a.pos[0], name)) return a.pos[2];
+        return host.getAttr(a.pos[0], name);
+      }),
+      hasattr: fn('hasattr', (a) => typeof a.pos[1] === 'string' && host.hasAttr(a.pos[0], a.pos[1])),
+      isinstance: fn('isinstance', (a) => isInstance(a.pos[0], a.pos[1])),
+      int_: null,
+    }).filter(([k]) => k !== 'int_'),
+  );
+  builtins.set('object', OBJECT_BASE);
+  return { torch: torchNs, nn: nnNs, F: functional, init, math, builtins };
+}
+
+/** The base `nn.Module`: a class statement's base, `isinstance(m, nn.Module)`; building it directly is unsupported. */
+export const MODULE_BASE = new PyBuiltin(
+  'nn.Module',
+  () => {
+    throw unsupported('nn.Module() instantiated directly');
+  },
+  Module,
+);
+
+/** `object` as a base class. */
+export const OBJECT_BASE = new PyBuiltin('object', () => {
+  throw unsupported('object() instantiated directly');
+});
+
+function isInstance(v: PyValue | undefined, cls: PyValue | undefined): boolean {
+  if (cls instanceof PyTuple) return cls.items.some((c) => isInstance(v, c));
+  if (cls instanceof PyClass) return (v instanceof UserModule && v.cls.mro().includes(cls)) || (v instanceof PyInstance && v.cls.mro().includes(cls));
+  if (cls instanceof PyBuiltin) {
+    if (cls.cls) return v instanceof cls.cls;
+    switch (cls.name) {
+      case 'int':
+        return typeof v === 'number' && Number.isInteger(v);
+      case 'float':
+        return typeof v === 'number';
+      case 'bool':
+        return typeof v === 'boolean';
+      case 'tuple':
+        return v instanceof PyTuple;
+      case 'list':
+        return Array.isArray(v);
+      case 'object':
+        return true;
+    }
+  }
+  throw unsupported(`isinstance() with ${typeName(cls)} as the class`);
+}
+
+/** `Tensor.<name>` attributes that are values rather than methods; undefined when `name` is not one. */
+export function tensorAttribute(t: Tensor, name: string): PyValue | undefined {
+  switch (name) {
+    case 'shape':
+      return tuple(t.shape);
+    case 'ndim':
+      return t.ndim;
+    case 'T':
+      return t.permute([...t.shape.keys()].reverse());
+    case 'dtype':
+      return new PyToken(`torch.${t.dtype}`);
+    case 'device':
+      return new PyToken(t.device.name);
+    case 'is_cuda':
+      return false;
+    case 'requires_grad':
+      return false;
+    case 'data':
+      return t;
+  }
+  return undefined;
+}
+
+/** `t.<name>` as a bound method, or undefined when the runtime has no such method. */
+export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | undefined {
+  const m = (params: readonly string[], f: (b: Map<string, PyValue | undefined>) => PyValue) => fn(`Tensor.${name}`, (a) => f(bind(name, params, a)));
+  const int = (b: Map<string, PyValue | undefined>, k: string) => asInt(b.get(k), k);
+  const other = (b: Map<string, PyValue | undefined>, k = 'other'): Tensor | number => {
+    const v = b.get(k);
+    return isTensor(v) ? v : asNumber(v, k);
+  };
+  switch (name) {
+    case 'view':
+    case 'reshape':
+      return m(['*shape'], (b) => (name === 'view' ? t.view(sizes(b.get('shape') as PyValue[], 'shape')) : t.reshape(sizes(b.get('shape') as PyValue[], 'shape'))));
+    case 'permute':
+      return m(['*dims'], (b) => t.permute(sizes(b.get('dims') as PyValue[], 'dims')));
+    case 'expand':
+      return m(['*size'], (b) => t.expand(sizes(b.get('size') as PyValue[], 'size')));
+    case 'expand_as':
+      return m(['other'], (b) => t.expandAs(asTensor(b.get('other'), 'other')));
+    case 'transpose':
+      return m(['dim0', 'dim1'], (b) => t.transpose(int(b, 'dim0'), int(b, 'dim1')));
+    case 't':
+      return m([], () => t.t());
+    case 'contiguous':
+    case 'clone':
+    case 'detach':
+      return m(['memory_format='], () => (name === 'clone' ? t.clone() : name === 'contiguous' ? t.contiguous() : t));
+    case 'softmax':
+    case 'log_softmax':
+      return m(['dim', 'dtype='], (b) => (name === 'softmax' ? t.softmax(int(b, 'dim')) : t.logSoftmax(int(b, 'dim'))));
+    case 'chunk':
+      return m(['chunks', 'dim='], (b) => tuple(t.chunk(int(b, 'chunks'), optNumber(b.get('dim'), 'dim') ?? 0)));
+    case 'split':
+      return m(['split_size', 'dim='], (b) => tuple(t.split(intOrTuple(b.get('split_size'), 'split_size'), optNumber(b.get('dim'), 'dim') ?? 0)));
+    case 'unbind':
+      return m(['dim='], (b) => tuple(t.unbind(optNumber(b.get('dim'), 'dim') ?? 0)));
+    case 'size':
+      return m(['dim='], (b) => (b.get('dim') === undefined || b.get('dim') === null ? tuple(t.shape) : (t.size(int(b, 'dim')) as number)));
+    case 'dim':
+      return m([], () => t.ndim);
+    case 'numel':
+      return m([], () => t.numel());
+    case 'item':
+      return m([], () => t.item());
+    case 'flatten':
+      return m(['start_dim=', 'end_dim='], (b) => t.flatten(optNumber(b.get('start_dim'), 'start_dim') ?? 0, optNumber(b.get('end_dim'), 'end_dim') ?? -1));
+    case 'unflatten':
+      return m(['dim', 'sizes'], (b) => t.unflatten(int(b, 'dim'), sizes([b.get('sizes') ?? null], 'sizes')));
+    case 'unsqueeze':
+      return m(['dim'], (b) => t.unsqueeze(int(b, 'dim')));
+    case 'squeeze':
+      return m(['dim='], (b) => t.squeeze(dims(b.get('dim'))));
+    case 'narrow':
+      return m(['dim', 'start', 'length'], (b) => t.narrow(int(b, 'dim'), int(b, 'start'), int(b, 'length')));
+    case 'sum':
+    case 'mean':
+    case 'amax':
+    case 'amin':
+      return m(['dim=', 'keepdim=', 'dtype='], (b) => t[name](dims(b.get('dim')), asBool(b.get('keepdim'), false)));
+    case 'max':
+    case 'min':
+      return m(['dim=', 'keepdim='], (b) => {
+        if (b.get('dim') === undefined || b.get('dim') === null) return name === 'max' ? t.amax() : t.amin();
+        const r = name === 'max' ? t.max(int(b, 'dim'), asBool(b.get('keepdim'), false)) : t.min(int(b, 'dim'), asBool(b.get('keepdim'), false));
+        const { values, indices } = r as { values: Tensor; indices: Tensor };
+        return tuple([values, indices]);
+      });
+    case 'matmul':
+      return m(['other'], (b) => t.matmul(asTensor(b.get('other'), 'other')));
+    case 'bmm':
+      return m(['mat2'], (b) => t.bmm(asTensor(b.get('mat2'), 'mat2')));
+    case 'masked_fill':
+      return m(['mask', 'value'], (b) => t.maskedFill(asTensor(b.get('mask'), 'mask'), asNumber(b.get('value'), 'value')));
+    case 'add':
+      return m(['other', 'alpha='], (b) => t.add(other(b), optNumber(b.get('alpha'), 'alpha') ?? 1));
+    case 'sub':
+      return m(['other'], (b) => t.sub(other(b)));
+    case 'mul':
+      return m(['other'], (b) => t.mul(other(b)));
+    case 'div':
+      return m(['other'], (b) => t.div(other(b)));
+    case 'pow':
+      return m(['exponent'], (b) => t.pow(other(b, 'exponent')));
+    case 'exp':
+    case 'log':
+    case 'sqrt':
+    case 'rsqrt':
+    case 'sigmoid':
+    case 'relu':
+    case 'tanh':
+    case 'abs':
+    case 'neg':
+    case 'silu':
+    case 'float':
+    case 'long':
+    case 'bool':
+      return m([], () => t[name]());
+    case 'gelu':
+      return m(['approximate='], (b) => t.gelu((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none'));
+    case 'type_as':
+      return m(['other'], (b) => t.to(asTensor(b.get('other'), 'other').dtype));
+    case 'to':
+      return fn('Tensor.to', (a) => {
+        for (const v of [...a.pos, ...a.kw.values()]) {
+          if (v instanceof PyToken && v.name.startsWith('torch.')) return t.to(dtypeOf(v)!);
+          if (v instanceof Tensor) return t.to(v.dtype);
+        }
+        // Devices (`x.device`, 'cpu', 'cuda') have one meaning here: the run's backend.
+        return t;
+      });
+  }
+  return undefined;
+}

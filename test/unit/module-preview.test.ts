@@ -1,0 +1,85 @@
+/**
+ * *Preview module* (issue 14) without an editor: the lenses above every nn.Module subclass
+ * (`moduleLenses`), the input shape offered for a class (`guessInputShape`), the reading of the
+ * user's answer (`parseShapes`), and the run the panel shows (`runModulePreview`): a message the
+ * webview's validator accepts, with the tracer's shapes at every layer, or the interpreter's
+ * one-line `file:line` reason and no layers. The panel's page is covered by the browser suite.
+ */
+
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { guessInputShape, moduleLenses, parseShapes, runModulePreview } from '../../src/extension/module-preview';
+import { parsePreviewToWebview } from '../../src/protocol/preview';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/user-modules');
+const read = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
+
+describe('preview module', function () {
+  it('puts a lens on the class line of every nn.Module subclass, and on nothing else', async function () {
+    assert.deepEqual(await moduleLenses(read('encoder_layer.py')), [
+      { line: 10, className: 'SelfAttention' },
+      { line: 35, className: 'Mlp' },
+      { line: 44, className: 'Block' },
+      { line: 58, className: 'Encoder' },
+    ]);
+    assert.deepEqual(await moduleLenses('class Config:\n    dim = 4\n\nclass Net(Config):\n    pass\n'), []);
+    assert.deepEqual(await moduleLenses('import torch.nn as nn\n\nclass A(nn.Module):\n    pass\n\nclass B(A):\n    pass\n'), [
+      { line: 2, className: 'A' },
+      { line: 5, className: 'B' },
+    ]);
+  });
+
+  it("offers an input shape from the class's first layer", async function () {
+    const cases: [string, string, number[] | undefined][] = [
+      ['vit_attention.py', 'Attention', [2, 16, 64]],
+      ['se_block.py', 'SEBlock', [2, 32, 16, 16]],
+      ['causal_self_attention.py', 'CausalSelfAttention', [2, 16, 48]],
+      ['encoder_layer.py', 'Encoder', [2, 16, 32]],
+      ['sagan_attention.py', 'SelfAttn', [2, 16, 16, 16]],
+    ];
+    for (const [file, cls, want] of cases) assert.deepEqual(await guessInputShape(read(file), file, cls), want, `${file}:${cls}`);
+    // A class whose __init__ needs arguments cannot be built from defaults: no guess, no error.
+    assert.equal(await guessInputShape(read('encoder_layer.py'), 'encoder_layer.py', 'Block'), undefined);
+  });
+
+  it("reads the user's shapes, and says what is wrong with a bad one", function () {
+    assert.deepEqual(parseShapes('2,16,64'), [[2, 16, 64]]);
+    assert.deepEqual(parseShapes(' 2x8x32 ; 2, 8 '), [[2, 8, 32], [2, 8]]);
+    assert.equal(parseShapes(''), 'Give the input shape, such as 2,16,64 (several separated by ;).');
+    assert.equal(parseShapes('2,a'), "'2,a' is not a shape: write sizes separated by commas, such as 2,16,64.");
+    assert.equal(parseShapes('2,0'), "'2,0': every size must be between 1 and 65,536.");
+  });
+
+  it('runs the module and sends the tracer shapes the panel validates', async function () {
+    const m = await runModulePreview(read('vit_attention.py'), 'vit_attention.py', 'Attention', [[2, 10, 64]]);
+    assert.equal(m.error, undefined);
+    assert.deepEqual(parsePreviewToWebview(JSON.parse(JSON.stringify(m))), JSON.parse(JSON.stringify(m)));
+    assert.deepEqual(
+      m.layers.map((l) => [l.path, l.type, l.outputShapes]),
+      [
+        ['Attention', 'Attention', [[2, 10, 64]]],
+        ['qkv', 'Linear', [[2, 10, 192]]],
+        ['attn_drop', 'Dropout', [[2, 8, 10, 10]]],
+        ['proj', 'Linear', [[2, 10, 64]]],
+        ['proj_drop', 'Dropout', [[2, 10, 64]]],
+      ],
+    );
+    assert.deepEqual(m.outputs, [{ name: 'output', shape: [2, 10, 64] }]);
+    assert.equal(m.totalParams, 64 * 192 + 64 * 64 + 64);
+  });
+
+  it("sends the interpreter's one-line reason when the module cannot run", async function () {
+    const m = await runModulePreview(read('unsupported_einsum.py'), 'unsupported_einsum.py', 'EinsumAttention', [[2, 5, 16]]);
+    assert.equal(m.error, 'unsupported_einsum.py:13: not supported by the interpreter: torch.einsum');
+    assert.deepEqual(m.layers, []);
+    assert.ok(parsePreviewToWebview(m));
+    const bad = await runModulePreview(read('vit_attention.py'), 'vit_attention.py', 'Attention', [[2, 10, 32]]);
+    assert.match(bad.error ?? '', /^vit_attention\.py:21: RuntimeError: /);
+  });
+
+  it('refuses a malformed module message', function () {
+    assert.equal(parsePreviewToWebview({ type: 'module', file: 'a.py', className: 'A', inputs: [], outputs: [], layers: [{ path: 'x' }], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 }), undefined);
+    assert.equal(parsePreviewToWebview({ type: 'module', file: 'a.py', className: 'A', inputs: [], outputs: [], layers: [], totalParams: -1, totalFlops: 0, activationBytes: 0, forwardMs: 0 }), undefined);
+  });
+});
