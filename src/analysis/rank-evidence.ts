@@ -29,7 +29,11 @@ export type CalleeRank =
 export interface RankEnv {
   /** The callee of a call, as far as the rank of the argument at `index` goes. */
   callee(fn: Node, index: number): CalleeRank | undefined;
-  /** Whether an expression is a plain number (`self.scale`, `math.sqrt(d)`, `2`). */
+  /**
+   * Whether an expression is a plain number (`self.scale`, `math.sqrt(d)`, `2`) or a tensor of
+   * at most one axis (`self.gamma` of `dim` sizes): broadcasting either with a tensor of one
+   * axis or more keeps that tensor's rank.
+   */
   isNumber(n: Node): boolean;
 }
 
@@ -143,6 +147,13 @@ class Scan {
         const a = x.namedChildren[0];
         return a ? this.keeps(a, flow) : undefined;
       }
+      case 'conditional_expression': {
+        // `x.mul_(g) if inplace else x * g`: either branch's value, so both must keep the rank.
+        const [a, , b] = x.namedChildren;
+        const ka = a ? this.keeps(a, flow) : undefined;
+        const kb = b ? this.keeps(b, flow) : undefined;
+        return ka === undefined || kb === undefined ? undefined : ka && kb;
+      }
       case 'call': {
         const fn = x.childForFieldName('function');
         if (!fn) return undefined;
@@ -173,13 +184,12 @@ class Scan {
   }
 
   /** Evidence from one use of a followed value: the call or unpacking it sits in. */
-  private evidenceAt(use: Node, up: Node[], flow: Flow): RankFact | undefined {
+  private evidenceAt(use: Node, up: Node[], flow: Flow, same = flow.names.get(use.text)!): RankFact | undefined {
     // up: the ancestors, nearest last.
     const parent = up[up.length - 1];
     const grand = up[up.length - 2];
     const great = up[up.length - 3];
     if (!parent) return undefined;
-    const same = flow.names.get(use.text)!;
     const named = (names: (string | undefined)[]): RankFact => ({ rank: names.length, names: same ? names : [...names.slice(0, -1), undefined] });
     // `b, n, c = y.shape` / `y.size()`.
     if (parent.type === 'attribute' && parent.childForFieldName('object') === use) {
@@ -291,6 +301,15 @@ class Scan {
         if (e) fact = e;
         return;
       }
+      // A value computed from a followed one with its rank (`self.norm1(x)`, `x * 2`) is
+      // evidence where it is used: `self.attn(self.norm1(x))` passes x's rank to attn's input.
+      if (!fact && (n.type === 'call' || n.type === 'binary_operator' || n.type === 'unary_operator')) {
+        const k = this.keeps(n, flow);
+        if (k !== undefined) {
+          const e = this.evidenceAt(n, up, flow, k);
+          if (e) fact = e;
+        }
+      }
       up.push(n);
       for (const c of n.namedChildren) if (c) visit(c);
       up.pop();
@@ -336,4 +355,12 @@ class Scan {
 /** The rank the body of `fn` shows for its parameter at `index` (counting `self`), if any. */
 export function rankOfParameter(fn: Node, index: number, env: RankEnv): RankFact | undefined {
   return new Scan(env, 0).param(fn, index)?.fact;
+}
+
+/**
+ * Whether every `return` of `fn` gives its parameter at `index` (counting `self`) with its rank:
+ * true with its shape, false with its rank only, undefined when unknown.
+ */
+export function keepsParameter(fn: Node, index: number, env: RankEnv): boolean | undefined {
+  return new Scan(env, 1).param(fn, index)?.returns;
 }

@@ -257,6 +257,41 @@ describe('analyzer shapes', function () {
     });
   });
 
+  it('without a call site: a rank shows where a value computed from the input is used; a helper only called with unknown sizes runs on its own', function () {
+    // No `# revealed:` comments here: a shape comment on a line seeds the name it assigns.
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      'import tokenizer',
+      '',
+      'def positions(n: int):',
+      '    i = torch.arange(n)[:, None]',
+      '    return i',
+      '',
+      'class UsesPositions(nn.Module):',
+      '    def forward(self, text):',
+      '        return positions(tokenizer.count(text))',
+      '',
+      'class Block(nn.Module):',
+      '    def __init__(self, dim, norm_layer=nn.LayerNorm):',
+      '        super().__init__()',
+      '        self.norm1 = norm_layer(dim)',
+      '        self.qkv = nn.Linear(dim, dim * 3)',
+      '',
+      '    def heads(self, x):',
+      '        B, N, C = x.shape',
+      '        return self.qkv(x)[..., :C]',
+      '',
+      '    def forward(self, x):',
+      '        x = x + self.heads(self.norm1(x))',
+      '        return x',
+      '',
+    ].join('\n');
+    const shapes = analyzeSource(src).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(shapes.includes('6 i: (n, 1)'), shapes.join('\n'));
+    assert.ok(shapes.includes('24 x: (B, N, dim)'), shapes.join('\n'));
+  });
+
   it('reports nothing on code it cannot type (unknown shapes stay silent)', function () {
     const src = 'import torch\n\ndef f(x, y):\n    return (x @ y).view(3, -1).permute(1, 0).softmax(dim=0) + y\n';
     assert.deepEqual(analyzeSource(src).diagnostics, []);
