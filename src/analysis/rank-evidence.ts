@@ -58,6 +58,9 @@ const SAME_FUNCTIONS = new Set([
   'relu6', 'softplus', 'celu', 'selu', 'group_norm', 'clamp', 'cumsum', 'roll', 'flip',
 ]);
 
+/** Tensor methods that cut a tensor into pieces of its rank. */
+const SPLIT_METHODS = new Set(['chunk', 'split', 'tensor_split']);
+
 const MAX_DEPTH = 3;
 
 const PARAMETER_TYPES = new Set(['identifier', 'default_parameter', 'typed_default_parameter', 'typed_parameter', 'list_splat_pattern', 'dictionary_splat_pattern']);
@@ -216,6 +219,16 @@ class Scan {
       }
       return undefined;
     }
+    // `map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=h), (q, k, v))`: the lambda's
+    // parameter takes each item, so its evidence is the item's.
+    if ((parent.type === 'tuple' || parent.type === 'list') && grand?.type === 'argument_list' && great?.type === 'call' && great.childForFieldName('function')?.text === 'map' && this.depth < MAX_DEPTH) {
+      const [fn, items] = positionalArgs(great);
+      if (fn?.type === 'lambda' && items === parent && parameters(fn).length === 1) {
+        const r = new Scan(this.env, this.depth + 1).param(fn, 0);
+        if (r?.fact) return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
+      }
+      return undefined;
+    }
     // An argument of a call, by position or by keyword (`self.attn(q=queries)`).
     const byKeyword = parent.type === 'keyword_argument' && parent.childForFieldName('value') === use && grand?.type === 'argument_list' && great?.type === 'call';
     if ((parent.type === 'argument_list' && grand?.type === 'call') || byKeyword) {
@@ -318,6 +331,15 @@ class Scan {
     return { fact, returns };
   }
 
+  /** A `chunk`/`split`/`tensor_split` of a followed value: pieces of its rank. */
+  private splits(e: Node, flow: Flow): boolean {
+    const x = unwrap(e);
+    const fn = x?.type === 'call' ? x.childForFieldName('function') : undefined;
+    if (fn?.type !== 'attribute' || !SPLIT_METHODS.has(fn.childForFieldName('attribute')?.text ?? '')) return false;
+    const obj = fn.childForFieldName('object');
+    return !!obj && this.keeps(obj, flow) !== undefined;
+  }
+
   private assign(asg: Node, flow: Flow): void {
     const left = asg.childForFieldName('left');
     let right = asg.childForFieldName('right');
@@ -345,6 +367,9 @@ class Scan {
           if (k === undefined) flow.names.delete(x.text);
           else flow.names.set(x.text, k);
         });
+      } else if ((t.type === 'pattern_list' || t.type === 'tuple_pattern') && this.splits(right, flow)) {
+        // `q, k, v = self.to_qkv(x).chunk(3, dim=-1)`: each piece has the rank, not the shape.
+        for (const x of t.namedChildren) if (x?.type === 'identifier') flow.names.set(x.text, false);
       } else if (t.type === 'pattern_list' || t.type === 'tuple_pattern') {
         for (const x of t.namedChildren) if (x?.type === 'identifier') flow.names.delete(x.text);
       }

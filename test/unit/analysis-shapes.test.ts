@@ -290,6 +290,25 @@ describe('analyzer shapes', function () {
     const shapes = analyzeSource(src).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
     assert.ok(shapes.includes('6 i: (n, 1)'), shapes.join('\n'));
     assert.ok(shapes.includes('24 x: (B, N, dim)'), shapes.join('\n'));
+    // Pieces of a chunk keep the rank; a lambda mapped over them gives each its evidence.
+    const einops = [
+      'import torch.nn as nn',
+      'from einops import rearrange',
+      '',
+      'class Linear(nn.Module):',
+      '    def __init__(self, dim, heads=4):',
+      '        super().__init__()',
+      '        self.heads = heads',
+      '        self.to_qkv = nn.Linear(dim, dim * 3)',
+      '',
+      '    def forward(self, x):',
+      '        q, k, v = self.to_qkv(x).chunk(3, dim=-1)',
+      "        q, k, v = map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=self.heads), (q, k, v))",
+      '        return q',
+      '',
+    ].join('\n');
+    const pieces = analyzeSource(einops).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(pieces.includes('11 k: (b, n, dim)'), pieces.join('\n'));
   });
 
   it('reports nothing on code it cannot type (unknown shapes stay silent)', function () {
