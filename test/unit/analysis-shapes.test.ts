@@ -309,6 +309,29 @@ describe('analyzer shapes', function () {
     ].join('\n');
     const pieces = analyzeSource(einops).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
     assert.ok(pieces.includes('11 k: (b, n, dim)'), pieces.join('\n'));
+    // A view to `(*x.shape[:-1], -1, d)` has one axis more than x: four unpacked later make x's rank 3.
+    const hidden = [
+      'import torch.nn as nn',
+      '',
+      'def repeat_kv(hidden_states, n_rep: int):',
+      '    batch, heads, slen, head_dim = hidden_states.shape',
+      '    return hidden_states',
+      '',
+      'class GQA(nn.Module):',
+      '    def __init__(self, hidden_size, heads=8):',
+      '        super().__init__()',
+      '        self.head_dim = hidden_size // heads',
+      '        self.k_proj = nn.Linear(hidden_size, hidden_size)',
+      '',
+      '    def forward(self, hidden_states):',
+      '        input_shape = hidden_states.shape[:-1]',
+      '        hidden_shape = (*input_shape, -1, self.head_dim)',
+      '        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)',
+      '        return repeat_kv(key_states, 2)',
+      '',
+    ].join('\n');
+    const views = analyzeSource(hidden).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(views.includes('16 key_states: (hidden_states0, heads, hidden_states1, hidden_size//heads)'), views.join('\n'));
   });
 
   it('reports nothing on code it cannot type (unknown shapes stay silent)', function () {
