@@ -241,9 +241,9 @@ export class Evaluator {
       if (this.calledFunctions.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
-    // A function or method that every caller passed something of unknown shape (an input whose
-    // rank nothing fixed, a size read from it) runs once more on its own, as if nobody called
-    // it: what its body shows holds for every caller (see `record`).
+    // A function or method that a caller passed something of unknown shape (an input whose rank
+    // nothing fixed, a size read from it) runs once more on its own, as if nobody called it:
+    // what its body shows holds for every caller (see `record`).
     for (let round = 0; round < 4 && this.blind.size > 0; round++) {
       const todo = [...this.blind];
       this.blind.clear();
@@ -255,7 +255,7 @@ export class Evaluator {
     }
   }
 
-  /** Functions called only with arguments of unknown shape, with the instances they ran on. */
+  /** Functions called with an argument of unknown shape, with the instances they ran on. */
   private readonly blind = new Map<Node, Set<InstanceV | undefined>>();
   /** Functions run on their own after such calls. */
   private readonly ownRuns = new Set<Node>();
