@@ -1353,7 +1353,8 @@ export class Evaluator {
   }
 
   private callFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean): Value {
-    this.calledFunctions.add(fn);
+    // A call in a branch that is not known to run shows no shapes: the function still runs on its own.
+    if (this.speculative === 0) this.calledFunctions.add(fn);
     return this.runFunction(fn, args, kwargs, self, seed, false);
   }
 

@@ -330,6 +330,26 @@ describe('analyzer shapes', function () {
       '        return repeat_kv(key_states, 2)',
       '',
     ].join('\n');
+    // A helper called only in a branch a seeded mask skips (`if attention_mask is None:`) runs on its own.
+    const branch = [
+      'import torch',
+      'import torch.nn as nn',
+      'from typing import Optional',
+      'from torch import Tensor',
+      '',
+      'def causal(n: int):',
+      '    keep = torch.ones(n, n).tril()',
+      '    return keep',
+      '',
+      'class A(nn.Module):',
+      '    def forward(self, x: Tensor, attention_mask: Optional[Tensor] = None):',
+      '        if attention_mask is None:',
+      '            attention_mask = causal(x.shape[1])',
+      '        return attention_mask',
+      '',
+    ].join('\n');
+    const skipped = analyzeSource(branch).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(skipped.includes('7 keep: (n, n)'), skipped.join('\n'));
     const views = analyzeSource(hidden).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
     assert.ok(views.includes('16 key_states: (hidden_states0, heads, hidden_states1, hidden_size//heads)'), views.join('\n'));
   });
