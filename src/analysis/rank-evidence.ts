@@ -131,7 +131,15 @@ interface Flow {
 }
 
 /** Tensor methods whose result has the rank (not the shape) of the tensor. */
-const RANK_METHODS = new Set(['transpose', 'swapaxes', 'swapdims', 'masked_fill', 'repeat_interleave', 'type_as']);
+const RANK_METHODS = new Set(['transpose', 'swapaxes', 'swapdims', 'repeat_interleave']);
+
+/** Reductions that keep the reduced axes as size 1 with `keepdim=True`: the rank is kept. */
+const KEEPDIM_REDUCTIONS = new Set(['mean', 'sum', 'amax', 'amin', 'std', 'var', 'norm', 'logsumexp', 'prod']);
+
+/** Whether a call passes `keepdim=True`. */
+function keepsDims(call: Node): boolean {
+  return (call.childForFieldName('arguments')?.namedChildren ?? []).some((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'keepdim' && a.childForFieldName('value')?.text === 'True');
+}
 
 /** Tensor methods that take the result's sizes: `view(*s, -1, d)`, `reshape(s)`. */
 const VIEW_METHODS = new Set(['view', 'reshape']);
@@ -185,11 +193,13 @@ class Scan {
           const k = obj ? this.keeps(obj, flow) : undefined;
           if (k !== undefined) {
             if (SAME_METHODS.has(name)) return k;
-            if (RANK_METHODS.has(name)) return false;
+            if (RANK_METHODS.has(name) || (KEEPDIM_REDUCTIONS.has(name) && keepsDims(x))) return false;
             return VIEW_METHODS.has(name) && this.viewSizes(x, flow) !== undefined ? false : undefined;
           }
           const path = fn.text;
           if (/^(F|torch|torch\.nn\.functional|nn\.functional)\.\w+$/.test(path) && SAME_FUNCTIONS.has(name)) return args[0] ? this.keeps(args[0], flow) : undefined;
+          // `torch.mean(x * x, dim=-1, keepdim=True)`.
+          if (/^torch\.\w+$/.test(path) && KEEPDIM_REDUCTIONS.has(name) && keepsDims(x)) return args[0] && this.keeps(args[0], flow) !== undefined ? false : undefined;
         }
         if (!args[0]) return undefined;
         const k0 = this.keeps(args[0], flow);
