@@ -473,8 +473,9 @@ export class Evaluator {
           const rest = v.axes.slice(1);
           items = targets.map(() => ({ kind: 'tensor', axes: rest, strides: v.strides?.slice(1), dtype: v.dtype, scale: v.scale, scaleNode: v.scaleNode }) as TensorV);
         }
-        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed) {
-          // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names.
+        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed && star < 0) {
+          // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names (`b, *axis,
+          // d = x.shape` only bounds it from below).
           const names = targets.map((t) => (t.type === 'identifier' ? t.text : '_'));
           const t = v.shapeOf;
           // Fresh sizes named after the targets: `c` unpacked in one call of a helper is not
@@ -494,6 +495,15 @@ export class Evaluator {
               }
             }
           });
+        }
+        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed && star >= 0) {
+          // `b, *axis, d = x.shape` on a tensor of unknown rank: `b` and `d` are sizes (its first
+          // and last), named after the targets; the rank and `axis` stay unknown.
+          targets.forEach((t, i) => {
+            if (i === star) this.assign(t.namedChildren[0]!, UNKNOWN, f);
+            else this.assign(t, t.type === 'identifier' ? intV(this.fresh(t.text), t.text) : UNKNOWN, f);
+          });
+          return;
         }
         if (!items) {
           for (const t of targets) this.assign(t.type === 'list_splat_pattern' ? t.namedChildren[0]! : t, UNKNOWN, f);

@@ -350,6 +350,27 @@ describe('analyzer shapes', function () {
     ].join('\n');
     const skipped = analyzeSource(branch).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
     assert.ok(skipped.includes('7 keep: (n, n)'), skipped.join('\n'));
+    // `b, *axis, _ = data.shape` names the first size; it does not fix data's rank.
+    const star = [
+      'import torch',
+      'import torch.nn as nn',
+      'from einops import repeat',
+      '',
+      'class P(nn.Module):',
+      '    def __init__(self, n=8, d=16):',
+      '        super().__init__()',
+      '        self.latents = nn.Parameter(torch.randn(n, d))',
+      '',
+      '    def forward(self, data):',
+      '        b, *axis, _ = data.shape',
+      "        x = repeat(self.latents, 'n d -> b n d', b=b)",
+      '        y = data.unsqueeze(-1)',
+      '        return x, y',
+      '',
+    ].join('\n');
+    const starred = analyzeSource(star).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(starred.includes('12 x: (b, n, d)'), starred.join('\n'));
+    assert.ok(!starred.some((x) => x.startsWith('13 y')), starred.join('\n'));
     const views = analyzeSource(hidden).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
     assert.ok(views.includes('16 key_states: (hidden_states0, heads, hidden_states1, hidden_size//heads)'), views.join('\n'));
   });

@@ -72,6 +72,12 @@ const torchArange: FunctionHandler = (h, { args, kwargs }) => {
   return pos;
 };
 
+/** `linspace(start, end, steps)` / `logspace`: one axis of `steps` points. */
+const torchLinspace: FunctionHandler = (h, { args, kwargs }) => {
+  const steps = args[2] ?? kwargs.steps;
+  return h.tensor([steps?.kind === 'int' ? steps.dim : h.fresh('steps')], steps?.kind === 'int' ? [steps.name] : undefined, { dtype: dtypeOf(kwargs.dtype) ?? 'float' });
+};
+
 const torchEye: FunctionHandler = (h, { args, kwargs }) => {
   const dims = dimsFromArgs(args.filter((x) => x.kind === 'int'));
   if (!dims || dims.length === 0) return { kind: 'tensor' };
@@ -105,6 +111,8 @@ export const CREATION_FUNCTIONS: Record<string, FunctionHandler> = {
   randint: torchRandn,
   full: torchRandn,
   arange: torchArange,
+  linspace: torchLinspace,
+  logspace: torchLinspace,
   eye: torchEye,
   tensor: torchTensor,
   as_tensor: torchTensor,
