@@ -34,7 +34,7 @@ import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK } from './semantics/modules';
 import type { AltV, Axis, ClassInfo, InstanceV, IntV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
-import { rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
+import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
 
 export interface ShapeRecord {
   line: number;
@@ -281,6 +281,28 @@ export class Evaluator {
       if (this.calledFunctions.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
+    // A function or method that a caller passed something of unknown shape (an input whose rank
+    // nothing fixed, a size read from it) runs once more on its own, as if nobody called it:
+    // what its body shows holds for every caller (see `record`).
+    for (let round = 0; round < 4 && this.blind.size > 0; round++) {
+      const todo = [...this.blind];
+      this.blind.clear();
+      for (const [fn, selves] of todo) {
+        if (this.ownRuns.has(fn)) continue;
+        this.ownRuns.add(fn);
+        for (const self of selves) this.guard(() => this.runFunction(fn, [], {}, self, true, fn.childForFieldName('name')?.text === 'forward'));
+      }
+    }
+  }
+
+  /** Functions called with an argument of unknown shape, with the instances they ran on. */
+  private readonly blind = new Map<Node, Set<InstanceV | undefined>>();
+  /** Functions run on their own after such calls. */
+  private readonly ownRuns = new Set<Node>();
+
+  /** An argument of unknown shape: nothing in it can be checked, and nothing said with it. */
+  private isBlind(v: Value): boolean {
+    return v.kind === 'unknown' || (isTensor(v) && !v.axes && !v.failed);
   }
 
   private guard(f: () => void): void {
@@ -456,9 +478,9 @@ export class Evaluator {
         f.vars.set(target.text, v);
         if (isTensor(v) && v.axes) this.record(target, target.text, v, !!f.seeded);
         // A value no context can vouch for removes the line's shape (unless the function's own
-        // run without a caller found it: see `record`); a tensor of unknown rank in code run
-        // without a caller only means no caller said the rank.
-        else if (v.kind === 'unknown') this.unrecord(target, target.text);
+        // run without a caller found it: see `record`); a tensor of unknown rank, or any unknown
+        // value, in code run without a caller only means no caller said what it is.
+        else if (v.kind === 'unknown' && !f.seeded) this.unrecord(target, target.text);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -493,8 +515,9 @@ export class Evaluator {
           const rest = v.axes.slice(1);
           items = targets.map(() => ({ kind: 'tensor', axes: rest, strides: v.strides?.slice(1), dtype: v.dtype, scale: v.scale, scaleNode: v.scaleNode }) as TensorV);
         }
-        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed) {
-          // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names.
+        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed && star < 0) {
+          // `B, C, H, W = x.shape` on a tensor of unknown rank fixes its rank and names (`b, *axis,
+          // d = x.shape` only bounds it from below).
           const names = targets.map((t) => (t.type === 'identifier' ? t.text : '_'));
           const t = v.shapeOf;
           // Fresh sizes named after the targets: `c` unpacked in one call of a helper is not
@@ -514,6 +537,15 @@ export class Evaluator {
               }
             }
           });
+        }
+        if (v.kind === 'tuple' && v.shapeOf && !v.shapeOf.axes && !v.shapeOf.failed && star >= 0) {
+          // `b, *axis, d = x.shape` on a tensor of unknown rank: `b` and `d` are sizes (its first
+          // and last), named after the targets; the rank and `axis` stay unknown.
+          targets.forEach((t, i) => {
+            if (i === star) this.assign(t.namedChildren[0]!, UNKNOWN, f);
+            else this.assign(t, t.type === 'identifier' ? intV(this.fresh(t.text), t.text) : UNKNOWN, f);
+          });
+          return;
         }
         if (!items) {
           for (const t of targets) this.assign(t.type === 'list_splat_pattern' ? t.namedChildren[0]! : t, UNKNOWN, f);
@@ -1060,6 +1092,7 @@ export class Evaluator {
 
   /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
   private rankEnv(f: Frame): RankEnv {
+    let nesting = 0;
     const moduleRank = (m: Value | undefined): CalleeRank | undefined => {
       if (!m) return undefined;
       if (m.kind === 'torchmodule') {
@@ -1084,12 +1117,24 @@ export class Evaluator {
         return fwd ? { kind: 'function', node: fwd, index: 1, env: m === f.self ? undefined : this.rankEnv({ vars: new Map(), returns: [], forward: true, self: m }) } : undefined;
       }
       if (m.kind === 'alt') {
-        const parts = m.items.filter((x) => x.kind !== 'none').map(moduleRank);
+        // `LayerScale(dim) if init_values else nn.Identity()`: a module of the file keeps the
+        // rank when every return of its forward gives its input's rank.
+        const parts = m.items.filter((x) => x.kind !== 'none').map((x): CalleeRank | undefined => {
+          const r = moduleRank(x);
+          if (r?.kind !== 'function' || nesting > 1) return r;
+          nesting++;
+          try {
+            const k = keepsParameter(r.node, r.index, r.env ?? env);
+            return k === undefined ? undefined : { kind: 'keep', sameShape: k };
+          } finally {
+            nesting--;
+          }
+        });
         if (parts.length && parts.every((x) => x?.kind === 'keep')) return { kind: 'keep', sameShape: parts.every((x) => x?.kind === 'keep' && x.sameShape) };
       }
       return undefined;
     };
-    const isNum = (v: Value | undefined) => v?.kind === 'int' || v?.kind === 'num';
+    const isNum = (v: Value | undefined) => v?.kind === 'int' || v?.kind === 'num' || (!!v && isTensor(v) && !!v.axes && v.axes.length <= 1);
     const env: RankEnv = {
       callee: (fn, index) => {
         if (fn.type === 'attribute' && fn.childForFieldName('object')?.text === 'self' && f.self) {
@@ -1244,7 +1289,8 @@ export class Evaluator {
     for (const c of body?.children ?? []) if (c?.type === 'comment') texts.push(c.text);
     for (const t of texts) {
       // The parameter's own name, as written (`nn.Linear(20, 10)` in an example is no shape of `linear`).
-      const re = new RegExp(`(?<![.\\w])${name}\\b\\s*:?\\s*(?:[Tt]ensor\\s*)?(?:of\\s+shape\\s*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`);
+      // On one line: `qconfig:` ending a line is followed by prose, not by its shape.
+      const re = new RegExp(`(?<![.\\w])${name}\\b[ \\t]*:?[ \\t]*(?:[Tt]ensor[ \\t]*)?(?:of[ \\t]+shape[ \\t]*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`);
       const m = re.exec(t);
       if (!m) continue;
       // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
@@ -1401,7 +1447,8 @@ export class Evaluator {
   }
 
   private callFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean): Value {
-    this.calledFunctions.add(fn);
+    // A call in a branch that is not known to run shows no shapes: the function still runs on its own.
+    if (this.speculative === 0) this.calledFunctions.add(fn);
     return this.runFunction(fn, args, kwargs, self, seed, false);
   }
 
@@ -1412,6 +1459,11 @@ export class Evaluator {
     try {
       const vars = new Map<string, Value>();
       const f: Frame = { vars, returns: [], self, forward, closure, seeded: seed, name: fn.childForFieldName('name')?.text };
+      if (!seed && !closure && fn.type === 'function_definition' && this.speculative === 0 && (args.some((a) => this.isBlind(a)) || Object.values(kwargs).some((a) => this.isBlind(a)))) {
+        const selves = this.blind.get(fn) ?? new Set();
+        selves.add(self);
+        this.blind.set(fn, selves);
+      }
       const ps = this.params(fn);
       const hasSelf = ps[0]?.name === 'self' && !!self;
       if (hasSelf) vars.set('self', self!);

@@ -29,7 +29,11 @@ export type CalleeRank =
 export interface RankEnv {
   /** The callee of a call, as far as the rank of the argument at `index` goes. */
   callee(fn: Node, index: number): CalleeRank | undefined;
-  /** Whether an expression is a plain number (`self.scale`, `math.sqrt(d)`, `2`). */
+  /**
+   * Whether an expression is a plain number (`self.scale`, `math.sqrt(d)`, `2`) or a tensor of
+   * at most one axis (`self.gamma` of `dim` sizes): broadcasting either with a tensor of one
+   * axis or more keeps that tensor's rank.
+   */
   isNumber(n: Node): boolean;
 }
 
@@ -53,6 +57,9 @@ const SAME_FUNCTIONS = new Set([
   'softmax', 'log_softmax', 'layer_norm', 'normalize', 'rms_norm', 'exp', 'sqrt', 'rsqrt', 'abs', 'sin', 'cos', 'erf',
   'relu6', 'softplus', 'celu', 'selu', 'group_norm', 'clamp', 'cumsum', 'roll', 'flip',
 ]);
+
+/** Tensor methods that cut a tensor into pieces of its rank. */
+const SPLIT_METHODS = new Set(['chunk', 'split', 'tensor_split']);
 
 const MAX_DEPTH = 3;
 
@@ -112,7 +119,30 @@ function parameterIndex(fn: Node, name: string): number | undefined {
 interface Flow {
   /** Names that hold the parameter (or a value of its rank), and whether of its shape. */
   names: Map<string, boolean>;
+  /**
+   * The rank of a followed name minus the parameter's, where it is not 0:
+   * `q = self.q_proj(x).view(*x.shape[:-1], -1, d)` has one axis more than `x`.
+   */
+  shifts: Map<string, number>;
+  /** Names of shape tuples whose length is the parameter's rank plus this (`s = x.shape[:-1]`: -1). */
+  sizes: Map<string, number>;
+  /** Followed names whose axes are not the parameter's in order (`h = x.transpose(0, 1)`). */
+  anon: Set<string>;
 }
+
+/** Tensor methods whose result has the rank (not the shape) of the tensor. */
+const RANK_METHODS = new Set(['transpose', 'swapaxes', 'swapdims', 'repeat_interleave']);
+
+/** Reductions that keep the reduced axes as size 1 with `keepdim=True`: the rank is kept. */
+const KEEPDIM_REDUCTIONS = new Set(['mean', 'sum', 'amax', 'amin', 'std', 'var', 'norm', 'logsumexp', 'prod']);
+
+/** Whether a call passes `keepdim=True`. */
+function keepsDims(call: Node): boolean {
+  return (call.childForFieldName('arguments')?.namedChildren ?? []).some((a) => a?.type === 'keyword_argument' && a.childForFieldName('name')?.text === 'keepdim' && a.childForFieldName('value')?.text === 'True');
+}
+
+/** Tensor methods that take the result's sizes: `view(*s, -1, d)`, `reshape(s)`. */
+const VIEW_METHODS = new Set(['view', 'reshape']);
 
 class Scan {
   constructor(
@@ -135,6 +165,8 @@ class Scan {
         const kl = l ? this.keeps(l, flow) : undefined;
         const kr = r ? this.keeps(r, flow) : undefined;
         const num = (n: Node | null) => !!n && (isLiteralNumber(n) || this.env.isNumber(n));
+        // Two followed values of different ranks broadcast to the larger one, which is not known here.
+        if (kl !== undefined && kr !== undefined && this.shift(l!, flow) !== this.shift(r!, flow)) return undefined;
         if (kl !== undefined && (kr !== undefined || num(r))) return kl && (kr ?? true);
         if (kr !== undefined && num(l) && op !== '**') return kr;
         return undefined;
@@ -142,6 +174,13 @@ class Scan {
       case 'unary_operator': {
         const a = x.namedChildren[0];
         return a ? this.keeps(a, flow) : undefined;
+      }
+      case 'conditional_expression': {
+        // `x.mul_(g) if inplace else x * g`: either branch's value, so both must keep the rank.
+        const [a, , b] = x.namedChildren;
+        const ka = a ? this.keeps(a, flow) : undefined;
+        const kb = b ? this.keeps(b, flow) : undefined;
+        return ka === undefined || kb === undefined || this.shift(a!, flow) !== this.shift(b!, flow) ? undefined : ka && kb;
       }
       case 'call': {
         const fn = x.childForFieldName('function');
@@ -152,9 +191,15 @@ class Scan {
           const name = fn.childForFieldName('attribute')?.text ?? '';
           // A method of a followed tensor.
           const k = obj ? this.keeps(obj, flow) : undefined;
-          if (k !== undefined) return SAME_METHODS.has(name) ? k : undefined;
+          if (k !== undefined) {
+            if (SAME_METHODS.has(name)) return k;
+            if (RANK_METHODS.has(name) || (KEEPDIM_REDUCTIONS.has(name) && keepsDims(x))) return false;
+            return VIEW_METHODS.has(name) && this.viewSizes(x, flow) !== undefined ? false : undefined;
+          }
           const path = fn.text;
           if (/^(F|torch|torch\.nn\.functional|nn\.functional)\.\w+$/.test(path) && SAME_FUNCTIONS.has(name)) return args[0] ? this.keeps(args[0], flow) : undefined;
+          // `torch.mean(x * x, dim=-1, keepdim=True)`.
+          if (/^torch\.\w+$/.test(path) && KEEPDIM_REDUCTIONS.has(name) && keepsDims(x)) return args[0] && this.keeps(args[0], flow) !== undefined ? false : undefined;
         }
         if (!args[0]) return undefined;
         const k0 = this.keeps(args[0], flow);
@@ -172,14 +217,132 @@ class Scan {
     }
   }
 
+  /**
+   * Whether the axes of a value `keeps` follows may be the parameter's in another order or
+   * split differently (a transpose, a view): its rank is evidence, the names its use gives are not.
+   */
+  anon(e: Node, flow: Flow): boolean {
+    const x = unwrap(e);
+    if (!x) return false;
+    switch (x.type) {
+      case 'identifier':
+        return flow.anon.has(x.text);
+      case 'binary_operator': {
+        const l = x.childForFieldName('left');
+        const r = x.childForFieldName('right');
+        return (!!l && this.keeps(l, flow) !== undefined && this.anon(l, flow)) || (!!r && this.keeps(r, flow) !== undefined && this.anon(r, flow));
+      }
+      case 'unary_operator':
+        return !!x.namedChildren[0] && this.anon(x.namedChildren[0], flow);
+      case 'conditional_expression':
+        return x.namedChildren.some((c) => !!c && this.keeps(c, flow) !== undefined && this.anon(c, flow));
+      case 'call': {
+        const fn = x.childForFieldName('function');
+        if (fn?.type === 'attribute') {
+          const obj = fn.childForFieldName('object');
+          if (obj && this.keeps(obj, flow) !== undefined) {
+            const name = fn.childForFieldName('attribute')?.text ?? '';
+            return RANK_METHODS.has(name) || VIEW_METHODS.has(name) || this.anon(obj, flow);
+          }
+        }
+        const a = positionalArgs(x)[0];
+        return !!a && this.anon(a, flow);
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** How many axes a value `keeps` follows has more than the parameter (negative: fewer). */
+  shift(e: Node, flow: Flow): number {
+    const x = unwrap(e);
+    if (!x) return 0;
+    switch (x.type) {
+      case 'identifier':
+        return flow.shifts.get(x.text) ?? 0;
+      case 'binary_operator': {
+        const l = x.childForFieldName('left');
+        const r = x.childForFieldName('right');
+        return l && this.keeps(l, flow) !== undefined ? this.shift(l, flow) : r ? this.shift(r, flow) : 0;
+      }
+      case 'unary_operator':
+        return x.namedChildren[0] ? this.shift(x.namedChildren[0], flow) : 0;
+      case 'conditional_expression':
+        return x.namedChildren[0] ? this.shift(x.namedChildren[0], flow) : 0;
+      case 'call': {
+        const fn = x.childForFieldName('function');
+        if (fn?.type === 'attribute') {
+          const obj = fn.childForFieldName('object');
+          if (obj && this.keeps(obj, flow) !== undefined) {
+            const name = fn.childForFieldName('attribute')?.text ?? '';
+            return VIEW_METHODS.has(name) ? this.viewSizes(x, flow) ?? 0 : this.shift(obj, flow);
+          }
+        }
+        const a = positionalArgs(x)[0];
+        return a ? this.shift(a, flow) : 0;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  /**
+   * The length of a tuple of sizes relative to the parameter's rank, where it spreads a shape
+   * of a followed value: `x.shape[:-1]` (-1), `(*s, -1, d)` (s's + 2).
+   */
+  sizesOf(e: Node, flow: Flow): number | undefined {
+    const x = unwrap(e);
+    if (!x) return undefined;
+    if (x.type === 'identifier') return flow.sizes.get(x.text);
+    if (x.type === 'subscript') {
+      // `y.shape[:-k]`, `y.size()[:-k]`.
+      const v = x.childForFieldName('value');
+      const sl = x.childForFieldName('subscript');
+      const m = sl?.type === 'slice' ? /^:\s*-\s*(\d+)$/.exec(sl.text) : null;
+      if (!v || !m) return undefined;
+      let t: Node | undefined;
+      if (v.type === 'attribute' && v.childForFieldName('attribute')?.text === 'shape') t = v.childForFieldName('object') ?? undefined;
+      else if (v.type === 'call' && positionalArgs(v).length === 0) {
+        const f = v.childForFieldName('function');
+        if (f?.type === 'attribute' && f.childForFieldName('attribute')?.text === 'size') t = f.childForFieldName('object') ?? undefined;
+      }
+      if (!t || this.keeps(t, flow) === undefined) return undefined;
+      return this.shift(t, flow) - Number(m[1]);
+    }
+    if (x.type === 'tuple' || x.type === 'list') return this.itemsSizes(x.namedChildren.filter((c): c is Node => !!c), flow);
+    return undefined;
+  }
+
+  /** Items of a size tuple or argument list: one spread of followed sizes, the rest one each. */
+  private itemsSizes(items: Node[], flow: Flow): number | undefined {
+    let spread: number | undefined;
+    let rest = 0;
+    for (const it of items) {
+      if (it.type === 'list_splat') {
+        const inner = it.namedChildren[0];
+        const n = inner ? this.sizesOf(inner, flow) : undefined;
+        if (n === undefined || spread !== undefined) return undefined;
+        spread = n;
+      } else if (it.type === 'keyword_argument' || it.type === 'comment') continue;
+      else rest++;
+    }
+    return spread === undefined ? undefined : spread + rest;
+  }
+
+  /** `t.view(*x.shape[:-1], -1, d)` / `t.view(hidden_shape)`: the result's rank relative to the parameter's. */
+  viewSizes(call: Node, flow: Flow): number | undefined {
+    const args = call.childForFieldName('arguments')?.namedChildren.filter((a): a is Node => !!a && a.type !== 'comment' && a.type !== 'keyword_argument') ?? [];
+    if (args.length === 1 && args[0].type !== 'list_splat') return this.sizesOf(args[0], flow);
+    return this.itemsSizes(args, flow);
+  }
+
   /** Evidence from one use of a followed value: the call or unpacking it sits in. */
-  private evidenceAt(use: Node, up: Node[], flow: Flow): RankFact | undefined {
+  private evidenceAt(use: Node, up: Node[], flow: Flow, same = flow.names.get(use.text)!): RankFact | undefined {
     // up: the ancestors, nearest last.
     const parent = up[up.length - 1];
     const grand = up[up.length - 2];
     const great = up[up.length - 3];
     if (!parent) return undefined;
-    const same = flow.names.get(use.text)!;
     const named = (names: (string | undefined)[]): RankFact => ({ rank: names.length, names: same ? names : [...names.slice(0, -1), undefined] });
     // `b, n, c = y.shape` / `y.size()`.
     if (parent.type === 'attribute' && parent.childForFieldName('object') === use) {
@@ -203,6 +366,16 @@ class Scan {
           const targets = left.namedChildren.filter((t): t is Node => !!t);
           if (targets.every((t) => t.type === 'identifier')) return named(targets.map((t) => (t.text === '_' ? undefined : t.text)));
         }
+      }
+      return undefined;
+    }
+    // `map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=h), (q, k, v))`: the lambda's
+    // parameter takes each item, so its evidence is the item's.
+    if ((parent.type === 'tuple' || parent.type === 'list') && grand?.type === 'argument_list' && great?.type === 'call' && great.childForFieldName('function')?.text === 'map' && this.depth < MAX_DEPTH) {
+      const [fn, items] = positionalArgs(great);
+      if (fn?.type === 'lambda' && items === parent && parameters(fn).length === 1) {
+        const r = new Scan(this.env, this.depth + 1).param(fn, 0);
+        if (r?.fact) return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
       }
       return undefined;
     }
@@ -258,7 +431,7 @@ class Scan {
     if (!pname) return undefined;
     const body = fn.childForFieldName('body');
     if (!body) return undefined;
-    const flow: Flow = { names: new Map([[pname, true]]) };
+    const flow: Flow = { names: new Map([[pname, true]]), shifts: new Map(), sizes: new Map(), anon: new Set() };
     let fact: RankFact | undefined;
     let returns: boolean | undefined;
     const up: Node[] = [];
@@ -279,7 +452,7 @@ class Scan {
           up.push(n);
           visit(v);
           up.pop();
-          const k = this.keeps(v, flow);
+          const k = this.shift(v, flow) === 0 ? this.keeps(v, flow) : undefined;
           if (returns === undefined) returns = k;
           else if (k === undefined) returns = undefined;
           else returns = returns && k;
@@ -288,8 +461,17 @@ class Scan {
       }
       if (n.type === 'identifier' && !fact && flow.names.has(n.text)) {
         const e = this.evidenceAt(n, up, flow);
-        if (e) fact = e;
+        if (e) fact = shifted(e, this.shift(n, flow), this.anon(n, flow));
         return;
+      }
+      // A value computed from a followed one with its rank (`self.norm1(x)`, `x * 2`) is
+      // evidence where it is used: `self.attn(self.norm1(x))` passes x's rank to attn's input.
+      if (!fact && (n.type === 'call' || n.type === 'binary_operator' || n.type === 'unary_operator')) {
+        const k = this.keeps(n, flow);
+        if (k !== undefined) {
+          const e = this.evidenceAt(n, up, flow, k);
+          if (e) fact = shifted(e, this.shift(n, flow), this.anon(n, flow));
+        }
       }
       up.push(n);
       for (const c of n.namedChildren) if (c) visit(c);
@@ -297,6 +479,15 @@ class Scan {
     };
     visit(body);
     return { fact, returns };
+  }
+
+  /** A `chunk`/`split`/`tensor_split` of a followed value: pieces of its rank. */
+  private splits(e: Node, flow: Flow): boolean {
+    const x = unwrap(e);
+    const fn = x?.type === 'call' ? x.childForFieldName('function') : undefined;
+    if (fn?.type !== 'attribute' || !SPLIT_METHODS.has(fn.childForFieldName('attribute')?.text ?? '')) return false;
+    const obj = fn.childForFieldName('object');
+    return !!obj && this.keeps(obj, flow) !== undefined;
   }
 
   private assign(asg: Node, flow: Flow): void {
@@ -314,8 +505,16 @@ class Scan {
     for (const t of targets) {
       if (t.type === 'identifier') {
         const k = this.keeps(right, flow);
+        const d = k === undefined ? 0 : this.shift(right, flow);
+        const sizes = this.sizesOf(right, flow);
+        if (k !== undefined && this.anon(right, flow)) flow.anon.add(t.text);
+        else flow.anon.delete(t.text);
         if (k === undefined) flow.names.delete(t.text);
         else flow.names.set(t.text, k);
+        if (d === 0) flow.shifts.delete(t.text);
+        else flow.shifts.set(t.text, d);
+        if (sizes === undefined) flow.sizes.delete(t.text);
+        else flow.sizes.set(t.text, sizes);
       } else if ((t.type === 'pattern_list' || t.type === 'tuple_pattern') && (right.type === 'expression_list' || right.type === 'tuple')) {
         const ts = t.namedChildren.filter((x): x is Node => !!x);
         const vs = right.namedChildren.filter((x): x is Node => !!x);
@@ -323,17 +522,56 @@ class Scan {
         ts.forEach((x, i) => {
           if (x.type !== 'identifier') return;
           const k = ts.length === vs.length ? ks[i] : undefined;
+          const d = k === undefined ? 0 : this.shift(vs[i], flow);
+          if (k !== undefined && this.anon(vs[i], flow)) flow.anon.add(x.text);
+          else flow.anon.delete(x.text);
           if (k === undefined) flow.names.delete(x.text);
           else flow.names.set(x.text, k);
+          if (d === 0) flow.shifts.delete(x.text);
+          else flow.shifts.set(x.text, d);
+          flow.sizes.delete(x.text);
         });
+      } else if ((t.type === 'pattern_list' || t.type === 'tuple_pattern') && this.splits(right, flow)) {
+        // `q, k, v = self.to_qkv(x).chunk(3, dim=-1)`: each piece has the rank, not the shape.
+        const obj = unwrap(right)!.childForFieldName('function')!.childForFieldName('object')!;
+        const d = this.shift(obj, flow);
+        const anon = this.anon(obj, flow);
+        for (const x of t.namedChildren) {
+          if (x?.type !== 'identifier') continue;
+          flow.names.set(x.text, false);
+          if (anon) flow.anon.add(x.text);
+          else flow.anon.delete(x.text);
+          if (d === 0) flow.shifts.delete(x.text);
+          else flow.shifts.set(x.text, d);
+        }
       } else if (t.type === 'pattern_list' || t.type === 'tuple_pattern') {
-        for (const x of t.namedChildren) if (x?.type === 'identifier') flow.names.delete(x.text);
+        for (const x of t.namedChildren) {
+          if (x?.type !== 'identifier') continue;
+          flow.names.delete(x.text);
+          flow.shifts.delete(x.text);
+          flow.sizes.delete(x.text);
+          flow.anon.delete(x.text);
+        }
       }
     }
   }
 }
 
+/** Evidence for a value with `shift` axes more than the parameter: the parameter's rank, unnamed. */
+function shifted(e: RankFact, shift: number, anon: boolean): RankFact | undefined {
+  if (shift === 0) return anon ? { rank: e.rank } : e;
+  return e.rank - shift > 0 ? { rank: e.rank - shift } : undefined;
+}
+
 /** The rank the body of `fn` shows for its parameter at `index` (counting `self`), if any. */
 export function rankOfParameter(fn: Node, index: number, env: RankEnv): RankFact | undefined {
   return new Scan(env, 0).param(fn, index)?.fact;
+}
+
+/**
+ * Whether every `return` of `fn` gives its parameter at `index` (counting `self`) with its rank:
+ * true with its shape, false with its rank only, undefined when unknown.
+ */
+export function keepsParameter(fn: Node, index: number, env: RankEnv): boolean | undefined {
+  return new Scan(env, 1).param(fn, index)?.returns;
 }

@@ -257,6 +257,124 @@ describe('analyzer shapes', function () {
     });
   });
 
+  it('without a call site: a rank shows where a value computed from the input is used; a helper only called with unknown sizes runs on its own', function () {
+    // No `# revealed:` comments here: a shape comment on a line seeds the name it assigns.
+    const src = [
+      'import torch',
+      'import torch.nn as nn',
+      'import tokenizer',
+      '',
+      'def positions(n: int):',
+      '    i = torch.arange(n)[:, None]',
+      '    return i',
+      '',
+      'class UsesPositions(nn.Module):',
+      '    def forward(self, text):',
+      '        return positions(tokenizer.count(text))',
+      '',
+      'class Block(nn.Module):',
+      '    def __init__(self, dim, norm_layer=nn.LayerNorm):',
+      '        super().__init__()',
+      '        self.norm1 = norm_layer(dim)',
+      '        self.qkv = nn.Linear(dim, dim * 3)',
+      '',
+      '    def heads(self, x):',
+      '        B, N, C = x.shape',
+      '        return self.qkv(x)[..., :C]',
+      '',
+      '    def forward(self, x):',
+      '        x = x + self.heads(self.norm1(x))',
+      '        return x',
+      '',
+    ].join('\n');
+    const shapes = analyzeSource(src).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(shapes.includes('6 i: (n, 1)'), shapes.join('\n'));
+    assert.ok(shapes.includes('24 x: (B, N, dim)'), shapes.join('\n'));
+    // Pieces of a chunk keep the rank; a lambda mapped over them gives each its evidence.
+    const einops = [
+      'import torch.nn as nn',
+      'from einops import rearrange',
+      '',
+      'class Linear(nn.Module):',
+      '    def __init__(self, dim, heads=4):',
+      '        super().__init__()',
+      '        self.heads = heads',
+      '        self.to_qkv = nn.Linear(dim, dim * 3)',
+      '',
+      '    def forward(self, x):',
+      '        q, k, v = self.to_qkv(x).chunk(3, dim=-1)',
+      "        q, k, v = map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=self.heads), (q, k, v))",
+      '        return q',
+      '',
+    ].join('\n');
+    const pieces = analyzeSource(einops).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(pieces.includes('11 k: (b, n, dim)'), pieces.join('\n'));
+    // A view to `(*x.shape[:-1], -1, d)` has one axis more than x: four unpacked later make x's rank 3.
+    const hidden = [
+      'import torch.nn as nn',
+      '',
+      'def repeat_kv(hidden_states, n_rep: int):',
+      '    batch, heads, slen, head_dim = hidden_states.shape',
+      '    return hidden_states',
+      '',
+      'class GQA(nn.Module):',
+      '    def __init__(self, hidden_size, heads=8):',
+      '        super().__init__()',
+      '        self.head_dim = hidden_size // heads',
+      '        self.k_proj = nn.Linear(hidden_size, hidden_size)',
+      '',
+      '    def forward(self, hidden_states):',
+      '        input_shape = hidden_states.shape[:-1]',
+      '        hidden_shape = (*input_shape, -1, self.head_dim)',
+      '        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)',
+      '        return repeat_kv(key_states, 2)',
+      '',
+    ].join('\n');
+    // A helper called only in a branch a seeded mask skips (`if attention_mask is None:`) runs on its own.
+    const branch = [
+      'import torch',
+      'import torch.nn as nn',
+      'from typing import Optional',
+      'from torch import Tensor',
+      '',
+      'def causal(n: int):',
+      '    keep = torch.ones(n, n).tril()',
+      '    return keep',
+      '',
+      'class A(nn.Module):',
+      '    def forward(self, x: Tensor, attention_mask: Optional[Tensor] = None):',
+      '        if attention_mask is None:',
+      '            attention_mask = causal(x.shape[1])',
+      '        return attention_mask',
+      '',
+    ].join('\n');
+    const skipped = analyzeSource(branch).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(skipped.includes('7 keep: (n, n)'), skipped.join('\n'));
+    // `b, *axis, _ = data.shape` names the first size; it does not fix data's rank.
+    const star = [
+      'import torch',
+      'import torch.nn as nn',
+      'from einops import repeat',
+      '',
+      'class P(nn.Module):',
+      '    def __init__(self, n=8, d=16):',
+      '        super().__init__()',
+      '        self.latents = nn.Parameter(torch.randn(n, d))',
+      '',
+      '    def forward(self, data):',
+      '        b, *axis, _ = data.shape',
+      "        x = repeat(self.latents, 'n d -> b n d', b=b)",
+      '        y = data.unsqueeze(-1)',
+      '        return x, y',
+      '',
+    ].join('\n');
+    const starred = analyzeSource(star).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(starred.includes('12 x: (b, n, d)'), starred.join('\n'));
+    assert.ok(!starred.some((x) => x.startsWith('13 y')), starred.join('\n'));
+    const views = analyzeSource(hidden).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(views.includes('16 key_states: (hidden_states0, heads, hidden_states1, hidden_size//heads)'), views.join('\n'));
+  });
+
   it('reports nothing on code it cannot type (unknown shapes stay silent)', function () {
     const src = 'import torch\n\ndef f(x, y):\n    return (x @ y).view(3, -1).permute(1, 0).softmax(dim=0) + y\n';
     assert.deepEqual(analyzeSource(src).diagnostics, []);

@@ -107,6 +107,28 @@ export const ELEMENTWISE: Record<string, Signature> = {
   },
 };
 
+/**
+ * `torch.` functions of complex numbers that are no tensor method: `polar(abs, angle)`
+ * broadcasts, `view_as_complex` reads the last axis (of 2) as the real and imaginary parts,
+ * `view_as_real` adds it back.
+ */
+export const COMPLEX: Record<string, Signature> = {
+  polar: broadcasting(['angle'], 'complex'),
+  view_as_complex: {
+    shape(a) {
+      const s = a.input();
+      if (s.length === 0 || val(s[s.length - 1]) !== undefined && val(s[s.length - 1]) !== 2) return decline();
+      return { sizes: s.slice(0, -1), dtype: 'complex', from: s.slice(0, -1).map((_, i) => i) };
+    },
+  },
+  view_as_real: {
+    shape(a) {
+      const s = a.input();
+      return { sizes: [...s, c(2)], dtype: 'float', from: [...s.map((_, i) => i), undefined] };
+    },
+  },
+};
+
 /** `F.` names of the family (activations with the input's shape, glu, the implicit-dim softmaxes). */
 export const ELEMENTWISE_F: Record<string, Signature> = {
   ...Object.fromEntries(UNARY_F.map((n) => [n, unary])),

@@ -20,7 +20,7 @@ import * as D from '../dims';
 import type { Dim } from '../dims';
 import type { OpInfo } from '../events';
 import type { TensorV, TupleV, Value } from '../values';
-import { ELEMENTWISE, ELEMENTWISE_F } from './elementwise';
+import { COMPLEX, ELEMENTWISE, ELEMENTWISE_F } from './elementwise';
 import { FUNCTIONAL } from './functional';
 import { FFT, LINALG, LINALG_METHODS } from './linalg';
 import { REDUCTIONS } from './reductions';
@@ -43,6 +43,7 @@ const TORCH_FUNCTIONS = [
 export const OPS: ReadonlyMap<string, Signature> = new Map<string, Signature>([
   ...prefixed('Tensor.', { ...ELEMENTWISE, ...SHAPE, ...REDUCTIONS, ...LINALG_METHODS }),
   ...TORCH_FUNCTIONS.map((n): [string, Signature] => [`torch.${n}`, SHAPE[n]]),
+  ...prefixed('torch.', COMPLEX),
   ...prefixed('F.', { ...ELEMENTWISE_F, ...FUNCTIONAL }),
   ...prefixed('torch.linalg.', LINALG),
   ...prefixed('torch.fft.', FFT),

@@ -58,11 +58,24 @@ function fullMask(v: Value | undefined): TensorV['mask'] {
 
 const torchArange: FunctionHandler = (h, { args, kwargs }) => {
   const end = args.length === 1 ? args[0] : args[1];
-  if (end?.kind !== 'int' || args.length > 2) return { kind: 'tensor' };
+  const dtype = dtypeOf(kwargs.dtype) ?? (args.some((a) => a.kind === 'num') ? 'float' : 'long');
+  if (end?.kind !== 'int' || args.length > 2 || (args.length === 2 && args[0].kind !== 'int')) {
+    // Whatever its bounds and step, arange gives one axis: ceil((end - start) / step) long when
+    // all three are known numbers, a size of its own otherwise.
+    const [a, b, c] = args.map((x) => (x.kind === 'int' ? D.constValue(x.dim) : undefined));
+    const n = args.length === 3 && a !== undefined && b !== undefined && c ? Math.max(0, Math.ceil((b - a) / c)) : undefined;
+    return h.tensor([n !== undefined ? D.dconst(n) : h.fresh('n')], undefined, { dtype });
+  }
   const pos = h.tensor([args.length === 1 ? end.dim : D.sub(end.dim, (args[0] as IntV).dim)], [end.name], { dtype: dtypeOf(kwargs.dtype) ?? 'long' });
   // Only 0, 1, 2… are positions: a start other than 0 shifts them.
   if (isTensor(pos) && (args.length === 1 || numValue(args[0]) === 0)) pos.positions = true;
   return pos;
+};
+
+/** `linspace(start, end, steps)` / `logspace`: one axis of `steps` points. */
+const torchLinspace: FunctionHandler = (h, { args, kwargs }) => {
+  const steps = args[2] ?? kwargs.steps;
+  return h.tensor([steps?.kind === 'int' ? steps.dim : h.fresh('steps')], steps?.kind === 'int' ? [steps.name] : undefined, { dtype: dtypeOf(kwargs.dtype) ?? 'float' });
 };
 
 const torchEye: FunctionHandler = (h, { args, kwargs }) => {
@@ -98,6 +111,8 @@ export const CREATION_FUNCTIONS: Record<string, FunctionHandler> = {
   randint: torchRandn,
   full: torchRandn,
   arange: torchArange,
+  linspace: torchLinspace,
+  logspace: torchLinspace,
   eye: torchEye,
   tensor: torchTensor,
   as_tensor: torchTensor,

@@ -833,6 +833,11 @@ export function tensorAttribute(h: OpHost, t: TensorV, name: string, n: Node, at
       if (!t.axes) return { kind: 'tensor' };
       if (name === 'T') return permuteTensor(t, t.axes.map((_, i) => t.axes!.length - 1 - i), n);
       return transposeTensor(t, -2, -1, n);
+    case 'real':
+    case 'imag':
+      // The parts of a complex tensor (a real one's `real` is itself): its sizes, a real dtype.
+      if (!t.axes) return { kind: 'tensor' };
+      return { kind: 'tensor', axes: t.axes.map((a) => ({ size: a.size, role: a.role, label: a.label })), dtype: 'float' };
     case 'dtype':
     case 'device':
       return { kind: 'unknown' };
