@@ -257,6 +257,32 @@ export function table(layers: readonly LayerRecord[], rootName: string): string 
 }
 
 /** The `run` subcommand. */
+/**
+ * A run's outputs on the CPU; written to `--output` (never over an existing file without
+ * `--force`) with `meta` in the header; and, for a non-strict load, what was left at its initial
+ * value and what was ignored, as torch's _IncompatibleKeys says it.
+ */
+async function writeOutputs(
+  r: { outputs: Iterable<[string, Tensor]>; missingKeys: readonly string[]; unexpectedKeys: readonly string[] },
+  values: { output?: string; force?: boolean },
+  meta: Record<string, string>,
+  io: RunIo,
+): Promise<Map<string, Tensor>> {
+  const outData = new Map<string, Tensor>();
+  for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
+  if (values.output) {
+    try {
+      fs.writeFileSync(values.output, serializeSafetensors(outData, meta), { flag: values.force ? 'w' : 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
+      throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
+    }
+  }
+  if (r.missingKeys.length) io.err(`attention-forge run: missing key(s) in state_dict, left at their initial values: ${r.missingKeys.map((k) => `"${k}"`).join(', ')}\n`);
+  if (r.unexpectedKeys.length) io.err(`attention-forge run: unexpected key(s) in state_dict, ignored: ${r.unexpectedKeys.map((k) => `"${k}"`).join(', ')}\n`);
+  return outData;
+}
+
 export async function runCommand(args: string[], io: RunIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -297,19 +323,7 @@ export async function runCommand(args: string[], io: RunIo): Promise<number> {
     const inputs = inputFile ? readSafetensors(inputFile, 'input file') : undefined;
     const device = await openBackend(backend);
     const r = runBlockBounded(block, params, { seed, device, weights: file?.tensors, strict, inputs });
-    const outData = new Map<string, Tensor>();
-    for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
-    if (values.output) {
-      try {
-        fs.writeFileSync(values.output, serializeSafetensors(outData, { block: block.id, seed: String(seed), backend }), { flag: values.force ? 'w' : 'wx' });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
-        throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
-      }
-    }
-    // Not strict: say what was left at its initial value and what was ignored, as torch's _IncompatibleKeys does.
-    if (r.missingKeys.length) io.err(`attention-forge run: missing key(s) in state_dict, left at their initial values: ${r.missingKeys.map((k) => `"${k}"`).join(', ')}\n`);
-    if (r.unexpectedKeys.length) io.err(`attention-forge run: unexpected key(s) in state_dict, ignored: ${r.unexpectedKeys.map((k) => `"${k}"`).join(', ')}\n`);
+    const outData = await writeOutputs(r, values, { block: block.id, seed: String(seed), backend }, io);
     const total = r.layers[0]?.parameters ?? 0;
     const flops = r.layers[0]?.flops ?? 0;
     if (values.json) {
@@ -399,18 +413,7 @@ async function runModuleCommand(values: RunValues, positionals: readonly string[
     if (e instanceof WebGpuLimitError) throw new RunUsageError(`${file} with these inputs exceeds a limit of this WebGPU device: ${e.message.split('\n', 1)[0]}; choose smaller sizes or --backend cpu`);
     throw e;
   }
-  const outData = new Map<string, Tensor>();
-  for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
-  if (values.output) {
-    try {
-      fs.writeFileSync(values.output, serializeSafetensors(outData, { module: `${file}:${r.className}`, seed: String(seed), backend }), { flag: values.force ? 'w' : 'wx' });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
-      throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
-    }
-  }
-  if (r.missingKeys.length) io.err(`attention-forge run: missing key(s) in state_dict, left at their initial values: ${r.missingKeys.map((k) => `"${k}"`).join(', ')}\n`);
-  if (r.unexpectedKeys.length) io.err(`attention-forge run: unexpected key(s) in state_dict, ignored: ${r.unexpectedKeys.map((k) => `"${k}"`).join(', ')}\n`);
+  const outData = await writeOutputs(r, values, { module: `${file}:${r.className}`, seed: String(seed), backend }, io);
   const total = r.layers[0]?.parameters ?? 0;
   const flops = r.layers[0]?.flops ?? 0;
   if (values.json) {
