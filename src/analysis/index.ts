@@ -140,10 +140,12 @@ export class AnalysisSession {
     const shapes: ShapeRecord[] = [];
     const notices: Notice[] = [];
     for (const it of items) for (const r of new Set(it.truncated)) notices.push({ line: it.anchor.row + r, kind: 'truncated', message: `an expression nested more than ${MAX_TREE_DEPTH} levels deep was not analysed` });
+    // The budget counts evaluation only: splitting a large file into units comes first.
+    const comps = components(items.map((it) => it.info));
     const deadline = options.budgetMs !== undefined ? Date.now() + options.budgetMs : Infinity;
     let skipped = 0;
     let firstSkipped = -1;
-    for (const comp of components(items.map((it) => it.info))) {
+    for (const comp of comps) {
       const its = comp.items.map((i) => items[i]);
       const cacheable = its.every((it) => it.errors === 0);
       const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.id).join(',')}` : '';

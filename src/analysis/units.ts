@@ -368,6 +368,7 @@ export function components(infos: readonly ItemInfo[]): Component[] {
     return x;
   };
   const isData = infos.map((x) => x.kind === 'data');
+  const dataItems = infos.flatMap((x, i) => (x.kind === 'data' ? [i] : []));
   for (let i = 0; i < n; i++) {
     if (isConst[i] || isData[i]) continue;
     for (const j of reads[i]) {
@@ -401,9 +402,9 @@ export function components(infos: readonly ItemInfo[]): Component[] {
       }
     }
     // The data classes, in every component that defines something (see `ItemKind`).
-    if ([...g].some((i) => infos[i].kind === 'def')) {
-      for (let j = 0; j < n; j++) {
-        if (!isData[j] || all.has(j)) continue;
+    if (dataItems.length && [...g].some((i) => infos[i].kind === 'def')) {
+      for (const j of dataItems) {
+        if (all.has(j)) continue;
         all.add(j);
         for (const k of reads[j]) if (isConst[k]) all.add(k);
       }
