@@ -338,7 +338,9 @@ export function registerTests(): void {
       await vscode.window.showTextDocument(doc, { preview: false });
       const lens = await waitFor('a module lens', async () => {
         const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
-        return lenses?.find((l) => l.command?.command === 'attentionForge.previewModule');
+        // An untitled document may reuse the URI of one an earlier test closed: wait until the
+        // lenses are this text's (the class is on line 4).
+        return lenses?.find((l) => l.command?.command === 'attentionForge.previewModule' && l.range.start.line === 3);
       });
       assert.equal(lens.range.start.line, 3);
       assert.equal(lens.command!.arguments![1], 'Attention');
