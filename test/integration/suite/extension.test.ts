@@ -312,5 +312,54 @@ export function registerTests(): void {
       }
     });
 
+    it("puts a Preview module lens above the user's own nn.Module that shows its layer shapes in the preview", async function () {
+      const content = [
+        'import torch.nn as nn',
+        '',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim=64, num_heads=8):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.scale = (dim // num_heads) ** -0.5',
+        '        self.qkv = nn.Linear(dim, dim * 3, bias=False)',
+        '        self.attn_drop = nn.Dropout(0.0)',
+        '        self.proj = nn.Linear(dim, dim)',
+        '        self.proj_drop = nn.Dropout(0.0)',
+        '',
+        '    def forward(self, x):',
+        '        B, N, C = x.shape',
+        '        q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)',
+        '        attn = self.attn_drop(((q @ k.transpose(-2, -1)) * self.scale).softmax(dim=-1))',
+        '        return self.proj_drop(self.proj((attn @ v).transpose(1, 2).reshape(B, N, C)))',
+        '',
+      ].join('\n');
+      // A file of its own in the workspace (not an untitled document, whose URI can be one an
+      // earlier test left open with other text).
+      const uri = file('user_attention_lens.py');
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc, { preview: false });
+      let seen = '';
+      const lens = await waitFor('a module lens', async () => {
+        const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+        seen = JSON.stringify(lenses?.map((l) => [l.range.start.line, l.command?.command, l.command?.arguments?.[1]]));
+        return lenses?.find((l) => l.command?.command === 'attentionForge.previewModule');
+      });
+      assert.equal(lens.range.start.line, 3, `lenses ${seen} on ${doc.uri.toString()}`);
+      assert.equal(lens.command!.arguments![1], 'Attention');
+      await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!, '2,10,64');
+      await waitFor('the preview on the module', () => tabLabels().some((l) => l === 'Preview: Attention') || undefined);
+      const shown = api?.services.previews.moduleShown;
+      assert.equal(shown?.error, undefined, shown?.error);
+      assert.deepEqual(shown?.layers.map((l) => [l.path, l.outputShapes]), [
+        ['Attention', [[2, 10, 64]]],
+        ['qkv', [[2, 10, 192]]],
+        ['attn_drop', [[2, 8, 10, 10]]],
+        ['proj', [[2, 10, 64]]],
+        ['proj_drop', [[2, 10, 64]]],
+      ]);
+      await closeAll();
+    });
   });
 }
