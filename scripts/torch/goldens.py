@@ -87,6 +87,11 @@ def resolve(fn):
         name = fn[len("Tensor."):]
         return lambda self, *a, **k: getattr(self, name)(*a, **k)
     obj = torch
+    if fn.startswith("einops."):
+        import einops  # noqa: PLC0415 - the einops cases run where it is installed (trixie)
+
+        obj = einops
+        fn = fn[len("einops."):]
     for part in fn.split("."):
         obj = getattr(obj, part)
     return obj

@@ -6,7 +6,9 @@ For each MODULES_DIR/<name>.py with a HARNESS_DIR/<name>.py beside it, imports b
 `(callable, args, kwargs)` of the harness's `cases(mod)`, and records, through sys.settrace, each
 local name of a frame executing in the module file whose value became a (new) tensor: the line
 of the statement that bound it (the previous line event of that frame) and its shape. Output:
-{"<name>.py": {"cases": N, "errors": [...], "names": [{"line": L, "name": n, "shapes": [[...], ...]}]}}.
+{"<name>.py": {"cases": N, "errors": [...], "names": [{"line": L, "name": n, "shapes": [[...], ...]}],
+"outputs": [[[...], ...] or null, ...]}}: "outputs" holds, per case, the shapes of the tensors the
+call returned (a tuple's or list's in order), null where the case raised.
 The analyzer's own shapes for the same file are compared with these by the real-code test.
 """
 
@@ -26,6 +28,14 @@ def load(path, name):
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+def tensor_shapes(v):
+    if isinstance(v, torch.Tensor):
+        return [list(v.shape)]
+    if isinstance(v, (tuple, list)):
+        return [s for x in v for s in tensor_shapes(x)]
+    return []
 
 
 def trace_file(mod_path, harness_path):
@@ -68,13 +78,15 @@ def trace_file(mod_path, harness_path):
     torch.manual_seed(0)
     cases = harness.cases(mod)
     errors = []
+    outputs = []
     with torch.no_grad():
         for i, (fn, args, kwargs) in enumerate(cases):
             sys.settrace(calls)
             try:
-                fn(*args, **kwargs)
+                outputs.append(tensor_shapes(fn(*args, **kwargs)))
             except Exception as e:  # reported, and the test fails on it
                 errors.append(f"case {i}: {type(e).__name__}: {e}")
+                outputs.append(None)
             finally:
                 sys.settrace(None)
                 frames.clear()
@@ -82,7 +94,7 @@ def trace_file(mod_path, harness_path):
         {"line": line, "name": name, "shapes": sorted(list(s) for s in shapes)}
         for (line, name), shapes in sorted(records.items())
     ]
-    return {"cases": len(cases), "errors": errors, "names": names}
+    return {"cases": len(cases), "errors": errors, "names": names, "outputs": outputs}
 
 
 def main():

@@ -19,7 +19,8 @@ import { Interpreter } from './interpreter';
 import { PyClass, UserModule, type PyValue } from './values';
 
 export { InterpretError } from './errors';
-export { UserModule, PyTuple, type PyValue } from './values';
+export { UserModule, PyTuple, PyDict, PyNamespace, type PyValue } from './values';
+export { Interpreter } from './interpreter';
 
 export interface ModuleClass {
   readonly name: string;
@@ -85,6 +86,18 @@ export async function moduleClasses(source: string): Promise<ModuleClass[]> {
   const names = [...byName.keys()].filter((n) => isModule(n, new Set()));
   const mentions = (name: string) => names.some((other) => other !== name && new RegExp(`\\b${name}\\b`).test(texts.get(other)!));
   return names.map((name) => ({ name, line: lines.get(name)!, usedByOthers: mentions(name) }));
+}
+
+/**
+ * Runs the top level of `source` (imports, classes, functions, constants) and returns the
+ * interpreter, whose `globals` hold what it defined and whose `call` calls it; throws
+ * `InterpretError` for anything in the user's code.
+ */
+export async function runFile(source: string, o: Omit<LoadOptions, 'className' | 'kwargs'>): Promise<Interpreter> {
+  await initParser();
+  const interp = new Interpreter({ file: o.file, generator: o.generator ?? new Generator(0), device: o.device ?? cpu, maxSteps: o.maxSteps });
+  interp.runModule(tree(source));
+  return interp;
 }
 
 /** Builds the chosen class of `source` on the runtime; throws `InterpretError` for anything in the user's code. */

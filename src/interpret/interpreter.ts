@@ -16,7 +16,9 @@
 import type { Node } from '../analysis/parse';
 import { nn, Tensor, TorchError, full, type Backend, type Generator } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
+import { stridedOffsets } from '../runtime/kernels/kernel';
 import { InterpretError, pyError, PyRaise, unsupported } from './errors';
+import { makeStdlib, PyContext } from './stdlib';
 import { asTensor, bind, makeSurface, MODULE_BASE, OBJECT_BASE, tensorAttribute, tensorMethod, type Host } from './surface';
 import { asInt, Kwargs, PyBoundMethod, PyBuiltin, PyClass, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PySuper, PyToken, PyTuple, pyStr, Scope, typeName, UserModule, type Args, type PyValue } from './values';
 
@@ -43,6 +45,7 @@ export class Interpreter implements Host {
   readonly generator: Generator;
   readonly device: Backend;
   private readonly surface: ReturnType<typeof makeSurface>;
+  private readonly stdlib: ReturnType<typeof makeStdlib>;
   private steps = 0;
   private depth = 0;
   private readonly maxSteps: number;
@@ -56,6 +59,7 @@ export class Interpreter implements Host {
     this.maxSteps = o.maxSteps ?? 2_000_000;
     this.maxDepth = o.maxDepth ?? 100;
     this.surface = makeSurface(this);
+    this.stdlib = makeStdlib(this);
   }
 
   // ---- errors -------------------------------------------------------------------------
@@ -185,13 +189,23 @@ export class Interpreter implements Host {
         scope.vars.set(node.childForFieldName('name')!.text, this.functionDef(node, scope, null));
         return;
       case 'decorated_definition': {
-        const decos = node.namedChildren.filter((c) => c.type === 'decorator').map((d) => d.text.slice(1).trim());
         const def = node.childForFieldName('definition')!;
-        if (decos.every((d) => d === 'staticmethod' || d === 'torch.jit.ignore' || d === 'torch.no_grad()') && def.type === 'function_definition' && fnCtx === null) {
-          scope.vars.set(def.childForFieldName('name')!.text, this.functionDef(def, scope, null, decos.includes('staticmethod')));
-          return;
+        const name = def.childForFieldName('name')!.text;
+        const value = def.type === 'class_definition' ? this.classDef(def, scope) : this.functionDef(def, scope, null);
+        scope.vars.set(name, this.decorate(node, value, scope));
+        return;
+      }
+      case 'with_statement': {
+        const items = node.namedChildren.find((c) => c.type === 'with_clause')?.namedChildren.filter((c) => c.type === 'with_item') ?? [];
+        for (const item of items) {
+          const v = item.childForFieldName('value') ?? item.namedChildren[0];
+          const expr = v.type === 'as_pattern' ? v.namedChildren[0] : v;
+          const alias = v.type === 'as_pattern' ? v.childForFieldName('alias') : null;
+          const ctx = this.eval(expr, scope, fnCtx);
+          if (!(ctx instanceof PyContext)) throw this.fail(item, 'unsupported', `with ${expr.text.split('\n')[0].slice(0, 60)} (the interpreter knows the context managers that change nothing on an inference run, such as torch.no_grad())`);
+          if (alias) this.bindTarget(alias.namedChildren[0] ?? alias, null, scope, fnCtx);
         }
-        throw this.fail(node, 'unsupported', `decorator @${decos[0]}`);
+        return this.execBlock(node.childForFieldName('body')!, scope, fnCtx);
       }
       default:
         throw this.fail(node, 'unsupported', `statement '${node.type.replace(/_statement$/, '')}'`);
@@ -201,17 +215,17 @@ export class Interpreter implements Host {
   private importStmt(node: Node, scope: Scope): void {
     const known = (dotted: string): PyValue | undefined => {
       const s = this.surface;
-      const table: Record<string, PyValue> = { torch: s.torch, 'torch.nn': s.nn, 'torch.nn.functional': s.F, 'torch.nn.init': s.init, math: s.math };
+      const table: Record<string, PyValue> = { torch: s.torch, 'torch.nn': s.nn, 'torch.nn.functional': s.F, 'torch.nn.init': s.init, 'torch.jit': s.jit, math: s.math, ...this.stdlib };
       return table[dotted];
     };
-    const harmless = /^(typing|typing_extensions|__future__|collections\.abc|abc|warnings|functools)$/;
+    const harmless = /^(__future__|collections\.abc|abc|logging|os|sys|enum|numbers|inspect)$/;
     if (node.type === 'import_statement') {
       for (const n of node.namedChildren) {
         const [dotted, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, null];
         const v = known(dotted);
         if (v === undefined) {
           if (harmless.test(dotted)) continue;
-          throw this.fail(node, 'unsupported', `import ${dotted} (the interpreter knows torch, torch.nn, torch.nn.functional and math)`);
+          throw this.fail(node, 'unsupported', `import ${dotted} (the interpreter knows torch, torch.nn, torch.nn.functional, math, einops, dataclasses, functools, copy, typing and collections)`);
         }
         if (alias) scope.vars.set(alias, v);
         else scope.vars.set(dotted.split('.')[0], known(dotted.split('.')[0])!);
@@ -219,9 +233,16 @@ export class Interpreter implements Host {
       return;
     }
     const from = node.childForFieldName('module_name')!.text;
-    if (harmless.test(from)) return;
+    if (harmless.test(from)) {
+      // Names from modules that only matter to types or tooling: bound, so a use names them.
+      for (const n of node.childrenForFieldName('name')) {
+        const [name, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, n.text];
+        scope.vars.set(alias, new PyToken(`${from}.${name}`));
+      }
+      return;
+    }
     const base = known(from);
-    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional and math)`);
+    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional, math, einops, dataclasses, functools, copy, typing and collections)`);
     for (const n of node.childrenForFieldName('name')) {
       const [name, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, n.text];
       const v = base.attrs.get(name) ?? known(`${from}.${name}`);
@@ -249,12 +270,12 @@ export class Interpreter implements Host {
     for (const s of node.childForFieldName('body')!.namedChildren) {
       const target = s.type === 'decorated_definition' ? s.childForFieldName('definition')! : s;
       if (target.type === 'function_definition') {
-        const decos = s.type === 'decorated_definition' ? s.namedChildren.filter((c) => c.type === 'decorator').map((d) => d.text.slice(1).trim()) : [];
-        const bad = decos.find((d) => d !== 'staticmethod' && d !== 'torch.jit.ignore' && d !== 'torch.no_grad()');
-        if (bad) throw this.fail(s, 'unsupported', `decorator @${bad}`);
-        cls.dict.set(target.childForFieldName('name')!.text, this.functionDef(target, scope, cls, decos.includes('staticmethod')));
+        const f = this.functionDef(target, scope, cls);
+        cls.dict.set(target.childForFieldName('name')!.text, s.type === 'decorated_definition' ? this.decorate(s, f, scope) : f);
         continue;
       }
+      const a = s.type === 'expression_statement' ? s.namedChildren[0] : null;
+      if (a?.type === 'assignment' && a.childForFieldName('type') && a.childForFieldName('left')?.type === 'identifier') cls.annotations.push(a.childForFieldName('left')!.text);
       this.exec(s, body, null);
     }
     for (const [k, v] of body.vars) if (!cls.dict.has(k)) cls.dict.set(k, v);
@@ -268,6 +289,32 @@ export class Interpreter implements Host {
     }
     const f = new PyFunction(node.childForFieldName('name')!.text, node, defaults, scope, owner);
     return isStatic ? (Object.assign(f, { isStatic: true }) as PyFunction) : f;
+  }
+
+  /**
+   * Applies a definition's decorators, innermost first: `staticmethod`, `classmethod` and
+   * `property` mark the function; any other decorator is evaluated and called with the value
+   * (`dataclass`, `torch.jit.script`, `torch.no_grad()`, `functools.wraps(f)`, the user's own).
+   */
+  private decorate(node: Node, value: PyFunction | PyClass, scope: Scope): PyValue {
+    let v: PyValue = value;
+    for (const d of node.namedChildren.filter((c) => c.type === 'decorator').reverse()) {
+      const expr = d.namedChildren[0];
+      const text = expr.text;
+      if ((text === 'staticmethod' || text === 'classmethod' || text === 'property') && v instanceof PyFunction && v.owner) {
+        Object.assign(v, text === 'staticmethod' ? { isStatic: true } : text === 'classmethod' ? { isClassMethod: true } : { isProperty: true });
+        continue;
+      }
+      if (/^[A-Za-z_][\w]*\.setter$/.test(text)) throw this.fail(d, 'unsupported', `decorator @${text} (properties are read-only here)`);
+      const deco = this.eval(expr, scope, null);
+      if (deco instanceof PyContext) continue;
+      try {
+        v = this.call(deco, [v]);
+      } catch (e) {
+        throw this.located(d, e);
+      }
+    }
+    return v;
   }
 
   // ---- assignment ---------------------------------------------------------------------------
@@ -337,7 +384,11 @@ export class Interpreter implements Host {
           obj.map.set(this.key(this.eval(idx[0], scope, fnCtx), t), v);
           return;
         }
-        throw this.fail(t, 'unsupported', `assignment into ${typeName(obj)}[…] (in-place writes into tensors are not supported)`);
+        if (obj instanceof Tensor) {
+          const ix = idx.map((n) => this.eval(n, scope, fnCtx));
+          return this.writeTensor(obj, ix.length === 1 && ix[0] instanceof PyTuple ? ix[0].items : ix, v, t);
+        }
+        throw this.fail(t, 'unsupported', `assignment into ${typeName(obj)}[…]`);
       }
       default:
         throw this.fail(t, 'unsupported', `assignment target '${t.type}'`);
@@ -426,6 +477,7 @@ export class Interpreter implements Host {
     }
     if (v instanceof PyClass) {
       const c = v.lookup(name);
+      if (c instanceof PyFunction && (c as PyFunction & { isClassMethod?: boolean }).isClassMethod) return new PyBoundMethod(c, v);
       if (c !== undefined) return c;
       return this.raiseAttr(v, name);
     }
@@ -449,8 +501,12 @@ export class Interpreter implements Host {
   }
 
   private bindMethod(c: PyValue, self: PyValue): PyValue {
-    if (c instanceof PyFunction && !(c as PyFunction & { isStatic?: boolean }).isStatic) return new PyBoundMethod(c, self);
-    return c;
+    if (!(c instanceof PyFunction)) return c;
+    const marks = c as PyFunction & { isStatic?: boolean; isClassMethod?: boolean; isProperty?: boolean };
+    if (marks.isStatic) return c;
+    if (marks.isClassMethod) return new PyBoundMethod(c, self instanceof UserModule || self instanceof PyInstance ? self.cls : self);
+    if (marks.isProperty) return this.invoke(c, self, [], new Map());
+    return new PyBoundMethod(c, self);
   }
 
   /** The `nn.Module` methods user code calls on modules. */
@@ -826,6 +882,30 @@ export class Interpreter implements Host {
     return items[j];
   }
 
+  /**
+   * `t[idx] = value` with basic indexing: the elements of the view are overwritten in `t`'s
+   * storage, so every view of it sees the write, as in torch. Needs a backend that reads
+   * synchronously (the CPU); a scalar or a tensor broadcast to the view's shape.
+   */
+  private writeTensor(t: Tensor, idx: readonly PyValue[], v: PyValue, node: Node): void {
+    const view = this.indexTensor(t, idx, node);
+    const readSync = t.device.readSync?.bind(t.device);
+    if (!readSync) throw this.fail(node, 'unsupported', `assignment into a tensor on the ${t.device.name} backend`);
+    let values: ArrayLike<number>;
+    if (v instanceof Tensor) {
+      try {
+        values = v.to(t.dtype).expand(view.shape).contiguous().dataSync();
+      } catch (e) {
+        throw this.located(node, e);
+      }
+    } else if (typeof v === 'number' || typeof v === 'boolean') values = new Float32Array(view.numel()).fill(Number(v));
+    else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
+    const data = readSync(t.storage).slice();
+    const offs = stridedOffsets(view.shape, view.strides, view.offset);
+    for (let i = 0; i < offs.length; i++) data[offs[i]] = t.dtype === 'bool' ? (values[i] ? 1 : 0) : t.dtype === 'int64' ? Math.trunc(values[i]) : values[i];
+    t.device.write(t.storage, data);
+  }
+
   /** Basic indexing: ints, slices, None and one Ellipsis, as views (advanced indexing is unsupported). */
   private indexTensor(t: Tensor, idx: readonly PyValue[], node: Node): Tensor {
     const consuming = idx.filter((v) => typeof v === 'number' || typeof v === 'boolean' || v instanceof PySlice).length;
@@ -911,6 +991,7 @@ export class Interpreter implements Host {
     const self: PyValue = cls.module ? new UserModule(cls, (m, args, kws) => this.runForward(m, args, kws)) : new PyInstance(cls);
     const init = cls.lookup('__init__');
     if (init instanceof PyFunction) this.invoke(init, self, pos, kw);
+    else if (init instanceof PyBuiltin) init.call({ pos: [self, ...pos], kw });
     else if (pos.length || kw.size) throw pyError('TypeError', `${cls.name}() takes no arguments`);
     return self;
   }

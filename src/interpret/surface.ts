@@ -10,9 +10,10 @@
  * This module does not walk syntax; the interpreter calls it with evaluated values.
  */
 
-import { arange, cat, F, full, Generator, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
+import { arange, cat, einsum, F, full, Generator, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
 import { pyError, PyRaise, unsupported } from './errors';
+import { context } from './stdlib';
 import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyInstance, PyNamespace, PyToken, PyTuple, typeName, UserModule, type Args, type PyValue } from './values';
 
 /** What the surface needs from the interpreter. */
@@ -126,7 +127,7 @@ function opts<T extends object>(o: T): T {
 }
 
 /** The namespaces a Python file can import: `torch` (with `nn`, `nn.functional`, `nn.init`) and `math`. */
-export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; F: PyNamespace; init: PyNamespace; math: PyNamespace; builtins: Map<string, PyValue> } {
+export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; F: PyNamespace; init: PyNamespace; jit: PyNamespace; math: PyNamespace; builtins: Map<string, PyValue> } {
   const g = host.generator;
   const device = host.device;
   const fo = { generator: g, device };
@@ -181,6 +182,11 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     adaptive_avg_pool2d: fn('F.adaptive_avg_pool2d', (a) => F.adaptiveAvgPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
     adaptive_max_pool2d: fn('F.adaptive_max_pool2d', (a) => F.adaptiveMaxPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
     conv1d: fn('F.conv1d', (a) => conv(F.conv1d, 'conv1d', a)),
+    embedding: fn('F.embedding', (a) => {
+      const b = bind('embedding', ['input', 'weight', 'padding_idx=', 'max_norm=', 'norm_type=', 'scale_grad_by_freq=', 'sparse='], a);
+      if (b.get('max_norm') !== undefined && b.get('max_norm') !== null) throw unsupported('F.embedding with max_norm');
+      return F.embedding(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'));
+    }),
     conv2d: fn('F.conv2d', (a) => conv(F.conv2d, 'conv2d', a)),
   });
 
@@ -252,6 +258,18 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     Conv2d: convLayer('Conv2d', nn.Conv2d),
     BatchNorm1d: bnLayer('BatchNorm1d', nn.BatchNorm1d),
     BatchNorm2d: bnLayer('BatchNorm2d', nn.BatchNorm2d),
+    BatchNorm3d: bnLayer('BatchNorm3d', nn.BatchNorm3d),
+    Conv3d: convLayer('Conv3d', nn.Conv3d as unknown as typeof nn.Conv2d),
+    Embedding: layer('Embedding', ['num_embeddings', 'embedding_dim', 'padding_idx=', 'max_norm=', 'norm_type=', 'scale_grad_by_freq=', 'sparse=', '_weight=', '_freeze=', 'device=', 'dtype='], (b) => {
+      if (b.get('max_norm') !== undefined && b.get('max_norm') !== null) throw unsupported('nn.Embedding with max_norm');
+      if (b.get('_weight') !== undefined && b.get('_weight') !== null) throw unsupported('nn.Embedding with _weight');
+      const p = b.get('padding_idx');
+      return new nn.Embedding(asInt(b.get('num_embeddings'), 'num_embeddings'), asInt(b.get('embedding_dim'), 'embedding_dim'), { ...fo, padding_idx: p === undefined || p === null ? null : asInt(p, 'padding_idx') });
+    }, nn.Embedding),
+    MaxPool1d: pool('MaxPool1d', nn.MaxPool1d as unknown as typeof nn.MaxPool2d, ['stride=', 'padding=', 'dilation=', 'return_indices=', 'ceil_mode=']),
+    MaxPool3d: pool('MaxPool3d', nn.MaxPool3d as unknown as typeof nn.MaxPool2d, ['stride=', 'padding=', 'dilation=', 'return_indices=', 'ceil_mode=']),
+    AvgPool1d: pool('AvgPool1d', nn.AvgPool1d as unknown as typeof nn.MaxPool2d, ['stride=', 'padding=', 'ceil_mode=', 'count_include_pad=']),
+    AdaptiveAvgPool3d: adaptive('AdaptiveAvgPool3d', nn.AdaptiveAvgPool3d as unknown as typeof nn.AdaptiveAvgPool2d),
     LayerNorm: layer('LayerNorm', ['normalized_shape', 'eps=', 'elementwise_affine=', 'device=', 'dtype='], (b) => new nn.LayerNorm(intOrTuple(b.get('normalized_shape'), 'normalized_shape'), opts({ ...fo, eps: optNumber(b.get('eps'), 'eps'), elementwise_affine: b.get('elementwise_affine') === undefined ? undefined : Boolean(b.get('elementwise_affine')) })), nn.LayerNorm),
     Dropout: layer('Dropout', ['p=', 'inplace='], (b) => new nn.Dropout(optNumber(b.get('p'), 'p') ?? 0.5), nn.Dropout),
     Softmax: layer('Softmax', ['dim='], (b) => {
@@ -324,6 +342,54 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return stack(tensors(b.get('tensors'), 'tensors'), optNumber(b.get('dim'), 'dim') ?? 0);
     }),
     softmax: functional.attrs.get('softmax')!,
+    einsum: fn('torch.einsum', (a) => {
+      const [eq, ...rest] = a.pos;
+      if (typeof eq !== 'string') throw pyError('TypeError', `einsum(): the equation must be a str, not ${typeName(eq)}`);
+      const ops = rest.length === 1 && (Array.isArray(rest[0]) || rest[0] instanceof PyTuple) ? asSequence(rest[0], 'operands') : rest;
+      return einsum(eq, ...ops.map((t) => asTensor(t, 'operand')));
+    }),
+    sin: t1('torch.sin', (t) => t.sin()),
+    cos: t1('torch.cos', (t) => t.cos()),
+    meshgrid: fn('torch.meshgrid', (a) => {
+      const b = bind('meshgrid', ['*tensors', 'indexing='], a);
+      let ts = b.get('tensors') as PyValue[];
+      if (ts.length === 1 && (Array.isArray(ts[0]) || ts[0] instanceof PyTuple)) ts = [...asSequence(ts[0], 'tensors')];
+      const xs = ts.map((t) => asTensor(t, 'tensors'));
+      const indexing = b.get('indexing') ?? 'ij';
+      if (indexing !== 'ij' && indexing !== 'xy') throw pyError('RuntimeError', `torch.meshgrid: indexing must be one of "xy" or "ij", but received: ${String(indexing)}`);
+      for (const x of xs) if (x.ndim > 1) throw pyError('RuntimeError', 'torch.meshgrid: Expected 0D or 1D tensor in the tensor list');
+      // 'xy' swaps the first two axes of the grid (and of the outputs' shapes), as torch does.
+      const order = xs.map((_, i) => i);
+      if (indexing === 'xy' && xs.length >= 2) [order[0], order[1]] = [order[1], order[0]];
+      const sizesOut = order.map((i) => xs[i].numel());
+      return tuple(xs.map((x, i) => {
+        const shape = sizesOut.map(() => 1);
+        shape[order.indexOf(i)] = x.numel();
+        return x.reshape(shape).expand(sizesOut);
+      }));
+    }),
+    clamp: fn('torch.clamp', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'clamp', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    roll: fn('torch.roll', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'roll', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    split: fn('torch.split', (a) => tensorMethod(asTensor(a.pos[0], 'tensor'), 'split', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    repeat_interleave: fn('torch.repeat_interleave', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'repeat_interleave', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    index_select: fn('torch.index_select', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'index_select', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    full_like: fn('torch.full_like', (a) => {
+      const b = bind('full_like', ['input', 'fill_value', 'dtype=', 'device=', 'requires_grad='], a);
+      const t = asTensor(b.get('input'), 'input');
+      const v = b.get('fill_value');
+      return full(t.shape, typeof v === 'boolean' ? v : asNumber(v, 'fill_value'), { device: t.device, dtype: dtypeOf(b.get('dtype')) ?? t.dtype });
+    }),
+    manual_seed: fn('torch.manual_seed', () => null),
+    is_tensor: fn('torch.is_tensor', (a) => a.pos[0] instanceof Tensor),
+    no_grad: context('torch.no_grad'),
+    inference_mode: context('torch.inference_mode'),
+    enable_grad: context('torch.enable_grad'),
+    autocast: context('torch.autocast'),
+    finfo: fn('torch.finfo', (a) => {
+      const d = a.pos[0] === undefined ? 'float32' : dtypeOf(a.pos[0]);
+      if (d !== 'float32') throw pyError('TypeError', 'torch.finfo() requires a floating point input type');
+      return ns('torch.finfo', { max: 3.4028234663852886e38, min: -3.4028234663852886e38, eps: 1.1920928955078125e-7, tiny: 1.1754943508222875e-38, bits: 32 });
+    }),
     sigmoid: t1('torch.sigmoid', (t) => t.sigmoid()),
     relu: t1('torch.relu', (t) => t.relu()),
     tanh: t1('torch.tanh', (t) => t.tanh()),
@@ -380,6 +446,17 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     chunk: fn('torch.chunk', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'chunk', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     unbind: fn('torch.unbind', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'unbind', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
   });
+
+  const jit = ns('torch.jit', {
+    script: fn('torch.jit.script', (a) => a.pos[0] ?? null),
+    ignore: fn('torch.jit.ignore', (a) => (a.pos[0] !== undefined && !a.kw.size ? a.pos[0] : fn('torch.jit.ignore', (b) => b.pos[0] ?? null))),
+    unused: fn('torch.jit.unused', (a) => a.pos[0] ?? null),
+    export: fn('torch.jit.export', (a) => a.pos[0] ?? null),
+    is_scripting: fn('torch.jit.is_scripting', () => false),
+    is_tracing: fn('torch.jit.is_tracing', () => false),
+    Final: new PyToken('torch.jit.Final'),
+  });
+  (torchNs.attrs as Map<string, PyValue>).set('jit', jit);
 
   const math = ns('math', {
     pi: Math.PI,
@@ -469,7 +546,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     }).filter(([k]) => k !== 'int_'),
   );
   builtins.set('object', OBJECT_BASE);
-  return { torch: torchNs, nn: nnNs, F: functional, init, math, builtins };
+  return { torch: torchNs, nn: nnNs, F: functional, init, jit, math, builtins };
 }
 
 /** The base `nn.Module`: a class statement's base, `isinstance(m, nn.Module)`; building it directly is unsupported. */
@@ -628,6 +705,51 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
     case 'long':
     case 'bool':
       return m([], () => t[name]());
+    case 'sin':
+    case 'cos':
+      return m([], () => t[name]());
+    case 'eq':
+    case 'ne':
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge':
+      return m(['other'], (b) => t[name](other(b)));
+    case 'clamp':
+    case 'clip':
+      return m(['min=', 'max='], (b) => {
+        let r = t;
+        const lo = optNumber(b.get('min'), 'min');
+        const hi = optNumber(b.get('max'), 'max');
+        if (lo === undefined && hi === undefined) throw pyError('RuntimeError', "torch.clamp: At least one of 'min' or 'max' must not be None");
+        if (lo !== undefined) r = r.clampMin(lo);
+        if (hi !== undefined) r = r.clampMax(hi);
+        return r;
+      });
+    case 'roll':
+      return m(['shifts', 'dims='], (b) => t.roll(intOrTuple(b.get('shifts'), 'shifts'), b.get('dims') === undefined || b.get('dims') === null ? [] : intOrTuple(b.get('dims'), 'dims')));
+    case 'index_select':
+      return m(['dim', 'index'], (b) => t.indexSelect(int(b, 'dim'), asTensor(b.get('index'), 'index')));
+    case 'repeat_interleave':
+      return m(['repeats', 'dim='], (b) => {
+        if (b.get('dim') === undefined || b.get('dim') === null) return t.flatten().repeatInterleave(int(b, 'repeats'), 0);
+        return t.repeatInterleave(int(b, 'repeats'), int(b, 'dim'));
+      });
+    case 'repeat':
+      return m(['*sizes'], (b) => {
+        const reps = sizes(b.get('sizes') as PyValue[], 'sizes');
+        if (reps.length < t.ndim) throw pyError('RuntimeError', 'Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor');
+        // Tile: a unit axis before each, expanded to the count, then merged.
+        const shape = [...Array(reps.length - t.ndim).fill(1), ...t.shape];
+        const x = t.reshape(shape.flatMap((s) => [1, s]));
+        return x.expand(shape.flatMap((s, i) => [reps[i], s])).reshape(shape.map((s, i) => s * reps[i]));
+      });
+    case 'tril':
+    case 'triu':
+      return m(['diagonal='], (b) => (name === 'tril' ? tril : triu)(t, optNumber(b.get('diagonal'), 'diagonal') ?? 0));
+    case 'new_zeros':
+    case 'new_ones':
+      return m(['*size', 'dtype=', 'device=', 'requires_grad='], (b) => full(sizes(b.get('size') as PyValue[], 'size'), name === 'new_zeros' ? 0 : 1, { device: t.device, dtype: dtypeOf(b.get('dtype')) ?? t.dtype }));
     case 'gelu':
       return m(['approximate='], (b) => t.gelu((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none'));
     case 'type_as':

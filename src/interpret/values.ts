@@ -109,6 +109,9 @@ export class PyClass {
     readonly line: number,
   ) {}
 
+  /** Names annotated in the class body, in order (`n_embd: int = 768`): a dataclass's fields. */
+  readonly annotations: string[] = [];
+
   /** Method resolution order: depth first, left to right, each class once (enough for the single and simple multiple inheritance modules use). */
   mro(): PyClass[] {
     const out: PyClass[] = [];

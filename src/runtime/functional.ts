@@ -130,6 +130,13 @@ export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
 
 /** Dropout in eval mode is the identity; training mode is not supported (inference runtime). */
+/** `F.embedding(input, weight)`: the rows of `weight` at the int64 indices, shaped `[...input.shape, dim]`. */
+export function embedding(input: Tensor, weight: Tensor): Tensor {
+  if (input.dtype !== 'int64') throw new TorchError('RuntimeError', `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ${input.dtype === 'bool' ? 'torch.BoolTensor' : 'torch.FloatTensor'} instead (while checking arguments for embedding)`);
+  if (weight.ndim !== 2) throw new TorchError('RuntimeError', `'weight' must be 2-D`);
+  return weight.indexSelect(0, input.reshape(-1)).reshape([...input.shape, weight.shape[1]]);
+}
+
 export function dropout(x: Tensor, p = 0.5, training = false): Tensor {
   if (p < 0 || p > 1) throw new TorchError('ValueError', `dropout probability has to be between 0 and 1, but got ${p}`);
   if (training && p > 0) throw new TorchError('RuntimeError', 'dropout in training mode is not supported by this runtime (inference only)');

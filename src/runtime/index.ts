@@ -15,6 +15,8 @@ export { TorchError, type TorchErrorKind } from './errors';
 export { Generator, randn, rand } from './random';
 export * as F from './functional';
 export * as nn from './nn/index';
+export * as einops from './einops';
+export { einsum } from './einsum';
 export { parseSafetensors, serializeSafetensors, loadStateDictFromSafetensors, SafetensorsError } from './safetensors';
 export { readStateDict, loadStateDictFromFile, readTorchCheckpoint, findStateDict, CheckpointError, STATE_DICT_KEYS, type StateDictFile, type ReadStateDictOptions, type WeightsFormat, type Checkpoint, type CheckpointOptions } from './checkpoint/index';
 export { KERNELS, getKernel } from './kernels/registry';

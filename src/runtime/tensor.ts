@@ -447,6 +447,12 @@ export class Tensor {
   log(): Tensor {
     return this.unaryOp('log');
   }
+  sin(): Tensor {
+    return this.unaryOp('sin');
+  }
+  cos(): Tensor {
+    return this.unaryOp('cos');
+  }
   sqrt(): Tensor {
     return this.unaryOp('sqrt');
   }

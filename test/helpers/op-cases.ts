@@ -6,7 +6,7 @@
  * Nothing here runs a case.
  */
 
-import { F, Tensor, cat, stack, tril, triu } from '../../src/runtime/index';
+import { F, Tensor, cat, einops, einsum, stack, tril, triu } from '../../src/runtime/index';
 
 export interface In {
   shape: number[];
@@ -54,6 +54,7 @@ export const CASES: OpCase[] = [
   { id: 'stack-bad', fn: 'stack', inputs: [f(2, 3), f(2, 4)], args: [['$list', '$0', '$1']], kernels: [], ts: ([a, c]) => stack([a, c]) },
   { id: 'roll', fn: 'roll', inputs: [f(3, 4, 5)], kwargs: { shifts: ['$tuple', -1, 2], dims: ['$tuple', 1, 2] }, kernels: ['cat'], ts: ([x]) => x.roll([-1, 2], [1, 2]) },
   { id: 'index-select', fn: 'index_select', inputs: [f(5, 3), { shape: [7], dtype: 'int64', high: 5 }], args: ['$0', 0, '$1'], kernels: ['index_select'], ts: ([x, i]) => x.indexSelect(0, i) },
+  { id: 'embedding', fn: 'nn.functional.embedding', inputs: [{ shape: [2, 5], dtype: 'int64', high: 7 }, f(7, 4)], args: ['$0', '$1'], kernels: ['index_select', 'copy'], ts: ([i, w]) => F.embedding(i, w) },
   { id: 'pad', fn: 'nn.functional.pad', inputs: [f(2, 3, 4)], args: ['$0', ['$tuple', 1, 2, 0, 3]], kernels: ['cat'], ts: ([x]) => F.pad(x, [1, 2, 0, 3]) },
   { id: 'triu', fn: 'triu', inputs: [f(4, 5)], args: ['$0', 1], kernels: ['masked_fill'], ts: ([x]) => triu(x, 1) },
   { id: 'tril', fn: 'tril', inputs: [f(4, 5)], args: ['$0', -1], kernels: ['masked_fill'], ts: ([x]) => tril(x, -1) },
@@ -66,6 +67,8 @@ export const CASES: OpCase[] = [
   { id: 'mul-scalar', fn: 'mul', inputs: [f(2, 3)], args: ['$0', 0.125], kernels: ['unary'], ts: ([a]) => a.mul(0.125) },
   { id: 'sigmoid', fn: 'sigmoid', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.sigmoid() },
   { id: 'relu', fn: 'relu', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.relu() },
+  { id: 'sin', fn: 'sin', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.sin() },
+  { id: 'cos', fn: 'cos', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.cos() },
   { id: 'tanh', fn: 'tanh', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.tanh() },
   { id: 'gelu', fn: 'nn.functional.gelu', inputs: [{ shape: [64], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => F.gelu(a) },
   { id: 'gelu-tanh', fn: 'nn.functional.gelu', inputs: [f(5, 5)], args: ['$0'], kwargs: { approximate: 'tanh' }, kernels: ['unary'], ts: ([a]) => F.gelu(a, 'tanh') },
@@ -89,6 +92,14 @@ export const CASES: OpCase[] = [
   { id: 'matmul-dot', fn: 'matmul', inputs: [f(5), f(5)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.matmul(c) },
   { id: 'matmul-bad', fn: 'matmul', inputs: [f(3, 4), f(5, 6)], args: ['$0', '$1'], kernels: [], ts: ([a, c]) => a.matmul(c) },
   { id: 'bmm', fn: 'bmm', inputs: [f(3, 4, 5), f(3, 5, 2)], args: ['$0', '$1'], kernels: ['matmul'], ts: ([a, c]) => a.bmm(c) },
+  { id: 'einsum-attention-scores', fn: 'einsum', inputs: [f(2, 3, 5, 4), f(2, 3, 6, 4)], args: ['bhid,bhjd->bhij', '$0', '$1'], kernels: ['copy', 'matmul'], ts: ([a, c]) => einsum('bhid,bhjd->bhij', a, c) },
+  { id: 'einsum-spaces-implicit', fn: 'einsum', inputs: [f(3, 4), f(4, 5)], args: ['ij, jk', '$0', '$1'], kernels: ['copy', 'matmul'], ts: ([a, c]) => einsum('ij, jk', a, c) },
+  { id: 'einsum-ellipsis-broadcast', fn: 'einsum', inputs: [f(2, 1, 3, 4), f(5, 4, 6)], args: ['...ij,...jk->...ik', '$0', '$1'], kernels: ['copy', 'matmul'], ts: ([a, c]) => einsum('...ij,...jk->...ik', a, c) },
+  { id: 'einsum-sum-out-and-outer', fn: 'einsum', inputs: [f(2, 3, 4), f(5)], args: ['bnd,e->bde', '$0', '$1'], kernels: ['copy', 'matmul', 'reduce'], ts: ([a, c]) => einsum('bnd,e->bde', a, c) },
+  { id: 'einsum-three-operands', fn: 'einsum', inputs: [f(2, 3), f(3, 4), f(4, 5)], args: ['ab,bc,cd->da', '$0', '$1', '$2'], kernels: ['copy', 'matmul'], ts: ([a, c, d]) => einsum('ab,bc,cd->da', a, c, d) },
+  { id: 'einsum-linear-attention-context', fn: 'einsum', inputs: [f(2, 4, 8, 6), f(2, 4, 8, 5)], args: ['bhnd,bhne->bhde', '$0', '$1'], kernels: ['copy', 'matmul'], ts: ([k, v]) => einsum('bhnd,bhne->bhde', k, v) },
+  { id: 'einsum-transpose-only', fn: 'einsum', inputs: [f(2, 3, 4)], args: ['abc->cab', '$0'], kernels: [], ts: ([a]) => einsum('abc->cab', a) },
+  { id: 'einsum-bad-rank', fn: 'einsum', inputs: [f(2, 3), f(3, 4)], args: ['ijk,jk->ik', '$0', '$1'], kernels: [], ts: ([a, c]) => einsum('ijk,jk->ik', a, c) },
   { id: 'bmm-2d-bad', fn: 'bmm', inputs: [f(4, 5), f(5, 2)], args: ['$0', '$1'], kernels: [], ts: ([a, c]) => a.bmm(c) },
   { id: 'linear', fn: 'nn.functional.linear', inputs: [f(2, 3, 5), f(4, 5), f(4)], args: ['$0', '$1', '$2'], kernels: ['matmul'], ts: ([x, w, c]) => F.linear(x, w, c) },
   { id: 'linear-bad', fn: 'nn.functional.linear', inputs: [f(2, 6), f(4, 5)], args: ['$0', '$1'], kernels: [], ts: ([x, w]) => F.linear(x, w) },
@@ -119,6 +130,24 @@ export const CASES: OpCase[] = [
 ];
 
 // SDPA exists only in torch >= 2.0.
+/**
+ * einops (python3-einops, in the trixie chroot with torch 2.6 only): the patterns attention code
+ * uses, run by einops itself on torch.
+ */
+export const EINOPS_CASES: OpCase[] = [
+  { id: 'einops-split-heads', fn: 'einops.rearrange', inputs: [f(2, 5, 12)], args: ['$0', 'b n (h d) -> b h n d'], kwargs: { h: 3 }, kernels: ['copy'], ts: ([x]) => einops.rearrange(x, 'b n (h d) -> b h n d', { h: 3 }) },
+  { id: 'einops-merge-heads', fn: 'einops.rearrange', inputs: [f(2, 3, 5, 4)], args: ['$0', 'b h n d -> b n (h d)'], kernels: ['copy'], ts: ([x]) => einops.rearrange(x, 'b h n d -> b n (h d)') },
+  { id: 'einops-patches', fn: 'einops.rearrange', inputs: [f(2, 3, 8, 12)], args: ['$0', 'b c (h p1) (w p2) -> b (h w) (p1 p2 c)'], kwargs: { p1: 4, p2: 4 }, kernels: ['copy'], ts: ([x]) => einops.rearrange(x, 'b c (h p1) (w p2) -> b (h w) (p1 p2 c)', { p1: 4, p2: 4 }) },
+  { id: 'einops-ellipsis-unit', fn: 'einops.rearrange', inputs: [f(2, 3, 4, 5)], args: ['$0', 'b ... d -> b 1 (...) d'], kernels: ['copy'], ts: ([x]) => einops.rearrange(x, 'b ... d -> b 1 (...) d') },
+  { id: 'einops-repeat-cls', fn: 'einops.repeat', inputs: [f(1, 1, 8)], args: ['$0', '1 1 d -> b 1 d'], kwargs: { b: 3 }, kernels: ['copy'], ts: ([x]) => einops.repeat(x, '1 1 d -> b 1 d', { b: 3 }) },
+  { id: 'einops-repeat-kv-heads', fn: 'einops.repeat', inputs: [f(2, 2, 5, 4)], args: ['$0', 'b g n d -> b (g r) n d'], kwargs: { r: 3 }, kernels: ['copy'], ts: ([x]) => einops.repeat(x, 'b g n d -> b (g r) n d', { r: 3 }) },
+  { id: 'einops-reduce-mean-pool', fn: 'einops.reduce', inputs: [f(2, 7, 6)], args: ['$0', 'b n d -> b d', 'mean'], kernels: ['reduce'], ts: ([x]) => einops.reduce(x, 'b n d -> b d', 'mean') },
+  { id: 'einops-reduce-max-keep', fn: 'einops.reduce', inputs: [f(2, 4, 6, 6)], args: ['$0', 'b c (h 2) (w 2) -> b c h w', 'max'], kernels: ['copy', 'reduce'], ts: ([x]) => einops.reduce(x, 'b c (h 2) (w 2) -> b c h w', 'max') },
+  { id: 'einops-reduce-unit-axes', fn: 'einops.reduce', inputs: [f(2, 4, 3, 5)], args: ['$0', 'b c h w -> b c () ()', 'sum'], kernels: ['reduce'], ts: ([x]) => einops.reduce(x, 'b c h w -> b c () ()', 'sum') },
+  { id: 'einops-einsum-named', fn: 'einops.einsum', inputs: [f(2, 3, 5, 4), f(2, 3, 6, 4)], args: ['$0', '$1', 'b h i d, b h j d -> b h i j'], kernels: ['copy', 'matmul'], ts: ([a, c]) => einops.einsum('b h i d, b h j d -> b h i j', a, c) },
+  { id: 'einops-bad-divide', fn: 'einops.rearrange', inputs: [f(2, 5, 10)], args: ['$0', 'b n (h d) -> b h n d'], kwargs: { h: 3 }, kernels: [], ts: ([x]) => einops.rearrange(x, 'b n (h d) -> b h n d', { h: 3 }) },
+];
+
 export const SDPA_CASES: OpCase[] = [
   { id: 'sdpa', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(2, 3, 5, 4), f(2, 3, 7, 4), f(2, 3, 7, 6)], args: ['$0', '$1', '$2'], kernels: ['scaled_dot_product_attention'], ts: ([q, k, v]) => F.scaledDotProductAttention(q, k, v) },
   { id: 'sdpa-bool-mask', fn: 'nn.functional.scaled_dot_product_attention', inputs: [f(2, 5, 4), f(2, 7, 4), f(2, 7, 4), { shape: [5, 7], fill: 'causal-keep', dtype: 'bool' }], args: ['$0', '$1', '$2'], kwargs: { attn_mask: '$3' }, kernels: ['scaled_dot_product_attention'], ts: ([q, k, v, m]) => F.scaledDotProductAttention(q, k, v, { attnMask: m }) },

@@ -15,7 +15,7 @@ import { instantiateBlock } from '../../src/twins/registry';
 import { getKernel } from '../../src/runtime/kernels/registry';
 import type { WebGpuBackend } from '../../src/runtime/webgpu/backend';
 import { createNodeWebGpuBackend } from '../../src/runtime/webgpu/node';
-import { CASES, SDPA_CASES } from './op-cases';
+import { CASES, EINOPS_CASES, SDPA_CASES } from './op-cases';
 
 /** An input view as the test describes it: the whole storage plus shape, strides and offset. */
 export interface ViewData {
@@ -82,7 +82,7 @@ export interface OpCaseResult {
  */
 export async function runOpCase(id: string, inputs: readonly { data: Float32Array; shape: readonly number[]; dtype: DType }[]): Promise<OpCaseResult> {
   const b = await gpu();
-  const c = [...CASES, ...SDPA_CASES].find((x) => x.id === id);
+  const c = [...CASES, ...SDPA_CASES, ...EINOPS_CASES].find((x) => x.id === id);
   if (!c) throw new Error(`no op case '${id}'`);
   const ts = inputs.map((x) => tensor(x.data, { shape: x.shape, dtype: x.dtype, device: b }));
   let outs: Tensor[];

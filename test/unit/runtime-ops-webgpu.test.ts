@@ -11,7 +11,7 @@
 import * as assert from 'node:assert/strict';
 import type { Tensor } from '../../src/runtime/index';
 import { maxAbsDiff, runGoldens, type Goldens } from '../helpers/goldens';
-import { CASES, SDPA_CASES, errorKind, toPy } from '../helpers/op-cases';
+import { CASES, EINOPS_CASES, SDPA_CASES, errorKind, toPy } from '../helpers/op-cases';
 import { TORCH_VERSIONS } from '../helpers/torch';
 import { kernelsTolerance } from '../helpers/tolerance';
 import { WebGpuChild } from '../helpers/webgpu';
@@ -27,7 +27,7 @@ describe('runtime ops on WebGPU (lavapipe) vs torch goldens', function () {
 
   for (const version of TORCH_VERSIONS) {
     describe(`torch ${version}`, function () {
-      const cases = version === '1.13' ? CASES : [...CASES, ...SDPA_CASES];
+      const cases = version === '1.13' ? CASES : [...CASES, ...SDPA_CASES, ...EINOPS_CASES];
       let g: Goldens;
       before(function () {
         g = runGoldens(version, 'ops', cases.map(toPy));

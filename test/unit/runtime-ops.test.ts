@@ -13,7 +13,7 @@
 
 import * as assert from 'node:assert/strict';
 import { KERNELS, Tensor, TorchError, cpu, cpuReference, type Backend } from '../../src/runtime/index';
-import { CASES, SDPA_CASES, errorKind, toPy, type OpCase } from '../helpers/op-cases';
+import { CASES, EINOPS_CASES, SDPA_CASES, errorKind, toPy, type OpCase } from '../helpers/op-cases';
 import { runGoldens, maxAbsDiff, type Goldens } from '../helpers/goldens';
 import { TORCH_VERSIONS } from '../helpers/torch';
 import { kernelsTolerance, withKernels } from '../helpers/tolerance';
@@ -52,14 +52,14 @@ function check(c: OpCase, g: Goldens, device: Backend): void {
 
 describe('runtime ops vs torch goldens', function () {
   it('every kernel in the registry is exercised by a case', function () {
-    const used = new Set([...CASES, ...SDPA_CASES].flatMap((c) => c.kernels));
+    const used = new Set([...CASES, ...SDPA_CASES, ...EINOPS_CASES].flatMap((c) => c.kernels));
     const missing = [...KERNELS.keys()].filter((k) => !used.has(k));
     assert.deepEqual(missing, [], `kernels without a golden case: ${missing.join(', ')}`);
   });
 
   for (const version of TORCH_VERSIONS) {
     describe(`runtime ops in torch ${version}`, function () {
-      const cases = version === '1.13' ? CASES : [...CASES, ...SDPA_CASES];
+      const cases = version === '1.13' ? CASES : [...CASES, ...SDPA_CASES, ...EINOPS_CASES];
       let g: Goldens;
       before(function () {
         g = runGoldens(version, 'ops', cases.map(toPy));

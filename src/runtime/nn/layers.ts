@@ -12,7 +12,7 @@ import { TorchError } from '../errors';
 import * as F from '../functional';
 import { ones, Tensor, zeros } from '../tensor';
 import { fanInBound, kaimingUniform_, ones_, uniform_, zeros_ } from './init';
-import { defaultDevice, defaultGenerator, Module, Parameter, type FactoryOptions } from './module';
+import { defaultDevice, defaultGenerator, Module, Parameter, writeInto, type FactoryOptions } from './module';
 
 type Fwd = Module & { forward(x: Tensor): Tensor };
 
@@ -44,6 +44,35 @@ export class Linear extends Module {
   }
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);
+  }
+}
+
+/** `nn.Embedding`: a lookup table initialised from N(0, 1), the `padding_idx` row zeroed. */
+export class Embedding extends Module {
+  weight: Parameter;
+  readonly padding_idx: number | null;
+  constructor(
+    readonly num_embeddings: number,
+    readonly embedding_dim: number,
+    o: FactoryOptions & { padding_idx?: number | null } = {},
+  ) {
+    super();
+    this.weight = new Parameter(zeros([num_embeddings, embedding_dim], { device: defaultDevice(o) }));
+    let p = o.padding_idx ?? null;
+    if (p !== null) {
+      if (p >= num_embeddings || p < -num_embeddings) throw new TorchError('AssertionError', 'Padding_idx must be within num_embeddings');
+      if (p < 0) p += num_embeddings;
+    }
+    // reset_parameters(): N(0, 1), then the padding row zeroed (written once, on any device).
+    const g = defaultGenerator(o);
+    const w = new Float32Array(num_embeddings * embedding_dim);
+    for (let i = 0; i < w.length; i++) w[i] = g.normal(0, 1);
+    if (p !== null) w.fill(0, p * embedding_dim, (p + 1) * embedding_dim);
+    writeInto(this.weight, w);
+    this.padding_idx = p;
+  }
+  forward(ids: Tensor): Tensor {
+    return F.embedding(ids, this.weight);
   }
 }
 

@@ -11,7 +11,7 @@ import { DEFAULT_TOLERANCE, flopsPerOutput, stridedOffsets, type Kernel } from '
 import { elementwiseProgram, f32Uniforms, MATH_WGSL } from '../wgsl';
 
 export type UnaryOp =
-  | 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'relu' | 'tanh' | 'gelu' | 'gelu_tanh' | 'hardswish' | 'silu'
+  | 'neg' | 'abs' | 'exp' | 'log' | 'sin' | 'cos' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'relu' | 'tanh' | 'gelu' | 'gelu_tanh' | 'hardswish' | 'silu'
   | 'logical_not'
   /** x + s, x * s, x - s, s - x, x / s, s / x, x ** s, max(x, s), min(x, s) */
   | 'add_s' | 'mul_s' | 'sub_s' | 'rsub_s' | 'div_s' | 'rdiv_s' | 'pow_s' | 'max_s' | 'min_s'
@@ -24,7 +24,7 @@ export interface UnaryAttrs {
 }
 
 const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set(['logical_not', 'eq_s', 'ne_s', 'lt_s', 'le_s', 'gt_s', 'ge_s']);
-const UNARY_FLOAT: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'sqrt', 'rsqrt', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'hardswish', 'silu', 'div_s', 'rdiv_s']);
+const UNARY_FLOAT: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'sin', 'cos', 'sqrt', 'rsqrt', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'hardswish', 'silu', 'div_s', 'rdiv_s']);
 
 function unaryType(x: DType, a: UnaryAttrs): DType {
   if (UNARY_BOOL.has(a.op)) return 'bool';
@@ -68,6 +68,8 @@ function unaryFn(a: UnaryAttrs): (x: number) => number {
     case 'abs': return Math.abs;
     case 'exp': return Math.exp;
     case 'log': return Math.log;
+    case 'sin': return Math.sin;
+    case 'cos': return Math.cos;
     case 'sqrt': return Math.sqrt;
     case 'rsqrt': return (x) => 1 / Math.sqrt(x);
     case 'sigmoid': return (x) => 1 / (1 + Math.exp(-x));
@@ -128,6 +130,8 @@ const UNARY_WGSL: Record<UnaryOp, string> = {
   abs: 'abs(a0)',
   exp: 'exp(a0)',
   log: 'log(a0)',
+  sin: 'sin(a0)',
+  cos: 'cos(a0)',
   sqrt: 'sqrt(a0)',
   rsqrt: '1.0 / sqrt(a0)',
   sigmoid: '1.0 / (1.0 + exp(-a0))',
