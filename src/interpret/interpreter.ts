@@ -164,7 +164,7 @@ export class Interpreter implements Host {
       case 'continue_statement':
         throw new ContinueSignal();
       case 'assert_statement': {
-        const [cond, msg] = node.namedChildren;
+        const [cond, msg] = node.namedChildren.filter((c) => c.type !== 'line_continuation' && c.type !== 'comment');
         if (!this.truthy(this.eval(cond, scope, fnCtx), node)) throw this.fail(node, 'python', `AssertionError${msg ? `: ${pyStr(this.eval(msg, scope, fnCtx))}` : ''}`);
         return;
       }
@@ -384,6 +384,10 @@ export class Interpreter implements Host {
           obj.map.set(this.key(this.eval(idx[0], scope, fnCtx), t), v);
           return;
         }
+        if (obj instanceof nn.ModuleDict && idx.length === 1 && v instanceof Module) {
+          obj.set(String(this.eval(idx[0], scope, fnCtx)), v);
+          return;
+        }
         if (obj instanceof Tensor) {
           const ix = idx.map((n) => this.eval(n, scope, fnCtx));
           return this.writeTensor(obj, ix.length === 1 && ix[0] instanceof PyTuple ? ix[0].items : ix, v, t);
@@ -398,6 +402,10 @@ export class Interpreter implements Host {
   private key(v: PyValue, node: Node): string | number {
     if (typeof v === 'string' || typeof v === 'number') return v;
     throw this.fail(node, 'unsupported', `dict key of type ${typeName(v)}`);
+  }
+
+  setAttribute(obj: PyValue, name: string, v: PyValue): void {
+    this.setAttr(obj, name, v, this.current!);
   }
 
   setAttr(obj: PyValue, name: string, v: PyValue, node: Node): void {
@@ -420,6 +428,19 @@ export class Interpreter implements Host {
     if (obj instanceof PyInstance) {
       obj.attrs.set(name, v);
       return;
+    }
+    if (obj instanceof Module) {
+      // A runtime layer's parameter replaced by another (weight tying: `head.weight = emb.weight`).
+      const rec = obj as unknown as Record<string, unknown>;
+      if (Object.prototype.hasOwnProperty.call(obj, name) && rec[name] instanceof nn.Parameter && v instanceof nn.Parameter) {
+        if ((rec[name] as Tensor).shape.join() !== v.shape.join()) throw this.fail(node, 'python', `RuntimeError: the parameter ${name} of nn.${obj.typeName} has shape (${(rec[name] as Tensor).shape.join(', ')}), not (${v.shape.join(', ')})`);
+        rec[name] = v;
+        return;
+      }
+      if (name === 'training') {
+        obj.training = Boolean(v);
+        return;
+      }
     }
     throw this.fail(node, 'unsupported', `setting attribute '${name}' of ${typeName(obj)}`);
   }
@@ -546,6 +567,31 @@ export class Interpreter implements Host {
         return new PyBuiltin('parameters', () => m.parameters());
       case 'eval':
         return new PyBuiltin('eval', () => m.eval());
+      case 'train':
+        return new PyBuiltin('train', (a) => m.train(a.pos[0] === undefined ? true : Boolean(a.pos[0])));
+      case 'append':
+      case 'extend':
+      case 'insert':
+        if (!(m instanceof nn.ModuleList || m instanceof nn.Sequential)) return undefined;
+        return new PyBuiltin(`${m.typeName}.${name}`, (a) => {
+          const kids = m.namedChildren().map(([, c]) => c);
+          const added = name === 'append' ? [a.pos[0]] : name === 'extend' ? this.iterate(a.pos[0]) : [];
+          if (name === 'insert') {
+            const i = asInt(a.pos[0], 'index');
+            kids.splice(i < 0 ? Math.max(0, kids.length + i) : Math.min(i, kids.length), 0, a.pos[1] as Module);
+          }
+          for (const c of added) {
+            if (!(c instanceof Module)) throw pyError('TypeError', `${m.typeName}.${name}: ${typeName(c)} is not a Module subclass`);
+            kids.push(c);
+          }
+          kids.forEach((c, i) => ((m as unknown as Record<string, Module>)[String(i)] = c));
+          return m instanceof nn.Sequential ? m : null;
+        });
+      case 'items':
+      case 'keys':
+      case 'values':
+        if (!(m instanceof nn.ModuleDict)) return undefined;
+        return new PyBuiltin(`ModuleDict.${name}`, () => m.namedChildren().map(([k, c]) => (name === 'items' ? new PyTuple([k, c]) : name === 'keys' ? k : c)));
       case 'forward':
         return new PyBuiltin(`${m.typeName}.forward`, (a) => this.callModule(m, a));
     }
@@ -639,7 +685,7 @@ export class Interpreter implements Host {
       case 'comparison_operator':
         return this.comparison(node, scope, fnCtx);
       case 'conditional_expression': {
-        const [a, cond, b] = node.namedChildren;
+        const [a, cond, b] = node.namedChildren.filter((c) => c.type !== 'line_continuation' && c.type !== 'comment');
         return this.truthy(this.eval(cond, scope, fnCtx), node) ? this.eval(a, scope, fnCtx) : this.eval(b, scope, fnCtx);
       }
       case 'subscript':
@@ -653,6 +699,16 @@ export class Interpreter implements Host {
         }
         const n = (v: PyValue | null) => (v === null ? null : asInt(v, 'slice index'));
         return new PySlice(n(parts[0]), n(parts[1]), n(parts[2]));
+      }
+      case 'dictionary_comprehension': {
+        const pair = node.childForFieldName('body')!;
+        const d = new PyDict();
+        this.comprehension(node, scope, fnCtx, (inner) => {
+          const k = this.key(this.eval(pair.childForFieldName('key')!, inner, fnCtx), pair);
+          d.map.set(k, this.eval(pair.childForFieldName('value')!, inner, fnCtx));
+          return null;
+        });
+        return d;
       }
       case 'list_comprehension':
       case 'generator_expression':
@@ -700,14 +756,14 @@ export class Interpreter implements Host {
     return out;
   }
 
-  private comprehension(node: Node, scope: Scope, fnCtx: FnCtx | null): PyValue[] {
+  private comprehension(node: Node, scope: Scope, fnCtx: FnCtx | null, make?: (inner: Scope) => PyValue): PyValue[] {
     const body = node.childForFieldName('body')!;
     const clauses = node.namedChildren.filter((c) => c.type === 'for_in_clause' || c.type === 'if_clause');
     const inner = new Scope(scope);
     const out: PyValue[] = [];
     const run = (i: number): void => {
       if (i === clauses.length) {
-        out.push(this.eval(body, inner, fnCtx));
+        out.push(make ? make(inner) : this.eval(body, inner, fnCtx));
         return;
       }
       const c = clauses[i];
@@ -866,6 +922,11 @@ export class Interpreter implements Host {
       if (!obj.map.has(k)) throw this.fail(node, 'python', `KeyError: ${pyStr(i)}`);
       return obj.map.get(k)!;
     }
+    if (obj instanceof nn.ModuleDict) {
+      if (typeof i !== 'string') throw this.fail(node, 'python', `TypeError: ModuleDict keys are strings, not ${typeName(i)}`);
+      if (!obj.has(i)) throw this.fail(node, 'python', `KeyError: '${i}'`);
+      return obj.get(i);
+    }
     if (obj instanceof nn.Sequential || obj instanceof nn.ModuleList) {
       if (i instanceof PySlice) throw this.fail(node, 'unsupported', `slicing an nn.${obj.typeName}`);
       return obj.get(asInt(i, 'index'));
@@ -906,8 +967,24 @@ export class Interpreter implements Host {
     t.device.write(t.storage, data);
   }
 
-  /** Basic indexing: ints, slices, None and one Ellipsis, as views (advanced indexing is unsupported). */
+  /** Basic indexing: ints, slices, None and one Ellipsis, as views; one int64 index tensor after full slices (a lookup table) as `index_select`. */
   private indexTensor(t: Tensor, idx: readonly PyValue[], node: Node): Tensor {
+    const tensors = idx.filter((v) => v instanceof Tensor) as Tensor[];
+    if (tensors.length === 1 && tensors[0].dtype === 'int64') {
+      const at = idx.indexOf(tensors[0]);
+      const full = (v: PyValue) => v instanceof PySlice && v.start === null && v.stop === null && (v.step === null || v.step === 1);
+      const leadingEllipsis = idx[0] instanceof PyEllipsis && at === 1;
+      if ((leadingEllipsis || idx.slice(0, at).every(full)) && idx.slice(at + 1).every(full)) {
+        const d = leadingEllipsis ? t.ndim - 1 - (idx.length - 2) : at;
+        const index = tensors[0];
+        try {
+          const picked = t.indexSelect(d, index.reshape(-1));
+          return picked.reshape([...t.shape.slice(0, d), ...index.shape, ...t.shape.slice(d + 1)]);
+        } catch (e) {
+          throw this.located(node, e);
+        }
+      }
+    }
     const consuming = idx.filter((v) => typeof v === 'number' || typeof v === 'boolean' || v instanceof PySlice).length;
     if (consuming > t.ndim) throw this.fail(node, 'python', `IndexError: too many indices for tensor of dimension ${t.ndim}`);
     let out = t;
@@ -1079,6 +1156,7 @@ export class Interpreter implements Host {
     if (v instanceof PyDict) return [...v.map.keys()];
     if (typeof v === 'string') return [...v];
     if (v instanceof nn.ModuleList || v instanceof nn.Sequential) return v.namedChildren().map(([, m]) => m);
+    if (v instanceof nn.ModuleDict) return v.keys();
     if (v instanceof Tensor) {
       if (v.ndim === 0) throw pyError('TypeError', 'iteration over a 0-d tensor');
       return v.unbind(0);

@@ -246,6 +246,20 @@ export function makeStdlib(host: Host): Record<string, PyNamespace> {
     }),
   });
 
+  // `argparse.Namespace(d_model=512, ...)`: the configuration objects of script-style code bases.
+  const namespaceClass = new PyClass('Namespace', [], false, new Map(), 0);
+  namespaceClass.dict.set(
+    '__init__',
+    fn('Namespace.__init__', (a) => {
+      const self = a.pos[0];
+      if (!(self instanceof PyInstance)) throw pyError('TypeError', 'Namespace.__init__ needs an instance');
+      if (a.pos.length > 1) throw pyError('TypeError', 'Namespace() takes only keyword arguments');
+      for (const [k, v] of a.kw) self.attrs.set(k, v);
+      return null;
+    }),
+  );
+  const argparse = ns('argparse', { Namespace: namespaceClass });
+
   const typing = new PyNamespace('typing', new Tokens('typing'));
   return {
     einops: einopsNs,
@@ -254,6 +268,7 @@ export function makeStdlib(host: Host): Record<string, PyNamespace> {
     functools,
     copy,
     collections,
+    argparse,
     typing,
     typing_extensions: new PyNamespace('typing_extensions', new Tokens('typing_extensions')),
     warnings: ns('warnings', { warn: fn('warnings.warn', () => null) }),

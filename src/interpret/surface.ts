@@ -10,11 +10,11 @@
  * This module does not walk syntax; the interpreter calls it with evaluated values.
  */
 
-import { arange, cat, einsum, F, full, Generator, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
+import { arange, cat, einsum, F, full, Generator, linspace, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
 import { pyError, PyRaise, unsupported } from './errors';
 import { context } from './stdlib';
-import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyInstance, PyNamespace, PyToken, PyTuple, typeName, UserModule, type Args, type PyValue } from './values';
+import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
 
 /** What the surface needs from the interpreter. */
 export interface Host {
@@ -24,6 +24,8 @@ export interface Host {
   iterate(v: PyValue): PyValue[];
   getAttr(v: PyValue, name: string): PyValue;
   hasAttr(v: PyValue, name: string): boolean;
+  /** `setattr(v, name, value)` at the statement being run. */
+  setAttribute(v: PyValue, name: string, value: PyValue): void;
 }
 
 /**
@@ -182,6 +184,11 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     adaptive_avg_pool2d: fn('F.adaptive_avg_pool2d', (a) => F.adaptiveAvgPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
     adaptive_max_pool2d: fn('F.adaptive_max_pool2d', (a) => F.adaptiveMaxPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
     conv1d: fn('F.conv1d', (a) => conv(F.conv1d, 'conv1d', a)),
+    relu6: t1('F.relu6', (t) => t.clampMin(0).clampMax(6)),
+    group_norm: fn('F.group_norm', (a) => {
+      const b = bind('group_norm', ['input', 'num_groups', 'weight=', 'bias=', 'eps='], a);
+      return F.groupNorm(asTensor(b.get('input'), 'input'), asInt(b.get('num_groups'), 'num_groups'), optTensor(b.get('weight'), 'weight'), optTensor(b.get('bias'), 'bias'), optNumber(b.get('eps'), 'eps') ?? 1e-5);
+    }),
     embedding: fn('F.embedding', (a) => {
       const b = bind('embedding', ['input', 'weight', 'padding_idx=', 'max_norm=', 'norm_type=', 'scale_grad_by_freq=', 'sparse='], a);
       if (b.get('max_norm') !== undefined && b.get('max_norm') !== null) throw unsupported('F.embedding with max_norm');
@@ -222,7 +229,12 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
   const bnLayer = (name: string, C: typeof nn.BatchNorm2d) =>
     layer(name, ['num_features', 'eps=', 'momentum=', 'affine=', 'track_running_stats=', 'device=', 'dtype='], (b) => new C(asInt(b.get('num_features'), 'num_features'), opts({ ...fo, eps: optNumber(b.get('eps'), 'eps'), affine: b.get('affine') === undefined ? undefined : Boolean(b.get('affine')), track_running_stats: b.get('track_running_stats') === undefined ? undefined : Boolean(b.get('track_running_stats')) })), C);
   const simple = (name: string, C: new () => Module, params: readonly string[] = []) => layer(name, params, () => new C(), C);
-  const adaptive = (name: string, C: typeof nn.AdaptiveAvgPool2d) => layer(name, ['output_size'], (b) => new C(intOrTuple(b.get('output_size'), 'output_size')), C);
+  const adaptive = (name: string, C: typeof nn.AdaptiveAvgPool2d) =>
+    layer(name, ['output_size'], (b) => {
+      const v = b.get('output_size');
+      // `(None, 1)`: None keeps that axis's input size.
+      return new C(typeof v === 'number' ? asInt(v, 'output_size') : asSequence(v, 'output_size').map((x) => (x === null ? null : asInt(x, 'output_size'))));
+    }, C);
   const pool = (name: string, C: typeof nn.MaxPool2d, params: readonly string[]) =>
     layer(name, ['kernel_size', ...params], (b) => new C(intOrTuple(b.get('kernel_size'), 'kernel_size'), opts({ stride: b.get('stride') === undefined || b.get('stride') === null ? undefined : intOrTuple(b.get('stride'), 'stride'), padding: b.get('padding') === undefined ? undefined : intOrTuple(b.get('padding'), 'padding'), ceil_mode: b.get('ceil_mode') === undefined ? undefined : Boolean(b.get('ceil_mode')) })), C);
 
@@ -259,6 +271,19 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     BatchNorm1d: bnLayer('BatchNorm1d', nn.BatchNorm1d),
     BatchNorm2d: bnLayer('BatchNorm2d', nn.BatchNorm2d),
     BatchNorm3d: bnLayer('BatchNorm3d', nn.BatchNorm3d),
+    ReLU6: simple('ReLU6', nn.ReLU6, ['inplace=']),
+    GroupNorm: layer('GroupNorm', ['num_groups', 'num_channels', 'eps=', 'affine=', 'device=', 'dtype='], (b) => new nn.GroupNorm(asInt(b.get('num_groups'), 'num_groups'), asInt(b.get('num_channels'), 'num_channels'), opts({ ...fo, eps: optNumber(b.get('eps'), 'eps'), affine: b.get('affine') === undefined ? undefined : Boolean(b.get('affine')) })), nn.GroupNorm),
+    ModuleDict: fn('nn.ModuleDict', (a) => {
+      const m = bind('ModuleDict', ['modules='], a).get('modules');
+      const d = new nn.ModuleDict();
+      if (m instanceof PyDict) for (const [k, v] of m.map) d.set(String(k), modules([v], 'nn.ModuleDict')[0]);
+      else if (m !== undefined && m !== null)
+        for (const item of host.iterate(m)) {
+          const [k, v] = asSequence(item, 'nn.ModuleDict item');
+          d.set(String(k), modules([v], 'nn.ModuleDict')[0]);
+        }
+      return d;
+    }, nn.ModuleDict),
     Conv3d: convLayer('Conv3d', nn.Conv3d as unknown as typeof nn.Conv2d),
     Embedding: layer('Embedding', ['num_embeddings', 'embedding_dim', 'padding_idx=', 'max_norm=', 'norm_type=', 'scale_grad_by_freq=', 'sparse=', '_weight=', '_freeze=', 'device=', 'dtype='], (b) => {
       if (b.get('max_norm') !== undefined && b.get('max_norm') !== null) throw unsupported('nn.Embedding with max_norm');
@@ -349,6 +374,38 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return einsum(eq, ...ops.map((t) => asTensor(t, 'operand')));
     }),
     sin: t1('torch.sin', (t) => t.sin()),
+    linspace: fn('torch.linspace', (a) => {
+      const b = bind('linspace', ['start', 'end', 'steps', 'dtype=', 'device=', 'requires_grad='], a);
+      return linspace(asNumber(b.get('start'), 'start'), asNumber(b.get('end'), 'end'), asInt(b.get('steps'), 'steps'), { device, dtype: dtypeOf(b.get('dtype')) });
+    }),
+    floor: t1('torch.floor', (t) => t.floor()),
+    min: fn('torch.min', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').minimum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'min', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
+    max: fn('torch.max', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').maximum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'max', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
+    div: fn('torch.div', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'div', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    amax: fn('torch.amax', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'amax', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    outer: fn('torch.outer', (a) => {
+      const b = bind('outer', ['input', 'vec2'], a);
+      const x = asTensor(b.get('input'), 'input');
+      const y = asTensor(b.get('vec2'), 'vec2');
+      if (x.ndim !== 1 || y.ndim !== 1) throw pyError('RuntimeError', `outer: expected 1-D tensors, got ${x.ndim}-D and ${y.ndim}-D`);
+      return x.unsqueeze(1).mul(y.unsqueeze(0));
+    }),
+    cumsum: fn('torch.cumsum', (a) => {
+      const b = bind('cumsum', ['input', 'dim', 'dtype='], a);
+      return F.cumsum(asTensor(b.get('input'), 'input'), asInt(b.get('dim'), 'dim'));
+    }),
+    randint: fn('torch.randint', (a) => {
+      // randint(high, size) or randint(low, high, size).
+      const nums = a.pos.filter((v) => typeof v === 'number');
+      const size = a.pos.find((v) => Array.isArray(v) || v instanceof PyTuple) ?? a.kw.get('size');
+      const [lo, hi] = nums.length >= 2 ? [nums[0] as number, nums[1] as number] : [asInt(a.kw.get('low') ?? 0, 'low'), (nums[0] as number | undefined) ?? asInt(a.kw.get('high'), 'high')];
+      if (hi <= lo) throw pyError('RuntimeError', `random_ expects 'from' to be less than 'to', but got from=${lo} >= to=${hi}`);
+      const shape = asSequence(size, 'size').map((x) => asInt(x, 'size'));
+      const n = shape.reduce((p, x) => p * x, 1);
+      const vals = Array.from({ length: n }, () => lo + Math.min(hi - lo - 1, Math.floor(g.uniform(0, 1) * (hi - lo))));
+      return tensor(vals, { device, dtype: 'int64' }).reshape(shape);
+    }),
+    device: fn('torch.device', (a) => new PyToken(typeof a.pos[0] === 'string' ? a.pos[0] : 'cpu')),
     cos: t1('torch.cos', (t) => t.cos()),
     meshgrid: fn('torch.meshgrid', (a) => {
       const b = bind('meshgrid', ['*tensors', 'indexing='], a);
@@ -463,6 +520,15 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     e: Math.E,
     inf: Infinity,
     sqrt: fn('math.sqrt', (a) => Math.sqrt(asNumber(a.pos[0], 'x'))),
+    log2: fn('math.log2', (a) => Math.log2(asNumber(a.pos[0], 'x'))),
+    log10: fn('math.log10', (a) => Math.log10(asNumber(a.pos[0], 'x'))),
+    isqrt: fn('math.isqrt', (a) => Math.floor(Math.sqrt(asInt(a.pos[0], 'n')))),
+    prod: fn('math.prod', (a) => host.iterate(a.pos[0]).reduce<number>((p, x) => p * asNumber(x, 'math.prod item'), 1)),
+    gcd: fn('math.gcd', (a) => {
+      let [x, y] = [Math.abs(asInt(a.pos[0], 'a')), Math.abs(asInt(a.pos[1], 'b'))];
+      while (y) [x, y] = [y, x % y];
+      return x;
+    }),
     log: fn('math.log', (a) => (a.pos.length > 1 ? Math.log(asNumber(a.pos[0], 'x')) / Math.log(asNumber(a.pos[1], 'base')) : Math.log(asNumber(a.pos[0], 'x')))),
     exp: fn('math.exp', (a) => Math.exp(asNumber(a.pos[0], 'x'))),
     ceil: fn('math.ceil', (a) => Math.ceil(asNumber(a.pos[0], 'x'))),
@@ -474,6 +540,43 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
 
   const builtins = new Map<string, PyValue>(
     Object.entries({
+      map: fn('map', (a) => {
+        const [f, ...its] = a.pos;
+        const lists = its.map((v) => host.iterate(v));
+        const n = Math.min(...lists.map((x) => x.length));
+        return Array.from({ length: n }, (_, i) => host.call(f, lists.map((x) => x[i])));
+      }),
+      filter: fn('filter', (a) => host.iterate(a.pos[1]).filter((x) => (a.pos[0] === null ? Boolean(x) : Boolean(host.call(a.pos[0], [x]))))),
+      any: fn('any', (a) => host.iterate(a.pos[0]).some((x) => (x instanceof Tensor ? x.item() !== 0 : Boolean(x)))),
+      all: fn('all', (a) => host.iterate(a.pos[0]).every((x) => (x instanceof Tensor ? x.item() !== 0 : Boolean(x)))),
+      sorted: fn('sorted', (a) => {
+        const items = [...host.iterate(a.pos[0])];
+        if (items.every((x) => typeof x === 'number')) items.sort((x, y) => (x as number) - (y as number));
+        else if (items.every((x) => typeof x === 'string')) items.sort();
+        else throw unsupported('sorted() of values that are not all numbers or all strings');
+        return a.kw.get('reverse') ? items.reverse() : items;
+      }),
+      str: fn('str', (a) => (a.pos[0] === undefined ? '' : pyStr(a.pos[0]))),
+      dict: fn('dict', (a) => {
+        const d = new PyDict();
+        if (a.pos[0] instanceof PyDict) for (const [k, v] of a.pos[0].map) d.map.set(k, v);
+        else if (a.pos[0] !== undefined)
+          for (const item of host.iterate(a.pos[0])) {
+            const [k, v] = asSequence(item, 'dict item');
+            d.map.set(typeof k === 'number' ? k : String(k), v);
+          }
+        for (const [k, v] of a.kw) d.map.set(k, v);
+        return d;
+      }),
+      slice: fn('slice', (a) => {
+        const n = (v: PyValue | undefined) => (v === undefined || v === null ? null : asInt(v, 'slice index'));
+        return a.pos.length === 1 ? new PySlice(null, n(a.pos[0]), null) : new PySlice(n(a.pos[0]), n(a.pos[1]), n(a.pos[2]));
+      }),
+      setattr: fn('setattr', (a) => {
+        if (typeof a.pos[1] !== 'string') throw pyError('TypeError', "setattr(): attribute name must be string");
+        host.setAttribute(a.pos[0], a.pos[1], a.pos[2]);
+        return null;
+      }),
       len: fn('len', (a) => {
         const v = a.pos[0];
         if (typeof v === 'string') return v.length;
@@ -484,7 +587,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
           if (v.ndim === 0) throw pyError('TypeError', 'len() of a 0-d tensor');
           return v.shape[0];
         }
-        if (v instanceof nn.Sequential || v instanceof nn.ModuleList) return v.length;
+        if (v instanceof nn.Sequential || v instanceof nn.ModuleList || v instanceof nn.ModuleDict) return v.length;
         throw pyError('TypeError', `object of type '${typeName(v)}' has no len()`);
       }),
       range: fn('range', (a) => {
@@ -688,7 +791,26 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
     case 'mul':
       return m(['other'], (b) => t.mul(other(b)));
     case 'div':
-      return m(['other'], (b) => t.div(other(b)));
+      return m(['other', 'rounding_mode='], (b) => {
+        const mode = b.get('rounding_mode');
+        const q = t.div(other(b));
+        if (mode === undefined || mode === null) return q;
+        if (mode !== 'floor' && mode !== 'trunc') throw pyError('RuntimeError', `div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '${String(mode)}'`);
+        const r = mode === 'floor' ? q.floor() : where(q.lt(0), q.neg().floor().neg(), q.floor());
+        return t.dtype === 'int64' && (!(b.get('other') instanceof Tensor) || (b.get('other') as Tensor).dtype === 'int64') ? r.to('int64') : r;
+      });
+    case 'floor':
+      return m([], () => t.floor());
+    case 'normal_':
+    case 'uniform_':
+    case 'zero_':
+    case 'fill_':
+      // In-place initialisation of parameters and fresh buffers (later overwritten by weights, if any).
+      return m(name === 'normal_' ? ['mean=', 'std=', 'generator='] : name === 'uniform_' ? ['from=', 'to=', 'generator='] : name === 'fill_' ? ['value'] : [], (b) => {
+        if (name === 'normal_') return nn.init.normal_(t, optNumber(b.get('mean'), 'mean') ?? 0, optNumber(b.get('std'), 'std') ?? 1, _host.generator);
+        if (name === 'uniform_') return nn.init.uniform_(t, optNumber(b.get('from'), 'from') ?? 0, optNumber(b.get('to'), 'to') ?? 1, _host.generator);
+        return name === 'zero_' ? nn.init.zeros_(t) : nn.init.constant_(t, asNumber(b.get('value'), 'value'));
+      });
     case 'pow':
       return m(['exponent'], (b) => t.pow(other(b, 'exponent')));
     case 'exp':
@@ -708,6 +830,8 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
     case 'sin':
     case 'cos':
       return m([], () => t[name]());
+    case 'cumsum':
+      return m(['dim', 'dtype='], (b) => F.cumsum(t, int(b, 'dim')));
     case 'eq':
     case 'ne':
     case 'lt':

@@ -16,7 +16,7 @@ import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
-import { cat, full, ones, runKernel, Tensor, tril, zeros } from './tensor';
+import { cat, full, ones, runKernel, Tensor, tril, triu, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];
 
@@ -130,6 +130,40 @@ export const softmax = (x: Tensor, dim: number): Tensor => x.softmax(dim);
 export const logSoftmax = (x: Tensor, dim: number): Tensor => x.logSoftmax(dim);
 
 /** Dropout in eval mode is the identity; training mode is not supported (inference runtime). */
+/**
+ * `F.group_norm`: each sample's channels split into `groups`, normalised over the group and the
+ * spatial axes with the biased variance, then scaled and shifted per channel. Composed from
+ * the reduce, binary and unary kernels.
+ */
+export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  if (x.ndim < 2) throw new TorchError('RuntimeError', `Expected at least 2 dimensions for input tensor but received ${x.ndim}`);
+  const [N, C] = x.shape;
+  if (C % groups !== 0) throw new TorchError('RuntimeError', `Expected number of channels in input to be divisible by num_groups, but got input of shape ${fmtShape(x.shape)} and num_groups=${groups}`);
+  const g = x.reshape(N, groups, -1);
+  const mean = g.mean(-1, true);
+  const d = g.sub(mean);
+  const y = d.mul(d.mul(d).mean(-1, true).add(eps).rsqrt()).reshape(x.shape);
+  const affine = [C, ...x.shape.slice(2).map(() => 1)];
+  const w = weight ? y.mul(weight.reshape(affine)) : y;
+  return bias ? w.add(bias.reshape(affine)) : w;
+}
+
+/**
+ * `torch.cumsum(x, dim)` as a product with an upper-triangular matrix of ones, on the matmul
+ * kernel (exact for integers; float sums within the matmul kernel's tolerance).
+ */
+export function cumsum(x: Tensor, dim: number): Tensor {
+  const d = dim < 0 ? dim + x.ndim : dim;
+  if (d < 0 || d >= Math.max(x.ndim, 1)) throw new TorchError('IndexError', `Dimension out of range (expected to be in range of [${-Math.max(x.ndim, 1)}, ${Math.max(x.ndim, 1) - 1}], but got ${dim})`);
+  if (x.ndim === 0) return x.clone();
+  const n = x.shape[d];
+  const upper = triu(ones([n, n], { device: x.device }));
+  const moved = x.ndim === 1 ? x : x.transpose(d, -1);
+  const out = moved.to('float32').matmul(upper);
+  const back = x.ndim === 1 ? out : out.transpose(d, -1).contiguous();
+  return x.dtype === 'float32' ? back : back.to('int64');
+}
+
 /** `F.embedding(input, weight)`: the rows of `weight` at the int64 indices, shaped `[...input.shape, dim]`. */
 export function embedding(input: Tensor, weight: Tensor): Tensor {
   if (input.dtype !== 'int64') throw new TorchError('RuntimeError', `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ${input.dtype === 'bool' ? 'torch.BoolTensor' : 'torch.FloatTensor'} instead (while checking arguments for embedding)`);

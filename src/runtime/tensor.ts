@@ -447,6 +447,9 @@ export class Tensor {
   log(): Tensor {
     return this.unaryOp('log');
   }
+  floor(): Tensor {
+    return this.unaryOp('floor');
+  }
   sin(): Tensor {
     return this.unaryOp('sin');
   }
@@ -833,6 +836,16 @@ export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor
 }
 
 /** `torch.arange(start, end, step)` as int64 (integer arguments) or float32. */
+/** `torch.linspace(start, end, steps)`: float32, computed as torch does (from both ends, halves meeting in the middle). */
+export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
+  if (steps < 0) throw new TorchError('RuntimeError', 'number of steps must be non-negative');
+  const d = new Float32Array(steps);
+  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) d[i] = i < half ? start + step * i : end - step * (steps - i - 1);
+  return tensor(d, { shape: [steps], device: opts.device, dtype: opts.dtype ?? 'float32' });
+}
+
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   const [s, e] = end === undefined ? [0, start] : [start, end];
   const n = Math.max(0, Math.ceil((e - s) / step));

@@ -6,7 +6,7 @@
  * Nothing here runs a case.
  */
 
-import { F, Tensor, cat, einops, einsum, stack, tril, triu } from '../../src/runtime/index';
+import { F, Tensor, cat, einops, einsum, linspace, nn, stack, tril, triu } from '../../src/runtime/index';
 
 export interface In {
   shape: number[];
@@ -55,6 +55,10 @@ export const CASES: OpCase[] = [
   { id: 'roll', fn: 'roll', inputs: [f(3, 4, 5)], kwargs: { shifts: ['$tuple', -1, 2], dims: ['$tuple', 1, 2] }, kernels: ['cat'], ts: ([x]) => x.roll([-1, 2], [1, 2]) },
   { id: 'index-select', fn: 'index_select', inputs: [f(5, 3), { shape: [7], dtype: 'int64', high: 5 }], args: ['$0', 0, '$1'], kernels: ['index_select'], ts: ([x, i]) => x.indexSelect(0, i) },
   { id: 'embedding', fn: 'nn.functional.embedding', inputs: [{ shape: [2, 5], dtype: 'int64', high: 7 }, f(7, 4)], args: ['$0', '$1'], kernels: ['index_select', 'copy'], ts: ([i, w]) => F.embedding(i, w) },
+  { id: 'group-norm', fn: 'nn.functional.group_norm', inputs: [f(2, 6, 3, 4), f(6), f(6)], args: ['$0', 3, '$1', '$2'], kernels: ['reduce', 'binary', 'unary'], ts: ([x, w, c]) => F.groupNorm(x, 3, w, c) },
+  { id: 'cumsum', fn: 'cumsum', inputs: [f(2, 5, 3)], args: ['$0', 1], kernels: ['copy', 'matmul', 'masked_fill'], ts: ([x]) => F.cumsum(x, 1) },
+  { id: 'cumsum-int', fn: 'cumsum', inputs: [{ shape: [4, 6], dtype: 'int64', high: 9 }], args: ['$0', -1], kernels: ['copy', 'matmul', 'masked_fill', 'unary'], ts: ([x]) => F.cumsum(x, -1) },
+  { id: 'relu6', fn: 'nn.functional.relu6', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([x]) => new nn.ReLU6().forward(x) },
   { id: 'pad', fn: 'nn.functional.pad', inputs: [f(2, 3, 4)], args: ['$0', ['$tuple', 1, 2, 0, 3]], kernels: ['cat'], ts: ([x]) => F.pad(x, [1, 2, 0, 3]) },
   { id: 'triu', fn: 'triu', inputs: [f(4, 5)], args: ['$0', 1], kernels: ['masked_fill'], ts: ([x]) => triu(x, 1) },
   { id: 'tril', fn: 'tril', inputs: [f(4, 5)], args: ['$0', -1], kernels: ['masked_fill'], ts: ([x]) => tril(x, -1) },
@@ -67,6 +71,8 @@ export const CASES: OpCase[] = [
   { id: 'mul-scalar', fn: 'mul', inputs: [f(2, 3)], args: ['$0', 0.125], kernels: ['unary'], ts: ([a]) => a.mul(0.125) },
   { id: 'sigmoid', fn: 'sigmoid', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.sigmoid() },
   { id: 'relu', fn: 'relu', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.relu() },
+  { id: 'floor', fn: 'floor', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.floor() },
+  { id: 'linspace', fn: 'linspace', inputs: [], args: [-1.5, 2, 7], kernels: [], ts: () => linspace(-1.5, 2, 7) },
   { id: 'sin', fn: 'sin', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.sin() },
   { id: 'cos', fn: 'cos', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.cos() },
   { id: 'tanh', fn: 'tanh', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.tanh() },

@@ -253,6 +253,35 @@ export class ReLU extends Module {
     return x.relu();
   }
 }
+/** `nn.ReLU6`: min(max(x, 0), 6). */
+export class ReLU6 extends Module {
+  constructor(_o: InplaceArg = {}) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return x.clampMin(0).clampMax(6);
+  }
+}
+/** `nn.GroupNorm`: statistics over each group of channels and the spatial axes, then the per-channel affine. */
+export class GroupNorm extends Module {
+  weight: Parameter | null;
+  bias: Parameter | null;
+  constructor(
+    readonly num_groups: number,
+    readonly num_channels: number,
+    readonly o: FactoryOptions & { eps?: number; affine?: boolean } = {},
+  ) {
+    super();
+    if (num_channels % num_groups !== 0) throw new TorchError('ValueError', 'num_channels must be divisible by num_groups');
+    const device = defaultDevice(o);
+    const affine = o.affine ?? true;
+    this.weight = affine ? new Parameter(ones([num_channels], { device })) : null;
+    this.bias = affine ? new Parameter(zeros([num_channels], { device })) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return F.groupNorm(x, this.num_groups, this.weight, this.bias, this.o.eps ?? 1e-5);
+  }
+}
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return x.sigmoid();
@@ -443,6 +472,34 @@ export class Sequential extends Module {
     let y = x;
     for (const [, m] of this.namedChildren()) y = (m as Fwd).forward(y);
     return y;
+  }
+}
+
+/** `nn.ModuleDict`: children under string keys, in insertion order. */
+export class ModuleDict<M extends Module = Module> extends Module {
+  constructor(modules: Iterable<[string, M]> = []) {
+    super();
+    for (const [k, m] of modules) this.set(k, m);
+  }
+  set(key: string, m: M): void {
+    (this as unknown as Record<string, Module>)[key] = m;
+  }
+  has(key: string): boolean {
+    return this.namedChildren().some(([k]) => k === key);
+  }
+  get(key: string): M {
+    const hit = this.namedChildren().find(([k]) => k === key);
+    if (!hit) throw new TorchError('KeyError', `'${key}'`);
+    return hit[1] as M;
+  }
+  keys(): string[] {
+    return this.namedChildren().map(([k]) => k);
+  }
+  get length(): number {
+    return this.namedChildren().length;
+  }
+  forward(): never {
+    throw new TorchError('RuntimeError', 'ModuleDict is not callable: index it by key');
   }
 }
 

@@ -11,7 +11,7 @@ import { DEFAULT_TOLERANCE, flopsPerOutput, stridedOffsets, type Kernel } from '
 import { elementwiseProgram, f32Uniforms, MATH_WGSL } from '../wgsl';
 
 export type UnaryOp =
-  | 'neg' | 'abs' | 'exp' | 'log' | 'sin' | 'cos' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'relu' | 'tanh' | 'gelu' | 'gelu_tanh' | 'hardswish' | 'silu'
+  | 'neg' | 'abs' | 'floor' | 'exp' | 'log' | 'sin' | 'cos' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'relu' | 'tanh' | 'gelu' | 'gelu_tanh' | 'hardswish' | 'silu'
   | 'logical_not'
   /** x + s, x * s, x - s, s - x, x / s, s / x, x ** s, max(x, s), min(x, s) */
   | 'add_s' | 'mul_s' | 'sub_s' | 'rsub_s' | 'div_s' | 'rdiv_s' | 'pow_s' | 'max_s' | 'min_s'
@@ -66,6 +66,7 @@ function unaryFn(a: UnaryAttrs): (x: number) => number {
   switch (a.op) {
     case 'neg': return (x) => -x;
     case 'abs': return Math.abs;
+    case 'floor': return Math.floor;
     case 'exp': return Math.exp;
     case 'log': return Math.log;
     case 'sin': return Math.sin;
@@ -128,6 +129,7 @@ export const unary: Kernel<UnaryAttrs> = {
 const UNARY_WGSL: Record<UnaryOp, string> = {
   neg: '-a0',
   abs: 'abs(a0)',
+  floor: 'floor(a0)',
   exp: 'exp(a0)',
   log: 'log(a0)',
   sin: 'sin(a0)',
