@@ -482,6 +482,17 @@ export class Interpreter implements Host {
       if (a !== undefined) return a;
       const m = tensorMethod(v, name, this);
       if (m) return m;
+      // `t.op_(...)`: the out-of-place op, written back into t's elements (every view of t sees it).
+      const base = name.endsWith('_') && !name.startsWith('_') ? tensorMethod(v, name.slice(0, -1), this) : undefined;
+      if (base) {
+        const node = this.current!;
+        return new PyBuiltin(`Tensor.${name}`, (a) => {
+          const r = base.call(a);
+          if (!(r instanceof Tensor)) throw unsupported(`Tensor.${name}`);
+          this.writeTensor(v, [], r, node);
+          return v;
+        });
+      }
       throw unsupported(`Tensor.${name}`);
     }
     if (v instanceof PyNamespace) {
@@ -512,6 +523,7 @@ export class Interpreter implements Host {
       if (name === 'keys') return new PyBuiltin('dict.keys', () => [...v.map.keys()]);
       if (name === 'values') return new PyBuiltin('dict.values', () => [...v.map.values()]);
     }
+    if (typeof v === 'number' && name === 'is_integer') return new PyBuiltin('float.is_integer', () => Number.isInteger(v));
     if (typeof v === 'string' && name === 'format') throw unsupported('str.format');
     throw unsupported(`attribute '${name}' of ${typeName(v)}`);
   }
@@ -565,6 +577,14 @@ export class Interpreter implements Host {
         return new PyBuiltin('children', () => m.namedChildren().map(([, x]) => x));
       case 'parameters':
         return new PyBuiltin('parameters', () => m.parameters());
+      case 'named_parameters':
+        return new PyBuiltin('named_parameters', () => m.namedParameters().map(([k, p]) => new PyTuple([k, p])));
+      case 'named_modules':
+        return new PyBuiltin('named_modules', () => m.namedModules().map(([k, c]) => new PyTuple([k, c])));
+      case 'named_children':
+        return new PyBuiltin('named_children', () => m.namedChildren().map(([k, c]) => new PyTuple([k, c])));
+      case 'state_dict':
+        return new PyBuiltin('state_dict', () => new PyDict(new Map(m.stateDict())));
       case 'eval':
         return new PyBuiltin('eval', () => m.eval());
       case 'train':
@@ -644,6 +664,11 @@ export class Interpreter implements Host {
         return new PyTuple(this.elements(node, scope, fnCtx));
       case 'list':
         return this.elements(node, scope, fnCtx);
+      case 'set': {
+        // A set literal as a list of distinct items: membership, iteration and len behave as a set's.
+        const items = this.elements(node, scope, fnCtx);
+        return items.filter((x, i) => items.indexOf(x) === i);
+      }
       case 'dictionary': {
         const d = new PyDict();
         for (const p of node.namedChildren) {

@@ -14,7 +14,7 @@ import { arange, cat, einsum, F, full, Generator, linspace, nn, ones, rand, rand
 import { Module } from '../runtime/nn/module';
 import { pyError, PyRaise, unsupported } from './errors';
 import { context } from './stdlib';
-import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
+import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyEllipsis, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
 
 /** What the surface needs from the interpreter. */
 export interface Host {
@@ -185,6 +185,20 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     adaptive_max_pool2d: fn('F.adaptive_max_pool2d', (a) => F.adaptiveMaxPool2d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
     conv1d: fn('F.conv1d', (a) => conv(F.conv1d, 'conv1d', a)),
     relu6: t1('F.relu6', (t) => t.clampMin(0).clampMax(6)),
+    elu: fn('F.elu', (a) => {
+      const b = bind('elu', ['input', 'alpha=', 'inplace='], a);
+      const x = asTensor(b.get('input'), 'input');
+      const alpha = optNumber(b.get('alpha'), 'alpha') ?? 1;
+      return where(x.gt(0), x, x.exp().sub(1).mul(alpha));
+    }),
+    avg_pool2d: fn('F.avg_pool2d', (a) => {
+      const b = bind('avg_pool2d', ['input', 'kernel_size', 'stride=', 'padding=', 'ceil_mode=', 'count_include_pad=', 'divisor_override='], a);
+      return F.avgPool2d(asTensor(b.get('input'), 'input'), intOrTuple(b.get('kernel_size'), 'kernel_size'), opts({ stride: b.get('stride') === undefined || b.get('stride') === null ? undefined : intOrTuple(b.get('stride'), 'stride'), padding: b.get('padding') === undefined ? undefined : intOrTuple(b.get('padding'), 'padding'), ceil_mode: b.get('ceil_mode') === undefined ? undefined : Boolean(b.get('ceil_mode')) }));
+    }),
+    max_pool2d: fn('F.max_pool2d', (a) => {
+      const b = bind('max_pool2d', ['input', 'kernel_size', 'stride=', 'padding=', 'dilation=', 'ceil_mode=', 'return_indices='], a);
+      return F.maxPool2d(asTensor(b.get('input'), 'input'), intOrTuple(b.get('kernel_size'), 'kernel_size'), opts({ stride: b.get('stride') === undefined || b.get('stride') === null ? undefined : intOrTuple(b.get('stride'), 'stride'), padding: b.get('padding') === undefined ? undefined : intOrTuple(b.get('padding'), 'padding'), ceil_mode: b.get('ceil_mode') === undefined ? undefined : Boolean(b.get('ceil_mode')) }));
+    }),
     group_norm: fn('F.group_norm', (a) => {
       const b = bind('group_norm', ['input', 'num_groups', 'weight=', 'bias=', 'eps='], a);
       return F.groupNorm(asTensor(b.get('input'), 'input'), asInt(b.get('num_groups'), 'num_groups'), optTensor(b.get('weight'), 'weight'), optTensor(b.get('bias'), 'bias'), optNumber(b.get('eps'), 'eps') ?? 1e-5);
@@ -379,6 +393,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return linspace(asNumber(b.get('start'), 'start'), asNumber(b.get('end'), 'end'), asInt(b.get('steps'), 'steps'), { device, dtype: dtypeOf(b.get('dtype')) });
     }),
     floor: t1('torch.floor', (t) => t.floor()),
+    erf: t1('torch.erf', (t) => t.erf()),
     min: fn('torch.min', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').minimum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'min', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
     max: fn('torch.max', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').maximum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'max', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
     div: fn('torch.div', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'div', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
@@ -649,6 +664,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     }).filter(([k]) => k !== 'int_'),
   );
   builtins.set('object', OBJECT_BASE);
+  builtins.set('Ellipsis', PyEllipsis.value);
   return { torch: torchNs, nn: nnNs, F: functional, init, jit, math, builtins };
 }
 
@@ -801,6 +817,8 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
       });
     case 'floor':
       return m([], () => t.floor());
+    case 'erf':
+      return m([], () => t.erf());
     case 'normal_':
     case 'uniform_':
     case 'zero_':

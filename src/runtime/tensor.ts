@@ -447,6 +447,9 @@ export class Tensor {
   log(): Tensor {
     return this.unaryOp('log');
   }
+  erf(): Tensor {
+    return this.unaryOp('erf');
+  }
   floor(): Tensor {
     return this.unaryOp('floor');
   }
@@ -840,9 +843,12 @@ export function ones(shape: readonly number[], opts: TensorOptions = {}): Tensor
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (steps < 0) throw new TorchError('RuntimeError', 'number of steps must be non-negative');
   const d = new Float32Array(steps);
-  const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+  // The step in float32; each value start + step·i (or end - step·(steps-1-i)) rounded once, as torch's fused CPU kernel gives.
+  const f = Math.fround;
+  const [s0, e0] = [f(start), f(end)];
+  const step = steps > 1 ? f(f(e0 - s0) / (steps - 1)) : 0;
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) d[i] = i < half ? start + step * i : end - step * (steps - i - 1);
+  for (let i = 0; i < steps; i++) d[i] = i < half ? f(s0 + step * i) : f(e0 - step * (steps - i - 1));
   return tensor(d, { shape: [steps], device: opts.device, dtype: opts.dtype ?? 'float32' });
 }
 

@@ -6,7 +6,7 @@
  * Nothing here runs a case.
  */
 
-import { F, Tensor, cat, einops, einsum, linspace, nn, stack, tril, triu } from '../../src/runtime/index';
+import { F, Tensor, cat, einops, einsum, linspace, nn, stack, tril, triu, where } from '../../src/runtime/index';
 
 export interface In {
   shape: number[];
@@ -73,6 +73,8 @@ export const CASES: OpCase[] = [
   { id: 'relu', fn: 'relu', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.relu() },
   { id: 'floor', fn: 'floor', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.floor() },
   { id: 'linspace', fn: 'linspace', inputs: [], args: [-1.5, 2, 7], kernels: [], ts: () => linspace(-1.5, 2, 7) },
+  { id: 'erf', fn: 'erf', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.erf() },
+  { id: 'elu', fn: 'nn.functional.elu', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kwargs: { alpha: 0.5 }, kernels: ['unary', 'binary', 'where'], ts: ([x]) => where(x.gt(0), x, x.exp().sub(1).mul(0.5)) },
   { id: 'sin', fn: 'sin', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.sin() },
   { id: 'cos', fn: 'cos', inputs: [{ shape: [3, 7], fill: 'randn' }], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.cos() },
   { id: 'tanh', fn: 'tanh', inputs: [f(3, 7)], args: ['$0'], kernels: ['unary'], ts: ([a]) => a.tanh() },

@@ -11,7 +11,7 @@ import { DEFAULT_TOLERANCE, flopsPerOutput, stridedOffsets, type Kernel } from '
 import { elementwiseProgram, f32Uniforms, MATH_WGSL } from '../wgsl';
 
 export type UnaryOp =
-  | 'neg' | 'abs' | 'floor' | 'exp' | 'log' | 'sin' | 'cos' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'relu' | 'tanh' | 'gelu' | 'gelu_tanh' | 'hardswish' | 'silu'
+  | 'neg' | 'abs' | 'floor' | 'erf' | 'exp' | 'log' | 'sin' | 'cos' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'relu' | 'tanh' | 'gelu' | 'gelu_tanh' | 'hardswish' | 'silu'
   | 'logical_not'
   /** x + s, x * s, x - s, s - x, x / s, s / x, x ** s, max(x, s), min(x, s) */
   | 'add_s' | 'mul_s' | 'sub_s' | 'rsub_s' | 'div_s' | 'rdiv_s' | 'pow_s' | 'max_s' | 'min_s'
@@ -24,7 +24,7 @@ export interface UnaryAttrs {
 }
 
 const UNARY_BOOL: ReadonlySet<UnaryOp> = new Set(['logical_not', 'eq_s', 'ne_s', 'lt_s', 'le_s', 'gt_s', 'ge_s']);
-const UNARY_FLOAT: ReadonlySet<UnaryOp> = new Set(['exp', 'log', 'sin', 'cos', 'sqrt', 'rsqrt', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'hardswish', 'silu', 'div_s', 'rdiv_s']);
+const UNARY_FLOAT: ReadonlySet<UnaryOp> = new Set(['erf', 'exp', 'log', 'sin', 'cos', 'sqrt', 'rsqrt', 'sigmoid', 'tanh', 'gelu', 'gelu_tanh', 'hardswish', 'silu', 'div_s', 'rdiv_s']);
 
 function unaryType(x: DType, a: UnaryAttrs): DType {
   if (UNARY_BOOL.has(a.op)) return 'bool';
@@ -67,6 +67,7 @@ function unaryFn(a: UnaryAttrs): (x: number) => number {
     case 'neg': return (x) => -x;
     case 'abs': return Math.abs;
     case 'floor': return Math.floor;
+    case 'erf': return erf;
     case 'exp': return Math.exp;
     case 'log': return Math.log;
     case 'sin': return Math.sin;
@@ -130,6 +131,7 @@ const UNARY_WGSL: Record<UnaryOp, string> = {
   neg: '-a0',
   abs: 'abs(a0)',
   floor: 'floor(a0)',
+  erf: 'erf_f32(a0)',
   exp: 'exp(a0)',
   log: 'log(a0)',
   sin: 'sin(a0)',
