@@ -38,7 +38,7 @@ class ReturnSignal {
 class BreakSignal {}
 class ContinueSignal {}
 
-const BINARY: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '//': 'floordiv', '%': 'mod', '**': 'pow', '@': 'matmul' };
+const BINARY: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div', '//': 'floordiv', '%': 'mod', '**': 'pow', '@': 'matmul', '&': 'and', '|': 'or', '<<': 'lshift', '>>': 'rshift' };
 
 export class Interpreter implements Host {
   readonly globals = new Scope(null);
@@ -524,6 +524,37 @@ export class Interpreter implements Host {
       if (name === 'values') return new PyBuiltin('dict.values', () => [...v.map.values()]);
     }
     if (typeof v === 'number' && name === 'is_integer') return new PyBuiltin('float.is_integer', () => Number.isInteger(v));
+    if (typeof v === 'string') {
+      const str = v;
+      const strMethods: Record<string, (a: Args) => PyValue> = {
+        startswith: (a) => (a.pos[0] instanceof PyTuple ? a.pos[0].items.some((p) => str.startsWith(String(p))) : str.startsWith(String(a.pos[0]))),
+        endswith: (a) => (a.pos[0] instanceof PyTuple ? a.pos[0].items.some((p) => str.endsWith(String(p))) : str.endsWith(String(a.pos[0]))),
+        lower: () => str.toLowerCase(),
+        upper: () => str.toUpperCase(),
+        strip: () => str.trim(),
+        split: (a) => (a.pos[0] === undefined || a.pos[0] === null ? str.trim().split(/\s+/).filter(Boolean) : str.split(String(a.pos[0]))),
+        replace: (a) => str.split(String(a.pos[0])).join(String(a.pos[1])),
+        join: (a) => this.iterate(a.pos[0]).map((x) => pyStr(x)).join(str),
+      };
+      if (strMethods[name]) return new PyBuiltin(`str.${name}`, strMethods[name]);
+    }
+    if (v instanceof PyDict && name === 'update')
+      return new PyBuiltin('dict.update', (a) => {
+        if (a.pos[0] instanceof PyDict) for (const [k, x] of a.pos[0].map) v.map.set(k, x);
+        for (const [k, x] of a.kw) v.map.set(k, x);
+        return null;
+      });
+    if (v instanceof PyDict && name === 'pop')
+      return new PyBuiltin('dict.pop', (a) => {
+        const k = a.pos[0] as string;
+        if (!v.map.has(k)) {
+          if (a.pos.length > 1) return a.pos[1];
+          throw pyError('KeyError', pyStr(a.pos[0] ?? null));
+        }
+        const x = v.map.get(k)!;
+        v.map.delete(k);
+        return x;
+      });
     if (typeof v === 'string' && name === 'format') throw unsupported('str.format');
     throw unsupported(`attribute '${name}' of ${typeName(v)}`);
   }
@@ -883,6 +914,14 @@ export class Interpreter implements Host {
           return ((x % y) + y) % y;
         case 'pow':
           return Math.pow(x, y);
+        case 'and':
+          return typeof a === 'boolean' && typeof b === 'boolean' ? a && b : x & y;
+        case 'or':
+          return typeof a === 'boolean' && typeof b === 'boolean' ? a || b : x | y;
+        case 'lshift':
+          return x * 2 ** y;
+        case 'rshift':
+          return Math.floor(x / 2 ** y);
       }
     }
     if (op === '+' && typeof a === 'string' && typeof b === 'string') return a + b;
@@ -915,6 +954,19 @@ export class Interpreter implements Host {
         case 'matmul':
           if (!(o instanceof Tensor)) break;
           return a.matmul(o);
+        case 'floordiv': {
+          const q = a.div(o).floor();
+          return a.dtype === 'int64' && (!(o instanceof Tensor) ? Number.isInteger(o) : o.dtype === 'int64') ? q.to('int64') : q;
+        }
+        case 'mod': {
+          const q = a.div(o).floor();
+          const r = a.sub(o instanceof Tensor ? q.mul(o) : q.mul(o));
+          return a.dtype === 'int64' && (!(o instanceof Tensor) ? Number.isInteger(o) : o.dtype === 'int64') ? r.to('int64') : r;
+        }
+        case 'and':
+        case 'or':
+          if (!(o instanceof Tensor) || a.dtype !== 'bool' || o.dtype !== 'bool') break;
+          return name === 'and' ? a.logicalAnd(o) : a.logicalOr(o);
       }
       throw this.fail(node, 'unsupported', `operator '${op}' on tensors`);
     }

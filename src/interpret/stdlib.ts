@@ -181,6 +181,15 @@ export function makeStdlib(host: Host): Record<string, PyNamespace> {
       if (typeof red !== 'string') throw unsupported(`einops.reduce with a ${typeName(red)} reduction (mean, sum, max, min)`);
       return einops.reduce(einopsInput(a.pos[0] ?? a.kw.get('tensor')), patternArg(a.pos[1] ?? a.kw.get('pattern')), red, axesLengths(a.kw, ['tensor', 'pattern', 'reduction']));
     }),
+    pack: fn('einops.pack', (a) => {
+      const ts = host.iterate(a.pos[0] ?? a.kw.get('tensors') ?? null).map((t) => asTensor(t, 'tensors'));
+      const [packed, shapes] = einops.pack(ts, patternArg(a.pos[1] ?? a.kw.get('pattern')));
+      return new PyTuple([packed, shapes.map((sh) => new PyTuple(sh))]);
+    }),
+    unpack: fn('einops.unpack', (a) => {
+      const shapes = host.iterate(a.pos[1] ?? a.kw.get('packed_shapes') ?? null).map((sh) => host.iterate(sh).map((d) => asInt(d, 'packed_shapes')));
+      return einops.unpack(asTensor(a.pos[0] ?? a.kw.get('tensor'), 'tensor'), shapes, patternArg(a.pos[2] ?? a.kw.get('pattern')));
+    }),
     einsum: fn('einops.einsum', (a) => {
       const pattern = patternArg(a.pos[a.pos.length - 1]);
       return einops.einsum(pattern, ...a.pos.slice(0, -1).map((t) => asTensor(t, 'tensor')));
@@ -258,7 +267,45 @@ export function makeStdlib(host: Host): Record<string, PyNamespace> {
       return null;
     }),
   );
-  const argparse = ns('argparse', { Namespace: namespaceClass });
+  const namespaceOf = (values: ReadonlyMap<string, PyValue>): PyInstance => {
+    const n = new PyInstance(namespaceClass);
+    for (const [k, v] of values) n.attrs.set(k, v);
+    return n;
+  };
+  // `ArgumentParser`: `add_argument('--name', type=..., default=...)` then `parse_args([...])`, which
+  // gives the defaults, overridden by `--name value` pairs in the list (never the process's argv).
+  const argumentParser = fn('argparse.ArgumentParser', () => {
+    const defaults = new Map<string, PyValue>();
+    const types = new Map<string, PyValue>();
+    const parse = (a: Args): PyValue => {
+      const values = new Map(defaults);
+      const argv = a.pos[0] ?? a.kw.get('args');
+      if (argv !== undefined && argv !== null) {
+        const items = host.iterate(argv).map(String);
+        for (let i = 0; i < items.length; i++) {
+          const key = items[i].replace(/^--?/, '').replace(/-/g, '_');
+          if (!defaults.has(key)) throw pyError('SystemExit', `unrecognized arguments: ${items[i]}`);
+          const raw = items[++i];
+          const t = types.get(key);
+          values.set(key, t === undefined || t === null ? (raw ?? null) : host.call(t, [raw ?? '']));
+        }
+      }
+      return namespaceOf(values);
+    };
+    return ns('argparse.ArgumentParser', {
+      add_argument: fn('ArgumentParser.add_argument', (a) => {
+        const flag = [...a.pos].map(String).find((f) => f.startsWith('--')) ?? String(a.pos[0]);
+        const dest = typeof a.kw.get('dest') === 'string' ? (a.kw.get('dest') as string) : flag.replace(/^--?/, '').replace(/-/g, '_');
+        const action = a.kw.get('action');
+        defaults.set(dest, a.kw.has('default') ? a.kw.get('default')! : action === 'store_true' ? false : action === 'store_false' ? true : null);
+        types.set(dest, a.kw.get('type') ?? null);
+        return null;
+      }),
+      parse_args: fn('ArgumentParser.parse_args', parse),
+      parse_known_args: fn('ArgumentParser.parse_known_args', (a) => new PyTuple([parse(a), []])),
+    });
+  });
+  const argparse = ns('argparse', { Namespace: namespaceClass, ArgumentParser: argumentParser });
 
   const typing = new PyNamespace('typing', new Tokens('typing'));
   return {

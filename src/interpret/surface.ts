@@ -93,7 +93,8 @@ function dims(v: PyValue | undefined): number | number[] | undefined {
   return intOrTuple(v, 'dim');
 }
 
-const DTYPES: Record<string, DType> = { float32: 'float32', float: 'float32', int64: 'int64', long: 'int64', bool: 'bool' };
+// int32, int16 and uint8 compute as int64 (the same values; the runtime's one integer dtype).
+const DTYPES: Record<string, DType> = { float32: 'float32', float: 'float32', int64: 'int64', long: 'int64', int32: 'int64', int: 'int64', int16: 'int64', uint8: 'int64', bool: 'bool' };
 
 function dtypeOf(v: PyValue | undefined): DType | undefined {
   if (v === undefined || v === null) return undefined;
@@ -362,6 +363,9 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     float32: new PyToken('torch.float32'),
     float: new PyToken('torch.float'),
     int64: new PyToken('torch.int64'),
+    int32: new PyToken('torch.int32'),
+    uint8: new PyToken('torch.uint8'),
+    int: new PyToken('torch.int'),
     long: new PyToken('torch.long'),
     bool: new PyToken('torch.bool'),
     matmul: fn('torch.matmul', (a) => {
@@ -393,6 +397,13 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return linspace(asNumber(b.get('start'), 'start'), asNumber(b.get('end'), 'end'), asInt(b.get('steps'), 'steps'), { device, dtype: dtypeOf(b.get('dtype')) });
     }),
     floor: t1('torch.floor', (t) => t.floor()),
+    pow: fn('torch.pow', (a) => {
+      const b = bind('pow', ['input', 'exponent'], a);
+      const x = b.get('input');
+      const e = b.get('exponent');
+      if (x instanceof Tensor) return x.pow(e instanceof Tensor ? e : asNumber(e, 'exponent'));
+      return full([], asNumber(x, 'input'), { device }).pow(asTensor(e, 'exponent'));
+    }),
     erf: t1('torch.erf', (t) => t.erf()),
     min: fn('torch.min', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').minimum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'min', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
     max: fn('torch.max', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').maximum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'max', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
@@ -889,11 +900,16 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
     case 'tril':
     case 'triu':
       return m(['diagonal='], (b) => (name === 'tril' ? tril : triu)(t, optNumber(b.get('diagonal'), 'diagonal') ?? 0));
+    case 'new_full':
+      return m(['size', 'fill_value', 'dtype=', 'device=', 'requires_grad='], (b) => full(sizes([b.get('size') ?? null], 'size'), asNumber(b.get('fill_value'), 'fill_value'), { device: t.device, dtype: dtypeOf(b.get('dtype')) ?? t.dtype }));
+    case 'new_empty':
     case 'new_zeros':
     case 'new_ones':
-      return m(['*size', 'dtype=', 'device=', 'requires_grad='], (b) => full(sizes(b.get('size') as PyValue[], 'size'), name === 'new_zeros' ? 0 : 1, { device: t.device, dtype: dtypeOf(b.get('dtype')) ?? t.dtype }));
+      return m(['*size', 'dtype=', 'device=', 'requires_grad='], (b) => full(sizes(b.get('size') as PyValue[], 'size'), name === 'new_ones' ? 1 : 0, { device: t.device, dtype: dtypeOf(b.get('dtype')) ?? t.dtype }));
     case 'gelu':
       return m(['approximate='], (b) => t.gelu((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none'));
+    case 'type':
+      return m(['dtype='], (b) => (b.get('dtype') === undefined || b.get('dtype') === null ? `torch.${t.dtype === 'float32' ? 'FloatTensor' : t.dtype === 'int64' ? 'LongTensor' : 'BoolTensor'}` : t.to(dtypeOf(b.get('dtype'))!)));
     case 'type_as':
       return m(['other'], (b) => t.to(asTensor(b.get('other'), 'other').dtype));
     case 'to':

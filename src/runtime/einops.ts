@@ -10,7 +10,7 @@
 import { TorchError } from './errors';
 import { einsumNamed, parseNamedEquation } from './einsum';
 import { Module } from './nn/module';
-import type { Tensor } from './tensor';
+import { cat, type Tensor } from './tensor';
 
 function einopsError(message: string): TorchError {
   return new TorchError('EinopsError', message);
@@ -178,6 +178,38 @@ export function repeat(t: Tensor, pattern: string, axes?: ReadonlyMap<string, nu
 export function reduce(t: Tensor, pattern: string, reduction: string, axes?: ReadonlyMap<string, number> | Record<string, number>): Tensor {
   if (!['mean', 'sum', 'max', 'min'].includes(reduction)) throw einopsError(`reduction '${reduction}' is not supported by this runtime (mean, sum, max, min)`);
   return apply(reduction as Reduction, t, pattern, axes);
+}
+
+/** The axes before and after the one `*` of a pack pattern (`'b * d'`). */
+function packAxes(pattern: string): [number, number] {
+  const names = pattern.trim().split(/\s+/).filter(Boolean);
+  const star = names.indexOf('*');
+  if (star < 0 || names.lastIndexOf('*') !== star) throw einopsError(`pack/unpack pattern should have exactly one '*': '${pattern}'`);
+  return [star, names.length - star - 1];
+}
+
+/** `einops.pack(tensors, pattern)`: each tensor's `*` axes flattened, then concatenated along them; also the `*` shapes for `unpack`. */
+export function pack(tensors: readonly Tensor[], pattern: string): [Tensor, number[][]] {
+  const [before, after] = packAxes(pattern);
+  const shapes: number[][] = [];
+  const flat = tensors.map((t) => {
+    if (t.ndim < before + after) throw einopsError(`packed tensor #${shapes.length} (enumeration starts with 0) has shape [${t.shape.join(', ')}], while pattern ${pattern} assumes at least ${before + after} axes`);
+    const mid = t.shape.slice(before, t.ndim - after);
+    shapes.push(mid);
+    return t.reshape([...t.shape.slice(0, before), -1, ...t.shape.slice(t.ndim - after)]);
+  });
+  return [flat.length === 1 ? flat[0] : cat(flat, before), shapes];
+}
+
+/** `einops.unpack(tensor, packed_shapes, pattern)`: the inverse of `pack`. */
+export function unpack(t: Tensor, shapes: readonly (readonly number[])[], pattern: string): Tensor[] {
+  const [before, after] = packAxes(pattern);
+  if (t.ndim !== before + after + 1) throw einopsError(`unpack(..., ${pattern}) received input of wrong dim with shape [${t.shape.join(', ')}]`);
+  const sizes = shapes.map((sh) => sh.reduce((p, x) => p * x, 1));
+  const total = sizes.reduce((p, x) => p + x, 0);
+  if (total !== t.shape[before]) throw einopsError(`Error during unpack(..., "${pattern}"): could not split axis of size ${t.shape[before]} into requested ${JSON.stringify(shapes)}`);
+  const parts = shapes.length === 1 ? [t] : t.split(sizes, before);
+  return parts.map((p, i) => p.reshape([...t.shape.slice(0, before), ...shapes[i], ...t.shape.slice(before + 1)]));
 }
 
 /** `einops.einsum(*tensors, pattern)`: axis names separated by spaces. */

@@ -70,8 +70,8 @@ describe('preview module', function () {
   });
 
   it("sends the interpreter's one-line reason when the module cannot run", async function () {
-    const m = await runModulePreview(read('unsupported_cumsum.py'), 'unsupported_cumsum.py', 'CumsumAttention', [[2, 5, 16]]);
-    assert.equal(m.error, 'unsupported_cumsum.py:13: not supported by the interpreter: torch.cumsum');
+    const m = await runModulePreview(read('unsupported_fft.py'), 'unsupported_fft.py', 'FourierMixer', [[2, 5, 16]]);
+    assert.equal(m.error, 'unsupported_fft.py:13: not supported by the interpreter: torch.fft');
     assert.deepEqual(m.layers, []);
     assert.ok(parsePreviewToWebview(m));
     const bad = await runModulePreview(read('vit_attention.py'), 'vit_attention.py', 'Attention', [[2, 10, 32]]);
