@@ -12,8 +12,9 @@
  */
 
 import { InterpretError, loadUserModule, moduleClasses, PyTuple, type PyValue } from '../interpret/index';
-import { Generator, nn, randn, Tensor, traceForward } from '../runtime/index';
+import { Generator, getKernel, nn, randn, runKernel, Tensor, traceForward, type TracedKernel } from '../runtime/index';
 import type { PreviewModuleMessage } from '../protocol/preview';
+import type { AttentionMap } from '../protocol/preview-worker';
 
 export interface ModuleLens {
   /** 0-based line of the `class` statement. */
@@ -63,6 +64,48 @@ export function parseShapes(text: string): number[][] | string {
   return out;
 }
 
+/** Maps kept per run, and values read per map (whole items only). */
+const MAX_MAPS = 32;
+const MAX_MAP_VALUES = 1 << 20;
+let recomputing = false;
+
+/**
+ * Keeps the attention a kernel computed: a softmax over the last axis of scores (…, L, S), or an
+ * SDPA, whose weights are computed once more on its weights path when the fused kernel ran.
+ */
+function captureAttention(k: TracedKernel, maps: AttentionMap[]): void {
+  if (recomputing || maps.length >= MAX_MAPS) return;
+  let w: Tensor | undefined;
+  let source = k.op;
+  if (k.op === 'softmax') {
+    const a = k.attrs as { dim: number; log: boolean };
+    const out = k.outputs[0];
+    if (a.log || out.ndim < 2 || (a.dim !== -1 && a.dim !== out.ndim - 1) || out.shape[out.ndim - 1] < 2 || out.shape[out.ndim - 2] < 2) return;
+    w = out;
+  } else if (k.op === 'scaled_dot_product_attention') {
+    const a = k.attrs as { scale?: number; causal: boolean; needWeights: boolean };
+    if (k.outputs[1]) w = k.outputs[1];
+    else {
+      recomputing = true;
+      try {
+        w = runKernel(getKernel('scaled_dot_product_attention')!, k.inputs, { ...a, needWeights: true })[1];
+      } finally {
+        recomputing = false;
+      }
+    }
+    source = 'scaled_dot_product_attention';
+  }
+  if (!w) return;
+  const shape = [...w.shape];
+  const [L, S] = shape.slice(-2);
+  const heads = shape.length >= 4 ? shape[shape.length - 3] : 1;
+  const items = shape.slice(0, -2).reduce((p, d) => p * d, 1) / heads;
+  const perItem = heads * L * S;
+  const itemsRead = Math.min(items, Math.floor(MAX_MAP_VALUES / perItem));
+  const data = itemsRead > 0 ? w.contiguous().dataSync().slice(0, itemsRead * perItem) : null;
+  maps.push({ path: k.layer.path, source, shape, items, heads, L, S, data, itemsRead, channel: false });
+}
+
 /** Runs the class on seeded inputs of the given shapes and describes the run for the preview panel. */
 export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0): Promise<PreviewModuleMessage> {
   const base: PreviewModuleMessage = { type: 'module', file, className, inputs: shapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
@@ -71,7 +114,8 @@ export async function runModulePreview(source: string, file: string, className: 
     const { module } = await loadUserModule(source, { file, className, generator: gen });
     const inputs = shapes.map((s) => randn(s, gen));
     const t0 = performance.now();
-    const trace = traceForward(module, () => module.forward(...inputs));
+    const maps: AttentionMap[] = [];
+    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: (k) => captureAttention(k, maps) });
     const forwardMs = performance.now() - t0;
     const r = trace.result as PyValue;
     const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];
@@ -84,6 +128,7 @@ export async function runModulePreview(source: string, file: string, className: 
       totalFlops: trace.totals.flops,
       activationBytes: trace.totals.activationBytes,
       forwardMs,
+      maps,
     };
   } catch (e) {
     if (e instanceof InterpretError) return { ...base, error: e.message };

@@ -309,7 +309,7 @@ function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-function isMap(x: unknown): x is AttentionMap {
+export function isMap(x: unknown): x is AttentionMap {
   return (
     isObj(x) &&
     isStr(x.path) &&

@@ -11,6 +11,8 @@
  * module imports neither `vscode`, nor the DOM, nor the catalog, nor the runtime.
  */
 
+import { isMap, type AttentionMap } from './preview-worker';
+
 export type ParamScalar = number | boolean | string | null;
 
 /** How the webview synthesises an input (the catalog's `Fill`, plus `randn`). */
@@ -115,6 +117,8 @@ export interface PreviewModuleMessage {
   totalFlops: number;
   activationBytes: number;
   forwardMs: number;
+  /** The attention the run computed: every softmax over the last axis and every SDPA, by layer and head. */
+  maps?: AttentionMap[];
   error?: string;
 }
 
@@ -283,6 +287,7 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
         isCount(x.totalFlops) &&
         isCount(x.activationBytes) &&
         isCount(x.forwardMs) &&
+        (x.maps === undefined || (Array.isArray(x.maps) && x.maps.length <= 64 && x.maps.every(isMap))) &&
         (x.error === undefined || typeof x.error === 'string')
         ? (x as unknown as PreviewModuleMessage)
         : undefined;

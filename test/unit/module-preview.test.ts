@@ -54,7 +54,7 @@ describe('preview module', function () {
   it('runs the module and sends the tracer shapes the panel validates', async function () {
     const m = await runModulePreview(read('vit_attention.py'), 'vit_attention.py', 'Attention', [[2, 10, 64]]);
     assert.equal(m.error, undefined);
-    assert.deepEqual(parsePreviewToWebview(JSON.parse(JSON.stringify(m))), JSON.parse(JSON.stringify(m)));
+    assert.deepEqual(parsePreviewToWebview(m), m);
     assert.deepEqual(
       m.layers.map((l) => [l.path, l.type, l.outputShapes]),
       [
@@ -67,6 +67,25 @@ describe('preview module', function () {
     );
     assert.deepEqual(m.outputs, [{ name: 'output', shape: [2, 10, 64] }]);
     assert.equal(m.totalParams, 64 * 192 + 64 * 64 + 64);
+    // The softmax over the keys is the module's attention: 2 items × 8 heads × 10 queries × 10 keys, rows summing to 1.
+    assert.equal(m.maps?.length, 1);
+    const map = m.maps![0];
+    assert.deepEqual([map.path, map.source, map.shape, map.items, map.heads, map.L, map.S, map.itemsRead], ['', 'softmax', [2, 8, 10, 10], 2, 8, 10, 10, 2]);
+    for (let r = 0; r < 2 * 8 * 10; r++) {
+      const row = map.data!.subarray(r * 10, r * 10 + 10);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, `row ${r} sums to 1`);
+    }
+  });
+
+  it("captures a fused scaled_dot_product_attention's weights by layer, recomputed on its weights path", async function () {
+    const m = await runModulePreview(read('encoder_layer.py'), 'encoder_layer.py', 'Encoder', [[2, 7, 32]]);
+    assert.equal(m.error, undefined);
+    const sdpa = m.maps?.filter((x) => x.source === 'scaled_dot_product_attention') ?? [];
+    // One per block (depth 2), named by the layer that ran it, 2 items × 4 heads × 7 × 7.
+    assert.deepEqual(sdpa.map((x) => [x.shape, x.heads, x.items]), [[[2, 4, 7, 7], 4, 2], [[2, 4, 7, 7], 4, 2]], JSON.stringify(m.maps?.map((x) => [x.path, x.source, x.shape])));
+    assert.notEqual(sdpa[0].path, sdpa[1].path);
+    assert.match(sdpa[0].path, /attn/);
+    for (const w of sdpa) for (let r = 0; r < 2 * 4 * 7; r++) assert.ok(Math.abs(w.data!.subarray(r * 7, r * 7 + 7).reduce((a, b) => a + b, 0) - 1) < 1e-5);
   });
 
   it("sends the interpreter's one-line reason when the module cannot run", async function () {

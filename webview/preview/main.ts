@@ -836,7 +836,10 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
   const out: HTMLElement[] = [el('header', {}, el('h2', {}, m.className)), el('p', { class: 'hint' }, `${m.file} · inputs ${m.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')} · random initial weights, seed 0`)];
   if (m.error) out.push(el('div', { class: 'warning', id: 'error', role: 'alert' }, m.error));
   if (m.layers.length && !m.error) {
-    out.push(table({ layers: m.layers, maps: [], gates: [], outputs: m.outputs, totalParams: m.totalParams, totalFlops: m.totalFlops, activationBytes: m.activationBytes, forwardMs: m.forwardMs, sdpaWeights: false }));
+    const run: RunResult = { layers: m.layers, maps: m.maps ?? [], gates: [], outputs: m.outputs, totalParams: m.totalParams, totalFlops: m.totalFlops, activationBytes: m.activationBytes, forwardMs: m.forwardMs, sdpaWeights: false };
+    out.push(table(run));
+    const attention = attentionView(run);
+    if (attention) out.push(attention);
   }
   return out;
 }

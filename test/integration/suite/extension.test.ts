@@ -359,6 +359,8 @@ export function registerTests(): void {
         ['proj', [[2, 10, 64]]],
         ['proj_drop', [[2, 10, 64]]],
       ]);
+      // Its attention, captured for the panel's maps: 2 items × 8 heads × 10 × 10.
+      assert.deepEqual(shown?.maps?.map((m) => [m.source, m.shape]), [['softmax', [2, 8, 10, 10]]]);
       await closeAll();
     });
   });
