@@ -73,7 +73,7 @@ let recomputing = false;
  * Keeps the attention a kernel computed: a softmax over the last axis of scores (…, L, S), or an
  * SDPA, whose weights are computed once more on its weights path when the fused kernel ran.
  */
-function captureAttention(k: TracedKernel, maps: AttentionMap[]): void {
+function captureAttention(k: TracedKernel, maps: AttentionMap[], className: string): void {
   if (recomputing || maps.length >= MAX_MAPS) return;
   let w: Tensor | undefined;
   let source = k.op;
@@ -103,7 +103,7 @@ function captureAttention(k: TracedKernel, maps: AttentionMap[]): void {
   const perItem = heads * L * S;
   const itemsRead = Math.min(items, Math.floor(MAX_MAP_VALUES / perItem));
   const data = itemsRead > 0 ? w.contiguous().dataSync().slice(0, itemsRead * perItem) : null;
-  maps.push({ path: k.layer.path, source, shape, items, heads, L, S, data, itemsRead, channel: false });
+  maps.push({ path: k.layer.path || className, source, shape, items, heads, L, S, data, itemsRead, channel: false });
 }
 
 /** Runs the class on seeded inputs of the given shapes and describes the run for the preview panel. */
@@ -115,7 +115,7 @@ export async function runModulePreview(source: string, file: string, className: 
     const inputs = shapes.map((s) => randn(s, gen));
     const t0 = performance.now();
     const maps: AttentionMap[] = [];
-    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: (k) => captureAttention(k, maps) });
+    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: (k) => captureAttention(k, maps, className) });
     const forwardMs = performance.now() - t0;
     const r = trace.result as PyValue;
     const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];

@@ -81,6 +81,7 @@ window.acquireVsCodeApi = () => ({
 document.body.classList.add(new URL(location.href).searchParams.get('cls') || 'vscode-dark');
 window.__afDeliver = (m) => {
   if (m && m.type === 'weights') m.bytes = new Uint8Array(m.bytes);
+  if (m && m.type === 'module' && m.maps) for (const x of m.maps) if (x.data) x.data = new Float32Array(x.data);
   window.postMessage(m, '*');
 };
 `;
@@ -164,7 +165,7 @@ export async function openPreview(browser: Browser, server: Server, blockId: str
   const host: Host = {
     received: [],
     send: async (m) => {
-      const wire = m.type === 'weights' ? { ...m, bytes: Array.from(m.bytes) } : m;
+      const wire = m.type === 'weights' ? { ...m, bytes: Array.from(m.bytes) } : m.type === 'module' ? { ...m, maps: m.maps?.map((x) => ({ ...x, data: x.data ? Array.from(x.data) : null })) } : m;
       await page.evaluate((x) => (globalThis as unknown as PageGlobals).__afDeliver(x), wire as unknown);
     },
   };

@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { previewBlock } from '../../src/extension/preview-model';
+import { runModulePreview } from '../../src/extension/module-preview';
 import type { PreviewBlock } from '../../src/protocol/preview';
 import { cpu } from '../../src/runtime/cpu';
 import { Generator, serializeSafetensors, Tensor } from '../../src/runtime/index';
@@ -534,6 +535,31 @@ async function themeSteps(browser: Browser, server: Server, mode: Mode): Promise
   }
 }
 
+/** A user's own module (issue 14): the extension runs it and sends the message; the page draws its layers and its attention. */
+async function moduleSteps(browser: Browser, server: Server, mode: Mode): Promise<void> {
+  const { page, host, errors } = await openPreview(browser, server, 'multihead-attention');
+  try {
+    await settled(page);
+    const file = path.join(ROOT, 'test/fixtures/user-modules/vit_attention.py');
+    const m = await runModulePreview(fs.readFileSync(file, 'utf8'), 'vit_attention.py', 'Attention', [[2, 10, 64]]);
+    await step(`${mode} module: a user's module shows its layer table and every head of its attention`, async () => {
+      assert.equal(m.error, undefined);
+      await host.send(m);
+      await page.locator('#attention').waitFor({ timeout: 20000 });
+      assert.equal(await page.locator('h2').first().innerText(), 'Attention');
+      assert.equal(await page.locator('.head-cell').count(), 8);
+      const drawn = (await api(page)).drawn as unknown as { rows: number; cols: number; values: number[] };
+      assert.deepEqual([drawn.rows, drawn.cols], [10, 10]);
+      const want = mapSlice(m.maps![0], 0, 'mean');
+      assert.ok(maxDiff(Float32Array.from(drawn.values), want) <= 1e-6, 'the drawn map is the module\'s mean attention');
+      await page.screenshot({ path: path.join(RESULTS, `preview-user-module-${mode}.png`), fullPage: true });
+      assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+    });
+  } finally {
+    await page.close();
+  }
+}
+
 async function main(): Promise<void> {
   const server = await startServer();
   try {
@@ -550,6 +576,7 @@ async function main(): Promise<void> {
         if (mode === 'webgpu') await limitSteps(browser, server, mode);
         if (mode === 'cpu') await runSteps(browser, server, mode);
         if (mode === 'cpu') await themeSteps(browser, server, mode);
+        if (mode === 'cpu') await moduleSteps(browser, server, mode);
       } finally {
         await browser.close();
       }

@@ -70,7 +70,7 @@ describe('preview module', function () {
     // The softmax over the keys is the module's attention: 2 items × 8 heads × 10 queries × 10 keys, rows summing to 1.
     assert.equal(m.maps?.length, 1);
     const map = m.maps![0];
-    assert.deepEqual([map.path, map.source, map.shape, map.items, map.heads, map.L, map.S, map.itemsRead], ['', 'softmax', [2, 8, 10, 10], 2, 8, 10, 10, 2]);
+    assert.deepEqual([map.path, map.source, map.shape, map.items, map.heads, map.L, map.S, map.itemsRead], ['Attention', 'softmax', [2, 8, 10, 10], 2, 8, 10, 10, 2]);
     for (let r = 0; r < 2 * 8 * 10; r++) {
       const row = map.data!.subarray(r * 10, r * 10 + 10);
       assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-5, `row ${r} sums to 1`);
