@@ -19,7 +19,7 @@ import { Interpreter } from './interpreter';
 import { PyClass, UserModule, type PyValue } from './values';
 
 export { InterpretError } from './errors';
-export { UserModule, PyTuple, PyDict, PyNamespace, type PyValue } from './values';
+export { UserModule, PyTuple, PyDict, PyNamespace, PyComplex, type PyValue } from './values';
 export { Interpreter } from './interpreter';
 
 export interface ModuleClass {

@@ -19,8 +19,9 @@ import { Module } from '../runtime/nn/module';
 import { stridedOffsets } from '../runtime/kernels/kernel';
 import { InterpretError, pyError, PyRaise, unsupported } from './errors';
 import { makeStdlib, PyContext } from './stdlib';
+import { complexAttribute, complexBinary } from './complex';
 import { asTensor, bind, makeSurface, MODULE_BASE, OBJECT_BASE, tensorAttribute, tensorMethod, type Host } from './surface';
-import { asInt, Kwargs, PyBoundMethod, PyBuiltin, PyClass, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PySuper, PyToken, PyTuple, pyStr, Scope, typeName, UserModule, type Args, type PyValue } from './values';
+import { asInt, Kwargs, PyBoundMethod, PyComplex, PyBuiltin, PyClass, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PySuper, PyToken, PyTuple, pyStr, Scope, typeName, UserModule, type Args, type PyValue } from './values';
 
 export interface InterpreterOptions {
   readonly file: string;
@@ -110,6 +111,15 @@ export class Interpreter implements Host {
       case 'comment':
       case 'pass_statement':
         return;
+      case 'delete_statement': {
+        // `del name` (and `del a, b`): the names are unbound; other targets are unsupported.
+        const targets = node.namedChildren[0]?.type === 'expression_list' ? node.namedChildren[0].namedChildren : node.namedChildren;
+        for (const t of targets) {
+          if (t.type !== 'identifier') throw this.fail(t, 'unsupported', `del ${t.text.slice(0, 40)}`);
+          if (!scope.vars.delete(t.text)) throw this.fail(t, 'python', `NameError: name '${t.text}' is not defined`);
+        }
+        return;
+      }
       case 'expression_statement': {
         const e = node.namedChildren[0];
         if (!e) return;
@@ -476,6 +486,11 @@ export class Interpreter implements Host {
       const own = (v as unknown as Record<string, unknown>)[name];
       if (Object.prototype.hasOwnProperty.call(v, name) && isValue(own)) return Array.isArray(own) ? new PyTuple(own as PyValue[]) : (own as PyValue);
       return this.moduleMethod(v, name) ?? this.raiseAttr(v, name, true);
+    }
+    if (v instanceof PyComplex) {
+      const a = complexAttribute(v, name, (xs) => (xs.length === 1 && (Array.isArray(xs[0]) || xs[0] instanceof PyTuple) ? this.iterate(xs[0]) : xs).map((x) => asInt(x, 'size')));
+      if (a !== undefined) return a;
+      throw unsupported(`Tensor.${name} on a complex tensor`);
     }
     if (v instanceof Tensor) {
       const a = tensorAttribute(v, name);
@@ -893,6 +908,13 @@ export class Interpreter implements Host {
   binary(op: string, a: PyValue, b: PyValue, node: Node): PyValue {
     const name = BINARY[op];
     if (!name) throw this.fail(node, 'unsupported', `operator '${op}'`);
+    if (a instanceof PyComplex || b instanceof PyComplex) {
+      try {
+        return complexBinary(op, a, b);
+      } catch (e) {
+        throw this.located(node, e);
+      }
+    }
     if (a instanceof Tensor || b instanceof Tensor) return this.tensorBinary(name, op, a, b, node);
     if ((typeof a === 'number' || typeof a === 'boolean') && (typeof b === 'number' || typeof b === 'boolean')) {
       const [x, y] = [Number(a), Number(b)];
@@ -992,6 +1014,10 @@ export class Interpreter implements Host {
     const idxNodes = node.childrenForFieldName('subscript');
     const idx = idxNodes.map((n) => this.eval(n, scope, fnCtx));
     if (obj instanceof Tensor) return this.indexTensor(obj, idx.length === 1 && idx[0] instanceof PyTuple ? idx[0].items : idx, node);
+    if (obj instanceof PyComplex) {
+      const ix = idx.length === 1 && idx[0] instanceof PyTuple ? idx[0].items : idx;
+      return new PyComplex(this.indexTensor(obj.re, ix, node), this.indexTensor(obj.im, ix, node));
+    }
     if (idx.length !== 1) throw this.fail(node, 'python', `TypeError: ${typeName(obj)} indices must be integers or slices, not tuple`);
     const i = idx[0];
     if (obj instanceof PyDict) {

@@ -14,7 +14,8 @@ import { arange, cat, einsum, F, full, Generator, linspace, nn, ones, rand, rand
 import { Module } from '../runtime/nn/module';
 import { pyError, PyRaise, unsupported } from './errors';
 import { context } from './stdlib';
-import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyDict, PyEllipsis, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
+import { polar, viewAsComplex, viewAsReal } from './complex';
+import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyComplex, PyDict, PyEllipsis, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
 
 /** What the surface needs from the interpreter. */
 export interface Host {
@@ -392,6 +393,17 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return einsum(eq, ...ops.map((t) => asTensor(t, 'operand')));
     }),
     sin: t1('torch.sin', (t) => t.sin()),
+    polar: fn('torch.polar', (a) => {
+      const b = bind('polar', ['abs', 'angle'], a);
+      return polar(asTensor(b.get('abs'), 'abs'), asTensor(b.get('angle'), 'angle'));
+    }),
+    view_as_complex: fn('torch.view_as_complex', (a) => viewAsComplex(asTensor(a.pos[0], 'input'))),
+    view_as_real: fn('torch.view_as_real', (a) => {
+      if (!(a.pos[0] instanceof PyComplex)) throw pyError('RuntimeError', 'view_as_real is only supported for complex tensors');
+      return viewAsReal(a.pos[0]);
+    }),
+    complex64: new PyToken('torch.complex64'),
+    cfloat: new PyToken('torch.complex64'),
     linspace: fn('torch.linspace', (a) => {
       const b = bind('linspace', ['start', 'end', 'steps', 'dtype=', 'device=', 'requires_grad='], a);
       return linspace(asNumber(b.get('start'), 'start'), asNumber(b.get('end'), 'end'), asInt(b.get('steps'), 'steps'), { device, dtype: dtypeOf(b.get('dtype')) });
@@ -409,6 +421,14 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     max: fn('torch.max', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').maximum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'max', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
     div: fn('torch.div', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'div', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     amax: fn('torch.amax', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'amax', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    hstack: fn('torch.hstack', (a) => {
+      const ts = tensors(a.pos[0] ?? a.kw.get('tensors'), 'tensors');
+      return cat(ts, ts[0]?.ndim === 1 ? 0 : 1);
+    }),
+    vstack: fn('torch.vstack', (a) => {
+      const ts = tensors(a.pos[0] ?? a.kw.get('tensors'), 'tensors').map((t) => (t.ndim === 1 ? t.unsqueeze(0) : t));
+      return cat(ts, 0);
+    }),
     outer: fn('torch.outer', (a) => {
       const b = bind('outer', ['input', 'vec2'], a);
       const x = asTensor(b.get('input'), 'input');
@@ -484,7 +504,14 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     zeros: factory('zeros', (s, dtype) => zeros(s, { device, dtype })),
     ones: factory('ones', (s, dtype) => ones(s, { device, dtype })),
     empty: factory('empty', (s, dtype) => zeros(s, { device, dtype })),
-    randn: factory('randn', (s) => randn(s, g, device)),
+    randn: fn('torch.randn', (a) => {
+      const b = bind('randn', ['*size', 'dtype=', 'device=', 'requires_grad=', 'generator='], a);
+      const shape = sizes(b.get('size') as PyValue[], 'size');
+      const d = b.get('dtype');
+      // complex64: real and imaginary parts each N(0, 1/2), as torch draws them.
+      if (d instanceof PyToken && d.name === 'torch.complex64') return new PyComplex(randn(shape, g, device).mul(Math.SQRT1_2), randn(shape, g, device).mul(Math.SQRT1_2));
+      return randn(shape, g, device);
+    }),
     rand: factory('rand', (s) => rand(s, g, device)),
     zeros_like: like('zeros_like', 0),
     ones_like: like('ones_like', 1),
@@ -910,6 +937,19 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
       return m(['approximate='], (b) => t.gelu((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none'));
     case 'type':
       return m(['dtype='], (b) => (b.get('dtype') === undefined || b.get('dtype') === null ? `torch.${t.dtype === 'float32' ? 'FloatTensor' : t.dtype === 'int64' ? 'LongTensor' : 'BoolTensor'}` : t.to(dtypeOf(b.get('dtype'))!)));
+    case 'requires_grad_':
+      return m(['requires_grad='], () => t);
+    case 'std':
+    case 'var':
+      return m(['dim=', 'unbiased=', 'keepdim=', 'correction='], (b) => {
+        const d = dims(b.get('dim'));
+        const keep = asBool(b.get('keepdim'), false);
+        const n = d === undefined ? t.numel() : (Array.isArray(d) ? d : [d as number]).reduce((p, i) => p * t.shape[i < 0 ? i + t.ndim : i], 1);
+        const correction = b.get('correction') !== undefined && b.get('correction') !== null ? asNumber(b.get('correction'), 'correction') : asBool(b.get('unbiased'), true) ? 1 : 0;
+        const diff = t.sub(t.mean(d, true));
+        const v = diff.mul(diff).sum(d, keep).div(Math.max(0, n - correction));
+        return name === 'var' ? v : v.sqrt();
+      });
     case 'type_as':
       return m(['other'], (b) => t.to(asTensor(b.get('other'), 'other').dtype));
     case 'to':

@@ -32,7 +32,22 @@ export type PyValue =
   | PyInstance
   | PyNamespace
   | PySuper
-  | PyToken;
+  | PyToken
+  | PyComplex;
+
+/**
+ * A complex64 tensor as its real and imaginary parts (two float32 tensors of one shape): what
+ * rotary embeddings build with `torch.polar` and `view_as_complex`. Views apply to both parts.
+ */
+export class PyComplex {
+  constructor(
+    readonly re: Tensor,
+    readonly im: Tensor,
+  ) {}
+  get shape(): readonly number[] {
+    return this.re.shape;
+  }
+}
 
 export class PyTuple {
   constructor(readonly items: readonly PyValue[]) {}

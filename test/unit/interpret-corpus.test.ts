@@ -13,7 +13,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InterpretError, PyDict, PyNamespace, PyTuple, runFile, type PyValue } from '../../src/interpret/index';
+import { InterpretError, PyComplex, PyDict, PyNamespace, PyTuple, runFile, type PyValue } from '../../src/interpret/index';
 import { Module } from '../../src/runtime/nn/module';
 import { Tensor } from '../../src/runtime/index';
 import { runTorchScript } from '../helpers/torch';
@@ -24,7 +24,7 @@ const FLOOR = JSON.parse(fs.readFileSync(path.join(REALSTYLE, 'preview.json'), '
 type Outcome = { kind: 'ok' } | { kind: 'unsupported' | 'python' | 'limit' | 'wrong'; detail: string };
 
 function shapesOf(v: PyValue): number[][] {
-  if (v instanceof Tensor) return [[...v.shape]];
+  if (v instanceof Tensor || v instanceof PyComplex) return [[...v.shape]];
   if (v instanceof PyTuple) return v.items.flatMap(shapesOf);
   if (Array.isArray(v)) return v.flatMap(shapesOf);
   return [];

@@ -41,6 +41,7 @@ const CASES: Case[] = [
   { id: 'causal', file: 'causal_self_attention.py', className: 'CausalSelfAttention', init: {}, inputs: [[2, 12, 48]], seed: 3 },
   { id: 'encoder', file: 'encoder_layer.py', className: 'Encoder', init: { depth: 2 }, inputs: [[2, 7, 32]], seed: 4 },
   { id: 'sagan', file: 'sagan_attention.py', className: 'SelfAttn', init: {}, inputs: [[2, 16, 6, 5]], seed: 5 },
+  { id: 'rope', file: 'complex_rope_attention.py', className: 'RopeAttention', init: {}, inputs: [[2, 12, 32]], seed: 8 },
   { id: 'config', file: 'config_encoder.py', className: 'ConfigEncoder', init: { depth: 2 }, inputs: [[2, 12, 32]], seed: 7 },
   { id: 'mixed', file: 'mixed_idioms.py', className: 'Mixer', init: { dim: 24, heads: 3 }, inputs: [[2, 8, 24], { shape: [2, 8], dtype: 'bool', fill: 'padding' }], seed: 6 },
 ];
