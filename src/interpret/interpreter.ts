@@ -878,7 +878,7 @@ export class Interpreter implements Host {
 
   private compare(op: string, a: PyValue, b: PyValue, node: Node): PyValue {
     if (op === 'is' || op === 'is not') {
-      const same = a === b || (a === null && b === null);
+      const same = a === b || (a === null && b === null) || (a instanceof PyToken && b instanceof PyToken && canonicalToken(a.name) === canonicalToken(b.name));
       return op === 'is' ? same : !same;
     }
     if (op === 'in' || op === 'not in') {
@@ -1314,7 +1314,15 @@ function pyEquals(a: PyValue, b: PyValue): boolean {
     if (Array.isArray(a) !== Array.isArray(b)) return false;
     return x.length === y.length && x.every((v, i) => pyEquals(v, y[i]));
   }
+  // dtypes, devices and other tokens are singletons in Python: equal by name, aliases included.
+  if (a instanceof PyToken && b instanceof PyToken) return canonicalToken(a.name) === canonicalToken(b.name);
   return a === b;
+}
+
+const TOKEN_ALIASES: Record<string, string> = { 'torch.float': 'torch.float32', 'torch.long': 'torch.int64', 'torch.int': 'torch.int32', 'torch.cfloat': 'torch.complex64', 'torch.bool': 'torch.bool' };
+
+function canonicalToken(name: string): string {
+  return TOKEN_ALIASES[name] ?? name;
 }
 
 /** The indices a Python slice picks from a sequence of length n. */

@@ -160,6 +160,12 @@ describe('interpreter: unsupported constructs and errors', function () {
     });
   }
 
+  it('compares dtypes as Python does: singletons, equal by name and alias (torch.float is torch.float32)', async function () {
+    const file = moduleFile('dtypes.py', '        assert x.dtype == torch.float32 and x.dtype is torch.float\n        assert x.dtype != torch.long, "float is not long"\n        return self.fc(x)');
+    const r = await cli('run', '--module', file, '--input', '2,8');
+    assert.equal(r.code, 0, r.err);
+  });
+
   it('reports the exception the user code raises, at its line (a failing assert with its message)', async function () {
     const r = await cli('run', '--module', path.join(FIXTURES, 'vit_attention.py'), '--init', 'num_heads=5', '--input', '2,4,64');
     assert.equal(r.code, 1);
