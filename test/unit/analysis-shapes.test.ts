@@ -946,6 +946,88 @@ describe('analyzer shapes', function () {
     assert.doesNotMatch(twice[0].message, /default/);
   });
 
+  it('keeps two sizes whose defaults differ apart, and judges the layer between them at those defaults', function () {
+    const src = (second: string) =>
+      [
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        '',
+        'class FeedForward(nn.Module):',
+        '    def __init__(self, d_model=512, dim_feedforward=2048):',
+        '        super().__init__()',
+        '        self.linear1 = nn.Linear(d_model, dim_feedforward)',
+        `        self.linear2 = ${second}`,
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        '        return self.linear2(F.relu(self.linear1(x)))',
+      ].join('\n');
+    // Unifying dim_feedforward with d_model would hide the mistake; at 2048 and 512 it raises.
+    const bad = analyzeSource(src('nn.Linear(d_model, d_model)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 12]]);
+    assert.match(bad[0].message, /in_features = d_model .* \(with (d_model = 512, dim_feedforward = 2048|dim_feedforward = 2048, d_model = 512), their defaults\)$/);
+    assert.deepEqual(analyzeSource(src('nn.Linear(dim_feedforward, d_model)')).diagnostics, []);
+  });
+
+  it('reads int(dim * ratio) with a whole float default as a size named after the ratio, and `hidden or dim` as the size given', function () {
+    const src = (second: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Mlp(nn.Module):',
+        '    def __init__(self, in_features, hidden_features=None):',
+        '        super().__init__()',
+        '        hidden_features = hidden_features or in_features',
+        '        self.fc1 = nn.Linear(in_features, hidden_features)',
+        `        self.fc2 = ${second}`,
+        '',
+        '    def forward(self, x):',
+        '        return self.fc2(self.fc1(x))',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, dim: int, mlp_ratio: float = 4.):',
+        '        super().__init__()',
+        '        self.mlp = Mlp(dim, int(dim * mlp_ratio))',
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        '        h = self.mlp.fc1(x)  # revealed: (b, n, dim*mlp_ratio)',
+        '        return self.mlp(x)',
+      ].join('\n');
+    const bad = analyzeSource(src('nn.Linear(in_features, in_features)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 11]]);
+    assert.match(bad[0].message, /\(with mlp_ratio = 4, its default\)$/);
+    const good = analyzeSource(src('nn.Linear(hidden_features, in_features)'));
+    assert.deepEqual(good.diagnostics, []);
+    assert.ok(good.shapes.some((r) => r.name === 'h' && r.shape === '(b, n, dim*mlp_ratio)'), JSON.stringify(good.shapes));
+  });
+
+  it('does not read the heads folded into the batch from a product of symbols as a reorder', function () {
+    const src = (view: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Attn(nn.Module):',
+        '    def __init__(self, dim, num_heads, dim_head):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.dim_head = dim_head',
+        '        self.qkv = nn.Conv2d(dim, num_heads * dim_head * 3, 1)',
+        '',
+        '    def forward(self, x):',
+        '        B, C, H, W = x.shape',
+        '        q, k, v = self.qkv(x).chunk(3, dim=1)',
+        `        q = ${view}`,
+        '        return q',
+      ].join('\n');
+    // (B, h·d, H, W) to (B·h, d, H·W) keeps every element's order when the heads are the outer
+    // factor of the channels, which a product of symbols does not tell.
+    assert.deepEqual(analyzeSource(src('q.reshape(B * self.num_heads, self.dim_head, -1)')).diagnostics, []);
+    // Heads and positions exchanged is still a reorder.
+    const bad = analyzeSource(src('q.reshape(B, H * W, self.num_heads, self.dim_head)')).diagnostics;
+    assert.deepEqual(bad.map((d) => d.rule), ['head-split-merge-order']);
+  });
+
   it("reads an unannotated config parameter as the file's one config dataclass, wherever it is defined", function () {
     const src = (heads: number) =>
       [

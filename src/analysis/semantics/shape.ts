@@ -597,6 +597,13 @@ export function scrambles(old: Dim[], neu: Dim[]): boolean {
   const b = real(neu);
   if (a.length < 2 || b.length < 2) return false;
   if (a.length !== 2 || b.length !== 2) return true;
+  // The same fold written in symbols: (B, h·d) to (B·h, d) and back. The order of the factors
+  // of h·d is not known (the heads may be the outer one), so it is no evidence either.
+  const folds = (p: Dim[], q: Dim[]) => {
+    const k = divides(p[0], q[0]) ? D.floorDiv(q[0], p[0]) : undefined;
+    return !!k && D.equal(p[1], D.mul(k, q[1]));
+  };
+  if (folds(a, b) || folds(b, a)) return false;
   const [a0, a1, b0, b1] = [a[0], a[1], b[0], b[1]].map((d) => D.constValue(d));
   if (a0 === undefined || a1 === undefined || b0 === undefined || b1 === undefined) return true;
   // The same sizes in another order is a view used as a transpose.
