@@ -632,6 +632,15 @@ export class Evaluator {
     this.recordParts.set(key, { parts: [], record: undefined, conflict: seen?.conflict });
   }
 
+  /**
+   * Whether a size is one positive monomial (`dim * mlp_ratio`, `in_channels // 2`): every
+   * symbol of dims.ts stands for a positive value and `//` of symbols is exact, so it is not 0.
+   */
+  private positiveSize(d: Dim): boolean {
+    const n = this.norm(d);
+    return n.terms.length === 1 && n.terms[0].coef > 0 && n.terms[0].syms.length > 0;
+  }
+
   private truth(v: Value): boolean | undefined {
     if (v.kind === 'bool') return v.value;
     if (v.kind === 'none') return false;
@@ -1593,9 +1602,7 @@ export class Evaluator {
         const lv = this.expr(l, f);
         // `hidden_features or in_features`: a size named after symbols is positive (every symbol
         // of dims.ts stands for a positive value), so it is the size itself.
-        const size = lv.kind === 'int' ? this.norm(lv.dim) : undefined;
-        const positive = !!size && size.terms.length === 1 && size.terms[0].coef > 0;
-        const t = this.truth(lv) ?? (positive ? true : undefined);
+        const t = this.truth(lv) ?? (lv.kind === 'int' && this.positiveSize(lv.dim) ? true : undefined);
         if (op === 'or') return t === true ? lv : t === false ? this.expr(r, f) : UNKNOWN;
         if (op === 'and') return t === false ? lv : t === true ? this.expr(r, f) : UNKNOWN;
         return UNKNOWN;
@@ -1908,6 +1915,8 @@ export class Evaluator {
       }
       if (op === '==' && c !== 'unknown') return { kind: 'bool', value: c === 'eq' };
       if (op === '!=' && c !== 'unknown') return { kind: 'bool', value: c !== 'eq' };
+      // `if inter_channels == 0:` of `in_channels // 2`: a size named after symbols is positive.
+      if ((op === '==' || op === '!=') && ((av === 0 && this.positiveSize(b.dim)) || (bv === 0 && this.positiveSize(a.dim)))) return { kind: 'bool', value: op === '!=' };
     }
     if (a.kind === 'str' && b.kind === 'str' && (op === '==' || op === '!=')) return { kind: 'bool', value: (a.value === b.value) === (op === '==') };
     return { kind: 'bool' };
@@ -2218,6 +2227,9 @@ export class Evaluator {
       case 'builtins.min': {
         const nums = args.map((x) => (x.kind === 'int' ? D.constValue(this.norm(x.dim)) : undefined));
         if (nums.length >= 2 && nums.every((x) => x !== undefined)) return intV(D.dconst(path.endsWith('max') ? Math.max(...(nums as number[])) : Math.min(...(nums as number[]))));
+        // `max(in_channels // 2, 1)`: a positive size is at least 1.
+        const size = args.length === 2 ? args.findIndex((x, i) => x.kind === 'int' && this.positiveSize(x.dim) && (nums[1 - i] ?? 2) <= 1) : -1;
+        if (size >= 0) return path.endsWith('max') ? args[size] : args[1 - size];
         return intV(this.fresh('n'));
       }
       // Weight reparametrisations return the module they wrap (SAGAN's spectral-norm convs).

@@ -685,11 +685,11 @@ describe('analyzer shapes', function () {
     assert.equal(shape(18, 'c'), '(2, 5, 16)');
     assert.equal(shape(20, 'c'), '(2, 5, 16)');
     assert.equal(shape(21, 'y'), '(2, 8, 5)');
-    // With no caller the width is `d // 2` or 1: one size, the same in the conv and the view.
+    // With no caller the width is `d // 2` (positive, so not 0): the same in the conv and the view.
     const driverless = src.split('\n').slice(0, -1).join('\n').replace('def forward(self, a, b, c):', 'def forward(self, a, b, c):\n        # c: (B, L, d)');
     const r2 = analyzeSource(driverless);
     assert.deepEqual(r2.diagnostics, []);
-    assert.match(r2.shapes.find((x) => x.name === 'y')?.shape ?? '', /^\(B, inter, L\)$/);
+    assert.match(r2.shapes.find((x) => x.name === 'y')?.shape ?? '', /^\(B, d\/\/2, L\)$/);
   });
 
   it('stops at an operation torch rejects: nothing computed from its result is reported', function () {
@@ -738,7 +738,7 @@ describe('analyzer shapes', function () {
     assert.deepEqual(r.diagnostics, []);
     const shape = (name: string) => r.shapes.find((x) => x.name === name)?.shape;
     // Pooled sizes are named after the input's, never one shared name.
-    assert.equal(shape('g'), '(B, inter, H_out, W_out)');
+    assert.equal(shape('g'), '(B, in_channels//2, H_out, W_out)');
     assert.match(shape('flat') ?? '', /^\(B, 1 \+ heads, n\)$/);
   });
   it('a size chosen by a branch is not decided by its use on one path (ShuffleNet: inp if stride > 1 else inp // 2)', function () {
@@ -1000,6 +1000,33 @@ describe('analyzer shapes', function () {
     const good = analyzeSource(src('nn.Linear(hidden_features, in_features)'));
     assert.deepEqual(good.diagnostics, []);
     assert.ok(good.shapes.some((r) => r.name === 'h' && r.shape === '(b, n, dim*mlp_ratio)'), JSON.stringify(good.shapes));
+  });
+
+  it('reads `size == 0` of a size named after symbols as False (in_channels // 2 is positive)', function () {
+    const src = (back: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class NonLocal(nn.Module):',
+        '    def __init__(self, in_channels, inter_channels=None):',
+        '        super().__init__()',
+        '        self.inter_channels = inter_channels',
+        '        if self.inter_channels is None:',
+        '            self.inter_channels = in_channels // 2',
+        '            if self.inter_channels == 0:',
+        '                self.inter_channels = 1',
+        '        self.g = nn.Conv2d(in_channels, self.inter_channels, 1)',
+        `        self.W = ${back}`,
+        '',
+        '    def forward(self, x):',
+        '        y = self.g(x)  # revealed: (B, in_channels//2, H, W)',
+        '        return self.W(y)',
+      ].join('\n');
+    const bad = analyzeSource(src('nn.Conv2d(in_channels, in_channels, 1)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 16]]);
+    const good = analyzeSource(src('nn.Conv2d(self.inter_channels, in_channels, 1)'));
+    assert.deepEqual(good.diagnostics, []);
+    assert.ok(good.shapes.some((r) => r.name === 'y' && r.shape === '(B, in_channels//2, H, W)'), JSON.stringify(good.shapes));
   });
 
   it('does not read the heads folded into the batch from a product of symbols as a reorder', function () {
