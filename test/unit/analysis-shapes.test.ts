@@ -1029,6 +1029,35 @@ describe('analyzer shapes', function () {
     assert.ok(good.shapes.some((r) => r.name === 'y' && r.shape === '(B, in_channels//2, H, W)'), JSON.stringify(good.shapes));
   });
 
+  it('judges the element counts of a view at the defaults when nothing else decides them', function () {
+    const src = (heads: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class GQA(nn.Module):',
+        '    def __init__(self, dim, n_heads=8, n_kv_heads=2, M=2):',
+        '        super().__init__()',
+        '        self.n_heads, self.n_kv_heads, self.M = n_heads, n_kv_heads, M',
+        '        self.head_dim = dim // n_heads',
+        '        self.wk = nn.Linear(dim, n_kv_heads * self.head_dim)',
+        '        self.branches = nn.ModuleList([])',
+        '        for _ in range(M):',
+        '            self.branches.append(nn.Linear(dim, dim))',
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        `        k = self.wk(x).view(b, n, ${heads}, self.head_dim)`,
+        '        # One entry per branch: M of them, however many the list shows.',
+        '        y = torch.cat([f(x) for f in self.branches], dim=-1).view(b, n, self.M, c)',
+        '        return k, y',
+      ].join('\n');
+    const bad = analyzeSource(src('self.n_heads')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['view-size-mismatch', 'warning', 16]]);
+    assert.match(bad[0].message, /n_heads = 8, n_kv_heads = 2/);
+    assert.deepEqual(analyzeSource(src('self.n_kv_heads')).diagnostics, []);
+  });
+
   it('does not read the heads folded into the batch from a product of symbols as a reorder', function () {
     const src = (view: string) =>
       [
