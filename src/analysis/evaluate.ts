@@ -214,6 +214,10 @@ export class Evaluator {
     const nb = this.norm(b);
     const c = D.compare(na, nb);
     if (c !== 'unknown') return c;
+    // Sizes that differ once the parameters they are named after take their defaults (a layer
+    // built for `dim_feedforward` fed `d_model` features) are not made one: the rule that sees
+    // them judges them at those defaults.
+    if (this.defaults.size && this.compareAtDefaults(na, nb).cmp === 'ne') return 'unknown';
     const sa = D.asSymbol(na);
     if (sa && !this.rigid.has(sa) && !D.symbolsOf(nb).has(sa)) {
       this.subst.set(sa, nb);
@@ -626,6 +630,15 @@ export class Evaluator {
     if (seen?.own) return;
     if (seen?.record) this.records.splice(this.records.indexOf(seen.record), 1);
     this.recordParts.set(key, { parts: [], record: undefined, conflict: seen?.conflict });
+  }
+
+  /**
+   * Whether a size is one positive monomial (`dim * mlp_ratio`, `in_channels // 2`): every
+   * symbol of dims.ts stands for a positive value and `//` of symbols is exact, so it is not 0.
+   */
+  private positiveSize(d: Dim): boolean {
+    const n = this.norm(d);
+    return n.terms.length === 1 && n.terms[0].coef > 0 && n.terms[0].syms.length > 0;
   }
 
   private truth(v: Value): boolean | undefined {
@@ -1331,6 +1344,13 @@ export class Evaluator {
           this.defaults.set(D.asSymbol(named)!, v.dim);
           v = intV(named, p.name);
         }
+        // A whole float (mlp_ratio: float = 4.) is named likewise for the sizes computed from it
+        // (`int(dim * mlp_ratio)`); its value stays for the arithmetic of floats.
+        else if (seed && v.kind === 'num' && v.value !== undefined && Number.isInteger(v.value) && v.value > 1 && !v.scale) {
+          const named = this.fresh(p.name);
+          this.defaults.set(D.asSymbol(named)!, D.dconst(v.value));
+          v = { ...v, size: named };
+        }
         // An optional tensor with no caller (position_bias: Optional[Tensor] = None) may be given:
         // unknown, not None (masks aside, which are checked where they are given).
         else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) v = UNKNOWN;
@@ -1580,7 +1600,9 @@ export class Evaluator {
         const op = n.childForFieldName('operator')?.text;
         if (!l || !r) return UNKNOWN;
         const lv = this.expr(l, f);
-        const t = this.truth(lv);
+        // `hidden_features or in_features`: a size named after symbols is positive (every symbol
+        // of dims.ts stands for a positive value), so it is the size itself.
+        const t = this.truth(lv) ?? (lv.kind === 'int' && this.positiveSize(lv.dim) ? true : undefined);
         if (op === 'or') return t === true ? lv : t === false ? this.expr(r, f) : UNKNOWN;
         if (op === 'and') return t === false ? lv : t === true ? this.expr(r, f) : UNKNOWN;
         return UNKNOWN;
@@ -1893,6 +1915,8 @@ export class Evaluator {
       }
       if (op === '==' && c !== 'unknown') return { kind: 'bool', value: c === 'eq' };
       if (op === '!=' && c !== 'unknown') return { kind: 'bool', value: c !== 'eq' };
+      // `if inter_channels == 0:` of `in_channels // 2`: a size named after symbols is positive.
+      if ((op === '==' || op === '!=') && ((av === 0 && this.positiveSize(b.dim)) || (bv === 0 && this.positiveSize(a.dim)))) return { kind: 'bool', value: op === '!=' };
     }
     if (a.kind === 'str' && b.kind === 'str' && (op === '==' || op === '!=')) return { kind: 'bool', value: (a.value === b.value) === (op === '==') };
     return { kind: 'bool' };
@@ -1945,7 +1969,12 @@ export class Evaluator {
       // 1.0 / d_k: the reciprocal of a size (the scale written without its square root).
       else if (op === '/' && a === 1 && r.kind === 'int') scale = { base: r.dim, exp: -1, node: n };
       else if (op === '**' && l.kind === 'num' && l.scale && b !== undefined) scale = { base: l.scale.base, exp: l.scale.exp * b, node: n };
-      return { kind: 'num', value: val, scale };
+      // A size times a whole float is a whole size (`dim * 4.`), for `int()` of it.
+      const whole = (v: Value) => (v.kind === 'int' ? v.dim : v.kind === 'num' ? (v.size ?? (v.value !== undefined && Number.isInteger(v.value) && v.value > 0 ? D.dconst(v.value) : undefined)) : undefined);
+      const wl = whole(l);
+      const wr = whole(r);
+      const size = op === '*' && wl && wr ? D.mul(wl, wr) : undefined;
+      return { kind: 'num', value: val, scale, ...(size ? { size } : {}) };
     }
     // A list or tuple on either side is sequence arithmetic ([0] * n, a + b), never a tensor's.
     if (l.kind === 'tuple' || r.kind === 'tuple') {
@@ -2170,6 +2199,7 @@ export class Evaluator {
         const v = args[0];
         if (v?.kind === 'int') return v;
         if (v?.kind === 'num' && v.value !== undefined) return intV(D.dconst(Math.trunc(v.value)));
+        if (v?.kind === 'num' && v.size) return intV(v.size);
         return intV(this.fresh('n'));
       }
       case 'builtins.len': {
@@ -2197,6 +2227,9 @@ export class Evaluator {
       case 'builtins.min': {
         const nums = args.map((x) => (x.kind === 'int' ? D.constValue(this.norm(x.dim)) : undefined));
         if (nums.length >= 2 && nums.every((x) => x !== undefined)) return intV(D.dconst(path.endsWith('max') ? Math.max(...(nums as number[])) : Math.min(...(nums as number[]))));
+        // `max(in_channels // 2, 1)`: a positive size is at least 1.
+        const size = args.length === 2 ? args.findIndex((x, i) => x.kind === 'int' && this.positiveSize(x.dim) && (nums[1 - i] ?? 2) <= 1) : -1;
+        if (size >= 0) return path.endsWith('max') ? args[size] : args[1 - size];
         return intV(this.fresh('n'));
       }
       // Weight reparametrisations return the module they wrap (SAGAN's spectral-norm convs).

@@ -24,6 +24,8 @@ export interface ModuleNewEvent {
 export interface OpInfo {
   /** view/reshape: element counts before and after. */
   numel?: { from: Dim; to: Dim; inferred?: boolean };
+  /** The element counts of a view/reshape that nothing decided: the rule judges them at the defaults. */
+  numelUndecided?: { from: Dim; to: Dim; inferred?: boolean };
   /** view/reshape sizes no tensor can take: two -1s, a negative size other than -1. */
   badShape?: string;
   /** `.item()` on a tensor whose element count is provably not one. */

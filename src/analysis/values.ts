@@ -132,6 +132,8 @@ export interface NumV {
   kind: 'num';
   value?: number;
   scale?: ScaleFact;
+  /** A float known to be a whole size (`dim * mlp_ratio` with a whole ratio): what `int()` of it is. */
+  size?: Dim;
 }
 
 export interface BoolV {

@@ -685,11 +685,11 @@ describe('analyzer shapes', function () {
     assert.equal(shape(18, 'c'), '(2, 5, 16)');
     assert.equal(shape(20, 'c'), '(2, 5, 16)');
     assert.equal(shape(21, 'y'), '(2, 8, 5)');
-    // With no caller the width is `d // 2` or 1: one size, the same in the conv and the view.
+    // With no caller the width is `d // 2` (positive, so not 0): the same in the conv and the view.
     const driverless = src.split('\n').slice(0, -1).join('\n').replace('def forward(self, a, b, c):', 'def forward(self, a, b, c):\n        # c: (B, L, d)');
     const r2 = analyzeSource(driverless);
     assert.deepEqual(r2.diagnostics, []);
-    assert.match(r2.shapes.find((x) => x.name === 'y')?.shape ?? '', /^\(B, inter, L\)$/);
+    assert.match(r2.shapes.find((x) => x.name === 'y')?.shape ?? '', /^\(B, d\/\/2, L\)$/);
   });
 
   it('stops at an operation torch rejects: nothing computed from its result is reported', function () {
@@ -738,7 +738,7 @@ describe('analyzer shapes', function () {
     assert.deepEqual(r.diagnostics, []);
     const shape = (name: string) => r.shapes.find((x) => x.name === name)?.shape;
     // Pooled sizes are named after the input's, never one shared name.
-    assert.equal(shape('g'), '(B, inter, H_out, W_out)');
+    assert.equal(shape('g'), '(B, in_channels//2, H_out, W_out)');
     assert.match(shape('flat') ?? '', /^\(B, 1 \+ heads, n\)$/);
   });
   it('a size chosen by a branch is not decided by its use on one path (ShuffleNet: inp if stride > 1 else inp // 2)', function () {
@@ -944,6 +944,144 @@ describe('analyzer shapes', function () {
     const twice = analyzeSource(src('nn.Linear(2 * dim, dim)')).diagnostics;
     assert.deepEqual(twice.map((d) => d.rule), ['linear-in-features-mismatch']);
     assert.doesNotMatch(twice[0].message, /default/);
+  });
+
+  it('keeps two sizes whose defaults differ apart, and judges the layer between them at those defaults', function () {
+    const src = (second: string) =>
+      [
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        '',
+        'class FeedForward(nn.Module):',
+        '    def __init__(self, d_model=512, dim_feedforward=2048):',
+        '        super().__init__()',
+        '        self.linear1 = nn.Linear(d_model, dim_feedforward)',
+        `        self.linear2 = ${second}`,
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        '        return self.linear2(F.relu(self.linear1(x)))',
+      ].join('\n');
+    // Unifying dim_feedforward with d_model would hide the mistake; at 2048 and 512 it raises.
+    const bad = analyzeSource(src('nn.Linear(d_model, d_model)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 12]]);
+    assert.match(bad[0].message, /in_features = d_model .* \(with (d_model = 512, dim_feedforward = 2048|dim_feedforward = 2048, d_model = 512), their defaults\)$/);
+    assert.deepEqual(analyzeSource(src('nn.Linear(dim_feedforward, d_model)')).diagnostics, []);
+  });
+
+  it('reads int(dim * ratio) with a whole float default as a size named after the ratio, and `hidden or dim` as the size given', function () {
+    const src = (second: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Mlp(nn.Module):',
+        '    def __init__(self, in_features, hidden_features=None):',
+        '        super().__init__()',
+        '        hidden_features = hidden_features or in_features',
+        '        self.fc1 = nn.Linear(in_features, hidden_features)',
+        `        self.fc2 = ${second}`,
+        '',
+        '    def forward(self, x):',
+        '        return self.fc2(self.fc1(x))',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, dim: int, mlp_ratio: float = 4.):',
+        '        super().__init__()',
+        '        self.mlp = Mlp(dim, int(dim * mlp_ratio))',
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        '        h = self.mlp.fc1(x)  # revealed: (b, n, dim*mlp_ratio)',
+        '        return self.mlp(x)',
+      ].join('\n');
+    const bad = analyzeSource(src('nn.Linear(in_features, in_features)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 11]]);
+    assert.match(bad[0].message, /\(with mlp_ratio = 4, its default\)$/);
+    const good = analyzeSource(src('nn.Linear(hidden_features, in_features)'));
+    assert.deepEqual(good.diagnostics, []);
+    assert.ok(good.shapes.some((r) => r.name === 'h' && r.shape === '(b, n, dim*mlp_ratio)'), JSON.stringify(good.shapes));
+  });
+
+  it('reads `size == 0` of a size named after symbols as False (in_channels // 2 is positive)', function () {
+    const src = (back: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class NonLocal(nn.Module):',
+        '    def __init__(self, in_channels, inter_channels=None):',
+        '        super().__init__()',
+        '        self.inter_channels = inter_channels',
+        '        if self.inter_channels is None:',
+        '            self.inter_channels = in_channels // 2',
+        '            if self.inter_channels == 0:',
+        '                self.inter_channels = 1',
+        '        self.g = nn.Conv2d(in_channels, self.inter_channels, 1)',
+        `        self.W = ${back}`,
+        '',
+        '    def forward(self, x):',
+        '        y = self.g(x)  # revealed: (B, in_channels//2, H, W)',
+        '        return self.W(y)',
+      ].join('\n');
+    const bad = analyzeSource(src('nn.Conv2d(in_channels, in_channels, 1)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 16]]);
+    const good = analyzeSource(src('nn.Conv2d(self.inter_channels, in_channels, 1)'));
+    assert.deepEqual(good.diagnostics, []);
+    assert.ok(good.shapes.some((r) => r.name === 'y' && r.shape === '(B, in_channels//2, H, W)'), JSON.stringify(good.shapes));
+  });
+
+  it('judges the element counts of a view at the defaults when nothing else decides them', function () {
+    const src = (heads: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class GQA(nn.Module):',
+        '    def __init__(self, dim, n_heads=8, n_kv_heads=2, M=2):',
+        '        super().__init__()',
+        '        self.n_heads, self.n_kv_heads, self.M = n_heads, n_kv_heads, M',
+        '        self.head_dim = dim // n_heads',
+        '        self.wk = nn.Linear(dim, n_kv_heads * self.head_dim)',
+        '        self.branches = nn.ModuleList([])',
+        '        for _ in range(M):',
+        '            self.branches.append(nn.Linear(dim, dim))',
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        `        k = self.wk(x).view(b, n, ${heads}, self.head_dim)`,
+        '        # One entry per branch: M of them, however many the list shows.',
+        '        y = torch.cat([f(x) for f in self.branches], dim=-1).view(b, n, self.M, c)',
+        '        return k, y',
+      ].join('\n');
+    const bad = analyzeSource(src('self.n_heads')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['view-size-mismatch', 'warning', 16]]);
+    assert.match(bad[0].message, /n_heads = 8, n_kv_heads = 2/);
+    assert.deepEqual(analyzeSource(src('self.n_kv_heads')).diagnostics, []);
+  });
+
+  it('does not read the heads folded into the batch from a product of symbols as a reorder', function () {
+    const src = (view: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Attn(nn.Module):',
+        '    def __init__(self, dim, num_heads, dim_head):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.dim_head = dim_head',
+        '        self.qkv = nn.Conv2d(dim, num_heads * dim_head * 3, 1)',
+        '',
+        '    def forward(self, x):',
+        '        B, C, H, W = x.shape',
+        '        q, k, v = self.qkv(x).chunk(3, dim=1)',
+        `        q = ${view}`,
+        '        return q',
+      ].join('\n');
+    // (B, h·d, H, W) to (B·h, d, H·W) keeps every element's order when the heads are the outer
+    // factor of the channels, which a product of symbols does not tell.
+    assert.deepEqual(analyzeSource(src('q.reshape(B * self.num_heads, self.dim_head, -1)')).diagnostics, []);
+    // Heads and positions exchanged is still a reorder.
+    const bad = analyzeSource(src('q.reshape(B, H * W, self.num_heads, self.dim_head)')).diagnostics;
+    assert.deepEqual(bad.map((d) => d.rule), ['head-split-merge-order']);
   });
 
   it("reads an unannotated config parameter as the file's one config dataclass, wherever it is defined", function () {

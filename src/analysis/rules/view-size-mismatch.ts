@@ -24,7 +24,10 @@ export const rule: Rule = {
       ctx.report({ node: e.node, severity: ctx.severity(e.info.itemOf), message: `.item() needs a one-element tensor; this one has ${ctx.fmt(e.info.itemOf)} elements` });
       return;
     }
-    const m = e.info.numel;
+    // Counts that differ only once the sizes named after defaulted parameters take their
+    // defaults (`n_heads` views of `n_kv_heads` heads): a warning that names the defaults.
+    const u = e.info.numelUndecided;
+    const m = e.info.numel ?? (u && ctx.compare(u.from, u.to) === 'ne' ? u : undefined);
     if (!m || !['view', 'reshape', 'view_as', 'reshape_as'].includes(e.op)) return;
     const message = m.inferred
       ? `${e.op}: the tensor's ${ctx.fmt(m.from)} elements do not divide into parts of ${ctx.fmt(m.to)} for the -1`

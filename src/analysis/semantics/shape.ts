@@ -523,7 +523,10 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
       info.numel = { from: total, to: known };
       return { kind: 'tensor' };
     }
-    if (c === 'unknown') h.unify(total, known);
+    if (c === 'unknown') {
+      info.numelUndecided = { from: total, to: known };
+      h.unify(total, known);
+    }
   }
   const sizes = dims as Dim[];
   // Grouping: which old axes make up each new axis (row-major).
@@ -597,6 +600,13 @@ export function scrambles(old: Dim[], neu: Dim[]): boolean {
   const b = real(neu);
   if (a.length < 2 || b.length < 2) return false;
   if (a.length !== 2 || b.length !== 2) return true;
+  // The same fold written in symbols: (B, h·d) to (B·h, d) and back. The order of the factors
+  // of h·d is not known (the heads may be the outer one), so it is no evidence either.
+  const folds = (p: Dim[], q: Dim[]) => {
+    const k = divides(p[0], q[0]) ? D.floorDiv(q[0], p[0]) : undefined;
+    return !!k && D.equal(p[1], D.mul(k, q[1]));
+  };
+  if (folds(a, b) || folds(b, a)) return false;
   const [a0, a1, b0, b1] = [a[0], a[1], b[0], b[1]].map((d) => D.constValue(d));
   if (a0 === undefined || a1 === undefined || b0 === undefined || b1 === undefined) return true;
   // The same sizes in another order is a view used as a transpose.
@@ -792,6 +802,8 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
   }
   if (op === 'cat') {
     for (const t of ts) total = D.add(total, t.axes![d].size);
+    // A list whose length is not known (one entry per module of `range(M)`) joins an unknown count.
+    if (list.inexact) total = h.fresh('n');
     // An axis's role is whatever any of the joined tensors says it is.
     const roleAt = (i: number) => ts.map((t) => t.axes![i].role).find((r) => r !== undefined);
     const axes: Axis[] = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: roleAt(i) } : { ...a, role: a.role ?? roleAt(i) }));
@@ -805,7 +817,7 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
     return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
   }
   const axes = [...ts[0].axes!.map((a) => ({ ...a }))];
-  axes.splice(d, 0, { size: D.dconst(ts.length) });
+  axes.splice(d, 0, { size: list.inexact ? h.fresh('n') : D.dconst(ts.length) });
   return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
 }
 
