@@ -1153,6 +1153,14 @@ export class Evaluator {
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+          // `for layer in self.layers: x = layer(x)`: the first call is the first item's, and
+          // what it fixes of its input holds when every item is of one class of the file.
+          const items = loopModules(fn, f.self);
+          const first = items?.[0];
+          if (first?.kind === 'instance' && items!.every((x) => x.kind === 'instance' && x.cls === first.cls)) {
+            const r = moduleRank(first);
+            if (r?.kind === 'function') return { ...r, index: r.index + index };
+          }
         }
         // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does.
         const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
@@ -1188,6 +1196,9 @@ export class Evaluator {
     if (/^(int|Optional\[int\]|int\|None)$/.test(t)) return intV(this.fresh(name), name);
     if (/^(float|Optional\[float\])$/.test(t)) return { kind: 'num' };
     if (/^bool$/.test(t)) return { kind: 'bool' };
+    // `size: Tuple[int, int]`: a tuple of that many named sizes.
+    const ints = /^(?:typing\.)?[Tt]uple\[(int(?:,int)*)\]$/.exec(t);
+    if (ints) return { kind: 'tuple', items: ints[1].split(',').map((_, i) => intV(this.fresh(`${name}${i}`), `${name}${i}`)), written: 'tuple' };
     const cls = this.b.classes.get(t.replace(/^["']|["']$/g, ''));
     if (cls && !cls.isModule) return this.symObj(name, cls);
     return UNKNOWN;
@@ -2352,4 +2363,36 @@ function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string
     const v = a.kwargs[k];
     if (PADDING_MASK.test(k) && isTensor(v) && v.mask && !v.mask.via && a.kwargNodes[k]) a.kwargs[k] = { ...v, mask: { ...v.mask, via: a.kwargNodes[k] } };
   }
+}
+
+/**
+ * The modules a loop variable takes, where the call `fn` sits in `for fn in self.<list>:` in a
+ * method of the instance's class and that list is a `ModuleList`/`Sequential` of known items.
+ */
+function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined {
+  if (!self) return undefined;
+  // Syntax nodes know their children only: the path from the class down to the call.
+  const path: Node[] = [];
+  const find = (n: Node): boolean => {
+    if (n === fn) return true;
+    path.push(n);
+    for (const c of n.namedChildren) if (c && find(c)) return true;
+    path.pop();
+    return false;
+  };
+  if (!find(self.cls.node)) return undefined;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const n = path[i];
+    if (n.type === 'function_definition' || n.type === 'lambda' || n.type === 'class_definition') return undefined;
+    if (n.type !== 'for_statement') continue;
+    const left = n.childForFieldName('left');
+    const right = n.childForFieldName('right');
+    if (left?.type !== 'identifier' || left.text !== fn.text) continue;
+    // The loop's own header is not its body.
+    if (path[i + 1] === right || path[i + 1] === left) return undefined;
+    if (right?.type !== 'attribute' || right.childForFieldName('object')?.text !== 'self') return undefined;
+    const v = self.attrs.get(right.childForFieldName('attribute')?.text ?? '');
+    return v?.kind === 'torchmodule' && v.items?.length ? v.items : undefined;
+  }
+  return undefined;
 }
