@@ -281,6 +281,16 @@ export class Evaluator {
       if (this.calledFunctions.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
+    // A module's other methods that nothing called (`update`, `generate`, `_pos_embed`) run on
+    // their own, on the first instance of their class, inputs seeded as a forward's are.
+    for (const inst of [...this.instances]) {
+      if (!inst.cls.isModule || inst.failed) continue;
+      for (const [name, m] of inst.cls.methods) {
+        if (name.startsWith('__') || name === 'forward' || this.ranMethods.has(m)) continue;
+        this.ranMethods.add(m);
+        this.guard(() => this.runFunction(m, [], {}, inst, true, false));
+      }
+    }
     // A function or method that a caller passed something of unknown shape (an input whose rank
     // nothing fixed, a size read from it) runs once more on its own, as if nobody called it:
     // what its body shows holds for every caller (see `record`).
@@ -297,6 +307,8 @@ export class Evaluator {
 
   /** Functions called with an argument of unknown shape, with the instances they ran on. */
   private readonly blind = new Map<Node, Set<InstanceV | undefined>>();
+  /** Methods that ran on an instance outside a skipped branch. */
+  private readonly ranMethods = new Set<Node>();
   /** Functions run on their own after such calls. */
   private readonly ownRuns = new Set<Node>();
 
@@ -1465,6 +1477,7 @@ export class Evaluator {
 
   private runFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean, forward: boolean, closure?: Map<string, Value>[]): Value {
     if (this.depth >= MAX_DEPTH || this.active.has(fn)) return UNKNOWN;
+    if (self && this.speculative === 0) this.ranMethods.add(fn);
     this.depth++;
     this.active.add(fn);
     try {

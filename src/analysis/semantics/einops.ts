@@ -45,7 +45,10 @@ export function einops(h: OpHost, kind: EinopsKind, x: Value | undefined, patter
       }
     }
   }
-  if (!input) return done({ kind: 'tensor', dtype: src.dtype });
+  if (!input) {
+    const out = outputWithoutInput(h, pattern.value, lengthVals);
+    return done(out ? h.tensor(out.sizes, out.names, { dtype: src.dtype }) : { kind: 'tensor', dtype: src.dtype });
+  }
   const lengths: Record<string, Dim> = {};
   for (const [k, v] of Object.entries(lengthVals)) {
     if (v.kind !== 'int') return done({ kind: 'tensor', dtype: src.dtype });
@@ -62,6 +65,38 @@ export function einops(h: OpHost, kind: EinopsKind, x: Value | undefined, patter
   // rearrange and repeat may return a permuted view: its layout is not known to be contiguous.
   if (kind !== 'reduce') t.strides = undefined;
   return done(t);
+}
+
+/**
+ * The output of a pattern whose left side has `...` over an input of unknown rank: known when
+ * the right side keeps `...` only inside a group (`b ... -> b (...)`), one axis per group. A
+ * name the left side binds is the size it names there (as a seeded input's); a group holding
+ * `...` is a size of its own; a name bound nowhere leaves the output unknown.
+ */
+function outputWithoutInput(h: OpHost, pattern: string, lengths: Record<string, Value>): { sizes: Dim[]; names: (string | undefined)[] } | undefined {
+  const sides = pattern.split('->');
+  const left = sides.length === 2 ? parseSide(sides[0]) : undefined;
+  const right = sides.length === 2 ? parseSide(sides[1]) : undefined;
+  if (!left || !right || !left.some((g) => g.kind === 'ellipsis') || right.some((g) => g.kind === 'ellipsis')) return undefined;
+  // The right side's `(...)` is parsed as a group whose member is the text `...`.
+  const bound = new Set(left.flatMap((g) => (g.kind === 'names' && g.names.length === 1 ? g.names : [])));
+  const sizes: Dim[] = [];
+  const names: (string | undefined)[] = [];
+  for (const g of right) {
+    if (g.kind !== 'names') return undefined;
+    let size = D.dconst(1);
+    for (const x of g.names) {
+      const given = lengths[x];
+      if (/^\d+$/.test(x)) size = D.mul(size, D.dconst(Number(x)));
+      else if (x === '...' || x === '…') size = D.mul(size, h.fresh('n'));
+      else if (given?.kind === 'int') size = D.mul(size, given.dim);
+      else if (given === undefined && bound.has(x)) size = D.mul(size, h.dimForName(x));
+      else return undefined;
+    }
+    sizes.push(size);
+    names.push(g.names.length === 1 && /^[A-Za-z_]/.test(g.names[0]) ? g.names[0] : undefined);
+  }
+  return { sizes, names };
 }
 
 /** The input sizes an einops pattern's left side names (`b n (h d)`), or undefined with `...`. */
