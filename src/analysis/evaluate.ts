@@ -1174,8 +1174,9 @@ export class Evaluator {
             if (r?.kind === 'function') return { ...r, index: r.index + index };
           }
         }
-        // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does.
-        const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
+        // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does;
+        // `F.conv2d(x, w)` convolves one.
+        const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d|conv[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
         if (pool) {
           // avg_pool2d -> AvgPool2d, adaptive_max_pool1d -> AdaptiveMaxPool1d.
           const r = BATCHED_RANK[pool[1].replace(/(?:^|_)(\w)/g, (_, c: string) => c.toUpperCase())];

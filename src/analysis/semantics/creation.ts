@@ -156,7 +156,7 @@ function sizesOrFresh(h: OpHost, args: Value[]): Dim[] | undefined {
   const seen = new Map<Value, Dim>();
   return items.map((x) => {
     if (x.kind === 'int') return x.dim;
-    const d = seen.get(x) ?? h.fresh('n');
+    const d = seen.get(x) ?? h.fresh('?');
     seen.set(x, d);
     return d;
   });
@@ -197,7 +197,7 @@ export function literalTensor(h: OpHost, v: Value | undefined, dtype: TensorV['d
   if (v?.kind === 'tuple' && v.inexact && !v.shapeOf) {
     const ks = new Set(v.items.map(scalar));
     if (v.items.length === 0 || ks.has(undefined)) return { kind: 'tensor', dtype };
-    return h.tensor([h.fresh('n')], undefined, { dtype: dtype ?? (ks.has('float') ? 'float' : ks.has('long') ? 'long' : 'bool') });
+    return h.tensor([h.fresh('?')], undefined, { dtype: dtype ?? (ks.has('float') ? 'float' : ks.has('long') ? 'long' : 'bool') });
   }
   if (!v || v.kind !== 'tuple' || v.items.length > 4096 || !walk(v, 0)) return { kind: 'tensor', dtype };
   if (kinds.size === 0) kinds = new Set(['float']);

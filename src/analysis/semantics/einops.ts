@@ -88,7 +88,7 @@ function outputWithoutInput(h: OpHost, pattern: string, lengths: Record<string, 
     for (const x of g.names) {
       const given = lengths[x];
       if (/^\d+$/.test(x)) size = D.mul(size, D.dconst(Number(x)));
-      else if (x === '...' || x === '…') size = D.mul(size, h.fresh('n'));
+      else if (x === '...' || x === '…') size = D.mul(size, h.fresh('?'));
       else if (given?.kind === 'int') size = D.mul(size, given.dim);
       else if (given === undefined && bound.has(x)) size = D.mul(size, h.dimForName(x));
       else return undefined;
