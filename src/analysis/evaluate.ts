@@ -32,7 +32,7 @@ import * as S from './semantics';
 import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK } from './semantics/modules';
-import type { AltV, Axis, ClassInfo, InstanceV, IntV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
+import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
 
@@ -936,6 +936,11 @@ export class Evaluator {
       return intV(this.freshRigid(name ?? '?'), name);
     }
     if (vals.every((v) => v?.kind === 'none')) return first;
+    // Numbers that differ by path (`1e-5 if x.dtype == torch.float32 else 1e-3`) are a number.
+    if (vals.every((v) => v?.kind === 'num')) {
+      const value = (first as NumV).value;
+      return vals.every((v) => (v as NumV).value === value) && value !== undefined ? { kind: 'num', value } : { kind: 'num' };
+    }
     // Modules chosen by a condition that is not known stay callable: each alternative is called.
     const callable = (v: Value | undefined): boolean => v?.kind === 'torchmodule' || (v?.kind === 'instance' && v.cls.isModule) || v?.kind === 'none' || v?.kind === 'alt';
     if (vals.every(callable) && vals.some((v) => v?.kind !== 'none')) {
@@ -1730,14 +1735,14 @@ export class Evaluator {
         if (v) return v;
         const m = findMethod(obj.cls, name);
         if (m) return { kind: 'function', node: m, self: obj };
-        return this.classAttribute(obj.cls, name) ?? (obj.torch ? S.moduleAttribute(obj.torch, name) : UNKNOWN);
+        return this.classAttribute(obj.cls, name) ?? (obj.torch ? S.moduleAttribute(obj.torch, name, this.host) : UNKNOWN);
       }
       case 'tensor':
         return S.tensorAttribute(this.host, obj, name, n, attrNode);
       case 'tuple':
         return obj.names?.includes(name) ? obj.items[obj.names.indexOf(name)] : UNKNOWN;
       case 'torchmodule':
-        return S.moduleAttribute(obj, name);
+        return S.moduleAttribute(obj, name, this.host);
       case 'symobj':
         return this.symObjAttribute(obj, name);
       default:
