@@ -1170,6 +1170,9 @@ export class Evaluator {
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+          // `self(idx)` in a module's method runs its forward.
+          const fwd = fn.text === 'self' && f.self?.cls.isModule ? findMethod(f.self.cls, 'forward') : undefined;
+          if (fwd) return { kind: 'function', node: fwd, index: index + 1 };
           // `for layer in self.layers: x = layer(x)`: the first call is the first item's, and
           // what it fixes of its input holds when every item is of one class of the file.
           const items = loopModules(fn, f.self);
@@ -1879,7 +1882,14 @@ export class Evaluator {
       // indexed axis; a boolean mask of rank r replaces r axes by one axis of unknown length.
       // An index of unknown dtype leaves the result unknown: a fresh length there would broadcast
       // against size-1 axes downstream and make contiguous results look non-viewable.
-      if (isTensor(iv) && iv.axes && subs.filter((x) => x.type !== 'slice' && x.type !== 'none' && x.type !== 'ellipsis').length === 1) {
+      const single = subs.filter((x) => x.type !== 'slice' && x.type !== 'none' && x.type !== 'ellipsis').length === 1;
+      // `x[:, [-1], :]`: a list of ints is an integer index of that many positions.
+      if (single && iv.kind === 'tuple' && iv.written === 'list' && !iv.inexact && iv.items.length > 0 && iv.items.every((x) => x.kind === 'int')) {
+        out.push({ size: D.dconst(iv.items.length) });
+        src++;
+        continue;
+      }
+      if (isTensor(iv) && iv.axes && single) {
         if (iv.dtype === 'long') {
           out.push(...iv.axes.map((a) => ({ size: a.size })));
           src++;
