@@ -115,6 +115,7 @@ export function seedFromPattern(h: OpHost, pattern: string, lengths: Record<stri
 
 /** `einops.rearrange`/`repeat`/`reduce`/`einsum` and the `einops.layers.torch` classes; undefined for any other path. */
 export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value | undefined {
+  if (path === 'einops.pack') return packOne(h, args);
   const ein = /^einops\.(?:layers\.torch\.)?(rearrange|repeat|reduce|einsum|Rearrange|Repeat|Reduce)$/.exec(path);
   if (!ein) return undefined;
   const name = ein[1];
@@ -131,4 +132,26 @@ export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: R
   }
   const lengths = Object.fromEntries(Object.entries(kwargs).filter(([k]) => k !== 'pattern' && k !== 'reduction'));
   return einops(h, name as EinopsKind, args[0] ?? kwargs.tensor, args[1] ?? kwargs.pattern, lengths, n, nameNode, argNodes, kwargNodes);
+}
+
+/**
+ * `pack([x], '* c h w')` of one tensor: the axes `*` stands for merged into one, one axis per
+ * pattern item whatever the input's rank. The packed shapes are not kept: what `unpack` gives
+ * back has the rank of the input, which a caller decides.
+ */
+function packOne(h: OpHost, args: Value[]): Value {
+  const pattern = args[1];
+  const items = pattern?.kind === 'str' ? pattern.value.trim().split(/\s+/) : undefined;
+  const star = items ? items.indexOf('*') : -1;
+  if (!items || star < 0 || items.filter((x) => x === '*').length !== 1 || items.some((x) => x !== '*' && !/^[A-Za-z_]\w*$/.test(x))) return UNKNOWN;
+  const k = items.length - 1;
+  const list = args[0];
+  const x = list?.kind === 'tuple' && !list.inexact && list.items.length === 1 ? list.items[0] : undefined;
+  if (!isTensor(x)) return UNKNOWN;
+  if (!x.axes) return { kind: 'tuple', items: [h.tensor(items.map(() => h.fresh('?')), undefined, { dtype: x.dtype }), UNKNOWN] };
+  const r = x.axes.length;
+  if (r < k) return UNKNOWN;
+  const lead = x.axes.slice(star, star + r - k).map((a) => a.size);
+  const sizes = [...x.axes.slice(0, star).map((a) => a.size), lead.reduce((acc, d) => D.mul(acc, d), D.dconst(1)), ...x.axes.slice(star + r - k).map((a) => a.size)];
+  return { kind: 'tuple', items: [{ ...h.tensor(sizes, undefined, { dtype: x.dtype }), strides: undefined }, UNKNOWN] };
 }
