@@ -32,7 +32,7 @@ import * as S from './semantics';
 import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK } from './semantics/modules';
-import type { AltV, Axis, ClassInfo, InstanceV, IntV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
+import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
 
@@ -285,6 +285,16 @@ export class Evaluator {
       if (this.calledFunctions.has(fn)) continue;
       this.guard(() => this.callFunction(fn, [], {}, undefined, true));
     }
+    // A module's other methods that nothing called (`update`, `generate`, `_pos_embed`) run on
+    // their own, on the first instance of their class, inputs seeded as a forward's are.
+    for (const inst of [...this.instances]) {
+      if (!inst.cls.isModule || inst.failed) continue;
+      for (const [name, m] of inst.cls.methods) {
+        if (name.startsWith('__') || name === 'forward' || this.ranMethods.has(m)) continue;
+        this.ranMethods.add(m);
+        this.guard(() => this.runFunction(m, [], {}, inst, true, false));
+      }
+    }
     // A function or method that a caller passed something of unknown shape (an input whose rank
     // nothing fixed, a size read from it) runs once more on its own, as if nobody called it:
     // what its body shows holds for every caller (see `record`).
@@ -301,6 +311,8 @@ export class Evaluator {
 
   /** Functions called with an argument of unknown shape, with the instances they ran on. */
   private readonly blind = new Map<Node, Set<InstanceV | undefined>>();
+  /** Methods that ran on an instance outside a skipped branch. */
+  private readonly ranMethods = new Set<Node>();
   /** Functions run on their own after such calls. */
   private readonly ownRuns = new Set<Node>();
 
@@ -937,6 +949,11 @@ export class Evaluator {
       return intV(this.freshRigid(name ?? '?'), name);
     }
     if (vals.every((v) => v?.kind === 'none')) return first;
+    // Numbers that differ by path (`1e-5 if x.dtype == torch.float32 else 1e-3`) are a number.
+    if (vals.every((v) => v?.kind === 'num')) {
+      const value = (first as NumV).value;
+      return vals.every((v) => (v as NumV).value === value) && value !== undefined ? { kind: 'num', value } : { kind: 'num' };
+    }
     // Modules chosen by a condition that is not known stay callable: each alternative is called.
     const callable = (v: Value | undefined): boolean => v?.kind === 'torchmodule' || (v?.kind === 'instance' && v.cls.isModule) || v?.kind === 'none' || v?.kind === 'alt';
     if (vals.every(callable) && vals.some((v) => v?.kind !== 'none')) {
@@ -1166,9 +1183,21 @@ export class Evaluator {
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+          // `self(idx)` in a module's method runs its forward.
+          const fwd = fn.text === 'self' && f.self?.cls.isModule ? findMethod(f.self.cls, 'forward') : undefined;
+          if (fwd) return { kind: 'function', node: fwd, index: index + 1 };
+          // `for layer in self.layers: x = layer(x)`: the first call is the first item's, and
+          // what it fixes of its input holds when every item is of one class of the file.
+          const items = loopModules(fn, f.self);
+          const first = items?.[0];
+          if (first?.kind === 'instance' && items!.every((x) => x.kind === 'instance' && x.cls === first.cls)) {
+            const r = moduleRank(first);
+            if (r?.kind === 'function') return { ...r, index: r.index + index };
+          }
         }
-        // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does.
-        const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
+        // `F.avg_pool2d(x, (x.size(2), x.size(3)))` pools a batch of maps, as its layer does;
+        // `F.conv2d(x, w)` convolves one.
+        const pool = index === 0 && fn.type === 'attribute' ? /^torch\.nn\.functional\.((?:avg|max)_pool[123]d|adaptive_(?:avg|max)_pool[123]d|conv[123]d)$/.exec(qualify(this.b, fn.text) ?? '') : null;
         if (pool) {
           // avg_pool2d -> AvgPool2d, adaptive_max_pool1d -> AdaptiveMaxPool1d.
           const r = BATCHED_RANK[pool[1].replace(/(?:^|_)(\w)/g, (_, c: string) => c.toUpperCase())];
@@ -1201,6 +1230,9 @@ export class Evaluator {
     if (/^(int|Optional\[int\]|int\|None)$/.test(t)) return intV(this.fresh(name), name);
     if (/^(float|Optional\[float\])$/.test(t)) return { kind: 'num' };
     if (/^bool$/.test(t)) return { kind: 'bool' };
+    // `size: Tuple[int, int]`: a tuple of that many named sizes.
+    const ints = /^(?:typing\.)?[Tt]uple\[(int(?:,int)*)\]$/.exec(t);
+    if (ints) return { kind: 'tuple', items: ints[1].split(',').map((_, i) => intV(this.fresh(`${name}${i}`), `${name}${i}`)), written: 'tuple' };
     const cls = this.b.classes.get(t.replace(/^["']|["']$/g, ''));
     if (cls && !cls.isModule) return this.symObj(name, cls);
     return UNKNOWN;
@@ -1474,6 +1506,7 @@ export class Evaluator {
 
   private runFunction(fn: Node, args: Value[], kwargs: Record<string, Value>, self: InstanceV | undefined, seed: boolean, forward: boolean, closure?: Map<string, Value>[]): Value {
     if (this.depth >= MAX_DEPTH || this.active.has(fn)) return UNKNOWN;
+    if (self && this.speculative === 0) this.ranMethods.add(fn);
     this.depth++;
     this.active.add(fn);
     try {
@@ -1727,14 +1760,14 @@ export class Evaluator {
         if (v) return v;
         const m = findMethod(obj.cls, name);
         if (m) return { kind: 'function', node: m, self: obj };
-        return this.classAttribute(obj.cls, name) ?? (obj.torch ? S.moduleAttribute(obj.torch, name) : UNKNOWN);
+        return this.classAttribute(obj.cls, name) ?? (obj.torch ? S.moduleAttribute(obj.torch, name, this.host) : UNKNOWN);
       }
       case 'tensor':
         return S.tensorAttribute(this.host, obj, name, n, attrNode);
       case 'tuple':
         return obj.names?.includes(name) ? obj.items[obj.names.indexOf(name)] : UNKNOWN;
       case 'torchmodule':
-        return S.moduleAttribute(obj, name);
+        return S.moduleAttribute(obj, name, this.host);
       case 'symobj':
         return this.symObjAttribute(obj, name);
       default:
@@ -1871,7 +1904,14 @@ export class Evaluator {
       // indexed axis; a boolean mask of rank r replaces r axes by one axis of unknown length.
       // An index of unknown dtype leaves the result unknown: a fresh length there would broadcast
       // against size-1 axes downstream and make contiguous results look non-viewable.
-      if (isTensor(iv) && iv.axes && subs.filter((x) => x.type !== 'slice' && x.type !== 'none' && x.type !== 'ellipsis').length === 1) {
+      const single = subs.filter((x) => x.type !== 'slice' && x.type !== 'none' && x.type !== 'ellipsis').length === 1;
+      // `x[:, [-1], :]`: a list of ints is an integer index of that many positions.
+      if (single && iv.kind === 'tuple' && iv.written === 'list' && !iv.inexact && iv.items.length > 0 && iv.items.every((x) => x.kind === 'int')) {
+        out.push({ size: D.dconst(iv.items.length) });
+        src++;
+        continue;
+      }
+      if (isTensor(iv) && iv.axes && single) {
         if (iv.dtype === 'long') {
           out.push(...iv.axes.map((a) => ({ size: a.size })));
           src++;
@@ -2385,4 +2425,36 @@ function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string
     const v = a.kwargs[k];
     if (PADDING_MASK.test(k) && isTensor(v) && v.mask && !v.mask.via && a.kwargNodes[k]) a.kwargs[k] = { ...v, mask: { ...v.mask, via: a.kwargNodes[k] } };
   }
+}
+
+/**
+ * The modules a loop variable takes, where the call `fn` sits in `for fn in self.<list>:` in a
+ * method of the instance's class and that list is a `ModuleList`/`Sequential` of known items.
+ */
+function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined {
+  if (!self) return undefined;
+  // Syntax nodes know their children only: the path from the class down to the call.
+  const path: Node[] = [];
+  const find = (n: Node): boolean => {
+    if (n === fn) return true;
+    path.push(n);
+    for (const c of n.namedChildren) if (c && find(c)) return true;
+    path.pop();
+    return false;
+  };
+  if (!find(self.cls.node)) return undefined;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const n = path[i];
+    if (n.type === 'function_definition' || n.type === 'lambda' || n.type === 'class_definition') return undefined;
+    if (n.type !== 'for_statement') continue;
+    const left = n.childForFieldName('left');
+    const right = n.childForFieldName('right');
+    if (left?.type !== 'identifier' || left.text !== fn.text) continue;
+    // The loop's own header is not its body.
+    if (path[i + 1] === right || path[i + 1] === left) return undefined;
+    if (right?.type !== 'attribute' || right.childForFieldName('object')?.text !== 'self') return undefined;
+    const v = self.attrs.get(right.childForFieldName('attribute')?.text ?? '');
+    return v?.kind === 'torchmodule' && v.items?.length ? v.items : undefined;
+  }
+  return undefined;
 }

@@ -175,6 +175,13 @@ class Scan {
         const a = x.namedChildren[0];
         return a ? this.keeps(a, flow) : undefined;
       }
+      case 'subscript': {
+        // `idx[:, -n:]`, `x[..., :d]`: slices only keep every axis (not its size).
+        const v = x.childForFieldName('value');
+        const items = x.childrenForFieldName('subscript');
+        if (!v || items.length === 0 || !items.every((c) => c.type === 'slice' || c.type === 'ellipsis')) return undefined;
+        return this.keeps(v, flow) !== undefined ? false : undefined;
+      }
       case 'conditional_expression': {
         // `x.mul_(g) if inplace else x * g`: either branch's value, so both must keep the rank.
         const [a, , b] = x.namedChildren;

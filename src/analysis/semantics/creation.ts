@@ -12,7 +12,7 @@ import { dtypeOf } from './facts';
 import { isTensor, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
 const tensorNewOnes: MethodHandler = (h, { op, kwargs, t, rest, done }) => {
-  const dims = dimsFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest);
+  const dims = sizesOrFresh(h, op === 'new_full' ? rest.slice(0, 1) : rest);
   if (!dims) return done({ kind: 'tensor' });
   const r = h.tensor(dims, namesFromArgs(op === 'new_full' ? rest.slice(0, 1) : rest), { dtype: dtypeOf(kwargs.dtype) ?? t.dtype });
   if (op === 'new_ones' || op === 'new_zeros') r.mask = { polarity: op === 'new_ones' ? 'keep' : 'ignore', values01: true, uniform: op === 'new_ones' };
@@ -34,7 +34,7 @@ const torchRandn: FunctionHandler = (h, { op, args, kwargs }) => {
   // `torch.randn(size=(4, 8))`: the size may come as a keyword; with neither, nothing is known.
   if (kwargs.size) sizeArgs = [kwargs.size];
   if (sizeArgs.length === 0) return { kind: 'tensor' };
-  const dims = dimsFromArgs(sizeArgs);
+  const dims = sizesOrFresh(h, sizeArgs);
   const dtype = dtypeOf(kwargs.dtype) ?? (op === 'randint' ? 'long' : 'float');
   // Sizes nobody knows leave the shape unknown, not the values: ones are still all ones.
   if (!dims && op !== 'ones' && op !== 'full') return { kind: 'tensor' };
@@ -136,6 +136,32 @@ export function dimsFromArgs(args: Value[]): Dim[] | undefined {
   return out;
 }
 
+/**
+ * The sizes of a factory call, where each is known or at least counted: `torch.ones(a, b)` and
+ * `torch.ones((1, n, n))` have as many axes as sizes written, whatever `n` is (anything but an
+ * int or a 0-d tensor would make torch raise); a size not known is a fresh one. A single argument that is not a
+ * written tuple may be a whole shape, so it counts only when it is known.
+ */
+function sizesOrFresh(h: OpHost, args: Value[]): Dim[] | undefined {
+  const known = dimsFromArgs(args);
+  if (known) return known;
+  const one = args.length === 1 && args[0].kind === 'tuple' ? args[0] : undefined;
+  if (one && (one.shapeOf || one.inexact || !one.written)) return undefined;
+  const items = one ? one.items : args.length >= 2 ? args : undefined;
+  // A size nothing is known of: an unknown value, or an unannotated parameter seeded as a
+  // tensor of no known rank (a size given as a 0-d tensor is one size too).
+  const open = (x: Value) => x.kind === 'unknown' || (isTensor(x) && (!x.axes || x.axes.length === 0));
+  if (!items?.every((x) => x.kind === 'int' || open(x))) return undefined;
+  // The same value twice is the same size: `(1, size, size)` is square.
+  const seen = new Map<Value, Dim>();
+  return items.map((x) => {
+    if (x.kind === 'int') return x.dim;
+    const d = seen.get(x) ?? h.fresh('?');
+    seen.set(x, d);
+    return d;
+  });
+}
+
 export function namesFromArgs(args: Value[]): (string | undefined)[] {
   const items = args.length === 1 && args[0].kind === 'tuple' ? args[0].items : args;
   return items.map((x) => (x.kind === 'int' ? x.name : undefined));
@@ -161,6 +187,18 @@ export function literalTensor(h: OpHost, v: Value | undefined, dtype: TensorV['d
     else if (depth > sizes.length || D.constValue(sizes[depth]) !== x.items.length) return false;
     return x.items.length > 0 && x.items.every((it) => walk(it, depth + 1));
   };
+  // A Python number is a tensor of no axes; a list of numbers of unknown length (a helper's
+  // list comprehension) one axis of unknown size. An int is taken only when it is a literal:
+  // a seeded size might stand for anything the caller passes.
+  const scalar = (x: Value): string | undefined =>
+    x.kind === 'num' ? 'float' : x.kind === 'bool' ? 'bool' : x.kind === 'int' && D.constValue(h.norm(x.dim)) !== undefined ? 'long' : undefined;
+  const one = v ? scalar(v) : undefined;
+  if (one) return h.tensor([], undefined, { dtype: dtype ?? (one as TensorV['dtype']) });
+  if (v?.kind === 'tuple' && v.inexact && !v.shapeOf) {
+    const ks = new Set(v.items.map(scalar));
+    if (v.items.length === 0 || ks.has(undefined)) return { kind: 'tensor', dtype };
+    return h.tensor([h.fresh('?')], undefined, { dtype: dtype ?? (ks.has('float') ? 'float' : ks.has('long') ? 'long' : 'bool') });
+  }
   if (!v || v.kind !== 'tuple' || v.items.length > 4096 || !walk(v, 0)) return { kind: 'tensor', dtype };
   if (kinds.size === 0) kinds = new Set(['float']);
   const inferred = kinds.has('float') ? 'float' : kinds.has('long') ? 'long' : 'bool';

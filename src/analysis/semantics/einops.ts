@@ -45,7 +45,10 @@ export function einops(h: OpHost, kind: EinopsKind, x: Value | undefined, patter
       }
     }
   }
-  if (!input) return done({ kind: 'tensor', dtype: src.dtype });
+  if (!input) {
+    const out = outputWithoutInput(h, pattern.value, lengthVals);
+    return done(out ? h.tensor(out.sizes, out.names, { dtype: src.dtype }) : { kind: 'tensor', dtype: src.dtype });
+  }
   const lengths: Record<string, Dim> = {};
   for (const [k, v] of Object.entries(lengthVals)) {
     if (v.kind !== 'int') return done({ kind: 'tensor', dtype: src.dtype });
@@ -64,6 +67,38 @@ export function einops(h: OpHost, kind: EinopsKind, x: Value | undefined, patter
   return done(t);
 }
 
+/**
+ * The output of a pattern whose left side has `...` over an input of unknown rank: known when
+ * the right side keeps `...` only inside a group (`b ... -> b (...)`), one axis per group. A
+ * name the left side binds is the size it names there (as a seeded input's); a group holding
+ * `...` is a size of its own; a name bound nowhere leaves the output unknown.
+ */
+function outputWithoutInput(h: OpHost, pattern: string, lengths: Record<string, Value>): { sizes: Dim[]; names: (string | undefined)[] } | undefined {
+  const sides = pattern.split('->');
+  const left = sides.length === 2 ? parseSide(sides[0]) : undefined;
+  const right = sides.length === 2 ? parseSide(sides[1]) : undefined;
+  if (!left || !right || !left.some((g) => g.kind === 'ellipsis') || right.some((g) => g.kind === 'ellipsis')) return undefined;
+  // The right side's `(...)` is parsed as a group whose member is the text `...`.
+  const bound = new Set(left.flatMap((g) => (g.kind === 'names' && g.names.length === 1 ? g.names : [])));
+  const sizes: Dim[] = [];
+  const names: (string | undefined)[] = [];
+  for (const g of right) {
+    if (g.kind !== 'names') return undefined;
+    let size = D.dconst(1);
+    for (const x of g.names) {
+      const given = lengths[x];
+      if (/^\d+$/.test(x)) size = D.mul(size, D.dconst(Number(x)));
+      else if (x === '...' || x === '…') size = D.mul(size, h.fresh('?'));
+      else if (given?.kind === 'int') size = D.mul(size, given.dim);
+      else if (given === undefined && bound.has(x)) size = D.mul(size, h.dimForName(x));
+      else return undefined;
+    }
+    sizes.push(size);
+    names.push(g.names.length === 1 && /^[A-Za-z_]/.test(g.names[0]) ? g.names[0] : undefined);
+  }
+  return { sizes, names };
+}
+
 /** The input sizes an einops pattern's left side names (`b n (h d)`), or undefined with `...`. */
 export function seedFromPattern(h: OpHost, pattern: string, lengths: Record<string, Value>): Dim[] | undefined {
   const left = parseSide(pattern.split('->')[0] ?? '');
@@ -80,6 +115,7 @@ export function seedFromPattern(h: OpHost, pattern: string, lengths: Record<stri
 
 /** `einops.rearrange`/`repeat`/`reduce`/`einsum` and the `einops.layers.torch` classes; undefined for any other path. */
 export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value | undefined {
+  if (path === 'einops.pack') return packOne(h, args);
   const ein = /^einops\.(?:layers\.torch\.)?(rearrange|repeat|reduce|einsum|Rearrange|Repeat|Reduce)$/.exec(path);
   if (!ein) return undefined;
   const name = ein[1];
@@ -96,4 +132,26 @@ export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: R
   }
   const lengths = Object.fromEntries(Object.entries(kwargs).filter(([k]) => k !== 'pattern' && k !== 'reduction'));
   return einops(h, name as EinopsKind, args[0] ?? kwargs.tensor, args[1] ?? kwargs.pattern, lengths, n, nameNode, argNodes, kwargNodes);
+}
+
+/**
+ * `pack([x], '* c h w')` of one tensor: the axes `*` stands for merged into one, one axis per
+ * pattern item whatever the input's rank. The packed shapes are not kept: what `unpack` gives
+ * back has the rank of the input, which a caller decides.
+ */
+function packOne(h: OpHost, args: Value[]): Value {
+  const pattern = args[1];
+  const items = pattern?.kind === 'str' ? pattern.value.trim().split(/\s+/) : undefined;
+  const star = items ? items.indexOf('*') : -1;
+  if (!items || star < 0 || items.filter((x) => x === '*').length !== 1 || items.some((x) => x !== '*' && !/^[A-Za-z_]\w*$/.test(x))) return UNKNOWN;
+  const k = items.length - 1;
+  const list = args[0];
+  const x = list?.kind === 'tuple' && !list.inexact && list.items.length === 1 ? list.items[0] : undefined;
+  if (!isTensor(x)) return UNKNOWN;
+  if (!x.axes) return { kind: 'tuple', items: [h.tensor(items.map(() => h.fresh('?')), undefined, { dtype: x.dtype }), UNKNOWN] };
+  const r = x.axes.length;
+  if (r < k) return UNKNOWN;
+  const lead = x.axes.slice(star, star + r - k).map((a) => a.size);
+  const sizes = [...x.axes.slice(0, star).map((a) => a.size), lead.reduce((acc, d) => D.mul(acc, d), D.dconst(1)), ...x.axes.slice(star + r - k).map((a) => a.size)];
+  return { kind: 'tuple', items: [{ ...h.tensor(sizes, undefined, { dtype: x.dtype }), strides: undefined }, UNKNOWN] };
 }

@@ -351,9 +351,30 @@ export function convOut(h: OpHost, size: Dim, k: number | undefined, s: number, 
   return fresh();
 }
 
-export function moduleAttribute(m: TorchModuleV, name: string): Value {
+export function moduleAttribute(m: TorchModuleV, name: string, h?: OpHost): Value {
   if (m.entries) return m.entries[name] ?? UNKNOWN;
   const a = (i: number, k: string) => m.kwargs[k] ?? m.args[i];
+  // A convolution's weight: (out_channels, in_channels // groups, *kernel_size), as torch
+  // allocates it (`self.weight` in a subclass's own forward).
+  const conv = /^Conv([123])d$/.exec(m.type);
+  if (h && conv && name === 'weight') {
+    const k = Number(conv[1]);
+    const [cin, cout, ks] = [a(0, 'in_channels'), a(1, 'out_channels'), a(2, 'kernel_size')];
+    const groups = a(6, 'groups') ?? intV(D.dconst(1));
+    const kernel = ks?.kind === 'int' ? Array.from({ length: k }, () => ks.dim) : ks?.kind === 'tuple' && ks.items.length === k && ks.items.every((x) => x.kind === 'int') ? ks.items.map((x) => (x as IntV).dim) : undefined;
+    const per = cin?.kind === 'int' && groups.kind === 'int' ? D.floorDiv(cin.dim, groups.dim) : undefined;
+    if (cout?.kind !== 'int' || !kernel || !per) return UNKNOWN;
+    return { ...h.tensor([cout.dim, per, ...kernel]), learned: true };
+  }
+  // Its geometry as torch stores it: stride, padding and dilation as k-tuples (a padding
+  // string stays one), groups an int, from the constructor's arguments or their defaults.
+  const geometry: Record<string, [number, number]> = { stride: [3, 1], padding: [4, 0], dilation: [5, 1], groups: [6, 1] };
+  if (conv && geometry[name]) {
+    const [i, def] = geometry[name];
+    const v = a(i, name) ?? intV(D.dconst(def));
+    if (name === 'groups' || v.kind !== 'int') return v.kind === 'int' || v.kind === 'str' || v.kind === 'tuple' ? v : UNKNOWN;
+    return { kind: 'tuple', items: Array.from({ length: Number(conv[1]) }, () => v), written: 'tuple' };
+  }
   switch (m.type) {
     case 'Linear':
       if (name === 'in_features') return a(0, 'in_features') ?? UNKNOWN;

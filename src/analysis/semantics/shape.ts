@@ -33,7 +33,7 @@ const tensorDim: MethodHandler = (h, { rank }) => {
 };
 
 const tensorNumel: MethodHandler = (h, { t }) => {
-  return t.axes ? intV(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1))) : intV(h.fresh('n'));
+  return t.axes ? intV(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1))) : intV(h.fresh('?'));
 };
 
 const tensorView: MethodHandler = (h, { op, kwargs, n, t, rest, info, done }) => {
@@ -48,7 +48,14 @@ const tensorView: MethodHandler = (h, { op, kwargs, n, t, rest, info, done }) =>
 };
 
 const tensorFlatten: MethodHandler = (h, { t, info, done, rank, kw }) => {
-  if (!t.axes) return done({ kind: 'tensor' });
+  if (!t.axes) {
+    // `x.flatten(2)` of a tensor of unknown rank keeps `2` axes and merges the rest into one:
+    // start + 1 axes whatever the rank (a rank of `start` or less raises).
+    const s = numValue(kw('start_dim', 0) ?? intV(D.dconst(0)));
+    const e = numValue(kw('end_dim', 1) ?? intV(D.dconst(-1)));
+    if (s === undefined || e !== -1 || s < 0 || s > 7) return done({ kind: 'tensor' });
+    return done({ ...h.tensor(Array.from({ length: s + 1 }, () => h.fresh('?'))), strides: undefined, dtype: t.dtype });
+  }
   if (rank === 0) return done(h.tensor([D.dconst(1)]));
   const s = normDim(numValue(kw('start_dim', 0) ?? intV(D.dconst(0))), rank!, info);
   const e = normDim(numValue(kw('end_dim', 1) ?? intV(D.dconst(-1))), rank!, info);
@@ -65,8 +72,11 @@ const tensorPermute: MethodHandler = (h, { kwargs, n, t, rest, info, done, rank 
   const perm = items.map((x) => numValue(x));
   if (perm.some((x) => x === undefined)) return done({ kind: 'tensor' });
   if (rank === undefined) {
-    // permute fixes the rank of a tensor of unknown shape.
-    return done({ kind: 'tensor' });
+    // permute fixes the rank of a tensor of unknown shape: one axis per dim named once.
+    const k = perm.length;
+    const norm = (perm as number[]).map((x) => (x < 0 ? x + k : x));
+    if (k === 0 || k > 8 || norm.some((x) => x < 0 || x >= k) || new Set(norm).size !== k) return done({ kind: 'tensor' });
+    return done({ ...h.tensor(norm.map(() => h.fresh('?'))), strides: undefined, dtype: t.dtype });
   }
   const p = perm as number[];
   if (p.length !== rank) {
