@@ -14,7 +14,7 @@
  */
 
 import type { Node } from '../analysis/parse';
-import { nn, Tensor, TorchError, full, type Backend, type Generator } from '../runtime/index';
+import { F, nn, Tensor, TorchError, full, tensor as tensorOf, type Backend, type Generator } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
 import { stridedOffsets } from '../runtime/kernels/kernel';
 import { InterpretError, pyError, PyRaise, unsupported } from './errors';
@@ -53,6 +53,11 @@ export class Interpreter implements Host {
   private readonly maxDepth: number;
   /** The node being evaluated, for the line of errors raised in the value domain. */
   private current: Node | null = null;
+
+  /** The syntax of the call being made, for builtins whose result depends on how a value was written. */
+  currentCall(): Node | null {
+    return this.current?.type === 'call' ? this.current : null;
+  }
 
   constructor(private readonly o: InterpreterOptions) {
     this.generator = o.generator;
@@ -225,7 +230,7 @@ export class Interpreter implements Host {
   private importStmt(node: Node, scope: Scope): void {
     const known = (dotted: string): PyValue | undefined => {
       const s = this.surface;
-      const table: Record<string, PyValue> = { torch: s.torch, 'torch.nn': s.nn, 'torch.nn.functional': s.F, 'torch.nn.init': s.init, 'torch.jit': s.jit, math: s.math, ...this.stdlib };
+      const table: Record<string, PyValue> = { torch: s.torch, 'torch.nn': s.nn, 'torch.nn.functional': s.F, 'torch.nn.init': s.init, 'torch.jit': s.jit, 'torch.nn.utils': s.utils, 'torch.nn.utils.parametrizations': s.utils.attrs.get('parametrizations')!, math: s.math, ...this.stdlib };
       return table[dotted];
     };
     const harmless = /^(__future__|collections\.abc|abc|logging|os|sys|enum|numbers|inspect)$/;
@@ -235,7 +240,7 @@ export class Interpreter implements Host {
         const v = known(dotted);
         if (v === undefined) {
           if (harmless.test(dotted)) continue;
-          throw this.fail(node, 'unsupported', `import ${dotted} (the interpreter knows torch, torch.nn, torch.nn.functional, math, einops, dataclasses, functools, copy, typing and collections)`);
+          throw this.fail(node, 'unsupported', `import ${dotted} (the interpreter knows torch, torch.nn, torch.nn.functional, torch.nn.utils, math, einops, dataclasses, functools, copy, typing and collections)`);
         }
         if (alias) scope.vars.set(alias, v);
         else scope.vars.set(dotted.split('.')[0], known(dotted.split('.')[0])!);
@@ -252,7 +257,7 @@ export class Interpreter implements Host {
       return;
     }
     const base = known(from);
-    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional, math, einops, dataclasses, functools, copy, typing and collections)`);
+    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional, torch.nn.utils, math, einops, dataclasses, functools, copy, typing and collections)`);
     for (const n of node.childrenForFieldName('name')) {
       const [name, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, n.text];
       const v = base.attrs.get(name) ?? known(`${from}.${name}`);
@@ -265,6 +270,7 @@ export class Interpreter implements Host {
   private classDef(node: Node, scope: Scope): PyClass {
     const name = node.childForFieldName('name')!.text;
     const bases: PyClass[] = [];
+    const natives: PyBuiltin[] = [];
     let module = false;
     for (const b of node.childForFieldName('superclasses')?.namedChildren ?? []) {
       if (b.type === 'keyword_argument') throw this.fail(b, 'unsupported', `class keyword '${b.text}'`);
@@ -273,9 +279,16 @@ export class Interpreter implements Host {
       else if (v instanceof PyClass) {
         bases.push(v);
         module ||= v.module;
-      } else if (v !== OBJECT_BASE) throw this.fail(b, 'unsupported', `base class ${b.text} (a class may derive from nn.Module or from classes of the same file)`);
+        if (v.native) natives.push(v.native);
+      } else if (v instanceof PyBuiltin && v.cls && v.cls.prototype instanceof Module && v.cls !== nn.ModuleList && v.cls !== nn.ModuleDict && v.cls !== nn.Sequential) {
+        // A torch layer as the base: `class WeightStandardizedConv2d(nn.Conv2d)`.
+        module = true;
+        natives.push(v);
+      } else if (v !== OBJECT_BASE) throw this.fail(b, 'unsupported', `base class ${b.text} (a class may derive from nn.Module, a torch layer such as nn.Conv2d, or classes of the same file)`);
     }
+    if (new Set(natives).size > 1) throw this.fail(node, 'unsupported', `class ${name} derives from two torch layers`);
     const cls = new PyClass(name, bases, module, new Map(), node.startPosition.row + 1);
+    cls.native = natives[0] ?? null;
     const body = new Scope(scope);
     for (const s of node.childForFieldName('body')!.namedChildren) {
       const target = s.type === 'decorated_definition' ? s.childForFieldName('definition')! : s;
@@ -474,7 +487,8 @@ export class Interpreter implements Host {
       if (name === 'training') return v.training;
       const c = v.cls.lookup(name);
       if (c !== undefined) return this.bindMethod(c, v);
-      return this.moduleMethod(v, name) ?? this.raiseAttr(v, name);
+      const native = this.natives.get(v);
+      return (native && this.nativeMethod(v, native, name)) || (this.moduleMethod(v, name) ?? this.raiseAttr(v, name));
     }
     if (v instanceof PyInstance) {
       if (v.attrs.has(name)) return v.attrs.get(name)!;
@@ -518,6 +532,14 @@ export class Interpreter implements Host {
     if (v instanceof PySuper) {
       const c = v.cls.lookup(name, v.cls);
       if (c !== undefined) return this.bindMethod(c, v.self);
+      const native = v.self instanceof UserModule ? v.cls.native : null;
+      if (native && v.self instanceof UserModule) {
+        const self = v.self;
+        if (name === '__init__') return new PyBuiltin(`${native.name}.__init__`, (a) => (this.adoptNative(self, native.call(a) as Module), null));
+        const m = this.natives.get(self);
+        if (m && name === 'forward') return new PyBuiltin(`${native.name}.forward`, (a) => this.callModule(m, a));
+        if (m) return this.nativeMethod(self, m, name) ?? this.moduleMethod(self, name) ?? this.raiseAttr(v.self, name);
+      }
       if (name === '__init__' && v.cls.module) return new PyBuiltin('nn.Module.__init__', () => null);
       if (name === '__init__') return new PyBuiltin('object.__init__', () => null);
       throw unsupported(`super().${name}`);
@@ -1052,9 +1074,13 @@ export class Interpreter implements Host {
    * synchronously (the CPU); a scalar or a tensor broadcast to the view's shape.
    */
   private writeTensor(t: Tensor, idx: readonly PyValue[], v: PyValue, node: Node): void {
-    const view = this.indexTensor(t, idx, node);
     const readSync = t.device.readSync?.bind(t.device);
     if (!readSync) throw this.fail(node, 'unsupported', `assignment into a tensor on the ${t.device.name} backend`);
+    // Index tensors select copies, not views: index a tensor of t's storage offsets the same
+    // way to learn which elements the assignment writes.
+    const advanced = idx.some((x) => x instanceof Tensor || Array.isArray(x) || x instanceof PyTuple);
+    const where = advanced ? this.indexTensor(tensorOf(Float32Array.from(stridedOffsets(t.shape, t.strides, t.offset)), { shape: t.shape, dtype: 'int64' }), idx, node) : null;
+    const view = where ?? this.indexTensor(t, idx, node);
     let values: ArrayLike<number>;
     if (v instanceof Tensor) {
       try {
@@ -1065,7 +1091,7 @@ export class Interpreter implements Host {
     } else if (typeof v === 'number' || typeof v === 'boolean') values = new Float32Array(view.numel()).fill(Number(v));
     else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
     const data = readSync(t.storage).slice();
-    const offs = stridedOffsets(view.shape, view.strides, view.offset);
+    const offs = where ? where.contiguous().dataSync() : stridedOffsets(view.shape, view.strides, view.offset);
     for (let i = 0; i < offs.length; i++) data[offs[i]] = t.dtype === 'bool' ? (values[i] ? 1 : 0) : t.dtype === 'int64' ? Math.trunc(values[i]) : values[i];
     t.device.write(t.storage, data);
   }
@@ -1088,6 +1114,7 @@ export class Interpreter implements Host {
         }
       }
     }
+    if (idx.some((v) => v instanceof Tensor || Array.isArray(v) || v instanceof PyTuple)) return this.advancedIndex(t, idx, node);
     const consuming = idx.filter((v) => typeof v === 'number' || typeof v === 'boolean' || v instanceof PySlice).length;
     if (consuming > t.ndim) throw this.fail(node, 'python', `IndexError: too many indices for tensor of dimension ${t.ndim}`);
     let out = t;
@@ -1104,6 +1131,111 @@ export class Interpreter implements Host {
       else throw this.fail(node, 'unsupported', `indexing a tensor with ${typeName(v)} (advanced indexing)`);
     }
     return out;
+  }
+
+  /**
+   * Advanced indexing as torch (numpy) defines it: index tensors and lists, with the ints beside
+   * them, are broadcast together; their result dims replace the indexed dims where those are
+   * adjacent, and go first where slices separate them. A bool mask stands for its nonzero
+   * positions (read from the CPU backend). One gather (`index_select`) over the indexed dims,
+   * flattened, does the work.
+   */
+  private advancedIndex(t: Tensor, raw: readonly PyValue[], node: Node): Tensor {
+    const dev = t.device;
+    const toIndex = (v: PyValue): Tensor[] => {
+      if (v instanceof Tensor) {
+        if (v.dtype === 'bool') {
+          const read = v.device.readSync?.bind(v.device);
+          if (!read) throw this.fail(node, 'unsupported', `indexing with a bool mask on the ${v.device.name} backend`);
+          const data = read(v.storage);
+          const offs = stridedOffsets(v.shape, v.strides, v.offset);
+          const coords: number[][] = v.shape.map(() => []);
+          offs.forEach((o, flat) => {
+            if (!data[o]) return;
+            let r = flat;
+            for (let d = v.ndim - 1; d >= 0; d--) {
+              coords[d].push(r % v.shape[d]);
+              r = Math.floor(r / v.shape[d]);
+            }
+          });
+          return coords.map((c) => tensorOf(c, { dtype: 'int64', device: dev }));
+        }
+        if (v.dtype !== 'int64') throw this.fail(node, 'python', 'IndexError: tensors used as indices must be long, int, byte or bool tensors');
+        return [v];
+      }
+      const flat = (x: PyValue): unknown => (Array.isArray(x) || x instanceof PyTuple ? this.iterate(x).map(flat) : typeof x === 'boolean' ? x : asInt(x, 'index'));
+      const nested = flat(v);
+      const leaves = JSON.stringify(nested).match(/true|false/) ? null : nested;
+      if (leaves === null) throw this.fail(node, 'unsupported', 'indexing a tensor with a list of bools');
+      return [tensorOf(nested as number[], { dtype: 'int64', device: dev })];
+    };
+    // Expand the Ellipsis, turn None into a unit axis, and give every indexed dim one entry.
+    const consuming = raw.reduce<number>((n, v) => n + (v === null || v instanceof PyEllipsis ? 0 : v instanceof Tensor && v.dtype === 'bool' ? v.ndim : 1), 0);
+    if (consuming > t.ndim) throw this.fail(node, 'python', `IndexError: too many indices for tensor of dimension ${t.ndim}`);
+    let x = t;
+    const entries: (PySlice | Tensor | number)[] = [];
+    const all = new PySlice(null, null, null);
+    for (const v of raw) {
+      if (v instanceof PyEllipsis) for (let k = 0; k < t.ndim - consuming; k++) entries.push(all);
+      else if (v === null) {
+        x = x.unsqueeze(entries.length);
+        entries.push(all);
+      } else if (v instanceof PySlice) entries.push(v);
+      else if (typeof v === 'number' || typeof v === 'boolean') entries.push(asInt(v, 'index'));
+      else entries.push(...toIndex(v));
+    }
+    while (entries.length < x.ndim) entries.push(all);
+    try {
+      entries.forEach((e, d) => {
+        if (e instanceof PySlice && e !== all) x = x.slice(d, e.start ?? undefined, e.stop ?? undefined, e.step ?? 1);
+      });
+      // Unlike numpy, torch takes an int beside index tensors as a plain select: it does not
+      // broadcast with them, and does not separate them.
+      for (let d = entries.length - 1; d >= 0; d--) {
+        const e = entries[d];
+        if (typeof e === 'number') {
+          x = x.select(d, e);
+          entries.splice(d, 1);
+        }
+      }
+      const adv = entries.map((e, d) => (e instanceof Tensor ? d : -1)).filter((d) => d >= 0);
+      const rest = entries.map((_, d) => d).filter((d) => !adv.includes(d));
+      const sizes = adv.map((d) => x.shape[d]);
+      // Bounds, as torch reports them (where the backend can be read synchronously).
+      adv.forEach((d, j) => {
+        const ix = entries[d] as Tensor;
+        const read = ix.device.readSync?.bind(ix.device);
+        if (!read) return;
+        const data = read(ix.storage);
+        for (const o of stridedOffsets(ix.shape, ix.strides, ix.offset)) {
+          if (data[o] < -sizes[j] || data[o] >= sizes[j]) throw pyError('IndexError', `index ${data[o]} is out of bounds for dimension ${d} with size ${sizes[j]}`);
+        }
+      });
+      let lin: Tensor | null = null;
+      adv.forEach((d, j) => {
+        const ix = entries[d] as Tensor;
+        const pos = ix.where(ix.ge(0), ix.add(sizes[j]));
+        const stride = sizes.slice(j + 1).reduce((p, n) => p * n, 1);
+        const term = stride === 1 ? pos : pos.mul(stride);
+        lin = lin === null ? term : lin.add(term);
+      });
+      const index = lin! as Tensor;
+      const moved = x.permute([...adv, ...rest]);
+      const gathered = moved.reshape([-1, ...rest.map((d) => x.shape[d])]).indexSelect(0, index.reshape(-1));
+      const bshape = [...index.shape];
+      let out = gathered.reshape([...bshape, ...rest.map((d) => x.shape[d])]);
+      const adjacent = adv.every((d, j) => j === 0 || d === adv[j - 1] + 1);
+      if (adjacent && adv[0] > 0) {
+        // The broadcast dims take the place of the indexed ones.
+        const k = bshape.length;
+        const before = rest.filter((d) => d < adv[0]).length;
+        const perm = [...Array.from({ length: before }, (_, i) => k + i), ...Array.from({ length: k }, (_, i) => i), ...Array.from({ length: rest.length - before }, (_, i) => k + before + i)];
+        out = out.permute(perm);
+      }
+      return out;
+    } catch (e) {
+      throw this.located(node, e);
+    }
   }
 
   // ---- calls ---------------------------------------------------------------------------
@@ -1172,11 +1304,52 @@ export class Interpreter implements Host {
     const init = cls.lookup('__init__');
     if (init instanceof PyFunction) this.invoke(init, self, pos, kw);
     else if (init instanceof PyBuiltin) init.call({ pos: [self, ...pos], kw });
+    else if (cls.native && self instanceof UserModule) this.adoptNative(self, cls.native.call({ pos, kw }) as Module);
     else if (pos.length || kw.size) throw pyError('TypeError', `${cls.name}() takes no arguments`);
     return self;
   }
 
+  /**
+   * The torch layer a class derives from, once `super().__init__(...)` built it: its parameters
+   * and children become the instance's own (the same tensors, so a loaded state dict reaches
+   * both), its buffers are shared, and its settings (`stride`, `padding`, …) read as attributes.
+   */
+  private readonly natives = new WeakMap<UserModule, Module>();
+
+  private adoptNative(self: UserModule, m: Module): void {
+    this.natives.set(self, m);
+    const rec = m as unknown as Record<string, unknown>;
+    const own = self as unknown as Record<string, unknown>;
+    const buffers = new Set(m.namedBuffers().map(([k]) => k).filter((k) => !k.includes('.')));
+    for (const [k, v] of Object.entries(m)) {
+      if (k === 'training' || k.startsWith('_')) continue;
+      if (buffers.has(k) && v instanceof Tensor) {
+        self.registerBuffer(k, v);
+        self.slots.add(k);
+        rec[k] = own[k];
+      } else if (v instanceof Module || v instanceof nn.Parameter || (v === null && (k === 'bias' || k === 'weight'))) {
+        self.slots.add(k);
+        own[k] = v;
+      } else if (isValue(v)) self.attrs.set(k, Array.isArray(v) ? new PyTuple(v as PyValue[]) : (v as PyValue));
+    }
+  }
+
+  /** A torch layer's own methods that subclasses call (`self._conv_forward(x, w, b)`). */
+  private nativeMethod(self: UserModule, m: Module, name: string): PyValue | undefined {
+    if (name === '_conv_forward' && m instanceof nn.Conv2d) {
+      return new PyBuiltin('Conv2d._conv_forward', (a) => {
+        const b = bind('_conv_forward', ['input', 'weight', 'bias'], a);
+        const bias = b.get('bias');
+        return F.conv2d(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'), bias === null || bias === undefined ? null : asTensor(bias, 'bias'), { stride: m.stride, padding: m.padding, dilation: m.dilation, groups: m.groups });
+      });
+    }
+    void self;
+    return undefined;
+  }
+
   private runForward(m: UserModule, args: PyValue[], kw: ReadonlyMap<string, PyValue>): PyValue {
+    const native = this.natives.get(m);
+    if (native && !(m.cls.lookup('forward') instanceof PyFunction)) return this.callModule(native, { pos: args, kw });
     const f = m.cls.lookup('forward');
     if (!(f instanceof PyFunction)) throw pyError('NotImplementedError', `Module [${m.cls.name}] is missing the required "forward" function`);
     try {

@@ -70,6 +70,13 @@ function einopsInput(v: PyValue | undefined): Tensor {
   return asTensor(v, 'tensor');
 }
 
+/** An einops reduction: its name, or a callable that einops calls as `f(x, reduced_axes)`. */
+function reduction(v: PyValue | undefined, host: Host): string | einops.ReductionFn {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) throw pyError('TypeError', 'einops.reduce needs a reduction');
+  return (x, axes) => asTensor(host.call(v, [x, new PyTuple(axes)]), 'the reduction result');
+}
+
 function patternArg(v: PyValue | undefined): string {
   if (typeof v !== 'string') throw pyError('TypeError', `pattern must be a str, not ${typeName(v)}`);
   return v;
@@ -178,8 +185,7 @@ export function makeStdlib(host: Host): Record<string, PyNamespace> {
     repeat: fn('einops.repeat', (a) => einops.repeat(einopsInput(a.pos[0] ?? a.kw.get('tensor')), patternArg(a.pos[1] ?? a.kw.get('pattern')), axesLengths(a.kw, ['tensor', 'pattern']))),
     reduce: fn('einops.reduce', (a) => {
       const red = a.pos[2] ?? a.kw.get('reduction');
-      if (typeof red !== 'string') throw unsupported(`einops.reduce with a ${typeName(red)} reduction (mean, sum, max, min)`);
-      return einops.reduce(einopsInput(a.pos[0] ?? a.kw.get('tensor')), patternArg(a.pos[1] ?? a.kw.get('pattern')), red, axesLengths(a.kw, ['tensor', 'pattern', 'reduction']));
+      return einops.reduce(einopsInput(a.pos[0] ?? a.kw.get('tensor')), patternArg(a.pos[1] ?? a.kw.get('pattern')), reduction(red, host), axesLengths(a.kw, ['tensor', 'pattern', 'reduction']));
     }),
     pack: fn('einops.pack', (a) => {
       const ts = host.iterate(a.pos[0] ?? a.kw.get('tensors') ?? null).map((t) => asTensor(t, 'tensors'));

@@ -11,11 +11,12 @@
  */
 
 import { arange, cat, einsum, F, full, Generator, linspace, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
+import type { Node } from '../analysis/parse';
 import { Module } from '../runtime/nn/module';
 import { pyError, PyRaise, unsupported } from './errors';
 import { context } from './stdlib';
 import { polar, viewAsComplex, viewAsReal } from './complex';
-import { asInt, asNumber, asSequence, PyBuiltin, PyClass, PyComplex, PyDict, PyEllipsis, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
+import { asInt, asNumber, asSequence, PyBoundMethod, PyBuiltin, PyClass, PyComplex, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PyToken, PyTuple, pyStr, typeName, UserModule, type Args, type PyValue } from './values';
 
 /** What the surface needs from the interpreter. */
 export interface Host {
@@ -27,6 +28,20 @@ export interface Host {
   hasAttr(v: PyValue, name: string): boolean;
   /** `setattr(v, name, value)` at the statement being run. */
   setAttribute(v: PyValue, name: string, value: PyValue): void;
+  /** The call expression being evaluated, when the builtin was called from one. */
+  currentCall?(): Node | null;
+}
+
+/**
+ * Whether the expression can produce a Python float where the value is a whole number (`2.0`,
+ * `4 / 2`, `float(n)`, `math.sqrt(4)`): values are JavaScript numbers, so a whole number's
+ * Python type is read from how it was written.
+ */
+function floatSyntax(n: Node): boolean {
+  if (n.type === 'float') return true;
+  if (n.type === 'binary_operator' && ['/', '**'].includes(n.childForFieldName('operator')?.text ?? '')) return true;
+  if (n.type === 'call' && /^(float|math\.|np\.)/.test(n.childForFieldName('function')?.text ?? '')) return true;
+  return n.namedChildren.some(floatSyntax);
 }
 
 /**
@@ -125,13 +140,45 @@ function layer(name: string, params: readonly string[], build: (b: Map<string, P
   return fn(`nn.${name}`, (a) => build(bind(`nn.${name}`, params, a)), cls);
 }
 
+/**
+ * `torch.multinomial`: draws from the run's generator (the shape is torch's, the draws are not
+ * torch's), reading the probabilities on the host.
+ */
+function multinomial(p: Tensor, n: number, replacement: boolean, g: Generator): Tensor {
+  if (p.ndim < 1 || p.ndim > 2) throw pyError('RuntimeError', 'prob_dist must be 1 or 2 dim');
+  const rows = p.ndim === 1 ? 1 : p.shape[0];
+  const k = p.shape[p.ndim - 1];
+  if (!replacement && n > k) throw pyError('RuntimeError', 'cannot sample n_sample > prob_dist.size(-1) samples without replacement');
+  const data = p.contiguous().dataSync();
+  const out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    const w = Array.from(data.subarray(r * k, (r + 1) * k));
+    if (w.some((x) => x < 0 || !Number.isFinite(x))) throw pyError('RuntimeError', 'probability tensor contains either `inf`, `nan` or element < 0');
+    for (let i = 0; i < n; i++) {
+      const total = w.reduce((s, x) => s + x, 0);
+      if (total <= 0) throw pyError('RuntimeError', 'invalid multinomial distribution (sum of probabilities <= 0)');
+      let u = g.uniform(0, 1) * total;
+      let j = 0;
+      while (j < k - 1 && (u -= w[j]) >= 0) j++;
+      out.push(j);
+      if (!replacement) w[j] = 0;
+    }
+  }
+  return tensor(out, { dtype: 'int64', device: p.device }).reshape(p.ndim === 1 ? [n] : [rows, n]);
+}
+
+/** `kw` without one key. */
+function without(kw: ReadonlyMap<string, PyValue>, key: string): Map<string, PyValue> {
+  return new Map([...kw].filter(([k]) => k !== key));
+}
+
 /** `kw` minus the keys whose value was not given, for the runtime's option objects. */
 function opts<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /** The namespaces a Python file can import: `torch` (with `nn`, `nn.functional`, `nn.init`) and `math`. */
-export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; F: PyNamespace; init: PyNamespace; jit: PyNamespace; math: PyNamespace; builtins: Map<string, PyValue> } {
+export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; F: PyNamespace; init: PyNamespace; jit: PyNamespace; utils: PyNamespace; math: PyNamespace; builtins: Map<string, PyValue> } {
   const g = host.generator;
   const device = host.device;
   const fo = { generator: g, device };
@@ -142,6 +189,14 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       const b = bind('softmax', ['input', 'dim=', '_stacklevel=', 'dtype='], a);
       if (b.get('dim') === undefined || b.get('dim') === null) throw unsupported('F.softmax without dim (implicit dim choice is deprecated in torch)');
       return asTensor(b.get('input'), 'input').softmax(asInt(b.get('dim'), 'dim'));
+    }),
+    cross_entropy: fn('F.cross_entropy', (a) => {
+      const b = bind('cross_entropy', ['input', 'target', 'weight=', 'size_average=', 'ignore_index=', 'reduce=', 'reduction=', 'label_smoothing='], a);
+      if (b.get('weight') !== undefined && b.get('weight') !== null) throw unsupported('F.cross_entropy with class weights');
+      if ((optNumber(b.get('label_smoothing'), 'label_smoothing') ?? 0) !== 0) throw unsupported('F.cross_entropy with label_smoothing');
+      const reduction = b.get('reduction') ?? 'mean';
+      if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') throw pyError('ValueError', `${String(reduction)} is not a valid value for reduction`);
+      return F.crossEntropy(asTensor(b.get('input'), 'input'), asTensor(b.get('target'), 'target'), optNumber(b.get('ignore_index'), 'ignore_index') ?? -100, reduction as 'mean' | 'sum' | 'none');
     }),
     log_softmax: fn('F.log_softmax', (a) => {
       const b = bind('log_softmax', ['input', 'dim=', '_stacklevel=', 'dtype='], a);
@@ -179,7 +234,9 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     }),
     pad: fn('F.pad', (a) => {
       const b = bind('pad', ['input', 'pad', 'mode=', 'value='], a);
-      if ((b.get('mode') ?? 'constant') !== 'constant') throw unsupported(`F.pad mode '${String(b.get('mode'))}' (only 'constant')`);
+      const mode = b.get('mode') ?? 'constant';
+      if (mode === 'reflect' || mode === 'replicate' || mode === 'circular') return F.padMode(asTensor(b.get('input'), 'input'), asSequence(b.get('pad'), 'pad').map((x) => asInt(x, 'pad')), mode as 'reflect' | 'replicate' | 'circular');
+      if (mode !== 'constant') throw pyError('NotImplementedError', `Unrecognised padding mode ${String(mode)}`);
       return F.pad(asTensor(b.get('input'), 'input'), asSequence(b.get('pad'), 'pad').map((x) => asInt(x, 'pad')), optNumber(b.get('value'), 'value') ?? 0);
     }),
     adaptive_avg_pool1d: fn('F.adaptive_avg_pool1d', (a) => F.adaptiveAvgPool1d(asTensor(a.pos[0], 'input'), intOrTuple(a.pos[1] ?? a.kw.get('output_size'), 'output_size'))),
@@ -211,6 +268,25 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return F.embedding(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'));
     }),
     conv2d: fn('F.conv2d', (a) => conv(F.conv2d, 'conv2d', a)),
+    interpolate: fn('F.interpolate', (a) => {
+      const b = bind('interpolate', ['input', 'size=', 'scale_factor=', 'mode=', 'align_corners=', 'recompute_scale_factor=', 'antialias='], a);
+      if (b.get('antialias') === true) throw unsupported('F.interpolate with antialias=True');
+      if (b.get('recompute_scale_factor') === true) throw unsupported('F.interpolate with recompute_scale_factor=True');
+      const seq = (v: PyValue | undefined, what: string) => (v === undefined || v === null ? null : typeof v === 'number' ? v : asSequence(v, what).map((x) => asNumber(x, what)));
+      const mode = b.get('mode') ?? 'nearest';
+      if (typeof mode !== 'string' || !['nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear', 'area'].includes(mode)) throw unsupported(`F.interpolate mode '${String(mode)}'`);
+      const ac = b.get('align_corners');
+      return F.interpolate(asTensor(b.get('input'), 'input'), { size: seq(b.get('size'), 'size'), scaleFactor: seq(b.get('scale_factor'), 'scale_factor'), mode: mode as F.InterpolateMode, alignCorners: ac === undefined || ac === null ? null : Boolean(ac) });
+    }),
+    normalize: fn('F.normalize', (a) => {
+      const b = bind('normalize', ['input', 'p=', 'dim=', 'eps=', 'out='], a);
+      const x = asTensor(b.get('input'), 'input');
+      const p = optNumber(b.get('p'), 'p') ?? 2;
+      const dim = optNumber(b.get('dim'), 'dim') ?? 1;
+      if (p !== 2 && p !== 1) throw unsupported(`F.normalize with p=${p} (only 1 and 2)`);
+      const norm = p === 2 ? x.mul(x).sum(dim, true).sqrt() : x.abs().sum(dim, true);
+      return x.div(norm.clampMin(optNumber(b.get('eps'), 'eps') ?? 1e-12));
+    }),
   });
 
   const conv = (f: typeof F.conv2d, name: string, a: Args): Tensor => {
@@ -373,6 +449,16 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       const b = bind('matmul', ['input', 'other'], a);
       return asTensor(b.get('input'), 'input').matmul(asTensor(b.get('other'), 'other'));
     }),
+    multinomial: fn('torch.multinomial', (a) => {
+      const b = bind('multinomial', ['input', 'num_samples', 'replacement=', 'generator='], a);
+      return multinomial(asTensor(b.get('input'), 'input'), asInt(b.get('num_samples'), 'num_samples'), Boolean(b.get('replacement') ?? false), g);
+    }),
+    topk: fn('torch.topk', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'topk', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
+    argmax: fn('torch.argmax', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'argmax', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
+    argmin: fn('torch.argmin', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'argmin', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
+    masked_fill: fn('torch.masked_fill', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'masked_fill', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
+    bernoulli: fn('torch.bernoulli', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'bernoulli', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
+    baddbmm: fn('torch.baddbmm', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'baddbmm', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
     bmm: fn('torch.bmm', (a) => {
       const b = bind('bmm', ['input', 'mat2'], a);
       return asTensor(b.get('input'), 'input').bmm(asTensor(b.get('mat2'), 'mat2'));
@@ -541,7 +627,18 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     tensor: fn('torch.tensor', (a) => {
       const b = bind('tensor', ['data', 'dtype=', 'device=', 'requires_grad='], a);
       const plain = (v: PyValue | undefined): number | boolean | (number | boolean)[] | unknown[] => (Array.isArray(v) || v instanceof PyTuple ? asSequence(v, 'data').map(plain) : typeof v === 'boolean' ? v : asNumber(v, 'data'));
-      return tensor(plain(b.get('data')) as number, { device, dtype: dtypeOf(b.get('dtype')) });
+      const data = plain(b.get('data'));
+      let dtype = dtypeOf(b.get('dtype'));
+      if (dtype === undefined) {
+        // torch infers the dtype from the Python values: all bools -> bool, ints (and bools) -> int64, any float -> float32.
+        const leaves = [data].flat(Infinity as 1) as (number | boolean)[];
+        const call = host.currentCall?.();
+        const arg = call?.childForFieldName('arguments')?.namedChildren[0];
+        const written = arg && arg.type !== 'keyword_argument' ? floatSyntax(arg) : true;
+        if (leaves.length && leaves.every((x) => typeof x === 'boolean')) dtype = 'bool';
+        else if (leaves.length && !written && leaves.every((x) => typeof x === 'boolean' || Number.isInteger(x))) dtype = 'int64';
+      }
+      return tensor(data as number, { device, dtype });
     }),
     flatten: fn('torch.flatten', (a) => {
       const b = bind('flatten', ['input', 'start_dim=', 'end_dim='], a);
@@ -553,6 +650,8 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     }),
     sum: fn('torch.sum', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'sum', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     mean: fn('torch.mean', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'mean', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    var: fn('torch.var', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'var', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
+    std: fn('torch.std', (a) => tensorMethod(asTensor(a.pos[0] ?? a.kw.get('input'), 'input'), 'std', host)!.call({ pos: a.pos.slice(1), kw: without(a.kw, 'input') })),
     chunk: fn('torch.chunk', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'chunk', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     unbind: fn('torch.unbind', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'unbind', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
   });
@@ -567,6 +666,21 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     Final: new PyToken('torch.jit.Final'),
   });
   (torchNs.attrs as Map<string, PyValue>).set('jit', jit);
+
+  const normed = (name: string, wrap: typeof nn.utils.spectralNorm) =>
+    fn(name, (a) => {
+      const b = bind('spectral_norm', ['module', 'name=', 'n_power_iterations=', 'eps=', 'dim='], a);
+      const m = b.get('module');
+      if (!(m instanceof Module)) throw pyError('TypeError', `${name}: ${typeName(m)} is not a Module`);
+      if ((b.get('name') ?? 'weight') !== 'weight') throw unsupported(`${name} of a parameter other than 'weight'`);
+      if (b.get('dim') !== undefined && b.get('dim') !== null && b.get('dim') !== 0) throw unsupported(`${name} with dim=${String(b.get('dim'))}`);
+      return wrap(m as Module & { weight: Tensor | null }, { generator: g, ...(b.get('eps') === undefined ? {} : { eps: asNumber(b.get('eps'), 'eps') }) });
+    });
+  const utils = ns('torch.nn.utils', {
+    spectral_norm: normed('torch.nn.utils.spectral_norm', nn.utils.spectralNormHooked),
+    parametrizations: ns('torch.nn.utils.parametrizations', { spectral_norm: normed('torch.nn.utils.parametrizations.spectral_norm', nn.utils.spectralNorm) }),
+  });
+  (nnNs.attrs as Map<string, PyValue>).set('utils', utils);
 
   const math = ns('math', {
     pi: Math.PI,
@@ -698,12 +812,16 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       }),
       hasattr: fn('hasattr', (a) => typeof a.pos[1] === 'string' && host.hasAttr(a.pos[0], a.pos[1])),
       isinstance: fn('isinstance', (a) => isInstance(a.pos[0], a.pos[1])),
+      callable: fn('callable', (a) => {
+        const v = a.pos[0];
+        return v instanceof PyBuiltin || v instanceof PyFunction || v instanceof PyBoundMethod || v instanceof PyClass || v instanceof Module || (v instanceof PyInstance && v.cls.lookup('__call__') !== undefined);
+      }),
       int_: null,
     }).filter(([k]) => k !== 'int_'),
   );
   builtins.set('object', OBJECT_BASE);
   builtins.set('Ellipsis', PyEllipsis.value);
-  return { torch: torchNs, nn: nnNs, F: functional, init, jit, math, builtins };
+  return { torch: torchNs, nn: nnNs, F: functional, init, jit, utils, math, builtins };
 }
 
 /** The base `nn.Module`: a class statement's base, `isinstance(m, nn.Module)`; building it directly is unsupported. */
@@ -817,6 +935,8 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
       return m(['dim'], (b) => t.unsqueeze(int(b, 'dim')));
     case 'squeeze':
       return m(['dim='], (b) => t.squeeze(dims(b.get('dim'))));
+    case 'select':
+      return m(['dim', 'index'], (b) => t.select(int(b, 'dim'), int(b, 'index')));
     case 'narrow':
       return m(['dim', 'start', 'length'], (b) => t.narrow(int(b, 'dim'), int(b, 'start'), int(b, 'length')));
     case 'sum':
@@ -832,10 +952,33 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
         const { values, indices } = r as { values: Tensor; indices: Tensor };
         return tuple([values, indices]);
       });
+    case 'argmax':
+    case 'argmin':
+      return m(['dim=', 'keepdim='], (b) => {
+        const all = b.get('dim') === undefined || b.get('dim') === null;
+        const x = all ? t.reshape(-1) : t;
+        const r = name === 'argmax' ? x.max(all ? 0 : int(b, 'dim'), all ? false : asBool(b.get('keepdim'), false)) : x.min(all ? 0 : int(b, 'dim'), all ? false : asBool(b.get('keepdim'), false));
+        return r.indices;
+      });
+    case 'topk':
+      return m(['k', 'dim=', 'largest=', 'sorted='], (b) => {
+        const r = F.topk(t, int(b, 'k'), b.get('dim') === undefined ? -1 : int(b, 'dim'), asBool(b.get('largest'), true));
+        return tuple([r.values, r.indices]);
+      });
     case 'matmul':
       return m(['other'], (b) => t.matmul(asTensor(b.get('other'), 'other')));
     case 'bmm':
       return m(['mat2'], (b) => t.bmm(asTensor(b.get('mat2'), 'mat2')));
+    case 'baddbmm':
+      return m(['batch1', 'batch2', 'beta=', 'alpha='], (b) => {
+        // beta * self + alpha * (batch1 @ batch2); with beta = 0, self is not read (as torch: its NaNs do not propagate).
+        const beta = optNumber(b.get('beta'), 'beta') ?? 1;
+        const alpha = optNumber(b.get('alpha'), 'alpha') ?? 1;
+        const prod = asTensor(b.get('batch1'), 'batch1').bmm(asTensor(b.get('batch2'), 'batch2'));
+        const scaled = alpha === 1 ? prod : prod.mul(alpha);
+        if (beta === 0) return scaled;
+        return (beta === 1 ? t : t.mul(beta)).add(scaled);
+      });
     case 'masked_fill':
       return m(['mask', 'value'], (b) => t.maskedFill(asTensor(b.get('mask'), 'mask'), asNumber(b.get('value'), 'value')));
     case 'add':
@@ -857,6 +1000,13 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
       return m([], () => t.floor());
     case 'erf':
       return m([], () => t.erf());
+    case 'bernoulli':
+      // Draws from the run's generator: the shape is torch's, the values are not torch's draws.
+      return m(['p=', 'generator='], (b) => {
+        const p = b.get('p');
+        const probs = p === undefined || p === null ? t : full(t.shape, asNumber(p, 'p'), { device: t.device });
+        return rand(t.shape, _host.generator, t.device).lt(probs).to(t.dtype);
+      });
     case 'normal_':
     case 'uniform_':
     case 'zero_':

@@ -127,6 +127,13 @@ export class PyClass {
   /** Names annotated in the class body, in order (`n_embd: int = 768`): a dataclass's fields. */
   readonly annotations: string[] = [];
 
+  /**
+   * The torch layer this class derives from, directly or through a base of the same file
+   * (`class WeightStandardizedConv2d(nn.Conv2d)`): `super().__init__(...)` builds it, and its
+   * parameters, settings and `forward` become the instance's.
+   */
+  native: PyBuiltin | null = null;
+
   /** Method resolution order: depth first, left to right, each class once (enough for the single and simple multiple inheritance modules use). */
   mro(): PyClass[] {
     const out: PyClass[] = [];

@@ -132,7 +132,10 @@ function lengthsOf(axes?: ReadonlyMap<string, number> | Record<string, number>):
 
 export type Reduction = 'mean' | 'sum' | 'max' | 'min';
 
-function apply(kind: 'rearrange' | 'repeat' | Reduction, t: Tensor, pattern: string, axes?: ReadonlyMap<string, number> | Record<string, number>): Tensor {
+/** A callable reduction, called as einops calls it: with the tensor and the reduced axes. */
+export type ReductionFn = (x: Tensor, axes: number[]) => Tensor;
+
+function apply(kind: 'rearrange' | 'repeat' | Reduction | ReductionFn, t: Tensor, pattern: string, axes?: ReadonlyMap<string, number> | Record<string, number>): Tensor {
   const p = plan(t, pattern, lengthsOf(axes));
   const leftNames = p.leftAxes.map((a) => a.name);
   const rightAxes = p.rightGroups.flatMap((g) => g.axes);
@@ -144,11 +147,11 @@ function apply(kind: 'rearrange' | 'repeat' | Reduction, t: Tensor, pattern: str
   const added = rightNames.filter((n) => !leftNames.includes(n));
   if (kind === 'rearrange' && (gone.length || added.length)) throw einopsError(`Identifiers only on one side of expression (should be on both): {${[...gone, ...added].map((n) => `'${n}'`).join(', ')}}`);
   if (kind === 'repeat' && gone.length) throw einopsError(`Unexpected identifiers on the left side of repeat: {${gone.map((n) => `'${n}'`).join(', ')}}`);
-  if (kind !== 'rearrange' && kind !== 'repeat' && added.length) throw einopsError(`Unexpected identifiers on the right side of reduce ${kind}: {${added.map((n) => `'${n}'`).join(', ')}}`);
+  if (kind !== 'rearrange' && kind !== 'repeat' && added.length) throw einopsError(`Unexpected identifiers on the right side of reduce ${typeof kind === 'string' ? kind : '<callable>'}: {${added.map((n) => `'${n}'`).join(', ')}}`);
   let names = leftNames;
   if (gone.length) {
     const dims = gone.map((n) => leftNames.indexOf(n));
-    x = kind === 'sum' ? x.sum(dims) : kind === 'mean' ? x.mean(dims) : kind === 'max' ? x.amax(dims) : x.amin(dims);
+    x = typeof kind === 'function' ? reduced(kind(x, dims), x, dims) : kind === 'sum' ? x.sum(dims) : kind === 'mean' ? x.mean(dims) : kind === 'max' ? x.amax(dims) : x.amin(dims);
     names = leftNames.filter((n) => !gone.includes(n));
   }
   const order = rightNames.filter((n) => names.includes(n));
@@ -174,10 +177,17 @@ export function repeat(t: Tensor, pattern: string, axes?: ReadonlyMap<string, nu
   return apply('repeat', t, pattern, axes);
 }
 
-/** `einops.reduce(tensor, pattern, reduction, **axes_lengths)`; `prod` and callables are not supported. */
-export function reduce(t: Tensor, pattern: string, reduction: string, axes?: ReadonlyMap<string, number> | Record<string, number>): Tensor {
-  if (!['mean', 'sum', 'max', 'min'].includes(reduction)) throw einopsError(`reduction '${reduction}' is not supported by this runtime (mean, sum, max, min)`);
-  return apply(reduction as Reduction, t, pattern, axes);
+/** A callable reduction's result must drop exactly the reduced axes, as einops requires. */
+function reduced(r: Tensor, x: Tensor, dims: number[]): Tensor {
+  const want = x.shape.filter((_, i) => !dims.includes(i));
+  if (r.shape.join() !== want.join()) throw einopsError(`the reduction function returned shape (${r.shape.join(', ')}), expected (${want.join(', ')})`);
+  return r;
+}
+
+/** `einops.reduce(tensor, pattern, reduction, **axes_lengths)`: mean, sum, max, min, or a callable `f(x, axes)`; not `prod`. */
+export function reduce(t: Tensor, pattern: string, reduction: string | ReductionFn, axes?: ReadonlyMap<string, number> | Record<string, number>): Tensor {
+  if (typeof reduction === 'string' && !['mean', 'sum', 'max', 'min'].includes(reduction)) throw einopsError(`reduction '${reduction}' is not supported by this runtime (mean, sum, max, min or a callable)`);
+  return apply(reduction as Reduction | ReductionFn, t, pattern, axes);
 }
 
 /** The axes before and after the one `*` of a pack pattern (`'b * d'`). */

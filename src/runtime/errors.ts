@@ -6,7 +6,7 @@
  * involved. This module only defines the error type and small checks.
  */
 
-export type TorchErrorKind = 'RuntimeError' | 'ValueError' | 'IndexError' | 'TypeError' | 'KeyError' | 'AssertionError' | 'EinopsError';
+export type TorchErrorKind = 'RuntimeError' | 'ValueError' | 'IndexError' | 'TypeError' | 'KeyError' | 'AssertionError' | 'EinopsError' | 'NotImplementedError';
 
 export class TorchError extends Error {
   constructor(

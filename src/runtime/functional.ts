@@ -16,7 +16,7 @@ import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
-import { cat, full, ones, runKernel, Tensor, tril, triu, zeros } from './tensor';
+import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, triu, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];
 
@@ -256,6 +256,163 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     if (parts.length > 1) out = cat(parts, d);
   }
   return out;
+}
+
+/**
+ * `F.pad(x, pads, mode=...)` in 'reflect', 'replicate' or 'circular' mode: each padded dim is
+ * one gather (`index_select`) with the indices torch reads, so it runs on every backend.
+ */
+export function padMode(x: Tensor, pads: readonly number[], mode: 'reflect' | 'replicate' | 'circular'): Tensor {
+  if (pads.length % 2 !== 0) throw new TorchError('RuntimeError', 'Padding length must be divisible by 2');
+  const k = pads.length / 2;
+  if (k > x.ndim - 1) throw new TorchError('NotImplementedError', `Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now (${mode} pads ${k} dims of a ${x.ndim}-D input)`);
+  let out = x;
+  for (let i = 0; i < k; i++) {
+    const d = x.ndim - 1 - i;
+    const [before, after] = [pads[2 * i], pads[2 * i + 1]];
+    if (before === 0 && after === 0) continue;
+    const n = out.shape[d];
+    if (mode === 'reflect' && (before >= n || after >= n)) throw new TorchError('RuntimeError', `Argument #4: Padding size should be less than the corresponding input dimension, but got: padding (${before}, ${after}) at dimension ${d} of input ${fmtShape(x.shape)}`);
+    if (mode === 'circular' && (before > n || after > n)) throw new TorchError('RuntimeError', 'Padding value causes wrapping around more than once.');
+    const idx: number[] = [];
+    for (let j = -before; j < n + after; j++) {
+      if (mode === 'replicate') idx.push(Math.min(Math.max(j, 0), n - 1));
+      else if (mode === 'circular') idx.push(((j % n) + n) % n);
+      else idx.push(j < 0 ? -j : j >= n ? 2 * (n - 1) - j : j);
+    }
+    out = out.indexSelect(d, tensor(idx, { dtype: 'int64', device: out.device }));
+  }
+  return out;
+}
+
+// ---- selection ---------------------------------------------------------------------------
+
+/**
+ * `torch.topk(x, k, dim, largest)`: k rounds of `max(dim)` (the reduce kernel with indices),
+ * each masking out the position it took, so it runs on every backend; values come sorted.
+ */
+export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
+  const d = dim < 0 ? dim + x.ndim : dim;
+  if (d < 0 || d >= Math.max(x.ndim, 1)) throw new TorchError('IndexError', `Dimension out of range (expected to be in range of [${-x.ndim}, ${x.ndim - 1}], but got ${dim})`);
+  const n = x.ndim === 0 ? 1 : x.shape[d];
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new TorchError('RuntimeError', 'selected index k out of range');
+  const place = x.shape.map((_, i) => (i === d ? n : 1));
+  const positions = arange(0, n, 1, { dtype: 'int64', device: x.device }).reshape(place);
+  const values: Tensor[] = [];
+  const indices: Tensor[] = [];
+  let cur = x;
+  for (let i = 0; i < k; i++) {
+    const r = largest ? cur.max(d, true) : cur.min(d, true);
+    values.push(r.values);
+    indices.push(r.indices);
+    if (i + 1 < k) cur = cur.maskedFill(positions.eq(r.indices), largest ? -Infinity : Infinity);
+  }
+  if (k === 0) {
+    const shape = [...x.shape];
+    shape[d] = 0;
+    return { values: zeros(shape, { device: x.device }), indices: zeros(shape, { dtype: 'int64', device: x.device }) };
+  }
+  return { values: cat(values, d), indices: cat(indices, d) };
+}
+
+/**
+ * `F.cross_entropy(input, target)` with class indices: log-softmax over dim 1, the target's entry
+ * picked with a one-hot mask, positions whose target is `ignoreIndex` left out of the mean.
+ */
+export function crossEntropy(input: Tensor, target: Tensor, ignoreIndex = -100, reduction: 'mean' | 'sum' | 'none' = 'mean'): Tensor {
+  if (target.dtype !== 'int64') throw new TorchError('RuntimeError', `expected scalar type Long but found ${target.dtype === 'bool' ? 'Bool' : 'Float'}`);
+  const x = input.ndim === 1 ? input.unsqueeze(0) : input;
+  const y = input.ndim === 1 ? target.reshape([1]) : target;
+  const want = [x.shape[0], ...x.shape.slice(2)];
+  if (y.shape.join() !== want.join()) throw new TorchError('ValueError', `Expected target size ${fmtShape(want)}, got ${fmtShape(y.shape)}`);
+  const classes = arange(0, x.shape[1], 1, { dtype: 'int64', device: x.device }).reshape(x.shape.map((n, i) => (i === 1 ? n : 1)));
+  const hit = classes.eq(y.unsqueeze(1));
+  const nll = x.logSoftmax(1).maskedFill(hit.logicalNot(), 0).sum(1).neg();
+  const valid = y.ne(ignoreIndex);
+  const losses = nll.maskedFill(valid.logicalNot(), 0);
+  if (reduction === 'none') return input.ndim === 1 ? losses.reshape([]) : losses;
+  if (reduction === 'sum') return losses.sum();
+  return losses.sum().div(valid.to('float32').sum());
+}
+
+// ---- interpolation -----------------------------------------------------------------------
+
+export type InterpolateMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'bicubic' | 'trilinear' | 'area';
+
+export interface InterpolateOptions {
+  readonly size?: number | readonly number[] | null;
+  readonly scaleFactor?: number | readonly number[] | null;
+  readonly mode?: InterpolateMode;
+  readonly alignCorners?: boolean | null;
+}
+
+/** The (out × in) weights of one spatial axis: row o holds the weights torch gives each input position. */
+function resampleMatrix(mode: InterpolateMode, inSize: number, outSize: number, scaleFactor: number | null, alignCorners: boolean): Float32Array {
+  const m = new Float32Array(outSize * inSize);
+  // torch's area_pixel_compute_scale: a given scale factor is used as 1/scale_factor.
+  const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : scaleFactor !== null ? 1 / scaleFactor : inSize / outSize;
+  const add = (o: number, i: number, w: number) => {
+    m[o * inSize + Math.min(Math.max(i, 0), inSize - 1)] += w;
+  };
+  for (let o = 0; o < outSize; o++) {
+    if (mode === 'nearest' || mode === 'nearest-exact') {
+      const src = Math.floor((mode === 'nearest' ? o : o + 0.5) * Math.fround(scale));
+      add(o, Math.min(src, inSize - 1), 1);
+      continue;
+    }
+    const src = alignCorners ? scale * o : scale * (o + 0.5) - 0.5;
+    if (mode === 'bicubic') {
+      const i = Math.floor(src);
+      const t = src - i;
+      const A = -0.75;
+      const c1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
+      const c2 = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+      [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)].forEach((w, j) => add(o, i - 1 + j, w));
+      continue;
+    }
+    const s = Math.max(src, 0);
+    const i0 = Math.floor(s);
+    const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+    const l1 = s - i0;
+    add(o, i0, 1 - l1);
+    add(o, i1, l1);
+  }
+  return m;
+}
+
+/**
+ * `F.interpolate`: nearest, nearest-exact, (bi/tri)linear and bicubic as one matrix product per
+ * spatial axis (each output position's weights are torch's: its source-index rule, clamped
+ * borders, bicubic's A = -0.75); `area` is adaptive average pooling.
+ */
+export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
+  const mode = o.mode ?? 'nearest';
+  const sp = x.ndim - 2;
+  if (sp < 1 || sp > 3) throw new TorchError('NotImplementedError', `Input Error: Only 3D, 4D and 5D input Tensors supported (got ${x.ndim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got ${mode})`);
+  const need: Partial<Record<InterpolateMode, number>> = { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 };
+  if (need[mode] !== undefined && need[mode] !== sp) throw new TorchError('NotImplementedError', `Got ${x.ndim}D input, but ${mode} mode needs ${need[mode]! + 2}D input`);
+  const aligned = o.alignCorners ?? null;
+  if (aligned !== null && (mode === 'nearest' || mode === 'nearest-exact' || mode === 'area')) throw new TorchError('ValueError', 'align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear');
+  const hasSize = o.size !== undefined && o.size !== null;
+  const hasScale = o.scaleFactor !== undefined && o.scaleFactor !== null;
+  if (hasSize === hasScale) throw new TorchError('ValueError', hasSize ? 'only one of size or scale_factor should be defined' : 'either size or scale_factor should be defined');
+  const list = (v: number | readonly number[], what: string): number[] => {
+    const a = typeof v === 'number' ? Array(sp).fill(v) : [...v];
+    if (a.length !== sp) throw new TorchError('ValueError', `Input and ${what} must have the same number of spatial dimensions, but got input with spatial dimensions of ${fmtShape(x.shape.slice(2))} and output ${what} of ${fmtShape(a)}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and output ${what} in (o1, o2, ...,oK) format.`);
+    return a;
+  };
+  const factors = hasScale ? list(o.scaleFactor!, 'scale_factor') : null;
+  const sizes = hasSize ? list(o.size!, 'size') : x.shape.slice(2).map((n, i) => Math.floor(n * factors![i]));
+  if (mode === 'area') return adaptiveNd('avg', sp, x, sizes);
+  let out = x;
+  for (let i = 0; i < sp; i++) {
+    const d = 2 + i;
+    const inSize = x.shape[d];
+    if (sizes[i] === inSize && (factors === null || factors[i] === 1)) continue;
+    const w = tensor(resampleMatrix(mode, inSize, sizes[i], factors ? factors[i] : null, aligned === true), { shape: [sizes[i], inSize], device: x.device });
+    out = out.transpose(d, -1).matmul(w.t()).transpose(d, -1);
+  }
+  return out.contiguous();
 }
 
 // ---- attention ---------------------------------------------------------------------------

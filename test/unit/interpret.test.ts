@@ -43,6 +43,7 @@ const CASES: Case[] = [
   { id: 'sagan', file: 'sagan_attention.py', className: 'SelfAttn', init: {}, inputs: [[2, 16, 6, 5]], seed: 5 },
   { id: 'rope', file: 'complex_rope_attention.py', className: 'RopeAttention', init: {}, inputs: [[2, 12, 32]], seed: 8 },
   { id: 'config', file: 'config_encoder.py', className: 'ConfigEncoder', init: { depth: 2 }, inputs: [[2, 12, 32]], seed: 7 },
+  { id: 'upsample', file: 'upsample_attention.py', className: 'TopKAttention', init: {}, inputs: [[2, 8, 5, 6]], seed: 9 },
   { id: 'mixed', file: 'mixed_idioms.py', className: 'Mixer', init: { dim: 24, heads: 3 }, inputs: [[2, 8, 24], { shape: [2, 8], dtype: 'bool', fill: 'padding' }], seed: 6 },
 ];
 
@@ -143,10 +144,10 @@ describe('interpreter: unsupported constructs and errors', function () {
   // forward's body starts on line 11 of moduleFile's files.
   const constructs: [string, string, number, string][] = [
     ['a context manager that changes the run', '        with self.fc:\n            return self.fc(x)', 11, 'with self.fc (the interpreter knows the context managers that change nothing on an inference run, such as torch.no_grad())'],
-    ['advanced indexing', '        keep = x > 0\n        return x[keep]', 12, 'indexing a tensor with Tensor (advanced indexing)'],
-    ['an in-place tensor method', '        y = x\n        y.bernoulli_(0.5)\n        return y', 12, 'Tensor.bernoulli_'],
+    ['indexing with a list of bools', '        keep = [True, False] * 4\n        return x[:, keep]', 12, 'indexing a tensor with a list of bools'],
+    ['an in-place tensor method', '        y = x\n        y.exponential_(0.5)\n        return y', 12, 'Tensor.exponential_'],
     ['an unknown tensor method', '        return x.logcumsumexp(-1)', 11, 'Tensor.logcumsumexp'],
-    ['an import the interpreter does not know', '        import scipy\n        return x', 11, 'import scipy (the interpreter knows torch, torch.nn, torch.nn.functional, math, einops, dataclasses, functools, copy, typing and collections)'],
+    ['an import the interpreter does not know', '        import scipy\n        return x', 11, 'import scipy (the interpreter knows torch, torch.nn, torch.nn.functional, torch.nn.utils, math, einops, dataclasses, functools, copy, typing and collections)'],
     ['a runtime layer with keyword arguments', '        return self.fc(input=x)', 11, 'keyword arguments to nn.Linear'],
     ['a class decorator', '        return x', 4, 'torch.compile'],
   ];

@@ -90,3 +90,36 @@ export function spectralNorm<M extends Module & { weight: Tensor | null }>(modul
   Object.defineProperty(module, 'weight', { get: () => list.forward(), enumerable: false, configurable: true });
   return module;
 }
+
+/**
+ * `torch.nn.utils.spectral_norm(module)`, the older hook-based form, in inference form: the
+ * module's parameters become `weight_orig` with buffers `weight_u` and `weight_v` (torch's
+ * state_dict keys), and `weight` reads `weight_orig / σ` with σ = uᵀ·W·v from the stored
+ * vectors, as torch computes it in eval mode. Registration draws u and v from N(0, 1) and
+ * normalises them without iterating, as torch does.
+ */
+export function spectralNormHooked<M extends Module & { weight: Tensor | null }>(module: M, o: { generator?: Generator; eps?: number } = {}): M {
+  const w = module.weight;
+  if (!(w instanceof Parameter)) throw new TorchError('ValueError', `Module '${module.typeName}' has no parameter or buffer with name 'weight'`);
+  const eps = o.eps ?? 1e-12;
+  const g = o.generator ?? new Generator(0);
+  const h = w.shape[0];
+  const cols = w.numel() / h;
+  const normalize = (x: Tensor): Tensor => x.div(x.mul(x).sum().sqrt().clampMin(eps));
+  const draw = (n: number) => normalize(tensor(Float32Array.from({ length: n }, () => g.normal()), { device: w.device }));
+  const rec = module as unknown as Record<string, unknown>;
+  delete rec.weight;
+  rec.weight_orig = w;
+  module.registerBuffer('weight_u', draw(h));
+  module.registerBuffer('weight_v', draw(cols));
+  Object.defineProperty(module, 'weight', {
+    get: () => {
+      const orig = rec.weight_orig as Tensor;
+      const sigma = (rec.weight_u as Tensor).matmul(orig.reshape(h, cols).matmul(rec.weight_v as Tensor));
+      return orig.div(sigma);
+    },
+    enumerable: false,
+    configurable: true,
+  });
+  return module;
+}
