@@ -32,6 +32,11 @@ export class SyntaxNode {
   private cachedText: string | undefined;
   private cachedNamed: SyntaxNode[] | undefined;
 
+  /** The parsed text this node belongs to: one object for every node of one parse. */
+  get origin(): object {
+    return this.anchor;
+  }
+
   constructor(
     readonly type: string,
     readonly isNamed: boolean,

@@ -14,8 +14,9 @@
  */
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InterpretError, loadUserModule, PyTuple, type PyValue } from '../interpret/index';
-import { cpu, Generator, parseSafetensors, randn, Tensor, TorchError, traceForward, type Backend, type LayerRecord } from '../runtime/index';
+import { AttentionCapture, cpu, Generator, parseSafetensors, randn, Tensor, TorchError, traceForward, type Backend, type LayerRecord } from '../runtime/index';
 import { RunError, RunUsageError } from './run';
 
 export interface ModuleRunOptions {
@@ -35,6 +36,8 @@ export interface ModuleRunResult {
   readonly inputs: Tensor[];
   /** `output`, or `output0`, `output1`, … when `forward` returns a tuple or list. */
   readonly outputs: Map<string, Tensor>;
+  /** The attention maps the forward computed, `attn.<module path>` (see runtime/capture.ts). */
+  readonly maps: Map<string, Tensor>;
   readonly layers: readonly LayerRecord[];
   readonly missingKeys: readonly string[];
   readonly unexpectedKeys: readonly string[];
@@ -96,7 +99,7 @@ export async function runUserModule(source: string, o: ModuleRunOptions): Promis
   const device = o.device ?? cpu;
   const gen = new Generator(o.seed ?? 0);
   try {
-    const { module, className } = await loadUserModule(source, { file: o.file, className: o.className, kwargs: o.kwargs, generator: gen, device });
+    const { module, className } = await loadUserModule(source, { file: o.file, className: o.className, kwargs: o.kwargs, generator: gen, device, path: path.resolve(o.file), importRoots: [path.dirname(path.resolve(o.file)), process.cwd()] });
     let incompatible = { missingKeys: [] as string[], unexpectedKeys: [] as string[] };
     if (o.weights) {
       try {
@@ -107,7 +110,8 @@ export async function runUserModule(source: string, o: ModuleRunOptions): Promis
       }
     }
     const inputs = o.inputs.map((x) => (x instanceof Tensor ? (x.device === device ? x : x.to(device)) : randn(x, gen, device)));
-    const trace = traceForward(module, () => module.forward(...inputs));
+    const capture = new AttentionCapture();
+    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: capture.onKernel });
     const outputs = new Map<string, Tensor>();
     const r = trace.result as PyValue;
     const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];
@@ -115,7 +119,7 @@ export async function runUserModule(source: string, o: ModuleRunOptions): Promis
       if (!(t instanceof Tensor)) throw new RunError(`${className}.forward returned ${items.length > 1 ? `a ${r instanceof PyTuple ? 'tuple' : 'list'} whose item ${i} is not a tensor` : 'something other than a tensor'}`);
       outputs.set(items.length > 1 || r instanceof PyTuple || Array.isArray(r) ? `output${i}` : 'output', t);
     });
-    return { className, inputs, outputs, layers: trace.layers, ...incompatible };
+    return { className, inputs, outputs, maps: capture.named(className), layers: trace.layers, ...incompatible };
   } catch (e) {
     if (e instanceof InterpretError) {
       // A class the file does not define is a wrong command line, not a failed run.

@@ -263,16 +263,20 @@ export function table(layers: readonly LayerRecord[], rootName: string): string 
  * value and what was ignored, as torch's _IncompatibleKeys says it.
  */
 async function writeOutputs(
-  r: { outputs: Iterable<[string, Tensor]>; missingKeys: readonly string[]; unexpectedKeys: readonly string[] },
+  r: { outputs: Iterable<[string, Tensor]>; maps?: Iterable<[string, Tensor]>; missingKeys: readonly string[]; unexpectedKeys: readonly string[] },
   values: { output?: string; force?: boolean },
   meta: Record<string, string>,
   io: RunIo,
 ): Promise<Map<string, Tensor>> {
+  const onCpu = async (t: Tensor) => (t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
   const outData = new Map<string, Tensor>();
-  for (const [k, t] of r.outputs) outData.set(k, t.device === cpu ? t : tensor(await t.data(), { shape: t.shape, dtype: t.dtype }));
+  for (const [k, t] of r.outputs) outData.set(k, await onCpu(t));
   if (values.output) {
+    // The attention maps go into the file beside the outputs (`attn.<module path>`).
+    const file = new Map(outData);
+    for (const [k, t] of r.maps ?? []) file.set(k, await onCpu(t));
     try {
-      fs.writeFileSync(values.output, serializeSafetensors(outData, meta), { flag: values.force ? 'w' : 'wx' });
+      fs.writeFileSync(values.output, serializeSafetensors(file, meta), { flag: values.force ? 'w' : 'wx' });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new RunUsageError(`${values.output} already exists; pass --force to overwrite it`);
       throw new RunError(`cannot write ${values.output}: ${(e as Error).message}`);
@@ -418,13 +422,15 @@ async function runModuleCommand(values: RunValues, positionals: readonly string[
   const flops = r.layers[0]?.flops ?? 0;
   if (values.json) {
     const spec = (t: Tensor) => ({ shape: t.shape, dtype: t.dtype });
-    io.out(JSON.stringify({ module: file, className: r.className, init: Object.fromEntries([...kwargs].map(([k, v]) => [k, v instanceof PyTuple ? v.items : v])), backend: device.name, seed, weights: values.weights ?? null, weightsFormat: weights?.format ?? null, weightsKey: weights ? weights.key : null, missingKeys: r.missingKeys, unexpectedKeys: r.unexpectedKeys, inputs: r.inputs.map((t, i) => ({ name: `input${i}`, ...spec(t) })), outputs: [...outData].map(([name, t]) => ({ name, ...spec(t) })), output: values.output ?? null, parameters: total, flops, layers: r.layers }, null, 2) + '\n');
+    io.out(JSON.stringify({ module: file, className: r.className, init: Object.fromEntries([...kwargs].map(([k, v]) => [k, v instanceof PyTuple ? v.items : v])), backend: device.name, seed, weights: values.weights ?? null, weightsFormat: weights?.format ?? null, weightsKey: weights ? weights.key : null, missingKeys: r.missingKeys, unexpectedKeys: r.unexpectedKeys, inputs: r.inputs.map((t, i) => ({ name: `input${i}`, ...spec(t) })), outputs: [...outData].map(([name, t]) => ({ name, ...spec(t) })), maps: [...r.maps].map(([name, t]) => ({ name, ...spec(t) })), output: values.output ?? null, parameters: total, flops, layers: r.layers }, null, 2) + '\n');
     return 0;
   }
   const from = weights ? `, weights ${values.weights}${weights.key ? ` ['${weights.key}']` : ''}` : ', random initial weights';
   io.out(`${file}:${r.className} on ${device.name}, seed ${seed}${from}\n`);
   io.out(`input:  ${r.inputs.map((t, i) => `input${i} ${fmt(t.shape)}${t.dtype === 'float32' ? '' : ` ${t.dtype}`}`).join(', ')}\n`);
-  io.out(`output: ${[...outData].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n\n`);
+  io.out(`output: ${[...outData].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n`);
+  if (r.maps.size) io.out(`attention: ${[...r.maps].map(([n, t]) => `${n} ${fmt(t.shape)}`).join(', ')}${values.output ? ` → ${values.output}` : ''}\n`);
+  io.out('\n');
   io.out(table(r.layers, r.className));
   io.out(`\n${total.toLocaleString('en-US')} parameters, ${(flops / 1e6).toFixed(2)} MFLOPs\n`);
   return 0;

@@ -12,7 +12,7 @@
  */
 
 import { InterpretError, loadUserModule, moduleClasses, PyTuple, type PyValue } from '../interpret/index';
-import { Generator, getKernel, nn, randn, runKernel, Tensor, traceForward, type TracedKernel } from '../runtime/index';
+import { AttentionCapture, Generator, nn, randn, Tensor, traceForward, type CapturedAttention } from '../runtime/index';
 import type { PreviewModuleMessage } from '../protocol/preview';
 import type { AttentionMap } from '../protocol/preview-worker';
 
@@ -22,16 +22,22 @@ export interface ModuleLens {
   readonly className: string;
 }
 
+/** Where the file's imports are looked for: its path on disk and the workspace's folders. */
+export interface ImportContext {
+  readonly path?: string;
+  readonly importRoots?: readonly string[];
+}
+
 /** A lens above every `nn.Module` subclass of the file (found without running anything). */
 export async function moduleLenses(source: string): Promise<ModuleLens[]> {
   return (await moduleClasses(source)).map((c) => ({ line: c.line - 1, className: c.name }));
 }
 
 /** The input the class's first layer takes, at batch 2 and 16 positions (or 16×16 pixels); undefined when no layer says. */
-export async function guessInputShape(source: string, file: string, className: string): Promise<number[] | undefined> {
+export async function guessInputShape(source: string, file: string, className: string, where: ImportContext = {}): Promise<number[] | undefined> {
   let module;
   try {
-    module = (await loadUserModule(source, { file, className, maxSteps: 200_000 })).module;
+    module = (await loadUserModule(source, { file, className, maxSteps: 200_000, ...where })).module;
   } catch {
     return undefined;
   }
@@ -64,38 +70,12 @@ export function parseShapes(text: string): number[][] | string {
   return out;
 }
 
-/** Maps kept per run, and values read per map (whole items only). */
-const MAX_MAPS = 32;
+/** Values read per map (whole items only). */
 const MAX_MAP_VALUES = 1 << 20;
-let recomputing = false;
 
-/**
- * Keeps the attention a kernel computed: a softmax over the last axis of scores (…, L, S), or an
- * SDPA, whose weights are computed once more on its weights path when the fused kernel ran.
- */
-function captureAttention(k: TracedKernel, maps: AttentionMap[], className: string): void {
-  if (recomputing || maps.length >= MAX_MAPS) return;
-  let w: Tensor | undefined;
-  let source = k.op;
-  if (k.op === 'softmax') {
-    const a = k.attrs as { dim: number; log: boolean };
-    const out = k.outputs[0];
-    if (a.log || out.ndim < 2 || (a.dim !== -1 && a.dim !== out.ndim - 1) || out.shape[out.ndim - 1] < 2 || out.shape[out.ndim - 2] < 2) return;
-    w = out;
-  } else if (k.op === 'scaled_dot_product_attention') {
-    const a = k.attrs as { scale?: number; causal: boolean; needWeights: boolean };
-    if (k.outputs[1]) w = k.outputs[1];
-    else {
-      recomputing = true;
-      try {
-        w = runKernel(getKernel('scaled_dot_product_attention')!, k.inputs, { ...a, needWeights: true })[1];
-      } finally {
-        recomputing = false;
-      }
-    }
-    source = 'scaled_dot_product_attention';
-  }
-  if (!w) return;
+/** A captured map as the panel receives it: its first items' values, and its geometry. */
+function toMap(m: CapturedAttention, className: string): AttentionMap {
+  const w = m.weights;
   const shape = [...w.shape];
   const [L, S] = shape.slice(-2);
   const heads = shape.length >= 4 ? shape[shape.length - 3] : 1;
@@ -103,19 +83,20 @@ function captureAttention(k: TracedKernel, maps: AttentionMap[], className: stri
   const perItem = heads * L * S;
   const itemsRead = Math.min(items, Math.floor(MAX_MAP_VALUES / perItem));
   const data = itemsRead > 0 ? w.contiguous().dataSync().slice(0, itemsRead * perItem) : null;
-  maps.push({ path: k.layer.path || className, source, shape, items, heads, L, S, data, itemsRead, channel: false });
+  return { path: m.path || className, source: m.source, shape, items, heads, L, S, data, itemsRead, channel: false };
 }
 
 /** Runs the class on seeded inputs of the given shapes and describes the run for the preview panel. */
-export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0): Promise<PreviewModuleMessage> {
+export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0, where: ImportContext = {}): Promise<PreviewModuleMessage> {
   const base: PreviewModuleMessage = { type: 'module', file, className, inputs: shapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
   const gen = new Generator(seed);
   try {
-    const { module } = await loadUserModule(source, { file, className, generator: gen });
+    const { module } = await loadUserModule(source, { file, className, generator: gen, ...where });
     const inputs = shapes.map((s) => randn(s, gen));
     const t0 = performance.now();
-    const maps: AttentionMap[] = [];
-    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: (k) => captureAttention(k, maps, className) });
+    const capture = new AttentionCapture();
+    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: capture.onKernel });
+    const maps = capture.maps.map((m) => toMap(m, className));
     const forwardMs = performance.now() - t0;
     const r = trace.result as PyValue;
     const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];

@@ -15,7 +15,9 @@ import { cpu, Generator, type Backend } from '../runtime/index';
 import { initParser, parse, grammar } from '../analysis/parse';
 import { convert, lineStarts, type SyntaxNode } from '../analysis/syntax';
 import { InterpretError, PyRaise } from './errors';
-import { Interpreter } from './interpreter';
+import * as fs from 'node:fs';
+import { findModule, pythonPaths } from './files';
+import { Interpreter, type Importer } from './interpreter';
 import { PyClass, UserModule, type PyValue } from './values';
 
 export { InterpretError } from './errors';
@@ -40,6 +42,24 @@ export interface LoadOptions {
   readonly generator?: Generator;
   readonly device?: Backend;
   readonly maxSteps?: number;
+  /**
+   * Folders where absolute imports of the user's own modules are looked for (the file's folder
+   * and the workspace), before the installed Python packages. Without them, imports of modules
+   * the interpreter does not know stop the run, as they did before.
+   */
+  readonly importRoots?: readonly string[];
+  /** The file on disk, where its relative imports are resolved (defaults to `file`). */
+  readonly path?: string;
+}
+
+/** An importer over the file system: `findModule` under the given roots and the installed packages. */
+export function fileImporter(roots: readonly string[]): Importer {
+  const all = [...roots, ...pythonPaths()];
+  return (name, level, fromFile) => {
+    const file = findModule(name, level, fromFile, all);
+    if (!file) return null;
+    return { file, root: tree(fs.readFileSync(file, 'utf8')) };
+  };
 }
 
 export interface LoadedModule {
@@ -95,7 +115,7 @@ export async function moduleClasses(source: string): Promise<ModuleClass[]> {
  */
 export async function runFile(source: string, o: Omit<LoadOptions, 'className' | 'kwargs'>): Promise<Interpreter> {
   await initParser();
-  const interp = new Interpreter({ file: o.file, generator: o.generator ?? new Generator(0), device: o.device ?? cpu, maxSteps: o.maxSteps });
+  const interp = new Interpreter({ file: o.file, generator: o.generator ?? new Generator(0), device: o.device ?? cpu, maxSteps: o.maxSteps, importer: o.importRoots ? fileImporter(o.importRoots) : undefined, path: o.path });
   interp.runModule(tree(source));
   return interp;
 }
@@ -104,7 +124,7 @@ export async function runFile(source: string, o: Omit<LoadOptions, 'className' |
 export async function loadUserModule(source: string, o: LoadOptions): Promise<LoadedModule> {
   const classes = await moduleClasses(source);
   const root = tree(source);
-  const interp = new Interpreter({ file: o.file, generator: o.generator ?? new Generator(0), device: o.device ?? cpu, maxSteps: o.maxSteps });
+  const interp = new Interpreter({ file: o.file, generator: o.generator ?? new Generator(0), device: o.device ?? cpu, maxSteps: o.maxSteps, importer: o.importRoots ? fileImporter(o.importRoots) : undefined, path: o.path });
   let className = o.className;
   if (!className) {
     if (classes.length === 0) throw new InterpretError('python', o.file, 1, 'no nn.Module subclass in this file');
@@ -113,6 +133,8 @@ export async function loadUserModule(source: string, o: LoadOptions): Promise<Lo
     className = classes.length === 1 ? classes[0].name : roots[0].name;
   }
   interp.runModule(root);
+  const failed = interp.undefinedNames.get(className);
+  if (failed) throw failed;
   const cls = interp.globals.vars.get(className);
   if (!(cls instanceof PyClass)) throw new InterpretError('python', o.file, 1, `no class '${className}' in this file${classes.length ? ` (nn.Module subclasses: ${classes.map((c) => c.name).join(', ')})` : ''}`);
   if (!cls.module) throw new InterpretError('python', o.file, cls.line, `class '${className}' does not derive from nn.Module`);

@@ -31,7 +31,22 @@ export interface InterpreterOptions {
   readonly maxSteps?: number;
   /** Nested calls of user functions (default 100). */
   readonly maxDepth?: number;
+  /**
+   * Finds the file an `import` names that is not one the interpreter knows (torch, math, …):
+   * `name` dotted, `level` the leading dots of a relative import, `fromFile` the importing file.
+   * Without one, such imports stop the run.
+   */
+  readonly importer?: Importer;
+  /** The user's file on disk, where its relative imports are resolved (`file` may be a shorter name for messages). */
+  readonly path?: string;
 }
+
+/** A module file found for an import, parsed. */
+export interface ImportedSource {
+  readonly file: string;
+  readonly root: Node;
+}
+export type Importer = (name: string, level: number, fromFile: string) => ImportedSource | null;
 
 class ReturnSignal {
   constructor(readonly value: PyValue) {}
@@ -75,7 +90,78 @@ export class Interpreter implements Host {
   }
 
   private fail(node: Node, kind: 'unsupported' | 'python' | 'limit', detail: string): InterpretError {
-    return new InterpretError(kind, this.o.file, this.line(node), detail);
+    return new InterpretError(kind, this.fileOf(node), this.line(node), detail);
+  }
+
+  /** The file a node was parsed from: the user's file, or a module it imported. */
+  private fileOf(node: Node | null): string {
+    return (node && this.rootFiles.get(node.origin)) ?? this.o.file;
+  }
+
+  // ---- imported modules -------------------------------------------------------------------
+
+  /** Imported module files by path (a module is run once; a cycle sees it partly run, as in Python). */
+  private readonly modules = new Map<string, PyNamespace>();
+  private readonly rootFiles = new WeakMap<object, string>();
+
+  /**
+   * Runs a module file an import names and returns its namespace. Its top level runs as the
+   * user's does, except that a statement the interpreter cannot run (an import of a package it
+   * does not know, a class on an unsupported base) does not stop the import: the names it would
+   * have bound stand for that failure, and stop the run only if the user's code uses them.
+   */
+  private importModule(name: string, level: number, node: Node): PyNamespace | undefined {
+    const from = this.fileOf(node);
+    const found = this.o.importer?.(name, level, from === this.o.file ? this.o.path ?? from : from);
+    if (!found) return undefined;
+    const cached = this.modules.get(found.file);
+    if (cached) return cached;
+    const scope = new Scope(null);
+    const ns = new PyNamespace(name || found.file, scope.vars);
+    this.modules.set(found.file, ns);
+    this.rootFiles.set(found.root.origin, found.file);
+    scope.vars.set('__name__', name);
+    this.runTopLevel(found.root, scope, new Map());
+    return ns;
+  }
+
+  /**
+   * Runs a file's top-level statements. One the interpreter cannot run (an import of a package
+   * it does not know, a class on an unsupported base, a weights table) does not stop the file:
+   * the names it would have bound stand for that error, which stops the run, at the statement's
+   * own line, only if something uses them. `failed` records which names, and why.
+   */
+  private runTopLevel(root: Node, scope: Scope, failed: Map<string, InterpretError>): void {
+    for (const stmt of root.namedChildren) {
+      if (!this.topLevel(stmt)) continue;
+      try {
+        this.exec(stmt, scope, null);
+      } catch (e) {
+        if (!(e instanceof InterpretError) || e.kind === 'limit') throw e;
+        for (const bound of boundNames(stmt)) {
+          failed.set(bound, e);
+          const stand = new PyBuiltin(bound, () => {
+            throw e;
+          });
+          this.standIns.set(stand, e);
+          scope.vars.set(bound, stand);
+        }
+      }
+    }
+  }
+
+  /** The values standing for names a top-level statement could not bind, with its error. */
+  private readonly standIns = new WeakMap<PyBuiltin, InterpretError>();
+
+  /** Names of the user's file whose top-level statement could not run, with the error it raised. */
+  readonly undefinedNames = new Map<string, InterpretError>();
+
+  /** Top-level statements a module file runs when imported (`if __name__ == "__main__":` and bare expressions are skipped). */
+  private topLevel(stmt: Node): boolean {
+    if (stmt.type === 'comment') return false;
+    if (stmt.type === 'if_statement' && /__name__/.test(stmt.childForFieldName('condition')?.text ?? '')) return false;
+    if (stmt.type === 'expression_statement' && stmt.namedChildren[0]?.type !== 'assignment') return false;
+    return true;
   }
 
   /** Turns anything the value domain or the runtime raised into an InterpretError at `node`. */
@@ -94,12 +180,9 @@ export class Interpreter implements Host {
 
   /** Runs a file's top level: imports, classes, functions and assignments (`if __name__ == "__main__":` and bare expressions are skipped). */
   runModule(root: Node): void {
-    for (const stmt of root.namedChildren) {
-      if (stmt.type === 'comment') continue;
-      if (stmt.type === 'if_statement' && /__name__/.test(stmt.childForFieldName('condition')?.text ?? '')) continue;
-      if (stmt.type === 'expression_statement' && stmt.namedChildren[0]?.type !== 'assignment') continue;
-      this.exec(stmt, this.globals, null);
-    }
+    this.rootFiles.set(root.origin, this.o.file);
+    this.globals.vars.set('__name__', '__main__');
+    this.runTopLevel(root, this.globals, this.undefinedNames);
   }
 
   // ---- statements -------------------------------------------------------------------------
@@ -233,17 +316,24 @@ export class Interpreter implements Host {
       const table: Record<string, PyValue> = { torch: s.torch, 'torch.nn': s.nn, 'torch.nn.functional': s.F, 'torch.nn.init': s.init, 'torch.jit': s.jit, 'torch.nn.utils': s.utils, 'torch.nn.utils.parametrizations': s.utils.attrs.get('parametrizations')!, math: s.math, ...this.stdlib };
       return table[dotted];
     };
-    const harmless = /^(__future__|collections\.abc|abc|logging|os|sys|enum|numbers|inspect)$/;
+    const harmless = /^(__future__|collections\.abc|abc|logging|os|sys|enum|numbers|inspect|types)$/;
     if (node.type === 'import_statement') {
       for (const n of node.namedChildren) {
         const [dotted, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, null];
-        const v = known(dotted);
+        const v = known(dotted) ?? this.importModule(dotted, 0, node);
         if (v === undefined) {
           if (harmless.test(dotted)) continue;
           throw this.fail(node, 'unsupported', `import ${dotted} (the interpreter knows torch, torch.nn, torch.nn.functional, torch.nn.utils, math, einops, dataclasses, functools, copy, typing and collections)`);
         }
         if (alias) scope.vars.set(alias, v);
-        else scope.vars.set(dotted.split('.')[0], known(dotted.split('.')[0])!);
+        else {
+          const top = dotted.split('.')[0];
+          const t = known(top) ?? this.importModule(top, 0, node);
+          if (t === undefined) throw this.fail(node, 'unsupported', `import ${dotted}`);
+          // `import a.b` binds `a`, with `b` reachable as its attribute.
+          if (t instanceof PyNamespace && t !== v && dotted.split('.').length === 2 && !t.attrs.has(dotted.split('.')[1])) (t.attrs as Map<string, PyValue>).set(dotted.split('.')[1], v);
+          scope.vars.set(top, t);
+        }
       }
       return;
     }
@@ -256,11 +346,14 @@ export class Interpreter implements Host {
       }
       return;
     }
-    const base = known(from);
-    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional, torch.nn.utils, math, einops, dataclasses, functools, copy, typing and collections)`);
+    const level = /^\.*/.exec(from)![0].length;
+    const dotted = from.slice(level);
+    const base = (level === 0 ? known(from) : undefined) ?? this.importModule(dotted, level, node);
+    if (!(base instanceof PyNamespace)) throw this.fail(node, 'unsupported', `from ${from} import … (the interpreter knows torch, torch.nn, torch.nn.functional, torch.nn.utils, math, einops, dataclasses, functools, copy, typing and collections${this.o.importer ? ', and the Python files it can find' : ''})`);
     for (const n of node.childrenForFieldName('name')) {
       const [name, alias] = n.type === 'aliased_import' ? [n.childForFieldName('name')!.text, n.childForFieldName('alias')!.text] : [n.text, n.text];
-      const v = base.attrs.get(name) ?? known(`${from}.${name}`);
+      // A name the module does not define may be a submodule of a package (`from . import utils`).
+      const v = base.attrs.get(name) ?? (level === 0 ? known(`${from}.${name}`) : undefined) ?? this.importModule(dotted ? `${dotted}.${name}` : name, level, node);
       if (v === undefined) throw this.fail(node, 'unsupported', `${from}.${name}`);
       scope.vars.set(alias, v);
     }
@@ -275,12 +368,13 @@ export class Interpreter implements Host {
     for (const b of node.childForFieldName('superclasses')?.namedChildren ?? []) {
       if (b.type === 'keyword_argument') throw this.fail(b, 'unsupported', `class keyword '${b.text}'`);
       const v = this.eval(b, scope, null);
+      if (v instanceof PyBuiltin && this.standIns.has(v)) throw this.standIns.get(v)!;
       if (v === MODULE_BASE) module = true;
       else if (v instanceof PyClass) {
         bases.push(v);
         module ||= v.module;
         if (v.native) natives.push(v.native);
-      } else if (v instanceof PyBuiltin && v.cls && v.cls.prototype instanceof Module && v.cls !== nn.ModuleList && v.cls !== nn.ModuleDict && v.cls !== nn.Sequential) {
+      } else if (v instanceof PyBuiltin && v.cls && v.cls.prototype instanceof Module && v.cls !== nn.ModuleList && v.cls !== nn.ModuleDict) {
         // A torch layer as the base: `class WeightStandardizedConv2d(nn.Conv2d)`.
         module = true;
         natives.push(v);
@@ -289,6 +383,8 @@ export class Interpreter implements Host {
     if (new Set(natives).size > 1) throw this.fail(node, 'unsupported', `class ${name} derives from two torch layers`);
     const cls = new PyClass(name, bases, module, new Map(), node.startPosition.row + 1);
     cls.native = natives[0] ?? null;
+    const moduleName = scope.lookup('__name__');
+    if (typeof moduleName === 'string') cls.dict.set('__module__', moduleName);
     const body = new Scope(scope);
     for (const s of node.childForFieldName('body')!.namedChildren) {
       const target = s.type === 'decorated_definition' ? s.childForFieldName('definition')! : s;
@@ -481,6 +577,9 @@ export class Interpreter implements Host {
   }
 
   getAttr(v: PyValue, name: string): PyValue {
+    if (v instanceof PyBuiltin && this.standIns.has(v)) throw this.standIns.get(v)!;
+    if ((v instanceof UserModule || v instanceof PyInstance) && name === '__class__') return v.cls;
+    if (v instanceof PyClass && name === '__name__') return v.name;
     if (v instanceof UserModule) {
       if (v.slots.has(name)) return (v as unknown as Record<string, PyValue>)[name];
       if (v.attrs.has(name)) return v.attrs.get(name)!;
@@ -1507,4 +1606,20 @@ function sliceIndices(n: number, s: PySlice): number[] {
   if (step > 0) for (let i = norm(s.start, 0, 0, n); i < norm(s.stop, n, 0, n); i += step) out.push(i);
   else for (let i = norm(s.start, n - 1, -1, n - 1); i > norm(s.stop, -1, -1, n - 1); i += step) out.push(i);
   return out;
+}
+
+/** The names a top-level statement binds (what an import that could not run it leaves unusable). */
+function boundNames(stmt: Node): string[] {
+  const def = stmt.type === 'decorated_definition' ? stmt.childForFieldName('definition') : stmt;
+  if (def && (def.type === 'class_definition' || def.type === 'function_definition')) return [def.childForFieldName('name')!.text];
+  if (stmt.type === 'import_from_statement') return stmt.childrenForFieldName('name').map((n) => (n.type === 'aliased_import' ? n.childForFieldName('alias')! : n).text);
+  if (stmt.type === 'import_statement') return stmt.namedChildren.map((n) => (n.type === 'aliased_import' ? n.childForFieldName('alias')!.text : n.text.split('.')[0]));
+  const names: string[] = [];
+  const collect = (n: Node) => {
+    if (n.type === 'identifier') names.push(n.text);
+    else if (['pattern_list', 'tuple_pattern', 'list_pattern', 'expression_list', 'tuple', 'list'].includes(n.type)) n.namedChildren.forEach(collect);
+  };
+  const a = stmt.type === 'expression_statement' ? stmt.namedChildren[0] : null;
+  if (a?.type === 'assignment') collect(a.childForFieldName('left')!);
+  return names;
 }

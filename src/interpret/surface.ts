@@ -408,6 +408,12 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     AvgPool2d: pool('AvgPool2d', nn.AvgPool2d, ['stride=', 'padding=', 'ceil_mode=', 'count_include_pad=', 'divisor_override=']),
     Sequential: fn('nn.Sequential', (a) => {
       if (a.kw.size) throw pyError('TypeError', 'Sequential() takes no keyword arguments');
+      if (a.pos.length === 1 && a.pos[0] instanceof PyDict) {
+        // `nn.Sequential(OrderedDict(...))`: the children keep their names.
+        const seq = new nn.Sequential();
+        for (const [k, v] of a.pos[0].map) (seq as unknown as Record<string, Module>)[String(k)] = modules([v], 'nn.Sequential')[0];
+        return seq;
+      }
       return new nn.Sequential(...modules(a.pos, 'nn.Sequential'));
     }, nn.Sequential),
     ModuleList: fn('nn.ModuleList', (a) => {
@@ -666,6 +672,17 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     Final: new PyToken('torch.jit.Final'),
   });
   (torchNs.attrs as Map<string, PyValue>).set('jit', jit);
+  // torch internals library code calls on the way: API-usage logging (a no-op unless a logger is installed) and `torch._assert`.
+  (torchNs.attrs as Map<string, PyValue>).set('_C', ns('torch._C', { _log_api_usage_once: fn('torch._C._log_api_usage_once', () => null) }));
+  (torchNs.attrs as Map<string, PyValue>).set(
+    '_assert',
+    fn('torch._assert', (a) => {
+      const b = bind('_assert', ['condition', 'message'], a);
+      const c = b.get('condition');
+      if (c instanceof Tensor ? !c.item() : !c) throw pyError('AssertionError', String(b.get('message')));
+      return null;
+    }),
+  );
 
   const normed = (name: string, wrap: typeof nn.utils.spectralNorm) =>
     fn(name, (a) => {
@@ -858,6 +875,8 @@ function isInstance(v: PyValue | undefined, cls: PyValue | undefined): boolean {
         return true;
     }
   }
+  // `types.FunctionType` and the like: a user function is a PyFunction.
+  if (cls instanceof PyToken && /^types\.(FunctionType|LambdaType|MethodType)$/.test(cls.name)) return v instanceof PyFunction || v instanceof PyBoundMethod;
   throw unsupported(`isinstance() with ${typeName(cls)} as the class`);
 }
 

@@ -20,5 +20,6 @@ export { einsum } from './einsum';
 export { parseSafetensors, serializeSafetensors, loadStateDictFromSafetensors, SafetensorsError } from './safetensors';
 export { readStateDict, loadStateDictFromFile, readTorchCheckpoint, findStateDict, CheckpointError, STATE_DICT_KEYS, type StateDictFile, type ReadStateDictOptions, type WeightsFormat, type Checkpoint, type CheckpointOptions } from './checkpoint/index';
 export { KERNELS, getKernel } from './kernels/registry';
+export { AttentionCapture, type CapturedAttention } from './capture';
 export { traceForward, opFlops, formatShapes, type Trace, type TraceTotals, type TraceOptions, type TracedKernel, type LayerRecord, type OpRecord } from './trace';
 export { WebGpuBackend, WebGpuError, WebGpuLimitError, requestWebGpuDevice, requestDeviceFrom, type WebGpuBackendOptions } from './webgpu/backend';

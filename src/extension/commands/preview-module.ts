@@ -29,16 +29,18 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
     if (!name) return;
   }
   const file = vscode.workspace.asRelativePath(doc.uri, false);
+  // Imports of the workspace's other files (and installed pure-Python packages) are followed from files on disk.
+  const where = doc.uri.scheme === 'file' ? { path: doc.uri.fsPath, importRoots: [path.dirname(doc.uri.fsPath), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)] } : {};
   if (typeof shapesText === 'string') {
     const given = m.parseShapes(shapesText);
     if (typeof given === 'string') {
       void vscode.window.showErrorMessage(given);
       return;
     }
-    s.previews.showModule(await m.runModulePreview(source, file, name, given));
+    s.previews.showModule(await m.runModulePreview(source, file, name, given, 0, where));
     return;
   }
-  const guess = await m.guessInputShape(source, file, name);
+  const guess = await m.guessInputShape(source, file, name, where);
   const answer = await vscode.window.showInputBox({
     title: `Preview ${name}`,
     prompt: 'Input shape of forward (several inputs separated by ;). Weights are random (seed 0).',
@@ -51,7 +53,7 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   if (answer === undefined) return;
   const shapes = m.parseShapes(answer);
   if (typeof shapes === 'string') return;
-  const msg = await m.runModulePreview(source, file, name, shapes);
+  const msg = await m.runModulePreview(source, file, name, shapes, 0, where);
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
   s.previews.showModule(msg);
