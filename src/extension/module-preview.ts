@@ -12,7 +12,7 @@
  */
 
 import { InterpretError, loadUserModule, moduleClasses, PyTuple, type PyValue } from '../interpret/index';
-import { AttentionCapture, Generator, nn, randn, Tensor, traceForward, type CapturedAttention } from '../runtime/index';
+import { AttentionCapture, Generator, nn, randn, Tensor, TorchError, traceForward, type CapturedAttention } from '../runtime/index';
 import type { PreviewModuleMessage } from '../protocol/preview';
 import type { AttentionMap } from '../protocol/preview-worker';
 
@@ -87,11 +87,28 @@ function toMap(m: CapturedAttention, className: string): AttentionMap {
 }
 
 /** Runs the class on seeded inputs of the given shapes and describes the run for the preview panel. */
-export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0, where: ImportContext = {}): Promise<PreviewModuleMessage> {
+/** A checkpoint to load into the module before the run: its name as shown and its state_dict. */
+export interface ModuleWeights {
+  readonly file: string;
+  readonly tensors: ReadonlyMap<string, Tensor>;
+}
+
+export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0, where: ImportContext = {}, weights?: ModuleWeights): Promise<PreviewModuleMessage> {
   const base: PreviewModuleMessage = { type: 'module', file, className, inputs: shapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
   const gen = new Generator(seed);
   try {
     const { module } = await loadUserModule(source, { file, className, generator: gen, ...where });
+    let loaded: PreviewModuleMessage['weights'];
+    if (weights) {
+      // Non-strict, as `load_state_dict(strict=False)`: what did not match is listed in the panel; a shape mismatch stops the run.
+      try {
+        const r = module.loadStateDict(weights.tensors, false);
+        loaded = { file: weights.file, missing: r.missingKeys, unexpected: r.unexpectedKeys };
+      } catch (e) {
+        if (e instanceof TorchError) return { ...base, error: `${weights.file}: ${e.message}` };
+        throw e;
+      }
+    }
     const inputs = shapes.map((s) => randn(s, gen));
     const t0 = performance.now();
     const capture = new AttentionCapture();
@@ -110,6 +127,7 @@ export async function runModulePreview(source: string, file: string, className: 
       activationBytes: trace.totals.activationBytes,
       forwardMs,
       maps,
+      ...(loaded ? { weights: loaded } : {}),
     };
   } catch (e) {
     if (e instanceof InterpretError) return { ...base, error: e.message };

@@ -17,6 +17,7 @@ import * as vscode from 'vscode';
 import type { Params } from '../blocks/types';
 import { parsePreviewFromWebview } from '../protocol/preview';
 import type { PreviewInitMessage, PreviewModuleMessage, PreviewToWebview } from '../protocol/preview';
+import { CheckpointError, readStateDict, type Tensor } from '../runtime/index';
 import { PREVIEW_VIEW_TYPE } from './command-ids';
 import { previewHtml } from './preview-html';
 
@@ -28,12 +29,17 @@ function model(): Promise<typeof import('./preview-model')> {
 /** Weights files above this are refused before reading (the webview holds them in memory twice). */
 const MAX_WEIGHTS_BYTES = 1 << 30;
 
+/** Runs the module shown again with a checkpoint's tensors. */
+export type ModuleRerun = (weights: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<PreviewModuleMessage>;
+
 export class PreviewPanels implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private blockId = 'multihead-attention';
   private given: Params = {};
   /** The user module the panel shows instead of a block (issue 14), until a block is picked. */
   private module: PreviewModuleMessage | undefined;
+  /** Runs the module shown again with a checkpoint's state_dict (set by the command that ran it). */
+  private rerun: ModuleRerun | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** The last run the webview reported (integration tests read it through the extension's API). */
   lastReport: { backend: string; adapter: string; reason: string; forwardMs: number; error?: string } | undefined;
@@ -71,8 +77,9 @@ export class PreviewPanels implements vscode.Disposable {
    * Shows a user module's run (the extension host ran it: `module-preview.ts`) in the panel,
    * opening it if needed; a fresh panel receives it when its script says `ready`.
    */
-  showModule(m: PreviewModuleMessage): vscode.WebviewPanel {
+  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun): vscode.WebviewPanel {
     this.module = m;
+    this.rerun = rerun;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
       this.panel.title = `Preview: ${m.className}`;
@@ -165,11 +172,46 @@ export class PreviewPanels implements vscode.Disposable {
       case 'loadWeights':
         await this.post(await this.pickWeights());
         return;
+      case 'loadModuleWeights': {
+        if (!this.module || !this.rerun) return;
+        const picked = await this.pickCheckpoint();
+        if (!picked) return;
+        const next = await this.rerun(picked);
+        if (next.error) this.log.warn(`preview of ${next.className} with ${picked.file} stopped: ${next.error}`);
+        else this.log.info(`preview of ${next.className} with ${picked.file}: ${next.weights?.missing.length ?? 0} keys missing, ${next.weights?.unexpected.length ?? 0} unexpected`);
+        this.module = next;
+        await this.post(next);
+        return;
+      }
       case 'report':
         this.lastReport = m;
         if (m.error) this.log.warn(`preview of ${this.blockId} failed on ${m.backend}: ${m.error}`);
         else this.log.info(`preview of ${this.blockId}: ${m.backend} (${m.adapter}), ${m.forwardMs.toFixed(1)} ms per forward`);
         return;
+    }
+  }
+
+  /**
+   * Lets the user pick a trained checkpoint for the module shown: a `torch.save` file (read by
+   * the restricted unpickler, never executed) or safetensors. A file that cannot be read is said
+   * in a notification and changes nothing.
+   */
+  private async pickCheckpoint(): Promise<{ file: string; tensors: Map<string, Tensor> } | undefined> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'PyTorch weights': ['pt', 'pth', 'bin', 'ckpt', 'safetensors'] }, openLabel: 'Load weights' });
+    const uri = picked?.[0];
+    if (!uri) return undefined;
+    const name = uri.path.split('/').pop() ?? uri.path;
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > MAX_WEIGHTS_BYTES) {
+        void vscode.window.showErrorMessage(`${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview loads at most 1 GiB.`);
+        return undefined;
+      }
+      const { tensors } = readStateDict(new Uint8Array(await vscode.workspace.fs.readFile(uri)));
+      return { file: name, tensors };
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not load ${name}: ${e instanceof CheckpointError ? `it is ${e.message}` : (e as Error).message}`);
+      return undefined;
     }
   }
 

@@ -119,6 +119,8 @@ export interface PreviewModuleMessage {
   forwardMs: number;
   /** The attention the run computed: every softmax over the last axis and every SDPA, by layer and head. */
   maps?: AttentionMap[];
+  /** The checkpoint the run loaded (non-strictly: the keys it left at their initial values and those it ignored); absent for seeded weights. */
+  weights?: { file: string; missing: string[]; unexpected: string[] };
   error?: string;
 }
 
@@ -150,6 +152,11 @@ export interface PreviewLoadWeightsMessage {
   type: 'loadWeights';
 }
 
+/** webview → extension: let the user pick a checkpoint (`.pt`, `.pth`, `.bin`, `.safetensors`) for the module shown; the extension runs it again and replies with `module`. */
+export interface PreviewLoadModuleWeightsMessage {
+  type: 'loadModuleWeights';
+}
+
 /** webview → extension: what ran where, for the output channel (and the end-to-end test). */
 export interface PreviewReportMessage {
   type: 'report';
@@ -160,7 +167,7 @@ export interface PreviewReportMessage {
   error?: string;
 }
 
-export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewReportMessage;
+export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewLoadModuleWeightsMessage | PreviewReportMessage;
 
 // ------------------------------------------------------------------ validation on receipt
 
@@ -288,12 +295,18 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
         isCount(x.activationBytes) &&
         isCount(x.forwardMs) &&
         (x.maps === undefined || (Array.isArray(x.maps) && x.maps.length <= 64 && x.maps.every(isMap))) &&
+        (x.weights === undefined || isModuleWeights(x.weights)) &&
         (x.error === undefined || typeof x.error === 'string')
         ? (x as unknown as PreviewModuleMessage)
         : undefined;
     default:
       return undefined;
   }
+}
+
+function isModuleWeights(w: unknown): boolean {
+  const keys = (v: unknown) => Array.isArray(v) && v.length <= 100_000 && v.every((k) => typeof k === 'string');
+  return isObj(w) && typeof w.file === 'string' && keys(w.missing) && keys(w.unexpected);
 }
 
 /** The message when `x` is a well-formed webview → extension message, else undefined. */
@@ -309,6 +322,8 @@ export function parsePreviewFromWebview(x: unknown): PreviewFromWebview | undefi
       return isId(x.blockId) ? { type: 'pickBlock', blockId: x.blockId } : undefined;
     case 'loadWeights':
       return { type: 'loadWeights' };
+    case 'loadModuleWeights':
+      return { type: 'loadModuleWeights' };
     case 'report':
       return (x.backend === 'webgpu' || x.backend === 'cpu') &&
         typeof x.adapter === 'string' &&

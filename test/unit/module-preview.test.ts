@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { guessInputShape, moduleLenses, parseShapes, runModulePreview } from '../../src/extension/module-preview';
 import { parsePreviewToWebview } from '../../src/protocol/preview';
+import { ones, tensor, zeros } from '../../src/runtime/index';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/user-modules');
 const read = (f: string) => fs.readFileSync(path.join(FIXTURES, f), 'utf8');
@@ -86,6 +87,24 @@ describe('preview module', function () {
     assert.notEqual(sdpa[0].path, sdpa[1].path);
     assert.match(sdpa[0].path, /attn/);
     for (const w of sdpa) for (let r = 0; r < 2 * 4 * 7; r++) assert.ok(Math.abs(w.data!.subarray(r * 7, r * 7 + 7).reduce((a, b) => a + b, 0) - 1) < 1e-5);
+  });
+
+  it('runs again with a checkpoint: what does not match is listed, not fatal; a shape mismatch is the run\'s error', async function () {
+    const src = 'import torch.nn as nn\n\nclass Head(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.proj = nn.Linear(4, 2)\n        self.norm = nn.LayerNorm(2)\n\n    def forward(self, x):\n        return self.proj(x)\n';
+    const seeded = await runModulePreview(src, 'head.py', 'Head', [[1, 4]]);
+    assert.equal(seeded.weights, undefined);
+    const tensors = new Map([
+      ['proj.weight', zeros([2, 4])],
+      ['proj.bias', tensor([3, -1])],
+      ['old.scale', ones([2])],
+    ]);
+    const loaded = await runModulePreview(src, 'head.py', 'Head', [[1, 4]], 0, {}, { file: 'head.pt', tensors });
+    assert.equal(loaded.error, undefined);
+    assert.deepEqual(loaded.weights, { file: 'head.pt', missing: ['norm.weight', 'norm.bias'], unexpected: ['old.scale'] });
+    assert.ok(parsePreviewToWebview(JSON.parse(JSON.stringify(loaded))), 'the panel accepts it');
+    const wrong = await runModulePreview(src, 'head.py', 'Head', [[1, 4]], 0, {}, { file: 'other.pt', tensors: new Map([['proj.weight', zeros([3, 4])]]) });
+    assert.match(wrong.error ?? '', /^other\.pt: Error\(s\) in loading state_dict for Head:\s+size mismatch for proj\.weight/);
+    assert.deepEqual(wrong.layers, []);
   });
 
   it("sends the interpreter's one-line reason when the module cannot run", async function () {

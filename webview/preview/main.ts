@@ -833,7 +833,21 @@ let resolveError = false;
 
 /** A user module's run: its shapes per layer (the extension host ran it), or why it could not run. */
 function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
-  const out: HTMLElement[] = [el('header', {}, el('h2', {}, m.className)), el('p', { class: 'hint' }, `${m.file} · inputs ${m.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')} · random initial weights, seed 0`)];
+  const out: HTMLElement[] = [el('header', {}, el('h2', {}, m.className)), el('p', { class: 'hint' }, `${m.file} · inputs ${m.inputs.map((i) => `${i.name} ${fmtShape(i.shape)}`).join(', ')}`)];
+  const load = el('vscode-button', { id: 'load-module-weights', secondary: '' }, 'Load weights (.pt, .safetensors)…');
+  load.addEventListener('click', () => post({ type: 'loadModuleWeights' }));
+  const w = m.weights;
+  const line = el('div', { class: 'hint', id: 'weights' }, w ? `Weights: ${w.file}` : 'Weights: random initial values (seed 0).');
+  out.push(el('div', { class: 'control buttons' }, load), line);
+  if (w && (w.missing.length || w.unexpected.length)) {
+    // As load_state_dict(strict=False) reports them: the missing keys kept their initial values.
+    const list = el('ul', { class: 'mismatch' });
+    for (const k of w.missing.slice(0, 50)) list.append(el('li', {}, `missing (left at its initial value): ${k}`));
+    for (const k of w.unexpected.slice(0, 50)) list.append(el('li', {}, `unexpected (ignored): ${k}`));
+    const more = w.missing.length + w.unexpected.length - Math.min(50, w.missing.length) - Math.min(50, w.unexpected.length);
+    if (more > 0) list.append(el('li', {}, `… and ${more} more`));
+    out.push(el('div', { class: 'warning', id: 'weights-report', role: 'alert' }, `${w.file} does not match ${m.className} exactly:`, list));
+  }
   if (m.error) out.push(el('div', { class: 'warning', id: 'error', role: 'alert' }, m.error));
   if (m.layers.length && !m.error) {
     const run: RunResult = { layers: m.layers, maps: m.maps ?? [], gates: [], outputs: m.outputs, totalParams: m.totalParams, totalFlops: m.totalFlops, activationBytes: m.activationBytes, forwardMs: m.forwardMs, sdpaWeights: false };

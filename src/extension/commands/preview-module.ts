@@ -37,7 +37,7 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       void vscode.window.showErrorMessage(given);
       return;
     }
-    s.previews.showModule(await m.runModulePreview(source, file, name, given, 0, where));
+    s.previews.showModule(await m.runModulePreview(source, file, name, given, 0, where), (w) => m.runModulePreview(source, file, name, given, 0, where, w));
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);
@@ -56,5 +56,5 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   const msg = await m.runModulePreview(source, file, name, shapes, 0, where);
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
-  s.previews.showModule(msg);
+  s.previews.showModule(msg, (w) => m.runModulePreview(source, file, name, shapes, 0, where, w));
 }
