@@ -22,10 +22,35 @@ export interface ModuleLens {
   readonly className: string;
 }
 
-/** Where the file's imports are looked for: its path on disk and the workspace's folders. */
+/** Where the file's imports are looked for (its path on disk and the workspace's folders), and the constructor's arguments. */
 export interface ImportContext {
   readonly path?: string;
   readonly importRoots?: readonly string[];
+  readonly args?: readonly PyValue[];
+  readonly kwargs?: ReadonlyMap<string, PyValue>;
+}
+
+/** `dim=64 heads=8 window=7,7` (the form the panel asks for) as keyword arguments; undefined for anything else. */
+export function parseConstructorArguments(text: string): Map<string, PyValue> | undefined {
+  const out = new Map<string, PyValue>();
+  const one = (t: string): PyValue | undefined => {
+    if (/^[-+]?\d+$/.test(t)) return parseInt(t, 10);
+    if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return parseFloat(t);
+    if (t === 'True') return true;
+    if (t === 'False') return false;
+    if (t === 'None') return null;
+    const q = /^(['"])(.*)\1$/.exec(t);
+    return q ? q[2] : undefined;
+  };
+  for (const item of text.trim().split(/\s+/).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || !/^[A-Za-z_]\w*$/.test(item.slice(0, eq))) return undefined;
+    const parts = item.slice(eq + 1).split(',').filter((x) => x !== '');
+    const values = parts.map(one);
+    if (!parts.length || values.some((v) => v === undefined)) return undefined;
+    out.set(item.slice(0, eq), parts.length > 1 || item.endsWith(',') ? new PyTuple(values as PyValue[]) : (values[0] as PyValue));
+  }
+  return out;
 }
 
 /** A lens above every `nn.Module` subclass of the file (found without running anything). */

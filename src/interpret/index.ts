@@ -23,6 +23,7 @@ import { PyClass, UserModule, type PyValue } from './values';
 export { InterpretError } from './errors';
 export { UserModule, PyTuple, PyDict, PyNamespace, PyComplex, type PyValue } from './values';
 export { Interpreter } from './interpreter';
+export { findInstantiations, requiredParameters, type Instantiation } from './instantiations';
 
 export interface ModuleClass {
   readonly name: string;
@@ -37,7 +38,8 @@ export interface LoadOptions {
   readonly file: string;
   /** Which class; required when the file defines more than one `nn.Module` subclass. */
   readonly className?: string;
-  /** Constructor keyword arguments (the class's defaults for the rest). */
+  /** Constructor arguments, positional and keyword (the class's defaults for the rest). */
+  readonly args?: readonly PyValue[];
   readonly kwargs?: ReadonlyMap<string, PyValue>;
   readonly generator?: Generator;
   readonly device?: Backend;
@@ -140,7 +142,7 @@ export async function loadUserModule(source: string, o: LoadOptions): Promise<Lo
   if (!cls.module) throw new InterpretError('python', o.file, cls.line, `class '${className}' does not derive from nn.Module`);
   let m: PyValue;
   try {
-    m = interp.call(cls, [], o.kwargs ?? new Map());
+    m = interp.call(cls, [...(o.args ?? [])], o.kwargs ?? new Map());
   } catch (e) {
     if (e instanceof PyRaise) throw new InterpretError(e.kind, o.file, cls.line, `${className}(): ${e.detail}`);
     throw e;

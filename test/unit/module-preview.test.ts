@@ -9,7 +9,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { guessInputShape, moduleLenses, parseShapes, runModulePreview } from '../../src/extension/module-preview';
+import { guessInputShape, moduleLenses, parseConstructorArguments, parseShapes, runModulePreview } from '../../src/extension/module-preview';
+import { findInstantiations, PyTuple, requiredParameters } from '../../src/interpret/index';
 import { parsePreviewToWebview } from '../../src/protocol/preview';
 import { ones, tensor, zeros } from '../../src/runtime/index';
 
@@ -105,6 +106,40 @@ describe('preview module', function () {
     const wrong = await runModulePreview(src, 'head.py', 'Head', [[1, 4]], 0, {}, { file: 'other.pt', tensors: new Map([['proj.weight', zeros([3, 4])]]) });
     assert.match(wrong.error ?? '', /^other\.pt: Error\(s\) in loading state_dict for Head:\s+size mismatch for proj\.weight/);
     assert.deepEqual(wrong.layers, []);
+  });
+
+  it("builds the class as the workspace does: instantiations with literal arguments, required parameters, typed arguments", async function () {
+    const src = [
+      'import torch.nn as nn',
+      '',
+      'class Attn(nn.Module):',
+      '    def __init__(self, dim, heads=4, *, window: int, bias=True):',
+      '        super().__init__()',
+      '        self.qkv = nn.Linear(dim, dim * 3, bias=bias)',
+      '',
+      '    def forward(self, x):',
+      '        return self.qkv(x)',
+      '',
+      'small = Attn(32, window=7)',
+      'big = Attn(dim=64 * 2, heads=8, window=(7, 7), bias=False)',
+      'cfg_built = Attn(cfg.dim, window=7)',
+      'other = mod.Attn(-16, window=[1, 2])',
+    ].join('\n');
+    const found = await findInstantiations(src, 'attn.py', 'Attn');
+    assert.deepEqual(found.map((i) => [i.line, i.text, i.args, [...i.kwargs]]), [
+      [11, 'Attn(32, window=7)', [32], [['window', 7]]],
+      [12, 'Attn(dim=64 * 2, heads=8, window=(7, 7), bias=False)', [], [['dim', 128], ['heads', 8], ['window', new PyTuple([7, 7])], ['bias', false]]],
+      [14, 'mod.Attn(-16, window=[1, 2])', [-16], [['window', [1, 2]]]],
+    ]);
+    assert.deepEqual(await requiredParameters(src, 'Attn'), ['dim', 'window']);
+    assert.deepEqual([...parseConstructorArguments('dim=64 heads=8 window=7,7 name="x" drop=0.1 flag=None')!], [['dim', 64], ['heads', 8], ['window', new PyTuple([7, 7])], ['name', 'x'], ['drop', 0.1], ['flag', null]]);
+    assert.equal(parseConstructorArguments('dim 64'), undefined);
+    assert.equal(parseConstructorArguments('dim=cfg.dim'), undefined);
+    const missing = await runModulePreview(src, 'attn.py', 'Attn', [[2, 5, 32]]);
+    assert.match(missing.error ?? '', /missing required argument 'dim'/);
+    const built = await runModulePreview(src, 'attn.py', 'Attn', [[2, 5, 128]], 0, { args: found[1].args, kwargs: found[1].kwargs });
+    assert.equal(built.error, undefined);
+    assert.deepEqual(built.outputs, [{ name: 'output', shape: [2, 5, 384] }]);
   });
 
   it("sends the interpreter's one-line reason when the module cannot run", async function () {

@@ -8,6 +8,7 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { ImportContext } from '../module-preview';
 import type { Services } from '../services';
 
 export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown): Promise<void> {
@@ -30,7 +31,10 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   }
   const file = vscode.workspace.asRelativePath(doc.uri, false);
   // Imports of the workspace's other files (and installed pure-Python packages) are followed from files on disk.
-  const where = doc.uri.scheme === 'file' ? { path: doc.uri.fsPath, importRoots: [path.dirname(doc.uri.fsPath), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)] } : {};
+  const imports = doc.uri.scheme === 'file' ? { path: doc.uri.fsPath, importRoots: [path.dirname(doc.uri.fsPath), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath)] } : {};
+  const ctor = await constructorArguments(doc, name, typeof shapesText === 'string');
+  if (!ctor) return;
+  const where = { ...imports, ...ctor };
   if (typeof shapesText === 'string') {
     const given = m.parseShapes(shapesText);
     if (typeof given === 'string') {
@@ -57,4 +61,47 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
   s.previews.showModule(msg, (w) => m.runModulePreview(source, file, name, shapes, 0, where, w));
+}
+
+/** Python files of the workspace searched for instantiations of the class (besides the open one). */
+const MAX_FILES_SEARCHED = 200;
+
+/**
+ * The constructor's arguments: picked among the class's instantiations with literal arguments in
+ * this file and the workspace's other Python files, or typed as `name=value` when there are none
+ * and `__init__` has parameters without defaults. Programmatic runs (`quiet`) take the first
+ * instantiation, if any. Undefined when the user cancels.
+ */
+async function constructorArguments(doc: vscode.TextDocument, className: string, quiet: boolean): Promise<Pick<ImportContext, 'args' | 'kwargs'> | undefined> {
+  const { findInstantiations, requiredParameters } = await import('../../interpret/index');
+  const { parseConstructorArguments } = await import('../module-preview');
+  const found = await findInstantiations(doc.getText(), vscode.workspace.asRelativePath(doc.uri, false), className);
+  for (const uri of await vscode.workspace.findFiles('**/*.py', '**/{node_modules,.git,.venv,venv,site-packages,__pycache__}/**', MAX_FILES_SEARCHED)) {
+    if (uri.toString() === doc.uri.toString()) continue;
+    try {
+      const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      found.push(...(await findInstantiations(text, vscode.workspace.asRelativePath(uri, false), className)));
+    } catch {
+      // An unreadable file offers nothing.
+    }
+  }
+  const required = (await requiredParameters(doc.getText(), className)) ?? [];
+  if (quiet) return found.length ? { args: found[0].args, kwargs: found[0].kwargs } : {};
+  if (found.length) {
+    const items = [
+      ...found.map((i) => ({ label: i.text, description: `${i.file}:${i.line}`, value: { args: i.args, kwargs: i.kwargs } })),
+      { label: `${className}()`, description: required.length ? `defaults; needs ${required.join(', ')}` : "the class's default arguments", value: {} },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: `Build ${className} with…`, placeHolder: 'An instantiation in the workspace, or the defaults' });
+    return pick?.value;
+  }
+  if (!required.length) return {};
+  const answer = await vscode.window.showInputBox({
+    title: `Arguments of ${className}`,
+    prompt: `Constructor arguments as name=value separated by spaces (no default: ${required.join(', ')})`,
+    value: required.map((r) => `${r}=`).join(' '),
+    validateInput: (v) => (parseConstructorArguments(v) ? undefined : 'Write name=value pairs: numbers, True/False/None, strings, or comma-separated tuples (dims=2,3).'),
+  });
+  if (answer === undefined) return undefined;
+  return { kwargs: parseConstructorArguments(answer) };
 }
