@@ -49,6 +49,8 @@ const builds = [
   { ...common, entryPoints: ['src/analysis/index.ts'], outfile: 'dist/analysis.js', minify: true },
   // The analyzer's thread in the editor (src/extension/analysis-worker.ts): the analyzer and one session per document.
   { ...common, entryPoints: ['src/extension/analysis-worker.ts'], outfile: 'dist/analysis-worker.js', minify: true },
+  // Preview module's thread (src/extension/module-worker.ts): the interpreter and the runtime, one run per thread.
+  { ...common, entryPoints: ['src/extension/module-worker.ts'], outfile: 'dist/module-worker.js', minify: true, keepNames: true },
   { ...common, entryPoints: ['src/extension/scaffold.ts'], outfile: 'dist/scaffold.js', minify: true },
   { ...common, entryPoints: ['src/extension/preview-model.ts'], outfile: 'dist/preview-model.js', minify: true }, // preview panel (issue 5)
   // The runtime for TypeScript users (package.json `exports['./runtime']`); not minified, so stack traces read.

@@ -30,7 +30,7 @@ function model(): Promise<typeof import('./preview-model')> {
 const MAX_WEIGHTS_BYTES = 1 << 30;
 
 /** Runs the module shown again with a checkpoint's tensors. */
-export type ModuleRerun = (weights: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<PreviewModuleMessage>;
+export type ModuleRerun = (weights: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<PreviewModuleMessage | undefined>;
 
 export class PreviewPanels implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -177,6 +177,7 @@ export class PreviewPanels implements vscode.Disposable {
         const picked = await this.pickCheckpoint();
         if (!picked) return;
         const next = await this.rerun(picked);
+        if (!next) return;
         if (next.error) this.log.warn(`preview of ${next.className} with ${picked.file} stopped: ${next.error}`);
         else this.log.info(`preview of ${next.className} with ${picked.file}: ${next.weights?.missing.length ?? 0} keys missing, ${next.weights?.unexpected.length ?? 0} unexpected`);
         this.module = next;

@@ -57,6 +57,14 @@ describe('extension manifest', function () {
     assert.equal(lines[0], '**');
     assert.ok(lines.slice(1).every((l) => l.startsWith('!') && !/\.ts$|\.map$|^!(src|test|webview)\//.test(l)), lines.join(' '));
   });
+
+  it('packages every bundle the build writes for the editor (the CLI and the runtime package ship otherwise)', function () {
+    const allowed = new Set(fs.readFileSync(path.join(ROOT, '.vscodeignore'), 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1)));
+    const outfiles = [...fs.readFileSync(path.join(ROOT, 'scripts/build.mjs'), 'utf8').matchAll(/outfile: '(dist\/[^']+)'/g)].map((m) => m[1]);
+    const editor = outfiles.filter((f) => !f.startsWith('dist/runtime/') && f !== 'dist/cli.js');
+    assert.ok(editor.length >= 8, editor.join(' '));
+    assert.deepEqual(editor.filter((f) => !allowed.has(f)), []);
+  });
 });
 
 describe('check workspace loop', function () {

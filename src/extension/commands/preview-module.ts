@@ -8,7 +8,8 @@
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ImportContext } from '../module-preview';
+import type { ImportContext, ModuleWeights } from '../module-preview';
+import type { PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
 export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown): Promise<void> {
@@ -41,7 +42,8 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       void vscode.window.showErrorMessage(given);
       return;
     }
-    s.previews.showModule(await m.runModulePreview(source, file, name, given, 0, where), (w) => m.runModulePreview(source, file, name, given, 0, where, w));
+    const first = await inThread(s, name, source, file, given, where);
+    if (first) s.previews.showModule(first, (w) => inThread(s, name, source, file, given, where, w));
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);
@@ -57,10 +59,31 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   if (answer === undefined) return;
   const shapes = m.parseShapes(answer);
   if (typeof shapes === 'string') return;
-  const msg = await m.runModulePreview(source, file, name, shapes, 0, where);
+  const msg = await inThread(s, name, source, file, shapes, where);
+  if (!msg) return;
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
-  s.previews.showModule(msg, (w) => m.runModulePreview(source, file, name, shapes, 0, where, w));
+  s.previews.showModule(msg, (w) => inThread(s, name, source, file, shapes, where, w));
+}
+
+/**
+ * One run on its own thread, under a progress notification with Cancel: the editor stays
+ * responsive, and Cancel ends the run at once (undefined: nothing changes in the panel).
+ */
+async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights): Promise<PreviewModuleMessage | undefined> {
+  const r = await import('../module-runner');
+  const req = r.request(source, file, name, shapes, 0, where, weights);
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${name}${weights ? ` with ${weights.file}` : ''} on the bundled runtime…`, cancellable: true }, (_progress, token) =>
+      r.runModuleInWorker({ script: path.join(__dirname, 'module-worker.js') }, req, token),
+    );
+  } catch (e) {
+    if (e instanceof r.Cancelled) {
+      s.log.info(`preview of ${name} cancelled`);
+      return undefined;
+    }
+    throw e;
+  }
 }
 
 /** Python files of the workspace searched for instantiations of the class (besides the open one). */
