@@ -56,6 +56,11 @@ interface Frame {
   seeded?: boolean;
   /** The function's name (`subsequent_mask`), for what a return says. */
   name?: string;
+  /**
+   * A return ran on the path being evaluated: the statements after it in the enclosing blocks do
+   * not run (`if return_nl_map: return z, f` with the flag passed as True returns the pair only).
+   */
+  ended?: boolean;
 }
 
 class Budget extends Error {}
@@ -342,6 +347,7 @@ export class Evaluator {
   private block(stmts: Node[], f: Frame): void {
     for (const s of stmts) {
       if (!s) continue;
+      if (f.ended) return;
       try {
         this.stmt(s, f);
       } catch (e) {
@@ -365,6 +371,7 @@ export class Evaluator {
         const e = s.namedChildren[0];
         const v = e ? this.expr(e, f) : { kind: 'none' as const };
         f.returns.push(v);
+        f.ended = true;
         // Besides forward's, the returns of masks cut as triangles (a causal-mask helper's result).
         if (f.forward || (isTensor(v) && v.mask?.tri)) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [], forward: f.forward, function: f.name });
         return;
@@ -372,24 +379,34 @@ export class Evaluator {
       case 'if_statement':
         return this.ifStmt(s, f);
       case 'for_statement':
-        return this.forStmt(s, f);
+        // A return in a loop's body may not run (no iteration): the code after the loop does.
+        try {
+          return this.forStmt(s, f);
+        } finally {
+          f.ended = false;
+        }
       case 'while_statement':
         this.openLoops++;
         try {
           return this.block(this.body(s.childForFieldName('body')), f);
         } finally {
           this.openLoops--;
+          f.ended = false;
         }
       case 'with_statement':
         return this.block(this.body(s.childForFieldName('body')), f);
       case 'try_statement': {
+        // An exception may leave the body before its return.
         this.block(this.body(s.childForFieldName('body')), f);
+        f.ended = false;
         return;
       }
       case 'assert_statement':
         return this.assertStmt(s, f);
       case 'match_statement':
-        return this.matchStmt(s, f);
+        this.matchStmt(s, f);
+        f.ended = false;
+        return;
       case 'class_definition':
       case 'decorated_definition':
       case 'function_definition': {
@@ -765,9 +782,11 @@ export class Evaluator {
     const vars = new Map(f.vars);
     const attrs = f.self ? new Map(f.self.attrs) : undefined;
     const returns = f.returns.length;
+    const ended = f.ended;
     this.speculative++;
     try {
       for (const body of bodies) {
+        f.ended = false;
         this.block(body, f);
         f.vars.clear();
         for (const [k, v] of vars) f.vars.set(k, v);
@@ -781,6 +800,7 @@ export class Evaluator {
         for (const [k, v] of attrs) f.self.attrs.set(k, v);
       }
       f.returns.length = returns;
+      f.ended = ended;
     }
   }
 
@@ -807,7 +827,10 @@ export class Evaluator {
         for (const [k, v] of selfBefore) f.self.attrs.set(k, v);
       }
       const returnsBefore = f.returns.length;
+      f.ended = false;
       this.block(body, f);
+      // The other paths go on after the statement.
+      f.ended = false;
       substResults.push(new Map(this.subst));
       const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
       if (!returned) {

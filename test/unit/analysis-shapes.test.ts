@@ -1225,4 +1225,39 @@ describe('analyzer shapes', function () {
     const r = analyzeSource(src('self.branch1(self.branch1(x))'));
     assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 17]]);
   });
+
+  it('stops a function at a return its flag takes: the pair it returns, not a join with the later return', function () {
+    const src = (flag: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, c):',
+        '        super().__init__()',
+        '        self.proj = nn.Conv2d(c, c, 1)',
+        '',
+        '    def forward(self, x, return_map=False):',
+        '        z = self.proj(x)',
+        '        if return_map:',
+        '            return z, z.mean(1)',
+        '        return z',
+        '',
+        'class Net(nn.Module):',
+        '    def __init__(self, width=32):',
+        '        super().__init__()',
+        '        self.block = Block(width)',
+        '        self.down = nn.Conv2d(width * 2, width * 2, 3)',
+        '',
+        '    def forward(self, x):',
+        `        x, m = self.block(x, return_map=${flag})`,
+        '        return self.down(x)',
+      ].join('\n');
+    // With the flag True the call returns (z, map): z has `width` channels, the conv wants 2*width.
+    const r = analyzeSource(src('True'));
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 23]]);
+    assert.ok(r.shapes.some((s) => s.line + 1 === 22 && s.name === 'x' && s.shape === '(B, width, H, W)'), JSON.stringify(r.shapes));
+    // A flag nobody knows leaves a tensor on one path and a pair on the other: nothing is said.
+    assert.deepEqual(analyzeSource(src('bool(x.sum())')).diagnostics, []);
+  });
 });
