@@ -371,7 +371,7 @@ export class Evaluator {
         const e = s.namedChildren[0];
         const v = e ? this.expr(e, f) : { kind: 'none' as const };
         f.returns.push(v);
-        f.ended = true;
+        if (f.vars !== this.globals) f.ended = true;
         // Besides forward's, the returns of masks cut as triangles (a causal-mask helper's result).
         if (f.forward || (isTensor(v) && v.mask?.tri)) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [], forward: f.forward, function: f.name });
         return;
@@ -532,6 +532,17 @@ export class Evaluator {
       case 'list': {
         const targets = target.namedChildren.filter((x): x is Node => !!x);
         const star = targets.findIndex((t) => t.type === 'list_splat_pattern');
+        // Python raises unless the value gives exactly as many items as there are names (at the
+        // module's defaults too): the names then hold what an operation shown to raise gives.
+        const unpacked: [Dim, TensorV, 'unbind' | 'tensor'] | undefined =
+          star >= 0 ? undefined : v.kind === 'tuple' && v.count ? [v.count.size, v.count.of, 'unbind'] : isTensor(v) && v.axes && v.axes.length > 0 && !v.hypothetical && !v.failed ? [v.axes[0].size, v, 'tensor'] : undefined;
+        if (unpacked) {
+          this.emit({ kind: 'unpack', node: target, names: targets.length, count: unpacked[0], source: unpacked[1], from: unpacked[2] });
+          if (!unpacked[1].hypothetical && this.compareAtDefaults(unpacked[0], D.dconst(targets.length)).cmp === 'ne') {
+            for (const t of targets) this.assign(t, { kind: 'tensor', failed: true }, f);
+            return;
+          }
+        }
         let items: Value[] | undefined;
         if (v.kind === 'tuple' && v.inexact && star < 0) {
           // A sequence of unknown length unpacks into its representatives.

@@ -161,6 +161,11 @@ export interface TupleV {
   names?: string[];
   /** Written as a tuple or a list literal: what `isinstance(v, tuple)` answers from. */
   written?: 'tuple' | 'list';
+  /**
+   * The tensors of an `unbind`: how many (the axis's size, `num_heads`; with `inexact` the items
+   * are one representative), and the tensor they were taken from.
+   */
+  count?: { size: Dim; of: TensorV };
 }
 
 export interface TorchModuleV {

@@ -1260,4 +1260,41 @@ describe('analyzer shapes', function () {
     // A flag nobody knows leaves a tensor on one path and a pair on the other: nothing is said.
     assert.deepEqual(analyzeSource(src('bool(x.sum())')).diagnostics, []);
   });
+
+  it('reports names that unpack an unbind or a tensor of another count, at the module\'s defaults too; silent where the count is free', function () {
+    const src = (init: string, split: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        `    def __init__(${init}):`,
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.head_dim = dim // num_heads',
+        '        self.qkv = nn.Linear(dim, dim * 3)',
+        '        self.proj = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x):',
+        '        B, N, C = x.shape',
+        `        qkv = self.qkv(x).reshape(${split}, self.head_dim).permute(2, 0, 3, 1, 4)`,
+        '        q, k, v = qkv.unbind(0)',
+        '        out = (q @ k.transpose(-2, -1) * self.head_dim ** -0.5).softmax(dim=-1) @ v',
+        '        return self.proj(out.transpose(1, 2).reshape(B, N, C))',
+      ].join('\n');
+    const swapped = 'B, N, self.num_heads, 3';
+    // num_heads = 8 by default: unbind(0) gives 8 tensors for 3 names; nothing after it is judged.
+    const r = analyzeSource(src('self, dim, num_heads=8', swapped)).diagnostics;
+    assert.deepEqual(r.map((d) => [d.rule, d.severity, d.range.line + 1]), [['unpack-count-mismatch', 'warning', 15]]);
+    assert.match(r[0].message, /3 names unpack num_heads values: unbind gives one tensor per index of the axis, num_heads of them \(with num_heads = 8, its default\)/);
+    // A default of 3 heads, or none at all: nothing proves the count differs.
+    assert.deepEqual(analyzeSource(src('self, dim, num_heads=3', swapped)).diagnostics, []);
+    assert.deepEqual(analyzeSource(src('self, dim, num_heads', swapped)).diagnostics, []);
+    // The order torch expects: three tensors of (B, num_heads, N, head_dim).
+    const ok = analyzeSource(src('self, dim, num_heads=8', 'B, N, 3, self.num_heads'));
+    assert.deepEqual(ok.diagnostics, []);
+    // Unpacking a tensor iterates its first axis: a literal 4 for 2 names is an error.
+    const t = analyzeSource('import torch\nx = torch.randn(4, 5)\na, b = x\nc, d = x[:2]\n').diagnostics;
+    assert.deepEqual(t.map((d) => [d.rule, d.severity, d.range.line + 1]), [['unpack-count-mismatch', 'error', 3]]);
+  });
 });
