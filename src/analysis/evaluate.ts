@@ -107,6 +107,12 @@ export class Evaluator {
    * with its own defaults, for `compareAtDefaults`.
    */
   private readonly defaults = new Map<string, Dim>();
+  /**
+   * Sizes computed from defaulted ones where no symbolic form is exact (`int(2 * hidden_dim / 3)`,
+   * `(n + multiple_of - 1) // multiple_of` when the defaults do not divide): their value at the
+   * defaults (in `defaults`) and the defaults it was computed from, which a finding names.
+   */
+  private readonly derived = new Map<string, [string, number][]>();
   private readonly globals = new Map<string, Value>();
   private readonly instances: InstanceV[] = [];
   private readonly instantiated = new Set<ClassInfo>();
@@ -188,7 +194,7 @@ export class Evaluator {
     const used = new Map<string, number>();
     const at = (s: string) => {
       const d = this.defaults.get(s);
-      if (d) used.set(D.displayName(s), D.constValue(d)!);
+      if (d) this.useDefault(s, d, used);
       return d;
     };
     const cmp = D.compare(D.substitute(na, at), D.substitute(nb, at));
@@ -203,10 +209,47 @@ export class Evaluator {
     const used = new Map<string, number>();
     const value = D.constValue(D.substitute(n, (s) => {
       const v = this.defaults.get(s);
-      if (v) used.set(D.displayName(s), D.constValue(v)!);
+      if (v) this.useDefault(s, v, used);
       return v;
     }));
     return value === undefined ? { assumed: [] } : { value, assumed: [...used] };
+  }
+
+  /** Records the default a comparison took: a parameter's own, or those a derived size came from. */
+  private useDefault(s: string, d: Dim, used: Map<string, number>): void {
+    const from = this.derived.get(s);
+    if (from) for (const [k, v] of from) used.set(k, v);
+    else used.set(D.displayName(s), D.constValue(d)!);
+  }
+
+  /**
+   * A size with no exact symbolic form, computed from sizes whose values at the defaults are
+   * known: a fresh size whose default is `value` (torch's number when the module is built as
+   * written), undefined when the inputs have no such values.
+   */
+  private derivedSize(name: string, inputs: Dim[], compute: (xs: number[]) => number): Dim | undefined {
+    if (this.defaults.size === 0) return undefined;
+    const used = new Map<string, number>();
+    const xs: number[] = [];
+    for (const d of inputs) {
+      const n = this.norm(d);
+      const v = D.constValue(D.substitute(n, (s) => {
+        const x = this.defaults.get(s);
+        if (x) this.useDefault(s, x, used);
+        return x;
+      }));
+      // A value that is not a whole number came from an exact-division reading the defaults
+      // do not satisfy: not torch's number.
+      if (v === undefined || !Number.isInteger(v)) return undefined;
+      xs.push(v);
+    }
+    if (used.size === 0) return undefined;
+    const value = compute(xs);
+    if (!Number.isFinite(value) || !Number.isInteger(value) || value <= 0) return undefined;
+    const sym = this.fresh(name);
+    this.defaults.set(D.asSymbol(sym)!, D.dconst(value));
+    this.derived.set(D.asSymbol(sym)!, [...used]);
+    return sym;
   }
 
   same(a: Dim, b: Dim): boolean {
@@ -2008,6 +2051,12 @@ export class Evaluator {
         case '*':
           return intV(D.mul(l.dim, r.dim));
         case '//': {
+          // Read as exact division (`C // H`: the code means H divides C). A sum divided
+          // (`(n + m - 1) // m`, rounding up) is not such a claim: where the defaults it is
+          // computed from do not divide, it is the floor torch computes there.
+          const sum = this.norm(l.dim).terms.length > 1;
+          const inexact = sum ? this.derivedSize('d', [l.dim, r.dim], ([a, b]) => (b !== 0 && a % b !== 0 ? Math.floor(a / b) : NaN)) : undefined;
+          if (inexact) return intV(inexact);
           const q = D.floorDiv(this.norm(l.dim), this.norm(r.dim));
           return q ? intV(q) : intV(this.fresh('d'));
         }
@@ -2020,7 +2069,13 @@ export class Evaluator {
           const a = D.constValue(this.norm(l.dim));
           const b = D.constValue(this.norm(r.dim));
           // 1 / d_k is the reciprocal of a size, as 1.0 / d_k is.
-          return { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: a === 1 ? { base: r.dim, exp: -1, node: n } : { base: l.dim, exp: 1 } };
+          const res: NumV = { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: a === 1 ? { base: r.dim, exp: -1, node: n } : { base: l.dim, exp: 1 } };
+          if (res.value === undefined) {
+            const la = this.valueAtDefaults(l.dim).value;
+            const rb = this.valueAtDefaults(r.dim).value;
+            if (la !== undefined && rb !== undefined && rb !== 0) res.atDefaults = { value: la / rb, from: [l.dim, r.dim] };
+          }
+          return res;
         }
         case '**': {
           const e = D.constValue(r.dim);
@@ -2274,6 +2329,12 @@ export class Evaluator {
         if (v?.kind === 'int') return v;
         if (v?.kind === 'num' && v.value !== undefined) return intV(D.dconst(Math.trunc(v.value)));
         if (v?.kind === 'num' && v.size) return intV(v.size);
+        // `int(2 * hidden_dim / 3)`: no symbolic form, but its value at the defaults is known.
+        if (v?.kind === 'num' && v.atDefaults) {
+          const at = v.atDefaults;
+          const q = this.derivedSize('n', at.from, () => Math.trunc(at.value));
+          if (q) return intV(q);
+        }
         return intV(this.fresh('n'));
       }
       case 'builtins.len': {

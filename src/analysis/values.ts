@@ -134,6 +134,8 @@ export interface NumV {
   scale?: ScaleFact;
   /** A float known to be a whole size (`dim * mlp_ratio` with a whole ratio): what `int()` of it is. */
   size?: Dim;
+  /** A quotient of sizes (`2 * hidden_dim / 3`): its value once the defaults are taken, and the sizes. */
+  atDefaults?: { value: number; from: Dim[] };
 }
 
 export interface BoolV {

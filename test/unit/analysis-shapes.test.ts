@@ -1297,4 +1297,31 @@ describe('analyzer shapes', function () {
     const t = analyzeSource('import torch\nx = torch.randn(4, 5)\na, b = x\nc, d = x[:2]\n').diagnostics;
     assert.deepEqual(t.map((d) => [d.rule, d.severity, d.range.line + 1]), [['unpack-count-mismatch', 'error', 3]]);
   });
+
+  it('judges a width rounded up to a multiple at the defaults it is computed from: the floor torch takes, not an exact quotient', function () {
+    const src = (dim: number, fed: string) =>
+      [
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        '',
+        'class FeedForward(nn.Module):',
+        `    def __init__(self, dim=${dim}, hidden_dim=256, multiple_of=32):`,
+        '        super().__init__()',
+        '        hidden_dim = int(2 * hidden_dim / 3)',
+        '        hidden_dim = multiple_of * ((hidden_dim + multiple_of - 1) // multiple_of)',
+        '        self.w1 = nn.Linear(dim, hidden_dim, bias=False)',
+        `        self.w2 = nn.Linear(${fed}, dim, bias=False)`,
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        '        return self.w2(F.silu(self.w1(x)))',
+      ].join('\n');
+    // int(2 * 256 / 3) = 170, rounded up to a multiple of 32: 192 features reach w2, built for 64.
+    const r = analyzeSource(src(64, 'dim')).diagnostics;
+    assert.deepEqual(r.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 14]]);
+    assert.match(r[0].message, /the input \(b, n, d\*multiple_of\) has d\*multiple_of features .*\(with multiple_of = 32, hidden_dim = 256, dim = 64, their defaults\)/);
+    // 192 is the width: w2 built for dim = 192 is right (the exact quotient would give 201).
+    assert.deepEqual(analyzeSource(src(192, 'dim')).diagnostics, []);
+    assert.deepEqual(analyzeSource(src(64, 'hidden_dim')).diagnostics, []);
+  });
 });
