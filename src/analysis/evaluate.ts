@@ -56,6 +56,11 @@ interface Frame {
   seeded?: boolean;
   /** The function's name (`subsequent_mask`), for what a return says. */
   name?: string;
+  /**
+   * A return ran on the path being evaluated: the statements after it in the enclosing blocks do
+   * not run (`if return_nl_map: return z, f` with the flag passed as True returns the pair only).
+   */
+  ended?: boolean;
 }
 
 class Budget extends Error {}
@@ -102,6 +107,12 @@ export class Evaluator {
    * with its own defaults, for `compareAtDefaults`.
    */
   private readonly defaults = new Map<string, Dim>();
+  /**
+   * Sizes computed from defaulted ones where no symbolic form is exact (`int(2 * hidden_dim / 3)`,
+   * `(n + multiple_of - 1) // multiple_of` when the defaults do not divide): their value at the
+   * defaults (in `defaults`) and the defaults it was computed from, which a finding names.
+   */
+  private readonly derived = new Map<string, [string, number][]>();
   private readonly globals = new Map<string, Value>();
   private readonly instances: InstanceV[] = [];
   private readonly instantiated = new Set<ClassInfo>();
@@ -183,7 +194,7 @@ export class Evaluator {
     const used = new Map<string, number>();
     const at = (s: string) => {
       const d = this.defaults.get(s);
-      if (d) used.set(D.displayName(s), D.constValue(d)!);
+      if (d) this.useDefault(s, d, used);
       return d;
     };
     const cmp = D.compare(D.substitute(na, at), D.substitute(nb, at));
@@ -198,10 +209,47 @@ export class Evaluator {
     const used = new Map<string, number>();
     const value = D.constValue(D.substitute(n, (s) => {
       const v = this.defaults.get(s);
-      if (v) used.set(D.displayName(s), D.constValue(v)!);
+      if (v) this.useDefault(s, v, used);
       return v;
     }));
     return value === undefined ? { assumed: [] } : { value, assumed: [...used] };
+  }
+
+  /** Records the default a comparison took: a parameter's own, or those a derived size came from. */
+  private useDefault(s: string, d: Dim, used: Map<string, number>): void {
+    const from = this.derived.get(s);
+    if (from) for (const [k, v] of from) used.set(k, v);
+    else used.set(D.displayName(s), D.constValue(d)!);
+  }
+
+  /**
+   * A size with no exact symbolic form, computed from sizes whose values at the defaults are
+   * known: a fresh size whose default is `value` (torch's number when the module is built as
+   * written), undefined when the inputs have no such values.
+   */
+  private derivedSize(name: string, inputs: Dim[], compute: (xs: number[]) => number): Dim | undefined {
+    if (this.defaults.size === 0) return undefined;
+    const used = new Map<string, number>();
+    const xs: number[] = [];
+    for (const d of inputs) {
+      const n = this.norm(d);
+      const v = D.constValue(D.substitute(n, (s) => {
+        const x = this.defaults.get(s);
+        if (x) this.useDefault(s, x, used);
+        return x;
+      }));
+      // A value that is not a whole number came from an exact-division reading the defaults
+      // do not satisfy: not torch's number.
+      if (v === undefined || !Number.isInteger(v)) return undefined;
+      xs.push(v);
+    }
+    if (used.size === 0) return undefined;
+    const value = compute(xs);
+    if (!Number.isFinite(value) || !Number.isInteger(value) || value <= 0) return undefined;
+    const sym = this.fresh(name);
+    this.defaults.set(D.asSymbol(sym)!, D.dconst(value));
+    this.derived.set(D.asSymbol(sym)!, [...used]);
+    return sym;
   }
 
   same(a: Dim, b: Dim): boolean {
@@ -342,6 +390,7 @@ export class Evaluator {
   private block(stmts: Node[], f: Frame): void {
     for (const s of stmts) {
       if (!s) continue;
+      if (f.ended) return;
       try {
         this.stmt(s, f);
       } catch (e) {
@@ -365,6 +414,7 @@ export class Evaluator {
         const e = s.namedChildren[0];
         const v = e ? this.expr(e, f) : { kind: 'none' as const };
         f.returns.push(v);
+        if (f.vars !== this.globals) f.ended = true;
         // Besides forward's, the returns of masks cut as triangles (a causal-mask helper's result).
         if (f.forward || (isTensor(v) && v.mask?.tri)) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [], forward: f.forward, function: f.name });
         return;
@@ -372,24 +422,34 @@ export class Evaluator {
       case 'if_statement':
         return this.ifStmt(s, f);
       case 'for_statement':
-        return this.forStmt(s, f);
+        // A return in a loop's body may not run (no iteration): the code after the loop does.
+        try {
+          return this.forStmt(s, f);
+        } finally {
+          f.ended = false;
+        }
       case 'while_statement':
         this.openLoops++;
         try {
           return this.block(this.body(s.childForFieldName('body')), f);
         } finally {
           this.openLoops--;
+          f.ended = false;
         }
       case 'with_statement':
         return this.block(this.body(s.childForFieldName('body')), f);
       case 'try_statement': {
+        // An exception may leave the body before its return.
         this.block(this.body(s.childForFieldName('body')), f);
+        f.ended = false;
         return;
       }
       case 'assert_statement':
         return this.assertStmt(s, f);
       case 'match_statement':
-        return this.matchStmt(s, f);
+        this.matchStmt(s, f);
+        f.ended = false;
+        return;
       case 'class_definition':
       case 'decorated_definition':
       case 'function_definition': {
@@ -515,6 +575,17 @@ export class Evaluator {
       case 'list': {
         const targets = target.namedChildren.filter((x): x is Node => !!x);
         const star = targets.findIndex((t) => t.type === 'list_splat_pattern');
+        // Python raises unless the value gives exactly as many items as there are names (at the
+        // module's defaults too): the names then hold what an operation shown to raise gives.
+        const unpacked: [Dim, TensorV, 'unbind' | 'tensor'] | undefined =
+          star >= 0 ? undefined : v.kind === 'tuple' && v.count ? [v.count.size, v.count.of, 'unbind'] : isTensor(v) && v.axes && v.axes.length > 0 && !v.hypothetical && !v.failed ? [v.axes[0].size, v, 'tensor'] : undefined;
+        if (unpacked) {
+          this.emit({ kind: 'unpack', node: target, names: targets.length, count: unpacked[0], source: unpacked[1], from: unpacked[2] });
+          if (!unpacked[1].hypothetical && this.compareAtDefaults(unpacked[0], D.dconst(targets.length)).cmp === 'ne') {
+            for (const t of targets) this.assign(t, { kind: 'tensor', failed: true }, f);
+            return;
+          }
+        }
         let items: Value[] | undefined;
         if (v.kind === 'tuple' && v.inexact && star < 0) {
           // A sequence of unknown length unpacks into its representatives.
@@ -765,9 +836,11 @@ export class Evaluator {
     const vars = new Map(f.vars);
     const attrs = f.self ? new Map(f.self.attrs) : undefined;
     const returns = f.returns.length;
+    const ended = f.ended;
     this.speculative++;
     try {
       for (const body of bodies) {
+        f.ended = false;
         this.block(body, f);
         f.vars.clear();
         for (const [k, v] of vars) f.vars.set(k, v);
@@ -781,6 +854,7 @@ export class Evaluator {
         for (const [k, v] of attrs) f.self.attrs.set(k, v);
       }
       f.returns.length = returns;
+      f.ended = ended;
     }
   }
 
@@ -807,7 +881,10 @@ export class Evaluator {
         for (const [k, v] of selfBefore) f.self.attrs.set(k, v);
       }
       const returnsBefore = f.returns.length;
+      f.ended = false;
       this.block(body, f);
+      // The other paths go on after the statement.
+      f.ended = false;
       substResults.push(new Map(this.subst));
       const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
       if (!returned) {
@@ -1974,6 +2051,12 @@ export class Evaluator {
         case '*':
           return intV(D.mul(l.dim, r.dim));
         case '//': {
+          // Read as exact division (`C // H`: the code means H divides C). A sum divided
+          // (`(n + m - 1) // m`, rounding up) is not such a claim: where the defaults it is
+          // computed from do not divide, it is the floor torch computes there.
+          const sum = this.norm(l.dim).terms.length > 1;
+          const inexact = sum ? this.derivedSize('d', [l.dim, r.dim], ([a, b]) => (b !== 0 && a % b !== 0 ? Math.floor(a / b) : NaN)) : undefined;
+          if (inexact) return intV(inexact);
           const q = D.floorDiv(this.norm(l.dim), this.norm(r.dim));
           return q ? intV(q) : intV(this.fresh('d'));
         }
@@ -1986,7 +2069,13 @@ export class Evaluator {
           const a = D.constValue(this.norm(l.dim));
           const b = D.constValue(this.norm(r.dim));
           // 1 / d_k is the reciprocal of a size, as 1.0 / d_k is.
-          return { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: a === 1 ? { base: r.dim, exp: -1, node: n } : { base: l.dim, exp: 1 } };
+          const res: NumV = { kind: 'num', value: a !== undefined && b !== undefined && b !== 0 ? a / b : undefined, scale: a === 1 ? { base: r.dim, exp: -1, node: n } : { base: l.dim, exp: 1 } };
+          if (res.value === undefined) {
+            const la = this.valueAtDefaults(l.dim).value;
+            const rb = this.valueAtDefaults(r.dim).value;
+            if (la !== undefined && rb !== undefined && rb !== 0) res.atDefaults = { value: la / rb, from: [l.dim, r.dim] };
+          }
+          return res;
         }
         case '**': {
           const e = D.constValue(r.dim);
@@ -2240,6 +2329,12 @@ export class Evaluator {
         if (v?.kind === 'int') return v;
         if (v?.kind === 'num' && v.value !== undefined) return intV(D.dconst(Math.trunc(v.value)));
         if (v?.kind === 'num' && v.size) return intV(v.size);
+        // `int(2 * hidden_dim / 3)`: no symbolic form, but its value at the defaults is known.
+        if (v?.kind === 'num' && v.atDefaults) {
+          const at = v.atDefaults;
+          const q = this.derivedSize('n', at.from, () => Math.trunc(at.value));
+          if (q) return intV(q);
+        }
         return intV(this.fresh('n'));
       }
       case 'builtins.len': {

@@ -153,4 +153,21 @@ export interface AssertEvent {
   dims: [Dim, Dim];
 }
 
-export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent;
+/**
+ * `q, k, v = value`: names bound by unpacking a tensor (one item per index of its first axis) or
+ * the tensors of an `unbind` (one per index of the axis), whose count is a size.
+ */
+export interface UnpackEvent {
+  kind: 'unpack';
+  /** The pattern of names. */
+  node: Node;
+  /** How many names the pattern binds. */
+  names: number;
+  /** How many items the value gives. */
+  count: Dim;
+  /** What is unpacked: a tensor's first axis, or the tensors an op gave. */
+  source: TensorV;
+  from: 'tensor' | 'unbind';
+}
+
+export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent | UnpackEvent;

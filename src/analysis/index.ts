@@ -117,6 +117,9 @@ let nextItemId = 0;
  * One document's analyses over time. Not shared between documents (it holds the previous
  * tree); `dispose()` frees the tree's WebAssembly memory.
  */
+/** The node types a clean parse puts at the top level of a module: statements and comments. */
+const TOP_LEVEL = /(?:_statement|_definition|^comment|^line_continuation)$/;
+
 export class AnalysisSession {
   private tree: Tree | undefined;
   private source: string | undefined;
@@ -211,7 +214,10 @@ export class AnalysisSession {
         do {
           const s = cursor.startIndex;
           const e = cursor.endIndex;
-          kids.push({ s, e, r0: rowOf(starts, s), r1: rowOf(starts, Math.max(s, e - 1)), err: rootHasError && cursor.currentNode.hasError });
+          // In a tree with errors, recovery can also leave bare pieces at the top level that hold
+          // no error node (`result`, `=`, `y` of `result = y` after an unclosed bracket): they are
+          // not the statement a clean parse of the same text gives, so they are never reused.
+          kids.push({ s, e, r0: rowOf(starts, s), r1: rowOf(starts, Math.max(s, e - 1)), err: rootHasError && (!TOP_LEVEL.test(cursor.nodeType) || cursor.currentNode.hasError) });
         } while (cursor.gotoNextSibling());
         cursor.gotoParent();
       }
@@ -297,8 +303,8 @@ export class AnalysisSession {
           for (const n of it.nodes) it.errors += countErrors(n);
         }
       }
-      for (const it of out) {
-        if (!it || it.errors > 0) continue;
+      for (const [gi, it] of out.entries()) {
+        if (!it || it.errors > 0 || groups[gi].err) continue;
         const l = pool.get(it.anchor.text);
         if (l) l.push(it);
         else pool.set(it.anchor.text, [it]);

@@ -134,6 +134,8 @@ export interface NumV {
   scale?: ScaleFact;
   /** A float known to be a whole size (`dim * mlp_ratio` with a whole ratio): what `int()` of it is. */
   size?: Dim;
+  /** A quotient of sizes (`2 * hidden_dim / 3`): its value once the defaults are taken, and the sizes. */
+  atDefaults?: { value: number; from: Dim[] };
 }
 
 export interface BoolV {
@@ -161,6 +163,11 @@ export interface TupleV {
   names?: string[];
   /** Written as a tuple or a list literal: what `isinstance(v, tuple)` answers from. */
   written?: 'tuple' | 'list';
+  /**
+   * The tensors of an `unbind`: how many (the axis's size, `num_heads`; with `inexact` the items
+   * are one representative), and the tensor they were taken from.
+   */
+  count?: { size: Dim; of: TensorV };
 }
 
 export interface TorchModuleV {

@@ -7,6 +7,8 @@
  */
 
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { analyzeSource, corpus, HELDOUT, ready, session } from './analysis.helpers';
 
 const EDITS_PER_FILE = 12;
@@ -67,5 +69,24 @@ describe('analyzer incremental sessions', function () {
       }
     }
     console.log(`      ${checked} edited versions identical to cold analyses`);
+  });
+
+  it('does not reuse the bare pieces error recovery leaves at the top level (`result`, `=`, `y`) as the statement they spell', function () {
+    const original = fs.readFileSync(path.join(HELDOUT, 'blog_pam_missing_permute.py'), 'utf8');
+    // A comment typed into a call leaves its bracket open; recovery then parses `result = y`
+    // further down as three top-level pieces without an error node of their own.
+    const broken = original
+      .replace('kernel_size=1)\n        self.softmax', 'kernel_size=# (B, L, C)1)\n        self.softmax')
+      .replace('#%%', 'N_EXTRA = 3\n#%%');
+    assert.notEqual(broken, original);
+    const s = session();
+    try {
+      s.analyze(broken);
+      const warm = s.analyze(original);
+      assert.deepEqual(warm, analyzeSource(original));
+      assert.ok(warm.shapes.some((x) => x.name === 'result'));
+    } finally {
+      s.dispose();
+    }
   });
 });

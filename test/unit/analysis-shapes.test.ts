@@ -1225,4 +1225,103 @@ describe('analyzer shapes', function () {
     const r = analyzeSource(src('self.branch1(self.branch1(x))'));
     assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 17]]);
   });
+
+  it('stops a function at a return its flag takes: the pair it returns, not a join with the later return', function () {
+    const src = (flag: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, c):',
+        '        super().__init__()',
+        '        self.proj = nn.Conv2d(c, c, 1)',
+        '',
+        '    def forward(self, x, return_map=False):',
+        '        z = self.proj(x)',
+        '        if return_map:',
+        '            return z, z.mean(1)',
+        '        return z',
+        '',
+        'class Net(nn.Module):',
+        '    def __init__(self, width=32):',
+        '        super().__init__()',
+        '        self.block = Block(width)',
+        '        self.down = nn.Conv2d(width * 2, width * 2, 3)',
+        '',
+        '    def forward(self, x):',
+        `        x, m = self.block(x, return_map=${flag})`,
+        '        return self.down(x)',
+      ].join('\n');
+    // With the flag True the call returns (z, map): z has `width` channels, the conv wants 2*width.
+    const r = analyzeSource(src('True'));
+    assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 23]]);
+    assert.ok(r.shapes.some((s) => s.line + 1 === 22 && s.name === 'x' && s.shape === '(B, width, H, W)'), JSON.stringify(r.shapes));
+    // A flag nobody knows leaves a tensor on one path and a pair on the other: nothing is said.
+    assert.deepEqual(analyzeSource(src('bool(x.sum())')).diagnostics, []);
+  });
+
+  it('reports names that unpack an unbind or a tensor of another count, at the module\'s defaults too; silent where the count is free', function () {
+    const src = (init: string, split: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        `    def __init__(${init}):`,
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.head_dim = dim // num_heads',
+        '        self.qkv = nn.Linear(dim, dim * 3)',
+        '        self.proj = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x):',
+        '        B, N, C = x.shape',
+        `        qkv = self.qkv(x).reshape(${split}, self.head_dim).permute(2, 0, 3, 1, 4)`,
+        '        q, k, v = qkv.unbind(0)',
+        '        out = (q @ k.transpose(-2, -1) * self.head_dim ** -0.5).softmax(dim=-1) @ v',
+        '        return self.proj(out.transpose(1, 2).reshape(B, N, C))',
+      ].join('\n');
+    const swapped = 'B, N, self.num_heads, 3';
+    // num_heads = 8 by default: unbind(0) gives 8 tensors for 3 names; nothing after it is judged.
+    const r = analyzeSource(src('self, dim, num_heads=8', swapped)).diagnostics;
+    assert.deepEqual(r.map((d) => [d.rule, d.severity, d.range.line + 1]), [['unpack-count-mismatch', 'warning', 15]]);
+    assert.match(r[0].message, /3 names unpack num_heads values: unbind gives one tensor per index of the axis, num_heads of them \(with num_heads = 8, its default\)/);
+    // A default of 3 heads, or none at all: nothing proves the count differs.
+    assert.deepEqual(analyzeSource(src('self, dim, num_heads=3', swapped)).diagnostics, []);
+    assert.deepEqual(analyzeSource(src('self, dim, num_heads', swapped)).diagnostics, []);
+    // The order torch expects: three tensors of (B, num_heads, N, head_dim).
+    const ok = analyzeSource(src('self, dim, num_heads=8', 'B, N, 3, self.num_heads'));
+    assert.deepEqual(ok.diagnostics, []);
+    // Unpacking a tensor iterates its first axis: a literal 4 for 2 names is an error.
+    const t = analyzeSource('import torch\nx = torch.randn(4, 5)\na, b = x\nc, d = x[:2]\n').diagnostics;
+    assert.deepEqual(t.map((d) => [d.rule, d.severity, d.range.line + 1]), [['unpack-count-mismatch', 'error', 3]]);
+  });
+
+  it('judges a width rounded up to a multiple at the defaults it is computed from: the floor torch takes, not an exact quotient', function () {
+    const src = (dim: number, fed: string) =>
+      [
+        'import torch.nn as nn',
+        'import torch.nn.functional as F',
+        '',
+        'class FeedForward(nn.Module):',
+        `    def __init__(self, dim=${dim}, hidden_dim=256, multiple_of=32):`,
+        '        super().__init__()',
+        '        hidden_dim = int(2 * hidden_dim / 3)',
+        '        hidden_dim = multiple_of * ((hidden_dim + multiple_of - 1) // multiple_of)',
+        '        self.w1 = nn.Linear(dim, hidden_dim, bias=False)',
+        `        self.w2 = nn.Linear(${fed}, dim, bias=False)`,
+        '',
+        '    def forward(self, x):',
+        '        b, n, c = x.shape',
+        '        return self.w2(F.silu(self.w1(x)))',
+      ].join('\n');
+    // int(2 * 256 / 3) = 170, rounded up to a multiple of 32: 192 features reach w2, built for 64.
+    const r = analyzeSource(src(64, 'dim')).diagnostics;
+    assert.deepEqual(r.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 14]]);
+    assert.match(r[0].message, /the input \(b, n, d\*multiple_of\) has d\*multiple_of features .*\(with multiple_of = 32, hidden_dim = 256, dim = 64, their defaults\)/);
+    // 192 is the width: w2 built for dim = 192 is right (the exact quotient would give 201).
+    assert.deepEqual(analyzeSource(src(192, 'dim')).diagnostics, []);
+    assert.deepEqual(analyzeSource(src(64, 'hidden_dim')).diagnostics, []);
+  });
 });

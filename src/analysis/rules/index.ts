@@ -25,6 +25,7 @@ import { rule as reductionToZeroChannels } from './reduction-to-zero-channels';
 import { rule as softmaxWrongAxis } from './softmax-wrong-axis';
 import { rule as splitAxisMismatch } from './split-axis-mismatch';
 import { rule as unknownTensorMethod } from './unknown-tensor-method';
+import { rule as unpackCountMismatch } from './unpack-count-mismatch';
 import { rule as viewAfterPermute } from './view-after-permute';
 import { rule as viewSizeMismatch } from './view-size-mismatch';
 
@@ -51,6 +52,7 @@ export const RULES: readonly Rule[] = [
   broadcastMismatch,
   catDimMismatch,
   splitAxisMismatch,
+  unpackCountMismatch,
   unknownTensorMethod,
 ];
 

@@ -248,10 +248,13 @@ const tensorChunk: MethodHandler = (h, { op, t, rest, info, done, rank, kw }) =>
   }
   if (op === 'unbind') {
     const c = D.constValue(size);
-    if (c === undefined || c > 16) return done(UNKNOWN);
     const axes = t.axes.filter((_, i) => i !== d);
+    // As many tensors as the axis has indices, a size: one representative, and the count.
+    if (c === undefined) return done({ kind: 'tuple', items: [{ kind: 'tensor', axes, strides: undefined, dtype: t.dtype, lastPermute: t.lastPermute } as TensorV], inexact: true, count: { size, of: t } });
+    if (c > 16) return done(UNKNOWN);
+    const count = { size, of: t };
     // Each slice keeps the permute that laid its axes out (where a head/position swap is made).
-    return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', axes, strides: undefined, dtype: t.dtype, lastPermute: t.lastPermute }) as TensorV) });
+    return done({ kind: 'tuple', items: Array.from({ length: c }, () => ({ kind: 'tensor', axes, strides: undefined, dtype: t.dtype, lastPermute: t.lastPermute }) as TensorV), count });
   }
   if (op === 'chunk' && a0?.kind === 'int') {
     const k = D.constValue(h.norm(a0.dim));
