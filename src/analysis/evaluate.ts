@@ -876,6 +876,11 @@ export class Evaluator {
     return out;
   }
 
+  /** Whether two merged axes were made of parts of the same sizes, in the same order. */
+  private sameParts(a: Axis[] | undefined, b: Axis[]): boolean {
+    return !!a && a.length === b.length && a.every((x, i) => this.same(x.size, b[i].size));
+  }
+
   private join(vals: (Value | undefined)[]): Value {
     const first = vals[0];
     if (!first) return UNKNOWN;
@@ -890,6 +895,7 @@ export class Evaluator {
         const ax: Axis = { size: a.size };
         if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
         if (ts.every((v) => v.axes![i].label === a.label) && a.label) ax.label = a.label;
+        if (a.parts && ts.every((v) => this.sameParts(v.axes![i].parts, a.parts!))) ax.parts = a.parts;
         return ax;
       });
       const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
@@ -917,6 +923,7 @@ export class Evaluator {
       const axes = t.axes!.map((a, i) => {
         const ax: Axis = { size: ts.every((v) => this.same(v.axes![i].size, a.size)) ? a.size : this.freshRigid('?') };
         if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
+        if (ax.size === a.size && a.parts && ts.every((v) => this.sameParts(v.axes![i].parts, a.parts!))) ax.parts = a.parts;
         return ax;
       });
       const out: TensorV = { kind: 'tensor', axes };

@@ -20,6 +20,11 @@ export interface Axis {
   label?: string;
   /** The axes a reshape merged into this one (B*W from B and W), so a later split restores them. */
   parts?: Axis[];
+  /**
+   * The `repeat` that tiled this axis (copies outermost), and the `repeat_interleave` call that
+   * lays the same copies out innermost.
+   */
+  tiledBy?: { node: Node; other: string };
   /** The role was read from how the code treats the axis (a token concatenated along it), not declared. */
   inferred?: boolean;
 }
