@@ -866,6 +866,8 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
       axes[d] = { ...axes[d], role: 'seq', inferred: true };
       axes[1 - d] = { ...axes[1 - d], role: 'batch', inferred: true };
     }
+    // One token in front of a sequence of (B, N, E) tokens: position 0 is that token.
+    if (rank === 3 && d === 1 && ts.length >= 2 && one(ts[0]) && ts.slice(1).every((t) => !one(t))) axes[d] = { ...axes[d], leadToken: true };
     return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
   }
   const axes = [...ts[0].axes!.map((a) => ({ ...a }))];
