@@ -953,6 +953,11 @@ export class Evaluator {
     return out;
   }
 
+  /** Whether two merged axes were made of parts of the same sizes, in the same order. */
+  private sameParts(a: Axis[] | undefined, b: Axis[]): boolean {
+    return !!a && a.length === b.length && a.every((x, i) => this.same(x.size, b[i].size));
+  }
+
   private join(vals: (Value | undefined)[]): Value {
     const first = vals[0];
     if (!first) return UNKNOWN;
@@ -967,6 +972,8 @@ export class Evaluator {
         const ax: Axis = { size: a.size };
         if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
         if (ts.every((v) => v.axes![i].label === a.label) && a.label) ax.label = a.label;
+        if (a.parts && ts.every((v) => this.sameParts(v.axes![i].parts, a.parts!))) ax.parts = a.parts;
+        if (ts.every((v) => v.axes![i].leadToken)) ax.leadToken = true;
         return ax;
       });
       const out: TensorV = { kind: 'tensor', axes, dtype: agree('dtype') ? t.dtype : undefined };
@@ -994,6 +1001,7 @@ export class Evaluator {
       const axes = t.axes!.map((a, i) => {
         const ax: Axis = { size: ts.every((v) => this.same(v.axes![i].size, a.size)) ? a.size : this.freshRigid('?') };
         if (ts.every((v) => v.axes![i].role === a.role) && a.role) ax.role = a.role;
+        if (ax.size === a.size && a.parts && ts.every((v) => this.sameParts(v.axes![i].parts, a.parts!))) ax.parts = a.parts;
         return ax;
       });
       const out: TensorV = { kind: 'tensor', axes };
@@ -1893,7 +1901,7 @@ export class Evaluator {
     }
     // Indexing a value that may be a list, dict or module gives a value that may be anything.
     if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
-    if (isTensor(v)) return this.indexTensor(v, subs, f);
+    if (isTensor(v)) return this.indexTensor(v, subs, f, n);
     return UNKNOWN;
   }
 
@@ -1928,7 +1936,7 @@ export class Evaluator {
     return v !== undefined && Number.isInteger(v) && v > 0 ? v : undefined;
   }
 
-  private indexTensor(t: TensorV, subs: Node[], f: Frame): Value {
+  private indexTensor(t: TensorV, subs: Node[], f: Frame, n: Node): Value {
     // A triangle mask keeps its diagonal only when its rows and columns are cut from the start
     // (`bias[:, :, :T, :T]`); an offset shifts which (i, j) it hides.
     if (t.mask?.tri && !subs.every((s) => s.type === 'none' || s.type === 'ellipsis' || (s.type === 'slice' && (s.children[0]?.text === ':' || s.children[0]?.text === '0') && s.children.filter((x) => x?.text === ':').length === 1))) t = { ...t, mask: { ...t.mask, tri: undefined } };
@@ -1936,6 +1944,7 @@ export class Evaluator {
     if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
     const out: Axis[] = [];
     let src = 0;
+    let batchRow: Node | undefined;
     const ell = subs.findIndex((s) => s.type === 'ellipsis');
     const consuming = subs.filter((s) => s.type !== 'none' && s.type !== 'ellipsis').length;
     for (let k = 0; k < subs.length; k++) {
@@ -1974,6 +1983,9 @@ export class Evaluator {
       }
       const iv = this.expr(s, f);
       if (iv.kind === 'int') {
+        // `x[0]` of (B, 1 + N, E) tokens whose first is a class token: the first sample's
+        // tokens, where `x[:, 0]` is every sample's class token.
+        if (subs.length === 1 && src === 0 && D.constValue(this.norm(iv.dim)) === 0 && t.axes.length === 3 && t.axes[0].role === 'batch' && t.axes[1].leadToken) batchRow = n;
         src++;
         continue;
       }
@@ -2006,7 +2018,9 @@ export class Evaluator {
     }
     void ell;
     while (src < t.axes.length) out.push(t.axes[src++]);
-    return { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
+    const res: TensorV = { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
+    if (batchRow) res.batchRow = batchRow;
+    return res;
   }
 
   private comparison(n: Node, f: Frame): Value {

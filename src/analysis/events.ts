@@ -70,6 +70,12 @@ export interface OpInfo {
   /** Two operands whose axes are the same axes in a different order. */
   permutedOperands?: Node;
   /**
+   * Two operands met on an axis each merged from the same two parts in the opposite order (a
+   * mask tiled per head as (h, b) against scores folded as (b, h)): the axis of each, as
+   * written, and the `repeat` that made one of them, with the call that orders it the other way.
+   */
+  partsSwapped?: { axis: number; parts: [Dim, Dim]; tiled?: { node: Node; other: string } };
+  /**
    * A second permute that puts some of the axes the first one moved back where they were, but
    * not all: the way back is not the inverse (the labels before the round trip, and after).
    */

@@ -304,7 +304,10 @@ export class AnalysisSession {
         }
       }
       for (const [gi, it] of out.entries()) {
-        if (!it || it.errors > 0 || groups[gi].err) continue;
+        // An item with an anonymous top-level node (a bare `=` an error recovery left between
+        // `result` and `y`) is a fragment of a statement the parser could not build, even with no
+        // error node inside it: the same text parses as something else once the error is gone.
+        if (!it || it.errors > 0 || groups[gi].err || it.nodes.some((n) => !n.isNamed)) continue;
         const l = pool.get(it.anchor.text);
         if (l) l.push(it);
         else pool.set(it.anchor.text, [it]);

@@ -20,6 +20,16 @@ export interface Axis {
   label?: string;
   /** The axes a reshape merged into this one (B*W from B and W), so a later split restores them. */
   parts?: Axis[];
+  /**
+   * The `repeat` that tiled this axis (copies outermost), and the `repeat_interleave` call that
+   * lays the same copies out innermost.
+   */
+  tiledBy?: { node: Node; other: string };
+  /**
+   * Position 0 along this axis holds one token joined in front of the others by `cat` (a class
+   * token): `x[:, 0]` reads it for every sample.
+   */
+  leadToken?: boolean;
   /** The role was read from how the code treats the axis (a token concatenated along it), not declared. */
   inferred?: boolean;
 }
@@ -49,6 +59,11 @@ export interface TensorV {
   dtype?: 'bool' | 'float' | 'long';
   /** The axis a softmax normalised, kept through transposes. */
   normAxis?: number;
+  /**
+   * `x[0]` of (B, 1 + N, E) tokens led by a class token (the subscript): the first sample's
+   * tokens, where every sample's class token is `x[:, 0]`.
+   */
+  batchRow?: Node;
   softmaxNode?: Node;
   /**
    * Values times softmax weights of the same rank (SK's `feats * attention_vectors`): the axis

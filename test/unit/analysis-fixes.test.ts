@@ -23,7 +23,7 @@ import type { CorpusProgram } from './analysis.helpers';
 const SCRIPT = path.resolve(__dirname, '../../scripts/torch/run_corpus.py');
 
 /** The rules whose fixes this suite proves against the twins. */
-const RULES = ['softmax-wrong-axis', 'attention-scale-mismatch'];
+const RULES = ['softmax-wrong-axis', 'attention-scale-mismatch', 'class-token-batch-index'];
 
 function applyFix(source: string, f: Fix): string {
   const lines = source.split('\n');
@@ -85,6 +85,7 @@ describe('analyzer quick fixes', function () {
       'softmax_over_queries.py: softmax-wrong-axis → Use dim=-1 (the axis summed with the values) (safe)',
       'timm_attention_scale_dim.py: attention-scale-mismatch → Scale by q.size(-1) ** -0.5 (1/sqrt of the head dim) (safe)',
       'typed_function_scale_embed_dim.py: attention-scale-mismatch → Scale by 1/sqrt(q.size(-1)), the head dim (safe)',
+      'vit_cls_token_batch_index.py: class-token-batch-index → Use x[:, 0] (safe)',
     ]);
     // Weights permuted or transposed before the product, einsum softmax mistakes, and a query
     // scaled before scaled_dot_product_attention: the finding stays, with no fix.
@@ -243,6 +244,41 @@ describe('analyzer quick fixes', function () {
     // A width or head count that is not a literal is not edited.
     const named = analyzeSource('import torch.nn as nn\nE = 100\nattn = nn.MultiheadAttention(E, 8)\n').diagnostics[0];
     assert.deepEqual(named.fixes.map((f) => f.title), ['Use num_heads=10', 'Use num_heads=5', 'Use num_heads=4']);
+  });
+
+  it('class-token-batch-index: x[0] handed to a layer or returned where a class token leads the tokens, fixed by x[:, 0]; near misses silent', function () {
+    const module = (tail: string, cat = 'torch.cat((self.cls.expand(x.shape[0], -1, -1), x), dim=1)') =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class ViT(nn.Module):',
+        '    def __init__(self, dim, classes):',
+        '        super().__init__()',
+        '        self.embed = nn.Conv2d(3, dim, kernel_size=4, stride=4)',
+        '        self.cls = nn.Parameter(torch.zeros(1, 1, dim))',
+        '        self.blocks = nn.ModuleList([nn.Linear(dim, dim) for _ in range(2)])',
+        '        self.head = nn.Linear(dim, classes)',
+        '',
+        '    def forward(self, x):',
+        '        x = self.embed(x).flatten(2).transpose(1, 2)',
+        `        x = ${cat}`,
+        '        for blk in self.blocks:',
+        '            x = x + blk(x)',
+        `        ${tail}`,
+        '',
+      ].join('\n');
+    const run = (tail: string, cat?: string) => analyzeSource(module(tail, cat)).diagnostics;
+    const found = run('return self.head(x[0])');
+    assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1, d.fixes.map((f) => [f.edits[0].newText, f.safe])]), [['class-token-batch-index', 17, [['x[:, 0]', true]]]]);
+    assert.deepEqual(run('return x[0]').map((d) => d.rule), ['class-token-batch-index']);
+    assert.deepEqual(run('return self.head(x[:, 0])'), []);
+    // One sample kept aside, not the module's answer; an index other than the first.
+    assert.deepEqual(run('first = x[0]\n        return self.head(x[:, 0]) + first.mean()'), []);
+    assert.deepEqual(run('return self.head(x[1])'), []);
+    // No token in front (a token appended after the sequence, or none): nothing to read at [:, 0].
+    assert.deepEqual(run('return self.head(x[0])', 'torch.cat((x, self.cls.expand(x.shape[0], -1, -1)), dim=1)'), []);
+    assert.deepEqual(run('return self.head(x[0])', 'x'), []);
   });
 
   it('softmax and scale fixes in the other written forms', function () {

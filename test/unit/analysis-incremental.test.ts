@@ -89,4 +89,24 @@ describe('analyzer incremental sessions', function () {
       s.dispose();
     }
   });
+
+  it('a statement the parser split around an error is not reused once the error is gone', function () {
+    // With a comment typed inside a call, error recovery leaves `result = y` as `result`, a bare
+    // `=` and `y`: no error node in that line, but not the assignment it is without the error.
+    const original = fs.readFileSync(path.join(HELDOUT, 'blog_pam_missing_permute.py'), 'utf8');
+    const broken = original
+      .replace('kernel_size=1)\n        self.softmax', 'kernel_size=# (B, L, C)1)\n        self.softmax')
+      .replace('#%%', 'N_EXTRA = 3\n#%%')
+      .replace('print(y.size())', 'xprint(y.size())');
+    assert.notEqual(broken, original);
+    const s = session();
+    try {
+      assert.deepEqual(s.analyze(broken), analyzeSource(broken));
+      const warm = s.analyze(original);
+      assert.deepEqual(warm, analyzeSource(original));
+      assert.ok(warm.shapes.some((r) => r.name === 'result'));
+    } finally {
+      s.dispose();
+    }
+  });
 });

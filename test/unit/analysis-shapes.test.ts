@@ -586,6 +586,107 @@ describe('analyzer shapes', function () {
     assert.deepEqual(found('t.reshape(b, h * w // 4, 4, c)'), []);
   });
 
+  it('remembers the grid a flatten merged, through a loop over layers, and reports it split back with its sides swapped', function () {
+    const module = (unpack: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Encoder(nn.Module):',
+        '    def __init__(self, c_in, d_model, n_layers):',
+        '        super().__init__()',
+        '        self.proj = nn.Conv2d(c_in, d_model, kernel_size=1)',
+        '        self.layers = nn.ModuleList([nn.Linear(d_model, d_model) for _ in range(n_layers)])',
+        '',
+        '    def forward(self, features):',
+        '        src = self.proj(features)',
+        `        ${unpack} = src.shape`,
+        '        out = src.flatten(2).permute(2, 0, 1)',
+        '        for layer in self.layers:',
+        '            out = out + layer(out)',
+        '        return out.permute(1, 2, 0).view(bs, c, h, w)',
+        '',
+      ].join('\n');
+    const found = (unpack: string) => analyzeSource(module(unpack)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    assert.deepEqual(found('bs, c, w, h'), [['head-split-merge-order', 15]]);
+    assert.deepEqual(found('bs, c, h, w'), []);
+  });
+
+  it('reports a mask tiled per head with repeat (copies outermost) against scores with the heads folded in after the batch, and offers repeat_interleave', function () {
+    const module = (tile: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Cross(nn.Module):',
+        '    def __init__(self, dim, heads):',
+        '        super().__init__()',
+        '        self.heads = heads',
+        '        self.to_q = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x):',
+        '        h = self.heads',
+        '        b, n, _ = x.shape',
+        '        mask = x.abs().sum(-1) > 0',
+        '        q = self.to_q(x).view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)',
+        '        sim = q @ q.transpose(1, 2)',
+        `        mask = ${tile}`,
+        '        sim = sim.masked_fill(~mask, -1e9)',
+        '        return sim.softmax(dim=-1)',
+        '',
+      ].join('\n');
+    const run = (tile: string) => analyzeSource(module(tile)).diagnostics;
+    const found = run('mask[:, None, :].repeat(h, 1, 1)');
+    assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1]), [['head-split-merge-order', 16]]);
+    assert.equal(found[0].fixes[0].edits[0].newText, 'mask[:, None, :].repeat_interleave(h, dim=0)');
+    assert.equal(found[0].fixes[0].safe, true);
+    assert.deepEqual(run('mask[:, None, :].repeat_interleave(h, dim=0)'), []);
+    // A mask shared by the whole batch has no batch order to get wrong.
+    assert.deepEqual(run('mask[:1, None, :].repeat(b * h, 1, 1)'), []);
+  });
+
+  it('proves the element count of a view whose inferred size is the product of the other axes, quotients included, and reports windows cut across rows', function () {
+    const module = (perm: string, ws = 'window_size') =>
+      [
+        'import torch',
+        '',
+        'def window_partition(x, window_size: int):',
+        '    B, H, W, C = x.shape',
+        '    x = x.view(B, H // window_size, window_size, W // window_size, window_size, C)',
+        `    return x.permute(${perm}).contiguous().view(-1, ${ws}, ${ws}, C)`,
+        '',
+      ].join('\n');
+    const found = (perm: string, ws?: string) => analyzeSource(module(perm, ws)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    assert.deepEqual(found('0, 2, 1, 3, 4, 5'), [['head-split-merge-order', 6]]);
+    assert.deepEqual(found('0, 1, 3, 2, 4, 5'), []);
+    // A size that is not one of the axes' (an unrelated width) proves no element count.
+    assert.deepEqual(found('0, 2, 1, 3, 4, 5', 'W'), []);
+  });
+
+  it('remembers that k pieces of one size joined by cat are laid out (k, f), and reports a view that reads them as (f, k)', function () {
+    const module = (view: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Select(nn.Module):',
+        '    def __init__(self, features, d):',
+        '        super().__init__()',
+        '        self.features = features',
+        '        self.fcs = nn.ModuleList([nn.Linear(d, features), nn.Linear(d, features)])',
+        '',
+        '    def forward(self, z):',
+        '        b, _ = z.shape',
+        '        v = torch.cat([fc(z) for fc in self.fcs], dim=1)',
+        `        return ${view}`,
+        '',
+      ].join('\n');
+    const found = (view: string) => analyzeSource(module(view)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    assert.deepEqual(found('v.view(b, self.features, 2).transpose(1, 2)'), [['head-split-merge-order', 13]]);
+    assert.deepEqual(found('v.view(b, 2, self.features)'), []);
+    // Pieces of different widths have no (k, f) layout to read back.
+    assert.deepEqual(found('torch.cat([v, z], dim=1).view(b, self.features, -1)'), []);
+  });
+
   it('with a call site: a masked mean over dim 1 shows which axis of a query nobody named is the sequence', function () {
     const module = (attn: string, q: string, pool: string) =>
       [

@@ -1,6 +1,7 @@
 /** Rule: `head-split-merge-order`. See the docs below. */
 
 import type { Rule } from '../diagnostics';
+import { replaceNode } from '../diagnostics';
 import { shapeOf } from './util';
 
 export const rule: Rule = {
@@ -8,16 +9,29 @@ export const rule: Rule = {
   summary: 'view/reshape that splits or merges heads without the transpose that puts the axes in order',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Groups the old and new sizes of every `view`/`reshape` row-major. When no grouping exists but the sizes are the same factors in another order, the reshape scrambles axes: typically (B, H, L, D) merged to (B, L, H·D) without `.transpose(1, 2)`, or (B, L, C) split straight to (B, H, L, D). Symbolic sizes count too (`C // H` is its own factor, so (L, B, C) to (L, B·H, C // H) keeps the order) when the element counts are equal without assuming it. Also reports a flattened grid (h·w) split back as (w, h), and a split that leaves the heads axis where the positions should be, found where the scores q @ k^T (contracting the head dim, heads as queries and keys) are normalised: reported at the permute that put the heads there.',
+    what: 'Groups the old and new sizes of every `view`/`reshape` row-major. When no grouping exists but the sizes are the same factors in another order, the reshape scrambles axes: typically (B, H, L, D) merged to (B, L, H·D) without `.transpose(1, 2)`, or (B, L, C) split straight to (B, H, L, D). Symbolic sizes count too (`C // H` is its own factor, so (L, B, C) to (L, B·H, C // H) keeps the order) when the element counts are equal without assuming it. Also reports a flattened grid (h·w) split back as (w, h) (a `flatten` and a `cat` of k pieces of one size, laid out (k, f), are merges too), two operands that meet on an axis each made of the same two parts in opposite orders (a mask tiled per head with `repeat`, copies outermost, against scores whose heads were folded into the batch after it), and a split that leaves the heads axis where the positions should be, found where the scores q @ k^T (contracting the head dim, heads as queries and keys) are normalised: reported at the permute that put the heads there.',
     why: 'The element count matches, so nothing raises; each output row mixes heads and positions (or rows and columns), and attention over (…, L, H, D) attends across heads.',
     example: 'out = (attn @ v).reshape(B, L, C)  # attn @ v is (B, H, L, D)',
     useInstead: 'out = (attn @ v).transpose(1, 2).reshape(B, L, C)',
-    fixSafety: 'No automatic fix.',
+    fixSafety: 'Where one operand was tiled with `repeat` along one axis, replacing it by `repeat_interleave` on that axis gives the order of the other operand (safe); no automatic fix otherwise.',
   },
-  on: ['op'],
+  on: ['op', 'binary'],
   check(e, ctx) {
     if (e.kind === 'op' && e.info.headsAttended) {
       ctx.report({ node: e.info.headsAttended, severity: 'warning', message: 'this leaves the heads axis where the positions should be: q @ k^T contracts the head dim with heads as queries and keys, and the softmax then attends across heads, not positions' });
+      return;
+    }
+    const swapped = (e.kind === 'op' || e.kind === 'binary') && e.info.partsSwapped;
+    if (swapped) {
+      // One operand's axis is (p, q), the other's (q, p): row k of one is not row k of the other.
+      const [p, q] = swapped.parts.map((d) => ctx.fmt(d));
+      const t = swapped.tiled;
+      ctx.report({
+        node: t?.node ?? e.node,
+        severity: 'warning',
+        message: `these operands meet on an axis each made of the same two parts in opposite orders, (${p}, ${q}) in one and (${q}, ${p}) in the other, so rows are paired with the wrong rows${t ? ' (repeat lays its copies outermost, repeat_interleave innermost)' : ''}`,
+        fixes: t ? [{ title: `Use ${t.other.replace(/^.*\.(repeat_interleave)/, '$1')}`, edits: [replaceNode(t.node, t.other)], safe: true }] : [],
+      });
       return;
     }
     if (e.kind !== 'op' || !['view', 'reshape'].includes(e.op) || !e.info.reorder) return;

@@ -8,6 +8,7 @@ import { rule as attentionScaleMismatch } from './attention-scale-mismatch';
 import { rule as batchFirstMismatch } from './batch-first-mismatch';
 import { rule as broadcastMismatch } from './broadcast-mismatch';
 import { rule as catDimMismatch } from './cat-dim-mismatch';
+import { rule as classTokenBatchIndex } from './class-token-batch-index';
 import { rule as convGroupsNotDivisible } from './conv-groups-not-divisible';
 import { rule as embedDimChannelMismatch } from './embed-dim-channel-mismatch';
 import { rule as embedDimNotDivisible } from './embed-dim-not-divisible';
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
   linearInFeaturesMismatch,
   matmulInnerDimMismatch,
   headSplitMergeOrder,
+  classTokenBatchIndex,
   inputRankMismatch,
   broadcastMismatch,
   catDimMismatch,

@@ -256,6 +256,9 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
       const c = h.unify(xs, ys);
       if (c === 'ne' && info && !info.broadcast) info.broadcast = [xs, ys];
       out.push({ ...x, role: x.role ?? y.role });
+      if (info && !info.partsSwapped && x.parts && y.parts && swappedParts(h, x.parts, y.parts)) {
+        info.partsSwapped = { axis: i - len, parts: [x.parts[0].size, x.parts[1].size], tiled: x.tiledBy ?? y.tiledBy };
+      }
     }
   }
   if (info && permuted) {
@@ -270,4 +273,14 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
     }
   }
   return out;
+}
+
+/**
+ * Whether two axes were merged from the same two parts in opposite orders, (p, q) against
+ * (q, p), matched by size: sizes that are the same cannot tell the orders apart.
+ */
+function swappedParts(h: OpHost, a: Axis[], b: Axis[]): boolean {
+  if (a.length !== 2 || b.length !== 2) return false;
+  const eq = (x: Axis, y: Axis) => h.compare(x.size, y.size) === 'eq';
+  return eq(a[0], b[1]) && eq(a[1], b[0]) && !(eq(a[0], b[0]) && eq(a[1], b[1]));
 }

@@ -62,7 +62,13 @@ const tensorFlatten: MethodHandler = (h, { t, info, done, rank, kw }) => {
   if (s === undefined || e === undefined || e < s) return done({ kind: 'tensor' });
   const merged = t.axes.slice(s, e + 1);
   const size = merged.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1));
-  const axes: Axis[] = [...t.axes.slice(0, s), { size, role: mergeRole(merged), label: merged.length === 1 ? merged[0].label : undefined }, ...t.axes.slice(e + 1)];
+  const axis: Axis = { size, role: mergeRole(merged), label: merged.length === 1 ? merged[0].label : undefined };
+  // A merge remembers its parts, as a reshape's does: `x.flatten(2)` of (B, C, H, W) is split
+  // back by `view(B, C, H, W)`, and a split as (W, H) mixes rows and columns.
+  const real = merged.filter((a) => D.constValue(h.norm(a.size)) !== 1);
+  if (merged.length === 1 && merged[0].parts) axis.parts = merged[0].parts;
+  else if (real.length > 1) axis.parts = real.map((a) => ({ ...a }));
+  const axes: Axis[] = [...t.axes.slice(0, s), axis, ...t.axes.slice(e + 1)];
   const strides = viewStrides(h, t, axes.map((a) => a.size));
   return done({ kind: 'tensor', axes, strides: strides ?? contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, permutes: t.permutes, lastPermute: t.lastPermute });
 };
@@ -169,13 +175,23 @@ const tensorExpand: MethodHandler = (h, { op, t, rest, info, done }) => {
   return done({ ...t, axes, strides: t.strides ? strides : undefined });
 };
 
-const tensorRepeat: MethodHandler = (_h, { t, rest, done }) => {
+const tensorRepeat: MethodHandler = (h, { t, rest, n, argNodes, done }) => {
   const items = rest.length === 1 && rest[0].kind === 'tuple' ? rest[0].items : rest;
   if (!t.axes || items.length < t.axes.length || items.some((x) => x.kind !== 'int')) return done({ kind: 'tensor' });
   const off = items.length - t.axes.length;
-  const axes = items.map((it, i) => {
+  const tiled = items.map((it) => D.constValue(h.norm((it as IntV).dim)) !== 1);
+  const axes: Axis[] = items.map((it, i) => {
     const src = i >= off ? t.axes![i - off] : undefined;
-    return { size: src ? D.mul(src.size, (it as IntV).dim) : (it as IntV).dim, role: src?.role };
+    const ax: Axis = { size: src ? D.mul(src.size, (it as IntV).dim) : (it as IntV).dim, role: src?.role };
+    // `repeat` tiles the whole axis k times: laid out (k, n), the copies outermost.
+    if (src && tiled[i] && D.constValue(h.norm(src.size)) !== 1) {
+      ax.parts = [{ size: (it as IntV).dim }, { ...src }];
+      // The same layout with the copies innermost, where only this axis is tiled.
+      const recv = n.childForFieldName('function')?.childForFieldName('object');
+      const count = rest.length === 1 && rest[0].kind === 'tuple' ? undefined : argNodes[i + 1];
+      if (recv && count && tiled.filter(Boolean).length === 1) ax.tiledBy = { node: n, other: `${recv.text}.repeat_interleave(${count.text}, dim=${i})` };
+    }
+    return ax;
   });
   return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned });
 };
@@ -190,7 +206,9 @@ const tensorRepeatInterleave: MethodHandler = (h, { t, info, done, rank, kw }) =
   }
   const d = normDim(numValue(dv), rank!, info);
   if (d === undefined) return done({ kind: 'tensor', dtype: t.dtype });
-  const axes = t.axes.map((a, i) => (i === d ? { size: D.mul(a.size, r.dim), role: a.role } : a));
+  const axes: Axis[] = t.axes.map((a, i) => (i === d ? { size: D.mul(a.size, r.dim), role: a.role } : a));
+  // Each element repeated k times in place: laid out (n, k), the copies innermost.
+  if (D.constValue(h.norm(r.dim)) !== 1 && D.constValue(h.norm(t.axes[d].size)) !== 1) axes[d].parts = [{ ...t.axes[d] }, { size: r.dim }];
   return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned });
 };
 
@@ -528,7 +546,7 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
       return { kind: 'tensor', axes, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, scaleNode: t.scaleNode };
     }
     dims[infer] = q;
-    proven = q.terms.length === 1 && q.terms[0].syms.every(([, e]) => e > 0);
+    proven = q.terms.length === 1 && (q.terms[0].syms.every(([, e]) => e > 0) || isProductOfRest(h, t.axes, dims.filter((_, i) => i !== infer)));
   } else {
     const c = h.compare(total, known);
     proven = c === 'eq';
@@ -596,6 +614,23 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
   } else strides = contiguousStrides(sizes);
   void n;
   return { kind: 'tensor', axes, strides, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, scale: t.scale, scaleNode: t.scaleNode, permutes: t.permutes, lastPermute: t.lastPermute, preLayout: t.preLayout };
+}
+
+/**
+ * Whether the sizes given (all but the inferred one) are some of the old axes' sizes, so the
+ * inferred size is exactly the product of the other old axes: `view(-1, ws, ws, C)` of
+ * (B, ws, H // ws, W // ws, ws, C). The element counts then agree without assuming anything,
+ * even where the quotient has a divisor (`H // ws`).
+ */
+function isProductOfRest(h: OpHost, old: Axis[], dims: (Dim | undefined)[]): boolean {
+  const rest = old.map((a) => h.norm(a.size));
+  for (const d of dims) {
+    if (!d) continue;
+    const k = rest.findIndex((x) => D.equal(x, h.norm(d)));
+    if (k < 0) return false;
+    rest.splice(k, 1);
+  }
+  return true;
 }
 
 /**
@@ -820,6 +855,13 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
     // An axis's role is whatever any of the joined tensors says it is.
     const roleAt = (i: number) => ts.map((t) => t.axes![i].role).find((r) => r !== undefined);
     const axes: Axis[] = ts[0].axes!.map((a, i) => (i === d ? { size: total, role: roleAt(i) } : { ...a, role: a.role ?? roleAt(i) }));
+    // k pieces of one size f joined end to end are laid out as (k, f): the joined axis remembers
+    // those parts, so a view that splits it as (f, k) (branch-major logits read channel-major)
+    // mixes the pieces.
+    const each = h.norm(ts[0].axes![d].size);
+    if (!list.inexact && ts.length >= 2 && D.constValue(each) !== 1 && ts.every((t) => h.same(t.axes![d].size, each))) {
+      axes[d].parts = [{ size: D.dconst(ts.length) }, { ...ts[0].axes![d] }];
+    }
     // A single token (a class token, a pooled summary) joined to (?, ?, E) tokens along dim 0 or
     // 1 shows the author treats that axis as the sequence, and the other leading axis as the batch.
     const one = (t: TensorV) => D.constValue(h.norm(t.axes![d].size)) === 1;
@@ -827,6 +869,8 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
       axes[d] = { ...axes[d], role: 'seq', inferred: true };
       axes[1 - d] = { ...axes[1 - d], role: 'batch', inferred: true };
     }
+    // One token in front of a sequence of (B, N, E) tokens: position 0 is that token.
+    if (rank === 3 && d === 1 && ts.length >= 2 && one(ts[0]) && ts.slice(1).every((t) => !one(t))) axes[d] = { ...axes[d], leadToken: true };
     return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: ts[0].dtype });
   }
   const axes = [...ts[0].axes!.map((a) => ({ ...a }))];
