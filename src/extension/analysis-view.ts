@@ -53,6 +53,12 @@ export function configurationContribution(rules: readonly Pick<Rule, 'name' | 's
       maximum: 5000,
       description: 'How long to wait after the last edit before analysing a Python file again.',
     },
+    [`${SETTINGS_SECTION}.python.interpreter`]: {
+      type: 'string',
+      default: '',
+      scope: 'machine-overridable',
+      markdownDescription: "The Python (with torch) that **Compare with PyTorch** runs, on your explicit request, in trusted workspaces only. Empty: the Python extension's interpreter for the file, else `python3`.",
+    },
   };
   for (const r of rules) {
     properties[ruleSettingKey(r.name)] = {

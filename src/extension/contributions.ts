@@ -9,7 +9,7 @@
 
 import { RULES } from '../analysis';
 import { contributedCommands, FORM_VIEW_TYPE, PREVIEW_VIEW_TYPE } from './command-ids';
-import { configurationContribution } from './analysis-view';
+import { configurationContribution, SETTINGS_SECTION } from './analysis-view';
 
 export const WALKTHROUGH_ID = 'attentionForge.gettingStarted';
 
@@ -63,8 +63,14 @@ export function generatedManifest(): { activationEvents: string[]; capabilities:
   return {
     activationEvents: ['onLanguage:python', 'onLanguage:typescript', `onWebviewPanel:${FORM_VIEW_TYPE}`, `onWebviewPanel:${PREVIEW_VIEW_TYPE}`],
     capabilities: {
-      // Nothing the extension does executes user code: analysis is static, generation is text.
-      untrustedWorkspaces: { supported: true },
+      // Nothing the extension does executes user code (analysis is static, generation is text,
+      // Preview module interprets) except Compare with PyTorch, which runs Python on explicit
+      // request and is refused in Restricted Mode; its interpreter setting is restricted.
+      untrustedWorkspaces: {
+        supported: 'limited',
+        description: 'In Restricted Mode everything works except Compare with PyTorch, which runs Python; the interpreter setting is taken from trusted settings only.',
+        restrictedConfigurations: [`${SETTINGS_SECTION}.python.interpreter`],
+      },
       virtualWorkspaces: true,
     },
     contributes: {

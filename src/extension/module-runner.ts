@@ -12,7 +12,7 @@
 import { Worker } from 'node:worker_threads';
 import { PyTuple, type PyValue } from '../interpret/index';
 import { Tensor, tensor, type DType } from '../runtime/index';
-import type { PreviewModuleMessage } from '../protocol/preview';
+import type { ModuleCompare, PreviewModuleMessage } from '../protocol/preview';
 import type { ImportContext, ModuleWeights } from './module-preview';
 
 /** A PyValue as structured-clone data (tuples marked). */
@@ -43,6 +43,8 @@ export interface ModuleRunRequest {
   args?: Plain[];
   kwargs?: [string, Plain][];
   weights?: { file: string; tensors: [string, number[], DType, Float32Array][] };
+  /** Compare with PyTorch instead of a preview run: the interpreter, `python/compare_module.py`, the time limit. */
+  compare?: { python: string; script: string; timeoutMs?: number };
 }
 
 export function request(source: string, file: string, className: string, shapes: readonly number[][], seed: number, where: ImportContext, weights?: ModuleWeights): ModuleRunRequest {
@@ -87,10 +89,21 @@ export class Cancelled extends Error {
   }
 }
 
-/** Runs one request on a fresh thread; `cancel` (a signal from the progress notification) terminates it. */
-export function runModuleInWorker(o: RunnerOptions, req: ModuleRunRequest, cancel?: { onCancellationRequested(f: () => void): unknown; isCancellationRequested?: boolean }): Promise<PreviewModuleMessage> {
+type CancelToken = { onCancellationRequested(f: () => void): unknown; isCancellationRequested?: boolean };
+
+/** Runs one preview request on a fresh thread; `cancel` (a signal from the progress notification) terminates it. */
+export function runModuleInWorker(o: RunnerOptions, req: ModuleRunRequest, cancel?: CancelToken): Promise<PreviewModuleMessage> {
+  const base: PreviewModuleMessage = { type: 'module', file: req.file, className: req.className, inputs: req.shapes.map((s, i) => ({ name: `input${i}`, shape: s })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
+  return inWorker<PreviewModuleMessage>(o, req, (error) => ({ ...base, error }), cancel);
+}
+
+/** Compare with PyTorch on a fresh thread (the bundled forward and the Python run both leave the extension host free). */
+export function compareInWorker(o: RunnerOptions, req: ModuleRunRequest, cancel?: CancelToken): Promise<ModuleCompare> {
+  return inWorker<ModuleCompare>(o, req, (error) => ({ python: req.compare?.python ?? '', error, layers: [] }), cancel);
+}
+
+function inWorker<T>(o: RunnerOptions, req: ModuleRunRequest, failed: (error: string) => T, cancel?: CancelToken): Promise<T> {
   return new Promise((resolve, reject) => {
-    const base: PreviewModuleMessage = { type: 'module', file: req.file, className: req.className, inputs: req.shapes.map((s, i) => ({ name: `input${i}`, shape: s })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
     const w = new Worker(o.script, { workerData: req, resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? 4096 } });
     let settled = false;
     const settle = (f: () => void) => {
@@ -101,12 +114,12 @@ export function runModuleInWorker(o: RunnerOptions, req: ModuleRunRequest, cance
     };
     cancel?.onCancellationRequested(() => settle(() => reject(new Cancelled())));
     if (cancel?.isCancellationRequested) settle(() => reject(new Cancelled()));
-    w.on('message', (m: { type: 'result'; message: PreviewModuleMessage } | { type: 'error'; message: string }) => {
-      settle(() => (m.type === 'result' ? resolve(m.message) : resolve({ ...base, error: m.message })));
+    w.on('message', (m: { type: 'result'; message: T } | { type: 'error'; message: string }) => {
+      settle(() => (m.type === 'result' ? resolve(m.message) : resolve(failed(m.message))));
     });
     w.on('error', (e: Error & { code?: string }) => {
-      settle(() => resolve({ ...base, error: e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `${req.className} with these inputs needs more memory than the preview allows (${o.maxHeapMb ?? 4096} MiB); choose a smaller input.` : `the preview thread stopped: ${e.message}` }));
+      settle(() => resolve(failed(e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `${req.className} with these inputs needs more memory than the preview allows (${o.maxHeapMb ?? 4096} MiB); choose a smaller input.` : `the preview thread stopped: ${e.message}`)));
     });
-    w.on('exit', (code) => settle(() => resolve({ ...base, error: `the preview thread exited (code ${code}) before it answered` })));
+    w.on('exit', (code) => settle(() => resolve(failed(`the preview thread exited (code ${code}) before it answered`))));
   });
 }

@@ -1,10 +1,12 @@
 /**
  * *Preview module*'s thread (bundled as dist/module-worker.js and started once per run by
- * `module-runner.ts`): it runs the request with `runModulePreview` and posts the panel's message.
+ * `module-runner.ts`): it runs the request with `runModulePreview` (or, for Compare with PyTorch,
+ * `compareWithTorch`) and posts the result.
  * No `vscode` import: this runs outside the extension host's module system.
  */
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { compareWithTorch } from './module-compare';
 import { runModulePreview } from './module-preview';
 import { unpack, type ModuleRunRequest } from './module-runner';
 
@@ -12,6 +14,12 @@ async function main(): Promise<void> {
   const r = workerData as ModuleRunRequest;
   try {
     const { where, weights } = unpack(r);
+    if (r.compare) {
+      if (!where.path) throw new Error('Compare with PyTorch needs the file on disk');
+      const message = await compareWithTorch({ ...r.compare, source: r.source, file: r.file, className: r.className, shapes: r.shapes, seed: r.seed, where: { ...where, path: where.path }, weights });
+      parentPort!.postMessage({ type: 'result', message });
+      return;
+    }
     const message = await runModulePreview(r.source, r.file, r.className, r.shapes, r.seed, where, weights);
     parentPort!.postMessage({ type: 'result', message });
   } catch (e) {

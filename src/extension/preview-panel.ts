@@ -16,7 +16,7 @@ import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Params } from '../blocks/types';
 import { parsePreviewFromWebview } from '../protocol/preview';
-import type { PreviewInitMessage, PreviewModuleMessage, PreviewToWebview } from '../protocol/preview';
+import type { ModuleCompare, PreviewInitMessage, PreviewModuleMessage, PreviewToWebview } from '../protocol/preview';
 import { CheckpointError, readStateDict, type Tensor } from '../runtime/index';
 import { PREVIEW_VIEW_TYPE } from './command-ids';
 import { previewHtml } from './preview-html';
@@ -29,6 +29,9 @@ function model(): Promise<typeof import('./preview-model')> {
 /** Weights files above this are refused before reading (the webview holds them in memory twice). */
 const MAX_WEIGHTS_BYTES = 1 << 30;
 
+/** Runs the module shown in PyTorch and compares it layer by layer (undefined: cancelled or refused). */
+export type ModuleComparer = (weights?: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<ModuleCompare | undefined>;
+
 /** Runs the module shown again with a checkpoint's tensors. */
 export type ModuleRerun = (weights: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<PreviewModuleMessage | undefined>;
 
@@ -40,6 +43,9 @@ export class PreviewPanels implements vscode.Disposable {
   private module: PreviewModuleMessage | undefined;
   /** Runs the module shown again with a checkpoint's state_dict (set by the command that ran it). */
   private rerun: ModuleRerun | undefined;
+  /** Compares the module shown with PyTorch (set by the command that ran it), and the checkpoint it runs with. */
+  private comparer: ModuleComparer | undefined;
+  private moduleWeights: { file: string; tensors: ReadonlyMap<string, Tensor> } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** The last run the webview reported (integration tests read it through the extension's API). */
   lastReport: { backend: string; adapter: string; reason: string; forwardMs: number; error?: string } | undefined;
@@ -77,9 +83,11 @@ export class PreviewPanels implements vscode.Disposable {
    * Shows a user module's run (the extension host ran it: `module-preview.ts`) in the panel,
    * opening it if needed; a fresh panel receives it when its script says `ready`.
    */
-  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun): vscode.WebviewPanel {
+  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun, compare?: ModuleComparer): vscode.WebviewPanel {
     this.module = m;
     this.rerun = rerun;
+    this.comparer = compare;
+    this.moduleWeights = undefined;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
       this.panel.title = `Preview: ${m.className}`;
@@ -178,10 +186,22 @@ export class PreviewPanels implements vscode.Disposable {
         if (!picked) return;
         const next = await this.rerun(picked);
         if (!next) return;
+        this.moduleWeights = picked;
         if (next.error) this.log.warn(`preview of ${next.className} with ${picked.file} stopped: ${next.error}`);
         else this.log.info(`preview of ${next.className} with ${picked.file}: ${next.weights?.missing.length ?? 0} keys missing, ${next.weights?.unexpected.length ?? 0} unexpected`);
         this.module = next;
         await this.post(next);
+        return;
+      }
+      case 'compareModule': {
+        if (!this.module || !this.comparer) return;
+        const shown = this.module;
+        const compare = await this.comparer(this.moduleWeights);
+        if (!compare || this.module !== shown) return;
+        if (compare.error) this.log.warn(`Compare with PyTorch (${shown.className}): ${compare.error}`);
+        else this.log.info(`Compare with PyTorch (${shown.className}, torch ${compare.torch}): largest |Δ| ${Math.max(0, ...compare.layers.map((l) => l.maxAbsDiff ?? 0)).toExponential(2)}`);
+        this.module = { ...shown, compare };
+        await this.post(this.module);
         return;
       }
       case 'report':

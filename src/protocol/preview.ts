@@ -119,9 +119,21 @@ export interface PreviewModuleMessage {
   forwardMs: number;
   /** The attention the run computed: every softmax over the last axis and every SDPA, by layer and head. */
   maps?: AttentionMap[];
+  /** Whether the panel offers *Compare with PyTorch* (a trusted workspace). */
+  compareAvailable?: boolean;
+  /** The last *Compare with PyTorch* of this run: the largest |Δ| per layer, or why it could not run. */
+  compare?: ModuleCompare;
   /** The checkpoint the run loaded (non-strictly: the keys it left at their initial values and those it ignored); absent for seeded weights. */
   weights?: { file: string; missing: string[]; unexpected: string[] };
   error?: string;
+}
+
+/** Compare with PyTorch: the interpreter it ran, torch's version, and each module's largest |Δ| (null with a note where they cannot be compared). */
+export interface ModuleCompare {
+  python: string;
+  torch?: string;
+  error?: string;
+  layers: { path: string; type: string; maxAbsDiff: number | null; note?: string }[];
 }
 
 export type PreviewToWebview = PreviewInitMessage | PreviewResolvedMessage | PreviewWeightsMessage | PreviewWeightsErrorMessage | PreviewModuleMessage;
@@ -157,6 +169,11 @@ export interface PreviewLoadModuleWeightsMessage {
   type: 'loadModuleWeights';
 }
 
+/** webview → extension: run the module shown in real PyTorch and compare it layer by layer (trusted workspaces only); the extension replies with `module`. */
+export interface PreviewCompareModuleMessage {
+  type: 'compareModule';
+}
+
 /** webview → extension: what ran where, for the output channel (and the end-to-end test). */
 export interface PreviewReportMessage {
   type: 'report';
@@ -167,7 +184,7 @@ export interface PreviewReportMessage {
   error?: string;
 }
 
-export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewLoadModuleWeightsMessage | PreviewReportMessage;
+export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewLoadModuleWeightsMessage | PreviewCompareModuleMessage | PreviewReportMessage;
 
 // ------------------------------------------------------------------ validation on receipt
 
@@ -296,12 +313,19 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
         isCount(x.forwardMs) &&
         (x.maps === undefined || (Array.isArray(x.maps) && x.maps.length <= 64 && x.maps.every(isMap))) &&
         (x.weights === undefined || isModuleWeights(x.weights)) &&
+        (x.compareAvailable === undefined || typeof x.compareAvailable === 'boolean') &&
+        (x.compare === undefined || isCompare(x.compare)) &&
         (x.error === undefined || typeof x.error === 'string')
         ? (x as unknown as PreviewModuleMessage)
         : undefined;
     default:
       return undefined;
   }
+}
+
+function isCompare(c: unknown): boolean {
+  const layer = (l: unknown) => isObj(l) && typeof l.path === 'string' && typeof l.type === 'string' && (l.maxAbsDiff === null || (typeof l.maxAbsDiff === 'number' && l.maxAbsDiff >= 0)) && (l.note === undefined || typeof l.note === 'string');
+  return isObj(c) && typeof c.python === 'string' && (c.torch === undefined || typeof c.torch === 'string') && (c.error === undefined || typeof c.error === 'string') && Array.isArray(c.layers) && c.layers.length <= 100_000 && c.layers.every(layer);
 }
 
 function isModuleWeights(w: unknown): boolean {
@@ -324,6 +348,8 @@ export function parsePreviewFromWebview(x: unknown): PreviewFromWebview | undefi
       return { type: 'loadWeights' };
     case 'loadModuleWeights':
       return { type: 'loadModuleWeights' };
+    case 'compareModule':
+      return { type: 'compareModule' };
     case 'report':
       return (x.backend === 'webgpu' || x.backend === 'cpu') &&
         typeof x.adapter === 'string' &&

@@ -83,6 +83,8 @@ export interface TracedKernel {
 export interface TraceOptions {
   /** Told about every kernel run inside a module call (the preview keeps attention maps this way). */
   readonly onKernel?: (k: TracedKernel) => void;
+  /** Told about every module call's tensor outputs when it returns (Compare with PyTorch keeps them this way). */
+  readonly onLayerOutput?: (layer: LayerRecord, outputs: readonly Tensor[]) => void;
 }
 
 /** FLOPs of one kernel run by its registry name, from shapes (the kernel's own `flops`). */
@@ -156,6 +158,7 @@ export function traceForward<T>(module: Module, run: () => T, o: TraceOptions = 
         const outs = tensorsIn(out);
         open.outputShapes = outs.map((t) => [...t.shape]);
         open.outputBytes = outs.reduce((n, t) => n + 4 * t.numel(), 0);
+        o.onLayerOutput?.(open, outs);
         return out;
       } finally {
         stack.pop();

@@ -47,8 +47,10 @@ describe('extension manifest', function () {
     for (const s of w.steps) assert.ok(fs.existsSync(path.join(ROOT, s.media.markdown)), s.media.markdown);
   });
 
-  it('supports restricted mode and activates on Python files', function () {
-    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, true);
+  it('supports restricted mode (all but Compare with PyTorch, whose interpreter setting is restricted) and activates on Python files', function () {
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['attentionForge.python.interpreter']);
+    assert.ok(pkg.contributes.configuration.properties['attentionForge.python.interpreter']);
     assert.ok(pkg.activationEvents.includes('onLanguage:python'));
   });
 

@@ -43,7 +43,7 @@ import '@vscode-elements/elements/dist/vscode-table-body/index.js';
 import '@vscode-elements/elements/dist/vscode-table-row/index.js';
 import '@vscode-elements/elements/dist/vscode-table-cell/index.js';
 import { parsePreviewState, parsePreviewToWebview } from '../../src/protocol/preview';
-import type { HeadChoice, PreviewBlock, PreviewFromWebview, PreviewInitMessage, PreviewModuleMessage, PreviewState } from '../../src/protocol/preview';
+import type { HeadChoice, ModuleCompare, PreviewBlock, PreviewFromWebview, PreviewInitMessage, PreviewModuleMessage, PreviewState } from '../../src/protocol/preview';
 import { halvedDims, parseWorkerReply } from '../../src/protocol/preview-worker';
 import type { AttentionMap, Gate, LimitWarning, RunResult, WeightsReport, WorkerDeviceMessage, WorkerProgressMessage, WorkerReply, WorkerRequest, WorkerStats } from '../../src/protocol/preview-worker';
 import { mapSlice, numel } from './engine';
@@ -838,7 +838,13 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
   load.addEventListener('click', () => post({ type: 'loadModuleWeights' }));
   const w = m.weights;
   const line = el('div', { class: 'hint', id: 'weights' }, w ? `Weights: ${w.file}` : 'Weights: random initial values (seed 0).');
-  out.push(el('div', { class: 'control buttons' }, load), line);
+  const buttons = el('div', { class: 'control buttons' }, load);
+  if (m.compareAvailable) {
+    const cmp = el('vscode-button', { id: 'compare-torch', secondary: '' }, 'Compare with PyTorch');
+    cmp.addEventListener('click', () => post({ type: 'compareModule' }));
+    buttons.append(cmp);
+  }
+  out.push(buttons, line);
   if (w && (w.missing.length || w.unexpected.length)) {
     // As load_state_dict(strict=False) reports them: the missing keys kept their initial values.
     const list = el('ul', { class: 'mismatch' });
@@ -852,10 +858,28 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
   if (m.layers.length && !m.error) {
     const run: RunResult = { layers: m.layers, maps: m.maps ?? [], gates: [], outputs: m.outputs, totalParams: m.totalParams, totalFlops: m.totalFlops, activationBytes: m.activationBytes, forwardMs: m.forwardMs, sdpaWeights: false };
     out.push(table(run));
+    if (m.compare) out.push(compareView(m.compare));
     const attention = attentionView(run);
     if (attention) out.push(attention);
   }
   return out;
+}
+
+/** Differences above this (float32 rounding through a block is ~1e-6) are marked. */
+const COMPARE_MARK = 1e-4;
+
+/** Compare with PyTorch: the largest |Δ| between torch's and the bundled run's output, per layer. */
+function compareView(c: ModuleCompare): HTMLElement {
+  if (c.error) return el('div', { class: 'warning', id: 'compare', role: 'alert' }, `Compare with PyTorch (${c.python}): ${c.error}`);
+  const worst = Math.max(0, ...c.layers.map((l) => l.maxAbsDiff ?? 0));
+  const over = c.layers.filter((l) => l.maxAbsDiff === null || l.maxAbsDiff > COMPARE_MARK);
+  const list = el('ul', { class: 'compare' });
+  for (const l of c.layers) {
+    const text = l.maxAbsDiff === null ? `${l.path || '(module)'} · ${l.type}: ${l.note ?? 'not compared'}` : `${l.path || '(module)'} · ${l.type}: max |Δ| ${l.maxAbsDiff.toExponential(2)}`;
+    list.append(el('li', l.maxAbsDiff === null || l.maxAbsDiff > COMPARE_MARK ? { class: 'over' } : {}, text));
+  }
+  const head = over.length ? `${over.length} of ${c.layers.length} layers differ from PyTorch ${c.torch} by more than ${COMPARE_MARK} (largest ${worst.toExponential(2)}):` : `Every layer matches PyTorch ${c.torch} (${c.python}) within ${COMPARE_MARK}; largest |Δ| ${worst.toExponential(2)}.`;
+  return el('div', { class: over.length ? 'warning' : 'hint', id: 'compare' }, head, list);
 }
 
 function render(): void {

@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ImportContext, ModuleWeights } from '../module-preview';
-import type { PreviewModuleMessage } from '../../protocol/preview';
+import type { ModuleCompare, PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
 export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown): Promise<void> {
@@ -43,7 +43,7 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       return;
     }
     const first = await inThread(s, name, source, file, given, where);
-    if (first) s.previews.showModule(first, (w) => inThread(s, name, source, file, given, where, w));
+    if (first) s.previews.showModule(offer(first, doc), (w) => inThread(s, name, source, file, given, where, w).then((r) => r && offer(r, doc)), (w) => compare(s, doc, name, source, file, given, where, w));
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);
@@ -63,7 +63,59 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   if (!msg) return;
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
-  s.previews.showModule(msg, (w) => inThread(s, name, source, file, shapes, where, w));
+  s.previews.showModule(offer(msg, doc), (w) => inThread(s, name, source, file, shapes, where, w).then((r) => r && offer(r, doc)), (w) => compare(s, doc, name, source, file, shapes, where, w));
+}
+
+/** The run's message, offering Compare with PyTorch where it may run: a file on disk in a trusted workspace. */
+function offer(m: PreviewModuleMessage, doc: vscode.TextDocument): PreviewModuleMessage {
+  return { ...m, compareAvailable: vscode.workspace.isTrusted && doc.uri.scheme === 'file' };
+}
+
+/**
+ * The Python that Compare with PyTorch runs: the `attentionForge.python.interpreter` setting (a
+ * restricted setting: a workspace cannot set it unless trusted), else the Python extension's
+ * selection for the file, else `python3` on the PATH.
+ */
+async function pythonInterpreter(uri: vscode.Uri): Promise<string> {
+  const set = vscode.workspace.getConfiguration('attentionForge', uri).get<string>('python.interpreter', '').trim();
+  if (set) return set;
+  try {
+    const ext = vscode.extensions.getExtension<{ environments?: { getActiveEnvironmentPath(r?: vscode.Uri): { path: string } } }>('ms-python.python');
+    const api = ext ? (ext.isActive ? ext.exports : await ext.activate()) : undefined;
+    const p = api?.environments?.getActiveEnvironmentPath(uri)?.path;
+    if (p) return p;
+  } catch {
+    // No usable Python extension: the PATH's python3.
+  }
+  return 'python3';
+}
+
+/** Compare with PyTorch, on explicit request only: never in an untrusted workspace, on the saved file, with a progress notification and Cancel. */
+async function compare(s: Services, doc: vscode.TextDocument, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights): Promise<ModuleCompare | undefined> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage('Compare with PyTorch runs Python on this file: trust the workspace first.');
+    return undefined;
+  }
+  if (doc.uri.scheme !== 'file' || !where.path) {
+    void vscode.window.showWarningMessage('Compare with PyTorch needs the file saved on disk.');
+    return undefined;
+  }
+  if (doc.isDirty || doc.getText() !== source) {
+    void vscode.window.showWarningMessage(`Save ${path.basename(doc.fileName)} and run Preview Module again: PyTorch imports the file from disk, and it differs from the run shown.`);
+    return undefined;
+  }
+  const python = await pythonInterpreter(doc.uri);
+  s.log.info(`Compare with PyTorch: ${name} in ${python}`);
+  const r = await import('../module-runner');
+  const req = { ...r.request(source, file, name, shapes, 0, where, weights), compare: { python, script: path.join(__dirname, '..', 'python', 'compare_module.py') } };
+  try {
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Comparing ${name} with PyTorch (${python})…`, cancellable: true }, (_progress, token) =>
+      r.compareInWorker({ script: path.join(__dirname, 'module-worker.js') }, req, token),
+    );
+  } catch (e) {
+    if (e instanceof r.Cancelled) return undefined;
+    throw e;
+  }
 }
 
 /**
