@@ -83,11 +83,11 @@ export class PreviewPanels implements vscode.Disposable {
    * Shows a user module's run (the extension host ran it: `module-preview.ts`) in the panel,
    * opening it if needed; a fresh panel receives it when its script says `ready`.
    */
-  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun, compare?: ModuleComparer): vscode.WebviewPanel {
+  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun, compare?: ModuleComparer, weights?: { file: string; tensors: ReadonlyMap<string, Tensor> }): vscode.WebviewPanel {
     this.module = m;
     this.rerun = rerun;
     this.comparer = compare;
-    this.moduleWeights = undefined;
+    this.moduleWeights = weights;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
       this.panel.title = `Preview: ${m.className}`;

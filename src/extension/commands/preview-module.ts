@@ -3,7 +3,8 @@
  * its per-layer shapes in the preview panel. Arguments, all optional: the document's URI and the
  * class name (from the code lens above the class); without them, the active Python editor and a
  * pick among its module classes. The input shape is asked for, offered from the class's first
- * layer. The decisions and the run are `module-preview.ts` (no `vscode`), loaded on first use.
+ * layer; programmatic callers may pass it (`'2,10,64'`) and a checkpoint's path. The decisions
+ * and the run are `module-preview.ts` (no `vscode`), loaded on first use.
  */
 
 import * as path from 'node:path';
@@ -12,7 +13,7 @@ import type { ImportContext, ModuleWeights } from '../module-preview';
 import type { ModuleCompare, PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
-export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown): Promise<void> {
+export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown, weightsPath?: unknown): Promise<void> {
   const m = await import('../module-preview');
   const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc || doc.languageId !== 'python') {
@@ -42,8 +43,14 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       void vscode.window.showErrorMessage(given);
       return;
     }
-    const first = await inThread(s, name, source, file, given, where);
-    if (first) s.previews.showModule(offer(first, doc), (w) => inThread(s, name, source, file, given, where, w).then((r) => r && offer(r, doc)), (w) => compare(s, doc, name, source, file, given, where, w));
+    // A checkpoint named by the caller (programmatic use: tests, other extensions) is loaded as Load weights would.
+    let weights: ModuleWeights | undefined;
+    if (typeof weightsPath === 'string') {
+      const { readStateDict } = await import('../../runtime/index');
+      weights = { file: path.basename(weightsPath), tensors: readStateDict(new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.file(weightsPath)))).tensors };
+    }
+    const first = await inThread(s, name, source, file, given, where, weights);
+    if (first) s.previews.showModule(offer(first, doc), (w) => inThread(s, name, source, file, given, where, w).then((r) => r && offer(r, doc)), (w) => compare(s, doc, name, source, file, given, where, w), weights);
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);

@@ -9,6 +9,8 @@
  */
 
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { codeOf, ours, waitFor } from './helpers';
 import { COMMAND_TABLE } from '../../../src/extension/command-ids';
@@ -361,6 +363,16 @@ export function registerTests(): void {
       ]);
       // Its attention, captured for the panel's maps: 2 items × 8 heads × 10 × 10.
       assert.deepEqual(shown?.maps?.map((m) => [m.source, m.shape]), [['softmax', [2, 8, 10, 10]]]);
+      // Trained weights: a checkpoint real torch saves of the same class, loaded as Load weights loads it.
+      const pt = path.join(path.dirname(uri.fsPath), 'user_attention_lens.pt');
+      const saved = spawnSync('/usr/bin/python3', ['-c', `import sys, torch; sys.path.insert(0, ${JSON.stringify(path.dirname(uri.fsPath))}); from user_attention_lens import Attention; torch.manual_seed(3); torch.save(Attention().state_dict(), ${JSON.stringify(pt)})`], { encoding: 'utf8' });
+      assert.equal(saved.status, 0, saved.stderr);
+      await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!, '2,10,64', pt);
+      const trained = await waitFor('the run with the checkpoint', () => (api?.services.previews.moduleShown?.weights ? api.services.previews.moduleShown : undefined));
+      assert.equal(trained.error, undefined, trained.error);
+      assert.deepEqual(trained.weights, { file: 'user_attention_lens.pt', missing: [], unexpected: [] });
+      assert.deepEqual(trained.maps?.map((m) => m.shape), [[2, 8, 10, 10]]);
+      assert.notDeepEqual([...trained.maps![0].data!.slice(0, 10)], [...shown!.maps![0].data!.slice(0, 10)], 'the trained weights change the maps');
       await closeAll();
     });
   });
