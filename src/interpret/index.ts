@@ -12,8 +12,8 @@
  */
 
 import { cpu, Generator, type Backend } from '../runtime/index';
-import { initParser, parse, grammar } from '../analysis/parse';
-import { convert, lineStarts, type SyntaxNode } from '../analysis/syntax';
+import { initParser } from '../analysis/parse';
+import { tree } from './tree';
 import { InterpretError, PyRaise } from './errors';
 import * as fs from 'node:fs';
 import { findModule, pythonPaths } from './files';
@@ -70,20 +70,6 @@ export interface LoadedModule {
   readonly classes: readonly ModuleClass[];
 }
 
-/** The file's syntax tree as plain nodes (one item spanning the whole file). */
-function tree(source: string): SyntaxNode {
-  const t = parse(source);
-  try {
-    const cursor = t.walk();
-    try {
-      return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source));
-    } finally {
-      cursor.delete();
-    }
-  } finally {
-    t.delete();
-  }
-}
 
 /** Classes of the file that derive from `nn.Module` (directly or through a class of the same file), found without running anything. */
 export async function moduleClasses(source: string): Promise<ModuleClass[]> {

@@ -6,8 +6,9 @@
  * is not offered: its values are not known without running the code around it.
  */
 
-import { initParser, parse, grammar } from '../analysis/parse';
-import { convert, lineStarts, type SyntaxNode } from '../analysis/syntax';
+import { initParser } from '../analysis/parse';
+import type { SyntaxNode } from '../analysis/syntax';
+import { tree } from './tree';
 import { PyTuple, type PyValue } from './values';
 
 export interface Instantiation {
@@ -20,19 +21,6 @@ export interface Instantiation {
   readonly kwargs: Map<string, PyValue>;
 }
 
-function root(source: string): SyntaxNode {
-  const t = parse(source);
-  try {
-    const cursor = t.walk();
-    try {
-      return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source));
-    } finally {
-      cursor.delete();
-    }
-  } finally {
-    t.delete();
-  }
-}
 
 const NOT_LITERAL = Symbol('not a literal');
 
@@ -103,7 +91,7 @@ export async function findInstantiations(source: string, file: string, className
   if (!source.includes(`${className}(`)) return [];
   await initParser();
   const out: Instantiation[] = [];
-  const stack: SyntaxNode[] = [root(source)];
+  const stack: SyntaxNode[] = [tree(source)];
   while (stack.length) {
     const n = stack.pop()!;
     for (let i = n.namedChildren.length - 1; i >= 0; i--) stack.push(n.namedChildren[i]);
@@ -139,7 +127,7 @@ export async function findInstantiations(source: string, file: string, className
 /** The parameters of `className.__init__` in `source` that have no default (without `self`); undefined when the class or its `__init__` is not in the file. */
 export async function requiredParameters(source: string, className: string): Promise<string[] | undefined> {
   await initParser();
-  for (const s of root(source).namedChildren) {
+  for (const s of tree(source).namedChildren) {
     const c = s.type === 'decorated_definition' ? s.childForFieldName('definition') : s;
     if (c?.type !== 'class_definition' || c.childForFieldName('name')?.text !== className) continue;
     for (const m of c.childForFieldName('body')?.namedChildren ?? []) {
