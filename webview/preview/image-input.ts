@@ -1,0 +1,68 @@
+/**
+ * An image as a module's input, and attention over it (issue "Preview any module", item 4),
+ * DOM-free so it is unit-tested: an RGBA buffer (a canvas's `ImageData`, already resized to the
+ * input's H×W) as the normalised `(1, 3, H, W)` float tensor torchvision's `ToTensor` +
+ * `Normalize(mean, std)` would give; whether a map's key axis is a square patch grid (ViT style,
+ * with or without a leading class token); and one query's attention over that grid.
+ */
+
+/** ImageNet's per-channel statistics, as torchvision's pretrained models expect them. */
+export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/**
+ * RGBA bytes of a W×H image (row-major, 4 per pixel, alpha ignored) as CHW floats:
+ * `(v / 255 − mean[c]) / std[c]` for the red, green and blue planes in that order.
+ */
+export function rgbaToCHW(rgba: ArrayLike<number>, W: number, H: number, mean: readonly number[], std: readonly number[]): Float32Array {
+  if (rgba.length !== W * H * 4) throw new RangeError(`expected ${W * H * 4} RGBA bytes for ${W}×${H}, got ${rgba.length}`);
+  const out = new Float32Array(3 * H * W);
+  const plane = H * W;
+  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) out[c * plane + p] = (rgba[p * 4 + c] / 255 - mean[c]) / std[c];
+  return out;
+}
+
+/** `0.485, 0.456, 0.406` (commas or spaces) as three numbers; for std also each > 0. Undefined otherwise. */
+export function parseTriple(text: string, positive: boolean): [number, number, number] | undefined {
+  const parts = text.trim().split(/[\s,]+/).filter(Boolean);
+  if (parts.length !== 3 || parts.some((p) => !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(p))) return undefined;
+  const v = parts.map(Number) as [number, number, number];
+  return v.every((x) => Number.isFinite(x) && (!positive || x > 0)) ? v : undefined;
+}
+
+/** A key axis laid out as a g×g patch grid, `cls` when a class token comes first (S = g² + 1). */
+export interface PatchGrid {
+  g: number;
+  cls: boolean;
+}
+
+/** The patch grid of S keys: S = g² (g ≥ 2), else S = g² + 1 with a class token; undefined otherwise. */
+export function patchGrid(S: number): PatchGrid | undefined {
+  if (!Number.isSafeInteger(S) || S < 4) return undefined;
+  const g = Math.round(Math.sqrt(S));
+  if (g * g === S) return { g, cls: false };
+  const h = Math.round(Math.sqrt(S - 1));
+  if (h >= 2 && h * h === S - 1) return { g: h, cls: true };
+  return undefined;
+}
+
+/**
+ * One L×S map's attention over the g×g patches: the class token's row (query 0) when the grid
+ * has one and L = S, else the mean over the L queries; the class token's own key is dropped.
+ */
+export function attentionOverPatches(values: ArrayLike<number>, L: number, S: number, grid: PatchGrid): Float32Array {
+  const off = grid.cls ? 1 : 0;
+  const n = grid.g * grid.g;
+  const out = new Float32Array(n);
+  if (grid.cls && L === S) {
+    for (let j = 0; j < n; j++) out[j] = values[off + j];
+    return out;
+  }
+  for (let i = 0; i < L; i++) for (let j = 0; j < n; j++) out[j] += values[i * S + off + j] / L;
+  return out;
+}
+
+/** What `attentionOverPatches` shows, in words. */
+export function queryName(L: number, S: number, grid: PatchGrid): string {
+  return grid.cls && L === S ? 'the class token' : `the mean over ${L} queries`;
+}
