@@ -11,8 +11,8 @@ import { unpack, type ModuleRunRequest } from './module-runner';
 async function main(): Promise<void> {
   const r = workerData as ModuleRunRequest;
   try {
-    const { where, weights } = unpack(r);
-    const message = await runModulePreview(r.source, r.file, r.className, r.shapes, r.seed, where, weights);
+    const { where, weights, given } = unpack(r);
+    const message = await runModulePreview(r.source, r.file, r.className, r.shapes, r.seed, where, weights, given);
     parentPort!.postMessage({ type: 'result', message });
   } catch (e) {
     parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
