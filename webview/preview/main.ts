@@ -26,7 +26,11 @@
  *
  * A user's own module (issue 14) is run by the extension host's interpreter, not here: its
  * `module` message carries the per-layer shapes (or the interpreter's `file:line` reason), which
- * this page shows with the same table until a block is picked again.
+ * this page shows with the same table until a block is picked again. Where its first input is an
+ * RGB image `(N, 3, H, W)`, "Use an image…" asks the extension for a PNG or JPEG, decodes and
+ * resizes it here, normalises it with the mean and std shown, and asks the extension to run the
+ * module on it; a map whose keys are a square patch grid is then drawn over the image, per head,
+ * as the mean over heads and as the attention rollout across layers (`rollout.ts`).
  */
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -48,6 +52,9 @@ import { halvedDims, parseWorkerReply } from '../../src/protocol/preview-worker'
 import type { AttentionMap, Gate, LimitWarning, RunResult, WeightsReport, WorkerDeviceMessage, WorkerProgressMessage, WorkerReply, WorkerRequest, WorkerStats } from '../../src/protocol/preview-worker';
 import { mapSlice, numel } from './engine';
 import { bars, fmt, heatmap, hideTooltip } from './heatmap';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, queryName, rgbaToCHW } from './image-input';
+import { decodeImage, overlay, type InputImage } from './overlay';
+import { meanOverHeads, rollout } from './rollout';
 import { PreviewRunner } from './runner';
 
 interface VsCodeApi {
@@ -192,6 +199,16 @@ let init: PreviewInitMessage | undefined;
 let block: PreviewBlock | undefined;
 /** A user module the extension ran (issue 14): shown instead of a block until one is picked. */
 let moduleView: PreviewModuleMessage | undefined;
+/** The image the user picked as the module's first input, at that input's H×W, and how it is normalised. */
+let image: InputImage | undefined;
+let imageMean = IMAGENET_MEAN.join(', ');
+let imageStd = IMAGENET_STD.join(', ');
+/** Why the image could not be used (undecodable, bad mean/std), shown under its controls. */
+let imageError: string | undefined;
+/** An image run the extension has not answered yet. */
+let imagePending = false;
+/** The overlays drawn (browser tests read them). */
+let drawnOverlays: { kind: 'head' | 'mean' | 'rollout'; path: string; head?: number; g: number; values: Float32Array }[] = [];
 let device: Device | undefined;
 let weights: { fileName: string; bytes: Uint8Array } | undefined;
 let weightsReport: { fileName: string; report: WeightsReport } | undefined;
@@ -838,7 +855,10 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
   load.addEventListener('click', () => post({ type: 'loadModuleWeights' }));
   const w = m.weights;
   const line = el('div', { class: 'hint', id: 'weights' }, w ? `Weights: ${w.file}` : 'Weights: random initial values (seed 0).');
-  out.push(el('div', { class: 'control buttons' }, load), line);
+  const imageControls = imageInputControls(m);
+  out.push(el('div', { class: 'control buttons' }, load, ...(imageControls ? [imageControls.button] : [])), line);
+  if (imageControls) out.push(imageControls.fields);
+  if (imageError) out.push(el('div', { class: 'warning', id: 'image-error', role: 'alert' }, imageError));
   if (w && (w.missing.length || w.unexpected.length)) {
     // As load_state_dict(strict=False) reports them: the missing keys kept their initial values.
     const list = el('ul', { class: 'mismatch' });
@@ -854,12 +874,126 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
     out.push(table(run));
     const attention = attentionView(run);
     if (attention) out.push(attention);
+    const over = imageAttentionView(m, run.maps);
+    if (over) out.push(over);
   }
   return out;
 }
 
+/** H×W of the module's first input when it is an RGB image batch `(N, 3, H, W)`; else undefined. */
+function imageSize(m: PreviewModuleMessage): { H: number; W: number } | undefined {
+  const s = m.inputs[0]?.shape;
+  return s && s.length === 4 && s[1] === 3 ? { H: s[2], W: s[3] } : undefined;
+}
+
+/** "Use an image…" and the normalisation's mean and std, for a module whose first input is an RGB image. */
+function imageInputControls(m: PreviewModuleMessage): { button: HTMLElement; fields: HTMLElement } | undefined {
+  const size = imageSize(m);
+  if (!size) return undefined;
+  const button = el('vscode-button', { id: 'use-image', secondary: '' }, 'Use an image…');
+  button.addEventListener('click', () => post({ type: 'loadImage' }));
+  const triple = (label: string, value: string, positive: boolean, set: (v: string) => void, id: string) =>
+    textfield(label, value, (v, f) => {
+      f.invalid = !parseTriple(v, positive);
+      if (f.invalid) return;
+      set(v);
+      if (image) sendImage();
+    }, { id });
+  const fields = el(
+    'div',
+    { class: 'controls', id: 'image-controls' },
+    triple('Mean (R, G, B)', imageMean, false, (v) => (imageMean = v), 'image-mean'),
+    triple('Std (R, G, B)', imageStd, true, (v) => (imageStd = v), 'image-std'),
+    el('span', { class: 'hint' }, imagePending ? `Running on ${image?.name ?? 'the image'}…` : `An image is resized to ${size.H}×${size.W} and normalised per channel, (x − mean) / std, as a (1, 3, ${size.H}, ${size.W}) input.`),
+  );
+  return { button, fields };
+}
+
+/** Decodes the picked file at the shown module's input size and runs the module on it. */
+async function useImage(name: string, bytes: Uint8Array): Promise<void> {
+  const size = moduleView && imageSize(moduleView);
+  if (!size) return;
+  try {
+    image = await decodeImage(name, bytes, size.W, size.H);
+    imageError = undefined;
+  } catch (e) {
+    image = undefined;
+    imageError = `${name} could not be read as an image (${(e as Error).message || 'unknown format'}); pick a PNG or JPEG file.`;
+    render();
+    return;
+  }
+  sendImage();
+}
+
+/** The image as a normalised (1, 3, H, W) tensor to the extension, which runs the module on it. */
+function sendImage(): void {
+  if (!image) return;
+  const mean = parseTriple(imageMean, false);
+  const std = parseTriple(imageStd, true);
+  if (!mean || !std) {
+    imageError = 'The mean needs three numbers and the std three positive numbers, such as 0.485, 0.456, 0.406.';
+    render();
+    return;
+  }
+  imageError = undefined;
+  imagePending = true;
+  const data = rgbaToCHW(image.rgba, image.W, image.H, mean, std);
+  post({ type: 'moduleInput', from: image.name, shape: [1, 3, image.H, image.W], data });
+  render();
+}
+
+/**
+ * The chosen map over the image the module ran on, when its keys are a square patch grid (ViT
+ * style, with or without a class token): every head and the mean over heads, for the class
+ * token's query (else the mean over queries); and the attention rollout of every S×S map with
+ * that grid, in layer order.
+ */
+function imageAttentionView(m: PreviewModuleMessage, maps: AttentionMap[]): HTMLElement | undefined {
+  drawnOverlays = [];
+  const img = image;
+  if (!img || !m.inputFrom || m.inputFrom !== img.name || !maps.length) return undefined;
+  const size = imageSize(m);
+  if (!size || size.H !== img.H || size.W !== img.W) return undefined;
+  const map = maps[Math.min(state.map, maps.length - 1)];
+  const section = el('section', { class: 'image-attention', id: 'image-attention' }, el('h3', {}, `Attention over ${img.name}`));
+  const grid = patchGrid(map.S);
+  if (!grid || !map.data) {
+    section.append(el('p', { class: 'hint' }, `${map.path} has ${map.S} keys, not a square grid of patches (g² or g² + 1 with a class token): it is not drawn over the image.`));
+    return section;
+  }
+  const who = queryName(map.L, map.S, grid);
+  section.append(el('p', { class: 'hint' }, `${map.path}: ${who}'s attention over the ${grid.g}×${grid.g} patches${grid.cls ? ' (the class token itself left out)' : ''}, each drawn over its own range.`));
+  const figs = el('div', { class: 'head-grid', id: 'overlays' });
+  const add = (kind: 'head' | 'mean', head: number | undefined, caption: string) => {
+    const values = attentionOverPatches(mapSlice(map, 0, head ?? 'mean'), map.L, map.S, grid);
+    drawnOverlays.push({ kind, path: map.path, ...(head !== undefined ? { head } : {}), g: grid.g, values });
+    const c = overlay(img, values, grid.g, `${map.path}, ${caption}: ${who}'s attention over the image`);
+    c.id = head === undefined ? 'overlay-mean' : `overlay-head-${head}`;
+    figs.append(el('figure', { class: 'head-cell' }, c, el('figcaption', {}, caption)));
+  };
+  if (map.heads > 1) add('mean', undefined, `mean over ${map.heads} heads`);
+  for (let h = 0; h < map.heads; h++) add(map.heads > 1 ? 'head' : 'mean', map.heads > 1 ? h : undefined, `head ${h}`);
+  section.append(figs);
+  // Rollout: every self-attention map (L = S) with this grid, one per block, in the order they ran.
+  const layers = maps.filter((x) => x.L === x.S && x.S === map.S && x.data && x.itemsRead > 0);
+  const r = map.L === map.S ? rollout(layers.map((x) => meanOverHeads(x.data!.subarray(0, x.heads * x.S * x.S), x.heads, x.S)), map.S) : undefined;
+  if (r) {
+    const values = attentionOverPatches(Float32Array.from(r), map.S, map.S, grid);
+    drawnOverlays.push({ kind: 'rollout', path: map.path, g: grid.g, values });
+    const c = overlay(img, values, grid.g, `attention rollout over ${layers.length} layers: ${who}'s attention over the image`, 240);
+    c.id = 'overlay-rollout';
+    section.append(
+      el('h3', {}, 'Attention rollout'),
+      el('p', { class: 'hint' }, `Abnar & Zuidema (2020): the ${layers.length} self-attention maps over these ${map.S} tokens, each averaged over heads, given the residual (0.5·A + 0.5·I, rows renormalised) and multiplied in layer order; ${who}'s row.`),
+      el('figure', {}, c, el('figcaption', {}, `rollout of ${layers.map((x) => x.path).join(' → ')}`)),
+    );
+  }
+  return section;
+}
+
 function render(): void {
   hideTooltip();
+  drawnOverlays = [];
   const app = document.getElementById('app')!;
   app.replaceChildren();
   if (moduleView) {
@@ -909,9 +1043,15 @@ window.addEventListener('message', (e: MessageEvent) => {
     return;
   }
   switch (m.type) {
+    case 'image':
+      if (moduleView) void useImage(m.fileName, m.bytes);
+      return;
     case 'module': {
       // A block run still going is dropped: its replies carry an older sequence number.
       moduleView = m;
+      imagePending = false;
+      // A run that was not on the image (the command ran the module afresh) lets it go: its size may differ.
+      if (!m.inputFrom) image = undefined;
       block = undefined;
       result = undefined;
       runError = undefined;
@@ -1060,6 +1200,12 @@ window.__attentionForgePreview = {
   },
   get module() {
     return moduleView;
+  },
+  get image() {
+    return image && { name: image.name, W: image.W, H: image.H, pending: imagePending, error: imageError };
+  },
+  get overlays() {
+    return drawnOverlays.map((o) => ({ ...o, values: Array.from(o.values) }));
   },
   get settled() {
     return running;

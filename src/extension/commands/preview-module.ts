@@ -3,12 +3,13 @@
  * its per-layer shapes in the preview panel. Arguments, all optional: the document's URI and the
  * class name (from the code lens above the class); without them, the active Python editor and a
  * pick among its module classes. The input shape is asked for, offered from the class's first
- * layer. The decisions and the run are `module-preview.ts` (no `vscode`), loaded on first use.
+ * layer. The panel may run it again with a checkpoint or an image as the first input (the
+ * rerun this command hands it). The decisions and the run are `module-preview.ts` (no `vscode`), loaded on first use.
  */
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ImportContext, ModuleWeights } from '../module-preview';
+import type { GivenInput, ImportContext, ModuleWeights } from '../module-preview';
 import type { PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
@@ -43,7 +44,7 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       return;
     }
     const first = await inThread(s, name, source, file, given, where);
-    if (first) s.previews.showModule(first, (w) => inThread(s, name, source, file, given, where, w));
+    if (first) s.previews.showModule(first, (o) => inThread(s, name, source, file, given, where, o.weights, o.input));
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);
@@ -63,18 +64,18 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   if (!msg) return;
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
-  s.previews.showModule(msg, (w) => inThread(s, name, source, file, shapes, where, w));
+  s.previews.showModule(msg, (o) => inThread(s, name, source, file, shapes, where, o.weights, o.input));
 }
 
 /**
  * One run on its own thread, under a progress notification with Cancel: the editor stays
  * responsive, and Cancel ends the run at once (undefined: nothing changes in the panel).
  */
-async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights): Promise<PreviewModuleMessage | undefined> {
+async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights, given?: GivenInput): Promise<PreviewModuleMessage | undefined> {
   const r = await import('../module-runner');
-  const req = r.request(source, file, name, shapes, 0, where, weights);
+  const req = r.request(source, file, name, shapes, 0, where, weights, given);
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${name}${weights ? ` with ${weights.file}` : ''} on the bundled runtime…`, cancellable: true }, (_progress, token) =>
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${name}${weights ? ` with ${weights.file}` : ''}${given ? ` on ${given.from}` : ''} on the bundled runtime…`, cancellable: true }, (_progress, token) =>
       r.runModuleInWorker({ script: path.join(__dirname, 'module-worker.js') }, req, token),
     );
   } catch (e) {
