@@ -9,7 +9,9 @@
  *
  * The extension's part is the catalog (what to build, shapes at the user's dims; loaded on first
  * use from `preview-model.ts`, so activation does not pay for it) and the file system (a
- * `.safetensors` file the user picks is read here and sent as bytes). It runs no block itself.
+ * `.safetensors` file or an image the user picks is read here and sent as bytes). It runs no
+ * block itself; a user module it runs again through the rerun the *Preview module* command
+ * gave it, with a checkpoint and/or the page's image tensor (validated on receipt).
  */
 
 import * as crypto from 'node:crypto';
