@@ -36,7 +36,7 @@ import { Generator, serializeSafetensors, Tensor } from '../../src/runtime/index
 import { instantiateBlock } from '../../src/twins/registry';
 import { makeInputs, mapSlice, prepare, runOnce } from '../../webview/preview/engine';
 import type { RunResult } from '../../webview/preview/engine';
-import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, patchGrid, rgbaToCHW } from '../../webview/preview/image-input';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, patchGrid, resizeRGBA, rgbaToCHW } from '../../webview/preview/image-input';
 import { meanOverHeads, rollout } from '../../webview/preview/rollout';
 import { launch, openPreview, ROOT, settled, startServer } from './harness';
 import type { PageCanvas, PageGlobals } from './page';
@@ -602,10 +602,10 @@ async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise
     await settled(page);
     const src = fs.readFileSync(path.join(ROOT, 'test/fixtures/user-modules/tiny_vit.py'), 'utf8');
     const first = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[1, 3, 16, 16]]);
-    // 16×16: red on the left half, blue on the right; drawn at the input's own size, so no resampling.
-    const rgba = new Uint8Array(16 * 16 * 4);
-    for (let p = 0; p < 256; p++) rgba.set(p % 16 < 8 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
-    host.nextImage = { fileName: 'halves.png', bytes: png(16, 16, rgba) };
+    // 40×24: red on the left, blue on the right, a green band along the top; resized to the input's 16×16.
+    const rgba = new Uint8Array(40 * 24 * 4);
+    for (let p = 0; p < 40 * 24; p++) rgba.set(p < 40 * 4 ? [0, 255, 0, 255] : p % 40 < 20 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
+    host.nextImage = { fileName: 'halves.png', bytes: png(40, 24, rgba) };
     let given: { from: string; shape: number[]; data: Float32Array } | undefined;
     let run: Awaited<ReturnType<typeof runModulePreview>> | undefined;
     host.onModuleInput = async (m) => {
@@ -621,9 +621,10 @@ async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise
       assert.ok(given && run);
       assert.deepEqual(given.shape, [1, 3, 16, 16]);
       assert.equal(given.from, 'halves.png');
-      // Red plane: 1 on the left, 0 on the right, normalised with ImageNet's statistics.
-      const want = rgbaToCHW(rgba, 16, 16, IMAGENET_MEAN, IMAGENET_STD);
-      assert.ok(maxDiff(given.data, want) <= 1e-6, 'the input is the image, normalised');
+      // The decoded pixels resized and normalised with ImageNet's statistics, as Node computes them.
+      const want = rgbaToCHW(resizeRGBA(rgba, 40, 24, 16, 16), 16, 16, IMAGENET_MEAN, IMAGENET_STD);
+      assert.ok(maxDiff(given.data, want) <= 1e-6, 'the input is the image, resized and normalised');
+      assert.ok(Math.abs(given.data[16 * 16 * 2 - 1] - (0 - 0.456) / 0.224) < 1e-6 && Math.abs(given.data[0] - (0 - 0.485) / 0.229) < 1e-6, 'no red in the green band at the top left, no green in the blue at the bottom right');
       const overlays = (await page.evaluate(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.overlays)) as { kind: string; head?: number; g: number; values: number[] }[];
       assert.deepEqual(overlays.map((o) => [o.kind, o.head ?? null, o.g]), [['mean', null, 4], ['head', 0, 4], ['head', 1, 4], ['rollout', null, 4]]);
       const grid = patchGrid(17)!;

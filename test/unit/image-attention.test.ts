@@ -5,7 +5,7 @@
  */
 
 import * as assert from 'node:assert/strict';
-import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, rgbaToCHW } from '../../webview/preview/image-input';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, resizeRGBA, rgbaToCHW } from '../../webview/preview/image-input';
 import { meanOverHeads, rollout, withResidual } from '../../webview/preview/rollout';
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): void {
@@ -22,6 +22,22 @@ describe('image input and attention over it', function () {
     const white = rgbaToCHW([255, 255, 255, 255], 1, 1, IMAGENET_MEAN, IMAGENET_STD);
     close(white, [(1 - 0.485) / 0.229, (1 - 0.456) / 0.224, (1 - 0.406) / 0.225]);
     assert.throws(() => rgbaToCHW([0, 0, 0], 1, 1, IMAGENET_MEAN, IMAGENET_STD), RangeError);
+  });
+
+  it('resizes RGBA: area averages where an axis shrinks, bilinear (half-pixel centres) where it grows', function () {
+    // 2×2 → 1×1: the mean of the four pixels, per channel (alpha too).
+    const px = [0, 10, 20, 255, 100, 30, 40, 255, 50, 50, 60, 0, 10, 90, 80, 255];
+    assert.deepEqual([...resizeRGBA(px, 2, 2, 1, 1)], [40, 45, 50, 191]);
+    // 3×1 → 2×1: bins [0, 2) and [1, 3), as adaptive_avg_pool (F.interpolate mode='area').
+    const row = [0, 0, 0, 0, 30, 60, 90, 120, 90, 120, 150, 180];
+    assert.deepEqual([...resizeRGBA(row, 3, 1, 2, 1)], [15, 30, 45, 60, 60, 90, 120, 150]);
+    // 2×1 → 4×1, bilinear with align_corners=False: x = -0.25 (clamped), 0.25, 0.75, 1.25 → weights of the right pixel 0, 0.25, 0.75, 1.
+    const up = resizeRGBA([0, 0, 0, 0, 200, 100, 40, 255], 2, 1, 4, 1);
+    assert.deepEqual([...up].filter((_, i) => i % 4 === 0), [0, 50, 150, 200]);
+    assert.deepEqual([...up].filter((_, i) => i % 4 === 2), [0, 10, 30, 40]);
+    // One size to the same: unchanged; a short buffer is refused.
+    assert.deepEqual([...resizeRGBA(px, 2, 2, 2, 2)], px);
+    assert.throws(() => resizeRGBA(px, 3, 2, 1, 1), RangeError);
   });
 
   it('reads a mean or std of three numbers, and refuses anything else', function () {

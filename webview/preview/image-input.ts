@@ -1,7 +1,10 @@
 /**
  * An image as a module's input, and attention over it (issue "Preview any module", item 4),
- * DOM-free so it is unit-tested: an RGBA buffer (a canvas's `ImageData`, already resized to the
- * input's H×W) as the normalised `(1, 3, H, W)` float tensor torchvision's `ToTensor` +
+ * DOM-free so it is unit-tested: an RGBA buffer (a decoded image's pixels) resized to the
+ * input's H×W (`resizeRGBA`: stretched, no crop; area averaging where an axis shrinks, as
+ * `F.interpolate(mode='area')`, bilinear with half-pixel centres where it grows, as
+ * `mode='bilinear', align_corners=False`; rounded back to bytes, as a resized PIL image is) and
+ * then as the normalised `(1, 3, H, W)` float tensor torchvision's `ToTensor` +
  * `Normalize(mean, std)` would give; whether a map's key axis is a square patch grid (ViT style,
  * with or without a leading class token); and one query's attention over that grid.
  */
@@ -9,6 +12,56 @@
 /** ImageNet's per-channel statistics, as torchvision's pretrained models expect them. */
 export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/** For each output index along one axis of `n` inputs resized to `m`: the input indices it reads and their weights. */
+function axisWeights(n: number, m: number): { idx: number[]; w: number[] }[] {
+  const out: { idx: number[]; w: number[] }[] = [];
+  for (let i = 0; i < m; i++) {
+    if (m <= n) {
+      // Area: the adaptive average pool's bin [floor(i·n/m), ceil((i+1)·n/m)).
+      const a = Math.floor((i * n) / m);
+      const b = Math.ceil(((i + 1) * n) / m);
+      const idx = Array.from({ length: b - a }, (_, k) => a + k);
+      out.push({ idx, w: idx.map(() => 1 / idx.length) });
+    } else {
+      const x = Math.max(0, ((i + 0.5) * n) / m - 0.5);
+      const x0 = Math.min(n - 1, Math.floor(x));
+      const x1 = Math.min(n - 1, x0 + 1);
+      const f = x - x0;
+      out.push({ idx: [x0, x1], w: [1 - f, f] });
+    }
+  }
+  return out;
+}
+
+/** RGBA bytes of a w×h image resized to W×H (see the header for the filters), rounded to bytes. */
+export function resizeRGBA(rgba: ArrayLike<number>, w: number, h: number, W: number, H: number): Uint8ClampedArray {
+  if (rgba.length !== w * h * 4) throw new RangeError(`expected ${w * h * 4} RGBA bytes for ${w}×${h}, got ${rgba.length}`);
+  const xs = axisWeights(w, W);
+  const ys = axisWeights(h, H);
+  // Separable: rows first (h × W floats), then columns.
+  const mid = new Float32Array(h * W * 4);
+  for (let y = 0; y < h; y++)
+    for (let X = 0; X < W; X++) {
+      const { idx, w: wt } = xs[X];
+      for (let c = 0; c < 4; c++) {
+        let v = 0;
+        for (let k = 0; k < idx.length; k++) v += wt[k] * rgba[(y * w + idx[k]) * 4 + c];
+        mid[(y * W + X) * 4 + c] = v;
+      }
+    }
+  const out = new Uint8ClampedArray(W * H * 4);
+  for (let Y = 0; Y < H; Y++) {
+    const { idx, w: wt } = ys[Y];
+    for (let X = 0; X < W; X++)
+      for (let c = 0; c < 4; c++) {
+        let v = 0;
+        for (let k = 0; k < idx.length; k++) v += wt[k] * mid[(idx[k] * W + X) * 4 + c];
+        out[(Y * W + X) * 4 + c] = Math.round(v);
+      }
+  }
+  return out;
+}
 
 /**
  * RGBA bytes of a W×H image (row-major, 4 per pixel, alpha ignored) as CHW floats:

@@ -3,11 +3,12 @@
  * the module ran on (already resized to its H×W), scaled up, with one g×g patch grid of weights
  * laid over it in the preview's colour scale — low weights nearly transparent, high ones nearly
  * opaque, scaled to the grid's own [min, max] so that each overlay shows where its attention goes.
- * Also the decoding of a picked file into the input's H×W pixels.
+ * Also the decoding of a picked file (its pixels at their own size, resized by `resizeRGBA`).
  */
 
 import { colour } from './colour';
 import { highContrast } from './heatmap';
+import { resizeRGBA } from './image-input';
 
 /** A decoded image at the module input's size: RGBA bytes, W×H. */
 export interface InputImage {
@@ -17,19 +18,22 @@ export interface InputImage {
   rgba: Uint8ClampedArray;
 }
 
-/** Decodes PNG or JPEG bytes and resizes them to W×H (stretched, as torchvision's `Resize((H, W))`); rejects when the bytes are no image. */
+/** Images with more pixels than this are refused (about 40 megapixels: a 4 × 160 MiB canvas read). */
+const MAX_PIXELS = 40_000_000;
+
+/** Decodes PNG or JPEG bytes and resizes them to W×H (`resizeRGBA`: stretched, no crop); rejects when the bytes are no image or too large. */
 export async function decodeImage(name: string, bytes: Uint8Array, W: number, H: number): Promise<InputImage> {
   const bitmap = await createImageBitmap(new Blob([bytes.slice()]));
   try {
+    const { width: w, height: h } = bitmap;
+    if (w * h > MAX_PIXELS) throw new Error(`${w}×${h} pixels is more than the preview reads`);
     const canvas = document.createElement('canvas');
-    canvas.width = W;
-    canvas.height = H;
+    canvas.width = w;
+    canvas.height = h;
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('no 2-D canvas');
-    ctx.imageSmoothingEnabled = true;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(bitmap, 0, 0, W, H);
-    return { name, W, H, rgba: ctx.getImageData(0, 0, W, H).data };
+    ctx.drawImage(bitmap, 0, 0);
+    return { name, W, H, rgba: resizeRGBA(ctx.getImageData(0, 0, w, h).data, w, h, W, H) };
   } finally {
     bitmap.close();
   }
