@@ -18,7 +18,8 @@
  * ticks and a keyboard cell cursor. A user's ViT-style module (CPU): "Use an image…" with a PNG
  * the suite writes sends the image resized and ImageNet-normalised, and the class token's
  * attention (mean and per head) and the rollout are painted over it with the values computed in
- * Node; bytes that are no image get a one-line refusal and no run.
+ * Node, and a click on a patch makes it the query; bytes that are no image get a one-line
+ * refusal and no run.
  * Screenshots: test-results/preview-<block>-<mode>.png, preview-head-grid-<block>-<mode>.png, preview-image-overlay-cpu.png. Prints `N passed, N failed`; needs
  * `npm run build` first (the npm script does it).
  */
@@ -648,6 +649,18 @@ async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise
       assert.ok(px.colours > 8, `${px.colours} colours`);
       await page.screenshot({ path: path.join(RESULTS, `preview-image-overlay-${mode}.png`), fullPage: true });
       assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+    });
+    await step(`${mode} image: clicking a patch makes it the query of every overlay`, async () => {
+      const box = (await page.locator('#overlay-mean').boundingBox())!;
+      // Patch (1, 2) of the 4×4 grid: query 1 + 1·4 + 2 = 7 (the class token is query 0).
+      await page.locator('#overlay-mean').click({ position: { x: (2.5 / 4) * box.width, y: (1.5 / 4) * box.height } });
+      await page.waitForFunction(() => /patch \(1, 2\)'s attention/.test((globalThis as unknown as PageGlobals).document.getElementById('image-attention')?.textContent ?? ''), undefined, { timeout: 10000 });
+      const overlays = (await page.evaluate(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.overlays)) as { kind: string; values: number[] }[];
+      const grid = patchGrid(17)!;
+      assert.ok(run);
+      assert.ok(maxDiff(overlays[0].values, attentionOverPatches(mapSlice(run.maps![0], 0, 'mean'), 17, 17, grid, 7)) <= 1e-6, "the mean overlay is query 7's row");
+      const r = rollout(run.maps!.map((x) => meanOverHeads(x.data!, x.heads, 17)), 17)!;
+      assert.ok(maxDiff(overlays[3].values, Array.from(r.subarray(7 * 17 + 1, 8 * 17))) <= 1e-6, "the rollout overlay is query 7's row of the rollout");
     });
     await step(`${mode} image: bytes that are no image are refused with one line; nothing is run`, async () => {
       given = undefined;

@@ -5,7 +5,7 @@
  */
 
 import * as assert from 'node:assert/strict';
-import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, resizeRGBA, rgbaToCHW } from '../../webview/preview/image-input';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, queryName, resizeRGBA, rgbaToCHW } from '../../webview/preview/image-input';
 import { meanOverHeads, rollout, withResidual } from '../../webview/preview/rollout';
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): void {
@@ -65,6 +65,14 @@ describe('image input and attention over it', function () {
     close(attentionOverPatches([1, 2, 3, 4, 3, 4, 5, 6], 2, 4, { g: 2, cls: false }), [2, 3, 4, 5]);
     // L ≠ S with a class token among the keys: the mean over queries, class key dropped.
     close(attentionOverPatches([9, 1, 2, 3, 4, 9, 3, 4, 5, 6], 2, 5, { g: 2, cls: true }), [2, 3, 4, 5]);
+    // A chosen query: its row; the mean on request; an index out of range falls back to the mean.
+    close(attentionOverPatches(m, 5, 5, { g: 2, cls: true }, 3), [16, 17, 18, 19]);
+    close(attentionOverPatches(m, 5, 5, { g: 2, cls: true }, 'mean'), [11, 12, 13, 14]);
+    close(attentionOverPatches(m, 5, 5, { g: 2, cls: true }, 5), [11, 12, 13, 14]);
+    assert.equal(queryName('default', 5, 5, { g: 2, cls: true }), 'the class token');
+    assert.equal(queryName(4, 5, 5, { g: 2, cls: true }), 'patch (1, 1)');
+    assert.equal(queryName('default', 2, 4, { g: 2, cls: false }), 'the mean over 2 queries');
+    assert.equal(queryName(1, 2, 4, { g: 2, cls: false }), 'query 1');
   });
 
   it('adds the residual and renormalises rows', function () {

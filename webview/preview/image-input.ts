@@ -99,23 +99,43 @@ export function patchGrid(S: number): PatchGrid | undefined {
   return undefined;
 }
 
+/** Which query's row is shown: one query index, the mean over queries, or `default`. */
+export type QueryChoice = number | 'mean' | 'default';
+
+/** The query `default` means: the class token (query 0) when the grid has one and L = S, else the mean over queries. */
+export function resolveQuery(q: QueryChoice, L: number, S: number, grid: PatchGrid): number | 'mean' {
+  if (q === 'default') return grid.cls && L === S ? 0 : 'mean';
+  return q === 'mean' || (Number.isSafeInteger(q) && q >= 0 && q < L) ? q : 'mean';
+}
+
 /**
- * One L×S map's attention over the g×g patches: the class token's row (query 0) when the grid
- * has one and L = S, else the mean over the L queries; the class token's own key is dropped.
+ * One L×S map's attention over the g×g patches for a query (`default`: the class token's row
+ * when the grid has one and L = S, else the mean over the L queries); the class token's own key
+ * is dropped.
  */
-export function attentionOverPatches(values: ArrayLike<number>, L: number, S: number, grid: PatchGrid): Float32Array {
+export function attentionOverPatches(values: ArrayLike<number>, L: number, S: number, grid: PatchGrid, query: QueryChoice = 'default'): Float32Array {
   const off = grid.cls ? 1 : 0;
   const n = grid.g * grid.g;
   const out = new Float32Array(n);
-  if (grid.cls && L === S) {
-    for (let j = 0; j < n; j++) out[j] = values[off + j];
+  const q = resolveQuery(query, L, S, grid);
+  if (q !== 'mean') {
+    for (let j = 0; j < n; j++) out[j] = values[q * S + off + j];
     return out;
   }
   for (let i = 0; i < L; i++) for (let j = 0; j < n; j++) out[j] += values[i * S + off + j] / L;
   return out;
 }
 
-/** What `attentionOverPatches` shows, in words. */
-export function queryName(L: number, S: number, grid: PatchGrid): string {
-  return grid.cls && L === S ? 'the class token' : `the mean over ${L} queries`;
+/** A query's name: the class token, a patch `(row, column)` (when L = S), or its index. */
+export function queryLabel(q: number, L: number, S: number, grid: PatchGrid): string {
+  if (L !== S) return `query ${q}`;
+  if (grid.cls && q === 0) return 'the class token';
+  const p = q - (grid.cls ? 1 : 0);
+  return `patch (${Math.floor(p / grid.g)}, ${p % grid.g})`;
+}
+
+/** What `attentionOverPatches` shows for a query, in words. */
+export function queryName(query: QueryChoice, L: number, S: number, grid: PatchGrid): string {
+  const q = resolveQuery(query, L, S, grid);
+  return q === 'mean' ? `the mean over ${L} queries` : queryLabel(q, L, S, grid);
 }

@@ -52,7 +52,7 @@ import { halvedDims, parseWorkerReply } from '../../src/protocol/preview-worker'
 import type { AttentionMap, Gate, LimitWarning, RunResult, WeightsReport, WorkerDeviceMessage, WorkerProgressMessage, WorkerReply, WorkerRequest, WorkerStats } from '../../src/protocol/preview-worker';
 import { mapSlice, numel } from './engine';
 import { bars, fmt, heatmap, hideTooltip } from './heatmap';
-import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, queryName, rgbaToCHW } from './image-input';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, queryLabel, queryName, rgbaToCHW, type QueryChoice } from './image-input';
 import { decodeImage, overlay, type InputImage } from './overlay';
 import { meanOverHeads, rollout } from './rollout';
 import { PreviewRunner } from './runner';
@@ -205,6 +205,8 @@ let imageMean = IMAGENET_MEAN.join(', ');
 let imageStd = IMAGENET_STD.join(', ');
 /** Why the image could not be used (undecodable, bad mean/std), shown under its controls. */
 let imageError: string | undefined;
+/** The query whose attention is drawn over the image (`default`: the class token, else the mean over queries). */
+let overlayQuery: QueryChoice = 'default';
 /** An image run the extension has not answered yet. */
 let imagePending = false;
 /** The overlays drawn (browser tests read them). */
@@ -961,14 +963,37 @@ function imageAttentionView(m: PreviewModuleMessage, maps: AttentionMap[]): HTML
     section.append(el('p', { class: 'hint' }, `${map.path} has ${map.S} keys, not a square grid of patches (g² or g² + 1 with a class token): it is not drawn over the image.`));
     return section;
   }
-  const who = queryName(map.L, map.S, grid);
-  section.append(el('p', { class: 'hint' }, `${map.path}: ${who}'s attention over the ${grid.g}×${grid.g} patches${grid.cls ? ' (the class token itself left out)' : ''}, each drawn over its own range.`));
+  const who = queryName(overlayQuery, map.L, map.S, grid);
+  const queries = [
+    { value: 'default', text: `Default (${queryName('default', map.L, map.S, grid)})` },
+    { value: 'mean', text: 'Mean over queries' },
+    ...Array.from({ length: Math.min(map.L, 4096) }, (_, q) => ({ value: String(q), text: queryLabel(q, map.L, map.S, grid) })),
+  ];
+  section.append(
+    el('div', { class: 'controls' }, select('Query', queries, String(overlayQuery), (v) => {
+      overlayQuery = v === 'default' || v === 'mean' ? v : Number(v);
+      render();
+    }, 'query-select')),
+    el('p', { class: 'hint' }, `${map.path}: ${who}'s attention over the ${grid.g}×${grid.g} patches${grid.cls ? ' (the class token itself left out)' : ''}, each drawn over its own range${map.L === map.S ? '; click a patch to make it the query' : ''}.`),
+  );
+  // A click on an overlay makes the patch under the pointer the query (self-attention only: queries are then the same tokens).
+  const pickPatch = (c: HTMLCanvasElement) => {
+    if (map.L !== map.S) return;
+    c.addEventListener('click', (e: MouseEvent) => {
+      const r = c.getBoundingClientRect();
+      const i = Math.min(grid.g - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * grid.g)));
+      const j = Math.min(grid.g - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * grid.g)));
+      overlayQuery = (grid.cls ? 1 : 0) + i * grid.g + j;
+      render();
+    });
+  };
   const figs = el('div', { class: 'head-grid', id: 'overlays' });
   const add = (kind: 'head' | 'mean', head: number | undefined, caption: string) => {
-    const values = attentionOverPatches(mapSlice(map, 0, head ?? 'mean'), map.L, map.S, grid);
+    const values = attentionOverPatches(mapSlice(map, 0, head ?? 'mean'), map.L, map.S, grid, overlayQuery);
     drawnOverlays.push({ kind, path: map.path, ...(head !== undefined ? { head } : {}), g: grid.g, values });
     const c = overlay(img, values, grid.g, `${map.path}, ${caption}: ${who}'s attention over the image`);
     c.id = head === undefined ? 'overlay-mean' : `overlay-head-${head}`;
+    pickPatch(c);
     figs.append(el('figure', { class: 'head-cell' }, c, el('figcaption', {}, caption)));
   };
   if (map.heads > 1) add('mean', undefined, `mean over ${map.heads} heads`);
@@ -978,13 +1003,14 @@ function imageAttentionView(m: PreviewModuleMessage, maps: AttentionMap[]): HTML
   const layers = maps.filter((x) => x.L === x.S && x.S === map.S && x.data && x.itemsRead > 0);
   const r = map.L === map.S ? rollout(layers.map((x) => meanOverHeads(x.data!.subarray(0, x.heads * x.S * x.S), x.heads, x.S)), map.S) : undefined;
   if (r) {
-    const values = attentionOverPatches(Float32Array.from(r), map.S, map.S, grid);
+    const values = attentionOverPatches(Float32Array.from(r), map.S, map.S, grid, overlayQuery);
     drawnOverlays.push({ kind: 'rollout', path: map.path, g: grid.g, values });
     const c = overlay(img, values, grid.g, `attention rollout over ${layers.length} layers: ${who}'s attention over the image`, 240);
     c.id = 'overlay-rollout';
+    pickPatch(c);
     section.append(
       el('h3', {}, 'Attention rollout'),
-      el('p', { class: 'hint' }, `Abnar & Zuidema (2020): the ${layers.length} self-attention maps over these ${map.S} tokens, each averaged over heads, given the residual (0.5·A + 0.5·I, rows renormalised) and multiplied in layer order; ${who}'s row.`),
+      el('p', { class: 'hint' }, `Abnar & Zuidema (2020): the ${layers.length} self-attention maps over these ${map.S} tokens, each averaged over heads, given the residual (0.5·A + 0.5·I, rows renormalised) and multiplied in layer order (R = Â_n ⋯ Â_1); ${who}'s row.`),
       el('figure', {}, c, el('figcaption', {}, `rollout of ${layers.map((x) => x.path).join(' → ')}`)),
     );
   }
@@ -1051,7 +1077,10 @@ window.addEventListener('message', (e: MessageEvent) => {
       moduleView = m;
       imagePending = false;
       // A run that was not on the image (the command ran the module afresh) lets it go: its size may differ.
-      if (!m.inputFrom) image = undefined;
+      if (!m.inputFrom) {
+        image = undefined;
+        overlayQuery = 'default';
+      }
       block = undefined;
       result = undefined;
       runError = undefined;
