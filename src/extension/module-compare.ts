@@ -14,10 +14,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InterpretError, loadUserModule } from '../interpret/index';
-import { Generator, parseSafetensors, randn, serializeSafetensors, Tensor, TorchError, traceForward } from '../runtime/index';
+import { Generator, parseSafetensors, randn, serializeSafetensors, Tensor, tensor, TorchError, traceForward } from '../runtime/index';
 import type { ModuleCompare } from '../protocol/preview';
 import { encode } from './module-runner';
-import type { ImportContext, ModuleWeights } from './module-preview';
+import type { GivenInput, ImportContext, ModuleWeights } from './module-preview';
 
 export interface CompareOptions {
   /** The Python interpreter (one with torch). */
@@ -32,6 +32,8 @@ export interface CompareOptions {
   readonly seed?: number;
   readonly where: ImportContext & { readonly path: string };
   readonly weights?: ModuleWeights;
+  /** forward's first input given (an image), as the preview ran it. */
+  readonly given?: GivenInput;
   /** Time limit of the Python run, ms (default 120 s). */
   readonly timeoutMs?: number;
 }
@@ -46,7 +48,9 @@ export async function compareWithTorch(o: CompareOptions): Promise<ModuleCompare
   try {
     const { module } = await loadUserModule(o.source, { file: o.file, className: o.className, generator: gen, ...o.where });
     if (o.weights) module.loadStateDict(o.weights.tensors, false);
-    inputs = o.shapes.map((s) => randn(s, gen));
+    // The preview's draw, in its order: the given first input in place of the seeded one.
+    const runShapes = o.given ? [[...o.given.shape], ...o.shapes.slice(1)] : o.shapes;
+    inputs = runShapes.map((s, i) => (i === 0 && o.given ? tensor(o.given.data, { shape: [...o.given.shape] }) : randn(s, gen)));
     traceForward(module, () => module.forward(...inputs), {
       onLayerOutput: (layer, outs) => {
         if (!ours.has(layer.path) && outs[0]) ours.set(layer.path, { type: layer.type, t: outs[0].contiguous().dataSync(), shape: [...outs[0].shape] });

@@ -12,7 +12,7 @@
  */
 
 import { InterpretError, loadUserModule, moduleClasses, PyTuple, type PyValue } from '../interpret/index';
-import { AttentionCapture, Generator, nn, randn, Tensor, TorchError, traceForward, type CapturedAttention } from '../runtime/index';
+import { AttentionCapture, Generator, nn, randn, Tensor, tensor, TorchError, traceForward, type CapturedAttention } from '../runtime/index';
 import type { PreviewModuleMessage } from '../protocol/preview';
 import type { AttentionMap } from '../protocol/preview-worker';
 
@@ -111,15 +111,27 @@ function toMap(m: CapturedAttention, className: string): AttentionMap {
   return { path: m.path || className, source: m.source, shape, items, heads, L, S, data, itemsRead, channel: false };
 }
 
-/** Runs the class on seeded inputs of the given shapes and describes the run for the preview panel. */
 /** A checkpoint to load into the module before the run: its name as shown and its state_dict. */
 export interface ModuleWeights {
   readonly file: string;
   readonly tensors: ReadonlyMap<string, Tensor>;
 }
 
-export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0, where: ImportContext = {}, weights?: ModuleWeights): Promise<PreviewModuleMessage> {
-  const base: PreviewModuleMessage = { type: 'module', file, className, inputs: shapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
+/** A tensor given for forward's first input (an image the panel resized and normalised), in place of the seeded draw. */
+export interface GivenInput {
+  /** Where it came from, as shown (the image's file name). */
+  readonly from: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/**
+ * Runs the class on seeded inputs of the given shapes (the first one `given` instead, when there
+ * is one: its shape replaces the first shape) and describes the run for the preview panel.
+ */
+export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0, where: ImportContext = {}, weights?: ModuleWeights, given?: GivenInput): Promise<PreviewModuleMessage> {
+  const runShapes = given ? [[...given.shape], ...shapes.slice(1)] : shapes;
+  const base: PreviewModuleMessage = { type: 'module', file, className, inputs: runShapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0, ...(given ? { inputFrom: given.from } : {}) };
   const gen = new Generator(seed);
   try {
     const { module } = await loadUserModule(source, { file, className, generator: gen, ...where });
@@ -134,7 +146,8 @@ export async function runModulePreview(source: string, file: string, className: 
         throw e;
       }
     }
-    const inputs = shapes.map((s) => randn(s, gen));
+    if (given && given.data.length !== given.shape.reduce((p, d) => p * d, 1)) return { ...base, error: `${given.from}: ${given.data.length} values do not fill the shape (${given.shape.join(', ')})` };
+    const inputs = runShapes.map((s, i) => (i === 0 && given ? tensor(given.data, { shape: [...given.shape] }) : randn(s, gen)));
     const t0 = performance.now();
     const capture = new AttentionCapture();
     const trace = traceForward(module, () => module.forward(...inputs), { onKernel: capture.onKernel });

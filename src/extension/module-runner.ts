@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { PyTuple, type PyValue } from '../interpret/index';
 import { Tensor, tensor, type DType } from '../runtime/index';
 import type { ModuleCompare, PreviewModuleMessage } from '../protocol/preview';
-import type { ImportContext, ModuleWeights } from './module-preview';
+import type { GivenInput, ImportContext, ModuleWeights } from './module-preview';
 
 /** A PyValue as structured-clone data (tuples marked). */
 export type Plain = null | number | boolean | string | Plain[] | { tuple: Plain[] };
@@ -45,9 +45,11 @@ export interface ModuleRunRequest {
   weights?: { file: string; tensors: [string, number[], DType, Float32Array][] };
   /** Compare with PyTorch instead of a preview run: the interpreter, `python/compare_module.py`, the time limit. */
   compare?: { python: string; script: string; timeoutMs?: number };
+  /** forward's first input, given (an image) rather than drawn. */
+  given?: { from: string; shape: number[]; data: Float32Array };
 }
 
-export function request(source: string, file: string, className: string, shapes: readonly number[][], seed: number, where: ImportContext, weights?: ModuleWeights): ModuleRunRequest {
+export function request(source: string, file: string, className: string, shapes: readonly number[][], seed: number, where: ImportContext, weights?: ModuleWeights, given?: GivenInput): ModuleRunRequest {
   return {
     source,
     file,
@@ -59,11 +61,12 @@ export function request(source: string, file: string, className: string, shapes:
     ...(where.args ? { args: where.args.map(encode) } : {}),
     ...(where.kwargs ? { kwargs: [...where.kwargs].map(([k, v]): [string, Plain] => [k, encode(v)]) } : {}),
     ...(weights ? { weights: { file: weights.file, tensors: [...weights.tensors].map(([k, t]): [string, number[], DType, Float32Array] => [k, [...t.shape], t.dtype, t.contiguous().dataSync()]) } } : {}),
+    ...(given ? { given: { from: given.from, shape: [...given.shape], data: given.data } } : {}),
   };
 }
 
 /** The worker's side: the request as `runModulePreview`'s arguments. */
-export function unpack(r: ModuleRunRequest): { where: ImportContext; weights?: ModuleWeights } {
+export function unpack(r: ModuleRunRequest): { where: ImportContext; weights?: ModuleWeights; given?: GivenInput } {
   const where: ImportContext = {
     ...(r.path ? { path: r.path } : {}),
     ...(r.importRoots ? { importRoots: r.importRoots } : {}),
@@ -71,7 +74,7 @@ export function unpack(r: ModuleRunRequest): { where: ImportContext; weights?: M
     ...(r.kwargs ? { kwargs: new Map(r.kwargs.map(([k, v]) => [k, decode(v)])) } : {}),
   };
   const weights = r.weights ? { file: r.weights.file, tensors: new Map<string, Tensor>(r.weights.tensors.map(([k, shape, dtype, data]) => [k, tensor(data, { shape, dtype })])) } : undefined;
-  return { where, weights };
+  return { where, weights, ...(r.given ? { given: r.given } : {}) };
 }
 
 export interface RunnerOptions {
@@ -93,7 +96,7 @@ type CancelToken = { onCancellationRequested(f: () => void): unknown; isCancella
 
 /** Runs one preview request on a fresh thread; `cancel` (a signal from the progress notification) terminates it. */
 export function runModuleInWorker(o: RunnerOptions, req: ModuleRunRequest, cancel?: CancelToken): Promise<PreviewModuleMessage> {
-  const base: PreviewModuleMessage = { type: 'module', file: req.file, className: req.className, inputs: req.shapes.map((s, i) => ({ name: `input${i}`, shape: s })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
+  const base: PreviewModuleMessage = { type: 'module', file: req.file, className: req.className, inputs: (req.given ? [req.given.shape, ...req.shapes.slice(1)] : req.shapes).map((s, i) => ({ name: `input${i}`, shape: s })), ...(req.given ? { inputFrom: req.given.from } : {}), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
   return inWorker<PreviewModuleMessage>(o, req, (error) => ({ ...base, error }), cancel);
 }
 

@@ -13,14 +13,14 @@ import { unpack, type ModuleRunRequest } from './module-runner';
 async function main(): Promise<void> {
   const r = workerData as ModuleRunRequest;
   try {
-    const { where, weights } = unpack(r);
+    const { where, weights, given } = unpack(r);
     if (r.compare) {
       if (!where.path) throw new Error('Compare with PyTorch needs the file on disk');
-      const message = await compareWithTorch({ ...r.compare, source: r.source, file: r.file, className: r.className, shapes: r.shapes, seed: r.seed, where: { ...where, path: where.path }, weights });
+      const message = await compareWithTorch({ ...r.compare, source: r.source, file: r.file, className: r.className, shapes: r.shapes, seed: r.seed, where: { ...where, path: where.path }, weights, given });
       parentPort!.postMessage({ type: 'result', message });
       return;
     }
-    const message = await runModulePreview(r.source, r.file, r.className, r.shapes, r.seed, where, weights);
+    const message = await runModulePreview(r.source, r.file, r.className, r.shapes, r.seed, where, weights, given);
     parentPort!.postMessage({ type: 'result', message });
   } catch (e) {
     parentPort!.postMessage({ type: 'error', message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });

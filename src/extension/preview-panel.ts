@@ -9,7 +9,9 @@
  *
  * The extension's part is the catalog (what to build, shapes at the user's dims; loaded on first
  * use from `preview-model.ts`, so activation does not pay for it) and the file system (a
- * `.safetensors` file the user picks is read here and sent as bytes). It runs no block itself.
+ * `.safetensors` file or an image the user picks is read here and sent as bytes). It runs no
+ * block itself; a user module it runs again through the rerun the *Preview module* command
+ * gave it, with a checkpoint and/or the page's image tensor (validated on receipt).
  */
 
 import * as crypto from 'node:crypto';
@@ -29,11 +31,27 @@ function model(): Promise<typeof import('./preview-model')> {
 /** Weights files above this are refused before reading (the webview holds them in memory twice). */
 const MAX_WEIGHTS_BYTES = 1 << 30;
 
-/** Runs the module shown in PyTorch and compares it layer by layer (undefined: cancelled or refused). */
-export type ModuleComparer = (weights?: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<ModuleCompare | undefined>;
+/** Image files above this are refused before reading (the page decodes them whole). */
+const MAX_IMAGE_BYTES = 64 << 20;
 
-/** Runs the module shown again with a checkpoint's tensors. */
-export type ModuleRerun = (weights: { file: string; tensors: ReadonlyMap<string, Tensor> }) => Promise<PreviewModuleMessage | undefined>;
+/** A checkpoint's tensors, as the rerun takes them. */
+export interface RerunWeights {
+  file: string;
+  tensors: ReadonlyMap<string, Tensor>;
+}
+
+/** The module's first input, given (the page's image, resized and normalised). */
+export interface RerunInput {
+  from: string;
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** Runs the module shown again with a checkpoint's tensors and/or a given first input (the rest as before). */
+export type ModuleRerun = (o: { weights?: RerunWeights; input?: RerunInput }) => Promise<PreviewModuleMessage | undefined>;
+
+/** Runs the module shown in PyTorch, with what it was last run with, and compares it layer by layer (undefined: cancelled or refused). */
+export type ModuleComparer = (o: { weights?: RerunWeights; input?: RerunInput }) => Promise<ModuleCompare | undefined>;
 
 export class PreviewPanels implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -43,9 +61,10 @@ export class PreviewPanels implements vscode.Disposable {
   private module: PreviewModuleMessage | undefined;
   /** Runs the module shown again with a checkpoint's state_dict (set by the command that ran it). */
   private rerun: ModuleRerun | undefined;
-  /** Compares the module shown with PyTorch (set by the command that ran it), and the checkpoint it runs with. */
+  /** What the module shown was last run with, kept so that loading weights keeps the image and the other way round. */
+  private rerunWith: { weights?: RerunWeights; input?: RerunInput } = {};
+  /** Compares the module shown with PyTorch (set by the command that ran it). */
   private comparer: ModuleComparer | undefined;
-  private moduleWeights: { file: string; tensors: ReadonlyMap<string, Tensor> } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** The last run the webview reported (integration tests read it through the extension's API). */
   lastReport: { backend: string; adapter: string; reason: string; forwardMs: number; error?: string } | undefined;
@@ -87,7 +106,7 @@ export class PreviewPanels implements vscode.Disposable {
     this.module = m;
     this.rerun = rerun;
     this.comparer = compare;
-    this.moduleWeights = weights;
+    this.rerunWith = weights ? { weights } : {};
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
       this.panel.title = `Preview: ${m.className}`;
@@ -184,11 +203,29 @@ export class PreviewPanels implements vscode.Disposable {
         if (!this.module || !this.rerun) return;
         const picked = await this.pickCheckpoint();
         if (!picked) return;
-        const next = await this.rerun(picked);
+        const next = await this.rerun({ ...this.rerunWith, weights: picked });
         if (!next) return;
-        this.moduleWeights = picked;
+        this.rerunWith = { ...this.rerunWith, weights: picked };
         if (next.error) this.log.warn(`preview of ${next.className} with ${picked.file} stopped: ${next.error}`);
         else this.log.info(`preview of ${next.className} with ${picked.file}: ${next.weights?.missing.length ?? 0} keys missing, ${next.weights?.unexpected.length ?? 0} unexpected`);
+        this.module = next;
+        await this.post(next);
+        return;
+      }
+      case 'loadImage': {
+        if (!this.module) return;
+        const image = await this.pickImage();
+        if (image) await this.post(image);
+        return;
+      }
+      case 'moduleInput': {
+        if (!this.module || !this.rerun) return;
+        const input = { from: m.from, shape: m.shape, data: m.data };
+        const next = await this.rerun({ ...this.rerunWith, input });
+        if (!next) return;
+        this.rerunWith = { ...this.rerunWith, input };
+        if (next.error) this.log.warn(`preview of ${next.className} on ${m.from} stopped: ${next.error}`);
+        else this.log.info(`preview of ${next.className} on ${m.from} (${m.shape.join('×')})`);
         this.module = next;
         await this.post(next);
         return;
@@ -196,7 +233,7 @@ export class PreviewPanels implements vscode.Disposable {
       case 'compareModule': {
         if (!this.module || !this.comparer) return;
         const shown = this.module;
-        const compare = await this.comparer(this.moduleWeights);
+        const compare = await this.comparer(this.rerunWith);
         if (!compare || this.module !== shown) return;
         if (compare.error) this.log.warn(`Compare with PyTorch (${shown.className}): ${compare.error}`);
         else this.log.info(`Compare with PyTorch (${shown.className}, torch ${compare.torch}): largest |Δ| ${Math.max(0, ...compare.layers.map((l) => l.maxAbsDiff ?? 0)).toExponential(2)}`);
@@ -232,6 +269,25 @@ export class PreviewPanels implements vscode.Disposable {
       return { file: name, tensors };
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not load ${name}: ${e instanceof CheckpointError ? `it is ${e.message}` : (e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Lets the user pick a PNG or JPEG for the module's input; its bytes go to the page, which decodes, resizes and normalises them. */
+  private async pickImage(): Promise<PreviewToWebview | undefined> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg'] }, openLabel: 'Use as input' });
+    const uri = picked?.[0];
+    if (!uri) return undefined;
+    const name = uri.path.split('/').pop() ?? uri.path;
+    try {
+      const stat = await vscode.workspace.fs.stat(uri);
+      if (stat.size > MAX_IMAGE_BYTES) {
+        void vscode.window.showErrorMessage(`${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview reads images of at most 64 MiB.`);
+        return undefined;
+      }
+      return { type: 'image', fileName: name, bytes: new Uint8Array(await vscode.workspace.fs.readFile(uri)) };
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not read ${name}: ${(e as Error).message}`);
       return undefined;
     }
   }

@@ -123,6 +123,8 @@ export interface PreviewModuleMessage {
   compareAvailable?: boolean;
   /** The last *Compare with PyTorch* of this run: the largest |Δ| per layer, or why it could not run. */
   compare?: ModuleCompare;
+  /** The run's first input was given rather than drawn at random: the name of what it came from (an image file), as shown. */
+  inputFrom?: string;
   /** The checkpoint the run loaded (non-strictly: the keys it left at their initial values and those it ignored); absent for seeded weights. */
   weights?: { file: string; missing: string[]; unexpected: string[] };
   error?: string;
@@ -136,7 +138,14 @@ export interface ModuleCompare {
   layers: { path: string; type: string; maxAbsDiff: number | null; note?: string }[];
 }
 
-export type PreviewToWebview = PreviewInitMessage | PreviewResolvedMessage | PreviewWeightsMessage | PreviewWeightsErrorMessage | PreviewModuleMessage;
+/** extension → webview: an image file (PNG or JPEG) the user picked as the module's input, as bytes; the page decodes it. */
+export interface PreviewImageMessage {
+  type: 'image';
+  fileName: string;
+  bytes: Uint8Array;
+}
+
+export type PreviewToWebview = PreviewInitMessage | PreviewResolvedMessage | PreviewWeightsMessage | PreviewWeightsErrorMessage | PreviewModuleMessage | PreviewImageMessage;
 
 /** webview → extension: the script listens; reply with `init`. */
 export interface PreviewReadyMessage {
@@ -174,6 +183,23 @@ export interface PreviewCompareModuleMessage {
   type: 'compareModule';
 }
 
+/** webview → extension: let the user pick an image (PNG, JPEG) as the module's input; reply with `image` (nothing when cancelled). */
+export interface PreviewLoadImageMessage {
+  type: 'loadImage';
+}
+
+/**
+ * webview → extension: run the module shown again with this tensor as its first input (the
+ * picked image, resized and normalised, `(N, C, H, W)`); the other inputs stay seeded. `from`
+ * names where it came from, as shown. Reply with `module`.
+ */
+export interface PreviewModuleInputMessage {
+  type: 'moduleInput';
+  from: string;
+  shape: number[];
+  data: Float32Array;
+}
+
 /** webview → extension: what ran where, for the output channel (and the end-to-end test). */
 export interface PreviewReportMessage {
   type: 'report';
@@ -184,7 +210,7 @@ export interface PreviewReportMessage {
   error?: string;
 }
 
-export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewLoadModuleWeightsMessage | PreviewCompareModuleMessage | PreviewReportMessage;
+export type PreviewFromWebview = PreviewReadyMessage | PreviewResolveMessage | PreviewPickBlockMessage | PreviewLoadWeightsMessage | PreviewLoadModuleWeightsMessage | PreviewCompareModuleMessage | PreviewLoadImageMessage | PreviewModuleInputMessage | PreviewReportMessage;
 
 // ------------------------------------------------------------------ validation on receipt
 
@@ -289,11 +315,11 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
       return Number.isSafeInteger(x.seq) && isDims(x.dims) && Array.isArray(x.inputs) && x.inputs.every(isInput) && Array.isArray(x.outputs) && x.outputs.every(isOutput) && isStrings(x.issues)
         ? (x as unknown as PreviewResolvedMessage)
         : undefined;
-    case 'weights': {
+    case 'weights':
+    case 'image': {
       // Typed arrays may arrive as another view type or a bare ArrayBuffer, depending on the host's serializer.
-      const b = x.bytes;
-      const bytes = b instanceof Uint8Array ? b : b instanceof ArrayBuffer ? new Uint8Array(b) : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined;
-      return typeof x.fileName === 'string' && bytes ? { type: 'weights', fileName: x.fileName, bytes } : undefined;
+      const bytes = asBytes(x.bytes);
+      return typeof x.fileName === 'string' && bytes ? { type: x.type, fileName: x.fileName, bytes } : undefined;
     }
     case 'weightsError':
       return typeof x.message === 'string' && typeof x.cancelled === 'boolean' ? { type: 'weightsError', message: x.message, cancelled: x.cancelled } : undefined;
@@ -315,6 +341,7 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
         (x.weights === undefined || isModuleWeights(x.weights)) &&
         (x.compareAvailable === undefined || typeof x.compareAvailable === 'boolean') &&
         (x.compare === undefined || isCompare(x.compare)) &&
+        (x.inputFrom === undefined || typeof x.inputFrom === 'string') &&
         (x.error === undefined || typeof x.error === 'string')
         ? (x as unknown as PreviewModuleMessage)
         : undefined;
@@ -326,6 +353,35 @@ export function parsePreviewToWebview(x: unknown): PreviewToWebview | undefined 
 function isCompare(c: unknown): boolean {
   const layer = (l: unknown) => isObj(l) && typeof l.path === 'string' && typeof l.type === 'string' && (l.maxAbsDiff === null || (typeof l.maxAbsDiff === 'number' && l.maxAbsDiff >= 0)) && (l.note === undefined || typeof l.note === 'string');
   return isObj(c) && typeof c.python === 'string' && (c.torch === undefined || typeof c.torch === 'string') && (c.error === undefined || typeof c.error === 'string') && Array.isArray(c.layers) && c.layers.length <= 100_000 && c.layers.every(layer);
+}
+
+function asBytes(b: unknown): Uint8Array | undefined {
+  return b instanceof Uint8Array ? b : b instanceof ArrayBuffer ? new Uint8Array(b) : ArrayBuffer.isView(b) ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : undefined;
+}
+
+/** Values a given input may hold (3 × 1024 × 1024 is about 3.1 M): larger is refused before it is copied. */
+export const MAX_INPUT_VALUES = 1 << 22;
+
+/** Float32 data however the serializer delivered it (a Float32Array, another view, or its ArrayBuffer); undefined for anything else. */
+function asFloats(d: unknown): Float32Array | undefined {
+  if (d instanceof Float32Array) return d;
+  const bytes = asBytes(d);
+  if (!bytes || bytes.byteLength % 4) return undefined;
+  // A copy: the view's offset need not be 4-aligned.
+  return new Float32Array(bytes.slice().buffer);
+}
+
+/** The `moduleInput` message when its shape is 1 to 8 sizes ≥ 1, its data has exactly that many finite values, and it is not too large. */
+function parseModuleInput(x: Obj): PreviewModuleInputMessage | undefined {
+  if (typeof x.from !== 'string' || x.from.length > 500) return undefined;
+  if (!Array.isArray(x.shape) || x.shape.length < 1 || x.shape.length > 8 || !x.shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 1 && (d as number) <= MAX_DIM)) return undefined;
+  const shape = x.shape as number[];
+  const n = shape.reduce((p, d) => p * d, 1);
+  if (n > MAX_INPUT_VALUES) return undefined;
+  const data = asFloats(x.data);
+  if (!data || data.length !== n) return undefined;
+  for (const v of data) if (!Number.isFinite(v)) return undefined;
+  return { type: 'moduleInput', from: x.from, shape: [...shape], data };
 }
 
 function isModuleWeights(w: unknown): boolean {
@@ -350,6 +406,10 @@ export function parsePreviewFromWebview(x: unknown): PreviewFromWebview | undefi
       return { type: 'loadModuleWeights' };
     case 'compareModule':
       return { type: 'compareModule' };
+    case 'loadImage':
+      return { type: 'loadImage' };
+    case 'moduleInput':
+      return parseModuleInput(x);
     case 'report':
       return (x.backend === 'webgpu' || x.backend === 'cpu') &&
         typeof x.adapter === 'string' &&

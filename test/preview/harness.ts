@@ -74,13 +74,13 @@ function themeCss(t: Theme): string {
 /** Stands in for VS Code's webview API: state in sessionStorage, messages to the Node binding. */
 const SHIM = `
 window.acquireVsCodeApi = () => ({
-  postMessage: (m) => window.__afHost(JSON.stringify(m)),
+  postMessage: (m) => window.__afHost(JSON.stringify(m, (k, v) => (v instanceof Float32Array ? { __f32: Array.from(v) } : v))),
   getState: () => JSON.parse(sessionStorage.getItem('af-state') || 'null'),
   setState: (s) => sessionStorage.setItem('af-state', JSON.stringify(s)),
 });
 document.body.classList.add(new URL(location.href).searchParams.get('cls') || 'vscode-dark');
 window.__afDeliver = (m) => {
-  if (m && m.type === 'weights') m.bytes = new Uint8Array(m.bytes);
+  if (m && (m.type === 'weights' || m.type === 'image')) m.bytes = new Uint8Array(m.bytes);
   if (m && m.type === 'module' && m.maps) for (const x of m.maps) if (x.data) x.data = new Float32Array(x.data);
   window.postMessage(m, '*');
 };
@@ -151,6 +151,10 @@ export interface Host {
   send(m: PreviewToWebview): Promise<void>;
   /** Weights bytes to answer the next `loadWeights` with. */
   nextWeights?: { fileName: string; bytes: Uint8Array };
+  /** Image bytes to answer `loadImage` with (as the extension's open dialog would). */
+  nextImage?: { fileName: string; bytes: Uint8Array };
+  /** What the extension does with a `moduleInput` (run the module on it and send `module`). */
+  onModuleInput?: (m: Extract<PreviewFromWebview, { type: 'moduleInput' }>) => Promise<void>;
 }
 
 /** Opens the preview of `blockId` in a new page, answering its messages like the extension does. */
@@ -165,7 +169,7 @@ export async function openPreview(browser: Browser, server: Server, blockId: str
   const host: Host = {
     received: [],
     send: async (m) => {
-      const wire = m.type === 'weights' ? { ...m, bytes: Array.from(m.bytes) } : m.type === 'module' ? { ...m, maps: m.maps?.map((x) => ({ ...x, data: x.data ? Array.from(x.data) : null })) } : m;
+      const wire = m.type === 'weights' || m.type === 'image' ? { ...m, bytes: Array.from(m.bytes) } : m.type === 'module' ? { ...m, maps: m.maps?.map((x) => ({ ...x, data: x.data ? Array.from(x.data) : null })) } : m;
       await page.evaluate((x) => (globalThis as unknown as PageGlobals).__afDeliver(x), wire as unknown);
     },
   };
@@ -174,7 +178,8 @@ export async function openPreview(browser: Browser, server: Server, blockId: str
     return { type: 'init', blocks: previewBlockList(), ...('block' in r ? { block: r.block } : { block: null, error: r.error }) };
   };
   await page.exposeFunction('__afHost', async (json: string) => {
-    const m = parsePreviewFromWebview(JSON.parse(json));
+    // Float32Arrays cross the binding tagged (`__f32`), as VS Code's serializer carries typed arrays.
+    const m = parsePreviewFromWebview(JSON.parse(json, (_k, v: unknown) => (v && typeof v === 'object' && Array.isArray((v as { __f32?: unknown }).__f32) ? Float32Array.from((v as { __f32: number[] }).__f32) : v)));
     if (!m) return;
     host.received.push(m);
     switch (m.type) {
@@ -190,6 +195,12 @@ export async function openPreview(browser: Browser, server: Server, blockId: str
         return;
       case 'loadWeights':
         await host.send(host.nextWeights ? { type: 'weights', ...host.nextWeights } : { type: 'weightsError', message: 'No file was picked.', cancelled: true });
+        return;
+      case 'loadImage':
+        if (host.nextImage) await host.send({ type: 'image', ...host.nextImage });
+        return;
+      case 'moduleInput':
+        await host.onModuleInput?.(m);
         return;
       default:
         return;

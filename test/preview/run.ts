@@ -15,14 +15,19 @@
  * anyway, which clears the refusal, names the layer running, and is cancelled by terminating the
  * worker; the head grid shows every head, labelled, and enlarges the one clicked; the value under
  * the pointer is shown in a tooltip at the pointer, inside the viewport, with axis labels and
- * ticks and a keyboard cell cursor.
- * Screenshots: test-results/preview-<block>-<mode>.png, preview-head-grid-<block>-<mode>.png. Prints `N passed, N failed`; needs
+ * ticks and a keyboard cell cursor. A user's ViT-style module (CPU): "Use an image…" with a PNG
+ * the suite writes sends the image resized and ImageNet-normalised, and the class token's
+ * attention (mean and per head) and the rollout are painted over it with the values computed in
+ * Node, and a click on a patch makes it the query; bytes that are no image get a one-line
+ * refusal and no run.
+ * Screenshots: test-results/preview-<block>-<mode>.png, preview-head-grid-<block>-<mode>.png, preview-image-overlay-cpu.png. Prints `N passed, N failed`; needs
  * `npm run build` first (the npm script does it).
  */
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { previewBlock } from '../../src/extension/preview-model';
 import { runModulePreview } from '../../src/extension/module-preview';
@@ -32,6 +37,8 @@ import { Generator, serializeSafetensors, Tensor } from '../../src/runtime/index
 import { instantiateBlock } from '../../src/twins/registry';
 import { makeInputs, mapSlice, prepare, runOnce } from '../../webview/preview/engine';
 import type { RunResult } from '../../webview/preview/engine';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, patchGrid, resizeRGBA, rgbaToCHW } from '../../webview/preview/image-input';
+import { meanOverHeads, rollout } from '../../webview/preview/rollout';
 import { launch, openPreview, ROOT, settled, startServer } from './harness';
 import type { PageCanvas, PageGlobals } from './page';
 import type { Mode, Server } from './harness';
@@ -560,6 +567,114 @@ async function moduleSteps(browser: Browser, server: Server, mode: Mode): Promis
   }
 }
 
+/** A PNG of W×H RGBA pixels (8-bit, no interlace), written here so the suite needs no binary fixture. */
+function png(W: number, H: number, rgba: Uint8Array): Uint8Array {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(W, 0);
+  ihdr.writeUInt32BE(H, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  // Filter type 0 (none) before every row.
+  const raw = Buffer.concat(Array.from({ length: H }, (_, y) => Buffer.concat([Buffer.from([0]), Buffer.from(rgba.subarray(y * W * 4, (y + 1) * W * 4))])));
+  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
+}
+
+/** An image as the input of a ViT-style module (issue "Preview any module", item 4): the map over the patch grid and the rollout are drawn over it. */
+async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise<void> {
+  const { page, host, errors } = await openPreview(browser, server, 'multihead-attention');
+  try {
+    await settled(page);
+    const src = fs.readFileSync(path.join(ROOT, 'test/fixtures/user-modules/tiny_vit.py'), 'utf8');
+    const first = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[1, 3, 16, 16]]);
+    // 40×24: red on the left, blue on the right, a green band along the top; resized to the input's 16×16.
+    const rgba = new Uint8Array(40 * 24 * 4);
+    for (let p = 0; p < 40 * 24; p++) rgba.set(p < 40 * 4 ? [0, 255, 0, 255] : p % 40 < 20 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
+    host.nextImage = { fileName: 'halves.png', bytes: png(40, 24, rgba) };
+    let given: { from: string; shape: number[]; data: Float32Array } | undefined;
+    let run: Awaited<ReturnType<typeof runModulePreview>> | undefined;
+    host.onModuleInput = async (m) => {
+      given = m;
+      run = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[1, 3, 16, 16]], 0, {}, undefined, m);
+      await host.send(run);
+    };
+    await step(`${mode} image: an image is resized, normalised and run; its attention and rollout are drawn over it`, async () => {
+      assert.equal(first.error, undefined);
+      await host.send(first);
+      await page.locator('#use-image').click({ timeout: 20000 });
+      await page.locator('#overlay-rollout').waitFor({ timeout: 60000 });
+      assert.ok(given && run);
+      assert.deepEqual(given.shape, [1, 3, 16, 16]);
+      assert.equal(given.from, 'halves.png');
+      // The decoded pixels resized and normalised with ImageNet's statistics, as Node computes them.
+      const want = rgbaToCHW(resizeRGBA(rgba, 40, 24, 16, 16), 16, 16, IMAGENET_MEAN, IMAGENET_STD);
+      assert.ok(maxDiff(given.data, want) <= 1e-6, 'the input is the image, resized and normalised');
+      assert.ok(Math.abs(given.data[16 * 16 * 2 - 1] - (0 - 0.456) / 0.224) < 1e-6 && Math.abs(given.data[0] - (0 - 0.485) / 0.229) < 1e-6, 'no red in the green band at the top left, no green in the blue at the bottom right');
+      const overlays = (await page.evaluate(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.overlays)) as { kind: string; head?: number; g: number; values: number[] }[];
+      assert.deepEqual(overlays.map((o) => [o.kind, o.head ?? null, o.g]), [['mean', null, 4], ['head', 0, 4], ['head', 1, 4], ['rollout', null, 4]]);
+      const grid = patchGrid(17)!;
+      const map = run.maps![0];
+      assert.ok(maxDiff(overlays[0].values, attentionOverPatches(mapSlice(map, 0, 'mean'), 17, 17, grid)) <= 1e-6, "the mean overlay is the class token's row");
+      const r = rollout(run.maps!.map((x) => meanOverHeads(x.data!, x.heads, 17)), 17)!;
+      assert.ok(maxDiff(overlays[3].values, Array.from(r.subarray(1, 17))) <= 1e-6, "the rollout overlay is the class token's row of the rollout");
+      // The overlay canvas was painted: no transparent pixel, and more than the image's two colours.
+      const px = await page.evaluate(() => {
+        const c = (globalThis as unknown as PageGlobals).document.getElementById('overlay-rollout') as unknown as PageCanvas;
+        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        const colours = new Set<string>();
+        let transparent = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] < 255) transparent++;
+          colours.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+        }
+        return { transparent, colours: colours.size };
+      });
+      assert.equal(px.transparent, 0);
+      assert.ok(px.colours > 8, `${px.colours} colours`);
+      await page.screenshot({ path: path.join(RESULTS, `preview-image-overlay-${mode}.png`), fullPage: true });
+      assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), []);
+    });
+    await step(`${mode} image: clicking a patch makes it the query of every overlay`, async () => {
+      const box = (await page.locator('#overlay-mean').boundingBox())!;
+      // Patch (1, 2) of the 4×4 grid: query 1 + 1·4 + 2 = 7 (the class token is query 0).
+      await page.locator('#overlay-mean').click({ position: { x: (2.5 / 4) * box.width, y: (1.5 / 4) * box.height } });
+      await page.waitForFunction(() => /patch \(1, 2\)'s attention/.test((globalThis as unknown as PageGlobals).document.getElementById('image-attention')?.textContent ?? ''), undefined, { timeout: 10000 });
+      const overlays = (await page.evaluate(() => (globalThis as unknown as PageGlobals).__attentionForgePreview?.overlays)) as { kind: string; values: number[] }[];
+      const grid = patchGrid(17)!;
+      assert.ok(run);
+      assert.ok(maxDiff(overlays[0].values, attentionOverPatches(mapSlice(run.maps![0], 0, 'mean'), 17, 17, grid, 7)) <= 1e-6, "the mean overlay is query 7's row");
+      const r = rollout(run.maps!.map((x) => meanOverHeads(x.data!, x.heads, 17)), 17)!;
+      assert.ok(maxDiff(overlays[3].values, Array.from(r.subarray(7 * 17 + 1, 8 * 17))) <= 1e-6, "the rollout overlay is query 7's row of the rollout");
+    });
+    await step(`${mode} image: bytes that are no image are refused with one line; nothing is run`, async () => {
+      given = undefined;
+      host.nextImage = { fileName: 'broken.png', bytes: new Uint8Array([1, 2, 3, 4]) };
+      await page.locator('#use-image').click();
+      await page.locator('#image-error').waitFor({ timeout: 20000 });
+      assert.match(await page.locator('#image-error').innerText(), /^broken\.png could not be read as an image .*; pick a PNG or JPEG file\.$/);
+      assert.equal(given, undefined);
+    });
+  } finally {
+    await page.close();
+  }
+}
+
 async function main(): Promise<void> {
   const server = await startServer();
   try {
@@ -577,6 +692,7 @@ async function main(): Promise<void> {
         if (mode === 'cpu') await runSteps(browser, server, mode);
         if (mode === 'cpu') await themeSteps(browser, server, mode);
         if (mode === 'cpu') await moduleSteps(browser, server, mode);
+        if (mode === 'cpu') await imageSteps(browser, server, mode);
       } finally {
         await browser.close();
       }

@@ -79,6 +79,29 @@ describe('preview module', function () {
     }
   });
 
+  it('runs on a given first input (an image) instead of a seeded one, and names it', async function () {
+    const src = read('tiny_vit.py');
+    const seeded = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[2, 3, 16, 16]]);
+    assert.equal(seeded.error, undefined);
+    assert.equal(seeded.inputFrom, undefined);
+    // One map per block over the class token and a 4×4 patch grid: 17 × 17.
+    assert.deepEqual(seeded.maps?.map((x) => [x.path, x.shape]), [['blocks.0.attn', [2, 2, 17, 17]], ['blocks.1.attn', [2, 2, 17, 17]]]);
+    const data = Float32Array.from({ length: 3 * 16 * 16 }, (_, i) => Math.sin(i));
+    const given = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[2, 3, 16, 16]], 0, {}, undefined, { from: 'cat.png', shape: [1, 3, 16, 16], data });
+    assert.equal(given.error, undefined);
+    assert.equal(given.inputFrom, 'cat.png');
+    assert.deepEqual(given.inputs, [{ name: 'input0', shape: [1, 3, 16, 16] }]);
+    assert.deepEqual(given.outputs, [{ name: 'output', shape: [1, 10] }]);
+    assert.deepEqual(parsePreviewToWebview(given), given);
+    // The same weights (same seed), another input: other attention than the seeded input's first item.
+    const other = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[1, 3, 16, 16]]);
+    assert.notDeepEqual([...given.maps![0].data!], [...other.maps![0].data!]);
+    const again = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[2, 3, 16, 16]], 0, {}, undefined, { from: 'cat.png', shape: [1, 3, 16, 16], data });
+    assert.deepEqual([...again.maps![1].data!], [...given.maps![1].data!], 'deterministic');
+    const short = await runModulePreview(src, 'tiny_vit.py', 'TinyViT', [[1, 3, 16, 16]], 0, {}, undefined, { from: 'cat.png', shape: [1, 3, 16, 16], data: data.subarray(1) });
+    assert.match(short.error ?? '', /^cat\.png: 767 values do not fill the shape \(1, 3, 16, 16\)/);
+  });
+
   it("captures a fused scaled_dot_product_attention's weights by layer, recomputed on its weights path", async function () {
     const m = await runModulePreview(read('encoder_layer.py'), 'encoder_layer.py', 'Encoder', [[2, 7, 32]]);
     assert.equal(m.error, undefined);

@@ -43,6 +43,16 @@ describe('preview module on its own thread', function () {
     assert.deepEqual(m.weights, { file: 'head.pt', missing: [], unexpected: [] });
   });
 
+  it('passes a given input (an image) across intact', async function () {
+    const source = 'import torch.nn as nn\n\nclass Pool(nn.Module):\n    def forward(self, x):\n        return x.mean(dim=(2, 3))\n';
+    const data = Float32Array.from({ length: 12 }, (_, i) => i);
+    const m = await runModuleInWorker({ script: SCRIPT }, request(source, 'pool.py', 'Pool', [[2, 3, 8, 8]], 0, {}, undefined, { from: 'dot.png', shape: [1, 3, 2, 2], data }));
+    assert.equal(m.error, undefined);
+    assert.equal(m.inputFrom, 'dot.png');
+    assert.deepEqual(m.inputs, [{ name: 'input0', shape: [1, 3, 2, 2] }]);
+    assert.deepEqual(m.outputs, [{ name: 'output', shape: [1, 3] }]);
+  });
+
   it('ends a run at Cancel, whatever the code is doing', async function () {
     const source = 'import torch.nn as nn\n\nclass Spin(nn.Module):\n    def forward(self, x):\n        n = 0\n        while True:\n            n += 1\n        return x\n';
     let cancel: (() => void) | undefined;

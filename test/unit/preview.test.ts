@@ -47,6 +47,41 @@ describe('preview protocol', function () {
     assert.ok(parsePreviewToWebview({ type: 'weights', fileName: 'a', bytes: new Uint8Array(2) }));
   });
 
+  it('accepts an image and a given module input only when well-formed', function () {
+    assert.deepEqual(parsePreviewFromWebview({ type: 'loadImage' }), { type: 'loadImage' });
+    assert.ok(parsePreviewToWebview({ type: 'image', fileName: 'cat.png', bytes: new Uint8Array(3) }));
+    assert.equal(parsePreviewToWebview({ type: 'image', fileName: 'cat.png', bytes: [1, 2, 3] }), undefined);
+    assert.equal(parsePreviewToWebview({ type: 'image', bytes: new Uint8Array(3) }), undefined);
+    const data = Float32Array.from({ length: 12 }, (_, i) => i / 10);
+    const good = { type: 'moduleInput', from: 'cat.png', shape: [1, 3, 2, 2], data };
+    assert.deepEqual(parsePreviewFromWebview(good), good);
+    // The serializer may deliver the buffer alone, or another view of it.
+    assert.deepEqual(parsePreviewFromWebview({ ...good, data: data.buffer }), good);
+    assert.deepEqual(parsePreviewFromWebview({ ...good, data: new Uint8Array(data.buffer) }), good);
+    const nan = data.slice();
+    nan[5] = NaN;
+    for (const bad of [
+      { ...good, data: Array.from(data) },
+      { ...good, data: data.subarray(1) },
+      { ...good, data: nan },
+      { ...good, data: new Uint8Array(7) },
+      { ...good, shape: [1, 3, 2] },
+      { ...good, shape: [1, 3, 2, 0] },
+      { ...good, shape: [1, 3, 2, 2.5] },
+      { ...good, shape: [] },
+      { ...good, shape: [4096, 4096] },
+      { ...good, from: 7 },
+      { ...good, from: 'x'.repeat(501) },
+      { type: 'moduleInput', from: 'cat.png', shape: [1, 3, 2, 2] },
+    ]) {
+      assert.equal(parsePreviewFromWebview(bad), undefined, JSON.stringify({ ...bad, data: undefined }));
+    }
+    // A module message may name where its input came from, as a string only.
+    const m = { type: 'module', file: 'a.py', className: 'A', inputs: [], outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0 };
+    assert.ok(parsePreviewToWebview({ ...m, inputFrom: 'cat.png' }));
+    assert.equal(parsePreviewToWebview({ ...m, inputFrom: 3 }), undefined);
+  });
+
   it('restores state field by field, defaulting what is malformed', function () {
     const s = parsePreviewState({ blockId: 'cbam', seed: 7, causal: true, padding: [0, 3], head: 2, map: 1, batch: 1, queryPixel: 5, dims: { N: 1 } });
     assert.deepEqual(s, { blockId: 'cbam', seed: 7, causal: true, padding: [0, 3], head: 2, map: 1, batch: 1, queryPixel: 5, dims: { N: 1 } });

@@ -11,7 +11,8 @@
 
 import { colour, valueRange } from './colour';
 
-function highContrast(): boolean {
+/** Whether the theme is a high-contrast one: maps are then drawn black → white. */
+export function highContrast(): boolean {
   return document.body.classList.contains('vscode-high-contrast') || document.body.classList.contains('vscode-high-contrast-light');
 }
 

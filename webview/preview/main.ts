@@ -26,7 +26,11 @@
  *
  * A user's own module (issue 14) is run by the extension host's interpreter, not here: its
  * `module` message carries the per-layer shapes (or the interpreter's `file:line` reason), which
- * this page shows with the same table until a block is picked again.
+ * this page shows with the same table until a block is picked again. Where its first input is an
+ * RGB image `(N, 3, H, W)`, "Use an image…" asks the extension for a PNG or JPEG, decodes and
+ * resizes it here, normalises it with the mean and std shown, and asks the extension to run the
+ * module on it; a map whose keys are a square patch grid is then drawn over the image, per head,
+ * as the mean over heads and as the attention rollout across layers (`rollout.ts`).
  */
 
 import '@vscode-elements/elements/dist/vscode-button/index.js';
@@ -48,6 +52,9 @@ import { halvedDims, parseWorkerReply } from '../../src/protocol/preview-worker'
 import type { AttentionMap, Gate, LimitWarning, RunResult, WeightsReport, WorkerDeviceMessage, WorkerProgressMessage, WorkerReply, WorkerRequest, WorkerStats } from '../../src/protocol/preview-worker';
 import { mapSlice, numel } from './engine';
 import { bars, fmt, heatmap, hideTooltip } from './heatmap';
+import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, parseTriple, patchGrid, queryLabel, queryName, rgbaToCHW, type QueryChoice } from './image-input';
+import { decodeImage, overlay, type InputImage } from './overlay';
+import { meanOverHeads, rollout } from './rollout';
 import { PreviewRunner } from './runner';
 
 interface VsCodeApi {
@@ -192,6 +199,18 @@ let init: PreviewInitMessage | undefined;
 let block: PreviewBlock | undefined;
 /** A user module the extension ran (issue 14): shown instead of a block until one is picked. */
 let moduleView: PreviewModuleMessage | undefined;
+/** The image the user picked as the module's first input, at that input's H×W, and how it is normalised. */
+let image: InputImage | undefined;
+let imageMean = IMAGENET_MEAN.join(', ');
+let imageStd = IMAGENET_STD.join(', ');
+/** Why the image could not be used (undecodable, bad mean/std), shown under its controls. */
+let imageError: string | undefined;
+/** The query whose attention is drawn over the image (`default`: the class token, else the mean over queries). */
+let overlayQuery: QueryChoice = 'default';
+/** An image run the extension has not answered yet. */
+let imagePending = false;
+/** The overlays drawn (browser tests read them). */
+let drawnOverlays: { kind: 'head' | 'mean' | 'rollout'; path: string; head?: number; g: number; values: Float32Array }[] = [];
 let device: Device | undefined;
 let weights: { fileName: string; bytes: Uint8Array } | undefined;
 let weightsReport: { fileName: string; report: WeightsReport } | undefined;
@@ -838,13 +857,16 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
   load.addEventListener('click', () => post({ type: 'loadModuleWeights' }));
   const w = m.weights;
   const line = el('div', { class: 'hint', id: 'weights' }, w ? `Weights: ${w.file}` : 'Weights: random initial values (seed 0).');
-  const buttons = el('div', { class: 'control buttons' }, load);
+  const imageControls = imageInputControls(m);
+  const buttons = el('div', { class: 'control buttons' }, load, ...(imageControls ? [imageControls.button] : []));
   if (m.compareAvailable) {
     const cmp = el('vscode-button', { id: 'compare-torch', secondary: '' }, 'Compare with PyTorch');
     cmp.addEventListener('click', () => post({ type: 'compareModule' }));
     buttons.append(cmp);
   }
   out.push(buttons, line);
+  if (imageControls) out.push(imageControls.fields);
+  if (imageError) out.push(el('div', { class: 'warning', id: 'image-error', role: 'alert' }, imageError));
   if (w && (w.missing.length || w.unexpected.length)) {
     // As load_state_dict(strict=False) reports them: the missing keys kept their initial values.
     const list = el('ul', { class: 'mismatch' });
@@ -861,6 +883,8 @@ function moduleSection(m: PreviewModuleMessage): HTMLElement[] {
     if (m.compare) out.push(compareView(m.compare));
     const attention = attentionView(run);
     if (attention) out.push(attention);
+    const over = imageAttentionView(m, run.maps);
+    if (over) out.push(over);
   }
   return out;
 }
@@ -882,8 +906,144 @@ function compareView(c: ModuleCompare): HTMLElement {
   return el('div', { class: over.length ? 'warning' : 'hint', id: 'compare' }, head, list);
 }
 
+/** H×W of the module's first input when it is an RGB image batch `(N, 3, H, W)`; else undefined. */
+function imageSize(m: PreviewModuleMessage): { H: number; W: number } | undefined {
+  const s = m.inputs[0]?.shape;
+  return s && s.length === 4 && s[1] === 3 ? { H: s[2], W: s[3] } : undefined;
+}
+
+/** "Use an image…" and the normalisation's mean and std, for a module whose first input is an RGB image. */
+function imageInputControls(m: PreviewModuleMessage): { button: HTMLElement; fields: HTMLElement } | undefined {
+  const size = imageSize(m);
+  if (!size) return undefined;
+  const button = el('vscode-button', { id: 'use-image', secondary: '' }, 'Use an image…');
+  button.addEventListener('click', () => post({ type: 'loadImage' }));
+  const triple = (label: string, value: string, positive: boolean, set: (v: string) => void, id: string) =>
+    textfield(label, value, (v, f) => {
+      f.invalid = !parseTriple(v, positive);
+      if (f.invalid) return;
+      set(v);
+      if (image) sendImage();
+    }, { id });
+  const fields = el(
+    'div',
+    { class: 'controls', id: 'image-controls' },
+    triple('Mean (R, G, B)', imageMean, false, (v) => (imageMean = v), 'image-mean'),
+    triple('Std (R, G, B)', imageStd, true, (v) => (imageStd = v), 'image-std'),
+    el('span', { class: 'hint' }, imagePending ? `Running on ${image?.name ?? 'the image'}…` : `An image is resized to ${size.H}×${size.W} and normalised per channel, (x − mean) / std, as a (1, 3, ${size.H}, ${size.W}) input.`),
+  );
+  return { button, fields };
+}
+
+/** Decodes the picked file at the shown module's input size and runs the module on it. */
+async function useImage(name: string, bytes: Uint8Array): Promise<void> {
+  const size = moduleView && imageSize(moduleView);
+  if (!size) return;
+  try {
+    image = await decodeImage(name, bytes, size.W, size.H);
+    imageError = undefined;
+  } catch (e) {
+    image = undefined;
+    imageError = `${name} could not be read as an image (${(e as Error).message || 'unknown format'}); pick a PNG or JPEG file.`;
+    render();
+    return;
+  }
+  sendImage();
+}
+
+/** The image as a normalised (1, 3, H, W) tensor to the extension, which runs the module on it. */
+function sendImage(): void {
+  if (!image) return;
+  const mean = parseTriple(imageMean, false);
+  const std = parseTriple(imageStd, true);
+  if (!mean || !std) {
+    imageError = 'The mean needs three numbers and the std three positive numbers, such as 0.485, 0.456, 0.406.';
+    render();
+    return;
+  }
+  imageError = undefined;
+  imagePending = true;
+  const data = rgbaToCHW(image.rgba, image.W, image.H, mean, std);
+  post({ type: 'moduleInput', from: image.name, shape: [1, 3, image.H, image.W], data });
+  render();
+}
+
+/**
+ * The chosen map over the image the module ran on, when its keys are a square patch grid (ViT
+ * style, with or without a class token): every head and the mean over heads, for the class
+ * token's query (else the mean over queries); and the attention rollout of every S×S map with
+ * that grid, in layer order.
+ */
+function imageAttentionView(m: PreviewModuleMessage, maps: AttentionMap[]): HTMLElement | undefined {
+  drawnOverlays = [];
+  const img = image;
+  if (!img || !m.inputFrom || m.inputFrom !== img.name || !maps.length) return undefined;
+  const size = imageSize(m);
+  if (!size || size.H !== img.H || size.W !== img.W) return undefined;
+  const map = maps[Math.min(state.map, maps.length - 1)];
+  const section = el('section', { class: 'image-attention', id: 'image-attention' }, el('h3', {}, `Attention over ${img.name}`));
+  const grid = patchGrid(map.S);
+  if (!grid || !map.data) {
+    section.append(el('p', { class: 'hint' }, `${map.path} has ${map.S} keys, not a square grid of patches (g² or g² + 1 with a class token): it is not drawn over the image.`));
+    return section;
+  }
+  const who = queryName(overlayQuery, map.L, map.S, grid);
+  const queries = [
+    { value: 'default', text: `Default (${queryName('default', map.L, map.S, grid)})` },
+    { value: 'mean', text: 'Mean over queries' },
+    ...Array.from({ length: Math.min(map.L, 4096) }, (_, q) => ({ value: String(q), text: queryLabel(q, map.L, map.S, grid) })),
+  ];
+  section.append(
+    el('div', { class: 'controls' }, select('Query', queries, String(overlayQuery), (v) => {
+      overlayQuery = v === 'default' || v === 'mean' ? v : Number(v);
+      render();
+    }, 'query-select')),
+    el('p', { class: 'hint' }, `${map.path}: ${who}'s attention over the ${grid.g}×${grid.g} patches${grid.cls ? ' (the class token itself left out)' : ''}, each drawn over its own range${map.L === map.S ? '; click a patch to make it the query' : ''}.`),
+  );
+  // A click on an overlay makes the patch under the pointer the query (self-attention only: queries are then the same tokens).
+  const pickPatch = (c: HTMLCanvasElement) => {
+    if (map.L !== map.S) return;
+    c.addEventListener('click', (e: MouseEvent) => {
+      const r = c.getBoundingClientRect();
+      const i = Math.min(grid.g - 1, Math.max(0, Math.floor(((e.clientY - r.top) / r.height) * grid.g)));
+      const j = Math.min(grid.g - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * grid.g)));
+      overlayQuery = (grid.cls ? 1 : 0) + i * grid.g + j;
+      render();
+    });
+  };
+  const figs = el('div', { class: 'head-grid', id: 'overlays' });
+  const add = (kind: 'head' | 'mean', head: number | undefined, caption: string) => {
+    const values = attentionOverPatches(mapSlice(map, 0, head ?? 'mean'), map.L, map.S, grid, overlayQuery);
+    drawnOverlays.push({ kind, path: map.path, ...(head !== undefined ? { head } : {}), g: grid.g, values });
+    const c = overlay(img, values, grid.g, `${map.path}, ${caption}: ${who}'s attention over the image`);
+    c.id = head === undefined ? 'overlay-mean' : `overlay-head-${head}`;
+    pickPatch(c);
+    figs.append(el('figure', { class: 'head-cell' }, c, el('figcaption', {}, caption)));
+  };
+  if (map.heads > 1) add('mean', undefined, `mean over ${map.heads} heads`);
+  for (let h = 0; h < map.heads; h++) add(map.heads > 1 ? 'head' : 'mean', map.heads > 1 ? h : undefined, `head ${h}`);
+  section.append(figs);
+  // Rollout: every self-attention map (L = S) with this grid, one per block, in the order they ran.
+  const layers = maps.filter((x) => x.L === x.S && x.S === map.S && x.data && x.itemsRead > 0);
+  const r = map.L === map.S ? rollout(layers.map((x) => meanOverHeads(x.data!.subarray(0, x.heads * x.S * x.S), x.heads, x.S)), map.S) : undefined;
+  if (r) {
+    const values = attentionOverPatches(Float32Array.from(r), map.S, map.S, grid, overlayQuery);
+    drawnOverlays.push({ kind: 'rollout', path: map.path, g: grid.g, values });
+    const c = overlay(img, values, grid.g, `attention rollout over ${layers.length} layers: ${who}'s attention over the image`, 240);
+    c.id = 'overlay-rollout';
+    pickPatch(c);
+    section.append(
+      el('h3', {}, 'Attention rollout'),
+      el('p', { class: 'hint' }, `Abnar & Zuidema (2020): the ${layers.length} self-attention maps over these ${map.S} tokens, each averaged over heads, given the residual (0.5·A + 0.5·I, rows renormalised) and multiplied in layer order (R = Â_n ⋯ Â_1); ${who}'s row.`),
+      el('figure', {}, c, el('figcaption', {}, `rollout of ${layers.map((x) => x.path).join(' → ')}`)),
+    );
+  }
+  return section;
+}
+
 function render(): void {
   hideTooltip();
+  drawnOverlays = [];
   const app = document.getElementById('app')!;
   app.replaceChildren();
   if (moduleView) {
@@ -933,9 +1093,18 @@ window.addEventListener('message', (e: MessageEvent) => {
     return;
   }
   switch (m.type) {
+    case 'image':
+      if (moduleView) void useImage(m.fileName, m.bytes);
+      return;
     case 'module': {
       // A block run still going is dropped: its replies carry an older sequence number.
       moduleView = m;
+      imagePending = false;
+      // A run that was not on the image (the command ran the module afresh) lets it go: its size may differ.
+      if (!m.inputFrom) {
+        image = undefined;
+        overlayQuery = 'default';
+      }
       block = undefined;
       result = undefined;
       runError = undefined;
@@ -1084,6 +1253,12 @@ window.__attentionForgePreview = {
   },
   get module() {
     return moduleView;
+  },
+  get image() {
+    return image && { name: image.name, W: image.W, H: image.H, pending: imagePending, error: imageError };
+  },
+  get overlays() {
+    return drawnOverlays.map((o) => ({ ...o, values: Array.from(o.values) }));
   },
   get settled() {
     return running;

@@ -3,13 +3,15 @@
  * its per-layer shapes in the preview panel. Arguments, all optional: the document's URI and the
  * class name (from the code lens above the class); without them, the active Python editor and a
  * pick among its module classes. The input shape is asked for, offered from the class's first
- * layer; programmatic callers may pass it (`'2,10,64'`) and a checkpoint's path. The decisions
- * and the run are `module-preview.ts` (no `vscode`), loaded on first use.
+ * layer; programmatic callers may pass it (`'2,10,64'`) and a checkpoint's path. The panel may run
+ * it again with a checkpoint or an image as the first input, and compare it with PyTorch (the
+ * closures this command hands it). The decisions and the run are `module-preview.ts` (no
+ * `vscode`), loaded on first use.
  */
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ImportContext, ModuleWeights } from '../module-preview';
+import type { GivenInput, ImportContext, ModuleWeights } from '../module-preview';
 import type { ModuleCompare, PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
@@ -50,7 +52,7 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       weights = { file: path.basename(weightsPath), tensors: readStateDict(new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.file(weightsPath)))).tensors };
     }
     const first = await inThread(s, name, source, file, given, where, weights);
-    if (first) s.previews.showModule(offer(first, doc), (w) => inThread(s, name, source, file, given, where, w).then((r) => r && offer(r, doc)), (w) => compare(s, doc, name, source, file, given, where, w), weights);
+    if (first) s.previews.showModule(offer(first, doc), (o) => inThread(s, name, source, file, given, where, o.weights, o.input).then((r) => r && offer(r, doc)), (o) => compare(s, doc, name, source, file, given, where, o.weights, o.input), weights);
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);
@@ -70,7 +72,7 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   if (!msg) return;
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
   else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
-  s.previews.showModule(offer(msg, doc), (w) => inThread(s, name, source, file, shapes, where, w).then((r) => r && offer(r, doc)), (w) => compare(s, doc, name, source, file, shapes, where, w));
+  s.previews.showModule(offer(msg, doc), (o) => inThread(s, name, source, file, shapes, where, o.weights, o.input).then((r) => r && offer(r, doc)), (o) => compare(s, doc, name, source, file, shapes, where, o.weights, o.input));
 }
 
 /** The run's message, offering Compare with PyTorch where it may run: a file on disk in a trusted workspace. */
@@ -98,7 +100,7 @@ async function pythonInterpreter(uri: vscode.Uri): Promise<string> {
 }
 
 /** Compare with PyTorch, on explicit request only: never in an untrusted workspace, on the saved file, with a progress notification and Cancel. */
-async function compare(s: Services, doc: vscode.TextDocument, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights): Promise<ModuleCompare | undefined> {
+async function compare(s: Services, doc: vscode.TextDocument, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights, given?: GivenInput): Promise<ModuleCompare | undefined> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('Compare with PyTorch runs Python on this file: trust the workspace first.');
     return undefined;
@@ -114,7 +116,7 @@ async function compare(s: Services, doc: vscode.TextDocument, name: string, sour
   const python = await pythonInterpreter(doc.uri);
   s.log.info(`Compare with PyTorch: ${name} in ${python}`);
   const r = await import('../module-runner');
-  const req = { ...r.request(source, file, name, shapes, 0, where, weights), compare: { python, script: path.join(__dirname, '..', 'python', 'compare_module.py') } };
+  const req = { ...r.request(source, file, name, shapes, 0, where, weights, given), compare: { python, script: path.join(__dirname, '..', 'python', 'compare_module.py') } };
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Comparing ${name} with PyTorch (${python})…`, cancellable: true }, (_progress, token) =>
       r.compareInWorker({ script: path.join(__dirname, 'module-worker.js') }, req, token),
@@ -129,11 +131,11 @@ async function compare(s: Services, doc: vscode.TextDocument, name: string, sour
  * One run on its own thread, under a progress notification with Cancel: the editor stays
  * responsive, and Cancel ends the run at once (undefined: nothing changes in the panel).
  */
-async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights): Promise<PreviewModuleMessage | undefined> {
+async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights, given?: GivenInput): Promise<PreviewModuleMessage | undefined> {
   const r = await import('../module-runner');
-  const req = r.request(source, file, name, shapes, 0, where, weights);
+  const req = r.request(source, file, name, shapes, 0, where, weights, given);
   try {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${name}${weights ? ` with ${weights.file}` : ''} on the bundled runtime…`, cancellable: true }, (_progress, token) =>
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${name}${weights ? ` with ${weights.file}` : ''}${given ? ` on ${given.from}` : ''} on the bundled runtime…`, cancellable: true }, (_progress, token) =>
       r.runModuleInWorker({ script: path.join(__dirname, 'module-worker.js') }, req, token),
     );
   } catch (e) {

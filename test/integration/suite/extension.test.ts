@@ -68,9 +68,10 @@ export function registerTests(): void {
       assert.ok(api && api.activationMs >= 0);
       const all = new Set(await vscode.commands.getCommands(true));
       for (const c of COMMAND_TABLE) assert.ok(all.has(c.id), c.id);
-      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] }; capabilities: { untrustedWorkspaces: { supported: boolean } } };
+      const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { commands: { command: string }[] }; capabilities: { untrustedWorkspaces: { supported: boolean | string; restrictedConfigurations?: string[] } } };
       assert.deepEqual(pkg.contributes.commands.map((c) => c.command), COMMAND_TABLE.map((c) => c.id));
-      assert.equal(pkg.capabilities.untrustedWorkspaces.supported, true);
+      assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+      assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['attentionForge.python.interpreter']);
     });
 
     it('reports diagnostics on open, with the rule name as code linking to its docs', async function () {
