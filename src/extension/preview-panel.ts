@@ -250,47 +250,37 @@ export class PreviewPanels implements vscode.Disposable {
   }
 
   /**
-   * Lets the user pick a trained checkpoint for the module shown: a `torch.save` file (read by
-   * the restricted unpickler, never executed) or safetensors. A file that cannot be read is said
-   * in a notification and changes nothing.
+   * Lets the user pick one file and reads it: undefined when nothing was picked, or (said in a
+   * notification) when the file is over `maxBytes`, cannot be read, or `use` throws.
    */
-  private async pickCheckpoint(): Promise<{ file: string; tensors: Map<string, Tensor> } | undefined> {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'PyTorch weights': ['pt', 'pth', 'bin', 'ckpt', 'safetensors'] }, openLabel: 'Load weights' });
+  private async pickFile<T>(filters: Record<string, string[]>, openLabel: string, maxBytes: number, what: string, use: (name: string, bytes: Uint8Array) => T): Promise<T | undefined> {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters, openLabel });
     const uri = picked?.[0];
     if (!uri) return undefined;
     const name = uri.path.split('/').pop() ?? uri.path;
     try {
       const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.size > MAX_WEIGHTS_BYTES) {
-        void vscode.window.showErrorMessage(`${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview loads at most 1 GiB.`);
+      if (stat.size > maxBytes) {
+        void vscode.window.showErrorMessage(`${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview reads ${what} of at most ${maxBytes >= 2 ** 30 ? `${maxBytes / 2 ** 30} GiB` : `${maxBytes / 2 ** 20} MiB`}.`);
         return undefined;
       }
-      const { tensors } = readStateDict(new Uint8Array(await vscode.workspace.fs.readFile(uri)));
-      return { file: name, tensors };
+      return use(name, new Uint8Array(await vscode.workspace.fs.readFile(uri)));
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not load ${name}: ${e instanceof CheckpointError ? `it is ${e.message}` : (e as Error).message}`);
       return undefined;
     }
   }
 
-  /** Lets the user pick a PNG or JPEG for the module's input; its bytes go to the page, which decodes, resizes and normalises them. */
-  private async pickImage(): Promise<PreviewToWebview | undefined> {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg'] }, openLabel: 'Use as input' });
-    const uri = picked?.[0];
-    if (!uri) return undefined;
-    const name = uri.path.split('/').pop() ?? uri.path;
-    try {
-      const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.size > MAX_IMAGE_BYTES) {
-        void vscode.window.showErrorMessage(`${name} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; the preview reads images of at most 64 MiB.`);
-        return undefined;
-      }
-      return { type: 'image', fileName: name, bytes: new Uint8Array(await vscode.workspace.fs.readFile(uri)) };
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Could not read ${name}: ${(e as Error).message}`);
-      return undefined;
-    }
+  /** A trained checkpoint for the module shown: a `torch.save` file (read by the restricted unpickler, never executed) or safetensors. */
+  private pickCheckpoint(): Promise<{ file: string; tensors: Map<string, Tensor> } | undefined> {
+    return this.pickFile({ 'PyTorch weights': ['pt', 'pth', 'bin', 'ckpt', 'safetensors'] }, 'Load weights', MAX_WEIGHTS_BYTES, 'weights', (file, bytes) => ({ file, tensors: readStateDict(bytes).tensors }));
   }
+
+  /** A PNG or JPEG for the module's input; its bytes go to the page, which decodes, resizes and normalises them. */
+  private pickImage(): Promise<PreviewToWebview | undefined> {
+    return this.pickFile({ Images: ['png', 'jpg', 'jpeg'] }, 'Use as input', MAX_IMAGE_BYTES, 'images', (fileName, bytes): PreviewToWebview => ({ type: 'image', fileName, bytes }));
+  }
+
 
   private async pickWeights(): Promise<PreviewToWebview> {
     const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { safetensors: ['safetensors'] }, openLabel: 'Load weights' });
