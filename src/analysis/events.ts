@@ -85,7 +85,8 @@ export interface OpInfo {
   /** A rank an operation or module requires and the rank it got. */
   rank?: { expected: string; got: number };
   /** A size an operation or module requires on an axis and the size it got. */
-  expectedSize?: { axis: number; expected: Dim; got: Dim; what: string };
+  /** A layer's input with the wrong size on `axis`: `arg` names which input when it is not the first (`tgt`). */
+  expectedSize?: { axis: number; expected: Dim; got: Dim; what: string; arg?: { name: string; value: Value } };
 }
 
 export interface ModuleCallEvent {

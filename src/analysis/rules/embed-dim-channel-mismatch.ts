@@ -19,11 +19,11 @@ export const rule: Rule = {
     if (e.kind !== 'module-call' || !e.info.expectedSize) return;
     const s = e.info.expectedSize;
     if (ctx.compare(s.expected, s.got) !== 'ne') return;
-    const x = e.args[0];
+    const x = s.arg?.value ?? e.args[0];
     ctx.report({
       node: e.node,
       severity: ctx.severity(s.expected, s.got),
-      message: `${e.module.type} expects ${ctx.fmt(s.expected)} on axis ${s.axis} (${s.what}) but the input ${x?.kind === 'tensor' ? shapeOf(x, ctx) : ''} has ${ctx.fmt(s.got)}`,
+      message: `${e.module.type} expects ${ctx.fmt(s.expected)} on axis ${s.axis} (${s.what}) but the ${s.arg ? s.arg.name : 'input'} ${x?.kind === 'tensor' ? shapeOf(x, ctx) : ''} has ${ctx.fmt(s.got)}`,
     });
   },
 };

@@ -187,8 +187,21 @@ const moduleTransformerEncoderLayer: ModuleHandler = (h, { m, info, t, rank }) =
   return keep(t);
 };
 
-const moduleTransformerDecoderLayer: ModuleHandler = (_h) => {
-  return { kind: 'tensor' } as TensorV;
+/**
+ * Decoder layers, `nn.TransformerDecoder` and `nn.Transformer` return the target's shape (`tgt`:
+ * the first argument of a decoder, the second of a whole transformer); its last axis must be
+ * `d_model`. The memory (or source) only has to share the width, which attention checks.
+ */
+const moduleTransformerDecoderLayer: ModuleHandler = (h, { m, args, kwargs, info }) => {
+  const whole = m.type === 'Transformer';
+  const tgt = kwargs.tgt ?? args[whole ? 1 : 0];
+  if (!isTensor(tgt) || !tgt.axes || (tgt.axes.length !== 2 && tgt.axes.length !== 3)) return { kind: 'tensor' } as TensorV;
+  const rank = tgt.axes.length;
+  const layer = m.type === 'TransformerDecoder' ? m.kwargs.decoder_layer ?? m.args[0] : m;
+  const dm = layer?.kind === 'torchmodule' ? layer.kwargs.d_model ?? layer.args[0] : undefined;
+  const width = dm?.kind === 'int' ? dm.dim : whole && !dm ? D.dconst(512) : undefined;
+  if (width && h.unify(tgt.axes[rank - 1].size, width) === 'ne') info.expectedSize = { axis: rank - 1, expected: width, got: tgt.axes[rank - 1].size, what: 'd_model', arg: { name: 'target', value: tgt } };
+  return keep(tgt);
 };
 
 const moduleDefault: ModuleHandler = (_h, { m, t }) => {
@@ -233,6 +246,7 @@ export const MODULES: Record<string, ModuleHandler> = {
   TransformerEncoderLayer: moduleTransformerEncoderLayer,
   TransformerEncoder: moduleTransformerEncoderLayer,
   TransformerDecoderLayer: moduleTransformerDecoderLayer,
+  TransformerDecoder: moduleTransformerDecoderLayer,
   Transformer: moduleTransformerDecoderLayer,
 };
 
