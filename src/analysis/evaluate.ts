@@ -31,7 +31,7 @@ import type { Node } from './parse';
 import * as S from './semantics';
 import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
-import { BATCHED_RANK } from './semantics/modules';
+import { BATCHED_RANK, RANK_ADDING } from './semantics/modules';
 import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
@@ -662,6 +662,7 @@ export class Evaluator {
     }
     if (v.kind === 'num') return v.value === undefined ? undefined : v.value !== 0;
     if (v.kind === 'str') return v.value.length > 0;
+    if (v.kind === 'tensor' && v.optional) return undefined;
     if (v.kind === 'torchmodule' || v.kind === 'instance' || v.kind === 'tensor') return true;
     if (v.kind === 'tuple') return v.items.length > 0;
     return undefined;
@@ -908,6 +909,11 @@ export class Evaluator {
     // uses it, it is the mask built.
     const built = vals.filter((v) => v?.kind !== 'none');
     if (built.length > 0 && built.length < vals.length && built.every((v) => isTensor(v) && v.mask)) return this.join(built);
+    // A tensor on some paths and None on the others: the tensor, where code uses it.
+    if (built.length > 0 && built.length < vals.length && built.every((v) => isTensor(v))) {
+      const t = this.join(built);
+      if (isTensor(t)) return { ...t, optional: true };
+    }
     // Tensors of one rank whose sizes differ on some axes (`return x` when `n_rep == 1`, else
     // the repeated heads) keep the rank and the sizes they agree on; each other axis gets a size
     // of its own that nothing is known of.
@@ -1108,7 +1114,7 @@ export class Evaluator {
     if (names && (line !== defLine || this.paramsOnLine(fn, line) === 1 || index === 0)) return this.tensorFromNames(names, f);
     const doc = this.docShape(fn, p.name);
     if (doc) return this.tensorFromNames(doc, f);
-    if (p.ann && !isTensorAnnotation(p.ann.text)) return this.fromTypeAnnotation(p.ann, p.name);
+    if (p.ann && !isTensorAnnotation(p.ann.text)) return this.annotatedModule(p.ann) ?? this.fromTypeAnnotation(p.ann, p.name);
     // What the body does with it may fix its rank: `q = self.q_proj(q); b, n, c = q.shape`.
     const fact = rankOfParameter(fn, index, this.rankEnv(f));
     if (fact && fact.rank > 0 && fact.rank <= 8) {
@@ -1120,6 +1126,25 @@ export class Evaluator {
     return { kind: 'tensor', hypothetical: true };
   }
 
+  /** One instance per module class, built with no caller, for parameters annotated with the class. */
+  private readonly annotatedInstances = new Map<ClassInfo, InstanceV>();
+
+  /**
+   * `model: TinyDecoder` in a function nobody calls: an instance of that module class of the
+   * file, built with no caller (its sizes named after its parameters), so what holds for it
+   * holds for every construction of the class.
+   */
+  private annotatedModule(ann: Node): InstanceV | undefined {
+    const cls = this.b.classes.get(ann.text.replace(/\s+/g, '').replace(/^["']|["']$/g, ''));
+    if (!cls?.isModule) return undefined;
+    let inst = this.annotatedInstances.get(cls);
+    if (!inst) {
+      inst = this.instantiate(cls, [], {}, undefined, true);
+      this.annotatedInstances.set(cls, inst);
+    }
+    return inst.failed ? undefined : inst;
+  }
+
   /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
   private rankEnv(f: Frame): RankEnv {
     let nesting = 0;
@@ -1128,6 +1153,7 @@ export class Evaluator {
       if (m.kind === 'torchmodule') {
         if (RANK_SAME_MODULES.has(m.type)) return { kind: 'keep', sameShape: true };
         if (m.type === 'Linear' || m.type === 'LazyLinear') return { kind: 'keep', sameShape: false };
+        if (RANK_ADDING[m.type]) return { kind: 'shift', by: RANK_ADDING[m.type] };
         const r = BATCHED_RANK[m.type];
         if (r) return { kind: 'sink', rank: r, names: ['B', 'C', ...['L', 'H,W', 'D,H,W'][r - 3].split(',')] };
         if (m.type === 'MultiheadAttention') {
@@ -1183,6 +1209,12 @@ export class Evaluator {
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+          // `model(x)` with `model` a parameter holding a module of the file.
+          const local = f.vars.get(fn.text);
+          if (local?.kind === 'instance') {
+            const r = moduleRank(local);
+            return r?.kind === 'function' ? { ...r, index: r.index + index } : undefined;
+          }
           // `self(idx)` in a module's method runs its forward.
           const fwd = fn.text === 'self' && f.self?.cls.isModule ? findMethod(f.self.cls, 'forward') : undefined;
           if (fwd) return { kind: 'function', node: fwd, index: index + 1 };
@@ -1940,6 +1972,7 @@ export class Evaluator {
     const a = this.expr(parts[0], f);
     const b = this.expr(parts[1], f);
     if (op === 'is' || op === 'is not') {
+      if ((isTensor(a) && a.optional) || (isTensor(b) && b.optional)) return { kind: 'bool' };
       const same = a.kind === 'none' && b.kind === 'none' ? true : (a.kind === 'none') !== (b.kind === 'none') && a.kind !== 'unknown' && b.kind !== 'unknown' ? false : undefined;
       if (same === undefined) return { kind: 'bool' };
       return { kind: 'bool', value: op === 'is' ? same : !same };
@@ -2039,6 +2072,8 @@ export class Evaluator {
     const argNodes: Node[] = [];
     const kwargNodes: Record<string, Node> = {};
     const list = n.childForFieldName('arguments');
+    // `nn.ModuleList(Block(d) for _ in range(n))`: a lone generator is the argument list itself.
+    if (list?.type === 'generator_expression') return { args: [this.expr(list, f)], kwargs, argNodes: [list], kwargNodes };
     for (const c of list?.namedChildren ?? []) {
       if (!c || c.type === 'comment') continue;
       if (c.type === 'keyword_argument') {

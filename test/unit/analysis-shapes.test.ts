@@ -619,6 +619,35 @@ describe('analyzer shapes', function () {
     assert.deepEqual(found(', batch_first=True', 'x.transpose(0, 1)', 'x'), []);
   });
 
+  it("takes a MultiheadAttention's batch_first as the roles of a query nobody named, up to a residual sum", function () {
+    const module = (second: string, between: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Encoder(nn.Module):',
+        '    def __init__(self, vocab, d_model, n_heads):',
+        '        super().__init__()',
+        '        self.embed = nn.Embedding(vocab, d_model)',
+        '        self.first = nn.MultiheadAttention(d_model, n_heads, batch_first=True)',
+        `        self.second = nn.MultiheadAttention(d_model, n_heads${second})`,
+        '',
+        '    def forward(self, tokens):',
+        '        x = self.embed(tokens)',
+        '        h, _ = self.first(x, x, x)',
+        `        ${between}`,
+        '        y, _ = self.second(h, h, h)',
+        '        return y',
+        '',
+      ].join('\n');
+    const found = (second: string, between: string) => analyzeSource(module(second, between)).diagnostics.map((d) => [d.rule, d.severity, d.range.line + 1]);
+    // The first module read (N, L, E): the second, sequence-first, reads the batch as the sequence.
+    assert.deepEqual(found('', 'h = h * 2'), [['batch-first-mismatch', 'warning', 14]]);
+    assert.deepEqual(found('', 'h = h.transpose(0, 1)'), []);
+    assert.deepEqual(found(', batch_first=True', 'h = h * 2'), []);
+    // A residual sum with the unnamed input: one module's reading is no evidence for the next.
+    assert.deepEqual(found('', 'h = x + h'), []);
+  });
+
   it('keeps silent on sequence-first head folds and on head-to-head products nobody normalises', function () {
     const src = [
       'import torch',

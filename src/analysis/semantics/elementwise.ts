@@ -255,7 +255,14 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
     else {
       const c = h.unify(xs, ys);
       if (c === 'ne' && info && !info.broadcast) info.broadcast = [xs, ys];
-      out.push({ ...x, role: x.role ?? y.role });
+      const ax: Axis = { ...x, role: x.role ?? y.role };
+      // A module's reading of one operand's axis is not evidence for the sum with an unnamed one.
+      if ((x.role ? x.read : y.read) && (!x.role || !y.role)) {
+        delete ax.role;
+        delete ax.inferred;
+        delete ax.read;
+      }
+      out.push(ax);
     }
   }
   if (info && permuted) {

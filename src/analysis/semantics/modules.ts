@@ -34,6 +34,14 @@ export const BATCHED_RANK: Record<string, number> = {
   AdaptiveAvgPool1d: 3, AdaptiveAvgPool2d: 4, AdaptiveAvgPool3d: 5, AdaptiveMaxPool1d: 3, AdaptiveMaxPool2d: 4, AdaptiveMaxPool3d: 5,
 };
 
+/**
+ * Layers whose output has a fixed number of axes more than their input, whatever its rank
+ * (`nn.Embedding` appends the embedding axis): a rank fixed downstream fixes the input's.
+ */
+export const RANK_ADDING: Record<string, number> = {
+  Embedding: 1,
+};
+
 const moduleLinear: ModuleHandler = (h, { m, info, t, rank }) => {
   const a = margs(m, m.type === 'Linear' ? ['in_features', 'out_features'] : ['out_features']);
   const out = a.out_features;
