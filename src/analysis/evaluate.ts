@@ -1010,6 +1010,7 @@ export class Evaluator {
     }
   }
 
+
   /** Loops being evaluated whose number of iterations is unknown. */
   private openLoops = 0;
 
@@ -1560,7 +1561,8 @@ export class Evaluator {
       }
       this.block(this.body(fn.childForFieldName('body')), f);
       if (f.returns.length === 0) return { kind: 'none' };
-      return f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
+      const result = f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
+      return result.kind === 'unknown' ? annotatedList(fn) ?? result : result;
     } finally {
       this.active.delete(fn);
       this.depth--;
@@ -2027,6 +2029,9 @@ export class Evaluator {
             const p = D.pow(l.dim, e);
             if (p) return intV(p);
           }
+          // `2 ** math.floor(math.log2(n))`: a power of a positive base is a positive integer.
+          const base = D.constValue(this.norm(l.dim));
+          if (e === undefined && base !== undefined && Number.isInteger(base) && base > 0) return intV(this.fresh('n'));
           return UNKNOWN;
         }
       }
@@ -2051,7 +2056,7 @@ export class Evaluator {
     }
     // A list or tuple on either side is sequence arithmetic ([0] * n, a + b), never a tensor's.
     if (l.kind === 'tuple' || r.kind === 'tuple') {
-      if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items] };
+      if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items], ...(l.inexact || r.inexact ? { inexact: true } : {}) };
       return UNKNOWN;
     }
     if (isTensor(l) || isTensor(r)) {
@@ -2257,6 +2262,24 @@ export class Evaluator {
         const d = args[0]?.kind === 'qual' ? args[0].path.split('.').pop()! : '';
         const max = /^(float16|half)$/.test(d) ? 65504 : /^(float64|double)$/.test(d) ? Number.MAX_VALUE : /^bfloat16$/.test(d) ? 3.3895313892515355e38 : 3.4028234663852886e38;
         return { kind: 'tuple', items: [{ kind: 'num', value: max }, { kind: 'num', value: -max }], names: ['max', 'min'] };
+      }
+      case 'math.log2':
+      case 'math.log':
+      case 'math.log10':
+      case 'math.exp': {
+        // A float of a number (`math.log2(n_heads)`); its value where the argument's is known.
+        const x = args[0] ? numValue(args[0]) : undefined;
+        const fn = path === 'math.log2' ? Math.log2 : path === 'math.log10' ? Math.log10 : path === 'math.exp' ? Math.exp : Math.log;
+        const value = x !== undefined && args.length === 1 ? fn(x) : undefined;
+        return args[0]?.kind === 'int' || args[0]?.kind === 'num' ? { kind: 'num', value: value !== undefined && Number.isFinite(value) ? value : undefined } : UNKNOWN;
+      }
+      case 'math.floor':
+      case 'math.ceil': {
+        // An integer: the value where the argument's is known, else one nothing is known of.
+        const v = args[0];
+        if (v?.kind === 'int') return v;
+        if (v?.kind !== 'num') return UNKNOWN;
+        return v.value !== undefined ? intV(D.dconst(path === 'math.floor' ? Math.floor(v.value) : Math.ceil(v.value))) : intV(this.fresh('n'));
       }
       case 'math.pow': {
         const v = args[0];
@@ -2466,6 +2489,15 @@ function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string
  * The modules a loop variable takes, where the call `fn` sits in `for fn in self.<list>:` in a
  * method of the instance's class and that list is a `ModuleList`/`Sequential` of known items.
  */
+/**
+ * What a function annotated `-> List[float]` returns when its body says nothing (ALiBi's
+ * recursive `get_slopes`): a list of floats of unknown length, which `torch.tensor` makes one axis.
+ */
+function annotatedList(fn: Node): Value | undefined {
+  const ann = fn.childForFieldName('return_type')?.text.replace(/\s+/g, '') ?? '';
+  return /^(?:typing\.)?(?:List|list)\[float\]$/.test(ann) ? { kind: 'tuple', items: [{ kind: 'num' }], inexact: true } : undefined;
+}
+
 function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined {
   if (!self) return undefined;
   // Syntax nodes know their children only: the path from the class down to the call.
