@@ -149,6 +149,7 @@ export class Evaluator {
   };
 
   private emit(e: Event): void {
+    if (this.quiet > 0) return;
     if (this.speculative > 0 && e.kind !== 'attribute') return;
     this.sink(e);
   }
@@ -497,6 +498,8 @@ export class Evaluator {
         // run without a caller found it: see `record`); a tensor of unknown rank, or any unknown
         // value, in code run without a caller only means no caller said what it is.
         else if (v.kind === 'unknown' && !f.seeded) this.unrecord(target, target.text);
+        // A later iteration of a loop whose value nothing is known of: no shape holds for all.
+        else if (this.quiet > 0 && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) this.unrecord(target, target.text, true);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -635,11 +638,11 @@ export class Evaluator {
   private readonly recordParts = new Map<string, { parts: string[]; record?: ShapeRecord; own?: boolean; conflict?: boolean }>();
 
   /** A context where the line binds a value of unknown shape: no shape is shown there. */
-  private unrecord(node: Node, name: string): void {
+  private unrecord(node: Node, name: string, always = false): void {
     if (this.speculative > 0) return;
     const key = `${node.startPosition.row}:${name}`;
     const seen = this.recordParts.get(key);
-    if (seen?.own) return;
+    if (seen?.own && !always) return;
     if (seen?.record) this.records.splice(this.records.indexOf(seen.record), 1);
     this.recordParts.set(key, { parts: [], record: undefined, conflict: seen?.conflict });
   }
@@ -1004,12 +1007,26 @@ export class Evaluator {
     this.assign(left, UNKNOWN, f);
     this.openLoops++;
     try {
+      const before = new Map(f.vars);
       this.branches([body], f, true);
+      // A value one iteration hands the next (`idx = torch.cat((idx, idx_next), dim=1)`): the
+      // body runs once more from the join of the states before and after one iteration, so the
+      // shapes shown hold for every iteration. That run reports nothing (the first one did).
+      if ([...before].some(([k, v]) => f.vars.get(k) !== v)) {
+        this.quiet++;
+        try {
+          this.branches([body], f, true);
+        } finally {
+          this.quiet--;
+        }
+      }
     } finally {
       this.openLoops--;
     }
   }
 
+  /** Above 0 while a loop body runs again for its shapes only: no event gets through. */
+  private quiet = 0;
 
   /** Loops being evaluated whose number of iterations is unknown. */
   private openLoops = 0;
@@ -1428,6 +1445,9 @@ export class Evaluator {
         }
       }
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
+      // A tensor seeded for a parameter whose default is None (`mask: Optional[Tensor] = None`)
+      // may also be None: `if mask is not None:` walks both paths.
+      if (seed && p.def?.text === 'None' && isTensor(v) && !v.axes) v = { ...v, optional: true };
       if (v.kind === 'int' && !v.name) v = { ...v, name: p.name };
       // An annotation that declares something other than a tensor wins over what was passed.
       if (isTensor(v) && !v.hypothetical && p.ann && !isTensorAnnotation(p.ann.text)) v = { ...v, hypothetical: true };
@@ -2057,6 +2077,12 @@ export class Evaluator {
     // A list or tuple on either side is sequence arithmetic ([0] * n, a + b), never a tensor's.
     if (l.kind === 'tuple' || r.kind === 'tuple') {
       if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items], ...(l.inexact || r.inexact ? { inexact: true } : {}) };
+      // `(1,) * (x.ndim - 1)`: the items repeated a known number of times.
+      const [seq, times] = l.kind === 'tuple' ? [l, r] : [r as TupleV, l];
+      const k = op === '*' && times.kind === 'int' ? D.constValue(this.norm(times.dim)) : undefined;
+      if (k !== undefined && !seq.inexact && !seq.shapeOf && seq.items.length * Math.max(k, 0) <= 64) {
+        return { kind: 'tuple', items: Array.from({ length: Math.max(k, 0) }, () => seq.items).flat(), ...(seq.written ? { written: seq.written } : {}) };
+      }
       return UNKNOWN;
     }
     if (isTensor(l) || isTensor(r)) {

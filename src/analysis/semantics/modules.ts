@@ -383,6 +383,13 @@ export function moduleAttribute(m: TorchModuleV, name: string, h?: OpHost): Valu
     if (name === 'groups' || v.kind !== 'int') return v.kind === 'int' || v.kind === 'str' || v.kind === 'tuple' ? v : UNKNOWN;
     return { kind: 'tuple', items: Array.from({ length: Number(conv[1]) }, () => v), written: 'tuple' };
   }
+  // The tables of a linear layer and an embedding, as torch allocates them: (out_features,
+  // in_features) and (num_embeddings, embedding_dim) (`self.query_embed.weight` in DETR).
+  const table = m.type === 'Linear' ? [a(1, 'out_features'), a(0, 'in_features')] : m.type === 'Embedding' ? [a(0, 'num_embeddings'), a(1, 'embedding_dim')] : undefined;
+  if (h && table && name === 'weight') {
+    const [rows, cols] = table;
+    return rows?.kind === 'int' && cols?.kind === 'int' ? { ...h.tensor([rows.dim, cols.dim]), learned: true } : UNKNOWN;
+  }
   switch (m.type) {
     case 'Linear':
       if (name === 'in_features') return a(0, 'in_features') ?? UNKNOWN;
