@@ -506,6 +506,11 @@ export class Evaluator {
         const obj = target.childForFieldName('object');
         const attr = target.childForFieldName('attribute');
         if (obj?.text === 'self' && attr && f.self) {
+          // A value `__init__` gives a name that other code assigns too is one of several: unknown.
+          if (f.name === '__init__' && this.b.reassigned.has(attr.text)) {
+            f.self.attrs.set(attr.text, UNKNOWN);
+            return;
+          }
           f.self.attrs.set(attr.text, v.kind === 'int' && !v.name ? { ...v, name: attr.text } : v);
           if (isTensor(v) && v.axes) this.record(target, target.text, v);
         }

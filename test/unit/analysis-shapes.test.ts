@@ -1255,4 +1255,60 @@ describe('analyzer shapes', function () {
     const r = analyzeSource(src('self.branch1(self.branch1(x))'));
     assert.deepEqual(r.diagnostics.map((d) => [d.rule, d.range.line + 1]), [['embed-dim-channel-mismatch', 17]]);
   });
+
+  it('does not take an attribute that other code assigns as its __init__ value', function () {
+    // `setup` replaces the None `__init__` gave `cache`: `forward` may run either branch, so the
+    // keys' length is `t` or the cache's `max_len`, and the scores' last axis is not `t`.
+    const lines = [
+      'import torch',
+      'import torch.nn as nn',
+      'from torch import Tensor',
+      '',
+      '',
+      'class Cache(nn.Module):',
+      '    def __init__(self, max_len: int, d: int):',
+      '        super().__init__()',
+      `        self.register_buffer('k_cache', torch.zeros(1, max_len, d))`,
+      '',
+      '    def update(self, k: Tensor) -> Tensor:',
+      '        return self.k_cache',
+      '',
+      '',
+      'class Attn(nn.Module):',
+      '    def __init__(self, d: int):',
+      '        super().__init__()',
+      '        self.proj = nn.Linear(d, d)',
+      '        self.cache = None',
+      '',
+      '    def forward(self, x: Tensor) -> Tensor:',
+      '        b, t, _ = x.shape',
+      '        k = self.proj(x)',
+      '        if self.cache is not None:',
+      '            k = self.cache.update(k)',
+      '        s = x @ k.transpose(1, 2)',
+      '        return s',
+      '',
+      '',
+      'class Model(nn.Module):',
+      '    def __init__(self, d: int):',
+      '        super().__init__()',
+      '        self.attn = Attn(d)',
+      '',
+      '    def setup(self, max_len: int, d: int) -> None:',
+      '        self.attn.cache = Cache(max_len, d)',
+      '',
+      '    def forward(self, x: Tensor) -> Tensor:',
+      '        return self.attn(x)',
+    ];
+    const shapes = (text: string) => analyzeSource(text).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    const got = shapes(lines.join('\n') + '\n');
+    assert.ok(got.includes('23 k: (b, t, d)'), got.join('\n'));
+    assert.ok(!got.some((g) => g.startsWith('26 s: (b, t, t)')), got.join('\n'));
+    // Without `setup`, `cache` is always None and the scores are (b, t, t).
+    const alone = shapes(lines.filter((l) => !/setup|Cache\(max_len/.test(l)).join('\n') + '\n');
+    assert.ok(alone.includes('26 s: (b, t, t)'), alone.join('\n'));
+    // `self.buf = self.buf.to(x)` elsewhere moves the value; its shape stays.
+    const moved = ['import torch', 'import torch.nn as nn', 'from torch import Tensor', '', 'class M(nn.Module):', '    def __init__(self, n: int, d: int):', '        super().__init__()', '        self.buf = torch.zeros(n, d)', '', '    def forward(self, x: Tensor) -> Tensor:', '        self.buf = self.buf.to(x)', '        y = x @ self.buf', '        return y', ''];
+    assert.ok(shapes(moved.join('\n')).includes('11 self.buf: (n, d)'), shapes(moved.join('\n')).join('\n'));
+  });
 });
