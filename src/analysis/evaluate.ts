@@ -497,7 +497,9 @@ export class Evaluator {
         // A value no context can vouch for removes the line's shape (unless the function's own
         // run without a caller found it: see `record`); a tensor of unknown rank, or any unknown
         // value, in code run without a caller only means no caller said what it is.
-        else if (v.kind === 'unknown' && !f.seeded) this.unrecord(target, target.text);
+        // So does a tensor of unknown rank that a caller passed: the line's shape from another
+        // caller need not hold for this one.
+        else if ((v.kind === 'unknown' || (isTensor(v) && !v.axes)) && !f.seeded) this.unrecord(target, target.text);
         // A later iteration of a loop whose value nothing is known of: no shape holds for all.
         else if (this.quiet > 0 && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) this.unrecord(target, target.text, true);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
@@ -615,7 +617,7 @@ export class Evaluator {
   private record(node: Node, name: string, t: TensorV, own = false): void {
     if (this.speculative > 0) return; // a skipped branch's values are not what runs
     const key = `${node.startPosition.row}:${name}`;
-    const parts = t.axes!.map((a) => D.format(this.norm(a.size)));
+    const parts = D.formatAll(t.axes!.map((a) => this.norm(a.size)));
     const seen = this.recordParts.get(key);
     if (seen && !seen.record && own && !seen.conflict) this.recordParts.delete(key);
     else if (seen) {

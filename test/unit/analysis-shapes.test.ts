@@ -1311,4 +1311,60 @@ describe('analyzer shapes', function () {
     const moved = ['import torch', 'import torch.nn as nn', 'from torch import Tensor', '', 'class M(nn.Module):', '    def __init__(self, n: int, d: int):', '        super().__init__()', '        self.buf = torch.zeros(n, d)', '', '    def forward(self, x: Tensor) -> Tensor:', '        self.buf = self.buf.to(x)', '        y = x @ self.buf', '        return y', ''];
     assert.ok(shapes(moved.join('\n')).includes('11 self.buf: (n, d)'), shapes(moved.join('\n')).join('\n'));
   });
+
+  it("shows a helper's line shape only where every caller agrees, and never two sizes under one name", function () {
+    // `bias(t, t)` and `bias(t, mem.shape[1])`: the second axis of `rel` is `t` for one caller
+    // only. `mem.shape[1]` is a size of its own, though both print as `d`: shown as `d'`.
+    const lines = [
+      'import torch',
+      'import torch.nn as nn',
+      'from torch import Tensor',
+      '',
+      '',
+      'def bias(q_len: int, k_len: int) -> Tensor:',
+      '    a = torch.arange(q_len)[:, None]',
+      '    b = torch.arange(k_len)[None, :]',
+      '    rel = b - a',
+      '    return rel',
+      '',
+      '',
+      'class A(nn.Module):',
+      '    def __init__(self, d: int):',
+      '        super().__init__()',
+      '        self.proj = nn.Linear(d, d)',
+      '',
+      '    def forward(self, x: Tensor, mem) -> Tensor:',
+      '        t = x.shape[1]',
+      '        r1 = bias(t, t)',
+      '        r2 = bias(t, mem.shape[1])',
+      '        r3 = bias(t, 5)',
+      '        r4 = torch.zeros(t, mem.shape[1])',
+      '        r5 = torch.zeros(t, t)',
+      '        r6 = torch.zeros(x.shape[0], t)',
+      '        return r1, r2',
+    ];
+    const got = analyzeSource(lines.join('\n') + '\n').shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    for (const want of ['9 rel: (d, ?)', '20 r1: (d, d)', "21 r2: (d, d')", '22 r3: (d, 5)', "25 r6: (d, d')"]) assert.ok(got.includes(want), `${want}\n${got.join('\n')}`);
+    // A caller that passes a tensor of unknown rank: no shape of `y` holds for it.
+    const rank = [
+      'import torch',
+      'import torch.nn as nn',
+      'from torch import Tensor',
+      '',
+      '',
+      'def scale(x: Tensor) -> Tensor:',
+      '    y = x * 2',
+      '    return y',
+      '',
+      '',
+      'class A(nn.Module):',
+      '    def forward(self, x: Tensor, mem) -> Tensor:',
+      '        a = torch.zeros(x.shape[0], 4)',
+      '        r1 = scale(a)',
+      '        r2 = scale(mem)',
+      '        return r1, r2',
+    ];
+    const ranked = analyzeSource(rank.join('\n') + '\n').shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(ranked.includes('14 r1: (d, 4)') && !ranked.some((g) => g.startsWith('7 y:')), ranked.join('\n'));
+  });
 });
