@@ -30,6 +30,12 @@ export interface Binding {
   resultShapeComments: Map<number, string[]>;
   /** 0-based line -> rules suppressed on that line ('*' for all). */
   suppressions: Map<number, Set<string>>;
+  /**
+   * Attribute names assigned other than as `self.name = …` in an `__init__` (by another method,
+   * `model.attn.cache = …` in a setup function, module-level code): an instance's value for such
+   * a name when `forward` runs is not known to be the one its `__init__` gave.
+   */
+  reassigned: Set<string>;
 }
 
 export const LIBRARIES = ['torch', 'math', 'numpy', 'einops', 'jaxtyping', 'typing', 'torchtyping'];
@@ -116,7 +122,7 @@ export function suppressions(comments: Iterable<Node>, into: Map<number, Set<str
  * the unit's comments.
  */
 export function bind(stmts: readonly Node[], aliases: Map<string, string>, comments: Iterable<Node>): Binding {
-  const b: Binding = { aliases, classes: new Map(), classList: [], classOf: new Map(), functions: new Map(), functionList: [], shapeComments: new Map(), resultShapeComments: new Map(), suppressions: new Map() };
+  const b: Binding = { aliases, classes: new Map(), classList: [], classOf: new Map(), functions: new Map(), functionList: [], shapeComments: new Map(), resultShapeComments: new Map(), suppressions: new Map(), reassigned: new Set() };
   shapeComments(comments, b.shapeComments, b.resultShapeComments);
   const pending: { info: ClassInfo; bases: string[] }[] = [];
   for (const st of stmts) {
@@ -175,7 +181,35 @@ export function bind(stmts: readonly Node[], aliases: Map<string, string>, comme
       }
     }
   }
+  for (const st of stmts) reassignedAttributes(st, undefined, b.reassigned);
   return b;
+}
+
+const SAME_SHAPE = new Set(['to', 'type', 'cuda', 'cpu', 'float', 'half', 'double', 'bfloat16', 'detach', 'contiguous', 'clone', 'type_as']);
+
+/** Collects into `out` the attribute names assigned outside `self.name = …` in an `__init__`. */
+function reassignedAttributes(n: Node, fn: string | undefined, out: Set<string>): void {
+  if (n.type === 'function_definition') fn = n.childForFieldName('name')?.text;
+  else if (n.type === 'class_definition') fn = undefined;
+  if (n.type === 'assignment' || n.type === 'augmented_assignment') {
+    const targets: Node[] = [];
+    const walk = (t: Node | null): void => {
+      if (!t) return;
+      if (t.type === 'attribute') targets.push(t);
+      else if (['pattern_list', 'tuple_pattern', 'list_pattern', 'tuple', 'list', 'list_splat_pattern', 'parenthesized_expression'].includes(t.type)) for (const c of t.namedChildren) walk(c);
+    };
+    walk(n.childForFieldName('left'));
+    // `self.cache_k = self.cache_k.to(x)`: the value moves (device, dtype), its shape stays.
+    const right = n.childForFieldName('right');
+    const recv = right?.type === 'call' ? right.childForFieldName('function') : undefined;
+    const same = n.type === 'assignment' && targets.length === 1 && recv?.type === 'attribute' && SAME_SHAPE.has(recv.childForFieldName('attribute')?.text ?? '') && recv.childForFieldName('object')?.text === targets[0].text;
+    if (same) targets.length = 0;
+    for (const t of targets) {
+      const name = t.childForFieldName('attribute')?.text;
+      if (name && !(fn === '__init__' && t.childForFieldName('object')?.text === 'self')) out.add(name);
+    }
+  }
+  for (const c of n.namedChildren) if (c) reassignedAttributes(c, fn, out);
 }
 
 /** A method of a class or of its bases in the file. */

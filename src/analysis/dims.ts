@@ -207,11 +207,34 @@ export function displayName(s: string): string {
   return i < 0 ? s : s.slice(0, i);
 }
 
-export function format(d: Dim): string {
+/**
+ * The sizes of one shape, each formatted; different symbols that would print with the same name
+ * (two sizes both called `d`) get primes in order of first use (`d`, `d'`, `d''`), so a shape
+ * never shows two sizes as one. `?` (nothing known) is never primed.
+ */
+export function formatAll(dims: readonly Dim[]): string[] {
+  const byName = new Map<string, string[]>();
+  for (const d of dims) {
+    for (const t of d.terms) {
+      for (const [s] of t.syms) {
+        const name = displayName(s);
+        const seen = byName.get(name) ?? [];
+        if (!seen.includes(s)) seen.push(s);
+        byName.set(name, seen);
+      }
+    }
+  }
+  const names = new Map<string, string>();
+  for (const [name, syms] of byName) if (syms.length > 1 && name !== '?') syms.forEach((s, i) => names.set(s, name + "'".repeat(i)));
+  return dims.map((d) => format(d, names.size ? names : undefined));
+}
+
+export function format(d: Dim, names?: ReadonlyMap<string, string>): string {
   if (d.terms.length === 0) return '0';
+  const show = (s: string) => names?.get(s) ?? displayName(s);
   const parts = d.terms.map((t) => {
-    const num = t.syms.filter(([, e]) => e > 0).map(([s, e]) => (e === 1 ? displayName(s) : `${displayName(s)}**${e}`));
-    const den = t.syms.filter(([, e]) => e < 0).map(([s, e]) => (e === -1 ? displayName(s) : `${displayName(s)}**${-e}`));
+    const num = t.syms.filter(([, e]) => e > 0).map(([s, e]) => (e === 1 ? show(s) : `${show(s)}**${e}`));
+    const den = t.syms.filter(([, e]) => e < 0).map(([s, e]) => (e === -1 ? show(s) : `${show(s)}**${-e}`));
     const coef = t.coef;
     let text: string;
     if (num.length === 0) text = String(Math.abs(coef) === 1 && den.length ? 1 : formatNum(Math.abs(coef)));

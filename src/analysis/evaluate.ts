@@ -31,7 +31,7 @@ import type { Node } from './parse';
 import * as S from './semantics';
 import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
-import { BATCHED_RANK } from './semantics/modules';
+import { BATCHED_RANK, RANK_ADDING } from './semantics/modules';
 import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
@@ -160,6 +160,7 @@ export class Evaluator {
   };
 
   private emit(e: Event): void {
+    if (this.quiet > 0) return;
     if (this.speculative > 0 && e.kind !== 'attribute') return;
     this.sink(e);
   }
@@ -556,13 +557,22 @@ export class Evaluator {
         // A value no context can vouch for removes the line's shape (unless the function's own
         // run without a caller found it: see `record`); a tensor of unknown rank, or any unknown
         // value, in code run without a caller only means no caller said what it is.
-        else if (v.kind === 'unknown' && !f.seeded) this.unrecord(target, target.text);
+        // So does a tensor of unknown rank that a caller passed: the line's shape from another
+        // caller need not hold for this one.
+        else if ((v.kind === 'unknown' || (isTensor(v) && !v.axes)) && !f.seeded) this.unrecord(target, target.text);
+        // A later iteration of a loop whose value nothing is known of: no shape holds for all.
+        else if (this.quiet > 0 && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) this.unrecord(target, target.text, true);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
         const obj = target.childForFieldName('object');
         const attr = target.childForFieldName('attribute');
         if (obj?.text === 'self' && attr && f.self) {
+          // A value `__init__` gives a name that other code assigns too is one of several: unknown.
+          if (f.name === '__init__' && this.b.reassigned.has(attr.text)) {
+            f.self.attrs.set(attr.text, UNKNOWN);
+            return;
+          }
           f.self.attrs.set(attr.text, v.kind === 'int' && !v.name ? { ...v, name: attr.text } : v);
           if (isTensor(v) && v.axes) this.record(target, target.text, v);
         }
@@ -678,7 +688,7 @@ export class Evaluator {
   private record(node: Node, name: string, t: TensorV, own = false): void {
     if (this.speculative > 0) return; // a skipped branch's values are not what runs
     const key = `${node.startPosition.row}:${name}`;
-    const parts = t.axes!.map((a) => D.format(this.norm(a.size)));
+    const parts = D.formatAll(t.axes!.map((a) => this.norm(a.size)));
     const seen = this.recordParts.get(key);
     if (seen && !seen.record && own && !seen.conflict) this.recordParts.delete(key);
     else if (seen) {
@@ -706,11 +716,11 @@ export class Evaluator {
   private readonly recordParts = new Map<string, { parts: string[]; record?: ShapeRecord; own?: boolean; conflict?: boolean }>();
 
   /** A context where the line binds a value of unknown shape: no shape is shown there. */
-  private unrecord(node: Node, name: string): void {
+  private unrecord(node: Node, name: string, always = false): void {
     if (this.speculative > 0) return;
     const key = `${node.startPosition.row}:${name}`;
     const seen = this.recordParts.get(key);
-    if (seen?.own) return;
+    if (seen?.own && !always) return;
     if (seen?.record) this.records.splice(this.records.indexOf(seen.record), 1);
     this.recordParts.set(key, { parts: [], record: undefined, conflict: seen?.conflict });
   }
@@ -733,6 +743,7 @@ export class Evaluator {
     }
     if (v.kind === 'num') return v.value === undefined ? undefined : v.value !== 0;
     if (v.kind === 'str') return v.value.length > 0;
+    if (v.kind === 'tensor' && v.optional) return undefined;
     if (v.kind === 'torchmodule' || v.kind === 'instance' || v.kind === 'tensor') return true;
     if (v.kind === 'tuple') return v.items.length > 0;
     return undefined;
@@ -992,6 +1003,11 @@ export class Evaluator {
     // uses it, it is the mask built.
     const built = vals.filter((v) => v?.kind !== 'none');
     if (built.length > 0 && built.length < vals.length && built.every((v) => isTensor(v) && v.mask)) return this.join(built);
+    // A tensor on some paths and None on the others: the tensor, where code uses it.
+    if (built.length > 0 && built.length < vals.length && built.every((v) => isTensor(v))) {
+      const t = this.join(built);
+      if (isTensor(t)) return { ...t, optional: true };
+    }
     // Tensors of one rank whose sizes differ on some axes (`return x` when `n_rep == 1`, else
     // the repeated heads) keep the rank and the sizes they agree on; each other axis gets a size
     // of its own that nothing is known of.
@@ -1083,11 +1099,26 @@ export class Evaluator {
     this.assign(left, UNKNOWN, f);
     this.openLoops++;
     try {
+      const before = new Map(f.vars);
       this.branches([body], f, true);
+      // A value one iteration hands the next (`idx = torch.cat((idx, idx_next), dim=1)`): the
+      // body runs once more from the join of the states before and after one iteration, so the
+      // shapes shown hold for every iteration. That run reports nothing (the first one did).
+      if ([...before].some(([k, v]) => f.vars.get(k) !== v)) {
+        this.quiet++;
+        try {
+          this.branches([body], f, true);
+        } finally {
+          this.quiet--;
+        }
+      }
     } finally {
       this.openLoops--;
     }
   }
+
+  /** Above 0 while a loop body runs again for its shapes only: no event gets through. */
+  private quiet = 0;
 
   /** Loops being evaluated whose number of iterations is unknown. */
   private openLoops = 0;
@@ -1193,7 +1224,7 @@ export class Evaluator {
     if (names && (line !== defLine || this.paramsOnLine(fn, line) === 1 || index === 0)) return this.tensorFromNames(names, f);
     const doc = this.docShape(fn, p.name);
     if (doc) return this.tensorFromNames(doc, f);
-    if (p.ann && !isTensorAnnotation(p.ann.text)) return this.fromTypeAnnotation(p.ann, p.name);
+    if (p.ann && !isTensorAnnotation(p.ann.text)) return this.annotatedModule(p.ann) ?? this.fromTypeAnnotation(p.ann, p.name);
     // What the body does with it may fix its rank: `q = self.q_proj(q); b, n, c = q.shape`.
     const fact = rankOfParameter(fn, index, this.rankEnv(f));
     if (fact && fact.rank > 0 && fact.rank <= 8) {
@@ -1205,6 +1236,25 @@ export class Evaluator {
     return { kind: 'tensor', hypothetical: true };
   }
 
+  /** One instance per module class, built with no caller, for parameters annotated with the class. */
+  private readonly annotatedInstances = new Map<ClassInfo, InstanceV>();
+
+  /**
+   * `model: TinyDecoder` in a function nobody calls: an instance of that module class of the
+   * file, built with no caller (its sizes named after its parameters), so what holds for it
+   * holds for every construction of the class.
+   */
+  private annotatedModule(ann: Node): InstanceV | undefined {
+    const cls = this.b.classes.get(ann.text.replace(/\s+/g, '').replace(/^["']|["']$/g, ''));
+    if (!cls?.isModule) return undefined;
+    let inst = this.annotatedInstances.get(cls);
+    if (!inst) {
+      inst = this.instantiate(cls, [], {}, undefined, true);
+      this.annotatedInstances.set(cls, inst);
+    }
+    return inst.failed ? undefined : inst;
+  }
+
   /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
   private rankEnv(f: Frame): RankEnv {
     let nesting = 0;
@@ -1213,6 +1263,7 @@ export class Evaluator {
       if (m.kind === 'torchmodule') {
         if (RANK_SAME_MODULES.has(m.type)) return { kind: 'keep', sameShape: true };
         if (m.type === 'Linear' || m.type === 'LazyLinear') return { kind: 'keep', sameShape: false };
+        if (RANK_ADDING[m.type]) return { kind: 'shift', by: RANK_ADDING[m.type] };
         const r = BATCHED_RANK[m.type];
         if (r) return { kind: 'sink', rank: r, names: ['B', 'C', ...['L', 'H,W', 'D,H,W'][r - 3].split(',')] };
         if (m.type === 'MultiheadAttention') {
@@ -1268,6 +1319,12 @@ export class Evaluator {
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
           if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+          // `model(x)` with `model` a parameter holding a module of the file.
+          const local = f.vars.get(fn.text);
+          if (local?.kind === 'instance') {
+            const r = moduleRank(local);
+            return r?.kind === 'function' ? { ...r, index: r.index + index } : undefined;
+          }
           // `self(idx)` in a module's method runs its forward.
           const fwd = fn.text === 'self' && f.self?.cls.isModule ? findMethod(f.self.cls, 'forward') : undefined;
           if (fwd) return { kind: 'function', node: fwd, index: index + 1 };
@@ -1480,6 +1537,9 @@ export class Evaluator {
         }
       }
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
+      // A tensor seeded for a parameter whose default is None (`mask: Optional[Tensor] = None`)
+      // may also be None: `if mask is not None:` walks both paths.
+      if (seed && p.def?.text === 'None' && isTensor(v) && !v.axes) v = { ...v, optional: true };
       if (v.kind === 'int' && !v.name) v = { ...v, name: p.name };
       // An annotation that declares something other than a tensor wins over what was passed.
       if (isTensor(v) && !v.hypothetical && p.ann && !isTensorAnnotation(p.ann.text)) v = { ...v, hypothetical: true };
@@ -1613,7 +1673,8 @@ export class Evaluator {
       }
       this.block(this.body(fn.childForFieldName('body')), f);
       if (f.returns.length === 0) return { kind: 'none' };
-      return f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
+      const result = f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
+      return result.kind === 'unknown' ? annotatedList(fn) ?? result : result;
     } finally {
       this.active.delete(fn);
       this.depth--;
@@ -2031,6 +2092,7 @@ export class Evaluator {
     const a = this.expr(parts[0], f);
     const b = this.expr(parts[1], f);
     if (op === 'is' || op === 'is not') {
+      if ((isTensor(a) && a.optional) || (isTensor(b) && b.optional)) return { kind: 'bool' };
       const same = a.kind === 'none' && b.kind === 'none' ? true : (a.kind === 'none') !== (b.kind === 'none') && a.kind !== 'unknown' && b.kind !== 'unknown' ? false : undefined;
       if (same === undefined) return { kind: 'bool' };
       return { kind: 'bool', value: op === 'is' ? same : !same };
@@ -2097,6 +2159,9 @@ export class Evaluator {
             const p = D.pow(l.dim, e);
             if (p) return intV(p);
           }
+          // `2 ** math.floor(math.log2(n))`: a power of a positive base is a positive integer.
+          const base = D.constValue(this.norm(l.dim));
+          if (e === undefined && base !== undefined && Number.isInteger(base) && base > 0) return intV(this.fresh('n'));
           return UNKNOWN;
         }
       }
@@ -2121,7 +2186,13 @@ export class Evaluator {
     }
     // A list or tuple on either side is sequence arithmetic ([0] * n, a + b), never a tensor's.
     if (l.kind === 'tuple' || r.kind === 'tuple') {
-      if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items] };
+      if (op === '+' && l.kind === 'tuple' && r.kind === 'tuple') return { kind: 'tuple', items: [...l.items, ...r.items], ...(l.inexact || r.inexact ? { inexact: true } : {}) };
+      // `(1,) * (x.ndim - 1)`: the items repeated a known number of times.
+      const [seq, times] = l.kind === 'tuple' ? [l, r] : [r as TupleV, l];
+      const k = op === '*' && times.kind === 'int' ? D.constValue(this.norm(times.dim)) : undefined;
+      if (k !== undefined && !seq.inexact && !seq.shapeOf && seq.items.length * Math.max(k, 0) <= 64) {
+        return { kind: 'tuple', items: Array.from({ length: Math.max(k, 0) }, () => seq.items).flat(), ...(seq.written ? { written: seq.written } : {}) };
+      }
       return UNKNOWN;
     }
     if (isTensor(l) || isTensor(r)) {
@@ -2142,6 +2213,8 @@ export class Evaluator {
     const argNodes: Node[] = [];
     const kwargNodes: Record<string, Node> = {};
     const list = n.childForFieldName('arguments');
+    // `nn.ModuleList(Block(d) for _ in range(n))`: a lone generator is the argument list itself.
+    if (list?.type === 'generator_expression') return { args: [this.expr(list, f)], kwargs, argNodes: [list], kwargNodes };
     for (const c of list?.namedChildren ?? []) {
       if (!c || c.type === 'comment') continue;
       if (c.type === 'keyword_argument') {
@@ -2325,6 +2398,24 @@ export class Evaluator {
         const d = args[0]?.kind === 'qual' ? args[0].path.split('.').pop()! : '';
         const max = /^(float16|half)$/.test(d) ? 65504 : /^(float64|double)$/.test(d) ? Number.MAX_VALUE : /^bfloat16$/.test(d) ? 3.3895313892515355e38 : 3.4028234663852886e38;
         return { kind: 'tuple', items: [{ kind: 'num', value: max }, { kind: 'num', value: -max }], names: ['max', 'min'] };
+      }
+      case 'math.log2':
+      case 'math.log':
+      case 'math.log10':
+      case 'math.exp': {
+        // A float of a number (`math.log2(n_heads)`); its value where the argument's is known.
+        const x = args[0] ? numValue(args[0]) : undefined;
+        const fn = path === 'math.log2' ? Math.log2 : path === 'math.log10' ? Math.log10 : path === 'math.exp' ? Math.exp : Math.log;
+        const value = x !== undefined && args.length === 1 ? fn(x) : undefined;
+        return args[0]?.kind === 'int' || args[0]?.kind === 'num' ? { kind: 'num', value: value !== undefined && Number.isFinite(value) ? value : undefined } : UNKNOWN;
+      }
+      case 'math.floor':
+      case 'math.ceil': {
+        // An integer: the value where the argument's is known, else one nothing is known of.
+        const v = args[0];
+        if (v?.kind === 'int') return v;
+        if (v?.kind !== 'num') return UNKNOWN;
+        return v.value !== undefined ? intV(D.dconst(path === 'math.floor' ? Math.floor(v.value) : Math.ceil(v.value))) : intV(this.fresh('n'));
       }
       case 'math.pow': {
         const v = args[0];
@@ -2540,6 +2631,15 @@ function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string
  * The modules a loop variable takes, where the call `fn` sits in `for fn in self.<list>:` in a
  * method of the instance's class and that list is a `ModuleList`/`Sequential` of known items.
  */
+/**
+ * What a function annotated `-> List[float]` returns when its body says nothing (ALiBi's
+ * recursive `get_slopes`): a list of floats of unknown length, which `torch.tensor` makes one axis.
+ */
+function annotatedList(fn: Node): Value | undefined {
+  const ann = fn.childForFieldName('return_type')?.text.replace(/\s+/g, '') ?? '';
+  return /^(?:typing\.)?(?:List|list)\[float\]$/.test(ann) ? { kind: 'tuple', items: [{ kind: 'num' }], inexact: true } : undefined;
+}
+
 function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined {
   if (!self) return undefined;
   // Syntax nodes know their children only: the path from the class down to the call.

@@ -21,6 +21,8 @@ import type { SyntaxNode as Node } from './syntax';
 export type CalleeRank =
   /** The result has the argument's rank; `sameShape`: and its shape (a norm, an activation). */
   | { kind: 'keep'; sameShape: boolean }
+  /** The result has `by` axes more than the argument (an `nn.Embedding`): its rank, shifted. */
+  | { kind: 'shift'; by: number }
   /** The argument must have this rank (a Conv2d's batch of maps), its axes named so. */
   | { kind: 'sink'; rank: number; names?: string[] }
   /** A function of the file: its parameter at `index` is followed into its body. */
@@ -213,6 +215,7 @@ class Scan {
         if (k0 === undefined) return undefined;
         const c = this.env.callee(fn, 0);
         if (c?.kind === 'keep') return k0 && c.sameShape;
+        if (c?.kind === 'shift') return false;
         if (c?.kind === 'function' && this.depth < MAX_DEPTH) {
           const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, c.index);
           if (r?.returns !== undefined) return k0 && r.returns;
@@ -286,7 +289,9 @@ class Scan {
           }
         }
         const a = positionalArgs(x)[0];
-        return a ? this.shift(a, flow) : 0;
+        if (!a) return 0;
+        const c = fn && this.keeps(a, flow) !== undefined ? this.env.callee(fn, 0) : undefined;
+        return this.shift(a, flow) + (c?.kind === 'shift' ? c.by : 0);
       }
       default:
         return 0;

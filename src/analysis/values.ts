@@ -32,6 +32,12 @@ export interface Axis {
   leadToken?: boolean;
   /** The role was read from how the code treats the axis (a token concatenated along it), not declared. */
   inferred?: boolean;
+  /**
+   * The role is how a module read the axis (an `nn.MultiheadAttention`'s `batch_first`), not
+   * what the code says it is: a sum with a tensor whose axis has no role (a residual) drops it,
+   * so one module's reading does not become every later module's evidence.
+   */
+  read?: boolean;
 }
 
 export type MaskPolarity = 'ignore' | 'keep';
@@ -54,6 +60,11 @@ export interface TensorV {
   kind: 'tensor';
   /** undefined: rank unknown. */
   axes?: Axis[];
+  /**
+   * None on some path (`nn.Parameter(...) if class_token else None`): where code uses it, it is
+   * the tensor; whether it `is None` is not known.
+   */
+  optional?: boolean;
   /** Element strides when known (contiguous tensors have their row-major strides). */
   strides?: Dim[];
   dtype?: 'bool' | 'float' | 'long';

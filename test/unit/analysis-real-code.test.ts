@@ -10,7 +10,8 @@
  *   torch 2.6 (scripts/torch/trace_shapes.py records each tensor-valued local name and its
  *   shape); the analyzer, which sees only the module files, must give a shape to at least the
  *   recorded floor of those names (test/fixtures/realstyle/coverage.json: raise it when coverage
- *   improves, never lower it) and no shape that contradicts the trace (rank, or a literal size).
+ *   improves, never lower it) and no shape that contradicts the trace (rank, or a literal size);
+ *   SHAPE_MISSING=1 lists the names without a shape.
  */
 
 import * as assert from 'node:assert/strict';
@@ -119,6 +120,7 @@ describe('analyzer on real code (installed packages, driverless modules)', funct
     const wrong: string[] = [];
     const errors: string[] = [];
     const perFile: string[] = [];
+    const missing: string[] = [];
     for (const [file, t] of Object.entries(traced)) {
       errors.push(...t.errors.map((e) => `${file}: ${e}`));
       const r = spawnSync(process.execPath, [CLI, 'shapes', path.join(REALSTYLE, 'modules', file), '--json'], { encoding: 'utf8' });
@@ -131,7 +133,10 @@ describe('analyzer on real code (installed packages, driverless modules)', funct
         // first line or one of its continuation lines.
         const mine = ours.find((o) => o.name === n.name && o.line <= n.line && n.line <= (ends.get(o.line) ?? o.line));
         const p = mine ? parts(mine.shape) : undefined;
-        if (!p) continue;
+        if (!p) {
+          missing.push(`${file}:${n.line} ${n.name}: torch ${n.shapes.map((s) => `(${s.join(', ')})`).join(' | ')}`);
+          continue;
+        }
         covered++;
         fileCovered++;
         for (const s of n.shapes) {
@@ -145,6 +150,8 @@ describe('analyzer on real code (installed packages, driverless modules)', funct
     const floor = (JSON.parse(fs.readFileSync(FLOOR, 'utf8')) as { floor: number }).floor;
     console.log(`      shape coverage against the torch trace: ${covered} of ${total} tensor-valued names (${(coverage * 100).toFixed(1)} %, floor ${(floor * 100).toFixed(1)} %), ${wrong.length} wrong`);
     console.log(`      ${perFile.join('; ')}`);
+    // SHAPE_MISSING=1 lists the traced names the analyzer gives no shape.
+    if (process.env.SHAPE_MISSING) console.log(`      without a shape:\n        ${missing.join('\n        ')}`);
     assert.deepEqual(errors, [], 'every harness case runs in torch');
     assert.ok(total > 0, 'the trace recorded tensor-valued names');
     assert.deepEqual(wrong, []);

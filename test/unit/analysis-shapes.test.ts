@@ -330,7 +330,8 @@ describe('analyzer shapes', function () {
       '        return repeat_kv(key_states, 2)',
       '',
     ].join('\n');
-    // A helper called only in a branch a seeded mask skips (`if attention_mask is None:`) runs on its own.
+    // A mask with no caller and a None default may be None: the helper called under
+    // `if attention_mask is None:` runs with the caller's sizes.
     const branch = [
       'import torch',
       'import torch.nn as nn',
@@ -349,7 +350,7 @@ describe('analyzer shapes', function () {
       '',
     ].join('\n');
     const skipped = analyzeSource(branch).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
-    assert.ok(skipped.includes('7 keep: (n, n)'), skipped.join('\n'));
+    assert.ok(skipped.includes('7 keep: (d, d)') && skipped.includes('13 attention_mask: (d, d)'), skipped.join('\n'));
     // `b, *axis, _ = data.shape` names the first size; it does not fix data's rank.
     const star = [
       'import torch',
@@ -718,6 +719,35 @@ describe('analyzer shapes', function () {
     // Pooled over dim 0 or not at all: nothing says which axis is the sequence.
     assert.deepEqual(found('', 'x', 'x.sum(dim=0)'), []);
     assert.deepEqual(found(', batch_first=True', 'x.transpose(0, 1)', 'x'), []);
+  });
+
+  it("takes a MultiheadAttention's batch_first as the roles of a query nobody named, up to a residual sum", function () {
+    const module = (second: string, between: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Encoder(nn.Module):',
+        '    def __init__(self, vocab, d_model, n_heads):',
+        '        super().__init__()',
+        '        self.embed = nn.Embedding(vocab, d_model)',
+        '        self.first = nn.MultiheadAttention(d_model, n_heads, batch_first=True)',
+        `        self.second = nn.MultiheadAttention(d_model, n_heads${second})`,
+        '',
+        '    def forward(self, tokens):',
+        '        x = self.embed(tokens)',
+        '        h, _ = self.first(x, x, x)',
+        `        ${between}`,
+        '        y, _ = self.second(h, h, h)',
+        '        return y',
+        '',
+      ].join('\n');
+    const found = (second: string, between: string) => analyzeSource(module(second, between)).diagnostics.map((d) => [d.rule, d.severity, d.range.line + 1]);
+    // The first module read (N, L, E): the second, sequence-first, reads the batch as the sequence.
+    assert.deepEqual(found('', 'h = h * 2'), [['batch-first-mismatch', 'warning', 14]]);
+    assert.deepEqual(found('', 'h = h.transpose(0, 1)'), []);
+    assert.deepEqual(found(', batch_first=True', 'h = h * 2'), []);
+    // A residual sum with the unnamed input: one module's reading is no evidence for the next.
+    assert.deepEqual(found('', 'h = x + h'), []);
   });
 
   it('keeps silent on sequence-first head folds and on head-to-head products nobody normalises', function () {
@@ -1424,5 +1454,117 @@ describe('analyzer shapes', function () {
     // 192 is the width: w2 built for dim = 192 is right (the exact quotient would give 201).
     assert.deepEqual(analyzeSource(src(192, 'dim')).diagnostics, []);
     assert.deepEqual(analyzeSource(src(64, 'hidden_dim')).diagnostics, []);
+  });
+
+  it('does not take an attribute that other code assigns as its __init__ value', function () {
+    // `setup` replaces the None `__init__` gave `cache`: `forward` may run either branch, so the
+    // keys' length is `t` or the cache's `max_len`, and the scores' last axis is not `t`.
+    const lines = [
+      'import torch',
+      'import torch.nn as nn',
+      'from torch import Tensor',
+      '',
+      '',
+      'class Cache(nn.Module):',
+      '    def __init__(self, max_len: int, d: int):',
+      '        super().__init__()',
+      `        self.register_buffer('k_cache', torch.zeros(1, max_len, d))`,
+      '',
+      '    def update(self, k: Tensor) -> Tensor:',
+      '        return self.k_cache',
+      '',
+      '',
+      'class Attn(nn.Module):',
+      '    def __init__(self, d: int):',
+      '        super().__init__()',
+      '        self.proj = nn.Linear(d, d)',
+      '        self.cache = None',
+      '',
+      '    def forward(self, x: Tensor) -> Tensor:',
+      '        b, t, _ = x.shape',
+      '        k = self.proj(x)',
+      '        if self.cache is not None:',
+      '            k = self.cache.update(k)',
+      '        s = x @ k.transpose(1, 2)',
+      '        return s',
+      '',
+      '',
+      'class Model(nn.Module):',
+      '    def __init__(self, d: int):',
+      '        super().__init__()',
+      '        self.attn = Attn(d)',
+      '',
+      '    def setup(self, max_len: int, d: int) -> None:',
+      '        self.attn.cache = Cache(max_len, d)',
+      '',
+      '    def forward(self, x: Tensor) -> Tensor:',
+      '        return self.attn(x)',
+    ];
+    const shapes = (text: string) => analyzeSource(text).shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    const got = shapes(lines.join('\n') + '\n');
+    assert.ok(got.includes('23 k: (b, t, d)'), got.join('\n'));
+    assert.ok(!got.some((g) => g.startsWith('26 s: (b, t, t)')), got.join('\n'));
+    // Without `setup`, `cache` is always None and the scores are (b, t, t).
+    const alone = shapes(lines.filter((l) => !/setup|Cache\(max_len/.test(l)).join('\n') + '\n');
+    assert.ok(alone.includes('26 s: (b, t, t)'), alone.join('\n'));
+    // `self.buf = self.buf.to(x)` elsewhere moves the value; its shape stays.
+    const moved = ['import torch', 'import torch.nn as nn', 'from torch import Tensor', '', 'class M(nn.Module):', '    def __init__(self, n: int, d: int):', '        super().__init__()', '        self.buf = torch.zeros(n, d)', '', '    def forward(self, x: Tensor) -> Tensor:', '        self.buf = self.buf.to(x)', '        y = x @ self.buf', '        return y', ''];
+    assert.ok(shapes(moved.join('\n')).includes('11 self.buf: (n, d)'), shapes(moved.join('\n')).join('\n'));
+  });
+
+  it("shows a helper's line shape only where every caller agrees, and never two sizes under one name", function () {
+    // `bias(t, t)` and `bias(t, mem.shape[1])`: the second axis of `rel` is `t` for one caller
+    // only. `mem.shape[1]` is a size of its own, though both print as `d`: shown as `d'`.
+    const lines = [
+      'import torch',
+      'import torch.nn as nn',
+      'from torch import Tensor',
+      '',
+      '',
+      'def bias(q_len: int, k_len: int) -> Tensor:',
+      '    a = torch.arange(q_len)[:, None]',
+      '    b = torch.arange(k_len)[None, :]',
+      '    rel = b - a',
+      '    return rel',
+      '',
+      '',
+      'class A(nn.Module):',
+      '    def __init__(self, d: int):',
+      '        super().__init__()',
+      '        self.proj = nn.Linear(d, d)',
+      '',
+      '    def forward(self, x: Tensor, mem) -> Tensor:',
+      '        t = x.shape[1]',
+      '        r1 = bias(t, t)',
+      '        r2 = bias(t, mem.shape[1])',
+      '        r3 = bias(t, 5)',
+      '        r4 = torch.zeros(t, mem.shape[1])',
+      '        r5 = torch.zeros(t, t)',
+      '        r6 = torch.zeros(x.shape[0], t)',
+      '        return r1, r2',
+    ];
+    const got = analyzeSource(lines.join('\n') + '\n').shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    for (const want of ['9 rel: (d, ?)', '20 r1: (d, d)', "21 r2: (d, d')", '22 r3: (d, 5)', "25 r6: (d, d')"]) assert.ok(got.includes(want), `${want}\n${got.join('\n')}`);
+    // A caller that passes a tensor of unknown rank: no shape of `y` holds for it.
+    const rank = [
+      'import torch',
+      'import torch.nn as nn',
+      'from torch import Tensor',
+      '',
+      '',
+      'def scale(x: Tensor) -> Tensor:',
+      '    y = x * 2',
+      '    return y',
+      '',
+      '',
+      'class A(nn.Module):',
+      '    def forward(self, x: Tensor, mem) -> Tensor:',
+      '        a = torch.zeros(x.shape[0], 4)',
+      '        r1 = scale(a)',
+      '        r2 = scale(mem)',
+      '        return r1, r2',
+    ];
+    const ranked = analyzeSource(rank.join('\n') + '\n').shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
+    assert.ok(ranked.includes('14 r1: (d, 4)') && !ranked.some((g) => g.startsWith('7 y:')), ranked.join('\n'));
   });
 });

@@ -178,7 +178,9 @@ function numOf(v: Arg): number {
 const pad: Signature = {
   shape(a) {
     const x = a.input();
-    const p = a.ints(1, 'pad');
+    // Symbolic pads (`(self.padding, self.padding)`) add their sum; checks need their values.
+    const ps = a.dims(1, 'pad');
+    const p = ps.map((d) => val(d));
     const mode = a.str(2, 'mode', 'constant');
     if (p.length % 2 !== 0) fail('pad: the padding length must be even');
     if (p.length / 2 > x.length) fail(`pad: ${p.length / 2} dims padded on a ${x.length}-d tensor`);
@@ -191,14 +193,15 @@ const pad: Signature = {
     const from: (number | undefined)[] = x.map((_, i) => i);
     for (let i = 0; i < p.length / 2; i++) {
       const d = x.length - 1 - i;
-      const sz = D.add(x[d], c(p[2 * i] + p[2 * i + 1]));
+      const [lo, hi] = [p[2 * i], p[2 * i + 1]];
+      const sz = D.add(x[d], D.add(ps[2 * i], ps[2 * i + 1]));
       const v = val(sz);
       if (v !== undefined && v < 0) fail(`pad: the padded size of dim ${d} is negative`);
       if (mode === 'reflect') {
         const n = val(x[d]);
-        if (n !== undefined && (p[2 * i] >= n || p[2 * i + 1] >= n)) fail(`pad: reflect padding must be smaller than the dim (${n})`);
+        if (n !== undefined && lo !== undefined && hi !== undefined && (lo >= n || hi >= n)) fail(`pad: reflect padding must be smaller than the dim (${n})`);
       }
-      if (p[2 * i] !== 0 || p[2 * i + 1] !== 0) {
+      if (lo !== 0 || hi !== 0) {
         out[d] = sz;
         from[d] = undefined;
       }

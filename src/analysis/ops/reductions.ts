@@ -222,6 +222,15 @@ const bincount: Signature = {
   },
 };
 
+/** Draws `num_samples` indices per row of a 1-d or 2-d tensor of probabilities. */
+const multinomial: Signature = {
+  shape(a) {
+    const s = a.input();
+    if (s.length !== 1 && s.length !== 2) unknown();
+    return { sizes: [...s.slice(0, -1), a.dim(1, 'num_samples')], dtype: 'long' };
+  },
+};
+
 /** Method and `torch.` names of the family. */
 export const REDUCTIONS: Record<string, Signature> = {
   topk,
@@ -251,4 +260,5 @@ export const REDUCTIONS: Record<string, Signature> = {
   masked_select: maskedSelect,
   histc,
   bincount,
+  multinomial,
 };

@@ -140,6 +140,14 @@ export class Call {
     return [intOf(v)];
   }
 
+  /** A size or a list of sizes, symbolic allowed (`F.pad(x, (p, p))`); `def` when absent or None. */
+  dims(i: number, name: string | undefined, def?: Dim[]): Dim[] {
+    const v = this.arg(i, name);
+    if (v === undefined || v.kind === 'none') return def ?? unknown();
+    const one = (x: Arg): Dim => (x.kind === 'int' ? x.dim : unknown());
+    return v.kind === 'list' ? v.items.map(one) : [one(v)];
+  }
+
   /** The remaining positional ints from i on, as `x.flip(0, 1)` or `x.flip((0, 1))` gives them. */
   varInts(i: number, name: string | undefined, def?: number[]): number[] {
     const kw = name !== undefined ? this.kwargs[name] : undefined;

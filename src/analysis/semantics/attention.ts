@@ -151,7 +151,12 @@ export function mha(h: OpHost, m: TorchModuleV, args: Value[], kwargs: Record<st
     const last = q.axes[rank - 1].size;
     if (h.unify(last, E) === 'ne') info.expectedSize = { axis: rank - 1, expected: E, got: last, what: 'embed_dim' };
   }
-  const out: Axis[] = q.axes.map((ax, i) => (i === rank - 1 ? { size: E ?? ax.size, role: 'chan' as Role, label: ax.label } : { ...ax }));
+  // The module reads (N, L, E) or (L, N, E) as `batch_first` says: the axes of a query nobody
+  // named come out with the roles it gave them (inferred and read, so they only warn, and a
+  // residual sum with the unnamed input drops them).
+  const read: Role[] = bf ? ['batch', 'seq'] : ['seq', 'batch'];
+  const unnamed = rank === 3 && !q.axes[0].role && !q.axes[1].role;
+  const out: Axis[] = q.axes.map((ax, i) => (i === rank - 1 ? { size: E ?? ax.size, role: 'chan' as Role, label: ax.label } : unnamed ? { ...ax, role: read[i], inferred: true, read: true } : { ...ax }));
   const outT: TensorV = { kind: 'tensor', axes: out, strides: contiguousStrides(out.map((x) => x.size)), dtype: 'float', permutes: q.permutes, lastPermute: q.lastPermute, preLayout: q.preLayout };
   let weights: TensorV = { kind: 'tensor' };
   if (isTensor(k) && k.axes && k.axes.length === rank && rank === 3) {

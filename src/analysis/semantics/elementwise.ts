@@ -19,7 +19,7 @@ import { matmul } from './linalg';
 export const ELEMENTWISE_FUNCS = new Set([
   'relu', 'gelu', 'silu', 'sigmoid', 'tanh', 'dropout', 'leaky_relu', 'elu', 'exp', 'log', 'abs', 'sqrt', 'rsqrt', 'neg',
   'clone', 'detach', 'float', 'half', 'double', 'bfloat16', 'contiguous', 'mish', 'hardswish', 'sin', 'cos', 'sign',
-  'normalize', 'clamp', 'clip', 'relu_', 'sigmoid_', 'mul_', 'add_', 'tanh_', 'dropout1d', 'dropout2d', 'square', 'pow',
+  'normalize', 'clamp', 'clip', 'relu_', 'sigmoid_', 'mul_', 'add_', 'sub_', 'div_', 'tanh_', 'dropout1d', 'dropout2d', 'square', 'pow',
   'type_as', 'to', 'cpu', 'cuda', 'requires_grad_', 'zero_', 'fill_', 'nan_to_num', 'reciprocal', 'log_softmax', 'bool',
   'long', 'int', 'masked_fill', 'masked_fill_', 'softmax', 'erf', 'floor', 'ceil', 'round', 'logical_not', 'cumsum',
 ]);
@@ -27,13 +27,13 @@ export const ELEMENTWISE_FUNCS = new Set([
 /** The elementwise tail: a method of `ELEMENTWISE_FUNCS` without a handler of its own. */
 const tensorElementwise: MethodHandler = (h, { op, n, t, rest, info, done }) => {
   const other = rest[0];
-  if (isTensor(other) && ['pow', 'mul_', 'add_'].includes(op)) {
+  if (isTensor(other) && ['pow', 'mul_', 'add_', 'sub_', 'div_'].includes(op)) {
     const axes = broadcastValue(h, t, other, n, info);
     return done({ kind: 'tensor', axes: axes ?? undefined, dtype: 'float' });
   }
   // Conversions to what the tensor already is return it (same strides); computations
   // follow the elementwise layout rule.
-  const strides = /^(to|float|half|double|bfloat16|type_as|cpu|cuda|detach|requires_grad_|contiguous|relu_|sigmoid_|mul_|add_|tanh_|zero_|fill_|masked_fill_)$/.test(op) ? t.strides : elementwiseLayout(h, t);
+  const strides = /^(to|float|half|double|bfloat16|type_as|cpu|cuda|detach|requires_grad_|contiguous|relu_|sigmoid_|mul_|add_|sub_|div_|tanh_|zero_|fill_|masked_fill_)$/.test(op) ? t.strides : elementwiseLayout(h, t);
   return done({ ...t, strides, mask: op === 'float' || op === 'half' ? t.mask : undefined, scores: t.scores, dtype: op === 'bool' ? 'bool' : t.dtype === 'long' && /^(exp|log|sqrt|sigmoid|tanh|relu|gelu)$/.test(op) ? 'float' : t.dtype });
 };
 
@@ -255,7 +255,14 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
     else {
       const c = h.unify(xs, ys);
       if (c === 'ne' && info && !info.broadcast) info.broadcast = [xs, ys];
-      out.push({ ...x, role: x.role ?? y.role });
+      const ax: Axis = { ...x, role: x.role ?? y.role };
+      // A module's reading of one operand's axis is not evidence for the sum with an unnamed one.
+      if ((x.role ? x.read : y.read) && (!x.role || !y.role)) {
+        delete ax.role;
+        delete ax.inferred;
+        delete ax.read;
+      }
+      out.push(ax);
       if (info && !info.partsSwapped && x.parts && y.parts && swappedParts(h, x.parts, y.parts)) {
         info.partsSwapped = { axis: i - len, parts: [x.parts[0].size, x.parts[1].size], tiled: x.tiledBy ?? y.tiledBy };
       }

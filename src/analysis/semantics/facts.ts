@@ -52,7 +52,7 @@ export function elementwiseLayout(h: OpHost, t: TensorV): Dim[] | undefined {
 }
 
 export function shapeText(h: OpHost, t: TensorV): string {
-  return t.axes ? `(${t.axes.map((a) => D.format(h.norm(a.size))).join(', ')})` : '?';
+  return t.axes ? `(${D.formatAll(t.axes.map((a) => h.norm(a.size))).join(', ')})` : '?';
 }
 
 export function shapeTuple(t: TensorV): TupleV {

@@ -34,6 +34,14 @@ export const BATCHED_RANK: Record<string, number> = {
   AdaptiveAvgPool1d: 3, AdaptiveAvgPool2d: 4, AdaptiveAvgPool3d: 5, AdaptiveMaxPool1d: 3, AdaptiveMaxPool2d: 4, AdaptiveMaxPool3d: 5,
 };
 
+/**
+ * Layers whose output has a fixed number of axes more than their input, whatever its rank
+ * (`nn.Embedding` appends the embedding axis): a rank fixed downstream fixes the input's.
+ */
+export const RANK_ADDING: Record<string, number> = {
+  Embedding: 1,
+};
+
 const moduleLinear: ModuleHandler = (h, { m, info, t, rank }) => {
   const a = margs(m, m.type === 'Linear' ? ['in_features', 'out_features'] : ['out_features']);
   const out = a.out_features;
@@ -388,6 +396,13 @@ export function moduleAttribute(m: TorchModuleV, name: string, h?: OpHost): Valu
     const v = a(i, name) ?? intV(D.dconst(def));
     if (name === 'groups' || v.kind !== 'int') return v.kind === 'int' || v.kind === 'str' || v.kind === 'tuple' ? v : UNKNOWN;
     return { kind: 'tuple', items: Array.from({ length: Number(conv[1]) }, () => v), written: 'tuple' };
+  }
+  // The tables of a linear layer and an embedding, as torch allocates them: (out_features,
+  // in_features) and (num_embeddings, embedding_dim) (`self.query_embed.weight` in DETR).
+  const table = m.type === 'Linear' ? [a(1, 'out_features'), a(0, 'in_features')] : m.type === 'Embedding' ? [a(0, 'num_embeddings'), a(1, 'embedding_dim')] : undefined;
+  if (h && table && name === 'weight') {
+    const [rows, cols] = table;
+    return rows?.kind === 'int' && cols?.kind === 'int' ? { ...h.tensor([rows.dim, cols.dim]), learned: true } : UNKNOWN;
   }
   switch (m.type) {
     case 'Linear':

@@ -5,10 +5,13 @@
  */
 
 import * as D from '../dims';
-import { normDim, numValue, type MethodHandler } from './host';
+import { broadcastValue } from './elementwise';
+import { isTensor, normDim, numValue, type MethodHandler } from './host';
 
-const tensorMean: MethodHandler = (h, { op, kwargs, t, rest, info, done, rank, kw }) => {
+const tensorMean: MethodHandler = (h, { op, n, kwargs, t, rest, info, done, rank, kw }) => {
   const dv = op === 'norm' ? kw('dim', 1) : kw('dim', 0);
+  // `torch.min(a, b)`, `a.max(b)`: the elementwise minimum or maximum, of the broadcast shape.
+  if ((op === 'max' || op === 'min') && dv && isTensor(dv)) return done({ kind: 'tensor', axes: broadcastValue(h, t, dv, n, info) });
   if (!t.axes) return done({ kind: 'tensor' });
   if (!dv || dv.kind === 'none') return done(h.tensor([]));
   if (dv.kind === 'tensor') return done({ kind: 'tensor' });
