@@ -48,10 +48,10 @@ export function walkthroughs(): unknown[] {
         },
         {
           id: 'preview',
-          title: 'Preview a block',
-          description: 'Run a block in the editor: its shapes at every layer and its attention maps, head by head.\n[Preview Attention Block](command:attentionForge.previewBlock)',
+          title: 'Preview a block or your own module',
+          description: 'Run a block, or your own nn.Module with your trained weights, in the editor: its shapes at every layer and its attention maps, head by head, without Python.\n[Preview Attention Block](command:attentionForge.previewBlock)\n[Preview Module](command:attentionForge.previewModule)',
           media: { markdown: 'media/walkthrough/preview.md' },
-          completionEvents: ['onCommand:attentionForge.previewBlock'],
+          completionEvents: ['onCommand:attentionForge.previewBlock', 'onCommand:attentionForge.previewModule'],
         },
       ],
     },
