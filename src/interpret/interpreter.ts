@@ -587,7 +587,7 @@ export class Interpreter implements Host {
       const c = v.cls.lookup(name);
       if (c !== undefined) return this.bindMethod(c, v);
       const native = this.natives.get(v);
-      return (native && this.nativeMethod(v, native, name)) || (this.moduleMethod(v, name) ?? this.raiseAttr(v, name));
+      return (native && this.nativeMethod(native, name)) || (this.moduleMethod(v, name) ?? this.raiseAttr(v, name));
     }
     if (v instanceof PyInstance) {
       if (v.attrs.has(name)) return v.attrs.get(name)!;
@@ -637,7 +637,7 @@ export class Interpreter implements Host {
         if (name === '__init__') return new PyBuiltin(`${native.name}.__init__`, (a) => (this.adoptNative(self, native.call(a) as Module), null));
         const m = this.natives.get(self);
         if (m && name === 'forward') return new PyBuiltin(`${native.name}.forward`, (a) => this.callModule(m, a));
-        if (m) return this.nativeMethod(self, m, name) ?? this.moduleMethod(self, name) ?? this.raiseAttr(v.self, name);
+        if (m) return this.nativeMethod(m, name) ?? this.moduleMethod(self, name) ?? this.raiseAttr(v.self, name);
       }
       if (name === '__init__' && v.cls.module) return new PyBuiltin('nn.Module.__init__', () => null);
       if (name === '__init__') return new PyBuiltin('object.__init__', () => null);
@@ -1262,10 +1262,12 @@ export class Interpreter implements Host {
         if (v.dtype !== 'int64') throw this.fail(node, 'python', 'IndexError: tensors used as indices must be long, int, byte or bool tensors');
         return [v];
       }
-      const flat = (x: PyValue): unknown => (Array.isArray(x) || x instanceof PyTuple ? this.iterate(x).map(flat) : typeof x === 'boolean' ? x : asInt(x, 'index'));
+      const flat = (x: PyValue): unknown => {
+        if (Array.isArray(x) || x instanceof PyTuple) return this.iterate(x).map(flat);
+        if (typeof x === 'boolean') throw this.fail(node, 'unsupported', 'indexing a tensor with a list of bools');
+        return asInt(x, 'index');
+      };
       const nested = flat(v);
-      const leaves = JSON.stringify(nested).match(/true|false/) ? null : nested;
-      if (leaves === null) throw this.fail(node, 'unsupported', 'indexing a tensor with a list of bools');
       return [tensorOf(nested as number[], { dtype: 'int64', device: dev })];
     };
     // Expand the Ellipsis, turn None into a unit axis, and give every indexed dim one entry.
@@ -1434,7 +1436,7 @@ export class Interpreter implements Host {
   }
 
   /** A torch layer's own methods that subclasses call (`self._conv_forward(x, w, b)`). */
-  private nativeMethod(self: UserModule, m: Module, name: string): PyValue | undefined {
+  private nativeMethod(m: Module, name: string): PyValue | undefined {
     if (name === '_conv_forward' && m instanceof nn.Conv2d) {
       return new PyBuiltin('Conv2d._conv_forward', (a) => {
         const b = bind('_conv_forward', ['input', 'weight', 'bias'], a);
@@ -1442,7 +1444,6 @@ export class Interpreter implements Host {
         return F.conv2d(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'), bias === null || bias === undefined ? null : asTensor(bias, 'bias'), { stride: m.stride, padding: m.padding, dilation: m.dilation, groups: m.groups });
       });
     }
-    void self;
     return undefined;
   }
 
