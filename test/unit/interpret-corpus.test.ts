@@ -8,14 +8,23 @@
  * many stop at an unsupported construct (and which, most frequent first) and how many raise;
  * the previewed share may not fall below the floor in realstyle/preview.json, and no case may
  * return a shape torch does not.
+ *
+ * Then values: scripts/torch/dump_values.py records, per case, the state_dict of the module it
+ * calls (and of modules passed as arguments), its tensor arguments and its outputs in torch 2.6;
+ * the same case here loads that state_dict (strict: missing or unexpected keys fail the case),
+ * takes torch's tensors for the harness's own, and must return torch's outputs within 1e-4 of
+ * their scale. Cases that draw from torch's random stream (sampling, DropPath in training) are
+ * listed and checked by shape only.
  */
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { InterpretError, PyComplex, PyDict, PyNamespace, PyTuple, runFile, type PyValue } from '../../src/interpret/index';
+import { PyBoundMethod } from '../../src/interpret/values';
 import { Module } from '../../src/runtime/nn/module';
-import { Tensor } from '../../src/runtime/index';
+import { parseSafetensors, stack, Tensor } from '../../src/runtime/index';
 import { runTorchScript } from '../helpers/torch';
 
 const REALSTYLE = path.resolve(__dirname, '../fixtures/realstyle');
@@ -36,15 +45,21 @@ function failure(e: unknown): Outcome {
 }
 
 /** Runs every case of one module file's harness; one outcome per case torch ran. */
-async function runCases(file: string, expected: (number[][] | null)[]): Promise<Outcome[]> {
+type Call = (f: PyValue, pos: PyValue[], kw: Map<string, PyValue>) => PyValue;
+
+/** The module file with its harness appended, run; its `cases(mod)` list and a way to call them. */
+async function harnessCases(file: string): Promise<{ cases: readonly PyValue[]; call: Call }> {
   const source = `${fs.readFileSync(path.join(REALSTYLE, 'modules', file), 'utf8')}\n\n${fs.readFileSync(path.join(REALSTYLE, 'harness', file), 'utf8')}`;
+  const interp = await runFile(source, { file, maxSteps: 5_000_000 });
+  const list = interp.call(interp.globals.vars.get('cases')!, [new PyNamespace('mod', interp.globals.vars)]);
+  return { cases: Array.isArray(list) ? list : [], call: (f, pos, kw) => interp.call(f, pos, kw) };
+}
+
+async function runCases(file: string, expected: (number[][] | null)[]): Promise<Outcome[]> {
   let cases: readonly PyValue[];
-  let call: (f: PyValue, pos: PyValue[], kw: Map<string, PyValue>) => PyValue;
+  let call: Call;
   try {
-    const interp = await runFile(source, { file, maxSteps: 5_000_000 });
-    call = (f, pos, kw) => interp.call(f, pos, kw);
-    const list = interp.call(interp.globals.vars.get('cases')!, [new PyNamespace('mod', interp.globals.vars)]);
-    cases = Array.isArray(list) ? list : [];
+    ({ cases, call } = await harnessCases(file));
   } catch (e) {
     return expected.map(() => failure(e));
   }
@@ -60,6 +75,125 @@ async function runCases(file: string, expected: (number[][] | null)[]): Promise<
       return failure(e);
     }
   });
+}
+
+/**
+ * CPU tolerance for values, on the output's scale: |ours - torch| <= TOL * max(1, max|torch|) for
+ * every element. Per-element relative tolerance is no measure here: a spectrally normalised
+ * generator block outputs values up to 5e4 whose sums cancel to near zero in places, where torch's
+ * own float32 result is 0.025 off its float64 one.
+ */
+const TOL = 1e-4;
+
+interface ValueOutcome {
+  file: string;
+  case: number;
+  /** null when compared; else why not (keys, inputs or an error). */
+  problem: string | null;
+  /** Largest |ours - torch| / (TOL * max(1, max|torch|)) over the outputs: within tolerance when <= 1. */
+  worst: number;
+  maxAbs: number;
+  elements: number;
+}
+
+function outputsOf(v: PyValue): (Tensor | PyComplex)[] {
+  if (v instanceof Tensor || v instanceof PyComplex) return [v];
+  if (v instanceof PyTuple) return v.items.flatMap(outputsOf);
+  if (Array.isArray(v)) return v.flatMap(outputsOf);
+  return [];
+}
+
+/** Swaps the harness's tensors for the ones torch used: "<i>.arg.<j>[.<k>]", "<i>.kwarg.<name>". */
+function torchArgument(v: PyValue, key: string, dump: ReadonlyMap<string, Tensor>): PyValue {
+  const swap = (t: Tensor, k: string): Tensor => {
+    const ref = dump.get(k);
+    if (!ref) throw new Error(`torch recorded no tensor ${k}`);
+    if (JSON.stringify(ref.shape) !== JSON.stringify(t.shape)) throw new Error(`${k}: the harness built ${JSON.stringify(t.shape)}, torch ${JSON.stringify(ref.shape)}`);
+    return ref.dtype === t.dtype ? ref : ref.to(t.dtype);
+  };
+  const swapComplex = (c: PyComplex, k: string): PyComplex => {
+    const both = swap(stack([c.re, c.im], -1), `${k}@complex`);
+    return new PyComplex(both.select(-1, 0).contiguous(), both.select(-1, 1).contiguous());
+  };
+  if (v instanceof Tensor) return swap(v, key);
+  if (v instanceof PyComplex) return swapComplex(v, key);
+  const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : null;
+  if (!items) return v;
+  let k = 0;
+  const swapped = items.map((x) => (x instanceof Tensor ? swap(x, `${key}.${k++}`) : x instanceof PyComplex ? swapComplex(x, `${key}.${k++}`) : x));
+  return v instanceof PyTuple ? new PyTuple(swapped) : swapped;
+}
+
+function compare(ours: Tensor, ref: Tensor, o: ValueOutcome): void {
+  const a = ours.dataSync();
+  const b = ref.dataSync();
+  if (a.length !== b.length) throw new Error(`${a.length} elements where torch has ${b.length}`);
+  let scale = 1;
+  for (const v of b) if (Math.abs(v) > scale) scale = Math.abs(v);
+  for (let k = 0; k < a.length; k++) {
+    const d = Number.isNaN(a[k]) && Number.isNaN(b[k]) ? 0 : Math.abs(a[k] - b[k]);
+    if (!(d <= o.maxAbs)) o.maxAbs = Number.isNaN(d) ? Infinity : d;
+    if (!(d / (TOL * scale) <= o.worst)) o.worst = Number.isNaN(d) ? Infinity : d / (TOL * scale);
+  }
+  o.elements += a.length;
+}
+
+/** Every case of one file on torch's state_dict and inputs, compared with torch's outputs. */
+async function runValues(file: string, dump: ReadonlyMap<string, Tensor>, count: number, random: readonly number[]): Promise<ValueOutcome[]> {
+  const outcomes: ValueOutcome[] = [];
+  const fail = (i: number, problem: string) => outcomes.push({ file, case: i, problem, worst: 0, maxAbs: 0, elements: 0 });
+  let cases: readonly PyValue[];
+  let call: Call;
+  try {
+    ({ cases, call } = await harnessCases(file));
+  } catch (e) {
+    for (let i = 0; i < count; i++) fail(i, failure(e).kind);
+    return outcomes;
+  }
+  for (let i = 0; i < count; i++) {
+    const c = cases[i];
+    if (random.includes(i)) continue;
+    if (!(c instanceof PyTuple)) {
+      fail(i, 'not a case');
+      continue;
+    }
+    const [fn, args, kwargs] = c.items;
+    try {
+      const owner = fn instanceof Module ? fn : fn instanceof PyBoundMethod && fn.self instanceof Module ? fn.self : null;
+      const modules: [Module, string][] = owner ? [[owner, `${i}.state.`]] : [];
+      (args as PyTuple).items.forEach((a, j) => a instanceof Module && modules.push([a, `${i}.argstate.${j}.`]));
+      for (const [k, a] of (kwargs as PyDict).map) if (a instanceof Module) modules.push([a, `${i}.kwargstate.${String(k)}.`]);
+      const keys = modules.map(([m, prefix]) => {
+        const state = new Map([...dump].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
+        const r = m.loadStateDict(state, false);
+        return r.missingKeys.length || r.unexpectedKeys.length ? `${prefix} keys: missing ${r.missingKeys.join(', ') || '-'}; unexpected ${r.unexpectedKeys.join(', ') || '-'}` : '';
+      });
+      if (keys.some(Boolean)) {
+        fail(i, keys.filter(Boolean).join('; '));
+        continue;
+      }
+      const pos = (args as PyTuple).items.map((a, j) => torchArgument(a, `${i}.arg.${j}`, dump));
+      const kw = new Map([...(kwargs as PyDict).map].map(([k, v]) => [String(k), torchArgument(v, `${i}.kwarg.${String(k)}`, dump)]));
+      const outs = outputsOf(call(fn, pos, kw));
+      const o: ValueOutcome = { file, case: i, problem: null, worst: 0, maxAbs: 0, elements: 0 };
+      outs.forEach((t, j) => {
+        if (t instanceof PyComplex) {
+          const ref = dump.get(`${i}.out.${j}@complex`);
+          if (!ref) throw new Error(`output ${j} is complex, torch's is not`);
+          compare(stack([t.re, t.im], -1), ref, o);
+        } else {
+          const ref = dump.get(`${i}.out.${j}`);
+          if (!ref) throw new Error(`torch returned no tensor at output ${j}`);
+          compare(t, ref, o);
+        }
+      });
+      if (!dump.has(`${i}.out.${outs.length}`) && !dump.has(`${i}.out.${outs.length}@complex`)) outcomes.push(o);
+      else fail(i, `torch returned more than ${outs.length} tensors`);
+    } catch (e) {
+      fail(i, e instanceof InterpretError ? `${e.kind}: ${e.message}` : e instanceof Error ? e.message : String(e));
+    }
+  }
+  return outcomes;
 }
 
 describe('interpreter on the real-style corpus, against torch 2.6', function () {
@@ -91,5 +225,29 @@ describe('interpreter on the real-style corpus, against torch 2.6', function () 
     for (const [r, n] of raised) console.log(`        ×${n} ${r}`);
     assert.deepEqual(all.filter((o) => o.kind === 'wrong'), [], 'a shape torch does not give');
     assert.ok(previewed >= FLOOR.previewed, `${(previewed * 100).toFixed(1)} % previewed, below the floor ${(FLOOR.previewed * 100).toFixed(1)} %`);
+  });
+
+  it('computes torch\'s values on torch\'s weights and inputs, every case within 1e-4 of its scale (scripts/torch/dump_values.py)', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-values-'));
+    try {
+      const report = JSON.parse(runTorchScript('2.6', 'dump_values.py', [path.join(REALSTYLE, 'modules'), path.join(REALSTYLE, 'harness'), dir])) as Record<string, { cases: number; errors: string[]; random: number[] }>;
+      assert.deepEqual(Object.entries(report).flatMap(([f, r]) => r.errors.map((e) => `${f}: ${e}`)), []);
+      const all: ValueOutcome[] = [];
+      for (const [file, r] of Object.entries(report)) {
+        const dump = parseSafetensors(fs.readFileSync(path.join(dir, file.replace(/\.py$/, '.safetensors'))));
+        all.push(...(await runValues(file, dump, r.cases, r.random)));
+      }
+      const compared = all.filter((o) => o.problem === null);
+      const within = compared.filter((o) => o.worst <= 1);
+      const maxAbs = Math.max(0, ...compared.map((o) => o.maxAbs));
+      const elements = compared.reduce((n, o) => n + o.elements, 0);
+      const random = Object.entries(report).flatMap(([f, r]) => r.random.map((i) => `${f} case ${i}`));
+      console.log(`      ${all.length + random.length} cases on torch's state_dict and inputs, ${random.length} of them drawing from torch's random stream (shapes only: ${random.join(', ')}): ${compared.length} compared (${elements} output elements), ${within.length} within |ours - torch| <= ${TOL}·max(1, max|torch|); largest difference ${maxAbs.toExponential(2)}, ${(Math.max(0, ...compared.map((o) => o.worst)) * TOL).toExponential(2)} of its output's scale`);
+      const off = all.filter((o) => o.problem !== null || o.worst > 1);
+      for (const o of off.slice(0, 20)) console.log(`        ${o.file} case ${o.case}: ${o.problem ?? `max |diff| ${o.maxAbs.toExponential(2)} (${o.worst.toFixed(1)}× the tolerance)`}`);
+      assert.equal(off.length, 0, `${off.length} cases not within tolerance or not compared`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
