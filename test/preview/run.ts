@@ -18,8 +18,9 @@
  * ticks and a keyboard cell cursor. A user's ViT-style module (CPU): "Use an image…" with a PNG
  * the suite writes sends the image resized and ImageNet-normalised, and the class token's
  * attention (mean and per head) and the rollout are painted over it with the values computed in
- * Node, and a click on a patch makes it the query; bytes that are no image get a one-line
- * refusal and no run.
+ * Node, and a click on a patch makes it the query; the mean and std typed survive a reload of
+ * the page and normalise the next image; bytes that are no image get a one-line refusal and no
+ * run.
  * Screenshots: test-results/preview-<block>-<mode>.png, preview-head-grid-<block>-<mode>.png, preview-image-overlay-cpu.png. Prints `N passed, N failed`; needs
  * `npm run build` first (the npm script does it).
  */
@@ -661,6 +662,31 @@ async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise
       assert.ok(maxDiff(overlays[0].values, attentionOverPatches(mapSlice(run.maps![0], 0, 'mean'), 17, 17, grid, 7)) <= 1e-6, "the mean overlay is query 7's row");
       const r = rollout(run.maps!.map((x) => meanOverHeads(x.data!, x.heads, 17)), 17)!;
       assert.ok(maxDiff(overlays[3].values, Array.from(r.subarray(7 * 17 + 1, 8 * 17))) <= 1e-6, "the rollout overlay is query 7's row of the rollout");
+    });
+    await step(`${mode} image: the mean and std typed survive a reload of the page and normalise the next image`, async () => {
+      const typed = async (id: string, v: string) => {
+        const input = page.locator(`#${id} input`);
+        await input.fill(v);
+        await input.press('Enter');
+        await input.blur();
+      };
+      await typed('image-mean', '0.5, 0.5, 0.5');
+      await typed('image-std', '0.25, 0.25, 0.25');
+      // The image runs again with them; then the page is reloaded (VS Code does so when the panel moves or the window reloads).
+      await page.waitForFunction(() => !/Running on/.test((globalThis as unknown as PageGlobals).document.getElementById('image-controls')?.textContent ?? ''), undefined, { timeout: 60000 });
+      await page.reload();
+      await settled(page);
+      await host.send(first);
+      await page.locator('#image-mean').waitFor({ timeout: 20000 });
+      const shown = await page.evaluate(() => ['image-mean', 'image-std'].map((id) => ((globalThis as unknown as PageGlobals).document.getElementById(id) as unknown as { value: string }).value));
+      assert.deepEqual(shown, ['0.5, 0.5, 0.5', '0.25, 0.25, 0.25']);
+      given = undefined;
+      await page.locator('#use-image').click();
+      await page.locator('#overlay-rollout').waitFor({ timeout: 60000 });
+      const again = given as { data: Float32Array } | undefined; // set by the host's callback
+      assert.ok(again);
+      const want = rgbaToCHW(resizeRGBA(rgba, 40, 24, 16, 16), 16, 16, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]);
+      assert.ok(maxDiff(again.data, want) <= 1e-6, 'the image is normalised with the restored mean and std');
     });
     await step(`${mode} image: bytes that are no image are refused with one line; nothing is run`, async () => {
       given = undefined;
