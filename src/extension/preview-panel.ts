@@ -65,6 +65,8 @@ export class PreviewPanels implements vscode.Disposable {
   private rerunWith: { weights?: RerunWeights; input?: RerunInput } = {};
   /** Compares the module shown with PyTorch (set by the command that ran it). */
   private comparer: ModuleComparer | undefined;
+  /** An image a programmatic caller gave for the module's first input, sent as a picked one is once the page shows the module. */
+  private pendingImage: Extract<PreviewToWebview, { type: 'image' }> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   /** The last run the webview reported (integration tests read it through the extension's API). */
   lastReport: { backend: string; adapter: string; reason: string; forwardMs: number; error?: string } | undefined;
@@ -98,22 +100,37 @@ export class PreviewPanels implements vscode.Disposable {
     return this.panel ? this.module : undefined;
   }
 
+  /** The first input the page gave the module shown (its image, resized and normalised), if any (integration tests read it). */
+  get moduleInput(): RerunInput | undefined {
+    return this.panel ? this.rerunWith.input : undefined;
+  }
+
   /**
    * Shows a user module's run (the extension host ran it: `module-preview.ts`) in the panel,
-   * opening it if needed; a fresh panel receives it when its script says `ready`.
+   * opening it if needed; a fresh panel receives it when its script says `ready`. An `image`
+   * (a PNG or JPEG's bytes) follows it as *Use an image…* sends a picked one: the page decodes,
+   * resizes and normalises it and asks for the run on it.
    */
-  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun, compare?: ModuleComparer, weights?: { file: string; tensors: ReadonlyMap<string, Tensor> }): vscode.WebviewPanel {
+  showModule(m: PreviewModuleMessage, rerun?: ModuleRerun, compare?: ModuleComparer, weights?: { file: string; tensors: ReadonlyMap<string, Tensor> }, image?: { fileName: string; bytes: Uint8Array }): vscode.WebviewPanel {
     this.module = m;
     this.rerun = rerun;
     this.comparer = compare;
     this.rerunWith = weights ? { weights } : {};
+    this.pendingImage = image ? { type: 'image', ...image } : undefined;
     if (this.panel) {
       this.panel.reveal(vscode.ViewColumn.Beside);
       this.panel.title = `Preview: ${m.className}`;
       void this.post(m);
+      this.sendPendingImage();
       return this.panel;
     }
     return this.open();
+  }
+
+  private sendPendingImage(): void {
+    const image = this.pendingImage;
+    this.pendingImage = undefined;
+    if (image) void this.post(image);
   }
 
   /** Opens the preview on `blockId` with the given parameter values (defaults for the rest), or reveals and re-targets it. */
@@ -181,6 +198,7 @@ export class PreviewPanels implements vscode.Disposable {
         if (this.module) {
           if (this.panel) this.panel.title = `Preview: ${this.module.className}`;
           await this.post(this.module);
+          this.sendPendingImage();
           return;
         }
         await this.sendInit();

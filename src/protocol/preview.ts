@@ -443,6 +443,9 @@ export interface PreviewState {
   batch: number;
   /** The query pixel of the spatial view, as a flat index over H×W. */
   queryPixel: number;
+  /** A module's image input: the normalisation's mean and std as typed (three numbers each), when changed. */
+  imageMean?: string;
+  imageStd?: string;
 }
 
 export const DEFAULT_PREVIEW_STATE: PreviewState = { seed: 0, causal: false, padding: [], head: 'mean', map: 0, batch: 0, queryPixel: 0 };
@@ -464,5 +467,7 @@ export function parsePreviewState(x: unknown): PreviewState {
   s.map = nonNegInt(x.map, 4096) ?? s.map;
   s.batch = nonNegInt(x.batch, MAX_DIM) ?? s.batch;
   s.queryPixel = nonNegInt(x.queryPixel, MAX_DIM) ?? s.queryPixel;
+  if (typeof x.imageMean === 'string' && x.imageMean.length <= 200) s.imageMean = x.imageMean;
+  if (typeof x.imageStd === 'string' && x.imageStd.length <= 200) s.imageStd = x.imageStd;
   return s;
 }

@@ -7,10 +7,14 @@
  * file on disk), lay the form out in a 500 px and a 1,400 px wide panel (measured in the page:
  * no horizontal scrolling, the catalog list, the parameter fields and the highlighted code
  * inside the viewport), open the preview, see a notebook's mistaken call in a later cell
- * reported on the module's cell, and open a rule's page as formatted documentation. Screenshots
- * go to test-results/e2e-*.png (the form alone at both widths: e2e-form-500.png and, scrolled
- * to its code, e2e-form-500-code.png, e2e-form-1400.png; e2e-notebook-diagnostics.png,
- * e2e-rule-docs.png). Steps run in
+ * reported on the module's cell, open a rule's page as formatted documentation, and click the
+ * Preview module lens above a user's own class (test/fixtures/user-modules/vit_attention.py,
+ * copied into the workspace's models/), load through Load weights a .pt that real torch 1.13
+ * saved of it at test time, and see all 8 heads in the grid with no missing or unexpected
+ * keys. Screenshots go to test-results/e2e-*.png (the form alone at both widths:
+ * e2e-form-500.png and, scrolled to its code, e2e-form-500-code.png, e2e-form-1400.png;
+ * e2e-notebook-diagnostics.png, e2e-rule-docs.png; the module's head grid with the checkpoint
+ * loaded: e2e-module-heads.png). Steps run in
  * order, each under a timeout; a failed step leaves a screenshot and the run continues. Prints
  * `N passed, N failed` and the extension's activation time from its log. Expects
  * `npm run package` first (the npm script does it).
@@ -18,9 +22,11 @@
 
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import * as h from '../integration/harness.cjs';
+import { runTorchScript } from '../helpers/torch';
 import { previewBlock } from '../../src/extension/preview-model';
 import { Generator, serializeSafetensors } from '../../src/runtime/index';
 import { instantiateBlock } from '../../src/twins/registry';
@@ -31,6 +37,8 @@ const STEP_TIMEOUT_MS = 90000;
 
 interface Step {
   name: string;
+  /** Longer than STEP_TIMEOUT_MS, for a step that also starts Python. */
+  timeoutMs?: number;
   run(page: Page): Promise<void>;
 }
 
@@ -80,6 +88,26 @@ async function goTo(page: Page, line: number, column: number): Promise<void> {
   await input.waitFor({ state: 'visible', timeout: 10000 });
   await input.fill(`:${line}:${column}`);
   await input.press('Enter');
+}
+
+/**
+ * Picks `file` in the open dialog a button just opened: in the browser, VS Code's simple file
+ * dialog (a quick input holding a path), which is what the user types into.
+ */
+async function pickInFileDialog(page: Page, file: string): Promise<void> {
+  const dialog = page.locator('.quick-input-widget input');
+  await dialog.waitFor({ state: 'visible', timeout: 10000 });
+  // The simple file dialog fills in its starting folder asynchronously: wait for it, so it
+  // does not overwrite the path typed here, and check the path before accepting.
+  await page.waitForFunction(() => {
+    const el = (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('.quick-input-widget input');
+    return !!el && el.value.endsWith('/');
+  }, undefined, { timeout: 10000 });
+  await dialog.fill(file);
+  await page.waitForTimeout(300);
+  if ((await dialog.inputValue()) !== file) await dialog.fill(file);
+  assert.equal(await dialog.inputValue(), file);
+  await dialog.press('Enter');
 }
 
 /** The webview content frame (webviews are an iframe with an inner #active-frame). */
@@ -319,19 +347,7 @@ function steps(workspace: string): Step[] {
         assert.ok('block' in info);
         fs.writeFileSync(weights, serializeSafetensors(instantiateBlock(info.block.id, info.block.params, { generator: new Generator(3) }).stateDict()));
         await preview.locator('#load-weights').click();
-        const dialog = page.locator('.quick-input-widget input');
-        await dialog.waitFor({ state: 'visible', timeout: 10000 });
-        // The simple file dialog fills in its starting folder asynchronously: wait for it, so it
-        // does not overwrite the path typed here, and check the path before accepting.
-        await page.waitForFunction(() => {
-          const el = (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('.quick-input-widget input');
-          return !!el && el.value.endsWith('/');
-        }, undefined, { timeout: 10000 });
-        await dialog.fill(weights);
-        await page.waitForTimeout(300);
-        if ((await dialog.inputValue()) !== weights) await dialog.fill(weights);
-        assert.equal(await dialog.inputValue(), weights);
-        await dialog.press('Enter');
+        await pickInFileDialog(page, weights);
         await preview.locator('#weights', { hasText: 'mha-weights.safetensors' }).waitFor({ timeout: 30000 });
         await preview.locator('#heatmap').waitFor({ timeout: 30000 });
         await shot(page, 'e2e-7-preview');
@@ -379,6 +395,53 @@ function steps(workspace: string): Step[] {
       },
     },
     {
+      // Preview module: the lens above a user's own class runs it on the bundled runtime; Load
+      // weights takes a checkpoint real torch saved of that class; the grid draws every head.
+      name: 'Preview module runs a user\'s class, loads a .pt saved by torch and draws every head',
+      timeoutMs: 240000,
+      async run(page) {
+        const source = path.join(workspace, 'models/vit_attention.py');
+        const checkpoint = path.join(workspace, 'models/vit_attention.pt');
+        saveTrainedCheckpoint(source, 'Attention', [[1, 16, 64]], checkpoint);
+        if (await page.locator('.part.panel').isVisible()) await page.keyboard.press('Control+J'); // room for the preview
+        await openFile(page, 'models/vit_attention.py');
+        const lens = page.locator('.codelens-decoration a', { hasText: 'Preview module' }).first();
+        await lens.waitFor({ timeout: 30000 });
+        await lens.click();
+        // No instantiation in the workspace and every argument has a default: only the input shape is asked for.
+        await page.locator('.quick-input-widget', { hasText: 'Input shape of forward' }).waitFor({ timeout: 30000 });
+        const input = page.locator('.quick-input-widget input');
+        await input.fill('1,16,64');
+        await input.press('Enter');
+        await page.locator('.tabs-container .tab[aria-label*="Preview: Attention"]').first().waitFor({ timeout: 60000 });
+        const preview = await webviewWith(page, '#load-module-weights', 'Load weights', 30000);
+        const heads = preview.locator('#head-grid .head-cell canvas');
+        await preview.locator('#head-grid').waitFor({ timeout: 30000 });
+        await preview.locator('#weights', { hasText: 'random initial values' }).waitFor({ timeout: 5000 });
+        const seeded = await heads.evaluateAll((cs) => cs.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()));
+        await preview.locator('#load-module-weights').click();
+        await pickInFileDialog(page, checkpoint);
+        await preview.locator('#weights', { hasText: 'Weights: vit_attention.pt' }).waitFor({ timeout: 60000 });
+        await preview.locator('#head-grid').waitFor({ timeout: 10000 });
+        // Every key of the checkpoint is one of the class's and none is left at its initial value.
+        const report = preview.locator('#weights-report');
+        assert.equal(await report.count(), 0, (await report.count()) ? await report.innerText() : '');
+        const error = preview.locator('#error');
+        assert.equal(await error.count(), 0, (await error.count()) ? await error.innerText() : '');
+        // One canvas per head (8 heads of one item of 16 tokens), and the trained weights changed what they show.
+        assert.match((await preview.locator('#head-grid').getAttribute('aria-label')) ?? '', /^8 heads of .+, item 0$/);
+        assert.equal(await heads.count(), 8);
+        assert.deepEqual(await preview.locator('#head-grid figcaption').allInnerTexts(), Array.from({ length: 8 }, (_, h) => `head ${h}`));
+        const trained = await heads.evaluateAll((cs) => cs.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()));
+        assert.equal(trained.length, 8);
+        assert.notDeepEqual(trained, seeded, 'the trained weights change the heads\' maps');
+        await preview.locator('#head-grid').scrollIntoViewIfNeeded();
+        await page.waitForTimeout(500);
+        await shot(page, 'e2e-module-heads');
+        await runCommand(page, 'View: Close All Editor Groups');
+      },
+    },
+    {
       name: 'VS Code reports the extension activation time (Developer: Show Running Extensions)',
       async run(page) {
         await runCommand(page, 'Developer: Show Running Extensions');
@@ -402,6 +465,23 @@ function steps(workspace: string): Step[] {
 
 let vscodeActivation: string | undefined;
 
+/**
+ * A checkpoint of `className` (in the Python file `source`) as training leaves one: real torch
+ * 1.13 builds the class, perturbs its parameters (scripts/torch/user_modules.py) and writes
+ * `torch.save(model.state_dict())`, copied to `out`.
+ */
+function saveTrainedCheckpoint(source: string, className: string, inputs: number[][], out: string): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-e2e-torch-'));
+  try {
+    const cases = path.join(dir, 'cases.json');
+    fs.writeFileSync(cases, JSON.stringify([{ id: 'checkpoint', file: source, className, inputs, seed: 3 }]));
+    runTorchScript('1.13', 'user_modules.py', [cases, dir]);
+    fs.copyFileSync(path.join(dir, 'checkpoint.pt'), out);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function waitForFile(p: string, ms = 10000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!fs.existsSync(p)) {
@@ -423,6 +503,8 @@ async function main(): Promise<number> {
   fs.cpSync(path.join(ROOT, 'test/fixtures/workspace-demo'), workspace, { recursive: true });
   fs.mkdirSync(path.join(workspace, 'notebooks'));
   fs.copyFileSync(path.join(ROOT, 'test/fixtures/notebooks/mha.ipynb'), path.join(workspace, 'notebooks/mha.ipynb'));
+  // A user's own module (timm-style ViT attention, 8 heads) for Preview module.
+  fs.copyFileSync(path.join(ROOT, 'test/fixtures/user-modules/vit_attention.py'), path.join(workspace, 'models/vit_attention.py'));
   let passed = 0;
   let failed = 0;
   let server: h.Running | undefined;
@@ -439,7 +521,7 @@ async function main(): Promise<number> {
     await h.withTimeout(page.goto(`http://127.0.0.1:${server.port}/?folder=${encodeURIComponent(workspace)}`), 60000, 'open the workbench');
     for (const [i, s] of steps(workspace).entries()) {
       try {
-        await h.withTimeout(s.run(page), STEP_TIMEOUT_MS, s.name);
+        await h.withTimeout(s.run(page), s.timeoutMs ?? STEP_TIMEOUT_MS, s.name);
         passed++;
         console.log(`  ✔ ${s.name}`);
       } catch (e) {

@@ -18,8 +18,9 @@
  * ticks and a keyboard cell cursor. A user's ViT-style module (CPU): "Use an image…" with a PNG
  * the suite writes sends the image resized and ImageNet-normalised, and the class token's
  * attention (mean and per head) and the rollout are painted over it with the values computed in
- * Node, and a click on a patch makes it the query; bytes that are no image get a one-line
- * refusal and no run.
+ * Node, and a click on a patch makes it the query; the mean and std typed survive a reload of
+ * the page and normalise the next image; bytes that are no image get a one-line refusal and no
+ * run.
  * Screenshots: test-results/preview-<block>-<mode>.png, preview-head-grid-<block>-<mode>.png, preview-image-overlay-cpu.png. Prints `N passed, N failed`; needs
  * `npm run build` first (the npm script does it).
  */
@@ -27,7 +28,6 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import type { Browser, Page } from 'playwright-core';
 import { previewBlock } from '../../src/extension/preview-model';
 import { runModulePreview } from '../../src/extension/module-preview';
@@ -39,6 +39,7 @@ import { makeInputs, mapSlice, prepare, runOnce } from '../../webview/preview/en
 import type { RunResult } from '../../webview/preview/engine';
 import { attentionOverPatches, IMAGENET_MEAN, IMAGENET_STD, patchGrid, resizeRGBA, rgbaToCHW } from '../../webview/preview/image-input';
 import { meanOverHeads, rollout } from '../../webview/preview/rollout';
+import { png } from '../helpers/png';
 import { launch, openPreview, ROOT, settled, startServer } from './harness';
 import type { PageCanvas, PageGlobals } from './page';
 import type { Mode, Server } from './harness';
@@ -567,35 +568,6 @@ async function moduleSteps(browser: Browser, server: Server, mode: Mode): Promis
   }
 }
 
-/** A PNG of W×H RGBA pixels (8-bit, no interlace), written here so the suite needs no binary fixture. */
-function png(W: number, H: number, rgba: Uint8Array): Uint8Array {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const sum = Buffer.alloc(4);
-    sum.writeUInt32BE(crc(body));
-    return Buffer.concat([len, body, sum]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(W, 0);
-  ihdr.writeUInt32BE(H, 4);
-  ihdr.set([8, 6, 0, 0, 0], 8);
-  // Filter type 0 (none) before every row.
-  const raw = Buffer.concat(Array.from({ length: H }, (_, y) => Buffer.concat([Buffer.from([0]), Buffer.from(rgba.subarray(y * W * 4, (y + 1) * W * 4))])));
-  return new Uint8Array(Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
-}
-
 /** An image as the input of a ViT-style module (issue "Preview any module", item 4): the map over the patch grid and the rollout are drawn over it. */
 async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise<void> {
   const { page, host, errors } = await openPreview(browser, server, 'multihead-attention');
@@ -661,6 +633,31 @@ async function imageSteps(browser: Browser, server: Server, mode: Mode): Promise
       assert.ok(maxDiff(overlays[0].values, attentionOverPatches(mapSlice(run.maps![0], 0, 'mean'), 17, 17, grid, 7)) <= 1e-6, "the mean overlay is query 7's row");
       const r = rollout(run.maps!.map((x) => meanOverHeads(x.data!, x.heads, 17)), 17)!;
       assert.ok(maxDiff(overlays[3].values, Array.from(r.subarray(7 * 17 + 1, 8 * 17))) <= 1e-6, "the rollout overlay is query 7's row of the rollout");
+    });
+    await step(`${mode} image: the mean and std typed survive a reload of the page and normalise the next image`, async () => {
+      const typed = async (id: string, v: string) => {
+        const input = page.locator(`#${id} input`);
+        await input.fill(v);
+        await input.press('Enter');
+        await input.blur();
+      };
+      await typed('image-mean', '0.5, 0.5, 0.5');
+      await typed('image-std', '0.25, 0.25, 0.25');
+      // The image runs again with them; then the page is reloaded (VS Code does so when the panel moves or the window reloads).
+      await page.waitForFunction(() => !/Running on/.test((globalThis as unknown as PageGlobals).document.getElementById('image-controls')?.textContent ?? ''), undefined, { timeout: 60000 });
+      await page.reload();
+      await settled(page);
+      await host.send(first);
+      await page.locator('#image-mean').waitFor({ timeout: 20000 });
+      const shown = await page.evaluate(() => ['image-mean', 'image-std'].map((id) => ((globalThis as unknown as PageGlobals).document.getElementById(id) as unknown as { value: string }).value));
+      assert.deepEqual(shown, ['0.5, 0.5, 0.5', '0.25, 0.25, 0.25']);
+      given = undefined;
+      await page.locator('#use-image').click();
+      await page.locator('#overlay-rollout').waitFor({ timeout: 60000 });
+      const again = given as { data: Float32Array } | undefined; // set by the host's callback
+      assert.ok(again);
+      const want = rgbaToCHW(resizeRGBA(rgba, 40, 24, 16, 16), 16, 16, [0.5, 0.5, 0.5], [0.25, 0.25, 0.25]);
+      assert.ok(maxDiff(again.data, want) <= 1e-6, 'the image is normalised with the restored mean and std');
     });
     await step(`${mode} image: bytes that are no image are refused with one line; nothing is run`, async () => {
       given = undefined;

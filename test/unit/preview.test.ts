@@ -85,7 +85,9 @@ describe('preview protocol', function () {
   it('restores state field by field, defaulting what is malformed', function () {
     const s = parsePreviewState({ blockId: 'cbam', seed: 7, causal: true, padding: [0, 3], head: 2, map: 1, batch: 1, queryPixel: 5, dims: { N: 1 } });
     assert.deepEqual(s, { blockId: 'cbam', seed: 7, causal: true, padding: [0, 3], head: 2, map: 1, batch: 1, queryPixel: 5, dims: { N: 1 } });
-    const d = parsePreviewState({ seed: -1, causal: 'yes', padding: [-1], head: 'all', dims: { N: 0 } });
+    const i = parsePreviewState({ seed: 1, imageMean: '0.5, 0.5, 0.5', imageStd: '0.25, 0.25, 0.25' });
+    assert.deepEqual([i.imageMean, i.imageStd], ['0.5, 0.5, 0.5', '0.25, 0.25, 0.25']);
+    const d = parsePreviewState({ seed: -1, causal: 'yes', padding: [-1], head: 'all', dims: { N: 0 }, imageMean: [0.5, 0.5, 0.5], imageStd: 'x'.repeat(201) });
     assert.deepEqual(d, { seed: 0, causal: false, padding: [], head: 'mean', map: 0, batch: 0, queryPixel: 0 });
   });
 

@@ -10,8 +10,8 @@
  * new run clears what the previous one showed; a run refused for memory says so and offers the
  * input halved. Controls: dims, seed, masks the block takes, head, map and batch item, weights
  * from seeded init or a `.safetensors` file the extension reads. Everything the user chose
- * survives a reload through `getState`/`setState` (a weights file does not: it reverts to seeded
- * init).
+ * survives a reload through `getState`/`setState`, the image's mean and std included (a weights
+ * file does not: it reverts to seeded init; nor does a picked image).
  *
  * The worker is started from the script URL the page names (`data-worker`); where the browser
  * refuses that URL (a VS Code webview serves resources from another origin than the page's), from
@@ -201,8 +201,9 @@ let block: PreviewBlock | undefined;
 let moduleView: PreviewModuleMessage | undefined;
 /** The image the user picked as the module's first input, at that input's H×W, and how it is normalised. */
 let image: InputImage | undefined;
-let imageMean = IMAGENET_MEAN.join(', ');
-let imageStd = IMAGENET_STD.join(', ');
+/** The mean and std as typed (kept in the webview state: a reload shows what the user set). */
+let imageMean = state.imageMean !== undefined && parseTriple(state.imageMean, false) ? state.imageMean : IMAGENET_MEAN.join(', ');
+let imageStd = state.imageStd !== undefined && parseTriple(state.imageStd, true) ? state.imageStd : IMAGENET_STD.join(', ');
 /** Why the image could not be used (undecodable, bad mean/std), shown under its controls. */
 let imageError: string | undefined;
 /** The query whose attention is drawn over the image (`default`: the class token, else the mean over queries). */
@@ -928,8 +929,14 @@ function imageInputControls(m: PreviewModuleMessage): { button: HTMLElement; fie
   const fields = el(
     'div',
     { class: 'controls', id: 'image-controls' },
-    triple('Mean (R, G, B)', imageMean, false, (v) => (imageMean = v), 'image-mean'),
-    triple('Std (R, G, B)', imageStd, true, (v) => (imageStd = v), 'image-std'),
+    triple('Mean (R, G, B)', imageMean, false, (v) => {
+      imageMean = state.imageMean = v;
+      save();
+    }, 'image-mean'),
+    triple('Std (R, G, B)', imageStd, true, (v) => {
+      imageStd = state.imageStd = v;
+      save();
+    }, 'image-std'),
     el('span', { class: 'hint' }, imagePending ? `Running on ${image?.name ?? 'the image'}…` : `An image is resized to ${size.H}×${size.W} and normalised per channel, (x − mean) / std, as a (1, 3, ${size.H}, ${size.W}) input.`),
   );
   return { button, fields };

@@ -3,9 +3,10 @@
  * its per-layer shapes in the preview panel. Arguments, all optional: the document's URI and the
  * class name (from the code lens above the class); without them, the active Python editor and a
  * pick among its module classes. The input shape is asked for, offered from the class's first
- * layer; programmatic callers may pass it (`'2,10,64'`) and a checkpoint's path. The panel may run
- * it again with a checkpoint or an image as the first input, and compare it with PyTorch (the
- * closures this command hands it). The decisions and the run are `module-preview.ts` (no
+ * layer; programmatic callers may pass it (`'2,10,64'`), a checkpoint's path and an image's
+ * path (a PNG or JPEG for the first input, handled as *Use an image…* handles a picked one). The
+ * panel may run it again with a checkpoint or an image as the first input, and compare it with
+ * PyTorch (the closures this command hands it). The decisions and the run are `module-preview.ts` (no
  * `vscode`), loaded on first use.
  */
 
@@ -15,7 +16,7 @@ import type { GivenInput, ImportContext, ModuleWeights } from '../module-preview
 import type { ModuleCompare, PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
-export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown, weightsPath?: unknown): Promise<void> {
+export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown, weightsPath?: unknown, imagePath?: unknown): Promise<void> {
   const m = await import('../module-preview');
   const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
   if (!doc || doc.languageId !== 'python') {
@@ -51,8 +52,10 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
       const { readStateDict } = await import('../../runtime/index');
       weights = { file: path.basename(weightsPath), tensors: readStateDict(new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.file(weightsPath)))).tensors };
     }
+    // An image named by the caller goes to the page as a picked one does (Use an image…): the page decodes and normalises it, then the module runs on it.
+    const image = typeof imagePath === 'string' ? { fileName: path.basename(imagePath), bytes: new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.file(imagePath))) } : undefined;
     const first = await inThread(s, name, source, file, given, where, weights);
-    if (first) s.previews.showModule(offer(first, doc), (o) => inThread(s, name, source, file, given, where, o.weights, o.input).then((r) => r && offer(r, doc)), (o) => compare(s, doc, name, source, file, given, where, o.weights, o.input), weights);
+    if (first) s.previews.showModule(offer(first, doc), (o) => inThread(s, name, source, file, given, where, o.weights, o.input).then((r) => r && offer(r, doc)), (o) => compare(s, doc, name, source, file, given, where, o.weights, o.input), weights, image);
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);

@@ -4,8 +4,10 @@
  * with the rule name as code and a docs link, quick fixes edit the text, hovers and inlay hints
  * show shapes, rule settings change severities, Check Workspace fills Problems for files that
  * are not open, scaffolding inserts undoably and never overwrites, a TypeScript project gets the
- * runtime the extension carries (package.json and vendor/), snippets complete, and both
- * panels open. The workspace is a temp copy of test/fixtures/workspace-demo.
+ * runtime the extension carries (package.json and vendor/), snippets complete, both panels
+ * open, and Preview module runs a user's class (with a checkpoint torch saved, and on a PNG as
+ * its first input that the panel's page decodes and normalises). The workspace is a temp copy
+ * of test/fixtures/workspace-demo.
  */
 
 import * as assert from 'node:assert/strict';
@@ -18,6 +20,8 @@ import { createNewFile, insertIntoEditor } from '../../../src/extension/edits';
 import type { Api } from '../../../src/extension/main';
 import type { CheckSummary } from '../../../src/extension/check-workspace';
 import { evaluateChoice } from '../../../src/extension/scaffold';
+import { IMAGENET_MEAN, IMAGENET_STD, resizeRGBA, rgbaToCHW } from '../../../webview/preview/image-input';
+import { png } from '../../helpers/png';
 
 const EXTENSION_ID = 'attention-forge.attention-forge';
 let api: Api | undefined;
@@ -374,6 +378,55 @@ export function registerTests(): void {
       assert.deepEqual(trained.weights, { file: 'user_attention_lens.pt', missing: [], unexpected: [] });
       assert.deepEqual(trained.maps?.map((m) => m.shape), [[2, 8, 10, 10]]);
       assert.notDeepEqual([...trained.maps![0].data!.slice(0, 10)], [...shown!.maps![0].data!.slice(0, 10)], 'the trained weights change the maps');
+      await closeAll();
+    });
+
+    it("runs a user's ViT on an image as its first input: the page decodes, resizes and normalises it as for Use an image…", async function () {
+      const content = [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        '',
+        'class PatchViT(nn.Module):',
+        '    def __init__(self, patch=4, dim=16, num_heads=2):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.patch_embed = nn.Conv2d(3, dim, kernel_size=patch, stride=patch)',
+        '        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))',
+        '        self.qkv = nn.Linear(dim, dim * 3)',
+        '        self.proj = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x):',
+        '        x = self.patch_embed(x).flatten(2).transpose(1, 2)',
+        '        x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)',
+        '        B, N, C = x.shape',
+        '        q, k, v = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4).unbind(0)',
+        '        attn = ((q @ k.transpose(-2, -1)) * (C // self.num_heads) ** -0.5).softmax(dim=-1)',
+        '        return self.proj((attn @ v).transpose(1, 2).reshape(B, N, C))',
+        '',
+      ].join('\n');
+      const uri = file('user_patch_vit.py');
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
+      // 40×24: red on the left, blue on the right, a green band along the top; the page resizes it to 16×16.
+      const rgba = new Uint8Array(40 * 24 * 4);
+      for (let p = 0; p < 40 * 24; p++) rgba.set(p < 40 * 4 ? [0, 255, 0, 255] : p % 40 < 20 ? [255, 0, 0, 255] : [0, 0, 255, 255], p * 4);
+      const image = path.join(path.dirname(uri.fsPath), 'halves.png');
+      await vscode.workspace.fs.writeFile(vscode.Uri.file(image), png(40, 24, rgba));
+      await vscode.commands.executeCommand('attentionForge.previewModule', uri, 'PatchViT', '1,3,16,16', undefined, image);
+      const shown = await waitFor('the run on the image', () => (api?.services.previews.moduleShown?.inputFrom === 'halves.png' ? api.services.previews.moduleShown : undefined), 60000);
+      assert.equal(shown.error, undefined, shown.error);
+      assert.ok(tabLabels().includes('Preview: PatchViT'), JSON.stringify(tabLabels()));
+      // The class token and the 4×4 patches: 17 tokens, 2 heads.
+      assert.deepEqual(shown.maps?.map((m) => m.shape), [[1, 2, 17, 17]]);
+      // What the page sent is the image as Node resizes and normalises it (ImageNet's mean and std).
+      const input = api?.services.previews.moduleInput;
+      assert.ok(input);
+      assert.deepEqual([input.from, [...input.shape]], ['halves.png', [1, 3, 16, 16]]);
+      const want = rgbaToCHW(resizeRGBA(rgba, 40, 24, 16, 16), 16, 16, IMAGENET_MEAN, IMAGENET_STD);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(input.data[i] - want[i]));
+      assert.equal(input.data.length, want.length);
+      assert.ok(worst <= 1e-6, `the input differs from the normalised image by ${worst}`);
       await closeAll();
     });
   });
