@@ -562,6 +562,7 @@ export class Evaluator {
         else if ((v.kind === 'unknown' || (isTensor(v) && !v.axes)) && !f.seeded) this.unrecord(target, target.text);
         // A later iteration of a loop whose value nothing is known of: no shape holds for all.
         else if (this.quiet > 0 && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) this.unrecord(target, target.text, true);
+        else if (isTensor(v) && v.varies) this.unrecord(target, target.text, true);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -1491,7 +1492,6 @@ export class Evaluator {
   /** Binds arguments to parameters; missing ones take defaults, or seeds when `seed`. */
   private bindArgs(fn: Node, args: Value[], kwargs: Record<string, Value>, f: Frame, seed: boolean, skipSelf: boolean): Value[] {
     const ps = this.params(fn);
-    const fnName = fn.childForFieldName('name')?.text;
     let i = 0;
     const bound: Value[] = [];
     ps.forEach((p, idx) => {
@@ -1527,10 +1527,16 @@ export class Evaluator {
         }
         // An optional tensor with no caller (position_bias: Optional[Tensor] = None) may be given:
         // unknown, not None (masks aside, which are checked where they are given).
-        else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) v = UNKNOWN;
+        // Its rank is what the body's use of it fixes, when it is given (`pos` added to a
+        // sequence that a layer takes), and unknown otherwise.
+        else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) {
+          const given = this.seedParam(fn, p, idx, f);
+          v = isTensor(given) && given.axes ? { ...given, optional: true } : UNKNOWN;
+        }
         // A flag with no caller may be either (has_relative_attention_bias=False is True in the
-        // first layer): both branches are walked and joined.
-        else if (seed && v.kind === 'bool' && fnName === '__init__') v = { kind: 'bool' };
+        // first layer, need_weights=False is True where a caller asks): both branches are
+        // walked and joined.
+        else if (seed && v.kind === 'bool') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
           v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
@@ -2658,12 +2664,18 @@ function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined
     if (n.type !== 'for_statement') continue;
     const left = n.childForFieldName('left');
     const right = n.childForFieldName('right');
-    if (left?.type !== 'identifier' || left.text !== fn.text) continue;
+    // `for attn, ff in self.layers:` over ModuleLists: the module at that position of each.
+    const at = left?.type === 'pattern_list' || left?.type === 'tuple_pattern' ? left.namedChildren.findIndex((c) => c?.type === 'identifier' && c.text === fn.text) : left?.type === 'identifier' && left.text === fn.text ? -1 : undefined;
+    if (at === undefined || (at < 0 && left?.type !== 'identifier')) continue;
     // The loop's own header is not its body.
     if (path[i + 1] === right || path[i + 1] === left) return undefined;
     if (right?.type !== 'attribute' || right.childForFieldName('object')?.text !== 'self') return undefined;
     const v = self.attrs.get(right.childForFieldName('attribute')?.text ?? '');
-    return v?.kind === 'torchmodule' && v.items?.length ? v.items : undefined;
+    if (v?.kind !== 'torchmodule' || !v.items?.length) return undefined;
+    if (at < 0) return v.items;
+    const width = left!.namedChildren.filter((c) => !!c).length;
+    const items = v.items.map((row) => (row.kind === 'torchmodule' && (row.type === 'ModuleList' || row.type === 'Sequential') && row.items && !row.inexact && row.items.length === width ? row.items[at] : undefined));
+    return items.every((x): x is Value => !!x) ? items : undefined;
   }
   return undefined;
 }
