@@ -496,6 +496,7 @@ export class Evaluator {
       }
       v = this.seedFromComment(e, left, v);
       this.assign(left, v, f, right);
+      if (typ) this.declaredAttribute(left, typ, f);
       return;
     }
     if (e.type === 'augmented_assignment') {
@@ -503,11 +504,33 @@ export class Evaluator {
       const right = e.childForFieldName('right');
       const op = e.childForFieldName('operator')?.text.replace('=', '') ?? '+';
       if (!left || !right) return;
-      const v = this.binaryValues(op, this.expr(left, f), this.expr(right, f), e);
+      const lv = this.expr(left, f);
+      let v = this.binaryValues(op, lv, this.expr(right, f), e);
+      // `scores += position_bias` on a tensor is in place: whatever the other operand, the
+      // result has the tensor's shape (torch refuses a broadcast that would change it).
+      if (isTensor(lv) && lv.axes && !lv.failed && !lv.hypothetical && isTensor(v) && !v.axes && !v.failed && ['+', '-', '*', '/'].includes(op)) v = { ...v, axes: lv.axes, strides: lv.strides };
       this.assign(left, v, f, right);
       return;
     }
     this.expr(e, f);
+  }
+
+  /**
+   * `self.kv_cache: Optional[KVCache] = None` in `__init__` of an attribute other code assigns:
+   * its value is not the one given here, but the annotation says what it is, None or an
+   * instance of a module class of the file (built with no caller, so what holds for it holds
+   * for every construction).
+   */
+  private declaredAttribute(left: Node, typ: Node, f: Frame): void {
+    const attr = left.type === 'attribute' && left.childForFieldName('object')?.text === 'self' ? left.childForFieldName('attribute')?.text : undefined;
+    if (!attr || !f.self || f.name !== '__init__' || !this.b.reassigned.has(attr)) return;
+    const text = typ.text.replace(/\s+/g, '');
+    const m = /^(?:(?:typing\.)?Optional\[(\w+)\]|(\w+))$/.exec(text);
+    const cls = m ? this.b.classes.get(m[1] ?? m[2]) : undefined;
+    if (!cls?.isModule || this.active.size > 4) return;
+    const inst = this.annotatedModule(typ, cls);
+    if (!inst) return;
+    f.self.attrs.set(attr, m![1] ? { kind: 'alt', items: [{ kind: 'none' }, inst] } : inst);
   }
 
   /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
@@ -1245,8 +1268,8 @@ export class Evaluator {
    * file, built with no caller (its sizes named after its parameters), so what holds for it
    * holds for every construction of the class.
    */
-  private annotatedModule(ann: Node): InstanceV | undefined {
-    const cls = this.b.classes.get(ann.text.replace(/\s+/g, '').replace(/^["']|["']$/g, ''));
+  private annotatedModule(ann: Node, declared?: ClassInfo): InstanceV | undefined {
+    const cls = declared ?? this.b.classes.get(ann.text.replace(/\s+/g, '').replace(/^["']|["']$/g, ''));
     if (!cls?.isModule) return undefined;
     let inst = this.annotatedInstances.get(cls);
     if (!inst) {
@@ -1376,6 +1399,9 @@ export class Evaluator {
     // `size: Tuple[int, int]`: a tuple of that many named sizes.
     const ints = /^(?:typing\.)?[Tt]uple\[(int(?:,int)*)\]$/.exec(t);
     if (ints) return { kind: 'tuple', items: ints[1].split(',').map((_, i) => intV(this.fresh(`${name}${i}`), `${name}${i}`)), written: 'tuple' };
+    // `features: List[Tensor]`: tensors of unknown shape, how many unknown.
+    const seq = /^(?:typing\.)?(?:(List|list|Sequence)\[(?:torch\.)?Tensor\]|(Tuple|tuple)\[(?:torch\.)?Tensor,\.\.\.\])$/.exec(t);
+    if (seq) return { kind: 'tuple', items: [{ kind: 'tensor' }], inexact: true, written: seq[2] ? 'tuple' : 'list' };
     const cls = this.b.classes.get(t.replace(/^["']|["']$/g, ''));
     if (cls && !cls.isModule) return this.symObj(name, cls);
     return UNKNOWN;
@@ -1482,7 +1508,10 @@ export class Evaluator {
       const m = re.exec(t);
       if (!m) continue;
       // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
-      const rest = t.slice(m.index + m[0].length).split('\n')[0];
+      // After `x: (B, T, C)`, another parameter's shape (`, keep: (B, T)`) or the result's
+      // (`-> (B, C)`) on the line is not one (`(B, nh, T, hs) x (B, nh, hs, T) -> ...` is prose).
+      const line = t.slice(m.index + m[0].length).split('\n')[0];
+      const rest = !/^[^[(]*:/.test(m[0]) ? line : line.replace(/(?:[A-Za-z_]\w*\s*:|->)\s*[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/g, '');
       if (/[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
       return m[1].split(/\s*,\s*/);
     }
@@ -1550,6 +1579,12 @@ export class Evaluator {
       // An annotation that declares something other than a tensor wins over what was passed.
       if (isTensor(v) && !v.hypothetical && p.ann && !isTensorAnnotation(p.ann.text)) v = { ...v, hypothetical: true };
       if (isTensor(v) && v.axes && !seed && fn.childForFieldName('name')?.text !== '__init__') v = this.withDeclaredRoles(fn, p, idx, v, f);
+      // A tensor of unknown shape passed where the function declares one (`keep: (B, T)` in its
+      // docstring): the declared shape, as with no caller.
+      else if (isTensor(v) && !v.axes && !v.failed && !seed && fn.childForFieldName('name')?.text !== '__init__') {
+        const declared = this.declaredNames(fn, p, idx);
+        if (declared) v = { ...this.tensorFromNames(declared, f), dtype: v.dtype, mask: v.mask };
+      }
       f.vars.set(p.name, v);
       bound.push(v);
     });
@@ -1719,8 +1754,23 @@ export class Evaluator {
       case 'none':
         return { kind: 'none' };
       case 'string': {
-        const content = n.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('');
-        return n.namedChildren.some((c) => c?.type === 'interpolation') ? UNKNOWN : { kind: 'str', value: content };
+        if (!n.namedChildren.some((c) => c?.type === 'interpolation')) return { kind: 'str', value: n.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('') };
+        // f"patch_embed{i + 1}" of known values: the text; anything else (a format spec, an
+        // unknown value) leaves it unknown.
+        let text = '';
+        for (const c of n.namedChildren) {
+          if (c?.type === 'string_content') text += c.text;
+          else if (c?.type === 'interpolation') {
+            const inner = c.namedChildren.filter((x): x is Node => !!x);
+            if (inner.length !== 1) return UNKNOWN;
+            const v = this.expr(inner[0], f);
+            const k = v.kind === 'int' ? D.constValue(this.norm(v.dim)) : undefined;
+            if (v.kind === 'str') text += v.value;
+            else if (k !== undefined && Number.isInteger(k)) text += String(k);
+            else return UNKNOWN;
+          } else if (c && c.type !== 'string_start' && c.type !== 'string_end') return UNKNOWN;
+        }
+        return { kind: 'str', value: text };
       }
       case 'concatenated_string':
         return UNKNOWN;
@@ -1918,6 +1968,12 @@ export class Evaluator {
         return S.tensorAttribute(this.host, obj, name, n, attrNode);
       case 'tuple':
         return obj.names?.includes(name) ? obj.items[obj.names.indexOf(name)] : UNKNOWN;
+      case 'alt': {
+        // `self.kv_cache.update(...)` of None or a cache: None has no such attribute, so where
+        // the code goes on it is the one other value.
+        const others = obj.items.filter((x) => x.kind !== 'none');
+        return others.length === 1 && others.length < obj.items.length && others[0].kind === 'instance' ? this.attributeOf(others[0], name, n, attrNode) : UNKNOWN;
+      }
       case 'torchmodule':
         return S.moduleAttribute(obj, name, this.host);
       case 'symobj':
@@ -2099,6 +2155,8 @@ export class Evaluator {
     const b = this.expr(parts[1], f);
     if (op === 'is' || op === 'is not') {
       if ((isTensor(a) && a.optional) || (isTensor(b) && b.optional)) return { kind: 'bool' };
+      // One of several values, None among them: either answer.
+      if ((a.kind === 'alt' && a.items.some((x) => x.kind === 'none')) || (b.kind === 'alt' && b.items.some((x) => x.kind === 'none'))) return { kind: 'bool' };
       const same = a.kind === 'none' && b.kind === 'none' ? true : (a.kind === 'none') !== (b.kind === 'none') && a.kind !== 'unknown' && b.kind !== 'unknown' ? false : undefined;
       if (same === undefined) return { kind: 'bool' };
       return { kind: 'bool', value: op === 'is' ? same : !same };
@@ -2283,6 +2341,20 @@ export class Evaluator {
         }
       }
       return { kind: 'none' };
+    }
+    // setattr(self, f"block{i + 1}", block) in `__init__` names the attribute as assignment
+    // would, unless other methods set attributes by name too; getattr(obj, "name") reads it.
+    if (fnNode.type === 'identifier' && (fnNode.text === 'setattr' || fnNode.text === 'getattr') && !f.vars.has(fnNode.text) && !this.b.functions.has(fnNode.text)) {
+      const a = this.evalArgs(n, f);
+      const [obj, name, value] = a.args;
+      if (fnNode.text === 'setattr') {
+        if (obj && obj === f.self && f.name === '__init__' && name?.kind === 'str' && value && !this.b.reassigned.has(name.value) && !setsAttributesElsewhere(f.self.cls.node)) f.self.attrs.set(name.value, value);
+        else if (obj?.kind === 'instance' && name?.kind === 'str') obj.attrs.set(name.value, UNKNOWN);
+        return { kind: 'none' };
+      }
+      if (!obj || name?.kind !== 'str' || a.args.length > 2 || a.argNodes[1]?.type === 'identifier') return UNKNOWN;
+      if (obj.kind === 'instance' && !obj.attrs.has(name.value)) return UNKNOWN;
+      return this.attributeOf(obj, name.value, n, a.argNodes[1] ?? n);
     }
     let callee: Value;
     if (fnNode.type === 'attribute') {
@@ -2644,6 +2716,16 @@ function passMasks(a: { kwargs: Record<string, Value>; kwargNodes: Record<string
 function annotatedList(fn: Node): Value | undefined {
   const ann = fn.childForFieldName('return_type')?.text.replace(/\s+/g, '') ?? '';
   return /^(?:typing\.)?(?:List|list)\[float\]$/.test(ann) ? { kind: 'tuple', items: [{ kind: 'num' }], inexact: true } : undefined;
+}
+
+/** Whether a method of the class other than `__init__` calls setattr: names it sets are not known. */
+function setsAttributesElsewhere(cls: Node): boolean {
+  const find = (n: Node, inInit: boolean): boolean => {
+    if (n.type === 'function_definition') inInit = n.childForFieldName('name')?.text === '__init__';
+    if (!inInit && n.type === 'call' && n.childForFieldName('function')?.text === 'setattr') return true;
+    return n.namedChildren.some((c) => !!c && find(c, inInit));
+  };
+  return find(cls, false);
 }
 
 function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined {
