@@ -1035,7 +1035,7 @@ export class Evaluator {
     // Tensors of one rank whose sizes differ on some axes (`return x` when `n_rep == 1`, else
     // the repeated heads) keep the rank and the sizes they agree on; each other axis gets a size
     // of its own that nothing is known of.
-    if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length && !v.hypothetical)) {
+    if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length)) {
       const ts = vals as TensorV[];
       const t = ts[0];
       const axes = t.axes!.map((a, i) => {
@@ -1050,6 +1050,8 @@ export class Evaluator {
       if (ts.every((v) => v.dtype === t.dtype)) out.dtype = t.dtype;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.learned)) out.learned = true;
+      // A value that is a tensor only by hypothesis on some path stays one.
+      if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       const scores = this.joinScores(ts);
       if (scores) out.scores = scores;
       return out;
@@ -2594,7 +2596,8 @@ export class Evaluator {
 
   /** The items of a tuple or a module list whose length is known (at most 16), else undefined. */
   private exactItems(v: Value): Value[] | undefined {
-    const items = v.kind === 'tuple' && !v.inexact && !v.shapeOf ? v.items : v.kind === 'torchmodule' && v.items && !v.inexact ? v.items : undefined;
+    // A shape's sizes are exact once its tensor's rank is known.
+    const items = v.kind === 'tuple' && !v.inexact && (!v.shapeOf || (!!v.shapeOf.axes && v.shapeOf.axes.length === v.items.length)) ? v.items : v.kind === 'torchmodule' && v.items && !v.inexact ? v.items : undefined;
     return items && items.length <= 16 ? items : undefined;
   }
 
