@@ -496,6 +496,7 @@ export class Evaluator {
       }
       v = this.seedFromComment(e, left, v);
       this.assign(left, v, f, right);
+      if (typ) this.declaredAttribute(left, typ, f);
       return;
     }
     if (e.type === 'augmented_assignment') {
@@ -503,11 +504,33 @@ export class Evaluator {
       const right = e.childForFieldName('right');
       const op = e.childForFieldName('operator')?.text.replace('=', '') ?? '+';
       if (!left || !right) return;
-      const v = this.binaryValues(op, this.expr(left, f), this.expr(right, f), e);
+      const lv = this.expr(left, f);
+      let v = this.binaryValues(op, lv, this.expr(right, f), e);
+      // `scores += position_bias` on a tensor is in place: whatever the other operand, the
+      // result has the tensor's shape (torch refuses a broadcast that would change it).
+      if (isTensor(lv) && lv.axes && !lv.failed && !lv.hypothetical && isTensor(v) && !v.axes && !v.failed && ['+', '-', '*', '/'].includes(op)) v = { ...v, axes: lv.axes, strides: lv.strides };
       this.assign(left, v, f, right);
       return;
     }
     this.expr(e, f);
+  }
+
+  /**
+   * `self.kv_cache: Optional[KVCache] = None` in `__init__` of an attribute other code assigns:
+   * its value is not the one given here, but the annotation says what it is, None or an
+   * instance of a module class of the file (built with no caller, so what holds for it holds
+   * for every construction).
+   */
+  private declaredAttribute(left: Node, typ: Node, f: Frame): void {
+    const attr = left.type === 'attribute' && left.childForFieldName('object')?.text === 'self' ? left.childForFieldName('attribute')?.text : undefined;
+    if (!attr || !f.self || f.name !== '__init__' || !this.b.reassigned.has(attr)) return;
+    const text = typ.text.replace(/\s+/g, '');
+    const m = /^(?:(?:typing\.)?Optional\[(\w+)\]|(\w+))$/.exec(text);
+    const cls = m ? this.b.classes.get(m[1] ?? m[2]) : undefined;
+    if (!cls?.isModule || this.active.size > 4) return;
+    const inst = this.annotatedModule(typ, cls);
+    if (!inst) return;
+    f.self.attrs.set(attr, m![1] ? { kind: 'alt', items: [{ kind: 'none' }, inst] } : inst);
   }
 
   /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
@@ -562,6 +585,7 @@ export class Evaluator {
         else if ((v.kind === 'unknown' || (isTensor(v) && !v.axes)) && !f.seeded) this.unrecord(target, target.text);
         // A later iteration of a loop whose value nothing is known of: no shape holds for all.
         else if (this.quiet > 0 && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) this.unrecord(target, target.text, true);
+        else if (isTensor(v) && v.varies) this.unrecord(target, target.text, true);
         if (v.kind === 'int' && !v.name) f.vars.set(target.text, { ...v, name: target.text });
         return;
       case 'attribute': {
@@ -1011,7 +1035,7 @@ export class Evaluator {
     // Tensors of one rank whose sizes differ on some axes (`return x` when `n_rep == 1`, else
     // the repeated heads) keep the rank and the sizes they agree on; each other axis gets a size
     // of its own that nothing is known of.
-    if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length && !v.hypothetical)) {
+    if (vals.every((v) => isTensor(v) && v.axes && first.kind === 'tensor' && first.axes && v.axes.length === first.axes.length)) {
       const ts = vals as TensorV[];
       const t = ts[0];
       const axes = t.axes!.map((a, i) => {
@@ -1026,6 +1050,8 @@ export class Evaluator {
       if (ts.every((v) => v.dtype === t.dtype)) out.dtype = t.dtype;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
       if (ts.some((v) => v.learned)) out.learned = true;
+      // A value that is a tensor only by hypothesis on some path stays one.
+      if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       const scores = this.joinScores(ts);
       if (scores) out.scores = scores;
       return out;
@@ -1244,8 +1270,8 @@ export class Evaluator {
    * file, built with no caller (its sizes named after its parameters), so what holds for it
    * holds for every construction of the class.
    */
-  private annotatedModule(ann: Node): InstanceV | undefined {
-    const cls = this.b.classes.get(ann.text.replace(/\s+/g, '').replace(/^["']|["']$/g, ''));
+  private annotatedModule(ann: Node, declared?: ClassInfo): InstanceV | undefined {
+    const cls = declared ?? this.b.classes.get(ann.text.replace(/\s+/g, '').replace(/^["']|["']$/g, ''));
     if (!cls?.isModule) return undefined;
     let inst = this.annotatedInstances.get(cls);
     if (!inst) {
@@ -1375,6 +1401,9 @@ export class Evaluator {
     // `size: Tuple[int, int]`: a tuple of that many named sizes.
     const ints = /^(?:typing\.)?[Tt]uple\[(int(?:,int)*)\]$/.exec(t);
     if (ints) return { kind: 'tuple', items: ints[1].split(',').map((_, i) => intV(this.fresh(`${name}${i}`), `${name}${i}`)), written: 'tuple' };
+    // `features: List[Tensor]`: tensors of unknown shape, how many unknown.
+    const seq = /^(?:typing\.)?(?:(List|list|Sequence)\[(?:torch\.)?Tensor\]|(Tuple|tuple)\[(?:torch\.)?Tensor,\.\.\.\])$/.exec(t);
+    if (seq) return { kind: 'tuple', items: [{ kind: 'tensor' }], inexact: true, written: seq[2] ? 'tuple' : 'list' };
     const cls = this.b.classes.get(t.replace(/^["']|["']$/g, ''));
     if (cls && !cls.isModule) return this.symObj(name, cls);
     return UNKNOWN;
@@ -1481,7 +1510,10 @@ export class Evaluator {
       const m = re.exec(t);
       if (!m) continue;
       // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
-      const rest = t.slice(m.index + m[0].length).split('\n')[0];
+      // After `x: (B, T, C)`, another parameter's shape (`, keep: (B, T)`) or the result's
+      // (`-> (B, C)`) on the line is not one (`(B, nh, T, hs) x (B, nh, hs, T) -> ...` is prose).
+      const line = t.slice(m.index + m[0].length).split('\n')[0];
+      const rest = !/^[^[(]*:/.test(m[0]) ? line : line.replace(/(?:[A-Za-z_]\w*\s*:|->)\s*[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/g, '');
       if (/[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
       return m[1].split(/\s*,\s*/);
     }
@@ -1491,7 +1523,6 @@ export class Evaluator {
   /** Binds arguments to parameters; missing ones take defaults, or seeds when `seed`. */
   private bindArgs(fn: Node, args: Value[], kwargs: Record<string, Value>, f: Frame, seed: boolean, skipSelf: boolean): Value[] {
     const ps = this.params(fn);
-    const fnName = fn.childForFieldName('name')?.text;
     let i = 0;
     const bound: Value[] = [];
     ps.forEach((p, idx) => {
@@ -1527,10 +1558,16 @@ export class Evaluator {
         }
         // An optional tensor with no caller (position_bias: Optional[Tensor] = None) may be given:
         // unknown, not None (masks aside, which are checked where they are given).
-        else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) v = UNKNOWN;
+        // Its rank is what the body's use of it fixes, when it is given (`pos` added to a
+        // sequence that a layer takes), and unknown otherwise.
+        else if (seed && v.kind === 'none' && p.ann && isTensorAnnotation(p.ann.text) && !/mask/i.test(p.name)) {
+          const given = this.seedParam(fn, p, idx, f);
+          v = isTensor(given) && given.axes ? { ...given, optional: true } : UNKNOWN;
+        }
         // A flag with no caller may be either (has_relative_attention_bias=False is True in the
-        // first layer): both branches are walked and joined.
-        else if (seed && v.kind === 'bool' && fnName === '__init__') v = { kind: 'bool' };
+        // first layer, need_weights=False is True where a caller asks): both branches are
+        // walked and joined.
+        else if (seed && v.kind === 'bool') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
           v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
@@ -1544,6 +1581,12 @@ export class Evaluator {
       // An annotation that declares something other than a tensor wins over what was passed.
       if (isTensor(v) && !v.hypothetical && p.ann && !isTensorAnnotation(p.ann.text)) v = { ...v, hypothetical: true };
       if (isTensor(v) && v.axes && !seed && fn.childForFieldName('name')?.text !== '__init__') v = this.withDeclaredRoles(fn, p, idx, v, f);
+      // A tensor of unknown shape passed where the function declares one (`keep: (B, T)` in its
+      // docstring): the declared shape, as with no caller.
+      else if (isTensor(v) && !v.axes && !v.failed && !seed && fn.childForFieldName('name')?.text !== '__init__') {
+        const declared = this.declaredNames(fn, p, idx);
+        if (declared) v = { ...this.tensorFromNames(declared, f), dtype: v.dtype, mask: v.mask };
+      }
       f.vars.set(p.name, v);
       bound.push(v);
     });
@@ -1713,8 +1756,23 @@ export class Evaluator {
       case 'none':
         return { kind: 'none' };
       case 'string': {
-        const content = n.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('');
-        return n.namedChildren.some((c) => c?.type === 'interpolation') ? UNKNOWN : { kind: 'str', value: content };
+        if (!n.namedChildren.some((c) => c?.type === 'interpolation')) return { kind: 'str', value: n.namedChildren.filter((c) => c?.type === 'string_content').map((c) => c!.text).join('') };
+        // f"patch_embed{i + 1}" of known values: the text; anything else (a format spec, an
+        // unknown value) leaves it unknown.
+        let text = '';
+        for (const c of n.namedChildren) {
+          if (c?.type === 'string_content') text += c.text;
+          else if (c?.type === 'interpolation') {
+            const inner = c.namedChildren.filter((x): x is Node => !!x);
+            if (inner.length !== 1) return UNKNOWN;
+            const v = this.expr(inner[0], f);
+            const k = v.kind === 'int' ? D.constValue(this.norm(v.dim)) : undefined;
+            if (v.kind === 'str') text += v.value;
+            else if (k !== undefined && Number.isInteger(k)) text += String(k);
+            else return UNKNOWN;
+          } else if (c && c.type !== 'string_start' && c.type !== 'string_end') return UNKNOWN;
+        }
+        return { kind: 'str', value: text };
       }
       case 'concatenated_string':
         return UNKNOWN;
@@ -1912,6 +1970,12 @@ export class Evaluator {
         return S.tensorAttribute(this.host, obj, name, n, attrNode);
       case 'tuple':
         return obj.names?.includes(name) ? obj.items[obj.names.indexOf(name)] : UNKNOWN;
+      case 'alt': {
+        // `self.kv_cache.update(...)` of None or a cache: None has no such attribute, so where
+        // the code goes on it is the one other value.
+        const others = obj.items.filter((x) => x.kind !== 'none');
+        return others.length === 1 && others.length < obj.items.length && others[0].kind === 'instance' ? this.attributeOf(others[0], name, n, attrNode) : UNKNOWN;
+      }
       case 'torchmodule':
         return S.moduleAttribute(obj, name, this.host);
       case 'symobj':
@@ -2093,6 +2157,8 @@ export class Evaluator {
     const b = this.expr(parts[1], f);
     if (op === 'is' || op === 'is not') {
       if ((isTensor(a) && a.optional) || (isTensor(b) && b.optional)) return { kind: 'bool' };
+      // One of several values, None among them: either answer.
+      if ((a.kind === 'alt' && a.items.some((x) => x.kind === 'none')) || (b.kind === 'alt' && b.items.some((x) => x.kind === 'none'))) return { kind: 'bool' };
       const same = a.kind === 'none' && b.kind === 'none' ? true : (a.kind === 'none') !== (b.kind === 'none') && a.kind !== 'unknown' && b.kind !== 'unknown' ? false : undefined;
       if (same === undefined) return { kind: 'bool' };
       return { kind: 'bool', value: op === 'is' ? same : !same };
@@ -2277,6 +2343,20 @@ export class Evaluator {
         }
       }
       return { kind: 'none' };
+    }
+    // setattr(self, f"block{i + 1}", block) in `__init__` names the attribute as assignment
+    // would, unless other methods set attributes by name too; getattr(obj, "name") reads it.
+    if (fnNode.type === 'identifier' && (fnNode.text === 'setattr' || fnNode.text === 'getattr') && !f.vars.has(fnNode.text) && !this.b.functions.has(fnNode.text)) {
+      const a = this.evalArgs(n, f);
+      const [obj, name, value] = a.args;
+      if (fnNode.text === 'setattr') {
+        if (obj && obj === f.self && f.name === '__init__' && name?.kind === 'str' && value && !this.b.reassigned.has(name.value) && !setsAttributesElsewhere(f.self.cls.node)) f.self.attrs.set(name.value, value);
+        else if (obj?.kind === 'instance' && name?.kind === 'str') obj.attrs.set(name.value, UNKNOWN);
+        return { kind: 'none' };
+      }
+      if (!obj || name?.kind !== 'str' || a.args.length > 2 || a.argNodes[1]?.type === 'identifier') return UNKNOWN;
+      if (obj.kind === 'instance' && !obj.attrs.has(name.value)) return UNKNOWN;
+      return this.attributeOf(obj, name.value, n, a.argNodes[1] ?? n);
     }
     let callee: Value;
     if (fnNode.type === 'attribute') {
@@ -2516,7 +2596,8 @@ export class Evaluator {
 
   /** The items of a tuple or a module list whose length is known (at most 16), else undefined. */
   private exactItems(v: Value): Value[] | undefined {
-    const items = v.kind === 'tuple' && !v.inexact && !v.shapeOf ? v.items : v.kind === 'torchmodule' && v.items && !v.inexact ? v.items : undefined;
+    // A shape's sizes are exact once its tensor's rank is known.
+    const items = v.kind === 'tuple' && !v.inexact && (!v.shapeOf || (!!v.shapeOf.axes && v.shapeOf.axes.length === v.items.length)) ? v.items : v.kind === 'torchmodule' && v.items && !v.inexact ? v.items : undefined;
     return items && items.length <= 16 ? items : undefined;
   }
 
@@ -2640,6 +2721,16 @@ function annotatedList(fn: Node): Value | undefined {
   return /^(?:typing\.)?(?:List|list)\[float\]$/.test(ann) ? { kind: 'tuple', items: [{ kind: 'num' }], inexact: true } : undefined;
 }
 
+/** Whether a method of the class other than `__init__` calls setattr: names it sets are not known. */
+function setsAttributesElsewhere(cls: Node): boolean {
+  const find = (n: Node, inInit: boolean): boolean => {
+    if (n.type === 'function_definition') inInit = n.childForFieldName('name')?.text === '__init__';
+    if (!inInit && n.type === 'call' && n.childForFieldName('function')?.text === 'setattr') return true;
+    return n.namedChildren.some((c) => !!c && find(c, inInit));
+  };
+  return find(cls, false);
+}
+
 function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined {
   if (!self) return undefined;
   // Syntax nodes know their children only: the path from the class down to the call.
@@ -2658,12 +2749,18 @@ function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined
     if (n.type !== 'for_statement') continue;
     const left = n.childForFieldName('left');
     const right = n.childForFieldName('right');
-    if (left?.type !== 'identifier' || left.text !== fn.text) continue;
+    // `for attn, ff in self.layers:` over ModuleLists: the module at that position of each.
+    const at = left?.type === 'pattern_list' || left?.type === 'tuple_pattern' ? left.namedChildren.findIndex((c) => c?.type === 'identifier' && c.text === fn.text) : left?.type === 'identifier' && left.text === fn.text ? -1 : undefined;
+    if (at === undefined || (at < 0 && left?.type !== 'identifier')) continue;
     // The loop's own header is not its body.
     if (path[i + 1] === right || path[i + 1] === left) return undefined;
     if (right?.type !== 'attribute' || right.childForFieldName('object')?.text !== 'self') return undefined;
     const v = self.attrs.get(right.childForFieldName('attribute')?.text ?? '');
-    return v?.kind === 'torchmodule' && v.items?.length ? v.items : undefined;
+    if (v?.kind !== 'torchmodule' || !v.items?.length) return undefined;
+    if (at < 0) return v.items;
+    const width = left!.namedChildren.filter((c) => !!c).length;
+    const items = v.items.map((row) => (row.kind === 'torchmodule' && (row.type === 'ModuleList' || row.type === 'Sequential') && row.items && !row.inexact && row.items.length === width ? row.items[at] : undefined));
+    return items.every((x): x is Value => !!x) ? items : undefined;
   }
   return undefined;
 }

@@ -130,6 +130,11 @@ interface Flow {
   sizes: Map<string, number>;
   /** Followed names whose axes are not the parameter's in order (`h = x.transpose(0, 1)`). */
   anon: Set<string>;
+  /**
+   * Names of the pieces of a followed value (`qkv = self.to_qkv(x).chunk(3, dim=-1)`): each of
+   * its rank, shifted by this many axes, and whether its axes may be in another order.
+   */
+  pieces: Map<string, { shift: number; anon: boolean }>;
 }
 
 /** Tensor methods whose result has the rank (not the shape) of the tensor. */
@@ -443,7 +448,7 @@ class Scan {
     if (!pname) return undefined;
     const body = fn.childForFieldName('body');
     if (!body) return undefined;
-    const flow: Flow = { names: new Map([[pname, true]]), shifts: new Map(), sizes: new Map(), anon: new Set() };
+    const flow: Flow = { names: new Map([[pname, true]]), shifts: new Map(), sizes: new Map(), anon: new Set(), pieces: new Map() };
     let fact: RankFact | undefined;
     let returns: boolean | undefined;
     const up: Node[] = [];
@@ -471,6 +476,14 @@ class Scan {
         }
         return;
       }
+      if (n.type === 'identifier' && !fact && flow.pieces.has(n.text)) {
+        // `map(lambda t: rearrange(t, 'b n (h d) -> b h n d', h=h), qkv)`: each piece is the
+        // lambda's parameter, of the followed value's rank (not its shape).
+        const e = this.mapped(n, up);
+        const piece = flow.pieces.get(n.text)!;
+        if (e) fact = shifted({ rank: e.rank, names: e.names ? [...e.names.slice(0, -1), undefined] : undefined }, piece.shift, piece.anon);
+        return;
+      }
       if (n.type === 'identifier' && !fact && flow.names.has(n.text)) {
         const e = this.evidenceAt(n, up, flow);
         if (e) fact = shifted(e, this.shift(n, flow), this.anon(n, flow));
@@ -491,6 +504,16 @@ class Scan {
     };
     visit(body);
     return { fact, returns };
+  }
+
+  /** The evidence a `map(lambda t: ..., items)` gives for each of `items`, the use at hand. */
+  private mapped(use: Node, up: Node[]): RankFact | undefined {
+    const parent = up[up.length - 1];
+    const call = up[up.length - 2];
+    if (parent?.type !== 'argument_list' || call?.type !== 'call' || call.childForFieldName('function')?.text !== 'map' || this.depth >= MAX_DEPTH) return undefined;
+    const [fn, items] = positionalArgs(call);
+    if (fn?.type !== 'lambda' || items !== use || parameters(fn).length !== 1) return undefined;
+    return new Scan(this.env, this.depth + 1).param(fn, 0)?.fact;
   }
 
   /** A `chunk`/`split`/`tensor_split` of a followed value: pieces of its rank. */
@@ -515,7 +538,15 @@ class Scan {
       if (!right) return;
     }
     for (const t of targets) {
-      if (t.type === 'identifier') {
+      if (t.type === 'identifier') flow.pieces.delete(t.text);
+      if (t.type === 'identifier' && this.splits(right, flow)) {
+        const obj = unwrap(right)!.childForFieldName('function')!.childForFieldName('object')!;
+        flow.pieces.set(t.text, { shift: this.shift(obj, flow), anon: this.anon(obj, flow) });
+        flow.names.delete(t.text);
+        flow.shifts.delete(t.text);
+        flow.sizes.delete(t.text);
+        flow.anon.delete(t.text);
+      } else if (t.type === 'identifier') {
         const k = this.keeps(right, flow);
         const d = k === undefined ? 0 : this.shift(right, flow);
         const sizes = this.sizesOf(right, flow);

@@ -135,6 +135,11 @@ export interface TensorV {
   hypothetical?: boolean;
   /** The rank was read from a shape comment on a statement (`y = f(x)  # (N, M)`), not derived. */
   rankFromComment?: boolean;
+  /**
+   * Of a shape that depends on what a caller passes even in code run without one (`unpack` of
+   * what `pack` took from an input of unknown rank): no line shape holds for every caller.
+   */
+  varies?: boolean;
   /** The result of an operation shown to raise (or weights shown to attend across heads): everything computed from it is silent (one mistake, one finding). */
   failed?: boolean;
 }

@@ -206,9 +206,8 @@ describe('analyzer quick fixes', function () {
     const foldedFinding = (scale: string) => analyzeSource(folded(scale)).diagnostics.filter((d) => d.rule === 'attention-scale-mismatch').map((d) => d.range.line);
     assert.deepEqual(foldedFinding('inner_dim'), [16]);
     assert.deepEqual(foldedFinding('dim_head'), []);
-    // A head dim known only by its einops name (`d`): a positive power of any size is still wrong
-    // (it enlarges the scores), whether written `** 0.5` or divided by a 1/sqrt scale; `** -0.5`
-    // of another name is not comparable, so silent.
+    // A head dim named by einops (`d`): a positive power is wrong (it enlarges the scores),
+    // whether written `** 0.5` or divided by a 1/sqrt scale.
     const einops = (scale: string, apply: string) => [
       'import torch', 'from torch import nn, einsum', 'from einops import rearrange', 'class E(nn.Module):',
       '    def __init__(self, dim, heads=8, dim_head=64):',
@@ -222,10 +221,13 @@ describe('analyzer quick fixes', function () {
       const d = analyzeSource(src).diagnostics.filter((x) => x.rule === 'attention-scale-mismatch');
       return d.map((x) => `${x.range.line}: ${x.fixes.map((f) => applyFix(src, f).split('\n')[f.edits[0].range.line].trim()).join()}`);
     };
-    assert.deepEqual(einopsFix('dim_head ** 0.5', '* self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) * q.size(-1) ** -0.5"]);
-    assert.deepEqual(einopsFix('dim_head ** -0.5', '/ self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) / q.size(-1) ** 0.5"]);
+    // The input's rank follows from the pattern each chunk of it goes through, so `d` is
+    // dim_head there: the scale's definition is what is fixed.
+    assert.deepEqual(einopsFix('dim_head ** 0.5', '* self.scale'), ['12: self.scale = dim_head ** -0.5']);
+    assert.deepEqual(einopsFix('dim_head ** -0.5', '/ self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) * self.scale"]);
     assert.deepEqual(einopsFix('dim_head ** -0.5', '* self.scale'), []);
-    assert.deepEqual(einopsFix('(dim_head * heads) ** -0.5', '* self.scale'), []);
+    // The whole width's root is not the head's (the head is dim_head wide).
+    assert.deepEqual(einopsFix('(dim_head * heads) ** -0.5', '* self.scale'), ["12: dots = einsum('b h i d, b h j d -> b h i j', q, k) * q.size(-1) ** -0.5"]);
   });
 
   it('embed-dim-not-divisible offers the catalog\'s repairs: every head count and width, never preferred', function () {

@@ -46,7 +46,8 @@ function flipRank(min: number, name: string): Signature {
 const roll: Signature = {
   shape(a) {
     const s = a.input();
-    const shifts = a.ints(1, 'shifts');
+    // Only how many shifts there are matters (`shifts=(-self.shift_size, -self.shift_size)`).
+    const shifts = a.dims(1, 'shifts');
     if (a.given(2, 'dims')) {
       const dims = a.ints(2, 'dims');
       if (dims.length !== shifts.length) fail('roll: shifts and dims must have the same length');

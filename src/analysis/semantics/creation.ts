@@ -172,12 +172,18 @@ export function namesFromArgs(args: Value[]): (string | undefined)[] {
  * float from the elements (as torch infers it). Anything not a rectangular literal is unknown.
  */
 export function literalTensor(h: OpHost, v: Value | undefined, dtype: TensorV['dtype'] | undefined): TensorV {
+  // An int known to be a number: a literal, or a size plus or minus a number
+  // (`2 * window_size - 1`, which a tuple or list would have refused).
+  const number = (x: IntV): boolean => {
+    const d = h.norm(x.dim);
+    return D.constValue(d) !== undefined || (d.terms.length > 1 && d.terms.some((t) => t.syms.length === 0 && t.coef !== 0));
+  };
   const sizes: Dim[] = [];
   let kinds = new Set<string>();
   const walk = (x: Value, depth: number): boolean => {
     if (x.kind !== 'tuple' || x.shapeOf) {
       if (depth !== sizes.length) return false;
-      if (x.kind === 'int' && D.constValue(h.norm(x.dim)) !== undefined) kinds.add('long');
+      if (x.kind === 'int' && number(x)) kinds.add('long');
       else if (x.kind === 'num') kinds.add('float');
       else if (x.kind === 'bool') kinds.add('bool');
       else return false;
@@ -191,7 +197,7 @@ export function literalTensor(h: OpHost, v: Value | undefined, dtype: TensorV['d
   // list comprehension) one axis of unknown size. An int is taken only when it is a literal:
   // a seeded size might stand for anything the caller passes.
   const scalar = (x: Value): string | undefined =>
-    x.kind === 'num' ? 'float' : x.kind === 'bool' ? 'bool' : x.kind === 'int' && D.constValue(h.norm(x.dim)) !== undefined ? 'long' : undefined;
+    x.kind === 'num' ? 'float' : x.kind === 'bool' ? 'bool' : x.kind === 'int' && number(x) ? 'long' : undefined;
   const one = v ? scalar(v) : undefined;
   if (one) return h.tensor([], undefined, { dtype: dtype ?? (one as TensorV['dtype']) });
   if (v?.kind === 'tuple' && v.inexact && !v.shapeOf) {

@@ -12,7 +12,7 @@ import type { TensorV, TorchModuleV, Value } from '../values';
 import { UNKNOWN } from '../values';
 import { einopsShape, einsumEquation, parseSide, type EinopsKind } from '../ops/einops';
 import { einsum } from './linalg';
-import { isTensor, opEvent, type OpHost } from './host';
+import { intV, isTensor, opEvent, type OpHost } from './host';
 
 /**
  * `rearrange`/`repeat`/`reduce` of einops (functions, or the einops.layers.torch modules):
@@ -116,6 +116,7 @@ export function seedFromPattern(h: OpHost, pattern: string, lengths: Record<stri
 /** `einops.rearrange`/`repeat`/`reduce`/`einsum` and the `einops.layers.torch` classes; undefined for any other path. */
 export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value | undefined {
   if (path === 'einops.pack') return packOne(h, args);
+  if (path === 'einops.unpack') return unpackOne(h, args);
   const ein = /^einops\.(?:layers\.torch\.)?(rearrange|repeat|reduce|einsum|Rearrange|Repeat|Reduce)$/.exec(path);
   if (!ein) return undefined;
   const name = ein[1];
@@ -136,9 +137,12 @@ export function einopsFunction(h: OpHost, path: string, args: Value[], kwargs: R
 
 /**
  * `pack([x], '* c h w')` of one tensor: the axes `*` stands for merged into one, one axis per
- * pattern item whatever the input's rank. The packed shapes are not kept: what `unpack` gives
- * back has the rank of the input, which a caller decides.
+ * pattern item whatever the input's rank. The packed shapes are kept where the input's rank is
+ * known (a list of one tuple of sizes, what einops returns): `unpack` puts them back.
  */
+/** The packed shapes of a `pack` whose input's rank is unknown. */
+const UNPACKED_UNKNOWN: Value = { kind: 'unknown' };
+
 function packOne(h: OpHost, args: Value[]): Value {
   const pattern = args[1];
   const items = pattern?.kind === 'str' ? pattern.value.trim().split(/\s+/) : undefined;
@@ -148,10 +152,29 @@ function packOne(h: OpHost, args: Value[]): Value {
   const list = args[0];
   const x = list?.kind === 'tuple' && !list.inexact && list.items.length === 1 ? list.items[0] : undefined;
   if (!isTensor(x)) return UNKNOWN;
-  if (!x.axes) return { kind: 'tuple', items: [h.tensor(items.map(() => h.fresh('?')), undefined, { dtype: x.dtype }), UNKNOWN] };
+  if (!x.axes) return { kind: 'tuple', items: [h.tensor(items.map(() => h.fresh('?')), undefined, { dtype: x.dtype }), UNPACKED_UNKNOWN] };
   const r = x.axes.length;
   if (r < k) return UNKNOWN;
   const lead = x.axes.slice(star, star + r - k).map((a) => a.size);
   const sizes = [...x.axes.slice(0, star).map((a) => a.size), lead.reduce((acc, d) => D.mul(acc, d), D.dconst(1)), ...x.axes.slice(star + r - k).map((a) => a.size)];
-  return { kind: 'tuple', items: [{ ...h.tensor(sizes, undefined, { dtype: x.dtype }), strides: undefined }, UNKNOWN] };
+  const ps: Value = { kind: 'tuple', written: 'list', items: [{ kind: 'tuple', items: lead.map((d) => intV(d)) }] };
+  return { kind: 'tuple', items: [{ ...h.tensor(sizes, undefined, { dtype: x.dtype }), strides: undefined }, ps] };
+}
+
+/**
+ * `unpack(y, ps, '* c n')` with the shapes of a `pack` of one tensor: the axis `*` stands for
+ * split back into the packed sizes, a list of that one tensor. Anything else is unknown.
+ */
+function unpackOne(h: OpHost, args: Value[]): Value {
+  const [y, ps, pattern] = args;
+  const items = pattern?.kind === 'str' ? pattern.value.trim().split(/\s+/) : undefined;
+  const star = items ? items.indexOf('*') : -1;
+  if (!items || star < 0 || items.filter((x) => x === '*').length !== 1 || items.some((x) => x !== '*' && !/^[A-Za-z_]\w*$/.test(x))) return UNKNOWN;
+  // The packed shapes of an input of unknown rank: a tensor of the rank a caller decides.
+  if (ps === UNPACKED_UNKNOWN) return { kind: 'tuple', written: 'list', items: [{ kind: 'tensor', dtype: isTensor(y) ? y.dtype : undefined, varies: true }] };
+  const shape = ps?.kind === 'tuple' && !ps.inexact && ps.items.length === 1 ? ps.items[0] : undefined;
+  if (!isTensor(y) || !y.axes || y.axes.length !== items.length || shape?.kind !== 'tuple' || shape.inexact || !shape.items.every((d) => d.kind === 'int')) return UNKNOWN;
+  const lead = shape.items.map((d) => (d.kind === 'int' ? d.dim : D.dconst(1)));
+  const sizes = [...y.axes.slice(0, star).map((a) => a.size), ...lead, ...y.axes.slice(star + 1).map((a) => a.size)];
+  return { kind: 'tuple', written: 'list', items: [{ ...h.tensor(sizes, undefined, { dtype: y.dtype }), strides: undefined }] };
 }

@@ -824,10 +824,23 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
     return raises(h, info) ? failed() : res;
   };
   const list = args[0] ?? kwargs.tensors;
+  const dv = kwargs.dim ?? args[1] ?? intV(D.dconst(0));
+  if (list?.kind === 'tuple' && !list.inexact && list.items.length > 1 && list.items.every((t) => t.kind === 'unknown' || (isTensor(t) && !t.failed)) && list.items.some((t) => isTensor(t) && t.axes) && !list.items.every((t) => isTensor(t) && t.axes)) {
+    // Some pieces of unknown shape: every piece has the rank of the known ones (cat skips only
+    // empty 1-d pieces), and their sizes off the joined axis; the joined axis is unknown.
+    const known = list.items.filter((t): t is TensorV => isTensor(t) && !!t.axes);
+    const rank = known[0].axes!.length;
+    if (known.some((t) => t.axes!.length !== rank)) return done({ kind: 'tensor' });
+    const d = normDim(numValue(dv), rank, {}, op === 'stack' ? 1 : 0);
+    if (d === undefined) return done({ kind: 'tensor' });
+    for (let i = 0; i < rank; i++) for (const t of known.slice(1)) if ((op === 'stack' || i !== d) && h.unify(known[0].axes![i].size, t.axes![i].size) === 'ne') return done({ kind: 'tensor' });
+    const axes: Axis[] = known[0].axes!.map((a, i) => (op === 'cat' && i === d ? { size: h.fresh('n') } : { ...a }));
+    if (op === 'stack') axes.splice(d, 0, { size: D.dconst(list.items.length) });
+    return done({ kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: known[0].dtype });
+  }
   if (list?.kind !== 'tuple' || list.items.length === 0 || !list.items.every((t) => isTensor(t) && t.axes)) return done({ kind: 'tensor' });
   const ts = list.items as TensorV[];
   const rank = ts[0].axes!.length;
-  const dv = kwargs.dim ?? args[1] ?? intV(D.dconst(0));
   for (const t of ts) {
     if (t.axes!.length !== rank) {
       info.catMismatch = { rankA: rank, rankB: t.axes!.length };
