@@ -267,6 +267,23 @@ export class Evaluator {
     // built for `dim_feedforward` fed `d_model` features) are not made one: the rule that sees
     // them judges them at those defaults.
     if (this.defaults.size && this.compareAtDefaults(na, nb).cmp === 'ne') return 'unknown';
+    // A size with a default (`d_model = 64`) met by sizes without one (read from a tensor of
+    // unknown provenance) keeps its name: those are solved for, so the default still decides
+    // later comparisons (`Linear(d_model, ...)` fed `dim_feedforward` features).
+    const defaulted = (d: Dim) => [...D.symbolsOf(d)].some((s) => this.defaults.has(s));
+    if (defaulted(na) !== defaulted(nb)) {
+      const [keep, other] = defaulted(na) ? [na, nb] : [nb, na];
+      const so = D.asSymbol(other);
+      if (so && !this.rigid.has(so) && !D.symbolsOf(keep).has(so)) {
+        this.subst.set(so, keep);
+        return 'unknown';
+      }
+      const solved = D.solveLinear(other, keep);
+      if (solved && !this.rigid.has(solved[0])) {
+        this.subst.set(solved[0], solved[1]);
+        return 'unknown';
+      }
+    }
     const sa = D.asSymbol(na);
     if (sa && !this.rigid.has(sa) && !D.symbolsOf(nb).has(sa)) {
       this.subst.set(sa, nb);

@@ -281,6 +281,37 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(run('return self.head(x[0])', 'x'), []);
   });
 
+  it('cat-dim-mismatch: a class token joined to the tokens along another axis than the tokens, fixed by dim=1; near misses silent', function () {
+    const module = (cat: string, tokens = 'self.embed(x).flatten(2).transpose(1, 2)') =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class ViT(nn.Module):',
+        '    def __init__(self, dim):',
+        '        super().__init__()',
+        '        self.embed = nn.Conv2d(3, dim, kernel_size=4, stride=4)',
+        '        self.cls = nn.Parameter(torch.zeros(1, 1, dim))',
+        '',
+        '    def forward(self, x):',
+        `        x = ${tokens}`,
+        `        x = ${cat}`,
+        '        return x',
+        '',
+      ].join('\n');
+    const run = (cat: string, tokens?: string) => analyzeSource(module(cat, tokens)).diagnostics;
+    const cls = 'self.cls.expand(x.shape[0], -1, -1)';
+    for (const dim of ['dim=-1', 'dim=2', 'dim=0', '0']) {
+      const found = run(`torch.cat((${cls}, x), ${dim})`);
+      assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1, d.fixes.map((f) => [f.edits[0].newText, f.safe])]), [['cat-dim-mismatch', 12, [['1', true]]]], dim);
+    }
+    assert.deepEqual(run(`torch.cat((x, ${cls}), dim=-1)`).map((d) => d.rule), ['cat-dim-mismatch']);
+    // The token axis joined; one token on each side; tokens of another width (no single fix).
+    assert.deepEqual(run(`torch.cat((${cls}, x), dim=1)`), []);
+    assert.deepEqual(run(`torch.cat((${cls}, x[:, :1]), dim=-1)`), []);
+    assert.deepEqual(run(`torch.cat((${cls}, x), dim=-1)`, 'self.embed(x).flatten(2).transpose(1, 2)[..., :8]'), []);
+  });
+
   it('softmax and scale fixes in the other written forms', function () {
     const base = ['import math', 'import torch', 'q = torch.randn(2, 4, 5, 8)', 'k = torch.randn(2, 4, 5, 8)', 'v = torch.randn(2, 4, 5, 8)'];
     const fixOf = (lines: string[], rule: string) => {
