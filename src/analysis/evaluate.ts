@@ -506,7 +506,10 @@ export class Evaluator {
         this.assign(left, v, f, right);
         return;
       }
+      const outer = this.assignedValue;
+      this.assignedValue = right ?? undefined;
       let v: Value = right ? this.expr(right, f) : UNKNOWN;
+      this.assignedValue = outer;
       if (typ && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) {
         const seeded = this.fromAnnotation(typ, f);
         if (seeded) v = seeded;
@@ -526,6 +529,9 @@ export class Evaluator {
     }
     this.expr(e, f);
   }
+
+  /** The right-hand side of the assignment being evaluated (a size the code names). */
+  private assignedValue: Node | undefined;
 
   /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
   private seedFromComment(stmt: Node, left: Node, v: Value): Value {
@@ -2151,7 +2157,16 @@ export class Evaluator {
           const inexact = sum ? this.derivedSize('d', [l.dim, r.dim], ([a, b]) => (b !== 0 && a % b !== 0 ? Math.floor(a / b) : NaN)) : undefined;
           if (inexact) return intV(inexact);
           const q = D.floorDiv(this.norm(l.dim), this.norm(r.dim));
-          return q ? intV(q) : intV(this.fresh('d'));
+          const res = q ? intV(q) : intV(this.fresh('d'));
+          const ln = n.childForFieldName('left');
+          const rn = n.childForFieldName('right');
+          const av = this.valueAtDefaults(l.dim).value;
+          const bv = this.valueAtDefaults(r.dim).value;
+          // Only a size the code names (`self.head_dim = dim // num_heads`), not one written inline.
+          if (n === this.assignedValue && ln && rn && av !== undefined && bv !== undefined && Number.isInteger(av) && Number.isInteger(bv) && bv > 0 && av % bv !== 0) {
+            this.emit({ kind: 'binary', op, node: n, left: l, right: r, result: res, info: { floorRemainder: { values: [av, bv], dims: [l.dim, r.dim], dividend: ln, divisor: rn } } });
+          }
+          return res;
         }
         case '%': {
           const a = D.constValue(this.norm(l.dim));

@@ -1045,6 +1045,44 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src(4).replace(/\nout = .*$/, '')).diagnostics, []);
   });
 
+  it('reports a head dim or a heads-per-group count whose floor division leaves a remainder; near misses silent', function () {
+    const src = (dim: number, heads: number, kv: number, driver = true) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        'from dataclasses import dataclass',
+        '',
+        '@dataclass',
+        'class Args:',
+        `    dim: int = ${dim}`,
+        `    n_heads: int = ${heads}`,
+        `    n_kv_heads: int = ${kv}`,
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, args: Args):',
+        '        super().__init__()',
+        '        self.n_rep = args.n_heads // args.n_kv_heads',
+        '        self.head_dim = args.dim // args.n_heads',
+        '        self.hidden = (args.dim * 8 // 3 + 31) // 32',
+        '        self.third = args.dim // 3',
+        '        self.wq = nn.Linear(args.dim, args.n_heads * self.head_dim)',
+        '',
+        '    def forward(self, x):',
+        '        return self.wq(x)',
+        '',
+        ...(driver ? ['out = Attention(Args())(torch.randn(2, 8, 64))'] : []),
+      ].join('\n');
+    const found = (d: number, h: number, kv: number, driver?: boolean) => analyzeSource(src(d, h, kv, driver)).diagnostics.map((x) => [x.rule, x.severity, x.range.line + 1]);
+    assert.deepEqual(found(64, 6, 2), [['embed-dim-not-divisible', 'warning', 15]]);
+    assert.match(analyzeSource(src(64, 6, 2)).diagnostics[0].message, /^dim \(64\) is not divisible by n_heads \(6\): 64 \/\/ 6 = 10 drops the remaining 4/);
+    assert.deepEqual(found(64, 8, 3), [['embed-dim-not-divisible', 'warning', 14]]);
+    assert.deepEqual(found(64, 8, 3, false), [['embed-dim-not-divisible', 'warning', 14]]);
+    assert.match(analyzeSource(src(64, 8, 3, false)).diagnostics[0].message, /\(with n_heads = 8, n_kv_heads = 3, their defaults\)$/);
+    // Divisible counts; a rounded-up sum; a divisor that is not a head count.
+    assert.deepEqual(found(64, 8, 2), []);
+    assert.deepEqual(found(64, 8, 2, false), []);
+  });
+
   it('judges sizes named after defaulted parameters at their defaults, as warnings that name them', function () {
     const src = (proj: string) =>
       [
