@@ -312,6 +312,31 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(run(`torch.cat((${cls}, x), dim=-1)`, 'self.embed(x).flatten(2).transpose(1, 2)[..., :8]'), []);
   });
 
+  it('permute-order-mismatch: a permute never undone before a residual is reported at the residual, fixed by the permute back; near misses silent', function () {
+    const module = (body: string[]) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, d: int = 64):',
+        '        super().__init__()',
+        '        self.attn = nn.MultiheadAttention(d, 4)',
+        '',
+        '    def forward(self, x):',
+        ...body.map((l) => `        ${l}`),
+        '',
+      ].join('\n');
+    const run = (body: string[]) => analyzeSource(module(body)).diagnostics.map((d) => [d.rule, d.range.line + 1, d.fixes.map((f) => [f.edits[0].newText, f.safe])]);
+    const seqFirst = ['h = x.transpose(0, 1)', 'h, _ = self.attn(h, h, h)'];
+    assert.deepEqual(run([...seqFirst, 'return x + h']), [['permute-order-mismatch', 12, [['h.transpose(0, 1)', true]]]]);
+    assert.deepEqual(run([...seqFirst, 'return h + x']), [['permute-order-mismatch', 12, [['h.transpose(0, 1)', true]]]]);
+    assert.deepEqual(run(['h = x.permute(1, 2, 0)', 'h, _ = self.attn(h, h, h)', 'return x + h']), [['permute-order-mismatch', 12, [['h.permute(2, 0, 1)', true]]]]);
+    // Transposed back; a tensor added to its own transpose (a symmetrisation).
+    assert.deepEqual(run([...seqFirst, 'h = h.transpose(0, 1)', 'return x + h']), []);
+    assert.deepEqual(run(['s = x[0] @ x[0].transpose(0, 1)', 'return s + s.transpose(0, 1)']), []);
+  });
+
   it('softmax and scale fixes in the other written forms', function () {
     const base = ['import math', 'import torch', 'q = torch.randn(2, 4, 5, 8)', 'k = torch.randn(2, 4, 5, 8)', 'v = torch.randn(2, 4, 5, 8)'];
     const fixOf = (lines: string[], rule: string) => {
