@@ -1625,10 +1625,7 @@ export class Evaluator {
       if (this.readsAttributes(fn, p.name)) return this.symObj(p.name, this.configClassFor(fn, p.name));
       return intV(this.fresh(p.name), p.name);
     }
-    // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay
-    // silent), except under a name of PyTorch's padding masks (`pad_mask`, `key_padding_mask`),
-    // which promises its convention: a bool mask, True at padding.
-    if (PADDING_MASK.test(p.name)) return { kind: 'tensor', hypothetical: p.ann && isTensorAnnotation(p.ann.text) ? undefined : true, dtype: 'bool', mask: { polarity: 'ignore' } };
+    // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay silent).
     if (/mask/i.test(p.name)) return { kind: 'tensor', hypothetical: true };
     return this.seedParam(fn, p, index, f);
   }

@@ -337,17 +337,6 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(run(['s = x[0] @ x[0].transpose(0, 1)', 'return s + s.transpose(0, 1)']), []);
   });
 
-  it('mask-polarity: a parameter named as a PyTorch padding mask is True at padding with no caller; near misses silent', function () {
-    const fn = (param: string, mask: string) =>
-      ['import torch', 'import torch.nn.functional as F', '', `def attend(q, k, v, ${param}: torch.Tensor = None):`, `    attn_mask = ${mask}`, '    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)', ''].join('\n');
-    const run = (param: string, mask: string) => analyzeSource(fn(param, mask)).diagnostics.map((d) => [d.rule, d.range.line + 1, d.fixes.map((f) => f.edits[0].newText)]);
-    assert.deepEqual(run('pad_mask', 'pad_mask[:, None, None, :]'), [['mask-polarity', 6, ['~attn_mask']]]);
-    assert.deepEqual(run('key_padding_mask', 'key_padding_mask[:, None, None, :]').map((d) => d[0]), ['mask-polarity']);
-    // Negated; a mask whose name promises nothing.
-    assert.deepEqual(run('pad_mask', '~pad_mask[:, None, None, :]'), []);
-    assert.deepEqual(run('mask', 'mask[:, None, None, :]'), []);
-  });
-
   it('softmax and scale fixes in the other written forms', function () {
     const base = ['import math', 'import torch', 'q = torch.randn(2, 4, 5, 8)', 'k = torch.randn(2, 4, 5, 8)', 'v = torch.randn(2, 4, 5, 8)'];
     const fixOf = (lines: string[], rule: string) => {
