@@ -337,6 +337,13 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(run(['s = x[0] @ x[0].transpose(0, 1)', 'return s + s.transpose(0, 1)']), []);
   });
 
+  it('mask-polarity: with no caller, a mask parameter\'s name is not taken as its polarity (code names a keep mask key_padding_mask too)', function () {
+    const fn = (param: string, body: string) =>
+      ['import torch', 'import torch.nn.functional as F', '', `def attend(q, k, v, ${param}: torch.Tensor = None):`, `    ${body}`, ''].join('\n');
+    assert.deepEqual(analyzeSource(fn('key_padding_mask', "s = (q @ k.transpose(-2, -1)).masked_fill(~key_padding_mask[:, None, None, :], float('-inf'))  # True marks tokens to keep")).diagnostics, []);
+    assert.deepEqual(analyzeSource(fn('pad_mask', 'return F.scaled_dot_product_attention(q, k, v, attn_mask=pad_mask[:, None, None, :])')).diagnostics, []);
+  });
+
   it('softmax and scale fixes in the other written forms', function () {
     const base = ['import math', 'import torch', 'q = torch.randn(2, 4, 5, 8)', 'k = torch.randn(2, 4, 5, 8)', 'v = torch.randn(2, 4, 5, 8)'];
     const fixOf = (lines: string[], rule: string) => {
