@@ -1559,6 +1559,7 @@ export class Evaluator {
           v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
         }
       }
+      const given = v;
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
       // A tensor seeded for a parameter whose default is None (`mask: Optional[Tensor] = None`)
       // may also be None: `if mask is not None:` walks both paths.
@@ -1567,6 +1568,7 @@ export class Evaluator {
       // An annotation that declares something other than a tensor wins over what was passed.
       if (isTensor(v) && !v.hypothetical && p.ann && !isTensorAnnotation(p.ann.text)) v = { ...v, hypothetical: true };
       if (isTensor(v) && v.axes && !seed && fn.childForFieldName('name')?.text !== '__init__') v = this.withDeclaredRoles(fn, p, idx, v, f);
+      if (given && v !== given) this.passedAs.set(v, given);
       f.vars.set(p.name, v);
       bound.push(v);
     });
@@ -2356,8 +2358,46 @@ export class Evaluator {
     return this.apply(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
   }
 
+  /** The calls of the file's classes and functions being evaluated, innermost last, with what they passed. */
+  private readonly callStack: { node: Node; passed: Value[]; top: boolean }[] = [];
+
+  /**
+   * Where a mistake made of these values is the caller's: the outermost call of the chain now
+   * being evaluated through which every one of them was passed unchanged (an argument handed on
+   * from parameter to parameter), inside the file's functions and classes. Undefined when the
+   * innermost call did not pass them all (the values were computed where the mistake shows) or
+   * is a top-level driver's.
+   */
+  blame(values: Value[]): Node | undefined {
+    let site: Node | undefined;
+    let vs: (Value | undefined)[] = values;
+    for (let i = this.callStack.length - 1; i >= 0; i--) {
+      const c = this.callStack[i];
+      // A call at the top level is a driver trying the module: the module's code is reported.
+      if (c.top) break;
+      // A parameter's value as bound (named after the parameter) stands for the argument given.
+      vs = vs.map((v) => (v && c.passed.includes(v) ? v : v && this.passedAs.has(v) && c.passed.includes(this.passedAs.get(v)!) ? this.passedAs.get(v) : undefined));
+      if (!vs.every(Boolean)) break;
+      site = c.node;
+    }
+    return site;
+  }
+
+  /** A parameter's bound value that is a copy of the argument given (a size named after the parameter), with that argument. */
+  private readonly passedAs = new WeakMap<Value, Value>();
+
   /** Calls a value that has been evaluated, with evaluated arguments. */
   private apply(callee: Value, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
+    if (callee.kind !== 'class' && callee.kind !== 'instance' && callee.kind !== 'function') return this.applyInner(callee, args, kwargs, argNodes, kwargNodes, n, fnNode);
+    this.callStack.push({ node: n, passed: [...args, ...Object.values(kwargs)], top: this.depth === 0 });
+    try {
+      return this.applyInner(callee, args, kwargs, argNodes, kwargNodes, n, fnNode);
+    } finally {
+      this.callStack.pop();
+    }
+  }
+
+  private applyInner(callee: Value, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
     switch (callee.kind) {
       case 'class':
         return this.instantiate(callee.cls, args, kwargs, n, false);

@@ -1083,6 +1083,24 @@ describe('analyzer shapes', function () {
     assert.deepEqual(found(64, 8, 2, false), []);
   });
 
+  it('reports a mistake made of arguments handed down unchanged at the outermost call that paired them', function () {
+    const src = (body: string[]) => ['import torch', 'import torch.nn as nn', '', ...body, ''].join('\n');
+    const found = (body: string[]) => analyzeSource(src(body)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    const helper = ['def add_pos(t, pos):', '    return t + pos', '', 'def layer(x, pos):', '    return add_pos(x, pos)', ''];
+    // x and pos reach the sum through two calls: the call that paired them is at fault.
+    assert.deepEqual(found([...helper, 'def run():', '    a = torch.randn(2, 8, 16)', '    p = torch.randn(8, 2, 16)', '    return layer(a, p)']), [['broadcast-mismatch', 13]]);
+    // A top-level driver trying the helpers is not blamed: the outermost call inside them is.
+    assert.deepEqual(found([...helper, 'a = torch.randn(2, 8, 16)', 'p = torch.randn(8, 2, 16)', 'y = layer(a, p)']), [['broadcast-mismatch', 8]]);
+    // One operand computed inside the helper: the sum is where the shapes meet.
+    assert.deepEqual(found(['def add_pos(t):', '    return t + torch.randn(8, 2, 16)', '', 'y = add_pos(torch.randn(2, 8, 16))']), [['broadcast-mismatch', 5]]);
+    // A group count chosen by the caller of a block that builds the convolution.
+    const block = ['class Block(nn.Module):', '    def __init__(self, c, g):', '        super().__init__()', '        self.conv = nn.Conv2d(c, c, 3, padding=1, groups=g)', ''];
+    const net = (g: number) => ['class Net(nn.Module):', '    def __init__(self):', '        super().__init__()', `        self.block = Block(64, ${g})`, '', 'n = Net()'];
+    assert.deepEqual(found([...block, ...net(6)]), [['conv-groups-not-divisible', 12]]);
+    assert.deepEqual(found([...block.slice(0, 3), '        self.conv = nn.Conv2d(c, c, 3, padding=1, groups=6)', '', ...net(8)]), [['conv-groups-not-divisible', 7]]);
+    assert.deepEqual(found([...block, ...net(8)]), []);
+  });
+
   it('judges sizes named after defaulted parameters at their defaults, as warnings that name them', function () {
     const src = (proj: string) =>
       [
