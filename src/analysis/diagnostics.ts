@@ -7,6 +7,7 @@
 import type { Node } from './parse';
 import type { Cmp, Dim } from './dims';
 import type { Event } from './events';
+import type { Value } from './values';
 
 export type Severity = 'error' | 'warning';
 
@@ -74,6 +75,11 @@ export interface RuleContext {
   /** A dimension after the unifications made so far (canonical: equal dimensions are equal objects' terms). */
   norm(d: Dim): Dim;
   report(d: { node: Node; severity: Severity; message: string; fixes?: Fix[] }): void;
+  /**
+   * The call to report at when every one of these values reached the mistake unchanged through
+   * the arguments of the calls being evaluated (the outermost such call), else undefined.
+   */
+  blame(values: Value[]): Node | undefined;
   source: string;
 }
 

@@ -267,6 +267,23 @@ export class Evaluator {
     // built for `dim_feedforward` fed `d_model` features) are not made one: the rule that sees
     // them judges them at those defaults.
     if (this.defaults.size && this.compareAtDefaults(na, nb).cmp === 'ne') return 'unknown';
+    // A size with a default (`d_model = 64`) met by sizes without one (read from a tensor of
+    // unknown provenance) keeps its name: those are solved for, so the default still decides
+    // later comparisons (`Linear(d_model, ...)` fed `dim_feedforward` features).
+    const defaulted = (d: Dim) => [...D.symbolsOf(d)].some((s) => this.defaults.has(s));
+    if (defaulted(na) !== defaulted(nb)) {
+      const [keep, other] = defaulted(na) ? [na, nb] : [nb, na];
+      const so = D.asSymbol(other);
+      if (so && !this.rigid.has(so) && !D.symbolsOf(keep).has(so)) {
+        this.subst.set(so, keep);
+        return 'unknown';
+      }
+      const solved = D.solveLinear(other, keep);
+      if (solved && !this.rigid.has(solved[0])) {
+        this.subst.set(solved[0], solved[1]);
+        return 'unknown';
+      }
+    }
     const sa = D.asSymbol(na);
     if (sa && !this.rigid.has(sa) && !D.symbolsOf(nb).has(sa)) {
       this.subst.set(sa, nb);
@@ -489,7 +506,10 @@ export class Evaluator {
         this.assign(left, v, f, right);
         return;
       }
+      const outer = this.assignedValue;
+      this.assignedValue = right ?? undefined;
       let v: Value = right ? this.expr(right, f) : UNKNOWN;
+      this.assignedValue = outer;
       if (typ && (v.kind === 'unknown' || (isTensor(v) && !v.axes))) {
         const seeded = this.fromAnnotation(typ, f);
         if (seeded) v = seeded;
@@ -532,6 +552,8 @@ export class Evaluator {
     if (!inst) return;
     f.self.attrs.set(attr, m![1] ? { kind: 'alt', items: [{ kind: 'none' }, inst] } : inst);
   }
+  /** The right-hand side of the assignment being evaluated (a size the code names). */
+  private assignedValue: Node | undefined;
 
   /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
   private seedFromComment(stmt: Node, left: Node, v: Value): Value {
@@ -1573,6 +1595,7 @@ export class Evaluator {
           v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
         }
       }
+      const given = v;
       if (v === undefined || (seed && p.def && this.isTensorish(p) && v.kind === 'none' && false)) v = seed ? this.seedFor(fn, p, idx, f) : UNKNOWN;
       // A tensor seeded for a parameter whose default is None (`mask: Optional[Tensor] = None`)
       // may also be None: `if mask is not None:` walks both paths.
@@ -1587,6 +1610,7 @@ export class Evaluator {
         const declared = this.declaredNames(fn, p, idx);
         if (declared) v = { ...this.tensorFromNames(declared, f), dtype: v.dtype, mask: v.mask };
       }
+      if (given && v !== given) this.passedAs.set(v, given);
       f.vars.set(p.name, v);
       bound.push(v);
     });
@@ -2200,7 +2224,16 @@ export class Evaluator {
           const inexact = sum ? this.derivedSize('d', [l.dim, r.dim], ([a, b]) => (b !== 0 && a % b !== 0 ? Math.floor(a / b) : NaN)) : undefined;
           if (inexact) return intV(inexact);
           const q = D.floorDiv(this.norm(l.dim), this.norm(r.dim));
-          return q ? intV(q) : intV(this.fresh('d'));
+          const res = q ? intV(q) : intV(this.fresh('d'));
+          const ln = n.childForFieldName('left');
+          const rn = n.childForFieldName('right');
+          const av = this.valueAtDefaults(l.dim).value;
+          const bv = this.valueAtDefaults(r.dim).value;
+          // Only a size the code names (`self.head_dim = dim // num_heads`), not one written inline.
+          if (n === this.assignedValue && ln && rn && av !== undefined && bv !== undefined && Number.isInteger(av) && Number.isInteger(bv) && bv > 0 && av % bv !== 0) {
+            this.emit({ kind: 'binary', op, node: n, left: l, right: r, result: res, info: { floorRemainder: { values: [av, bv], dims: [l.dim, r.dim], dividend: ln, divisor: rn } } });
+          }
+          return res;
         }
         case '%': {
           const a = D.constValue(this.norm(l.dim));
@@ -2404,8 +2437,46 @@ export class Evaluator {
     return this.apply(callee, a.args, a.kwargs, a.argNodes, a.kwargNodes, n, fnNode);
   }
 
+  /** The calls of the file's classes and functions being evaluated, innermost last, with what they passed. */
+  private readonly callStack: { node: Node; passed: Value[]; top: boolean }[] = [];
+
+  /**
+   * Where a mistake made of these values is the caller's: the outermost call of the chain now
+   * being evaluated through which every one of them was passed unchanged (an argument handed on
+   * from parameter to parameter), inside the file's functions and classes. Undefined when the
+   * innermost call did not pass them all (the values were computed where the mistake shows) or
+   * is a top-level driver's.
+   */
+  blame(values: Value[]): Node | undefined {
+    let site: Node | undefined;
+    let vs: (Value | undefined)[] = values;
+    for (let i = this.callStack.length - 1; i >= 0; i--) {
+      const c = this.callStack[i];
+      // A call at the top level is a driver trying the module: the module's code is reported.
+      if (c.top) break;
+      // A parameter's value as bound (named after the parameter) stands for the argument given.
+      vs = vs.map((v) => (v && c.passed.includes(v) ? v : v && this.passedAs.has(v) && c.passed.includes(this.passedAs.get(v)!) ? this.passedAs.get(v) : undefined));
+      if (!vs.every(Boolean)) break;
+      site = c.node;
+    }
+    return site;
+  }
+
+  /** A parameter's bound value that is a copy of the argument given (a size named after the parameter), with that argument. */
+  private readonly passedAs = new WeakMap<Value, Value>();
+
   /** Calls a value that has been evaluated, with evaluated arguments. */
   private apply(callee: Value, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
+    if (callee.kind !== 'class' && callee.kind !== 'instance' && callee.kind !== 'function') return this.applyInner(callee, args, kwargs, argNodes, kwargNodes, n, fnNode);
+    this.callStack.push({ node: n, passed: [...args, ...Object.values(kwargs)], top: this.depth === 0 });
+    try {
+      return this.applyInner(callee, args, kwargs, argNodes, kwargNodes, n, fnNode);
+    } finally {
+      this.callStack.pop();
+    }
+  }
+
+  private applyInner(callee: Value, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
     switch (callee.kind) {
       case 'class':
         return this.instantiate(callee.cls, args, kwargs, n, false);

@@ -80,8 +80,13 @@ export interface OpInfo {
    * not all: the way back is not the inverse (the labels before the round trip, and after).
    */
   partialRoundTrip?: { before: string[]; after: string[] };
-  /** cat/stack: the sizes that disagree, or ranks that disagree. */
-  catMismatch?: { a: Dim; b: Dim; axis: number } | { rankA: number; rankB: number };
+  /**
+   * `a // b` of sizes whose numbers (a caller's, or the defaults) leave a remainder: the code
+   * reads it as exact division (`dim // num_heads`), and the remainder is dropped.
+   */
+  floorRemainder?: { values: [number, number]; dims: [Dim, Dim]; dividend: Node; divisor: Node };
+  /** cat/stack: the sizes that disagree, or ranks that disagree (or a token joined along another axis than the tokens'). */
+  catMismatch?: { a: Dim; b: Dim; axis: number; token?: boolean } | { rankA: number; rankB: number };
   /** A rank an operation or module requires and the rank it got. */
   rank?: { expected: string; got: number };
   /** A size an operation or module requires on an axis and the size it got. */

@@ -370,6 +370,7 @@ export class AnalysisSession {
         return r.value;
       },
       norm: (d) => holder.ev!.norm(d),
+      blame: (vs) => holder.ev!.blame(vs),
       source,
       report: ({ node, severity, message, fixes }) => {
         if (assumed.size) {

@@ -283,6 +283,69 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(run('return self.head(x[0])', 'x'), []);
   });
 
+  it('cat-dim-mismatch: a class token joined to the tokens along another axis than the tokens, fixed by dim=1; near misses silent', function () {
+    const module = (cat: string, tokens = 'self.embed(x).flatten(2).transpose(1, 2)') =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class ViT(nn.Module):',
+        '    def __init__(self, dim):',
+        '        super().__init__()',
+        '        self.embed = nn.Conv2d(3, dim, kernel_size=4, stride=4)',
+        '        self.cls = nn.Parameter(torch.zeros(1, 1, dim))',
+        '',
+        '    def forward(self, x):',
+        `        x = ${tokens}`,
+        `        x = ${cat}`,
+        '        return x',
+        '',
+      ].join('\n');
+    const run = (cat: string, tokens?: string) => analyzeSource(module(cat, tokens)).diagnostics;
+    const cls = 'self.cls.expand(x.shape[0], -1, -1)';
+    for (const dim of ['dim=-1', 'dim=2', 'dim=0', '0']) {
+      const found = run(`torch.cat((${cls}, x), ${dim})`);
+      assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1, d.fixes.map((f) => [f.edits[0].newText, f.safe])]), [['cat-dim-mismatch', 12, [['1', true]]]], dim);
+    }
+    assert.deepEqual(run(`torch.cat((x, ${cls}), dim=-1)`).map((d) => d.rule), ['cat-dim-mismatch']);
+    // The token axis joined; one token on each side; tokens of another width (no single fix).
+    assert.deepEqual(run(`torch.cat((${cls}, x), dim=1)`), []);
+    assert.deepEqual(run(`torch.cat((${cls}, x[:, :1]), dim=-1)`), []);
+    assert.deepEqual(run(`torch.cat((${cls}, x), dim=-1)`, 'self.embed(x).flatten(2).transpose(1, 2)[..., :8]'), []);
+  });
+
+  it('permute-order-mismatch: a permute never undone before a residual is reported at the residual, fixed by the permute back; near misses silent', function () {
+    const module = (body: string[]) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Block(nn.Module):',
+        '    def __init__(self, d: int = 64):',
+        '        super().__init__()',
+        '        self.attn = nn.MultiheadAttention(d, 4)',
+        '',
+        '    def forward(self, x):',
+        ...body.map((l) => `        ${l}`),
+        '',
+      ].join('\n');
+    const run = (body: string[]) => analyzeSource(module(body)).diagnostics.map((d) => [d.rule, d.range.line + 1, d.fixes.map((f) => [f.edits[0].newText, f.safe])]);
+    const seqFirst = ['h = x.transpose(0, 1)', 'h, _ = self.attn(h, h, h)'];
+    assert.deepEqual(run([...seqFirst, 'return x + h']), [['permute-order-mismatch', 12, [['h.transpose(0, 1)', true]]]]);
+    assert.deepEqual(run([...seqFirst, 'return h + x']), [['permute-order-mismatch', 12, [['h.transpose(0, 1)', true]]]]);
+    assert.deepEqual(run(['h = x.permute(1, 2, 0)', 'h, _ = self.attn(h, h, h)', 'return x + h']), [['permute-order-mismatch', 12, [['h.permute(2, 0, 1)', true]]]]);
+    // Transposed back; a tensor added to its own transpose (a symmetrisation).
+    assert.deepEqual(run([...seqFirst, 'h = h.transpose(0, 1)', 'return x + h']), []);
+    assert.deepEqual(run(['s = x[0] @ x[0].transpose(0, 1)', 'return s + s.transpose(0, 1)']), []);
+  });
+
+  it('mask-polarity: with no caller, a mask parameter\'s name is not taken as its polarity (code names a keep mask key_padding_mask too)', function () {
+    const fn = (param: string, body: string) =>
+      ['import torch', 'import torch.nn.functional as F', '', `def attend(q, k, v, ${param}: torch.Tensor = None):`, `    ${body}`, ''].join('\n');
+    assert.deepEqual(analyzeSource(fn('key_padding_mask', "s = (q @ k.transpose(-2, -1)).masked_fill(~key_padding_mask[:, None, None, :], float('-inf'))  # True marks tokens to keep")).diagnostics, []);
+    assert.deepEqual(analyzeSource(fn('pad_mask', 'return F.scaled_dot_product_attention(q, k, v, attn_mask=pad_mask[:, None, None, :])')).diagnostics, []);
+  });
+
   it('softmax and scale fixes in the other written forms', function () {
     const base = ['import math', 'import torch', 'q = torch.randn(2, 4, 5, 8)', 'k = torch.randn(2, 4, 5, 8)', 'v = torch.randn(2, 4, 5, 8)'];
     const fixOf = (lines: string[], rule: string) => {

@@ -1045,6 +1045,62 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src(4).replace(/\nout = .*$/, '')).diagnostics, []);
   });
 
+  it('reports a head dim or a heads-per-group count whose floor division leaves a remainder; near misses silent', function () {
+    const src = (dim: number, heads: number, kv: number, driver = true) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        'from dataclasses import dataclass',
+        '',
+        '@dataclass',
+        'class Args:',
+        `    dim: int = ${dim}`,
+        `    n_heads: int = ${heads}`,
+        `    n_kv_heads: int = ${kv}`,
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, args: Args):',
+        '        super().__init__()',
+        '        self.n_rep = args.n_heads // args.n_kv_heads',
+        '        self.head_dim = args.dim // args.n_heads',
+        '        self.hidden = (args.dim * 8 // 3 + 31) // 32',
+        '        self.third = args.dim // 3',
+        '        self.wq = nn.Linear(args.dim, args.n_heads * self.head_dim)',
+        '',
+        '    def forward(self, x):',
+        '        return self.wq(x)',
+        '',
+        ...(driver ? ['out = Attention(Args())(torch.randn(2, 8, 64))'] : []),
+      ].join('\n');
+    const found = (d: number, h: number, kv: number, driver?: boolean) => analyzeSource(src(d, h, kv, driver)).diagnostics.map((x) => [x.rule, x.severity, x.range.line + 1]);
+    assert.deepEqual(found(64, 6, 2), [['embed-dim-not-divisible', 'warning', 15]]);
+    assert.match(analyzeSource(src(64, 6, 2)).diagnostics[0].message, /^dim \(64\) is not divisible by n_heads \(6\): 64 \/\/ 6 = 10 drops the remaining 4/);
+    assert.deepEqual(found(64, 8, 3), [['embed-dim-not-divisible', 'warning', 14]]);
+    assert.deepEqual(found(64, 8, 3, false), [['embed-dim-not-divisible', 'warning', 14]]);
+    assert.match(analyzeSource(src(64, 8, 3, false)).diagnostics[0].message, /\(with n_heads = 8, n_kv_heads = 3, their defaults\)$/);
+    // Divisible counts; a rounded-up sum; a divisor that is not a head count.
+    assert.deepEqual(found(64, 8, 2), []);
+    assert.deepEqual(found(64, 8, 2, false), []);
+  });
+
+  it('reports a mistake made of arguments handed down unchanged at the outermost call that paired them', function () {
+    const src = (body: string[]) => ['import torch', 'import torch.nn as nn', '', ...body, ''].join('\n');
+    const found = (body: string[]) => analyzeSource(src(body)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    const helper = ['def add_pos(t, pos):', '    return t + pos', '', 'def layer(x, pos):', '    return add_pos(x, pos)', ''];
+    // x and pos reach the sum through two calls: the call that paired them is at fault.
+    assert.deepEqual(found([...helper, 'def run():', '    a = torch.randn(2, 8, 16)', '    p = torch.randn(8, 2, 16)', '    return layer(a, p)']), [['broadcast-mismatch', 13]]);
+    // A top-level driver trying the helpers is not blamed: the outermost call inside them is.
+    assert.deepEqual(found([...helper, 'a = torch.randn(2, 8, 16)', 'p = torch.randn(8, 2, 16)', 'y = layer(a, p)']), [['broadcast-mismatch', 8]]);
+    // One operand computed inside the helper: the sum is where the shapes meet.
+    assert.deepEqual(found(['def add_pos(t):', '    return t + torch.randn(8, 2, 16)', '', 'y = add_pos(torch.randn(2, 8, 16))']), [['broadcast-mismatch', 5]]);
+    // A group count chosen by the caller of a block that builds the convolution.
+    const block = ['class Block(nn.Module):', '    def __init__(self, c, g):', '        super().__init__()', '        self.conv = nn.Conv2d(c, c, 3, padding=1, groups=g)', ''];
+    const net = (g: number) => ['class Net(nn.Module):', '    def __init__(self):', '        super().__init__()', `        self.block = Block(64, ${g})`, '', 'n = Net()'];
+    assert.deepEqual(found([...block, ...net(6)]), [['conv-groups-not-divisible', 12]]);
+    assert.deepEqual(found([...block.slice(0, 3), '        self.conv = nn.Conv2d(c, c, 3, padding=1, groups=6)', '', ...net(8)]), [['conv-groups-not-divisible', 7]]);
+    assert.deepEqual(found([...block, ...net(8)]), []);
+  });
+
   it('judges sizes named after defaulted parameters at their defaults, as warnings that name them', function () {
     const src = (proj: string) =>
       [

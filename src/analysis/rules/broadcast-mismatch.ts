@@ -9,7 +9,7 @@ export const rule: Rule = {
   summary: 'an elementwise operation between tensors whose shapes do not broadcast',
   defaultSeverity: 'error',
   docs: {
-    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1, and an `expand`/`expand_as` of an axis that is not 1 to another size. Masks are left to `mask-shape-mismatch`.',
+    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1, and an `expand`/`expand_as` of an axis that is not 1 to another size. Masks are left to `mask-shape-mismatch`. When both operands reached the operation unchanged through the arguments of the calls being evaluated (a helper adding a position embedding), the finding is at the outermost call that paired them.',
     why: 'PyTorch raises "The size of tensor a (64) must match the size of tensor b (49) at non-singleton dimension 2". Typically a residual added in the other layout.',
     example: 'return x + out  # x (B, C, H, W), out (B, HW, C)',
     useInstead: 'return x + out.transpose(1, 2).reshape(B, C, H, W)',
@@ -20,7 +20,10 @@ export const rule: Rule = {
     if (e.kind === 'binary') {
       if (!e.info.broadcast || e.info.permutedOperands || isMask(e.left, e.right)) return;
       const [a, b] = e.info.broadcast;
-      ctx.report({ node: e.node, severity: ctx.severity(a, b), message: `shapes ${e.left.kind === 'tensor' ? shapeOf(e.left, ctx) : ''} and ${e.right.kind === 'tensor' ? shapeOf(e.right, ctx) : ''} do not broadcast: ${ctx.fmt(a)} vs ${ctx.fmt(b)}` });
+      // Both operands handed down unchanged by a caller: the caller's call is where they were paired.
+      const site = ctx.blame([e.left, e.right]);
+      const inside = site ? ` (in the call, at line ${e.node.startPosition.row + 1})` : '';
+      ctx.report({ node: site ?? e.node, severity: ctx.severity(a, b), message: `shapes ${e.left.kind === 'tensor' ? shapeOf(e.left, ctx) : ''} and ${e.right.kind === 'tensor' ? shapeOf(e.right, ctx) : ''} do not broadcast: ${ctx.fmt(a)} vs ${ctx.fmt(b)}${inside}` });
     } else if (e.kind === 'op' && e.info.broadcast && !['masked_fill', 'masked_fill_'].includes(e.op)) {
       const [a, b] = e.info.broadcast;
       ctx.report({ node: e.node, severity: ctx.severity(a, b), message: `${e.op}: sizes ${ctx.fmt(a)} and ${ctx.fmt(b)} do not broadcast` });

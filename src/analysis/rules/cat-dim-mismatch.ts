@@ -1,17 +1,18 @@
 /** Rule: `cat-dim-mismatch`. See the docs below. */
 
-import type { Rule } from '../diagnostics';
+import type { Fix, Rule } from '../diagnostics';
+import { replaceNode } from '../diagnostics';
 
 export const rule: Rule = {
   name: 'cat-dim-mismatch',
   summary: 'torch.cat / torch.stack of tensors that differ outside the joined dimension, or in rank',
   defaultSeverity: 'error',
   docs: {
-    what: 'Checks that the tensors given to `torch.cat` agree on every axis but `dim` (and on rank), and that `torch.stack` gets tensors of one shape.',
+    what: 'Checks that the tensors given to `torch.cat` agree on every axis but `dim` (and on rank), and that `torch.stack` gets tensors of one shape. A single token `(B, 1, E)` (a class token) joined to tokens `(B, N, E)` along another axis than the tokens\' is reported even where N is a symbol: the pieces differ only on the token axis, so `dim=1` is the one join that runs, and the fix.',
     why: 'PyTorch raises ("Sizes of tensors must match except in dimension 1").',
     example: 'torch.cat([avg, mx], dim=2)  # (B, 1, H, W) and (B, 1, H, W): joins H, not the channels',
     useInstead: 'torch.cat([avg, mx], dim=1)',
-    fixSafety: 'No automatic fix.',
+    fixSafety: 'A class token joined along the wrong axis is fixed by `dim=1`, the only axis the pieces differ on (safe); other mismatches have no automatic fix.',
   },
   on: ['op'],
   check(e, ctx) {
@@ -19,6 +20,13 @@ export const rule: Rule = {
     const m = e.info.catMismatch;
     if ('rankA' in m) {
       ctx.report({ node: e.node, severity: 'error', message: `${e.op} of tensors with different ranks (${m.rankA} and ${m.rankB})` });
+      return;
+    }
+    if (m.token) {
+      // The token axis is the only one where the pieces differ: joining there is the only cat that runs.
+      const dimNode = e.kwargNodes.dim ?? e.argNodes[1];
+      const fixes: Fix[] = dimNode ? [{ title: 'Use dim=1 (the token axis)', edits: [replaceNode(dimNode, '1')], safe: true }] : [];
+      ctx.report({ node: e.node, severity: 'warning', message: `cat joins one token (${ctx.fmt(m.a)} position) and ${ctx.fmt(m.b)} tokens along another axis than the tokens': they differ on axis 1, so only dim=1 joins them`, fixes });
       return;
     }
     if (ctx.compare(m.a, m.b) !== 'ne') return;

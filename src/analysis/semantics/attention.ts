@@ -157,7 +157,10 @@ export function mha(h: OpHost, m: TorchModuleV, args: Value[], kwargs: Record<st
   const read: Role[] = bf ? ['batch', 'seq'] : ['seq', 'batch'];
   const unnamed = rank === 3 && !q.axes[0].role && !q.axes[1].role;
   const out: Axis[] = q.axes.map((ax, i) => (i === rank - 1 ? { size: E ?? ax.size, role: 'chan' as Role, label: ax.label } : unnamed ? { ...ax, role: read[i], inferred: true, read: true } : { ...ax }));
-  const outT: TensorV = { kind: 'tensor', axes: out, strides: contiguousStrides(out.map((x) => x.size)), dtype: 'float', permutes: q.permutes, lastPermute: q.lastPermute, preLayout: q.preLayout };
+  // The output keeps the query's layout and the permutes that made it, but holds new values:
+  // added to the unpermuted input it is a residual in the wrong layout, never a symmetrisation
+  // (A + A.mT), so the layout before the permutes is not carried.
+  const outT: TensorV = { kind: 'tensor', axes: out, strides: contiguousStrides(out.map((x) => x.size)), dtype: 'float', permutes: q.permutes, lastPermute: q.lastPermute };
   let weights: TensorV = { kind: 'tensor' };
   if (isTensor(k) && k.axes && k.axes.length === rank && rank === 3) {
     const N = bf ? q.axes[0].size : q.axes[1].size;

@@ -165,7 +165,7 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
   if (isTensor(l) && isTensor(r)) {
     const axes = broadcastValue(h, l, r, n, info);
     const base = l.axes && (!r.axes || l.axes.length >= r.axes.length) ? l : r;
-    result = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? (base.strides && base.axes && base.axes.length === axes.length && base.axes.every((a, i) => h.same(a.size, axes[i].size)) ? elementwiseLayout(h, base) : contiguousStrides(axes.map((a) => a.size))) : undefined, dtype: l.dtype === 'bool' && r.dtype === 'bool' ? 'bool' : 'float' };
+    result = { kind: 'tensor', axes: axes ?? undefined, strides: axes ? (base.strides && base.axes && base.axes.length === axes.length && base.axes.every((a, i) => h.same(a.size, axes[i].size)) ? elementwiseLayout(h, base) : contiguousStrides(axes.map((a) => a.size))) : undefined, dtype: arithDtype(op, l.dtype, r.dtype) };
     if (op === '+' || op === '-') {
       const carrier = l.scores ? l : r.scores ? r : undefined;
       if (carrier?.scores) {
@@ -225,6 +225,18 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
   h.emit({ kind: 'binary', op, node: n, left: l, right: r, result, info });
   // Operands that do not broadcast raise in torch: nothing after it runs, so nothing follows.
   return info.broadcast ? failed() : result;
+}
+
+/**
+ * The dtype of `l op r` for two tensors: bool with bool stays bool, integers (long, or long with
+ * bool) stay long except under true division (relative position indices are differences of
+ * `arange`s); anything else, or an operand of unknown dtype, is taken as float.
+ */
+function arithDtype(op: string, l: TensorV['dtype'], r: TensorV['dtype']): TensorV['dtype'] {
+  if (l === 'bool' && r === 'bool') return 'bool';
+  const integral = (d: TensorV['dtype']) => d === 'long' || d === 'bool';
+  if (op !== '/' && integral(l) && integral(r)) return 'long';
+  return 'float';
 }
 
 /** Broadcast shape of two tensors; records a failure in info. */

@@ -29,6 +29,10 @@ const tensorMean: MethodHandler = (h, { op, n, kwargs, t, rest, info, done, rank
   const axes = keep ? t.axes.map((a, i) => (idx.includes(i) ? { size: D.dconst(1) } : a)) : t.axes.filter((_, i) => !idx.includes(i));
   const res = h.tensor(axes.map((a) => a.size));
   res.axes = axes;
+  // Integer sums stay integers (a relative position index is a sum of offsets); indices are long.
+  if (op === 'argmax' || op === 'argmin') res.dtype = 'long';
+  else if ((op === 'sum' || op === 'prod') && (t.dtype === 'long' || t.dtype === 'bool')) res.dtype = 'long';
+  else if (op === 'amax' || op === 'amin' || op === 'max' || op === 'min') res.dtype = t.dtype;
   if ((op === 'max' || op === 'min') && dv.kind !== 'tuple') return done({ kind: 'tuple', items: [res, { ...res, dtype: 'long' }], names: ['values', 'indices'] });
   return done(res);
 };

@@ -849,6 +849,18 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
   }
   const d = normDim(numValue(dv), rank, info, op === 'stack' ? 1 : 0);
   if (d === undefined) return done({ kind: 'tensor' });
+  // One token (B, 1, E) joined to tokens (B, N, E) along another axis than the tokens': they
+  // differ only where the token axis is 1 and N a number of tokens (never 1 in a design that
+  // prepends a class token), so only dim=1 joins them.
+  if (rank === 3 && ts.length === 2 && d !== 1) {
+    const one = (t: TensorV) => D.constValue(h.norm(t.axes![1].size)) === 1;
+    const tok = ts.find(one);
+    const rest = ts.find((t) => t !== tok);
+    if (tok && rest && !D.isConst(h.norm(rest.axes![1].size)) && D.symbolsOf(h.norm(rest.axes![2].size)).size > 0 && [0, 2].every((i) => h.same(tok.axes![i].size, rest.axes![i].size))) {
+      info.catMismatch = { a: tok.axes![1].size, b: rest.axes![1].size, axis: 1, token: true };
+      return done({ kind: 'tensor' });
+    }
+  }
   let total = D.dconst(0);
   for (let i = 0; i < rank; i++) {
     for (const t of ts.slice(1)) {
