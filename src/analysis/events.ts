@@ -87,6 +87,8 @@ export interface OpInfo {
   floorRemainder?: { values: [number, number]; dims: [Dim, Dim]; dividend: Node; divisor: Node };
   /** cat/stack: the sizes that disagree, or ranks that disagree (or a token joined along another axis than the tokens'). */
   catMismatch?: { a: Dim; b: Dim; axis: number; token?: boolean } | { rankA: number; rankB: number };
+  /** Why torch raises for the call's argument values (a pooling window larger than its input, an odd padding length): torch's own message, in words. */
+  raised?: string;
   /** A rank an operation or module requires and the rank it got. */
   rank?: { expected: string; got: number };
   /** A size an operation or module requires on an axis and the size it got. */

@@ -137,6 +137,7 @@ function record(info: OpInfo, e: OpFailure['error']): void {
       info.broadcast = [e.a, e.b];
       return;
     case 'raise':
+      info.raised = e.message;
       return;
   }
 }

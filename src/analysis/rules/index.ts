@@ -14,6 +14,7 @@ import { rule as embedDimChannelMismatch } from './embed-dim-channel-mismatch';
 import { rule as embedDimNotDivisible } from './embed-dim-not-divisible';
 import { rule as headSplitMergeOrder } from './head-split-merge-order';
 import { rule as inputRankMismatch } from './input-rank-mismatch';
+import { rule as invalidOpArguments } from './invalid-op-arguments';
 import { rule as invalidPermutation } from './invalid-permutation';
 import { rule as kdimVdimMismatch } from './kdim-vdim-mismatch';
 import { rule as linearInFeaturesMismatch } from './linear-in-features-mismatch';
@@ -51,6 +52,7 @@ export const RULES: readonly Rule[] = [
   headSplitMergeOrder,
   classTokenBatchIndex,
   inputRankMismatch,
+  invalidOpArguments,
   broadcastMismatch,
   catDimMismatch,
   splitAxisMismatch,
