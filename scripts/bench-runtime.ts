@@ -11,9 +11,12 @@
  * the same readback. Order matters because of Dawn's trap (it can crash or hang when tens of
  * milliseconds of busy JavaScript run between GPU calls): every workload is built, and every
  * ONNX model encoded, before Dawn is loaded; the CPU columns run first; the WebGPU columns run
- * afterwards, one framework at a time, each with its own device on an adapter of one
- * `navigator.gpu` (lavapipe here; its description is printed per framework); the agreement
- * check runs after the GPU work. Our forward passes run in the runtime's `tidy`, as tfjs's do in
+ * afterwards, each framework with its own device on an adapter of one `navigator.gpu`
+ * (lavapipe here; its description is printed per framework); the agreement check runs after
+ * the GPU work. Within each phase the frameworks are interleaved: per workload, every round
+ * runs each framework once (in a rotated order), so a change of the machine's load falls on all
+ * of them, and the speed-up ratios are medians of per-round ratios (peer ms / our ms in the
+ * same round). `cpuReference` is slow and runs alone. Our forward passes run in the runtime's `tidy`, as tfjs's do in
  * `tf.tidy`: on both backends the intermediates go back to the pool and are reused next run. onnxruntime-web's webgpu
  * EP writes uploads from its shared wasm memory, which Dawn's `writeBuffer` rejects, so
  * `GPUQueue.prototype.writeBuffer` is shimmed to copy shared views into plain memory first.
@@ -22,8 +25,8 @@
  * test-results/bench-runtime.json.
  * With `--webgpu-only` only the WebGPU columns and our `cpu` one (the agreement reference) run.
  * The load average
- * (/proc/loadavg) at the start and the end is printed and written, since the columns run one
- * after another and a loaded machine moves the ratios; so are ours-webgpu's dispatches, buffers
+ * (/proc/loadavg) at the start and the end is printed and written, since a loaded machine
+ * moves the times (less the ratios); so are ours-webgpu's dispatches, buffers
  * created and submits of one forward.
  *   tsx scripts/bench-runtime.ts [--reps N] [--warmup N] [--only attention,mha,sagan,nonlocal,vit] [--webgpu-only]
  */
@@ -124,38 +127,107 @@ function ortFeeds(ort: Ort, w: WorkloadInstance): Record<string, InstanceType<Or
   return feeds;
 }
 
-async function ortColumn(ort: Ort, ep: 'wasm' | 'webgpu', w: WorkloadInstance, model: Uint8Array, output: string): Promise<Cell> {
+/** An ONNX session on `ep` for workload `w`, as a contender. */
+async function ortContender(ort: Ort, column: Column, ep: 'wasm' | 'webgpu', w: WorkloadInstance, model: Uint8Array, output: string): Promise<Contender> {
   const session = await ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
-  try {
-    const feeds = ortFeeds(ort, w);
-    return await measure(async () => {
+  const feeds = ortFeeds(ort, w);
+  return {
+    column,
+    call: async () => {
       const r = await session.run(feeds);
-      const t = r[output];
-      const data = Float32Array.from((await t.getData()) as Float32Array);
+      const data = Float32Array.from((await r[output].getData()) as Float32Array);
       for (const v of Object.values(r)) v.dispose();
       return data;
-    });
-  } finally {
-    await session.release();
-  }
+    },
+    close: () => session.release(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // TensorFlow.js
 
-async function tfColumn(tf: Tf, w: Workload['id'], inst: WorkloadInstance): Promise<Cell> {
+/** Workload `w` as tf ops on tfjs's current backend, as a contender. */
+function tfContender(tf: Tf, column: Column, w: Workload['id'], inst: WorkloadInstance): Contender {
   const m = TFJS_MODELS[w](inst);
-  try {
-    const cell = await measure(async () => {
+  return {
+    column,
+    call: async () => {
       const y = tf.tidy(() => m.run());
       const data = (await y.data()) as Float32Array;
       y.dispose();
       return data;
-    });
-    cell.out = m.toTorchLayout(cell.out!);
-    return cell;
-  } finally {
-    m.dispose();
+    },
+    post: (out) => m.toTorchLayout(out),
+    close: () => m.dispose(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interleaved timing
+
+/** One framework's forward on one workload: a call that ends with the result on the host. */
+interface Contender {
+  column: Column;
+  call: () => Promise<Float32Array>;
+  /** Maps the output to torch's layout for the agreement check. */
+  post?: (out: Float32Array) => Float32Array;
+  close?: () => Promise<void> | void;
+}
+
+/**
+ * Times the contenders of one workload round-robin: `WARMUP` untimed rounds, then `REPS` timed
+ * rounds in which every contender runs once, in an order rotated each round. A change in the
+ * machine's load during the run then falls on every column alike, and round i of one column can
+ * be paired with round i of another (`pairedRatio`). A contender that throws is dropped with
+ * its error; the others go on.
+ */
+async function interleaved(workload: string, contenders: Contender[]): Promise<Partial<Record<Column, Cell>>> {
+  const cells: Partial<Record<Column, Cell>> = {};
+  const live = new Map(contenders.map((c) => [c.column, c]));
+  const runs = new Map<Column, number[]>(contenders.map((c) => [c.column, []]));
+  const outs = new Map<Column, Float32Array>();
+  const once = async (c: Contender, timed: boolean) => {
+    try {
+      const t0 = performance.now();
+      const out = await c.call();
+      const ms = performance.now() - t0;
+      if (timed) runs.get(c.column)!.push(ms);
+      outs.set(c.column, out);
+    } catch (e) {
+      const msg = ((e as Error).message ?? String(e)).split('\n')[0].slice(0, 160);
+      process.stderr.write(`  ${workload} ${c.column}: failed: ${msg}\n`);
+      cells[c.column] = { ms: null, error: msg };
+      live.delete(c.column);
+    }
+  };
+  for (let round = 0; round < WARMUP + REPS; round++) {
+    const order = [...live.values()];
+    const k = order.length ? round % order.length : 0;
+    for (const c of [...order.slice(k), ...order.slice(0, k)]) await once(c, round >= WARMUP);
+  }
+  for (const c of contenders) {
+    if (live.has(c.column)) {
+      const runsMs = runs.get(c.column)!;
+      const out = outs.get(c.column)!;
+      cells[c.column] = { ms: median(runsMs), runsMs: runsMs.map((t) => Math.round(t * 100) / 100), out: c.post ? c.post(out) : out };
+      process.stderr.write(`  ${workload} ${c.column}: ${cells[c.column]!.ms!.toFixed(1)} ms\n`);
+    }
+    try {
+      await c.close?.();
+    } catch {
+      // A failed release loses nothing the table needs.
+    }
+  }
+  return cells;
+}
+
+/** A contender set up by `make`, or the error it failed with, as a cell. */
+async function prepare(set: (c: Column, cell: Cell) => void, column: Column, make: () => Contender | Promise<Contender>): Promise<Contender[]> {
+  try {
+    return [await make()];
+  } catch (e) {
+    set(column, { ms: null, error: ((e as Error).message ?? String(e)).split('\n')[0].slice(0, 160) });
+    return [];
   }
 }
 
@@ -235,27 +307,23 @@ async function main(): Promise<void> {
     built.set(w.id, { cpu: inst, ref: w.build(), gpu: w.build(), onnx: ONNX_MODELS[w.id](inst) });
   }
 
-  process.stderr.write(`CPU columns (${REPS} reps after ${WARMUP} warm-up${REPS > 3 ? '; cpuReference 3 reps' : ''})\n`);
-  for (const w of work) {
-    const b = built.get(w.id)!;
-    const run = b.cpu.on(cpu);
-    set(w.id, 'ours-cpu', await guarded(`${w.id} ours-cpu`, () => measure(() => oursOnce(run, cpu))));
-    if (WEBGPU_ONLY) continue;
-    const ref = b.ref.on(cpuReference);
-    set(w.id, 'ours-cpuReference', await guarded(`${w.id} ours-cpuReference`, () => measure(() => oursOnce(ref, cpuReference), Math.min(REPS, 3))));
-  }
+  const setter = (w: WorkloadId) => (c: Column, cell: Cell) => set(w, c, cell);
+  const merge = (w: WorkloadId, cells: Partial<Record<Column, Cell>>) => {
+    for (const [c, cell] of Object.entries(cells) as [Column, Cell][]) set(w, c, cell);
+  };
 
   let ortWasm: Ort | null = null;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    ortWasm = require('onnxruntime-web') as Ort;
-    ortWasm.env.wasm.numThreads = 1;
-    ortWasm.env.logLevel = 'error';
-  } catch (e) {
-    for (const w of work) set(w.id, 'ort-wasm', { ms: null, error: `cannot load onnxruntime-web: ${(e as Error).message}` });
+  let ortWasmError: string | null = WEBGPU_ONLY ? 'skipped (--webgpu-only)' : null;
+  if (!ortWasmError) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ortWasm = require('onnxruntime-web') as Ort;
+      ortWasm.env.wasm.numThreads = 1;
+      ortWasm.env.logLevel = 'error';
+    } catch (e) {
+      ortWasmError = `cannot load onnxruntime-web: ${(e as Error).message}`;
+    }
   }
-  if (ortWasm && !WEBGPU_ONLY) for (const w of work) set(w.id, 'ort-wasm', await guarded(`${w.id} ort-wasm`, () => ortColumn(ortWasm!, 'wasm', built.get(w.id)!.cpu, built.get(w.id)!.onnx.model, built.get(w.id)!.onnx.output)));
-
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tf = require('@tensorflow/tfjs-core') as Tf;
   tf.env().set('PROD', true);
@@ -270,13 +338,23 @@ async function main(): Promise<void> {
       tfWasmError = (e as Error).message;
     }
   }
+
+  process.stderr.write(`CPU columns, interleaved (${REPS} rounds after ${WARMUP} warm-up${REPS > 3 ? '; cpuReference alone, 3 reps' : ''})\n`);
   for (const w of work) {
-    if (WEBGPU_ONLY) break;
-    if (tfWasmError) set(w.id, 'tfjs-wasm', { ms: null, error: tfWasmError });
-    else set(w.id, 'tfjs-wasm', await guarded(`${w.id} tfjs-wasm`, () => tfColumn(tf, w.id, built.get(w.id)!.cpu)));
+    const b = built.get(w.id)!;
+    const run = b.cpu.on(cpu);
+    const contenders: Contender[] = [{ column: 'ours-cpu', call: async () => oursOnce(run, cpu) }];
+    if (ortWasm) contenders.push(...(await prepare(setter(w.id), 'ort-wasm', () => ortContender(ortWasm!, 'ort-wasm', 'wasm', b.cpu, b.onnx.model, b.onnx.output))));
+    else set(w.id, 'ort-wasm', { ms: null, error: ortWasmError! });
+    if (!tfWasmError) contenders.push(...(await prepare(setter(w.id), 'tfjs-wasm', () => tfContender(tf, 'tfjs-wasm', w.id, b.cpu))));
+    else set(w.id, 'tfjs-wasm', { ms: null, error: tfWasmError });
+    merge(w.id, await interleaved(w.id, contenders));
+    if (WEBGPU_ONLY) continue;
+    const ref = b.ref.on(cpuReference);
+    set(w.id, 'ours-cpuReference', await guarded(`${w.id} ours-cpuReference`, () => measure(() => oursOnce(ref, cpuReference), Math.min(REPS, 3))));
   }
 
-  process.stderr.write('WebGPU columns\n');
+  process.stderr.write('WebGPU columns, interleaved\n');
   let gpu: GPU | null = null;
   try {
     gpu = installNavigatorGpu();
@@ -286,58 +364,67 @@ async function main(): Promise<void> {
 
   if (gpu) {
     // Ours: a device of our own on an adapter of the shared navigator.gpu.
+    let backend: WebGpuBackend | null = null;
+    let device: GPUDevice | null = null;
+    let oursError: string | null = null;
     try {
       const adapter = await gpu.requestAdapter();
       if (!adapter) throw new Error('requestAdapter() returned null');
       adapters['ours-webgpu'] = describe(adapter.info);
-      const device = await requestDeviceFrom(adapter);
-      const backend = new WebGpuBackend(device, { adapter: adapters['ours-webgpu'] });
-      for (const w of work) {
-        const run = built.get(w.id)!.gpu.on(backend);
-        const cell = await guarded(`${w.id} ours-webgpu`, () => measure(() => oursOnce(run, backend)));
-        if (!cell.error) {
-          const s0 = { ...backend.stats };
-          await oursOnce(run, backend);
-          const s1 = backend.stats;
-          cell.perForward = { dispatches: s1.dispatches - s0.dispatches, buffersCreated: s1.buffersCreated - s0.buffersCreated, pipelines: s1.pipelines - s0.pipelines, submits: s1.submits - s0.submits };
-        }
-        set(w.id, 'ours-webgpu', cell);
-      }
-      backend.trim();
-      device.destroy();
+      device = await requestDeviceFrom(adapter);
+      backend = new WebGpuBackend(device, { adapter: adapters['ours-webgpu'] });
     } catch (e) {
-      for (const w of work) if (!table.get(w.id)!['ours-webgpu']) set(w.id, 'ours-webgpu', { ms: null, error: (e as Error).message.slice(0, 160) });
+      oursError = (e as Error).message.slice(0, 160);
     }
-
     // onnxruntime-web's webgpu bundle (JSEP); it requests its own adapter and device from navigator.gpu.
+    let ortGpu: Ort | null = null;
+    let ortGpuError: string | null = null;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const ortGpu = require('onnxruntime-web/webgpu') as Ort;
+      ortGpu = require('onnxruntime-web/webgpu') as Ort;
       ortGpu.env.wasm.numThreads = 1;
       ortGpu.env.logLevel = 'error';
-      for (const w of work) {
-        const b = built.get(w.id)!;
-        set(w.id, 'ort-webgpu', await guarded(`${w.id} ort-webgpu`, () => ortColumn(ortGpu, 'webgpu', b.cpu, b.onnx.model, b.onnx.output)));
-        if (!adapters['ort-webgpu']) {
-          const dev = (await ortGpu.env.webgpu.device) as GPUDevice | undefined;
-          adapters['ort-webgpu'] = describe(dev?.adapterInfo);
-        }
-      }
     } catch (e) {
-      for (const w of work) if (!table.get(w.id)!['ort-webgpu']) set(w.id, 'ort-webgpu', { ms: null, error: (e as Error).message.slice(0, 160) });
+      ortGpuError = (e as Error).message.slice(0, 160);
     }
-
     // TensorFlow.js webgpu backend; it too requests its adapter from navigator.gpu.
+    let tfGpuError: string | null = null;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require('@tensorflow/tfjs-backend-webgpu');
       if (!(await tf.setBackend('webgpu'))) throw new Error('tf.setBackend("webgpu") failed');
       const be = tf.backend() as unknown as { adapterInfo?: { vendor?: string; architecture?: string }; device?: GPUDevice };
       adapters['tfjs-webgpu'] = be.device?.adapterInfo ? describe(be.device.adapterInfo) : `${be.adapterInfo?.vendor ?? '?'} ${be.adapterInfo?.architecture ?? ''}`.trim();
-      for (const w of work) set(w.id, 'tfjs-webgpu', await guarded(`${w.id} tfjs-webgpu`, () => tfColumn(tf, w.id, built.get(w.id)!.cpu)));
     } catch (e) {
-      for (const w of work) if (!table.get(w.id)!['tfjs-webgpu']) set(w.id, 'tfjs-webgpu', { ms: null, error: (e as Error).message.slice(0, 160) });
+      tfGpuError = (e as Error).message.slice(0, 160);
     }
+
+    for (const w of work) {
+      const b = built.get(w.id)!;
+      const contenders: Contender[] = [];
+      const run = backend ? b.gpu.on(backend) : null;
+      if (backend && run) {
+        contenders.push({ column: 'ours-webgpu', call: () => oursOnce(run, backend) });
+      } else set(w.id, 'ours-webgpu', { ms: null, error: oursError ?? 'no device' });
+      if (ortGpu) contenders.push(...(await prepare(setter(w.id), 'ort-webgpu', () => ortContender(ortGpu!, 'ort-webgpu', 'webgpu', b.cpu, b.onnx.model, b.onnx.output))));
+      else set(w.id, 'ort-webgpu', { ms: null, error: ortGpuError! });
+      if (!tfGpuError) contenders.push(...(await prepare(setter(w.id), 'tfjs-webgpu', () => tfContender(tf, 'tfjs-webgpu', w.id, b.cpu))));
+      else set(w.id, 'tfjs-webgpu', { ms: null, error: tfGpuError });
+      merge(w.id, await interleaved(w.id, contenders));
+      if (ortGpu && !adapters['ort-webgpu']) {
+        const dev = (await ortGpu.env.webgpu.device) as GPUDevice | undefined;
+        if (dev) adapters['ort-webgpu'] = describe(dev.adapterInfo);
+      }
+      const cell = table.get(w.id)!['ours-webgpu'];
+      if (backend && run && cell && !cell.error) {
+        const s0 = { ...backend.stats };
+        await oursOnce(run, backend);
+        const s1 = backend.stats;
+        cell.perForward = { dispatches: s1.dispatches - s0.dispatches, buffersCreated: s1.buffersCreated - s0.buffersCreated, pipelines: s1.pipelines - s0.pipelines, submits: s1.submits - s0.submits };
+      }
+    }
+    backend?.trim();
+    device?.destroy();
   }
 
   // Agreement with our CPU result, after all GPU work.
@@ -369,8 +456,16 @@ function loadAverage(): number[] | null {
 
 const LOAD_AT_START = loadAverage();
 
+/**
+ * How much faster ours is than `peer`: the median over rounds of peer ms / our ms in the same
+ * round when both were timed in the same interleaved rounds, else the ratio of the medians.
+ */
 function ratio(peer: Cell | undefined, ours: Cell | undefined): number | null {
-  return peer?.ms && ours?.ms ? peer.ms / ours.ms : null;
+  if (!peer?.ms || !ours?.ms) return null;
+  const a = peer.runsMs;
+  const b = ours.runsMs;
+  if (a && b && a.length === b.length && a.length > 0 && b.every((t) => t > 0)) return median(a.map((t, i) => t / b[i]));
+  return peer.ms / ours.ms;
 }
 
 function report(table: Map<WorkloadId, Partial<Record<Column, Cell>>>, adapters: Partial<Record<Column, string>>): void {
@@ -395,7 +490,7 @@ function report(table: Map<WorkloadId, Partial<Record<Column, Cell>>>, adapters:
     out.push(w.name.padEnd(w0) + COLUMNS.map((c) => (row[c]?.maxAbsDiff !== undefined ? row[c]!.maxAbsDiff!.toExponential(1) : '-').padStart(cw)).join(''));
   }
   out.push('');
-  out.push('speed-up of ours (peer ms / our ms; > 1 means ours is faster)');
+  out.push('speed-up of ours (median over interleaved rounds of peer ms / our ms; > 1 means ours is faster)');
   const ratioCols = ['cpu vs ort-wasm', 'cpu vs tfjs-wasm', 'gpu vs ort-webgpu', 'gpu vs tfjs-webgpu', 'gpu vs best GPU peer'];
   out.push(''.padEnd(w0) + ratioCols.map((c) => c.padStart(22)).join(''));
   const goals: Record<string, { ourWebgpuVsBestWebgpuPeer: number | null; bestWebgpuPeer: string | null; ourCpuVsOrtWasm: number | null; webgpuGoalMet: boolean; cpuGoalMet: boolean }> = {};
