@@ -7,7 +7,7 @@
  */
 
 import type { DType, OutputSpec, TensorMeta } from '../../backend';
-import { DEFAULT_TOLERANCE, flopsPerOutput, stridedOffsets, type Kernel } from '../kernel';
+import { DEFAULT_TOLERANCE, flopsPerOutput, isContiguous, stridedOffsets, type Kernel } from '../kernel';
 import { elementwiseProgram, f32Uniforms, MATH_WGSL } from '../wgsl';
 
 export type UnaryOp =
@@ -109,10 +109,35 @@ export const unary: Kernel<UnaryAttrs> = {
   cpu([x], attrs, [out]) {
     const f = unaryFn(attrs);
     const n = out.length;
-    const offs = stridedOffsets(x.shape, x.strides, x.offset);
     const d = x.data;
     const intOut = unaryType(x.dtype, attrs) === 'int64' && attrs.op === 'div_s';
-    for (let i = 0; i < n; i++) out[i] = f(d[offs[i]]);
+    if (isContiguous(x)) {
+      // Contiguous: read in order, without a table of offsets; the commonest ops without a call per element.
+      const o = x.offset;
+      const s = attrs.scalar ?? 0;
+      switch (attrs.op) {
+        case 'relu':
+          for (let i = 0; i < n; i++) {
+            const v = d[o + i];
+            out[i] = v > 0 ? v : Number.isNaN(v) ? v : 0;
+          }
+          break;
+        case 'mul_s':
+          for (let i = 0; i < n; i++) out[i] = d[o + i] * s;
+          break;
+        case 'div_s':
+          for (let i = 0; i < n; i++) out[i] = d[o + i] / s;
+          break;
+        case 'add_s':
+          for (let i = 0; i < n; i++) out[i] = d[o + i] + s;
+          break;
+        default:
+          for (let i = 0; i < n; i++) out[i] = f(d[o + i]);
+      }
+    } else {
+      const offs = stridedOffsets(x.shape, x.strides, x.offset);
+      for (let i = 0; i < n; i++) out[i] = f(d[offs[i]]);
+    }
     if (intOut) for (let i = 0; i < n; i++) out[i] = Math.trunc(out[i]);
   },
   wgsl([x], attrs, [out]) {
