@@ -121,12 +121,11 @@ const MT_RN = 8;
  * invocation per SIMD lane and execute every storage load, uniform or not,
  * as a per-lane gather: ~50 cycles an element against ~1 per multiply-add).
  * Each invocation owns an `RM`×`RN` block of the output in registers, so a
- * loaded element serves `RN` (or `RM`) multiply-adds instead of one. When
- * both operands are contiguous along k with aligned rows (the `linear` case:
- * x @ Wᵀ), both are read as vec4 along k (4× fewer loads) and each step is a
- * `dot` of four k terms; otherwise scalar loads in k order. Accumulation is
- * f32 either way (the vec4 form sums four k terms per step; the difference
- * to the k-ordered reference is rounding, far inside the 1e-4 tolerance).
+ * loaded element serves `RN` (or `RM`) multiply-adds instead of one; loads
+ * are scalar, in k order, accumulating in f32 as the reference does. (A vec4
+ * form along k for operands contiguous in k, the `linear` case, measured
+ * 20–40 % slower on lavapipe on every shape of the bench workloads and was
+ * removed.)
  */
 export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly number[], bias?: TensorMeta): GpuProgram {
   if (numel(outShape) === 0) return emptyProgram();
@@ -138,8 +137,6 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   const bsb = broadcastStrides({ ...b, shape: b.shape.slice(0, -2), strides: b.strides.slice(0, -2) }, batch);
   const [ars, acs] = a.strides.slice(-2);
   const [brs, bcs] = b.strides.slice(-2);
-  const al4 = (x: number) => x % 4 === 0;
-  const nt = K % 4 === 0 && acs === 1 && brs === 1 && al4(ars) && al4(bcs) && al4(a.offset) && al4(b.offset) && bsa.every(al4) && bsb.every(al4);
   const RM = Math.min(MT_RM, M);
   const RN = Math.min(MT_RN, N);
   const TM = Math.ceil(M / RM);
@@ -150,10 +147,9 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   const gy = Math.ceil(groups / gx);
   const is = Array.from({ length: RM }, (_, i) => i);
   const js = Array.from({ length: RN }, (_, j) => j);
-  const ty = nt ? 'vec4f' : 'f32';
   const lines: string[] = [
-    `@group(0) @binding(0) var<storage, read> in0: array<${ty}>;`,
-    `@group(0) @binding(1) var<storage, read> in1: array<${ty}>;`,
+    '@group(0) @binding(0) var<storage, read> in0: array<f32>;',
+    '@group(0) @binding(1) var<storage, read> in1: array<f32>;',
     ...(bias ? ['@group(0) @binding(2) var<storage, read> in2: array<f32>;'] : []),
     `@group(0) @binding(${bias ? 3 : 2}) var<storage, read_write> out0: array<f32>;`,
     stridedIndexFn('batch_a', batch, bsa, a.offset),
@@ -169,22 +165,14 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
     '  let bb = batch_b(bt);',
   ];
   // Row and column bases, clamped so an edge block never reads out of range (its extra results are not stored).
-  const div = nt ? ' / 4u' : '';
-  for (const i of is) lines.push(`  let ar${i} = (ab + min(i0 + ${u32(i)}, ${u32(M - 1)}) * ${u32(ars)})${div};`);
-  for (const j of js) lines.push(`  let bc${j} = (bb + min(j0 + ${u32(j)}, ${u32(N - 1)}) * ${u32(bcs)})${div};`);
+  for (const i of is) lines.push(`  let ar${i} = ab + min(i0 + ${u32(i)}, ${u32(M - 1)}) * ${u32(ars)};`);
+  for (const j of js) lines.push(`  let bc${j} = bb + min(j0 + ${u32(j)}, ${u32(N - 1)}) * ${u32(bcs)};`);
   for (const i of is) for (const j of js) lines.push(`  var c${i}_${j} = 0.0;`);
-  if (nt) {
-    lines.push(`  for (var k = 0u; k < ${u32(K / 4)}; k++) {`);
-    for (const i of is) lines.push(`    let x${i} = in0[ar${i} + k];`);
-    for (const j of js) lines.push(`    let y${j} = in1[bc${j} + k];`);
-    for (const i of is) for (const j of js) lines.push(`    c${i}_${j} += dot(x${i}, y${j});`);
-  } else {
-    lines.push(`  for (var k = 0u; k < ${u32(K)}; k++) {`);
-    for (const i of is) lines.push(`    let x${i} = in0[ar${i} + k * ${u32(acs)}];`);
-    lines.push(`    let kb = k * ${u32(brs)};`);
-    for (const j of js) lines.push(`    let y${j} = in1[bc${j} + kb];`);
-    for (const i of is) for (const j of js) lines.push(`    c${i}_${j} += x${i} * y${j};`);
-  }
+  lines.push(`  for (var k = 0u; k < ${u32(K)}; k++) {`);
+  for (const i of is) lines.push(`    let x${i} = in0[ar${i} + k * ${u32(acs)}];`);
+  lines.push(`    let kb = k * ${u32(brs)};`);
+  for (const j of js) lines.push(`    let y${j} = in1[bc${j} + kb];`);
+  for (const i of is) for (const j of js) lines.push(`    c${i}_${j} += x${i} * y${j};`);
   lines.push('  }', `  let ob = bt * ${u32(M * N)};`);
   for (const i of is) {
     lines.push(`  if (i0 + ${u32(i)} < ${u32(M)}) {`, `    let o = ob + (i0 + ${u32(i)}) * ${u32(N)} + j0;`);
