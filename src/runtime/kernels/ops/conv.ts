@@ -18,6 +18,7 @@ import type { WasmKernels } from '../../wasm/index';
 import { gemmNT } from '../gemm';
 import { DEFAULT_TOLERANCE, numel, type CpuView, type Kernel } from '../kernel';
 import { emptyProgram, u32, type GpuProgram } from '../wgsl';
+import { matmulProgram } from './matmul';
 
 export interface ConvAttrs {
   readonly stride: readonly number[];
@@ -159,6 +160,14 @@ function convProgram(inputs: readonly TensorMeta[], a: ConvAttrs, outShape: read
   const T = [8, 4, 2, 1].find((t) => og % t === 0)!;
   const P = OD * OH * OW;
   const R = cg * kd * kh * kw;
+  if (a.groups === 1 && kd * kh * kw === 1 && sd === 1 && sh === 1 && sw === 1 && pd === 0 && ph === 0 && pw === 0) {
+    // Pointwise: per image, (positions × C_in) · (C_in × C_out) read in place from x and w, stored
+    // transposed as (C_out, positions): the tiled matmul's register blocks load each element for
+    // 8 multiply-adds where the direct loop loads a weight for each. Same k order as the reference.
+    const xm: TensorMeta = { shape: [N, P, Cin], strides: [Cin * P, 1, P], offset: x.offset, dtype: x.dtype };
+    const wm: TensorMeta = { shape: [Cin, Cout], strides: [1, Cin], offset: w.offset, dtype: w.dtype };
+    return matmulProgram(xm, wm, [N, P, Cout], b, true);
+  }
   const i32 = (v: number) => `${v}i`;
   const lines = [
     '@group(0) @binding(0) var<storage, read> in0: array<f32>;',

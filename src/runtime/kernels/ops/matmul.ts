@@ -125,9 +125,10 @@ const MT_RN = 8;
  * are scalar, in k order, accumulating in f32 as the reference does. (A vec4
  * form along k for operands contiguous in k, the `linear` case, measured
  * 20–40 % slower on lavapipe on every shape of the bench workloads and was
- * removed.)
+ * removed.) `storeTransposed`: each (M, N) result is stored as its (N, M)
+ * transpose (a pointwise convolution's (C_out, positions) from positions × C_out).
  */
-export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly number[], bias?: TensorMeta): GpuProgram {
+export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly number[], bias?: TensorMeta, storeTransposed = false): GpuProgram {
   if (numel(outShape) === 0) return emptyProgram();
   const batch = outShape.slice(0, -2);
   const [M, N] = outShape.slice(-2);
@@ -175,9 +176,9 @@ export function matmulProgram(a: TensorMeta, b: TensorMeta, outShape: readonly n
   for (const i of is) for (const j of js) lines.push(`    c${i}_${j} += x${i} * y${j};`);
   lines.push('  }', `  let ob = bt * ${u32(M * N)};`);
   for (const i of is) {
-    lines.push(`  if (i0 + ${u32(i)} < ${u32(M)}) {`, `    let o = ob + (i0 + ${u32(i)}) * ${u32(N)} + j0;`);
+    lines.push(`  if (i0 + ${u32(i)} < ${u32(M)}) {`, storeTransposed ? `    let o = ob + j0 * ${u32(M)} + i0 + ${u32(i)};` : `    let o = ob + (i0 + ${u32(i)}) * ${u32(N)} + j0;`);
     const add = (j: number) => (bias ? ` + in2[${bias.offset ? `${u32(bias.offset)} + ` : ''}(j0 + ${u32(j)}) * ${u32(bias.strides[0])}]` : '');
-    for (const j of js) lines.push(`    if (j0 + ${u32(j)} < ${u32(N)}) { out0[o + ${u32(j)}] = c${i}_${j}${add(j)}; }`);
+    for (const j of js) lines.push(`    if (j0 + ${u32(j)} < ${u32(N)}) { out0[o + ${u32(storeTransposed ? j * M : j)}] = c${i}_${j}${add(j)}; }`);
     lines.push('  }');
   }
   lines.push('}');
