@@ -3,8 +3,7 @@
  * CPU under `observeKernels`, which records every kernel call: its name, attributes and inputs
  * (shape, strides, offset, dtype and the whole storage, so strided operands stay strided; a
  * kernel that takes contiguous inputs gets them contiguous, their copy being the `copy` call
- * recorded before it). Each
- * call is then replayed alone on the chosen backend — `cpu` (the WASM fast paths), `cpuReference`
+ * recorded before it). Each call is then replayed alone on the chosen backend — `cpu` (the WASM fast paths), `cpuReference`
  * or `webgpu` (lavapipe here, through Dawn) — as the median of `--reps` timed runs after one
  * warm-up; a WebGPU run is timed to the end of its work (`sync()`), so it includes one submit
  * and its wait. The table lists each call's median and share of their sum, next to the whole
@@ -71,28 +70,29 @@ async function main(): Promise<void> {
     const forward: number[] = [];
     for (let i = 0; i <= reps; i++) {
       const t0 = performance.now();
-      await tidy(() => whole()).data();
+      const out = tidy(() => whole());
+      await out.data();
       if (i > 0) forward.push(performance.now() - t0);
+      out.dispose();
     }
     // Each call alone.
     const rows: { what: string; ms: number }[] = [];
     for (const r of rec) {
       const k = getKernel(r.kernel);
+      if (!k) throw new Error(`kernel '${r.kernel}' is not in the registry`);
       // A kernel that takes contiguous inputs had them copied by a `copy` call recorded (and timed) before it.
-      const inputs = r.inputs.map((x) => {
-        const t = new Tensor(fresh(dev.upload(x.data)), x.shape, x.strides, x.offset, x.dtype);
-        return k?.contiguousInputs ? t.contiguous() : t;
-      });
+      const given = r.inputs.map((x) => new Tensor(fresh(dev.upload(x.data)), x.shape, x.strides, x.offset, x.dtype));
+      const inputs = k.contiguousInputs ? given.map((t) => t.contiguous()) : given;
       const times: number[] = [];
       for (let i = 0; i <= reps; i++) {
         await sync();
         const t0 = performance.now();
-        const outs = k ? runKernel(k, inputs, r.attrs) : [];
+        const outs = runKernel(k, inputs, r.attrs);
         await sync();
         if (i > 0) times.push(performance.now() - t0);
         for (const o of outs) o.dispose();
       }
-      for (const t of inputs) t.dispose();
+      for (const t of new Set([...given, ...inputs])) t.dispose();
       rows.push({ what: `${r.kernel} ${r.inputs.map((x) => `(${x.shape.join(', ')})${x.strides.join() === contiguous(x.shape).join() ? '' : ' strided'}`).join(' ')} -> ${r.outShapes}`, ms: median(times) });
     }
     const sum = rows.reduce((s, r) => s + r.ms, 0);
