@@ -391,7 +391,11 @@ async function limitSteps(browser: Browser, server: Server, mode: Mode): Promise
       const before = await api(page);
       const resolves = host.received.filter((m) => m.type === 'resolve').length;
       await smaller.click();
-      // The halved input is asked for and run (a long run on SwiftShader: cancelled here once it is under way).
+      // The halved input is asked for and run (a long run on SwiftShader: cancelled here once it is
+      // under way). The run to cancel is the one the host's answer starts: wait for the halved dims.
+      for (const t0 = Date.now(); Number(await page.locator('#dim-L input').inputValue()) !== half; await new Promise((r) => setTimeout(r, 50))) {
+        if (Date.now() - t0 > 60000) throw new Error(`the halved dims (L ${half}) were not applied`);
+      }
       await page.locator('#cancel').waitFor({ timeout: 60000 });
       const asked = host.received.filter((m) => m.type === 'resolve');
       assert.equal(asked.length, resolves + 1);
