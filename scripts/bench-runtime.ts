@@ -16,9 +16,9 @@
  * the GPU work. Within each phase the frameworks are interleaved: per workload, every round
  * runs each framework once (in a rotated order), so a change of the machine's load falls on all
  * of them, and the speed-up ratios are medians of per-round ratios (peer ms / our ms in the
- * same round). `cpuReference` is slow and runs alone. Our forward passes run in the runtime's `tidy`, as tfjs's do in
- * `tf.tidy`: on both backends the intermediates go back to the pool and are reused next run. onnxruntime-web's webgpu
- * EP writes uploads from its shared wasm memory, which Dawn's `writeBuffer` rejects, so
+ * same round). `cpuReference` is slow and runs alone. Our forward passes run in the
+ * runtime's `tidy`, as tfjs's do in `tf.tidy`: on both backends the intermediates go back to
+ * the pool and are reused next run. onnxruntime-web's webgpu EP writes uploads from its shared wasm memory, which Dawn's `writeBuffer` rejects, so
  * `GPUQueue.prototype.writeBuffer` is shimmed to copy shared views into plain memory first.
  * Single-threaded everywhere (ORT `numThreads = 1`, tfjs-wasm one thread): our CPU backend is.
  * A column that cannot run prints `n/a (reason)`. Prints a table and writes
@@ -178,7 +178,7 @@ interface Contender {
  * Times the contenders of one workload round-robin: `WARMUP` untimed rounds, then `REPS` timed
  * rounds in which every contender runs once, in an order rotated each round. A change in the
  * machine's load during the run then falls on every column alike, and round i of one column can
- * be paired with round i of another (`pairedRatio`). A contender that throws is dropped with
+ * be paired with round i of another (`ratio`). A contender that throws is dropped with
  * its error; the others go on.
  */
 async function interleaved(workload: string, contenders: Contender[]): Promise<Partial<Record<Column, Cell>>> {

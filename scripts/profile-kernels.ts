@@ -3,15 +3,16 @@
  * CPU under `observeKernels`, which records every kernel call: its name, attributes and inputs
  * (shape, strides, offset, dtype and the whole storage, so strided operands stay strided; a
  * kernel that takes contiguous inputs gets them contiguous, their copy being the `copy` call
- * recorded before it). Each call is then replayed alone on the chosen backend — `cpu` (the WASM fast paths), `cpuReference`
- * or `webgpu` (lavapipe here, through Dawn) — as the median of `--reps` timed runs after one
- * warm-up; a WebGPU run is timed to the end of its work (`sync()`), so it includes one submit
+ * recorded before it). Each call is then replayed alone on the chosen backend — `cpu` (the WASM
+ * fast paths), `cpuReference` or `webgpu` (lavapipe here, through Dawn) — as the median of
+ * `--reps` timed runs after one warm-up; a WebGPU run is timed to the end of its work (`sync()`), so it includes one submit
  * and its wait. The table lists each call's median and share of their sum, next to the whole
  * forward's median on the same backend (the sum exceeds it by the per-call waits).
  *   tsx scripts/profile-kernels.ts [--backend cpu|cpuReference|webgpu] [--reps N] [--only nonlocal,attention,…]
  */
 
 import { cpu, cpuReference, getKernel, observeKernels, Tensor, tidy, type Backend } from '../src/runtime/index';
+import { contiguousStrides } from '../src/runtime/kernels/kernel';
 import { fresh, runKernel } from '../src/runtime/tensor';
 import { createNodeWebGpuBackend, webgpuEnv } from '../src/runtime/webgpu/node';
 import { WORKLOADS } from './bench-runtime/workloads';
@@ -93,23 +94,13 @@ async function main(): Promise<void> {
         for (const o of outs) o.dispose();
       }
       for (const t of new Set([...given, ...inputs])) t.dispose();
-      rows.push({ what: `${r.kernel} ${r.inputs.map((x) => `(${x.shape.join(', ')})${x.strides.join() === contiguous(x.shape).join() ? '' : ' strided'}`).join(' ')} -> ${r.outShapes}`, ms: median(times) });
+      rows.push({ what: `${r.kernel} ${r.inputs.map((x) => `(${x.shape.join(', ')})${x.strides.join() === contiguousStrides(x.shape).join() ? '' : ' strided'}`).join(' ')} -> ${r.outShapes}`, ms: median(times) });
     }
     const sum = rows.reduce((s, r) => s + r.ms, 0);
     console.log(`\n${w.name} on ${dev.name}: forward ${median(forward).toFixed(2)} ms (median of ${reps}); ${rows.length} kernel calls replayed alone, sum ${sum.toFixed(2)} ms`);
     for (const r of rows) console.log(`  ${r.ms.toFixed(3).padStart(9)} ms ${((100 * r.ms) / sum).toFixed(1).padStart(5)} %  ${r.what}`);
   }
   process.exit(0);
-}
-
-function contiguous(shape: readonly number[]): number[] {
-  const out: number[] = [];
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = acc;
-    acc *= shape[i];
-  }
-  return out;
 }
 
 main().catch((e: unknown) => {

