@@ -63,6 +63,13 @@ export class SyntaxNode {
     return (this.cachedText ??= this.anchor.text.slice(this.start, this.end));
   }
 
+  /** The text after this node up to the end of its last line (what a chained call continues with). */
+  get restOfLine(): string {
+    const t = this.anchor.text;
+    const nl = t.indexOf('\n', this.end);
+    return t.slice(this.end, nl < 0 ? t.length : nl);
+  }
+
   get startPosition(): Point {
     return { row: this.anchor.row + this.relRow, column: this.column };
   }

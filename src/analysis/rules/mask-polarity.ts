@@ -1,9 +1,9 @@
 /** Rule: `mask-polarity`. See the docs below. */
 
-import type { Rule } from '../diagnostics';
+import type { Fix, Rule, TextEdit } from '../diagnostics';
 import { replaceNode } from '../diagnostics';
 import type { Node } from '../parse';
-import { triRegion } from '../semantics/facts';
+import { triRegion, trueOnDiagonal } from '../semantics/facts';
 import type { MaskTriangle, TensorV, Value } from '../values';
 import { negated } from './util';
 
@@ -12,7 +12,7 @@ export const rule: Rule = {
   summary: 'a boolean mask whose True means "attend" given where True means "ignore", or the reverse; a causal mask that hides the diagonal or the past',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows what True means in a boolean mask: `torch.triu(ones, 1)`, `tokens == pad` mark positions to ignore; `torch.tril(ones)` and `arange(S) < lengths` mark positions to keep (`>=` marks padding); `~`, `== 0` and `logical_not` flip it. `nn.MultiheadAttention` masks (and `masked_fill` with -inf or a large negative value) need True = ignore; `F.scaled_dot_product_attention` needs True = attend. A mask cut by one `triu`/`tril` from ones, True or -inf is followed cell by cell (the diagonal offset, the flips, through function returns and buffers): where it is used it must hide exactly the future (j > i), so `tril(…, diagonal=-1)` (the past) or `triu(…)` with diagonal 0 (each token from itself) is reported at the cut, as is a helper named for a causal mask (`subsequent_mask`) whose result is causal under neither convention. A `key_padding_mask` passed unchanged by a caller is reported at the caller\'s argument.',
+    what: 'Follows what True means in a boolean mask: `torch.triu(ones, 1)`, `tokens == pad` mark positions to ignore; `torch.tril(ones)` and `arange(S) < lengths` mark positions to keep (`>=` marks padding); `~`, `== 0` and `logical_not` flip it. `nn.MultiheadAttention` masks (and `masked_fill` with -inf or a large negative value) need True = ignore; `F.scaled_dot_product_attention` needs True = attend. A mask cut by one `triu`/`tril` from ones, True or -inf is followed cell by cell (the diagonal offset, the flips, through function returns and buffers): where it is used it must hide exactly the future (j > i), so `tril(…, diagonal=-1)` (the past) or `triu(…)` with diagonal 0 (each token from itself) is reported at the cut, as is a helper named for a causal mask (`subsequent_mask`) whose result is causal under neither convention. A `key_padding_mask` passed unchanged by a caller is reported at the caller\'s argument. A pairwise difference `m.unsqueeze(1) - m.unsqueeze(2)` (Swin\'s shifted-window mask of region ids) is 0 where query and key are the same position: filling its `== 0` cells with a large negative value hides every position from itself.',
     why: 'The two APIs use opposite conventions, and a triangle off by one diagonal or turned the other way runs without error: each query sees exactly the positions it should not, or the first query sees nothing (a row of -inf gives NaN).',
     example: 'causal = torch.tril(torch.ones(L, L, dtype=torch.bool))\nself.attn(x, x, x, attn_mask=causal)\nmask = torch.triu(torch.full((L, L), float("-inf")))\nscores = scores + mask',
     useInstead: 'self.attn(x, x, x, attn_mask=~causal)\nmask = torch.triu(torch.full((L, L), float("-inf")), diagonal=1)',
@@ -104,6 +104,18 @@ export const rule: Rule = {
     } else if (e.kind === 'op' && (e.op === 'masked_fill' || e.op === 'masked_fill_')) {
       const value = e.kwargs.value ?? e.args[2];
       const v = value?.kind === 'num' ? value.value : value?.kind === 'int' ? ctx.value(value.dim) : undefined;
+      const maskNode = e.kwargNodes.mask ?? e.argNodes[1];
+      if (v !== undefined && v <= -100 && trueOnDiagonal(e.kwargs.mask ?? e.args[1]) && maskNode) {
+        // m.unsqueeze(1) - m.unsqueeze(2) is 0 where query and key are the same position: its
+        // `== 0` cells include the diagonal, so filling them hides every position from itself.
+        ctx.report({
+          node: maskNode,
+          severity: 'warning',
+          message: `masked_fill with ${v === -Infinity ? '-inf' : v} where ${maskNode.text} hides each position from itself: the pairwise difference is 0 wherever query and key are the same position (the positions to keep are where it is 0)`,
+          fixes: diagonalFix(e.node, maskNode),
+        });
+        return;
+      }
       if (v === undefined || v > -1e3) return;
       flag(e.kwargs.mask ?? e.args[1], e.kwargNodes.mask ?? e.argNodes[1], 'ignore', `masked_fill with ${v === -Infinity ? '-inf' : v <= -1e30 ? "the dtype's lowest value" : v}`);
     }
@@ -127,6 +139,26 @@ function triangleCall(n: Node, method: MaskTriangle['method'], fn: 'triu' | 'tri
   const name = callee.text.replace(/tri[ul]$/, fn);
   const diag = d === 0 ? '' : `diagonal=${d}`;
   return method ? `${name}(${diag})` : `${name}(${input!.text}${diag ? `, ${diag}` : ''})`;
+}
+
+/**
+ * The fix for a fill keyed on `d == 0` of a pairwise difference: `d != 0`; when the call is
+ * chained into the complementary fill (`.masked_fill(d != 0, 0.0)`, Swin's form), that one
+ * becomes `d == 0`, so the pair still writes every cell once.
+ */
+function diagonalFix(call: Node, cond: Node): Fix[] {
+  if (cond.type !== 'comparison_operator' || cond.namedChildren.length !== 2 || cond.children[1]?.type !== '==') return [];
+  const d = cond.namedChildren[0]!.text;
+  const edits: TextEdit[] = [replaceNode(cond, `${d} != ${cond.namedChildren[1]!.text}`)];
+  // The complementary fill chained on the same line: `.masked_fill(d != 0, …)`.
+  const chained = /^(\s*\.\s*masked_fill\(\s*)(\S(?:.*?\S)?)(\s*!=\s*)(0)\s*,/.exec(call.restOfLine);
+  if (chained && chained[2] === d) {
+    const column = call.endPosition.column + chained[1].length;
+    const end = column + chained[2].length + chained[3].length + chained[4].length;
+    const line = call.endPosition.row;
+    edits.push({ range: { line, column, endLine: line, endColumn: end }, newText: `${d} == 0` });
+  }
+  return [{ title: edits.length === 2 ? 'Fill where the difference is not 0, and zero where it is' : 'Fill where the difference is not 0', edits, safe: true }];
 }
 
 /** Helpers named for a causal mask: their triangle must be the future or its complement. */

@@ -9,7 +9,7 @@ import * as D from '../dims';
 import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, MaskTriangle, Role, TensorV, TorchModuleV, Value } from '../values';
-import { contiguousStrides, elementwiseLayout, flipMask, flipTri, sameShape } from './facts';
+import { contiguousStrides, elementwiseLayout, flipMask, flipTri, noteDiagonalComparison, sameShape } from './facts';
 import { broadcastValue } from './elementwise';
 import { failed, isTensor, margs, normDim, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
@@ -183,6 +183,7 @@ export function compareTensors(h: OpHost, op: string, a: Value, b: Value, n: Nod
   const res: TensorV = { kind: 'tensor', axes: shape ?? undefined, dtype: 'bool' };
   if (res.axes) res.strides = contiguousStrides(res.axes.map((x) => x.size));
   const k = numValue(other);
+  noteDiagonalComparison(t, op, k, res);
   if (!t.mask && (op === '==' || op === '!=') && other.kind === 'int' && /pad/i.test(other.name ?? '')) {
     // tokens == pad_id is True at padding (positions to ignore); != is True at real tokens.
     res.mask = { polarity: op === '==' ? 'ignore' : 'keep' };

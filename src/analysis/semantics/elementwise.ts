@@ -11,7 +11,7 @@ import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
-import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipTri, scaleOf } from './facts';
+import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipTri, notePairDifference, scaleOf } from './facts';
 import { failed, isTensor, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 import { matmul } from './linalg';
 
@@ -185,6 +185,7 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
     const w = l.softmaxNode && l.normAxis !== undefined && r.normAxis === undefined ? l : r.softmaxNode && r.normAxis !== undefined && l.normAxis === undefined ? r : undefined;
     if (op === '*' && w && axes && l.axes?.length === axes.length && r.axes?.length === axes.length) (result as TensorV).weightedOver = { axis: w.normAxis!, node: w.softmaxNode! };
     if (op === '&' || op === '|') (result as TensorV).dtype = 'bool';
+    if (op === '-') notePairDifference(l, r, result as TensorV);
     if (l.learned && r.learned) (result as TensorV).learned = true;
   } else {
     const t = (isTensor(l) ? l : r) as TensorV;

@@ -146,3 +146,38 @@ export function combineScale(h: OpHost, a: ScaleFact | undefined, b: ScaleFact):
   if (a.base && b.base && h.same(a.base, b.base)) return { base: a.base, exp: a.exp + b.exp };
   return { exp: 0, base: undefined };
 }
+
+// ---------------------------------------------------------------- pairwise differences
+
+/**
+ * `u.unsqueeze(p) - u.unsqueeze(q)` with adjacent p and q (Swin's shifted-window mask,
+ * `m.unsqueeze(1) - m.unsqueeze(2)`) is zero wherever the two new axes' indices are equal: on
+ * the diagonal of those axes. Compared with 0, the difference is True there (`== 0`) or False
+ * (`!= 0`). Kept in side tables keyed by the values themselves, so only the exact results of
+ * these ops carry the fact (a tensor derived from them by any other op does not).
+ */
+const unsqueezedFrom = new WeakMap<TensorV, { from: TensorV; at: number }>();
+const zeroDiagonal = new WeakSet<TensorV>();
+const diagonalTruth = new WeakMap<TensorV, boolean>();
+
+/** Notes that `result` is `from.unsqueeze(at)` (at normalised). */
+export function noteUnsqueeze(result: TensorV, from: TensorV, at: number): void {
+  unsqueezedFrom.set(result, { from, at });
+}
+
+/** Notes `l - r` as a pairwise difference when both are adjacent unsqueezes of one tensor. */
+export function notePairDifference(l: TensorV, r: TensorV, result: TensorV): void {
+  const a = unsqueezedFrom.get(l);
+  const b = unsqueezedFrom.get(r);
+  if (a && b && a.from === b.from && Math.abs(a.at - b.at) === 1 && l.axes?.length === r.axes?.length) zeroDiagonal.add(result);
+}
+
+/** Notes `t == 0` / `t != 0` of a pairwise difference: True, or False, on its diagonal. */
+export function noteDiagonalComparison(t: TensorV, op: string, k: number | undefined, result: TensorV): void {
+  if (k === 0 && (op === '==' || op === '!=') && zeroDiagonal.has(t)) diagonalTruth.set(result, op === '==');
+}
+
+/** Whether a bool tensor is True on the diagonal of a pairwise difference (undefined: not known). */
+export function trueOnDiagonal(v: Value | undefined): boolean | undefined {
+  return v?.kind === 'tensor' ? diagonalTruth.get(v) : undefined;
+}

@@ -15,7 +15,7 @@ import type { Node } from '../parse';
 import type { Axis, IntV, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
 import { TENSOR_ATTRIBUTES } from '../torch-api';
-import { contiguousStrides, dtypeOf, mergeRole, roleFromName, shapeText, shapeTuple } from './facts';
+import { contiguousStrides, dtypeOf, mergeRole, noteUnsqueeze, roleFromName, shapeText, shapeTuple } from './facts';
 import { failed, intV, isTensor, normDim, numValue, raises, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
 const tensorSize: MethodHandler = (h, { t, info, done, rank, kw }) => {
@@ -129,7 +129,9 @@ const tensorUnsqueeze: MethodHandler = (_h, { t, info, done, rank, kw }) => {
   if (d === undefined) return done({ kind: 'tensor' });
   const axes = [...t.axes];
   axes.splice(d, 0, { size: D.dconst(1) });
-  return done({ ...t, axes, strides: contiguousStrides(axes.map((a) => a.size)), normAxis: t.normAxis !== undefined && t.normAxis >= d ? t.normAxis + 1 : t.normAxis });
+  const res: TensorV = { ...t, axes, strides: contiguousStrides(axes.map((a) => a.size)), normAxis: t.normAxis !== undefined && t.normAxis >= d ? t.normAxis + 1 : t.normAxis };
+  noteUnsqueeze(res, t, d);
+  return done(res);
 };
 
 const tensorSqueeze: MethodHandler = (h, { t, info, done, rank, kw }) => {
