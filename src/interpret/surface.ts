@@ -10,7 +10,7 @@
  * This module does not walk syntax; the interpreter calls it with evaluated values.
  */
 
-import { arange, cat, einsum, F, full, Generator, linspace, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
+import { arange, cat, einsum, F, full, Generator, linspace, meshgrid, nn, ones, rand, randn, stack, Tensor, tensor, tril, triu, where, zeros, type Backend, type DType } from '../runtime/index';
 import type { Node } from '../analysis/parse';
 import { Module } from '../runtime/nn/module';
 import { pyError, PyRaise, unsupported } from './errors';
@@ -268,6 +268,11 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       return F.embedding(asTensor(b.get('input'), 'input'), asTensor(b.get('weight'), 'weight'));
     }),
     conv2d: fn('F.conv2d', (a) => conv(F.conv2d, 'conv2d', a)),
+    unfold: fn('F.unfold', (a) => {
+      const b = bind('unfold', ['input', 'kernel_size', 'dilation=', 'padding=', 'stride='], a);
+      const opt = (k: string) => (b.get(k) === undefined ? undefined : intOrTuple(b.get(k), k));
+      return F.unfold(asTensor(b.get('input'), 'input'), intOrTuple(b.get('kernel_size'), 'kernel_size'), { dilation: opt('dilation'), padding: opt('padding'), stride: opt('stride') });
+    }),
     interpolate: fn('F.interpolate', (a) => {
       const b = bind('interpolate', ['input', 'size=', 'scale_factor=', 'mode=', 'align_corners=', 'recompute_scale_factor=', 'antialias='], a);
       if (b.get('antialias') === true) throw unsupported('F.interpolate with antialias=True');
@@ -400,6 +405,10 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     SiLU: simple('SiLU', nn.SiLU, ['inplace=']),
     Hardswish: simple('Hardswish', nn.Hardswish, ['inplace=']),
     GELU: layer('GELU', ['approximate='], (b) => new nn.GELU((b.get('approximate') as 'none' | 'tanh' | undefined) ?? 'none'), nn.GELU),
+    Unfold: layer('Unfold', ['kernel_size', 'dilation=', 'padding=', 'stride='], (b) => {
+      const opt = (k: string) => (b.get(k) === undefined ? undefined : intOrTuple(b.get(k), k));
+      return new nn.Unfold(intOrTuple(b.get('kernel_size'), 'kernel_size'), { dilation: opt('dilation'), padding: opt('padding'), stride: opt('stride') });
+    }, nn.Unfold),
     Flatten: layer('Flatten', ['start_dim=', 'end_dim='], (b) => new nn.Flatten(optNumber(b.get('start_dim'), 'start_dim') ?? 1, optNumber(b.get('end_dim'), 'end_dim') ?? -1), nn.Flatten),
     AdaptiveAvgPool1d: adaptive('AdaptiveAvgPool1d', nn.AdaptiveAvgPool1d),
     AdaptiveAvgPool2d: adaptive('AdaptiveAvgPool2d', nn.AdaptiveAvgPool2d),
@@ -552,22 +561,14 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       const xs = ts.map((t) => asTensor(t, 'tensors'));
       const indexing = b.get('indexing') ?? 'ij';
       if (indexing !== 'ij' && indexing !== 'xy') throw pyError('RuntimeError', `torch.meshgrid: indexing must be one of "xy" or "ij", but received: ${String(indexing)}`);
-      for (const x of xs) if (x.ndim > 1) throw pyError('RuntimeError', 'torch.meshgrid: Expected 0D or 1D tensor in the tensor list');
-      // 'xy' swaps the first two axes of the grid (and of the outputs' shapes), as torch does.
-      const order = xs.map((_, i) => i);
-      if (indexing === 'xy' && xs.length >= 2) [order[0], order[1]] = [order[1], order[0]];
-      const sizesOut = order.map((i) => xs[i].numel());
-      return tuple(xs.map((x, i) => {
-        const shape = sizesOut.map(() => 1);
-        shape[order.indexOf(i)] = x.numel();
-        return x.reshape(shape).expand(sizesOut);
-      }));
+      return tuple(meshgrid(xs, indexing as 'ij' | 'xy'));
     }),
     clamp: fn('torch.clamp', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'clamp', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     roll: fn('torch.roll', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'roll', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     split: fn('torch.split', (a) => tensorMethod(asTensor(a.pos[0], 'tensor'), 'split', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     repeat_interleave: fn('torch.repeat_interleave', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'repeat_interleave', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     index_select: fn('torch.index_select', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'index_select', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
+    gather: fn('torch.gather', (a) => tensorMethod(asTensor(a.pos[0], 'input'), 'gather', host)!.call({ pos: a.pos.slice(1), kw: a.kw })),
     full_like: fn('torch.full_like', (a) => {
       const b = bind('full_like', ['input', 'fill_value', 'dtype=', 'device=', 'requires_grad='], a);
       const t = asTensor(b.get('input'), 'input');
@@ -1077,6 +1078,10 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
       });
     case 'roll':
       return m(['shifts', 'dims='], (b) => t.roll(intOrTuple(b.get('shifts'), 'shifts'), b.get('dims') === undefined || b.get('dims') === null ? [] : intOrTuple(b.get('dims'), 'dims')));
+    case 'gather':
+      return m(['dim', 'index', 'sparse_grad='], (b) => t.gather(int(b, 'dim'), asTensor(b.get('index'), 'index')));
+    case 'unfold':
+      return m(['dimension', 'size', 'step'], (b) => t.unfold(int(b, 'dimension'), int(b, 'size'), int(b, 'step')));
     case 'index_select':
       return m(['dim', 'index'], (b) => t.indexSelect(int(b, 'dim'), asTensor(b.get('index'), 'index')));
     case 'repeat_interleave':

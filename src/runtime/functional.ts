@@ -16,6 +16,7 @@ import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
+import { unfold as unfoldK } from './kernels/ops/unfold';
 import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, triu, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];
@@ -169,6 +170,31 @@ export function embedding(input: Tensor, weight: Tensor): Tensor {
   if (input.dtype !== 'int64') throw new TorchError('RuntimeError', `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got ${input.dtype === 'bool' ? 'torch.BoolTensor' : 'torch.FloatTensor'} instead (while checking arguments for embedding)`);
   if (weight.ndim !== 2) throw new TorchError('RuntimeError', `'weight' must be 2-D`);
   return weight.indexSelect(0, input.reshape(-1)).reshape([...input.shape, weight.shape[1]]);
+}
+
+/** `torch.gather(input, dim, index)`. */
+export function gather(input: Tensor, dim: number, index: Tensor): Tensor {
+  return input.gather(dim, index);
+}
+
+export interface UnfoldOptions {
+  dilation?: IntOrTuple;
+  padding?: IntOrTuple;
+  stride?: IntOrTuple;
+}
+
+/**
+ * `F.unfold(x, kernel_size, dilation, padding, stride)`: the sliding blocks of an (N, C, H, W)
+ * (or unbatched (C, H, W)) input as columns, (N, C·kh·kw, L); one kernel (`unfold`).
+ */
+export function unfold(x: Tensor, kernelSize: IntOrTuple, o: UnfoldOptions = {}): Tensor {
+  const two = (v: IntOrTuple, name: string) => ntuple(v, 2, name) as [number, number];
+  return runKernel(unfoldK, [x], {
+    kernel: two(kernelSize, 'kernel_size'),
+    dilation: two(o.dilation ?? 1, 'dilation'),
+    padding: two(o.padding ?? 0, 'padding'),
+    stride: two(o.stride ?? 1, 'stride'),
+  })[0];
 }
 
 export function dropout(x: Tensor, p = 0.5, training = false): Tensor {

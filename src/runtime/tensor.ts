@@ -19,6 +19,7 @@ import { contiguousStrides, isContiguous, numel, type Kernel } from './kernels/k
 import { binary, type BinaryOp } from './kernels/ops/binary';
 import { cat as catKernel } from './kernels/ops/cat';
 import { copy } from './kernels/ops/copy';
+import { gather } from './kernels/ops/gather';
 import { indexSelect } from './kernels/ops/index-select';
 import { maskedFill } from './kernels/ops/masked-fill';
 import { matmul as matmulKernel } from './kernels/ops/matmul';
@@ -573,6 +574,29 @@ export class Tensor {
     return runKernel(indexSelect, [this, index], { dim })[0];
   }
 
+  /** `torch.gather(this, dim, index)`: out[i][j] = this[index[i][j]][j] along `dim` (the index's shape). */
+  gather(dim: number, index: Tensor): Tensor {
+    return runKernel(gather, [this, index], { dim })[0];
+  }
+
+  /**
+   * `x.unfold(dim, size, step)`: a view of every slice of `size` elements along `dim`, `step`
+   * apart, as a new last dim (torch's sliding windows; no copy).
+   */
+  unfold(dim: number, size: number, step: number): Tensor {
+    const d = normDim(dim, this.ndim);
+    const n = this.ndim === 0 ? 1 : this.shape[d];
+    if (size > n) throw new TorchError('RuntimeError', `maximum size for tensor at dimension ${d} is ${n} but size is ${size}`);
+    if (size < 0) throw new TorchError('RuntimeError', `size is ${size} but must be >= 0`);
+    if (step <= 0) throw new TorchError('RuntimeError', `step is ${step} but must be > 0`);
+    if (this.ndim === 0) return this.as([size], [1]);
+    const shape = [...this.shape];
+    const strides = [...this.strides];
+    shape[d] = Math.floor((n - size) / step) + 1;
+    strides[d] = this.strides[d] * step;
+    return this.as([...shape, size], [...strides, this.strides[d]]);
+  }
+
   /** `torch.where(cond, this, other)`. */
   where(cond: Tensor, other: Tensor): Tensor {
     return runKernel(where, [cond, this, other], {})[0];
@@ -859,6 +883,22 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
   for (let i = 0; i < n; i++) d[i] = s + i * step;
   const integral = Number.isInteger(s) && Number.isInteger(step);
   return tensor(d, { shape: [n], device: opts.device, dtype: opts.dtype ?? (integral ? 'int64' : 'float32') });
+}
+
+/**
+ * `torch.meshgrid(*xs, indexing)`: each 0-d or 1-d input expanded over the grid of all of them
+ * (views, no copy); 'xy' swaps the first two axes of the grid, as torch does.
+ */
+export function meshgrid(xs: readonly Tensor[], indexing: 'ij' | 'xy' = 'ij'): Tensor[] {
+  for (const x of xs) if (x.ndim > 1) throw new TorchError('RuntimeError', 'torch.meshgrid: Expected 0D or 1D tensor in the tensor list');
+  const order = xs.map((_, i) => i);
+  if (indexing === 'xy' && xs.length >= 2) [order[0], order[1]] = [order[1], order[0]];
+  const sizes = order.map((i) => xs[i].numel());
+  return xs.map((x, i) => {
+    const shape = sizes.map(() => 1);
+    shape[order.indexOf(i)] = x.numel();
+    return x.reshape(shape).expand(sizes);
+  });
 }
 
 /** `torch.triu(x, diagonal)` / `torch.tril`: elements outside the triangle become 0 (False). */

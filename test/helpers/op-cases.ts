@@ -6,7 +6,7 @@
  * Nothing here runs a case.
  */
 
-import { F, Tensor, cat, einops, einsum, linspace, nn, stack, tril, triu, where } from '../../src/runtime/index';
+import { F, Tensor, arange, cat, einops, einsum, linspace, meshgrid, nn, stack, tril, triu, where } from '../../src/runtime/index';
 
 export interface In {
   shape: number[];
@@ -54,6 +54,25 @@ export const CASES: OpCase[] = [
   { id: 'stack-bad', fn: 'stack', inputs: [f(2, 3), f(2, 4)], args: [['$list', '$0', '$1']], kernels: [], ts: ([a, c]) => stack([a, c]) },
   { id: 'roll', fn: 'roll', inputs: [f(3, 4, 5)], kwargs: { shifts: ['$tuple', -1, 2], dims: ['$tuple', 1, 2] }, kernels: ['cat'], ts: ([x]) => x.roll([-1, 2], [1, 2]) },
   { id: 'index-select', fn: 'index_select', inputs: [f(5, 3), { shape: [7], dtype: 'int64', high: 5 }], args: ['$0', 0, '$1'], kernels: ['index_select'], ts: ([x, i]) => x.indexSelect(0, i) },
+  { id: 'gather', fn: 'gather', inputs: [f(3, 5), { shape: [3, 4], dtype: 'int64', high: 3 }], args: ['$0', 0, '$1'], kernels: ['gather'], ts: ([x, i]) => x.gather(0, i) },
+  { id: 'gather-last-smaller', fn: 'gather', inputs: [f(4, 6), { shape: [2, 3], dtype: 'int64', high: 6 }], args: ['$0', -1, '$1'], kernels: ['gather'], ts: ([x, i]) => x.gather(-1, i) },
+  { id: 'gather-strided', fn: 'Tensor.gather', inputs: [f(5, 4, 3), { shape: [2, 4, 5], dtype: 'int64', high: 4 }], permute0: [2, 1, 0], args: [2, '$1'], kernels: ['gather'], ts: ([x, i]) => x.permute(2, 1, 0).gather(2, i) },
+  { id: 'gather-bad-size', fn: 'gather', inputs: [f(3, 4), { shape: [3, 5], dtype: 'int64', high: 3 }], args: ['$0', 0, '$1'], kernels: [], ts: ([x, i]) => x.gather(0, i) },
+  { id: 'gather-bad-rank', fn: 'gather', inputs: [f(3, 4), { shape: [3], dtype: 'int64', high: 3 }], args: ['$0', 0, '$1'], kernels: [], ts: ([x, i]) => x.gather(0, i) },
+  { id: 'unfold-view', fn: 'Tensor.unfold', inputs: [f(2, 7, 3)], args: [1, 3, 2], kernels: [], ts: ([x]) => x.unfold(1, 3, 2) },
+  { id: 'unfold-view-bad', fn: 'Tensor.unfold', inputs: [f(2, 7, 3)], args: [1, 8, 1], kernels: [], ts: ([x]) => x.unfold(1, 8, 1) },
+  { id: 'im2col', fn: 'nn.functional.unfold', inputs: [f(2, 3, 5, 6)], args: ['$0', ['$tuple', 2, 3]], kwargs: { padding: 1, stride: 2 }, kernels: ['unfold'], ts: ([x]) => F.unfold(x, [2, 3], { padding: 1, stride: 2 }) },
+  { id: 'im2col-dilated', fn: 'nn.functional.unfold', inputs: [f(1, 2, 7, 7)], args: ['$0', 3], kwargs: { dilation: 2 }, kernels: ['unfold'], ts: ([x]) => F.unfold(x, 3, { dilation: 2 }) },
+  { id: 'im2col-strided-input', fn: 'nn.functional.unfold', inputs: [f(2, 4, 4, 3)], permute0: [0, 3, 1, 2], args: ['$0', 2], kwargs: { stride: 2 }, kernels: ['unfold'], ts: ([x]) => F.unfold(x.permute(0, 3, 1, 2), 2, { stride: 2 }) },
+  { id: 'im2col-too-big', fn: 'nn.functional.unfold', inputs: [f(1, 1, 4, 4)], args: ['$0', 5], kernels: [], ts: ([x]) => F.unfold(x, 5) },
+  { id: 'exp', fn: 'exp', inputs: [f(3, 4)], args: ['$0'], kernels: ['unary'], ts: ([x]) => x.exp() },
+  { id: 'log', fn: 'log', inputs: [{ shape: [3, 4], fill: 'positive' }], args: ['$0'], kernels: ['unary'], ts: ([x]) => x.log() },
+  { id: 'pow-scalar', fn: 'pow', inputs: [{ shape: [3, 4], fill: 'positive' }], args: ['$0', 1.5], kernels: ['unary'], ts: ([x]) => x.pow(1.5) },
+  { id: 'pow-tensor', fn: 'pow', inputs: [{ shape: [3, 4], fill: 'positive' }, f(4)], args: ['$0', '$1'], kernels: ['binary'], ts: ([x, e]) => x.pow(e) },
+  { id: 'arange', fn: 'arange', inputs: [], args: [2, 11, 3], kernels: [], ts: () => arange(2, 11, 3) },
+  { id: 'arange-float', fn: 'arange', inputs: [], args: [0, 1, 0.25], kernels: [], ts: () => arange(0, 1, 0.25) },
+  { id: 'meshgrid-ij', fn: 'meshgrid', inputs: [f(3), f(4)], args: ['$0', '$1'], kwargs: { indexing: 'ij' }, kernels: [], ts: ([a, c]) => meshgrid([a, c], 'ij') },
+  { id: 'meshgrid-xy', fn: 'meshgrid', inputs: [f(3), f(4), f(2)], args: ['$0', '$1', '$2'], kwargs: { indexing: 'xy' }, kernels: [], ts: ([a, c, d]) => meshgrid([a, c, d], 'xy') },
   { id: 'embedding', fn: 'nn.functional.embedding', inputs: [{ shape: [2, 5], dtype: 'int64', high: 7 }, f(7, 4)], args: ['$0', '$1'], kernels: ['index_select', 'copy'], ts: ([i, w]) => F.embedding(i, w) },
   { id: 'group-norm', fn: 'nn.functional.group_norm', inputs: [f(2, 6, 3, 4), f(6), f(6)], args: ['$0', 3, '$1', '$2'], kernels: ['reduce', 'binary', 'unary'], ts: ([x, w, c]) => F.groupNorm(x, 3, w, c) },
   { id: 'cumsum', fn: 'cumsum', inputs: [f(2, 5, 3)], args: ['$0', 1], kernels: ['copy', 'matmul', 'masked_fill'], ts: ([x]) => F.cumsum(x, 1) },

@@ -44,6 +44,7 @@ const CASES: Case[] = [
   { id: 'rope', file: 'complex_rope_attention.py', className: 'RopeAttention', init: {}, inputs: [[2, 12, 32]], seed: 8 },
   { id: 'config', file: 'config_encoder.py', className: 'ConfigEncoder', init: { depth: 2 }, inputs: [[2, 12, 32]], seed: 7 },
   { id: 'upsample', file: 'upsample_attention.py', className: 'TopKAttention', init: {}, inputs: [[2, 8, 5, 6]], seed: 9 },
+  { id: 'local', file: 'local_window_attention.py', className: 'LocalWindowAttention', init: {}, inputs: [[2, 16, 6, 5]], seed: 10 },
   { id: 'mixed', file: 'mixed_idioms.py', className: 'Mixer', init: { dim: 24, heads: 3 }, inputs: [[2, 8, 24], { shape: [2, 8], dtype: 'bool', fill: 'padding' }], seed: 6 },
 ];
 

@@ -451,6 +451,19 @@ export class Flatten extends Module {
   }
 }
 
+/** `nn.Unfold(kernel_size, dilation, padding, stride)`: `F.unfold` as a layer. */
+export class Unfold extends Module {
+  constructor(
+    readonly kernel_size: F.IntOrTuple,
+    readonly options: F.UnfoldOptions = {},
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return F.unfold(x, this.kernel_size, this.options);
+  }
+}
+
 // ---- containers ----------------------------------------------------------------------------
 
 /** Children are registered under '0', '1', … as in torch; `get(i)` is `seq[i]`. */
