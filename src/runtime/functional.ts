@@ -12,11 +12,12 @@ import { fmtShape, TorchError } from './errors';
 import { adaptivePool as adaptivePoolK } from './kernels/ops/adaptive-pool';
 import { batchNorm as batchNormK } from './kernels/ops/batch-norm';
 import { conv as convK } from './kernels/ops/conv';
+import { cumsum as cumsumK } from './kernels/ops/cumsum';
 import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
-import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, triu, zeros } from './tensor';
+import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];
 
@@ -149,19 +150,11 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bia
 }
 
 /**
- * `torch.cumsum(x, dim)` as a product with an upper-triangular matrix of ones, on the matmul
- * kernel (exact for integers; float sums within the matmul kernel's tolerance).
+ * `torch.cumsum(x, dim)`: the `cumsum` kernel (float32 for float inputs; int64, exact, for int64
+ * and bool inputs).
  */
 export function cumsum(x: Tensor, dim: number): Tensor {
-  const d = dim < 0 ? dim + x.ndim : dim;
-  if (d < 0 || d >= Math.max(x.ndim, 1)) throw new TorchError('IndexError', `Dimension out of range (expected to be in range of [${-Math.max(x.ndim, 1)}, ${Math.max(x.ndim, 1) - 1}], but got ${dim})`);
-  if (x.ndim === 0) return x.clone();
-  const n = x.shape[d];
-  const upper = triu(ones([n, n], { device: x.device }));
-  const moved = x.ndim === 1 ? x : x.transpose(d, -1);
-  const out = moved.to('float32').matmul(upper);
-  const back = x.ndim === 1 ? out : out.transpose(d, -1).contiguous();
-  return x.dtype === 'float32' ? back : back.to('int64');
+  return runKernel(cumsumK, [x], { dim })[0];
 }
 
 /** `F.embedding(input, weight)`: the rows of `weight` at the int64 indices, shaped `[...input.shape, dim]`. */

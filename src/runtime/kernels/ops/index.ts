@@ -10,6 +10,7 @@ export { binary } from './binary';
 export { cat } from './cat';
 export { conv } from './conv';
 export { copy } from './copy';
+export { cumsum } from './cumsum';
 export { indexSelect } from './index-select';
 export { layerNorm } from './layer-norm';
 export { maskedFill } from './masked-fill';
