@@ -17,6 +17,7 @@ import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
+import { topk as topkK } from './kernels/ops/topk';
 import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];
@@ -281,31 +282,12 @@ export function padMode(x: Tensor, pads: readonly number[], mode: 'reflect' | 'r
 // ---- selection ---------------------------------------------------------------------------
 
 /**
- * `torch.topk(x, k, dim, largest)`: k rounds of `max(dim)` (the reduce kernel with indices),
- * each masking out the position it took, so it runs on every backend; values come sorted.
+ * `torch.topk(x, k, dim, largest)` (sorted): the `topk` kernel, values and int64 indices; equal
+ * values come in ascending index order (torch leaves their order to its sort).
  */
 export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
-  const d = dim < 0 ? dim + x.ndim : dim;
-  if (d < 0 || d >= Math.max(x.ndim, 1)) throw new TorchError('IndexError', `Dimension out of range (expected to be in range of [${-x.ndim}, ${x.ndim - 1}], but got ${dim})`);
-  const n = x.ndim === 0 ? 1 : x.shape[d];
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new TorchError('RuntimeError', 'selected index k out of range');
-  const place = x.shape.map((_, i) => (i === d ? n : 1));
-  const positions = arange(0, n, 1, { dtype: 'int64', device: x.device }).reshape(place);
-  const values: Tensor[] = [];
-  const indices: Tensor[] = [];
-  let cur = x;
-  for (let i = 0; i < k; i++) {
-    const r = largest ? cur.max(d, true) : cur.min(d, true);
-    values.push(r.values);
-    indices.push(r.indices);
-    if (i + 1 < k) cur = cur.maskedFill(positions.eq(r.indices), largest ? -Infinity : Infinity);
-  }
-  if (k === 0) {
-    const shape = [...x.shape];
-    shape[d] = 0;
-    return { values: zeros(shape, { device: x.device }), indices: zeros(shape, { dtype: 'int64', device: x.device }) };
-  }
-  return { values: cat(values, d), indices: cat(indices, d) };
+  const [values, indices] = runKernel(topkK, [x], { k, dim, largest });
+  return { values, indices };
 }
 
 /**

@@ -11,6 +11,7 @@ import { F, Tensor, cat, einops, einsum, linspace, nn, stack, tril, triu, where 
 export interface In {
   shape: number[];
   dtype?: 'float' | 'bool' | 'int64';
+  /** Python's fill (scripts/torch/goldens.py): 'randn' (default), 'positive', 'perm' (distinct values 0..n-1), the mask patterns. */
   fill?: string;
   high?: number;
 }
@@ -77,8 +78,15 @@ export const CASES: OpCase[] = [
   { id: 'interpolate-linear-1d', fn: 'nn.functional.interpolate', inputs: [f(2, 3, 5)], args: ['$0'], kwargs: { size: 8, mode: 'linear' }, kernels: ['matmul', 'copy'], ts: ([x]) => F.interpolate(x, { size: 8, mode: 'linear' }) },
   { id: 'interpolate-area', fn: 'nn.functional.interpolate', inputs: [f(1, 2, 6, 4)], args: ['$0'], kwargs: { size: ['$tuple', 3, 2], mode: 'area' }, kernels: ['adaptive_pool'], ts: ([x]) => F.interpolate(x, { size: [3, 2], mode: 'area' }) },
   { id: 'interpolate-bilinear-3d-fails', fn: 'nn.functional.interpolate', inputs: [f(2, 3, 5)], args: ['$0'], kwargs: { size: 8, mode: 'bilinear' }, kernels: [], ts: ([x]) => F.interpolate(x, { size: 8, mode: 'bilinear' }) },
-  { id: 'topk', fn: 'topk', inputs: [f(3, 7)], args: ['$0', 3], kernels: ['reduce', 'binary', 'masked_fill', 'cat'], ts: ([x]) => { const r = F.topk(x, 3); return [r.values, r.indices]; } },
-  { id: 'topk-smallest-dim0', fn: 'topk', inputs: [f(5, 4)], args: ['$0', 2], kwargs: { dim: 0, largest: false }, kernels: ['reduce', 'binary', 'masked_fill', 'cat'], ts: ([x]) => { const r = F.topk(x, 2, 0, false); return [r.values, r.indices]; } },
+  { id: 'topk', fn: 'topk', inputs: [f(3, 7)], args: ['$0', 3], kernels: ['topk'], ts: ([x]) => { const r = F.topk(x, 3); return [r.values, r.indices]; } },
+  { id: 'topk-smallest-dim0', fn: 'topk', inputs: [f(5, 4)], args: ['$0', 2], kwargs: { dim: 0, largest: false }, kernels: ['topk'], ts: ([x]) => { const r = F.topk(x, 2, 0, false); return [r.values, r.indices]; } },
+  { id: 'topk-smallest', fn: 'topk', inputs: [f(3, 7)], args: ['$0', 4], kwargs: { largest: false }, kernels: ['topk'], ts: ([x]) => { const r = F.topk(x, 4, -1, false); return [r.values, r.indices]; } },
+  { id: 'topk-dim0-all', fn: 'topk', inputs: [f(5, 4)], args: ['$0', 5], kwargs: { dim: 0 }, kernels: ['topk'], ts: ([x]) => { const r = F.topk(x, 5, 0); return [r.values, r.indices]; } },
+  // Tie-free (a permutation): torch orders equal values as its unstable sort leaves them.
+  { id: 'topk-int64', fn: 'topk', inputs: [{ shape: [3, 8], dtype: 'int64', fill: 'perm' }], args: ['$0', 3], kernels: ['topk'], ts: ([x]) => { const r = F.topk(x, 3); return [r.values, r.indices]; } },
+  { id: 'topk-transposed', fn: 'topk', inputs: [f(6, 3)], args: [{ $t: 0 }, 2], kernels: ['topk'], ts: ([x]) => { const r = F.topk(x.t(), 2); return [r.values, r.indices]; } },
+  { id: 'topk-k-too-large', fn: 'topk', inputs: [f(3, 4)], args: ['$0', 5], kernels: [], ts: ([x]) => F.topk(x, 5).values },
+  { id: 'topk-negative-k', fn: 'topk', inputs: [f(3, 4)], args: ['$0', -1], kernels: [], ts: ([x]) => F.topk(x, -1).values },
   { id: 'cross-entropy', fn: 'nn.functional.cross_entropy', inputs: [f(4, 5), { shape: [4], dtype: 'int64', high: 5 }], args: ['$0', '$1'], kernels: ['softmax', 'binary', 'masked_fill', 'reduce', 'unary', 'copy'], ts: ([x, t]) => F.crossEntropy(x, t) },
   { id: 'cross-entropy-spatial-sum', fn: 'nn.functional.cross_entropy', inputs: [f(2, 5, 3), { shape: [2, 3], dtype: 'int64', high: 5 }], args: ['$0', '$1'], kwargs: { reduction: 'sum' }, kernels: ['softmax', 'binary', 'masked_fill', 'reduce', 'unary', 'copy'], ts: ([x, t]) => F.crossEntropy(x, t, -100, 'sum') },
   { id: 'triu', fn: 'triu', inputs: [f(4, 5)], args: ['$0', 1], kernels: ['masked_fill'], ts: ([x]) => triu(x, 1) },

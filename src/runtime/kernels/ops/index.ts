@@ -19,5 +19,6 @@ export { pool } from './pool';
 export { reduce } from './reduce';
 export { sdpa } from './sdpa';
 export { softmax } from './softmax';
+export { topk } from './topk';
 export { unary } from './unary';
 export { where } from './where';
