@@ -13,6 +13,7 @@ import { adaptivePool as adaptivePoolK } from './kernels/ops/adaptive-pool';
 import { batchNorm as batchNormK } from './kernels/ops/batch-norm';
 import { conv as convK } from './kernels/ops/conv';
 import { cumsum as cumsumK } from './kernels/ops/cumsum';
+import { interpolate as interpolateK } from './kernels/ops/interpolate';
 import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
@@ -321,44 +322,13 @@ export interface InterpolateOptions {
   readonly alignCorners?: boolean | null;
 }
 
-/** The (out × in) weights of one spatial axis: row o holds the weights torch gives each input position. */
-function resampleMatrix(mode: InterpolateMode, inSize: number, outSize: number, scaleFactor: number | null, alignCorners: boolean): Float32Array {
-  const m = new Float32Array(outSize * inSize);
-  // torch's area_pixel_compute_scale: a given scale factor is used as 1/scale_factor.
-  const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : scaleFactor !== null ? 1 / scaleFactor : inSize / outSize;
-  const add = (o: number, i: number, w: number) => {
-    m[o * inSize + Math.min(Math.max(i, 0), inSize - 1)] += w;
-  };
-  for (let o = 0; o < outSize; o++) {
-    if (mode === 'nearest' || mode === 'nearest-exact') {
-      const src = Math.floor((mode === 'nearest' ? o : o + 0.5) * Math.fround(scale));
-      add(o, Math.min(src, inSize - 1), 1);
-      continue;
-    }
-    const src = alignCorners ? scale * o : scale * (o + 0.5) - 0.5;
-    if (mode === 'bicubic') {
-      const i = Math.floor(src);
-      const t = src - i;
-      const A = -0.75;
-      const c1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
-      const c2 = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
-      [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)].forEach((w, j) => add(o, i - 1 + j, w));
-      continue;
-    }
-    const s = Math.max(src, 0);
-    const i0 = Math.floor(s);
-    const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-    const l1 = s - i0;
-    add(o, i0, 1 - l1);
-    add(o, i1, l1);
-  }
-  return m;
-}
-
 /**
- * `F.interpolate`: nearest, nearest-exact, (bi/tri)linear and bicubic as one matrix product per
- * spatial axis (each output position's weights are torch's: its source-index rule, clamped
- * borders, bicubic's A = -0.75); `area` is adaptive average pooling.
+ * `F.interpolate`: torch's argument handling (exactly one of size and scale_factor, per-axis
+ * lists, align_corners only for the interpolating modes, the output size `floor(in ·
+ * scale_factor)` with the scale factor itself used for the source index, as
+ * `recompute_scale_factor=None`), then the `interpolate` kernel for nearest, nearest-exact,
+ * (bi/tri)linear and bicubic, which computes each output element from its source positions and
+ * weights; `area` is adaptive average pooling.
  */
 export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   const mode = o.mode ?? 'nearest';
@@ -379,15 +349,7 @@ export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   const factors = hasScale ? list(o.scaleFactor!, 'scale_factor') : null;
   const sizes = hasSize ? list(o.size!, 'size') : x.shape.slice(2).map((n, i) => Math.floor(n * factors![i]));
   if (mode === 'area') return adaptiveNd('avg', sp, x, sizes);
-  let out = x;
-  for (let i = 0; i < sp; i++) {
-    const d = 2 + i;
-    const inSize = x.shape[d];
-    if (sizes[i] === inSize && (factors === null || factors[i] === 1)) continue;
-    const w = tensor(resampleMatrix(mode, inSize, sizes[i], factors ? factors[i] : null, aligned === true), { shape: [sizes[i], inSize], device: x.device });
-    out = out.transpose(d, -1).matmul(w.t()).transpose(d, -1);
-  }
-  return out.contiguous();
+  return runKernel(interpolateK, [x], { mode, size: sizes, scales: factors, alignCorners: aligned === true })[0];
 }
 
 // ---- attention ---------------------------------------------------------------------------

@@ -1,0 +1,226 @@
+/**
+ * `F.interpolate` for the resampling modes: nearest, nearest-exact, linear / bilinear /
+ * trilinear and bicubic over the 1, 2 or 3 spatial dims of an (N, C, …) input ('area' is
+ * adaptive average pooling, in `functional.ts`). Each output element gathers its source
+ * positions and weights per spatial axis and sums the product of the axes' taps: 1 tap per axis
+ * for the nearest modes, 2 for linear, 4 for bicubic.
+ *
+ * The source index follows torch's CPU kernels (`area_pixel_compute_scale` and friends): the
+ * scale of an axis is `1 / scale_factor` when a scale factor was given (torch's
+ * `recompute_scale_factor=None`/`False`), else in / out, or (in − 1) / (out − 1) with
+ * `align_corners`, all in f32 as torch computes them. Nearest takes `floor(o · scale)`,
+ * nearest-exact `floor((o + 0.5) · scale)`, both clamped to the last index. Linear takes
+ * `scale · (o + 0.5) − 0.5` clamped at 0 (`scale · o` with `align_corners`) and its two
+ * neighbours, and copies an axis whose output size equals its input size, as torch does even
+ * when a scale factor says otherwise. Bicubic uses Keys' cubic convolution with A = −0.75 on the
+ * four neighbours, indices clamped to the borders, without that copy (torch has none for it).
+ */
+
+import type { OutputSpec } from '../../backend';
+import { TorchError } from '../../errors';
+import { contiguousStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type Kernel } from '../kernel';
+import { f32, perOutputProgram, stridedIndexFn, u32 } from '../wgsl';
+
+export type ResampleMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'trilinear' | 'bicubic';
+
+export interface InterpolateAttrs {
+  readonly mode: ResampleMode;
+  /** Output sizes of the spatial dims. */
+  readonly size: readonly number[];
+  /** The scale factor given per spatial dim, or null where the size was given. */
+  readonly scales: readonly (number | null)[] | null;
+  readonly alignCorners: boolean;
+}
+
+const MODE_SPATIAL: Partial<Record<ResampleMode, number>> = { linear: 1, bilinear: 2, bicubic: 2, trilinear: 3 };
+const A = -0.75;
+
+function taps(mode: ResampleMode): number {
+  return mode === 'nearest' || mode === 'nearest-exact' ? 1 : mode === 'bicubic' ? 4 : 2;
+}
+
+/** torch's scale of one axis, rounded to f32 as torch's `area_pixel_compute_scale<float>` returns it. */
+function axisScale(mode: ResampleMode, inSize: number, outSize: number, scale: number | null, alignCorners: boolean): number {
+  if (alignCorners && mode !== 'nearest' && mode !== 'nearest-exact') return outSize > 1 ? Math.fround((inSize - 1) / (outSize - 1)) : 0;
+  return scale !== null && scale > 0 ? Math.fround(1 / scale) : Math.fround(inSize / outSize);
+}
+
+/** Cubic convolution weights of the four neighbours at fraction `t` (Keys, A = −0.75). */
+function cubicWeights(t: number): number[] {
+  const near = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
+  const far = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
+  return [far(t + 1), near(t), near(1 - t), far(2 - t)];
+}
+
+/** Source indices and weights of every output position of one axis (`taps` each, row-major). */
+function axisTaps(a: InterpolateAttrs, axis: number, inSize: number): { idx: Int32Array; w: Float64Array } {
+  const outSize = a.size[axis];
+  const T = taps(a.mode);
+  const idx = new Int32Array(outSize * T);
+  const w = new Float64Array(outSize * T);
+  const scale = axisScale(a.mode, inSize, outSize, a.scales?.[axis] ?? null, a.alignCorners);
+  const fr = Math.fround;
+  for (let o = 0; o < outSize; o++) {
+    const at = o * T;
+    if (T === 1) {
+      const src = a.mode === 'nearest' ? fr(o * scale) : fr((o + 0.5) * scale);
+      idx[at] = Math.min(Math.floor(src), inSize - 1);
+      w[at] = 1;
+      continue;
+    }
+    const real = a.alignCorners ? fr(scale * o) : fr(fr(scale * fr(o + 0.5)) - 0.5);
+    if (T === 2) {
+      if (outSize === inSize) {
+        idx[at] = idx[at + 1] = o;
+        w[at] = 1;
+        continue;
+      }
+      const src = Math.max(real, 0);
+      const i0 = Math.min(Math.floor(src), inSize - 1);
+      const l1 = Math.min(Math.max(fr(src - i0), 0), 1);
+      idx[at] = i0;
+      idx[at + 1] = i0 < inSize - 1 ? i0 + 1 : i0;
+      w[at] = fr(1 - l1);
+      w[at + 1] = l1;
+      continue;
+    }
+    const i0 = Math.min(Math.floor(real), inSize - 1);
+    const t = Math.min(Math.max(fr(real - i0), 0), 1);
+    cubicWeights(t).forEach((c, j) => {
+      idx[at + j] = Math.min(Math.max(i0 - 1 + j, 0), inSize - 1);
+      w[at + j] = fr(c);
+    });
+  }
+  return { idx, w };
+}
+
+export const interpolate: Kernel<InterpolateAttrs> = {
+  name: 'interpolate',
+  // A multiply–add per tap of every output element; the nearest modes only gather.
+  flops: (_i, a, [out]) => (taps(a.mode) === 1 ? 0 : 2 * taps(a.mode) ** a.size.length * numel(out.shape)),
+  outputs([x], a): OutputSpec[] {
+    const sp = x.shape.length - 2;
+    if (sp < 1 || sp > 3 || a.size.length !== sp) {
+      throw new TorchError('ValueError', `interpolate: ${a.size.length} output sizes for an input of ${x.shape.length} dims (expected (N, C, d1, ...) with 1 to 3 spatial dims)`);
+    }
+    const need = MODE_SPATIAL[a.mode];
+    if (need !== undefined && need !== sp) throw new TorchError('NotImplementedError', `Got ${x.shape.length}D input, but ${a.mode} mode needs ${need + 2}D input`);
+    if (x.dtype !== 'float32') throw new TorchError('RuntimeError', `"compute_indices_weights_${taps(a.mode) === 1 ? 'nearest' : a.mode === 'bicubic' ? 'cubic' : 'linear'}" not implemented for '${x.dtype === 'bool' ? 'Bool' : 'Long'}'`);
+    if (a.size.some((s) => !Number.isInteger(s) || s <= 0) || x.shape.slice(2).some((s) => s <= 0)) {
+      throw new TorchError('RuntimeError', `Input and output sizes should be greater than 0, but got input (${x.shape.slice(2).join(', ')}) and output (${a.size.join(', ')})`);
+    }
+    return [{ shape: [x.shape[0], x.shape[1], ...a.size], dtype: 'float32' }];
+  },
+  cpu([x], a, [out]) {
+    const sp = a.size.length;
+    const T = taps(a.mode);
+    // Pad to three spatial axes: a missing axis is one output of one tap at index 0.
+    const axes = [0, 1, 2].map((i) => {
+      const k = i - (3 - sp);
+      if (k < 0) return { n: 1, T: 1, idx: new Int32Array(1), w: new Float64Array([1]), stride: 0 };
+      return { n: a.size[k], T, ...axisTaps(a, k, x.shape[2 + k]), stride: x.strides[2 + k] };
+    });
+    const planes = stridedOffsets(x.shape.slice(0, 2), x.strides.slice(0, 2), x.offset);
+    const [p, q, r] = axes;
+    const d = x.data;
+    let o = 0;
+    for (let c = 0; c < planes.length; c++) {
+      const base = planes[c];
+      for (let i = 0; i < p.n; i++) for (let j = 0; j < q.n; j++) for (let k = 0; k < r.n; k++) {
+        let acc = 0;
+        for (let ti = 0; ti < p.T; ti++) {
+          const wi = p.w[i * p.T + ti];
+          const bi = base + p.idx[i * p.T + ti] * p.stride;
+          for (let tj = 0; tj < q.T; tj++) {
+            const wj = wi * q.w[j * q.T + tj];
+            const bj = bi + q.idx[j * q.T + tj] * q.stride;
+            for (let tk = 0; tk < r.T; tk++) acc += wj * r.w[k * r.T + tk] * d[bj + r.idx[k * r.T + tk] * r.stride];
+          }
+        }
+        out[o++] = acc;
+      }
+    }
+  },
+  wgsl([x], a, [out]) {
+    const sp = a.size.length;
+    const T = taps(a.mode);
+    const ost = contiguousStrides(out.shape);
+    // Per axis: its output coordinate `o<k>`, then `i<k>[t]` and `w<k>[t]` for its taps.
+    const lines: string[] = [];
+    for (let k = 0; k < sp; k++) lines.push(`  let o${k} = (o / ${u32(ost[2 + k])}) % ${u32(a.size[k])};`);
+    lines.push(`  let b = plane_at(o / ${u32(ost[1])});`);
+    for (let k = 0; k < sp; k++) {
+      const inSize = x.shape[2 + k];
+      const last = inSize - 1;
+      const scale = f32(axisScale(a.mode, inSize, a.size[k], a.scales?.[k] ?? null, a.alignCorners));
+      lines.push(`  var i${k}: array<u32, ${T}>;`, `  var w${k}: array<f32, ${T}>;`);
+      if (T === 1) {
+        const src = a.mode === 'nearest' ? `f32(o${k}) * ${scale}` : `(f32(o${k}) + 0.5) * ${scale}`;
+        lines.push(`  i${k}[0] = min(u32(floor(${src})), ${u32(last)});`, `  w${k}[0] = 1.0;`);
+        continue;
+      }
+      const real = a.alignCorners ? `${scale} * f32(o${k})` : `${scale} * (f32(o${k}) + 0.5) - 0.5`;
+      if (T === 2 && a.size[k] === inSize) {
+        lines.push(`  i${k}[0] = o${k};`, `  i${k}[1] = o${k};`, `  w${k}[0] = 1.0;`, `  w${k}[1] = 0.0;`);
+      } else if (T === 2) {
+        lines.push(
+          `  {`,
+          `    let src = max(${real}, 0.0);`,
+          `    let j = min(u32(floor(src)), ${u32(last)});`,
+          `    let l1 = clamp(src - f32(j), 0.0, 1.0);`,
+          `    i${k}[0] = j;`,
+          `    i${k}[1] = select(j, j + 1u, j < ${u32(last)});`,
+          `    w${k}[0] = 1.0 - l1;`,
+          `    w${k}[1] = l1;`,
+          `  }`,
+        );
+      } else {
+        lines.push(
+          `  {`,
+          `    let real = ${real};`,
+          `    let j = min(i32(floor(real)), ${last}i);`,
+          `    let t = clamp(real - f32(j), 0.0, 1.0);`,
+          `    w${k} = cubic_weights(t);`,
+          `    for (var m = 0; m < 4; m++) { i${k}[m] = u32(clamp(j - 1 + m, 0i, ${last}i)); }`,
+          `  }`,
+        );
+      }
+    }
+    // The sum over every combination of taps, axis 0 outermost.
+    const open: string[] = [];
+    const close: string[] = [];
+    const terms: string[] = [];
+    const offs: string[] = [];
+    for (let k = 0; k < sp; k++) {
+      const pad = '  '.repeat(k + 1);
+      open.push(`${pad}for (var t${k} = 0u; t${k} < ${u32(T)}; t${k}++) {`);
+      close.unshift(`${pad}}`);
+      terms.push(`w${k}[t${k}]`);
+      offs.push(`i${k}[t${k}] * ${u32(x.strides[2 + k])}`);
+    }
+    const pad = '  '.repeat(sp + 1);
+    const body = [
+      ...lines,
+      '  var acc = 0.0;',
+      ...open,
+      `${pad}acc += ${terms.join(' * ')} * in0[b + ${offs.join(' + ')}];`,
+      ...close,
+      '  out0[o] = acc;',
+    ].join('\n');
+    const pre =
+      stridedIndexFn('plane_at', x.shape.slice(0, 2), x.strides.slice(0, 2), x.offset) +
+      `fn cubic_weights(t: f32) -> array<f32, 4> {
+  let near0 = ((${f32(A + 2)} * t - ${f32(A + 3)}) * t) * t + 1.0;
+  let s = 1.0 - t;
+  let near1 = ((${f32(A + 2)} * s - ${f32(A + 3)}) * s) * s + 1.0;
+  let u = t + 1.0;
+  let far0 = ((${f32(A)} * u - ${f32(5 * A)}) * u + ${f32(8 * A)}) * u - ${f32(4 * A)};
+  let v = 2.0 - t;
+  let far1 = ((${f32(A)} * v - ${f32(5 * A)}) * v + ${f32(8 * A)}) * v - ${f32(4 * A)};
+  return array<f32, 4>(far0, near0, near1, far1);
+}
+`;
+    return perOutputProgram(numel(out.shape), 1, 1, body, pre);
+  },
+  tolerance: DEFAULT_TOLERANCE,
+};
