@@ -14,11 +14,15 @@
  * neighbours, and copies an axis whose output size equals its input size, as torch does even
  * when a scale factor says otherwise. Bicubic uses Keys' cubic convolution with A = −0.75 on the
  * four neighbours, indices clamped to the borders, without that copy (torch has none for it).
+ *
+ * Fast path: the same taps applied one spatial axis at a time in TypeScript loops over
+ * contiguous rows (the weights are a product over axes), so a 2× bilinear upsampling reads each
+ * input row twice instead of each output gathering four scattered sources.
  */
 
 import type { OutputSpec } from '../../backend';
 import { TorchError } from '../../errors';
-import { contiguousStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type Kernel } from '../kernel';
+import { contiguousData, contiguousStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
 import { f32, perOutputProgram, stridedIndexFn, u32 } from '../wgsl';
 
 export type ResampleMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'trilinear' | 'bicubic';
@@ -113,34 +117,43 @@ export const interpolate: Kernel<InterpolateAttrs> = {
   },
   cpu([x], a, [out]) {
     const sp = a.size.length;
-    const T = taps(a.mode);
-    // Pad to three spatial axes: a missing axis is one output of one tap at index 0.
-    const axes = [0, 1, 2].map((i) => {
-      const k = i - (3 - sp);
-      if (k < 0) return { n: 1, T: 1, idx: new Int32Array(1), w: new Float64Array([1]), stride: 0 };
-      return { n: a.size[k], T, ...axisTaps(a, k, x.shape[2 + k]), stride: x.strides[2 + k] };
-    });
+    // Pad to three spatial axes (a missing one is one output of one tap at offset 0), with each
+    // tap's source as a storage offset.
+    const n = [1, 1, 1];
+    const t = [1, 1, 1];
+    const offs: Int32Array[] = [new Int32Array(1), new Int32Array(1), new Int32Array(1)];
+    const ws: Float64Array[] = [Float64Array.of(1), Float64Array.of(1), Float64Array.of(1)];
+    for (let k = 0; k < sp; k++) {
+      const i = 3 - sp + k;
+      const { idx, w } = axisTaps(a, k, x.shape[2 + k]);
+      n[i] = a.size[k];
+      t[i] = taps(a.mode);
+      offs[i] = idx.map((j) => j * x.strides[2 + k]);
+      ws[i] = w;
+    }
+    const [n0, n1, n2] = n;
+    const [t0, t1, t2] = t;
+    const [f0, f1, f2] = offs;
+    const [w0, w1, w2] = ws;
     const planes = stridedOffsets(x.shape.slice(0, 2), x.strides.slice(0, 2), x.offset);
-    const [p, q, r] = axes;
     const d = x.data;
     let o = 0;
     for (let c = 0; c < planes.length; c++) {
       const base = planes[c];
-      for (let i = 0; i < p.n; i++) for (let j = 0; j < q.n; j++) for (let k = 0; k < r.n; k++) {
+      for (let i = 0; i < n0; i++) for (let j = 0; j < n1; j++) for (let k = 0; k < n2; k++) {
         let acc = 0;
-        for (let ti = 0; ti < p.T; ti++) {
-          const wi = p.w[i * p.T + ti];
-          const bi = base + p.idx[i * p.T + ti] * p.stride;
-          for (let tj = 0; tj < q.T; tj++) {
-            const wj = wi * q.w[j * q.T + tj];
-            const bj = bi + q.idx[j * q.T + tj] * q.stride;
-            for (let tk = 0; tk < r.T; tk++) acc += wj * r.w[k * r.T + tk] * d[bj + r.idx[k * r.T + tk] * r.stride];
+        for (let p = i * t0; p < (i + 1) * t0; p++) {
+          for (let q = j * t1; q < (j + 1) * t1; q++) {
+            const wpq = w0[p] * w1[q];
+            const bpq = base + f0[p] + f1[q];
+            for (let r = k * t2; r < (k + 1) * t2; r++) acc += wpq * w2[r] * d[bpq + f2[r]];
           }
         }
         out[o++] = acc;
       }
     }
   },
+  fast: interpolateFast,
   wgsl([x], a, [out]) {
     const sp = a.size.length;
     const T = taps(a.mode);
@@ -224,3 +237,75 @@ export const interpolate: Kernel<InterpolateAttrs> = {
   },
   tolerance: DEFAULT_TOLERANCE,
 };
+
+/**
+ * The fast path: the same taps applied one spatial axis at a time (separable, as the weights
+ * are a product over axes), each pass a tight loop over contiguous rows or slabs, the axis that
+ * shrinks the data most first; an axis whose taps copy it is skipped. Intermediates are f32,
+ * within the kernel's CPU tolerance of the reference's double sums.
+ */
+function interpolateFast(inputs: readonly CpuView[], a: InterpolateAttrs, outs: Float32Array[]): void {
+  const [x] = inputs;
+  const T = taps(a.mode);
+  const shape = [...x.shape];
+  const passes = a.size
+    .map((nOut, k) => ({ k, nOut, ...axisTaps(a, k, x.shape[2 + k]) }))
+    .filter((p) => !copiesAxis(p.idx, p.w, T, p.nOut, x.shape[2 + p.k]))
+    .sort((p, q) => p.nOut / x.shape[2 + p.k] - q.nOut / x.shape[2 + q.k]);
+  let cur = contiguousData(x);
+  if (passes.length === 0) {
+    outs[0].set(cur);
+    return;
+  }
+  passes.forEach((p, i) => {
+    const d = 2 + p.k;
+    const outer = numel(shape.slice(0, d));
+    const inner = numel(shape.slice(d + 1));
+    const dst = i === passes.length - 1 ? outs[0] : new Float32Array(outer * p.nOut * inner);
+    resampleAxis(cur, dst, outer, shape[d], p.nOut, inner, p.idx, p.w, T);
+    shape[d] = p.nOut;
+    cur = dst;
+  });
+}
+
+/** Whether an axis's taps give every output its own input unchanged (same size, weight 1, the rest 0). */
+function copiesAxis(idx: Int32Array, w: Float64Array, T: number, nOut: number, nIn: number): boolean {
+  if (nOut !== nIn) return false;
+  for (let o = 0; o < nOut; o++) {
+    for (let t = 0; t < T; t++) {
+      const wt = w[o * T + t];
+      if (t === 0 ? wt !== 1 || idx[o * T] !== o : wt !== 0) return false;
+    }
+  }
+  return true;
+}
+
+/** One axis of `src` (outer × nIn × inner, contiguous) resampled into `dst` (outer × nOut × inner). */
+function resampleAxis(src: Float32Array, dst: Float32Array, outer: number, nIn: number, nOut: number, inner: number, idx: Int32Array, w: Float64Array, T: number): void {
+  if (inner === 1) {
+    for (let b = 0; b < outer; b++) {
+      const ib = b * nIn;
+      const ob = b * nOut;
+      for (let o = 0; o < nOut; o++) {
+        let acc = 0;
+        for (let t = o * T; t < (o + 1) * T; t++) acc += w[t] * src[ib + idx[t]];
+        dst[ob + o] = acc;
+      }
+    }
+    return;
+  }
+  for (let b = 0; b < outer; b++) {
+    const ib = b * nIn * inner;
+    for (let o = 0; o < nOut; o++) {
+      const ob = (b * nOut + o) * inner;
+      const s0 = ib + idx[o * T] * inner;
+      const w0 = w[o * T];
+      for (let e = 0; e < inner; e++) dst[ob + e] = w0 * src[s0 + e];
+      for (let t = o * T + 1; t < (o + 1) * T; t++) {
+        const st = ib + idx[t] * inner;
+        const wt = w[t];
+        for (let e = 0; e < inner; e++) dst[ob + e] += wt * src[st + e];
+      }
+    }
+  }
+}
