@@ -17,7 +17,8 @@
  *
  * Fast path: the same taps applied one spatial axis at a time in TypeScript loops over
  * contiguous rows (the weights are a product over axes), so a 2× bilinear upsampling reads each
- * input row twice instead of each output gathering four scattered sources.
+ * input row twice instead of each output gathering four scattered sources; the nearest modes
+ * are one gather through per-axis offsets.
  */
 
 import type { OutputSpec } from '../../backend';
@@ -247,6 +248,10 @@ export const interpolate: Kernel<InterpolateAttrs> = {
 function interpolateFast(inputs: readonly CpuView[], a: InterpolateAttrs, outs: Float32Array[]): void {
   const [x] = inputs;
   const T = taps(a.mode);
+  if (T === 1) {
+    nearestGather(x, a, outs[0]);
+    return;
+  }
   const shape = [...x.shape];
   const passes = a.size
     .map((nOut, k) => ({ k, nOut, ...axisTaps(a, k, x.shape[2 + k]) }))
@@ -268,6 +273,30 @@ function interpolateFast(inputs: readonly CpuView[], a: InterpolateAttrs, outs: 
   });
 }
 
+/** The nearest modes as one gather: each output reads its one source through per-axis offsets. */
+function nearestGather(x: CpuView, a: InterpolateAttrs, out: Float32Array): void {
+  const sp = a.size.length;
+  const n = [1, 1, 1];
+  const offs: Int32Array[] = [new Int32Array(1), new Int32Array(1), new Int32Array(1)];
+  for (let k = 0; k < sp; k++) {
+    n[3 - sp + k] = a.size[k];
+    offs[3 - sp + k] = axisTaps(a, k, x.shape[2 + k]).idx.map((j) => j * x.strides[2 + k]);
+  }
+  const [n0, n1, n2] = n;
+  const [f0, f1, f2] = offs;
+  const planes = stridedOffsets(x.shape.slice(0, 2), x.strides.slice(0, 2), x.offset);
+  const d = x.data;
+  let o = 0;
+  for (let c = 0; c < planes.length; c++) {
+    for (let i = 0; i < n0; i++) {
+      for (let j = 0; j < n1; j++) {
+        const b = planes[c] + f0[i] + f1[j];
+        for (let k = 0; k < n2; k++) out[o++] = d[b + f2[k]];
+      }
+    }
+  }
+}
+
 /** Whether an axis's taps give every output its own input unchanged (same size, weight 1, the rest 0). */
 function copiesAxis(idx: Int32Array, w: Float64Array, T: number, nOut: number, nIn: number): boolean {
   if (nOut !== nIn) return false;
@@ -282,6 +311,15 @@ function copiesAxis(idx: Int32Array, w: Float64Array, T: number, nOut: number, n
 
 /** One axis of `src` (outer × nIn × inner, contiguous) resampled into `dst` (outer × nOut × inner). */
 function resampleAxis(src: Float32Array, dst: Float32Array, outer: number, nIn: number, nOut: number, inner: number, idx: Int32Array, w: Float64Array, T: number): void {
+  if (inner === 1 && T === 2) {
+    // The common case (the last axis of a (bi)linear resize), unrolled.
+    for (let b = 0; b < outer; b++) {
+      const ib = b * nIn;
+      const ob = b * nOut;
+      for (let o = 0; o < nOut; o++) dst[ob + o] = w[2 * o] * src[ib + idx[2 * o]] + w[2 * o + 1] * src[ib + idx[2 * o + 1]];
+    }
+    return;
+  }
   if (inner === 1) {
     for (let b = 0; b < outer; b++) {
       const ib = b * nIn;
