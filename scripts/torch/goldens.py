@@ -8,7 +8,8 @@ ops: CASES.json is a list of {"id", "fn", "inputs": [{"shape", "dtype", "fill"}]
   ("matmul", "nn.functional.conv2d") or "Tensor.<method>"; in args and kwargs
   the string "$i" stands for input i, "$Ti" for its transpose, ["$tuple", ...]
   for a tuple and ["$list", ...] for a list; "permute0" permutes input 0 first. Inputs are
-  drawn from one seeded generator. For each case OUTDIR/<id>.safetensors holds
+  drawn from one seeded generator ("randn" by default; "positive", "perm" for a
+  permutation of 0..n-1, distinct values for ops whose tie order torch leaves open). For each case OUTDIR/<id>.safetensors holds
   in0.. and out0.. (a tuple result gives several outputs; a bool result is
   stored as BOOL), and results.json records {"id", "ok", "error"}: "error" is
   the Python exception's class name and message when torch raised.
@@ -23,6 +24,7 @@ knows no op and no block beyond what the cases say.
 
 import importlib.util
 import json
+import math
 import os
 import struct
 import sys
@@ -72,6 +74,9 @@ def make_input(spec, gen):
         base = {"causal-ignore": upper, "causal-keep": ~upper,
                 "causal-additive": torch.zeros(l, s).masked_fill(upper, float("-inf"))}[fill]
         return base.expand(*shape).clone()
+    if fill == "perm":
+        t = torch.randperm(math.prod(shape), generator=gen).reshape(shape)  # distinct values
+        return t if dtype == "int64" else t.float()
     if dtype == "bool":
         return torch.rand(*shape, generator=gen) < 0.3
     if dtype == "int64":

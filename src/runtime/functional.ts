@@ -12,12 +12,15 @@ import { fmtShape, TorchError } from './errors';
 import { adaptivePool as adaptivePoolK } from './kernels/ops/adaptive-pool';
 import { batchNorm as batchNormK } from './kernels/ops/batch-norm';
 import { conv as convK } from './kernels/ops/conv';
+import { cumsum as cumsumK } from './kernels/ops/cumsum';
+import { interpolate as interpolateK } from './kernels/ops/interpolate';
 import { layerNorm as layerNormK } from './kernels/ops/layer-norm';
 import { matmul as matmulK } from './kernels/ops/matmul';
 import { pool as poolK } from './kernels/ops/pool';
 import { sdpa as sdpaK } from './kernels/ops/sdpa';
+import { topk as topkK } from './kernels/ops/topk';
 import { unfold as unfoldK } from './kernels/ops/unfold';
-import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, triu, zeros } from './tensor';
+import { arange, cat, full, ones, runKernel, Tensor, tensor, tril, zeros } from './tensor';
 
 export type IntOrTuple = number | readonly number[];
 
@@ -150,19 +153,11 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor | null, bia
 }
 
 /**
- * `torch.cumsum(x, dim)` as a product with an upper-triangular matrix of ones, on the matmul
- * kernel (exact for integers; float sums within the matmul kernel's tolerance).
+ * `torch.cumsum(x, dim)`: the `cumsum` kernel (float32 for float inputs; int64, exact, for int64
+ * and bool inputs).
  */
 export function cumsum(x: Tensor, dim: number): Tensor {
-  const d = dim < 0 ? dim + x.ndim : dim;
-  if (d < 0 || d >= Math.max(x.ndim, 1)) throw new TorchError('IndexError', `Dimension out of range (expected to be in range of [${-Math.max(x.ndim, 1)}, ${Math.max(x.ndim, 1) - 1}], but got ${dim})`);
-  if (x.ndim === 0) return x.clone();
-  const n = x.shape[d];
-  const upper = triu(ones([n, n], { device: x.device }));
-  const moved = x.ndim === 1 ? x : x.transpose(d, -1);
-  const out = moved.to('float32').matmul(upper);
-  const back = x.ndim === 1 ? out : out.transpose(d, -1).contiguous();
-  return x.dtype === 'float32' ? back : back.to('int64');
+  return runKernel(cumsumK, [x], { dim })[0];
 }
 
 /** `F.embedding(input, weight)`: the rows of `weight` at the int64 indices, shaped `[...input.shape, dim]`. */
@@ -314,31 +309,12 @@ export function padMode(x: Tensor, pads: readonly number[], mode: 'reflect' | 'r
 // ---- selection ---------------------------------------------------------------------------
 
 /**
- * `torch.topk(x, k, dim, largest)`: k rounds of `max(dim)` (the reduce kernel with indices),
- * each masking out the position it took, so it runs on every backend; values come sorted.
+ * `torch.topk(x, k, dim, largest)` (sorted): the `topk` kernel, values and int64 indices; equal
+ * values come in ascending index order (torch leaves their order to its sort).
  */
 export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
-  const d = dim < 0 ? dim + x.ndim : dim;
-  if (d < 0 || d >= Math.max(x.ndim, 1)) throw new TorchError('IndexError', `Dimension out of range (expected to be in range of [${-x.ndim}, ${x.ndim - 1}], but got ${dim})`);
-  const n = x.ndim === 0 ? 1 : x.shape[d];
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new TorchError('RuntimeError', 'selected index k out of range');
-  const place = x.shape.map((_, i) => (i === d ? n : 1));
-  const positions = arange(0, n, 1, { dtype: 'int64', device: x.device }).reshape(place);
-  const values: Tensor[] = [];
-  const indices: Tensor[] = [];
-  let cur = x;
-  for (let i = 0; i < k; i++) {
-    const r = largest ? cur.max(d, true) : cur.min(d, true);
-    values.push(r.values);
-    indices.push(r.indices);
-    if (i + 1 < k) cur = cur.maskedFill(positions.eq(r.indices), largest ? -Infinity : Infinity);
-  }
-  if (k === 0) {
-    const shape = [...x.shape];
-    shape[d] = 0;
-    return { values: zeros(shape, { device: x.device }), indices: zeros(shape, { dtype: 'int64', device: x.device }) };
-  }
-  return { values: cat(values, d), indices: cat(indices, d) };
+  const [values, indices] = runKernel(topkK, [x], { k, dim, largest });
+  return { values, indices };
 }
 
 /**
@@ -372,44 +348,13 @@ export interface InterpolateOptions {
   readonly alignCorners?: boolean | null;
 }
 
-/** The (out × in) weights of one spatial axis: row o holds the weights torch gives each input position. */
-function resampleMatrix(mode: InterpolateMode, inSize: number, outSize: number, scaleFactor: number | null, alignCorners: boolean): Float32Array {
-  const m = new Float32Array(outSize * inSize);
-  // torch's area_pixel_compute_scale: a given scale factor is used as 1/scale_factor.
-  const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : scaleFactor !== null ? 1 / scaleFactor : inSize / outSize;
-  const add = (o: number, i: number, w: number) => {
-    m[o * inSize + Math.min(Math.max(i, 0), inSize - 1)] += w;
-  };
-  for (let o = 0; o < outSize; o++) {
-    if (mode === 'nearest' || mode === 'nearest-exact') {
-      const src = Math.floor((mode === 'nearest' ? o : o + 0.5) * Math.fround(scale));
-      add(o, Math.min(src, inSize - 1), 1);
-      continue;
-    }
-    const src = alignCorners ? scale * o : scale * (o + 0.5) - 0.5;
-    if (mode === 'bicubic') {
-      const i = Math.floor(src);
-      const t = src - i;
-      const A = -0.75;
-      const c1 = (x: number) => ((A + 2) * x - (A + 3)) * x * x + 1;
-      const c2 = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
-      [c2(t + 1), c1(t), c1(1 - t), c2(2 - t)].forEach((w, j) => add(o, i - 1 + j, w));
-      continue;
-    }
-    const s = Math.max(src, 0);
-    const i0 = Math.floor(s);
-    const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
-    const l1 = s - i0;
-    add(o, i0, 1 - l1);
-    add(o, i1, l1);
-  }
-  return m;
-}
-
 /**
- * `F.interpolate`: nearest, nearest-exact, (bi/tri)linear and bicubic as one matrix product per
- * spatial axis (each output position's weights are torch's: its source-index rule, clamped
- * borders, bicubic's A = -0.75); `area` is adaptive average pooling.
+ * `F.interpolate`: torch's argument handling (exactly one of size and scale_factor, per-axis
+ * lists, align_corners only for the interpolating modes, the output size `floor(in ·
+ * scale_factor)` with the scale factor itself used for the source index, as
+ * `recompute_scale_factor=None`), then the `interpolate` kernel for nearest, nearest-exact,
+ * (bi/tri)linear and bicubic, which computes each output element from its source positions and
+ * weights; `area` is adaptive average pooling.
  */
 export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   const mode = o.mode ?? 'nearest';
@@ -430,15 +375,7 @@ export function interpolate(x: Tensor, o: InterpolateOptions): Tensor {
   const factors = hasScale ? list(o.scaleFactor!, 'scale_factor') : null;
   const sizes = hasSize ? list(o.size!, 'size') : x.shape.slice(2).map((n, i) => Math.floor(n * factors![i]));
   if (mode === 'area') return adaptiveNd('avg', sp, x, sizes);
-  let out = x;
-  for (let i = 0; i < sp; i++) {
-    const d = 2 + i;
-    const inSize = x.shape[d];
-    if (sizes[i] === inSize && (factors === null || factors[i] === 1)) continue;
-    const w = tensor(resampleMatrix(mode, inSize, sizes[i], factors ? factors[i] : null, aligned === true), { shape: [sizes[i], inSize], device: x.device });
-    out = out.transpose(d, -1).matmul(w.t()).transpose(d, -1);
-  }
-  return out.contiguous();
+  return runKernel(interpolateK, [x], { mode, size: sizes, scales: factors, alignCorners: aligned === true })[0];
 }
 
 // ---- attention ---------------------------------------------------------------------------

@@ -6,7 +6,8 @@
  * width, results over one chunk, the transposed product and panels of a
  * large right operand, SAGAN's map shape, softmax edge values (±∞, NaN),
  * heads read in place, masks of both kinds, causal, weights, and the
- * benchmark's L = 1024, d = 64 — within the tolerance the kernels that ran
+ * benchmark's L = 1024, d = 64, interpolation one axis at a time (every mode, strided inputs,
+ * an axis left as it is) — within the tolerance the kernels that ran
  * state (`tolerance.cpu`, 1e-5 for all of them today). The same ops also
  * run against torch's goldens on both paths (runtime-ops.test.ts).
  */
@@ -215,6 +216,26 @@ describe('runtime fast CPU path (WASM SIMD) vs the TypeScript references', funct
       return [F.scaledDotProductAttention(q, k, v), F.scaledDotProductAttention(wide, k, v, { isCausal: true }), F.scaledDotProductAttention(q, k.select(0, 1), v)];
     }, 'sdpa strided');
   });
+
+  const interp: [string, number[], F.InterpolateOptions][] = [
+    ['bilinear up, permuted input', [2, 3, 7, 5], { size: [11, 9], mode: 'bilinear' }],
+    ['bilinear down, align_corners', [1, 4, 9, 8], { scaleFactor: [0.6, 0.5], mode: 'bilinear', alignCorners: true }],
+    ['bicubic, one axis the same size', [1, 2, 6, 7], { size: [6, 15], mode: 'bicubic' }],
+    ['linear 1-D, a scale factor that keeps the size (copied)', [2, 3, 5], { scaleFactor: 1.1, mode: 'linear' }],
+    ['trilinear', [1, 2, 3, 4, 5], { size: [5, 7, 3], mode: 'trilinear' }],
+    ['nearest 3-D', [1, 3, 3, 4, 5], { scaleFactor: [2, 0.5, 1.7], mode: 'nearest' }],
+    ['nearest-exact 2-D', [2, 2, 5, 6], { size: [8, 4], mode: 'nearest-exact' }],
+  ];
+  for (const [what, shape, o] of interp) {
+    it(`interpolate ${what}`, function () {
+      both((dev) => {
+        const g = new Generator(8);
+        // Swap the first two dims and back: the same values read through non-contiguous strides.
+        const x = randn([shape[1], shape[0], ...shape.slice(2)], g, dev).transpose(0, 1);
+        return [F.interpolate(x, o)];
+      }, what);
+    });
+  }
 
   const sd: [string, number[], number[], number[], F.SdpaOptions | undefined, boolean, ((dev: Backend, g: Generator) => Tensor)?][] = [
     ['plain, odd sizes', [2, 3, 13, 7], [2, 3, 9, 7], [2, 3, 9, 5], undefined, false],

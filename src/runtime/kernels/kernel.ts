@@ -65,10 +65,11 @@ export interface Kernel<A> {
   readonly tolerance: Tolerance;
   /**
    * Floating-point operations of one call, for the tracer (`trace.ts`), by one rule set:
-   * a multiply–add is 2 (matmul, convolution, attention's QKᵀ and AV); elementwise ops 1 per
-   * output element; reductions and pooling 1 per input element; softmax and normalisation
-   * 5 per element (softmax: max, subtract, exp, sum, divide; a norm: centre, square-sum or
-   * running statistics, scale, weight, bias); copies, concatenation and indexing 0.
+   * a multiply–add is 2 (matmul, convolution, attention's QKᵀ and AV, each tap of an
+   * interpolation); elementwise ops 1 per output element; reductions, pooling, scans (cumsum)
+   * and top-k selection 1 per input element; softmax and normalisation 5 per element (softmax:
+   * max, subtract, exp, sum, divide; a norm: centre, square-sum or running statistics, scale,
+   * weight, bias); copies, concatenation, indexing and nearest-neighbour resampling 0.
    */
   flops(inputs: readonly TensorMeta[], attrs: A, outputs: readonly OutputSpec[]): number;
 }
