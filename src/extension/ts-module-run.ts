@@ -79,9 +79,10 @@ function transpile(source: string, display: string, filePath: string): string {
   try {
     return transform(source, { transforms: ['typescript', 'imports', ...(/\.tsx$/.test(filePath) ? (['jsx'] as const) : [])], filePath, production: true }).code;
   } catch (e) {
+    // sucrase reports 1-based lines and columns.
     const loc = (e as { loc?: { line: number; column: number } }).loc;
     const what = (e instanceof Error ? e.message : String(e)).replace(/^Error transforming [^:]*: /, '').replace(/\s*\(\d+:\d+\)$/, '');
-    throw new TsModuleError(loc ? `${display}:${loc.line}:${loc.column + 1}: syntax error: ${what}` : `${display}: syntax error: ${what}`);
+    throw new TsModuleError(loc ? `${display}:${loc.line}:${loc.column}: syntax error: ${what}` : `${display}: syntax error: ${what}`);
   }
 }
 

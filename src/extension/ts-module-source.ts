@@ -25,8 +25,11 @@ export function isRuntimeSpecifier(spec: string): boolean {
   return spec === RUNTIME_SPECIFIER || /^\.\.?\/(?:.*\/)?runtime(?:\/index)?(?:\.[cm]?[jt]s)?$/.test(spec);
 }
 
-/** The source with comments blanked (newlines and string contents kept), so offsets and lines stay those of the source. */
-export function maskComments(src: string): string {
+/**
+ * The source with comments blanked (and, with `strings`, the contents of string literals), newlines
+ * kept, so offsets and lines stay those of the source.
+ */
+export function maskComments(src: string, strings = false): string {
   let out = '';
   let i = 0;
   while (i < src.length) {
@@ -44,7 +47,7 @@ export function maskComments(src: string): string {
       i = stop;
     } else if (c === '"' || c === "'" || c === '`') {
       const stop = stringEnd(src, i);
-      out += src.slice(i, stop);
+      out += strings ? c + src.slice(i + 1, stop - 1).replace(/[^\n]/g, ' ') + (stop - i > 1 ? src[stop - 1] : '') : src.slice(i, stop);
       i = stop;
     } else {
       out += c;
@@ -132,8 +135,8 @@ export interface TsModuleClass {
 
 /** Every top-level-looking class of the file that extends a runtime module class, directly or through classes of the same file. */
 export function tsModuleClasses(source: string): TsModuleClass[] {
-  const masked = maskComments(source);
-  const { named, namespaces } = runtimeBindings(masked);
+  const { named, namespaces } = runtimeBindings(maskComments(source));
+  const masked = maskComments(source, true);
   const all: { offset: number; className: string; base: string }[] = [];
   for (const m of masked.matchAll(/\bclass\s+([A-Za-z_$][\w$]*)\s*(?:<[\s\S]*?>\s*)?extends\s+([A-Za-z_$][\w$]*(?:\s*\.\s*[A-Za-z_$][\w$]*)*)/g)) {
     all.push({ offset: m.index + m[0].indexOf('class'), className: m[1], base: m[2].replace(/\s+/g, '') });
@@ -270,13 +273,13 @@ export function requiredParameters(params: readonly ConstructorParameter[]): str
   return params.filter((p) => p.defaultText === undefined && !p.optional && !p.factoryOptions).map((p, i) => p.name ?? `parameter ${i + 1}`);
 }
 
-/** Sizes the preview chooses for a named axis nothing else fixes. */
+/** Names of a leading batch axis (the preview makes it 2; any other unnamed size is 16). */
 const BATCH_NAMES = new Set(['N', 'B', 'batch', 'batch_size', 'bs']);
 
 /**
  * The input shapes the class's doc comment states (`- x: (N, L, embed_dim)` per forward input,
- * before any `returns` line): numbers as written, batch names (N, B) 2, a constructor parameter
- * its given value or numeric default, any other name 16. Undefined when there is no such comment
+ * before any `returns` line): numbers as written, a constructor parameter its given value or
+ * numeric default, a first axis named as a batch (N, B) 2, any other name 16 (a ViT's N tokens). Undefined when there is no such comment
  * or a size is an expression.
  */
 export function guessTsInputShape(source: string, className: string, given: ReadonlyMap<string, unknown> = new Map()): number[][] | undefined {
@@ -297,9 +300,38 @@ export function guessTsInputShape(source: string, className: string, given: Read
     if (!m) continue;
     if (/^returns?$/.test(m[1])) break;
     const dims = m[2].split(',').map((d) => d.trim()).filter(Boolean);
-    const shape = dims.map((d) => (/^\d+$/.test(d) ? parseInt(d, 10) : !/^[A-Za-z_$][\w$]*$/.test(d) ? NaN : values.get(d) ?? (BATCH_NAMES.has(d) ? 2 : 16)));
+    const shape = dims.map((d, i) => (/^\d+$/.test(d) ? parseInt(d, 10) : !/^[A-Za-z_$][\w$]*$/.test(d) ? NaN : values.get(d) ?? (i === 0 && BATCH_NAMES.has(d) ? 2 : 16)));
     if (!shape.length || shape.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
     shapes.push(shape);
   }
   return shapes.length ? shapes : undefined;
+}
+
+/** A constructor argument as the panel's text gives it: a number, a boolean, null, a quoted string, or an array of those. */
+export type TsArgument = number | boolean | null | string | TsArgument[];
+
+/**
+ * `dim=64 causal=true window=7,7 name="x"` (the form the constructor-arguments box asks for, in
+ * TypeScript's spelling) as values by parameter name; undefined for anything else. A value with
+ * commas is an array.
+ */
+export function parseTsArguments(text: string): Map<string, TsArgument> | undefined {
+  const one = (t: string): TsArgument | undefined => {
+    if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) return Number(t);
+    if (t === 'true' || t === 'false') return t === 'true';
+    if (t === 'null') return null;
+    const q = /^(['"])(.*)\1$/.exec(t);
+    return q ? q[2] : undefined;
+  };
+  const out = new Map<string, TsArgument>();
+  for (const item of text.trim().split(/\s+/).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0 || !/^[A-Za-z_$][\w$]*$/.test(item.slice(0, eq))) return undefined;
+    const raw = item.slice(eq + 1).replace(/^\[(.*)\]$/, '$1,');
+    const parts = raw.split(',').filter((x) => x !== '');
+    const values = parts.map(one);
+    if ((!parts.length && !raw.includes(',')) || values.some((v) => v === undefined)) return undefined;
+    out.set(item.slice(0, eq), raw.includes(',') ? (values as TsArgument[]) : (values[0] as TsArgument));
+  }
+  return out;
 }
