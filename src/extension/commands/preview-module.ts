@@ -101,9 +101,9 @@ async function readImage(imagePath: unknown): Promise<{ fileName: string; bytes:
  */
 async function previewTsModule(s: Services, doc: vscode.TextDocument, className: unknown, shapesText: unknown, weightsPath: unknown, imagePath: unknown): Promise<void> {
   if (!vscode.workspace.isTrusted) {
+    // Not awaited: the command ends here whether or not the user answers.
     const manage = 'Manage Workspace Trust';
-    const pick = await vscode.window.showWarningMessage(`Preview Module runs the code of ${path.basename(doc.fileName)}: trust the workspace first (Restricted Mode runs no TypeScript).`, manage);
-    if (pick === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+    void vscode.window.showWarningMessage(`Preview Module runs the code of ${path.basename(doc.fileName)}: trust the workspace first (Restricted Mode runs no TypeScript).`, manage).then((pick) => pick === manage && vscode.commands.executeCommand('workbench.trust.manage'));
     return;
   }
   const t = await import('../ts-module-source');
