@@ -28,7 +28,7 @@ import * as runtime from '../runtime/index';
 import { Generator, nn } from '../runtime/index';
 import type { PreviewModuleMessage } from '../protocol/preview';
 import { baseMessage, memoryMessage, runBuiltModule, type GivenInput, type ModuleWeights } from './module-preview';
-import { constructorParameters, isRuntimeSpecifier, requiredParameters, RUNTIME_SPECIFIER, type ConstructorParameter } from './ts-module-source';
+import { constructorParameters, lineAt, requiredParameters, RUNTIME_SPECIFIER, type ConstructorParameter } from './ts-module-source';
 
 /** A TypeScript module that cannot be previewed: the message is one line, `file:line: why`. */
 export class TsModuleError extends Error {
@@ -69,12 +69,6 @@ export interface TsModuleOptions {
 /** Extensions tried, in order, for an extensionless relative import. */
 const EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
-function lineOf(text: string, offset: number): number {
-  let n = 1;
-  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) n++;
-  return n;
-}
-
 function transpile(source: string, display: string, filePath: string): string {
   try {
     return transform(source, { transforms: ['typescript', 'imports', ...(/\.tsx$/.test(filePath) ? (['jsx'] as const) : [])], filePath, production: true }).code;
@@ -112,20 +106,21 @@ function collect(entry: { path: string; display: string; source: string; onDisk:
     units.set(filePath, { path: filePath, display, source, code, requires });
     for (const m of code.matchAll(/\brequire\((['"])([^'"\n]+)\1\)/g)) {
       const spec = m[2];
-      const at = `${display}:${lineOf(code, m.index)}`;
+      const at = `${display}:${lineAt(code, m.index)}`;
       if (spec === RUNTIME_SPECIFIER) {
         requires.set(spec, { kind: 'runtime' });
         continue;
       }
       if (!spec.startsWith('./') && !spec.startsWith('../')) {
-        throw new TsModuleError(`${at}: imports '${spec}', which the preview cannot load: it runs ${RUNTIME_SPECIFIER} and the workspace's own files (relative imports), not npm packages.`);
+        throw new TsModuleError(`${at}: imports '${spec}', which the preview cannot load: it runs ${RUNTIME_SPECIFIER} and the workspace's own files (relative imports), no other package.`);
       }
       if (!onDisk) throw new TsModuleError(`${at}: imports '${spec}': save the file first, so its relative imports can be found.`);
       const target = resolveRelative(filePath, spec);
       if (!target) throw new TsModuleError(`${at}: imports '${spec}', and no such file is there.`);
       const dir = path.dirname(target);
       const stem = path.basename(target).replace(/\.[^.]+$/, '');
-      if (isRuntimeSpecifier(spec) || isRuntimeSource(dir) || isRuntimeSource(path.dirname(dir))) {
+      // This repository's runtime source, reached by a relative path (its examples and fixtures import it so).
+      if (isRuntimeSource(dir) || isRuntimeSource(path.dirname(dir))) {
         if (stem === 'index' && isRuntimeSource(dir)) requires.set(spec, { kind: 'runtime' });
         else if (stem === 'index' && path.basename(dir) === 'nn' && isRuntimeSource(path.dirname(dir))) requires.set(spec, { kind: 'runtime-nn' });
         else throw new TsModuleError(`${at}: imports '${spec}', a file inside the runtime's source: import the runtime's index (or ${RUNTIME_SPECIFIER}) so the preview traces the classes it runs.`);
@@ -161,7 +156,7 @@ function userFrame(e: unknown, units: ReadonlyMap<string, Unit>): string | undef
 }
 
 /** An exception of the user's code (or of the runtime, called by it) as one line naming the user's file and line. */
-export function describeError(e: unknown, units: ReadonlyMap<string, Unit>, fallback: string): string {
+function describeError(e: unknown, units: ReadonlyMap<string, Unit>, fallback: string): string {
   const where = userFrame(e, units) ?? fallback;
   const what = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]}` : `uncaught ${String(e)}`;
   return `${where}: ${what}`;
@@ -187,11 +182,10 @@ function parametersOf(cls: AnyClass, units: ReadonlyMap<string, Unit>): { params
   return { params: [], declaredBy: cls.name };
 }
 
-/** Array-like values from the panel (tuples arrive as `{ tuple }`) as plain JavaScript. */
+/** A constructor argument as plain JavaScript: arrays as arrays (a tuple crosses the thread boundary as `{ tuple }`). */
 function plain(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(plain);
   if (v !== null && typeof v === 'object' && 'tuple' in v && Array.isArray((v as { tuple: unknown }).tuple)) return (v as { tuple: unknown[] }).tuple.map(plain);
-  if (v !== null && typeof v === 'object' && 'items' in v && Array.isArray((v as { items: unknown }).items)) return (v as { items: unknown[] }).items.map(plain);
   return v;
 }
 
@@ -205,7 +199,7 @@ export function loadTsModule(o: TsModuleOptions): { module: nn.Module; units: Re
   const entryPath = o.path ?? path.resolve('/untitled', path.basename(o.file));
   const units = new Map<string, Unit>();
   collect({ path: entryPath, display: o.file, source: o.source, onDisk: o.path !== undefined }, units);
-  const classLine = lineOf(o.source, Math.max(0, o.source.search(new RegExp(`\\bclass\\s+${o.className.replace(/\$/g, '\\$')}\\b`))));
+  const classLine = lineAt(o.source, Math.max(0, o.source.search(new RegExp(`\\bclass\\s+${o.className.replace(/\$/g, '\\$')}\\b`))));
   const at = `${o.file}:${classLine}`;
 
   const loaded = new Map<string, { exports: Record<string, unknown> }>();

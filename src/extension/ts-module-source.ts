@@ -92,7 +92,7 @@ function matching(src: string, i: number): number {
 }
 
 /** 1-based line of an offset. */
-function lineAt(src: string, offset: number): number {
+export function lineAt(src: string, offset: number): number {
   let n = 1;
   for (let i = 0; i < offset; i++) if (src.charCodeAt(i) === 10) n++;
   return n;

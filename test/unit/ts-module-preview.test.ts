@@ -192,6 +192,11 @@ describe('Preview module for TypeScript: the run', function () {
       assert.deepEqual(m.layers.map((l) => [l.path, l.type]), [['Gate', 'Gate'], ['fc', 'Linear']], 'the tracer sees the runtime Linear');
       const deep = runTsModulePreview({ source: `import { zeros } from '${rel}/tensor';\nimport { nn, type Tensor } from '${rel}';\nexport class T extends nn.Module { forward(x: Tensor) { return x.add(zeros([1])); } }\n`, file: 'gate.ts', path: file, className: 'T', shapes: [[1]] });
       assert.match(deep.error ?? '', /^gate\.ts:1: imports '.*\/runtime\/tensor', a file inside the runtime's source/);
+      // The user's own file named runtime.ts is theirs, followed like any other.
+      fs.writeFileSync(path.join(dir, 'runtime.ts'), 'export const width = 6;\n');
+      const own = runTsModulePreview({ source: "import { nn, type Tensor } from 'attention-forge/runtime';\nimport { width } from './runtime';\nexport class W extends nn.Module {\n  fc = new nn.Linear(width, 2);\n  forward(x: Tensor): Tensor { return this.fc.forward(x); }\n}\n", file: 'w.ts', path: path.join(dir, 'w.ts'), className: 'W', shapes: [[1, 6]] });
+      assert.equal(own.error, undefined, own.error);
+      assert.deepEqual(own.outputs, [{ name: 'output', shape: [1, 2] }]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -217,7 +222,7 @@ describe('Preview module for TypeScript: the run', function () {
   it('names the file and line of an import it cannot load, before running anything', function () {
     const f = fixture('invalid/npm_import.ts');
     const m = runTsModulePreview({ ...f, className: 'UsesLodash', shapes: [[2, 3]] });
-    assert.equal(m.error, "models/invalid/npm_import.ts:2: imports 'lodash', which the preview cannot load: it runs attention-forge/runtime and the workspace's own files (relative imports), not npm packages.");
+    assert.equal(m.error, "models/invalid/npm_import.ts:2: imports 'lodash', which the preview cannot load: it runs attention-forge/runtime and the workspace's own files (relative imports), no other package.");
     const missing = runTsModulePreview({ source: "import { nn } from 'attention-forge/runtime';\n\nimport { X } from './nowhere';\nexport class M extends X {}\n", file: 'models/m.ts', path: path.join(FIXTURES, 'm.ts'), className: 'M', shapes: [[1]] });
     assert.equal(missing.error, "models/m.ts:3: imports './nowhere', and no such file is there.");
     const unsaved = runTsModulePreview({ source: "import { A } from './vit_attention';\nexport class M extends A {}\n", file: 'Untitled-1', className: 'M', shapes: [[1]] });
