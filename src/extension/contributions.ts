@@ -64,11 +64,12 @@ export function generatedManifest(): { activationEvents: string[]; capabilities:
     activationEvents: ['onLanguage:python', 'onLanguage:typescript', `onWebviewPanel:${FORM_VIEW_TYPE}`, `onWebviewPanel:${PREVIEW_VIEW_TYPE}`],
     capabilities: {
       // Nothing the extension does executes user code (analysis is static, generation is text,
-      // Preview module interprets) except Compare with PyTorch, which runs Python on explicit
-      // request and is refused in Restricted Mode; its interpreter setting is restricted.
+      // Preview module interprets Python) except Compare with PyTorch, which runs Python, and
+      // Preview module on a TypeScript file, which runs that file's code; both happen on explicit
+      // request and are refused in Restricted Mode; the interpreter setting is restricted.
       untrustedWorkspaces: {
         supported: 'limited',
-        description: 'In Restricted Mode everything works except Compare with PyTorch, which runs Python; the interpreter setting is taken from trusted settings only.',
+        description: 'In Restricted Mode everything works except Compare with PyTorch, which runs Python, and Preview module on TypeScript files, which runs their code; the interpreter setting is taken from trusted settings only.',
         restrictedConfigurations: [`${SETTINGS_SECTION}.python.interpreter`],
       },
       virtualWorkspaces: true,

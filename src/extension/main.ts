@@ -56,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): Api {
   const forms = new FormPanels(context.extensionUri, log, runtime);
   const previews = new PreviewPanels(context.extensionUri, log);
   const services: Services = { context, log, analysis, notebooks, forms, previews, runtime };
+  const lensProvider = new PreviewLensProvider();
   context.subscriptions.push(
     log,
     analysis,
@@ -66,7 +67,8 @@ export function activate(context: vscode.ExtensionContext): Api {
     vscode.languages.registerHoverProvider(PYTHON, new ShapeHoverProvider(analysis)),
     vscode.languages.registerInlayHintsProvider(PYTHON, new ShapeInlayHintsProvider(analysis)),
     new RuleDocsProvider(),
-    vscode.languages.registerCodeLensProvider(GENERATED, new PreviewLensProvider()),
+    lensProvider,
+    vscode.languages.registerCodeLensProvider(GENERATED, lensProvider),
   );
   for (const [id, handler] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => handler(services, ...args)));

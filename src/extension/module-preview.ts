@@ -130,46 +130,70 @@ export interface GivenInput {
  * is one: its shape replaces the first shape) and describes the run for the preview panel.
  */
 export async function runModulePreview(source: string, file: string, className: string, shapes: readonly number[][], seed = 0, where: ImportContext = {}, weights?: ModuleWeights, given?: GivenInput): Promise<PreviewModuleMessage> {
-  const runShapes = given ? [[...given.shape], ...shapes.slice(1)] : shapes;
-  const base: PreviewModuleMessage = { type: 'module', file, className, inputs: runShapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0, ...(given ? { inputFrom: given.from } : {}) };
   const gen = new Generator(seed);
+  const base = baseMessage(file, className, shapes, given);
   try {
     const { module } = await loadUserModule(source, { file, className, generator: gen, ...where });
-    let loaded: PreviewModuleMessage['weights'];
-    if (weights) {
-      // Non-strict, as `load_state_dict(strict=False)`: what did not match is listed in the panel; a shape mismatch stops the run.
-      try {
-        const r = module.loadStateDict(weights.tensors, false);
-        loaded = { file: weights.file, missing: r.missingKeys, unexpected: r.unexpectedKeys };
-      } catch (e) {
-        if (e instanceof TorchError) return { ...base, error: `${weights.file}: ${e.message}` };
-        throw e;
-      }
-    }
-    if (given && given.data.length !== given.shape.reduce((p, d) => p * d, 1)) return { ...base, error: `${given.from}: ${given.data.length} values do not fill the shape (${given.shape.join(', ')})` };
-    const inputs = runShapes.map((s, i) => (i === 0 && given ? tensor(given.data, { shape: [...given.shape] }) : randn(s, gen)));
-    const t0 = performance.now();
-    const capture = new AttentionCapture();
-    const trace = traceForward(module, () => module.forward(...inputs), { onKernel: capture.onKernel });
-    const maps = capture.maps.map((m) => toMap(m, className));
-    const forwardMs = performance.now() - t0;
-    const r = trace.result as PyValue;
-    const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];
-    const outputs = items.flatMap((t, i) => (t instanceof Tensor ? [{ name: items.length > 1 ? `output${i}` : 'output', shape: [...t.shape] }] : []));
-    return {
-      ...base,
-      outputs,
-      layers: trace.layers.map((l) => ({ path: l.path || className, type: l.type, depth: l.depth, outputShapes: l.outputShapes.map((s) => [...s]), params: l.parameters, flops: l.flops, activationBytes: l.activationBytes })),
-      totalParams: trace.totals.parameters,
-      totalFlops: trace.totals.flops,
-      activationBytes: trace.totals.activationBytes,
-      forwardMs,
-      maps,
-      ...(loaded ? { weights: loaded } : {}),
-    };
+    return runBuiltModule(module, base, gen, weights, given);
   } catch (e) {
     if (e instanceof InterpretError) return { ...base, error: e.message };
-    if (e instanceof RangeError) return { ...base, error: `${className} with these inputs needs more memory than the CPU backend can allocate (${e.message}); choose a smaller input.` };
+    if (e instanceof RangeError) return { ...base, error: memoryMessage(className, e) };
     throw e;
   }
+}
+
+/** The message of a run that has not happened yet: the inputs it will take (the given one's shape first, when there is one), no layers. */
+export function baseMessage(file: string, className: string, shapes: readonly number[][], given?: GivenInput): PreviewModuleMessage {
+  const runShapes = given ? [[...given.shape], ...shapes.slice(1)] : shapes;
+  return { type: 'module', file, className, inputs: runShapes.map((s, i) => ({ name: `input${i}`, shape: [...s] })), outputs: [], layers: [], totalParams: 0, totalFlops: 0, activationBytes: 0, forwardMs: 0, ...(given ? { inputFrom: given.from } : {}) };
+}
+
+/** What the panel says when the CPU backend could not allocate a run's tensors. */
+export function memoryMessage(className: string, e: RangeError): string {
+  return `${className} with these inputs needs more memory than the CPU backend can allocate (${e.message}); choose a smaller input.`;
+}
+
+/**
+ * The run shared by Python and TypeScript modules, once the module is built (its parameters
+ * drawn from `gen`): the checkpoint loaded non-strict, the inputs drawn from `gen` (or given),
+ * one forward under the tracer with the attention capture, and the message. Errors of the user's
+ * code propagate to the caller, which knows how to name their place.
+ */
+export function runBuiltModule(module: nn.Module, base: PreviewModuleMessage, gen: Generator, weights?: ModuleWeights, given?: GivenInput): PreviewModuleMessage {
+  const className = base.className;
+  const runShapes = base.inputs.map((i) => i.shape);
+  let loaded: PreviewModuleMessage['weights'];
+  if (weights) {
+    // Non-strict, as `load_state_dict(strict=False)`: what did not match is listed in the panel; a shape mismatch stops the run.
+    try {
+      const r = module.loadStateDict(weights.tensors, false);
+      loaded = { file: weights.file, missing: r.missingKeys, unexpected: r.unexpectedKeys };
+    } catch (e) {
+      if (e instanceof TorchError) return { ...base, error: `${weights.file}: ${e.message}` };
+      throw e;
+    }
+  }
+  if (given && given.data.length !== given.shape.reduce((p, d) => p * d, 1)) return { ...base, error: `${given.from}: ${given.data.length} values do not fill the shape (${given.shape.join(', ')})` };
+  const inputs = runShapes.map((s, i) => (i === 0 && given ? tensor(given.data, { shape: [...given.shape] }) : randn(s, gen)));
+  const t0 = performance.now();
+  const capture = new AttentionCapture();
+  // A module's forward takes what its class declares; the inputs are the tensors its caller chose shapes for.
+  // It is read inside the call, where the tracer has wrapped it.
+  const trace = traceForward(module, () => (module.forward as (...args: Tensor[]) => unknown).call(module, ...inputs), { onKernel: capture.onKernel });
+  const maps = capture.maps.map((m) => toMap(m, className));
+  const forwardMs = performance.now() - t0;
+  const r = trace.result as PyValue;
+  const items = r instanceof PyTuple ? r.items : Array.isArray(r) ? r : [r];
+  const outputs = items.flatMap((t, i) => (t instanceof Tensor ? [{ name: items.length > 1 ? `output${i}` : 'output', shape: [...t.shape] }] : []));
+  return {
+    ...base,
+    outputs,
+    layers: trace.layers.map((l) => ({ path: l.path || className, type: l.type, depth: l.depth, outputShapes: l.outputShapes.map((s) => [...s]), params: l.parameters, flops: l.flops, activationBytes: l.activationBytes })),
+    totalParams: trace.totals.parameters,
+    totalFlops: trace.totals.flops,
+    activationBytes: trace.totals.activationBytes,
+    forwardMs,
+    maps,
+    ...(loaded ? { weights: loaded } : {}),
+  };
 }

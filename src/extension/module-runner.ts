@@ -4,7 +4,8 @@
  * resolves with the panel's message. Cancelling terminates the thread at once, whatever the
  * user's code is doing; a thread that runs out of memory is reported as a message that asks for
  * a smaller input, and the extension host is unaffected. Arguments and weights cross the thread
- * boundary as plain data (`encode`/`decode`).
+ * boundary as plain data (`encode`/`decode`). The same thread runs a TypeScript file's class
+ * (`language: 'typescript'`), whose code it executes: the heap ceiling and Cancel bound it too.
  *
  * No `vscode` import: unit-tested with the built worker.
  */
@@ -33,6 +34,8 @@ export function decode(p: Plain): PyValue {
 
 /** host → worker: one run. */
 export interface ModuleRunRequest {
+  /** The file's language: Python is interpreted (`src/interpret/`), TypeScript transpiled and run (`ts-module-run.ts`); Python when absent. */
+  language?: 'python' | 'typescript';
   source: string;
   file: string;
   className: string;

@@ -109,7 +109,7 @@ function serverEnv(tmp) {
  * --enable-smoke-test-driver); the driver flag is what makes the workbench honour the
  * extensionDevelopmentPath/extensionTestsPath payload.
  */
-async function startServerMain(tmp, { extraEnv = {}, logFile } = {}) {
+async function startServerMain(tmp, { extraEnv = {}, logFile, trusted = false } = {}) {
   requireInstalled();
   const port = await freePort();
   const args = [
@@ -117,6 +117,8 @@ async function startServerMain(tmp, { extraEnv = {}, logFile } = {}) {
     '--host', '127.0.0.1', '--port', String(port),
     '--without-connection-token', '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry',
     '--server-data-dir', tmp.dirs['server-data'], '--user-data-dir', tmp.dirs['user-data'], '--extensions-dir', tmp.dirs.extensions,
+    // The workbench opens folders in Restricted Mode unless asked to trust every workspace.
+    ...(trusted ? ['--disable-workspace-trust'] : []),
   ];
   const proc = spawnGroup(NODE24, args, { env: { ...serverEnv(tmp), ...extraEnv }, logFile: logFile || path.join(tmp.root, 'server.log') });
   try {

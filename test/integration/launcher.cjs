@@ -38,7 +38,8 @@ async function main() {
   let browser;
   let code = 1;
   try {
-    server = await h.startServerMain(tmp, { extraEnv: { AF_INTEGRATION_RESULTS: results } });
+    // AF_INTEGRATION_TRUSTED=1: the workspace is trusted (by default it opens in Restricted Mode).
+    server = await h.startServerMain(tmp, { extraEnv: { AF_INTEGRATION_RESULTS: results }, trusted: process.env.AF_INTEGRATION_TRUSTED === '1' });
     const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     const payload = JSON.stringify([['extensionDevelopmentPath', remote(o.dev)], ['extensionTestsPath', remote(o.tests)]]);
     const url = `http://127.0.0.1:${server.port}/?${o.folder ? `folder=${encodeURIComponent(o.folder)}&` : ''}payload=${encodeURIComponent(payload)}`;

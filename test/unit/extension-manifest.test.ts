@@ -47,8 +47,10 @@ describe('extension manifest', function () {
     for (const s of w.steps) assert.ok(fs.existsSync(path.join(ROOT, s.media.markdown)), s.media.markdown);
   });
 
-  it('supports restricted mode (all but Compare with PyTorch, whose interpreter setting is restricted) and activates on Python files', function () {
+  it('supports restricted mode (all but Compare with PyTorch, whose interpreter setting is restricted, and the TypeScript module preview) and activates on Python and TypeScript files', function () {
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.match(pkg.capabilities.untrustedWorkspaces.description, /Compare with PyTorch.*Preview module on TypeScript files/);
+    assert.ok(pkg.activationEvents.includes('onLanguage:typescript'));
     assert.deepEqual(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations, ['attentionForge.python.interpreter']);
     assert.ok(pkg.contributes.configuration.properties['attentionForge.python.interpreter']);
     assert.ok(pkg.activationEvents.includes('onLanguage:python'));

@@ -7,20 +7,24 @@
  * path (a PNG or JPEG for the first input, handled as *Use an image…* handles a picked one). The
  * panel may run it again with a checkpoint or an image as the first input, and compare it with
  * PyTorch (the closures this command hands it). The decisions and the run are `module-preview.ts` (no
- * `vscode`), loaded on first use.
+ * `vscode`), loaded on first use. A TypeScript file's class (one extending the runtime's
+ * `nn.Module`) is run from its own code on the same thread, in a trusted workspace only
+ * (`previewTsModule`).
  */
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GivenInput, ImportContext, ModuleWeights } from '../module-preview';
+import type { TsArgument } from '../ts-module-source';
 import type { ModuleCompare, PreviewModuleMessage } from '../../protocol/preview';
 import type { Services } from '../services';
 
 export async function previewModule(s: Services, uri?: unknown, className?: unknown, shapesText?: unknown, weightsPath?: unknown, imagePath?: unknown): Promise<void> {
   const m = await import('../module-preview');
   const doc = uri instanceof vscode.Uri ? await vscode.workspace.openTextDocument(uri) : vscode.window.activeTextEditor?.document;
+  if (doc?.languageId === 'typescript') return previewTsModule(s, doc, className, shapesText, weightsPath, imagePath);
   if (!doc || doc.languageId !== 'python') {
-    void vscode.window.showInformationMessage('Preview Module runs an nn.Module subclass of a Python file: open one first.');
+    void vscode.window.showInformationMessage("Preview Module runs an nn.Module subclass of a Python file, or a TypeScript class extending the runtime's nn.Module: open one first.");
     return;
   }
   const source = doc.getText();
@@ -78,9 +82,94 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
   s.previews.showModule(offer(msg, doc), (o) => inThread(s, name, source, file, shapes, where, o.weights, o.input).then((r) => r && offer(r, doc)), (o) => compare(s, doc, name, source, file, shapes, where, o.weights, o.input));
 }
 
-/** The run's message, offering Compare with PyTorch where it may run: a file on disk in a trusted workspace. */
+/** The run's message, offering Compare with PyTorch where it may run: a Python file on disk in a trusted workspace. */
 function offer(m: PreviewModuleMessage, doc: vscode.TextDocument): PreviewModuleMessage {
-  return { ...m, compareAvailable: vscode.workspace.isTrusted && doc.uri.scheme === 'file' };
+  return { ...m, compareAvailable: vscode.workspace.isTrusted && doc.uri.scheme === 'file' && doc.languageId === 'python' };
+}
+
+/** An image named by a programmatic caller, read for the page as a picked one (Use an image…). */
+async function readImage(imagePath: unknown): Promise<{ fileName: string; bytes: Uint8Array } | undefined> {
+  return typeof imagePath === 'string' ? { fileName: path.basename(imagePath), bytes: new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.file(imagePath))) } : undefined;
+}
+
+/**
+ * Preview Module for a TypeScript file: the class's own code runs (on the module thread), so only
+ * in a trusted workspace. The class is picked among the file's runtime module classes, its
+ * constructor arguments asked for when some have no default (`name=value`), the input shape
+ * offered from its doc comment (`- x: (B, N, dim)`), else 2,16,64. The decisions are
+ * `ts-module-source.ts`, the run `ts-module-run.ts`; both without `vscode`.
+ */
+async function previewTsModule(s: Services, doc: vscode.TextDocument, className: unknown, shapesText: unknown, weightsPath: unknown, imagePath: unknown): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    // Not awaited: the command ends here whether or not the user answers.
+    const manage = 'Manage Workspace Trust';
+    void vscode.window.showWarningMessage(`Preview Module runs the code of ${path.basename(doc.fileName)}: trust the workspace first (Restricted Mode runs no TypeScript).`, manage).then((pick) => pick === manage && vscode.commands.executeCommand('workbench.trust.manage'));
+    return;
+  }
+  const t = await import('../ts-module-source');
+  const m = await import('../module-preview');
+  const source = doc.getText();
+  let name = typeof className === 'string' ? className : undefined;
+  if (!name) {
+    const classes = t.tsModuleClasses(source);
+    if (!classes.length) {
+      void vscode.window.showInformationMessage(`${path.basename(doc.fileName)} defines no class extending the runtime's nn.Module.`);
+      return;
+    }
+    name = classes.length === 1 ? classes[0].className : await vscode.window.showQuickPick(classes.map((c) => c.className), { title: 'Preview Module', placeHolder: 'Class to run' });
+    if (!name) return;
+  }
+  const file = vscode.workspace.asRelativePath(doc.uri, false);
+  const quiet = typeof shapesText === 'string';
+  // Arguments without a default are asked for; a programmatic run goes without, and the panel says what is missing.
+  const required = t.requiredParameters(t.constructorParameters(source, name) ?? []);
+  let kwargs = new Map<string, TsArgument>();
+  if (required.length && !quiet) {
+    const answer = await vscode.window.showInputBox({
+      title: `Arguments of ${name}`,
+      prompt: `Constructor arguments as name=value separated by spaces (no default: ${required.join(', ')})`,
+      value: required.map((r) => `${r}=`).join(' '),
+      validateInput: (v) => (t.parseTsArguments(v) ? undefined : 'Write name=value pairs: numbers, true/false/null, quoted strings, or comma-separated arrays (dims=2,3).'),
+    });
+    if (answer === undefined) return;
+    kwargs = t.parseTsArguments(answer) ?? kwargs;
+  }
+  const where = { ...(doc.uri.scheme === 'file' ? { path: doc.uri.fsPath } : {}), kwargs };
+  let shapes: number[][];
+  if (quiet) {
+    const given = m.parseShapes(shapesText);
+    if (typeof given === 'string') {
+      void vscode.window.showErrorMessage(given);
+      return;
+    }
+    shapes = given;
+  } else {
+    const guess = t.guessTsInputShape(source, name, kwargs);
+    const answer = await vscode.window.showInputBox({
+      title: `Preview ${name}`,
+      prompt: 'Input shape of forward (several inputs separated by ;). Weights are random (seed 0).',
+      value: guess ? guess.map((g) => g.join(',')).join('; ') : '2,16,64',
+      validateInput: (v) => {
+        const r = m.parseShapes(v);
+        return typeof r === 'string' ? r : undefined;
+      },
+    });
+    if (answer === undefined) return;
+    const parsed = m.parseShapes(answer);
+    if (typeof parsed === 'string') return;
+    shapes = parsed;
+  }
+  let weights: ModuleWeights | undefined;
+  if (typeof weightsPath === 'string') {
+    const { readStateDict } = await import('../../runtime/index');
+    weights = { file: path.basename(weightsPath), tensors: readStateDict(new Uint8Array(await vscode.workspace.fs.readFile(vscode.Uri.file(weightsPath)))).tensors };
+  }
+  const image = await readImage(imagePath);
+  const msg = await inThread(s, name, source, file, shapes, where, weights, undefined, 'typescript');
+  if (!msg) return;
+  if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
+  else s.log.info(`preview of ${name}: ${msg.layers.length} layers, ${msg.forwardMs.toFixed(1)} ms per forward`);
+  s.previews.showModule(offer(msg, doc), (o) => inThread(s, name, source, file, shapes, where, o.weights, o.input, 'typescript').then((r) => r && offer(r, doc)), undefined, weights, image);
 }
 
 /**
@@ -134,9 +223,9 @@ async function compare(s: Services, doc: vscode.TextDocument, name: string, sour
  * One run on its own thread, under a progress notification with Cancel: the editor stays
  * responsive, and Cancel ends the run at once (undefined: nothing changes in the panel).
  */
-async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights, given?: GivenInput): Promise<PreviewModuleMessage | undefined> {
+async function inThread(s: Services, name: string, source: string, file: string, shapes: readonly number[][], where: ImportContext, weights?: ModuleWeights, given?: GivenInput, language: 'python' | 'typescript' = 'python'): Promise<PreviewModuleMessage | undefined> {
   const r = await import('../module-runner');
-  const req = r.request(source, file, name, shapes, 0, where, weights, given);
+  const req = { ...r.request(source, file, name, shapes, 0, where, weights, given), language };
   try {
     return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Running ${name}${weights ? ` with ${weights.file}` : ''}${given ? ` on ${given.from}` : ''} on the bundled runtime…`, cancellable: true }, (_progress, token) =>
       r.runModuleInWorker({ script: path.join(__dirname, 'module-worker.js') }, req, token),

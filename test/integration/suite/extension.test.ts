@@ -6,7 +6,8 @@
  * are not open, scaffolding inserts undoably and never overwrites, a TypeScript project gets the
  * runtime the extension carries (package.json and vendor/), snippets complete, both panels
  * open, and Preview module runs a user's class (with a checkpoint torch saved, and on a PNG as
- * its first input that the panel's page decodes and normalises). The workspace is a temp copy
+ * its first input that the panel's page decodes and normalises), and a TypeScript class written
+ * against the runtime (its lens, its run, an npm import refused with its line). The workspace is a temp copy
  * of test/fixtures/workspace-demo.
  */
 
@@ -378,6 +379,84 @@ export function registerTests(): void {
       assert.deepEqual(trained.weights, { file: 'user_attention_lens.pt', missing: [], unexpected: [] });
       assert.deepEqual(trained.maps?.map((m) => m.shape), [[2, 8, 10, 10]]);
       assert.notDeepEqual([...trained.maps![0].data!.slice(0, 10)], [...shown!.maps![0].data!.slice(0, 10)], 'the trained weights change the maps');
+      await closeAll();
+    });
+
+    it("puts a Preview module lens above a TypeScript class extending the runtime's nn.Module: trusted, it runs the class in the preview; restricted, it says why not", async function () {
+      // A helper in a sibling file, imported relatively; the runtime as users import it.
+      await vscode.workspace.fs.writeFile(
+        file('ts_scale.ts'),
+        new TextEncoder().encode('export function headScale(dim: number, heads: number): number {\n  return (dim / heads) ** -0.5;\n}\n'),
+      );
+      const content = [
+        "import { nn, type Tensor } from 'attention-forge/runtime';",
+        "import { headScale } from './ts_scale';",
+        '',
+        '/**',
+        ' * Shape:',
+        ' * - x: (B, N, dim)',
+        ' */',
+        'export class TokenAttention extends nn.Module {',
+        '  qkv: nn.Linear;',
+        '  proj: nn.Linear;',
+        '',
+        '  constructor(private dim = 32, private heads = 4, { generator }: nn.FactoryOptions = {}) {',
+        '    super();',
+        '    this.qkv = new nn.Linear(dim, dim * 3, { generator });',
+        '    this.proj = new nn.Linear(dim, dim, { generator });',
+        '  }',
+        '',
+        '  forward(x: Tensor): Tensor {',
+        '    const [B, N, C] = x.shape;',
+        '    const [q, k, v] = this.qkv.forward(x).reshape(B, N, 3, this.heads, C / this.heads).permute(2, 0, 3, 1, 4).unbind(0);',
+        '    const attn = q.matmul(k.transpose(-2, -1)).mul(headScale(this.dim, this.heads)).softmax(-1);',
+        '    return this.proj.forward(attn.matmul(v).transpose(1, 2).reshape(B, N, C));',
+        '  }',
+        '}',
+        '',
+      ].join('\n');
+      const uri = file('ts_token_attention.ts');
+      await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(content));
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.window.showTextDocument(doc, { preview: false });
+      assert.equal(doc.languageId, 'typescript');
+      let seen = '';
+      const lens = await waitFor('a module lens in TypeScript', async () => {
+        const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+        seen = JSON.stringify(lenses?.map((l) => [l.range.start.line, l.command?.title, l.command?.arguments?.[1]]));
+        return lenses?.find((l) => l.command?.command === 'attentionForge.previewModule');
+      });
+      assert.equal(lens.range.start.line, 7, `lenses ${seen}`);
+      assert.equal(lens.command!.arguments![1], 'TokenAttention');
+      if (!vscode.workspace.isTrusted) {
+        // Restricted Mode (the suite's default; AF_INTEGRATION_TRUSTED=1 trusts the workspace): the
+        // lens says why, and the command runs nothing.
+        assert.equal(lens.command!.title, '$(workspace-untrusted) Preview module needs a trusted workspace');
+        const before = api?.services.previews.moduleShown;
+        await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!, '2,10,32');
+        assert.equal(api?.services.previews.moduleShown, before, 'nothing ran');
+        assert.ok(!tabLabels().includes('Preview: TokenAttention'), JSON.stringify(tabLabels()));
+        await closeAll();
+        return;
+      }
+      assert.equal(lens.command!.title, '$(play) Preview module');
+      await vscode.commands.executeCommand(lens.command!.command, ...lens.command!.arguments!, '2,10,32');
+      const shown = await waitFor('the preview of the TypeScript module', () => (api?.services.previews.moduleShown?.className === 'TokenAttention' ? api.services.previews.moduleShown : undefined), 60000);
+      assert.equal(shown.error, undefined, shown.error);
+      await waitFor('the panel titled by the module', () => tabLabels().some((l) => l === 'Preview: TokenAttention') || undefined);
+      assert.deepEqual(shown.layers.map((l) => [l.path, l.outputShapes]), [
+        ['TokenAttention', [[2, 10, 32]]],
+        ['qkv', [[2, 10, 96]]],
+        ['proj', [[2, 10, 32]]],
+      ]);
+      assert.deepEqual(shown.maps?.map((m) => [m.source, m.shape, m.heads]), [['softmax', [2, 4, 10, 10], 4]]);
+      assert.equal(shown.compareAvailable, false, 'Compare with PyTorch is for Python modules');
+      // An npm import stops the run with the file and line, shown in the panel.
+      const bad = file('ts_uses_npm.ts');
+      await vscode.workspace.fs.writeFile(bad, new TextEncoder().encode("import { nn, type Tensor } from 'attention-forge/runtime';\nimport { sum } from 'lodash';\n\nexport class UsesNpm extends nn.Module {\n  forward(x: Tensor): Tensor {\n    return x.mul(sum([1]));\n  }\n}\n"));
+      await vscode.commands.executeCommand('attentionForge.previewModule', bad, 'UsesNpm', '2,3');
+      const refused = await waitFor('the refusal in the panel', () => (api?.services.previews.moduleShown?.className === 'UsesNpm' ? api.services.previews.moduleShown : undefined), 60000);
+      assert.match(refused.error ?? '', /^ts_uses_npm\.ts:2: imports 'lodash', which the preview cannot load/);
       await closeAll();
     });
 
