@@ -39,7 +39,9 @@ async function main() {
   let code = 1;
   try {
     // AF_INTEGRATION_TRUSTED=1: the workspace is trusted (by default it opens in Restricted Mode).
-    server = await h.startServerMain(tmp, { extraEnv: { AF_INTEGRATION_RESULTS: results }, trusted: process.env.AF_INTEGRATION_TRUSTED === '1' });
+    const extraEnv = { AF_INTEGRATION_RESULTS: results };
+    if (process.env.AF_INTEGRATION_GREP) extraEnv.AF_INTEGRATION_GREP = process.env.AF_INTEGRATION_GREP;
+    server = await h.startServerMain(tmp, { extraEnv, trusted: process.env.AF_INTEGRATION_TRUSTED === '1' });
     const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
     const payload = JSON.stringify([['extensionDevelopmentPath', remote(o.dev)], ['extensionTestsPath', remote(o.tests)]]);
     const url = `http://127.0.0.1:${server.port}/?${o.folder ? `folder=${encodeURIComponent(o.folder)}&` : ''}payload=${encodeURIComponent(payload)}`;
@@ -71,9 +73,11 @@ async function main() {
       }
       console.log(`${r.passed} passed, ${r.failed} failed`);
       if (r.failed > 0 || r.passed === 0) code = code || 1;
+      if (process.env.AF_INTEGRATION_SUMMARY) fs.writeFileSync(process.env.AF_INTEGRATION_SUMMARY, JSON.stringify({ passed: r.passed, failed: r.failed }));
     } else {
       console.log('0 passed, 1 failed (no results: the tests did not run)');
       code = code || 1;
+      if (process.env.AF_INTEGRATION_SUMMARY) fs.writeFileSync(process.env.AF_INTEGRATION_SUMMARY, JSON.stringify({ passed: 0, failed: 1 }));
       const log = path.join(tmp.root, 'server.log');
       if (fs.existsSync(log)) console.error(fs.readFileSync(log, 'utf8').split('\n').slice(-40).join('\n'));
     }

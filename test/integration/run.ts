@@ -5,7 +5,9 @@
  * made in a temp folder (the tests edit files), and @vscode/test-electron's `runTests` starts
  * `launcher.cjs` as the "VS Code executable": it starts the server, opens the workbench in
  * headless chromium with the extension under development and these tests, and exits with the
- * tests' result. Prints the suite's `N passed, N failed` line. Expects `npm run build` first.
+ * tests' result. It runs twice: the whole suite in Restricted Mode, then the tests that depend on
+ * trust in a trusted workspace; prints each pass's `N passed, N failed` line and their sum last.
+ * Expects `npm run build` first.
  */
 
 import * as esbuild from 'esbuild';
@@ -34,24 +36,46 @@ async function main(): Promise<number> {
     external: ['vscode', 'mocha'],
     logLevel: 'warning',
   });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'af-integration-ws-'));
-  const workspace = path.join(tmp, 'workspace');
-  fs.cpSync(path.join(ROOT, 'test/fixtures/workspace-demo'), workspace, { recursive: true });
-  try {
-    await runTests({
-      vscodeExecutablePath: path.join(__dirname, 'launcher.cjs'),
-      extensionDevelopmentPath: ROOT,
-      extensionTestsPath: path.join(outDir, 'index.js'),
-      launchArgs: [workspace, `--user-data-dir=${path.join(tmp, 'user-data')}`, `--extensions-dir=${path.join(tmp, 'extensions')}`],
-      extensionTestsEnv: { TMPDIR: tmp },
-    });
-    return 0;
-  } catch (e) {
-    console.error(e instanceof Error ? e.message : String(e));
-    return 1;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+  // Two passes: every test with the workspace in Restricted Mode (the default for a folder
+  // opened the first time), then, in a trusted workspace, the tests whose behaviour depends on
+  // trust (their titles say "trusted, it runs"). One closing line adds both up.
+  const passes = [
+    { name: 'Restricted Mode', env: {} },
+    { name: 'trusted workspace', env: { AF_INTEGRATION_TRUSTED: '1', AF_INTEGRATION_GREP: 'trusted, it runs' } },
+  ];
+  let passed = 0;
+  let failed = 0;
+  let code = 0;
+  for (const pass of passes) {
+    console.log(`integration: ${pass.name}`);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'af-integration-ws-'));
+    const workspace = path.join(tmp, 'workspace');
+    const summary = path.join(tmp, 'summary.json');
+    fs.cpSync(path.join(ROOT, 'test/fixtures/workspace-demo'), workspace, { recursive: true });
+    const saved = { ...process.env };
+    Object.assign(process.env, pass.env, { AF_INTEGRATION_SUMMARY: summary });
+    try {
+      await runTests({
+        vscodeExecutablePath: path.join(__dirname, 'launcher.cjs'),
+        extensionDevelopmentPath: ROOT,
+        extensionTestsPath: path.join(outDir, 'index.js'),
+        launchArgs: [workspace, `--user-data-dir=${path.join(tmp, 'user-data')}`, `--extensions-dir=${path.join(tmp, 'extensions')}`],
+        extensionTestsEnv: { TMPDIR: tmp },
+      });
+    } catch (e) {
+      console.error(e instanceof Error ? e.message : String(e));
+      code = 1;
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      const r = fs.existsSync(summary) ? (JSON.parse(fs.readFileSync(summary, 'utf8')) as { passed: number; failed: number }) : { passed: 0, failed: 1 };
+      passed += r.passed;
+      failed += r.failed;
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   }
+  console.log(`${passed} passed, ${failed} failed (both passes)`);
+  return code || (failed > 0 || passed === 0 ? 1 : 0);
 }
 
 main().then((code) => process.exit(code));

@@ -16,6 +16,8 @@ export async function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'extension.test', mocha);
   registerTests();
   registerNotebookTests();
+  // A second pass of the runner (run.ts) runs only the tests that differ in a trusted workspace.
+  if (process.env.AF_INTEGRATION_GREP) mocha.grep(process.env.AF_INTEGRATION_GREP);
   const lines: string[] = [];
   let passed = 0;
   let failed = 0;
