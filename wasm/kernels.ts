@@ -653,14 +653,14 @@ export function gather3d(src: usize, s0: i32, s1: i32, s2: i32, dst: usize, n0: 
   }
 }
 
-/** Four f32 of the row at `row` whose element indices are the four i32 at `ip`. */
+/** Four f32 of the row at `row`, at the byte offsets of the four i32 at `ip` (a lane load each). */
 // @ts-ignore: decorator
 @inline
 function gather4(row: usize, ip: usize): v128 {
-  let v = v128.load32_zero(row + (<usize>load<i32>(ip) << 2));
-  v = f32x4.replace_lane(v, 1, load<f32>(row + (<usize>load<i32>(ip, 4) << 2)));
-  v = f32x4.replace_lane(v, 2, load<f32>(row + (<usize>load<i32>(ip, 8) << 2)));
-  return f32x4.replace_lane(v, 3, load<f32>(row + (<usize>load<i32>(ip, 12) << 2)));
+  let v = v128.load32_zero(row + <usize>load<i32>(ip));
+  v = v128.load32_lane(row + <usize>load<i32>(ip, 4), v, 1);
+  v = v128.load32_lane(row + <usize>load<i32>(ip, 8), v, 2);
+  return v128.load32_lane(row + <usize>load<i32>(ip, 12), v, 3);
 }
 
 /** `resampleAxis` along the last axis (inner = 1) with `T` taps (a constant once inlined). */
@@ -691,14 +691,14 @@ function resampleLast(T: i32, src: usize, dst: usize, outer: i32, nIn: i32, nOut
     for (; o < nOut; o++) {
       const ip = idx + (<usize>o << 2);
       const wp = w + (<usize>o << 2);
-      let acc = load<f32>(row + (<usize>load<i32>(ip) << 2));
+      let acc = load<f32>(row + <usize>load<i32>(ip));
       if (T > 1) {
         acc = load<f32>(wp) * acc;
-        acc += load<f32>(wp + tb) * load<f32>(row + (<usize>load<i32>(ip + tb) << 2));
+        acc += load<f32>(wp + tb) * load<f32>(row + <usize>load<i32>(ip + tb));
       }
       if (T > 2) {
-        acc += load<f32>(wp + 2 * tb) * load<f32>(row + (<usize>load<i32>(ip + 2 * tb) << 2));
-        acc += load<f32>(wp + 3 * tb) * load<f32>(row + (<usize>load<i32>(ip + 3 * tb) << 2));
+        acc += load<f32>(wp + 2 * tb) * load<f32>(row + <usize>load<i32>(ip + 2 * tb));
+        acc += load<f32>(wp + 3 * tb) * load<f32>(row + <usize>load<i32>(ip + 3 * tb));
       }
       store<f32>(d, acc);
       d += 4;
@@ -719,13 +719,13 @@ function resampleRows(T: i32, src: usize, dst: usize, outer: i32, nIn: i32, nOut
     for (let o = 0; o < nOut; o++) {
       const ip = idx + (<usize>o << 2);
       const wp = w + (<usize>o << 2);
-      const s0 = plane + <usize>load<i32>(ip) * rb;
+      const s0 = plane + <usize>load<i32>(ip) * <usize>inner;
       if (T == 1) {
         memory.copy(d, s0, rb);
         d += rb;
         continue;
       }
-      const s1 = plane + <usize>load<i32>(ip + tb) * rb;
+      const s1 = plane + <usize>load<i32>(ip + tb) * <usize>inner;
       const w0: f32 = load<f32>(wp);
       const w1: f32 = load<f32>(wp + tb);
       const v0 = f32x4.splat(w0);
@@ -733,8 +733,8 @@ function resampleRows(T: i32, src: usize, dst: usize, outer: i32, nIn: i32, nOut
       let s2: usize = 0, s3: usize = 0;
       let w2: f32 = 0, w3: f32 = 0;
       if (T > 2) {
-        s2 = plane + <usize>load<i32>(ip + 2 * tb) * rb;
-        s3 = plane + <usize>load<i32>(ip + 3 * tb) * rb;
+        s2 = plane + <usize>load<i32>(ip + 2 * tb) * <usize>inner;
+        s3 = plane + <usize>load<i32>(ip + 3 * tb) * <usize>inner;
         w2 = load<f32>(wp + 2 * tb);
         w3 = load<f32>(wp + 3 * tb);
       }
@@ -764,11 +764,12 @@ function resampleRows(T: i32, src: usize, dst: usize, outer: i32, nIn: i32, nOut
 
 /**
  * One axis of a separable resampling (interpolate): dst (outer × nOut × inner) from src (outer ×
- * nIn × inner), both contiguous. Output position o of the axis is Σ_t w[t·nOut + o] · input
- * position idx[t·nOut + o] over T taps (1, 2 or 4; tables tap-major, idx i32, w f32), summed in
- * tap order in f32; with T = 1 (weight 1) the value is copied. Along the last axis (inner = 1)
- * each output gathers its taps, four outputs per f32x4; along another, each output row is the
- * weighted sum of T whole input rows, four floats at a time.
+ * nIn × inner), both contiguous. Output position o of the axis is Σ_t w[t·nOut + o] · the input
+ * position whose byte offset within the axis's first row is idx[t·nOut + o] (4 × its index) over
+ * T taps (1, 2 or 4; tables tap-major, idx i32, w f32), summed in tap order in f32; with T = 1
+ * (weight 1) the value is copied. Along the last axis (inner = 1) each output gathers its taps,
+ * four outputs per f32x4 (a lane load per tap); along another, each output row is the weighted
+ * sum of T whole input rows, four floats at a time.
  */
 export function resampleAxis(src: usize, dst: usize, outer: i32, nIn: i32, nOut: i32, inner: i32, idx: usize, w: usize, T: i32): void {
   if (inner == 1) {

@@ -276,13 +276,14 @@ function interpolateFast(inputs: readonly CpuView[], a: InterpolateAttrs, outs: 
   const regions = wasm.arena([pp * inPlane, pp * outPlane, pp * inter, pp * inter, ...tables.flatMap((n) => [n, n])]);
   const [ri, ro, ra, rb] = regions;
   passes.forEach((p, i) => {
-    // The tables tap-major (tap t of output o at t·nOut + o): a load of four weights is one f32x4.
+    // The tables tap-major (tap t of output o at t·nOut + o: a load of four weights is one f32x4),
+    // positions as byte offsets (4 × the index, what a lane load adds to the row's address).
     const ti = regions[4 + 2 * i];
     const tw = regions[5 + 2 * i].f32;
     const idx = new Int32Array(ti.f32.buffer, ti.ptr, tables[i]);
     for (let o = 0; o < p.nOut; o++) {
       for (let t = 0; t < T; t++) {
-        idx[t * p.nOut + o] = p.idx[o * T + t];
+        idx[t * p.nOut + o] = 4 * p.idx[o * T + t];
         tw[t * p.nOut + o] = p.w[o * T + t];
       }
     }
