@@ -34,6 +34,9 @@
  *   f64 operation rounded to f32.
  * - `gather3d`: a strided n0×n1×n2 view copied out contiguously (the moves
  *   of `copy`: transposes, permutes, slices).
+ * - `resampleAxis`: one axis of interpolate's separable resampling, each
+ *   output a weighted sum of at most four taps: gathered along the last
+ *   axis, whole rows (f32x4 over the row) along the others.
  * - `maxPool2d`: max pooling of windows inside the input, with the
  *   reference's rule (a tap replaces the best if greater or NaN).
  */
@@ -648,6 +651,134 @@ export function gather3d(src: usize, s0: i32, s1: i32, s2: i32, dst: usize, n0: 
       }
     }
   }
+}
+
+/** Four f32 of the row at `row`, at the byte offsets of the four i32 at `ip` (a lane load each). */
+// @ts-ignore: decorator
+@inline
+function gather4(row: usize, ip: usize): v128 {
+  let v = v128.load32_zero(row + <usize>load<i32>(ip));
+  v = v128.load32_lane(row + <usize>load<i32>(ip, 4), v, 1);
+  v = v128.load32_lane(row + <usize>load<i32>(ip, 8), v, 2);
+  return v128.load32_lane(row + <usize>load<i32>(ip, 12), v, 3);
+}
+
+/** `resampleAxis` along the last axis (inner = 1) with `T` taps (a constant once inlined). */
+// @ts-ignore: decorator
+@inline
+function resampleLast(T: i32, src: usize, dst: usize, outer: i32, nIn: i32, nOut: i32, idx: usize, w: usize): void {
+  const tb = <usize>nOut << 2;
+  const o4 = nOut & ~3;
+  let d = dst;
+  for (let b = 0; b < outer; b++) {
+    const row = src + <usize>b * <usize>nIn * 4;
+    let o = 0;
+    for (; o < o4; o += 4) {
+      const ip = idx + (<usize>o << 2);
+      const wp = w + (<usize>o << 2);
+      let acc = gather4(row, ip);
+      if (T > 1) {
+        acc = f32x4.mul(v128.load(wp), acc);
+        acc = f32x4.add(acc, f32x4.mul(v128.load(wp + tb), gather4(row, ip + tb)));
+      }
+      if (T > 2) {
+        acc = f32x4.add(acc, f32x4.mul(v128.load(wp + 2 * tb), gather4(row, ip + 2 * tb)));
+        acc = f32x4.add(acc, f32x4.mul(v128.load(wp + 3 * tb), gather4(row, ip + 3 * tb)));
+      }
+      v128.store(d, acc);
+      d += 16;
+    }
+    for (; o < nOut; o++) {
+      const ip = idx + (<usize>o << 2);
+      const wp = w + (<usize>o << 2);
+      let acc = load<f32>(row + <usize>load<i32>(ip));
+      if (T > 1) {
+        acc = load<f32>(wp) * acc;
+        acc += load<f32>(wp + tb) * load<f32>(row + <usize>load<i32>(ip + tb));
+      }
+      if (T > 2) {
+        acc += load<f32>(wp + 2 * tb) * load<f32>(row + <usize>load<i32>(ip + 2 * tb));
+        acc += load<f32>(wp + 3 * tb) * load<f32>(row + <usize>load<i32>(ip + 3 * tb));
+      }
+      store<f32>(d, acc);
+      d += 4;
+    }
+  }
+}
+
+/** `resampleAxis` along an outer axis (rows of `inner` floats) with `T` taps (a constant once inlined). */
+// @ts-ignore: decorator
+@inline
+function resampleRows(T: i32, src: usize, dst: usize, outer: i32, nIn: i32, nOut: i32, inner: i32, idx: usize, w: usize): void {
+  const tb = <usize>nOut << 2;
+  const rb = <usize>inner << 2;
+  const e4 = <usize>(inner & ~3) << 2;
+  let d = dst;
+  for (let b = 0; b < outer; b++) {
+    const plane = src + <usize>b * <usize>nIn * rb;
+    for (let o = 0; o < nOut; o++) {
+      const ip = idx + (<usize>o << 2);
+      const wp = w + (<usize>o << 2);
+      const s0 = plane + <usize>load<i32>(ip) * <usize>inner;
+      if (T == 1) {
+        memory.copy(d, s0, rb);
+        d += rb;
+        continue;
+      }
+      const s1 = plane + <usize>load<i32>(ip + tb) * <usize>inner;
+      const w0: f32 = load<f32>(wp);
+      const w1: f32 = load<f32>(wp + tb);
+      const v0 = f32x4.splat(w0);
+      const v1 = f32x4.splat(w1);
+      let s2: usize = 0, s3: usize = 0;
+      let w2: f32 = 0, w3: f32 = 0;
+      if (T > 2) {
+        s2 = plane + <usize>load<i32>(ip + 2 * tb) * <usize>inner;
+        s3 = plane + <usize>load<i32>(ip + 3 * tb) * <usize>inner;
+        w2 = load<f32>(wp + 2 * tb);
+        w3 = load<f32>(wp + 3 * tb);
+      }
+      const v2 = f32x4.splat(w2);
+      const v3 = f32x4.splat(w3);
+      let e: usize = 0;
+      for (; e < e4; e += 16) {
+        let acc = f32x4.add(f32x4.mul(v0, v128.load(s0 + e)), f32x4.mul(v1, v128.load(s1 + e)));
+        if (T > 2) {
+          acc = f32x4.add(acc, f32x4.mul(v2, v128.load(s2 + e)));
+          acc = f32x4.add(acc, f32x4.mul(v3, v128.load(s3 + e)));
+        }
+        v128.store(d + e, acc);
+      }
+      for (; e < rb; e += 4) {
+        let acc = w0 * load<f32>(s0 + e) + w1 * load<f32>(s1 + e);
+        if (T > 2) {
+          acc += w2 * load<f32>(s2 + e);
+          acc += w3 * load<f32>(s3 + e);
+        }
+        store<f32>(d + e, acc);
+      }
+      d += rb;
+    }
+  }
+}
+
+/**
+ * One axis of a separable resampling (interpolate): dst (outer × nOut × inner) from src (outer ×
+ * nIn × inner), both contiguous. Output position o of the axis is Σ_t w[t·nOut + o] · the input
+ * position whose byte offset within the axis's first row is idx[t·nOut + o] (4 × its index) over
+ * T taps (1, 2 or 4; tables tap-major, idx i32, w f32), summed in tap order in f32; with T = 1
+ * (weight 1) the value is copied. Along the last axis (inner = 1) each output gathers its taps,
+ * four outputs per f32x4 (a lane load per tap); along another, each output row is the weighted
+ * sum of T whole input rows, four floats at a time.
+ */
+export function resampleAxis(src: usize, dst: usize, outer: i32, nIn: i32, nOut: i32, inner: i32, idx: usize, w: usize, T: i32): void {
+  if (inner == 1) {
+    if (T == 1) resampleLast(1, src, dst, outer, nIn, nOut, idx, w);
+    else if (T == 2) resampleLast(2, src, dst, outer, nIn, nOut, idx, w);
+    else resampleLast(4, src, dst, outer, nIn, nOut, idx, w);
+  } else if (T == 1) resampleRows(1, src, dst, outer, nIn, nOut, inner, idx, w);
+  else if (T == 2) resampleRows(2, src, dst, outer, nIn, nOut, inner, idx, w);
+  else resampleRows(4, src, dst, outer, nIn, nOut, inner, idx, w);
 }
 
 /**

@@ -4,7 +4,7 @@
  * reference every other path is compared with. `cpu` (the default device)
  * runs the same references except where a kernel has a fast path
  * (`Kernel.fast`, in its file: matmul, scaled dot-product attention, softmax,
- * convolution, broadcast arithmetic, copies and max pooling on WASM SIMD;
+ * convolution, broadcast arithmetic, copies, max pooling and interpolation on WASM SIMD;
  * other arithmetic, copies and pooling without per-element offset tables or
  * bounds checks) and WebAssembly is available; it is the fallback wherever WebGPU is missing. Neither
  * validates shapes (kernels' `outputs()` did) nor knows an operation.

@@ -6,8 +6,8 @@
  * width, results over one chunk, the transposed product and panels of a
  * large right operand, SAGAN's map shape, softmax edge values (±∞, NaN),
  * heads read in place, masks of both kinds, causal, weights, and the
- * benchmark's L = 1024, d = 64, interpolation one axis at a time (every mode, strided inputs,
- * an axis left as it is) — within the tolerance the kernels that ran
+ * benchmark's L = 1024, d = 64, interpolation one axis at a time (every mode, align_corners
+ * both ways, up and down in 1-D to 3-D, strided inputs, axes left as they are, several chunks) — within the tolerance the kernels that ran
  * state (`tolerance.cpu`, 1e-5 for all of them today). The same ops also
  * run against torch's goldens on both paths (runtime-ops.test.ts).
  */
@@ -217,21 +217,52 @@ describe('runtime fast CPU path (WASM SIMD) vs the TypeScript references', funct
     }, 'sdpa strided');
   });
 
-  const interp: [string, number[], F.InterpolateOptions][] = [
-    ['bilinear up, permuted input', [2, 3, 7, 5], { size: [11, 9], mode: 'bilinear' }],
-    ['bilinear down, align_corners', [1, 4, 9, 8], { scaleFactor: [0.6, 0.5], mode: 'bilinear', alignCorners: true }],
-    ['bicubic, one axis the same size', [1, 2, 6, 7], { size: [6, 15], mode: 'bicubic' }],
-    ['linear 1-D, a scale factor that keeps the size (copied)', [2, 3, 5], { scaleFactor: 1.1, mode: 'linear' }],
-    ['trilinear', [1, 2, 3, 4, 5], { size: [5, 7, 3], mode: 'trilinear' }],
-    ['nearest 3-D', [1, 3, 3, 4, 5], { scaleFactor: [2, 0.5, 1.7], mode: 'nearest' }],
-    ['nearest-exact 2-D', [2, 2, 5, 6], { size: [8, 4], mode: 'nearest-exact' }],
+  // Every mode, align_corners both ways, 1 to 3 spatial dims, up- and downsampling (sizes off
+  // the SIMD width), axes left as they are, inputs read through strides (N and C permuted: planes
+  // copied one by one; spatial dims transposed or sliced: a contiguous copy first), more planes
+  // than one chunk holds, and an empty batch.
+  type Layout = 'contiguous' | 'nc' | 'spatial-transposed' | 'sliced';
+  const interp: [string, number[], F.InterpolateOptions, Layout][] = [
+    ['linear 1-D up', [2, 3, 5], { size: 13, mode: 'linear' }, 'nc'],
+    ['linear 1-D down, align_corners', [2, 3, 17], { size: 6, mode: 'linear', alignCorners: true }, 'contiguous'],
+    ['linear 1-D up, align_corners, to one position', [1, 2, 9], { size: 1, mode: 'linear', alignCorners: true }, 'nc'],
+    ['linear 1-D, a scale factor that keeps the size (copied)', [2, 3, 5], { scaleFactor: 1.1, mode: 'linear' }, 'nc'],
+    ['nearest 1-D down', [2, 3, 10], { size: 4, mode: 'nearest' }, 'sliced'],
+    ['nearest-exact 1-D up', [1, 3, 7], { scaleFactor: 2.5, mode: 'nearest-exact' }, 'nc'],
+    ['bilinear up, permuted input', [2, 3, 7, 5], { size: [11, 9], mode: 'bilinear' }, 'nc'],
+    ['bilinear up, align_corners', [1, 3, 6, 7], { size: [13, 10], mode: 'bilinear', alignCorners: true }, 'contiguous'],
+    ['bilinear down, align_corners', [1, 4, 9, 8], { scaleFactor: [0.6, 0.5], mode: 'bilinear', alignCorners: true }, 'nc'],
+    ['bilinear down, transposed spatial dims', [2, 2, 13, 11], { size: [5, 6], mode: 'bilinear' }, 'spatial-transposed'],
+    ['bilinear ×2 over several chunks', [3, 50, 20, 20], { scaleFactor: 2, mode: 'bilinear' }, 'contiguous'],
+    ['bilinear, one plane larger than a chunk', [1, 1, 150, 130], { size: [301, 263], mode: 'bilinear' }, 'contiguous'],
+    ['bilinear, same sizes (every axis copied)', [2, 3, 4, 6], { size: [4, 6], mode: 'bilinear' }, 'sliced'],
+    ['bilinear, an empty batch', [0, 3, 4, 4], { size: [7, 7], mode: 'bilinear' }, 'contiguous'],
+    ['bicubic up', [1, 2, 6, 7], { size: [13, 17], mode: 'bicubic' }, 'nc'],
+    ['bicubic up, align_corners', [2, 2, 5, 6], { scaleFactor: 2.3, mode: 'bicubic', alignCorners: true }, 'spatial-transposed'],
+    ['bicubic down', [1, 3, 17, 19], { size: [6, 8], mode: 'bicubic' }, 'sliced'],
+    ['bicubic down, align_corners', [1, 3, 15, 10], { scaleFactor: 0.4, mode: 'bicubic', alignCorners: true }, 'nc'],
+    ['bicubic, one axis the same size', [1, 2, 6, 7], { size: [6, 15], mode: 'bicubic' }, 'nc'],
+    ['bicubic, a position embedding grid 14×14 → 24×24', [1, 64, 14, 14], { size: [24, 24], mode: 'bicubic', alignCorners: false }, 'contiguous'],
+    ['nearest 2-D, one axis up and one down', [2, 3, 5, 9], { size: [12, 4], mode: 'nearest' }, 'spatial-transposed'],
+    ['nearest-exact 2-D', [2, 2, 5, 6], { size: [8, 4], mode: 'nearest-exact' }, 'nc'],
+    ['trilinear', [1, 2, 3, 4, 5], { size: [5, 7, 3], mode: 'trilinear' }, 'nc'],
+    ['trilinear up, align_corners', [2, 2, 3, 5, 4], { scaleFactor: [2, 1.5, 2.5], mode: 'trilinear', alignCorners: true }, 'contiguous'],
+    ['trilinear down, one axis the same size', [1, 3, 9, 6, 11], { size: [4, 6, 5], mode: 'trilinear' }, 'sliced'],
+    ['nearest 3-D', [1, 3, 3, 4, 5], { scaleFactor: [2, 0.5, 1.7], mode: 'nearest' }, 'nc'],
+    ['nearest-exact 3-D', [2, 2, 4, 3, 6], { size: [3, 7, 4], mode: 'nearest-exact' }, 'spatial-transposed'],
   ];
-  for (const [what, shape, o] of interp) {
+  for (const [what, shape, o, layout] of interp) {
     it(`interpolate ${what}`, function () {
       both((dev) => {
         const g = new Generator(8);
-        // Swap the first two dims and back: the same values read through non-contiguous strides.
-        const x = randn([shape[1], shape[0], ...shape.slice(2)], g, dev).transpose(0, 1);
+        const [n, c, ...sp] = shape;
+        const last = shape.length - 1;
+        // The same logical shape read through different strides.
+        const x =
+          layout === 'nc' ? randn([c, n, ...sp], g, dev).transpose(0, 1)
+          : layout === 'spatial-transposed' ? randn([n, c, ...sp.slice(0, -2), sp[sp.length - 1], sp[sp.length - 2]], g, dev).transpose(last - 1, last)
+          : layout === 'sliced' ? randn([n, c, ...sp.slice(0, -1), sp[sp.length - 1] + 3], g, dev).narrow(last, 2, sp[sp.length - 1])
+          : randn(shape, g, dev);
         return [F.interpolate(x, o)];
       }, what);
     });

@@ -15,15 +15,19 @@
  * when a scale factor says otherwise. Bicubic uses Keys' cubic convolution with A = −0.75 on the
  * four neighbours, indices clamped to the borders, without that copy (torch has none for it).
  *
- * Fast path: the same taps applied one spatial axis at a time in TypeScript loops over
- * contiguous rows (the weights are a product over axes), so a 2× bilinear upsampling reads each
- * input row twice instead of each output gathering four scattered sources; the nearest modes
- * are one gather through per-axis offsets.
+ * Fast path: the same taps applied one spatial axis at a time (the weights are a product over
+ * axes) by the WASM SIMD `resampleAxis`: along the last axis each output gathers its taps, along
+ * the others each output row is the weighted sum of at most four whole input rows, so a 2×
+ * bicubic upsampling costs 6 multiply–adds per output instead of the 16 of its 4 × 4 taps, and
+ * none on zero weights (a dense matrix per axis, as the composite before this kernel ran, has a
+ * multiply–add for every input position).
  */
 
 import type { OutputSpec } from '../../backend';
 import { TorchError } from '../../errors';
-import { contiguousData, contiguousStrides, DEFAULT_TOLERANCE, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
+import { CHUNK } from '../../wasm/fast';
+import type { WasmKernels } from '../../wasm/index';
+import { contiguousData, contiguousStrides, DEFAULT_TOLERANCE, isContiguous, numel, stridedOffsets, type CpuView, type Kernel } from '../kernel';
 import { f32, perOutputProgram, stridedIndexFn, u32 } from '../wgsl';
 
 export type ResampleMode = 'nearest' | 'nearest-exact' | 'linear' | 'bilinear' | 'trilinear' | 'bicubic';
@@ -240,61 +244,112 @@ export const interpolate: Kernel<InterpolateAttrs> = {
 };
 
 /**
- * The fast path: the same taps applied one spatial axis at a time (separable, as the weights
- * are a product over axes), each pass a tight loop over contiguous rows or slabs, the axis that
- * shrinks the data most first; an axis whose taps copy it is skipped. Intermediates are f32,
- * within the kernel's CPU tolerance of the reference's double sums.
+ * The fast path: the same taps applied one spatial axis at a time (separable, as the weights are
+ * a product over axes) by the WASM `resampleAxis`, in chunks of whole (n, c) planes of at most
+ * about `CHUNK` floats (input, intermediates and output together), so that each pass reads what
+ * the previous one wrote while it is still in cache. An axis whose taps copy it is skipped; the
+ * others run in the order `passOrder` estimates cheapest. Intermediates and sums are f32 (each
+ * pass a sum of at most four products, in tap order): on unit-normal inputs the results differ
+ * from the reference's double sums by at most 7.2e-7 (a few ulps of the largest value), within
+ * the kernel's CPU tolerance.
  */
-function interpolateFast(inputs: readonly CpuView[], a: InterpolateAttrs, outs: Float32Array[]): void {
+function interpolateFast(inputs: readonly CpuView[], a: InterpolateAttrs, outs: Float32Array[], wasm: WasmKernels): void {
   const [x] = inputs;
+  const out = outs[0];
+  if (out.length === 0) return;
   const T = taps(a.mode);
-  if (T === 1) {
-    nearestGather(x, a, outs[0]);
-    return;
-  }
-  const shape = [...x.shape];
-  const passes = a.size
-    .map((nOut, k) => ({ k, nOut, ...axisTaps(a, k, x.shape[2 + k]) }))
-    .filter((p) => !copiesAxis(p.idx, p.w, T, p.nOut, x.shape[2 + p.k]))
-    .sort((p, q) => p.nOut / x.shape[2 + p.k] - q.nOut / x.shape[2 + q.k]);
-  let cur = contiguousData(x);
-  if (passes.length === 0) {
-    outs[0].set(cur);
-    return;
-  }
-  passes.forEach((p, i) => {
-    const d = 2 + p.k;
-    const outer = numel(shape.slice(0, d));
-    const inner = numel(shape.slice(d + 1));
-    const dst = i === passes.length - 1 ? outs[0] : new Float32Array(outer * p.nOut * inner);
-    resampleAxis(cur, dst, outer, shape[d], p.nOut, inner, p.idx, p.w, T);
-    shape[d] = p.nOut;
-    cur = dst;
+  const inSp = x.shape.slice(2);
+  const planes = x.shape[0] * x.shape[1];
+  const inPlane = numel(inSp);
+  const outPlane = numel(a.size);
+  const axes = a.size.map((nOut, k) => ({ k, nOut, ...axisTaps(a, k, inSp[k]) }));
+  const passes = passOrder(axes.filter((p) => !copiesAxis(p.idx, p.w, T, p.nOut, inSp[p.k])), inSp, T);
+  // The plane size after each pass; the largest intermediate sizes the two buffers they alternate in.
+  const sizes = [...inSp];
+  const stages = passes.map((p) => {
+    sizes[p.k] = p.nOut;
+    return numel(sizes);
   });
-}
-
-/** The nearest modes as one gather: each output reads its one source through per-axis offsets. */
-function nearestGather(x: CpuView, a: InterpolateAttrs, out: Float32Array): void {
-  const sp = a.size.length;
-  const n = [1, 1, 1];
-  const offs: Int32Array[] = [new Int32Array(1), new Int32Array(1), new Int32Array(1)];
-  for (let k = 0; k < sp; k++) {
-    n[3 - sp + k] = a.size[k];
-    offs[3 - sp + k] = axisTaps(a, k, x.shape[2 + k]).idx.map((j) => j * x.strides[2 + k]);
-  }
-  const [n0, n1, n2] = n;
-  const [f0, f1, f2] = offs;
-  const planes = stridedOffsets(x.shape.slice(0, 2), x.strides.slice(0, 2), x.offset);
-  const d = x.data;
-  let o = 0;
-  for (let c = 0; c < planes.length; c++) {
-    for (let i = 0; i < n0; i++) {
-      for (let j = 0; j < n1; j++) {
-        const b = planes[c] + f0[i] + f1[j];
-        for (let k = 0; k < n2; k++) out[o++] = d[b + f2[k]];
+  const inter = Math.max(0, ...stages.slice(0, -1));
+  const pp = Math.min(planes, Math.max(1, Math.floor(CHUNK / (inPlane + outPlane + 2 * inter))));
+  const tables = passes.map((p) => T * p.nOut);
+  const regions = wasm.arena([pp * inPlane, pp * outPlane, pp * inter, pp * inter, ...tables.flatMap((n) => [n, n])]);
+  const [ri, ro, ra, rb] = regions;
+  passes.forEach((p, i) => {
+    // The tables tap-major (tap t of output o at t·nOut + o: a load of four weights is one f32x4),
+    // positions as byte offsets (4 × the index, what a lane load adds to the row's address).
+    const ti = regions[4 + 2 * i];
+    const tw = regions[5 + 2 * i].f32;
+    const idx = new Int32Array(ti.f32.buffer, ti.ptr, tables[i]);
+    for (let o = 0; o < p.nOut; o++) {
+      for (let t = 0; t < T; t++) {
+        idx[t * p.nOut + o] = 4 * p.idx[o * T + t];
+        tw[t * p.nOut + o] = p.w[o * T + t];
       }
     }
+  });
+  const load = planeLoader(x, inPlane);
+  for (let p0 = 0; p0 < planes; p0 += pp) {
+    const n = Math.min(pp, planes - p0);
+    load(p0, n, ri.f32);
+    const shape = [n, ...inSp];
+    let src = ri;
+    passes.forEach((p, i) => {
+      const d = 1 + p.k;
+      const dst = i === passes.length - 1 ? ro : i % 2 === 0 ? ra : rb;
+      wasm.fn.resampleAxis(src.ptr, dst.ptr, numel(shape.slice(0, d)), shape[d], p.nOut, numel(shape.slice(d + 1)), regions[4 + 2 * i].ptr, regions[5 + 2 * i].ptr, T);
+      shape[d] = p.nOut;
+      src = dst;
+    });
+    out.set(src.f32.subarray(0, n * outPlane), p0 * outPlane);
   }
+  wasm.done();
+}
+
+/**
+ * Cost of one output element and tap of a pass along the last axis, which gathers its taps one
+ * float at a time, relative to a pass along another axis, which reads whole rows four floats at a
+ * time. Measured: on 2× bilinear, bicubic and nearest [1, 64, 56, 56], 2× trilinear
+ * [1, 16, 8, 16, 16], bicubic [1, 768, 14, 14] → 24 × 24 and ½× bilinear, the order it picks ran
+ * 1.11–1.33× faster than the reverse.
+ */
+const GATHER_COST = 3;
+
+/** The order of the passes with the least estimated work (output elements × taps, weighted by `GATHER_COST`). */
+function passOrder<P extends { readonly k: number; readonly nOut: number }>(passes: readonly P[], inSp: readonly number[], T: number): P[] {
+  const orders = (ps: readonly P[]): P[][] => (ps.length <= 1 ? [[...ps]] : ps.flatMap((p, i) => orders([...ps.slice(0, i), ...ps.slice(i + 1)]).map((rest) => [p, ...rest])));
+  let best: P[] = [...passes];
+  let least = Infinity;
+  for (const order of orders(passes)) {
+    const sizes = [...inSp];
+    let cost = 0;
+    for (const p of order) {
+      sizes[p.k] = p.nOut;
+      cost += numel(sizes) * T * (p.k === inSp.length - 1 ? GATHER_COST : 1);
+    }
+    if (cost < least) {
+      best = order;
+      least = cost;
+    }
+  }
+  return best;
+}
+
+/**
+ * Copies planes [p0, p0 + n) of `x` (each `inPlane` floats) contiguously into `dst`: slices of a
+ * contiguous input, one slice per plane when only the spatial dims are contiguous (an input with
+ * N and C permuted, say), else from a contiguous copy made once.
+ */
+function planeLoader(x: CpuView, inPlane: number): (p0: number, n: number, dst: Float32Array) => void {
+  const spatial = { ...x, shape: x.shape.slice(2), strides: x.strides.slice(2) };
+  if (!isContiguous(x) && isContiguous(spatial)) {
+    const starts = stridedOffsets(x.shape.slice(0, 2), x.strides.slice(0, 2), x.offset);
+    return (p0, n, dst) => {
+      for (let p = 0; p < n; p++) dst.set(x.data.subarray(starts[p0 + p], starts[p0 + p] + inPlane), p * inPlane);
+    };
+  }
+  const d = contiguousData(x);
+  return (p0, n, dst) => dst.set(d.subarray(p0 * inPlane, (p0 + n) * inPlane));
 }
 
 /** Whether an axis's taps give every output its own input unchanged (same size, weight 1, the rest 0). */
@@ -307,43 +362,4 @@ function copiesAxis(idx: Int32Array, w: Float64Array, T: number, nOut: number, n
     }
   }
   return true;
-}
-
-/** One axis of `src` (outer × nIn × inner, contiguous) resampled into `dst` (outer × nOut × inner). */
-function resampleAxis(src: Float32Array, dst: Float32Array, outer: number, nIn: number, nOut: number, inner: number, idx: Int32Array, w: Float64Array, T: number): void {
-  if (inner === 1 && T === 2) {
-    // The common case (the last axis of a (bi)linear resize), unrolled.
-    for (let b = 0; b < outer; b++) {
-      const ib = b * nIn;
-      const ob = b * nOut;
-      for (let o = 0; o < nOut; o++) dst[ob + o] = w[2 * o] * src[ib + idx[2 * o]] + w[2 * o + 1] * src[ib + idx[2 * o + 1]];
-    }
-    return;
-  }
-  if (inner === 1) {
-    for (let b = 0; b < outer; b++) {
-      const ib = b * nIn;
-      const ob = b * nOut;
-      for (let o = 0; o < nOut; o++) {
-        let acc = 0;
-        for (let t = o * T; t < (o + 1) * T; t++) acc += w[t] * src[ib + idx[t]];
-        dst[ob + o] = acc;
-      }
-    }
-    return;
-  }
-  for (let b = 0; b < outer; b++) {
-    const ib = b * nIn * inner;
-    for (let o = 0; o < nOut; o++) {
-      const ob = (b * nOut + o) * inner;
-      const s0 = ib + idx[o * T] * inner;
-      const w0 = w[o * T];
-      for (let e = 0; e < inner; e++) dst[ob + e] = w0 * src[s0 + e];
-      for (let t = o * T + 1; t < (o + 1) * T; t++) {
-        const st = ib + idx[t] * inner;
-        const wt = w[t];
-        for (let e = 0; e < inner; e++) dst[ob + e] += wt * src[st + e];
-      }
-    }
-  }
 }
