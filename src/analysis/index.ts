@@ -196,6 +196,13 @@ export class AnalysisSession {
         prev.delete();
         this.tree = undefined;
       }
+      // Error recovery may go another way on a reparse than on a fresh parse (an edit that closes
+      // a string left open elsewhere): a tree with errors is parsed afresh, so an edited text
+      // always gets the tree, items and counts a cold analysis of it gets.
+      if (tree.rootNode.hasError) {
+        tree.delete();
+        tree = parse(source);
+      }
     } else tree = parse(source);
     this.tree = tree;
     this.source = source;
