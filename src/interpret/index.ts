@@ -21,7 +21,7 @@ import { Interpreter, type Importer } from './interpreter';
 import { PyClass, UserModule, type PyValue } from './values';
 
 export { InterpretError } from './errors';
-export { UserModule, PyTuple, PyDict, PyNamespace, PyComplex, type PyValue } from './values';
+export { UserModule, PyTuple, PyDict, PyNamespace, PyComplex, moveValue, type PyValue } from './values';
 export { Interpreter } from './interpreter';
 export { findInstantiations, requiredParameters, type Instantiation } from './instantiations';
 

@@ -14,14 +14,14 @@
  */
 
 import type { Node } from '../analysis/parse';
-import { F, nn, Tensor, TorchError, full, tensor as tensorOf, type Backend, type Generator } from '../runtime/index';
+import { F, nn, Tensor, TorchError, full, tensor as tensorOf, where, type Backend, type Generator } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
 import { stridedOffsets } from '../runtime/kernels/kernel';
 import { InterpretError, pyError, PyRaise, unsupported } from './errors';
 import { makeStdlib, PyContext } from './stdlib';
 import { complexAttribute, complexBinary } from './complex';
 import { asTensor, bind, makeSurface, MODULE_BASE, OBJECT_BASE, tensorAttribute, tensorMethod, type Host } from './surface';
-import { asInt, Kwargs, PyBoundMethod, PyComplex, PyBuiltin, PyClass, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PySuper, PyToken, PyTuple, pyStr, Scope, typeName, UserModule, type Args, type PyValue } from './values';
+import { asInt, Kwargs, moveValue, PyBoundMethod, PyComplex, PyBuiltin, PyClass, PyDict, PyEllipsis, PyFunction, PyInstance, PyNamespace, PySlice, PySuper, PyToken, PyTuple, pyStr, Scope, typeName, UserModule, type Args, type PyValue } from './values';
 
 export interface InterpreterOptions {
   readonly file: string;
@@ -59,7 +59,8 @@ const BINARY: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/'
 export class Interpreter implements Host {
   readonly globals = new Scope(null);
   readonly generator: Generator;
-  readonly device: Backend;
+  /** Where factories (`torch.zeros`, `torch.arange`, layers built in `forward`) put their tensors; see `to`. */
+  device: Backend;
   private readonly surface: ReturnType<typeof makeSurface>;
   private readonly stdlib: ReturnType<typeof makeStdlib>;
   private steps = 0;
@@ -81,6 +82,20 @@ export class Interpreter implements Host {
     this.maxDepth = o.maxDepth ?? 100;
     this.surface = makeSurface(this);
     this.stdlib = makeStdlib(this);
+  }
+
+  /**
+   * Moves the run to another backend: the tensors among the file's globals (and the modules and
+   * containers holding them) move there, and factories create on it from now on. Modules are
+   * built on the CPU, whose synchronous reads their in-place initialisation needs, then moved,
+   * as torch code builds and then calls `.to(device)`; move the modules a run calls and their
+   * tensor arguments with `moveValue` (and the same `moved` map, so shared tensors stay shared).
+   */
+  to(device: Backend, moved: Map<Tensor, Tensor> = new Map()): this {
+    this.device = device;
+    for (const [k, v] of this.globals.vars) this.globals.vars.set(k, moveValue(v, device, moved));
+    for (const ns of this.modules.values()) for (const [k, v] of ns.attrs) (ns.attrs as Map<string, PyValue>).set(k, moveValue(v, device, moved));
+    return this;
   }
 
   // ---- errors -------------------------------------------------------------------------
@@ -1174,7 +1189,7 @@ export class Interpreter implements Host {
    */
   private writeTensor(t: Tensor, idx: readonly PyValue[], v: PyValue, node: Node): void {
     const readSync = t.device.readSync?.bind(t.device);
-    if (!readSync) throw this.fail(node, 'unsupported', `assignment into a tensor on the ${t.device.name} backend`);
+    if (!readSync) return this.writeOnDevice(t, idx, v, node);
     // Index tensors select copies, not views: index a tensor of t's storage offsets the same
     // way to learn which elements the assignment writes.
     const advanced = idx.some((x) => x instanceof Tensor || Array.isArray(x) || x instanceof PyTuple);
@@ -1193,6 +1208,47 @@ export class Interpreter implements Host {
     const offs = where ? where.contiguous().dataSync() : stridedOffsets(view.shape, view.strides, view.offset);
     for (let i = 0; i < offs.length; i++) data[offs[i]] = t.dtype === 'bool' ? (values[i] ? 1 : 0) : t.dtype === 'int64' ? Math.trunc(values[i]) : values[i];
     t.device.write(t.storage, data);
+  }
+
+  /**
+   * `writeTensor` on a backend that cannot read synchronously (WebGPU): the storage's new
+   * contents are computed there — each written element gathered from the values, the others
+   * kept — and copied over the storage, so every view sees the write and nothing is read back.
+   * Which storage elements the view covers is known from its strides; through advanced indexing
+   * it would take the index tensors' values, which stay on the device, so that is unsupported.
+   */
+  private writeOnDevice(t: Tensor, idx: readonly PyValue[], v: PyValue, node: Node): void {
+    const dev = t.device;
+    if (!dev.copy) throw this.fail(node, 'unsupported', `assignment into a tensor on the ${dev.name} backend`);
+    if (idx.some((x) => x instanceof Tensor || Array.isArray(x) || x instanceof PyTuple)) throw this.fail(node, 'unsupported', `assignment through advanced indexing into a tensor on the ${dev.name} backend`);
+    const view = this.indexTensor(t, idx, node);
+    const n = view.numel();
+    const size = t.storage.size;
+    try {
+      let values: Tensor;
+      if (v instanceof Tensor) values = v.to(t.dtype).expand(view.shape).contiguous().reshape([n]);
+      else if (typeof v === 'number' || typeof v === 'boolean') values = full([n], t.dtype === 'bool' ? Number(Boolean(v)) : t.dtype === 'int64' ? Math.trunc(Number(v)) : Number(v), { dtype: t.dtype, device: dev });
+      else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
+      const offs = stridedOffsets(view.shape, view.strides, view.offset);
+      let whole = offs.length === size;
+      for (let i = 0; whole && i < offs.length; i++) whole = offs[i] === i;
+      let next = values;
+      if (!whole) {
+        // For each storage element, the last value written to it (as the CPU loop's order), or -1.
+        const from = new Float32Array(size).fill(-1);
+        for (let i = 0; i < offs.length; i++) from[offs[i]] = i;
+        const picked = tensorOf(from.map((i) => Math.max(i, 0)), { dtype: 'int64', device: dev });
+        const written = tensorOf(from.map((i) => (i >= 0 ? 1 : 0)), { dtype: 'bool', device: dev });
+        const old = new Tensor(t.storage, [size], [1], 0, t.dtype);
+        next = where(written, values.indexSelect(0, picked), old);
+      }
+      // The copy takes whole storages: the values may be a view into a larger one.
+      if (next.offset !== 0 || next.storage.size !== size) next = next.clone();
+      dev.copy(next.storage, t.storage);
+    } catch (e) {
+      if (e instanceof InterpretError) throw e;
+      throw this.located(node, e);
+    }
   }
 
   /** Basic indexing: ints, slices, None and one Ellipsis, as views; one int64 index tensor after full slices (a lookup table) as `index_select`. */

@@ -180,8 +180,14 @@ function opts<T extends object>(o: T): T {
 /** The namespaces a Python file can import: `torch` (with `nn`, `nn.functional`, `nn.init`) and `math`. */
 export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; F: PyNamespace; init: PyNamespace; jit: PyNamespace; utils: PyNamespace; math: PyNamespace; builtins: Map<string, PyValue> } {
   const g = host.generator;
-  const device = host.device;
-  const fo = { generator: g, device };
+  // The device is read at each call, not captured: `Interpreter.to(device)` moves a run after
+  // its modules were built (on the CPU, where in-place initialisation reads synchronously).
+  const fo = {
+    generator: g,
+    get device(): Backend {
+      return host.device;
+    },
+  };
   const t1 = (name: string, f: (t: Tensor) => Tensor) => fn(name, (a) => f(asTensor(bind(name, ['input', 'inplace='], a).get('input'), 'input')));
 
   const functional = ns('torch.nn.functional', {
@@ -507,7 +513,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     cfloat: new PyToken('torch.complex64'),
     linspace: fn('torch.linspace', (a) => {
       const b = bind('linspace', ['start', 'end', 'steps', 'dtype=', 'device=', 'requires_grad='], a);
-      return linspace(asNumber(b.get('start'), 'start'), asNumber(b.get('end'), 'end'), asInt(b.get('steps'), 'steps'), { device, dtype: dtypeOf(b.get('dtype')) });
+      return linspace(asNumber(b.get('start'), 'start'), asNumber(b.get('end'), 'end'), asInt(b.get('steps'), 'steps'), { device: host.device, dtype: dtypeOf(b.get('dtype')) });
     }),
     floor: t1('torch.floor', (t) => t.floor()),
     pow: fn('torch.pow', (a) => {
@@ -515,7 +521,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       const x = b.get('input');
       const e = b.get('exponent');
       if (x instanceof Tensor) return x.pow(e instanceof Tensor ? e : asNumber(e, 'exponent'));
-      return full([], asNumber(x, 'input'), { device }).pow(asTensor(e, 'exponent'));
+      return full([], asNumber(x, 'input'), { device: host.device }).pow(asTensor(e, 'exponent'));
     }),
     erf: t1('torch.erf', (t) => t.erf()),
     min: fn('torch.min', (a) => (a.pos[1] instanceof Tensor ? asTensor(a.pos[0], 'input').minimum(a.pos[1]) : tensorMethod(asTensor(a.pos[0], 'input'), 'min', host)!.call({ pos: a.pos.slice(1), kw: a.kw }))),
@@ -550,7 +556,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
       const shape = asSequence(size, 'size').map((x) => asInt(x, 'size'));
       const n = shape.reduce((p, x) => p * x, 1);
       const vals = Array.from({ length: n }, () => lo + Math.min(hi - lo - 1, Math.floor(g.uniform(0, 1) * (hi - lo))));
-      return tensor(vals, { device, dtype: 'int64' }).reshape(shape);
+      return tensor(vals, { device: host.device, dtype: 'int64' }).reshape(shape);
     }),
     device: fn('torch.device', (a) => new PyToken(typeof a.pos[0] === 'string' ? a.pos[0] : 'cpu')),
     cos: t1('torch.cos', (t) => t.cos()),
@@ -594,28 +600,28 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
     sqrt: t1('torch.sqrt', (t) => t.sqrt()),
     rsqrt: t1('torch.rsqrt', (t) => t.rsqrt()),
     abs: t1('torch.abs', (t) => t.abs()),
-    zeros: factory('zeros', (s, dtype) => zeros(s, { device, dtype })),
-    ones: factory('ones', (s, dtype) => ones(s, { device, dtype })),
-    empty: factory('empty', (s, dtype) => zeros(s, { device, dtype })),
+    zeros: factory('zeros', (s, dtype) => zeros(s, { device: host.device, dtype })),
+    ones: factory('ones', (s, dtype) => ones(s, { device: host.device, dtype })),
+    empty: factory('empty', (s, dtype) => zeros(s, { device: host.device, dtype })),
     randn: fn('torch.randn', (a) => {
       const b = bind('randn', ['*size', 'dtype=', 'device=', 'requires_grad=', 'generator='], a);
       const shape = sizes(b.get('size') as PyValue[], 'size');
       const d = b.get('dtype');
       // complex64: real and imaginary parts each N(0, 1/2), as torch draws them.
-      if (d instanceof PyToken && d.name === 'torch.complex64') return new PyComplex(randn(shape, g, device).mul(Math.SQRT1_2), randn(shape, g, device).mul(Math.SQRT1_2));
-      return randn(shape, g, device);
+      if (d instanceof PyToken && d.name === 'torch.complex64') return new PyComplex(randn(shape, g, host.device).mul(Math.SQRT1_2), randn(shape, g, host.device).mul(Math.SQRT1_2));
+      return randn(shape, g, host.device);
     }),
-    rand: factory('rand', (s) => rand(s, g, device)),
+    rand: factory('rand', (s) => rand(s, g, host.device)),
     zeros_like: like('zeros_like', 0),
     ones_like: like('ones_like', 1),
     full: fn('torch.full', (a) => {
       const b = bind('full', ['size', 'fill_value', 'dtype=', 'device=', 'requires_grad='], a);
       const v = b.get('fill_value');
-      return full(sizes([b.get('size') ?? null], 'size'), typeof v === 'boolean' ? v : asNumber(v, 'fill_value'), { device, dtype: dtypeOf(b.get('dtype')) });
+      return full(sizes([b.get('size') ?? null], 'size'), typeof v === 'boolean' ? v : asNumber(v, 'fill_value'), { device: host.device, dtype: dtypeOf(b.get('dtype')) });
     }),
     arange: fn('torch.arange', (a) => {
       const b = bind('arange', ['start', 'end=', 'step=', 'dtype=', 'device=', 'requires_grad='], a);
-      return arange(asNumber(b.get('start'), 'start'), optNumber(b.get('end'), 'end'), optNumber(b.get('step'), 'step') ?? 1, { device, dtype: dtypeOf(b.get('dtype')) });
+      return arange(asNumber(b.get('start'), 'start'), optNumber(b.get('end'), 'end'), optNumber(b.get('step'), 'step') ?? 1, { device: host.device, dtype: dtypeOf(b.get('dtype')) });
     }),
     tril: fn('torch.tril', (a) => {
       const b = bind('tril', ['input', 'diagonal='], a);
@@ -645,7 +651,7 @@ export function makeSurface(host: Host): { torch: PyNamespace; nn: PyNamespace; 
         if (leaves.length && leaves.every((x) => typeof x === 'boolean')) dtype = 'bool';
         else if (leaves.length && !written && leaves.every((x) => typeof x === 'boolean' || Number.isInteger(x))) dtype = 'int64';
       }
-      return tensor(data as number, { device, dtype });
+      return tensor(data as number, { device: host.device, dtype });
     }),
     flatten: fn('torch.flatten', (a) => {
       const b = bind('flatten', ['input', 'start_dim=', 'end_dim='], a);

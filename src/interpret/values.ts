@@ -10,8 +10,8 @@
  * This module does not evaluate anything: the interpreter does.
  */
 
-import type { Tensor } from '../runtime/index';
-import { Module } from '../runtime/nn/module';
+import { Tensor, type Backend } from '../runtime/index';
+import { Module, movedTensor } from '../runtime/nn/module';
 import type { Node } from '../analysis/parse';
 import { pyError } from './errors';
 
@@ -207,11 +207,42 @@ export class UserModule extends Module {
     return this.cls.name;
   }
 
+  /** Parameters and buffers as any module's, then the tensors among the other attributes (`self.freqs_cis`, a list of masks). */
+  protected override moveOwn(device: Backend, moved: Map<Tensor, Tensor>): void {
+    super.moveOwn(device, moved);
+    for (const [k, v] of this.attrs) this.attrs.set(k, moveValue(v, device, moved));
+  }
+
   forward(...args: unknown[]): unknown {
     const last = args[args.length - 1];
     if (last instanceof Kwargs) return this.run(this, args.slice(0, -1) as PyValue[], last.map);
     return this.run(this, args as PyValue[], new Map());
   }
+}
+
+/**
+ * `v` with every tensor it holds on `device` (`.to(device)` of the user's tensors, modules and
+ * containers of them): tensors and complex tensors are copied (each once, through `moved`),
+ * lists and dicts updated in place (they are mutable and may be shared), tuples rebuilt, modules
+ * and a config object's attributes moved in place; anything else is returned as it is.
+ */
+export function moveValue(v: PyValue, device: Backend, moved: Map<Tensor, Tensor> = new Map(), seen: Set<object> = new Set()): PyValue {
+  if (v instanceof Tensor) return movedTensor(v, device, moved);
+  if (v instanceof PyComplex) return new PyComplex(movedTensor(v.re, device, moved), movedTensor(v.im, device, moved));
+  if (v === null || typeof v !== 'object' || seen.has(v)) return v;
+  seen.add(v);
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => (v[i] = moveValue(x, device, moved, seen)));
+    return v;
+  }
+  if (v instanceof PyTuple) return new PyTuple(v.items.map((x) => moveValue(x, device, moved, seen)));
+  if (v instanceof PyDict) {
+    for (const [k, x] of v.map) v.map.set(k, moveValue(x, device, moved, seen));
+    return v;
+  }
+  if (v instanceof Module) return v.to(device, moved);
+  if (v instanceof PyInstance) for (const [k, x] of v.attrs) v.attrs.set(k, moveValue(x, device, moved, seen));
+  return v;
 }
 
 /** Python's name of a value's type, for messages. */

@@ -92,6 +92,12 @@ export interface Backend {
   /** Synchronous read; only backends that can (CPU) define it. */
   readSync?(storage: Storage): Float32Array;
   /**
+   * Overwrites the whole of `dst` with `src` (same size) on the device, after the work enqueued
+   * before; backends without `readSync` define it, so in-place writes (`t[i] = v`, `t.op_()`)
+   * stay on the device.
+   */
+  copy?(src: Storage, dst: Storage): void;
+  /**
    * Runs a kernel whose `outputs()` already validated `inputs` and produced
    * `outputs`; returns one fresh storage per output spec.
    */

@@ -16,6 +16,10 @@ import { getKernel } from '../../src/runtime/kernels/registry';
 import type { WebGpuBackend } from '../../src/runtime/webgpu/backend';
 import { createNodeWebGpuBackend } from '../../src/runtime/webgpu/node';
 import { CASES, EINOPS_CASES, SDPA_CASES } from './op-cases';
+import * as fs from 'node:fs';
+import { moveValue } from '../../src/interpret/index';
+import { parseSafetensors } from '../../src/runtime/index';
+import { harnessCases, outputsOf, outputTensor, prepareCase, problemOf, type OutputValues } from './realstyle';
 
 /** An input view as the test describes it: the whole storage plus shape, strides and offset. */
 export interface ViewData {
@@ -191,4 +195,67 @@ export async function stridedReads(runs: number): Promise<{ created: number[]; c
     if (i === 1 || i === runs) created.push(b.stats.buffersCreated);
   }
   return { created, correct };
+}
+
+/** One real-style case on the device: its outputs read back, or why it could not run. */
+export interface RealstyleCaseResult {
+  readonly case: number;
+  readonly problem?: string;
+  readonly outputs?: OutputValues[];
+}
+
+/**
+ * Runs the cases of one real-style module file (test/helpers/realstyle.ts) on the device, as a
+ * user's code would: the harness builds the modules and inputs on the CPU, each case takes
+ * torch's state_dict and tensor arguments from `dumpPath` (dump_values.py's safetensors), then
+ * the interpreter, the case's modules and its arguments move to the WebGPU backend, the forward
+ * runs there (in `tidy`, so its intermediates go back to the pool) and every output is read
+ * back. Skips the cases in `random` (torch's random stream). When the file is done, every
+ * storage it put on the device is released and the pool trimmed: a long run holds one file's
+ * tensors at a time. Returns the dispatches, pipelines, submits and milliseconds it took too.
+ */
+export async function runRealstyleFile(file: string, dumpPath: string, count: number, random: readonly number[]): Promise<{ cases: RealstyleCaseResult[]; dispatches: number; pipelines: number; submits: number; ms: number }> {
+  const b = await gpu();
+  const start = performance.now();
+  const before = { ...b.stats };
+  const figures = () => ({ dispatches: b.stats.dispatches - before.dispatches, pipelines: b.stats.pipelines - before.pipelines, submits: b.stats.submits - before.submits, ms: performance.now() - start });
+  const dump = parseSafetensors(fs.readFileSync(dumpPath));
+  const out: RealstyleCaseResult[] = [];
+  let harness: Awaited<ReturnType<typeof harnessCases>>;
+  try {
+    harness = await harnessCases(file);
+  } catch (e) {
+    for (let i = 0; i < count; i++) if (!random.includes(i)) out.push({ case: i, problem: problemOf(e) });
+    return { cases: out, ...figures() };
+  }
+  const moved = new Map<Tensor, Tensor>();
+  const held = new Set<Tensor['storage']>();
+  try {
+    for (let i = 0; i < count; i++) {
+      if (random.includes(i)) continue;
+      try {
+        const c = prepareCase(harness.cases[i], i, dump);
+        if ('problem' in c) {
+          out.push({ case: i, problem: c.problem });
+          continue;
+        }
+        harness.interp.to(b, moved);
+        const fn = moveValue(c.fn, b, moved);
+        c.modules.forEach((m) => m.to(b, moved));
+        const pos = c.pos.map((v) => moveValue(v, b, moved));
+        const kw = new Map([...c.kw].map(([k, v]) => [k, moveValue(v, b, moved)]));
+        for (const t of moved.values()) if (t.device === b) held.add(t.storage);
+        const outs = tidy(() => outputsOf(harness.call(fn, pos, kw)).map(outputTensor));
+        const data = await Promise.all(outs.map((o) => o.tensor.data()));
+        outs.forEach((o) => o.tensor.dispose());
+        out.push({ case: i, outputs: outs.map((o, j) => ({ complex: o.complex, data: Float32Array.from(data[j]) })) });
+      } catch (e) {
+        out.push({ case: i, problem: problemOf(e) });
+      }
+    }
+  } finally {
+    for (const s of held) b.release(s);
+    b.trim();
+  }
+  return { cases: out, ...figures() };
 }

@@ -21,13 +21,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { InterpretError, PyComplex, PyDict, PyNamespace, PyTuple, runFile, type PyValue } from '../../src/interpret/index';
-import { PyBoundMethod } from '../../src/interpret/values';
+import { InterpretError, PyComplex, PyDict, PyTuple, type PyValue } from '../../src/interpret/index';
 import { Module } from '../../src/runtime/nn/module';
-import { parseSafetensors, stack, Tensor } from '../../src/runtime/index';
+import { parseSafetensors, Tensor } from '../../src/runtime/index';
 import { runTorchScript } from '../helpers/torch';
+import { compareOutputs, harnessCases, outputsOf, outputTensor, prepareCase, problemOf, REALSTYLE, type Call, type ValueOutcome } from '../helpers/realstyle';
 
-const REALSTYLE = path.resolve(__dirname, '../fixtures/realstyle');
 const FLOOR = JSON.parse(fs.readFileSync(path.join(REALSTYLE, 'preview.json'), 'utf8')) as { previewed: number };
 
 type Outcome = { kind: 'ok' } | { kind: 'unsupported' | 'python' | 'limit' | 'wrong'; detail: string };
@@ -45,16 +44,6 @@ function failure(e: unknown): Outcome {
 }
 
 /** Runs every case of one module file's harness; one outcome per case torch ran. */
-type Call = (f: PyValue, pos: PyValue[], kw: Map<string, PyValue>) => PyValue;
-
-/** The module file with its harness appended, run; its `cases(mod)` list and a way to call them. */
-async function harnessCases(file: string): Promise<{ cases: readonly PyValue[]; call: Call }> {
-  const source = `${fs.readFileSync(path.join(REALSTYLE, 'modules', file), 'utf8')}\n\n${fs.readFileSync(path.join(REALSTYLE, 'harness', file), 'utf8')}`;
-  const interp = await runFile(source, { file, maxSteps: 5_000_000 });
-  const list = interp.call(interp.globals.vars.get('cases')!, [new PyNamespace('mod', interp.globals.vars)]);
-  return { cases: Array.isArray(list) ? list : [], call: (f, pos, kw) => interp.call(f, pos, kw) };
-}
-
 async function runCases(file: string, expected: (number[][] | null)[]): Promise<Outcome[]> {
   let cases: readonly PyValue[];
   let call: Call;
@@ -85,59 +74,6 @@ async function runCases(file: string, expected: (number[][] | null)[]): Promise<
  */
 const TOL = 1e-4;
 
-interface ValueOutcome {
-  file: string;
-  case: number;
-  /** null when compared; else why not (keys, inputs or an error). */
-  problem: string | null;
-  /** Largest |ours - torch| / (TOL * max(1, max|torch|)) over the outputs: within tolerance when <= 1. */
-  worst: number;
-  maxAbs: number;
-  elements: number;
-}
-
-function outputsOf(v: PyValue): (Tensor | PyComplex)[] {
-  if (v instanceof Tensor || v instanceof PyComplex) return [v];
-  if (v instanceof PyTuple) return v.items.flatMap(outputsOf);
-  if (Array.isArray(v)) return v.flatMap(outputsOf);
-  return [];
-}
-
-/** Swaps the harness's tensors for the ones torch used: "<i>.arg.<j>[.<k>]", "<i>.kwarg.<name>". */
-function torchArgument(v: PyValue, key: string, dump: ReadonlyMap<string, Tensor>): PyValue {
-  const swap = (t: Tensor, k: string): Tensor => {
-    const ref = dump.get(k);
-    if (!ref) throw new Error(`torch recorded no tensor ${k}`);
-    if (JSON.stringify(ref.shape) !== JSON.stringify(t.shape)) throw new Error(`${k}: the harness built ${JSON.stringify(t.shape)}, torch ${JSON.stringify(ref.shape)}`);
-    return ref.dtype === t.dtype ? ref : ref.to(t.dtype);
-  };
-  const swapComplex = (c: PyComplex, k: string): PyComplex => {
-    const both = swap(stack([c.re, c.im], -1), `${k}@complex`);
-    return new PyComplex(both.select(-1, 0).contiguous(), both.select(-1, 1).contiguous());
-  };
-  if (v instanceof Tensor) return swap(v, key);
-  if (v instanceof PyComplex) return swapComplex(v, key);
-  const items = v instanceof PyTuple ? v.items : Array.isArray(v) ? v : null;
-  if (!items) return v;
-  let k = 0;
-  const swapped = items.map((x) => (x instanceof Tensor ? swap(x, `${key}.${k++}`) : x instanceof PyComplex ? swapComplex(x, `${key}.${k++}`) : x));
-  return v instanceof PyTuple ? new PyTuple(swapped) : swapped;
-}
-
-function compare(ours: Tensor, ref: Tensor, o: ValueOutcome): void {
-  const a = ours.dataSync();
-  const b = ref.dataSync();
-  if (a.length !== b.length) throw new Error(`${a.length} elements where torch has ${b.length}`);
-  let scale = 1;
-  for (const v of b) if (Math.abs(v) > scale) scale = Math.abs(v);
-  for (let k = 0; k < a.length; k++) {
-    const d = Number.isNaN(a[k]) && Number.isNaN(b[k]) ? 0 : Math.abs(a[k] - b[k]);
-    if (!(d <= o.maxAbs)) o.maxAbs = Number.isNaN(d) ? Infinity : d;
-    if (!(d / (TOL * scale) <= o.worst)) o.worst = Number.isNaN(d) ? Infinity : d / (TOL * scale);
-  }
-  o.elements += a.length;
-}
-
 /** Every case of one file on torch's state_dict and inputs, compared with torch's outputs. */
 async function runValues(file: string, dump: ReadonlyMap<string, Tensor>, count: number, random: readonly number[]): Promise<ValueOutcome[]> {
   const outcomes: ValueOutcome[] = [];
@@ -151,46 +87,17 @@ async function runValues(file: string, dump: ReadonlyMap<string, Tensor>, count:
     return outcomes;
   }
   for (let i = 0; i < count; i++) {
-    const c = cases[i];
     if (random.includes(i)) continue;
-    if (!(c instanceof PyTuple)) {
-      fail(i, 'not a case');
-      continue;
-    }
-    const [fn, args, kwargs] = c.items;
     try {
-      const owner = fn instanceof Module ? fn : fn instanceof PyBoundMethod && fn.self instanceof Module ? fn.self : null;
-      const modules: [Module, string][] = owner ? [[owner, `${i}.state.`]] : [];
-      (args as PyTuple).items.forEach((a, j) => a instanceof Module && modules.push([a, `${i}.argstate.${j}.`]));
-      for (const [k, a] of (kwargs as PyDict).map) if (a instanceof Module) modules.push([a, `${i}.kwargstate.${String(k)}.`]);
-      const keys = modules.map(([m, prefix]) => {
-        const state = new Map([...dump].filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
-        const r = m.loadStateDict(state, false);
-        return r.missingKeys.length || r.unexpectedKeys.length ? `${prefix} keys: missing ${r.missingKeys.join(', ') || '-'}; unexpected ${r.unexpectedKeys.join(', ') || '-'}` : '';
-      });
-      if (keys.some(Boolean)) {
-        fail(i, keys.filter(Boolean).join('; '));
+      const c = prepareCase(cases[i], i, dump);
+      if ('problem' in c) {
+        fail(i, c.problem);
         continue;
       }
-      const pos = (args as PyTuple).items.map((a, j) => torchArgument(a, `${i}.arg.${j}`, dump));
-      const kw = new Map([...(kwargs as PyDict).map].map(([k, v]) => [String(k), torchArgument(v, `${i}.kwarg.${String(k)}`, dump)]));
-      const outs = outputsOf(call(fn, pos, kw));
-      const o: ValueOutcome = { file, case: i, problem: null, worst: 0, maxAbs: 0, elements: 0 };
-      outs.forEach((t, j) => {
-        if (t instanceof PyComplex) {
-          const ref = dump.get(`${i}.out.${j}@complex`);
-          if (!ref) throw new Error(`output ${j} is complex, torch's is not`);
-          compare(stack([t.re, t.im], -1), ref, o);
-        } else {
-          const ref = dump.get(`${i}.out.${j}`);
-          if (!ref) throw new Error(`torch returned no tensor at output ${j}`);
-          compare(t, ref, o);
-        }
-      });
-      if (!dump.has(`${i}.out.${outs.length}`) && !dump.has(`${i}.out.${outs.length}@complex`)) outcomes.push(o);
-      else fail(i, `torch returned more than ${outs.length} tensors`);
+      const outs = outputsOf(call(c.fn, c.pos, c.kw)).map(outputTensor);
+      outcomes.push(compareOutputs(file, i, outs.map((o) => ({ complex: o.complex, data: o.tensor.dataSync() })), dump, TOL));
     } catch (e) {
-      fail(i, e instanceof InterpretError ? `${e.kind}: ${e.message}` : e instanceof Error ? e.message : String(e));
+      fail(i, problemOf(e));
     }
   }
   return outcomes;

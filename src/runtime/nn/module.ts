@@ -174,21 +174,28 @@ export abstract class Module {
     return this;
   }
 
-  /** Moves every parameter and buffer to another backend. */
-  to(device: Backend): this {
-    for (const [, m] of this.namedModules()) {
-      const rec = m as unknown as Record<string, unknown>;
-      for (const [n, p] of Object.entries(rec)) if (p instanceof Parameter) rec[n] = new Parameter(p.to(device));
-      for (const [n] of m._buffers) {
-        const b = m.currentBuffer(n);
-        if (b) {
-          const moved = b.to(device);
-          adopt(moved.storage);
-          rec[n] = moved;
-        }
-      }
-    }
+  /**
+   * `module.to(device)`: moves every parameter and buffer of this module and its descendants to
+   * another backend, in place (the module is returned, as torch's). A tensor held by several
+   * modules (tied weights) stays one tensor on the new device; `moved` (the tensors already
+   * moved, and their copies) extends that to a move of several modules and values together.
+   */
+  to(device: Backend, moved = new Map<Tensor, Tensor>()): this {
+    for (const [, m] of this.namedModules()) m.moveOwn(device, moved);
     return this;
+  }
+
+  /**
+   * Moves this module's own parameters and buffers (not its children's). Subclasses that keep
+   * other tensors (the interpreter's user modules keep plain tensor attributes) move those too.
+   */
+  protected moveOwn(device: Backend, moved: Map<Tensor, Tensor>): void {
+    const rec = this as unknown as Record<string, unknown>;
+    for (const [n, p] of Object.entries(rec)) if (p instanceof Parameter) rec[n] = movedTensor(p, device, moved);
+    for (const [n] of this._buffers) {
+      const b = this.currentBuffer(n);
+      if (b) rec[n] = movedTensor(b, device, moved);
+    }
   }
 
   /** Calls `hook(module, inputs, output)` after every `forward` of this instance; returns a remover. */
@@ -205,6 +212,24 @@ export abstract class Module {
       if (rec.forward === wrapped) delete (rec as Partial<typeof rec>).forward;
     };
   }
+}
+
+/**
+ * `t` on `device`, owned as a module's tensors are (a `tidy` scope never releases it): a
+ * `Parameter` stays one. `moved` maps tensors already moved to their copies, so a tensor
+ * reachable twice is moved once.
+ */
+export function movedTensor(t: Tensor, device: Backend, moved: Map<Tensor, Tensor>): Tensor {
+  const done = moved.get(t);
+  if (done) return done;
+  let out: Tensor;
+  if (t instanceof Parameter) out = t.device === device ? t : new Parameter(t.to(device));
+  else {
+    out = t.to(device);
+    if (out !== t) adopt(out.storage);
+  }
+  moved.set(t, out);
+  return out;
 }
 
 export function defaultGenerator(o: FactoryOptions | undefined): Generator {

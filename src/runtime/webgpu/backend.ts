@@ -167,6 +167,15 @@ export class WebGpuBackend implements Backend {
     this.writeData(s.buffer!, data);
   }
 
+  copy(src: Storage, dst: Storage): void {
+    const a = this.own(src);
+    const b = this.own(dst);
+    if (a.size !== b.size) throw new Error(`copy: source holds ${a.size} elements, destination ${b.size}`);
+    if (a.size === 0) return;
+    this.enc().copyBufferToBuffer(a.buffer!, 0, b.buffer!, 0, a.size * 4);
+    this.count();
+  }
+
   async read(storage: Storage): Promise<Float32Array> {
     const s = this.own(storage);
     this.throwIfFailed();
