@@ -12,11 +12,17 @@ trace_shapes.py does) and writes OUT_DIR/<name>.safetensors with, for case i:
                       list or tuple argument), "<i>.kwarg.<name>" a tensor keyword argument;
   "<i>.argstate.<j>.<key>", "<i>.kwargstate.<name>.<key>": the state_dict of a module passed
                       as an argument;
-  "<i>.out.<j>"       the j-th tensor of the output (a tuple's or list's in order).
+  "<i>.out.<j>"       the j-th tensor of the output (a tuple's or list's in order);
+  "<i>.attn.<k>"      the k-th attention map the call computed, by the rule the preview
+                      captures maps with (src/runtime/capture.ts): every softmax over the last
+                      axis of a float tensor of rank >= 2 whose last two sizes are >= 2, and
+                      every scaled_dot_product_attention's weights (computed once more, on the
+                      explicit path), in the order torch computed them, at most 32.
 A complex tensor is stored as torch.view_as_real under its key with "@complex" appended.
-Prints {"<name>.py": {"cases": N, "errors": [...], "random": [i, ...]}} as JSON, where "random"
-lists the cases that drew from torch's generator (sampling): their values depend on torch's
-random stream, which the bundled runtime does not reproduce. The writer is the one Compare with
+Prints {"<name>.py": {"cases": N, "errors": [...], "random": [i, ...], "scripted": [i, ...]}} as
+JSON, where "random" lists the cases that drew from torch's generator (sampling): their values
+depend on torch's random stream, which the bundled runtime does not reproduce; "scripted" the
+cases that call TorchScript, whose attention maps cannot be observed from Python. The writer is the one Compare with
 PyTorch uses (python/compare_module.py): float32, int64 and bool; other dtypes as float32.
 """
 
@@ -66,13 +72,81 @@ def put(tensors, key, t):
         tensors[key] = t.clone()
 
 
+class AttentionMaps:
+    """Records attention maps while `maps` is a list (torch.softmax, Tensor.softmax and
+    F.scaled_dot_product_attention patched for the whole run; a softmax inside a recorded call
+    is not recorded again)."""
+
+    LIMIT = 32
+
+    def __init__(self):
+        self.maps = None
+        self.depth = 0
+
+    def keep(self, w):
+        if self.maps is not None and len(self.maps) < self.LIMIT:
+            self.maps.append(w.detach().clone())
+
+    def softmax(self, orig):
+        def wrapped(x, *args, **kwargs):
+            if self.depth:
+                return orig(x, *args, **kwargs)
+            self.depth += 1
+            try:
+                out = orig(x, *args, **kwargs)
+            finally:
+                self.depth -= 1
+            dim = args[0] if args else kwargs.get("dim")
+            nd = out.dim()
+            if dim is None:  # F.softmax's implicit dim
+                dim = 0 if nd in (0, 1, 3) else 1
+            if nd >= 2 and dim % nd == nd - 1 and out.shape[-1] >= 2 and out.shape[-2] >= 2 and out.is_floating_point():
+                self.keep(out)
+            return out
+
+        return wrapped
+
+    def sdpa(self, orig):
+        def wrapped(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, *args, **kwargs):
+            if self.depth:
+                return orig(query, key, value, attn_mask, dropout_p, is_causal, *args, **kwargs)
+            self.depth += 1
+            try:
+                out = orig(query, key, value, attn_mask, dropout_p, is_causal, *args, **kwargs)
+                scale = kwargs.get("scale")
+                s = (query @ key.transpose(-2, -1)) * (scale if scale is not None else query.size(-1) ** -0.5)
+                if is_causal:
+                    L, S = query.size(-2), key.size(-2)
+                    s = s.masked_fill(~torch.ones(L, S, dtype=torch.bool).tril(), float("-inf"))
+                if attn_mask is not None:
+                    s = s.masked_fill(~attn_mask, float("-inf")) if attn_mask.dtype == torch.bool else s + attn_mask
+                self.keep(torch.softmax(s, dim=-1))
+            finally:
+                self.depth -= 1
+            return out
+
+        return wrapped
+
+    def install(self):
+        # F.softmax (and nn.Softmax) reach Tensor.softmax; F.softmax itself stays torch's, so
+        # TorchScript still compiles code that calls it (scripted code is not observed).
+        F = torch.nn.functional
+        torch.softmax = self.softmax(torch.softmax)
+        torch.Tensor.softmax = self.softmax(torch.Tensor.softmax)
+        if hasattr(F, "scaled_dot_product_attention"):
+            F.scaled_dot_product_attention = self.sdpa(F.scaled_dot_product_attention)
+
+
+MAPS = AttentionMaps()
+
+
 def dump_file(mod_path, harness_path, out_path, write):
     stem = os.path.splitext(os.path.basename(mod_path))[0]
     mod = load(mod_path, f"realstyle_{stem}")
     harness = load(harness_path, f"realstyle_harness_{stem}")
     torch.manual_seed(0)
     cases = harness.cases(mod)
-    tensors, errors, random = {}, [], []
+    tensors, errors, random, scripted = {}, [], [], []
     with torch.no_grad():
         for i, (fn, args, kwargs) in enumerate(cases):
             m = owner(fn)
@@ -95,23 +169,32 @@ def dump_file(mod_path, harness_path, out_path, write):
                 elif isinstance(a, torch.Tensor):
                     put(tensors, f"{i}.kwarg.{name}", a)
             rng = torch.get_rng_state()
+            MAPS.maps = []
             try:
                 out = fn(*args, **kwargs)
             except Exception as e:  # reported; the test fails on it
                 errors.append(f"case {i}: {type(e).__name__}: {e}")
                 continue
+            finally:
+                maps, MAPS.maps = MAPS.maps, None
+            if isinstance(fn, (torch.jit.ScriptModule, torch.jit.ScriptFunction)) or isinstance(m, torch.jit.ScriptModule):
+                scripted.append(i)  # its graph runs aten ops directly: no map is observed
+            else:
+                for k, w in enumerate(maps):
+                    put(tensors, f"{i}.attn.{k}", w)
             if not torch.equal(rng, torch.get_rng_state()):
                 random.append(i)
             for j, t in enumerate(flat_tensors(out)):
                 put(tensors, f"{i}.out.{j}", t)
     write(out_path, tensors)
-    return {"cases": len(cases), "errors": errors, "random": random}
+    return {"cases": len(cases), "errors": errors, "random": random, "scripted": scripted}
 
 
 def main():
     modules_dir, harness_dir, out_dir = sys.argv[1], sys.argv[2], sys.argv[3]
     compare = load(os.path.join(REPO, "python", "compare_module.py"), "attention_forge_compare_module")
     os.makedirs(out_dir, exist_ok=True)
+    MAPS.install()
     report = {}
     for f in sorted(os.listdir(modules_dir)):
         h = os.path.join(harness_dir, f)

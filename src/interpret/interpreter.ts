@@ -1220,7 +1220,7 @@ export class Interpreter implements Host {
   private writeOnDevice(t: Tensor, idx: readonly PyValue[], v: PyValue, node: Node): void {
     const dev = t.device;
     if (!dev.copy) throw this.fail(node, 'unsupported', `assignment into a tensor on the ${dev.name} backend`);
-    if (idx.some((x) => x instanceof Tensor || Array.isArray(x) || x instanceof PyTuple)) throw this.fail(node, 'unsupported', `assignment through advanced indexing into a tensor on the ${dev.name} backend`);
+    if (idx.some((x) => x instanceof Tensor || Array.isArray(x) || x instanceof PyTuple)) return this.indexCopyOnDevice(t, idx, v, node);
     const view = this.indexTensor(t, idx, node);
     const n = view.numel();
     const size = t.storage.size;
@@ -1244,6 +1244,37 @@ export class Interpreter implements Host {
       }
       // The copy takes whole storages: the values may be a view into a larger one.
       if (next.offset !== 0 || next.storage.size !== size) next = next.clone();
+      dev.copy(next.storage, t.storage);
+    } catch (e) {
+      if (e instanceof InterpretError) throw e;
+      throw this.located(node, e);
+    }
+  }
+
+  /**
+   * `t[:, :, idx] = v` on a device (a KV cache written at the positions of an index tensor): one
+   * 1-D int64 index tensor after full slices, into a tensor that is its whole storage, is the
+   * `index_copy` kernel on the device, copied over the storage; nothing is read back. Other
+   * advanced-index assignments need the index values and are unsupported there.
+   */
+  private indexCopyOnDevice(t: Tensor, idx: readonly PyValue[], v: PyValue, node: Node): void {
+    const dev = t.device;
+    const dim = idx.findIndex((x) => x instanceof Tensor);
+    const index = idx[dim];
+    const all = (x: PyValue) => x instanceof PySlice && x.start === null && x.stop === null && (x.step === null || x.step === 1);
+    const simple =
+      index instanceof Tensor && index.dtype === 'int64' && index.ndim <= 1 && dim < t.ndim &&
+      idx.every((x, i) => i === dim || all(x)) &&
+      t.offset === 0 && t.numel() === t.storage.size && t.strides.every((s, d) => s === t.strides.slice(d + 1).reduce((acc, _, e) => acc * t.shape[d + 1 + e], 1));
+    if (!simple || !dev.copy) throw this.fail(node, 'unsupported', `assignment through advanced indexing into a tensor on the ${dev.name} backend (other than t[:, …, index] = v with one index tensor into a whole contiguous tensor)`);
+    try {
+      const k = index.numel();
+      const shape = t.shape.map((s, d) => (d === dim ? k : s));
+      let values: Tensor;
+      if (v instanceof Tensor) values = v.to(t.dtype).expand(shape).contiguous();
+      else if (typeof v === 'number' || typeof v === 'boolean') values = full(shape, t.dtype === 'bool' ? Number(Boolean(v)) : t.dtype === 'int64' ? Math.trunc(Number(v)) : Number(v), { dtype: t.dtype, device: dev });
+      else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
+      const next = t.indexCopy(dim, index.reshape([k]), values);
       dev.copy(next.storage, t.storage);
     } catch (e) {
       if (e instanceof InterpretError) throw e;

@@ -1088,6 +1088,8 @@ export function tensorMethod(t: Tensor, name: string, _host: Host): PyBuiltin | 
       return m(['dim', 'index', 'sparse_grad='], (b) => t.gather(int(b, 'dim'), asTensor(b.get('index'), 'index')));
     case 'unfold':
       return m(['dimension', 'size', 'step'], (b) => t.unfold(int(b, 'dimension'), int(b, 'size'), int(b, 'step')));
+    case 'index_copy':
+      return m(['dim', 'index', 'source'], (b) => t.indexCopy(int(b, 'dim'), asTensor(b.get('index'), 'index'), asTensor(b.get('source'), 'source')));
     case 'index_select':
       return m(['dim', 'index'], (b) => t.indexSelect(int(b, 'dim'), asTensor(b.get('index'), 'index')));
     case 'repeat_interleave':

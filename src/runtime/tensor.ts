@@ -20,6 +20,7 @@ import { binary, type BinaryOp } from './kernels/ops/binary';
 import { cat as catKernel } from './kernels/ops/cat';
 import { copy } from './kernels/ops/copy';
 import { gather } from './kernels/ops/gather';
+import { indexCopy } from './kernels/ops/index-copy';
 import { indexSelect } from './kernels/ops/index-select';
 import { maskedFill } from './kernels/ops/masked-fill';
 import { matmul as matmulKernel } from './kernels/ops/matmul';
@@ -595,6 +596,11 @@ export class Tensor {
     shape[d] = Math.floor((n - size) / step) + 1;
     strides[d] = this.strides[d] * step;
     return this.as([...shape, size], [...strides, this.strides[d]]);
+  }
+
+  /** `x.index_copy(dim, index, source)`: a copy of x with its slices at `index` along `dim` replaced by source's. */
+  indexCopy(dim: number, index: Tensor, source: Tensor): Tensor {
+    return runKernel(indexCopy, [this, index, source], { dim })[0];
   }
 
   /** `torch.where(cond, this, other)`. */

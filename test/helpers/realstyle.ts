@@ -4,8 +4,9 @@
  * process runs them): each module file run with its harness appended, a case prepared on
  * torch's state_dict and tensor arguments (scripts/torch/dump_values.py writes them, per case
  * `<i>.state.*`, `<i>.argstate.<j>.*`, `<i>.kwargstate.<name>.*`, `<i>.arg.<j>[.<k>]`,
- * `<i>.kwarg.<name>`, `<i>.out.<j>[@complex]`), and its outputs compared with torch's on the
- * output's scale. Nothing here starts Python or a device.
+ * `<i>.kwarg.<name>`, `<i>.out.<j>[@complex]`, `<i>.attn.<k>`), and its outputs and the
+ * attention maps the preview captures compared with torch's on the output's scale. Nothing here
+ * starts Python or a device.
  */
 
 import * as fs from 'node:fs';
@@ -13,7 +14,9 @@ import * as path from 'node:path';
 import { InterpretError, PyComplex, PyDict, PyNamespace, PyTuple, runFile, type Interpreter, type PyValue } from '../../src/interpret/index';
 import { PyBoundMethod } from '../../src/interpret/values';
 import { Module } from '../../src/runtime/nn/module';
-import { stack, Tensor } from '../../src/runtime/index';
+import { AttentionCapture } from '../../src/runtime/capture';
+import { observeKernels, stack, Tensor } from '../../src/runtime/index';
+import type { LayerRecord } from '../../src/runtime/trace';
 
 export const REALSTYLE = path.resolve(__dirname, '../fixtures/realstyle');
 
@@ -91,6 +94,18 @@ export function prepareCase(c: PyValue, i: number, dump: ReadonlyMap<string, Ten
   return { fn, pos, kw, modules: modules.map(([m]) => m) };
 }
 
+/**
+ * Runs `fn` and keeps the attention maps the preview would capture from the kernels it runs
+ * (`AttentionCapture`, the panel's own rule: softmaxes over the last axis of (…, L, S) scores,
+ * every scaled-dot-product attention's weights), in the order they were computed.
+ */
+export function capturingMaps<T>(fn: () => T): { result: T; maps: Tensor[] } {
+  const capture = new AttentionCapture();
+  const layer = { path: '', type: '', depth: 0, parent: -1 } as unknown as LayerRecord;
+  const result = observeKernels((op, inputs, attrs, outputs) => capture.onKernel({ layer, op, attrs, inputs, outputs }), fn);
+  return { result, maps: capture.maps.map((m) => m.weights) };
+}
+
 /** One output read back: its values, and whether it is complex (real and imaginary parts stacked last). */
 export interface OutputValues {
   readonly complex: boolean;
@@ -111,22 +126,23 @@ export interface ValueOutcome {
   worst: number;
   maxAbs: number;
   elements: number;
+  /** Attention maps compared with torch's (null: not observed in torch, a TorchScript case). */
+  maps: number | null;
 }
 
 /**
  * Compares case `i`'s outputs with torch's (`<i>.out.<j>`, `@complex` for complex ones) on
- * the output's scale: |ours - torch| <= tol * max(1, max|torch|) for every element. A missing,
- * surplus or differently sized output is the case's problem.
+ * the output's scale: |ours - torch| <= tol * max(1, max|torch|) for every element; and, unless
+ * `maps` is null (torch's maps were not observed), the captured attention maps with torch's
+ * (`<i>.attn.<k>`) the same way. A missing, surplus or differently sized output or map is the
+ * case's problem.
  */
-export function compareOutputs(file: string, i: number, outs: readonly OutputValues[], dump: ReadonlyMap<string, Tensor>, tol: number): ValueOutcome {
-  const o: ValueOutcome = { file, case: i, problem: null, worst: 0, maxAbs: 0, elements: 0 };
-  const fail = (problem: string): ValueOutcome => ({ file, case: i, problem, worst: 0, maxAbs: 0, elements: 0 });
-  for (const [j, out] of outs.entries()) {
-    const ref = dump.get(`${i}.out.${j}${out.complex ? '@complex' : ''}`);
-    if (!ref) return fail(out.complex ? `output ${j} is complex, torch's is not` : `torch returned no tensor at output ${j}`);
-    const a = out.data;
+export function compareOutputs(file: string, i: number, outs: readonly OutputValues[], dump: ReadonlyMap<string, Tensor>, tol: number, maps: readonly Float32Array[] | null): ValueOutcome {
+  const o: ValueOutcome = { file, case: i, problem: null, worst: 0, maxAbs: 0, elements: 0, maps: null };
+  const fail = (problem: string): ValueOutcome => ({ file, case: i, problem, worst: 0, maxAbs: 0, elements: 0, maps: null });
+  const against = (what: string, a: Float32Array, ref: Tensor): string | null => {
     const b = ref.dataSync();
-    if (a.length !== b.length) return fail(`output ${j}: ${a.length} elements where torch has ${b.length}`);
+    if (a.length !== b.length) return `${what}: ${a.length} elements where torch has ${b.length}`;
     let scale = 1;
     for (const v of b) if (Math.abs(v) > scale) scale = Math.abs(v);
     for (let k = 0; k < a.length; k++) {
@@ -135,7 +151,24 @@ export function compareOutputs(file: string, i: number, outs: readonly OutputVal
       if (!(d / (tol * scale) <= o.worst)) o.worst = Number.isNaN(d) ? Infinity : d / (tol * scale);
     }
     o.elements += a.length;
+    return null;
+  };
+  for (const [j, out] of outs.entries()) {
+    const ref = dump.get(`${i}.out.${j}${out.complex ? '@complex' : ''}`);
+    if (!ref) return fail(out.complex ? `output ${j} is complex, torch's is not` : `torch returned no tensor at output ${j}`);
+    const problem = against(`output ${j}`, out.data, ref);
+    if (problem) return fail(problem);
   }
   if (dump.has(`${i}.out.${outs.length}`) || dump.has(`${i}.out.${outs.length}@complex`)) return fail(`torch returned more than ${outs.length} tensors`);
+  if (maps) {
+    let theirs = 0;
+    while (dump.has(`${i}.attn.${theirs}`)) theirs++;
+    if (theirs !== maps.length) return fail(`${maps.length} attention maps captured where torch computed ${theirs}`);
+    for (const [k, m] of maps.entries()) {
+      const problem = against(`attention map ${k}`, m, dump.get(`${i}.attn.${k}`)!);
+      if (problem) return fail(problem);
+    }
+    o.maps = maps.length;
+  }
   return o;
 }

@@ -19,7 +19,7 @@ import { CASES, EINOPS_CASES, SDPA_CASES } from './op-cases';
 import * as fs from 'node:fs';
 import { moveValue } from '../../src/interpret/index';
 import { parseSafetensors } from '../../src/runtime/index';
-import { harnessCases, outputsOf, outputTensor, prepareCase, problemOf, type OutputValues } from './realstyle';
+import { capturingMaps, harnessCases, outputsOf, outputTensor, prepareCase, problemOf, type OutputValues } from './realstyle';
 
 /** An input view as the test describes it: the whole storage plus shape, strides and offset. */
 export interface ViewData {
@@ -202,6 +202,8 @@ export interface RealstyleCaseResult {
   readonly case: number;
   readonly problem?: string;
   readonly outputs?: OutputValues[];
+  /** The attention maps the preview captures, read back. */
+  readonly maps?: Float32Array[];
 }
 
 /**
@@ -245,10 +247,15 @@ export async function runRealstyleFile(file: string, dumpPath: string, count: nu
         const pos = c.pos.map((v) => moveValue(v, b, moved));
         const kw = new Map([...c.kw].map(([k, v]) => [k, moveValue(v, b, moved)]));
         for (const t of moved.values()) if (t.device === b) held.add(t.storage);
-        const outs = tidy(() => outputsOf(harness.call(fn, pos, kw)).map(outputTensor));
+        const [outs, maps] = tidy(() => {
+          const { result, maps } = capturingMaps(() => harness.call(fn, pos, kw));
+          return [outputsOf(result).map(outputTensor), maps] as const;
+        });
         const data = await Promise.all(outs.map((o) => o.tensor.data()));
+        const mapData = await Promise.all(maps.map((m) => m.data()));
         outs.forEach((o) => o.tensor.dispose());
-        out.push({ case: i, outputs: outs.map((o, j) => ({ complex: o.complex, data: Float32Array.from(data[j]) })) });
+        maps.forEach((m) => m.dispose());
+        out.push({ case: i, outputs: outs.map((o, j) => ({ complex: o.complex, data: Float32Array.from(data[j]) })), maps: mapData.map((d) => Float32Array.from(d)) });
       } catch (e) {
         out.push({ case: i, problem: problemOf(e) });
       }

@@ -30,14 +30,12 @@ const TOL = 1e-3;
 /**
  * FIXME: cases that do not run on WebGPU today, each with the reason it must fail with (so a
  * case that starts to run, or fails another way, fails this test until the list is updated).
- * - `int(position_ids.max())` turns a tensor into a Python number: the interpreter is
- *   synchronous and the WebGPU backend cannot read synchronously.
- * - `k_out[:, :, input_pos] = k_val` writes through an index tensor that lives on the device:
- *   which storage elements it writes is only known from the index's values.
+ * `int(position_ids.max())` turns a tensor into a Python number: the interpreter is synchronous
+ * and the WebGPU backend cannot read synchronously. (A KV cache written through an index tensor,
+ * `k_out[:, :, input_pos] = k_val`, runs: the `index_copy` kernel on the device.)
  */
 const CANNOT_RUN: Readonly<Record<string, { cases: readonly number[]; reason: string }>> = {
   'neox_rotary_attention.py': { cases: [6, 7, 9, 10], reason: 'dataSync() is not available on the webgpu backend' },
-  'kv_cache_decoder.py': { cases: [1, 2, 5, 8, 9, 11, 12], reason: 'assignment through advanced indexing into a tensor on the webgpu backend' },
 };
 
 function knownFailure(o: ValueOutcome): boolean {
@@ -54,8 +52,8 @@ describe('interpreter on the real-style corpus on WebGPU (lavapipe), against tor
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('computes torch\'s values on torch\'s weights and inputs on the device, every case within 1e-3 of its scale', async function () {
-    const report = JSON.parse(runTorchScript('2.6', 'dump_values.py', [path.join(REALSTYLE, 'modules'), path.join(REALSTYLE, 'harness'), dir])) as Record<string, { cases: number; errors: string[]; random: number[] }>;
+  it('computes torch\'s values and attention maps on torch\'s weights and inputs on the device, every case within 1e-3 of its scale', async function () {
+    const report = JSON.parse(runTorchScript('2.6', 'dump_values.py', [path.join(REALSTYLE, 'modules'), path.join(REALSTYLE, 'harness'), dir])) as Record<string, { cases: number; errors: string[]; random: number[]; scripted: number[] }>;
     assert.deepEqual(Object.entries(report).flatMap(([f, r]) => r.errors.map((e) => `${f}: ${e}`)), []);
     const all: ValueOutcome[] = [];
     for (const [file, r] of Object.entries(report)) {
@@ -71,7 +69,7 @@ describe('interpreter on the real-style corpus on WebGPU (lavapipe), against tor
         await gpu.close();
       }
       const dump = parseSafetensors(fs.readFileSync(dumpPath));
-      const outcomes = got.cases.map((c) => (c.outputs ? compareOutputs(file, c.case, c.outputs, dump, TOL) : { file, case: c.case, problem: c.problem ?? 'no outputs', worst: 0, maxAbs: 0, elements: 0 }));
+      const outcomes = got.cases.map((c) => (c.outputs ? compareOutputs(file, c.case, c.outputs, dump, TOL, r.scripted.includes(c.case) ? null : c.maps ?? []) : { file, case: c.case, problem: c.problem ?? 'no outputs', worst: 0, maxAbs: 0, elements: 0, maps: null }));
       all.push(...outcomes);
       const compared = outcomes.filter((o) => o.problem === null);
       console.log(`      ${file}: ${compared.filter((o) => o.worst <= 1).length}/${outcomes.length} within, largest difference ${Math.max(0, ...compared.map((o) => o.maxAbs)).toExponential(2)} (${(Math.max(0, ...compared.map((o) => o.worst)) * TOL).toExponential(2)} of its scale); ${got.dispatches} dispatches, ${got.pipelines} pipelines, ${got.submits} submits, ${(got.ms / 1000).toFixed(1)} s`);
@@ -80,6 +78,7 @@ describe('interpreter on the real-style corpus on WebGPU (lavapipe), against tor
     const within = compared.filter((o) => o.worst <= 1);
     const random = Object.entries(report).flatMap(([f, r]) => r.random.map((i) => `${f} case ${i}`));
     console.log(`      ${all.length + random.length} cases, ${random.length} drawing from torch's random stream (left out: ${random.join(', ')}): ${compared.length} compared on WebGPU (${compared.reduce((n, o) => n + o.elements, 0)} output elements), ${within.length} within |ours - torch| <= ${TOL}·max(1, max|torch|); largest difference ${Math.max(0, ...compared.map((o) => o.maxAbs)).toExponential(2)}, ${(Math.max(0, ...compared.map((o) => o.worst)) * TOL).toExponential(2)} of its output's scale`);
+    console.log(`      attention maps: ${compared.reduce((n, o) => n + (o.maps ?? 0), 0)} captured on WebGPU, each equal to torch's (count and values, within the same tolerance)`);
     const off = all.filter((o) => o.problem !== null || o.worst > 1);
     for (const o of off) console.log(`        ${knownFailure(o) ? 'FIXME, known: ' : ''}${o.file} case ${o.case}: ${o.problem ?? `max |diff| ${o.maxAbs.toExponential(2)} (${o.worst.toFixed(1)}× the tolerance)`}`);
     assert.deepEqual(off.filter((o) => !knownFailure(o)).map((o) => `${o.file} case ${o.case}: ${o.problem ?? `${o.worst.toFixed(1)}× the tolerance`}`), [], 'cases not within tolerance or not run on WebGPU');

@@ -25,7 +25,7 @@ import { InterpretError, PyComplex, PyDict, PyTuple, type PyValue } from '../../
 import { Module } from '../../src/runtime/nn/module';
 import { parseSafetensors, Tensor } from '../../src/runtime/index';
 import { runTorchScript } from '../helpers/torch';
-import { compareOutputs, harnessCases, outputsOf, outputTensor, prepareCase, problemOf, REALSTYLE, type Call, type ValueOutcome } from '../helpers/realstyle';
+import { capturingMaps, compareOutputs, harnessCases, outputsOf, outputTensor, prepareCase, problemOf, REALSTYLE, type Call, type ValueOutcome } from '../helpers/realstyle';
 
 const FLOOR = JSON.parse(fs.readFileSync(path.join(REALSTYLE, 'preview.json'), 'utf8')) as { previewed: number };
 
@@ -75,9 +75,9 @@ async function runCases(file: string, expected: (number[][] | null)[]): Promise<
 const TOL = 1e-4;
 
 /** Every case of one file on torch's state_dict and inputs, compared with torch's outputs. */
-async function runValues(file: string, dump: ReadonlyMap<string, Tensor>, count: number, random: readonly number[]): Promise<ValueOutcome[]> {
+async function runValues(file: string, dump: ReadonlyMap<string, Tensor>, count: number, random: readonly number[], scripted: readonly number[]): Promise<ValueOutcome[]> {
   const outcomes: ValueOutcome[] = [];
-  const fail = (i: number, problem: string) => outcomes.push({ file, case: i, problem, worst: 0, maxAbs: 0, elements: 0 });
+  const fail = (i: number, problem: string) => outcomes.push({ file, case: i, problem, worst: 0, maxAbs: 0, elements: 0, maps: null });
   let cases: readonly PyValue[];
   let call: Call;
   try {
@@ -94,8 +94,9 @@ async function runValues(file: string, dump: ReadonlyMap<string, Tensor>, count:
         fail(i, c.problem);
         continue;
       }
-      const outs = outputsOf(call(c.fn, c.pos, c.kw)).map(outputTensor);
-      outcomes.push(compareOutputs(file, i, outs.map((o) => ({ complex: o.complex, data: o.tensor.dataSync() })), dump, TOL));
+      const { result, maps } = capturingMaps(() => call(c.fn, c.pos, c.kw));
+      const outs = outputsOf(result).map(outputTensor);
+      outcomes.push(compareOutputs(file, i, outs.map((o) => ({ complex: o.complex, data: o.tensor.dataSync() })), dump, TOL, scripted.includes(i) ? null : maps.map((m) => m.dataSync())));
     } catch (e) {
       fail(i, problemOf(e));
     }
@@ -134,15 +135,15 @@ describe('interpreter on the real-style corpus, against torch 2.6', function () 
     assert.ok(previewed >= FLOOR.previewed, `${(previewed * 100).toFixed(1)} % previewed, below the floor ${(FLOOR.previewed * 100).toFixed(1)} %`);
   });
 
-  it('computes torch\'s values on torch\'s weights and inputs, every case within 1e-4 of its scale (scripts/torch/dump_values.py)', async function () {
+  it('computes torch\'s values and attention maps on torch\'s weights and inputs, every case within 1e-4 of its scale (scripts/torch/dump_values.py)', async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'af-values-'));
     try {
-      const report = JSON.parse(runTorchScript('2.6', 'dump_values.py', [path.join(REALSTYLE, 'modules'), path.join(REALSTYLE, 'harness'), dir])) as Record<string, { cases: number; errors: string[]; random: number[] }>;
+      const report = JSON.parse(runTorchScript('2.6', 'dump_values.py', [path.join(REALSTYLE, 'modules'), path.join(REALSTYLE, 'harness'), dir])) as Record<string, { cases: number; errors: string[]; random: number[]; scripted: number[] }>;
       assert.deepEqual(Object.entries(report).flatMap(([f, r]) => r.errors.map((e) => `${f}: ${e}`)), []);
       const all: ValueOutcome[] = [];
       for (const [file, r] of Object.entries(report)) {
         const dump = parseSafetensors(fs.readFileSync(path.join(dir, file.replace(/\.py$/, '.safetensors'))));
-        all.push(...(await runValues(file, dump, r.cases, r.random)));
+        all.push(...(await runValues(file, dump, r.cases, r.random, r.scripted)));
       }
       const compared = all.filter((o) => o.problem === null);
       const within = compared.filter((o) => o.worst <= 1);
@@ -150,6 +151,9 @@ describe('interpreter on the real-style corpus, against torch 2.6', function () 
       const elements = compared.reduce((n, o) => n + o.elements, 0);
       const random = Object.entries(report).flatMap(([f, r]) => r.random.map((i) => `${f} case ${i}`));
       console.log(`      ${all.length + random.length} cases on torch's state_dict and inputs, ${random.length} of them drawing from torch's random stream (shapes only: ${random.join(', ')}): ${compared.length} compared (${elements} output elements), ${within.length} within |ours - torch| <= ${TOL}·max(1, max|torch|); largest difference ${maxAbs.toExponential(2)}, ${(Math.max(0, ...compared.map((o) => o.worst)) * TOL).toExponential(2)} of its output's scale`);
+      const maps = compared.reduce((n, o) => n + (o.maps ?? 0), 0);
+      const unobserved = compared.filter((o) => o.maps === null).map((o) => `${o.file} case ${o.case}`);
+      console.log(`      attention maps: ${maps} captured as the preview captures them, each equal to the map torch computed in the same place (count and values, within the same tolerance); not observed in torch (TorchScript): ${unobserved.join(', ') || 'none'}`);
       const off = all.filter((o) => o.problem !== null || o.worst > 1);
       for (const o of off.slice(0, 20)) console.log(`        ${o.file} case ${o.case}: ${o.problem ?? `max |diff| ${o.maxAbs.toExponential(2)} (${o.worst.toFixed(1)}× the tolerance)`}`);
       assert.equal(off.length, 0, `${off.length} cases not within tolerance or not compared`);

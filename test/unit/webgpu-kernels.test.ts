@@ -138,6 +138,7 @@ const CASES: Case[] = [
   { kernel: 'adaptive_pool', title: 'max 2-D to 3x4 (uneven bins)', inputs: [{ shape: [1, 3, 7, 10] }], attrs: { op: 'max', outputSize: [3, 4] } },
   { kernel: 'adaptive_pool', title: 'avg 1-D', inputs: [{ shape: [2, 3, 10] }], attrs: { op: 'avg', outputSize: [4] } },
   { kernel: 'index_select', title: 'dim 1 with a negative index', inputs: [{ shape: [3, 6, 4] }, { shape: [5], fill: 'int:6' }], attrs: { dim: 1 } },
+  { kernel: 'index_copy', title: 'dim 2 of a transposed input, repeated index (last wins), offset source', inputs: [{ shape: [2, 3, 6, 4], layout: 'transposed' }, { shape: [4], fill: 'int:6' }, { shape: [2, 3, 4, 4], layout: 'offset' }], attrs: { dim: 2 } },
   { kernel: 'gather', title: 'dim 1 of a transposed input, index smaller elsewhere', inputs: [{ shape: [4, 6, 3], layout: 'transposed' }, { shape: [3, 5, 3], fill: 'int:6', layout: 'offset' }], attrs: { dim: 1 } },
   { kernel: 'gather', title: 'last dim, expanded input', inputs: [{ shape: [2, 3, 7], layout: { expand: [0] } }, { shape: [2, 3, 4], fill: 'int:7' }], attrs: { dim: -1 } },
   { kernel: 'unfold', title: '2x3 blocks, padding 1, stride 2, transposed input', inputs: [{ shape: [2, 3, 5, 6], layout: 'transposed' }], attrs: { kernel: [2, 3], dilation: [1, 1], padding: [1, 1], stride: [2, 2] } },

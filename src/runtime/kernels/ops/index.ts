@@ -12,6 +12,7 @@ export { conv } from './conv';
 export { copy } from './copy';
 export { cumsum } from './cumsum';
 export { gather } from './gather';
+export { indexCopy } from './index-copy';
 export { indexSelect } from './index-select';
 export { interpolate } from './interpolate';
 export { layerNorm } from './layer-norm';
