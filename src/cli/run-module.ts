@@ -99,7 +99,9 @@ export async function runUserModule(source: string, o: ModuleRunOptions): Promis
   const device = o.device ?? cpu;
   const gen = new Generator(o.seed ?? 0);
   try {
-    const { module, className } = await loadUserModule(source, { file: o.file, className: o.className, kwargs: o.kwargs, generator: gen, device, path: path.resolve(o.file), importRoots: [path.dirname(path.resolve(o.file)), process.cwd()] });
+    // Built on the CPU, whose synchronous reads in-place initialisation needs, loaded, then
+    // moved, as torch code builds a module and calls `.to(device)`.
+    const { module, className, interp } = await loadUserModule(source, { file: o.file, className: o.className, kwargs: o.kwargs, generator: gen, device: cpu, path: path.resolve(o.file), importRoots: [path.dirname(path.resolve(o.file)), process.cwd()] });
     let incompatible = { missingKeys: [] as string[], unexpectedKeys: [] as string[] };
     if (o.weights) {
       try {
@@ -108,6 +110,11 @@ export async function runUserModule(source: string, o: ModuleRunOptions): Promis
         if (e instanceof TorchError) throw new RunError(e.message);
         throw e;
       }
+    }
+    if (device !== cpu) {
+      const moved = new Map<Tensor, Tensor>();
+      interp.to(device, moved);
+      module.to(device, moved);
     }
     const inputs = o.inputs.map((x) => (x instanceof Tensor ? (x.device === device ? x : x.to(device)) : randn(x, gen, device)));
     const capture = new AttentionCapture();

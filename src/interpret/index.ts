@@ -68,6 +68,8 @@ export interface LoadedModule {
   readonly module: UserModule;
   readonly className: string;
   readonly classes: readonly ModuleClass[];
+  /** The run that built it: `interp.to(device)` moves the file's globals and its factories to another backend. */
+  readonly interp: Interpreter;
 }
 
 
@@ -134,5 +136,5 @@ export async function loadUserModule(source: string, o: LoadOptions): Promise<Lo
     throw e;
   }
   if (!(m instanceof UserModule)) throw new InterpretError('python', o.file, cls.line, `building ${className} did not give a module`);
-  return { module: m.eval(), className, classes };
+  return { module: m.eval(), className, classes, interp };
 }

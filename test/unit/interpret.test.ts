@@ -102,6 +102,46 @@ for (const version of TORCH_VERSIONS) {
       });
     }
 
+    if (version === '2.6') {
+      // The same runs on WebGPU (Dawn on lavapipe, the built CLI in its own process): the module is
+      // built and loaded on the CPU, then moved. Bound: 1e-3 of the output's scale, as the
+      // real-style corpus on WebGPU; the captured maps must equal the CPU run's.
+      it("runs every user module on WebGPU from torch's .pt weights with torch's outputs, and the CPU run's attention maps", function () {
+        const CLI = path.resolve(__dirname, '../../dist/cli.js');
+        const rows: string[] = [];
+        for (const c of CASES) {
+          const io = path.join(dir, 'out', `${c.id}.io.safetensors`);
+          const outs = (['webgpu', 'cpu'] as const).map((backend) => {
+            const outFile = path.join(dir, `${c.id}.${backend}.safetensors`);
+            const r = spawnSync(process.execPath, [CLI, 'run', '--module', `${path.join(FIXTURES, c.file)}:${c.className}`, ...initArgs(c.init), '--weights', path.join(dir, 'out', `${c.id}.pt`), '--input', io, '--output', outFile, '--force', '--backend', backend], { encoding: 'utf8' });
+            assert.equal(r.status, 0, `${c.id} on ${backend}: ${r.stderr}`);
+            assert.match(r.stdout, new RegExp(`:${c.className} on ${backend}, seed 0, weights `));
+            return parseSafetensors(fs.readFileSync(outFile));
+          });
+          const [gpu, cpuOut] = outs;
+          const want = parseSafetensors(fs.readFileSync(io));
+          const expected = [...want.keys()].filter((k) => k.startsWith('output'));
+          let worst = 0;
+          for (const k of expected) {
+            const a = gpu.get(expected.length === 1 ? 'output' : k)!.dataSync();
+            const b = want.get(k)!.dataSync();
+            const scale = Math.max(1, ...Array.from(b, Math.abs));
+            for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (1e-3 * scale));
+          }
+          const maps = [...cpuOut.keys()].filter((k) => k.startsWith('attn.'));
+          assert.deepEqual([...gpu.keys()].filter((k) => k.startsWith('attn.')), maps, `${c.id}: the maps captured`);
+          for (const k of maps) {
+            const a = gpu.get(k)!.dataSync();
+            const b = cpuOut.get(k)!.dataSync();
+            for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / 1e-3);
+          }
+          rows.push(`${c.id} ${worst.toExponential(1)} (${maps.length} maps)`);
+          assert.ok(worst <= 1, `${c.id}: worst |Δ| / bound = ${worst.toFixed(3)} > 1`);
+        }
+        console.log(`      worst |Δ| / bound per module on WebGPU: ${rows.join(', ')}`);
+      });
+    }
+
     it('lists torch-worded size mismatches when the weights come from another configuration (exit 1)', async function () {
       const r = await cli('run', '--module', path.join(FIXTURES, 'vit_attention.py'), '--init', 'dim=32', '--init', 'num_heads=4', '--weights', path.join(dir, 'out', 'vit.pt'), '--input', '2,10,32');
       assert.equal(r.code, 1);
