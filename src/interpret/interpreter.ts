@@ -14,7 +14,7 @@
  */
 
 import type { Node } from '../analysis/parse';
-import { F, nn, Tensor, TorchError, full, tensor as tensorOf, where, type Backend, type Generator } from '../runtime/index';
+import { F, copyStorage, nn, Tensor, TorchError, full, writeStorage, tensor as tensorOf, where, type Backend, type Generator } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
 import { stridedOffsets } from '../runtime/kernels/kernel';
 import { InterpretError, pyError, PyRaise, unsupported } from './errors';
@@ -1207,7 +1207,7 @@ export class Interpreter implements Host {
     const data = readSync(t.storage).slice();
     const offs = where ? where.contiguous().dataSync() : stridedOffsets(view.shape, view.strides, view.offset);
     for (let i = 0; i < offs.length; i++) data[offs[i]] = t.dtype === 'bool' ? (values[i] ? 1 : 0) : t.dtype === 'int64' ? Math.trunc(values[i]) : values[i];
-    t.device.write(t.storage, data);
+    writeStorage(t.storage, data);
   }
 
   /**
@@ -1244,7 +1244,7 @@ export class Interpreter implements Host {
       }
       // The copy takes whole storages: the values may be a view into a larger one.
       if (next.offset !== 0 || next.storage.size !== size) next = next.clone();
-      dev.copy(next.storage, t.storage);
+      copyStorage(next.storage, t.storage);
     } catch (e) {
       if (e instanceof InterpretError) throw e;
       throw this.located(node, e);
@@ -1275,7 +1275,7 @@ export class Interpreter implements Host {
       else if (typeof v === 'number' || typeof v === 'boolean') values = full(shape, t.dtype === 'bool' ? Number(Boolean(v)) : t.dtype === 'int64' ? Math.trunc(Number(v)) : Number(v), { dtype: t.dtype, device: dev });
       else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
       const next = t.indexCopy(dim, index.reshape([k]), values);
-      dev.copy(next.storage, t.storage);
+      copyStorage(next.storage, t.storage);
     } catch (e) {
       if (e instanceof InterpretError) throw e;
       throw this.located(node, e);

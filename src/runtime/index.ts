@@ -8,7 +8,7 @@
  * `attention-forge/runtime`. Re-exports only.
  */
 
-export { Tensor, tensor, tidy, observeKernels, type KernelObserver, zeros, ones, full, arange, linspace, meshgrid, cat, stack, triu, tril, whereOp as where, runKernel, inferSize, computeStride, type NestedArray, type TensorOptions } from './tensor';
+export { Tensor, tensor, tidy, observeKernels, type KernelObserver, zeros, ones, full, arange, linspace, meshgrid, cat, stack, triu, tril, whereOp as where, runKernel, copyStorage, writeStorage, inferSize, computeStride, type NestedArray, type TensorOptions } from './tensor';
 export type { Backend, DType, Storage, TensorMeta, TensorView, OutputSpec } from './backend';
 export { cpu, cpuReference, CpuPool } from './cpu';
 export { TorchError, type TorchErrorKind } from './errors';

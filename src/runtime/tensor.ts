@@ -99,7 +99,11 @@ export class Tensor {
   dataSync(): Float32Array {
     const c = this.contiguous();
     try {
-      if (!c.device.readSync) throw new TorchError('RuntimeError', `dataSync() is not available on the ${c.device.name} backend: use await data()`);
+      if (!c.device.readSync) {
+        const host = mirrors.get(c.storage);
+        if (!host) throw new TorchError('RuntimeError', `dataSync() is not available on the ${c.device.name} backend: use await data()`);
+        return host.slice(c.offset, c.offset + this.numel());
+      }
       return c.device.readSync(c.storage).slice(c.offset, c.offset + this.numel());
     } finally {
       if (c.storage !== this.storage) c.dispose();
@@ -356,7 +360,7 @@ export class Tensor {
     if (target === this.device) return this;
     // Cross-backend moves go through the host; only CPU sources can do it synchronously.
     const data = this.dataSync();
-    return new Tensor(fresh(target.upload(data)), [...this.shape], contiguousStrides(this.shape), 0, this.dtype);
+    return new Tensor(fresh(uploaded(target, data)), [...this.shape], contiguousStrides(this.shape), 0, this.dtype);
   }
   float(): Tensor {
     return this.to('float32');
@@ -779,6 +783,69 @@ export function observeKernels<T>(observer: KernelObserver, fn: () => T): T {
   }
 }
 
+// ---- host mirrors ---------------------------------------------------------------
+
+/**
+ * Host copies of small device storages, for backends that cannot read synchronously (WebGPU):
+ * a storage uploaded from the host (a tensor moved there, `tensor`, `arange`, `full`), or written
+ * by a kernel whose inputs all have one, keeps its contents on the host too, computed by the
+ * kernel's CPU reference. `dataSync()` (and so `.item()`, `int(t)`) reads the copy, so code that
+ * turns position indices into a Python number (`int(position_ids.max()) + 1`) runs there as it
+ * does in torch, which reads a CUDA tensor back synchronously. Keyed by the storage object (a
+ * released storage is never handed out again; its buffer is), and outside `tidy`'s pools.
+ */
+const mirrors = new WeakMap<TensorView['storage'], Float32Array>();
+/** Elements a mirrored storage may hold: index and position tensors, not activations. */
+const MIRROR_MAX = 1 << 16;
+
+function uploaded(dev: Backend, data: Float32Array): TensorView['storage'] {
+  const s = dev.upload(data);
+  if (!dev.readSync && data.length <= MIRROR_MAX) mirrors.set(s, data.slice());
+  return s;
+}
+
+function allocated(dev: Backend, n: number): TensorView['storage'] {
+  const s = dev.alloc(n);
+  if (!dev.readSync && n <= MIRROR_MAX) mirrors.set(s, new Float32Array(n));
+  return s;
+}
+
+/** Overwrites the whole of `storage` with `data` (loading weights, a host-side write), keeping its host mirror in step. */
+export function writeStorage(storage: TensorView['storage'], data: Float32Array): void {
+  storage.backend.write(storage, data);
+  if (mirrors.has(storage)) mirrors.set(storage, data.slice());
+}
+
+function mirrorOutputs<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A, specs: readonly { shape: readonly number[] }[], storages: readonly TensorView['storage'][]): void {
+  const views: { data: Float32Array; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType }[] = [];
+  for (const t of inputs) {
+    const data = mirrors.get(t.storage);
+    if (!data) return;
+    views.push({ data, shape: t.shape, strides: t.strides, offset: t.offset, dtype: t.dtype });
+  }
+  const outs = specs.map((s) => new Float32Array(numel(s.shape)));
+  if (outs.some((o) => o.length > MIRROR_MAX)) return;
+  try {
+    kernel.cpu(views, attrs, outs);
+  } catch {
+    return;
+  }
+  storages.forEach((s, i) => mirrors.set(s, outs[i]));
+}
+
+/**
+ * Overwrites `dst` with `src` on their backend (`Backend.copy`: an in-place write on a device
+ * without synchronous reads), keeping `dst`'s host mirror in step.
+ */
+export function copyStorage(src: TensorView['storage'], dst: TensorView['storage']): void {
+  const dev = dst.backend;
+  if (!dev.copy) throw new TorchError('RuntimeError', `the ${dev.name} backend cannot copy storages`);
+  dev.copy(src, dst);
+  const host = mirrors.get(src);
+  if (host) mirrors.set(dst, host.slice());
+  else mirrors.delete(dst);
+}
+
 export function runKernel<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
   const backend = inputs[0]?.device ?? cpu;
   for (const t of inputs) {
@@ -789,6 +856,7 @@ export function runKernel<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs
   const specs = kernel.outputs(inputs, attrs);
   const ins = kernel.contiguousInputs ? inputs.map((t) => t.contiguous()) : inputs;
   const storages = backend.run(kernel, ins, attrs, specs);
+  if (!backend.readSync) mirrorOutputs(kernel, ins, attrs, specs, storages);
   const outs = specs.map((s, i) => new Tensor(fresh(storages[i]), [...s.shape], contiguousStrides(s.shape), 0, s.dtype));
   kernelObserver?.(kernel.name, inputs, attrs, outs);
   return outs;
@@ -849,14 +917,14 @@ export function tensor(data: NestedArray | Float32Array | readonly number[], opt
   }
   if (numel(shape) !== flat.length) throw new TorchError('RuntimeError', `shape '${fmtShape(shape)}' is invalid for input of size ${flat.length}`);
   const dev = opts.device ?? cpu;
-  return new Tensor(fresh(dev.upload(flat)), shape, contiguousStrides(shape), 0, opts.dtype ?? inferred);
+  return new Tensor(fresh(uploaded(dev, flat)), shape, contiguousStrides(shape), 0, opts.dtype ?? inferred);
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
   const n = numel(shape);
   const dev = opts.device ?? cpu;
   const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-  const storage = fresh(v === 0 ? dev.alloc(n) : dev.upload(new Float32Array(n).fill(v)));
+  const storage = fresh(v === 0 ? allocated(dev, n) : uploaded(dev, new Float32Array(n).fill(v)));
   return new Tensor(storage, [...shape], contiguousStrides(shape), 0, opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
 }
 

@@ -10,7 +10,7 @@
 
 import type { DType, OutputSpec, TensorView } from '../../src/runtime/backend';
 import { getBlock, concreteShapes, resolveParams } from '../../src/blocks/catalog';
-import { Generator, randn, tensor, tidy, TorchError, type Tensor } from '../../src/runtime/index';
+import { arange, copyStorage, full, Generator, randn, tensor, tidy, TorchError, writeStorage, zeros, type Tensor } from '../../src/runtime/index';
 import { instantiateBlock } from '../../src/twins/registry';
 import { getKernel } from '../../src/runtime/kernels/registry';
 import type { WebGpuBackend } from '../../src/runtime/webgpu/backend';
@@ -195,6 +195,38 @@ export async function stridedReads(runs: number): Promise<{ created: number[]; c
     if (i === 1 || i === runs) created.push(b.stats.buffersCreated);
   }
   return { created, correct };
+}
+
+/**
+ * Host mirrors on the device: what `item()`/`dataSync()` give for small tensors uploaded or
+ * computed from mirrored inputs (position indices), after an in-place copy and a weight write,
+ * and the error for a tensor that has none (random values, a large tensor). Each answer is the
+ * value read, or the error's message.
+ */
+export async function hostMirrors(): Promise<Record<string, number | number[] | string>> {
+  const b = await gpu();
+  const tried = (f: () => number | number[]): number | number[] | string => {
+    try {
+      return f();
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  };
+  const pos = arange(0, 12, 1, { device: b }).reshape([3, 4]);
+  const moved = tensor([[5, 1, 7]], { dtype: 'int64' }).to(b);
+  const target = full([3], 0, { dtype: 'int64', device: b });
+  copyStorage(moved.reshape([3]).add(1).storage, target.storage);
+  const weights = zeros([2], { device: b });
+  writeStorage(weights.storage, Float32Array.from([3, 4]));
+  return {
+    max: tried(() => pos.max().item()),
+    lastColumn: tried(() => Array.from(pos.select(1, 3).dataSync())),
+    maxMoved: tried(() => moved.max().item()),
+    afterCopy: tried(() => Array.from(target.dataSync())),
+    afterWrite: tried(() => Array.from(weights.dataSync())),
+    random: tried(() => randn([2, 2], new Generator(0), b).sum().item()),
+    large: tried(() => arange(0, 70000, 1, { device: b }).max().item()),
+  };
 }
 
 /** One real-style case on the device: its outputs read back, or why it could not run. */

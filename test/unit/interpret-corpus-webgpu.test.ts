@@ -5,10 +5,11 @@
  * child builds each case's modules and inputs on the CPU, loads torch's state_dict, moves the
  * interpreter, the modules and the tensor arguments to the device (`Interpreter.to`,
  * `Module.to`, `moveValue`), runs the forward there and reads the outputs back; this process
- * compares them with torch's within 1e-3 of the output's scale. Every case must run on the
- * device: one that cannot fails with its reason, except those listed in CANNOT_RUN, which must
- * fail with theirs. The cases that draw from torch's random stream are the CPU test's
- * shape-only ones and are left out here too.
+ * compares them with torch's within 1e-3 of the output's scale, and the attention maps the
+ * preview captures with the ones torch computed. Every case must run on the device (a Python
+ * number read from a small device tensor, `int(position_ids.max())`, comes from its host mirror;
+ * a KV cache written through an index tensor is the `index_copy` kernel). The cases that draw
+ * from torch's random stream are the CPU test's shape-only ones and are left out here too.
  */
 
 import * as assert from 'node:assert/strict';
@@ -26,22 +27,6 @@ import { WebGpuChild } from '../helpers/webgpu';
  * (lavapipe's transcendental functions and reduction orders differ from torch's).
  */
 const TOL = 1e-3;
-
-/**
- * FIXME: cases that do not run on WebGPU today, each with the reason it must fail with (so a
- * case that starts to run, or fails another way, fails this test until the list is updated).
- * `int(position_ids.max())` turns a tensor into a Python number: the interpreter is synchronous
- * and the WebGPU backend cannot read synchronously. (A KV cache written through an index tensor,
- * `k_out[:, :, input_pos] = k_val`, runs: the `index_copy` kernel on the device.)
- */
-const CANNOT_RUN: Readonly<Record<string, { cases: readonly number[]; reason: string }>> = {
-  'neox_rotary_attention.py': { cases: [6, 7, 9, 10], reason: 'dataSync() is not available on the webgpu backend' },
-};
-
-function knownFailure(o: ValueOutcome): boolean {
-  const k = CANNOT_RUN[o.file];
-  return !!k && k.cases.includes(o.case) && o.problem !== null && o.problem.includes(k.reason);
-}
 
 describe('interpreter on the real-style corpus on WebGPU (lavapipe), against torch 2.6', function () {
   let dir: string;
@@ -80,9 +65,7 @@ describe('interpreter on the real-style corpus on WebGPU (lavapipe), against tor
     console.log(`      ${all.length + random.length} cases, ${random.length} drawing from torch's random stream (left out: ${random.join(', ')}): ${compared.length} compared on WebGPU (${compared.reduce((n, o) => n + o.elements, 0)} output elements), ${within.length} within |ours - torch| <= ${TOL}·max(1, max|torch|); largest difference ${Math.max(0, ...compared.map((o) => o.maxAbs)).toExponential(2)}, ${(Math.max(0, ...compared.map((o) => o.worst)) * TOL).toExponential(2)} of its output's scale`);
     console.log(`      attention maps: ${compared.reduce((n, o) => n + (o.maps ?? 0), 0)} captured on WebGPU, each equal to torch's (count and values, within the same tolerance)`);
     const off = all.filter((o) => o.problem !== null || o.worst > 1);
-    for (const o of off) console.log(`        ${knownFailure(o) ? 'FIXME, known: ' : ''}${o.file} case ${o.case}: ${o.problem ?? `max |diff| ${o.maxAbs.toExponential(2)} (${o.worst.toFixed(1)}× the tolerance)`}`);
-    assert.deepEqual(off.filter((o) => !knownFailure(o)).map((o) => `${o.file} case ${o.case}: ${o.problem ?? `${o.worst.toFixed(1)}× the tolerance`}`), [], 'cases not within tolerance or not run on WebGPU');
-    const known = Object.entries(CANNOT_RUN).flatMap(([f, k]) => k.cases.map((i) => `${f} case ${i}`));
-    assert.deepEqual(off.filter(knownFailure).map((o) => `${o.file} case ${o.case}`).sort(), known.sort(), 'the cases listed as unable to run on WebGPU, failing with their reason');
+    for (const o of off) console.log(`        ${o.file} case ${o.case}: ${o.problem ?? `max |diff| ${o.maxAbs.toExponential(2)} (${o.worst.toFixed(1)}× the tolerance)`}`);
+    assert.deepEqual(off.map((o) => `${o.file} case ${o.case}: ${o.problem ?? `${o.worst.toFixed(1)}× the tolerance`}`), [], 'cases not within tolerance or not run on WebGPU');
   });
 });

@@ -16,7 +16,7 @@ import { cpu } from '../cpu';
 import { fmtShape, TorchError } from '../errors';
 import { contiguousStrides } from '../kernels/kernel';
 import { Generator } from '../random';
-import { adopt, Tensor } from '../tensor';
+import { adopt, Tensor, writeStorage } from '../tensor';
 
 /** A trainable tensor: owns contiguous storage that `loadStateDict` and `nn.init` overwrite in place. */
 export class Parameter extends Tensor {
@@ -31,7 +31,7 @@ export class Parameter extends Tensor {
 /** Overwrites a contiguous, offset-0 tensor's values (parameters and buffers). */
 export function writeInto(t: Tensor, data: Float32Array): void {
   if (data.length !== t.numel()) throw new TorchError('RuntimeError', `cannot write ${data.length} values into a tensor of shape ${fmtShape(t.shape)}`);
-  t.device.write(t.storage, data);
+  writeStorage(t.storage, data);
 }
 
 /** Common construction options of runtime modules: where random initial values come from and where tensors live. */
