@@ -360,7 +360,7 @@ export class Tensor {
     if (target === this.device) return this;
     // Cross-backend moves go through the host; only CPU sources can do it synchronously.
     const data = this.dataSync();
-    return new Tensor(fresh(uploaded(target, data)), [...this.shape], contiguousStrides(this.shape), 0, this.dtype);
+    return new Tensor(fresh(uploaded(target, data, this.dtype)), [...this.shape], contiguousStrides(this.shape), 0, this.dtype);
   }
   float(): Tensor {
     return this.to('float32');
@@ -786,10 +786,11 @@ export function observeKernels<T>(observer: KernelObserver, fn: () => T): T {
 // ---- host mirrors ---------------------------------------------------------------
 
 /**
- * Host copies of small device storages, for backends that cannot read synchronously (WebGPU):
- * a storage uploaded from the host (a tensor moved there, `tensor`, `arange`, `full`), or written
- * by a kernel whose inputs all have one, keeps its contents on the host too, computed by the
- * kernel's CPU reference. `dataSync()` (and so `.item()`, `int(t)`) reads the copy, so code that
+ * Host copies of small integer and boolean device storages, for backends that cannot read
+ * synchronously (WebGPU): such a storage uploaded from the host (a tensor moved there, `tensor`,
+ * `arange`, `full`), or written by a kernel whose inputs all have one, keeps its contents on the
+ * host too, computed by the kernel's CPU reference (float tensors — activations, weights — never
+ * cost a CPU computation). `dataSync()` (and so `.item()`, `int(t)`) reads the copy, so code that
  * turns position indices into a Python number (`int(position_ids.max()) + 1`) runs there as it
  * does in torch, which reads a CUDA tensor back synchronously. Keyed by the storage object (a
  * released storage is never handed out again; its buffer is), and outside `tidy`'s pools.
@@ -798,15 +799,20 @@ const mirrors = new WeakMap<TensorView['storage'], Float32Array>();
 /** Elements a mirrored storage may hold: index and position tensors, not activations. */
 const MIRROR_MAX = 1 << 16;
 
-function uploaded(dev: Backend, data: Float32Array): TensorView['storage'] {
+/** Index-like tensors: integers and booleans (positions, lengths, masks), never activations. */
+function mirrored(dev: Backend, n: number, dtype: DType): boolean {
+  return !dev.readSync && n <= MIRROR_MAX && dtype !== 'float32';
+}
+
+function uploaded(dev: Backend, data: Float32Array, dtype: DType): TensorView['storage'] {
   const s = dev.upload(data);
-  if (!dev.readSync && data.length <= MIRROR_MAX) mirrors.set(s, data.slice());
+  if (mirrored(dev, data.length, dtype)) mirrors.set(s, data.slice());
   return s;
 }
 
-function allocated(dev: Backend, n: number): TensorView['storage'] {
+function allocated(dev: Backend, n: number, dtype: DType): TensorView['storage'] {
   const s = dev.alloc(n);
-  if (!dev.readSync && n <= MIRROR_MAX) mirrors.set(s, new Float32Array(n));
+  if (mirrored(dev, n, dtype)) mirrors.set(s, new Float32Array(n));
   return s;
 }
 
@@ -816,7 +822,8 @@ export function writeStorage(storage: TensorView['storage'], data: Float32Array)
   if (mirrors.has(storage)) mirrors.set(storage, data.slice());
 }
 
-function mirrorOutputs<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A, specs: readonly { shape: readonly number[] }[], storages: readonly TensorView['storage'][]): void {
+function mirrorOutputs<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A, specs: readonly { shape: readonly number[]; dtype: DType }[], storages: readonly TensorView['storage'][]): void {
+  if (specs.every((s) => s.dtype === 'float32')) return;
   const views: { data: Float32Array; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType }[] = [];
   for (const t of inputs) {
     const data = mirrors.get(t.storage);
@@ -830,7 +837,7 @@ function mirrorOutputs<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A
   } catch {
     return;
   }
-  storages.forEach((s, i) => mirrors.set(s, outs[i]));
+  storages.forEach((s, i) => specs[i].dtype !== 'float32' && mirrors.set(s, outs[i]));
 }
 
 /**
@@ -917,15 +924,16 @@ export function tensor(data: NestedArray | Float32Array | readonly number[], opt
   }
   if (numel(shape) !== flat.length) throw new TorchError('RuntimeError', `shape '${fmtShape(shape)}' is invalid for input of size ${flat.length}`);
   const dev = opts.device ?? cpu;
-  return new Tensor(fresh(uploaded(dev, flat)), shape, contiguousStrides(shape), 0, opts.dtype ?? inferred);
+  return new Tensor(fresh(uploaded(dev, flat, opts.dtype ?? inferred)), shape, contiguousStrides(shape), 0, opts.dtype ?? inferred);
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
   const n = numel(shape);
   const dev = opts.device ?? cpu;
   const v = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-  const storage = fresh(v === 0 ? allocated(dev, n) : uploaded(dev, new Float32Array(n).fill(v)));
-  return new Tensor(storage, [...shape], contiguousStrides(shape), 0, opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
+  const dtype = opts.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32');
+  const storage = fresh(v === 0 ? allocated(dev, n, dtype) : uploaded(dev, new Float32Array(n).fill(v), dtype));
+  return new Tensor(storage, [...shape], contiguousStrides(shape), 0, dtype);
 }
 
 export function zeros(shape: readonly number[], opts: TensorOptions = {}): Tensor {

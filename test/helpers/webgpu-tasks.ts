@@ -198,9 +198,9 @@ export async function stridedReads(runs: number): Promise<{ created: number[]; c
 }
 
 /**
- * Host mirrors on the device: what `item()`/`dataSync()` give for small tensors uploaded or
- * computed from mirrored inputs (position indices), after an in-place copy and a weight write,
- * and the error for a tensor that has none (random values, a large tensor). Each answer is the
+ * Host mirrors on the device: what `item()`/`dataSync()` give for small integer tensors uploaded
+ * or computed from mirrored inputs (position indices), after an in-place copy and a host write,
+ * and the error for a tensor that has none (float values, random ones, a large tensor). Each answer is the
  * value read, or the error's message.
  */
 export async function hostMirrors(): Promise<Record<string, number | number[] | string>> {
@@ -216,14 +216,15 @@ export async function hostMirrors(): Promise<Record<string, number | number[] | 
   const moved = tensor([[5, 1, 7]], { dtype: 'int64' }).to(b);
   const target = full([3], 0, { dtype: 'int64', device: b });
   copyStorage(moved.reshape([3]).add(1).storage, target.storage);
-  const weights = zeros([2], { device: b });
-  writeStorage(weights.storage, Float32Array.from([3, 4]));
+  const lengths = zeros([2], { device: b, dtype: 'int64' });
+  writeStorage(lengths.storage, Float32Array.from([3, 4]));
   return {
     max: tried(() => pos.max().item()),
     lastColumn: tried(() => Array.from(pos.select(1, 3).dataSync())),
     maxMoved: tried(() => moved.max().item()),
     afterCopy: tried(() => Array.from(target.dataSync())),
-    afterWrite: tried(() => Array.from(weights.dataSync())),
+    afterWrite: tried(() => Array.from(lengths.dataSync())),
+    float: tried(() => tensor([1.5, 2.5]).to(b).sum().item()),
     random: tried(() => randn([2, 2], new Generator(0), b).sum().item()),
     large: tried(() => arange(0, 70000, 1, { device: b }).max().item()),
   };

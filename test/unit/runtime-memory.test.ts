@@ -111,13 +111,14 @@ describe('runtime memory reuse', function () {
       assert.ok(d <= 1e-4, `WebGPU output differs from the CPU's by ${d}`);
     });
 
-    it('small tensors uploaded or computed from uploaded ones keep a host mirror that item() reads; others cannot be read synchronously', async function () {
+    it('small integer tensors uploaded or computed from uploaded ones keep a host mirror that item() reads; others cannot be read synchronously', async function () {
       const r = await gpu.call('hostMirrors', []);
       assert.equal(r.max, 11);
       assert.deepEqual(r.lastColumn, [3, 7, 11]);
       assert.equal(r.maxMoved, 7);
       assert.deepEqual(r.afterCopy, [6, 2, 8], 'an in-place copy keeps the mirror in step');
-      assert.deepEqual(r.afterWrite, [3, 4], 'a weight write keeps the mirror in step');
+      assert.deepEqual(r.afterWrite, [3, 4], 'a host write keeps the mirror in step');
+      assert.match(String(r.float), /dataSync\(\) is not available on the webgpu backend/, 'float tensors have no mirror');
       assert.match(String(r.random), /dataSync\(\) is not available on the webgpu backend/);
       assert.match(String(r.large), /dataSync\(\) is not available on the webgpu backend/);
     });
