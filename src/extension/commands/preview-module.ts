@@ -63,18 +63,8 @@ export async function previewModule(s: Services, uri?: unknown, className?: unkn
     return;
   }
   const guess = await m.guessInputShape(source, file, name, where);
-  const answer = await vscode.window.showInputBox({
-    title: `Preview ${name}`,
-    prompt: 'Input shape of forward (several inputs separated by ;). Weights are random (seed 0).',
-    value: guess ? guess.join(',') : '2,16,64',
-    validateInput: (v) => {
-      const r = m.parseShapes(v);
-      return typeof r === 'string' ? r : undefined;
-    },
-  });
-  if (answer === undefined) return;
-  const shapes = m.parseShapes(answer);
-  if (typeof shapes === 'string') return;
+  const shapes = await askShapes(name, guess ? guess.join(',') : '2,16,64');
+  if (!shapes) return;
   const msg = await inThread(s, name, source, file, shapes, where);
   if (!msg) return;
   if (msg.error) s.log.warn(`preview of ${name} stopped: ${msg.error}`);
@@ -145,18 +135,8 @@ async function previewTsModule(s: Services, doc: vscode.TextDocument, className:
     shapes = given;
   } else {
     const guess = t.guessTsInputShape(source, name, kwargs);
-    const answer = await vscode.window.showInputBox({
-      title: `Preview ${name}`,
-      prompt: 'Input shape of forward (several inputs separated by ;). Weights are random (seed 0).',
-      value: guess ? guess.map((g) => g.join(',')).join('; ') : '2,16,64',
-      validateInput: (v) => {
-        const r = m.parseShapes(v);
-        return typeof r === 'string' ? r : undefined;
-      },
-    });
-    if (answer === undefined) return;
-    const parsed = m.parseShapes(answer);
-    if (typeof parsed === 'string') return;
+    const parsed = await askShapes(name, guess ? guess.map((g) => g.join(',')).join('; ') : '2,16,64');
+    if (!parsed) return;
     shapes = parsed;
   }
   let weights: ModuleWeights | undefined;
@@ -280,4 +260,21 @@ async function constructorArguments(doc: vscode.TextDocument, className: string,
   });
   if (answer === undefined) return undefined;
   return { kwargs: parseConstructorArguments(answer) };
+}
+
+/** The input shapes of `forward`, asked with `value` proposed; undefined when the user cancels. */
+async function askShapes(name: string, value: string): Promise<number[][] | undefined> {
+  const { parseShapes } = await import('../module-preview');
+  const answer = await vscode.window.showInputBox({
+    title: `Preview ${name}`,
+    prompt: 'Input shape of forward (several inputs separated by ;). Weights are random (seed 0).',
+    value,
+    validateInput: (v) => {
+      const r = parseShapes(v);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  if (answer === undefined) return undefined;
+  const shapes = parseShapes(answer);
+  return typeof shapes === 'string' ? undefined : shapes;
 }
