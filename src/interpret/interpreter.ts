@@ -16,7 +16,7 @@
 import type { Node } from '../analysis/parse';
 import { F, copyStorage, nn, Tensor, TorchError, full, writeStorage, tensor as tensorOf, where, type Backend, type Generator } from '../runtime/index';
 import { Module } from '../runtime/nn/module';
-import { stridedOffsets } from '../runtime/kernels/kernel';
+import { isContiguous, stridedOffsets } from '../runtime/kernels/kernel';
 import { InterpretError, pyError, PyRaise, unsupported } from './errors';
 import { makeStdlib, PyContext } from './stdlib';
 import { complexAttribute, complexBinary } from './complex';
@@ -1225,10 +1225,7 @@ export class Interpreter implements Host {
     const n = view.numel();
     const size = t.storage.size;
     try {
-      let values: Tensor;
-      if (v instanceof Tensor) values = v.to(t.dtype).expand(view.shape).contiguous().reshape([n]);
-      else if (typeof v === 'number' || typeof v === 'boolean') values = full([n], t.dtype === 'bool' ? Number(Boolean(v)) : t.dtype === 'int64' ? Math.trunc(Number(v)) : Number(v), { dtype: t.dtype, device: dev });
-      else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
+      const values = this.assigned(t, v, view.shape, node).reshape([n]);
       const offs = stridedOffsets(view.shape, view.strides, view.offset);
       let whole = offs.length === size;
       for (let i = 0; whole && i < offs.length; i++) whole = offs[i] === i;
@@ -1251,6 +1248,13 @@ export class Interpreter implements Host {
     }
   }
 
+  /** What `t[…] = v` writes, as a contiguous tensor of `shape` on t's device in t's dtype (a tensor broadcast, or a number). */
+  private assigned(t: Tensor, v: PyValue, shape: readonly number[], node: Node): Tensor {
+    if (v instanceof Tensor) return v.to(t.dtype).expand(shape).contiguous();
+    if (typeof v === 'number' || typeof v === 'boolean') return full(shape, t.dtype === 'bool' ? Number(Boolean(v)) : t.dtype === 'int64' ? Math.trunc(Number(v)) : Number(v), { dtype: t.dtype, device: t.device });
+    throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
+  }
+
   /**
    * `t[:, :, idx] = v` on a device (a KV cache written at the positions of an index tensor): one
    * 1-D int64 index tensor after full slices, into a tensor that is its whole storage, is the
@@ -1265,15 +1269,11 @@ export class Interpreter implements Host {
     const simple =
       index instanceof Tensor && index.dtype === 'int64' && index.ndim <= 1 && dim < t.ndim &&
       idx.every((x, i) => i === dim || all(x)) &&
-      t.offset === 0 && t.numel() === t.storage.size && t.strides.every((s, d) => s === t.strides.slice(d + 1).reduce((acc, _, e) => acc * t.shape[d + 1 + e], 1));
-    if (!simple || !dev.copy) throw this.fail(node, 'unsupported', `assignment through advanced indexing into a tensor on the ${dev.name} backend (other than t[:, …, index] = v with one index tensor into a whole contiguous tensor)`);
+      t.offset === 0 && t.numel() === t.storage.size && isContiguous(t);
+    if (!simple) throw this.fail(node, 'unsupported', `assignment through advanced indexing into a tensor on the ${dev.name} backend (other than t[:, …, index] = v with one index tensor into a whole contiguous tensor)`);
     try {
       const k = index.numel();
-      const shape = t.shape.map((s, d) => (d === dim ? k : s));
-      let values: Tensor;
-      if (v instanceof Tensor) values = v.to(t.dtype).expand(shape).contiguous();
-      else if (typeof v === 'number' || typeof v === 'boolean') values = full(shape, t.dtype === 'bool' ? Number(Boolean(v)) : t.dtype === 'int64' ? Math.trunc(Number(v)) : Number(v), { dtype: t.dtype, device: dev });
-      else throw this.fail(node, 'python', `TypeError: can't assign a ${typeName(v)} to a Tensor`);
+      const values = this.assigned(t, v, t.shape.map((s, d) => (d === dim ? k : s)), node);
       const next = t.indexCopy(dim, index.reshape([k]), values);
       copyStorage(next.storage, t.storage);
     } catch (e) {

@@ -24,28 +24,31 @@ export class AttentionCapture {
   private recomputing = false;
   constructor(private readonly max = 32) {}
 
-  readonly onKernel = (k: TracedKernel): void => {
+  readonly onKernel = (k: TracedKernel): void => this.observe(k.op, k.inputs, k.attrs, k.outputs, k.layer.path);
+
+  /** One kernel run, as `observeKernels` reports it, inside the module at `path` ('' for the root). */
+  observe(op: string, inputs: readonly Tensor[], attrs: unknown, outputs: readonly Tensor[], path = ''): void {
     if (this.recomputing || this.maps.length >= this.max) return;
     let w: Tensor | undefined;
-    if (k.op === 'softmax') {
-      const a = k.attrs as { dim: number; log: boolean };
-      const out = k.outputs[0];
+    if (op === 'softmax') {
+      const a = attrs as { dim: number; log: boolean };
+      const out = outputs[0];
       if (a.log || out.ndim < 2 || (a.dim !== -1 && a.dim !== out.ndim - 1) || out.shape[out.ndim - 1] < 2 || out.shape[out.ndim - 2] < 2) return;
       w = out;
-    } else if (k.op === 'scaled_dot_product_attention') {
-      const a = k.attrs as { scale?: number; causal: boolean; needWeights: boolean };
-      if (k.outputs[1]) w = k.outputs[1];
+    } else if (op === 'scaled_dot_product_attention') {
+      const a = attrs as { scale?: number; causal: boolean; needWeights: boolean };
+      if (outputs[1]) w = outputs[1];
       else {
         this.recomputing = true;
         try {
-          w = runKernel(getKernel('scaled_dot_product_attention'), k.inputs, { ...a, needWeights: true })[1];
+          w = runKernel(getKernel('scaled_dot_product_attention'), inputs, { ...a, needWeights: true })[1];
         } finally {
           this.recomputing = false;
         }
       }
     }
-    if (w) this.maps.push({ path: k.layer.path, source: k.op, weights: w });
-  };
+    if (w) this.maps.push({ path, source: op, weights: w });
+  }
 
   /** The maps by name, `attn.<path>` (`attn.<path>.1`, … for a module that computed several). */
   named(rootName: string): Map<string, Tensor> {

@@ -12,10 +12,10 @@
  * `safetensors.ts`).
  */
 
-import type { Backend, DType, TensorView } from './backend';
+import type { Backend, DType, OutputSpec, TensorView } from './backend';
 import { cpu } from './cpu';
 import { fmtShape, normDim, TorchError } from './errors';
-import { contiguousStrides, isContiguous, numel, type Kernel } from './kernels/kernel';
+import { contiguousStrides, isContiguous, numel, type CpuView, type Kernel } from './kernels/kernel';
 import { binary, type BinaryOp } from './kernels/ops/binary';
 import { cat as catKernel } from './kernels/ops/cat';
 import { copy } from './kernels/ops/copy';
@@ -822,9 +822,9 @@ export function writeStorage(storage: TensorView['storage'], data: Float32Array)
   if (mirrors.has(storage)) mirrors.set(storage, data.slice());
 }
 
-function mirrorOutputs<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A, specs: readonly { shape: readonly number[]; dtype: DType }[], storages: readonly TensorView['storage'][]): void {
+function mirrorOutputs<A>(kernel: Kernel<A>, inputs: readonly Tensor[], attrs: A, specs: readonly OutputSpec[], storages: readonly TensorView['storage'][]): void {
   if (specs.every((s) => s.dtype === 'float32')) return;
-  const views: { data: Float32Array; shape: readonly number[]; strides: readonly number[]; offset: number; dtype: DType }[] = [];
+  const views: CpuView[] = [];
   for (const t of inputs) {
     const data = mirrors.get(t.storage);
     if (!data) return;

@@ -16,7 +16,6 @@ import { PyBoundMethod } from '../../src/interpret/values';
 import { Module } from '../../src/runtime/nn/module';
 import { AttentionCapture } from '../../src/runtime/capture';
 import { observeKernels, stack, Tensor } from '../../src/runtime/index';
-import type { LayerRecord } from '../../src/runtime/trace';
 
 export const REALSTYLE = path.resolve(__dirname, '../fixtures/realstyle');
 
@@ -101,8 +100,7 @@ export function prepareCase(c: PyValue, i: number, dump: ReadonlyMap<string, Ten
  */
 export function capturingMaps<T>(fn: () => T): { result: T; maps: Tensor[] } {
   const capture = new AttentionCapture();
-  const layer = { path: '', type: '', depth: 0, parent: -1 } as unknown as LayerRecord;
-  const result = observeKernels((op, inputs, attrs, outputs) => capture.onKernel({ layer, op, attrs, inputs, outputs }), fn);
+  const result = observeKernels((op, inputs, attrs, outputs) => capture.observe(op, inputs, attrs, outputs), fn);
   return { result, maps: capture.maps.map((m) => m.weights) };
 }
 

@@ -23,7 +23,7 @@ export const gather: Kernel<GatherAttrs> = {
   name: 'gather',
   flops: noFlops,
   outputs([x, idx], a): OutputSpec[] {
-    const dim = normDim(a.dim, Math.max(x.shape.length, 1));
+    const dim = normDim(a.dim, x.shape.length);
     if (idx.dtype !== 'int64') throw new TorchError('RuntimeError', 'gather(): Expected dtype int64 for index');
     if (idx.shape.length !== x.shape.length) throw new TorchError('RuntimeError', 'Index tensor must have the same number of dimensions as input tensor');
     for (let d = 0; d < x.shape.length; d++) {
@@ -34,7 +34,7 @@ export const gather: Kernel<GatherAttrs> = {
     return [{ shape: [...idx.shape], dtype: x.dtype }];
   },
   cpu([x, idx], a, [out]) {
-    const dim = normDim(a.dim, Math.max(x.shape.length, 1));
+    const dim = normDim(a.dim, x.shape.length);
     const n = x.shape[dim] ?? 1;
     const step = x.strides[dim] ?? 0;
     const ids = stridedOffsets(idx.shape, idx.strides, idx.offset);
@@ -48,7 +48,7 @@ export const gather: Kernel<GatherAttrs> = {
   wgsl([x, idx], a, [out]) {
     // FIXME(issue 3): an out-of-range index cannot raise from a shader; it is clamped here
     // (the CPU backend raises torch's RuntimeError). Checking needs a read-back before dispatch.
-    const dim = normDim(a.dim, Math.max(x.shape.length, 1));
+    const dim = normDim(a.dim, x.shape.length);
     const n = x.shape[dim] ?? 1;
     const body = `  let j = u32(clamp(i32(in1[idx_at(o)]), 0i, ${n - 1}i));
   out0[o] = in0[src_at(o) + j * ${u32(x.strides[dim] ?? 0)}];`;
