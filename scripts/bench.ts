@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: analysis time per 1,000 lines of Python, cold (a fresh process: wasm start,
  * grammar load, first analysis), warm (the editor's path: an `AnalysisSession` re-analysing
- * after a one-line edit, median of many successive edits at different lines), and full (a
+ * after a one-line edit, median of many successive edits at different lines; two kinds of
+ * edit, timed apart: a comment typed at the end of a line, and a number changed in the code,
+ * which re-evaluates the unit that holds it), and full (a
  * from-scratch analysis in a warm process: what an edit costs when the whole file is one unit
  * of evaluation, the worst case for the session's caches), side by side with pyright (the npm
  * package) checking the same file, the reference every VS Code Python user knows. The file is
@@ -13,8 +15,9 @@
  * A second table times the code users open: every file of our real-style module corpus and of
  * torch's and torchvision's installed packages (read in place, where they are installed), in one
  * warm process. Per file: cold (the file's first analysis in a fresh session, grammar already
- * loaded) and warm (median of five successive one-line edits in that session). It prints the
- * slowest file cold, and warm time per 1,000 lines over all files and for the worst file.
+ * loaded) and warm (median of five successive one-line edits in that session, for each kind of
+ * edit). It prints the slowest file cold, and warm time per 1,000 lines over all files and for
+ * the worst file.
  */
 
 import { spawnSync } from 'node:child_process';
@@ -40,14 +43,35 @@ function buildFile(minLines: number): string {
 interface ChildResult {
   ms: number;
   cpuMs?: number;
+  codeMs?: number;
   fullMs?: number;
 }
+
+/**
+ * JavaScript for the children: `commentEdit(lines, i)` types a comment at the end of one line
+ * (successive edits walk through the file); `codeEdit(lines, i)` changes the first number of
+ * the next line that has one outside a comment (n -> n + 1), in place.
+ */
+const EDITS = `
+  const commentEdit = (lines, i) => { const at = (i * 7919) % lines.length; lines[at] = lines[at] + '  # edit ' + i; };
+  const codeEdit = (lines, i) => {
+    for (let k = 0; k < lines.length; k++) {
+      const at = (i * 7919 + k) % lines.length;
+      const code = lines[at].split('#')[0];
+      const m = /\\b\\d+\\b/.exec(code);
+      if (!m) continue;
+      lines[at] = code.slice(0, m.index) + String(Number(m[0]) + 1) + lines[at].slice(m.index + m[0].length);
+      return;
+    }
+  };
+`;
 
 function child(mode: 'cold' | 'warm', file: string, reps: number): ChildResult {
   const code = `
     const fs = require('fs');
     const t0 = performance.now();
     const { analyze, AnalysisSession, initAnalyzer } = require(${JSON.stringify(path.join(REPO, 'src/analysis'))});
+    ${EDITS}
     (async () => {
       const src = fs.readFileSync(${JSON.stringify(file)}, 'utf8');
       await initAnalyzer();
@@ -64,8 +88,7 @@ function child(mode: 'cold' | 'warm', file: string, reps: number): ChildResult {
       const cpu = [];
       for (let i = 0; i < ${reps}; i++) {
         // Successive edits, as typing does: each one changes another line of the current text.
-        const at = (i * 7919) % lines.length;
-        lines[at] = lines[at] + '  # edit ' + i;
+        commentEdit(lines, i);
         const edited = lines.join('\\n');
         const c = process.cpuUsage();
         const s = performance.now();
@@ -74,8 +97,16 @@ function child(mode: 'cold' | 'warm', file: string, reps: number): ChildResult {
         const d = process.cpuUsage(c);
         cpu.push((d.user + d.system) / 1000);
       }
+      const code = [];
+      for (let i = 0; i < ${reps}; i++) {
+        codeEdit(lines, i);
+        const edited = lines.join('\\n');
+        const s = performance.now();
+        session.analyze(edited);
+        code.push(performance.now() - s);
+      }
       session.dispose();
-      process.stdout.write(JSON.stringify({ ms: median(times), cpuMs: median(cpu), fullMs: median(full) }));
+      process.stdout.write(JSON.stringify({ ms: median(times), cpuMs: median(cpu), codeMs: median(code), fullMs: median(full) }));
     })();
   `;
   const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', code], { encoding: 'utf8', cwd: REPO });
@@ -111,6 +142,10 @@ interface RealCodeRow {
   warmPer1000: number;
   worstWarmPer1000: number;
   worstWarmFile: string;
+  /** The same for code edits. */
+  codePer1000: number;
+  worstCodePer1000: number;
+  worstCodeFile: string;
 }
 
 /** The real-code table; one child process runs every set (the grammar loads once). */
@@ -122,11 +157,12 @@ function realCode(): RealCodeRow[] {
     const { AnalysisSession, initAnalyzer } = require(${JSON.stringify(path.join(REPO, 'src/analysis'))});
     const walk = (d) => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith('.py') ? [path.join(d, e.name)] : []);
     const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    ${EDITS}
     (async () => {
       await initAnalyzer();
       const rows = [];
       for (const [set, dir] of ${JSON.stringify(sets)}) {
-        const row = { set, files: 0, lines: 0, slowestColdMs: 0, slowestColdFile: '', warmMs: 0, worstWarmPer1000: 0, worstWarmFile: '' };
+        const row = { set, files: 0, lines: 0, slowestColdMs: 0, slowestColdFile: '', warmMs: 0, worstWarmPer1000: 0, worstWarmFile: '', codeMs: 0, worstCodePer1000: 0, worstCodeFile: '' };
         for (const file of walk(dir).sort()) {
           const src = fs.readFileSync(file, 'utf8');
           const lines = src.split('\\n');
@@ -135,25 +171,31 @@ function realCode(): RealCodeRow[] {
           session.analyze(src);
           const cold = performance.now() - s;
           const times = [];
-          for (let i = 0; i < 5; i++) {
-            const at = (i * 7919) % lines.length;
-            lines[at] = lines[at] + '  # edit ' + i;
-            const edited = lines.join('\\n');
-            s = performance.now();
-            session.analyze(edited);
-            times.push(performance.now() - s);
+          const code = [];
+          for (const [edit, into] of [[commentEdit, times], [codeEdit, code]]) {
+            for (let i = 0; i < 5; i++) {
+              edit(lines, i);
+              const edited = lines.join('\\n');
+              s = performance.now();
+              session.analyze(edited);
+              into.push(performance.now() - s);
+            }
           }
           session.dispose();
           const warm = median(times);
+          const codeWarm = median(code);
           const rel = path.relative(dir, file);
           row.files++;
           row.lines += lines.length;
           row.warmMs += warm;
+          row.codeMs += codeWarm;
           if (cold > row.slowestColdMs) { row.slowestColdMs = cold; row.slowestColdFile = rel; }
           // Per-1,000-line rates of tiny files are dominated by fixed costs; the worst file is
           // taken over files of 200 lines or more.
           const per = warm * 1000 / lines.length;
           if (lines.length >= 200 && per > row.worstWarmPer1000) { row.worstWarmPer1000 = per; row.worstWarmFile = rel; }
+          const perCode = codeWarm * 1000 / lines.length;
+          if (lines.length >= 200 && perCode > row.worstCodePer1000) { row.worstCodePer1000 = perCode; row.worstCodeFile = rel; }
         }
         rows.push(row);
       }
@@ -162,7 +204,11 @@ function realCode(): RealCodeRow[] {
   `;
   const r = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', code], { encoding: 'utf8', cwd: REPO, maxBuffer: 16 << 20 });
   if (r.status !== 0) throw new Error(r.stderr);
-  return (JSON.parse(r.stdout) as (Omit<RealCodeRow, 'warmPer1000'> & { warmMs: number })[]).map(({ warmMs, ...row }) => ({ ...row, warmPer1000: (warmMs * 1000) / row.lines }));
+  return (JSON.parse(r.stdout) as (Omit<RealCodeRow, 'warmPer1000' | 'codePer1000'> & { warmMs: number; codeMs: number })[]).map(({ warmMs, codeMs, ...row }) => ({
+    ...row,
+    warmPer1000: (warmMs * 1000) / row.lines,
+    codePer1000: (codeMs * 1000) / row.lines,
+  }));
 }
 
 function main() {
@@ -183,11 +229,13 @@ function main() {
         coldMs: cold,
         warmMs: warm.ms,
         warmCpuMs: warm.cpuMs,
+        codeMs: warm.codeMs,
         fullMs: warm.fullMs,
         pyrightMs: py.ms,
         coldPer1000: per(cold),
         warmPer1000: per(warm.ms),
         warmCpuPer1000: per(warm.cpuMs!),
+        codePer1000: per(warm.codeMs!),
         fullPer1000: per(warm.fullMs!),
         pyrightPer1000: per(py.ms),
         pyrightDiagnostics: py.diagnostics,
@@ -197,13 +245,13 @@ function main() {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   const f = (x: unknown, w = 8) => (x as number).toFixed(1).padStart(w);
-  console.log('lines  | attention-forge: cold (new process) | warm (1-line edit, session) | warm CPU | full re-analysis | pyright (cold CLI)');
-  for (const r of results) console.log(`${String(r.lines).padEnd(6)} | ${f(r.coldMs, 10)} ms ${' '.repeat(21)}| ${f(r.warmMs, 10)} ms ${' '.repeat(13)}| ${f(r.warmCpuMs)} | ${f(r.fullMs, 10)} ms    | ${f(r.pyrightMs, 10)} ms`);
+  console.log('lines  | attention-forge: cold (new process) | warm, comment edit | warm CPU | warm, code edit | full re-analysis | pyright (cold CLI)');
+  for (const r of results) console.log(`${String(r.lines).padEnd(6)} | ${f(r.coldMs, 10)} ms ${' '.repeat(21)}| ${f(r.warmMs, 10)} ms     | ${f(r.warmCpuMs)} | ${f(r.codeMs, 10)} ms   | ${f(r.fullMs, 10)} ms    | ${f(r.pyrightMs, 10)} ms`);
   console.log('ms per 1,000 lines:');
-  for (const r of results) console.log(`${String(r.lines).padEnd(6)} | cold ${f(r.coldPer1000)} | warm ${f(r.warmPer1000)} (CPU ${f(r.warmCpuPer1000, 0)}) | full ${f(r.fullPer1000)} | pyright ${f(r.pyrightPer1000)}   (goal: warm <= 5)`);
+  for (const r of results) console.log(`${String(r.lines).padEnd(6)} | cold ${f(r.coldPer1000)} | warm: comment edit ${f(r.warmPer1000)} (CPU ${f(r.warmCpuPer1000, 0)}), code edit ${f(r.codePer1000)} | full ${f(r.fullPer1000)} | pyright ${f(r.pyrightPer1000)}   (goal: warm <= 5)`);
   const real = realCode();
-  console.log('real code, one warm process | files | lines | slowest file cold | warm per 1,000 lines (all files) | worst file warm per 1,000 lines (>= 200 lines)');
-  for (const r of real) console.log(`${r.set.padEnd(32)} | ${String(r.files).padStart(5)} | ${String(r.lines).padStart(7)} | ${f(r.slowestColdMs, 7)} ms (${r.slowestColdFile}) | ${f(r.warmPer1000, 6)} ms | ${f(r.worstWarmPer1000, 6)} ms (${r.worstWarmFile})   (goals: cold <= 1000 ms, warm <= 5)`);
+  console.log('real code, one warm process | files | lines | slowest file cold | warm per 1,000 lines (all files): comment edit, code edit | worst file (>= 200 lines): comment edit, code edit');
+  for (const r of real) console.log(`${r.set.padEnd(32)} | ${String(r.files).padStart(5)} | ${String(r.lines).padStart(7)} | ${f(r.slowestColdMs, 7)} ms (${r.slowestColdFile}) | ${f(r.warmPer1000, 6)} ms, ${f(r.codePer1000, 6)} ms | ${f(r.worstWarmPer1000, 6)} ms (${r.worstWarmFile}), ${f(r.worstCodePer1000, 6)} ms (${r.worstCodeFile})   (goals: cold <= 1000 ms, warm <= 5)`);
   const out = path.join(REPO, 'test-results/bench.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify({ node: process.version, cpus: os.cpus().length, results, realCode: real }, null, 2) + '\n');

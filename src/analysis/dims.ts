@@ -22,11 +22,24 @@ export interface Dim {
 
 const EPS = 1e-9;
 
+/** Monomial keys, once per (immutable) monomial. */
+const keys = new WeakMap<Term['syms'], string>();
+
 function monoKey(syms: Term['syms']): string {
-  return syms.map(([s, e]) => (e === 1 ? s : `${s}^${e}`)).join('*');
+  if (syms.length === 0) return '';
+  let k = keys.get(syms);
+  if (k === undefined) {
+    k = syms.length === 1 && syms[0][1] === 1 ? syms[0][0] : syms.map(([s, e]) => (e === 1 ? s : `${s}^${e}`)).join('*');
+    keys.set(syms, k);
+  }
+  return k;
 }
 
+const ZERO: Dim = { terms: [] };
+
 function normalize(terms: Term[]): Dim {
+  if (terms.length === 0) return ZERO;
+  if (terms.length === 1) return Math.abs(terms[0].coef) > EPS ? { terms } : ZERO;
   const map = new Map<string, Term>();
   for (const t of terms) {
     const k = monoKey(t.syms);
@@ -40,7 +53,12 @@ function normalize(terms: Term[]): Dim {
   return { terms: out };
 }
 
+/** Small integer constants, shared (dimensions are immutable). */
+const SMALL: Dim[] = [];
+for (let i = 0; i <= 1024; i++) SMALL.push(i === 0 ? ZERO : { terms: [{ coef: i, syms: [] }] });
+
 export function dconst(n: number): Dim {
+  if (Number.isInteger(n) && n >= 0 && n <= 1024) return SMALL[n];
   return normalize([{ coef: n, syms: [] }]);
 }
 
@@ -73,6 +91,8 @@ export function symbolsOf(d: Dim): Set<string> {
 }
 
 export function add(a: Dim, b: Dim): Dim {
+  if (a.terms.length === 0) return b;
+  if (b.terms.length === 0) return a;
   return normalize([...a.terms, ...b.terms]);
 }
 
@@ -85,6 +105,8 @@ export function sub(a: Dim, b: Dim): Dim {
 }
 
 function mulTerm(a: Term, b: Term): Term {
+  if (a.syms.length === 0) return { coef: a.coef * b.coef, syms: b.syms };
+  if (b.syms.length === 0) return { coef: a.coef * b.coef, syms: a.syms };
   const m = new Map<string, number>();
   for (const [s, e] of a.syms) m.set(s, (m.get(s) ?? 0) + e);
   for (const [s, e] of b.syms) m.set(s, (m.get(s) ?? 0) + e);
@@ -92,7 +114,18 @@ function mulTerm(a: Term, b: Term): Term {
   return { coef: a.coef * b.coef, syms };
 }
 
+/** `d` times the constant `c`. */
+function scale(d: Dim, c: number): Dim {
+  if (c === 1) return d;
+  if (Math.abs(c) <= EPS) return ZERO;
+  return normalize(d.terms.map((t) => ({ coef: t.coef * c, syms: t.syms })));
+}
+
 export function mul(a: Dim, b: Dim): Dim {
+  const ca = constValue(a);
+  if (ca !== undefined) return scale(b, ca);
+  const cb = constValue(b);
+  if (cb !== undefined) return scale(a, cb);
   const out: Term[] = [];
   for (const x of a.terms) for (const y of b.terms) out.push(mulTerm(x, y));
   return normalize(out);
@@ -116,12 +149,14 @@ export function floorDiv(a: Dim, b: Dim): Dim | undefined {
 
 export function pow(a: Dim, n: number): Dim | undefined {
   if (!Number.isInteger(n) || n < 0 || n > 8) return undefined;
+  if (n === 1) return a;
   let r = dconst(1);
   for (let i = 0; i < n; i++) r = mul(r, a);
   return r;
 }
 
 export function equal(a: Dim, b: Dim): boolean {
+  if (a === b) return true;
   if (a.terms.length !== b.terms.length) return false;
   for (let i = 0; i < a.terms.length; i++) {
     const x = a.terms[i];
@@ -170,6 +205,7 @@ export function solveLinear(a: Dim, b: Dim): [string, Dim] | undefined {
 
 /** Substitutes symbols by dimensions. */
 export function substitute(d: Dim, lookup: (s: string) => Dim | undefined): Dim {
+  if (!d.terms.some((t) => t.syms.some(([s]) => lookup(s) !== undefined))) return d;
   let touched = false;
   const parts: Dim[] = [];
   for (const t of d.terms) {

@@ -167,12 +167,14 @@ export class Evaluator {
 
   // ---------------------------------------------------------------- dims
 
+  private readonly substLookup = (s: string): Dim | undefined => this.subst.get(s);
+
   norm(d: Dim): Dim {
     if (this.subst.size === 0) return d;
     let cur = d;
     for (let i = 0; i < 4; i++) {
-      const next = D.substitute(cur, (s) => this.subst.get(s));
-      if (D.equal(next, cur)) break;
+      const next = D.substitute(cur, this.substLookup);
+      if (next === cur || D.equal(next, cur)) break;
       cur = next;
     }
     return cur;

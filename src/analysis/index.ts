@@ -96,6 +96,11 @@ interface Item {
   /** The named statements the evaluator runs. */
   stmts: SyntaxNode[];
   info: ItemInfo;
+  /**
+   * The item's text without the comments nothing reads (`semanticText`): items with the same key
+   * evaluate to the same result at the same rows and columns, so it keys the unit cache.
+   */
+  key: string;
   errors: number;
   endRow: number;
   /** Rows, relative to the anchor, where a subtree was cut at MAX_TREE_DEPTH. */
@@ -127,6 +132,8 @@ export class AnalysisSession {
   private pool = new Map<string, Item[]>();
   /** Unit results of the previous analysis, by unit key. */
   private results = new Map<string, UnitResult>();
+  /** What the last `analyze` did: units evaluated, and units whose result was reused. */
+  readonly last = { evaluated: 0, reused: 0 };
 
   analyze(source: string, options: AnalyzeOptions = {}): Analysis {
     const tree = this.parse(source);
@@ -148,10 +155,14 @@ export class AnalysisSession {
     const deadline = options.budgetMs !== undefined ? Date.now() + options.budgetMs : Infinity;
     let skipped = 0;
     let firstSkipped = -1;
+    this.last.evaluated = 0;
+    this.last.reused = 0;
     for (const comp of comps) {
       const its = comp.items.map((i) => items[i]);
       const cacheable = its.every((it) => it.errors === 0);
-      const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.id).join(',')}` : '';
+      // Keyed by text, comments nothing reads left out: an edit of such a comment costs no
+      // evaluation (an early cutoff, as rust-analyzer's item tree gives one for edits in bodies).
+      const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.key).join('\u0001')}` : '';
       let r = cacheable ? results.get(key) ?? this.results.get(key) : undefined;
       if (!r && Date.now() > deadline) {
         // Out of time: what was found so far stands; this unit is reported as skipped.
@@ -159,7 +170,11 @@ export class AnalysisSession {
         if (firstSkipped < 0) firstSkipped = its[0].anchor.row;
         continue;
       }
-      if (!r) r = this.evaluateIsolated(its, aliases, source);
+      if (r) this.last.reused++;
+      else {
+        r = this.evaluateIsolated(its, aliases, source);
+        this.last.evaluated++;
+      }
       if (cacheable && !r.failed) results.set(key, r);
       const at = (line: number) => its[Math.floor(line / SPAN)].anchor.row + (line % SPAN);
       for (const d of r.diagnostics) diagnostics.push({ ...d, range: moveRange(d.range, at), fixes: d.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ range: moveRange(e.range, at), newText: e.newText })) })) });
@@ -259,7 +274,7 @@ export class AnalysisSession {
       if (todo.length) {
         const fresh = (gi: number): Item => {
           const gr = groups[gi];
-          const it: Item = { id: ++nextItemId, anchor: { row: gr.r0, text: gr.text }, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, errors: 0, endRow: gr.r1, truncated: [] };
+          const it: Item = { id: ++nextItemId, anchor: { row: gr.r0, text: gr.text }, nodes: [], stmts: [], info: undefined as unknown as ItemInfo, key: '', errors: 0, endRow: gr.r1, truncated: [] };
           out[gi] = it;
           return it;
         };
@@ -307,6 +322,7 @@ export class AnalysisSession {
           const it = out[gi2]!;
           it.stmts = it.nodes.filter((n) => n.isNamed);
           it.info = itemInfo(it.stmts);
+          it.key = semanticText(it.anchor.text, it.nodes);
           for (const n of it.nodes) it.errors += countErrors(n);
         }
       }
@@ -425,6 +441,43 @@ export class AnalysisSession {
       shapes: ev.records.map((s) => ({ ...s, line: rel(s.line) })),
     };
   }
+}
+
+/**
+ * Where a comment sits between statements (in a block, or a compound statement's header) rather
+ * than inside an expression or a simple statement whose text a finding may quote.
+ */
+const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
+
+/**
+ * An item's text with the comments that cannot change its evaluation left out: comments between
+ * statements with no bracket in them. Shape comments (`# (B, C, H, W)`) and docstring-like
+ * comments the evaluator reads (`# x: (B, L, C)`) have brackets; suppression comments are applied
+ * outside the units. A comment goes with the blanks before it; newlines and all code are kept, so
+ * two items with the same key have their code at the same rows and columns.
+ */
+function semanticText(text: string, nodes: readonly SyntaxNode[]): string {
+  const cut: SyntaxNode[] = [];
+  const walk = (n: SyntaxNode, inert: boolean) => {
+    if (n.type === 'comment') {
+      if (inert && !/[[(]/.test(n.text)) cut.push(n);
+      return;
+    }
+    const here = STATEMENT_LEVEL.has(n.type);
+    for (const c of n.children) walk(c, here);
+  };
+  for (const n of nodes) walk(n, true);
+  if (cut.length === 0) return text;
+  let out = '';
+  let at = 0;
+  for (const c of cut) {
+    // The blanks before a comment go with it: they only ever end a line.
+    let from = c.startOffset;
+    while (from > at && (text[from - 1] === ' ' || text[from - 1] === '\t')) from--;
+    out += text.slice(at, from);
+    at = c.endOffset;
+  }
+  return out + text.slice(at);
 }
 
 let kindTable: Map<Event['kind'], (typeof RULES)[number][]> | undefined;

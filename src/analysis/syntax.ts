@@ -55,6 +55,16 @@ export class SyntaxNode {
     private readonly fields: (string | null)[],
   ) {}
 
+  /** Start offset in its item's text. */
+  get startOffset(): number {
+    return this.start;
+  }
+
+  /** End offset in its item's text. */
+  get endOffset(): number {
+    return this.end;
+  }
+
   get isError(): boolean {
     return this.type === 'ERROR';
   }

@@ -9,7 +9,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AnalysisSession } from '../../src/analysis';
 import { analyzeSource, corpus, HELDOUT, ready, session } from './analysis.helpers';
+
+/** Our driverless real-style modules: one unit per file, where an edit costs most. */
+const MODULES = path.resolve(__dirname, '../fixtures/realstyle/modules');
+const modules = () => fs.readdirSync(MODULES).filter((f) => f.endsWith('.py')).sort().map((f) => fs.readFileSync(path.join(MODULES, f), 'utf8'));
 
 const EDITS_PER_FILE = 12;
 const TOKENS = ['(', ')', ':', ',', 'x', ' + 1', '.transpose(1, 2)', '.view(B, -1)', ' @ k', '"""', '# (B, L, C)', '  # attention-forge: ignore', 'import math', 'class', '\\'];
@@ -49,7 +54,7 @@ describe('analyzer incremental sessions', function () {
   it(`after random one-line edits, every corpus and held-out program analyses exactly as cold (${EDITS_PER_FILE} edits each)`, function () {
     const r = rng(7);
     const progs = [...corpus(), ...corpus(HELDOUT)];
-    const files = [...progs.map((p) => p.source), progs.slice(0, 30).map((p) => p.source).join('\n\n')];
+    const files = [...progs.map((p) => p.source), ...modules(), progs.slice(0, 30).map((p) => p.source).join('\n\n')];
     let checked = 0;
     for (const [fi, original] of files.entries()) {
       const s = session();
@@ -108,5 +113,41 @@ describe('analyzer incremental sessions', function () {
     } finally {
       s.dispose();
     }
+  });
+
+  it('an edit of a comment between statements evaluates nothing and gives the cold result; one inside an expression or with a shape re-evaluates', function () {
+    let cut = 0;
+    let evaluated = 0;
+    for (const original of [...modules(), ...corpus(HELDOUT).map((p) => p.source)]) {
+      const lines = original.split('\n');
+      const s = new AnalysisSession();
+      try {
+        s.analyze(original);
+        // Every tenth line gets a trailing comment, then another text in its place (typing it).
+        for (let i = 3; i < lines.length; i += 10) {
+          for (const note of ['  # why', '  # why this is so']) {
+            const edited = [...lines];
+            edited[i] = lines[i] + note;
+            const text = edited.join('\n');
+            const warm = s.analyze(text);
+            assert.deepEqual(warm, analyzeSource(text), `line ${i + 1} + '${note}':\n${text}`);
+            if (s.last.evaluated === 0) cut++;
+            else evaluated++;
+          }
+        }
+        // A comment the evaluator reads is no comment to skip: a shape comment on a line.
+        const at = lines.findIndex((l) => /^\s+\w+ = self\.\w+\(\w+\)$/.test(l));
+        if (at >= 0) {
+          const edited = [...lines];
+          edited[at] += '  # (B, N, C)';
+          s.analyze(edited.join('\n'));
+          assert.ok(s.last.evaluated > 0, `a shape comment on line ${at + 1} must re-evaluate its unit`);
+        }
+      } finally {
+        s.dispose();
+      }
+    }
+    console.log(`      ${cut} comment edits reused every unit, ${evaluated} re-evaluated a unit (a comment in an expression or a docstring's text), all identical to cold`);
+    assert.ok(cut > evaluated, 'most comment edits land between statements and must cost no evaluation');
   });
 });
