@@ -1350,6 +1350,13 @@ export class Evaluator {
       }
       return undefined;
     };
+    // A helper of the file whose docstring or comments declare the parameter's shape
+    // (`""" (B,) lengths -> (B, S) bool """`) takes that rank, as its own run without a caller does.
+    const fileFunction = (node: Node, index: number): CalleeRank => {
+      const p = this.params(node)[index];
+      const doc = p?.kind === 'plain' && !p.ann ? this.docShape(node, p.name) : undefined;
+      return doc ? { kind: 'sink', rank: doc.length, names: doc } : { kind: 'function', node, index };
+    };
     const isNum = (v: Value | undefined) => v?.kind === 'int' || v?.kind === 'num' || (!!v && isTensor(v) && !!v.axes && v.axes.length <= 1);
     const env: RankEnv = {
       callee: (fn, index) => {
@@ -1364,11 +1371,11 @@ export class Evaluator {
             return index === 0 || (mha && index <= 2) ? r : undefined;
           }
           const m = findMethod(f.self.cls, name);
-          return m ? { kind: 'function', node: m, index: index + 1 } : undefined;
+          return m ? fileFunction(m, index + 1) : undefined;
         }
         if (fn.type === 'identifier') {
           const g = this.b.functions.get(fn.text);
-          if (g && !f.vars.has(fn.text)) return { kind: 'function', node: g, index };
+          if (g && !f.vars.has(fn.text)) return fileFunction(g, index);
           // `model(x)` with `model` a parameter holding a module of the file.
           const local = f.vars.get(fn.text);
           if (local?.kind === 'instance') {
@@ -1527,10 +1534,20 @@ export class Evaluator {
     if (first?.type === 'expression_statement' && first.namedChildren[0]?.type === 'string') texts.push(first.namedChildren[0].text);
     for (const c of fn.children) if (c?.type === 'comment') texts.push(c.text);
     for (const c of body?.children ?? []) if (c?.type === 'comment') texts.push(c.text);
+    // A shape: two or more names, or one with Python's trailing comma (`(B,)`).
+    const shape = String.raw`[\[(]\s*([A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*,?|[A-Za-z_\d]\w*\s*,)\s*[\])]`;
+    const sizes = (g: string) => g.split(',').map((x) => x.trim()).filter(Boolean);
     for (const t of texts) {
+      // A docstring that opens with the signature's shapes, `(B,) lengths -> (B, S) bool`: the
+      // shape before the parameter's name is its shape when at most the result's follows.
+      const lead = new RegExp(String.raw`^[rRuU]?(?:"{3}|'{3}|"|')\s*${shape}[ \t]+${name}\b`).exec(t);
+      if (lead) {
+        const after = t.slice(lead[0].length).split('\n')[0].replace(new RegExp(String.raw`^\s*->\s*${shape}`), '');
+        return new RegExp(shape).test(after) ? undefined : sizes(lead[1]);
+      }
       // The parameter's own name, as written (`nn.Linear(20, 10)` in an example is no shape of `linear`).
       // On one line: `qconfig:` ending a line is followed by prose, not by its shape.
-      const re = new RegExp(`(?<![.\\w])${name}\\b[ \\t]*:?[ \\t]*(?:[Tt]ensor[ \\t]*)?(?:of[ \\t]+shape[ \\t]*)?[\\[(]\\s*([A-Za-z_\\d][\\w]*(?:\\s*,\\s*[A-Za-z_\\d][\\w]*)+)\\s*[\\])]`);
+      const re = new RegExp(String.raw`(?<![.\w])${name}\b[ \t]*:?[ \t]*(?:[Tt]ensor[ \t]*)?(?:of[ \t]+shape[ \t]*)?${shape}`);
       const m = re.exec(t);
       if (!m) continue;
       // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
@@ -1539,7 +1556,7 @@ export class Evaluator {
       const line = t.slice(m.index + m[0].length).split('\n')[0];
       const rest = !/^[^[(]*:/.test(m[0]) ? line : line.replace(/(?:[A-Za-z_]\w*\s*:|->)\s*[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/g, '');
       if (/[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
-      return m[1].split(/\s*,\s*/);
+      return sizes(m[1]);
     }
     return undefined;
   }
