@@ -674,6 +674,9 @@ describe('analyzer shapes', function () {
       ].join('\n');
     const found = (tile: string, params?: string) => analyzeSource(module(tile, params)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
     assert.deepEqual(found('mask[:, None, :].repeat(h, 1, 1)'), [['head-split-merge-order', 20]]);
+    const fix = analyzeSource(module('mask[:, None, :].repeat(h, 1, 1)')).diagnostics[0].fixes[0];
+    assert.equal(fix.edits[0].newText, 'mask[:, None, :].repeat_interleave(h, dim=0)');
+    assert.equal(fix.safe, true);
     assert.deepEqual(found('mask[:, None, :].repeat(h, 1, 1)', 'x, context, mask: torch.Tensor'), [['head-split-merge-order', 20]]);
     // Sizes as one tuple: no one-axis repair to offer, so it is reported where the two meet.
     assert.deepEqual(found('mask[:, None, :].repeat((h, 1, 1))'), [['head-split-merge-order', 21]]);
