@@ -203,6 +203,24 @@ export function solveLinear(a: Dim, b: Dim): [string, Dim] | undefined {
   return undefined;
 }
 
+/**
+ * Two products of sizes with the factors they share divided out (`b*h == h*n` gives `b == n`),
+ * where both are one product with a positive symbol in common; undefined otherwise.
+ */
+export function cancelCommon(a: Dim, b: Dim): [Dim, Dim] | undefined {
+  if (a.terms.length !== 1 || b.terms.length !== 1) return undefined;
+  const [ta, tb] = [a.terms[0], b.terms[0]];
+  const eb = new Map(tb.syms);
+  const common = new Map<string, number>();
+  for (const [s, e] of ta.syms) {
+    const f = eb.get(s);
+    if (f !== undefined && e > 0 && f > 0) common.set(s, Math.min(e, f));
+  }
+  if (common.size === 0) return undefined;
+  const cut = (t: Term): Dim => normalize([{ coef: t.coef, syms: t.syms.map(([s, e]) => [s, e - (common.get(s) ?? 0)] as const).filter(([, e]) => e !== 0) }]);
+  return [cut(ta), cut(tb)];
+}
+
 /** Substitutes symbols by dimensions. */
 export function substitute(d: Dim, lookup: (s: string) => Dim | undefined): Dim {
   if (!d.terms.some((t) => t.syms.some(([s]) => lookup(s) !== undefined))) return d;

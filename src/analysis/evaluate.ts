@@ -300,6 +300,12 @@ export class Evaluator {
     // so what is computed later from either side is compared with the other (`2*dim` vs `4*C`).
     const solved = D.solveLinear(na, nb) ?? D.solveLinear(nb, na);
     if (solved && !this.rigid.has(solved[0])) this.subst.set(solved[0], solved[1]);
+    // `bb*h == b*h` (a mask tiled per head met by scores with the heads folded into the batch):
+    // the shared factor divided out, `bb == b`.
+    else if (!solved) {
+      const cut = D.cancelCommon(na, nb);
+      if (cut) return this.unify(cut[0], cut[1]) === 'ne' ? 'ne' : 'unknown';
+    }
     return 'unknown';
   }
 
@@ -1608,6 +1614,8 @@ export class Evaluator {
         // A flag with no caller may be either (has_relative_attention_bias=False is True in the
         // first layer, need_weights=False is True where a caller asks): both branches are
         // walked and joined.
+        // A mask that may be given (mask=None) has the rank the body fixes, where it does.
+        else if (seed && v.kind === 'none' && !p.ann && /mask/i.test(p.name)) v = this.maskSeed(fn, p, idx, f) ?? v;
         else if (seed && v.kind === 'bool') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
@@ -1688,9 +1696,23 @@ export class Evaluator {
       if (this.readsAttributes(fn, p.name)) return this.symObj(p.name, this.configClassFor(fn, p.name));
       return intV(this.fresh(p.name), p.name);
     }
-    // A mask with no caller: a tensor of unknown shape, dtype and polarity (its rules stay silent).
-    if (/mask/i.test(p.name)) return { kind: 'tensor', hypothetical: true };
+    // A mask with no caller: a tensor of unknown dtype and polarity (their rules stay silent),
+    // of the rank the body fixes where it does, else of unknown shape.
+    if (/mask/i.test(p.name)) return this.maskSeed(fn, p, index, f) ?? { kind: 'tensor', hypothetical: true };
     return this.seedParam(fn, p, index, f);
+  }
+
+  /**
+   * A mask parameter nobody passes, where its function's body fixes its rank
+   * (`mask[:, None, :].repeat(h, 1, 1)`): fresh sizes, nothing of its values; None as well
+   * when that is its default.
+   */
+  private maskSeed(fn: Node, p: { name: string; node: Node; ann?: Node; def?: Node }, index: number, f: Frame): TensorV | undefined {
+    if (p.ann && !isTensorAnnotation(p.ann.text)) return undefined;
+    const fact = rankOfParameter(fn, index, this.rankEnv(f));
+    if (!fact || fact.rank <= 0 || fact.rank > 8) return undefined;
+    const names = Array.from({ length: fact.rank }, (_, i) => fact.names?.[i] ?? `${p.name}${i}`);
+    return { ...this.tensor(names.map((n) => this.fresh(n)), names), hypothetical: true, optional: p.def?.text === 'None' || undefined };
   }
 
   /** The torch layer a class subclasses, through its bases in the file. */

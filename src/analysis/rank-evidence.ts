@@ -361,6 +361,19 @@ class Scan {
     const great = up[up.length - 3];
     if (!parent) return undefined;
     const named = (names: (string | undefined)[]): RankFact => ({ rank: names.length, names: same ? names : [...names.slice(0, -1), undefined] });
+    // `y[:, None, :].repeat(h, 1, 1)`: slices without an ellipsis need at least as many axes,
+    // the result has y's axes and one per None, and `repeat`/`expand` take at most as many axes
+    // as sizes; an index of as many items as there are sizes leaves y exactly its slices.
+    if (parent.type === 'subscript' && parent.childForFieldName('value') === use && grand?.type === 'attribute' && great?.type === 'call') {
+      const items = parent.childrenForFieldName('subscript');
+      const method = grand.childForFieldName('attribute')?.text;
+      if ((method === 'repeat' || method === 'expand') && items.length > 0 && items.every((c) => c.type === 'slice' || c.type === 'none')) {
+        const args = positionalArgs(great);
+        const sizes = args.length === 1 && (args[0].type === 'tuple' || args[0].type === 'list') ? args[0].namedChildren.filter((c): c is Node => !!c) : args;
+        if (sizes.length === items.length && !sizes.some((s) => s.type === 'list_splat')) return { rank: items.filter((c) => c.type !== 'none').length };
+      }
+      return undefined;
+    }
     // `b, n, c = y.shape` / `y.size()`.
     if (parent.type === 'attribute' && parent.childForFieldName('object') === use) {
       const attr = parent.childForFieldName('attribute')?.text;

@@ -645,6 +645,49 @@ describe('analyzer shapes', function () {
     assert.deepEqual(run('mask[:1, None, :].repeat(b * h, 1, 1)'), []);
   });
 
+  it('without a call site: a mask parameter has the rank its body fixes (an index of as many items as repeat has sizes), so a mask tiled in the wrong order is found', function () {
+    const module = (tile: string, params = 'x, context, mask=None') =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Cross(nn.Module):',
+        '    def __init__(self, dim, heads=8):',
+        '        super().__init__()',
+        '        self.heads = heads',
+        '        self.to_q = nn.Linear(dim, dim, bias=False)',
+        '        self.to_k = nn.Linear(dim, dim, bias=False)',
+        '',
+        `    def forward(self, ${params}):`,
+        '        h = self.heads',
+        '        q, k = self.to_q(x), self.to_k(context)',
+        '        b, n, _ = q.shape',
+        '        m = k.shape[1]',
+        '        q = q.view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)',
+        '        k = k.view(b, m, h, -1).permute(0, 2, 1, 3).reshape(b * h, m, -1)',
+        '        sim = q @ k.transpose(1, 2)',
+        '        if mask is not None:',
+        `            mask = ${tile}`,
+        '            sim.masked_fill_(~mask, -1e9)',
+        '        return sim.softmax(dim=-1)',
+        '',
+      ].join('\n');
+    const found = (tile: string, params?: string) => analyzeSource(module(tile, params)).diagnostics.map((d) => [d.rule, d.range.line + 1]);
+    assert.deepEqual(found('mask[:, None, :].repeat(h, 1, 1)'), [['head-split-merge-order', 20]]);
+    const fix = analyzeSource(module('mask[:, None, :].repeat(h, 1, 1)')).diagnostics[0].fixes[0];
+    assert.equal(fix.edits[0].newText, 'mask[:, None, :].repeat_interleave(h, dim=0)');
+    assert.equal(fix.safe, true);
+    assert.deepEqual(found('mask[:, None, :].repeat(h, 1, 1)', 'x, context, mask: torch.Tensor'), [['head-split-merge-order', 20]]);
+    // Sizes as one tuple: no one-axis repair to offer, so it is reported where the two meet.
+    assert.deepEqual(found('mask[:, None, :].repeat((h, 1, 1))'), [['head-split-merge-order', 21]]);
+    assert.deepEqual(found('mask[:, None, :].repeat_interleave(h, dim=0)'), []);
+    // Fewer index items than sizes: the mask may have more axes (its rank is not fixed).
+    assert.deepEqual(found('mask[:, None].repeat(h, 1, 1)'), []);
+    // An ellipsis or an integer index leaves the rank open too.
+    assert.deepEqual(found('mask[..., None, :].repeat(h, 1, 1)'), []);
+    assert.deepEqual(found('mask[0, None, :].repeat(h, 1, 1)'), []);
+  });
+
   it('proves the element count of a view whose inferred size is the product of the other axes, quotients included, and reports windows cut across rows', function () {
     const module = (perm: string, ws = 'window_size') =>
       [
