@@ -322,7 +322,7 @@ export class AnalysisSession {
           const it = out[gi2]!;
           it.stmts = it.nodes.filter((n) => n.isNamed);
           it.info = itemInfo(it.stmts);
-          it.key = semanticText(it.anchor.text, it.nodes);
+          it.key = semanticText(it.anchor.text, it.info.inertComments);
           for (const n of it.nodes) it.errors += countErrors(n);
         }
       }
@@ -444,29 +444,11 @@ export class AnalysisSession {
 }
 
 /**
- * Where a comment sits between statements (in a block, or a compound statement's header) rather
- * than inside an expression or a simple statement whose text a finding may quote.
+ * An item's text without the comments that cannot change its evaluation (`ItemInfo.inertComments`:
+ * between statements, with no bracket). A comment goes with the blanks before it; newlines and
+ * all code are kept, so two items with the same key have their code at the same rows and columns.
  */
-const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
-
-/**
- * An item's text with the comments that cannot change its evaluation left out: comments between
- * statements with no bracket in them. Shape comments (`# (B, C, H, W)`) and docstring-like
- * comments the evaluator reads (`# x: (B, L, C)`) have brackets; suppression comments are applied
- * outside the units. A comment goes with the blanks before it; newlines and all code are kept, so
- * two items with the same key have their code at the same rows and columns.
- */
-function semanticText(text: string, nodes: readonly SyntaxNode[]): string {
-  const cut: SyntaxNode[] = [];
-  const walk = (n: SyntaxNode, inert: boolean) => {
-    if (n.type === 'comment') {
-      if (inert && !/[[(]/.test(n.text)) cut.push(n);
-      return;
-    }
-    const here = STATEMENT_LEVEL.has(n.type);
-    for (const c of n.children) walk(c, here);
-  };
-  for (const n of nodes) walk(n, true);
+function semanticText(text: string, cut: readonly SyntaxNode[]): string {
   if (cut.length === 0) return text;
   let out = '';
   let at = 0;

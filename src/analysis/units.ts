@@ -35,6 +35,11 @@ export interface ItemInfo {
   /** Import aliases the item declares, in order: local name -> dotted path. */
   aliases: [string, string][];
   comments: Node[];
+  /**
+   * The comments nothing reads: between statements, with no bracket (suppression comments are
+   * read outside the units). The session's cache key leaves them out.
+   */
+  inertComments: Node[];
 }
 
 const PURE = new Set(['integer', 'float', 'true', 'false', 'none', 'identifier', 'binary_operator', 'unary_operator', 'parenthesized_expression', 'tuple', 'list', 'expression_list', 'comment']);
@@ -243,12 +248,21 @@ function importAliases(st: Node, out: [string, string][]): void {
   }
 }
 
-function collectComments(n: Node, out: Node[]): void {
+/**
+ * Where a comment sits between statements (in a block, or a compound statement's header) rather
+ * than inside an expression or a simple statement whose text a finding may quote.
+ */
+const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
+
+function collectComments(n: Node, out: Node[], inert: Node[], between: boolean): void {
   if (n.type === 'comment') {
     out.push(n);
+    // No bracket: neither a shape comment (`# (B, C, H, W)`) nor a docstring-like `# x: (B, L, C)`.
+    if (between && !/[[(]/.test(n.text)) inert.push(n);
     return;
   }
-  for (const c of n.children) collectComments(c, out);
+  const here = STATEMENT_LEVEL.has(n.type);
+  for (const c of n.children) collectComments(c, out, inert, here);
 }
 
 function isPure(n: Node): boolean {
@@ -289,12 +303,13 @@ function isPureConst(st: Node): boolean {
 /** What one item binds, reads and declares; a function of the item's syntax only. */
 export function itemInfo(stmts: readonly Node[]): ItemInfo {
   const comments: Node[] = [];
-  for (const st of stmts) collectComments(st, comments);
+  const inert: Node[] = [];
+  for (const st of stmts) collectComments(st, comments, inert, true);
   const aliases: [string, string][] = [];
   for (const st of stmts) importAliases(st, aliases);
   const code = stmts.filter((s) => s.type !== 'comment');
-  if (code.length === 0) return { kind: 'comment', defs: [], uses: [], aliases, comments };
-  if (code.every((s) => s.type === 'import_statement' || s.type === 'import_from_statement' || s.type === 'future_import_statement')) return { kind: 'import', defs: [], uses: [], aliases, comments };
+  if (code.length === 0) return { kind: 'comment', defs: [], uses: [], aliases, comments, inertComments: inert };
+  if (code.every((s) => s.type === 'import_statement' || s.type === 'import_from_statement' || s.type === 'future_import_statement')) return { kind: 'import', defs: [], uses: [], aliases, comments, inertComments: inert };
   const s = new Scope();
   for (const st of code) walk(st, s);
   const defs = [...s.binds];
@@ -303,7 +318,7 @@ export function itemInfo(stmts: readonly Node[]): ItemInfo {
   if (code.every(isPureConst)) kind = 'const';
   else if (code.length === 1 && isDataClass(code[0])) kind = 'data';
   else if (code.every((x) => x.type === 'class_definition' || x.type === 'function_definition' || x.type === 'decorated_definition')) kind = 'def';
-  return { kind, defs, uses, aliases, comments };
+  return { kind, defs, uses, aliases, comments, inertComments: inert };
 }
 
 export interface Component {
