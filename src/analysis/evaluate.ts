@@ -102,6 +102,13 @@ export class Evaluator {
   /** Symbols of sizes chosen by a branch: never bound by unification (see `freshRigid`). */
   private readonly rigid = new Set<string>();
   /**
+   * Sizes of every other position of a symbolic axis (`x[:, 0::2]`, `x[:, 1::2]`): the symbol's
+   * axis size and whether it is the ceiling (start 0) or the floor (start 1) of its half.
+   */
+  private readonly halves = new Map<string, { n: Dim; ceil: boolean }>();
+  /** The symbol of each such half, by ceiling-or-floor and axis size: one symbol per half. */
+  private readonly halfSyms = new Map<string, Dim>();
+  /**
    * The integer default of each size that was named after its parameter because nothing called
    * the constructor (`num_heads: int = 8` gives the symbol `num_heads`): what the module computes
    * with its own defaults, for `compareAtDefaults`.
@@ -167,7 +174,32 @@ export class Evaluator {
 
   // ---------------------------------------------------------------- dims
 
-  private readonly substLookup = (s: string): Dim | undefined => this.subst.get(s);
+  private readonly substLookup = (s: string): Dim | undefined => this.subst.get(s) ?? this.halfValue(s);
+
+  /** A half's size once its axis has a known size (`⌈7/2⌉ = 4`). */
+  private halfValue(s: string): Dim | undefined {
+    const h = this.halves.get(s);
+    if (!h) return undefined;
+    const n = D.constValue(this.norm(h.n));
+    return n === undefined ? undefined : D.dconst(h.ceil ? Math.ceil(n / 2) : Math.floor(n / 2));
+  }
+
+  /**
+   * The size of `start::2` over an axis of symbolic size `n`, start 0 or 1: ⌈n/2⌉ or ⌊n/2⌋, one
+   * symbol each. Two such halves of one axis found equal make the axis even (both n/2).
+   */
+  private half(n: Dim, ceil: boolean): Dim {
+    const key = `${ceil}:${D.format(this.norm(n))}`;
+    let d = this.halfSyms.get(key);
+    if (!d) {
+      // Named as shown: `⌈H/2⌉`, `⌊H/2⌋` (the axis written in, when it is one name).
+      const name = D.format(this.norm(n)).replace(/#\d+/g, '');
+      d = this.fresh(/^\w+$/.test(name) ? (ceil ? `⌈${name}/2⌉` : `⌊${name}/2⌋`) : ceil ? '⌈n/2⌉' : '⌊n/2⌋');
+      this.halfSyms.set(key, d);
+      this.halves.set(D.asSymbol(d)!, { n: this.norm(n), ceil });
+    }
+    return d;
+  }
 
   norm(d: Dim): Dim {
     if (this.subst.size === 0) return d;
@@ -265,6 +297,15 @@ export class Evaluator {
     const nb = this.norm(b);
     const c = D.compare(na, nb);
     if (c !== 'unknown') return c;
+    // ⌈n/2⌉ == ⌊n/2⌋ (every other row of a map, from 0 and from 1, concatenated): n is even.
+    const ha = this.halves.get(D.asSymbol(na) ?? '');
+    const hb = this.halves.get(D.asSymbol(nb) ?? '');
+    if (ha && hb && ha.ceil !== hb.ceil && D.equal(this.norm(ha.n), this.norm(hb.n))) {
+      const half = D.mul(this.norm(ha.n), D.dconst(0.5));
+      this.subst.set(D.asSymbol(na)!, half);
+      this.subst.set(D.asSymbol(nb)!, half);
+      return 'unknown';
+    }
     // Sizes that differ once the parameters they are named after take their defaults (a layer
     // built for `dim_feedforward` fed `d_model` features) are not made one: the rule that sees
     // them judges them at those defaults.
@@ -2112,6 +2153,21 @@ export class Evaluator {
     return [num(parts[0], 0), num(parts[1], len)];
   }
 
+  /** The start of `start::step` with no stop, when it is 0 (or omitted) or 1; else undefined. */
+  private sliceStart(s: Node, f: Frame): 0 | 1 | undefined {
+    let idx = 0;
+    let start: Node | undefined;
+    for (const c of s.children) {
+      if (!c) continue;
+      if (c.text === ':') idx++;
+      else if (c.isNamed && idx === 0) start = c;
+      else if (c.isNamed && idx === 1) return undefined;
+    }
+    if (!start) return 0;
+    const v = numValue(this.expr(start, f));
+    return v === 0 || v === 1 ? v : undefined;
+  }
+
   /** The step of `a:b:step` when it is a known positive integer (an omitted step is 1). */
   private sliceStep(s: Node, f: Frame): number | undefined {
     let idx = 0;
@@ -2163,10 +2219,11 @@ export class Evaluator {
           // A slice keeps the axis's identity (its label): fewer positions of the same axis.
           const label = axis.label ? { label: axis.label } : {};
           if (a !== undefined && b !== undefined && step !== undefined) out.push({ size: D.dconst(Math.max(0, Math.ceil((b - a) / step))), role: axis.role, ...label });
-          else if (parts.length === 1 && s.children[0]?.text === ':' && c === undefined) {
+          else if (parts.length === 1 && colons === 1 && s.children[0]?.text === ':' && c === undefined) {
             const stop = this.expr(parts[0]!, f);
             out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role, ...label });
-          } else out.push({ size: this.fresh('d'), role: axis.role, ...label });
+          } else if (c === undefined && step === 2 && this.sliceStart(s, f) !== undefined) out.push({ size: this.half(axis.size, this.sliceStart(s, f) === 0), role: axis.role, ...label });
+          else out.push({ size: this.fresh('d'), role: axis.role, ...label });
         }
         src++;
         continue;
