@@ -322,7 +322,7 @@ export class AnalysisSession {
           const it = out[gi2]!;
           it.stmts = it.nodes.filter((n) => n.isNamed);
           it.info = itemInfo(it.stmts);
-          it.key = semanticText(it.anchor.text, it.info.inertComments);
+          it.key = semanticText(it.anchor.text, it.info);
           for (const n of it.nodes) it.errors += countErrors(n);
         }
       }
@@ -444,22 +444,59 @@ export class AnalysisSession {
 }
 
 /**
- * An item's text without the comments that cannot change its evaluation (`ItemInfo.inertComments`:
- * between statements, with no bracket). A comment goes with the blanks before it; newlines and
- * all code are kept, so two items with the same key have their code at the same rows and columns.
+ * An item's text without what cannot change its evaluation: the comments nothing reads
+ * (`ItemInfo.inertComments`: between statements, with no bracket), and the prose of docstrings.
+ * A comment goes with the blanks before it. Newlines and all code are kept, so two items with the
+ * same key have their code at the same rows and columns.
  */
-function semanticText(text: string, cut: readonly SyntaxNode[]): string {
-  if (cut.length === 0) return text;
-  let out = '';
-  let at = 0;
-  for (const c of cut) {
+function semanticText(text: string, info: ItemInfo): string {
+  const cuts: { from: number; to: number; by: string }[] = [];
+  for (const c of info.inertComments) {
     // The blanks before a comment go with it: they only ever end a line.
     let from = c.startOffset;
-    while (from > at && (text[from - 1] === ' ' || text[from - 1] === '\t')) from--;
-    out += text.slice(at, from);
-    at = c.endOffset;
+    while (from > 0 && (text[from - 1] === ' ' || text[from - 1] === '\t')) from--;
+    cuts.push({ from, to: c.endOffset, by: '' });
+  }
+  for (const d of info.docstrings) {
+    const body = text.slice(d.startOffset, d.endOffset);
+    const prose = docstringKey(body);
+    if (prose !== body) cuts.push({ from: d.startOffset, to: d.endOffset, by: prose });
+  }
+  if (cuts.length === 0) return text;
+  cuts.sort((x, y) => x.from - y.from);
+  let out = '';
+  let at = 0;
+  for (const c of cuts) {
+    out += text.slice(at, Math.max(at, c.from)) + c.by;
+    at = Math.max(at, c.to);
   }
   return out + text.slice(at);
+}
+
+/**
+ * A docstring as far as the analyzer reads it. Docstrings are read for shapes only
+ * (`Evaluator.docShape`): a parameter's name with a bracketed shape on its line, or a shape right
+ * after the opening quotes; a bracket group may span lines. So the first and last lines, blank
+ * lines, lines with a bracket and lines inside a bracket group are kept; every other line (prose)
+ * becomes one mark. Lines stay lines, and the text after the docstring keeps its place.
+ */
+function docstringKey(body: string): string {
+  const lines = body.split('\n');
+  if (lines.length < 3) return body;
+  let depth = 0;
+  const count = (l: string) => {
+    for (const ch of l) {
+      if (ch === '(' || ch === '[' || ch === '{') depth++;
+      else if ((ch === ')' || ch === ']' || ch === '}') && depth > 0) depth--;
+    }
+  };
+  count(lines[0]);
+  for (let i = 1; i < lines.length - 1; i++) {
+    const l = lines[i];
+    if (depth === 0 && l.trim() !== '' && !/[()[\]{}]/.test(l)) lines[i] = '\u00b7';
+    else count(l);
+  }
+  return lines.join('\n');
 }
 
 let kindTable: Map<Event['kind'], (typeof RULES)[number][]> | undefined;

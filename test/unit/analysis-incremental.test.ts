@@ -115,7 +115,7 @@ describe('analyzer incremental sessions', function () {
     }
   });
 
-  it('an edit of a comment between statements evaluates nothing and gives the cold result; one inside an expression or with a shape re-evaluates', function () {
+  it('an edit of a comment between statements or of a docstring\'s prose evaluates nothing and gives the cold result; one inside an expression or with a shape re-evaluates', function () {
     let cut = 0;
     let evaluated = 0;
     for (const original of [...modules(), ...corpus(HELDOUT).map((p) => p.source)]) {
@@ -147,7 +147,26 @@ describe('analyzer incremental sessions', function () {
         s.dispose();
       }
     }
-    console.log(`      ${cut} comment edits reused every unit, ${evaluated} re-evaluated a unit (a comment in an expression or a docstring's text), all identical to cold`);
+    console.log(`      ${cut} comment edits reused every unit, ${evaluated} re-evaluated a unit (a comment in an expression, a line with a bracket or the first or last line of a docstring), all identical to cold`);
     assert.ok(cut > evaluated, 'most comment edits land between statements and must cost no evaluation');
+  });
+
+  it("a docstring's prose is no reason to re-evaluate; a shape it declares is", function () {
+    const text = (prose: string, shape: string) =>
+      ['import torch', 'from torch import nn', '', '', 'class Block(nn.Module):', '    def forward(self, x):', '        """Mixes tokens.', '', `        ${prose}`, `        ${shape}`, '        """', '        y = x.transpose(1, 2)', '        return y', ''].join('\n');
+    const s = new AnalysisSession();
+    try {
+      s.analyze(text('What the block does.', 'x: (B, N, C)'));
+      const prose = text('What the block does, at length.', 'x: (B, N, C)');
+      assert.deepEqual(s.analyze(prose), analyzeSource(prose));
+      assert.equal(s.last.evaluated, 0, 'an edit of prose evaluates nothing');
+      const shape = text('What the block does, at length.', 'x: (B, T, C)');
+      const warm = s.analyze(shape);
+      assert.deepEqual(warm, analyzeSource(shape));
+      assert.equal(s.last.evaluated, 1, 'an edit of the declared shape re-evaluates its unit');
+      assert.equal(warm.shapes.find((r) => r.name === 'y')?.shape, '(B, C, T)');
+    } finally {
+      s.dispose();
+    }
   });
 });
