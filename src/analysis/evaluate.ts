@@ -43,11 +43,20 @@ export interface ShapeRecord {
   shape: string;
 }
 
+/** A size a branch may take as known: `e == c` (`if n_rep == 1:`), and the substitution that makes it so where e is one symbol. */
+interface Assumption {
+  e: Dim;
+  c: number;
+  subst?: Map<string, Dim>;
+}
+
 interface Frame {
   vars: Map<string, Value>;
   /** The values the parameters were bound to, before any reassignment. */
   params?: Value[];
   returns: Value[];
+  /** For each return, what its path assumed of sizes (`if n_rep == 1: return x`), where it assumed anything. */
+  assumed?: (Assumption[] | undefined)[];
   self?: InstanceV;
   forward: boolean;
   /** The enclosing functions' variables, innermost first, for a nested function or lambda. */
@@ -154,6 +163,7 @@ export class Evaluator {
     compare: (a, b) => this.compare(a, b),
     same: (a, b) => this.same(a, b),
     unify: (a, b) => this.unify(a, b),
+    compareAtDefaults: (a, b) => this.compareAtDefaults(a, b),
     fresh: (name) => this.fresh(name),
     label: () => this.label(),
     tensor: (sizes, names, extra) => this.tensor(sizes, names, extra),
@@ -481,6 +491,7 @@ export class Evaluator {
         const e = s.namedChildren[0];
         const v = e ? this.expr(e, f) : { kind: 'none' as const };
         f.returns.push(v);
+        if (this.assuming.length) (f.assumed ??= [])[f.returns.length - 1] = [...this.assuming];
         if (f.vars !== this.globals) f.ended = true;
         // Besides forward's, the returns of masks cut as triangles (a causal-mask helper's result).
         if (f.forward || (isTensor(v) && v.mask?.tri)) this.emit({ kind: 'return', node: s, value: v, params: f.params ?? [], forward: f.forward, function: f.name });
@@ -904,7 +915,75 @@ export class Evaluator {
       return this.block(this.body(first.childForFieldName('body')), f);
     }
     const bodies = [cons, ...alts.map((x) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence')))];
-    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'));
+    const assume = cond ? this.equalityAssumption(cond, f) : undefined;
+    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'), assume ? [assume] : undefined);
+  }
+
+  /** What the branches of the innermost `if`s being evaluated assume of sizes (`n_rep == 1`). */
+  private readonly assuming: Assumption[] = [];
+
+  /**
+   * `n == 1` with n a size and 1 a literal: the branch it guards may take n as 1 (an early
+   * `return x` of `if n_rep == 1:` then has the size the other path writes with n_rep). Where n
+   * is one symbol it is also substituted in that branch.
+   */
+  private equalityAssumption(cond: Node, f: Frame): Assumption | undefined {
+    const c = cond.type === 'parenthesized_expression' ? cond.namedChildren[0] : cond;
+    if (c?.type !== 'comparison_operator' || c.namedChildren.length !== 2 || c.children.filter((x) => !x.isNamed).map((x) => x.text).join() !== '==') return undefined;
+    const [l, r] = c.namedChildren as Node[];
+    const lit = [l, r].find((x) => x.type === 'integer');
+    const other = lit === l ? r : l;
+    if (!lit || other.type === 'integer') return undefined;
+    const v = this.expr(other, f);
+    const n = Number(lit.text);
+    if (v.kind !== 'int' || !Number.isInteger(n) || n === 0) return undefined;
+    const e = this.norm(v.dim);
+    if (D.isConst(e) || [...D.symbolsOf(e)].some((x) => this.rigid.has(x))) return undefined;
+    const sym = D.asSymbol(e);
+    return { e, c: n, subst: sym ? new Map([[sym, D.dconst(n)]]) : undefined };
+  }
+
+  /**
+   * The returns of a function, each path's sizes written as the paths without assumptions write
+   * them where that is the same size under the path's assumptions: `if n_rep == 1: return x`
+   * returns (…, n_kv, …), which is (…, n_kv * n_rep, …) when n_rep is 1, the other path's.
+   */
+  private generalizeReturns(f: Frame): Value[] {
+    const assumed = f.assumed;
+    if (!assumed?.some(Boolean)) return f.returns;
+    const general = f.returns.filter((r, i) => !assumed[i] && isTensor(r) && r.axes);
+    if (general.length === 0) return f.returns;
+    // Equal once e == c: one size is the other times e / c.
+    const sameUnder = (a: Dim, b: Dim, as: Assumption[]) =>
+      as.some(({ e, c }) => {
+        const k = D.mul(e, D.dconst(1 / c));
+        return D.equal(this.norm(a), this.norm(D.mul(b, k))) || D.equal(this.norm(b), this.norm(D.mul(a, k)));
+      });
+    return f.returns.map((r, i) => {
+      const as = assumed[i];
+      if (!as || !isTensor(r) || !r.axes) return r;
+      for (const g of general as TensorV[]) {
+        if (g.axes!.length !== r.axes.length) continue;
+        let changed = false;
+        let all = true;
+        const axes = r.axes.map((ax, k) => {
+          const gs = g.axes![k].size;
+          if (D.equal(this.norm(ax.size), this.norm(gs))) return ax;
+          if (!sameUnder(ax.size, gs, as)) {
+            all = false;
+            return ax;
+          }
+          changed = true;
+          return { ...ax, size: gs };
+        });
+        if (!changed || !all) continue;
+        // A contiguous layout stays contiguous; any other is no longer known.
+        const dense = contiguousStrides(r.axes.map((x) => x.size));
+        const contiguous = !!r.strides && r.strides.length === dense.length && r.strides.every((st, k) => D.equal(this.norm(st), this.norm(dense[k])));
+        return { ...r, axes, strides: contiguous ? contiguousStrides(axes.map((x) => x.size)) : undefined };
+      }
+      return r;
+    });
   }
 
   /**
@@ -964,7 +1043,7 @@ export class Evaluator {
     }
   }
 
-  private branches(bodies: Node[][], f: Frame, fallthrough: boolean): void {
+  private branches(bodies: Node[][], f: Frame, fallthrough: boolean, assumptions?: (Assumption | undefined)[]): void {
     const before = new Map(f.vars);
     const selfBefore = f.self ? new Map(f.self.attrs) : undefined;
     const results: Map<string, Value>[] = [];
@@ -977,9 +1056,14 @@ export class Evaluator {
     // keeps the binding the branches that made one agree on.
     const substBefore = new Map(this.subst);
     const substResults: Map<string, Dim>[] = [];
-    for (const body of bodies) {
+    for (const [bi, body] of bodies.entries()) {
       this.subst.clear();
       for (const [k, v] of substBefore) this.subst.set(k, v);
+      const assume = assumptions?.[bi];
+      if (assume) {
+        for (const [k, v] of assume.subst ?? []) this.subst.set(k, v);
+        this.assuming.push(assume);
+      }
       f.vars.clear();
       for (const [k, v] of before) f.vars.set(k, v);
       if (f.self && selfBefore) {
@@ -988,7 +1072,15 @@ export class Evaluator {
       }
       const returnsBefore = f.returns.length;
       f.ended = false;
-      this.block(body, f);
+      try {
+        this.block(body, f);
+      } finally {
+        if (assume) {
+          this.assuming.pop();
+          // What the branch assumed holds in that branch only.
+          for (const k of assume.subst?.keys() ?? []) this.subst.delete(k);
+        }
+      }
       // The other paths go on after the statement.
       f.ended = false;
       substResults.push(new Map(this.subst));
@@ -1822,7 +1914,7 @@ export class Evaluator {
       }
       this.block(this.body(fn.childForFieldName('body')), f);
       if (f.returns.length === 0) return { kind: 'none' };
-      const result = f.returns.length === 1 ? f.returns[0] : this.join(f.returns);
+      const result = f.returns.length === 1 ? f.returns[0] : this.join(this.generalizeReturns(f));
       return result.kind === 'unknown' ? annotatedList(fn) ?? result : result;
     } finally {
       this.active.delete(fn);

@@ -21,7 +21,10 @@ function bigFile(lines: number): string {
   const parts: string[] = [];
   let n = 0;
   for (let i = 0; n < lines; i++) {
-    const t = fs.readFileSync(path.join(CORPUS, files[i % files.length]), 'utf8');
+    let t = fs.readFileSync(path.join(CORPUS, files[i % files.length]), 'utf8');
+    // Each copy its own text (a comment with a bracket is kept in the unit cache's key), so every
+    // copy is evaluated: identical units would share one evaluation.
+    if (i >= files.length) t = t.split('\n').map((l) => (l.trim() && !l.endsWith('\\') ? `${l}  # (copy ${i})` : l)).join('\n');
     parts.push(t);
     n += t.split('\n').length - 1;
   }

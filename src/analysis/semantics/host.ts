@@ -35,6 +35,8 @@ export interface OpHost {
   same(a: Dim, b: Dim): boolean;
   /** Records a == b when nothing proves otherwise; returns the comparison before unifying. */
   unify(a: Dim, b: Dim): D.Cmp;
+  /** `compare` once the sizes named after defaulted parameters take their defaults. */
+  compareAtDefaults(a: Dim, b: Dim): { cmp: D.Cmp };
   /** A new symbolic size named after `name`. */
   fresh(name: string): Dim;
   /** A new axis identity (what permutations and merges track). */

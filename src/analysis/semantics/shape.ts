@@ -558,6 +558,9 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
     }
     if (c === 'unknown') {
       info.numelUndecided = { from: total, to: known };
+      // Element counts that differ at the defaults: reported there, and torch raises there as
+      // built with them; nothing after it is judged on a shape the view never produced.
+      if (h.compareAtDefaults(total, known).cmp === 'ne') return { kind: 'tensor' };
       h.unify(total, known);
     }
   }
