@@ -80,7 +80,8 @@ export interface RuleContext {
    * the arguments of the calls being evaluated (the outermost such call), else undefined.
    */
   blame(values: Value[]): Node | undefined;
-  source: string;
+  /** The name the file imports a module under (`math` for `import math`, `m` for `import math as m`), if it does. */
+  moduleAlias(module: string): string | undefined;
 }
 
 export interface RuleDocs {

@@ -162,7 +162,7 @@ export class Evaluator {
     norm: (d) => this.norm(d),
     compare: (a, b) => this.compare(a, b),
     same: (a, b) => this.same(a, b),
-    unify: (a, b) => this.unify(a, b),
+    unify: (a, b, broadcast) => this.unify(a, b, broadcast),
     compareAtDefaults: (a, b) => this.compareAtDefaults(a, b),
     fresh: (name) => this.fresh(name),
     label: () => this.label(),
@@ -189,10 +189,18 @@ export class Evaluator {
   /** A half's size once its axis has a known size (`⌈7/2⌉ = 4`). */
   private halfValue(s: string): Dim | undefined {
     const h = this.halves.get(s);
-    if (!h) return undefined;
-    const n = D.constValue(this.norm(h.n));
-    return n === undefined ? undefined : D.dconst(h.ceil ? Math.ceil(n / 2) : Math.floor(n / 2));
+    // An axis size bound to an expression of its own half (H = 2*⌈H/2⌉) is not resolved again.
+    if (!h || this.resolvingHalves.has(s)) return undefined;
+    this.resolvingHalves.add(s);
+    try {
+      const n = D.constValue(this.norm(h.n));
+      return n === undefined ? undefined : D.dconst(h.ceil ? Math.ceil(n / 2) : Math.floor(n / 2));
+    } finally {
+      this.resolvingHalves.delete(s);
+    }
   }
+
+  private readonly resolvingHalves = new Set<string>();
 
   /**
    * The size of `start::2` over an axis of symbolic size `n`, start 0 or 1: ⌈n/2⌉ or ⌊n/2⌋, one
@@ -302,14 +310,16 @@ export class Evaluator {
   }
 
   /** Records a == b when nothing proves otherwise; returns the comparison before unifying. */
-  unify(a: Dim, b: Dim): D.Cmp {
+  unify(a: Dim, b: Dim, broadcast = false): D.Cmp {
     const na = this.norm(a);
     const nb = this.norm(b);
     const c = D.compare(na, nb);
     if (c !== 'unknown') return c;
-    // ⌈n/2⌉ == ⌊n/2⌋ (every other row of a map, from 0 and from 1, concatenated): n is even.
     const ha = this.halves.get(D.asSymbol(na) ?? '');
     const hb = this.halves.get(D.asSymbol(nb) ?? '');
+    // Broadcasting does not make two halves one (⌈3/2⌉ = 2 broadcasts against ⌊3/2⌋ = 1).
+    if (broadcast && (ha || hb)) return 'unknown';
+    // ⌈n/2⌉ == ⌊n/2⌋ where sizes must be equal (the halves concatenated): n is even.
     if (ha && hb && ha.ceil !== hb.ceil && D.equal(this.norm(ha.n), this.norm(hb.n))) {
       const half = D.mul(this.norm(ha.n), D.dconst(0.5));
       this.subst.set(D.asSymbol(na)!, half);
@@ -466,7 +476,9 @@ export class Evaluator {
 
   private block(stmts: Node[], f: Frame): void {
     for (const s of stmts) {
-      if (!s) continue;
+      // A comment is no statement: it costs no step of the budget (the unit cache's key leaves
+      // most comments out, so a comment must not change what an evaluation reaches).
+      if (!s || s.type === 'comment') continue;
       if (f.ended) return;
       try {
         this.stmt(s, f);
@@ -933,7 +945,8 @@ export class Evaluator {
     const [l, r] = c.namedChildren as Node[];
     const lit = [l, r].find((x) => x.type === 'integer');
     const other = lit === l ? r : l;
-    if (!lit || other.type === 'integer') return undefined;
+    // A name or an attribute of one (`n_rep`, `self.n_rep`): read again without side effects.
+    if (!lit || !(other.type === 'identifier' || (other.type === 'attribute' && other.childForFieldName('object')?.type === 'identifier'))) return undefined;
     const v = this.expr(other, f);
     const n = Number(lit.text);
     if (v.kind !== 'int' || !Number.isInteger(n) || n === 0) return undefined;
@@ -1083,7 +1096,8 @@ export class Evaluator {
       }
       // The other paths go on after the statement.
       f.ended = false;
-      substResults.push(new Map(this.subst));
+      // What a branch worked out under its assumption (n taken as 1) holds in that branch only.
+      substResults.push(assume ? new Map(substBefore) : new Map(this.subst));
       const returned = f.returns.length > returnsBefore && body.some((x) => x.type === 'return_statement');
       if (!returned) {
         results.push(new Map(f.vars));

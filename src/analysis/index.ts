@@ -14,8 +14,9 @@
  * budget stops evaluating new units once spent (with a notice naming what was skipped).
  *
  * Invariant: nothing under src/analysis imports `vscode`.
- * Invariant: a unit's result depends only on its items' texts and the file's import aliases;
- * rules must not read `ctx.source` outside the nodes they are given.
+ * Invariant: a unit's result depends only on its items' keys (their text without the comments
+ * and docstring prose nothing reads) and the file's import aliases; rules see the file only
+ * through the nodes they are given and `ctx.moduleAlias`.
  */
 
 import type { Binding } from './bind';
@@ -138,8 +139,11 @@ export class AnalysisSession {
   analyze(source: string, options: AnalyzeOptions = {}): Analysis {
     const tree = this.parse(source);
     const items = this.items(tree, source);
-    const aliases = aliasMap(items.flatMap((it) => it.info.aliases));
-    const aliasKey = [...aliases].map(([k, v]) => `${k}=${v}`).join(';');
+    // The aliases the file declares, in order: a library known without an import (`math`) is
+    // in `aliases` either way, but only a declared one may be written into a fix.
+    const declared = new Map(items.flatMap((it) => it.info.aliases));
+    const aliases = aliasMap(declared);
+    const aliasKey = [...declared].map(([k, v]) => `${k}=${v}`).join(';');
     const sup = new Map<number, Set<string>>();
     suppressionComments(
       items.flatMap((it) => it.info.comments),
@@ -172,7 +176,7 @@ export class AnalysisSession {
       }
       if (r) this.last.reused++;
       else {
-        r = this.evaluateIsolated(its, aliases, source);
+        r = this.evaluateIsolated(its, aliases, declared);
         this.last.evaluated++;
       }
       if (cacheable && !r.failed) results.set(key, r);
@@ -346,9 +350,9 @@ export class AnalysisSession {
    * `evaluate`, but a failure of ours (binding, evaluation or a resource limit such as the
    * stack) is one `internal` diagnostic on the unit's first line: the other units go on.
    */
-  private evaluateIsolated(its: Item[], aliases: Map<string, string>, source: string): UnitResult {
+  private evaluateIsolated(its: Item[], aliases: Map<string, string>, declared: Map<string, string>): UnitResult {
     try {
-      return this.evaluate(its, aliases, source);
+      return this.evaluate(its, aliases, declared);
     } catch (e) {
       const first = its[0];
       const line = first.anchor.text.split('\n', 1)[0];
@@ -362,7 +366,7 @@ export class AnalysisSession {
   }
 
   /** Evaluates one unit and runs the rules on its events; lines in the result are unit-relative. */
-  private evaluate(its: Item[], aliases: Map<string, string>, source: string): UnitResult {
+  private evaluate(its: Item[], aliases: Map<string, string>, declared: Map<string, string>): UnitResult {
     const stmts = its.flatMap((it) => it.stmts);
     const binding: Binding = bind(
       stmts,
@@ -394,7 +398,8 @@ export class AnalysisSession {
       },
       norm: (d) => holder.ev!.norm(d),
       blame: (vs) => holder.ev!.blame(vs),
-      source,
+      // From the import aliases, which are part of the unit's cache key (never the raw text).
+      moduleAlias: (module) => [...declared].find(([local, path]) => path === module && aliases.get(local) === module)?.[0],
       report: ({ node, severity, message, fixes }) => {
         if (assumed.size) {
           const names = [...assumed].map(([k, v]) => `${k} = ${v}`);

@@ -169,4 +169,31 @@ describe('analyzer incremental sessions', function () {
       s.dispose();
     }
   });
+
+  it('what the cache key leaves out changes no result: comments cost no evaluation step, and a fix writes math only where the file imports it', function () {
+    // A call tree that evaluates one function about a thousand times exhausts the step budget when
+    // comments count as statements: with comments or blank lines there, the result is one.
+    const deep = (filler: string) => {
+      const ls = ['import torch', '', 'def h10(x):', '    x = x + 0', ...Array.from({ length: 70 }, () => filler), '    return x', ''];
+      for (let i = 9; i >= 0; i--) ls.push(`def h${i}(x):`, `    return h${i + 1}(h${i + 1}(x))`, '');
+      ls.push('def f():', '    return h0(torch.zeros(2, 3)).transpose(0, 5)', '');
+      return ls.join('\n');
+    };
+    const comments = analyzeSource(deep('    # note'));
+    assert.deepEqual(comments, analyzeSource(deep('')));
+    assert.ok(comments.diagnostics.some((d) => d.rule === 'input-rank-mismatch'), 'the out-of-range transpose at the end is reached');
+    // `math.sqrt` only where the file imports math, under its name: never from a docstring's prose.
+    const attn = (head: string, doc: string) =>
+      [...head.split('\n'), 'import torch', 'import torch.nn as nn', '', '', 'class Attn(nn.Module):', '    """Attention.', '', `    ${doc}`, '    """', '', '    def __init__(self, dim: int = 64, heads: int = 8):', '        super().__init__()', '        self.heads = heads', '        self.d_k = dim // heads', '        self.qkv = nn.Linear(dim, 3 * dim)', '', '    def forward(self, x):', '        b, n, c = x.shape', '        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, self.d_k).permute(2, 0, 3, 1, 4)', '        scores = q @ k.transpose(-2, -1) / self.d_k', '        return scores.softmax(-1) @ v', ''].join('\n');
+    const fixText = (a: ReturnType<typeof analyzeSource>) => a.diagnostics.find((d) => d.rule === 'attention-scale-mismatch')?.fixes[0]?.edits[0]?.newText;
+    const s = new AnalysisSession();
+    try {
+      assert.equal(fixText(s.analyze(attn('', 'import math'))), 'self.d_k ** 0.5');
+      const other = attn('', 'no import here');
+      assert.deepEqual(s.analyze(other), analyzeSource(other));
+      assert.equal(fixText(s.analyze(attn('import math as m', 'import math'))), 'm.sqrt(self.d_k)');
+    } finally {
+      s.dispose();
+    }
+  });
 });

@@ -381,6 +381,25 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src).diagnostics, []);
   });
 
+  it('what a branch assumes of a size (`if n == 1:`) and what two halves of an axis broadcast to stay where they hold', function () {
+    const silent = [
+      // Valid with n = 2 and D = 2 * E: the `n == 1` branch's bindings must not outlive it.
+      ['def f(x, y, n: int):', '    B, D = x.shape', '    _, E = y.shape', '    if n == 1:', '        return x + y.repeat(1, n)', '    return x + torch.cat([y, y], 1)'],
+      ['def f(x, y, n: int):', '    B, D = x.shape', '    _, E = y.shape', '    if n == 1:', '        z = x + y.repeat(1, n)', '    return x + torch.cat([y, y], 1)'],
+      // Valid with H = 3: ⌈3/2⌉ = 2 rows broadcast against ⌊3/2⌋ = 1.
+      ['def f(x):', '    B, H, W, C = x.shape', '    y = x[:, 0::2] + x[:, 1::2]', '    x = x.reshape(B, 3, W, C)', '    return y.reshape(B, 2 * W * C)'],
+    ];
+    for (const body of silent) {
+      const src = ['import torch', '', '', ...body, ''].join('\n');
+      assert.deepEqual(analyzeSource(src).diagnostics, [], src);
+    }
+    // An axis size bound to twice its own half (H = 2 * ⌈H/2⌉) resolves without looping, and what
+    // follows keeps its shapes.
+    const src = ['import torch', '', '', 'def f(x):', '    B, H, W = x.shape', '    y = x[:, 0::2]', '    z = torch.cat([y, y], 1)', '    w = x + z', '    v = w.transpose(1, 2)', '    return v', ''].join('\n');
+    const a = analyzeSource(src);
+    assert.equal(a.shapes.find((r) => r.name === 'v')?.shape, '(B, W, 2*⌈H/2⌉)');
+  });
+
   it('checks attribute names in a branch the call site skips, but no shapes there', function () {
     // The reference post's SKEConv: `x.permutation` sits under `if not self.batch_first:`, and
     // the only call uses batch_first=True. The name is wrong for any flag; the shape mistake in

@@ -109,9 +109,10 @@ function messageFor(wrong: 'power' | 'base' | 'value', sc: ScaleFact, contractio
   return `scores are scaled by ${factorText(ctx.fmt(sc.base!), sc.exp)} but the contracted (head) dimension is ${d}, whose scale is 1/sqrt(${d})`;
 }
 
-/** `math.sqrt(x)` where the file imports math, else `x ** 0.5`. */
+/** `math.sqrt(x)` where the file imports math (under the name it gives it), else `x ** 0.5`. */
 function sqrtText(x: Node, ctx: RuleContext): string {
-  if (/^\s*import\s+math\b/m.test(ctx.source)) return `math.sqrt(${x.text})`;
+  const math = ctx.moduleAlias('math');
+  if (math) return `${math}.sqrt(${x.text})`;
   return /^[\w.]+(\([^()]*\))?$/.test(x.text) ? `${x.text} ** 0.5` : `(${x.text}) ** 0.5`;
 }
 
@@ -158,7 +159,7 @@ function fixesFor(wrong: 'power' | 'base' | 'value', sc: ScaleFact, s: Scores, c
   if (wrong === 'base' && base) return fix(`Scale by 1/sqrt(${q}.size(-1)), the head dim`, [replaceNode(base, `${q}.size(-1)`)]);
   if (ap?.right && (ap.op === '/' || ap.op === '*')) {
     const factor = ap.right;
-    if (ap.op === '/' && (factor.type === 'integer' || factor.type === 'attribute' || factor.type === 'identifier') && factor.text !== q) return fix(`Scale by 1/sqrt(${q}.size(-1)), the head dim`, [replaceNode(factor, /^\s*import\s+math\b/m.test(ctx.source) ? `math.sqrt(${q}.size(-1))` : `${q}.size(-1) ** 0.5`)]);
+    if (ap.op === '/' && (factor.type === 'integer' || factor.type === 'attribute' || factor.type === 'identifier') && factor.text !== q) return fix(`Scale by 1/sqrt(${q}.size(-1)), the head dim`, [replaceNode(factor, ctx.moduleAlias('math') ? `${ctx.moduleAlias('math')}.sqrt(${q}.size(-1))` : `${q}.size(-1) ** 0.5`)]);
     if (ap.op === '*' && (factor.type === 'attribute' || factor.type === 'identifier') && factor.text !== q) return fix(`Scale by ${q}.size(-1) ** -0.5 (1/sqrt of the head dim)`, [replaceNode(factor, `${q}.size(-1) ** -0.5`)]);
   }
   return [];

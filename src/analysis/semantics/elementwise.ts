@@ -266,7 +266,7 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
     if (D.constValue(xs) === 1) out.push({ ...y });
     else if (D.constValue(ys) === 1) out.push({ ...x });
     else {
-      const c = h.unify(xs, ys);
+      const c = h.unify(xs, ys, true);
       if (c === 'ne' && info && !info.broadcast) info.broadcast = [xs, ys];
       const ax: Axis = { ...x, role: x.role ?? y.role };
       // A module's reading of one operand's axis is not evidence for the sum with an unnamed one.

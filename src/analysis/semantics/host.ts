@@ -33,8 +33,11 @@ export interface OpHost {
   /** 'eq' or 'ne' only when provable; 'unknown' otherwise. */
   compare(a: Dim, b: Dim): D.Cmp;
   same(a: Dim, b: Dim): boolean;
-  /** Records a == b when nothing proves otherwise; returns the comparison before unifying. */
-  unify(a: Dim, b: Dim): D.Cmp;
+  /**
+   * Records a == b when nothing proves otherwise; returns the comparison before unifying.
+   * `broadcast`: the sizes meet in a broadcast, where they need not be equal (one may be 1).
+   */
+  unify(a: Dim, b: Dim, broadcast?: boolean): D.Cmp;
   /** `compare` once the sizes named after defaulted parameters take their defaults. */
   compareAtDefaults(a: Dim, b: Dim): { cmp: D.Cmp };
   /** A new symbolic size named after `name`. */

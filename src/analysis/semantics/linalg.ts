@@ -125,7 +125,7 @@ export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, o
         info.broadcast = [x.size, y.size];
         return done({ kind: 'tensor' });
       }
-      if (h.unify(x.size, y.size) === 'ne') {
+      if (h.unify(x.size, y.size, true) === 'ne') {
         info.broadcast = [x.size, y.size];
         return done({ kind: 'tensor' });
       }
