@@ -2259,16 +2259,21 @@ export class Evaluator {
     return [num(parts[0], 0), num(parts[1], len)];
   }
 
-  /** The start of `start::step` with no stop, when it is 0 (or omitted) or 1; else undefined. */
-  private sliceStart(s: Node, f: Frame): 0 | 1 | undefined {
+  /** The part of `start:stop:step` in section k (0 start, 1 stop, 2 step), if written. */
+  private slicePart(s: Node, k: number): Node | undefined {
     let idx = 0;
-    let start: Node | undefined;
     for (const c of s.children) {
       if (!c) continue;
       if (c.text === ':') idx++;
-      else if (c.isNamed && idx === 0) start = c;
-      else if (c.isNamed && idx === 1) return undefined;
+      else if (c.isNamed && idx === k) return c;
     }
+    return undefined;
+  }
+
+  /** The start of `start::step` with no stop, when it is 0 (or omitted) or 1; else undefined. */
+  private sliceStart(s: Node, f: Frame): 0 | 1 | undefined {
+    if (this.slicePart(s, 1)) return undefined;
+    const start = this.slicePart(s, 0);
     if (!start) return 0;
     const v = numValue(this.expr(start, f));
     return v === 0 || v === 1 ? v : undefined;
@@ -2276,13 +2281,7 @@ export class Evaluator {
 
   /** The step of `a:b:step` when it is a known positive integer (an omitted step is 1). */
   private sliceStep(s: Node, f: Frame): number | undefined {
-    let idx = 0;
-    let stepNode: Node | undefined;
-    for (const c of s.children) {
-      if (!c) continue;
-      if (c.text === ':') idx++;
-      else if (c.isNamed && idx === 2) stepNode = c;
-    }
+    const stepNode = this.slicePart(s, 2);
     if (!stepNode) return 1;
     const v = numValue(this.expr(stepNode, f));
     return v !== undefined && Number.isInteger(v) && v > 0 ? v : undefined;
@@ -2328,8 +2327,10 @@ export class Evaluator {
           else if (parts.length === 1 && colons === 1 && s.children[0]?.text === ':' && c === undefined) {
             const stop = this.expr(parts[0]!, f);
             out.push({ size: stop.kind === 'int' ? stop.dim : this.fresh('d'), role: axis.role, ...label });
-          } else if (c === undefined && step === 2 && this.sliceStart(s, f) !== undefined) out.push({ size: this.half(axis.size, this.sliceStart(s, f) === 0), role: axis.role, ...label });
-          else out.push({ size: this.fresh('d'), role: axis.role, ...label });
+          } else {
+            const start = c === undefined && step === 2 ? this.sliceStart(s, f) : undefined;
+            out.push({ size: start !== undefined ? this.half(axis.size, start === 0) : this.fresh('d'), role: axis.role, ...label });
+          }
         }
         src++;
         continue;
