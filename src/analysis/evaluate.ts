@@ -1052,6 +1052,8 @@ export class Evaluator {
         for (const [k, v] of attrs) f.self.attrs.set(k, v);
       }
       f.returns.length = returns;
+      // What a skipped branch's returns assumed goes with them (a later return takes the index).
+      if (f.assumed && f.assumed.length > returns) f.assumed.length = returns;
       f.ended = ended;
     }
   }

@@ -398,6 +398,10 @@ describe('analyzer shapes', function () {
     const src = ['import torch', '', '', 'def f(x):', '    B, H, W = x.shape', '    y = x[:, 0::2]', '    z = torch.cat([y, y], 1)', '    w = x + z', '    v = w.transpose(1, 2)', '    return v', ''].join('\n');
     const a = analyzeSource(src);
     assert.equal(a.shapes.find((r) => r.name === 'v')?.shape, '(B, W, 2*⌈H/2⌉)');
+    // A return in a branch a known flag skips takes its assumption with it: the later `return x`
+    // (B, D) is not rewritten as the other path's (B, D*n).
+    const skipped = ['import torch', '', '', 'def g(x, n: int, flag: bool = True):', '    B, D = x.shape', '    if not flag:', '        if n == 1:', '            return x', '    if B > 3:', '        return x', '    return x.repeat(1, n)', '', '', 'def h(x, n: int):', '    y = g(x, n)', '    return y', ''].join('\n');
+    assert.equal(analyzeSource(skipped).shapes.find((r) => r.name === 'y')?.shape, '(B, ?)');
   });
 
   it('checks attribute names in a branch the call site skips, but no shapes there', function () {
