@@ -399,7 +399,7 @@ export class AnalysisSession {
       norm: (d) => holder.ev!.norm(d),
       blame: (vs) => holder.ev!.blame(vs),
       // From the import aliases, which are part of the unit's cache key (never the raw text).
-      moduleAlias: (module) => [...declared].find(([local, path]) => path === module && aliases.get(local) === module)?.[0],
+      moduleAlias: (module) => [...declared].find(([, path]) => path === module)?.[0],
       report: ({ node, severity, message, fixes }) => {
         if (assumed.size) {
           const names = [...assumed].map(([k, v]) => `${k} = ${v}`);
