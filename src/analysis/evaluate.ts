@@ -868,31 +868,35 @@ export class Evaluator {
   }
 
   private ifStmt(s: Node, f: Frame): void {
-    // `if isinstance(x, FakeTensor):` — inside, x is an instance of a class that may add
-    // attributes tensors lack: it is a tensor by hypothesis only there.
-    const narrowed = this.isinstanceNarrowing(s.childForFieldName('condition'), f);
-    if (narrowed) {
-      const [name, before] = narrowed;
-      f.vars.set(name, { ...before, hypothetical: true });
-      try {
-        this.ifStmtInner(s, f);
-      } finally {
-        const after = f.vars.get(name);
-        if (after && isTensor(after) && after.hypothetical && after !== before) f.vars.set(name, before);
+    // `if isinstance(x, FakeTensor):`, `elif type(x) is DTensor and …:` — there x is an instance
+    // of a class that may add attributes tensors lack: it is a tensor by hypothesis only, in
+    // every branch of the statement. After `if not isinstance(x, C): raise`, x is a C from then on.
+    const conds = [s.childForFieldName('condition'), ...s.childrenForFieldName('alternative').map((a) => (a?.type === 'elif_clause' ? a.childForFieldName('condition') : null))];
+    const narrowed = new Map<string, TensorV>();
+    const keep = new Set<string>();
+    for (const c of conds) {
+      for (const [name, negated] of narrowings(c, false)) {
+        const v = f.vars.get(name);
+        if (v && isTensor(v) && !v.hypothetical && !narrowed.has(name)) narrowed.set(name, v);
+        if (negated && conds.length === 1 && this.exits(s.childForFieldName('consequence'))) keep.add(name);
       }
-      return;
     }
-    this.ifStmtInner(s, f);
+    if (narrowed.size === 0) return this.ifStmtInner(s, f);
+    for (const [name, before] of narrowed) f.vars.set(name, { ...before, hypothetical: true });
+    try {
+      this.ifStmtInner(s, f);
+    } finally {
+      for (const [name, before] of narrowed) {
+        const after = f.vars.get(name);
+        if (after && isTensor(after) && after.hypothetical && after !== before && !keep.has(name)) f.vars.set(name, before);
+      }
+    }
   }
 
-  /** `isinstance(x, C)` with x a local tensor and C not a torch tensor class: [x, its value]. */
-  private isinstanceNarrowing(cond: Node | null, f: Frame): [string, TensorV] | undefined {
-    if (cond?.type !== 'call' || cond.childForFieldName('function')?.text !== 'isinstance') return undefined;
-    const args = cond.childForFieldName('arguments')?.namedChildren ?? [];
-    if (args.length !== 2 || args[0]?.type !== 'identifier') return undefined;
-    if (/^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/.test(args[1]?.text ?? '')) return undefined;
-    const v = f.vars.get(args[0].text);
-    return v && isTensor(v) && !v.hypothetical ? [args[0].text, v] : undefined;
+  /** Whether a block always leaves the code after it (its last statement raises, returns or continues). */
+  private exits(body: Node | null): boolean {
+    const last = this.body(body).at(-1);
+    return last?.type === 'raise_statement' || last?.type === 'return_statement' || last?.type === 'continue_statement';
   }
 
   private ifStmtInner(s: Node, f: Frame): void {
@@ -1330,6 +1334,11 @@ export class Evaluator {
 
   private assertStmt(s: Node, f: Frame): void {
     const e = s.namedChildren[0];
+    // `assert isinstance(x, NestedTensor)`: from here on x is such an instance.
+    for (const [name, negated] of narrowings(e ?? null, false)) {
+      const v = f.vars.get(name);
+      if (!negated && v && isTensor(v) && !v.hypothetical) f.vars.set(name, { ...v, hypothetical: true });
+    }
     if (!e || e.type !== 'comparison_operator') return;
     if (this.failingDivisibility(s, e, f)) return;
     const ops = e.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
@@ -2909,17 +2918,65 @@ export class Evaluator {
   // ---------------------------------------------------------------- torch semantics (semantics/)
 
   private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
-    return S.torchFunction(this.host, op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    const r = S.torchFunction(this.host, op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    // A torch function returns the class of its tensor arguments (`__torch_function__`): given
+    // only values of unknown class (`torch.stack(tensors)` of a parameter nobody typed), it may
+    // return a tensor subclass with methods of its own. Factories return plain tensors.
+    if (isTensor(r) && !r.hypothetical && !r.failed && !S.isFactory(op, path)) {
+      const all = [...args, ...Object.values(kwargs)].flatMap((v) => (v.kind === 'tuple' ? v.items : [v]));
+      if (!all.some((v) => isTensor(v) && !v.hypothetical) && all.some((v) => v.kind === 'unknown' || (isTensor(v) && v.hypothetical))) return { ...r, hypothetical: true };
+    }
+    return r;
   }
 
   private tensorOp(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
-    return S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    const r = S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    // A method of a tensor taken for one by hypothesis (a duck-typed object, a subclass) gives
+    // a tensor by hypothesis: `q_t = query.transpose(1, 2)` of a nested tensor is one too.
+    if (!(args[0] as TensorV).hypothetical) return r;
+    const hyp = (v: Value): Value => (isTensor(v) && !v.hypothetical && !v.failed ? { ...v, hypothetical: true } : v);
+    return r.kind === 'tuple' ? { ...r, items: r.items.map(hyp) } : hyp(r);
   }
 
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
     return S.callModule(this.host, m, args, kwargs, argNodes, kwargNodes, n);
   }
 }
+
+/**
+ * The local names a condition tests against a class other than torch's tensor classes
+ * (`isinstance(x, C)`, `type(x) is C`, `type(x) == C`), inside `and`/`or`/`not` and
+ * parentheses; each with whether it sits under an odd number of `not`s.
+ */
+function narrowings(cond: Node | null, negated: boolean): [string, boolean][] {
+  if (!cond) return [];
+  switch (cond.type) {
+    case 'parenthesized_expression':
+      return narrowings(cond.namedChildren[0] ?? null, negated);
+    case 'not_operator':
+      return narrowings(cond.childForFieldName('argument'), !negated);
+    case 'boolean_operator':
+      return [...narrowings(cond.childForFieldName('left'), negated), ...narrowings(cond.childForFieldName('right'), negated)];
+    case 'call': {
+      if (cond.childForFieldName('function')?.text !== 'isinstance') return [];
+      const args = cond.childForFieldName('arguments')?.namedChildren ?? [];
+      if (args.length !== 2 || args[0]?.type !== 'identifier' || TENSOR_CLASS.test(args[1]?.text ?? '')) return [];
+      return [[args[0].text, negated]];
+    }
+    case 'comparison_operator': {
+      // `type(x) is C`, `type(x) == C`.
+      const ops = cond.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+      const [l, r] = cond.namedChildren;
+      if (ops.length !== 1 || !['is', '=='].includes(ops[0]) || l?.type !== 'call' || l.childForFieldName('function')?.text !== 'type') return [];
+      const a = l.childForFieldName('arguments')?.namedChildren ?? [];
+      if (a.length !== 1 || a[0]?.type !== 'identifier' || TENSOR_CLASS.test(r?.text ?? '')) return [];
+      return [[a[0].text, negated]];
+    }
+  }
+  return [];
+}
+
+const TENSOR_CLASS = /^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/;
 
 export { dotted };
 

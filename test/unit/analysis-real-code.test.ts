@@ -110,6 +110,8 @@ describe('analyzer on real code (installed packages, driverless modules)', funct
 
   gate("torch's installed package", () => '/usr/lib/python3/dist-packages/torch');
   gate("torchvision's installed package", () => '/usr/lib/python3/dist-packages/torchvision');
+  gate("torch 2.6's installed package (trixie chroot)", () => path.join(trixieRoot(), 'usr/lib/python3/dist-packages/torch'));
+  gate('functorch 2.6 (trixie chroot)', () => path.join(trixieRoot(), 'usr/lib/python3/dist-packages/functorch'));
   gate('einops (trixie chroot)', () => path.join(trixieRoot(), 'usr/lib/python3/dist-packages/einops'));
   gate('our driverless real-style modules', () => path.join(REALSTYLE, 'modules'));
 

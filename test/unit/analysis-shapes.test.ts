@@ -381,6 +381,33 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src).diagnostics, []);
   });
 
+  it('takes a value a tensor subclass may be for one by hypothesis only: its own attributes stay silent, a typo on a plain tensor does not', function () {
+    // Each line: a body whose last statement reads an attribute torch.Tensor lacks, of a value
+    // that may be a subclass (a sharded, nested or distributed tensor) with that attribute.
+    const silent = [
+      ['def f(val: torch.Tensor):', '    if type(val) is ShardedTensor:', '        return len(val.local_shards())'],
+      ['def f(val: torch.Tensor):', '    if type(val) == ShardedTensor:', '        return val.local_shards()', '    elif type(val) is DTensor and val.device_mesh.ndim == 1:', '        return val.placements'],
+      ['def f(qkv: torch.Tensor):', '    if not isinstance(qkv, NestedTensor):', '        raise ValueError("nested only")', '    return qkv.offsets()'],
+      ['def f(q: torch.Tensor):', '    assert (isinstance(q, NestedTensor) and q.dim() > 3)', '    return q.lengths()'],
+      ['def f(tensors, dim=0):', '    return torch.stack(tensors, dim).index(dim, 1)'],
+      ['def f(query):', '    head_dim = query.size(3)', '    q_t = query.transpose(1, 2)', '    return q_t.offsets()'],
+    ];
+    for (const body of silent) {
+      const src = ['import torch', '', '', ...body, ''].join('\n');
+      assert.deepEqual(analyzeSource(src).diagnostics, [], src);
+    }
+    // The same attribute of a plain tensor, or after a guard that does not exit, is reported.
+    const reported = [
+      ['def f(x: torch.Tensor):', '    return torch.stack([x, x]).offsets()'],
+      ['def f(qkv: torch.Tensor):', '    if not isinstance(qkv, NestedTensor):', '        print("dense")', '    return qkv.offsets()'],
+      ['def f():', '    q = torch.randn(2, 3, 4, 5)', '    q_t = q.transpose(1, 2)', '    return q_t.offsets()'],
+    ];
+    for (const body of reported) {
+      const src = ['import torch', '', '', ...body, ''].join('\n');
+      assert.deepEqual(analyzeSource(src).diagnostics.map((d) => d.rule), ['unknown-tensor-method'], src);
+    }
+  });
+
   it('what a branch assumes of a size (`if n == 1:`) and what two halves of an axis broadcast to stay where they hold', function () {
     const silent = [
       // Valid with n = 2 and D = 2 * E: the `n == 1` branch's bindings must not outlive it.

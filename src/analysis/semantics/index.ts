@@ -78,3 +78,8 @@ export function torchFunction(h: OpHost, op: string, path: string, args: Value[]
   if (path.startsWith('torch.') && isTensor(args[0])) return tensorOp(h, op, args, kwargs, argNodes, kwargNodes, n, nameNode);
   return UNKNOWN;
 }
+
+/** A torch function that builds a plain tensor from sizes or data (`torch.zeros`, `torch.tensor`), not from tensors (`zeros_like`). */
+export function isFactory(op: string, path: string): boolean {
+  return path === `torch.${op}` && Object.prototype.hasOwnProperty.call(CREATION_FUNCTIONS, op) && !op.endsWith('_like');
+}
