@@ -65,6 +65,12 @@ export interface OpInfo {
   softmaxContractedWrong?: boolean;
   /** Broadcasting failure: the two sizes that cannot broadcast. */
   broadcast?: [Dim, Dim];
+  /**
+   * Two axes of unrelated roles met in a broadcast (a sequence axis against a batch axis,
+   * channels against positions) whose sizes are not known to be equal: the sizes, the roles and
+   * the axis (negative, from the right).
+   */
+  broadcastRoles?: { a: Dim; b: Dim; roles: [Role, Role]; axis: number };
   /** A softmax over scores whose queries and keys are the heads axis: where the heads were put there. */
   headsAttended?: Node;
   /** Two operands whose axes are the same axes in a different order. */
@@ -86,7 +92,7 @@ export interface OpInfo {
    */
   floorRemainder?: { values: [number, number]; dims: [Dim, Dim]; dividend: Node; divisor: Node };
   /** cat/stack: the sizes that disagree, or ranks that disagree (or a token joined along another axis than the tokens'). */
-  catMismatch?: { a: Dim; b: Dim; axis: number; token?: boolean } | { rankA: number; rankB: number };
+  catMismatch?: { a: Dim; b: Dim; axis: number; token?: boolean; roles?: [Role, Role] } | { rankA: number; rankB: number };
   /** Why torch raises for the call's argument values (a pooling window larger than its input, an odd padding length): torch's own message, in words. */
   raised?: string;
   /** A rank an operation or module requires and the rank it got. */

@@ -30,6 +30,8 @@ export interface Axis {
    * token): `x[:, 0]` reads it for every sample.
    */
   leadToken?: boolean;
+  /** Every entry along this axis is a copy of one (an `expand` of a size-1 axis): merged with another axis, it adds no role. */
+  replica?: boolean;
   /** The role was read from how the code treats the axis (a token concatenated along it), not declared. */
   inferred?: boolean;
   /**

@@ -408,6 +408,83 @@ describe('analyzer shapes', function () {
     }
   });
 
+  it('without a call site: axes of unrelated roles lined up by matmul, cat, a broadcast or expand_as are reported whatever their sizes; the right code is silent', function () {
+    const cases: { wrong: string[]; right: string[]; rule: string }[] = [
+      {
+        // GQA: keys repeated per group keep the heads role (n_kv_heads copies merged), so
+        // contracting the head dim with the heads axis is found even where head_dim == n_heads.
+        rule: 'matmul-inner-dim-mismatch',
+        wrong: ['scores = torch.matmul(xq, keys.transpose(1, 2))'],
+        right: ['scores = torch.matmul(xq, keys.transpose(2, 3))'],
+      },
+      {
+        // Patch tokens left channel-major (B, C, N) joined to a (B, 1, C) class token.
+        rule: 'cat-dim-mismatch',
+        wrong: ['x = self.proj(img).flatten(2)', 'x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)'],
+        right: ['x = self.proj(img).flatten(2).transpose(1, 2)', 'x = torch.cat((self.cls_token.expand(x.shape[0], -1, -1), x), dim=1)'],
+      },
+      {
+        // Positions counted along the batch: (b, t, C) + (b, C).
+        rule: 'broadcast-mismatch',
+        wrong: ['b, t = idx.size()', 'pos = torch.arange(0, b, dtype=torch.long)', 'x = self.wte(idx) + self.wpe(pos)'],
+        right: ['b, t = idx.size()', 'pos = torch.arange(0, t, dtype=torch.long)', 'x = self.wte(idx) + self.wpe(pos)'],
+      },
+      {
+        // Squeeze-and-excitation weights laid out (b, 1, 1, c) and expanded as (b, c, h, w).
+        rule: 'broadcast-mismatch',
+        wrong: ['b, c, h, w = img.size()', 'y = self.fc(img.mean((2, 3))).view(b, 1, 1, c)', 'x = img * y.expand_as(img)'],
+        right: ['b, c, h, w = img.size()', 'y = self.fc(img.mean((2, 3))).view(b, c, 1, 1)', 'x = img * y.expand_as(img)'],
+      },
+    ];
+    const module = (body: string[]) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        '',
+        'def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:',
+        '    bs, slen, n_kv_heads, head_dim = x.shape',
+        '    if n_rep == 1:',
+        '        return x',
+        '    return x[:, :, :, None, :].expand(bs, slen, n_kv_heads, n_rep, head_dim).reshape(bs, slen, n_kv_heads * n_rep, head_dim)',
+        '',
+        '',
+        'class M(nn.Module):',
+        '    def __init__(self, dim: int = 64, n_heads: int = 8, n_kv_heads: int = 2, vocab: int = 50):',
+        '        super().__init__()',
+        '        self.n_heads, self.n_kv_heads = n_heads, n_kv_heads',
+        '        self.n_rep = n_heads // n_kv_heads',
+        '        self.head_dim = dim // n_heads',
+        '        self.wq = nn.Linear(dim, n_heads * self.head_dim)',
+        '        self.wk = nn.Linear(dim, n_kv_heads * self.head_dim)',
+        '        self.proj = nn.Conv2d(3, dim, 4, 4)',
+        '        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))',
+        '        self.wte = nn.Embedding(vocab, dim)',
+        '        self.wpe = nn.Embedding(vocab, dim)',
+        '        self.fc = nn.Linear(dim, dim)',
+        '',
+        '    def forward(self, x, img, idx):',
+        '        bsz, seqlen, _ = x.shape',
+        '        xq = self.wq(x).view(bsz, seqlen, self.n_heads, self.head_dim)',
+        '        xk = self.wk(x).view(bsz, seqlen, self.n_kv_heads, self.head_dim)',
+        '        keys = repeat_kv(xk, self.n_rep).transpose(1, 2)',
+        '        xq = xq.transpose(1, 2)',
+        ...body.map((l) => `        ${l}`),
+        '        return x',
+        '',
+      ].join('\n');
+    for (const c of cases) {
+      const found = analyzeSource(module(c.wrong)).diagnostics;
+      assert.deepEqual(found.map((d) => d.rule), [c.rule], `${c.wrong.join('\n')}\n${found.map((d) => d.message).join('\n')}`);
+      assert.match(found[0].message, /happen to be equal/);
+      assert.deepEqual(analyzeSource(module(c.right)).diagnostics, [], c.right.join('\n'));
+    }
+    // Efficient channel attention convolves across the channels (a Conv1d over (B, 1, C)): its
+    // output keeps the channels' role, so expanding it over the map is the right layout.
+    const eca = ['import torch.nn as nn', '', '', 'class Eca(nn.Module):', '    def __init__(self, k_size=3):', '        super().__init__()', '        self.avg_pool = nn.AdaptiveAvgPool2d(1)', '        self.conv = nn.Conv1d(1, 1, kernel_size=k_size, padding=(k_size - 1) // 2, bias=False)', '', '    def forward(self, x):', '        y = self.avg_pool(x)', '        y = self.conv(y.squeeze(-1).transpose(-1, -2)).transpose(-1, -2).unsqueeze(-1)', '        return x * y.sigmoid().expand_as(x)', ''].join('\n');
+    assert.deepEqual(analyzeSource(eca).diagnostics, []);
+  });
+
   it('what a branch assumes of a size (`if n == 1:`) and what two halves of an axis broadcast to stay where they hold', function () {
     const silent = [
       // Valid with n = 2 and D = 2 * E: the `n == 1` branch's bindings must not outlive it.
@@ -679,7 +756,7 @@ describe('analyzer shapes', function () {
         '        b, n, _ = x.shape',
         '        mask = x.abs().sum(-1) > 0',
         '        q = self.to_q(x).view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)',
-        '        sim = q @ q.transpose(1, 2)',
+        '        sim = q @ q.transpose(1, 2) * q.shape[-1] ** -0.5',
         `        mask = ${tile}`,
         '        sim = sim.masked_fill(~mask, -1e9)',
         '        return sim.softmax(dim=-1)',
@@ -715,7 +792,7 @@ describe('analyzer shapes', function () {
         '        m = k.shape[1]',
         '        q = q.view(b, n, h, -1).permute(0, 2, 1, 3).reshape(b * h, n, -1)',
         '        k = k.view(b, m, h, -1).permute(0, 2, 1, 3).reshape(b * h, m, -1)',
-        '        sim = q @ k.transpose(1, 2)',
+        '        sim = q @ k.transpose(1, 2) * q.shape[-1] ** -0.5',
         '        if mask is not None:',
         `            mask = ${tile}`,
         '            sim.masked_fill_(~mask, -1e9)',

@@ -1,10 +1,7 @@
 /** Rule: `matmul-inner-dim-mismatch`. See the docs below. */
 
 import type { Rule } from '../diagnostics';
-import type { Role } from '../values';
-import { shapeOf } from './util';
-
-const ROLE_NAMES: Record<Role, string> = { batch: 'batch axis', seq: 'sequence axis', chan: 'channels', head: 'heads axis', hdim: 'head dim', space: 'spatial axis', query: 'query axis', key: 'key axis' };
+import { ROLE_NAMES, shapeOf } from './util';
 
 export const rule: Rule = {
   name: 'matmul-inner-dim-mismatch',

@@ -6,7 +6,7 @@
 import type { Fix, RuleContext, TextEdit } from '../diagnostics';
 import { replaceNode } from '../diagnostics';
 import type { Node } from '../parse';
-import type { TensorV, TorchModuleV } from '../values';
+import type { Role, TensorV, TorchModuleV } from '../values';
 
 export function shapeOf(t: TensorV, ctx: RuleContext): string {
   return t.axes ? ctx.fmtShape(t.axes.map((a) => a.size)) : '?';
@@ -51,3 +51,6 @@ export function levenshtein(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   return dp[a.length][b.length];
 }
+
+/** How a message names an axis of each role. */
+export const ROLE_NAMES: Record<Role, string> = { batch: 'batch axis', seq: 'sequence axis', chan: 'channels', head: 'heads axis', hdim: 'head dim', space: 'spatial axis', query: 'query axis', key: 'key axis' };

@@ -64,17 +64,26 @@ export function shapeTuple(t: TensorV): TupleV {
 
 export function roleFromName(name: string, all: string[]): Role | undefined {
   const n = name.toLowerCase().replace(/^self\./, '');
+  // N is the batch in (N, C, L) and the tokens in (B, N, C).
+  if (n === 'n' && all.some((a) => a !== name && roleFromName(a, []) === 'batch')) return 'seq';
   if (/^(b|n|bs|nb|batch|batch_size|bsz|num_batches)$/.test(n)) return 'batch';
-  if (/^(l|s|t|seq|seq_len|seqlen|length|len|n_tokens|num_tokens|tokens|q_len|k_len|kv_len|src_len|tgt_len|seq_length|n_seq|max_len|num_patches|np)$/.test(n)) return 'seq';
+  if (/^(l|s|t|seq|seq_len|seqlen|length|len|n_tokens|num_tokens|tokens|q_len|k_len|kv_len|src_len|tgt_len|seq_length|n_seq|max_len|num_patches|np|slen|seqlen_kv|kv_seq_len)$/.test(n)) return 'seq';
   if (/^(c|d|e|dim|d_model|embed_dim|channels|in_channels|hidden|hidden_dim|hidden_size|emb|emb_dim|embedding_dim|d_embed|n_embd|model_dim|c_in|in_dim|feat|features|num_channels)$/.test(n)) return 'chan';
-  if (/^(heads|num_heads|n_heads|nhead|nh|n_head)$/.test(n)) return 'head';
+  if (/^(heads|num_heads|n_heads|nhead|nh|n_head|n_kv_heads|num_kv_heads|num_key_value_heads|n_local_heads|kv_heads|n_kv_head|num_heads_kv)$/.test(n)) return 'head';
   if (/^(hd|head_dim|dh|d_k|dk|d_head|d_v|dv|head_size|c_head|dim_head)$/.test(n)) return 'hdim';
   if (/^(w|height|width|hh|ww|x_h|x_w)$/.test(n)) return 'space';
   if (n === 'h') return all.some((a) => /^w$/i.test(a)) ? 'space' : 'head';
   return undefined;
 }
 
-export function mergeRole(axes: Axis[]): Role | undefined {
+/** Roles of one class may meet in a broadcast (queries against keys); roles of two classes never do. */
+export function roleClass(r: Role): string {
+  return r === 'chan' || r === 'hdim' ? 'feature' : r === 'batch' || r === 'head' ? r : 'position';
+}
+
+export function mergeRole(all: Axis[]): Role | undefined {
+  // Copies laid next to an axis (repeat_kv's (n_kv_heads, n_rep) heads) keep its role.
+  const axes = all.some((a) => !a.replica) ? all.filter((a) => !a.replica) : all;
   const roles = axes.map((a) => a.role).filter((r) => r !== undefined);
   if (axes.length === 1) return axes[0].role;
   if (roles.length === axes.length && roles.every((r) => r === 'space')) return 'seq';

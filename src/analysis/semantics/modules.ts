@@ -73,7 +73,7 @@ const moduleConv1d: ModuleHandler = (h, { m, info, t, rank }) => {
   }
   const sp = t.axes.slice(cAxis + 1).map((ax, i) => convOut(h, ax.size, nth(h, a.kernel_size, i), nth(h, a.stride, i) ?? 1, padding(h, a.padding, i, nth(h, a.kernel_size, i), nth(h, a.dilation, i) ?? 1), nth(h, a.dilation, i) ?? 1));
   const out = a.out_channels?.kind === 'int' ? a.out_channels.dim : h.fresh('C');
-  const axes: Axis[] = [...(cAxis === 1 ? [{ ...t.axes[0], role: 'batch' as Role }] : []), { size: out, role: 'chan', label: h.label() }, ...sp.map((s, i) => ({ size: s, role: 'space' as Role, label: D.equal(s, t.axes![cAxis + 1 + i].size) ? t.axes![cAxis + 1 + i].label : h.label() }))];
+  const axes: Axis[] = [...(cAxis === 1 ? [{ ...t.axes[0], role: 'batch' as Role }] : []), { size: out, role: 'chan', label: h.label() }, ...sp.map((s, i) => ({ size: s, role: t.axes![cAxis + 1 + i].role ?? ('space' as Role), label: D.equal(s, t.axes![cAxis + 1 + i].size) ? t.axes![cAxis + 1 + i].label : h.label() }))];
   return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)), dtype: 'float' } as TensorV;
 };
 
@@ -158,7 +158,7 @@ const moduleAvgPool2d: ModuleHandler = (h, { m, t, rank }) => {
     const k = nth(h, a.kernel_size, i);
     const s = a.stride && a.stride.kind !== 'none' ? nth(h, a.stride, i) : k;
     const p = nth(h, a.padding, i) ?? 0;
-    return { size: convOut(h, ax.size, k, s ?? 1, p, 1), role: 'space' as Role };
+    return { size: convOut(h, ax.size, k, s ?? 1, p, 1), role: ax.role ?? ('space' as Role) };
   });
   const axes = [...lead, ...sp];
   return { kind: 'tensor', axes, strides: contiguousStrides(axes.map((q) => q.size)) } as TensorV;

@@ -12,10 +12,10 @@ import * as D from '../dims';
 import type { Dim } from '../dims';
 import type { OpInfo } from '../events';
 import type { Node } from '../parse';
-import type { Axis, IntV, TensorV, Value } from '../values';
+import type { Axis, IntV, Role, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
 import { TENSOR_ATTRIBUTES } from '../torch-api';
-import { contiguousStrides, dtypeOf, mergeRole, noteUnsqueeze, roleFromName, shapeText, shapeTuple } from './facts';
+import { contiguousStrides, dtypeOf, mergeRole, noteUnsqueeze, roleClass, roleFromName, shapeText, shapeTuple } from './facts';
 import { failed, intV, isTensor, normDim, numValue, raises, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
 const tensorSize: MethodHandler = (h, { t, info, done, rank, kw }) => {
@@ -166,11 +166,17 @@ const tensorExpand: MethodHandler = (h, { op, t, rest, info, done }) => {
       axes.push(src);
       strides.push(t.strides ? t.strides[i - off] : D.dconst(0));
     } else if (it.kind === 'int') {
-      if (src && D.constValue(h.norm(src.size)) !== 1) {
+      const target = op === 'expand_as' && isTensor(rest[0]) ? rest[0].axes![i] : undefined;
+      if (src && target && src.role && target.role && roleClass(src.role) !== roleClass(target.role) && !src.read && !target.read && !src.inferred && !target.inferred && D.constValue(h.norm(src.size)) !== 1 && h.compare(src.size, it.dim) === 'unknown') {
+        // Channels expanded over a spatial axis ((B, 1, 1, C) as (B, C, H, W)): unrelated
+        // axes lined up; reported, and their sizes are not equated.
+        if (!info.broadcastRoles) info.broadcastRoles = { a: h.norm(src.size), b: h.norm(it.dim), roles: [src.role, target.role], axis: i - items.length };
+      } else if (src && D.constValue(h.norm(src.size)) !== 1) {
         const c = h.unify(src.size, it.dim);
         if (c === 'ne') info.expectedSize = { axis: i, expected: it.dim, got: src.size, what: 'expand' };
       }
-      axes.push({ size: it.dim, role: src?.role, label: src?.label });
+      const copies = (!src || D.constValue(h.norm(src.size)) === 1) && D.constValue(h.norm(it.dim)) !== 1;
+      axes.push({ size: it.dim, role: src?.role, label: src?.label, replica: copies || undefined });
       strides.push(src && D.constValue(h.norm(src.size)) !== 1 && t.strides ? t.strides[i - off] : D.dconst(0));
     } else return done({ kind: 'tensor' });
   }
@@ -566,7 +572,7 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
   }
   const sizes = dims as Dim[];
   // Grouping: which old axes make up each new axis (row-major).
-  const groups = group(t.axes.map((a) => h.norm(a.size)), sizes.map((s) => h.norm(s)));
+  const groups = group(t.axes.map((a) => h.norm(a.size)), sizes.map((s) => h.norm(s)), (d) => h.norm(d));
   const axes: Axis[] = sizes.map((s, i) => {
     const nm = names[i];
     const role = nm ? roleFromName(nm, names.filter((x): x is string => !!x)) : undefined;
@@ -670,7 +676,7 @@ export function scrambles(old: Dim[], neu: Dim[]): boolean {
 }
 
 /** Row-major grouping of old sizes into new sizes, under the generic assumption. */
-export function group(old: Dim[], neu: Dim[]): { old: number[]; new: number[] }[] | undefined {
+export function group(old: Dim[], neu: Dim[], norm: (d: Dim) => Dim = (d) => d): { old: number[]; new: number[] }[] | undefined {
   const out: { old: number[]; new: number[] }[] = [];
   let i = 0;
   let j = 0;
@@ -699,7 +705,18 @@ export function group(old: Dim[], neu: Dim[]): { old: number[]; new: number[] }[
       if (av !== undefined && bv !== undefined) growA = av < bv;
       else if (divides(a, b)) growA = true;
       else if (divides(b, a)) growA = false;
-      else return undefined;
+      // What the sizes are known to be makes the next product the other size (n_kv_heads *
+      // (n_heads // n_kv_heads) is n_heads where the heads divide): a group of two old axes
+      // and one new one, or the reverse, closes there.
+      else if (g.old.length + g.new.length === 2 && i < old.length && D.equal(norm(D.mul(a, old[i])), b)) {
+        g.old.push(i++);
+        a = b;
+        continue;
+      } else if (g.old.length + g.new.length === 2 && j < neu.length && D.equal(norm(D.mul(b, neu[j])), a)) {
+        g.new.push(j++);
+        b = a;
+        continue;
+      } else return undefined;
       if (growA) {
         if (i >= old.length) return undefined;
         a = D.mul(a, old[i]);
@@ -822,6 +839,9 @@ export function prefixesCross(old: Dim[], neu: Dim[]): boolean {
   return false;
 }
 
+/** Axes that hold features; the others hold positions (tokens, pixels, heads, samples). */
+const FEATURES = new Set<Role>(['chan', 'hdim']);
+
 export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
   const info: OpInfo = {};
   const done = (res: Value) => {
@@ -872,6 +892,14 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
       const a = ts[0].axes![i].size;
       const b = t.axes![i].size;
       if (op === 'cat' && i === d) continue;
+      // Channels against positions (a (B, C, N) map joined to (B, 1, C) tokens): whatever the
+      // sizes, the pieces do not line up; reported, and not unified.
+      const ra = ts[0].axes![i].role;
+      const rb = t.axes![i].role;
+      if (ra && rb && FEATURES.has(ra) !== FEATURES.has(rb) && !ts[0].axes![i].read && !t.axes![i].read && h.compare(a, b) === 'unknown') {
+        info.catMismatch = { a, b, axis: i, roles: [ra, rb] };
+        return done({ kind: 'tensor' });
+      }
       if (h.unify(a, b) === 'ne') {
         info.catMismatch = { a, b, axis: i };
         return done({ kind: 'tensor' });
