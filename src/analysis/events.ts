@@ -30,6 +30,8 @@ export interface OpInfo {
   badShape?: string;
   /** `.item()` on a tensor whose element count is provably not one. */
   itemOf?: Dim;
+  /** `.item()` of a tensor with a batch axis of this size: it has one element only in a batch of one. */
+  itemOfBatch?: Dim;
   /** view on a tensor whose strides cannot express the new shape. */
   notViewable?: boolean;
   /** view/reshape that would need a transpose first (factors present, order wrong). */

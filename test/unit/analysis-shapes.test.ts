@@ -485,6 +485,15 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(eca).diagnostics, []);
   });
 
+  it('without a call site: .item() of one value per sample runs only for a batch of one; of a reduction, silent', function () {
+    const fn = (line: string) => ['import torch', '', '', 'def lengths_to_padding_mask(lengths):', '    """ (B,) lengths -> (B, S) bool, True at padded positions. """', `    max_len = int(${line})`, '    positions = torch.arange(max_len, device=lengths.device)', '    return positions[None, :] >= lengths[:, None]', ''].join('\n');
+    const found = analyzeSource(fn('lengths.item()')).diagnostics;
+    assert.deepEqual(found.map((d) => [d.rule, d.severity, d.range.line + 1]), [['view-size-mismatch', 'warning', 6]]);
+    assert.match(found[0].message, /batch of one/);
+    assert.deepEqual(analyzeSource(fn('lengths.max().item()')).diagnostics, []);
+    assert.deepEqual(analyzeSource(fn('lengths[0].item()')).diagnostics, []);
+  });
+
   it('what a branch assumes of a size (`if n == 1:`) and what two halves of an axis broadcast to stay where they hold', function () {
     const silent = [
       // Valid with n = 2 and D = 2 * E: the `n == 1` branch's bindings must not outlive it.

@@ -7,7 +7,7 @@ export const rule: Rule = {
   summary: 'view/reshape to a shape that cannot hold the tensor\'s elements (or with two -1s or a negative size), or .item() on a tensor of several elements',
   defaultSeverity: 'error',
   docs: {
-    what: 'Compares the element count of the tensor with the product of the sizes given to `view`/`reshape` (a `-1` takes what is left, which must divide evenly), rejects shapes with two `-1`s or a negative size other than `-1`, and checks that `.item()` is called on a one-element tensor.',
+    what: 'Compares the element count of the tensor with the product of the sizes given to `view`/`reshape` (a `-1` takes what is left, which must divide evenly), rejects shapes with two `-1`s or a negative size other than `-1`, and checks that `.item()` is called on a one-element tensor (one value per sample, a tensor with a batch axis, is a warning: it runs only for a batch of one).',
     why: 'PyTorch raises ("shape \'[3, -1]\' is invalid for input of size 200", "only one dimension can be inferred", "a Tensor with 6 elements cannot be converted to Scalar"). When the sizes are symbolic the element counts are only compared when they provably differ.',
     example: 'x = torch.randn(4, 50)\ny = x.view(3, -1)          # 200 elements do not split into rows of 3',
     useInstead: 'y = x.view(4, -1)',
@@ -18,6 +18,10 @@ export const rule: Rule = {
     if (e.kind !== 'op') return;
     if (e.info.badShape) {
       ctx.report({ node: e.node, severity: 'error', message: `${e.op}: ${e.info.badShape}` });
+      return;
+    }
+    if (e.info.itemOfBatch && !e.info.itemOf) {
+      ctx.report({ node: e.node, severity: 'warning', message: `.item() needs a one-element tensor; this one has a value per sample (a batch axis of ${ctx.fmt(e.info.itemOfBatch)}), so it runs only for a batch of one` });
       return;
     }
     if (e.info.itemOf) {

@@ -43,6 +43,9 @@ const tensorItem: MethodHandler = (h, { t, info, done }) => {
     const numel = h.norm(t.axes.reduce((acc, a) => D.mul(acc, a.size), D.dconst(1)));
     const c = D.constValue(numel);
     if (c !== undefined && c !== 1) info.itemOf = numel;
+    // One value per sample ((B,) lengths, a per-sample count): one element only in a batch of one.
+    const batch = t.axes.find((a) => a.role === 'batch' && !a.read && !a.inferred && D.constValue(h.norm(a.size)) === undefined);
+    if (c === undefined && batch) info.itemOfBatch = h.norm(batch.size);
   }
   done({ kind: 'num' });
   return { kind: 'num' };
