@@ -1773,7 +1773,7 @@ export class Evaluator {
         // first layer, need_weights=False is True where a caller asks): both branches are
         // walked and joined.
         // A mask that may be given (mask=None) has the rank the body fixes, where it does.
-        else if (seed && v.kind === 'none' && !p.ann && /mask/i.test(p.name)) v = this.maskSeed(fn, p, idx, f) ?? v;
+        else if (seed && v.kind === 'none' && (!p.ann || isTensorAnnotation(p.ann.text)) && /mask/i.test(p.name)) v = this.maskSeed(fn, p, idx, f) ?? ({ kind: 'tensor', hypothetical: true, optional: true } as TensorV);
         else if (seed && v.kind === 'bool') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
@@ -2045,7 +2045,9 @@ export class Evaluator {
           if (v.kind === 'num') return { kind: 'num', value: v.value === undefined ? undefined : -v.value };
           if (isTensor(v)) return { ...v, mask: undefined, normAxis: undefined };
         }
-        if (op === '~' && isTensor(v)) return flipMask(v);
+        // `~` takes bools (or integers): the complement of a mask of unknown dtype is a bool mask,
+        // and a value taken for a tensor by hypothesis is one (modules, lists and dicts have no `~`).
+        if (op === '~' && isTensor(v)) return { ...flipMask(v), dtype: v.dtype ?? 'bool', hypothetical: undefined };
         if (op === '+') return v;
         return UNKNOWN;
       }
@@ -2939,7 +2941,14 @@ export class Evaluator {
   }
 
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
-    return S.callModule(this.host, m, args, kwargs, argNodes, kwargNodes, n);
+    const r = S.callModule(this.host, m, args, kwargs, argNodes, kwargNodes, n);
+    // The positions a query or key projection (`self.key_conv(x)`, `self.to_q(x)`) maps are
+    // its queries or its keys.
+    const fnNode = n.type === 'call' ? n.childForFieldName('function') : null;
+    const name = fnNode?.type === 'attribute' ? fnNode.childForFieldName('attribute')?.text : undefined;
+    const which = name && QUERY_PROJECTION.test(name) ? 'query' : name && KEY_PROJECTION.test(name) ? 'key' : undefined;
+    if (!which || !isTensor(r) || !r.axes) return r;
+    return { ...r, axes: r.axes.map((a) => (a.role === 'seq' || a.role === 'space' ? { ...a, role: which } : a)) };
   }
 }
 
@@ -2975,6 +2984,9 @@ function narrowings(cond: Node | null, negated: boolean): [string, boolean][] {
   }
   return [];
 }
+
+const QUERY_PROJECTION = /^(q|query|to_q|q_proj|query_proj|query_conv|wq|w_q|linear_q|q_linear|proj_q|query_layer|query_net)$/i;
+const KEY_PROJECTION = /^(k|key|to_k|k_proj|key_proj|key_conv|wk|w_k|linear_k|k_linear|proj_k|key_layer|key_net)$/i;
 
 const TENSOR_CLASS = /^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/;
 

@@ -30,6 +30,8 @@ export interface OpInfo {
   badShape?: string;
   /** `.item()` on a tensor whose element count is provably not one. */
   itemOf?: Dim;
+  /** A softmax over the query axis of scores that have a key axis (at `keyAxis` of `rank`). */
+  softmaxOverQueries?: { keyAxis: number; rank: number };
   /** `.item()` of a tensor with a batch axis of this size: it has one element only in a batch of one. */
   itemOfBatch?: Dim;
   /** view on a tensor whose strides cannot express the new shape. */

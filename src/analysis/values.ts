@@ -94,6 +94,8 @@ export interface TensorV {
     scaleNode?: Node;
     /** A learned bias was added (T5-style relative position bias, whose models fold the scale into the weights). */
     learnedBias?: boolean;
+    /** Both operands came from projections named for queries and keys, so which axis holds the keys is known, not assumed. */
+    projected?: boolean;
     /** Where a float mask of 0s and 1s (1 = keep) was added to the scores instead of masking them. */
     added01?: Node;
     /**
@@ -120,6 +122,8 @@ export interface TensorV {
     /** The argument that handed this mask, unchanged, to a file's module or function as its `key_padding_mask` (the outermost call). */
     via?: Node;
   };
+  /** Holds 0s and 1s: a bool tensor cast to a number, whatever its polarity. */
+  zeroOne?: boolean;
   /** Holds position indices 0, 1, 2… (torch.arange): compared with lengths, it makes a padding mask. */
   positions?: boolean;
   /** Holds learned values (an nn.Embedding lookup, an nn.Parameter): a bias table, never a mask. */

@@ -485,6 +485,56 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(eca).diagnostics, []);
   });
 
+  it('scores made with the key projection on the left are (keys, queries): a softmax over the queries is reported, one over the keys is not', function () {
+    const module = (energy: string, softmax: string, out: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        '',
+        'class SelfAttn(nn.Module):',
+        '    def __init__(self, in_dim):',
+        '        super().__init__()',
+        '        self.query_conv = nn.Conv2d(in_dim, in_dim // 8, 1)',
+        '        self.key_conv = nn.Conv2d(in_dim, in_dim // 8, 1)',
+        '        self.value_conv = nn.Conv2d(in_dim, in_dim, 1)',
+        '',
+        '    def forward(self, x):',
+        '        b, c, width, height = x.size()',
+        '        proj_query = self.query_conv(x).view(b, -1, width * height).permute(0, 2, 1)',
+        '        proj_key = self.key_conv(x).view(b, -1, width * height)',
+        `        energy = ${energy}`,
+        `        attention = ${softmax}`,
+        '        proj_value = self.value_conv(x).view(b, -1, width * height)',
+        `        out = ${out}`,
+        '        return out.view(b, c, width, height)',
+        '',
+      ].join('\n');
+    const keyMajor = 'torch.bmm(proj_key.permute(0, 2, 1), proj_query.permute(0, 2, 1))';
+    const found = analyzeSource(module(keyMajor, 'energy.softmax(dim=-1)', 'torch.bmm(proj_value, attention.permute(0, 2, 1))')).diagnostics;
+    assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1]), [['softmax-wrong-axis', 17]]);
+    assert.equal(found[0].fixes[0].edits[0].newText, '-2');
+    // The same scores normalised over the keys, and the usual (queries, keys) layout: silent.
+    assert.deepEqual(analyzeSource(module(keyMajor, 'energy.softmax(dim=1)', 'torch.bmm(proj_value, attention)')).diagnostics, []);
+    assert.deepEqual(analyzeSource(module('torch.bmm(proj_query, proj_key)', 'energy.softmax(dim=-1)', 'torch.bmm(proj_value, attention.permute(0, 2, 1))')).diagnostics, []);
+    // Projections nobody named for queries and keys say nothing of which is which.
+    const unnamed = module(keyMajor, 'energy.softmax(dim=-1)', 'torch.bmm(proj_value, attention.permute(0, 2, 1))').replace(/query_conv/g, 'f_conv').replace(/key_conv/g, 'g_conv');
+    assert.deepEqual(analyzeSource(unnamed).diagnostics, []);
+  });
+
+  it('without a call site: a mask parameter cast to 0s and 1s and given to SDPA is reported whatever its polarity; the bool mask is not', function () {
+    const fn = (mask: string, ann = ': torch.Tensor') =>
+      ['import torch', 'import torch.nn.functional as F', 'from typing import Optional', '', '', `def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pad_mask${ann} = None):`, '    attn_mask = None', '    if pad_mask is not None:', `        attn_mask = ${mask}`, '    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)', ''].join('\n');
+    for (const ann of [': torch.Tensor', ': Optional[torch.Tensor]', '']) {
+      const found = analyzeSource(fn('(~pad_mask[:, None, None, :]).float()', ann)).diagnostics;
+      assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1]), [['mask-dtype', 10]], ann);
+      assert.match(found[0].message, /masks nothing/);
+      assert.deepEqual(analyzeSource(fn('~pad_mask[:, None, None, :]', ann)).diagnostics, [], ann);
+      // A float mask made additive is right.
+      assert.deepEqual(analyzeSource(fn('torch.zeros(pad_mask.shape).masked_fill(pad_mask, float("-inf"))[:, None, None, :]', ann)).diagnostics, [], ann);
+    }
+  });
+
   it('without a call site: .item() of one value per sample runs only for a batch of one; of a reduction, silent', function () {
     const fn = (line: string) => ['import torch', '', '', 'def lengths_to_padding_mask(lengths):', '    """ (B,) lengths -> (B, S) bool, True at padded positions. """', `    max_len = int(${line})`, '    positions = torch.arange(max_len, device=lengths.device)', '    return positions[None, :] >= lengths[:, None]', ''].join('\n');
     const found = analyzeSource(fn('lengths.item()')).diagnostics;

@@ -57,7 +57,7 @@ export const rule: Rule = {
       // The functional form has no batch_first: it always reads (L, N, E).
       const q = e.args[0] ?? e.kwargs.query;
       if (q?.kind !== 'tensor' || !q.axes || q.axes.length !== 3) return;
-      const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' ? 'seq' : r));
+      const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' || r === 'query' || r === 'key' ? 'seq' : r));
       if (r0 === 'batch' && r1 === 'seq') {
         ctx.report({ node: e.node, severity: ctx.severity(...q.axes.map((a) => a.size)), message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but F.multi_head_attention_forward reads (L, N, E) and attends across the batch; transpose(0, 1) first` });
       }
@@ -73,7 +73,7 @@ export const rule: Rule = {
     const bf = bfv === undefined ? false : bfv.kind === 'bool' ? bfv.value : undefined;
     if (bf === undefined) return;
     // A spatial axis in the sequence position is the sequence (axial attention runs over H).
-    const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' ? 'seq' : r));
+    const [r0, r1] = [q.axes[0].role, q.axes[1].role].map((r) => (r === 'space' || r === 'query' || r === 'key' ? 'seq' : r));
     // Roles read from how the code treats the axes (not declared) make the finding a warning.
     const severity = q.axes[0].inferred || q.axes[1].inferred ? 'warning' : ctx.severity(...q.axes.map((a) => a.size));
     if (r0 === undefined && r1 === undefined && q.axes[0].label && q.axes[1].label && q.axes[0].label !== q.axes[1].label) {

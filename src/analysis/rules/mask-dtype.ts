@@ -20,7 +20,7 @@ export const rule: Rule = {
       if (mask?.kind !== 'tensor') return;
       if (mask.dtype === 'long') ctx.report({ node: e.node, severity: 'error', message: `${where} got an integer mask; use a bool mask` });
       else if (mask.dtype === 'float' && !floatOk) ctx.report({ node: e.node, severity: 'error', message: `${where} needs a bool mask but got a float tensor` });
-      else if (mask.dtype === 'float' && floatOk && mask.mask?.values01) ctx.report({ node: e.node, severity: 'warning', message: `${where} got a float mask of 0s and 1s: float masks are added to the scores, so this masks nothing; use a bool mask or fill with -inf` });
+      else if (mask.dtype === 'float' && floatOk && (mask.mask?.values01 || mask.zeroOne)) ctx.report({ node: e.node, severity: 'warning', message: `${where} got a float mask of 0s and 1s: float masks are added to the scores, so this masks nothing; use a bool mask or fill with -inf` });
     };
     if (e.kind === 'module-call' && e.module.type === 'MultiheadAttention') {
       flag(e.kwargs.attn_mask ?? e.args[5], 'nn.MultiheadAttention attn_mask', true);

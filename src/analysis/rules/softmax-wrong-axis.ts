@@ -19,6 +19,15 @@ export const rule: Rule = {
   },
   on: ['op'],
   check(e, ctx) {
+    if (e.kind === 'op' && e.info.softmaxOverQueries) {
+      const { keyAxis, rank } = e.info.softmaxOverQueries;
+      const dimNode = softmaxDimNode(e.node);
+      const d = dimNode ? intLiteral(dimNode) : undefined;
+      const written = d !== undefined && d < 0 ? keyAxis - rank : keyAxis;
+      const fixes: Fix[] = dimNode && d !== undefined ? [{ title: `Use dim=${written} (the keys)`, edits: [replaceNode(dimNode, String(written))] }] : [];
+      ctx.report({ node: e.node, severity: 'warning', message: `softmax normalises the queries of scores laid out with the keys on axis ${keyAxis} (the key projection is the left operand of the product): each query's weights must sum to one over the keys`, fixes });
+      return;
+    }
     if (e.kind !== 'op' || !e.info.softmaxMisused) return;
     const dims = e.args.flatMap((v) => (v.kind === 'tensor' && v.axes ? v.axes.map((a) => a.size) : []));
     const softmax = e.info.softmaxMisused;

@@ -23,6 +23,9 @@ const tensorSoftmax: MethodHandler = (h, { n, t, info, done, rank, kw }) => {
     res.softmaxNode = n;
     res.normLast = d === rank! - 1;
     if (res.normLast && t.scores?.acrossHeads) info.headsAttended = t.scores.acrossHeads;
+    // Scores laid out (keys, queries) normalised over the queries: each query's weights do not sum to one.
+    const key = t.axes.findIndex((a) => a.role === 'key');
+    if (t.scores?.projected && t.axes[d].role === 'query' && key >= 0 && t.axes.filter((a) => a.role === 'query' || a.role === 'key').length === 2) info.softmaxOverQueries = { keyAxis: key, rank: rank! };
   }
   const out = done(res);
   // Weights over heads are wrong for whatever consumes them: one mistake, one finding.

@@ -87,6 +87,8 @@ export function mergeRole(all: Axis[]): Role | undefined {
   const roles = axes.map((a) => a.role).filter((r) => r !== undefined);
   if (axes.length === 1) return axes[0].role;
   if (roles.length === axes.length && roles.every((r) => r === 'space')) return 'seq';
+  // The positions of a query or key projection's map, flattened, are still its queries or keys.
+  if (roles.length === axes.length && (roles[0] === 'query' || roles[0] === 'key') && roles.every((r) => r === roles[0])) return roles[0];
   if (roles.includes('head') && roles.includes('hdim') && roles.length === 2) return 'chan';
   // Heads, queries or spatial positions folded into the batch (axial and window attention's
   // (B * W, H, C)) leave a batch axis.
@@ -99,7 +101,7 @@ export function mergeRole(all: Axis[]): Role | undefined {
 
 /** A float copy: a bool mask becomes a mask of 0s and 1s. */
 export function asFloat(t: TensorV): TensorV {
-  return { ...t, dtype: 'float', mask: t.mask && t.dtype === 'bool' ? { ...t.mask, values01: true } : t.mask };
+  return { ...t, dtype: 'float', mask: t.mask && t.dtype === 'bool' ? { ...t.mask, values01: true } : t.mask, zeroOne: t.dtype === 'bool' || t.zeroOne || undefined };
 }
 
 export function flipMask(t: TensorV): TensorV {

@@ -135,13 +135,17 @@ export function matmul(h: OpHost, l: Value, r: Value, n: Node, nameNode: Node, o
   const rows = a[a.length - 2];
   const cols = b[b.length - 1];
   const featureContraction = ['chan', 'hdim'].includes(a[a.length - 1].role ?? '') || ['chan', 'hdim'].includes(b[b.length - 2].role ?? '');
-  const axes: Axis[] = [...batch, ...(aVec ? [] : [{ ...rows, role: featureContraction ? ('query' as Role) : rows.role }]), ...(bVec ? [] : [{ ...cols, role: featureContraction ? ('key' as Role) : cols.role }])];
+  // Scores are (queries, keys) unless the left operand is the key projection and the right one
+  // the query projection (`bmm(proj_key^T, proj_query)`): then they are (keys, queries).
+  const keyMajor = rows.role === 'key' && cols.role === 'query';
+  const axes: Axis[] = [...batch, ...(aVec ? [] : [{ ...rows, role: featureContraction ? ((keyMajor ? 'key' : 'query') as Role) : rows.role }]), ...(bVec ? [] : [{ ...cols, role: featureContraction ? ((keyMajor ? 'query' : 'key') as Role) : cols.role }])];
   const res: TensorV = { kind: 'tensor', axes, strides: contiguousStrides(axes.map((x) => x.size)), dtype: 'float' };
   if (!aVec && !bVec) {
     const multiHead = axes.length >= 4 || axes.some((x) => x.role === 'head') || l.axes.some((x) => x.role === 'hdim');
     let scale: ScaleFact | undefined;
     if (l.scale || r.scale) scale = combineScale(h, l.scale, r.scale ?? { exp: 0 });
     res.scores = { contraction: ka, node: n, multiHead, scale, scaleNode: scale ? (l.scale ? l.scaleNode : r.scaleNode) : undefined };
+    if (featureContraction && (rows.role === 'query' || rows.role === 'key') && (cols.role === 'query' || cols.role === 'key') && rows.role !== cols.role) res.scores.projected = true;
     // Head-dim contraction with the heads axis as queries and keys, and positions left among
     // the batch axes: the split kept (…, L, H, D) where attention needs (…, H, L, D).
     const isHead = (x: Axis) => x.role === 'head' && !x.inferred;
