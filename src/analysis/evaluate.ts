@@ -2251,7 +2251,7 @@ export class Evaluator {
     }
     // Indexing a value that may be a list, dict or module gives a value that may be anything.
     if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
-    if (isTensor(v)) return this.indexTensor(v, subs, f, n);
+    if (isTensor(v)) return lastEntries(v, subs, this.indexTensor(v, subs, f, n), n);
     return UNKNOWN;
   }
 
@@ -2983,6 +2983,17 @@ function narrowings(cond: Node | null, negated: boolean): [string, boolean][] {
     }
   }
   return [];
+}
+
+/**
+ * `c[:, -1:, :]` of a cumulative sum: its last entries along the axis the `-1:` stands on (an
+ * index of full slices and that one, no ellipsis or None), which a normalisation divides by.
+ */
+function lastEntries(t: TensorV, subs: Node[], r: Value, n: Node): Value {
+  if (!t.cumsum || !isTensor(r) || subs.some((s) => s.type !== 'slice')) return r;
+  const last = subs.map((s) => s.text.replace(/\s/g, '')).map((x) => (x === '-1:' ? 1 : x === ':' ? 0 : -1));
+  if (last.includes(-1) || last.filter((x) => x === 1).length !== 1) return r;
+  return { ...r, cumsum: undefined, lastOf: { axis: last.indexOf(1), cumsum: t.cumsum.from, node: n } };
 }
 
 const QUERY_PROJECTION = /^(q|query|to_q|q_proj|query_proj|query_conv|wq|w_q|linear_q|q_linear|proj_q|query_layer|query_net)$/i;

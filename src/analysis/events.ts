@@ -30,6 +30,8 @@ export interface OpInfo {
   badShape?: string;
   /** `.item()` on a tensor whose element count is provably not one. */
   itemOf?: Dim;
+  /** A cumulative sum along `summed` divided by its last entries along `last`, taken at `index`. */
+  cumsumTotal?: { summed: number; last: number; index: Node };
   /** A softmax over the query axis of scores that have a key axis (at `keyAxis` of `rank`). */
   softmaxOverQueries?: { keyAxis: number; rank: number };
   /** `.item()` of a tensor with a batch axis of this size: it has one element only in a batch of one. */

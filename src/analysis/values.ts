@@ -122,6 +122,10 @@ export interface TensorV {
     /** The argument that handed this mask, unchanged, to a file's module or function as its `key_padding_mask` (the outermost call). */
     via?: Node;
   };
+  /** A cumulative sum along `axis` (`from` identifies it): its total is its last entry along that axis. */
+  cumsum?: { axis: number; from: object };
+  /** The last entries of a cumulative sum along `axis` (`x[:, -1:, :]`, written at `node`). */
+  lastOf?: { axis: number; cumsum: object; node: Node };
   /** Holds 0s and 1s: a bool tensor cast to a number, whatever its polarity. */
   zeroOne?: boolean;
   /** Holds position indices 0, 1, 2… (torch.arange): compared with lengths, it makes a padding mask. */

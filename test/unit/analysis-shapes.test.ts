@@ -535,6 +535,16 @@ describe('analyzer shapes', function () {
     }
   });
 
+  it('a cumulative sum divided by its last entries along another axis is reported, with the summed axis as the fix; its own total is not', function () {
+    const fn = (y: string, x: string) =>
+      ['import torch', '', '', 'def sine_positions(mask: torch.Tensor, eps: float = 1e-6):', '    b, h, w = mask.shape', '    not_mask = ~mask', '    y_embed = not_mask.cumsum(1, dtype=torch.float32)', '    x_embed = torch.cumsum(not_mask, dim=-1)', `    y_embed = y_embed / (${y} + eps)`, `    x_embed = x_embed / (${x} + eps)`, '    return y_embed, x_embed', ''].join('\n');
+    assert.deepEqual(analyzeSource(fn('y_embed[:, -1:, :]', 'x_embed[:, :, -1:]')).diagnostics, []);
+    const found = analyzeSource(fn('y_embed[:, :, -1:]', 'x_embed[:, -1:, :]')).diagnostics;
+    assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1]), [['cumsum-total-axis', 9], ['cumsum-total-axis', 10]]);
+    assert.deepEqual(found.map((d) => d.fixes[0]?.edits[0].newText), ['y_embed[:, -1:, :]', 'x_embed[:, :, -1:]']);
+    assert.match(found[0].message, /over axis 1 by its last entries along axis 2/);
+  });
+
   it('without a call site: .item() of one value per sample runs only for a batch of one; of a reduction, silent', function () {
     const fn = (line: string) => ['import torch', '', '', 'def lengths_to_padding_mask(lengths):', '    """ (B,) lengths -> (B, S) bool, True at padded positions. """', `    max_len = int(${line})`, '    positions = torch.arange(max_len, device=lengths.device)', '    return positions[None, :] >= lengths[:, None]', ''].join('\n');
     const found = analyzeSource(fn('lengths.item()')).diagnostics;

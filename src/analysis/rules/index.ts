@@ -10,6 +10,7 @@ import { rule as broadcastMismatch } from './broadcast-mismatch';
 import { rule as catDimMismatch } from './cat-dim-mismatch';
 import { rule as classTokenBatchIndex } from './class-token-batch-index';
 import { rule as convGroupsNotDivisible } from './conv-groups-not-divisible';
+import { rule as cumsumTotalAxis } from './cumsum-total-axis';
 import { rule as embedDimChannelMismatch } from './embed-dim-channel-mismatch';
 import { rule as embedDimNotDivisible } from './embed-dim-not-divisible';
 import { rule as headSplitMergeOrder } from './head-split-merge-order';
@@ -41,6 +42,7 @@ export const RULES: readonly Rule[] = [
   viewSizeMismatch,
   softmaxWrongAxis,
   attentionScaleMismatch,
+  cumsumTotalAxis,
   maskShapeMismatch,
   maskPolarity,
   maskDtype,

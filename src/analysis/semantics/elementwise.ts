@@ -37,6 +37,14 @@ const tensorElementwise: MethodHandler = (h, { op, n, t, rest, info, done }) => 
   return done({ ...t, strides, mask: op === 'float' || op === 'half' ? t.mask : undefined, scores: t.scores, dtype: op === 'bool' ? 'bool' : t.dtype === 'long' && /^(exp|log|sqrt|sigmoid|tanh|relu|gelu)$/.test(op) ? 'float' : t.dtype });
 };
 
+/** `x.cumsum(dim)`: the shape of x; the result remembers the axis it summed along. */
+const tensorCumsum: MethodHandler = (h, { t, rank, kw, kwargs, done }) => {
+  const d = numValue(kw('dim', 0));
+  const axis = d === undefined ? undefined : d >= 0 ? d : rank !== undefined ? rank + d : undefined;
+  const dtype = dtypeOf(kwargs.dtype) ?? (t.dtype === 'bool' ? 'long' : t.dtype);
+  return done({ ...t, strides: elementwiseLayout(h, t), mask: undefined, scores: undefined, lastOf: undefined, dtype, cumsum: axis === undefined || (rank !== undefined && axis >= rank) ? undefined : { axis, from: {} } });
+};
+
 /** `x.add(y)` and friends: Python's operator where there is one; without an operand, the op's signature. */
 const tensorBinary: MethodHandler = (h, { op, n, t, rest, info, done }) => {
   if (!rest[0]) return undefined;
@@ -91,6 +99,7 @@ const tensorDropout: MethodHandler = (_h, { t, done }) => {
 };
 
 export const ELEMENTWISE_METHODS: Record<string, MethodHandler> = {
+  cumsum: tensorCumsum,
   bool: tensorBool,
   long: tensorLong,
   int: tensorLong,
@@ -186,6 +195,8 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
     if (op === '*' && w && axes && l.axes?.length === axes.length && r.axes?.length === axes.length) (result as TensorV).weightedOver = { axis: w.normAxis!, node: w.softmaxNode! };
     if (op === '&' || op === '|') (result as TensorV).dtype = 'bool';
     if (op === '-') notePairDifference(l, r, result as TensorV);
+    // A cumulative sum over its total: the total is its last entry along the summed axis.
+    if (op === '/' && l.cumsum && r.lastOf && r.lastOf.cumsum === l.cumsum.from && r.lastOf.axis !== l.cumsum.axis) info.cumsumTotal = { summed: l.cumsum.axis, last: r.lastOf.axis, index: r.lastOf.node };
     if (l.learned && r.learned) (result as TensorV).learned = true;
   } else {
     const t = (isTensor(l) ? l : r) as TensorV;
