@@ -364,6 +364,12 @@ class Scan {
     // `y[:, None, :].repeat(h, 1, 1)`: slices without an ellipsis need at least as many axes,
     // the result has y's axes and one per None, and `repeat`/`expand` take at most as many axes
     // as sizes; an index of as many items as there are sizes leaves y exactly its slices.
+    // `pad_mask[:, None, None, :]`: a mask indexed into the four axes of (B, H, L, S) scores has
+    // exactly its slices' axes (with more, it would not broadcast against the scores).
+    if (parent.type === 'subscript' && parent.childForFieldName('value') === use && /mask/i.test(use.text)) {
+      const items = parent.childrenForFieldName('subscript');
+      if (items.length === 4 && items.some((c) => c.type === 'none') && items.every((c) => c.type === 'none' || (c.type === 'slice' && c.namedChildren.length === 0))) return { rank: items.filter((c) => c.type !== 'none').length };
+    }
     if (parent.type === 'subscript' && parent.childForFieldName('value') === use && grand?.type === 'attribute' && great?.type === 'call') {
       const items = parent.childrenForFieldName('subscript');
       const method = grand.childForFieldName('attribute')?.text;

@@ -524,12 +524,17 @@ describe('analyzer shapes', function () {
 
   it('without a call site: a mask parameter cast to 0s and 1s and given to SDPA is reported whatever its polarity; the bool mask is not', function () {
     const fn = (mask: string, ann = ': torch.Tensor') =>
-      ['import torch', 'import torch.nn.functional as F', 'from typing import Optional', '', '', `def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pad_mask${ann} = None):`, '    attn_mask = None', '    if pad_mask is not None:', `        attn_mask = ${mask}`, '    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)', ''].join('\n');
+      ['import torch', 'import torch.nn.functional as F', 'from typing import Optional', '', '', `def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pad_mask${ann} = None):`, '    b, h, n, d = q.shape', '    _, _, s, _ = k.shape', '    _, _, _, e = v.shape', '    attn_mask = None', '    if pad_mask is not None:', `        attn_mask = ${mask}`, '    return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)', ''].join('\n');
     for (const ann of [': torch.Tensor', ': Optional[torch.Tensor]', '']) {
       const found = analyzeSource(fn('(~pad_mask[:, None, None, :]).float()', ann)).diagnostics;
-      assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1]), [['mask-dtype', 10]], ann);
+      assert.deepEqual(found.map((d) => [d.rule, d.range.line + 1]), [['mask-dtype', 13]], ann);
       assert.match(found[0].message, /masks nothing/);
       assert.deepEqual(analyzeSource(fn('~pad_mask[:, None, None, :]', ann)).diagnostics, [], ann);
+      // Indexed into the four axes of the scores, the mask has exactly its slices' axes: put on the
+      // query axis, it holds one value per query (found with no caller too).
+      const queries = analyzeSource(fn('~pad_mask[:, None, :, None]', ann)).diagnostics;
+      assert.deepEqual(queries.map((d) => d.rule), ['mask-shape-mismatch'], ann);
+      assert.match(queries[0].message, /one value per query/);
       // A float mask made additive is right.
       assert.deepEqual(analyzeSource(fn('torch.zeros(pad_mask.shape).masked_fill(pad_mask, float("-inf"))[:, None, None, :]', ann)).diagnostics, [], ann);
     }

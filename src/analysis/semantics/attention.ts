@@ -131,6 +131,15 @@ export function sdpa(h: OpHost, args: Value[], kwargs: Record<string, Value>, ar
     if (h.unify(e1, e2) !== 'ne') {
       const axes = [...q.axes.slice(0, -1).map((a) => ({ ...a })), { ...v.axes[v.axes.length - 1] }];
       res = { kind: 'tensor', axes, strides: contiguousStrides(axes.map((a) => a.size)), dtype: 'float' };
+      // The mask broadcasts to the scores (…, L, S): a size that is not 1 is theirs.
+      const mask = kwargs.attn_mask ?? args[3];
+      if (isTensor(mask) && mask.axes && k.axes.length >= 2) {
+        const scores = [...q.axes.slice(0, -1).map((a) => a.size), k.axes[k.axes.length - 2].size];
+        for (let i = 1; i <= Math.min(mask.axes.length, scores.length); i++) {
+          const m = mask.axes[mask.axes.length - i].size;
+          if (D.constValue(h.norm(m)) !== 1 && D.constValue(h.norm(scores[scores.length - i])) !== 1) h.unify(m, scores[scores.length - i], true);
+        }
+      }
     }
   }
   h.emit({ kind: 'op', op: 'sdpa', node: n, args, kwargs, argNodes, kwargNodes, nameNode, result: res, info });
