@@ -2251,7 +2251,7 @@ export class Evaluator {
     }
     // Indexing a value that may be a list, dict or module gives a value that may be anything.
     if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
-    if (isTensor(v)) return lastEntries(v, subs, this.indexTensor(v, subs, f, n), n);
+    if (isTensor(v)) return S.lastEntries(v, subs, this.indexTensor(v, subs, f, n), n);
     return UNKNOWN;
   }
 
@@ -2924,11 +2924,19 @@ export class Evaluator {
     // A torch function returns the class of its tensor arguments (`__torch_function__`): given
     // only values of unknown class (`torch.stack(tensors)` of a parameter nobody typed), it may
     // return a tensor subclass with methods of its own. Factories return plain tensors.
-    if (isTensor(r) && !r.hypothetical && !r.failed && !S.isFactory(op, path)) {
-      const all = [...args, ...Object.values(kwargs)].flatMap((v) => (v.kind === 'tuple' ? v.items : [v]));
-      if (!all.some((v) => isTensor(v) && !v.hypothetical) && all.some((v) => v.kind === 'unknown' || (isTensor(v) && v.hypothetical))) return { ...r, hypothetical: true };
+    if (!isTensor(r) || r.hypothetical || r.failed || S.isFactory(op, path)) return r;
+    let known = false;
+    let unknownClass = false;
+    const see = (v: Value): void => {
+      if (isTensor(v) && !v.hypothetical) known = true;
+      else if (v.kind === 'unknown' || isTensor(v)) unknownClass = true;
+    };
+    // The arguments, and the items of a list of them (`torch.stack(tensors)`).
+    for (const v of [...args, ...Object.values(kwargs)]) {
+      if (v.kind === 'tuple') v.items.forEach(see);
+      else see(v);
     }
-    return r;
+    return !known && unknownClass ? { ...r, hypothetical: true } : r;
   }
 
   private tensorOp(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
@@ -2941,14 +2949,7 @@ export class Evaluator {
   }
 
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
-    const r = S.callModule(this.host, m, args, kwargs, argNodes, kwargNodes, n);
-    // The positions a query or key projection (`self.key_conv(x)`, `self.to_q(x)`) maps are
-    // its queries or its keys.
-    const fnNode = n.type === 'call' ? n.childForFieldName('function') : null;
-    const name = fnNode?.type === 'attribute' ? fnNode.childForFieldName('attribute')?.text : undefined;
-    const which = name && QUERY_PROJECTION.test(name) ? 'query' : name && KEY_PROJECTION.test(name) ? 'key' : undefined;
-    if (!which || !isTensor(r) || !r.axes) return r;
-    return { ...r, axes: r.axes.map((a) => (a.role === 'seq' || a.role === 'space' ? { ...a, role: which } : a)) };
+    return S.callModule(this.host, m, args, kwargs, argNodes, kwargNodes, n);
   }
 }
 
@@ -2984,20 +2985,6 @@ function narrowings(cond: Node | null, negated: boolean): [string, boolean][] {
   }
   return [];
 }
-
-/**
- * `c[:, -1:, :]` of a cumulative sum: its last entries along the axis the `-1:` stands on (an
- * index of full slices and that one, no ellipsis or None), which a normalisation divides by.
- */
-function lastEntries(t: TensorV, subs: Node[], r: Value, n: Node): Value {
-  if (!t.cumsum || !isTensor(r) || subs.some((s) => s.type !== 'slice')) return r;
-  const last = subs.map((s) => s.text.replace(/\s/g, '')).map((x) => (x === '-1:' ? 1 : x === ':' ? 0 : -1));
-  if (last.includes(-1) || last.filter((x) => x === 1).length !== 1) return r;
-  return { ...r, cumsum: undefined, lastOf: { axis: last.indexOf(1), cumsum: t.cumsum.from, node: n } };
-}
-
-const QUERY_PROJECTION = /^(q|query|to_q|q_proj|query_proj|query_conv|wq|w_q|linear_q|q_linear|proj_q|query_layer|query_net)$/i;
-const KEY_PROJECTION = /^(k|key|to_k|k_proj|key_proj|key_conv|wk|w_k|linear_k|k_linear|proj_k|key_layer|key_net)$/i;
 
 const TENSOR_CLASS = /^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/;
 

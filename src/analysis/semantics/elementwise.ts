@@ -11,7 +11,7 @@ import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
-import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipTri, notePairDifference, roleClass, scaleOf } from './facts';
+import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipTri, notePairDifference, scaleOf, unrelatedRoles } from './facts';
 import { failed, isTensor, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 import { matmul } from './linalg';
 
@@ -277,9 +277,9 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
     if (D.constValue(xs) === 1) out.push({ ...y });
     else if (D.constValue(ys) === 1) out.push({ ...x });
     else {
-      if (info && !info.broadcastRoles && x.role && y.role && roleClass(x.role) !== roleClass(y.role) && !x.read && !y.read && !x.inferred && !y.inferred && h.compare(xs, ys) === 'unknown') {
+      if (info && !info.broadcastRoles && unrelatedRoles(x, y) && h.compare(xs, ys) === 'unknown') {
         // Unrelated axes lined up: reported, and their sizes are not equated.
-        info.broadcastRoles = { a: xs, b: ys, roles: [x.role, y.role], axis: i - len };
+        info.broadcastRoles = { a: xs, b: ys, roles: [x.role!, y.role!], axis: i - len };
         out.push({ ...x });
         continue;
       }

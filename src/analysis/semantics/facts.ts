@@ -81,6 +81,11 @@ export function roleClass(r: Role): string {
   return r === 'chan' || r === 'hdim' ? 'feature' : r === 'batch' || r === 'head' ? r : 'position';
 }
 
+/** Two axes whose stated roles are of different classes (channels against positions, a batch against tokens). */
+export function unrelatedRoles(x: Axis, y: Axis): boolean {
+  return !!x.role && !!y.role && roleClass(x.role) !== roleClass(y.role) && !x.read && !y.read && !x.inferred && !y.inferred;
+}
+
 export function mergeRole(all: Axis[]): Role | undefined {
   // Copies laid next to an axis (repeat_kv's (n_kv_heads, n_rep) heads) keep its role.
   const axes = all.some((a) => !a.replica) ? all.filter((a) => !a.replica) : all;

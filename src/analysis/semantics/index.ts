@@ -26,6 +26,7 @@ import { REDUCTION_METHODS } from './reductions';
 import { SHAPE_FUNCTIONS, SHAPE_METHODS } from './shape';
 
 export { callModule, moduleAttribute, newModule } from './modules';
+export { lastEntries } from './shape';
 export { compareTensors } from './attention';
 export { einopsFunction } from './einops';
 export { permuteTensor, tensorAttribute, transposeTensor } from './shape';

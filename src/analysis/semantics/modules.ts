@@ -295,6 +295,22 @@ export const MODULE_FUNCTIONS: Record<string, FunctionHandler> = {
 
 /** A call of a torch layer: seeds an input of unknown rank, runs the layer's handler, emits `module-call`. */
 export function callModule(h: OpHost, m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
+  return asProjection(n, layerCall(h, m, args, kwargs, argNodes, kwargNodes, n));
+}
+
+const QUERY_PROJECTION = /^(q|query|to_q|q_proj|query_proj|query_conv|wq|w_q|linear_q|q_linear|proj_q|query_layer|query_net)$/i;
+const KEY_PROJECTION = /^(k|key|to_k|k_proj|key_proj|key_conv|wk|w_k|linear_k|k_linear|proj_k|key_layer|key_net)$/i;
+
+/** The positions a query or key projection (`self.key_conv(x)`, `self.to_q(x)`) maps are its queries or its keys. */
+function asProjection(n: Node, r: Value): Value {
+  const fnNode = n.type === 'call' ? n.childForFieldName('function') : null;
+  const name = fnNode?.type === 'attribute' ? fnNode.childForFieldName('attribute')?.text : undefined;
+  const which = name && QUERY_PROJECTION.test(name) ? 'query' : name && KEY_PROJECTION.test(name) ? 'key' : undefined;
+  if (!which || !isTensor(r) || !r.axes) return r;
+  return { ...r, axes: r.axes.map((a) => (a.role === 'seq' || a.role === 'space' ? { ...a, role: which } : a)) };
+}
+
+function layerCall(h: OpHost, m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
   // A tensor of unknown rank fed to a layer that needs a batched N-d input takes that rank:
   // (B, C, H, W) for Conv2d, named after the axes (the unbatched form is rare in modules).
   const first = args[0] ?? kwargs.input;

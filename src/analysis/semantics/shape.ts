@@ -12,10 +12,10 @@ import * as D from '../dims';
 import type { Dim } from '../dims';
 import type { OpInfo } from '../events';
 import type { Node } from '../parse';
-import type { Axis, IntV, Role, TensorV, Value } from '../values';
+import type { Axis, IntV, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
 import { TENSOR_ATTRIBUTES } from '../torch-api';
-import { contiguousStrides, dtypeOf, mergeRole, noteUnsqueeze, roleClass, roleFromName, shapeText, shapeTuple } from './facts';
+import { contiguousStrides, dtypeOf, mergeRole, noteUnsqueeze, roleClass, roleFromName, shapeText, shapeTuple, unrelatedRoles } from './facts';
 import { failed, intV, isTensor, normDim, numValue, raises, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
 const tensorSize: MethodHandler = (h, { t, info, done, rank, kw }) => {
@@ -167,10 +167,10 @@ const tensorExpand: MethodHandler = (h, { op, t, rest, info, done }) => {
       strides.push(t.strides ? t.strides[i - off] : D.dconst(0));
     } else if (it.kind === 'int') {
       const target = op === 'expand_as' && isTensor(rest[0]) ? rest[0].axes![i] : undefined;
-      if (src && target && src.role && target.role && roleClass(src.role) !== roleClass(target.role) && !src.read && !target.read && !src.inferred && !target.inferred && D.constValue(h.norm(src.size)) !== 1 && h.compare(src.size, it.dim) === 'unknown') {
+      if (src && target && unrelatedRoles(src, target) && D.constValue(h.norm(src.size)) !== 1 && h.compare(src.size, it.dim) === 'unknown') {
         // Channels expanded over a spatial axis ((B, 1, 1, C) as (B, C, H, W)): unrelated
         // axes lined up; reported, and their sizes are not equated.
-        if (!info.broadcastRoles) info.broadcastRoles = { a: h.norm(src.size), b: h.norm(it.dim), roles: [src.role, target.role], axis: i - items.length };
+        if (!info.broadcastRoles) info.broadcastRoles = { a: h.norm(src.size), b: h.norm(it.dim), roles: [src.role!, target.role!], axis: i - items.length };
       } else if (src && D.constValue(h.norm(src.size)) !== 1) {
         const c = h.unify(src.size, it.dim);
         if (c === 'ne') info.expectedSize = { axis: i, expected: it.dim, got: src.size, what: 'expand' };
@@ -839,9 +839,6 @@ export function prefixesCross(old: Dim[], neu: Dim[]): boolean {
   return false;
 }
 
-/** Axes that hold features; the others hold positions (tokens, pixels, heads, samples). */
-const FEATURES = new Set<Role>(['chan', 'hdim']);
-
 export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
   const info: OpInfo = {};
   const done = (res: Value) => {
@@ -896,7 +893,7 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
       // sizes, the pieces do not line up; reported, and not unified.
       const ra = ts[0].axes![i].role;
       const rb = t.axes![i].role;
-      if (ra && rb && FEATURES.has(ra) !== FEATURES.has(rb) && !ts[0].axes![i].read && !t.axes![i].read && h.compare(a, b) === 'unknown') {
+      if (ra && rb && (roleClass(ra) === 'feature') !== (roleClass(rb) === 'feature') && !ts[0].axes![i].read && !t.axes![i].read && h.compare(a, b) === 'unknown') {
         info.catMismatch = { a, b, axis: i, roles: [ra, rb] };
         return done({ kind: 'tensor' });
       }
@@ -974,4 +971,15 @@ export function tensorAttribute(h: OpHost, t: TensorV, name: string, n: Node, at
   }
   h.emit({ kind: 'attribute', node: n, nameNode: attrNode, name, self: t });
   return { kind: 'method', self: t, name };
+}
+
+/**
+ * `c[:, -1:, :]` of a cumulative sum: its last entries along the axis the `-1:` stands on (an
+ * index of full slices and that one, no ellipsis or None), which a normalisation divides by.
+ */
+export function lastEntries(t: TensorV, subs: Node[], r: Value, n: Node): Value {
+  if (!t.cumsum || !isTensor(r) || subs.some((s) => s.type !== 'slice')) return r;
+  const last = subs.map((s) => s.text.replace(/\s/g, '')).map((x) => (x === '-1:' ? 1 : x === ':' ? 0 : -1));
+  if (last.includes(-1) || last.filter((x) => x === 1).length !== 1) return r;
+  return { ...r, cumsum: undefined, lastOf: { axis: last.indexOf(1), cumsum: t.cumsum.from, node: n } };
 }
