@@ -56,9 +56,17 @@ export function replaceNode(n: Node, newText: string): TextEdit {
 export interface RuleContext {
   /**
    * Compares two dimensions after the unifications made so far; 'ne' also when they differ once
-   * the parameters they are named after take their defaults (the finding then says so).
+   * the parameters they are named after take their defaults (the finding then says so). With
+   * `raises` (torch raises when the two differ), 'ne' also for two different expressions of the
+   * sizes a constructor's caller chooses (`dim` vs `hidden_dim`): the finding says when it runs
+   * ('broadcast': sizes that meet in a broadcast, which also runs where one of them is 1).
    */
-  compare(a: Dim, b: Dim): Cmp;
+  compare(a: Dim, b: Dim, raises?: boolean | 'broadcast'): Cmp;
+  /**
+   * An expression of sizes a constructor's caller chooses (`dim_head`, `n_heads * head_dim`), as
+   * computed, not a seeded input's size found equal to one (see `compare` with `raises`).
+   */
+  chosen(d: Dim): boolean;
   /** Equal under the generic assumption (distinct symbols stand for distinct values). */
   same(a: Dim, b: Dim): boolean;
   /** 'error' when every dimension is a number, else 'warning'. */

@@ -124,6 +124,12 @@ export class Evaluator {
    */
   private readonly defaults = new Map<string, Dim>();
   /**
+   * Sizes named after a constructor's parameters because nothing called it (`dim`, `hidden_dim`,
+   * `config.n_embd`): each one the caller chooses on its own. Two different expressions of them
+   * are never made one by unification: code that needs them equal runs only for some choices.
+   */
+  private readonly free = new Set<string>();
+  /**
    * Sizes computed from defaulted ones where no symbolic form is exact (`int(2 * hidden_dim / 3)`,
    * `(n + multiple_of - 1) // multiple_of` when the defaults do not divide): their value at the
    * defaults (in `defaults`) and the defaults it was computed from, which a finding names.
@@ -153,6 +159,8 @@ export class Evaluator {
    * that does not run for these arguments prove nothing. Nothing the branch assigns survives it.
    */
   private speculative = 0;
+  /** How many of the `speculative` levels are calls of one of several modules (`callAlternatives`). */
+  private alternatives = 0;
 
   /**
    * What the torch semantics (`semantics/`) may ask of this interpreter: the size algebra, new
@@ -164,6 +172,7 @@ export class Evaluator {
     same: (a, b) => this.same(a, b),
     unify: (a, b, broadcast) => this.unify(a, b, broadcast),
     compareAtDefaults: (a, b) => this.compareAtDefaults(a, b),
+    apart: (a, b) => this.apart(a, b),
     fresh: (name) => this.fresh(name),
     label: () => this.label(),
     tensor: (sizes, names, extra) => this.tensor(sizes, names, extra),
@@ -178,7 +187,9 @@ export class Evaluator {
 
   private emit(e: Event): void {
     if (this.quiet > 0) return;
-    if (this.speculative > 0 && e.kind !== 'attribute') return;
+    // In one of several modules chosen by a condition nobody knows, a layer fed the wrong
+    // size is wrong whenever that module is the one chosen.
+    if (this.speculative > 0 && e.kind !== 'attribute' && !(e.kind === 'module-call' && this.speculative === this.alternatives)) return;
     this.sink(e);
   }
 
@@ -309,6 +320,34 @@ export class Evaluator {
     return D.equal(this.norm(a), this.norm(b));
   }
 
+  /** A size the caller chooses: a constructor's parameter with no caller. */
+  freeSize(name: string): Dim {
+    const d = this.fresh(name);
+    this.free.add(D.asSymbol(d)!);
+    return d;
+  }
+
+  private freeOnly(d: Dim): boolean {
+    const syms = D.symbolsOf(d);
+    if (syms.size === 0) return false;
+    for (const s of syms) if (!this.free.has(s)) return false;
+    return true;
+  }
+
+  /**
+   * Two different expressions of sizes the caller chooses independently (`dim` and
+   * `heads * dim_head`), each as computed (a layer's width, not a seeded input's size found
+   * equal to one): equal only for some choices.
+   */
+  apart(a: Dim, b: Dim): boolean {
+    return this.chosen(a) && this.chosen(b) && !D.equal(this.norm(a), this.norm(b));
+  }
+
+  /** An expression of sizes the caller chooses, as computed and after unification. */
+  chosen(d: Dim): boolean {
+    return this.free.size > 0 && this.freeOnly(d) && this.freeOnly(this.norm(d));
+  }
+
   /** Records a == b when nothing proves otherwise; returns the comparison before unifying. */
   unify(a: Dim, b: Dim, broadcast = false): D.Cmp {
     const na = this.norm(a);
@@ -330,6 +369,8 @@ export class Evaluator {
     // built for `dim_feedforward` fed `d_model` features) are not made one: the rule that sees
     // them judges them at those defaults.
     if (this.defaults.size && this.compareAtDefaults(na, nb).cmp === 'ne') return 'unknown';
+    // Sizes the caller chooses apart stay apart: the rule that sees them says when they meet.
+    if (this.free.size && this.freeOnly(na) && this.freeOnly(nb)) return 'unknown';
     // A size with a default (`d_model = 64`) met by sizes without one (read from a tensor of
     // unknown provenance) keeps its name: those are solved for, so the default still decides
     // later comparisons (`Linear(d_model, ...)` fed `dim_feedforward` features).
@@ -344,6 +385,19 @@ export class Evaluator {
       const solved = D.solveLinear(other, keep);
       if (solved && !this.rigid.has(solved[0])) {
         this.subst.set(solved[0], solved[1]);
+        return 'unknown';
+      }
+    }
+    // A size read from a tensor met by a constructor's parameter takes the parameter's name
+    // (kept for what is compared later), not the other way round.
+    // A size chosen by a branch met by a parameter's leaves the parameter as it is.
+    const sa0 = D.asSymbol(na);
+    const sb0 = D.asSymbol(nb);
+    if (sa0 && sb0 && this.free.has(sa0) !== this.free.has(sb0)) {
+      const [param, other] = this.free.has(sa0) ? [na, sb0] : [nb, sa0];
+      if (this.rigid.has(other)) return 'unknown';
+      if (!D.symbolsOf(param).has(other)) {
+        this.subst.set(other, param);
         return 'unknown';
       }
     }
@@ -1588,9 +1642,9 @@ export class Evaluator {
    * `int`/`float`/`bool`, an object of named sizes for a class of the file (a config dataclass),
    * and unknown for everything else (`nn.Module`, `dict`, `Dict[str, Tensor]`, `str`, `Any`).
    */
-  private fromTypeAnnotation(ann: Node, name: string): Value {
+  private fromTypeAnnotation(ann: Node, name: string, chosen = false): Value {
     const t = ann.text.replace(/\s+/g, '');
-    if (/^(int|Optional\[int\]|int\|None)$/.test(t)) return intV(this.fresh(name), name);
+    if (/^(int|Optional\[int\]|int\|None)$/.test(t)) return intV(chosen ? this.freeSize(name) : this.fresh(name), name);
     if (/^(float|Optional\[float\])$/.test(t)) return { kind: 'num' };
     if (/^bool$/.test(t)) return { kind: 'bool' };
     // `size: Tuple[int, int]`: a tuple of that many named sizes.
@@ -1652,7 +1706,7 @@ export class Evaluator {
     let v: Value;
     if (o.fields && !o.fields.has(name)) v = UNKNOWN;
     else if (ann === undefined || /^(int|Optional\[int\])$/.test(ann)) {
-      v = intV(this.fresh(name), name);
+      v = intV(this.freeSize(name), name);
       // `n_head: int = 4`: the configuration's own default, for `compareAtDefaults`.
       const def = o.defaults?.get(name);
       const dv = def?.type === 'integer' ? Number(def.text.replace(/_/g, '')) : undefined;
@@ -1750,7 +1804,7 @@ export class Evaluator {
         // With no caller, an integer default is one choice among many (heads=8 is built with 4
         // as often): the size is named after the parameter, so shapes hold for every choice.
         if (seed && v.kind === 'int' && D.constValue(v.dim) !== undefined && D.constValue(v.dim)! > 1 && !(/^(dim|axis|dimension|ndim|n_dims?)$/.test(p.name) && D.constValue(v.dim)! <= 4)) {
-          const named = this.fresh(p.name);
+          const named = fn.childForFieldName('name')?.text === '__init__' ? this.freeSize(p.name) : this.fresh(p.name);
           this.defaults.set(D.asSymbol(named)!, v.dim);
           v = intV(named, p.name);
         }
@@ -1849,10 +1903,10 @@ export class Evaluator {
   private seedFor(fn: Node, p: { name: string; node: Node; ann?: Node }, index: number, f: Frame): Value {
     const fname = fn.childForFieldName('name')?.text;
     if (fname === '__init__') {
-      if (p.ann) return isTensorAnnotation(p.ann.text) ? { kind: 'tensor' } : this.fromTypeAnnotation(p.ann, p.name);
+      if (p.ann) return isTensorAnnotation(p.ann.text) ? { kind: 'tensor' } : this.fromTypeAnnotation(p.ann, p.name, true);
       // `config.n_embd`: an object whose attributes are named sizes; otherwise a size.
       if (this.readsAttributes(fn, p.name)) return this.symObj(p.name, this.configClassFor(fn, p.name));
-      return intV(this.fresh(p.name), p.name);
+      return intV(this.freeSize(p.name), p.name);
     }
     // A mask with no caller: a tensor of unknown dtype and polarity (their rules stay silent),
     // of the rank the body fixes where it does, else of unknown shape.
@@ -2728,6 +2782,7 @@ export class Evaluator {
   private callAlternatives(alt: AltV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
     const results: Value[] = [];
     this.speculative++;
+    this.alternatives++;
     try {
       for (const m of alt.items) {
         if (m.kind === 'torchmodule') results.push(this.callModule(m, args, kwargs, argNodes, kwargNodes, n));
@@ -2735,6 +2790,7 @@ export class Evaluator {
       }
     } finally {
       this.speculative--;
+      this.alternatives--;
     }
     return results.length ? this.join(results) : UNKNOWN;
   }

@@ -380,13 +380,21 @@ export class AnalysisSession {
     // The defaults a rule's 'ne' relied on during the current check (see `compareAtDefaults`):
     // what it reports is then a warning that names them.
     let assumed = new Map<string, number>();
+    // The sizes chosen apart that a rule's 'ne' relied on (see `Evaluator.apart`): what it
+    // reports is then a warning that says when the code runs.
+    let apart: string[] = [];
     const ctx: RuleContext = {
-      compare: (a, b) => {
+      compare: (a, b, raises) => {
         const r = holder.ev!.compareAtDefaults(a, b);
         for (const [k, v] of r.assumed) assumed.set(k, v);
+        if (raises && r.cmp === 'unknown' && holder.ev!.apart(a, b)) {
+          apart.push(`${D.format(holder.ev!.norm(a))} == ${D.format(holder.ev!.norm(b))}${raises === 'broadcast' ? ' (or one of them is 1)' : ''}`);
+          return 'ne';
+        }
         return r.cmp;
       },
       same: (a, b) => holder.ev!.same(a, b),
+      chosen: (d) => holder.ev!.chosen(d),
       severity: (...dims) => (dims.every((d) => D.isConst(holder.ev!.norm(d))) ? 'error' : 'warning'),
       fmt: (d) => D.format(holder.ev!.norm(d)),
       fmtShape: (dims) => `(${dims.map((d) => D.format(holder.ev!.norm(d))).join(', ')})`,
@@ -406,6 +414,10 @@ export class AnalysisSession {
           message = `${message} (with ${names.join(', ')}, ${names.length > 1 ? 'their defaults' : 'its default'})`;
           severity = 'warning';
         }
+        if (apart.length) {
+          message = `${message}: it runs only where ${[...new Set(apart)].join(' and ')}`;
+          severity = 'warning';
+        }
         const range = rangeOf(node);
         const key = `${current}:${range.line}:${range.column}:${range.endLine}:${range.endColumn}`;
         const prev = found.get(key);
@@ -421,6 +433,7 @@ export class AnalysisSession {
       for (const r of byKind.get(e.kind) ?? []) {
         current = r.name;
         assumed = new Map();
+        apart = [];
         try {
           r.check(e, ctx);
         } catch {

@@ -187,9 +187,11 @@ describe('analyzer quick fixes', function () {
       ];
       for (const [init, body] of silent) assert.equal(found(init, body, callSite), undefined, `${init} / ${body.join('; ')}`);
     }
-    // Forms whose value needs the call site: `/ 8` is 1/sqrt(64), wrong for 16-wide heads, right
-    // for the default 64-wide ones; sqrt(q.size(1)) is the heads axis, as wide as the head by chance or not.
-    assert.equal(found('pass', [`${score} / 8`]), undefined);
+    // `/ 8` is 1/sqrt(64): with no call site the head dim is the caller's choice, so a number is
+    // right for one choice only (a warning, with the same fix); with the call site it is wrong for
+    // 16-wide heads, where `/ 4` is right. sqrt(q.size(1)) is the heads axis, as wide as the head
+    // by chance or not: that needs the call site.
+    assert.deepEqual(found('pass', [`${score} / 8`])?.fixes, [`${score} / math.sqrt(q.size(-1))`]);
     assert.deepEqual(found('pass', [`${score} / 8`], true)?.fixes, [`${score} / math.sqrt(q.size(-1))`]);
     assert.equal(found('pass', [`${score} / 4`], true), undefined);
     assert.deepEqual(found('pass', [`${score} / math.sqrt(q.size(1))`], true)?.fixes, [`${score} / math.sqrt(q.size(-1))`]);

@@ -1400,6 +1400,152 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src('nn.Linear(dim_feedforward, d_model)')).diagnostics, []);
   });
 
+  it('reports a layer fed a size its constructor\'s caller chooses apart from its own, saying when it runs; seeded inputs and the right layer stay silent', function () {
+    const src = (second: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class FeedForward(nn.Module):',
+        '    def __init__(self, dim, hidden_dim, heads=8, dim_head=64):',
+        '        super().__init__()',
+        '        self.norm = nn.LayerNorm(dim)',
+        '        self.fc1 = nn.Linear(dim, hidden_dim)',
+        `        self.fc2 = ${second}`,
+        '        self.to_k = nn.Linear(dim, heads * dim_head)',
+        '',
+        '    def forward(self, x, context=None):',
+        '        b, n, _ = x.shape',
+        '        context = x if context is None else context',
+        '        k = self.to_k(context)',
+        '        return self.fc2(self.fc1(self.norm(x))), k',
+      ].join('\n');
+    // dim and hidden_dim are chosen apart: Linear(dim, dim) after Linear(dim, hidden_dim) runs
+    // only where the caller passes equal sizes.
+    const bad = analyzeSource(src('nn.Linear(dim, dim)')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 15]]);
+    assert.match(bad[0].message, /in_features = dim .* has hidden_dim features .*: it runs only where hidden_dim == dim$/);
+    assert.deepEqual(analyzeSource(src('nn.Linear(hidden_dim, dim)')).diagnostics, []);
+    // A seeded input's size met by a layer is that layer's size by assumption, not a choice:
+    // a context that may be the input (cross attention also run as self attention) is not
+    // reported against another layer's width.
+    const cross = [
+      'import torch.nn as nn',
+      '',
+      'class Attention(nn.Module):',
+      '    def __init__(self, query_dim, context_dim, heads=8, dim_head=64):',
+      '        super().__init__()',
+      '        inner_dim = heads * dim_head',
+      '        self.to_q = nn.Linear(query_dim, inner_dim)',
+      '        self.to_kv = nn.Linear(context_dim, inner_dim * 2)',
+      '',
+      '    def forward(self, x, context=None):',
+      '        b, n, _ = x.shape',
+      '        q = self.to_q(x)',
+      '        context = x if context is None else context',
+      '        k, v = self.to_kv(context).chunk(2, dim=-1)',
+      '        return q + k + v',
+    ].join('\n');
+    assert.deepEqual(analyzeSource(cross).diagnostics, []);
+  });
+
+  it('reports a convolution fed the channels of another branch of the constructor, and a layer wrong in one of two modules a flag chooses', function () {
+    const conv = (out: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Spatial(nn.Module):',
+        '    def __init__(self, in_channels, n_heads, d_head):',
+        '        super().__init__()',
+        '        inner_dim = n_heads * d_head',
+        '        self.proj_in = nn.Conv2d(in_channels, inner_dim, kernel_size=1)',
+        `        self.proj_out = nn.Conv2d(${out}, in_channels, kernel_size=1)`,
+        '',
+        '    def forward(self, x):',
+        '        b, c, h, w = x.shape',
+        '        return self.proj_out(self.proj_in(x)) + x',
+      ].join('\n');
+    const bad = analyzeSource(conv('in_channels')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['embed-dim-channel-mismatch', 'warning', 12]]);
+    assert.match(bad[0].message, /it runs only where in_channels == d_head\*n_heads$/);
+    assert.deepEqual(analyzeSource(conv('inner_dim')).diagnostics, []);
+    const alt = (first: string) =>
+      [
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim, heads=8, dim_head=64):',
+        '        super().__init__()',
+        '        inner_dim = dim_head * heads',
+        '        project_out = not (heads == 1 and dim_head == dim)',
+        '        self.to_v = nn.Linear(dim, inner_dim, bias=False)',
+        `        self.to_out = nn.Sequential(nn.Linear(${first}, dim), nn.Dropout(0.1)) if project_out else nn.Identity()`,
+        '',
+        '    def forward(self, x):',
+        '        b, n, _ = x.shape',
+        '        return self.to_out(self.to_v(x))',
+      ].join('\n');
+    assert.deepEqual(analyzeSource(alt('dim')).diagnostics.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 13]]);
+    assert.deepEqual(analyzeSource(alt('inner_dim')).diagnostics, []);
+  });
+
+  it('reports scores of head dims added to a per-head bias where the caller chooses the sizes apart; the right split stays silent', function () {
+    const src = (split: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class WindowAttention(nn.Module):',
+        '    def __init__(self, dim: int, num_heads: int, window: int = 7):',
+        '        super().__init__()',
+        '        self.num_heads = num_heads',
+        '        self.qkv = nn.Linear(dim, dim * 3)',
+        '        self.bias = nn.Parameter(torch.zeros(num_heads, window * window, window * window))',
+        '',
+        '    def forward(self, x):',
+        '        B_, N, C = x.shape',
+        `        qkv = self.qkv(x).reshape(${split}).permute(2, 0, 3, 1, 4)`,
+        '        q, k, v = qkv.unbind(0)',
+        '        attn = q @ k.transpose(-2, -1)',
+        '        attn = attn + self.bias.unsqueeze(0)',
+        '        return attn.softmax(dim=-1) @ v',
+      ].join('\n');
+    const bad = analyzeSource(src('B_, N, 3, -1, self.num_heads')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['broadcast-mismatch', 'warning', 16]]);
+    assert.match(bad[0].message, /dim\/\/num_heads vs num_heads: it runs only where dim\/\/num_heads == num_heads \(or one of them is 1\)$/);
+    assert.deepEqual(analyzeSource(src('B_, N, 3, self.num_heads, -1')).diagnostics, []);
+  });
+
+  it('reports a number as the scale where the constructor\'s caller chooses the head dim, with the head dim read from the query as the fix', function () {
+    const src = (scale: string, dimHead = 'dim_head') =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim, heads=8, dim_head=64):',
+        '        super().__init__()',
+        `        inner = heads * ${dimHead}`,
+        '        self.heads = heads',
+        `        self.scale = ${dimHead} ** -0.5`,
+        '        self.to_q = nn.Linear(dim, inner)',
+        '        self.to_k = nn.Linear(dim, inner)',
+        '',
+        '    def forward(self, x):',
+        '        b, n, _ = x.shape',
+        '        q = self.to_q(x).view(b, n, self.heads, -1).transpose(1, 2)',
+        '        k = self.to_k(x).view(b, n, self.heads, -1).transpose(1, 2)',
+        `        sim = torch.einsum('b h i d, b h j d -> b h i j', q, k)${scale}`,
+        '        return sim.softmax(dim=-1)',
+      ].join('\n');
+    const bad = analyzeSource(src(' / 8')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['attention-scale-mismatch', 'warning', 17]]);
+    assert.match(bad[0].message, /by the number 1\/8, which is 1\/sqrt\(64\), .* is dim_head, .*: it is right only where dim_head == 64$/);
+    assert.deepEqual(bad[0].fixes.map((f) => f.edits.map((e) => e.newText)), [['q.size(-1) ** 0.5']]);
+    assert.deepEqual(analyzeSource(src(' * self.scale')).diagnostics, []);
+    // A head dim written as a number is no choice: 1/8 is its scale.
+    assert.deepEqual(analyzeSource(src(' / 8', '64')).diagnostics, []);
+  });
+
   it('reads int(dim * ratio) with a whole float default as a size named after the ratio, and `hidden or dim` as the size given', function () {
     const src = (second: string) =>
       [

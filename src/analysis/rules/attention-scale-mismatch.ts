@@ -12,7 +12,7 @@ export const rule: Rule = {
   summary: 'scores scaled by something other than 1/sqrt(head_dim) (the embed dim, sqrt(d) instead of 1/sqrt(d), d instead of sqrt(d)), not scaled, or scaled twice',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows the factor applied to q @ k^T, on the scores or on `q` before the product (`/ math.sqrt(d)`, `* d ** -0.5`, `/ d_k`, `* (1.0 / k.size(-1))`, `self.scale = head_dim ** -0.5` set in `__init__` and applied as `q = q * self.scale` or `einsum(...) * self.scale`, `torch.baddbmm`\'s `alpha`), and checks it is 1/sqrt of the size of the contracted axis: a base that is another size (the embed dim, `n_heads * head_dim`, the heads axis `query.size(1)`), the right base with the wrong power (`head_dim ** 0.5`, `/ self.scale`, `* math.sqrt(d)`, `/ self.head_dim`), a positive power of any size (it enlarges the scores, whatever the head dim), or a number that is not 1/sqrt of a known head dim (`/ 8` for 16-wide heads). Symbolic sizes are enough: `dim ** -0.5` against heads of `dim // num_heads` is wrong for any width with more than one head. Flags multi-head scores that reach softmax unscaled (unless a learned bias, as in T5, which folds the scale into its weights, was added), and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (a temperature, a learned logit scale, an attribute never assigned on the path analysed) may be the scale, so it silences the rule; so does a negative power other than -1/2 of a size whose value is unknown, which may be right for that one size.',
+    what: 'Follows the factor applied to q @ k^T, on the scores or on `q` before the product (`/ math.sqrt(d)`, `* d ** -0.5`, `/ d_k`, `* (1.0 / k.size(-1))`, `self.scale = head_dim ** -0.5` set in `__init__` and applied as `q = q * self.scale` or `einsum(...) * self.scale`, `torch.baddbmm`\'s `alpha`), and checks it is 1/sqrt of the size of the contracted axis: a base that is another size (the embed dim, `n_heads * head_dim`, the heads axis `query.size(1)`), the right base with the wrong power (`head_dim ** 0.5`, `/ self.scale`, `* math.sqrt(d)`, `/ self.head_dim`), a positive power of any size (it enlarges the scores, whatever the head dim), or a number that is not 1/sqrt of a known head dim (`/ 8` for 16-wide heads), or any number where the head dim is a size the constructor\'s caller chooses (`/ 8` with `dim_head` a parameter: right for one choice only, a warning that names it). Symbolic sizes are enough: `dim ** -0.5` against heads of `dim // num_heads` is wrong for any width with more than one head. Flags multi-head scores that reach softmax unscaled (unless a learned bias, as in T5, which folds the scale into its weights, was added), and queries pre-scaled before `F.scaled_dot_product_attention`, which scales again. A factor whose value is unknown (a temperature, a learned logit scale, an attribute never assigned on the path analysed) may be the scale, so it silences the rule; so does a negative power other than -1/2 of a size whose value is unknown, which may be right for that one size.',
     why: 'Scaled dot-product attention divides by sqrt(d_k), the per-head size. Dividing by sqrt(embed_dim) makes the softmax num_heads^0.5 times flatter, multiplying by sqrt(d_k) makes it d_k times sharper, dividing by d_k makes it sqrt(d_k) times flatter; nothing raises.',
     example: 'self.scale = self.head_dim ** 0.5\n...\nq = q * self.scale\nattn = q @ k.transpose(-2, -1)',
     useInstead: 'self.scale = self.head_dim ** -0.5\n...\nq = q * self.scale\nattn = q @ k.transpose(-2, -1)',
@@ -52,16 +52,25 @@ export const rule: Rule = {
 
 type Scores = NonNullable<TensorV['scores']>;
 
+/** How a factor is wrong (see `judge`). */
+type Wrong = 'power' | 'base' | 'value' | 'literal';
+
 /**
  * How the factor `base ** exp` differs from 1/sqrt(contraction), when that is proven: `power`
  * when the base is the contracted size but the power is not -1/2 (`d ** 0.5`, `/ d`), `base`
  * when the power is -1/2 of another size (the embed dim, the heads axis), `value` when both are
  * numbers and the factor is another number (`/ 8` for 16-wide heads), or the factor is a positive
- * power of any size.
+ * power of any size; `literal` when the factor is a number and the head dim a size the
+ * constructor's caller chooses (`/ 8` with `dim_head` a parameter): right for one choice only.
  */
-function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, axes: Dim[], ctx: RuleContext): 'power' | 'base' | 'value' | undefined {
+function judge(sc: ScaleFact, contraction: Dim, multiHead: boolean, axes: Dim[], ctx: RuleContext): Wrong | undefined {
   const base = sc.base!;
   const inverseRoot = Math.abs(sc.exp + 0.5) < 1e-9;
+  // A number against a head dim the constructor's caller chooses (`/ 8` with `dim_head=64`):
+  // right for one choice only (judged before any comparison at the defaults, which one of them
+  // may satisfy).
+  const num = ctx.value(base);
+  if (num !== undefined && num > 0 && sc.exp < 0 && ctx.value(contraction) === undefined && ctx.chosen(contraction)) return 'literal';
   if (ctx.compare(base, contraction) === 'eq' || ctx.same(base, contraction)) return inverseRoot ? undefined : 'power';
   const bv = ctx.value(base);
   const cv = ctx.value(contraction);
@@ -101,8 +110,14 @@ function factorText(base: string, exp: number): string {
   return `${base} ** ${exp}`;
 }
 
-function messageFor(wrong: 'power' | 'base' | 'value', sc: ScaleFact, contraction: Dim, ctx: RuleContext): string {
+function messageFor(wrong: Wrong, sc: ScaleFact, contraction: Dim, ctx: RuleContext): string {
   const d = ctx.fmt(contraction);
+  if (wrong === 'literal') {
+    const f = ctx.value(sc.base!)! ** sc.exp;
+    const fits = f ** -2;
+    const shown = Number.isInteger(fits) ? String(fits) : fits.toPrecision(4);
+    return `scores are scaled by the number ${factorText(ctx.fmt(sc.base!), sc.exp)}, which is 1/sqrt(${shown}), but the contracted (head) dimension is ${d}, which the constructor's caller chooses: it is right only where ${d} == ${shown}`;
+  }
   if (wrong === 'base') return `scores are scaled by 1/sqrt(${ctx.fmt(sc.base!)}) but the contracted (head) dimension is ${d}`;
   if (wrong === 'power' && Math.abs(sc.exp - 0.5) < 1e-9) return `scores are multiplied by sqrt(${d}) instead of divided by it (the head dim's scale is 1/sqrt(${d}))`;
   if (wrong === 'power' && sc.exp === -1) return `scores are divided by ${d}, the head dim itself, instead of by sqrt(${d})`;
@@ -127,7 +142,7 @@ const within = (x: Node, n: Node) => before(n.startPosition, x.startPosition) &&
  * (`math.sqrt(embed_dim)`, `/ 8`) replaced with the contracted size read from the query. Each
  * computes exactly 1/sqrt(head dim), so they are safe.
  */
-function fixesFor(wrong: 'power' | 'base' | 'value', sc: ScaleFact, s: Scores, ctx: RuleContext): Fix[] {
+function fixesFor(wrong: Wrong, sc: ScaleFact, s: Scores, ctx: RuleContext): Fix[] {
   const at = s.scaleNode;
   const ap = operands(at);
   const written = sc.node;

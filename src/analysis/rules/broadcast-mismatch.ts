@@ -9,7 +9,7 @@ export const rule: Rule = {
   summary: 'an elementwise operation between tensors whose shapes do not broadcast',
   defaultSeverity: 'error',
   docs: {
-    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1, and an `expand`/`expand_as` of an axis that is not 1 to another size. Masks are left to `mask-shape-mismatch`. When both operands reached the operation unchanged through the arguments of the calls being evaluated (a helper adding a position embedding), the finding is at the outermost call that paired them. Axes of unrelated roles lined up where their sizes are not known to be equal (channels against positions, a batch axis against tokens, heads against positions: `(b, t, C) + (b, C)` of positions counted along the batch, `(b, 1, 1, c)` weights `expand_as`-ed over `(b, c, h, w)`) are a warning whatever the sizes: the code runs only where they happen to be equal.',
+    what: 'Aligns shapes from the right for `+ - * /`, comparisons and `torch.where` and reports a pair of sizes that differ with neither being 1 (or, where no caller built the module, two different expressions of the sizes its constructor\'s caller chooses, as a warning that says where it runs: `dim//num_heads == num_heads (or one of them is 1)`), and an `expand`/`expand_as` of an axis that is not 1 to another size. Masks are left to `mask-shape-mismatch`. When both operands reached the operation unchanged through the arguments of the calls being evaluated (a helper adding a position embedding), the finding is at the outermost call that paired them. Axes of unrelated roles lined up where their sizes are not known to be equal (channels against positions, a batch axis against tokens, heads against positions: `(b, t, C) + (b, C)` of positions counted along the batch, `(b, 1, 1, c)` weights `expand_as`-ed over `(b, c, h, w)`) are a warning whatever the sizes: the code runs only where they happen to be equal.',
     why: 'PyTorch raises "The size of tensor a (64) must match the size of tensor b (49) at non-singleton dimension 2". Typically a residual added in the other layout.',
     example: 'return x + out  # x (B, C, H, W), out (B, HW, C)',
     useInstead: 'return x + out.transpose(1, 2).reshape(B, C, H, W)',
@@ -28,6 +28,8 @@ export const rule: Rule = {
     if (e.kind === 'binary') {
       if (!e.info.broadcast || e.info.permutedOperands || isMask(e.left, e.right)) return;
       const [a, b] = e.info.broadcast;
+      // Proven apart, or chosen apart: the comparison makes the finding say where it runs.
+      ctx.compare(a, b, 'broadcast');
       // Both operands handed down unchanged by a caller: the caller's call is where they were paired.
       const site = ctx.blame([e.left, e.right]);
       const inside = site ? ` (in the call, at line ${e.node.startPosition.row + 1})` : '';

@@ -161,7 +161,7 @@ export function mha(h: OpHost, m: TorchModuleV, args: Value[], kwargs: Record<st
   const E = a.embed_dim?.kind === 'int' ? a.embed_dim.dim : undefined;
   if (E) {
     const last = q.axes[rank - 1].size;
-    if (h.unify(last, E) === 'ne') info.expectedSize = { axis: rank - 1, expected: E, got: last, what: 'embed_dim' };
+    if (h.unify(last, E) === 'ne' || h.apart(last, E)) info.expectedSize = { axis: rank - 1, expected: E, got: last, what: 'embed_dim' };
   }
   // The module reads (N, L, E) or (L, N, E) as `batch_first` says: the axes of a query nobody
   // named come out with the roles it gave them (inferred and read, so they only warn, and a

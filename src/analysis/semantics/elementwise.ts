@@ -284,7 +284,8 @@ export function broadcastValue(h: OpHost, a: TensorV, b: TensorV, _n: Node, info
         continue;
       }
       const c = h.unify(xs, ys, true);
-      if (c === 'ne' && info && !info.broadcast) info.broadcast = [xs, ys];
+      // Sizes the constructor's caller chooses apart broadcast only where they are chosen equal (or 1).
+      if ((c === 'ne' || (c === 'unknown' && h.apart(x.size, y.size))) && info && !info.broadcast) info.broadcast = [xs, ys];
       const ax: Axis = { ...x, role: x.role ?? y.role };
       // A module's reading of one operand's axis is not evidence for the sum with an unnamed one.
       if ((x.role ? x.read : y.read) && (!x.role || !y.role)) {

@@ -40,6 +40,11 @@ export interface OpHost {
   unify(a: Dim, b: Dim, broadcast?: boolean): D.Cmp;
   /** `compare` once the sizes named after defaulted parameters take their defaults. */
   compareAtDefaults(a: Dim, b: Dim): { cmp: D.Cmp };
+  /**
+   * Two different expressions of sizes a constructor's caller chooses (`dim` and `hidden_dim`):
+   * equal only for some choices. Never true of numbers.
+   */
+  apart(a: Dim, b: Dim): boolean;
   /** A new symbolic size named after `name`. */
   fresh(name: string): Dim;
   /** A new axis identity (what permutations and merges track). */

@@ -66,7 +66,7 @@ const moduleConv1d: ModuleHandler = (h, { m, info, t, rank }) => {
   const cAxis = rank === nd + 2 ? 1 : 0;
   if (a.in_channels?.kind === 'int') {
     const got = t.axes[cAxis].size;
-    if (h.unify(got, a.in_channels.dim) === 'ne') {
+    if (h.unify(got, a.in_channels.dim) === 'ne' || h.apart(got, a.in_channels.dim)) {
       info.expectedSize = { axis: cAxis, expected: a.in_channels.dim, got, what: `${m.type} in_channels` };
       return { kind: 'tensor' } as TensorV;
     }
@@ -89,7 +89,7 @@ const moduleBatchNorm1d: ModuleHandler = (h, { m, info, t, rank }) => {
   const cAxis = rank === nd + 1 && m.type.startsWith('Instance') ? 0 : 1;
   if (a.num_features?.kind === 'int') {
     const got = t.axes[cAxis].size;
-    if (h.unify(got, a.num_features.dim) === 'ne') info.expectedSize = { axis: cAxis, expected: a.num_features.dim, got, what: `${m.type} num_features` };
+    if (h.unify(got, a.num_features.dim) === 'ne' || h.apart(got, a.num_features.dim)) info.expectedSize = { axis: cAxis, expected: a.num_features.dim, got, what: `${m.type} num_features` };
   }
   if (cAxis === 1 && !t.axes[1].role) t.axes[1].role = 'chan';
   return keep(t);
@@ -98,7 +98,7 @@ const moduleBatchNorm1d: ModuleHandler = (h, { m, info, t, rank }) => {
 const moduleGroupNorm: ModuleHandler = (h, { m, info, t, rank }) => {
   const a = margs(m, ['num_groups', 'num_channels']);
   if (!t?.axes || rank! < 2) return { kind: 'tensor' } as TensorV;
-  if (a.num_channels?.kind === 'int' && h.unify(t.axes[1].size, a.num_channels.dim) === 'ne') info.expectedSize = { axis: 1, expected: a.num_channels.dim, got: t.axes[1].size, what: 'GroupNorm num_channels' };
+  if (a.num_channels?.kind === 'int' && (h.unify(t.axes[1].size, a.num_channels.dim) === 'ne' || h.apart(t.axes[1].size, a.num_channels.dim))) info.expectedSize = { axis: 1, expected: a.num_channels.dim, got: t.axes[1].size, what: 'GroupNorm num_channels' };
   return keep(t);
 };
 
@@ -112,7 +112,7 @@ const moduleLayerNorm: ModuleHandler = (h, { m, info, t, rank }) => {
     else
       dims.forEach((d, i) => {
         const ax = rank! - dims.length + i;
-        if (!info.expectedSize && h.unify(t.axes![ax].size, d) === 'ne') info.expectedSize = { axis: ax, expected: d, got: t.axes![ax].size, what: 'LayerNorm normalized_shape' };
+        if (!info.expectedSize && (h.unify(t.axes![ax].size, d) === 'ne' || h.apart(t.axes![ax].size, d))) info.expectedSize = { axis: ax, expected: d, got: t.axes![ax].size, what: 'LayerNorm normalized_shape' };
       });
   }
   return keep(t);
@@ -191,7 +191,7 @@ const moduleTransformerEncoderLayer: ModuleHandler = (h, { m, info, t, rank }) =
   if (!t?.axes || (rank !== 2 && rank !== 3)) return { kind: 'tensor' } as TensorV;
   const layer = m.type === 'TransformerEncoder' ? m.kwargs.encoder_layer ?? m.args[0] : m;
   const dm = layer?.kind === 'torchmodule' ? layer.kwargs.d_model ?? layer.args[0] : undefined;
-  if (dm?.kind === 'int' && h.unify(t.axes[rank! - 1].size, dm.dim) === 'ne') info.expectedSize = { axis: rank! - 1, expected: dm.dim, got: t.axes[rank! - 1].size, what: 'd_model' };
+  if (dm?.kind === 'int' && (h.unify(t.axes[rank! - 1].size, dm.dim) === 'ne' || h.apart(t.axes[rank! - 1].size, dm.dim))) info.expectedSize = { axis: rank! - 1, expected: dm.dim, got: t.axes[rank! - 1].size, what: 'd_model' };
   return keep(t);
 };
 
@@ -208,7 +208,7 @@ const moduleTransformerDecoderLayer: ModuleHandler = (h, { m, args, kwargs, info
   const layer = m.type === 'TransformerDecoder' ? m.kwargs.decoder_layer ?? m.args[0] : m;
   const dm = layer?.kind === 'torchmodule' ? layer.kwargs.d_model ?? layer.args[0] : undefined;
   const width = dm?.kind === 'int' ? dm.dim : whole && !dm ? D.dconst(512) : undefined;
-  if (width && h.unify(tgt.axes[rank - 1].size, width) === 'ne') info.expectedSize = { axis: rank - 1, expected: width, got: tgt.axes[rank - 1].size, what: 'd_model', arg: { name: 'target', value: tgt } };
+  if (width && (h.unify(tgt.axes[rank - 1].size, width) === 'ne' || h.apart(tgt.axes[rank - 1].size, width))) info.expectedSize = { axis: rank - 1, expected: width, got: tgt.axes[rank - 1].size, what: 'd_model', arg: { name: 'target', value: tgt } };
   return keep(tgt);
 };
 
