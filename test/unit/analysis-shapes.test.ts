@@ -1488,6 +1488,34 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(alt('inner_dim')).diagnostics, []);
   });
 
+  it('reports a product and a cat that need two widths the caller chooses apart to be equal; the right widths stay silent', function () {
+    const src = (kOut: string, memOut: string) =>
+      [
+        'import torch',
+        'import torch.nn as nn',
+        '',
+        'class Attention(nn.Module):',
+        '    def __init__(self, dim, mem_dim, heads=8, dim_head=64):',
+        '        super().__init__()',
+        '        inner_dim = heads * dim_head',
+        '        self.to_q = nn.Linear(dim, inner_dim)',
+        `        self.to_k = nn.Linear(dim, ${kOut})`,
+        `        self.mem = nn.Linear(mem_dim, ${memOut})`,
+        '',
+        '    def forward(self, x, m):',
+        '        b, n, _ = x.shape',
+        '        b2, s, _ = m.shape',
+        '        q, k = self.to_q(x), self.to_k(x)',
+        '        sim = q @ k.transpose(-2, -1)',
+        '        return torch.cat([q, self.mem(m)], dim=1), sim',
+      ].join('\n');
+    const bad = analyzeSource(src('dim', 'mem_dim')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['matmul-inner-dim-mismatch', 'warning', 16], ['cat-dim-mismatch', 'warning', 17]]);
+    assert.match(bad[0].message, /it runs only where dim_head\*heads == dim$/);
+    assert.match(bad[1].message, /it runs only where dim_head\*heads == mem_dim$/);
+    assert.deepEqual(analyzeSource(src('inner_dim', 'inner_dim')).diagnostics, []);
+  });
+
   it('reports scores of head dims added to a per-head bias where the caller chooses the sizes apart; the right split stays silent', function () {
     const src = (split: string) =>
       [

@@ -7,7 +7,7 @@ export const rule: Rule = {
   summary: "key/value feature size differs from nn.MultiheadAttention's kdim/vdim (embed_dim when not given)",
   defaultSeverity: 'error',
   docs: {
-    what: "Compares the last dimension of the key and value given to `nn.MultiheadAttention` with its `kdim` and `vdim`, which default to `embed_dim`.",
+    what: "Compares the last dimension of the key and value given to `nn.MultiheadAttention` with its `kdim` and `vdim`, which default to `embed_dim`. Where no caller built the module, two different expressions of the sizes its constructor's caller chooses, each as computed, are reported as a warning that says where the code runs.",
     why: 'Cross-attention to features of another width needs `kdim=`/`vdim=`; without them PyTorch raises a shape error in the key/value projection.',
     example: 'self.cross = nn.MultiheadAttention(256, 8, batch_first=True)\nself.cross(q, ctx512, ctx512)',
     useInstead: 'self.cross = nn.MultiheadAttention(256, 8, kdim=512, vdim=512, batch_first=True)',
@@ -30,7 +30,7 @@ export const rule: Rule = {
     for (const [what, t, want] of pairs) {
       if (t?.kind !== 'tensor' || !t.axes || t.axes.length === 0 || want?.kind !== 'int') continue;
       const got = t.axes[t.axes.length - 1].size;
-      if (ctx.compare(got, want.dim) !== 'ne') continue;
+      if (ctx.compare(got, want.dim, true) !== 'ne') continue;
       ctx.report({ node: e.node, severity: ctx.severity(got, want.dim), message: `${what} has ${ctx.fmt(got)} features but the module expects ${what === 'key' ? 'kdim' : 'vdim'} = ${ctx.fmt(want.dim)}; pass ${what === 'key' ? 'kdim' : 'vdim'}=${ctx.fmt(got)}` });
       return;
     }

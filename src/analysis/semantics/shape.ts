@@ -897,7 +897,7 @@ export function catStack(h: OpHost, op: 'cat' | 'stack', args: Value[], kwargs: 
         info.catMismatch = { a, b, axis: i, roles: [ra, rb] };
         return done({ kind: 'tensor' });
       }
-      if (h.unify(a, b) === 'ne') {
+      if (h.unify(a, b) === 'ne' || h.apart(a, b)) {
         info.catMismatch = { a, b, axis: i };
         return done({ kind: 'tensor' });
       }
