@@ -463,7 +463,8 @@ export class AnalysisSession {
 
 /**
  * An item's text without what cannot change its evaluation: the comments nothing reads
- * (`ItemInfo.inertComments`: between statements, with no bracket), and the prose of docstrings.
+ * (`ItemInfo.inertComments`: between statements, with no bracket; inside a statement only a mark
+ * stays, `proseComments`), and the prose of docstrings.
  * A comment goes with the blanks before it. Newlines and all code are kept, so two items with the
  * same key have their code at the same rows and columns.
  */
@@ -475,9 +476,13 @@ function semanticText(text: string, info: ItemInfo): string {
     while (from > 0 && (text[from - 1] === ' ' || text[from - 1] === '\t')) from--;
     cuts.push({ from, to: c.endOffset, by: '' });
   }
+  for (const c of info.proseComments) cuts.push({ from: c.startOffset, to: c.endOffset, by: '#' });
   for (const d of info.docstrings) {
     const body = text.slice(d.startOffset, d.endOffset);
-    const prose = docstringKey(body);
+    // Code after the closing quotes on their line (`"""doc"""; x = 1`) keeps its column: the
+    // last line is then kept as written.
+    const after = text.slice(d.endOffset, (text.indexOf('\n', d.endOffset) + 1 || text.length + 1) - 1);
+    const prose = docstringKey(body, !/^\s*(#.*)?$/.test(after));
     if (prose !== body) cuts.push({ from: d.startOffset, to: d.endOffset, by: prose });
   }
   if (cuts.length === 0) return text;
@@ -494,13 +499,14 @@ function semanticText(text: string, info: ItemInfo): string {
 /**
  * A docstring as far as the analyzer reads it. Docstrings are read for shapes only
  * (`Evaluator.docShape`): a parameter's name with a bracketed shape on its line, or a shape right
- * after the opening quotes; a bracket group may span lines. So the first and last lines, blank
- * lines, lines with a bracket and lines inside a bracket group are kept; every other line (prose)
- * becomes one mark. Lines stay lines, and the text after the docstring keeps its place.
+ * after the opening quotes; a bracket group may span lines. So the quotes, blank lines, lines with
+ * a bracket and lines inside a bracket group are kept; every other line (prose, the first and the
+ * last too) becomes one mark. Lines stay lines, and the text after the docstring keeps its place.
  */
-function docstringKey(body: string): string {
-  const lines = body.split('\n');
-  if (lines.length < 3) return body;
+function docstringKey(body: string, keepLast = false): string {
+  const open = /^[rRuUbB]*("""|'''|"|')/.exec(body);
+  if (!open || !body.endsWith(open[1]) || body.length < open[0].length + open[1].length) return body;
+  const lines = body.slice(open[0].length, body.length - open[1].length).split('\n');
   let depth = 0;
   const count = (l: string) => {
     for (const ch of l) {
@@ -508,13 +514,14 @@ function docstringKey(body: string): string {
       else if ((ch === ')' || ch === ']' || ch === '}') && depth > 0) depth--;
     }
   };
-  count(lines[0]);
-  for (let i = 1; i < lines.length - 1; i++) {
+  // The first and last lines' prose too: a shape right after the opening quotes has a bracket.
+  for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
+    if (keepLast && i === lines.length - 1) break;
     if (depth === 0 && l.trim() !== '' && !/[()[\]{}]/.test(l)) lines[i] = '\u00b7';
     else count(l);
   }
-  return lines.join('\n');
+  return open[0] + lines.join('\n') + open[1];
 }
 
 let kindTable: Map<Event['kind'], (typeof RULES)[number][]> | undefined;

@@ -40,6 +40,11 @@ export interface ItemInfo {
    * read outside the units). The session's cache key leaves them out.
    */
   inertComments: Node[];
+  /**
+   * The comments inside a statement that nothing reads (no bracket): only that a comment is there
+   * counts, so the key keeps a mark in place of the text.
+   */
+  proseComments: Node[];
   /** Strings that are whole statements (docstrings), whose prose the cache key leaves out. */
   docstrings: Node[];
 }
@@ -256,11 +261,11 @@ function importAliases(st: Node, out: [string, string][]): void {
  */
 const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
 
-function collectComments(n: Node, out: Node[], inert: Node[], docs: Node[], between: boolean): void {
+function collectComments(n: Node, out: Node[], inert: Node[], prose: Node[], docs: Node[], between: boolean): void {
   if (n.type === 'comment') {
     out.push(n);
     // No bracket: neither a shape comment (`# (B, C, H, W)`) nor a docstring-like `# x: (B, L, C)`.
-    if (between && !/[[(]/.test(n.text)) inert.push(n);
+    if (!/[[(]/.test(n.text)) (between ? inert : prose).push(n);
     return;
   }
   if (between && n.type === 'expression_statement') {
@@ -269,7 +274,7 @@ function collectComments(n: Node, out: Node[], inert: Node[], docs: Node[], betw
     if (code.length === 1 && code[0].type === 'string' && !code[0].namedChildren.some((c) => c.type === 'interpolation')) docs.push(code[0]);
   }
   const here = STATEMENT_LEVEL.has(n.type);
-  for (const c of n.children) collectComments(c, out, inert, docs, here);
+  for (const c of n.children) collectComments(c, out, inert, prose, docs, here);
 }
 
 function isPure(n: Node): boolean {
@@ -312,12 +317,13 @@ export function itemInfo(stmts: readonly Node[]): ItemInfo {
   const comments: Node[] = [];
   const inert: Node[] = [];
   const docs: Node[] = [];
-  for (const st of stmts) collectComments(st, comments, inert, docs, true);
+  const prose: Node[] = [];
+  for (const st of stmts) collectComments(st, comments, inert, prose, docs, true);
   const aliases: [string, string][] = [];
   for (const st of stmts) importAliases(st, aliases);
   const code = stmts.filter((s) => s.type !== 'comment');
-  if (code.length === 0) return { kind: 'comment', defs: [], uses: [], aliases, comments, inertComments: inert, docstrings: docs };
-  if (code.every((s) => s.type === 'import_statement' || s.type === 'import_from_statement' || s.type === 'future_import_statement')) return { kind: 'import', defs: [], uses: [], aliases, comments, inertComments: inert, docstrings: docs };
+  if (code.length === 0) return { kind: 'comment', defs: [], uses: [], aliases, comments, inertComments: inert, proseComments: prose, docstrings: docs };
+  if (code.every((s) => s.type === 'import_statement' || s.type === 'import_from_statement' || s.type === 'future_import_statement')) return { kind: 'import', defs: [], uses: [], aliases, comments, inertComments: inert, proseComments: prose, docstrings: docs };
   const s = new Scope();
   for (const st of code) walk(st, s);
   const defs = [...s.binds];
@@ -326,7 +332,7 @@ export function itemInfo(stmts: readonly Node[]): ItemInfo {
   if (code.every(isPureConst)) kind = 'const';
   else if (code.length === 1 && isDataClass(code[0])) kind = 'data';
   else if (code.every((x) => x.type === 'class_definition' || x.type === 'function_definition' || x.type === 'decorated_definition')) kind = 'def';
-  return { kind, defs, uses, aliases, comments, inertComments: inert, docstrings: docs };
+  return { kind, defs, uses, aliases, comments, inertComments: inert, proseComments: prose, docstrings: docs };
 }
 
 export interface Component {

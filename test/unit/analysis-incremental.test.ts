@@ -170,6 +170,26 @@ describe('analyzer incremental sessions', function () {
     }
   });
 
+  it("the text of a comment inside an expression and a docstring's first and last lines of prose are no reason to re-evaluate", function () {
+    const text = (note: string, first: string, last: string) =>
+      ['import torch', 'from torch import nn', '', '', 'class Block(nn.Module):', '    def __init__(self, dim):', '        super().__init__()', '        self.net = nn.Sequential(', `            nn.Linear(dim, dim),  # ${note}`, '            nn.GELU(),', '        )', '', '    def forward(self, x):', `        """${first}`, '', '        x: (B, N, C)', `        ${last}"""`, '        return self.net(x).transpose(1, 2)', ''].join('\n');
+    const s = new AnalysisSession();
+    try {
+      s.analyze(text('the first layer', 'Mixes tokens.', 'That is all.'));
+      for (const [note, first, last] of [['the first layer, wide', 'Mixes tokens.', 'That is all.'], ['the first layer, wide', 'Mixes the tokens.', 'That is all.'], ['the first layer, wide', 'Mixes the tokens.', 'That is all, really.']]) {
+        const edited = text(note, first, last);
+        assert.deepEqual(s.analyze(edited), analyzeSource(edited));
+        assert.equal(s.last.evaluated, 0, `${note} / ${first} / ${last}`);
+      }
+      // A bracket makes a comment one the evaluator may read.
+      const shaped = text('(B, N, C)', 'Mixes the tokens.', 'That is all, really.');
+      assert.deepEqual(s.analyze(shaped), analyzeSource(shaped));
+      assert.equal(s.last.evaluated, 1);
+    } finally {
+      s.dispose();
+    }
+  });
+
   it('what the cache key leaves out changes no result: comments cost no evaluation step, and a fix writes math only where the file imports it', function () {
     // A call tree that evaluates one function about a thousand times exhausts the step budget when
     // comments count as statements: with comments or blank lines there, the result is one.
