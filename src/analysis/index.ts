@@ -463,20 +463,27 @@ export class AnalysisSession {
 
 /**
  * An item's text without what cannot change its evaluation: the comments nothing reads
- * (`ItemInfo.inertComments`: between statements, with no bracket; inside a statement only a mark
- * stays, `proseComments`), and the prose of docstrings.
+ * (`ItemInfo.inertComments` between statements and `proseComments` inside one: no bracket), the
+ * tail of a shape comment after a further bracket-free `#`, and the prose of docstrings.
  * A comment goes with the blanks before it. Newlines and all code are kept, so two items with the
  * same key have their code at the same rows and columns.
  */
 function semanticText(text: string, info: ItemInfo): string {
   const cuts: { from: number; to: number; by: string }[] = [];
-  for (const c of info.inertComments) {
+  const unread = new Set([...info.inertComments, ...info.proseComments]);
+  for (const c of unread) {
     // The blanks before a comment go with it: they only ever end a line.
     let from = c.startOffset;
     while (from > 0 && (text[from - 1] === ' ' || text[from - 1] === '\t')) from--;
     cuts.push({ from, to: c.endOffset, by: '' });
   }
-  for (const c of info.proseComments) cuts.push({ from: c.startOffset, to: c.endOffset, by: '#' });
+  // A comment that is read (a shape comment) is read up to a further `#` whose text has no
+  // bracket and no arrow (`# (B, N, C)  # why`): that tail is left out too.
+  for (const c of info.comments) {
+    if (unread.has(c)) continue;
+    const read = readPart(c.text);
+    if (read.length < c.text.length) cuts.push({ from: c.startOffset + read.length, to: c.endOffset, by: '' });
+  }
   for (const d of info.docstrings) {
     const body = text.slice(d.startOffset, d.endOffset);
     // Code after the closing quotes on their line (`"""doc"""; x = 1`) keeps its column: the
@@ -494,6 +501,16 @@ function semanticText(text: string, info: ItemInfo): string {
     at = Math.max(at, c.to);
   }
   return out + text.slice(at);
+}
+
+/** A comment without its trailing `# …` parts that hold no bracket and no arrow. */
+function readPart(text: string): string {
+  let t = text;
+  for (;;) {
+    const m = /\s*#[^#()[\]{}]*$/.exec(t);
+    if (!m || m.index === 0 || /->|\u2192/.test(m[0])) return t;
+    t = t.slice(0, m.index);
+  }
 }
 
 /**

@@ -41,8 +41,8 @@ export interface ItemInfo {
    */
   inertComments: Node[];
   /**
-   * The comments inside a statement that nothing reads (no bracket): only that a comment is there
-   * counts, so the key keeps a mark in place of the text.
+   * The comments inside a statement that nothing reads (no bracket): the evaluator skips comment
+   * nodes wherever they are, so the key leaves them out as it does `inertComments`.
    */
   proseComments: Node[];
   /** Strings that are whole statements (docstrings), whose prose the cache key leaves out. */
