@@ -321,7 +321,7 @@ export class Evaluator {
   }
 
   /** A size the caller chooses: a constructor's parameter with no caller. */
-  freeSize(name: string): Dim {
+  private freeSize(name: string): Dim {
     const d = this.fresh(name);
     this.free.add(D.asSymbol(d)!);
     return d;
@@ -388,9 +388,9 @@ export class Evaluator {
         return 'unknown';
       }
     }
-    // A size read from a tensor met by a constructor's parameter takes the parameter's name
-    // (kept for what is compared later), not the other way round.
-    // A size chosen by a branch met by a parameter's leaves the parameter as it is.
+    // A size read from a tensor that meets a constructor's parameter takes the parameter's name
+    // (kept for what is compared later), not the other way round; a size chosen by a branch
+    // (`freshRigid`) leaves the parameter as it is.
     const sa0 = D.asSymbol(na);
     const sb0 = D.asSymbol(nb);
     if (sa0 && sb0 && this.free.has(sa0) !== this.free.has(sb0)) {
