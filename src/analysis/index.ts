@@ -114,6 +114,13 @@ interface UnitResult {
   shapes: ShapeRecord[];
   /** The evaluation failed (an `internal` diagnostic): never cached, so an edit retries it. */
   failed?: boolean;
+  /**
+   * The text each fix replaces, as it was when the fixes were computed. A fix is written from
+   * the text it replaces, comments included, and the key leaves comments out: a cached result
+   * whose fixes would replace other text now (a comment typed inside a fixed expression) is not
+   * reused.
+   */
+  fixed?: string;
 }
 
 const SPAN = 1 << 22;
@@ -168,6 +175,7 @@ export class AnalysisSession {
       // evaluation (an early cutoff, as rust-analyzer's item tree gives one for edits in bodies).
       const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.key).join('\u0001')}` : '';
       let r = cacheable ? results.get(key) ?? this.results.get(key) : undefined;
+      if (r?.fixed !== undefined && r.fixed !== fixedText(r, its)) r = undefined;
       if (!r && Date.now() > deadline) {
         // Out of time: what was found so far stands; this unit is reported as skipped.
         skipped++;
@@ -177,6 +185,7 @@ export class AnalysisSession {
       if (r) this.last.reused++;
       else {
         r = this.evaluateIsolated(its, aliases, declared);
+        if (r.diagnostics.some((d) => d.fixes.length)) r.fixed = fixedText(r, its);
         this.last.evaluated++;
       }
       if (cacheable && !r.failed) results.set(key, r);
@@ -501,6 +510,33 @@ function semanticText(text: string, info: ItemInfo): string {
     at = Math.max(at, c.to);
   }
   return out + text.slice(at);
+}
+
+/** The text every fix edit of a unit result replaces, in the unit's items (see `UnitResult.fixed`). */
+function fixedText(r: UnitResult, its: Item[]): string {
+  const lines = new Map<number, string[]>();
+  const line = (l: number): string => {
+    const k = Math.floor(l / SPAN);
+    let ls = lines.get(k);
+    if (!ls) lines.set(k, (ls = its[k]?.anchor.text.split('\n') ?? []));
+    return ls[l % SPAN] ?? '';
+  };
+  const parts: string[] = [];
+  for (const d of r.diagnostics) {
+    for (const f of d.fixes) {
+      for (const e of f.edits) {
+        const { line: l0, column: c0, endLine: l1, endColumn: c1 } = e.range;
+        if (l0 === l1) parts.push(line(l0).slice(c0, c1));
+        else {
+          const mid: string[] = [line(l0).slice(c0)];
+          for (let l = l0 + 1; l < l1; l++) mid.push(line(l));
+          mid.push(line(l1).slice(0, c1));
+          parts.push(mid.join('\n'));
+        }
+      }
+    }
+  }
+  return parts.join('\u0000');
 }
 
 /** A comment without its trailing `# …` parts that hold no bracket and no arrow. */

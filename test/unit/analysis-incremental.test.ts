@@ -197,6 +197,24 @@ describe('analyzer incremental sessions', function () {
     }
   });
 
+  it('does not reuse a fix written from text that a comment edit changed: the fix keeps the comment as typed', function () {
+    const text = (note: string) =>
+      ['import torch', 'import torch.nn as nn', 'import torch.nn.functional as F', '', '', 'class Attn(nn.Module):', '    def __init__(self, dim: int = 64, heads: int = 8):', '        super().__init__()', '        self.heads = heads', '        self.qkv = nn.Linear(dim, 3 * dim)', '', '    def forward(self, x, pad_mask: torch.Tensor = None):', '        b, n, c = x.shape', '        q, k, v = self.qkv(x).reshape(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)', '        keep = ~pad_mask[:, None, :, None]', `        y = F.scaled_dot_product_attention(q, k, v, attn_mask=(keep  # ${note}`, '                                                               ))', '        return y', ''].join('\n');
+    const fixed = (a: ReturnType<typeof analyzeSource>) => a.diagnostics.flatMap((d) => d.fixes.flatMap((f) => f.edits.map((e) => e.newText)));
+    const s = new AnalysisSession();
+    try {
+      assert.ok(fixed(s.analyze(text('which keys'))).some((t) => t.includes('# which keys')));
+      // The key leaves the comment out, but the fix replaces the text that holds it.
+      const edited = text('which keys count');
+      const warm = s.analyze(edited);
+      assert.deepEqual(warm, analyzeSource(edited));
+      assert.ok(fixed(warm).some((t) => t.includes('# which keys count')));
+      assert.equal(s.last.evaluated, 1);
+    } finally {
+      s.dispose();
+    }
+  });
+
   it('what the cache key leaves out changes no result: comments cost no evaluation step, and a fix writes math only where the file imports it', function () {
     // A call tree that evaluates one function about a thousand times exhausts the step budget when
     // comments count as statements: with comments or blank lines there, the result is one.
