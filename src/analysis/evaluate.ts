@@ -348,8 +348,12 @@ export class Evaluator {
     return this.free.size > 0 && this.freeOnly(d) && this.freeOnly(this.norm(d));
   }
 
-  /** Records a == b when nothing proves otherwise; returns the comparison before unifying. */
-  unify(a: Dim, b: Dim, broadcast = false): D.Cmp {
+  /**
+   * Records a == b when nothing proves otherwise; returns the comparison before unifying.
+   * `stated`: the code states the equality (`assert dim == heads * dim_head`, `if a != b: raise`),
+   * so sizes the caller chooses are made one too.
+   */
+  unify(a: Dim, b: Dim, broadcast = false, stated = false): D.Cmp {
     const na = this.norm(a);
     const nb = this.norm(b);
     const c = D.compare(na, nb);
@@ -370,7 +374,7 @@ export class Evaluator {
     // them judges them at those defaults.
     if (this.defaults.size && this.compareAtDefaults(na, nb).cmp === 'ne') return 'unknown';
     // Sizes the caller chooses apart stay apart: the rule that sees them says when they meet.
-    if (this.free.size && this.freeOnly(na) && this.freeOnly(nb)) return 'unknown';
+    if (this.free.size && !stated && this.freeOnly(na) && this.freeOnly(nb)) return 'unknown';
     // A size with a default (`d_model = 64`) met by sizes without one (read from a tensor of
     // unknown provenance) keeps its name: those are solved for, so the default still decides
     // later comparisons (`Linear(d_model, ...)` fed `dim_feedforward` features).
@@ -922,6 +926,21 @@ export class Evaluator {
   }
 
   private ifStmt(s: Node, f: Frame): void {
+    this.ifStmtNarrowed(s, f);
+    // `if hidden_dim != dim: raise ValueError(...)`: from here on the two sizes are one.
+    const cond = s.childForFieldName('condition');
+    if (cond?.type === 'comparison_operator' && s.childrenForFieldName('alternative').length === 0 && this.exits(s.childForFieldName('consequence'))) {
+      const ops = cond.children.filter((c) => c && !c.isNamed).map((c) => c!.text);
+      const parts = cond.namedChildren.filter((x): x is Node => !!x);
+      if (ops.length === 1 && ops[0] === '!=' && parts.length === 2) {
+        const a = this.expr(parts[0], f);
+        const b = this.expr(parts[1], f);
+        if (a.kind === 'int' && b.kind === 'int') this.unify(a.dim, b.dim, false, true);
+      }
+    }
+  }
+
+  private ifStmtNarrowed(s: Node, f: Frame): void {
     // `if isinstance(x, FakeTensor):`, `elif type(x) is DTensor and …:` — there x is an instance
     // of a class that may add attributes tensors lack: it is a tensor by hypothesis only, in
     // every branch of the statement. After `if not isinstance(x, C): raise`, x is a C from then on.
@@ -1400,11 +1419,11 @@ export class Evaluator {
     if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2) return;
     const a = this.expr(parts[0], f);
     const b = this.expr(parts[1], f);
-    if (a.kind === 'int' && b.kind === 'int') this.unify(a.dim, b.dim);
+    if (a.kind === 'int' && b.kind === 'int') this.unify(a.dim, b.dim, false, true);
     else if (a.kind === 'tuple' && b.kind === 'tuple' && a.items.length === b.items.length) {
       a.items.forEach((x, i) => {
         const y = b.items[i];
-        if (x.kind === 'int' && y.kind === 'int') this.unify(x.dim, y.dim);
+        if (x.kind === 'int' && y.kind === 'int') this.unify(x.dim, y.dim, false, true);
       });
     } else if (a.kind === 'tuple' && a.shapeOf && !a.shapeOf.axes && b.kind === 'tuple') {
       const t = a.shapeOf;

@@ -1425,6 +1425,10 @@ describe('analyzer shapes', function () {
     assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['linear-in-features-mismatch', 'warning', 15]]);
     assert.match(bad[0].message, /in_features = dim .* has hidden_dim features .*: it runs only where hidden_dim == dim$/);
     assert.deepEqual(analyzeSource(src('nn.Linear(hidden_dim, dim)')).diagnostics, []);
+    // Sizes the code states equal are one: an assert, or a guard that raises.
+    const stated = (guard: string) => src('nn.Linear(dim, dim)').replace('        self.norm = nn.LayerNorm(dim)', `${guard}\n        self.norm = nn.LayerNorm(dim)`);
+    assert.deepEqual(analyzeSource(stated('        assert hidden_dim == dim')).diagnostics, []);
+    assert.deepEqual(analyzeSource(stated("        if hidden_dim != dim:\n            raise ValueError('hidden_dim must be dim')")).diagnostics, []);
     // A seeded input's size met by a layer is that layer's size by assumption, not a choice:
     // a context that may be the input (cross attention also run as self attention) is not
     // reported against another layer's width.
