@@ -85,9 +85,11 @@ export interface RuleContext {
   report(d: { node: Node; severity: Severity; message: string; fixes?: Fix[] }): void;
   /**
    * The call to report at when every one of these values reached the mistake unchanged through
-   * the arguments of the calls being evaluated (the outermost such call), else undefined.
+   * the arguments of the calls being evaluated (the outermost such call), else undefined. With
+   * `carries`, a value also counts as handed on when an argument of the call carries what the
+   * finding is about (the same axes in the same places), though the value itself was computed.
    */
-  blame(values: Value[]): Node | undefined;
+  blame(values: Value[], carries?: (v: Value, passed: Value) => boolean): Node | undefined;
   /** The name the file imports a module under (`math` for `import math`, `m` for `import math as m`), if it does. */
   moduleAlias(module: string): string | undefined;
 }

@@ -2736,9 +2736,10 @@ export class Evaluator {
    * being evaluated through which every one of them was passed unchanged (an argument handed on
    * from parameter to parameter), inside the file's functions and classes. Undefined when the
    * innermost call did not pass them all (the values were computed where the mistake shows) or
-   * is a top-level driver's.
+   * is a top-level driver's. With `carries`, an argument that carries what the finding is about
+   * (the same axes in the same places) stands for a value computed from it.
    */
-  blame(values: Value[]): Node | undefined {
+  blame(values: Value[], carries?: (v: Value, passed: Value) => boolean): Node | undefined {
     let site: Node | undefined;
     let vs: (Value | undefined)[] = values;
     for (let i = this.callStack.length - 1; i >= 0; i--) {
@@ -2746,7 +2747,7 @@ export class Evaluator {
       // A call at the top level is a driver trying the module: the module's code is reported.
       if (c.top) break;
       // A parameter's value as bound (named after the parameter) stands for the argument given.
-      vs = vs.map((v) => (v && c.passed.includes(v) ? v : v && this.passedAs.has(v) && c.passed.includes(this.passedAs.get(v)!) ? this.passedAs.get(v) : undefined));
+      vs = vs.map((v) => (v && c.passed.includes(v) ? v : v && this.passedAs.has(v) && c.passed.includes(this.passedAs.get(v)!) ? this.passedAs.get(v) : v && carries ? c.passed.find((p) => carries(v, p)) : undefined));
       if (!vs.every(Boolean)) break;
       site = c.node;
     }

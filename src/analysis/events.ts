@@ -7,7 +7,7 @@
 
 import type { Dim } from './dims';
 import type { Node } from './parse';
-import type { Role, TensorV, TorchModuleV, Value } from './values';
+import type { EinopsSplit, Role, TensorV, TorchModuleV, Value } from './values';
 
 export interface ModuleNewEvent {
   kind: 'module-new';
@@ -88,6 +88,11 @@ export interface OpInfo {
    */
   partsSwapped?: { axis: number; parts: [Dim, Dim]; tiled?: { node: Node; other: string } };
   /**
+   * An einops merge of axes that one split made, in another order than the split's: `order[k]`
+   * is the split's place of the k-th merged axis; `names` the merge group's members.
+   */
+  mergeOrder?: { split: EinopsSplit; order: number[]; names: string[]; pattern?: Node; headsFirst: { split: boolean; merge: boolean } };
+  /**
    * A second permute that puts some of the axes the first one moved back where they were, but
    * not all: the way back is not the inverse (the labels before the round trip, and after).
    */
@@ -106,6 +111,8 @@ export interface OpInfo {
   /** A size an operation or module requires on an axis and the size it got. */
   /** A layer's input with the wrong size on `axis`: `arg` names which input when it is not the first (`tgt`). */
   expectedSize?: { axis: number; expected: Dim; got: Dim; what: string; arg?: { name: string; value: Value } };
+  /** A pooling window made of the input's own sizes in another order (see `OpError`). */
+  swappedWindow?: { what: string; axis: number; size: Dim; window: Dim; order: number[] };
 }
 
 export interface ModuleCallEvent {

@@ -414,7 +414,7 @@ export class AnalysisSession {
         return r.value;
       },
       norm: (d) => holder.ev!.norm(d),
-      blame: (vs) => holder.ev!.blame(vs),
+      blame: (vs, carries) => holder.ev!.blame(vs, carries),
       // From the import aliases, which are part of the unit's cache key (never the raw text).
       moduleAlias: (module) => [...declared].find(([, path]) => path === module)?.[0],
       report: ({ node, severity, message, fixes }) => {

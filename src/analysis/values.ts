@@ -40,6 +40,21 @@ export interface Axis {
    * so one module's reading does not become every later module's evidence.
    */
   read?: boolean;
+  /**
+   * This axis is one member of a composite axis an einops pattern split (`(h d)` into `h`, `d`):
+   * the members' sizes in the pattern's order, this one's place among them, and where the split
+   * is written (the call and its pattern).
+   */
+  splitFrom?: EinopsSplit;
+}
+
+/** Where an einops pattern split a composite axis into separate ones (see `Axis.splitFrom`). */
+export interface EinopsSplit {
+  sizes: Dim[];
+  index: number;
+  node: Node;
+  pattern?: Node;
+  names: string[];
 }
 
 export type MaskPolarity = 'ignore' | 'keep';

@@ -2045,4 +2045,93 @@ describe('analyzer shapes', function () {
     const ranked = analyzeSource(rank.join('\n') + '\n').shapes.map((s) => `${s.line + 1} ${s.name}: ${s.shape}`);
     assert.ok(ranked.includes('14 r1: (d, 4)') && !ranked.some((g) => g.startsWith('7 y:')), ranked.join('\n'));
   });
+
+  it('reports a layout a caller arranged for a layer that keeps the default batch_first at the call; a layer that writes the flag out is reported at its own call', function () {
+    const src = (perm: string, flag = '') => [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      '',
+      'class Layer(nn.Module):',
+      '    def __init__(self, d_model, nhead):',
+      '        super().__init__()',
+      '        self.attn = nn.MultiheadAttention(d_model, nhead)',
+      '',
+      '    def forward(self, src, pos):',
+      '        q = src + pos',
+      '        return self.attn(q, q, value=src)[0]',
+      '',
+      '',
+      'class Encoder(nn.Module):',
+      '    def __init__(self, in_channels=128, d_model=64, nhead=4):',
+      '        super().__init__()',
+      '        self.proj = nn.Conv2d(in_channels, d_model, kernel_size=1)',
+      '        self.layer = Layer(d_model, nhead)',
+      '',
+      '    def forward(self, features):',
+      '        src = self.proj(features)',
+      '        bs, c, h, w = src.shape',
+      '        src = src.flatten(2).permute(0, 2, 1)',
+      '        return self.layer(src, src)',
+    ].join('\n').replace('permute(0, 2, 1)', perm).replace('nn.MultiheadAttention(d_model, nhead)', `nn.MultiheadAttention(d_model, nhead${flag})`);
+    const caller = analyzeSource(src('permute(0, 2, 1)')).diagnostics;
+    assert.deepEqual(caller.map((d) => [d.rule, d.range.line + 1]), [['batch-first-mismatch', 25]]);
+    assert.match(caller[0].message, /\(in the call, at line 12\)$/);
+    const stated = analyzeSource(src('permute(0, 2, 1)', ', batch_first=False')).diagnostics;
+    assert.deepEqual(stated.map((d) => [d.rule, d.range.line + 1]), [['batch-first-mismatch', 12]]);
+    assert.deepEqual(analyzeSource(src('permute(2, 0, 1)')).diagnostics, []);
+  });
+
+  it('reports a pooling window made of the map\'s own sizes in another order, saying where it runs, with the window in order as the fix', function () {
+    const src = (window: string) => [
+      'import torch.nn as nn',
+      'import torch.nn.functional as F',
+      '',
+      '',
+      'class Gate(nn.Module):',
+      '    def __init__(self, channels):',
+      '        super().__init__()',
+      '        self.fc = nn.Linear(channels, channels)',
+      '',
+      '    def forward(self, x):',
+      '        avg = F.avg_pool2d(x, (x.size(3), x.size(2)), stride=(x.size(3), x.size(2)))',
+      '        return self.fc(avg.flatten(1))',
+    ].join('\n').replaceAll('(x.size(3), x.size(2))', window);
+    const bad = analyzeSource(src('(x.size(3), x.size(2))')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['invalid-op-arguments', 'warning', 11]]);
+    assert.match(bad[0].message, /it runs only where H == W/);
+    assert.deepEqual(bad[0].fixes[0].edits.map((e) => e.newText), ['(x.size(2), x.size(3))', '(x.size(2), x.size(3))']);
+    assert.deepEqual(analyzeSource(src('(x.size(2), x.size(3))')).diagnostics, []);
+  });
+
+  it('reports an einops merge of the heads in another order than their split, at the one that does not put the heads first; consistent orders stay silent', function () {
+    const src = (split: string, merge: string) => [
+      'import torch.nn as nn',
+      'from einops import rearrange',
+      '',
+      '',
+      'class Attention(nn.Module):',
+      '    def __init__(self, dim, heads=8, dim_head=64):',
+      '        super().__init__()',
+      '        self.heads = heads',
+      '        self.to_qkv = nn.Linear(dim, heads * dim_head * 3, bias=False)',
+      '        self.to_out = nn.Linear(heads * dim_head, dim)',
+      '',
+      '    def forward(self, x):',
+      '        qkv = self.to_qkv(x).chunk(3, dim=-1)',
+      '        q, k, v = map(lambda t: rearrange(t, \'b n (h d) -> b h n d\', h=self.heads), qkv)',
+      '        attn = (q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5).softmax(dim=-1)',
+      '        out = rearrange(attn @ v, \'b h n d -> b n (h d)\')',
+      '        return self.to_out(out)',
+    ].join('\n').replace('(h d) -> b h n d', `${split} -> b h n d`).replace('b n (h d)\'', `b n ${merge}'`);
+    const atMerge = analyzeSource(src('(h d)', '(d h)')).diagnostics;
+    assert.deepEqual(atMerge.map((d) => [d.rule, d.range.line + 1]), [['head-split-merge-order', 16]]);
+    assert.deepEqual(atMerge[0].fixes[0].edits.map((e) => e.newText), ["'b h n d -> b n (h d)'"]);
+    const atSplit = analyzeSource(src('(d h)', '(h d)')).diagnostics;
+    assert.deepEqual(atSplit.map((d) => [d.rule, d.range.line + 1]), [['head-split-merge-order', 14]]);
+    assert.deepEqual(atSplit[0].fixes[0].edits.map((e) => e.newText), ["'b n (h d) -> b h n d'"]);
+    assert.deepEqual(analyzeSource(src('(h d)', '(h d)')).diagnostics, []);
+    assert.deepEqual(analyzeSource(src('(d h)', '(d h)')).diagnostics, []);
+  });
+
 });

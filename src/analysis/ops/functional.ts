@@ -83,6 +83,15 @@ function pool(nd: number, kind: 'max' | 'avg'): Signature {
         if (kind === 'max' && a.bool(6, 'return_indices', false)) return { items: [res, { ...res, dtype: 'long' }] };
         return res;
       }
+      // The map's own sizes in another order (`(x.size(3), x.size(2))` over (H, W)): a window too
+      // large for one axis, unless the sizes the code does not fix are equal.
+      if (kArg?.kind === 'list' && kArg.items.length === nd && !whole && a.arg(3, 'padding') === undefined) {
+        const order = kArg.items.map((it) => (it.kind === 'int' ? spatial.findIndex((s) => D.equal(it.dim, s)) : -1));
+        const i = order.findIndex((j, n) => j !== n);
+        if (order.every((j) => j >= 0) && new Set(order).size === nd && i >= 0 && kArg.items[i].kind === 'int' && D.compare(spatial[i], (kArg.items[i] as { dim: Dim }).dim) === 'unknown') {
+          fail({ kind: 'swapped-window', what, axis: x.length - nd + i, size: spatial[i], window: (kArg.items[i] as { dim: Dim }).dim, order });
+        }
+      }
       const k = tupleOf(a, 1, 'kernel_size', nd);
       const strideArg = a.arg(2, 'stride');
       const stride = strideArg === undefined || strideArg.kind === 'none' || (strideArg.kind === 'list' && strideArg.items.length === 0) ? k : tupleOf(a, 2, 'stride', nd);

@@ -136,6 +136,9 @@ function record(info: OpInfo, e: OpFailure['error']): void {
     case 'broadcast':
       info.broadcast = [e.a, e.b];
       return;
+    case 'swapped-window':
+      info.swappedWindow = { what: e.what, axis: e.axis, size: e.size, window: e.window, order: e.order };
+      return;
     case 'raise':
       info.raised = e.message;
       return;

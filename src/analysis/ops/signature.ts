@@ -49,6 +49,12 @@ export type OpError =
   | { kind: 'rank'; expected: string; got: number }
   | { kind: 'size'; axis: number; expected: Dim; got: Dim; what: string }
   | { kind: 'broadcast'; a: Dim; b: Dim }
+  /**
+   * A window sized by the input's own axes taken in another order (`(x.size(3), x.size(2))` over
+   * (H, W)): axis `axis` of size `size` gets a window of `window`, another axis's size; it runs
+   * only where they are equal. `order[i]`: the spatial axis whose size item i is.
+   */
+  | { kind: 'swapped-window'; what: string; axis: number; size: Dim; window: Dim; order: number[] }
   | { kind: 'raise'; message: string };
 
 export interface Signature {

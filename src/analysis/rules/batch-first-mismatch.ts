@@ -3,7 +3,7 @@
 import type { Rule, RuleContext } from '../diagnostics';
 import * as D from '../dims';
 import type { Node } from '../parse';
-import type { TensorV, TorchModuleV } from '../values';
+import type { TensorV, TorchModuleV, Value } from '../values';
 import { fix, setKeyword, shapeOf } from './util';
 
 /**
@@ -81,20 +81,36 @@ export const rule: Rule = {
       list.push({ labels: [q.axes[0].label, q.axes[1].label], node: e.node, layer, q, batchFirst: bf });
       pending.set(ctx, list);
     }
+    // A layout a caller arranged (a permute, handed down with its batch and sequence axes as
+    // they were) into a module that keeps torch's default is the caller's: the call is where the
+    // layout was chosen. A module built with the flag written out states its layout itself.
+    let carried: Value = q;
+    const blamed = bfv === undefined ? ctx.blame([q], (v, p) => sameLayout(v, p) && !!(carried = p)) : undefined;
+    const site = blamed && carried.kind === 'tensor' && carried.permutes ? blamed : undefined;
+    const inside = site ? ` (in the call, at line ${e.node.startPosition.row + 1})` : '';
     if (!bf && r0 === 'batch' && r1 === 'seq') {
       ctx.report({
-        node: e.node,
+        node: site ?? e.node,
         severity,
-        message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but the ${layer.type} was built without batch_first=True, so it reads (L, N, E) and attends across the batch`,
+        message: `query ${shapeOf(q, ctx)} is batch-first (N, L, E) but the ${layer.type} was built without batch_first=True, so it reads (L, N, E) and attends across the batch${inside}`,
         fixes: fix('Add batch_first=True', setKeyword(layer, 'batch_first', 'True')),
       });
     } else if (bf && r0 === 'seq' && r1 === 'batch') {
       ctx.report({
-        node: e.node,
+        node: site ?? e.node,
         severity,
-        message: `query ${shapeOf(q, ctx)} is sequence-first (L, N, E) but the ${layer.type} was built with batch_first=True, so it reads (N, L, E)`,
+        message: `query ${shapeOf(q, ctx)} is sequence-first (L, N, E) but the ${layer.type} was built with batch_first=True, so it reads (N, L, E)${inside}`,
         fixes: fix('Set batch_first=False', setKeyword(layer, 'batch_first', 'False')),
       });
     }
   },
 };
+
+/** An argument with the query's first two axes, as they were (same identity, or same size where unlabelled, and role): the layout came from it. */
+function sameLayout(v: Value, p: Value): boolean {
+  if (v.kind !== 'tensor' || p.kind !== 'tensor' || !v.axes || !p.axes || v.axes.length !== p.axes.length) return false;
+  return [0, 1].every((i) => {
+    const [a, b] = [v.axes![i], p.axes![i]];
+    return a.role !== undefined && a.role === b.role && (a.label !== undefined ? a.label === b.label : b.label === undefined && D.equal(a.size, b.size));
+  });
+}

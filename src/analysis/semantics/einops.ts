@@ -64,7 +64,52 @@ export function einops(h: OpHost, kind: EinopsKind, x: Value | undefined, patter
   const t = h.tensor(out.ok.sizes, out.ok.names, { dtype: src.dtype });
   // rearrange and repeat may return a permuted view: its layout is not known to be contiguous.
   if (kind !== 'reduce') t.strides = undefined;
+  if (kind === 'rearrange' && isTensor(x) && x.axes) splitsAndMerges(h, pattern.value, x, t, n, argNodes[1] ?? kwargNodes.pattern, info);
   return done(t);
+}
+
+/**
+ * The order of composite axes through a rearrange: each axis a composite group of the left side
+ * is split into (`b n (h d) -> b h n d`) remembers the split; a right-side group that merges
+ * axes one split made (`b h n d -> b n (h d)`) in another order than the split's is recorded.
+ */
+function splitsAndMerges(h: OpHost, pattern: string, x: TensorV, t: TensorV, n: Node, patternNode: Node | undefined, info: OpInfo): void {
+  const [l, r] = pattern.split('->');
+  const left = r === undefined ? undefined : parseSide(l);
+  const right = r === undefined ? undefined : parseSide(r);
+  if (!left || !right || left.length !== x.axes!.length || right.length !== t.axes!.length || [...left, ...right].some((g) => g.kind !== 'names')) return;
+  const groupsL = left.map((g) => (g.kind === 'names' ? g.names : []));
+  const groupsR = right.map((g) => (g.kind === 'names' ? g.names : []));
+  const singleR = new Map(groupsR.flatMap((g, j) => (g.length === 1 ? [[g[0], j] as const] : [])));
+  const singleL = new Map(groupsL.flatMap((g, i) => (g.length === 1 ? [[g[0], i] as const] : [])));
+  for (const g of groupsL) {
+    if (g.length < 2 || !g.every((name) => singleR.has(name))) continue;
+    const sizes = g.map((name) => t.axes![singleR.get(name)!].size);
+    g.forEach((name, index) => {
+      t.axes![singleR.get(name)!].splitFrom = { sizes, index, node: n, pattern: patternNode, names: g };
+    });
+  }
+  for (const g of groupsR) {
+    if (g.length < 2 || !g.every((name) => singleL.has(name))) continue;
+    const parts = g.map((name) => x.axes![singleL.get(name)!]);
+    const split = parts[0].splitFrom;
+    if (!split || split.sizes.length !== parts.length) continue;
+    const same = parts.every((a) => a.splitFrom && a.splitFrom.sizes.length === split.sizes.length && a.splitFrom.sizes.every((d, k) => h.same(d, split.sizes[k])));
+    if (!same) continue;
+    const order = parts.map((a) => a.splitFrom!.index);
+    if (new Set(order).size !== order.length || order.every((k, i) => k === i)) continue;
+    // Sizes that are the same cannot tell the orders apart.
+    if (split.sizes.some((d, a) => split.sizes.some((e, b) => a < b && h.same(d, e)))) continue;
+    const heads = (a: { role?: string } | undefined) => a?.role === 'head';
+    info.mergeOrder = {
+      split,
+      order,
+      names: g,
+      pattern: patternNode,
+      headsFirst: { split: heads(parts[order.indexOf(0)]), merge: heads(parts[0]) },
+    };
+    return;
+  }
 }
 
 /**
