@@ -48,6 +48,10 @@ interface Assumption {
   e: Dim;
   c: number;
   subst?: Map<string, Dim>;
+  /** Sizes the branch's condition states equal (`if inp == oup:`), made one in the branch. */
+  stated?: [Dim, Dim][];
+  /** Only `stated`: no size taken as a literal. */
+  onlyStated?: boolean;
 }
 
 interface Frame {
@@ -231,14 +235,41 @@ export class Evaluator {
   }
 
   norm(d: Dim): Dim {
-    if (this.subst.size === 0) return d;
+    if (this.subst.size === 0 && this.halves.size === 0) return d;
     let cur = d;
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 4 && this.subst.size > 0; i++) {
       const next = D.substitute(cur, this.substLookup);
       if (next === cur || D.equal(next, cur)) break;
       cur = next;
     }
-    return cur;
+    return this.halves.size > 0 ? this.joinHalves(cur) : cur;
+  }
+
+  /**
+   * `c*⌈n/2⌉*r + c*⌊n/2⌋*r` is `c*n*r`: the two halves of an axis (`x[:, 0::2]` and `x[:, 1::2]`)
+   * concatenated again have the axis's size, in a product too.
+   */
+  private joinHalves(d: Dim): Dim {
+    if (d.terms.length < 2) return d;
+    // The half in a term (exponent 1), and the rest of its monomial.
+    const split = (t: D.Term) => {
+      const at = t.syms.findIndex(([sym, e]) => e === 1 && this.halves.has(sym));
+      return at < 0 ? undefined : { h: this.halves.get(t.syms[at][0])!, rest: t.syms.filter((_, k) => k !== at) };
+    };
+    const sameRest = (a: readonly (readonly [string, number])[], b: readonly (readonly [string, number])[]) => a.length === b.length && a.every(([s, e], k) => b[k][0] === s && b[k][1] === e);
+    for (const [i, a] of d.terms.entries()) {
+      const sa = split(a);
+      if (!sa) continue;
+      const j = d.terms.findIndex((b, k) => {
+        const sb = k === i ? undefined : split(b);
+        return !!sb && sb.h.ceil !== sa.h.ceil && Math.abs(b.coef - a.coef) < 1e-9 && sameRest(sa.rest, sb.rest) && D.equal(sb.h.n, sa.h.n);
+      });
+      if (j < 0) continue;
+      const rest: Dim = { terms: d.terms.filter((_, k) => k !== i && k !== j) };
+      const factor: Dim = { terms: [{ coef: a.coef, syms: sa.rest }] };
+      return this.joinHalves(D.add(rest, D.mul(sa.h.n, factor)));
+    }
+    return d;
   }
 
   compare(a: Dim, b: Dim): D.Cmp {
@@ -644,7 +675,7 @@ export class Evaluator {
         const seeded = this.fromAnnotation(typ, f);
         if (seeded) v = seeded;
       }
-      v = this.seedFromComment(e, left, v);
+      v = this.seedFromComment(e, left, v, f);
       this.assign(left, v, f, right);
       if (typ) this.declaredAttribute(left, typ, f);
       return;
@@ -686,11 +717,19 @@ export class Evaluator {
   private assignedValue: Node | undefined;
 
   /** `x = f(x)  # (B, C, H, W)` seeds an unknown tensor with the comment's names. */
-  private seedFromComment(stmt: Node, left: Node, v: Value): Value {
+  private seedFromComment(stmt: Node, left: Node, v: Value, f: Frame): Value {
     const names = this.b.resultShapeComments.get(stmt.startPosition.row);
     if (!names || left.type !== 'identifier') return v;
     if (isTensor(v) && v.axes) {
-      if (v.axes.length === names.length) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
+      // A name the code itself binds to a size (`b, t = idx.size()`) is that size: a comment that
+      // puts it where the code computes another variable's size is not evidence that they are
+      // equal (the code is what runs).
+      const contradicts = (size: Dim, name: string) => {
+        const local = f.vars.get(name);
+        const other = [...f.vars.values()].some((x) => x.kind === 'int' && x !== local && D.equal(this.norm(x.dim), this.norm(size)) && D.asSymbol(this.norm(x.dim)));
+        return local?.kind === 'int' && !!D.asSymbol(this.norm(local.dim)) && other && this.compare(local.dim, size) === 'unknown';
+      };
+      if (v.axes.length === names.length && !v.axes.some((a, i) => contradicts(a.size, names[i]))) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
       return v;
     }
     // A tensor of unknown shape keeps what is known of its values (a learned bias, a mask).
@@ -974,7 +1013,8 @@ export class Evaluator {
 
   private ifStmtInner(s: Node, f: Frame): void {
     const cond = s.childForFieldName('condition');
-    const c = cond ? this.truth(this.expr(cond, f)) : undefined;
+    const cv = cond ? this.expr(cond, f) : undefined;
+    const c = cv ? this.truth(cv) : undefined;
     const cons = this.body(s.childForFieldName('consequence'));
     const alts = s.childrenForFieldName('alternative').filter((x): x is Node => !!x);
     const altBody = (x: Node) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence'));
@@ -1005,7 +1045,9 @@ export class Evaluator {
     }
     const bodies = [cons, ...alts.map((x) => this.body(x.type === 'else_clause' ? x.childForFieldName('body') : x.childForFieldName('consequence')))];
     const assume = cond ? this.equalityAssumption(cond, f) : undefined;
-    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'), assume ? [assume] : undefined);
+    // `if self.use_res_connect:` of `stride == 1 and inp == oup`: the branch runs where the sizes are equal.
+    const stated = cv?.kind === 'bool' ? cv.implies : undefined;
+    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'), assume || stated ? [{ ...(assume ?? { e: D.dconst(1), c: 1, onlyStated: true }), stated }] : undefined);
   }
 
   /** What the branches of the innermost `if`s being evaluated assume of sizes (`n_rep == 1`). */
@@ -1154,7 +1196,8 @@ export class Evaluator {
       const assume = assumptions?.[bi];
       if (assume) {
         for (const [k, v] of assume.subst ?? []) this.subst.set(k, v);
-        this.assuming.push(assume);
+        for (const [a, b] of assume.stated ?? []) this.unify(a, b, false, true);
+        if (!assume.onlyStated) this.assuming.push(assume);
       }
       f.vars.clear();
       for (const [k, v] of before) f.vars.set(k, v);
@@ -1168,7 +1211,7 @@ export class Evaluator {
         this.block(body, f);
       } finally {
         if (assume) {
-          this.assuming.pop();
+          if (!assume.onlyStated) this.assuming.pop();
           // What the branch assumed holds in that branch only.
           for (const k of assume.subst?.keys() ?? []) this.subst.delete(k);
         }
@@ -1668,7 +1711,7 @@ export class Evaluator {
     if (/^bool$/.test(t)) return { kind: 'bool' };
     // `size: Tuple[int, int]`: a tuple of that many named sizes.
     const ints = /^(?:typing\.)?[Tt]uple\[(int(?:,int)*)\]$/.exec(t);
-    if (ints) return { kind: 'tuple', items: ints[1].split(',').map((_, i) => intV(this.fresh(`${name}${i}`), `${name}${i}`)), written: 'tuple' };
+    if (ints) return { kind: 'tuple', items: ints[1].split(',').map((_, i) => intV(chosen ? this.freeSize(`${name}${i}`) : this.fresh(`${name}${i}`), `${name}${i}`)), written: 'tuple' };
     // `features: List[Tensor]`: tensors of unknown shape, how many unknown.
     const seq = /^(?:typing\.)?(?:(List|list|Sequence)\[(?:torch\.)?Tensor\]|(Tuple|tuple)\[(?:torch\.)?Tensor,\.\.\.\])$/.exec(t);
     if (seq) return { kind: 'tuple', items: [{ kind: 'tensor' }], inexact: true, written: seq[2] ? 'tuple' : 'list' };
@@ -1850,7 +1893,8 @@ export class Evaluator {
         else if (seed && v.kind === 'bool') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
-          v = { kind: 'tuple', items: v.items.map((_, i) => intV(this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
+          const init = fn.childForFieldName('name')?.text === '__init__';
+          v = { kind: 'tuple', items: v.items.map((_, i) => intV(init ? this.freeSize(`${p.name}${i}`) : this.fresh(`${p.name}${i}`), `${p.name}${i}`)) };
         }
       }
       const given = v;
@@ -2139,6 +2183,12 @@ export class Evaluator {
         // of dims.ts stands for a positive value), so it is the size itself.
         const t = this.truth(lv) ?? (lv.kind === 'int' && this.positiveSize(lv.dim) ? true : undefined);
         if (op === 'or') return t === true ? lv : t === false ? this.expr(r, f) : UNKNOWN;
+        if (op === 'and' && t === undefined && lv.kind === 'bool' && comparisonsOnly(r)) {
+          // `stride == 1 and inp == oup` of unknown truth: true only where both are.
+          const rv = this.expr(r, f);
+          const implies = [...(lv.implies ?? []), ...(rv.kind === 'bool' ? rv.implies ?? [] : [])];
+          return rv.kind === 'bool' && rv.value === false ? rv : { kind: 'bool', implies: implies.length ? implies : undefined };
+        }
         if (op === 'and') return t === false ? lv : t === true ? this.expr(r, f) : UNKNOWN;
         return UNKNOWN;
       }
@@ -2491,6 +2541,8 @@ export class Evaluator {
       if (op === '!=' && c !== 'unknown') return { kind: 'bool', value: c !== 'eq' };
       // `if inter_channels == 0:` of `in_channels // 2`: a size named after symbols is positive.
       if ((op === '==' || op === '!=') && ((av === 0 && this.positiveSize(b.dim)) || (bv === 0 && this.positiveSize(a.dim)))) return { kind: 'bool', value: op === '!=' };
+      // `inp == oup` of two sizes: true where they are equal.
+      if (op === '==' && c === 'unknown' && av === undefined && bv === undefined) return { kind: 'bool', implies: [[a.dim, b.dim]] };
     }
     if (a.kind === 'str' && b.kind === 'str' && (op === '==' || op === '!=')) return { kind: 'bool', value: (a.value === b.value) === (op === '==') };
     return { kind: 'bool' };
@@ -3185,3 +3237,13 @@ function loopModules(fn: Node, self: InstanceV | undefined): Value[] | undefined
   }
   return undefined;
 }
+
+/** A condition made only of comparisons (`inp == oup`, `a == b and c != d`): evaluating it has no effect. */
+function comparisonsOnly(n: Node): boolean {
+  const x = n.type === 'parenthesized_expression' ? n.namedChildren[0] : n;
+  if (!x) return false;
+  if (x.type === 'comparison_operator') return x.namedChildren.every((c) => !!c && /^(identifier|attribute|integer)$/.test(c.type));
+  if (x.type === 'boolean_operator') return x.namedChildren.every((c) => !!c && comparisonsOnly(c));
+  return false;
+}
+

@@ -197,6 +197,8 @@ export interface NumV {
 export interface BoolV {
   kind: 'bool';
   value?: boolean;
+  /** Sizes the value, when true, states equal (`inp == oup`, `stride == 1 and inp == oup`). */
+  implies?: [Dim, Dim][];
 }
 
 export interface StrV {

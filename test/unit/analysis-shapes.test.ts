@@ -2134,4 +2134,60 @@ describe('analyzer shapes', function () {
     assert.deepEqual(analyzeSource(src('(d h)', '(d h)')).diagnostics, []);
   });
 
+  it('does not take a shape comment as proof that two sizes the code unpacked are equal', function () {
+    const src = (n: string) => [
+      'import torch',
+      'import torch.nn as nn',
+      '',
+      '',
+      'class GPT(nn.Module):',
+      '    def __init__(self, vocab_size=100, block_size=32, n_embd=48):',
+      '        super().__init__()',
+      '        self.wte = nn.Embedding(vocab_size, n_embd)',
+      '        self.wpe = nn.Embedding(block_size, n_embd)',
+      '',
+      '    def forward(self, idx):',
+      '        b, t = idx.size()',
+      '        pos = torch.arange(0, b, dtype=torch.long, device=idx.device)  # shape (t)',
+      '        tok_emb = self.wte(idx)  # (b, t, n_embd)',
+      '        pos_emb = self.wpe(pos)  # (t, n_embd)',
+      '        return tok_emb + pos_emb',
+    ].join('\n').replace('torch.arange(0, b,', `torch.arange(0, ${n},`);
+    const bad = analyzeSource(src('b')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['broadcast-mismatch', 'warning', 16]]);
+    assert.deepEqual(analyzeSource(src('t')).diagnostics, []);
+  });
+
+  it('takes sizes a flag states equal (use_res_connect = stride == 1 and inp == oup) as one in the branch it guards', function () {
+    const src = (flag: string) => [
+      'import torch.nn as nn',
+      '',
+      '',
+      'class Block(nn.Module):',
+      '    def __init__(self, inp, oup, stride=1):',
+      '        super().__init__()',
+      '        self.use_res_connect = stride == 1 and inp == oup',
+      '        self.conv = nn.Conv2d(inp, oup, 3, stride, 1)',
+      '',
+      '    def forward(self, x):',
+      '        out = self.conv(x)',
+      '        if self.use_res_connect:',
+      '            out = out + x',
+      '        return out',
+      '',
+      '',
+      'class Net(nn.Module):',
+      '    def __init__(self, channels=(16, 24)):',
+      '        super().__init__()',
+      '        self.stem = nn.Conv2d(3, channels[0], 3, 1, 1)',
+      '        self.block = Block(channels[0], channels[1])',
+      '',
+      '    def forward(self, x):',
+      '        return self.block(self.stem(x))',
+    ].join('\n').replace('stride == 1 and inp == oup', flag);
+    assert.deepEqual(analyzeSource(src('stride == 1 and inp == oup')).diagnostics, []);
+    const bad = analyzeSource(src('stride == 1')).diagnostics;
+    assert.deepEqual(bad.map((d) => [d.rule, d.severity, d.range.line + 1]), [['broadcast-mismatch', 'warning', 13]]);
+    assert.match(bad[0].message, /channels1 == channels0/);
+  });
 });

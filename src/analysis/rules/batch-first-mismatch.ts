@@ -18,7 +18,7 @@ export const rule: Rule = {
   summary: 'nn.MultiheadAttention (or nn.TransformerEncoder/EncoderLayer) fed (N, L, E) without batch_first=True, or (L, N, E) with it',
   defaultSeverity: 'warning',
   docs: {
-    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor, or, for a query nobody named, a later `mean(dim=1)` or masked mean\'s `sum(dim=1)` over its axes: that axis is the sequence) and compares that with the module\'s `batch_first`; `F.multi_head_attention_forward` always reads (L, N, E).',
+    what: 'Follows which axis of the query holds the batch and which the sequence (from shape comments, names, `x.shape` unpacking and the operations that made the tensor, or, for a query nobody named, a later `mean(dim=1)` or masked mean\'s `sum(dim=1)` over its axes: that axis is the sequence) and compares that with the module\'s `batch_first`; `F.multi_head_attention_forward` always reads (L, N, E). A layout a caller arranged with a permute and handed down, batch and sequence axes as they were, to a layer that keeps the default `batch_first` is reported at the caller\'s call (the layer built with the flag written out states its layout itself, and is reported at its own call).',
     why: 'Without `batch_first=True`, `nn.MultiheadAttention` reads (L, N, E). Given (N, L, E) it silently attends across the batch instead of across the sequence: no error, wrong results.',
     example: 'self.attn = nn.MultiheadAttention(64, 8)\n...\nx = x.flatten(2).transpose(1, 2)  # (B, HW, C)\ny, _ = self.attn(x, x, x)',
     useInstead: 'self.attn = nn.MultiheadAttention(64, 8, batch_first=True)',
