@@ -34,7 +34,7 @@ import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK, RANK_ADDING } from './semantics/modules';
 import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
-import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv } from './rank-evidence';
+import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv, type RankFact } from './rank-evidence';
 
 export interface ShapeRecord {
   line: number;
@@ -1556,7 +1556,7 @@ export class Evaluator {
     if (doc) return this.tensorFromNames(doc, f);
     if (p.ann && !isTensorAnnotation(p.ann.text)) return this.annotatedModule(p.ann) ?? this.fromTypeAnnotation(p.ann, p.name);
     // What the body does with it may fix its rank: `q = self.q_proj(q); b, n, c = q.shape`.
-    const fact = rankOfParameter(fn, index, this.rankEnv(f));
+    const fact = this.rankOf(fn, index, f);
     if (fact && fact.rank > 0 && fact.rank <= 8) {
       const names = Array.from({ length: fact.rank }, (_, i) => fact.names?.[i] ?? `${p.name}${i}`);
       return { ...this.tensor(names.map((n) => this.fresh(n)), names), hypothetical: p.ann ? undefined : true };
@@ -1586,6 +1586,30 @@ export class Evaluator {
   }
 
   /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
+  /**
+   * The rank the body of `fn` fixes for its parameter at `index`, as `rankOfParameter` reads it
+   * with the frame's callees. A parameter seeded with no caller is read in a frame that holds only
+   * `self` and the parameters seeded before it, so the answer is the same for one `self` each
+   * time the function runs without a caller: it is read once per `self` and evaluation.
+   */
+  private rankOf(fn: Node, index: number, f: Frame): RankFact | undefined {
+    const plain = [...f.vars.entries()].every(([k, v]) => k === 'self' || (v.kind !== 'instance' && v.kind !== 'torchmodule' && v.kind !== 'function' && v.kind !== 'class'));
+    if (!plain) return rankOfParameter(fn, index, this.rankEnv(f));
+    const owner: object = f.self ?? this.rankMemoNoSelf;
+    let memo = this.rankMemo.get(owner);
+    if (!memo) this.rankMemo.set(owner, (memo = new Map()));
+    // What the rank reading asks of the frame's other names: whether each is a number.
+    const numeric = (v: Value) => v.kind === 'int' || v.kind === 'num' || (isTensor(v) && !!v.axes && v.axes.length <= 1);
+    const key = `${fn.id}:${index}:${[...f.vars].map(([k, v]) => `${k}${numeric(v) ? '#' : ''}`).join(',')}`;
+    if (memo.has(key)) return memo.get(key);
+    const fact = rankOfParameter(fn, index, this.rankEnv(f));
+    memo.set(key, fact);
+    return fact;
+  }
+
+  private readonly rankMemo = new WeakMap<object, Map<string, RankFact | undefined>>();
+  private readonly rankMemoNoSelf = {};
+
   private rankEnv(f: Frame): RankEnv {
     let nesting = 0;
     const moduleRank = (m: Value | undefined): CalleeRank | undefined => {
@@ -1984,7 +2008,7 @@ export class Evaluator {
    */
   private maskSeed(fn: Node, p: { name: string; node: Node; ann?: Node; def?: Node }, index: number, f: Frame): TensorV | undefined {
     if (p.ann && !isTensorAnnotation(p.ann.text)) return undefined;
-    const fact = rankOfParameter(fn, index, this.rankEnv(f));
+    const fact = this.rankOf(fn, index, f);
     if (!fact || fact.rank <= 0 || fact.rank > 8) return undefined;
     const names = Array.from({ length: fact.rank }, (_, i) => fact.names?.[i] ?? `${p.name}${i}`);
     return { ...this.tensor(names.map((n) => this.fresh(n)), names), hypothetical: true, optional: p.def?.text === 'None' || undefined };
