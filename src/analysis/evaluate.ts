@@ -29,7 +29,7 @@ import type { Dim } from './dims';
 import type { Event } from './events';
 import type { Node } from './parse';
 import * as S from './semantics';
-import { contiguousStrides, flipMask, roleFromName, shapeText } from './semantics/facts';
+import { contiguousStrides, flipMask, roleFromName } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK, RANK_ADDING } from './semantics/modules';
 import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
@@ -903,7 +903,8 @@ export class Evaluator {
   private record(node: Node, name: string, t: TensorV, own = false): void {
     if (this.speculative > 0) return; // a skipped branch's values are not what runs
     const key = `${node.startPosition.row}:${name}`;
-    const parts = D.formatAll(t.axes!.map((a) => this.norm(a.size)));
+    // Formatted only where it can change what is shown.
+    const format = () => D.formatAll(t.axes!.map((a) => this.norm(a.size)));
     const seen = this.recordParts.get(key);
     if (seen && !seen.record && own && !seen.conflict) this.recordParts.delete(key);
     else if (seen) {
@@ -912,18 +913,21 @@ export class Evaluator {
       const rec = seen.record;
       if (own) seen.own = true;
       if (!rec) return;
-      if (seen.parts.length !== parts.length) {
+      if (seen.parts.length !== t.axes!.length) {
         this.records.splice(this.records.indexOf(rec), 1);
         seen.record = undefined;
         seen.conflict = true;
         return;
       }
+      if (seen.parts.every((p) => p === '?')) return;
+      const parts = format();
       seen.parts = seen.parts.map((p, i) => (p === parts[i] ? p : '?'));
       rec.shape = `(${seen.parts.join(', ')})`;
       return;
     }
     if (this.recordParts.has(key)) return;
-    const record = { line: node.startPosition.row, column: node.startPosition.column, name, shape: shapeText(this.host, t) };
+    const parts = format();
+    const record = { line: node.startPosition.row, column: node.startPosition.column, name, shape: `(${parts.join(', ')})` };
     this.recordParts.set(key, { parts, record, own });
     this.records.push(record);
   }
@@ -1596,19 +1600,30 @@ export class Evaluator {
     const plain = [...f.vars.entries()].every(([k, v]) => k === 'self' || (v.kind !== 'instance' && v.kind !== 'torchmodule' && v.kind !== 'function' && v.kind !== 'class'));
     if (!plain) return rankOfParameter(fn, index, this.rankEnv(f));
     const owner: object = f.self ?? this.rankMemoNoSelf;
-    let memo = this.rankMemo.get(owner);
-    if (!memo) this.rankMemo.set(owner, (memo = new Map()));
+    let byFn = this.rankMemo.get(owner);
+    if (!byFn) this.rankMemo.set(owner, (byFn = new WeakMap()));
+    let memo = byFn.get(fn);
+    if (!memo) byFn.set(fn, (memo = new Map()));
     // What the rank reading asks of the frame's other names: whether each is a number.
     const numeric = (v: Value) => v.kind === 'int' || v.kind === 'num' || (isTensor(v) && !!v.axes && v.axes.length <= 1);
-    const key = `${fn.id}:${index}:${[...f.vars].map(([k, v]) => `${k}${numeric(v) ? '#' : ''}`).join(',')}`;
+    const key = `${index}:${[...f.vars].map(([k, v]) => `${k}${numeric(v) ? '#' : ''}`).join(',')}`;
     if (memo.has(key)) return memo.get(key);
     const fact = rankOfParameter(fn, index, this.rankEnv(f));
     memo.set(key, fact);
     return fact;
   }
 
-  private readonly rankMemo = new WeakMap<object, Map<string, RankFact | undefined>>();
+  private readonly rankMemo = new WeakMap<object, WeakMap<Node, Map<string, RankFact | undefined>>>();
   private readonly rankMemoNoSelf = {};
+
+  /** The rank environment of a module instance's own `forward` (a frame of only `self`), one per instance and evaluation. */
+  private instanceRankEnv(m: InstanceV): RankEnv {
+    let env = this.instanceEnvs.get(m);
+    if (!env) this.instanceEnvs.set(m, (env = this.rankEnv({ vars: new Map(), returns: [], forward: true, self: m })));
+    return env;
+  }
+
+  private readonly instanceEnvs = new WeakMap<InstanceV, RankEnv>();
 
   private rankEnv(f: Frame): RankEnv {
     let nesting = 0;
@@ -1634,7 +1649,7 @@ export class Evaluator {
       }
       if (m.kind === 'instance' && m.cls.isModule) {
         const fwd = findMethod(m.cls, 'forward');
-        return fwd ? { kind: 'function', node: fwd, index: 1, env: m === f.self ? undefined : this.rankEnv({ vars: new Map(), returns: [], forward: true, self: m }) } : undefined;
+        return fwd ? { kind: 'function', node: fwd, index: 1, env: m === f.self ? undefined : this.instanceRankEnv(m) } : undefined;
       }
       if (m.kind === 'alt') {
         // `LayerScale(dim) if init_values else nn.Identity()`: a module of the file keeps the

@@ -222,7 +222,7 @@ class Scan {
         if (c?.kind === 'keep') return k0 && c.sameShape;
         if (c?.kind === 'shift') return false;
         if (c?.kind === 'function' && this.depth < MAX_DEPTH) {
-          const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, c.index);
+          const r = scan(c.env ?? this.env, this.depth + 1, c.node, c.index);
           if (r?.returns !== undefined) return k0 && r.returns;
         }
         return undefined;
@@ -410,7 +410,7 @@ class Scan {
     if ((parent.type === 'tuple' || parent.type === 'list') && grand?.type === 'argument_list' && great?.type === 'call' && great.childForFieldName('function')?.text === 'map' && this.depth < MAX_DEPTH) {
       const [fn, items] = positionalArgs(great);
       if (fn?.type === 'lambda' && items === parent && parameters(fn).length === 1) {
-        const r = new Scan(this.env, this.depth + 1).param(fn, 0);
+        const r = scan(this.env, this.depth + 1, fn, 0);
         if (r?.fact) return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
       }
       return undefined;
@@ -433,7 +433,7 @@ class Scan {
         if (c?.kind !== 'function') return undefined;
         const i = parameterIndex(c.node, parent.childForFieldName('name')?.text ?? '');
         if (i === undefined) return undefined;
-        const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, i);
+        const r = scan(c.env ?? this.env, this.depth + 1, c.node, i);
         if (!r?.fact || this.depth >= MAX_DEPTH) return undefined;
         return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
       }
@@ -450,7 +450,7 @@ class Scan {
       const c = this.env.callee(fn, index);
       if (c?.kind === 'sink') return c.names ? { rank: c.rank, names: same ? c.names : [...c.names.slice(0, -1), undefined] } : { rank: c.rank };
       if (c?.kind === 'function' && this.depth < MAX_DEPTH) {
-        const r = new Scan(c.env ?? this.env, this.depth + 1).param(c.node, c.index);
+        const r = scan(c.env ?? this.env, this.depth + 1, c.node, c.index);
         if (r?.fact) return same ? r.fact : { rank: r.fact.rank, names: r.fact.names ? [...r.fact.names.slice(0, -1), undefined] : undefined };
       }
     }
@@ -532,7 +532,7 @@ class Scan {
     if (parent?.type !== 'argument_list' || call?.type !== 'call' || call.childForFieldName('function')?.text !== 'map' || this.depth >= MAX_DEPTH) return undefined;
     const [fn, items] = positionalArgs(call);
     if (fn?.type !== 'lambda' || items !== use || parameters(fn).length !== 1) return undefined;
-    return new Scan(this.env, this.depth + 1).param(fn, 0)?.fact;
+    return scan(this.env, this.depth + 1, fn, 0)?.fact;
   }
 
   /** A `chunk`/`split`/`tensor_split` of a followed value: pieces of its rank. */
@@ -617,6 +617,24 @@ class Scan {
       }
     }
   }
+}
+
+/**
+ * What following a parameter finds, once per environment: the callees an environment resolves
+ * do not change while it is in use, and a module's `forward` is followed from many call sites.
+ */
+const scans = new WeakMap<RankEnv, WeakMap<Node, Map<string, { fact?: RankFact; returns?: boolean } | undefined>>>();
+
+function scan(env: RankEnv, depth: number, fn: Node, index: number): { fact?: RankFact; returns?: boolean } | undefined {
+  let byFn = scans.get(env);
+  if (!byFn) scans.set(env, (byFn = new WeakMap()));
+  let memo = byFn.get(fn);
+  if (!memo) byFn.set(fn, (memo = new Map()));
+  const key = `${index}:${depth}`;
+  if (memo.has(key)) return memo.get(key);
+  const r = new Scan(env, depth).param(fn, index);
+  memo.set(key, r);
+  return r;
 }
 
 /** Evidence for a value with `shift` axes more than the parameter: the parameter's rank, unnamed. */
