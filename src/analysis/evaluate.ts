@@ -48,10 +48,6 @@ interface Assumption {
   e: Dim;
   c: number;
   subst?: Map<string, Dim>;
-  /** Sizes the branch's condition states equal (`if inp == oup:`), made one in the branch. */
-  stated?: [Dim, Dim][];
-  /** Only `stated`: no size taken as a literal. */
-  onlyStated?: boolean;
 }
 
 interface Frame {
@@ -726,8 +722,9 @@ export class Evaluator {
       // equal (the code is what runs).
       const contradicts = (size: Dim, name: string) => {
         const local = f.vars.get(name);
-        const other = [...f.vars.values()].some((x) => x.kind === 'int' && x !== local && D.equal(this.norm(x.dim), this.norm(size)) && D.asSymbol(this.norm(x.dim)));
-        return local?.kind === 'int' && !!D.asSymbol(this.norm(local.dim)) && other && this.compare(local.dim, size) === 'unknown';
+        if (local?.kind !== 'int' || !D.asSymbol(this.norm(local.dim)) || this.compare(local.dim, size) !== 'unknown') return false;
+        const n = this.norm(size);
+        return !!D.asSymbol(n) && [...f.vars.values()].some((x) => x.kind === 'int' && x !== local && D.equal(this.norm(x.dim), n));
       };
       if (v.axes.length === names.length && !v.axes.some((a, i) => contradicts(a.size, names[i]))) v.axes.forEach((a, i) => this.bindName(a.size, names[i]));
       return v;
@@ -1051,7 +1048,7 @@ export class Evaluator {
     const assume = cond ? this.equalityAssumption(cond, f) : undefined;
     // `if self.use_res_connect:` of `stride == 1 and inp == oup`: the branch runs where the sizes are equal.
     const stated = cv?.kind === 'bool' ? cv.implies : undefined;
-    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'), assume || stated ? [{ ...(assume ?? { e: D.dconst(1), c: 1, onlyStated: true }), stated }] : undefined);
+    this.branches(bodies, f, !alts.some((x) => x.type === 'else_clause'), assume ? [assume] : undefined, stated);
   }
 
   /** What the branches of the innermost `if`s being evaluated assume of sizes (`n_rep == 1`). */
@@ -1181,7 +1178,8 @@ export class Evaluator {
     }
   }
 
-  private branches(bodies: Node[][], f: Frame, fallthrough: boolean, assumptions?: (Assumption | undefined)[]): void {
+  /** `stated`: sizes the first branch's condition states equal (`if inp == oup:`), one in that branch. */
+  private branches(bodies: Node[][], f: Frame, fallthrough: boolean, assumptions?: (Assumption | undefined)[], stated?: [Dim, Dim][]): void {
     const before = new Map(f.vars);
     const selfBefore = f.self ? new Map(f.self.attrs) : undefined;
     const results: Map<string, Value>[] = [];
@@ -1200,9 +1198,9 @@ export class Evaluator {
       const assume = assumptions?.[bi];
       if (assume) {
         for (const [k, v] of assume.subst ?? []) this.subst.set(k, v);
-        for (const [a, b] of assume.stated ?? []) this.unify(a, b, false, true);
-        if (!assume.onlyStated) this.assuming.push(assume);
+        this.assuming.push(assume);
       }
+      if (bi === 0) for (const [a, b] of stated ?? []) this.unify(a, b, false, true);
       f.vars.clear();
       for (const [k, v] of before) f.vars.set(k, v);
       if (f.self && selfBefore) {
@@ -1215,7 +1213,7 @@ export class Evaluator {
         this.block(body, f);
       } finally {
         if (assume) {
-          if (!assume.onlyStated) this.assuming.pop();
+          this.assuming.pop();
           // What the branch assumed holds in that branch only.
           for (const k of assume.subst?.keys() ?? []) this.subst.delete(k);
         }
@@ -1589,7 +1587,6 @@ export class Evaluator {
     return inst.failed ? undefined : inst;
   }
 
-  /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
   /**
    * The rank the body of `fn` fixes for its parameter at `index`, as `rankOfParameter` reads it
    * with the frame's callees. A parameter seeded with no caller is read in a frame that holds only
@@ -1625,6 +1622,7 @@ export class Evaluator {
 
   private readonly instanceEnvs = new WeakMap<InstanceV, RankEnv>();
 
+  /** What the rank scan needs to know of callees and numbers, from the frame being seeded. */
   private rankEnv(f: Frame): RankEnv {
     let nesting = 0;
     const moduleRank = (m: Value | undefined): CalleeRank | undefined => {
