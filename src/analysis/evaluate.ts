@@ -29,10 +29,11 @@ import type { Dim } from './dims';
 import type { Event } from './events';
 import type { Node } from './parse';
 import * as S from './semantics';
-import { contiguousStrides, flipMask, roleFromName } from './semantics/facts';
+import { CAUSAL_HELPER } from './semantics/attention';
+import { contiguousStrides, flipMask, flipOrigin, roleFromName, triRegion } from './semantics/facts';
 import { intV, isTensor, margs, numValue, type OpHost } from './semantics/host';
 import { BATCHED_RANK, RANK_ADDING } from './semantics/modules';
-import type { AltV, Axis, ClassInfo, InstanceV, IntV, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
+import type { AltV, Axis, ClassInfo, InstanceV, IntV, MaskOrigin, MaskPolarity, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv, type RankFact } from './rank-evidence';
 
@@ -150,7 +151,12 @@ export class Evaluator {
     private readonly stmts: readonly Node[],
     private readonly b: Binding,
     private readonly sink: (e: Event) => void,
+    /** The file's convention for masks, from its causal-mask helpers in other units (see `MaskCell`). */
+    private readonly fileConvention?: [MaskPolarity, string],
   ) {}
+
+  /** What True means in the results of this unit's causal-mask helpers, with a helper's name. */
+  readonly maskConventions: [MaskPolarity, string][] = [];
 
   /**
    * Above 0 while evaluating a branch that a known condition skips (`if not self.batch_first:`
@@ -489,6 +495,37 @@ export class Evaluator {
   run(): void {
     const frame: Frame = { vars: this.globals, returns: [], forward: false };
     this.block(this.stmts as Node[], frame);
+    // The file's convention for masks (see `MaskCell`): what True means in the results of its
+    // causal-mask helpers, each run first on its own for its result only (no event, no shape:
+    // it runs again where it runs anyway).
+    const conventions = new Map<MaskPolarity, string>();
+    for (const fn of this.b.functionList) {
+      const name = fn.childForFieldName('name')?.text ?? '';
+      if (!CAUSAL_HELPER.test(name)) continue;
+      this.guard(() => {
+        this.speculative++;
+        this.quiet++;
+        let v: Value;
+        try {
+          v = this.runFunction(fn, [], {}, undefined, true, false);
+        } finally {
+          this.speculative--;
+          this.quiet--;
+        }
+        // Only a helper whose result is causal under one reading (True at exactly j > i, or at
+        // exactly j <= i) says what True means; the mask-polarity rule judges the others.
+        if (!isTensor(v) || v.dtype !== 'bool' || !v.mask?.tri || v.mask.additive) return;
+        const exactlyFuture = (r: { upper: boolean; diagonal: number }) => r.upper && r.diagonal === 1;
+        const p = exactlyFuture(triRegion(v.mask.tri)) ? 'ignore' : exactlyFuture(triRegion(v.mask.tri, true)) ? 'keep' : undefined;
+        if (p) conventions.set(p, name);
+      });
+    }
+    this.maskConventions.push(...conventions);
+    const own = conventions.size === 1 ? [...conventions][0] : conventions.size === 0 ? this.fileConvention : undefined;
+    if (own) {
+      const [polarity, name] = own;
+      this.maskConvention = { polarity, why: `the file's ${name}() makes masks True where ${polarity === 'keep' ? 'attended' : 'hidden'}` };
+    }
     // Exercise what the file itself did not. A class the file's own code built (a driver) is
     // shown as built; one built only inside another class nobody built (BasicConv(2, 1) in a
     // spatial gate) is also exercised on its own, so its shapes hold for every construction.
@@ -1317,6 +1354,7 @@ export class Evaluator {
       if (agree('normAxis') && t.normAxis !== undefined) out.normAxis = t.normAxis;
       if (agree('lastPermute') && t.lastPermute) out.lastPermute = t.lastPermute;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
+      out.maskOf = sameOrigin(ts);
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       // A bias that is learned on one path may be the learned one (T5's first layer).
       if (ts.some((v) => v.learned)) out.learned = true;
@@ -1350,6 +1388,7 @@ export class Evaluator {
       if (ts.every(contiguous)) out.strides = contiguousStrides(axes.map((a) => a.size));
       if (ts.every((v) => v.dtype === t.dtype)) out.dtype = t.dtype;
       if (t.mask && ts.every((v) => sameMask(v.mask, t.mask))) out.mask = t.mask;
+      out.maskOf = sameOrigin(ts);
       if (ts.some((v) => v.learned)) out.learned = true;
       // A value that is a tensor only by hypothesis on some path stays one.
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
@@ -1361,7 +1400,7 @@ export class Evaluator {
     // on either path (a learned bias, a value that is a tensor only by hypothesis).
     if (vals.every((v) => isTensor(v))) {
       const ts = vals as TensorV[];
-      const out: TensorV = { kind: 'tensor' };
+      const out: TensorV = { kind: 'tensor', maskOf: sameOrigin(ts) };
       if (ts.some((v) => v.learned)) out.learned = true;
       if (ts.some((v) => v.hypothetical)) out.hypothetical = true;
       if (ts.every((v) => v.dtype === ts[0].dtype)) out.dtype = ts[0].dtype;
@@ -1926,7 +1965,7 @@ export class Evaluator {
         // first layer, need_weights=False is True where a caller asks): both branches are
         // walked and joined.
         // A mask that may be given (mask=None) has the rank the body fixes, where it does.
-        else if (seed && v.kind === 'none' && (!p.ann || isTensorAnnotation(p.ann.text)) && /mask/i.test(p.name)) v = this.maskSeed(fn, p, idx, f) ?? ({ kind: 'tensor', hypothetical: true, optional: true } as TensorV);
+        else if (seed && v.kind === 'none' && (!p.ann || isTensorAnnotation(p.ann.text)) && /mask/i.test(p.name)) v = this.maskSeed(fn, p, idx, f) ?? ({ kind: 'tensor', hypothetical: true, optional: true, maskOf: this.maskOrigin(p.name) } as TensorV);
         else if (seed && v.kind === 'bool') v = { kind: 'bool' };
         // A tuple of sizes (patch_size=(2, 2), dims=(32, 48)) keeps its length, not its values.
         else if (seed && v.kind === 'tuple' && !v.shapeOf && v.items.length > 0 && v.items.every((x) => x.kind === 'int' && (D.constValue(x.dim) ?? 0) > 1)) {
@@ -1947,7 +1986,7 @@ export class Evaluator {
       // docstring): the declared shape, as with no caller.
       else if (isTensor(v) && !v.axes && !v.failed && !seed && fn.childForFieldName('name')?.text !== '__init__') {
         const declared = this.declaredNames(fn, p, idx);
-        if (declared) v = { ...this.tensorFromNames(declared, f), dtype: v.dtype, mask: v.mask };
+        if (declared) v = { ...this.tensorFromNames(declared, f), dtype: v.dtype, mask: v.mask, maskOf: v.maskOf };
       }
       if (given && v !== given) this.passedAs.set(v, given);
       f.vars.set(p.name, v);
@@ -2010,8 +2049,38 @@ export class Evaluator {
     }
     // A mask with no caller: a tensor of unknown dtype and polarity (their rules stay silent),
     // of the rank the body fixes where it does, else of unknown shape.
-    if (/mask/i.test(p.name)) return this.maskSeed(fn, p, index, f) ?? { kind: 'tensor', hypothetical: true };
+    if (/mask/i.test(p.name)) return this.maskSeed(fn, p, index, f) ?? { kind: 'tensor', hypothetical: true, maskOf: this.maskOrigin(p.name) };
     return this.seedParam(fn, p, index, f);
+  }
+
+  /**
+   * The origin of a mask parameter nobody passes (see `MaskCell`): a cell of its own, which
+   * starts with the file's convention where its name is one the convention covers (`mask`,
+   * `src_mask`, `tgt_mask`: the masks a causal helper's result joins; a padding mask's name
+   * promises PyTorch's convention, and `attention_mask` the opposite one).
+   */
+  private maskOrigin(name: string): MaskOrigin {
+    const convention = /^((src|tgt|trg|memory)_)?mask$/.test(name) ? this.maskConvention : undefined;
+    return { cell: { name, convention }, flipped: false };
+  }
+
+  /**
+   * The file's convention for masks: what True means in the result of its causal-mask helpers
+   * (`subsequent_mask`), when they all agree; set by `run` before code nobody calls runs.
+   */
+  private maskConvention: { polarity: MaskPolarity; why: string } | undefined;
+
+  /** A seeded mask's meaning, where the code has shown it: evidence first, else the file's convention. */
+  private seededPolarity(o: MaskOrigin): { polarity: MaskPolarity; why: string } | undefined {
+    const c = o.cell.evidence ?? o.cell.convention;
+    if (!c) return undefined;
+    return { polarity: o.flipped ? (c.polarity === 'keep' ? 'ignore' : 'keep') : c.polarity, why: c.why };
+  }
+
+  /** What a use of a seeded mask shows: the mask (flipped or not) is True at the tokens it counts. */
+  private countedAsKept(o: MaskOrigin | undefined, why: string): void {
+    if (!o || o.cell.evidence) return;
+    o.cell.evidence = { polarity: o.flipped ? 'ignore' : 'keep', why };
   }
 
   /**
@@ -2024,7 +2093,7 @@ export class Evaluator {
     const fact = this.rankOf(fn, index, f);
     if (!fact || fact.rank <= 0 || fact.rank > 8) return undefined;
     const names = Array.from({ length: fact.rank }, (_, i) => fact.names?.[i] ?? `${p.name}${i}`);
-    return { ...this.tensor(names.map((n) => this.fresh(n)), names), hypothetical: true, optional: p.def?.text === 'None' || undefined };
+    return { ...this.tensor(names.map((n) => this.fresh(n)), names), hypothetical: true, optional: p.def?.text === 'None' || undefined, maskOf: this.maskOrigin(p.name) };
   }
 
   /** The torch layer a class subclasses, through its bases in the file. */
@@ -2040,7 +2109,10 @@ export class Evaluator {
     const init = findMethod(cls, '__init__');
     const layer = this.torchBaseOf(cls);
     if (layer && !init && node) inst.torch = { kind: 'torchmodule', type: layer, args, kwargs, node };
-    if (init) this.runFunction(init, args, kwargs, inst, seed, false);
+    if (init) {
+      this.runFunction(init, args, kwargs, inst, seed, false);
+      this.unusedWidth(inst, init);
+    }
     else if (cls.decorators?.some((d) => /(^|\.)dataclass\b/.test(d))) {
       // A dataclass's generated __init__ binds its fields in order, defaults after.
       this.dataclassFields(cls).forEach((fld, i) => {
@@ -2052,6 +2124,59 @@ export class Evaluator {
     }
     return inst;
   }
+
+  /**
+   * A constructor that takes the input's width (`in_channels`) and never reads it, where the
+   * layer `forward` applies to its input (`self.input_proj(features)`) is built with another
+   * of its parameters as that width: the module accepts only inputs of that other width.
+   */
+  private unusedWidth(inst: InstanceV, init: Node): void {
+    if (this.widthChecked.has(inst.cls) || this.speculative > 0) return;
+    this.widthChecked.add(inst.cls);
+    const ps = this.params(init);
+    const body = init.childForFieldName('body');
+    if (!body) return;
+    const read = new Set<string>();
+    const stack: Node[] = [body];
+    while (stack.length) {
+      const n = stack.pop()!;
+      if (n.type === 'identifier') read.add(n.text);
+      // A keyword's name and an attribute's name are not reads of a variable.
+      const only = n.type === 'keyword_argument' ? n.childForFieldName('value') : n.type === 'attribute' ? n.childForFieldName('object') : undefined;
+      if (only) stack.push(only);
+      else if (n.type !== 'keyword_argument' && n.type !== 'attribute') for (const c of n.namedChildren) if (c) stack.push(c);
+    }
+    const unused = ps.filter((p) => INPUT_WIDTH.test(p.name) && !read.has(p.name));
+    if (unused.length !== 1) return;
+    const fwd = findMethod(inst.cls, 'forward');
+    const input = fwd ? this.params(fwd)[1] : undefined;
+    if (!fwd || !input || input.kind !== 'plain') return;
+    // The layer forward applies to its input as it came: `self.<attr>(<input>)`.
+    let layer: string | undefined;
+    const walk: Node[] = [fwd.childForFieldName('body')!];
+    while (walk.length && !layer) {
+      const n = walk.pop()!;
+      if (!n) continue;
+      if (n.type === 'call') {
+        const fn = n.childForFieldName('function');
+        const a = n.childForFieldName('arguments')?.namedChildren ?? [];
+        if (fn?.type === 'attribute' && fn.childForFieldName('object')?.text === 'self' && a.length === 1 && a[0]?.text === input.name) layer = fn.childForFieldName('attribute')?.text;
+      }
+      for (const c of n.namedChildren) if (c) walk.push(c);
+    }
+    const m = layer ? inst.attrs.get(layer) : undefined;
+    if (m?.kind !== 'torchmodule' || !/^(Conv[123]d|Linear)$/.test(m.type)) return;
+    const widthName = m.type === 'Linear' ? 'in_features' : 'in_channels';
+    const argList = m.node.childForFieldName('arguments')?.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment') ?? [];
+    const kw = argList.find((c) => c.type === 'keyword_argument' && c.childForFieldName('name')?.text === widthName);
+    const widthArg = kw ? kw.childForFieldName('value') : argList[0]?.type === 'keyword_argument' ? undefined : argList[0];
+    // The width is another parameter of the constructor, as written.
+    if (!widthArg || widthArg.type !== 'identifier' || !ps.some((p) => p.name === widthArg.text) || widthArg.text === unused[0].name) return;
+    this.emit({ kind: 'unused-width', node: m.node, param: unused[0].name, widthArg, widthName, layer: layer!, input: input.name, def: unused[0].def?.text });
+  }
+
+  /** Classes whose constructors `unusedWidth` looked at. */
+  private readonly widthChecked = new Set<ClassInfo>();
 
   private callInstance(inst: InstanceV, args: Value[], kwargs: Record<string, Value>, node: Node | undefined, seed: boolean): Value {
     inst.called = true;
@@ -2101,11 +2226,17 @@ export class Evaluator {
     }
   }
 
+  /** A seeded mask read where the code has shown what True means in it: a bool mask of that meaning. */
+  private withSeededMeaning(v: TensorV): TensorV {
+    const m = this.seededPolarity(v.maskOf!);
+    return m ? { ...v, dtype: v.dtype ?? 'bool', mask: { polarity: m.polarity, why: m.why } } : v;
+  }
+
   // ---------------------------------------------------------------- expressions
 
   private lookup(name: string, f: Frame): Value {
     const v = f.vars.get(name) ?? f.closure?.find((m) => m.has(name))?.get(name) ?? this.globals.get(name);
-    if (v) return v;
+    if (v) return isTensor(v) && v.maskOf && !v.mask ? this.withSeededMeaning(v) : v;
     const cls = this.b.classes.get(name);
     if (cls) return { kind: 'class', cls };
     const fn = this.b.functions.get(name);
@@ -2409,8 +2540,18 @@ export class Evaluator {
       if (i === undefined) return UNKNOWN;
       return v.items[i < 0 ? v.items.length + i : i] ?? UNKNOWN;
     }
-    // Indexing a value that may be a list, dict or module gives a value that may be anything.
-    if (isTensor(v) && v.hypothetical && !v.axes) return { kind: 'tensor', hypothetical: true };
+    // A slice up to a count of a seeded mask's True cells (`context[:, :n_ctx]`, n_ctx its
+    // largest row sum): the mask is True at the tokens kept.
+    if (isTensor(v)) {
+      for (const s of subs) {
+        const stop = s.type === 'slice' ? this.slicePart(s, 1) : undefined;
+        const c = stop?.type === 'identifier' ? this.lookup(stop.text, f) : undefined;
+        if (c?.kind === 'int' && c.countOf) this.countedAsKept(c.countOf, `${stop!.text}, a count of ${c.countOf.flipped ? 'False' : 'True'} cells of ${c.countOf.cell.name}, is used as a length: they mark the real tokens`);
+      }
+    }
+    // Indexing a value that may be a list, dict or module gives a value that may be anything
+    // (a mask parameter nobody passes stays one).
+    if (isTensor(v) && v.hypothetical && !v.axes) return v.maskOf ? { kind: 'tensor', hypothetical: true, dtype: v.dtype, mask: v.mask, maskOf: v.maskOf } : { kind: 'tensor', hypothetical: true };
     if (isTensor(v)) return S.lastEntries(v, subs, this.indexTensor(v, subs, f, n), n);
     return UNKNOWN;
   }
@@ -2465,7 +2606,7 @@ export class Evaluator {
     // (`bias[:, :, :T, :T]`); an offset shifts which (i, j) it hides.
     if (t.mask?.tri && !subs.every((s) => s.type === 'none' || s.type === 'ellipsis' || (s.type === 'slice' && (s.children[0]?.text === ':' || s.children[0]?.text === '0') && s.children.filter((x) => x?.text === ':').length === 1))) t = { ...t, mask: { ...t.mask, tri: undefined } };
     // Indexing keeps the dtype and mask meaning even when the shape is unknown.
-    if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
+    if (!t.axes) return { kind: 'tensor', dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, maskOf: t.maskOf };
     const out: Axis[] = [];
     let src = 0;
     let batchRow: Node | undefined;
@@ -2545,7 +2686,7 @@ export class Evaluator {
     }
     void ell;
     while (src < t.axes.length) out.push(t.axes[src++]);
-    const res: TensorV = { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned };
+    const res: TensorV = { kind: 'tensor', axes: out, strides: undefined, dtype: t.dtype, mask: t.mask, positions: t.positions, learned: t.learned, maskOf: t.maskOf };
     if (batchRow) res.batchRow = batchRow;
     return res;
   }
@@ -2966,6 +3107,7 @@ export class Evaluator {
       case 'builtins.int': {
         const v = args[0];
         if (v?.kind === 'int') return v;
+        if (v?.kind === 'num' && v.countOf) return { ...intV(this.fresh('n')), countOf: v.countOf };
         if (v?.kind === 'num' && v.value !== undefined) return intV(D.dconst(Math.trunc(v.value)));
         if (v?.kind === 'num' && v.size) return intV(v.size);
         // `int(2 * hidden_dim / 3)`: no symbolic form, but its value at the defaults is known.
@@ -3085,7 +3227,8 @@ export class Evaluator {
   // ---------------------------------------------------------------- torch semantics (semantics/)
 
   private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
-    const r = S.torchFunction(this.host, op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    const r0 = S.torchFunction(this.host, op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    const r = isTensor(args[0]) && path === `torch.${op}` ? this.seededMaskThrough(op, args[0], r0, argNodes[0]) : r0;
     // A torch function returns the class of its tensor arguments (`__torch_function__`): given
     // only values of unknown class (`torch.stack(tensors)` of a parameter nobody typed), it may
     // return a tensor subclass with methods of its own. Factories return plain tensors.
@@ -3105,12 +3248,34 @@ export class Evaluator {
   }
 
   private tensorOp(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
-    const r = S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode);
+    const r = this.seededMaskThrough(op, args[0] as TensorV, S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode), n.childForFieldName('function')?.childForFieldName('object'));
     // A method of a tensor taken for one by hypothesis (a duck-typed object, a subclass) gives
     // a tensor by hypothesis: `q_t = query.transpose(1, 2)` of a nested tensor is one too.
-    if (!(args[0] as TensorV).hypothetical) return r;
+    if (!(args[0] as TensorV).hypothetical || (isTensor(r) && r.countOf)) return r;
     const hyp = (v: Value): Value => (isTensor(v) && !v.hypothetical && !v.failed ? { ...v, hypothetical: true } : v);
     return r.kind === 'tuple' ? { ...r, items: r.items.map(hyp) } : hyp(r);
+  }
+
+  /**
+   * A seeded mask through a tensor op (see `MaskCell`): ops that move or copy its cells keep its
+   * origin, `logical_not` flips it; a cumulative sum numbers the tokens it is True at (DETR's
+   * `(~mask).cumsum(1)`, position ids from `attention_mask.cumsum(-1)`), so those are the tokens
+   * kept; a sum along an axis counts them, and its largest count (`.max().item()`) stays a count.
+   * Every other op makes something else.
+   */
+  private seededMaskThrough(op: string, t: TensorV, r: Value, input?: Node | null): Value {
+    if (!isTensor(t) || (!t.maskOf && !t.countOf)) return isTensor(r) && (r.maskOf || r.countOf) ? { ...r, maskOf: undefined, countOf: undefined } : r;
+    if (t.maskOf && op === 'cumsum') {
+      const m = input && input.text.length <= 40 ? input.text : t.maskOf.flipped ? `~${t.maskOf.cell.name}` : t.maskOf.cell.name;
+      this.countedAsKept(t.maskOf, `the cumulative sum of ${m} numbers the positions where it is True, the real ones`);
+    }
+    const keep = t.maskOf && MASK_MOVES.has(op) ? t.maskOf : undefined;
+    const maskOf = op === 'logical_not' ? flipOrigin(t.maskOf) : keep;
+    const countOf = t.maskOf && op === 'sum' ? t.maskOf : t.countOf && (op === 'max' || op === 'amax') ? t.countOf : undefined;
+    if (op === 'item' && t.countOf && r.kind === 'num') return { ...r, countOf: t.countOf };
+    if (!isTensor(r)) return r;
+    // A count of a mask's cells is a tensor whatever the mask was taken for (`.item()` of it is a number).
+    return r.maskOf === maskOf && r.countOf === countOf ? r : { ...r, maskOf, countOf, hypothetical: countOf ? undefined : r.hypothetical };
   }
 
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
@@ -3152,6 +3317,15 @@ function narrowings(cond: Node | null, negated: boolean): [string, boolean][] {
 }
 
 const TENSOR_CLASS = /^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/;
+
+/** Constructor parameters named for the width of a module's input. */
+const INPUT_WIDTH = /^(in_channels|in_chans|in_ch|in_features|in_dim|input_dim|in_planes|inplanes|input_channels|input_size)$/;
+
+/** Ops that move, copy or cast a mask's cells without changing what True means (see `seededMaskThrough`). */
+const MASK_MOVES = new Set([
+  'unsqueeze', 'squeeze', 'flatten', 'view', 'reshape', 'expand', 'expand_as', 'repeat', 'repeat_interleave', 'transpose', 'permute',
+  'contiguous', 'clone', 'detach', 'to', 'bool', 'long', 'int', 'byte', 'type', 'type_as', 'unflatten',
+]);
 
 export { dotted };
 
@@ -3200,6 +3374,12 @@ function sameMask(a: TensorV['mask'], b: TensorV['mask']): boolean {
   const tb = b.tri;
   const sameTri = ta === tb || (!!ta && !!tb && ta.node === tb.node && ta.upper === tb.upper && ta.diagonal === tb.diagonal && ta.flipped === tb.flipped);
   return a.polarity === b.polarity && !!a.values01 === !!b.values01 && !!a.additive === !!b.additive && !!a.uniform === !!b.uniform && a.via === b.via && sameTri;
+}
+
+/** The seeded mask every path's value derives from the same way (see `MaskCell`), if one does. */
+function sameOrigin(ts: TensorV[]): MaskOrigin | undefined {
+  const o = ts[0].maskOf;
+  return o && ts.every((v) => v.maskOf?.cell === o.cell && v.maskOf.flipped === o.flipped) ? o : undefined;
 }
 
 /** The names of PyTorch's padding masks (True at padding in its API): `key_padding_mask`, `src_key_padding_mask`, `pad_mask`. */

@@ -203,4 +203,24 @@ export interface UnpackEvent {
   from: 'tensor' | 'unbind';
 }
 
-export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent | UnpackEvent;
+/**
+ * A module whose constructor takes the input's width (`in_channels`) and never reads it, while
+ * the layer its forward applies to the input is built with another width (`d_model`).
+ */
+export interface UnusedWidthEvent {
+  kind: 'unused-width';
+  /** The layer's constructor call. */
+  node: Node;
+  /** The unused parameter. */
+  param: string;
+  /** The layer's input-width argument as written, and its name (in_channels, in_features). */
+  widthArg: Node;
+  widthName: string;
+  /** The attribute the layer is stored in, and the input it is applied to. */
+  layer: string;
+  input: string;
+  /** The parameter's default, where it has one. */
+  def?: string;
+}
+
+export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent | UnpackEvent | UnusedWidthEvent;

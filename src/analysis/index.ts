@@ -27,12 +27,14 @@ import * as D from './dims';
 import { Evaluator } from './evaluate';
 import type { ShapeRecord } from './evaluate';
 import type { Event } from './events';
+import type { MaskPolarity } from './values';
 import type { Tree } from './parse';
 import { grammar, initParser, parse, parserReady, reparse } from './parse';
 import { RULES } from './rules';
+import { CAUSAL_HELPER } from './semantics/attention';
 import type { Anchor, SyntaxNode } from './syntax';
 import { convert, countErrors, lineStarts, MAX_TREE_DEPTH, rowOf } from './syntax';
-import type { ItemInfo } from './units';
+import type { Component, ItemInfo } from './units';
 import { components, itemInfo } from './units';
 
 export type { Diagnostic, Fix, Range, Severity, TextEdit, Rule } from './diagnostics';
@@ -114,6 +116,8 @@ interface UnitResult {
   shapes: ShapeRecord[];
   /** The evaluation failed (an `internal` diagnostic): never cached, so an edit retries it. */
   failed?: boolean;
+  /** What True means in the results of the unit's causal-mask helpers (see `MaskCell`), with a helper's name. */
+  maskConventions?: [MaskPolarity, string][];
   /**
    * The text each fix replaces, as it was when the fixes were computed. A fix is written from
    * the text it replaces, comments included, and the key leaves comments out: a cached result
@@ -162,18 +166,31 @@ export class AnalysisSession {
     const notices: Notice[] = [];
     for (const it of items) for (const r of new Set(it.truncated)) notices.push({ line: it.anchor.row + r, kind: 'truncated', message: `an expression nested more than ${MAX_TREE_DEPTH} levels deep was not analysed` });
     // The budget counts evaluation only: splitting a large file into units comes first.
-    const comps = components(items.map((it) => it.info));
+    // Units that define a causal-mask helper go first: what its result means is the file's
+    // convention for masks nobody passes (see `MaskCell`), an input of every other unit (and
+    // part of its key, as the aliases are).
+    const helperUnit = (c: Component) => c.items.some((i) => items[i].info.kind === 'def' && items[i].info.defs.some((d) => CAUSAL_HELPER.test(d)));
+    const allComps = components(items.map((it) => it.info));
+    const comps = [...allComps.filter(helperUnit), ...allComps.filter((c) => !helperUnit(c))];
+    const helpers = comps.filter(helperUnit).length;
+    const conventions = new Map<MaskPolarity, string>();
+    let convention: [MaskPolarity, string] | undefined;
+    let conventionKey = '';
     const deadline = options.budgetMs !== undefined ? Date.now() + options.budgetMs : Infinity;
     let skipped = 0;
     let firstSkipped = -1;
     this.last.evaluated = 0;
     this.last.reused = 0;
-    for (const comp of comps) {
+    for (const [ci, comp] of comps.entries()) {
+      if (ci === helpers && conventions.size === 1) {
+        convention = [...conventions][0];
+        conventionKey = convention.join(':');
+      }
       const its = comp.items.map((i) => items[i]);
       const cacheable = its.every((it) => it.errors === 0);
       // Keyed by text, comments nothing reads left out: an edit of such a comment costs no
       // evaluation (an early cutoff, as rust-analyzer's item tree gives one for edits in bodies).
-      const key = cacheable ? `${aliasKey}\u0000${its.map((it) => it.key).join('\u0001')}` : '';
+      const key = cacheable ? `${aliasKey}\u0000${conventionKey}\u0000${its.map((it) => it.key).join('\u0001')}` : '';
       let r = cacheable ? results.get(key) ?? this.results.get(key) : undefined;
       if (r?.fixed !== undefined && r.fixed !== fixedText(r, its)) r = undefined;
       if (!r && Date.now() > deadline) {
@@ -184,11 +201,12 @@ export class AnalysisSession {
       }
       if (r) this.last.reused++;
       else {
-        r = this.evaluateIsolated(its, aliases, declared);
+        r = this.evaluateIsolated(its, aliases, declared, convention);
         if (r.diagnostics.some((d) => d.fixes.length)) r.fixed = fixedText(r, its);
         this.last.evaluated++;
       }
       if (cacheable && !r.failed) results.set(key, r);
+      for (const [p, name] of r.maskConventions ?? []) conventions.set(p, name);
       const at = (line: number) => its[Math.floor(line / SPAN)].anchor.row + (line % SPAN);
       for (const d of r.diagnostics) diagnostics.push({ ...d, range: moveRange(d.range, at), fixes: d.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ range: moveRange(e.range, at), newText: e.newText })) })) });
       for (const s of r.shapes) shapes.push({ ...s, line: at(s.line) });
@@ -359,9 +377,9 @@ export class AnalysisSession {
    * `evaluate`, but a failure of ours (binding, evaluation or a resource limit such as the
    * stack) is one `internal` diagnostic on the unit's first line: the other units go on.
    */
-  private evaluateIsolated(its: Item[], aliases: Map<string, string>, declared: Map<string, string>): UnitResult {
+  private evaluateIsolated(its: Item[], aliases: Map<string, string>, declared: Map<string, string>, convention?: [MaskPolarity, string]): UnitResult {
     try {
-      return this.evaluate(its, aliases, declared);
+      return this.evaluate(its, aliases, declared, convention);
     } catch (e) {
       const first = its[0];
       const line = first.anchor.text.split('\n', 1)[0];
@@ -375,7 +393,7 @@ export class AnalysisSession {
   }
 
   /** Evaluates one unit and runs the rules on its events; lines in the result are unit-relative. */
-  private evaluate(its: Item[], aliases: Map<string, string>, declared: Map<string, string>): UnitResult {
+  private evaluate(its: Item[], aliases: Map<string, string>, declared: Map<string, string>, convention?: [MaskPolarity, string]): UnitResult {
     const stmts = its.flatMap((it) => it.stmts);
     const binding: Binding = bind(
       stmts,
@@ -450,7 +468,7 @@ export class AnalysisSession {
         }
       }
     };
-    const ev = new Evaluator(stmts, binding, emit);
+    const ev = new Evaluator(stmts, binding, emit, convention);
     holder.ev = ev;
     try {
       ev.run();
@@ -466,6 +484,7 @@ export class AnalysisSession {
     return {
       diagnostics: [...found.values()].map((d) => ({ ...d, range: moveRange(d.range, rel), fixes: d.fixes.map((f) => ({ ...f, edits: f.edits.map((e) => ({ range: moveRange(e.range, rel), newText: e.newText })) })) })),
       shapes: ev.records.map((s) => ({ ...s, line: rel(s.line) })),
+      maskConventions: ev.maskConventions.length ? ev.maskConventions : undefined,
     };
   }
 }

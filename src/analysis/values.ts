@@ -60,6 +60,27 @@ export interface EinopsSplit {
 export type MaskPolarity = 'ignore' | 'keep';
 
 /**
+ * What True means in a mask parameter nobody passes, learned from the code instead of a caller:
+ * from how the code counts it (`(~mask).cumsum(1)` numbers the real tokens; `mask.sum(1)`
+ * used as a length counts them), else from the file's own causal-mask helper (masks in the
+ * Annotated Transformer are True where attended, as its `subsequent_mask` returns them). One
+ * cell per seeded mask, shared by every value derived from it, so what one use shows holds for
+ * every use after it.
+ */
+export interface MaskCell {
+  /** The parameter's name. */
+  name: string;
+  evidence?: { polarity: MaskPolarity; why: string };
+  convention?: { polarity: MaskPolarity; why: string };
+}
+
+/** A value derived from a seeded mask: its cell, and whether it is the mask's complement. */
+export interface MaskOrigin {
+  cell: MaskCell;
+  flipped: boolean;
+}
+
+/**
  * A mask made by one `triu`/`tril` of a constant (ones, True, -inf): its nonzero cells are
  * {(i, j) : j - i >= diagonal} (upper) or {j - i <= diagonal} (lower); `flipped` when `~`,
  * `== 0`… made the tensor True on the complement. A causal mask hides exactly j > i (upper, 1).
@@ -136,7 +157,13 @@ export interface TensorV {
     tri?: MaskTriangle;
     /** The argument that handed this mask, unchanged, to a file's module or function as its `key_padding_mask` (the outermost call). */
     via?: Node;
+    /** How a mask nobody passes got its meaning (see `MaskCell`), for the message. */
+    why?: string;
   };
+  /** A mask a caller passes (a parameter nobody passes): what the code shows True means in it, once it does. */
+  maskOf?: MaskOrigin;
+  /** How many True cells such a mask has along an axis (`mask.sum(dim=1)`, its `.max()`). */
+  countOf?: MaskOrigin;
   /** A cumulative sum along `axis` (`from` identifies it): its total is its last entry along that axis. */
   cumsum?: { axis: number; from: object };
   /** The last entries of a cumulative sum along `axis` (`x[:, -1:, :]`, written at `node`). */
@@ -182,6 +209,8 @@ export interface IntV {
   dim: Dim;
   /** The Python name the value was read from, for roles. */
   name?: string;
+  /** A count of a seeded mask's True cells (see `TensorV.countOf`). */
+  countOf?: MaskOrigin;
 }
 
 export interface NumV {
@@ -192,6 +221,8 @@ export interface NumV {
   size?: Dim;
   /** A quotient of sizes (`2 * hidden_dim / 3`): its value once the defaults are taken, and the sizes. */
   atDefaults?: { value: number; from: Dim[] };
+  /** A count of a seeded mask's True cells (see `TensorV.countOf`). */
+  countOf?: MaskOrigin;
 }
 
 export interface BoolV {

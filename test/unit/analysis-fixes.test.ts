@@ -348,6 +348,57 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(analyzeSource(fn('pad_mask', 'return F.scaled_dot_product_attention(q, k, v, attn_mask=pad_mask[:, None, None, :])')).diagnostics, []);
   });
 
+  it('mask-polarity: with no caller, what the code shows a mask means (a cumulative sum, a count used as a length, the file\'s causal helper); near misses silent', function () {
+    const found = (src: string[]) => analyzeSource(src.join('\n')).diagnostics.filter((d) => d.rule === 'mask-polarity').map((d) => [d.range.line, d.fixes.map((f) => f.edits[0].newText)]);
+    // DETR: `(~mask).cumsum(1)` numbers the real positions, so mask is True at padding, as
+    // key_padding_mask wants; its complement is not.
+    const detr = (kpm: string, count = 'not_mask.cumsum(1, dtype=torch.float32)') => [
+      'import torch', 'from torch import nn', '', 'class Enc(nn.Module):', '    def __init__(self, d=32, h=4):', '        super().__init__()',
+      '        self.attn = nn.MultiheadAttention(d, h)', '', '    def forward(self, src, mask):', '        not_mask = ~mask', `        pos = ${count}`,
+      `        m = ${kpm}`, '        return self.attn(src, src, src, key_padding_mask=m)[0] + pos.sum()', ''];
+    assert.deepEqual(found(detr('~mask.flatten(1)')), [[12, ['~m']]]);
+    assert.deepEqual(found(detr('mask.flatten(1)')), []);
+    // A sum alone counts either the real tokens or the padding: it says nothing.
+    assert.deepEqual(found(detr('~mask.flatten(1)', 'not_mask.sum(1)')), []);
+    // Latent diffusion: the largest count of True cells is used as a length, so True marks the
+    // real tokens, which masked_fill must not fill.
+    const ctx = (fill: string) => [
+      'import torch', 'from torch import nn', '', 'class Cross(nn.Module):', '    def forward(self, x, ctx, ctx_mask=None):', '        if ctx_mask is not None:',
+      '            n_ctx = int(ctx_mask.sum(dim=1).max().item())', '            ctx, ctx_mask = ctx[:, :n_ctx], ctx_mask[:, :n_ctx]',
+      '        s = x @ ctx.transpose(1, 2)', `        s = s.masked_fill(${fill}, float("-inf"))`, '        return s.softmax(dim=-1) @ ctx', ''];
+    assert.deepEqual(found(ctx('ctx_mask[:, None, :]')), [[9, ['~(ctx_mask[:, None, :])']]]);
+    assert.deepEqual(found(ctx('~ctx_mask[:, None, :]')), []);
+    // The Annotated Transformer: masks are what the file's causal helper returns (True where
+    // attended), so `mask == 0` marks the hidden cells and `mask == 1` the attended ones.
+    const helper = (cut: string, fill: string, param = 'mask') => [
+      'import torch', '', 'def subsequent_mask(size):', `    return ${cut}`, '', `def attention(scores, ${param}=None):`,
+      `    if ${param} is not None:`, `        scores = scores.masked_fill(${fill}, -1e9)`, '    return scores.softmax(dim=-1)', ''];
+    const keepCut = 'torch.triu(torch.ones(1, size, size), diagonal=1) == 0';
+    assert.deepEqual(found(helper(keepCut, 'mask == 1')), [[7, ['~(mask == 1)']]]);
+    assert.deepEqual(found(helper(keepCut, 'mask == 0')), []);
+    assert.deepEqual(found(helper('torch.triu(torch.ones(1, size, size), diagonal=1).bool()', 'mask == 0')), [[7, ['~(mask == 0)']]]);
+    assert.deepEqual(found(helper('torch.triu(torch.ones(1, size, size), diagonal=1).bool()', 'mask')), []);
+    // A padding mask's name promises its own convention; a helper causal under neither reading
+    // (reported at its cut) sets none.
+    assert.deepEqual(found(helper(keepCut, 'attention_mask == 1', 'attention_mask')), []);
+    assert.deepEqual(found(helper('torch.tril(torch.ones(1, size, size), diagonal=1) == 0', 'mask == 1')).map(([l]) => l), [3]);
+  });
+
+  it('input-width-unused: a constructor that never reads its in_channels, where the layer applied to the input takes another width; near misses silent', function () {
+    const mod = (proj: string, fwd = 'self.input_proj(features)', extra = '') => [
+      'import torch', 'from torch import nn', '', 'class Encoder(nn.Module):', '    def __init__(self, in_channels=128, d_model=64):', '        super().__init__()',
+      `        self.input_proj = ${proj}`, `        self.norm = nn.LayerNorm(d_model)${extra}`, '', '    def forward(self, features):', `        src = ${fwd}`,
+      '        return self.norm(src.flatten(2).transpose(1, 2))', ''];
+    const found = (src: string[]) => analyzeSource(src.join('\n')).diagnostics.map((d) => [d.rule, d.range.line, d.fixes.map((f) => f.edits[0].newText)]);
+    assert.deepEqual(found(mod('nn.Conv2d(d_model, d_model, kernel_size=1)')), [['input-width-unused', 6, ['in_channels']]]);
+    assert.deepEqual(found(mod('nn.Conv2d(in_channels=d_model, out_channels=d_model, kernel_size=1)')), [['input-width-unused', 6, ['in_channels']]]);
+    // Read, even elsewhere; a layer not applied to the input as it came; a width that is not a parameter.
+    assert.deepEqual(found(mod('nn.Conv2d(in_channels, d_model, kernel_size=1)')), []);
+    assert.deepEqual(found(mod('nn.Conv2d(d_model, d_model, kernel_size=1)', 'self.input_proj(features)', '\n        self.c = in_channels')), []);
+    assert.deepEqual(found(mod('nn.Conv2d(d_model, d_model, kernel_size=1)', 'self.input_proj(features * 2)')), []);
+    assert.deepEqual(found(mod('nn.Conv2d(64, d_model, kernel_size=1)')), []);
+  });
+
   it('softmax and scale fixes in the other written forms', function () {
     const base = ['import math', 'import torch', 'q = torch.randn(2, 4, 5, 8)', 'k = torch.randn(2, 4, 5, 8)', 'v = torch.randn(2, 4, 5, 8)'];
     const fixOf = (lines: string[], rule: string) => {

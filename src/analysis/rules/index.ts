@@ -15,6 +15,7 @@ import { rule as embedDimChannelMismatch } from './embed-dim-channel-mismatch';
 import { rule as embedDimNotDivisible } from './embed-dim-not-divisible';
 import { rule as headSplitMergeOrder } from './head-split-merge-order';
 import { rule as inputRankMismatch } from './input-rank-mismatch';
+import { rule as inputWidthUnused } from './input-width-unused';
 import { rule as invalidOpArguments } from './invalid-op-arguments';
 import { rule as invalidPermutation } from './invalid-permutation';
 import { rule as kdimVdimMismatch } from './kdim-vdim-mismatch';
@@ -50,6 +51,7 @@ export const RULES: readonly Rule[] = [
   convGroupsNotDivisible,
   reductionToZeroChannels,
   linearInFeaturesMismatch,
+  inputWidthUnused,
   matmulInnerDimMismatch,
   headSplitMergeOrder,
   classTokenBatchIndex,

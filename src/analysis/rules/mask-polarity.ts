@@ -3,6 +3,7 @@
 import type { Fix, Rule, TextEdit } from '../diagnostics';
 import { replaceNode } from '../diagnostics';
 import type { Node } from '../parse';
+import { CAUSAL_HELPER } from '../semantics/attention';
 import { triRegion, trueOnDiagonal } from '../semantics/facts';
 import type { MaskTriangle, TensorV, Value } from '../values';
 import { negated } from './util';
@@ -82,7 +83,7 @@ export const rule: Rule = {
       ctx.report({
         node: via ?? e.node,
         severity: 'warning',
-        message: `${where} expects True to mean "${want === 'ignore' ? 'ignore this position' : 'attend to this position'}", but this mask is True where positions should be ${want === 'ignore' ? 'kept' : 'ignored'}`,
+        message: `${where} expects True to mean "${want === 'ignore' ? 'ignore this position' : 'attend to this position'}", but this mask is True where positions should be ${want === 'ignore' ? 'kept' : 'ignored'}${mask.mask.why ? ` (${mask.mask.why})` : ''}`,
         fixes: node ? [{ title: 'Negate the mask', edits: [replaceNode(node, negated(node))] }] : [],
       });
     };
@@ -161,8 +162,7 @@ function diagonalFix(call: Node, cond: Node): Fix[] {
   return [{ title: edits.length === 2 ? 'Fill where the difference is not 0, and zero where it is' : 'Fill where the difference is not 0', edits, safe: true }];
 }
 
-/** Helpers named for a causal mask: their triangle must be the future or its complement. */
-const CAUSAL_HELPER = /causal|subsequent|future|look_?ahead|autoregressive/i;
+
 
 function describe(r: { upper: boolean; diagonal: number }): string {
   return r.upper ? `j - i >= ${r.diagonal}` : `j - i <= ${r.diagonal}`;

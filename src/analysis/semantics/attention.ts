@@ -9,7 +9,7 @@ import * as D from '../dims';
 import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, MaskTriangle, Role, TensorV, TorchModuleV, Value } from '../values';
-import { contiguousStrides, elementwiseLayout, flipMask, flipTri, noteDiagonalComparison, sameShape } from './facts';
+import { contiguousStrides, elementwiseLayout, flipMask, flipOrigin, flipTri, noteDiagonalComparison, sameShape } from './facts';
 import { broadcastValue } from './elementwise';
 import { failed, isTensor, margs, normDim, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 
@@ -184,6 +184,9 @@ export function mha(h: OpHost, m: TorchModuleV, args: Value[], kwargs: Record<st
   return { kind: 'tuple', items: [outT, weights] };
 }
 
+/** Helpers named for a causal mask: their triangle must be the future or its complement. */
+export const CAUSAL_HELPER = /causal|subsequent|future|look_?ahead|autoregressive/i;
+
 /**
  * A comparison with a tensor on either side (`tokens == pad_id`, `arange(S) < lengths`,
  * `mask == 0`): a bool tensor of the broadcast shape, a mask of the polarity it proves.
@@ -215,8 +218,10 @@ export function compareTensors(h: OpHost, op: string, a: Value, b: Value, n: Nod
     // it holds no 1, so a comparison with 1 says nothing of it.
     const additive = !!t.mask.additive;
     if (additive && (k === 1 || (op !== '==' && op !== '!='))) return res;
-    if (flip) res.mask = { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep', tri: flipTri(t.mask.tri) };
-    else if (keep) res.mask = { polarity: t.mask.polarity, tri: t.mask.tri };
+    if (flip) res.mask = { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep', tri: flipTri(t.mask.tri), why: t.mask.why };
+    else if (keep) res.mask = { polarity: t.mask.polarity, tri: t.mask.tri, why: t.mask.why };
   }
+  // A seeded mask (a 0/1 or bool tensor): `m == 0` is its complement, `m == 1` itself.
+  if (t.maskOf && k !== undefined && (k === 0 || k === 1) && (op === '==' || op === '!=')) res.maskOf = (op === '==') === (k === 0) ? flipOrigin(t.maskOf) : t.maskOf;
   return res;
 }

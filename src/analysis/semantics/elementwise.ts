@@ -11,7 +11,7 @@ import type { OpInfo } from '../events';
 import type { Node } from '../parse';
 import type { Axis, TensorV, Value } from '../values';
 import { UNKNOWN } from '../values';
-import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipTri, notePairDifference, scaleOf, unrelatedRoles } from './facts';
+import { asFloat, combineScale, contiguousStrides, dtypeOf, elementwiseLayout, flipOrigin, flipTri, notePairDifference, scaleOf, unrelatedRoles } from './facts';
 import { failed, isTensor, numValue, type FunctionHandler, type MethodHandler, type OpHost } from './host';
 import { matmul } from './linalg';
 
@@ -201,7 +201,8 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
   } else {
     const t = (isTensor(l) ? l : r) as TensorV;
     const other = isTensor(l) ? r : l;
-    const res: TensorV = { ...t, strides: elementwiseLayout(h, t) };
+    // Arithmetic with a number makes something other than a seeded mask (`1 - m` aside).
+    const res: TensorV = { ...t, strides: elementwiseLayout(h, t), maskOf: op === '-' && t === r && numValue(l) === 1 ? flipOrigin(t.maskOf) : undefined, countOf: undefined };
     // An operand of unknown kind may be a tensor: broadcasting could widen any size-1 axis
     // (emb(ids) + torch.randn(1, 128, 16) is (4, 128, 16)) or add leading axes to a vector
     // or a matrix, so those shapes are not kept. A residual on a batch of sequences or maps
@@ -224,7 +225,7 @@ export function tensorArith(h: OpHost, op: string, l: Value, r: Value, n: Node):
       }
       if (t.mask && t.mask.values01 && numValue(other) !== undefined && numValue(other) !== 1) res.mask = undefined;
     } else if (op === '-' && isTensor(r) && numValue(l) === 1 && r.mask && !r.mask.additive) {
-      res.mask = { polarity: r.mask.polarity === 'keep' ? 'ignore' : 'keep', values01: r.mask.values01, tri: flipTri(r.mask.tri) };
+      res.mask = { polarity: r.mask.polarity === 'keep' ? 'ignore' : 'keep', values01: r.mask.values01, tri: flipTri(r.mask.tri), why: r.mask.why };
     } else if (op === '+' || op === '-') {
       res.mask = undefined;
       // A term of unknown value added to raw scores may be a learned bias (T5's position_bias

@@ -10,7 +10,7 @@
 
 import * as D from '../dims';
 import type { Dim } from '../dims';
-import type { Axis, MaskTriangle, Role, ScaleFact, TensorV, TupleV, Value } from '../values';
+import type { Axis, MaskOrigin, MaskTriangle, Role, ScaleFact, TensorV, TupleV, Value } from '../values';
 import { intV, type OpHost } from './host';
 
 // ---------------------------------------------------------------- layout
@@ -110,7 +110,12 @@ export function asFloat(t: TensorV): TensorV {
 }
 
 export function flipMask(t: TensorV): TensorV {
-  return { ...t, mask: t.mask ? { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep', tri: flipTri(t.mask.tri) } : undefined };
+  return { ...t, mask: t.mask ? { polarity: t.mask.polarity === 'keep' ? 'ignore' : 'keep', tri: flipTri(t.mask.tri), why: t.mask.why } : undefined, maskOf: flipOrigin(t.maskOf), countOf: undefined };
+}
+
+/** The origin of a seeded mask's complement (`~m`, `m == 0`, `1 - m`). */
+export function flipOrigin(o: MaskOrigin | undefined): MaskOrigin | undefined {
+  return o && { cell: o.cell, flipped: !o.flipped };
 }
 
 /** The triangle of a mask made True on its complement (`~m`, `m == 0`, `1 - m`). */
