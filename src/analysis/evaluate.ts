@@ -185,6 +185,7 @@ export class Evaluator {
     emit: (e) => this.emit(e),
     truth: (v) => this.truth(v),
     dimForName: (name) => this.dimForName(name),
+    statedOrder: (d) => this.statedOrders.find(([a, b]) => this.compare(D.mul(a, b), d) === 'eq' && this.compare(a, b) !== 'eq'),
     binaryValues: (op, l, r, n) => this.binaryValues(op, l, r, n),
     tensorOp: (op, args, kwargs, argNodes, kwargNodes, n, nameNode) => this.tensorOp(op, args, kwargs, argNodes, kwargNodes, n, nameNode),
     callModule: (m, args, kwargs, argNodes, kwargNodes, n) => this.callModule(m, args, kwargs, argNodes, kwargNodes, n),
@@ -1503,7 +1504,17 @@ export class Evaluator {
     if (ops.length !== 1 || ops[0] !== '==' || parts.length !== 2) return;
     const a = this.expr(parts[0], f);
     const b = this.expr(parts[1], f);
-    if (a.kind === 'int' && b.kind === 'int') this.unify(a.dim, b.dim, false, true);
+    if (a.kind === 'int' && b.kind === 'int') {
+      this.unify(a.dim, b.dim, false, true);
+      // `assert L == H * W`: the order the product is written in is the tokens' layout.
+      for (const p of parts) {
+        const [l, r] = p.type === 'binary_operator' && p.childForFieldName('operator')?.text === '*' ? [p.childForFieldName('left'), p.childForFieldName('right')] : [];
+        if (!l || !r || l.type === 'binary_operator' || r.type === 'binary_operator') continue;
+        const x = this.expr(l, f);
+        const y = this.expr(r, f);
+        if (x.kind === 'int' && y.kind === 'int' && !D.isConst(this.norm(x.dim)) && !D.isConst(this.norm(y.dim))) this.statedOrders.push([x.dim, y.dim]);
+      }
+    }
     else if (a.kind === 'tuple' && b.kind === 'tuple' && a.items.length === b.items.length) {
       a.items.forEach((x, i) => {
         const y = b.items[i];
@@ -1877,6 +1888,9 @@ export class Evaluator {
   }
 
   private readonly attrReaders = new Map<Node, Set<string>>();
+
+  /** Sizes stated as a product of two, in the order written (see `OpHost.statedOrder`). */
+  private readonly statedOrders: [Dim, Dim][] = [];
 
   private paramsOnLine(fn: Node, line: number): number {
     return this.params(fn).filter((p) => p.node.startPosition.row === line && p.name !== 'self').length;
@@ -2990,6 +3004,15 @@ export class Evaluator {
   /** Calls a value that has been evaluated, with evaluated arguments. */
   private apply(callee: Value, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, fnNode: Node): Value {
     if (callee.kind !== 'class' && callee.kind !== 'instance' && callee.kind !== 'function') return this.applyInner(callee, args, kwargs, argNodes, kwargNodes, n, fnNode);
+    // The parameters the positional arguments go to (`swapped-arguments`).
+    const fn = callee.kind === 'function' ? callee.node : callee.kind === 'class' ? findMethod(callee.cls, '__init__') : findMethod(callee.cls, 'forward');
+    if (fn && fn.type === 'function_definition' && argNodes.length >= 2) {
+      const ps = this.params(fn);
+      const bound = callee.kind !== 'function' || !!callee.self || ps[0]?.name === 'self';
+      const names = ps.slice(bound ? 1 : 0);
+      const plain = names.findIndex((p) => p.kind !== 'plain');
+      this.emit({ kind: 'call', node: n, callee: fnNode.text, params: (plain < 0 ? names : names.slice(0, plain)).map((p) => p.name), argNodes, args });
+    }
     this.callStack.push({ node: n, passed: [...args, ...Object.values(kwargs)], top: this.depth === 0 });
     try {
       return this.applyInner(callee, args, kwargs, argNodes, kwargNodes, n, fnNode);
@@ -3228,7 +3251,7 @@ export class Evaluator {
 
   private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
     const r0 = S.torchFunction(this.host, op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
-    const r = isTensor(args[0]) && path === `torch.${op}` ? this.seededMaskThrough(op, args[0], r0, argNodes[0]) : r0;
+    const r = isTensor(args[0]) && path === `torch.${op}` ? this.seededMaskThrough(op, args[0], r0, argNodes[0], rowsKept(args, kwargs)) : r0;
     // A torch function returns the class of its tensor arguments (`__torch_function__`): given
     // only values of unknown class (`torch.stack(tensors)` of a parameter nobody typed), it may
     // return a tensor subclass with methods of its own. Factories return plain tensors.
@@ -3248,7 +3271,7 @@ export class Evaluator {
   }
 
   private tensorOp(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
-    const r = this.seededMaskThrough(op, args[0] as TensorV, S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode), n.childForFieldName('function')?.childForFieldName('object'));
+    const r = this.seededMaskThrough(op, args[0] as TensorV, S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode), n.childForFieldName('function')?.childForFieldName('object'), rowsKept(args, kwargs));
     // A method of a tensor taken for one by hypothesis (a duck-typed object, a subclass) gives
     // a tensor by hypothesis: `q_t = query.transpose(1, 2)` of a nested tensor is one too.
     if (!(args[0] as TensorV).hypothetical || (isTensor(r) && r.countOf)) return r;
@@ -3263,7 +3286,7 @@ export class Evaluator {
    * kept; a sum along an axis counts them, and its largest count (`.max().item()`) stays a count.
    * Every other op makes something else.
    */
-  private seededMaskThrough(op: string, t: TensorV, r: Value, input?: Node | null): Value {
+  private seededMaskThrough(op: string, t: TensorV, r: Value, input: Node | null | undefined, alongAxis: boolean): Value {
     if (!isTensor(t) || (!t.maskOf && !t.countOf)) return isTensor(r) && (r.maskOf || r.countOf) ? { ...r, maskOf: undefined, countOf: undefined } : r;
     if (t.maskOf && op === 'cumsum') {
       const m = input && input.text.length <= 40 ? input.text : t.maskOf.flipped ? `~${t.maskOf.cell.name}` : t.maskOf.cell.name;
@@ -3271,7 +3294,8 @@ export class Evaluator {
     }
     const keep = t.maskOf && MASK_MOVES.has(op) ? t.maskOf : undefined;
     const maskOf = op === 'logical_not' ? flipOrigin(t.maskOf) : keep;
-    const countOf = t.maskOf && op === 'sum' ? t.maskOf : t.countOf && (op === 'max' || op === 'amax') ? t.countOf : undefined;
+    // A count along an axis is one count per row; the largest of them all is one number.
+    const countOf = t.maskOf && op === 'sum' ? { ...t.maskOf, perRow: alongAxis } : t.countOf && (op === 'max' || op === 'amax') ? { ...t.countOf, perRow: t.countOf.perRow && alongAxis } : undefined;
     if (op === 'item' && t.countOf && r.kind === 'num') return { ...r, countOf: t.countOf };
     if (!isTensor(r)) return r;
     // A count of a mask's cells is a tensor whatever the mask was taken for (`.item()` of it is a number).
@@ -3320,6 +3344,16 @@ const TENSOR_CLASS = /^(torch\.)?(Tensor|nn\.Parameter|Parameter)$/;
 
 /** Constructor parameters named for the width of a module's input. */
 const INPUT_WIDTH = /^(in_channels|in_chans|in_ch|in_features|in_dim|input_dim|in_planes|inplanes|input_channels|input_size)$/;
+
+/**
+ * A reduction along one axis (`m.sum(dim=1)`) that keeps the first axis of its input: a dim of
+ * 1 or more, or any dim of an input of two axes or more (`m.sum(0)` of a vector is one number).
+ */
+function rowsKept(args: Value[], kwargs: Record<string, Value>): boolean {
+  const d = numValue(kwargs.dim ?? args[1] ?? UNKNOWN);
+  const t = args[0];
+  return d !== undefined && Number.isInteger(d) && (d >= 1 || (isTensor(t) && (t.axes?.length ?? 0) >= 2 && d !== 0));
+}
 
 /** Ops that move, copy or cast a mask's cells without changing what True means (see `seededMaskThrough`). */
 const MASK_MOVES = new Set([

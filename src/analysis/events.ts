@@ -36,6 +36,8 @@ export interface OpInfo {
   softmaxOverQueries?: { keyAxis: number; rank: number };
   /** `.item()` of a tensor with a batch axis of this size: it has one element only in a batch of one. */
   itemOfBatch?: Dim;
+  /** `.item()` of one count per row of this mask (`mask.sum(dim=1)`): one element only where the mask has one row. */
+  itemOfRows?: string;
   /** view on a tensor whose strides cannot express the new shape. */
   notViewable?: boolean;
   /** view/reshape that would need a transpose first (factors present, order wrong). */
@@ -223,4 +225,17 @@ export interface UnusedWidthEvent {
   def?: string;
 }
 
-export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent | UnpackEvent | UnusedWidthEvent;
+/** A call of a function, method or module class of the file, with its parameters' names. */
+export interface CallEvent {
+  kind: 'call';
+  node: Node;
+  /** The name called, as written (`window_reverse`, `self.attn`). */
+  callee: string;
+  /** The positional parameters' names, in order, `self` left out. */
+  params: string[];
+  /** The positional arguments as written, and their values. */
+  argNodes: Node[];
+  args: Value[];
+}
+
+export type Event = ModuleNewEvent | ModuleCallEvent | OpEvent | BinaryEvent | AttributeEvent | ReturnEvent | AssertEvent | UnpackEvent | UnusedWidthEvent | CallEvent;

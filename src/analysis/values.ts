@@ -78,6 +78,8 @@ export interface MaskCell {
 export interface MaskOrigin {
   cell: MaskCell;
   flipped: boolean;
+  /** Of a count (`TensorV.countOf`): one count per row (`mask.sum(dim=1)`), not one in all. */
+  perRow?: boolean;
 }
 
 /**

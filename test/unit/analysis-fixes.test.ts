@@ -368,6 +368,12 @@ describe('analyzer quick fixes', function () {
       '        s = x @ ctx.transpose(1, 2)', `        s = s.masked_fill(${fill}, float("-inf"))`, '        return s.softmax(dim=-1) @ ctx', ''];
     assert.deepEqual(found(ctx('ctx_mask[:, None, :]')), [[9, ['~(ctx_mask[:, None, :])']]]);
     assert.deepEqual(found(ctx('~ctx_mask[:, None, :]')), []);
+    // `.item()` of one count per row runs only where the mask has one row; of their largest, always.
+    const items = (count: string) =>
+      analyzeSource(ctx('~ctx_mask[:, None, :]').join('\n').replace('ctx_mask.sum(dim=1).max().item()', count)).diagnostics.map((d) => [d.rule, d.range.line, d.severity]);
+    assert.deepEqual(items('ctx_mask.sum(dim=1).item()'), [['view-size-mismatch', 6, 'warning']]);
+    assert.deepEqual(items('ctx_mask.sum(1).max().item()'), []);
+    assert.deepEqual(items('ctx_mask.sum().item()'), []);
     // The Annotated Transformer: masks are what the file's causal helper returns (True where
     // attended), so `mask == 0` marks the hidden cells and `mask == 1` the attended ones.
     const helper = (cut: string, fill: string, param = 'mask') => [
@@ -397,6 +403,51 @@ describe('analyzer quick fixes', function () {
     assert.deepEqual(found(mod('nn.Conv2d(d_model, d_model, kernel_size=1)', 'self.input_proj(features)', '\n        self.c = in_channels')), []);
     assert.deepEqual(found(mod('nn.Conv2d(d_model, d_model, kernel_size=1)', 'self.input_proj(features * 2)')), []);
     assert.deepEqual(found(mod('nn.Conv2d(64, d_model, kernel_size=1)')), []);
+  });
+
+  it('masked-mean-axis: a padding mask counted across the batch, fixed by its tokens axis; near misses silent', function () {
+    const mod = (pool: string) => [
+      'import torch', 'from torch import nn', '', 'class Pool(nn.Module):', '    def forward(self, x, lengths):', '        """x: (B, L, D) tokens; lengths: (B,) real lengths."""', '        B, L, D = x.shape',
+      '        pad = torch.arange(L, device=x.device)[None, :] >= lengths[:, None]', '        keep = (~pad).unsqueeze(-1).float()', `        ${pool}`, '        return pooled', ''];
+    const found = (src: string[]) => analyzeSource(src.join('\n')).diagnostics.map((d) => [d.rule, d.range.line, d.fixes.map((f) => f.edits[0].newText)]);
+    assert.deepEqual(found(mod('pooled = (x * keep).sum(dim=0) / keep.sum(dim=0)')), [['masked-mean-axis', 9, ['1']]]);
+    assert.deepEqual(found(mod('pooled = (x * keep).sum(0) / keep.sum(0).clamp(min=1)')), [['masked-mean-axis', 9, ['1']]]);
+    // Along the tokens; the batch sum of something that is not the mask; a mean over the batch.
+    assert.deepEqual(found(mod('pooled = (x * keep).sum(dim=1) / keep.sum(dim=1)')), []);
+    assert.deepEqual(found(mod('pooled = (x * keep).sum(dim=-2) / keep.sum(dim=-2)')), []);
+    assert.deepEqual(found(mod('pooled = (x * keep).sum(dim=0)')), []);
+    assert.deepEqual(found(mod('pooled = x.mean(dim=0) + keep.sum()')), []);
+  });
+
+  it('swapped-arguments: a height and a width passed to each other\'s parameters, fixed by swapping them back; near misses silent', function () {
+    const src = (call: string, sig = 'windows, window_size, H, W') => [
+      'import torch', '', `def window_reverse(${sig}):`, '    return windows', '', 'class Block(torch.nn.Module):', '    def attend(self, q, k):', '        return q @ k.transpose(-2, -1)', '', '    def forward(self, x, H: int, W: int, q, k):',
+      `        return ${call}`, ''];
+    const found = (lines: string[]) => analyzeSource(lines.join('\n')).diagnostics.map((d) => [d.rule, d.range.line, d.fixes.map((f) => f.edits.map((x) => x.newText))]);
+    assert.deepEqual(found(src('window_reverse(x, 7, W, H)')), [['swapped-arguments', 10, [['H', 'W']]]]);
+    // Only a height and a width: code swaps other operands on purpose (`sub(b, a)`).
+    assert.deepEqual(found(src('self.attend(k, q)')), []);
+    // In order; named after no parameter; one of the two only; keywords; a rotation of three is not a swap.
+    assert.deepEqual(found(src('window_reverse(x, 7, H, W)')), []);
+    assert.deepEqual(found(src('window_reverse(x, 7, W, W)')), []);
+    assert.deepEqual(found(src('window_reverse(x, 7, W=W, H=H)')), []);
+    assert.deepEqual(found(src('window_reverse(x, 7, q, k)')), []);
+    assert.deepEqual(found(src('window_reverse(W, H, x, 7)', 'H, W, windows, window_size')), [['swapped-arguments', 10, [['H', 'W']]]]);
+    assert.deepEqual(found(src('window_reverse(x, W, H)', 'windows, H, W, window_size=7')), [['swapped-arguments', 10, [['H', 'W']]]]);
+    assert.deepEqual(found(src('window_reverse(k, H, W)', 'H, W, k')), []);
+  });
+
+  it('head-split-merge-order: tokens stated to be H rows of W (`assert L == H * W`) read back as W rows of H; the stated order and no statement are silent', function () {
+    const src = (stated: string, view: string) => [
+      'from typing import Tuple', 'import torch', '', 'class Block(torch.nn.Module):', '    def __init__(self, dim: int, input_resolution: Tuple[int, int]):', '        super().__init__()',
+      '        self.input_resolution = input_resolution', '        self.norm = torch.nn.LayerNorm(dim)', '', '    def forward(self, x):', '        H, W = self.input_resolution',
+      '        B, L, C = x.shape', `        ${stated}`, `        x = self.norm(x).view(${view})`, '        return x.permute(0, 3, 1, 2)', ''];
+    const found = (lines: string[]) => analyzeSource(lines.join('\n')).diagnostics.map((d) => [d.rule, d.range.line]);
+    assert.deepEqual(found(src('assert L == H * W', 'B, W, H, C')), [['head-split-merge-order', 13]]);
+    assert.deepEqual(found(src('assert H * W == L, "wrong size"', 'B, W, H, C')), [['head-split-merge-order', 13]]);
+    assert.deepEqual(found(src('assert L == H * W', 'B, H, W, C')), []);
+    assert.deepEqual(found(src('assert L == W * H', 'B, W, H, C')), []);
+    assert.deepEqual(found(src('pass', 'B, W, H, C')), []);
   });
 
   it('softmax and scale fixes in the other written forms', function () {

@@ -21,6 +21,7 @@ import { rule as invalidPermutation } from './invalid-permutation';
 import { rule as kdimVdimMismatch } from './kdim-vdim-mismatch';
 import { rule as linearInFeaturesMismatch } from './linear-in-features-mismatch';
 import { rule as maskDtype } from './mask-dtype';
+import { rule as maskedMeanAxis } from './masked-mean-axis';
 import { rule as maskPolarity } from './mask-polarity';
 import { rule as maskShapeMismatch } from './mask-shape-mismatch';
 import { rule as matmulInnerDimMismatch } from './matmul-inner-dim-mismatch';
@@ -28,6 +29,7 @@ import { rule as permuteOrderMismatch } from './permute-order-mismatch';
 import { rule as reductionToZeroChannels } from './reduction-to-zero-channels';
 import { rule as softmaxWrongAxis } from './softmax-wrong-axis';
 import { rule as splitAxisMismatch } from './split-axis-mismatch';
+import { rule as swappedArguments } from './swapped-arguments';
 import { rule as unknownTensorMethod } from './unknown-tensor-method';
 import { rule as unpackCountMismatch } from './unpack-count-mismatch';
 import { rule as viewAfterPermute } from './view-after-permute';
@@ -47,6 +49,7 @@ export const RULES: readonly Rule[] = [
   maskShapeMismatch,
   maskPolarity,
   maskDtype,
+  maskedMeanAxis,
   kdimVdimMismatch,
   convGroupsNotDivisible,
   reductionToZeroChannels,
@@ -60,6 +63,7 @@ export const RULES: readonly Rule[] = [
   broadcastMismatch,
   catDimMismatch,
   splitAxisMismatch,
+  swappedArguments,
   unpackCountMismatch,
   unknownTensorMethod,
 ];

@@ -24,6 +24,10 @@ export const rule: Rule = {
       ctx.report({ node: e.node, severity: 'warning', message: `.item() needs a one-element tensor; this one has a value per sample (a batch axis of ${ctx.fmt(e.info.itemOfBatch)}), so it runs only for a batch of one` });
       return;
     }
+    if (e.info.itemOfRows && !e.info.itemOf) {
+      ctx.report({ node: e.node, severity: 'warning', message: `.item() needs a one-element tensor; this one counts the True cells of each row of ${e.info.itemOfRows} (a mask of at least two axes), so it runs only where ${e.info.itemOfRows} has one row (a batch of one)` });
+      return;
+    }
     if (e.info.itemOf) {
       ctx.report({ node: e.node, severity: ctx.severity(e.info.itemOf), message: `.item() needs a one-element tensor; this one has ${ctx.fmt(e.info.itemOf)} elements` });
       return;

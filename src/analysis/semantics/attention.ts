@@ -210,6 +210,17 @@ export function compareTensors(h: OpHost, op: string, a: Value, b: Value, n: Nod
     // arange(S) < lengths is True at real tokens (keep); arange(S) >= lengths at padding.
     const less = op.startsWith('<');
     res.mask = { polarity: (pa ? less : !less) ? 'keep' : 'ignore' };
+    // The axis the positions run along holds tokens, the one the lengths run along samples.
+    const pos = (pa ? a : b) as TensorV;
+    const len = pa ? b : a;
+    if (res.axes && pos.axes && isTensor(len) && len.axes) {
+      const n = res.axes.length;
+      const varies = (v: TensorV, i: number) => {
+        const ax = v.axes![v.axes!.length - n + i];
+        return !!ax && D.constValue(h.norm(ax.size)) !== 1;
+      };
+      res.axes = res.axes.map((ax, i) => (ax.role ? ax : varies(pos, i) && !varies(len, i) ? { ...ax, role: 'seq' } : varies(len, i) && !varies(pos, i) ? { ...ax, role: 'batch' } : ax));
+    }
   }
   if (t.mask && k !== undefined && (k === 0 || k === 1)) {
     const flip = (op === '==' && k === 0) || (op === '!=' && k === 1) || (op === '<' && k === 1) || (op === '<=' && k === 0);

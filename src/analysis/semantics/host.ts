@@ -57,6 +57,11 @@ export interface OpHost {
   truth(v: Value): boolean | undefined;
   /** A size named in a pattern or comment, shared within the exercised class or function. */
   dimForName(name: string): Dim;
+  /**
+   * The two factors a size was stated to be, in the order written (`assert L == H * W`: L is H
+   * rows of W): the order tokens of that many positions are laid out in.
+   */
+  statedOrder(d: Dim): [Dim, Dim] | undefined;
   /** Python's binary operators on values (`x.add(y)` is `x + y`). */
   binaryValues(op: string, l: Value, r: Value, n: Node): Value;
   /** A tensor method (`args[0]` is the tensor): what `x.op(...)` and `torch.op(x, ...)` reach. */

@@ -47,6 +47,7 @@ const tensorItem: MethodHandler = (h, { t, info, done }) => {
     const batch = t.axes.find((a) => a.role === 'batch' && !a.read && !a.inferred && D.constValue(h.norm(a.size)) === undefined);
     if (c === undefined && batch) info.itemOfBatch = h.norm(batch.size);
   }
+  if (t.countOf?.perRow && !info.itemOf && !info.itemOfBatch) info.itemOfRows = t.countOf.cell.name;
   done({ kind: 'num' });
   return { kind: 'num' };
 };

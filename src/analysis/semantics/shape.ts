@@ -491,6 +491,12 @@ export function restoresParts(h: OpHost, parts: Axis[], news: Axis[]): boolean {
  * judged: Swin's windows are merged in one helper and split in another with the grid's sizes
  * passed in, and a swap there is found inside the helper, not where the sizes were swapped.
  */
+/** An axis of a size stated to be a product of two (see `OpHost.statedOrder`) split into those two in the other order. */
+function statedOutOfOrder(h: OpHost, size: Dim, news: Axis[]): boolean {
+  const order = h.statedOrder(size);
+  return !!order && splitsPartsOutOfOrder(h, order.map((d) => ({ size: d })), news);
+}
+
 export function splitsPartsOutOfOrder(h: OpHost, parts: Axis[], news: Axis[]): boolean {
   const real = news.filter((a) => D.constValue(h.norm(a.size)) !== 1);
   if (real.length !== parts.length || real.length !== 2 || restoresParts(h, parts, news)) return false;
@@ -604,6 +610,10 @@ export function reshape(h: OpHost, t: TensorV, target: Value[], isView: boolean,
       } else if (olds.length === 1 && olds[0].parts && splitsPartsOutOfOrder(h, olds[0].parts, g.new.map((k) => axes[k]))) {
         // A merged axis split into its parts in another order ((h·w) read as (w, h)): the
         // elements are taken row-major, so rows and columns get mixed.
+        info.reorder = true;
+        info.partsOrder = true;
+      } else if (olds.length === 1 && !olds[0].parts && statedOutOfOrder(h, olds[0].size, g.new.map((k) => axes[k]))) {
+        // Tokens stated to be H rows of W (`assert L == H * W`) read as W rows of H.
         info.reorder = true;
         info.partsOrder = true;
       } else if (olds.length === 1 && olds[0].role === 'chan' && g.new.length === 2) {
