@@ -29,11 +29,11 @@ import type { ShapeRecord } from './evaluate';
 import type { Event } from './events';
 import type { MaskPolarity } from './values';
 import type { Tree } from './parse';
-import { grammar, initParser, parse, parserReady, reparse } from './parse';
+import { grammar, initParser, parse, parserReady, reparse, singleEdit } from './parse';
 import { RULES } from './rules';
 import { CAUSAL_HELPER } from './semantics/attention';
 import type { Anchor, SyntaxNode } from './syntax';
-import { convert, countErrors, lineStarts, MAX_TREE_DEPTH, rowOf } from './syntax';
+import { convert, countErrors, Donor, lineStarts, MAX_TREE_DEPTH, rowOf, type TextEdit } from './syntax';
 import type { Component, ItemInfo } from './units';
 import { components, itemInfo } from './units';
 
@@ -140,6 +140,10 @@ const TOP_LEVEL = /(?:_statement|_definition|^comment|^line_continuation)$/;
 export class AnalysisSession {
   private tree: Tree | undefined;
   private source: string | undefined;
+  /** The edit from the previous text to this one, when the tree was reparsed incrementally without errors. */
+  private edit: TextEdit | undefined;
+  /** The previous analysis's items and line starts: the donors of an incremental conversion. */
+  private previous: { items: Item[]; starts: number[] } | undefined;
   /** Converted items of the previous analysis, by text (error-free ones only). */
   private pool = new Map<string, Item[]>();
   /** Unit results of the previous analysis, by unit key. */
@@ -230,14 +234,19 @@ export class AnalysisSession {
     this.source = undefined;
     this.pool.clear();
     this.results.clear();
+    this.previous = undefined;
+    this.edit = undefined;
   }
 
   private parse(source: string): Tree {
     const prev = this.tree;
     let tree: Tree;
+    this.edit = undefined;
     if (prev && this.source !== undefined) {
+      const edit = singleEdit(this.source, source);
+      if (edit) this.edit = { start: edit.startIndex, oldEnd: edit.oldEndIndex, newEnd: edit.newEndIndex };
       try {
-        tree = reparse(source, this.source, prev);
+        tree = reparse(source, this.source, prev, edit);
       } finally {
         prev.delete();
         this.tree = undefined;
@@ -248,6 +257,7 @@ export class AnalysisSession {
       if (tree.rootNode.hasError) {
         tree.delete();
         tree = parse(source);
+        this.edit = undefined;
       }
     } else tree = parse(source);
     this.tree = tree;
@@ -259,6 +269,25 @@ export class AnalysisSession {
   private items(tree: Tree, source: string): Item[] {
     const starts = lineStarts(source);
     const g = grammar();
+    // The previous items the edit touched, with where their text began then (read before reuse
+    // below moves any anchor): their nodes outside the edit are copied, not converted again.
+    const edit = this.edit;
+    const touched: { it: Item; base: number }[] = [];
+    if (edit && this.previous) {
+      for (const it of this.previous.items) {
+        const base = this.previous.starts[it.anchor.row];
+        if (base <= edit.oldEnd && base + it.anchor.text.length >= edit.start) touched.push({ it, base });
+      }
+    }
+    let donor: Donor | undefined;
+    const donorFor = (): Donor | undefined => {
+      if (!edit || touched.length === 0) return undefined;
+      if (!donor) {
+        donor = new Donor();
+        for (const { it, base } of touched) donor.add(it.nodes, base, edit);
+      }
+      return donor;
+    };
     const rootHasError = tree.rootNode.hasError;
     const cursor = tree.walk();
     try {
@@ -323,7 +352,7 @@ export class AnalysisSession {
               while (gi < groups.length && groups[gi].to < k) gi++;
               if (need.has(gi)) {
                 const it = out[gi] ?? fresh(gi);
-                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], groups[gi].r0, starts, (row) => it.truncated.push(row - groups[gi].r0)));
+                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], groups[gi].r0, starts, (row) => it.truncated.push(row - groups[gi].r0), donorFor()));
               }
               k++;
             } while (cursor.gotoNextSibling());
@@ -343,7 +372,7 @@ export class AnalysisSession {
                 for (let j = 0; found && j < k; j++) found = cursor.gotoNextSibling();
               }
               if (found) {
-                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], gr.r0, starts, (row) => it.truncated.push(row - gr.r0)));
+                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], gr.r0, starts, (row) => it.truncated.push(row - gr.r0), donorFor()));
                 cursor.gotoParent();
               }
             }
@@ -367,6 +396,7 @@ export class AnalysisSession {
         else pool.set(it.anchor.text, [it]);
       }
       this.pool = pool;
+      this.previous = { items: [...pool.values()].flat().filter((it) => it.truncated.length === 0), starts };
       return out as Item[];
     } finally {
       cursor.delete();

@@ -91,9 +91,8 @@ export function parse(source: string): Tree {
  * the one edit that replaces what lies between their common prefix and common suffix. The
  * previous tree is edited in place and must not be used afterwards except to delete it.
  */
-export function reparse(source: string, previousSource: string, previous: Tree): Tree {
+export function reparse(source: string, previousSource: string, previous: Tree, edit = singleEdit(previousSource, source)): Tree {
   if (!parser) throw new Error('initParser() has not completed');
-  const edit = singleEdit(previousSource, source);
   if (edit) previous.edit(edit);
   const tree = parser.parse(reader(source), previous);
   if (!tree) throw new Error('tree-sitter returned no tree');

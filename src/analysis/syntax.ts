@@ -28,6 +28,9 @@ export interface Anchor {
   text: string;
 }
 
+/** Nodes made so far: read from tree-sitter, or copied from a previous parse (see `Donor`). For tests and the bench. */
+export const conversions = { read: 0, copied: 0 };
+
 export class SyntaxNode {
   private cachedText: string | undefined;
   private cachedNamed: SyntaxNode[] | undefined;
@@ -90,6 +93,28 @@ export class SyntaxNode {
 
   get namedChildren(): SyntaxNode[] {
     return (this.cachedNamed ??= this.children.filter((c) => c.isNamed));
+  }
+
+  /**
+   * This subtree in `anchor`'s item, each offset moved by `shift` (relative to the new anchor);
+   * rows and columns recomputed from the file's line starts (`base` is the anchor's absolute
+   * offset, `baseRow` its row). Undefined when the subtree is more than `levels` deep (the
+   * converter would cut it there).
+   */
+  copyTo(anchor: Anchor, shift: number, base: number, baseRow: number, starts: readonly number[], levels = MAX_TREE_DEPTH): SyntaxNode | undefined {
+    if (levels <= 0) return undefined;
+    const children: SyntaxNode[] = [];
+    for (const c of this.children) {
+      const copy = c.copyTo(anchor, shift, base, baseRow, starts, levels - 1);
+      if (!copy) return undefined;
+      children.push(copy);
+    }
+    const s = this.start + shift;
+    const e = this.end + shift;
+    conversions.copied++;
+    const sr = rowOf(starts, s + base);
+    const er = rowOf(starts, e + base);
+    return new SyntaxNode(this.type, this.isNamed, this.isMissing, this.hasError, anchor, s, e, sr - baseRow, s + base - starts[sr], er - baseRow, e + base - starts[er], children, this.fields);
   }
 
   childForFieldName(name: string): SyntaxNode | null {
@@ -161,9 +186,12 @@ interface Pending {
  * pathological nesting cannot overflow the JavaScript stack) and cut at `MAX_TREE_DEPTH`.
  * `base` is the absolute offset of the anchor's text, `baseRow` its row; `starts` are the
  * file's line starts. Leaves the cursor where it found it. `onTruncate` hears of each cut.
+ * With a `donor` (the previous parse's nodes around an edit), a node the donor holds is copied
+ * from it without descending into WebAssembly: an edit converts only the path down to it.
  */
-export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void): SyntaxNode {
+export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
   const finish = (p: Pending): SyntaxNode => {
+    conversions.read++;
     const sr = rowOf(starts, p.s);
     const er = rowOf(starts, p.e);
     return new SyntaxNode(p.type, p.named, p.missing, p.hasError, anchor, p.s - base, p.e - base, sr - baseRow, p.s - starts[sr], er - baseRow, p.e - starts[er], p.children, p.fields);
@@ -181,16 +209,38 @@ export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, ba
     const missing = s === e && cursor.nodeIsMissing;
     return { type, named, missing, hasError: type === 'ERROR' || missing, s, e, children: [], fields: [], field };
   };
-  const stack: Pending[] = [open(null)];
+  const add = (parent: Pending, node: SyntaxNode, field: string | null) => {
+    if (node.hasError) parent.hasError = true;
+    parent.children.push(node);
+    parent.fields.push(field);
+  };
+  const root = open(null);
+  const whole = donor?.take(root.s, root.e, root.type, 1, anchor, base, baseRow, starts);
+  if (whole) return whole;
+  const stack: Pending[] = [root];
+  // The cursor is on a child of `parent`: adds the children the donor holds, up to the first it
+  // does not (pushed, to be visited; true) or the last child (false, the cursor left on it).
+  const enter = (parent: Pending): boolean => {
+    for (;;) {
+      const fid = cursor.currentFieldId;
+      const field = fid ? g.fields[fid] ?? null : null;
+      const p = open(field);
+      const copied = donor?.take(p.s, p.e, p.type, stack.length + 1, anchor, base, baseRow, starts);
+      if (!copied) {
+        stack.push(p);
+        return true;
+      }
+      add(parent, copied, field);
+      if (!cursor.gotoNextSibling()) return false;
+    }
+  };
   // Invariant: the cursor is on the node of the top of the stack, whose children are not visited yet.
   for (;;) {
     const top = stack[stack.length - 1];
-    let descended = false;
     if (stack.length < MAX_TREE_DEPTH) {
       if (cursor.gotoFirstChild()) {
-        const fid = cursor.currentFieldId;
-        stack.push(open(fid ? g.fields[fid] ?? null : null));
-        descended = true;
+        if (enter(top)) continue;
+        cursor.gotoParent();
       }
     } else if (cursor.gotoFirstChild()) {
       // Too deep: this node stands for its whole subtree.
@@ -199,23 +249,75 @@ export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, ba
       top.named = true;
       onTruncate?.(rowOf(starts, top.s));
     }
-    if (descended) continue;
     // The top has no (more) children to visit: close it, then move to the next sibling or up.
     for (;;) {
       const done = stack.pop()!;
       const node = finish(done);
       if (stack.length === 0) return node;
       const parent = stack[stack.length - 1];
-      if (node.hasError) parent.hasError = true;
-      parent.children.push(node);
-      parent.fields.push(done.field);
-      if (cursor.gotoNextSibling()) {
-        const fid = cursor.currentFieldId;
-        stack.push(open(fid ? g.fields[fid] ?? null : null));
-        break;
-      }
+      add(parent, node, done.field);
+      if (cursor.gotoNextSibling() && enter(parent)) break;
       cursor.gotoParent();
     }
+  }
+}
+
+/** An edit of a text: `[start, oldEnd)` of the old text became `[start, newEnd)` of the new one. */
+export interface TextEdit {
+  start: number;
+  oldEnd: number;
+  newEnd: number;
+}
+
+/**
+ * The converted nodes of a previous parse that lie wholly outside an edit, by their range in the
+ * new text. A node of the new tree with the same range and type spans the same text, and (the
+ * donor holds error-free, uncut items only) has the same subtree: it is copied from here.
+ * Nodes that touch the edit are left out, as tree-sitter itself treats them as changed.
+ */
+export class Donor {
+  private readonly byStart = new Map<number, { node: SyntaxNode; shift: number }[]>();
+
+  /**
+   * `roots` with `base`, the absolute offset of their anchor's text in the old text. Only the
+   * nodes a conversion can ask for are held: the children of the nodes that touch the edit (the
+   * cursor does not descend into a node it found here).
+   */
+  add(roots: readonly SyntaxNode[], base: number, edit: TextEdit): void {
+    const delta = edit.newEnd - edit.oldEnd;
+    const todo = [...roots];
+    while (todo.length) {
+      const n = todo.pop()!;
+      const s = base + n.startOffset;
+      const e = base + n.endOffset;
+      const shift = e < edit.start ? 0 : s > edit.oldEnd ? delta : undefined;
+      if (shift === undefined) {
+        for (const c of n.children) todo.push(c);
+        continue;
+      }
+      if (s === e) continue;
+      const at = s + shift;
+      const list = this.byStart.get(at);
+      const entry = { node: n, shift: base + shift };
+      if (list) list.push(entry);
+      else this.byStart.set(at, [entry]);
+    }
+  }
+
+  /**
+   * A copy of the donor's node spanning `[s, e)` of the new text with this type, rebuilt for
+   * `anchor`, or undefined. `depth` is where it would sit (1 for a top-level node): a copy that
+   * would reach `MAX_TREE_DEPTH` is refused, so cutting stays the converter's.
+   */
+  take(s: number, e: number, type: string, depth: number, anchor: Anchor, base: number, baseRow: number, starts: readonly number[]): SyntaxNode | undefined {
+    const list = this.byStart.get(s);
+    if (!list) return undefined;
+    for (const d of list) {
+      if (d.node.type !== type || d.node.startOffset + d.shift !== s || d.node.endOffset + d.shift !== e) continue;
+      const copy = d.node.copyTo(anchor, d.shift - base, base, baseRow, starts, MAX_TREE_DEPTH - depth);
+      if (copy) return copy;
+    }
+    return undefined;
   }
 }
 

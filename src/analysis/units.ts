@@ -22,7 +22,9 @@ import type { SyntaxNode as Node } from './syntax';
  * `data`: a class whose body only declares fields (`n_head: int = 4`, a config dataclass). A
  * constructor may take one without naming its class (`def __init__(self, config)`), so every
  * component with a definition evaluates the file's data classes too; like a constant, a data
- * class joins nothing and produces neither a diagnostic nor a shape.
+ * class joins nothing and produces neither a diagnostic nor a shape. `comment`: comments, and
+ * strings that are whole statements (a module's docstring): nothing there evaluates to anything,
+ * so such an item joins no unit, and editing it evaluates nothing.
  */
 export type ItemKind = 'import' | 'const' | 'data' | 'def' | 'script' | 'comment';
 
@@ -300,6 +302,13 @@ function isDataClass(st: Node): boolean {
   return fields > 0;
 }
 
+/** A string that is a whole statement, with nothing interpolated: evaluating it does nothing. */
+function isDocString(st: Node): boolean {
+  if (st.type !== 'expression_statement') return false;
+  const parts = st.namedChildren.filter((c) => c.type !== 'comment');
+  return parts.length === 1 && parts[0].type === 'string' && !parts[0].namedChildren.some((c) => c.type === 'interpolation');
+}
+
 function isPureConst(st: Node): boolean {
   if (st.type !== 'expression_statement') return false;
   const parts = st.namedChildren.filter((c) => c.type !== 'comment');
@@ -321,7 +330,7 @@ export function itemInfo(stmts: readonly Node[]): ItemInfo {
   for (const st of stmts) collectComments(st, comments, inert, prose, docs, true);
   const aliases: [string, string][] = [];
   for (const st of stmts) importAliases(st, aliases);
-  const code = stmts.filter((s) => s.type !== 'comment');
+  const code = stmts.filter((s) => s.type !== 'comment' && !isDocString(s));
   if (code.length === 0) return { kind: 'comment', defs: [], uses: [], aliases, comments, inertComments: inert, proseComments: prose, docstrings: docs };
   if (code.every((s) => s.type === 'import_statement' || s.type === 'import_from_statement' || s.type === 'future_import_statement')) return { kind: 'import', defs: [], uses: [], aliases, comments, inertComments: inert, proseComments: prose, docstrings: docs };
   const s = new Scope();

@@ -10,6 +10,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisSession } from '../../src/analysis';
+import { grammar, parse, reparse, singleEdit } from '../../src/analysis/parse';
+import { conversions, convert, Donor, lineStarts, type SyntaxNode } from '../../src/analysis/syntax';
 import { analyzeSource, corpus, HELDOUT, ready, session } from './analysis.helpers';
 
 /** Our driverless real-style modules: one unit per file, where an edit costs most. */
@@ -74,6 +76,103 @@ describe('analyzer incremental sessions', function () {
       }
     }
     console.log(`      ${checked} edited versions identical to cold analyses`);
+  });
+
+  it('an edit converts only the nodes around it: the rest is copied from the previous parse, and the tree equals a fresh conversion', function () {
+    // Every node with its type, flags, offsets, rows, columns, text, and the field of each child.
+    const fieldNames = grammar().fields.filter((f): f is string => !!f);
+    const dump = (n: SyntaxNode, out: string[] = []): string[] => {
+      out.push(`${n.type} ${n.isNamed} ${n.hasError} ${n.isMissing} ${n.startOffset}-${n.endOffset} ${n.startPosition.row}:${n.startPosition.column}-${n.endPosition.row}:${n.endPosition.column} ${JSON.stringify(n.text)}`);
+      for (const c of n.children) {
+        out.push(`field: ${fieldNames.filter((f) => n.childrenForFieldName(f).includes(c)).join(',')}`);
+        dump(c, out);
+      }
+      return out;
+    };
+    const whole = (source: string, tree: ReturnType<typeof parse>, donor?: Donor) => {
+      const cursor = tree.walk();
+      try {
+        return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source), undefined, donor);
+      } finally {
+        cursor.delete();
+      }
+    };
+    const r = rng(11);
+    let edits = 0;
+    let read = 0;
+    let copied = 0;
+    for (const original of [...modules(), ...corpus().slice(0, 40).map((p) => p.source)]) {
+      let src = original;
+      let tree = parse(src);
+      let nodes = whole(src, tree);
+      for (let e = 0; e < 6; e++) {
+        const next = edit(src, r);
+        const change = singleEdit(src, next);
+        const fresh = reparse(next, src, tree, change);
+        tree.delete();
+        tree = fresh;
+        src = next;
+        if (!change || tree.rootNode.hasError) {
+          nodes = whole(src, tree);
+          continue;
+        }
+        const donor = new Donor();
+        donor.add(nodes.children, 0, { start: change.startIndex, oldEnd: change.oldEndIndex, newEnd: change.newEndIndex });
+        const before = { ...conversions };
+        const incremental = whole(src, tree, donor);
+        read += conversions.read - before.read;
+        copied += conversions.copied - before.copied;
+        nodes = whole(src, tree);
+        assert.deepEqual(dump(incremental), dump(nodes), `edit ${e} of:\n${src}`);
+        edits++;
+      }
+      tree.delete();
+    }
+    console.log(`      ${edits} edits: ${read} nodes read from tree-sitter, ${copied} copied from the previous parse`);
+    assert.ok(edits > 100 && copied > 5 * read, 'most nodes of an edited file are copied, not read again');
+  });
+
+  it('in a session, a comment typed in a class converts a few nodes of it and evaluates nothing', function () {
+    const original = modules()[0];
+    const lines = original.split('\n');
+    const at = lines.findIndex((l) => /^\s+\w+ = /.test(l) && !l.includes('#'));
+    const s = new AnalysisSession();
+    try {
+      s.analyze(original);
+      const before = { ...conversions };
+      const edited = [...lines];
+      edited[at] += '  # why';
+      const text = edited.join('\n');
+      const warm = s.analyze(text);
+      const read = conversions.read - before.read;
+      const copied = conversions.copied - before.copied;
+      assert.deepEqual(warm, analyzeSource(text));
+      assert.equal(s.last.evaluated, 0);
+      assert.ok(read > 0 && read < 80 && copied > 5 * read, `read ${read}, copied ${copied}`);
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it("a module's docstring is evaluated by no unit: editing it, brackets and all, evaluates nothing", function () {
+    const text = (doc: string) => [`"""${doc}`, '"""', 'import torch', '', '', 'def f(x):', '    return x.transpose(1, 2)', '', '', 'y = f(torch.zeros(2, 3, 4))', ''].join('\n');
+    const s = new AnalysisSession();
+    try {
+      s.analyze(text('Blocks (B, N, C).'));
+      for (const doc of ['Blocks (B, N, C) and more.', 'Blocks [B, N, C].']) {
+        const edited = text(doc);
+        const warm = s.analyze(edited);
+        assert.deepEqual(warm, analyzeSource(edited));
+        assert.equal(s.last.evaluated, 0, doc);
+        assert.equal(warm.shapes.find((x) => x.name === 'y')?.shape, '(2, 4, 3)');
+      }
+      // An f-string evaluates what it interpolates: it is code, not a docstring.
+      const interpolated = text('Blocks').replace('"""Blocks', 'f"""Blocks {f(torch.zeros(2, 3, 4)).shape}');
+      s.analyze(interpolated);
+      assert.equal(s.last.evaluated, 1);
+    } finally {
+      s.dispose();
+    }
   });
 
   it('does not reuse the bare pieces error recovery leaves at the top level (`result`, `=`, `y`) as the statement they spell', function () {
