@@ -36,6 +36,7 @@ import { BATCHED_RANK, RANK_ADDING } from './semantics/modules';
 import type { AltV, Axis, ClassInfo, InstanceV, IntV, MaskOrigin, MaskPolarity, NumV, ScaleFact, SymObjV, TensorV, TorchModuleV, TupleV, Value } from './values';
 import { UNKNOWN } from './values';
 import { keepsParameter, rankOfParameter, type CalleeRank, type RankEnv, type RankFact } from './rank-evidence';
+import { walkNamed } from './syntax';
 
 export interface ShapeRecord {
   line: number;
@@ -1832,12 +1833,9 @@ export class Evaluator {
    */
   private configClassFor(fn: Node, name: string): ClassInfo | undefined {
     const read = new Set<string>();
-    const stack: Node[] = [fn];
-    while (stack.length) {
-      const n = stack.pop()!;
+    walkNamed(fn, (n) => {
       if (n.type === 'attribute' && n.childForFieldName('object')?.text === name) read.add(n.childForFieldName('attribute')?.text ?? '');
-      for (const c of n.namedChildren) if (c) stack.push(c);
-    }
+    });
     if (read.size === 0) return undefined;
     const fits = this.b.classList.filter((c) => {
       if (c.isModule) return false;
@@ -1872,16 +1870,11 @@ export class Evaluator {
   private readsAttributes(fn: Node, name: string): boolean {
     let memo = this.attrReaders.get(fn);
     if (!memo) {
-      memo = new Set();
-      const stack: Node[] = [fn];
-      while (stack.length) {
-        const n = stack.pop()!;
-        if (n.type === 'attribute') {
-          const o = n.childForFieldName('object');
-          if (o?.type === 'identifier') memo.add(o.text);
-        }
-        for (const c of n.namedChildren) if (c) stack.push(c);
-      }
+      const readers = (memo = new Set());
+      walkNamed(fn, (n) => {
+        const o = n.type === 'attribute' ? n.childForFieldName('object') : null;
+        if (o?.type === 'identifier') readers.add(o.text);
+      });
       this.attrReaders.set(fn, memo);
     }
     return memo.has(name);
@@ -2151,15 +2144,13 @@ export class Evaluator {
     const body = init.childForFieldName('body');
     if (!body) return;
     const read = new Set<string>();
-    const stack: Node[] = [body];
-    while (stack.length) {
-      const n = stack.pop()!;
+    walkNamed(body, (n) => {
       if (n.type === 'identifier') read.add(n.text);
       // A keyword's name and an attribute's name are not reads of a variable.
-      const only = n.type === 'keyword_argument' ? n.childForFieldName('value') : n.type === 'attribute' ? n.childForFieldName('object') : undefined;
-      if (only) stack.push(only);
-      else if (n.type !== 'keyword_argument' && n.type !== 'attribute') for (const c of n.namedChildren) if (c) stack.push(c);
-    }
+      if (n.type !== 'keyword_argument' && n.type !== 'attribute') return;
+      const only = n.childForFieldName(n.type === 'keyword_argument' ? 'value' : 'object');
+      return only ? [only] : false;
+    });
     const unused = ps.filter((p) => INPUT_WIDTH.test(p.name) && !read.has(p.name));
     if (unused.length !== 1) return;
     const fwd = findMethod(inst.cls, 'forward');
@@ -2167,17 +2158,17 @@ export class Evaluator {
     if (!fwd || !input || input.kind !== 'plain') return;
     // The layer forward applies to its input as it came: `self.<attr>(<input>)`.
     let layer: string | undefined;
-    const walk: Node[] = [fwd.childForFieldName('body')!];
-    while (walk.length && !layer) {
-      const n = walk.pop()!;
-      if (!n) continue;
-      if (n.type === 'call') {
+    const fwdBody = fwd.childForFieldName('body');
+    if (fwdBody)
+      walkNamed(fwdBody, (n, stop) => {
+        if (n.type !== 'call') return;
         const fn = n.childForFieldName('function');
         const a = n.childForFieldName('arguments')?.namedChildren ?? [];
-        if (fn?.type === 'attribute' && fn.childForFieldName('object')?.text === 'self' && a.length === 1 && a[0]?.text === input.name) layer = fn.childForFieldName('attribute')?.text;
-      }
-      for (const c of n.namedChildren) if (c) walk.push(c);
-    }
+        if (fn?.type === 'attribute' && fn.childForFieldName('object')?.text === 'self' && a.length === 1 && a[0]?.text === input.name) {
+          layer = fn.childForFieldName('attribute')?.text;
+          if (layer) stop();
+        }
+      });
     const m = layer ? inst.attrs.get(layer) : undefined;
     if (m?.kind !== 'torchmodule' || !/^(Conv[123]d|Linear)$/.test(m.type)) return;
     const widthName = m.type === 'Linear' ? 'in_features' : 'in_channels';
@@ -3251,7 +3242,7 @@ export class Evaluator {
 
   private torchFunction(op: string, path: string, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
     const r0 = S.torchFunction(this.host, op, path, args, kwargs, argNodes, kwargNodes, n, nameNode);
-    const r = isTensor(args[0]) && path === `torch.${op}` ? this.seededMaskThrough(op, args[0], r0, argNodes[0], rowsKept(args, kwargs)) : r0;
+    const r = isTensor(args[0]) && path === `torch.${op}` ? this.seededMaskThrough(op, args[0], r0, argNodes[0], args, kwargs) : r0;
     // A torch function returns the class of its tensor arguments (`__torch_function__`): given
     // only values of unknown class (`torch.stack(tensors)` of a parameter nobody typed), it may
     // return a tensor subclass with methods of its own. Factories return plain tensors.
@@ -3271,7 +3262,7 @@ export class Evaluator {
   }
 
   private tensorOp(op: string, args: Value[], kwargs: Record<string, Value>, argNodes: (Node | undefined)[], kwargNodes: Record<string, Node>, n: Node, nameNode: Node): Value {
-    const r = this.seededMaskThrough(op, args[0] as TensorV, S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode), n.childForFieldName('function')?.childForFieldName('object'), rowsKept(args, kwargs));
+    const r = this.seededMaskThrough(op, args[0] as TensorV, S.tensorOp(this.host, op, args, kwargs, argNodes, kwargNodes, n, nameNode), n.childForFieldName('function')?.childForFieldName('object'), args, kwargs);
     // A method of a tensor taken for one by hypothesis (a duck-typed object, a subclass) gives
     // a tensor by hypothesis: `q_t = query.transpose(1, 2)` of a nested tensor is one too.
     if (!(args[0] as TensorV).hypothetical || (isTensor(r) && r.countOf)) return r;
@@ -3286,8 +3277,9 @@ export class Evaluator {
    * kept; a sum along an axis counts them, and its largest count (`.max().item()`) stays a count.
    * Every other op makes something else.
    */
-  private seededMaskThrough(op: string, t: TensorV, r: Value, input: Node | null | undefined, alongAxis: boolean): Value {
+  private seededMaskThrough(op: string, t: TensorV, r: Value, input: Node | null | undefined, args: Value[], kwargs: Record<string, Value>): Value {
     if (!isTensor(t) || (!t.maskOf && !t.countOf)) return isTensor(r) && (r.maskOf || r.countOf) ? { ...r, maskOf: undefined, countOf: undefined } : r;
+    const alongAxis = (op === 'sum' || op === 'max' || op === 'amax') && rowsKept(args, kwargs);
     if (t.maskOf && op === 'cumsum') {
       const m = input && input.text.length <= 40 ? input.text : t.maskOf.flipped ? `~${t.maskOf.cell.name}` : t.maskOf.cell.name;
       this.countedAsKept(t.maskOf, `the cumulative sum of ${m} numbers the positions where it is True, the real ones`);

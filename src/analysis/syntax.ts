@@ -321,6 +321,25 @@ export class Donor {
   }
 }
 
+/**
+ * Visits `root` and its named descendants, parents before children, iteratively (the tree may be
+ * deep). `visit` returns false to skip a node's children, or the nodes to visit instead of them
+ * (a keyword argument's value without its name); `stop()` ends the walk.
+ */
+export function walkNamed(root: SyntaxNode, visit: (n: SyntaxNode, stop: () => void) => boolean | SyntaxNode[] | void): void {
+  const stack: SyntaxNode[] = [root];
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  while (stack.length && !stopped) {
+    const n = stack.pop()!;
+    const next = visit(n, stop);
+    if (next === false) continue;
+    for (const c of Array.isArray(next) ? next : n.namedChildren) stack.push(c);
+  }
+}
+
 /** Counts error and missing nodes, as the editor reports syntax errors (iteratively: trees may be deep). */
 export function countErrors(root: SyntaxNode): number {
   let k = 0;
