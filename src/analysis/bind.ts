@@ -65,6 +65,11 @@ const SHAPE_COMMENT = /#[^#\n]*?\(\s*([A-Za-z_][\w]*(?:\s*[,x×*]\s*[A-Za-z_\d][
 const SUPPRESS = /#\s*attention-forge:\s*ignore(?:\[([^\]]*)\])?/;
 const TYPE_IGNORE = /#\s*(?:type|pyright):\s*ignore\b/;
 
+/** Whether a comment's text is a suppression (ours or a type checker's): `suppressions` reads it. */
+export function isSuppression(text: string): boolean {
+  return SUPPRESS.test(text) || TYPE_IGNORE.test(text);
+}
+
 /** The file's import aliases, from each item's declarations in order (later ones win). */
 export function aliasMap(declared: Iterable<[string, string]>): Map<string, string> {
   const m = new Map<string, string>();

@@ -2,7 +2,8 @@
  * The analyzer's entry point: `initAnalyzer()` once (loads the wasm parser), then
  * `analyze(source)` synchronously, as often as the editor likes, or — the editor's path — one
  * `AnalysisSession` per document, whose `analyze(source)` reuses the previous parse and the
- * results of every unit of evaluation whose text did not change. Both run the layers in order
+ * results of every unit of evaluation whose text did not change (and answers an edit of a
+ * comment nothing reads without parsing). Both run the layers in order
  * — parse (`parse.ts`, copied into plain nodes by `syntax.ts`), split into units
  * (`units.ts`), bind (`bind.ts`), evaluate shapes (`evaluate.ts`), check (`rules/`) — and
  * return diagnostics (deduplicated, suppressions applied) and the inferred shapes of named
@@ -20,7 +21,7 @@
  */
 
 import type { Binding } from './bind';
-import { aliasMap, bind, suppressions as suppressionComments } from './bind';
+import { aliasMap, bind, isSuppression, suppressions as suppressionComments } from './bind';
 import type { Diagnostic, Range, RuleContext, Severity } from './diagnostics';
 import { rangeOf } from './diagnostics';
 import * as D from './dims';
@@ -29,7 +30,7 @@ import type { ShapeRecord } from './evaluate';
 import type { Event } from './events';
 import type { MaskPolarity } from './values';
 import type { Tree } from './parse';
-import { grammar, initParser, parse, parserReady, reparse, singleEdit } from './parse';
+import { changedSpan, grammar, initParser, parse, parserReady, reparse, singleEdit } from './parse';
 import { RULES } from './rules';
 import { CAUSAL_HELPER } from './semantics/attention';
 import type { Anchor, SyntaxNode } from './syntax';
@@ -148,10 +149,24 @@ export class AnalysisSession {
   private pool = new Map<string, Item[]>();
   /** Unit results of the previous analysis, by unit key. */
   private results = new Map<string, UnitResult>();
-  /** What the last `analyze` did: units evaluated, and units whose result was reused. */
-  readonly last = { evaluated: 0, reused: 0 };
+  /**
+   * The last analysis that parsed: its options, items and result. An edit that changes only a
+   * comment nothing reads is answered from it (`commentEdit`).
+   */
+  private settled: { rules: string; items: Item[]; result: Analysis } | undefined;
+  /** The text of the last `analyze`: `source`, or `source` with comment-only edits since. */
+  private shown: string | undefined;
+  /**
+   * What the last `analyze` did: units evaluated, units whose result was reused, and whether it
+   * parsed at all (a comment-only edit does not).
+   */
+  readonly last = { evaluated: 0, reused: 0, parsed: true };
 
   analyze(source: string, options: AnalyzeOptions = {}): Analysis {
+    const quick = this.commentEdit(source, options);
+    if (quick) return quick;
+    this.settled = undefined;
+    this.last.parsed = true;
     const tree = this.parse(source);
     const items = this.items(tree, source);
     // The aliases the file declares, in order: a library known without an import (`math`) is
@@ -225,7 +240,66 @@ export class AnalysisSession {
     for (const it of items) syntaxErrors += it.errors;
     if (skipped) notices.push({ line: firstSkipped, kind: 'budget', message: `analysis stopped after ${options.budgetMs} ms: ${skipped} unit(s) from line ${firstSkipped + 1} on were not analysed` });
     notices.sort((a, b) => a.line - b.line);
-    return { diagnostics: out, shapes, syntaxErrors, notices };
+    const result = { diagnostics: out, shapes, syntaxErrors, notices };
+    this.settled = { rules: rulesKey(options), items, result };
+    this.shown = source;
+    return copyOf(result);
+  }
+
+  /**
+   * The answer to an edit that changes nothing but the comment at the end of one line — a comment
+   * typed, edited or deleted after code, or edited on a line of its own — when that comment,
+   * before and after, is one nothing reads (no bracket, no suppression): the last parsed result,
+   * without parsing. The text of every item's key is then the same (a key leaves such comments
+   * out, with the blanks before them), so the full path would reuse every unit's result; the
+   * checks below are the cases where it would not. The tree stays the last parsed text's: the
+   * next edit of another kind reparses from it, every comment edit since inside its one edit.
+   * Undefined when the edit is of another kind.
+   */
+  private commentEdit(source: string, options: AnalyzeOptions): Analysis | undefined {
+    const settled = this.settled;
+    const parsed = this.source;
+    const shown = this.shown;
+    const starts = this.previous?.starts;
+    if (!settled || parsed === undefined || shown === undefined || !starts || settled.rules !== rulesKey(options)) return undefined;
+    const result = settled.result;
+    // Where the full path would parse or evaluate again: an error (recovery may change), units
+    // skipped for time, a failed unit (never cached).
+    if (result.syntaxErrors > 0 || result.notices.some((n) => n.kind === 'budget') || result.diagnostics.some((d) => d.rule === INTERNAL_RULE)) return undefined;
+    const span = changedSpan(shown, source);
+    if (span) {
+      if (hasBreak(shown, span.start, span.oldEnd) || hasBreak(source, span.start, span.newEnd)) return undefined;
+      // One line changed, and every line keeps its row: find it in the parsed text.
+      const from = source.lastIndexOf('\n', span.start - 1) + 1;
+      let row = 0;
+      for (let i = source.indexOf('\n'); i >= 0 && i < from; i = source.indexOf('\n', i + 1)) row++;
+      const to = source.indexOf('\n', span.start);
+      if (row >= starts.length) return undefined;
+      const now = withoutCr(source.slice(from, to < 0 ? source.length : to));
+      const then = withoutCr(parsed.slice(starts[row], row + 1 < starts.length ? starts[row + 1] - 1 : parsed.length));
+      if (now.cr !== then.cr) return undefined;
+      const code = commentFree(settled.items, starts, row, then.line);
+      if (code === undefined || !now.line.startsWith(code.text)) return undefined;
+      const tail = now.line.slice(code.text.length);
+      // A comment on a line of its own stays one (a blank line is another tree).
+      const ownLine = code.text.trim() === '';
+      if (ownLine ? !/^[ \t]*#/.test(tail) : tail !== '' && !/^[ \t]*#/.test(tail)) return undefined;
+      if (!unread(tail) || !unread(then.line.slice(code.text.length))) return undefined;
+      // A fix is written from the text it replaces: none may reach into the comment.
+      for (const d of result.diagnostics) {
+        for (const f of d.fixes) {
+          for (const e of f.edits) {
+            const g = e.range;
+            if (g.line <= row && (g.endLine > row || (g.endLine === row && g.endColumn > code.text.length))) return undefined;
+          }
+        }
+      }
+    }
+    this.shown = source;
+    this.last.evaluated = 0;
+    this.last.reused = 0;
+    this.last.parsed = false;
+    return copyOf(result);
   }
 
   dispose(): void {
@@ -236,6 +310,8 @@ export class AnalysisSession {
     this.results.clear();
     this.previous = undefined;
     this.edit = undefined;
+    this.settled = undefined;
+    this.shown = undefined;
   }
 
   private parse(source: string): Tree {
@@ -526,6 +602,65 @@ export class AnalysisSession {
  * A comment goes with the blanks before it. Newlines and all code are kept, so two items with the
  * same key have their code at the same rows and columns.
  */
+/** `options.rules` as a cache key. */
+function rulesKey(options: AnalyzeOptions): string {
+  return options.rules ? JSON.stringify(options.rules) : '*';
+}
+
+/** A result the caller may change without changing the session's. */
+function copyOf(a: Analysis): Analysis {
+  return { diagnostics: [...a.diagnostics], shapes: [...a.shapes], syntaxErrors: a.syntaxErrors, notices: [...a.notices] };
+}
+
+function hasBreak(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return true;
+  }
+  return false;
+}
+
+function withoutCr(line: string): { line: string; cr: boolean } {
+  return line.endsWith('\r') ? { line: line.slice(0, -1), cr: true } : { line, cr: false };
+}
+
+/**
+ * Line `row` of the parsed text (`line`) up to its comment, blanks before it left out, when a
+ * comment may follow it without changing the tree around it: a line with code (not inside a
+ * string, not continued by a backslash) or with a comment already. Undefined otherwise.
+ */
+function commentFree(items: readonly Item[], starts: readonly number[], row: number, line: string): { text: string; comment: boolean } | undefined {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (items[mid].anchor.row <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  const it = items[lo];
+  if (!it || it.anchor.row > row || it.endRow < row) return undefined;
+  const c = it.info.comments.find((n) => n.startPosition.row === row);
+  const at = c ? c.startOffset - (starts[row] - starts[it.anchor.row]) : line.length;
+  if (c && line[at] !== '#') return undefined;
+  const text = line.slice(0, at).replace(/[ \t]+$/, '');
+  if (!c && (line.length > text.length || text.trim() === '' || text.endsWith('\\') || it.nodes.some((n) => stringAcross(n, row)))) return undefined;
+  return { text, comment: !!c };
+}
+
+/** Whether a string in `n` goes on past the end of line `row` (so a `#` there would be in it). */
+function stringAcross(n: SyntaxNode, row: number): boolean {
+  const a = n.startPosition.row;
+  const b = n.endPosition.row;
+  if (a > row || b <= row) return false;
+  if (n.type === 'string') return true;
+  return n.children.some((c) => stringAcross(c, row));
+}
+
+/** Whether a line's tail (blanks and a comment, or nothing) is one no analysis reads. */
+function unread(tail: string): boolean {
+  return !/[[(]/.test(tail) && !isSuppression(tail);
+}
+
 function semanticText(text: string, info: ItemInfo): string {
   const cuts: { from: number; to: number; by: string }[] = [];
   const unread = new Set([...info.inertComments, ...info.proseComments]);

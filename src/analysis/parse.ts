@@ -101,6 +101,13 @@ export function reparse(source: string, previousSource: string, previous: Tree, 
 
 /** The smallest single edit turning `a` into `b` (common prefix and suffix kept), or undefined when equal. */
 export function singleEdit(a: string, b: string): Edit | undefined {
+  const d = changedSpan(a, b);
+  if (!d) return undefined;
+  return { startIndex: d.start, oldEndIndex: d.oldEnd, newEndIndex: d.newEnd, startPosition: point(a, d.start), oldEndPosition: point(a, d.oldEnd), newEndPosition: point(b, d.newEnd) } as Edit;
+}
+
+/** Where `a` and `b` differ, as offsets: `a[start, oldEnd)` became `b[start, newEnd)`; undefined when equal. */
+export function changedSpan(a: string, b: string): { start: number; oldEnd: number; newEnd: number } | undefined {
   if (a === b) return undefined;
   const n = Math.min(a.length, b.length);
   let p = 0;
@@ -117,7 +124,7 @@ export function singleEdit(a: string, b: string): Edit | undefined {
     ea--;
     eb--;
   }
-  return { startIndex: p, oldEndIndex: ea, newEndIndex: eb, startPosition: point(a, p), oldEndPosition: point(a, ea), newEndPosition: point(b, eb) } as Edit;
+  return { start: p, oldEnd: ea, newEnd: eb };
 }
 
 function point(text: string, index: number): { row: number; column: number } {
