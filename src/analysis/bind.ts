@@ -193,6 +193,8 @@ export function bind(stmts: readonly Node[], aliases: Map<string, string>, comme
 const SAME_SHAPE = new Set(['to', 'type', 'cuda', 'cpu', 'float', 'half', 'double', 'bfloat16', 'detach', 'contiguous', 'clone', 'type_as']);
 
 /** Collects into `out` the attribute names assigned outside `self.name = …` in an `__init__`. */
+const TARGET_GROUPS = new Set(['pattern_list', 'tuple_pattern', 'list_pattern', 'tuple', 'list', 'list_splat_pattern', 'parenthesized_expression']);
+
 function reassignedAttributes(n: Node, fn: string | undefined, out: Set<string>): void {
   if (n.type === 'function_definition') fn = n.childForFieldName('name')?.text;
   else if (n.type === 'class_definition') fn = undefined;
@@ -201,7 +203,7 @@ function reassignedAttributes(n: Node, fn: string | undefined, out: Set<string>)
     const walk = (t: Node | null): void => {
       if (!t) return;
       if (t.type === 'attribute') targets.push(t);
-      else if (['pattern_list', 'tuple_pattern', 'list_pattern', 'tuple', 'list', 'list_splat_pattern', 'parenthesized_expression'].includes(t.type)) for (const c of t.namedChildren) walk(c);
+      else if (TARGET_GROUPS.has(t.type)) for (const c of t.namedChildren) walk(c);
     };
     walk(n.childForFieldName('left'));
     // `self.cache_k = self.cache_k.to(x)`: the value moves (device, dtype), its shape stays.
@@ -214,7 +216,8 @@ function reassignedAttributes(n: Node, fn: string | undefined, out: Set<string>)
       if (name && !(fn === '__init__' && t.childForFieldName('object')?.text === 'self')) out.add(name);
     }
   }
-  for (const c of n.namedChildren) if (c) reassignedAttributes(c, fn, out);
+  // Every node is visited once here: no named-children array is made for it.
+  for (const c of n.children) if (c.isNamed) reassignedAttributes(c, fn, out);
 }
 
 /** A method of a class or of its bases in the file. */

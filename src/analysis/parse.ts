@@ -16,8 +16,8 @@ import * as path from 'node:path';
 // files without import.meta.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 import TreeSitter = require('web-tree-sitter');
-import type { Edit, Tree } from 'web-tree-sitter';
-import type { GrammarTables } from './syntax';
+import type { Edit, Tree, TreeCursor } from 'web-tree-sitter';
+import type { CursorView, GrammarTables } from './syntax';
 
 const { Language, Parser } = TreeSitter;
 type Parser = InstanceType<typeof TreeSitter.Parser>;
@@ -28,6 +28,118 @@ export type { SyntaxNode as Node } from './syntax';
 let parser: Parser | undefined;
 let tables: GrammarTables | undefined;
 let loading: Promise<void> | undefined;
+
+/**
+ * The runtime's own cursor functions, which web-tree-sitter's `TreeCursor` wraps. Each wrapper
+ * call first writes the cursor's four words into the runtime's transfer buffer and a move reads
+ * them back; the functions themselves leave them there. A walk that makes no other call into the
+ * runtime can therefore call the functions directly and copy the words once at each end
+ * (`direct`), about a third of the cost of converting a tree. The Emscripten module is the
+ * options object `Parser.init` is given, filled with the exports; when one of them is missing
+ * (another runtime build), `direct` hands out the wrapper itself.
+ */
+interface Runtime {
+  HEAP32: Int32Array;
+  _ts_init(): number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_named_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+}
+
+const RUNTIME_FUNCTIONS = ['_ts_init', '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_node_is_named_wasm', '_ts_tree_cursor_current_node_is_missing_wasm', '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm', '_ts_tree_cursor_current_field_id_wasm', '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm', '_ts_tree_cursor_goto_parent_wasm'] as const;
+
+let runtime: { m: Runtime; buffer: number } | undefined;
+/** Whether `direct` walks with the runtime's functions (false: the wrapper). For tests. */
+export let directCursors = false;
+
+/** Walks with the wrapper even where the runtime's functions are there (tests compare the two). */
+export function useDirectCursors(on: boolean): void {
+  directCursors = on && runtime !== undefined;
+}
+
+class DirectCursor implements CursorView {
+  constructor(
+    private readonly m: Runtime,
+    private readonly tree: number,
+  ) {}
+
+  get nodeTypeId(): number {
+    return this.m._ts_tree_cursor_current_node_type_id_wasm(this.tree);
+  }
+
+  get nodeIsNamed(): boolean {
+    return this.m._ts_tree_cursor_current_node_is_named_wasm(this.tree) === 1;
+  }
+
+  get nodeIsMissing(): boolean {
+    return this.m._ts_tree_cursor_current_node_is_missing_wasm(this.tree) === 1;
+  }
+
+  get startIndex(): number {
+    return this.m._ts_tree_cursor_start_index_wasm(this.tree);
+  }
+
+  get endIndex(): number {
+    return this.m._ts_tree_cursor_end_index_wasm(this.tree);
+  }
+
+  get currentFieldId(): number {
+    return this.m._ts_tree_cursor_current_field_id_wasm(this.tree);
+  }
+
+  gotoFirstChild(): boolean {
+    return this.m._ts_tree_cursor_goto_first_child_wasm(this.tree) === 1;
+  }
+
+  gotoNextSibling(): boolean {
+    return this.m._ts_tree_cursor_goto_next_sibling_wasm(this.tree) === 1;
+  }
+
+  gotoParent(): boolean {
+    return this.m._ts_tree_cursor_goto_parent_wasm(this.tree) === 1;
+  }
+}
+
+/** A `TreeCursor`'s state: its four words and its tree's address, as web-tree-sitter keeps them. */
+type CursorState = Record<0 | 1 | 2 | 3, number> & { tree: Record<0, number> };
+
+/**
+ * `f` given a view of `cursor` that calls the runtime directly; `f` must make no other call into
+ * tree-sitter. The cursor is where `f` left the view afterwards.
+ */
+export function direct<T>(cursor: TreeCursor, f: (c: CursorView) => T): T {
+  const rt = runtime;
+  if (!rt || !directCursors) return f(cursor);
+  const st = cursor as unknown as CursorState;
+  const at = rt.buffer >> 2;
+  let heap = rt.m.HEAP32;
+  heap[at] = st[0];
+  heap[at + 1] = st[1];
+  heap[at + 2] = st[2];
+  heap[at + 3] = st[3];
+  try {
+    return f(new DirectCursor(rt.m, st.tree[0]));
+  } finally {
+    // A move may have grown the runtime's memory: the heap view is read again.
+    heap = rt.m.HEAP32;
+    st[0] = heap[at];
+    st[1] = heap[at + 1];
+    st[2] = heap[at + 2];
+    st[3] = heap[at + 3];
+  }
+}
+
+function runtimeOf(module: Record<string, unknown>): { m: Runtime; buffer: number } | undefined {
+  if (!(module.HEAP32 instanceof Int32Array) || RUNTIME_FUNCTIONS.some((f) => typeof module[f] !== 'function')) return undefined;
+  const m = module as unknown as Runtime;
+  return { m, buffer: m._ts_init() };
+}
 
 /**
  * Where a wasm file is: next to the running bundle first (dist/, where a packaged build copies
@@ -44,8 +156,11 @@ export function initParser(): Promise<void> {
   if (parser) return Promise.resolve();
   if (!loading) {
     loading = (async () => {
-      const runtime = locate('tree-sitter.wasm', 'web-tree-sitter');
-      await Parser.init({ locateFile: () => runtime, wasmBinary: fs.readFileSync(runtime) } as object);
+      const wasm = locate('tree-sitter.wasm', 'web-tree-sitter');
+      const module: Record<string, unknown> = { locateFile: () => wasm, wasmBinary: fs.readFileSync(wasm) };
+      await Parser.init(module);
+      runtime = runtimeOf(module);
+      directCursors = runtime !== undefined;
       const lang = await Language.load(new Uint8Array(fs.readFileSync(locate('tree-sitter-python.wasm', 'tree-sitter-python'))));
       const p = new Parser();
       p.setLanguage(lang);

@@ -14,6 +14,7 @@
  */
 
 import type { TreeCursor } from 'web-tree-sitter';
+import { direct } from './parse';
 
 export interface Point {
   row: number;
@@ -54,7 +55,7 @@ export class SyntaxNode {
     private readonly relEndRow: number,
     private readonly endColumn: number,
     readonly children: SyntaxNode[],
-    /** The field name of each child, or null. */
+    /** The field name of each child, or null; shorter than `children` (empty when no child has a field), the missing ones null. */
     private readonly fields: (string | null)[],
   ) {}
 
@@ -91,8 +92,13 @@ export class SyntaxNode {
     return { row: this.anchor.row + this.relEndRow, column: this.endColumn };
   }
 
+  /** The named children (the `children` array itself when every child is named: never mutate either). */
   get namedChildren(): SyntaxNode[] {
-    return (this.cachedNamed ??= this.children.filter((c) => c.isNamed));
+    if (this.cachedNamed) return this.cachedNamed;
+    const cs = this.children;
+    let all = true;
+    for (let i = 0; i < cs.length && all; i++) all = cs[i].isNamed;
+    return (this.cachedNamed = all ? cs : cs.filter((c) => c.isNamed));
   }
 
   /**
@@ -168,6 +174,9 @@ export const MAX_TREE_DEPTH = 400;
 /** The type of the leaf that stands for a subtree cut at `MAX_TREE_DEPTH`; unknown to every layer above, so its value is unknown. */
 export const TRUNCATED = 'truncated';
 
+/** The fields of a node none of whose children has one (never mutated). */
+const NO_FIELDS: (string | null)[] = [];
+
 interface Pending {
   type: string;
   named: boolean;
@@ -190,6 +199,23 @@ interface Pending {
  * from it without descending into WebAssembly: an edit converts only the path down to it.
  */
 export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
+  return direct(cursor, (c) => convertAt(c, g, anchor, base, baseRow, starts, onTruncate, donor));
+}
+
+/** What the converter reads of a cursor: web-tree-sitter's `TreeCursor` has it, and so has `parse.direct`'s view. */
+export interface CursorView {
+  readonly nodeTypeId: number;
+  readonly nodeIsNamed: boolean;
+  readonly nodeIsMissing: boolean;
+  readonly startIndex: number;
+  readonly endIndex: number;
+  readonly currentFieldId: number;
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoParent(): boolean;
+}
+
+function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
   const finish = (p: Pending): SyntaxNode => {
     conversions.read++;
     const sr = rowOf(starts, p.s);
@@ -207,12 +233,16 @@ export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, ba
     const s = cursor.startIndex;
     const e = cursor.endIndex;
     const missing = s === e && cursor.nodeIsMissing;
-    return { type, named, missing, hasError: type === 'ERROR' || missing, s, e, children: [], fields: [], field };
+    return { type, named, missing, hasError: type === 'ERROR' || missing, s, e, children: [], fields: NO_FIELDS, field };
   };
   const add = (parent: Pending, node: SyntaxNode, field: string | null) => {
     if (node.hasError) parent.hasError = true;
     parent.children.push(node);
-    parent.fields.push(field);
+    // Most nodes have no child with a field: they share one empty array.
+    if (field !== null) {
+      if (parent.fields === NO_FIELDS) parent.fields = new Array<string | null>(parent.children.length - 1).fill(null);
+      parent.fields.push(field);
+    } else if (parent.fields !== NO_FIELDS) parent.fields.push(null);
   };
   const root = open(null);
   const whole = donor?.take(root.s, root.e, root.type, 1, anchor, base, baseRow, starts);

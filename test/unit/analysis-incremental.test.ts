@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AnalysisSession } from '../../src/analysis';
-import { grammar, parse, reparse, singleEdit } from '../../src/analysis/parse';
+import { directCursors, grammar, parse, reparse, singleEdit, useDirectCursors } from '../../src/analysis/parse';
 import { conversions, convert, Donor, lineStarts, type SyntaxNode } from '../../src/analysis/syntax';
 import { analyzeSource, corpus, HELDOUT, ready, session } from './analysis.helpers';
 
@@ -51,6 +51,27 @@ function edit(src: string, r: () => number): string {
   return ls.join('\n');
 }
 
+/** Every node with its type, flags, offsets, rows, columns, text, and the field of each child. */
+function dump(n: SyntaxNode, out: string[] = []): string[] {
+  const fieldNames = grammar().fields.filter((f): f is string => !!f);
+  out.push(`${n.type} ${n.isNamed} ${n.hasError} ${n.isMissing} ${n.startOffset}-${n.endOffset} ${n.startPosition.row}:${n.startPosition.column}-${n.endPosition.row}:${n.endPosition.column} ${JSON.stringify(n.text)}`);
+  for (const c of n.children) {
+    out.push(`field: ${fieldNames.filter((f) => n.childrenForFieldName(f).includes(c)).join(',')}`);
+    dump(c, out);
+  }
+  return out;
+}
+
+/** The whole tree converted (cut where the converter cuts; `cuts` hears the rows). */
+function whole(source: string, tree: ReturnType<typeof parse>, donor?: Donor, cuts?: number[]): SyntaxNode {
+  const cursor = tree.walk();
+  try {
+    return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source), (row) => cuts?.push(row), donor);
+  } finally {
+    cursor.delete();
+  }
+}
+
 describe('analyzer incremental sessions', function () {
   before(ready);
 
@@ -79,25 +100,50 @@ describe('analyzer incremental sessions', function () {
     console.log(`      ${checked} edited versions identical to cold analyses`);
   });
 
+  it("the converter calls the runtime's cursor functions directly, and its trees equal those read through web-tree-sitter's cursor", function () {
+    assert.equal(directCursors, true, "web-tree-sitter's runtime no longer exports the cursor functions the converter calls: conversions take the slower wrapper");
+    const TORCH_NN = '/usr/lib/python3/dist-packages/torch/nn/modules';
+    const installed = fs.existsSync(TORCH_NN) ? fs.readdirSync(TORCH_NN).filter((f) => f.endsWith('.py')).sort().map((f) => fs.readFileSync(path.join(TORCH_NN, f), 'utf8')) : [];
+    // Deeper than the converter goes (its stack of cursor entries grows, the runtime's memory may too), and cut.
+    const deep = `x = ${'('.repeat(900)}1${')'.repeat(900)}\ny = [${Array.from({ length: 3000 }, (_, i) => `f(${i}, k=${i})`).join(', ')}]\n`;
+    const files = [...modules(), ...corpus().slice(0, 40).map((p) => p.source), ...installed, deep];
+    let nodes = 0;
+    try {
+      for (const [fi, src] of files.entries()) {
+        const tree = parse(src);
+        try {
+          useDirectCursors(true);
+          const cutsDirect: number[] = [];
+          const a = dump(whole(src, tree, undefined, cutsDirect));
+          useDirectCursors(false);
+          const cutsWrapped: number[] = [];
+          const b = dump(whole(src, tree, undefined, cutsWrapped));
+          assert.deepEqual(a, b, `file ${fi}`);
+          assert.deepEqual(cutsDirect, cutsWrapped);
+          nodes += a.length;
+          // The cursor is left where the direct walk left it, in a state web-tree-sitter can go on with.
+          useDirectCursors(true);
+          const cursor = tree.walk();
+          try {
+            assert.ok(cursor.gotoFirstChild());
+            convert(cursor, grammar(), { row: 0, text: src }, 0, 0, lineStarts(src));
+            assert.equal(cursor.nodeType, tree.rootNode.firstChild?.type);
+            assert.equal(cursor.gotoNextSibling(), tree.rootNode.childCount > 1);
+          } finally {
+            cursor.delete();
+          }
+        } finally {
+          tree.delete();
+        }
+      }
+    } finally {
+      useDirectCursors(true);
+    }
+    console.log(`      ${files.length} files (${installed.length} of torch's installed nn modules), ${nodes} node lines equal`);
+    assert.ok(installed.length === 0 || installed.length > 20);
+  });
+
   it('an edit converts only the nodes around it: the rest is copied from the previous parse, and the tree equals a fresh conversion', function () {
-    // Every node with its type, flags, offsets, rows, columns, text, and the field of each child.
-    const fieldNames = grammar().fields.filter((f): f is string => !!f);
-    const dump = (n: SyntaxNode, out: string[] = []): string[] => {
-      out.push(`${n.type} ${n.isNamed} ${n.hasError} ${n.isMissing} ${n.startOffset}-${n.endOffset} ${n.startPosition.row}:${n.startPosition.column}-${n.endPosition.row}:${n.endPosition.column} ${JSON.stringify(n.text)}`);
-      for (const c of n.children) {
-        out.push(`field: ${fieldNames.filter((f) => n.childrenForFieldName(f).includes(c)).join(',')}`);
-        dump(c, out);
-      }
-      return out;
-    };
-    const whole = (source: string, tree: ReturnType<typeof parse>, donor?: Donor) => {
-      const cursor = tree.walk();
-      try {
-        return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source), undefined, donor);
-      } finally {
-        cursor.delete();
-      }
-    };
     const r = rng(11);
     let edits = 0;
     let read = 0;
