@@ -59,6 +59,11 @@ export class SyntaxNode {
     private readonly fields: (string | null)[],
   ) {}
 
+  /** The text of the item this node belongs to, which its offsets index. */
+  get itemText(): string {
+    return this.anchor.text;
+  }
+
   /** Start offset in its item's text. */
   get startOffset(): number {
     return this.start;
@@ -222,7 +227,9 @@ function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: n
     const er = rowOf(starts, p.e);
     return new SyntaxNode(p.type, p.named, p.missing, p.hasError, anchor, p.s - base, p.e - base, sr - baseRow, p.s - starts[sr], er - baseRow, p.e - starts[er], p.children, p.fields);
   };
-  const open = (field: string | null): Pending => {
+  // One pending record per depth, reused: the node at a depth is finished before its next sibling opens.
+  const pending: Pending[] = [];
+  const open = (field: string | null, depth: number): Pending => {
     const typeId = cursor.nodeTypeId;
     const type = g.types[typeId] || 'ERROR';
     let named = g.named.get(typeId);
@@ -233,7 +240,18 @@ function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: n
     const s = cursor.startIndex;
     const e = cursor.endIndex;
     const missing = s === e && cursor.nodeIsMissing;
-    return { type, named, missing, hasError: type === 'ERROR' || missing, s, e, children: [], fields: NO_FIELDS, field };
+    const p = pending[depth];
+    if (!p) return (pending[depth] = { type, named, missing, hasError: type === 'ERROR' || missing, s, e, children: [], fields: NO_FIELDS, field });
+    p.type = type;
+    p.named = named;
+    p.missing = missing;
+    p.hasError = type === 'ERROR' || missing;
+    p.s = s;
+    p.e = e;
+    p.children = [];
+    p.fields = NO_FIELDS;
+    p.field = field;
+    return p;
   };
   const add = (parent: Pending, node: SyntaxNode, field: string | null) => {
     if (node.hasError) parent.hasError = true;
@@ -244,7 +262,7 @@ function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: n
       parent.fields.push(field);
     } else if (parent.fields !== NO_FIELDS) parent.fields.push(null);
   };
-  const root = open(null);
+  const root = open(null, 0);
   const whole = donor?.take(root.s, root.e, root.type, 1, anchor, base, baseRow, starts);
   if (whole) return whole;
   const stack: Pending[] = [root];
@@ -254,7 +272,7 @@ function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: n
     for (;;) {
       const fid = cursor.currentFieldId;
       const field = fid ? g.fields[fid] ?? null : null;
-      const p = open(field);
+      const p = open(field, stack.length);
       const copied = donor?.take(p.s, p.e, p.type, stack.length + 1, anchor, base, baseRow, starts);
       if (!copied) {
         stack.push(p);

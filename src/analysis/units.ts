@@ -215,8 +215,11 @@ function walk(n: Node, s: Scope): void {
       closeScope(cls, s);
       return;
     }
-    default:
-      for (const c of n.children) walk(c, s);
+    default: {
+      // Indexed: this walk visits every node, and a for-of here allocated an iterator per node.
+      const cs = n.children;
+      for (let i = 0; i < cs.length; i++) walk(cs[i], s);
+    }
   }
 }
 
@@ -263,7 +266,26 @@ function importAliases(st: Node, out: [string, string][]): void {
  */
 const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
 
-function collectComments(n: Node, out: Node[], inert: Node[], prose: Node[], docs: Node[], between: boolean): void {
+/** Node types that may hold statements (and so docstrings); every other node holds expressions only. */
+const MAY_HOLD_STATEMENTS = /(?:^module$|^block$|_statement$|_definition$|_clause$)/;
+
+/** Where the walk is in an item's text: the first `#` at or after offset `from` (Infinity: none). */
+interface HashCursor {
+  text: string;
+  from: number;
+  next: number;
+}
+
+function collectComments(n: Node, out: Node[], inert: Node[], prose: Node[], docs: Node[], between: boolean, hash: HashCursor): void {
+  // A subtree of expressions with no `#` in its text has no comment. Nodes come in text order,
+  // so the search moves forward only.
+  if (hash.text !== n.itemText || n.startOffset < hash.from || hash.next < n.startOffset) {
+    const i = n.itemText.indexOf('#', n.startOffset);
+    hash.text = n.itemText;
+    hash.from = n.startOffset;
+    hash.next = i < 0 ? Infinity : i;
+  }
+  if (hash.next >= n.endOffset && !MAY_HOLD_STATEMENTS.test(n.type)) return;
   if (n.type === 'comment') {
     out.push(n);
     // No bracket: neither a shape comment (`# (B, C, H, W)`) nor a docstring-like `# x: (B, L, C)`.
@@ -276,7 +298,8 @@ function collectComments(n: Node, out: Node[], inert: Node[], prose: Node[], doc
     if (code.length === 1 && code[0].type === 'string' && !code[0].namedChildren.some((c) => c.type === 'interpolation')) docs.push(code[0]);
   }
   const here = STATEMENT_LEVEL.has(n.type);
-  for (const c of n.children) collectComments(c, out, inert, prose, docs, here);
+  const cs = n.children;
+  for (let i = 0; i < cs.length; i++) collectComments(cs[i], out, inert, prose, docs, here, hash);
 }
 
 function isPure(n: Node): boolean {
@@ -327,7 +350,8 @@ export function itemInfo(stmts: readonly Node[]): ItemInfo {
   const inert: Node[] = [];
   const docs: Node[] = [];
   const prose: Node[] = [];
-  for (const st of stmts) collectComments(st, comments, inert, prose, docs, true);
+  const hash: HashCursor = { text: '', from: 0, next: -1 };
+  for (const st of stmts) collectComments(st, comments, inert, prose, docs, true, hash);
   const aliases: [string, string][] = [];
   for (const st of stmts) importAliases(st, aliases);
   const code = stmts.filter((s) => s.type !== 'comment' && !isDocString(s));
