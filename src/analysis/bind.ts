@@ -11,6 +11,7 @@
  */
 
 import type { Node } from './parse';
+import { mayHoldStatements } from './syntax';
 import type { ClassInfo } from './values';
 
 export interface Binding {
@@ -216,7 +217,8 @@ function reassignedAttributes(n: Node, fn: string | undefined, out: Set<string>)
       if (name && !(fn === '__init__' && t.childForFieldName('object')?.text === 'self')) out.add(name);
     }
   }
-  // Every node is visited once here: no named-children array is made for it.
+  // An assignment is a statement (or the value of one, `a = b = c`): expressions hold none.
+  if (n.type !== 'assignment' && !mayHoldStatements(n.type)) return;
   for (const c of n.children) if (c.isNamed) reassignedAttributes(c, fn, out);
 }
 

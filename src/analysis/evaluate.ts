@@ -1901,6 +1901,8 @@ export class Evaluator {
     const shape = String.raw`[\[(]\s*([A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*,?|[A-Za-z_\d]\w*\s*,)\s*[\])]`;
     const sizes = (g: string) => g.split(',').map((x) => x.trim()).filter(Boolean);
     for (const t of texts) {
+      // Both readings need the name and a bracket.
+      if (!t.includes(name) || !/[[(]/.test(t)) continue;
       // A docstring that opens with the signature's shapes, `(B,) lengths -> (B, S) bool`: the
       // shape before the parameter's name is its shape when at most the result's follows.
       const lead = new RegExp(String.raw`^[rRuU]?(?:"{3}|'{3}|"|')\s*${shape}[ \t]+${name}\b`).exec(t);

@@ -140,6 +140,17 @@ export class SyntaxNode {
   }
 }
 
+/**
+ * Whether a node of this type may hold statements: the module, a block, a statement (an
+ * expression statement holds an assignment), a definition or a clause. Every other node is an
+ * expression or a part of one, which the grammar lets hold no statement.
+ */
+export function mayHoldStatements(type: string): boolean {
+  return MAY_HOLD_STATEMENTS.test(type);
+}
+
+const MAY_HOLD_STATEMENTS = /(?:^module$|^block$|_statement$|_definition$|_clause$)/;
+
 /** Offsets of the first character of every line of a text. */
 export function lineStarts(text: string): number[] {
   const out = [0];

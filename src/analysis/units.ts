@@ -16,7 +16,7 @@
  * This module does not evaluate anything and knows nothing of torch.
  */
 
-import type { SyntaxNode as Node } from './syntax';
+import { mayHoldStatements, type SyntaxNode as Node } from './syntax';
 
 /**
  * `data`: a class whose body only declares fields (`n_head: int = 4`, a config dataclass). A
@@ -266,8 +266,6 @@ function importAliases(st: Node, out: [string, string][]): void {
  */
 const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
 
-/** Node types that may hold statements (and so docstrings); every other node holds expressions only. */
-const MAY_HOLD_STATEMENTS = /(?:^module$|^block$|_statement$|_definition$|_clause$)/;
 
 /** Where the walk is in an item's text: the first `#` at or after offset `from` (Infinity: none). */
 interface HashCursor {
@@ -285,7 +283,7 @@ function collectComments(n: Node, out: Node[], inert: Node[], prose: Node[], doc
     hash.from = n.startOffset;
     hash.next = i < 0 ? Infinity : i;
   }
-  if (hash.next >= n.endOffset && !MAY_HOLD_STATEMENTS.test(n.type)) return;
+  if (hash.next >= n.endOffset && !mayHoldStatements(n.type)) return;
   if (n.type === 'comment') {
     out.push(n);
     // No bracket: neither a shape comment (`# (B, C, H, W)`) nor a docstring-like `# x: (B, L, C)`.
