@@ -428,7 +428,7 @@ export class AnalysisSession {
               while (gi < groups.length && groups[gi].to < k) gi++;
               if (need.has(gi)) {
                 const it = out[gi] ?? fresh(gi);
-                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], groups[gi].r0, starts, (row) => it.truncated.push(row - groups[gi].r0), donorFor()));
+                it.nodes.push(convert(cursor, g, it.anchor, starts[groups[gi].r0], starts, (row) => it.truncated.push(row - groups[gi].r0), donorFor()));
               }
               k++;
             } while (cursor.gotoNextSibling());
@@ -448,7 +448,7 @@ export class AnalysisSession {
                 for (let j = 0; found && j < k; j++) found = cursor.gotoNextSibling();
               }
               if (found) {
-                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], gr.r0, starts, (row) => it.truncated.push(row - gr.r0), donorFor()));
+                it.nodes.push(convert(cursor, g, it.anchor, starts[gr.r0], starts, (row) => it.truncated.push(row - gr.r0), donorFor()));
                 cursor.gotoParent();
               }
             }

@@ -5,9 +5,10 @@
  * into WebAssembly and allocates; these nodes are ordinary objects, so the layers above walk
  * them as often as they like for free.
  *
- * Positions inside an item are stored relative to the item's first line; the item's `anchor`
- * holds the row where the item currently sits, so an unchanged item that moved (lines were
- * inserted above it) is reused by updating one number. An item's nodes are a function of its
+ * A node stores its offsets in its item's text; rows and columns are worked out from them when
+ * asked for (the item's line starts are made once), relative to the item's `anchor`, which holds
+ * the row where the item currently sits, so an unchanged item that moved (lines were inserted
+ * above it) is reused by updating one number. An item's nodes are a function of its
  * text when the item has no syntax error, which is what lets the session reuse them by text.
  *
  * This layer does not know Python semantics, torch, scopes or shapes.
@@ -27,6 +28,24 @@ export interface Anchor {
   row: number;
   /** The item's text: its full lines, from column 0 of the first to the end of the last. */
   text: string;
+  /**
+   * Where the text's lines start, then where the line after it would (its nodes' rows and
+   * columns are worked out from these when asked for, not stored); made on first use.
+   */
+  lines?: number[];
+}
+
+/** Row (relative to the anchor) and column of an offset in an anchor's text. */
+function pointIn(anchor: Anchor, offset: number): Point {
+  let ls = anchor.lines;
+  if (!ls) {
+    // A node may end just after the item's last newline (a line continuation): the next line's start.
+    ls = lineStarts(anchor.text);
+    ls.push(anchor.text.length + 1);
+    anchor.lines = ls;
+  }
+  const r = rowOf(ls, offset);
+  return { row: anchor.row + r, column: offset - ls[r] };
 }
 
 /** Nodes made so far: read from tree-sitter, or copied from a previous parse (see `Donor`). For tests and the bench. */
@@ -50,10 +69,6 @@ export class SyntaxNode {
     /** Start and end offsets in the anchor's text (UTF-16 code units). */
     private readonly start: number,
     private readonly end: number,
-    private readonly relRow: number,
-    private readonly column: number,
-    private readonly relEndRow: number,
-    private readonly endColumn: number,
     readonly children: SyntaxNode[],
     /** The field name of each child, or null; shorter than `children` (empty when no child has a field), the missing ones null. */
     private readonly fields: (string | null)[],
@@ -90,11 +105,11 @@ export class SyntaxNode {
   }
 
   get startPosition(): Point {
-    return { row: this.anchor.row + this.relRow, column: this.column };
+    return pointIn(this.anchor, this.start);
   }
 
   get endPosition(): Point {
-    return { row: this.anchor.row + this.relEndRow, column: this.endColumn };
+    return pointIn(this.anchor, this.end);
   }
 
   /** The named children (the `children` array itself when every child is named: never mutate either). */
@@ -107,25 +122,19 @@ export class SyntaxNode {
   }
 
   /**
-   * This subtree in `anchor`'s item, each offset moved by `shift` (relative to the new anchor);
-   * rows and columns recomputed from the file's line starts (`base` is the anchor's absolute
-   * offset, `baseRow` its row). Undefined when the subtree is more than `levels` deep (the
-   * converter would cut it there).
+   * This subtree in `anchor`'s item, each offset moved by `shift` (relative to the new anchor).
+   * Undefined when the subtree is more than `levels` deep (the converter would cut it there).
    */
-  copyTo(anchor: Anchor, shift: number, base: number, baseRow: number, starts: readonly number[], levels = MAX_TREE_DEPTH): SyntaxNode | undefined {
+  copyTo(anchor: Anchor, shift: number, levels = MAX_TREE_DEPTH): SyntaxNode | undefined {
     if (levels <= 0) return undefined;
     const children: SyntaxNode[] = [];
     for (const c of this.children) {
-      const copy = c.copyTo(anchor, shift, base, baseRow, starts, levels - 1);
+      const copy = c.copyTo(anchor, shift, levels - 1);
       if (!copy) return undefined;
       children.push(copy);
     }
-    const s = this.start + shift;
-    const e = this.end + shift;
     conversions.copied++;
-    const sr = rowOf(starts, s + base);
-    const er = rowOf(starts, e + base);
-    return new SyntaxNode(this.type, this.isNamed, this.isMissing, this.hasError, anchor, s, e, sr - baseRow, s + base - starts[sr], er - baseRow, e + base - starts[er], children, this.fields);
+    return new SyntaxNode(this.type, this.isNamed, this.isMissing, this.hasError, anchor, this.start + shift, this.end + shift, children, this.fields);
   }
 
   childForFieldName(name: string): SyntaxNode | null {
@@ -209,13 +218,13 @@ interface Pending {
 /**
  * Copies the subtree under the cursor into SyntaxNodes, iteratively (an explicit stack, so a
  * pathological nesting cannot overflow the JavaScript stack) and cut at `MAX_TREE_DEPTH`.
- * `base` is the absolute offset of the anchor's text, `baseRow` its row; `starts` are the
+ * `base` is the absolute offset of the anchor's text; `starts` are the
  * file's line starts. Leaves the cursor where it found it. `onTruncate` hears of each cut.
  * With a `donor` (the previous parse's nodes around an edit), a node the donor holds is copied
  * from it without descending into WebAssembly: an edit converts only the path down to it.
  */
-export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
-  return direct(cursor, (c) => convertAt(c, g, anchor, base, baseRow, starts, onTruncate, donor));
+export function convert(cursor: TreeCursor, g: GrammarTables, anchor: Anchor, base: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
+  return direct(cursor, (c) => convertAt(c, g, anchor, base, starts, onTruncate, donor));
 }
 
 /** What the converter reads of a cursor: web-tree-sitter's `TreeCursor` has it, and so has `parse.direct`'s view. */
@@ -231,12 +240,10 @@ export interface CursorView {
   gotoParent(): boolean;
 }
 
-function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: number, baseRow: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
+function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: number, starts: readonly number[], onTruncate?: (row: number) => void, donor?: Donor): SyntaxNode {
   const finish = (p: Pending): SyntaxNode => {
     conversions.read++;
-    const sr = rowOf(starts, p.s);
-    const er = rowOf(starts, p.e);
-    return new SyntaxNode(p.type, p.named, p.missing, p.hasError, anchor, p.s - base, p.e - base, sr - baseRow, p.s - starts[sr], er - baseRow, p.e - starts[er], p.children, p.fields);
+    return new SyntaxNode(p.type, p.named, p.missing, p.hasError, anchor, p.s - base, p.e - base, p.children, p.fields);
   };
   // One pending record per depth, reused: the node at a depth is finished before its next sibling opens.
   const pending: Pending[] = [];
@@ -274,7 +281,7 @@ function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: n
     } else if (parent.fields !== NO_FIELDS) parent.fields.push(null);
   };
   const root = open(null, 0);
-  const whole = donor?.take(root.s, root.e, root.type, 1, anchor, base, baseRow, starts);
+  const whole = donor?.take(root.s, root.e, root.type, 1, anchor, base);
   if (whole) return whole;
   const stack: Pending[] = [root];
   // The cursor is on a child of `parent`: adds the children the donor holds, up to the first it
@@ -284,7 +291,7 @@ function convertAt(cursor: CursorView, g: GrammarTables, anchor: Anchor, base: n
       const fid = cursor.currentFieldId;
       const field = fid ? g.fields[fid] ?? null : null;
       const p = open(field, stack.length);
-      const copied = donor?.take(p.s, p.e, p.type, stack.length + 1, anchor, base, baseRow, starts);
+      const copied = donor?.take(p.s, p.e, p.type, stack.length + 1, anchor, base);
       if (!copied) {
         stack.push(p);
         return true;
@@ -368,12 +375,12 @@ export class Donor {
    * `anchor`, or undefined. `depth` is where it would sit (1 for a top-level node): a copy that
    * would reach `MAX_TREE_DEPTH` is refused, so cutting stays the converter's.
    */
-  take(s: number, e: number, type: string, depth: number, anchor: Anchor, base: number, baseRow: number, starts: readonly number[]): SyntaxNode | undefined {
+  take(s: number, e: number, type: string, depth: number, anchor: Anchor, base: number): SyntaxNode | undefined {
     const list = this.byStart.get(s);
     if (!list) return undefined;
     for (const d of list) {
       if (d.node.type !== type || d.node.startOffset + d.shift !== s || d.node.endOffset + d.shift !== e) continue;
-      const copy = d.node.copyTo(anchor, d.shift - base, base, baseRow, starts, MAX_TREE_DEPTH - depth);
+      const copy = d.node.copyTo(anchor, d.shift - base, MAX_TREE_DEPTH - depth);
       if (copy) return copy;
     }
     return undefined;

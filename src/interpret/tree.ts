@@ -9,7 +9,7 @@ export function tree(source: string): SyntaxNode {
   try {
     const cursor = t.walk();
     try {
-      return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source));
+      return convert(cursor, grammar(), { row: 0, text: source }, 0, lineStarts(source));
     } finally {
       cursor.delete();
     }

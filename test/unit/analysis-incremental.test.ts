@@ -66,7 +66,7 @@ function dump(n: SyntaxNode, out: string[] = []): string[] {
 function whole(source: string, tree: ReturnType<typeof parse>, donor?: Donor, cuts?: number[]): SyntaxNode {
   const cursor = tree.walk();
   try {
-    return convert(cursor, grammar(), { row: 0, text: source }, 0, 0, lineStarts(source), (row) => cuts?.push(row), donor);
+    return convert(cursor, grammar(), { row: 0, text: source }, 0, lineStarts(source), (row) => cuts?.push(row), donor);
   } finally {
     cursor.delete();
   }
@@ -126,7 +126,7 @@ describe('analyzer incremental sessions', function () {
           const cursor = tree.walk();
           try {
             assert.ok(cursor.gotoFirstChild());
-            convert(cursor, grammar(), { row: 0, text: src }, 0, 0, lineStarts(src));
+            convert(cursor, grammar(), { row: 0, text: src }, 0, lineStarts(src));
             assert.equal(cursor.nodeType, tree.rootNode.firstChild?.type);
             assert.equal(cursor.gotoNextSibling(), tree.rootNode.childCount > 1);
           } finally {
