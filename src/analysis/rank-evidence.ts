@@ -15,7 +15,7 @@
  * or with values that themselves keep the parameter's rank.
  */
 
-import type { SyntaxNode as Node } from './syntax';
+import { mayHoldStatements, type SyntaxNode as Node } from './syntax';
 
 /** What calling a callee does to the rank of its first argument. */
 export type CalleeRank =
@@ -471,9 +471,30 @@ class Scan {
     let fact: RankFact | undefined;
     let returns: boolean | undefined;
     const up: Node[] = [];
+    // Where each followed name next occurs in the text (nodes come mostly in text order): an
+    // expression that mentions none of them gives no evidence, and holds no assignment.
+    const next = new Map<string, { text: string; from: number; at: number }>();
+    const occurs = (name: string, text: string, s: number, e: number): boolean => {
+      let c = next.get(name);
+      if (!c || c.text !== text || s < c.from || c.at < s) {
+        const i = text.indexOf(name, s);
+        next.set(name, (c = { text, from: s, at: i < 0 ? Infinity : i }));
+      }
+      return c.at < e;
+    };
+    const mentions = (n: Node): boolean => {
+      const text = n.itemText;
+      const s = n.startOffset;
+      const e = n.endOffset;
+      for (const k of flow.names.keys()) if (occurs(k, text, s, e)) return true;
+      for (const k of flow.pieces.keys()) if (occurs(k, text, s, e)) return true;
+      for (const k of flow.sizes.keys()) if (occurs(k, text, s, e)) return true;
+      return false;
+    };
     const visit = (n: Node): void => {
       if (fact && returns !== undefined) return;
       if (n.type === 'function_definition' || n.type === 'class_definition' || n.type === 'lambda') return;
+      if (n.type !== 'assignment' && !mayHoldStatements(n.type) && !mentions(n)) return;
       if (n.type === 'assignment') {
         const right = n.childForFieldName('right');
         up.push(n);
