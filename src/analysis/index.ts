@@ -30,7 +30,7 @@ import type { ShapeRecord } from './evaluate';
 import type { Event } from './events';
 import type { MaskPolarity } from './values';
 import type { Tree } from './parse';
-import { changedSpan, grammar, initParser, parse, parserReady, reparse, singleEdit } from './parse';
+import { changedSpan, grammar, initParser, parse, parserReady, point, reparse, singleEdit } from './parse';
 import { RULES } from './rules';
 import { CAUSAL_HELPER } from './semantics/attention';
 import type { Anchor, SyntaxNode } from './syntax';
@@ -270,27 +270,26 @@ export class AnalysisSession {
     if (span) {
       if (hasBreak(shown, span.start, span.oldEnd) || hasBreak(source, span.start, span.newEnd)) return undefined;
       // One line changed, and every line keeps its row: find it in the parsed text.
-      const from = source.lastIndexOf('\n', span.start - 1) + 1;
-      let row = 0;
-      for (let i = source.indexOf('\n'); i >= 0 && i < from; i = source.indexOf('\n', i + 1)) row++;
+      const { row, column } = point(source, span.start);
+      const from = span.start - column;
       const to = source.indexOf('\n', span.start);
       if (row >= starts.length) return undefined;
       const now = withoutCr(source.slice(from, to < 0 ? source.length : to));
       const then = withoutCr(parsed.slice(starts[row], row + 1 < starts.length ? starts[row + 1] - 1 : parsed.length));
       if (now.cr !== then.cr) return undefined;
       const code = commentFree(settled.items, starts, row, then.line);
-      if (code === undefined || !now.line.startsWith(code.text)) return undefined;
-      const tail = now.line.slice(code.text.length);
+      if (code === undefined || !now.line.startsWith(code)) return undefined;
+      const tail = now.line.slice(code.length);
       // A comment on a line of its own stays one (a blank line is another tree).
-      const ownLine = code.text.trim() === '';
+      const ownLine = code.trim() === '';
       if (ownLine ? !/^[ \t]*#/.test(tail) : tail !== '' && !/^[ \t]*#/.test(tail)) return undefined;
-      if (!unread(tail) || !unread(then.line.slice(code.text.length))) return undefined;
+      if (!unread(tail) || !unread(then.line.slice(code.length))) return undefined;
       // A fix is written from the text it replaces: none may reach into the comment.
       for (const d of result.diagnostics) {
         for (const f of d.fixes) {
           for (const e of f.edits) {
             const g = e.range;
-            if (g.line <= row && (g.endLine > row || (g.endLine === row && g.endColumn > code.text.length))) return undefined;
+            if (g.line <= row && (g.endLine > row || (g.endLine === row && g.endColumn > code.length))) return undefined;
           }
         }
       }
@@ -595,13 +594,6 @@ export class AnalysisSession {
   }
 }
 
-/**
- * An item's text without what cannot change its evaluation: the comments nothing reads
- * (`ItemInfo.inertComments` between statements and `proseComments` inside one: no bracket), the
- * tail of a shape comment after a further bracket-free `#`, and the prose of docstrings.
- * A comment goes with the blanks before it. Newlines and all code are kept, so two items with the
- * same key have their code at the same rows and columns.
- */
 /** `options.rules` as a cache key. */
 function rulesKey(options: AnalyzeOptions): string {
   return options.rules ? JSON.stringify(options.rules) : '*';
@@ -629,7 +621,7 @@ function withoutCr(line: string): { line: string; cr: boolean } {
  * comment may follow it without changing the tree around it: a line with code (not inside a
  * string, not continued by a backslash) or with a comment already. Undefined otherwise.
  */
-function commentFree(items: readonly Item[], starts: readonly number[], row: number, line: string): { text: string; comment: boolean } | undefined {
+function commentFree(items: readonly Item[], starts: readonly number[], row: number, line: string): string | undefined {
   let lo = 0;
   let hi = items.length - 1;
   while (lo < hi) {
@@ -644,7 +636,7 @@ function commentFree(items: readonly Item[], starts: readonly number[], row: num
   if (c && line[at] !== '#') return undefined;
   const text = line.slice(0, at).replace(/[ \t]+$/, '');
   if (!c && (line.length > text.length || text.trim() === '' || text.endsWith('\\') || it.nodes.some((n) => stringAcross(n, row)))) return undefined;
-  return { text, comment: !!c };
+  return text;
 }
 
 /** Whether a string in `n` goes on past the end of line `row` (so a `#` there would be in it). */
@@ -661,6 +653,13 @@ function unread(tail: string): boolean {
   return !/[[(]/.test(tail) && !isSuppression(tail);
 }
 
+/**
+ * An item's text without what cannot change its evaluation: the comments nothing reads
+ * (`ItemInfo.inertComments` between statements and `proseComments` inside one: no bracket), the
+ * tail of a shape comment after a further bracket-free `#`, and the prose of docstrings.
+ * A comment goes with the blanks before it. Newlines and all code are kept, so two items with the
+ * same key have their code at the same rows and columns.
+ */
 function semanticText(text: string, info: ItemInfo): string {
   const cuts: { from: number; to: number; by: string }[] = [];
   const unread = new Set([...info.inertComments, ...info.proseComments]);

@@ -38,21 +38,20 @@ let loading: Promise<void> | undefined;
  * options object `Parser.init` is given, filled with the exports; when one of them is missing
  * (another runtime build), `direct` hands out the wrapper itself.
  */
-interface Runtime {
-  HEAP32: Int32Array;
-  _ts_init(): number;
-  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
-  _ts_tree_cursor_current_node_is_named_wasm(tree: number): number;
-  _ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
-  _ts_tree_cursor_start_index_wasm(tree: number): number;
-  _ts_tree_cursor_end_index_wasm(tree: number): number;
-  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
-  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
-  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
-  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
-}
+const CURSOR_FUNCTIONS = [
+  '_ts_tree_cursor_current_node_type_id_wasm',
+  '_ts_tree_cursor_current_node_is_named_wasm',
+  '_ts_tree_cursor_current_node_is_missing_wasm',
+  '_ts_tree_cursor_start_index_wasm',
+  '_ts_tree_cursor_end_index_wasm',
+  '_ts_tree_cursor_current_field_id_wasm',
+  '_ts_tree_cursor_goto_first_child_wasm',
+  '_ts_tree_cursor_goto_next_sibling_wasm',
+  '_ts_tree_cursor_goto_parent_wasm',
+] as const;
 
-const RUNTIME_FUNCTIONS = ['_ts_init', '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_node_is_named_wasm', '_ts_tree_cursor_current_node_is_missing_wasm', '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm', '_ts_tree_cursor_current_field_id_wasm', '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm', '_ts_tree_cursor_goto_parent_wasm'] as const;
+/** Each cursor function reads the cursor from the transfer buffer; its argument is the tree's address. */
+type Runtime = { HEAP32: Int32Array; _ts_init(): number } & Record<(typeof CURSOR_FUNCTIONS)[number], (tree: number) => number>;
 
 let runtime: { m: Runtime; buffer: number } | undefined;
 /** Whether `direct` walks with the runtime's functions (false: the wrapper). For tests. */
@@ -136,7 +135,7 @@ export function direct<T>(cursor: TreeCursor, f: (c: CursorView) => T): T {
 }
 
 function runtimeOf(module: Record<string, unknown>): { m: Runtime; buffer: number } | undefined {
-  if (!(module.HEAP32 instanceof Int32Array) || RUNTIME_FUNCTIONS.some((f) => typeof module[f] !== 'function')) return undefined;
+  if (!(module.HEAP32 instanceof Int32Array) || typeof module._ts_init !== 'function' || CURSOR_FUNCTIONS.some((f) => typeof module[f] !== 'function')) return undefined;
   const m = module as unknown as Runtime;
   return { m, buffer: m._ts_init() };
 }
@@ -242,7 +241,8 @@ export function changedSpan(a: string, b: string): { start: number; oldEnd: numb
   return { start: p, oldEnd: ea, newEnd: eb };
 }
 
-function point(text: string, index: number): { row: number; column: number } {
+/** The row and column of an offset in a text. */
+export function point(text: string, index: number): { row: number; column: number } {
   let row = 0;
   let last = -1;
   for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) {
