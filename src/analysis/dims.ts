@@ -27,19 +27,52 @@ const keys = new WeakMap<Term['syms'], string>();
 
 function monoKey(syms: Term['syms']): string {
   if (syms.length === 0) return '';
+  if (syms.length === 1 && syms[0][1] === 1) return syms[0][0];
   let k = keys.get(syms);
   if (k === undefined) {
-    k = syms.length === 1 && syms[0][1] === 1 ? syms[0][0] : syms.map(([s, e]) => (e === 1 ? s : `${s}^${e}`)).join('*');
+    k = syms.map(([s, e]) => (e === 1 ? s : `${s}^${e}`)).join('*');
     keys.set(syms, k);
   }
   return k;
 }
 
+/** Whether two monomials are the same (what equal keys say, without making the keys). */
+function sameMono(a: Term['syms'], b: Term['syms']): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i][0] !== b[i][0] || a[i][1] !== b[i][1]) return false;
+  return true;
+}
+
 const ZERO: Dim = { terms: [] };
 
 function normalize(terms: Term[]): Dim {
-  if (terms.length === 0) return ZERO;
-  if (terms.length === 1) return Math.abs(terms[0].coef) > EPS ? { terms } : ZERO;
+  const n = terms.length;
+  if (n === 0) return ZERO;
+  if (n === 1) return Math.abs(terms[0].coef) > EPS ? { terms } : ZERO;
+  if (n > 16) return normalizeMany(terms);
+  // Like terms summed in order of appearance, each monomial once, then sorted by its key.
+  const ks: string[] = [];
+  const ts: Term[] = [];
+  for (const t of terms) {
+    const k = monoKey(t.syms);
+    const j = ks.indexOf(k);
+    if (j >= 0) ts[j] = { coef: ts[j].coef + t.coef, syms: t.syms };
+    else {
+      ks.push(k);
+      ts.push(t);
+    }
+  }
+  const order: number[] = [];
+  for (let i = 0; i < ts.length; i++) if (Math.abs(ts[i].coef) > EPS) order.push(i);
+  order.sort((a, b) => (ks[a] < ks[b] ? -1 : ks[a] > ks[b] ? 1 : 0));
+  const out: Term[] = new Array(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = ts[order[i]];
+  return { terms: out };
+}
+
+/** `normalize` for many terms, through a map. */
+function normalizeMany(terms: Term[]): Dim {
   const map = new Map<string, Term>();
   for (const t of terms) {
     const k = monoKey(t.syms);
@@ -107,6 +140,30 @@ export function sub(a: Dim, b: Dim): Dim {
 function mulTerm(a: Term, b: Term): Term {
   if (a.syms.length === 0) return { coef: a.coef * b.coef, syms: b.syms };
   if (b.syms.length === 0) return { coef: a.coef * b.coef, syms: a.syms };
+  // Both monomials are sorted by name: merged in one pass, exponents of a shared name added.
+  const x = a.syms;
+  const y = b.syms;
+  const syms: (readonly [string, number])[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length || j < y.length) {
+    let next: readonly [string, number];
+    if (j >= y.length || (i < x.length && x[i][0] < y[j][0])) next = x[i++];
+    else if (i >= x.length || y[j][0] < x[i][0]) next = y[j++];
+    else {
+      next = [x[i][0], x[i][1] + y[j][1]];
+      i++;
+      j++;
+    }
+    if (next[1] === 0) continue;
+    // A monomial out of order (not made here) takes the general path.
+    if (syms.length > 0 && !(syms[syms.length - 1][0] < next[0])) return mulTermAny(a, b);
+    syms.push(next);
+  }
+  return { coef: a.coef * b.coef, syms };
+}
+
+function mulTermAny(a: Term, b: Term): Term {
   const m = new Map<string, number>();
   for (const [s, e] of a.syms) m.set(s, (m.get(s) ?? 0) + e);
   for (const [s, e] of b.syms) m.set(s, (m.get(s) ?? 0) + e);
@@ -161,7 +218,7 @@ export function equal(a: Dim, b: Dim): boolean {
   for (let i = 0; i < a.terms.length; i++) {
     const x = a.terms[i];
     const y = b.terms[i];
-    if (Math.abs(x.coef - y.coef) > EPS || monoKey(x.syms) !== monoKey(y.syms)) return false;
+    if (Math.abs(x.coef - y.coef) > EPS || !sameMono(x.syms, y.syms)) return false;
   }
   return true;
 }
@@ -181,7 +238,7 @@ export function compare(a: Dim, b: Dim): Cmp {
 /** a / b when it is a constant (both monomials over the same symbols), else undefined. */
 export function ratio(a: Dim, b: Dim): number | undefined {
   if (a.terms.length !== 1 || b.terms.length !== 1) return undefined;
-  if (monoKey(a.terms[0].syms) !== monoKey(b.terms[0].syms)) return undefined;
+  if (!sameMono(a.terms[0].syms, b.terms[0].syms)) return undefined;
   return a.terms[0].coef / b.terms[0].coef;
 }
 
@@ -227,6 +284,11 @@ export function substitute(d: Dim, lookup: (s: string) => Dim | undefined): Dim 
   let touched = false;
   const parts: Dim[] = [];
   for (const t of d.terms) {
+    // A term none of whose symbols is substituted is itself.
+    if (!t.syms.some(([s]) => lookup(s) !== undefined)) {
+      parts.push({ terms: [t] });
+      continue;
+    }
     let acc: Dim = dconst(t.coef);
     for (const [s, e] of t.syms) {
       const v = lookup(s);
