@@ -735,9 +735,11 @@ function readPart(text: string): string {
 /**
  * A docstring as far as the analyzer reads it. Docstrings are read for shapes only
  * (`Evaluator.docShape`): a parameter's name with a bracketed shape on its line, or a shape right
- * after the opening quotes; a bracket group may span lines. So the quotes, blank lines, lines with
- * a bracket and lines inside a bracket group are kept; every other line (prose, the first and the
- * last too) becomes one mark. Lines stay lines, and the text after the docstring keeps its place.
+ * after the opening quotes; a bracket group may span lines, and every shape has a comma inside
+ * its brackets (`(B, N, C)`, `(B,)`). So the quotes, blank lines, lines with a comma inside a
+ * bracket, lines that leave a bracket open and lines inside an open bracket group are kept; every
+ * other line (prose, `(13 x 17)`, `x (Tensor): the input`, the first and the last too) becomes
+ * one mark. Lines stay lines, and the text after the docstring keeps its place.
  */
 function docstringKey(body: string, keepLast = false): string {
   const open = /^[rRuUbB]*("""|'''|"|')/.exec(body);
@@ -754,10 +756,25 @@ function docstringKey(body: string, keepLast = false): string {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (keepLast && i === lines.length - 1) break;
-    if (depth === 0 && l.trim() !== '' && !/[()[\]{}]/.test(l)) lines[i] = '\u00b7';
+    if (depth === 0 && l.trim() !== '' && proseLine(l)) lines[i] = '\u00b7';
     else count(l);
   }
   return open[0] + lines.join('\n') + open[1];
+}
+
+/**
+ * A docstring line no shape can use: every bracket it opens closes on it, with no comma inside
+ * (a stray closing bracket closes nothing: the line starts outside every group).
+ */
+function proseLine(l: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < l.length; i++) {
+    const ch = l[i];
+    if (ch === '(' || ch === '[' || ch === '{') depth++;
+    else if ((ch === ')' || ch === ']' || ch === '}') && depth > 0) depth--;
+    else if (ch === ',' && depth > 0) return false;
+  }
+  return depth === 0;
 }
 
 let kindTable: Map<Event['kind'], (typeof RULES)[number][]> | undefined;

@@ -419,6 +419,34 @@ describe('analyzer incremental sessions', function () {
     }
   });
 
+  it("a docstring's brackets with no comma inside are prose; a comma in a bracket, or a bracket left open, re-evaluates", function () {
+    const text = (line: string) =>
+      ['import torch', 'from torch import nn', '', '', 'class Block(nn.Module):', '    def forward(self, x):', '        """Mixes tokens.', '', '        x (Tensor): the input', `        ${line}`, '        """', '        y = x.transpose(1, 2)', '        return y', ''].join('\n');
+    const s = new AnalysisSession();
+    try {
+      s.analyze(text('A (13 x 17) matrix [see above].'));
+      // Typed word by word (an open bracket re-evaluates until it closes): every step a bracket
+      // group with no comma, or none at all.
+      let typed = 'A (13 x 17) matrix [see above].';
+      for (const word of [' It', ' is', ' (transposed)', ' {twice}', ' [4 x 4]', ' (Tensor)']) {
+        typed += word;
+        const t = text(typed);
+        assert.deepEqual(s.analyze(t), analyzeSource(t));
+        assert.equal(s.last.evaluated, 0, `no evaluation for ${JSON.stringify(typed)}`);
+      }
+      // A comma in a bracket may be a shape (`(B, N, C)`): re-evaluated, and read.
+      for (const line of ['x: (B, N, C)', 'A (13, 17) matrix.', 'An open (bracket']) {
+        const t = text(line);
+        const warm = s.analyze(t);
+        assert.deepEqual(warm, analyzeSource(t));
+        assert.equal(s.last.evaluated, 1, `re-evaluated for ${JSON.stringify(line)}`);
+      }
+      assert.equal(s.analyze(text('x: (B, N, C)')).shapes.find((r) => r.name === 'y')?.shape, '(B, C, N)');
+    } finally {
+      s.dispose();
+    }
+  });
+
   it("a comment inside an expression, a note after a shape comment and a docstring's first and last lines of prose are no reason to re-evaluate", function () {
     const text = (note: string, first: string, last: string) =>
       ['import torch', 'from torch import nn', '', '', 'class Block(nn.Module):', '    def __init__(self, dim):', '        super().__init__()', '        self.net = nn.Sequential(', `            nn.Linear(dim, dim),  # ${note}`, '            nn.GELU(),', '        )', '', '    def forward(self, x):', `        """${first}`, '', '        x: (B, N, C)', `        ${last}"""`, '        return self.net(x).transpose(1, 2)', ''].join('\n');
