@@ -280,12 +280,23 @@ export function cancelCommon(a: Dim, b: Dim): [Dim, Dim] | undefined {
 
 /** Substitutes symbols by dimensions. */
 export function substitute(d: Dim, lookup: (s: string) => Dim | undefined): Dim {
-  if (!d.terms.some((t) => t.syms.some(([s]) => lookup(s) !== undefined))) return d;
+  // Which terms have a symbol substituted (most often none: the dimension itself).
+  let hit: boolean[] | undefined;
+  for (let i = 0; i < d.terms.length; i++) {
+    const syms = d.terms[i].syms;
+    for (let k = 0; k < syms.length; k++) {
+      if (lookup(syms[k][0]) === undefined) continue;
+      (hit ??= new Array<boolean>(d.terms.length).fill(false))[i] = true;
+      break;
+    }
+  }
+  if (!hit) return d;
   let touched = false;
   const parts: Dim[] = [];
-  for (const t of d.terms) {
+  for (let i = 0; i < d.terms.length; i++) {
+    const t = d.terms[i];
     // A term none of whose symbols is substituted is itself.
-    if (!t.syms.some(([s]) => lookup(s) !== undefined)) {
+    if (!hit[i]) {
       parts.push({ terms: [t] });
       continue;
     }
@@ -329,17 +340,24 @@ export function displayName(s: string): string {
  * never shows two sizes as one. `?` (nothing known) is never primed.
  */
 export function formatAll(dims: readonly Dim[]): string[] {
+  // Each display name with the symbols that show as it, in order of first use.
   const byName = new Map<string, string[]>();
+  let shared = false;
   for (const d of dims) {
     for (const t of d.terms) {
-      for (const [s] of t.syms) {
+      for (let k = 0; k < t.syms.length; k++) {
+        const s = t.syms[k][0];
         const name = displayName(s);
-        const seen = byName.get(name) ?? [];
-        if (!seen.includes(s)) seen.push(s);
-        byName.set(name, seen);
+        const seen = byName.get(name);
+        if (!seen) byName.set(name, [s]);
+        else if (!seen.includes(s)) {
+          seen.push(s);
+          shared = true;
+        }
       }
     }
   }
+  if (!shared) return dims.map((d) => format(d));
   const names = new Map<string, string>();
   for (const [name, syms] of byName) if (syms.length > 1 && name !== '?') syms.forEach((s, i) => names.set(s, name + "'".repeat(i)));
   return dims.map((d) => format(d, names.size ? names : undefined));

@@ -1564,22 +1564,9 @@ export class Evaluator {
 
   // ---------------------------------------------------------------- functions and classes
 
-  private params(fn: Node): { name: string; node: Node; def?: Node; ann?: Node; kind: 'plain' | 'star' | 'kwstar' }[] {
-    const out: { name: string; node: Node; def?: Node; ann?: Node; kind: 'plain' | 'star' | 'kwstar' }[] = [];
-    for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
-      if (!p) continue;
-      if (p.type === 'identifier') out.push({ name: p.text, node: p, kind: 'plain' });
-      else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
-        const name = p.childForFieldName('name');
-        if (name) out.push({ name: name.text, node: p, def: p.childForFieldName('value') ?? undefined, ann: p.childForFieldName('type') ?? undefined, kind: 'plain' });
-      } else if (p.type === 'typed_parameter') {
-        const id = p.namedChildren.find((c) => c?.type === 'identifier');
-        const star = p.namedChildren.find((c) => c?.type === 'list_splat_pattern' || c?.type === 'dictionary_splat_pattern');
-        if (id) out.push({ name: id.text, node: p, ann: p.childForFieldName('type') ?? undefined, kind: 'plain' });
-        else if (star) out.push({ name: star.namedChildren[0]?.text ?? '_', node: p, kind: star.type === 'list_splat_pattern' ? 'star' : 'kwstar' });
-      } else if (p.type === 'list_splat_pattern') out.push({ name: p.namedChildren[0]?.text ?? '_', node: p, kind: 'star' });
-      else if (p.type === 'dictionary_splat_pattern') out.push({ name: p.namedChildren[0]?.text ?? '_', node: p, kind: 'kwstar' });
-    }
+  private params(fn: Node): readonly Param[] {
+    let out = PARAMS.get(fn);
+    if (!out) PARAMS.set(fn, (out = paramsOf(fn)));
     return out;
   }
 
@@ -1891,39 +1878,10 @@ export class Evaluator {
 
   /** `x: (B, L, C)` or `x (B, L, C)` in the docstring or in comments at the top of the body. */
   private docShape(fn: Node, name: string): string[] | undefined {
-    const body = fn.childForFieldName('body');
-    const first = body?.namedChildren[0];
-    const texts: string[] = [];
-    if (first?.type === 'expression_statement' && first.namedChildren[0]?.type === 'string') texts.push(first.namedChildren[0].text);
-    for (const c of fn.children) if (c?.type === 'comment') texts.push(c.text);
-    for (const c of body?.children ?? []) if (c?.type === 'comment') texts.push(c.text);
-    // A shape: two or more names, or one with Python's trailing comma (`(B,)`).
-    const shape = String.raw`[\[(]\s*([A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*,?|[A-Za-z_\d]\w*\s*,)\s*[\])]`;
-    const sizes = (g: string) => g.split(',').map((x) => x.trim()).filter(Boolean);
-    for (const t of texts) {
-      // Both readings need the name and a bracket.
-      if (!t.includes(name) || !/[[(]/.test(t)) continue;
-      // A docstring that opens with the signature's shapes, `(B,) lengths -> (B, S) bool`: the
-      // shape before the parameter's name is its shape when at most the result's follows.
-      const lead = new RegExp(String.raw`^[rRuU]?(?:"{3}|'{3}|"|')\s*${shape}[ \t]+${name}\b`).exec(t);
-      if (lead) {
-        const after = t.slice(lead[0].length).split('\n')[0].replace(new RegExp(String.raw`^\s*->\s*${shape}`), '');
-        return new RegExp(shape).test(after) ? undefined : sizes(lead[1]);
-      }
-      // The parameter's own name, as written (`nn.Linear(20, 10)` in an example is no shape of `linear`).
-      // On one line: `qconfig:` ending a line is followed by prose, not by its shape.
-      const re = new RegExp(String.raw`(?<![.\w])${name}\b[ \t]*:?[ \t]*(?:[Tt]ensor[ \t]*)?(?:of[ \t]+shape[ \t]*)?${shape}`);
-      const m = re.exec(t);
-      if (!m) continue;
-      // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
-      // After `x: (B, T, C)`, another parameter's shape (`, keep: (B, T)`) or the result's
-      // (`-> (B, C)`) on the line is not one (`(B, nh, T, hs) x (B, nh, hs, T) -> ...` is prose).
-      const line = t.slice(m.index + m[0].length).split('\n')[0];
-      const rest = !/^[^[(]*:/.test(m[0]) ? line : line.replace(/(?:[A-Za-z_]\w*\s*:|->)\s*[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/g, '');
-      if (/[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
-      return sizes(m[1]);
-    }
-    return undefined;
+    let byName = DOC_SHAPES.get(fn);
+    if (!byName) DOC_SHAPES.set(fn, (byName = new Map()));
+    if (!byName.has(name)) byName.set(name, docShapeOf(fn, name));
+    return byName.get(name);
   }
 
   /** Binds arguments to parameters; missing ones take defaults, or seeds when `seed`. */
@@ -3299,6 +3257,75 @@ export class Evaluator {
   private callModule(m: TorchModuleV, args: Value[], kwargs: Record<string, Value>, argNodes: Node[], kwargNodes: Record<string, Node>, n: Node): Value {
     return S.callModule(this.host, m, args, kwargs, argNodes, kwargNodes, n);
   }
+}
+
+/** The shape a function's docstring or comments give its parameter `name` (see `Evaluator.docShape`), once per function node and name. */
+const DOC_SHAPES = new WeakMap<Node, Map<string, string[] | undefined>>();
+
+function docShapeOf(fn: Node, name: string): string[] | undefined {
+  const body = fn.childForFieldName('body');
+  const first = body?.namedChildren[0];
+  const texts: string[] = [];
+  if (first?.type === 'expression_statement' && first.namedChildren[0]?.type === 'string') texts.push(first.namedChildren[0].text);
+  for (const c of fn.children) if (c?.type === 'comment') texts.push(c.text);
+  for (const c of body?.children ?? []) if (c?.type === 'comment') texts.push(c.text);
+  // A shape: two or more names, or one with Python's trailing comma (`(B,)`).
+  const shape = String.raw`[\[(]\s*([A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*,?|[A-Za-z_\d]\w*\s*,)\s*[\])]`;
+  const sizes = (g: string) => g.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const t of texts) {
+    // Both readings need the name and a bracket.
+    if (!t.includes(name) || !/[[(]/.test(t)) continue;
+    // A docstring that opens with the signature's shapes, `(B,) lengths -> (B, S) bool`: the
+    // shape before the parameter's name is its shape when at most the result's follows.
+    const lead = new RegExp(String.raw`^[rRuU]?(?:"{3}|'{3}|"|')\s*${shape}[ \t]+${name}\b`).exec(t);
+    if (lead) {
+      const after = t.slice(lead[0].length).split('\n')[0].replace(new RegExp(String.raw`^\s*->\s*${shape}`), '');
+      return new RegExp(shape).test(after) ? undefined : sizes(lead[1]);
+    }
+    // The parameter's own name, as written (`nn.Linear(20, 10)` in an example is no shape of `linear`).
+    // On one line: `qconfig:` ending a line is followed by prose, not by its shape.
+    const re = new RegExp(String.raw`(?<![.\w])${name}\b[ \t]*:?[ \t]*(?:[Tt]ensor[ \t]*)?(?:of[ \t]+shape[ \t]*)?${shape}`);
+    const m = re.exec(t);
+    if (!m) continue;
+    // `x: (b, c, t, h, w) for 3D, (b, c, h, w) for 2D`: alternatives, not one shape.
+    // After `x: (B, T, C)`, another parameter's shape (`, keep: (B, T)`) or the result's
+    // (`-> (B, C)`) on the line is not one (`(B, nh, T, hs) x (B, nh, hs, T) -> ...` is prose).
+    const line = t.slice(m.index + m[0].length).split('\n')[0];
+    const rest = !/^[^[(]*:/.test(m[0]) ? line : line.replace(/(?:[A-Za-z_]\w*\s*:|->)\s*[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/g, '');
+    if (/[[(]\s*[A-Za-z_\d]\w*(?:\s*,\s*[A-Za-z_\d]\w*)+\s*[\])]/.test(rest)) return undefined;
+    return sizes(m[1]);
+  }
+  return undefined;
+}
+
+/** A function's parameters as written (`self` included), once per function node: syntax does not change. */
+interface Param {
+  name: string;
+  node: Node;
+  def?: Node;
+  ann?: Node;
+  kind: 'plain' | 'star' | 'kwstar';
+}
+
+const PARAMS = new WeakMap<Node, readonly Param[]>();
+
+function paramsOf(fn: Node): Param[] {
+  const out: Param[] = [];
+  for (const p of fn.childForFieldName('parameters')?.namedChildren ?? []) {
+    if (!p) continue;
+    if (p.type === 'identifier') out.push({ name: p.text, node: p, kind: 'plain' });
+    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') {
+      const name = p.childForFieldName('name');
+      if (name) out.push({ name: name.text, node: p, def: p.childForFieldName('value') ?? undefined, ann: p.childForFieldName('type') ?? undefined, kind: 'plain' });
+    } else if (p.type === 'typed_parameter') {
+      const id = p.namedChildren.find((c) => c?.type === 'identifier');
+      const star = p.namedChildren.find((c) => c?.type === 'list_splat_pattern' || c?.type === 'dictionary_splat_pattern');
+      if (id) out.push({ name: id.text, node: p, ann: p.childForFieldName('type') ?? undefined, kind: 'plain' });
+      else if (star) out.push({ name: star.namedChildren[0]?.text ?? '_', node: p, kind: star.type === 'list_splat_pattern' ? 'star' : 'kwstar' });
+    } else if (p.type === 'list_splat_pattern') out.push({ name: p.namedChildren[0]?.text ?? '_', node: p, kind: 'star' });
+    else if (p.type === 'dictionary_splat_pattern') out.push({ name: p.namedChildren[0]?.text ?? '_', node: p, kind: 'kwstar' });
+  }
+  return out;
 }
 
 /**

@@ -511,10 +511,10 @@ export class AnalysisSession {
     const holder: { ev?: Evaluator } = {};
     // The defaults a rule's 'ne' relied on during the current check (see `compareAtDefaults`):
     // what it reports is then a warning that names them.
-    let assumed = new Map<string, number>();
+    const assumed = new Map<string, number>();
     // The sizes chosen apart that a rule's 'ne' relied on (see `Evaluator.apart`): what it
     // reports is then a warning that says when the code runs.
-    let apart: string[] = [];
+    const apart: string[] = [];
     const ctx: RuleContext = {
       compare: (a, b, raises) => {
         const r = holder.ev!.compareAtDefaults(a, b);
@@ -564,8 +564,9 @@ export class AnalysisSession {
     const emit = (e: Event) => {
       for (const r of byKind.get(e.kind) ?? []) {
         current = r.name;
-        assumed = new Map();
-        apart = [];
+        // Emptied, not replaced: nothing keeps them past the check.
+        if (assumed.size) assumed.clear();
+        if (apart.length) apart.length = 0;
         try {
           r.check(e, ctx);
         } catch {
