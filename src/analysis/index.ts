@@ -738,9 +738,10 @@ function readPart(text: string): string {
  * (`Evaluator.docShape`): a parameter's name with a bracketed shape on its line, or a shape right
  * after the opening quotes; a bracket group may span lines, and every shape has a comma inside
  * its brackets (`(B, N, C)`, `(B,)`). So the quotes, blank lines, lines with a comma inside a
- * bracket, lines that leave a bracket open and lines inside an open bracket group are kept; every
- * other line (prose, `(13 x 17)`, `x (Tensor): the input`, the first and the last too) becomes
- * one mark. Lines stay lines, and the text after the docstring keeps its place.
+ * bracket, lines that leave a bracket open, lines inside an open bracket group and the blank lines
+ * before the first line of text are kept; every other line (prose, `(13 x 17)`, `x (Tensor): the
+ * input`, a later blank line, the first and the last too) becomes one mark. Lines stay lines,
+ * and the text after the docstring keeps its place.
  */
 function docstringKey(body: string, keepLast = false): string {
   const open = /^[rRuUbB]*("""|'''|"|')/.exec(body);
@@ -754,11 +755,16 @@ function docstringKey(body: string, keepLast = false): string {
     }
   };
   // The first and last lines' prose too: a shape right after the opening quotes has a bracket.
+  // Blank lines before the first line of text are kept (a shape right after the opening quotes
+  // may follow them); after it, a blank line at depth 0 is prose too.
+  let text = false;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (keepLast && i === lines.length - 1) break;
-    if (depth === 0 && l.trim() !== '' && proseLine(l)) lines[i] = '\u00b7';
+    const blank = l.trim() === '';
+    if (depth === 0 && (blank ? text : proseLine(l))) lines[i] = '\u00b7';
     else count(l);
+    if (!blank) text = true;
   }
   return open[0] + lines.join('\n') + open[1];
 }

@@ -442,6 +442,18 @@ describe('analyzer incremental sessions', function () {
         assert.equal(s.last.evaluated, 1, `re-evaluated for ${JSON.stringify(line)}`);
       }
       assert.equal(s.analyze(text('x: (B, N, C)')).shapes.find((r) => r.name === 'y')?.shape, '(B, C, N)');
+      // A blank line after the first line of text is prose: typing on it evaluates nothing.
+      const blank = text('x: (B, N, C)');
+      const filled = blank.replace('Mixes tokens.\n\n', 'Mixes tokens.\nAt length.\n');
+      assert.notEqual(filled, blank);
+      assert.deepEqual(s.analyze(filled), analyzeSource(filled));
+      assert.equal(s.last.evaluated, 0, 'a blank line of a docstring filled in');
+      // Before it, a blank line is kept: a shape right after the opening quotes may follow it.
+      const lead = ['import torch', '', '', 'def pad(x):', '    """', '', '    (B, T) x -> (B, T)', '    """', '    y = x.sum(-1)', '    return y', ''].join('\n');
+      s.analyze(lead);
+      const led = lead.replace('"""\n\n', '"""\nPads.\n');
+      assert.deepEqual(s.analyze(led), analyzeSource(led));
+      assert.equal(s.last.evaluated, 1, 'a blank line before the text filled in');
     } finally {
       s.dispose();
     }
