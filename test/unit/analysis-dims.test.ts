@@ -8,18 +8,7 @@
 
 import * as assert from 'node:assert/strict';
 import * as D from '../../src/analysis/dims';
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.helpers';
 
 const NAMES = ['B', 'C', 'H', 'T', 'd#1', 'dim', 'n_head'];
 

@@ -19,6 +19,7 @@ import Ajv from 'ajv-draft-04';
 import { checkFiles, collectFiles } from '../../src/cli/check';
 import { previewBlock, PREVIEW_MEMORY_LIMIT, resolvePreview } from '../../src/extension/preview-model';
 import { CORPUS } from './analysis.helpers';
+import { rng } from './rng.helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
@@ -28,18 +29,6 @@ const STACK = /\n\s+at [^\n]*:\d+:\d+/;
 function cli(args: string[], timeoutMs = 120_000) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
-}
-
-/** A small seeded generator (mulberry32), so the random corpus is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Hostile {

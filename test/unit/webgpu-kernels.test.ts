@@ -14,6 +14,7 @@ import { contiguousStrides, numel, type CpuView } from '../../src/runtime/kernel
 import { getKernel } from '../../src/runtime/kernels/registry';
 import { WebGpuChild } from '../helpers/webgpu';
 import type { ViewData } from '../helpers/webgpu-tasks';
+import { rng } from './rng.helpers';
 
 type Layout = 'contiguous' | 'offset' | 'transposed' | { expand: number[] };
 
@@ -30,18 +31,6 @@ interface Case {
   title: string;
   inputs: InputSpec[];
   attrs: unknown;
-}
-
-/** Deterministic generator (mulberry32) so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function fillValues(n: number, fill: string, r: () => number): Float32Array {
