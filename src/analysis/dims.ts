@@ -155,19 +155,8 @@ function mulTerm(a: Term, b: Term): Term {
       i++;
       j++;
     }
-    if (next[1] === 0) continue;
-    // A monomial out of order (not made here) takes the general path.
-    if (syms.length > 0 && !(syms[syms.length - 1][0] < next[0])) return mulTermAny(a, b);
-    syms.push(next);
+    if (next[1] !== 0) syms.push(next);
   }
-  return { coef: a.coef * b.coef, syms };
-}
-
-function mulTermAny(a: Term, b: Term): Term {
-  const m = new Map<string, number>();
-  for (const [s, e] of a.syms) m.set(s, (m.get(s) ?? 0) + e);
-  for (const [s, e] of b.syms) m.set(s, (m.get(s) ?? 0) + e);
-  const syms = [...m.entries()].filter(([, e]) => e !== 0).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
   return { coef: a.coef * b.coef, syms };
 }
 

@@ -747,41 +747,37 @@ function docstringKey(body: string, keepLast = false): string {
   const open = /^[rRuUbB]*("""|'''|"|')/.exec(body);
   if (!open || !body.endsWith(open[1]) || body.length < open[0].length + open[1].length) return body;
   const lines = body.slice(open[0].length, body.length - open[1].length).split('\n');
-  let depth = 0;
-  const count = (l: string) => {
-    for (const ch of l) {
-      if (ch === '(' || ch === '[' || ch === '{') depth++;
-      else if ((ch === ')' || ch === ']' || ch === '}') && depth > 0) depth--;
-    }
-  };
   // The first and last lines' prose too: a shape right after the opening quotes has a bracket.
   // Blank lines before the first line of text are kept (a shape right after the opening quotes
-  // may follow them); after it, a blank line at depth 0 is prose too.
+  // may follow them); after it, a blank line outside every bracket group is prose too.
+  let depth = 0;
   let text = false;
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i];
     if (keepLast && i === lines.length - 1) break;
     const blank = l.trim() === '';
-    if (depth === 0 && (blank ? text : proseLine(l))) lines[i] = '\u00b7';
-    else count(l);
+    const after = brackets(l, depth);
+    // A line outside every group that closes what it opens, with no comma inside: no shape can use it.
+    if (depth === 0 && (blank ? text : after.depth === 0 && !after.comma)) lines[i] = '\u00b7';
+    else depth = after.depth;
     if (!blank) text = true;
   }
   return open[0] + lines.join('\n') + open[1];
 }
 
 /**
- * A docstring line no shape can use: every bracket it opens closes on it, with no comma inside
- * (a stray closing bracket closes nothing: the line starts outside every group).
+ * The bracket depth after a line, from `depth` before it (a closing bracket at depth 0 closes
+ * nothing), and whether a comma sits inside a bracket on it.
  */
-function proseLine(l: string): boolean {
-  let depth = 0;
+function brackets(l: string, depth: number): { depth: number; comma: boolean } {
+  let comma = false;
   for (let i = 0; i < l.length; i++) {
     const ch = l[i];
     if (ch === '(' || ch === '[' || ch === '{') depth++;
     else if ((ch === ')' || ch === ']' || ch === '}') && depth > 0) depth--;
-    else if (ch === ',' && depth > 0) return false;
+    else if (ch === ',' && depth > 0) comma = true;
   }
-  return depth === 0;
+  return { depth, comma };
 }
 
 let kindTable: Map<Event['kind'], (typeof RULES)[number][]> | undefined;

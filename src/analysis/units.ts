@@ -266,7 +266,6 @@ function importAliases(st: Node, out: [string, string][]): void {
  */
 const STATEMENT_LEVEL = new Set(['module', 'block', 'class_definition', 'function_definition', 'decorated_definition', 'if_statement', 'elif_clause', 'else_clause', 'for_statement', 'while_statement', 'with_statement', 'try_statement', 'except_clause', 'finally_clause', 'match_statement', 'case_clause']);
 
-
 /** Where the walk is in an item's text: the first `#` at or after offset `from` (Infinity: none). */
 interface HashCursor {
   text: string;
